@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * maps.bpf.h — the maps shared by the sampler, the process-event programs and the tests.
+ */
+#ifndef PYFLARE_MAPS_BPF_H
+#define PYFLARE_MAPS_BPF_H
+
+#include "kernel.h"
+#include <bpf/bpf_helpers.h>
+
+#include "pyflare.h"
+
+/* Per-process CPython layout, keyed by host TGID. Userspace fills it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PYFLARE_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct py_proc);
+} procs SEC(".maps");
+
+/* Processes whose forks and execs userspace wants to hear about, keyed by host TGID. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PYFLARE_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, __u8);
+} watched SEC(".maps");
+
+/* Samples and process events, in the order they happened. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PYFLARE_RINGBUF_BYTES);
+} events SEC(".maps");
+
+/* enum pyflare_health counters; per CPU, so no atomics in the sampling path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HEALTH__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} health SEC(".maps");
+
+/* A stack is far larger than the 512-byte BPF stack: build it here, then copy it out. */
+struct walk_scratch {
+	struct py_sample sample;
+	unsigned char frame[128];	/* one frame, read in a single probe */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk_scratch);
+} scratch SEC(".maps");
+
+static __always_inline void health_inc(__u32 counter)
+{
+	__u64 *n = bpf_map_lookup_elem(&health, &counter);
+
+	if (n)
+		(*n)++;
+}
+
+#endif /* PYFLARE_MAPS_BPF_H */

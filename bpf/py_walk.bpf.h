@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * py_walk.bpf.h — find the current thread's CPython thread state and walk its frames.
+ *
+ * Shared by the perf-event sampler (pyflare.bpf.c) and the BPF_PROG_TEST_RUN tests,
+ * which build fake frame chains in their own memory and call sample_current_task().
+ * Nothing here is version specific: struct py_proc says where each field lives.
+ */
+#ifndef PYFLARE_PY_WALK_BPF_H
+#define PYFLARE_PY_WALK_BPF_H
+
+#include "kernel.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#include "maps.bpf.h"
+#include "pyflare.h"
+
+/* Set by userspace before load; constant to the verifier. */
+const volatile __u64 sample_weight_ns = 1001001;	/* one period at 999 Hz */
+const volatile bool have_bpf_loop = true;		/* kernel 5.17+ */
+
+#define FRAME_BUF_MAX	128	/* sizeof walk_scratch.frame */
+#define GLIBC_KEY_2ND	32	/* PTHREAD_KEY_2NDLEVEL_SIZE: keys per TLS block */
+#define GLIBC_KEYS_MAX	1024	/* PTHREAD_KEYS_MAX */
+/* Frames visited, counting C-stack shim frames that are skipped, not recorded. */
+#define WALK_STEPS_MAX	(PYFLARE_MAX_FRAMES + PYFLARE_MAX_FRAMES / 2)
+/* Without bpf_loop the verifier walks every iteration: keep the unrolled bound modest. */
+#define WALK_STEPS_NO_LOOP 160
+
+static __always_inline __u64 read_user_u64(__u64 addr, int *err)
+{
+	__u64 v = 0;
+
+	if (bpf_probe_read_user(&v, sizeof(v), (const void *)addr))
+		*err = 1;
+	return v;
+}
+
+/* A u64 at a CPython-defined offset inside the frame buffer (bounds known to the verifier). */
+static __always_inline __u64 frame_u64(const unsigned char *buf, __u16 off)
+{
+	if (off > FRAME_BUF_MAX - 8)
+		return 0;
+	return *(const __u64 *)(buf + off);
+}
+
+/*
+ * The PyThreadState bound to this OS thread by the gilstate API: the slot of CPython's
+ * autoTSSkey in the C library's thread-specific data. Unlike the 3.12+ _Py_tss_tstate
+ * thread-local, it stays set while the thread runs C code with the GIL released.
+ * Returns 0 when the thread has none (or the slot is not this thread's).
+ */
+static __always_inline __u64 current_tstate(const struct py_proc *cfg)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 fsbase = BPF_CORE_READ(task, thread.fsbase);
+	struct { __s32 initialised; __u32 key; } tss;
+	__u64 slot, tstate;
+	int err = 0;
+
+	if (!fsbase || bpf_probe_read_user(&tss, sizeof(tss), (const void *)cfg->tss_addr) ||
+	    !tss.initialised)
+		return 0;
+	if (cfg->tls_kind == TLS_MUSL) {
+		slot = read_user_u64(fsbase + cfg->tls_offset, &err) + (__u64)tss.key * 8;
+	} else if (tss.key < GLIBC_KEY_2ND) {
+		slot = fsbase + cfg->tls_offset + (__u64)tss.key * 16 + 8;
+	} else if (tss.key < GLIBC_KEYS_MAX) {
+		/* struct pthread: specific_1stblock[32] is followed by specific[32] pointers */
+		__u64 blocks = fsbase + cfg->tls_offset + GLIBC_KEY_2ND * 16;
+
+		slot = read_user_u64(blocks + (tss.key / GLIBC_KEY_2ND) * 8, &err);
+		slot += (tss.key % GLIBC_KEY_2ND) * 16 + 8;
+	} else {
+		return 0;
+	}
+	tstate = read_user_u64(slot, &err);
+	if (err || !tstate)
+		return 0;
+	/* tstate->thread_id is pthread_self(), which is the fs base on x86-64 */
+	if (read_user_u64(tstate + cfg->ts_thread_id, &err) != fsbase || err) {
+		health_inc(HEALTH_TSTATE_MISMATCH);
+		return 0;
+	}
+	return tstate;
+}
+
+struct walk_ctx {
+	const struct py_proc *cfg;
+	struct walk_scratch *ws;
+	__u64 frame;		/* next frame to visit; 0 = done */
+	__u32 n;		/* frames recorded */
+	__u16 flags;		/* enum pyflare_sample_flags */
+};
+
+/* Visit one frame. Returns 1 to stop the walk (bpf_loop's convention). */
+static long walk_step(__u32 i, void *data)
+{
+	struct walk_ctx *w = data;
+	const struct py_proc *cfg = w->cfg;
+	unsigned char *buf = w->ws->frame;
+	__u32 size = cfg->fr_size;
+	__u64 frame = w->frame, code, back;
+	struct py_frame *out;
+
+	(void)i;
+	if (!frame)
+		return 1;
+	if (w->n >= PYFLARE_MAX_FRAMES) {
+		w->flags |= SAMPLE_TRUNCATED;
+		return 1;
+	}
+	if (size == 0 || size > FRAME_BUF_MAX || (frame & 7) ||
+	    bpf_probe_read_user(buf, size, (const void *)frame)) {
+		w->flags |= SAMPLE_READ_ERROR;
+		return 1;
+	}
+	code = frame_u64(buf, cfg->fr_code);
+	back = frame_u64(buf, cfg->fr_back);
+	if (back == frame) {			/* a frame that is its own caller: corrupt */
+		w->flags |= SAMPLE_READ_ERROR;
+		return 1;
+	}
+	w->frame = back;
+	if (cfg->flags & PROC_STACKREF)
+		code &= ~3ULL;			/* 3.14 _PyStackRef tag bits */
+	/* C-stack shim frames (3.12+) and C-entry frames executing None (3.13+) */
+	if (cfg->fr_owner < FRAME_BUF_MAX && buf[cfg->fr_owner & (FRAME_BUF_MAX - 1)] >= cfg->owner_skip)
+		return 0;
+	if (!code || code == cfg->none_addr)
+		return 0;
+
+	out = &w->ws->sample.frames[w->n & (PYFLARE_MAX_FRAMES - 1)];
+	out->code = code;
+	if (cfg->flags & PROC_LASTI_IS_PTR) {
+		/* code units of 2 bytes; an arithmetic shift, as BPF has no signed division */
+		__s64 units = (__s64)(frame_u64(buf, cfg->fr_instr) - code - cfg->co_code_adaptive) >> 1;
+
+		out->lasti = units < -1 ? -1 : units > 0x7fffffff ? 0x7fffffff : (__s32)units;
+	} else if (cfg->fr_instr <= FRAME_BUF_MAX - 4) {
+		out->lasti = *(const __s32 *)(buf + cfg->fr_instr);
+	} else {
+		out->lasti = -1;
+	}
+	out->fingerprint = 0;
+	if (cfg->co_fingerprint) {
+		__u64 head[2];
+
+		if (!bpf_probe_read_user(head, sizeof(head), (const void *)(code + cfg->co_fingerprint)))
+			out->fingerprint = py_fingerprint(head[0], head[1]);
+	}
+	w->n++;
+	return 0;
+}
+
+/*
+ * Record the Python stack of the current thread into the ring buffer.
+ * @cfg is the process's entry in `procs`. Returns 0 (the perf-event convention).
+ */
+static __always_inline int sample_current_task(const struct py_proc *cfg, __u64 pid_tgid)
+{
+	__u32 zero = 0;
+	struct walk_scratch *ws = bpf_map_lookup_elem(&scratch, &zero);
+	struct walk_ctx w = {};
+	__u64 tstate, size;
+	int err = 0;
+
+	health_inc(HEALTH_SAMPLES);
+	if (!ws)
+		return 0;
+	tstate = current_tstate(cfg);
+	if (!tstate) {
+		health_inc(HEALTH_NO_TSTATE);
+		return 0;
+	}
+	w.cfg = cfg;
+	w.ws = ws;
+	w.frame = read_user_u64(tstate + cfg->ts_frame, &err);
+	if (w.frame && (cfg->flags & PROC_CFRAME))
+		w.frame = read_user_u64(w.frame + cfg->cframe_current, &err);
+	if (err)
+		w.flags |= SAMPLE_READ_ERROR;
+
+	if (have_bpf_loop) {
+		bpf_loop(WALK_STEPS_MAX, walk_step, &w, 0);
+	} else {
+		for (int i = 0; i < WALK_STEPS_NO_LOOP; i++)
+			if (walk_step(i, &w))
+				break;
+	}
+	if (w.frame && !(w.flags & SAMPLE_READ_ERROR))
+		w.flags |= SAMPLE_TRUNCATED;	/* steps ran out with frames left */
+	if (w.flags & SAMPLE_TRUNCATED)
+		health_inc(HEALTH_TRUNCATED);
+	if (w.flags & SAMPLE_READ_ERROR)
+		health_inc(HEALTH_READ_ERROR);
+
+	ws->sample.type = EVENT_SAMPLE;
+	ws->sample.pid = pid_tgid >> 32;
+	ws->sample.tid = (__u32)pid_tgid;
+	ws->sample.nr_frames = w.n;
+	ws->sample.flags = w.flags;
+	ws->sample.proc_id = cfg->id;
+	ws->sample.time_ns = bpf_ktime_get_ns();
+	ws->sample.weight_ns = sample_weight_ns;
+
+	size = __builtin_offsetof(struct py_sample, frames) +
+	       (__u64)(w.n > PYFLARE_MAX_FRAMES ? PYFLARE_MAX_FRAMES : w.n) * sizeof(struct py_frame);
+	/* Wake the collector only when the buffer fills up: it polls on a timer anyway. */
+	__u64 wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > PYFLARE_RINGBUF_BYTES / 4 ?
+			     BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, &ws->sample, size, wake))
+		health_inc(HEALTH_RINGBUF_FULL);
+	return 0;
+}
+
+#endif /* PYFLARE_PY_WALK_BPF_H */

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * pyflare.bpf.c — the sampler (a perf cpu-clock event on every CPU) and the process
+ * events (exec, fork, exit) that keep userspace's view of the profiled processes fresh.
+ * The events are BTF raw tracepoints (tp_btf): unlike classic tracepoints they need
+ * no tracefs mounted, which containers and minimal hosts often lack.
+ */
+#include "kernel.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#include "pyflare.h"
+#include "maps.bpf.h"
+#include "py_walk.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* -a: report every exec, so new Python processes are found at once. */
+const volatile bool follow_all = false;
+
+SEC("perf_event")
+int on_timer(void *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	const struct py_proc *cfg = bpf_map_lookup_elem(&procs, &tgid);
+
+	(void)ctx;
+	if (!cfg)
+		return 0;
+	return sample_current_task(cfg, pid_tgid);
+}
+
+static __always_inline void send_proc_event(__u32 type, __u32 pid, __u32 parent)
+{
+	struct proc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		health_inc(HEALTH_EVENTS_LOST);
+		return;
+	}
+	e->type = type;
+	e->pid = pid;
+	e->parent = parent;
+	e->_pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline bool is_followed(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&procs, &tgid) || bpf_map_lookup_elem(&watched, &tgid);
+}
+
+/*
+ * A new program image: the layout userspace recorded for this PID is no longer true.
+ * Dropping it here (process context, not the sampler's interrupt context) means no
+ * sample of the new image is ever walked or named with the old image's layout.
+ */
+SEC("tp_btf/sched_process_exec")
+int on_exec(__u64 *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	bool followed = is_followed(tgid);
+
+	(void)ctx;
+	bpf_map_delete_elem(&procs, &tgid);
+	if (followed || follow_all)
+		send_proc_event(EVENT_EXEC, tgid, 0);
+	return 0;
+}
+
+/* Children of followed processes are followed too (record -- COMMAND, multiprocessing). */
+SEC("tp_btf/sched_process_fork")
+int on_fork(__u64 *ctx)
+{
+	struct task_struct *parent = (struct task_struct *)ctx[0];
+	struct task_struct *child = (struct task_struct *)ctx[1];
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	__u8 one = 1;
+
+	if (BPF_CORE_READ(child, pid) != (int)ctgid || !is_followed(ptgid))
+		return 0;		/* a new thread, or a process nobody follows */
+	bpf_map_update_elem(&watched, &ctgid, &one, BPF_NOEXIST);
+	send_proc_event(EVENT_FORK, ctgid, ptgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int on_exit(__u64 *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+
+	(void)ctx;
+	if ((__u32)pid_tgid != tgid || !is_followed(tgid))
+		return 0;		/* a thread, or not ours */
+	bpf_map_delete_elem(&procs, &tgid);
+	bpf_map_delete_elem(&watched, &tgid);
+	send_proc_event(EVENT_EXIT, tgid, 0);
+	return 0;
+}

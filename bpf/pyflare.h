@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pyflare.h — the types shared by the BPF programs and the userspace collector.
+ *
+ * This header includes nothing: the BPF side gets __u32/__u64 from vendor/kernel.h,
+ * the user side from <linux/types.h>. Fixed-width types only, remote addresses travel
+ * as __u64, padding is explicit and the asserts at the end pin the layouts.
+ */
+#ifndef PYFLARE_PYFLARE_H
+#define PYFLARE_PYFLARE_H
+
+#define PYFLARE_MAX_FRAMES	1024	/* frames walked per stack; the issue asks for >= 1024 */
+#define PYFLARE_MAX_PROCS	8192	/* processes profiled at once (py_procs entries) */
+#define PYFLARE_RINGBUF_BYTES	(8u << 20) /* room for ~30 ms of 1024-frame stacks at 2x9999 Hz */
+#define PYFLARE_NO_OFFSET	0xffff	/* a field this CPython version does not have */
+
+/* Health counters: the key of the per-CPU `health` array. */
+enum pyflare_health {
+	HEALTH_SAMPLES = 0,	/* timer hits on a thread of a profiled process */
+	HEALTH_NO_TSTATE,	/* the thread has no Python thread state (not a Python thread) */
+	HEALTH_TSTATE_MISMATCH,	/* the thread-state slot held someone else's state */
+	HEALTH_READ_ERROR,	/* a frame could not be read: stack cut short */
+	HEALTH_TRUNCATED,	/* deeper than PYFLARE_MAX_FRAMES */
+	HEALTH_RINGBUF_FULL,	/* sample dropped */
+	HEALTH_EVENTS_LOST,	/* process event dropped (ring buffer full) */
+	HEALTH__MAX,
+};
+
+/* How a thread finds its PyThreadState through the C library's TLS. */
+enum pyflare_tls {
+	TLS_GLIBC = 0,		/* fsbase + specific_1stblock + key * 16 + 8 */
+	TLS_MUSL,		/* (*(fsbase + tsd_offset))[key] */
+};
+
+enum pyflare_proc_flags {
+	PROC_CFRAME = 1 << 0,		/* 3.11/3.12: tstate->cframe->current_frame */
+	PROC_LASTI_IS_PTR = 1 << 1,	/* 3.11+: the frame holds an instruction pointer */
+	PROC_STACKREF = 1 << 2,		/* 3.14+: f_executable is a tagged _PyStackRef */
+};
+
+/*
+ * Everything the walker needs to know about one profiled process, written by userspace
+ * (user/py_process.c) into the `procs` hash map, keyed by host TGID.
+ */
+struct py_proc {
+	__u64 id;		/* userspace's id of this process instance, copied to samples */
+	__u64 tss_addr;		/* &_PyRuntime.autoTSSkey (Py_tss_t: int initialised, key) */
+	__u64 none_addr;	/* &_Py_NoneStruct: 3.13+ C-entry frames execute None */
+	__u16 tls_kind;		/* enum pyflare_tls */
+	__u16 tls_offset;	/* glibc: offsetof(struct pthread, specific_1stblock); musl: tsd */
+	__u16 flags;		/* enum pyflare_proc_flags */
+	__u16 ts_thread_id;	/* PyThreadState.thread_id (== pthread_self() == fsbase) */
+	__u16 ts_frame;		/* PyThreadState.frame / .cframe / .current_frame */
+	__u16 cframe_current;	/* _PyCFrame.current_frame (PROC_CFRAME only) */
+	__u16 fr_code;		/* f_code / f_executable */
+	__u16 fr_back;		/* f_back / previous */
+	__u16 fr_instr;		/* f_lasti (int) or prev_instr / instr_ptr */
+	__u16 fr_owner;		/* owner (char) or PYFLARE_NO_OFFSET */
+	__u16 fr_size;		/* bytes to read per frame: covers every field above */
+	__u16 owner_skip;	/* owner values >= this are not Python frames (C stack shims) */
+	__u16 co_code_adaptive;	/* offsetof(PyCodeObject, co_code_adaptive) (3.11+) */
+	__u16 co_fingerprint;	/* 16 bytes at this offset of a code object make its fingerprint */
+	__u32 _pad;
+};
+
+/* One frame of a stack, innermost first. */
+struct py_frame {
+	__u64 code;		/* PyCodeObject address (tag bits masked) */
+	__s32 lasti;		/* f_lasti, or code units since co_code_adaptive (3.11+) */
+	__u32 fingerprint;	/* py_fingerprint() of the code object; 0 = not read */
+};
+
+enum pyflare_sample_flags {
+	SAMPLE_TRUNCATED = 1 << 0,	/* more frames than PYFLARE_MAX_FRAMES */
+	SAMPLE_READ_ERROR = 1 << 1,	/* the chain could not be followed further */
+};
+
+enum pyflare_event_type {
+	EVENT_SAMPLE = 1,	/* struct py_sample */
+	EVENT_EXEC,		/* struct proc_event: a process called exec */
+	EVENT_FORK,		/* struct proc_event: a followed process forked */
+	EVENT_EXIT,		/* struct proc_event: a process exited */
+};
+
+struct py_sample {
+	__u32 type;		/* EVENT_SAMPLE */
+	__u32 pid;		/* host TGID */
+	__u32 tid;		/* host TID */
+	__u16 nr_frames;	/* valid entries in frames[] */
+	__u16 flags;		/* enum pyflare_sample_flags */
+	__u64 proc_id;		/* py_proc.id at the time of the sample */
+	__u64 time_ns;		/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u64 weight_ns;	/* time this sample stands for */
+	struct py_frame frames[PYFLARE_MAX_FRAMES];
+};
+
+struct proc_event {
+	__u32 type;		/* EVENT_EXEC / EVENT_FORK / EVENT_EXIT */
+	__u32 pid;		/* host TGID of the process concerned */
+	__u32 parent;		/* EVENT_FORK: the parent's TGID */
+	__u32 _pad;
+};
+
+/* Folds 16 bytes of a code object's header into a tag that changes when the object does. */
+static inline __u32 py_fingerprint(__u64 a, __u64 b)
+{
+	__u64 x = a * 0x9e3779b97f4a7c15ULL ^ b;
+
+	x ^= x >> 29;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 32;
+	return (__u32)x | 1;	/* never 0: 0 means "not read" */
+}
+
+_Static_assert(sizeof(struct py_proc) == 56, "py_proc layout changed");
+_Static_assert(sizeof(struct py_frame) == 16, "py_frame layout changed");
+_Static_assert(__builtin_offsetof(struct py_sample, frames) == 40, "py_sample layout changed");
+
+#endif /* PYFLARE_PYFLARE_H */

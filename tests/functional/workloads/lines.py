@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: MIT
+"""Line granularity: two_loops spends 0.4 s on one line and 0.2 s on another. A frame's line
+is the line of the instruction it is executing, as CPython's co_positions() (co_lnotab
+before 3.10) maps it; a caller's line is that of its call."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import CHUNK, clock, frame, line_of
+
+SECONDS = {"loop_a": 0.4, "loop_b": 0.2}
+
+
+def two_loops():  # @two_loops
+    x = 0
+    end = clock() + SECONDS["loop_a"]
+    while clock() < end:
+        for _ in range(CHUNK): x = (x * 7 + 1) % 1000003  # @loop_a
+    end = clock() + SECONDS["loop_b"]
+    while clock() < end:
+        for _ in range(CHUNK): x = (x * 5 + 3) % 1000033  # @loop_b
+    return x
+
+
+def main():  # @main
+    return two_loops()  # @call
+
+
+EXPECT = {
+    "frames": {
+        "module": frame("<module>", 1),
+        "main": frame("main", line_of("main")),
+        "two_loops": frame("two_loops", line_of("two_loops")),
+    },
+    # line -> CPU seconds, in two_loops
+    "lines": {line_of("loop_a"): SECONDS["loop_a"], line_of("loop_b"): SECONDS["loop_b"]},
+    "call_line": line_of("call"),     # main's line while two_loops runs
+    "module_call_line": line_of("main_call"),  # <module>'s line while main runs
+}
+
+if __name__ == "__main__":
+    main()  # @main_call

@@ -1,0 +1,880 @@
+/* SPDX-License-Identifier: MIT */
+/* test_render.c — the renderers on fixed sessions: trees, folding, pruning, escaping, JSON. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "render.h"
+#include "test.h"
+
+#define W 1001001ULL	/* one sample at 999 Hz, in ns */
+
+/* Frame indices of the fixture, in interning order. */
+enum { F_MOD, F_MAIN25, F_MAIN27, F_WORK, F_IDLE, F_TRUNC, F_EVIL, F_BAD, F_ESC, NF };
+
+static const struct session_frame fixture_frames[NF] = {
+	[F_MOD] = { "<module>", "app.py", 1, 10, FRAME_PYTHON },
+	[F_MAIN25] = { "main", "app.py", 20, 25, FRAME_PYTHON },
+	[F_MAIN27] = { "main", "app.py", 20, 27, FRAME_PYTHON },
+	[F_WORK] = { "work", "app.py", 40, 42, FRAME_PYTHON },
+	[F_IDLE] = { "Thread.idle", "/usr/lib/python3.12/threading.py", 100, 101, FRAME_PYTHON },
+	[F_TRUNC] = { "<truncated>", "", 0, 0, FRAME_TRUNCATED },
+	[F_EVIL] = { "a;b\nc", "/tmp/x;y.py", 5, 6, FRAME_PYTHON },
+	[F_BAD] = { "caf\xe9\xff", "/tmp/\xc3\x28.py", 7, 8, FRAME_PYTHON },
+	[F_ESC] = { "\x1b[31mred\x1b[0m", "<img src=x onerror=alert(1)>", 1, 2, FRAME_PYTHON },
+};
+
+static uint32_t stack_of(struct session *s, const int *frames, int n)
+{
+	uint32_t node = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		node = session__intern_stack(s, node, frames[i]);
+	return node;
+}
+
+static void add_n(struct session *s, uint32_t thread, uint32_t stack, int n, uint64_t *t)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		session__add_sample(s, &(struct session_sample){ *t, W, thread, stack });
+		*t += W;
+	}
+}
+
+/*
+ * Process 4242 python3: MainThread 408 samples under <module> -> main (lines 25 and 27), 303
+ * of them in work; worker 202 samples, 200 idle and 2 under a truncation marker. Process 5000
+ * with a hostile name: 50 + 10 samples in hostile frames. Process 6000 has no samples.
+ * The worker thread is created first, and MainThread's samples are added newest first.
+ */
+static struct session *fixture(void)
+{
+	static const int sa[] = { F_MOD, F_MAIN25, F_WORK }, sb[] = { F_MOD, F_MAIN27 };
+	static const int sc[] = { F_MOD, F_MAIN25 }, sd[] = { F_MOD, F_MAIN27, F_WORK };
+	static const int si[] = { F_IDLE }, st[] = { F_TRUNC, F_WORK };
+	static const int se[] = { F_ESC, F_EVIL }, sx[] = { F_BAD };
+	struct session *s = session__new();
+	uint32_t a, b, c, d, idle, trunc, evil, bad;
+	int64_t worker, mainth, hostile;
+	uint64_t t;
+	int i;
+
+	session__set_meta(s, &(struct session_meta){
+		.start_realtime_ns = 1700000000123456789ULL,
+		.duration_ns = 2000000000ULL,
+		.rate_hz = 999,
+		.ncpus = 2,
+		.mode = "cpu",
+		.target = "python3 app.py",
+	});
+	session__set_health(s, &(struct session_health){ 670, 3, 2, 1, 4, 9, 3, 1 });
+	session__add_refusal(s, 7000, "python3.15", "unsupported Python 3.15");
+	session__add_process(s, &(struct session_process){ 4242, 1, "python3", "python3 app.py",
+							   "/usr/bin/python3", "3.12.1" });
+	session__add_process(s, &(struct session_process){ 5000, 2, "\x1b[31mevil",
+							   "<img src=x onerror=alert(1)>",
+							   "/usr/bin/python3", "3.11.4" });
+	session__add_process(s, &(struct session_process){ 6000, 3, "idle", "idle.py", "", "" });
+	worker = session__add_thread(s, 0, 4243, "worker");
+	mainth = session__add_thread(s, 0, 4242, "MainThread");
+	hostile = session__add_thread(s, 1, 5000, "");
+	session__add_thread(s, 2, 6000, "MainThread");
+	for (i = 0; i < NF; i++)
+		session__intern_frame(s, &fixture_frames[i]);
+	a = stack_of(s, sa, 3);
+	b = stack_of(s, sb, 2);
+	c = stack_of(s, sc, 2);
+	d = stack_of(s, sd, 3);
+	idle = stack_of(s, si, 1);
+	trunc = stack_of(s, st, 2);
+	evil = stack_of(s, se, 2);
+	bad = stack_of(s, sx, 1);
+
+	/* MainThread, in time: 300 a, 100 b, 5 c, 3 d from t = 1000 ns; added backwards. */
+	for (i = 407; i >= 0; i--) {
+		uint32_t stk = i < 300 ? a : i < 400 ? b : i < 405 ? c : d;
+
+		session__add_sample(s, &(struct session_sample){ 1000 + i * W, W, mainth, stk });
+	}
+	t = 500000000;
+	add_n(s, worker, idle, 200, &t);
+	add_n(s, worker, trunc, 2, &t);
+	t = 0;
+	add_n(s, hostile, evil, 50, &t);
+	add_n(s, hostile, bad, 10, &t);
+	return s;
+}
+
+/* Renders into a string the caller frees. */
+static char *render(const struct renderer *r, const struct session *s,
+		    const struct render_opts *o, int *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	*err = r->render(s, o, f);
+	fclose(f);
+	return buf;
+}
+
+static bool valid_utf8(const char *str)
+{
+	const unsigned char *p = (const unsigned char *)str;
+
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 :
+			(*p & 0xf8) == 0xf0 ? 3 : -1;
+
+		if (n < 0 || (n == 1 && *p < 0xc2) || (n == 3 && *p > 0xf4))
+			return false;
+		for (p++; n > 0; n--, p++)
+			if ((*p & 0xc0) != 0x80)
+				return false;
+	}
+	return true;
+}
+
+/* No control character other than newline: nothing a terminal would act on. */
+static bool terminal_safe(const char *str)
+{
+	for (; *str; str++)
+		if (((unsigned char)*str < 0x20 && *str != '\n') || *str == 0x7f)
+			return false;
+	return true;
+}
+
+static void test_registry(void)
+{
+	char names[64];
+
+	CHECK(renderer_by_name("text") == &render_text);
+	CHECK(renderer_by_name("speedscope") == &render_speedscope);
+	CHECK(renderer_by_name("collapsed") == &render_collapsed);
+	CHECK(renderer_by_name("html") == NULL);
+	CHECK(renderer_by_name(NULL) == NULL);
+	CHECK(renderer_by_path("out/p.speedscope.json") == &render_speedscope);
+	CHECK(renderer_by_path("P.SPEEDSCOPE.JSON") == &render_speedscope);
+	CHECK(renderer_by_path("p.json") == NULL);
+	CHECK(renderer_by_path("p.collapsed") == &render_collapsed);
+	CHECK(renderer_by_path("p.folded") == &render_collapsed);
+	CHECK(renderer_by_path("p.txt") == &render_text);
+	CHECK(renderer_by_path("profile") == &render_text);
+	CHECK(renderer_by_path("dir.d/profile") == &render_text);
+	CHECK(renderer_by_path(".profile") == &render_text);
+	CHECK(renderer_by_path("p.html") == NULL);
+	CHECK(renderer_by_path("") == NULL);
+	renderer_names(names, sizeof(names));
+	CHECK_STR(names, "text, speedscope, collapsed");
+	renderer_names(names, 8);
+	CHECK_STR(names, "text");
+}
+
+static char *capture_safe(const char *str, const char *also)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	render_put_safe(f, str, also);
+	fclose(f);
+	return buf;
+}
+
+static char *capture_json(const char *str)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	render_put_json_string(f, str);
+	fclose(f);
+	return buf;
+}
+
+static char *capture_seconds(uint64_t ns)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	render_put_seconds(f, ns);
+	fclose(f);
+	return buf;
+}
+
+#define CHECK_CAPTURE(expr, want)                                                              \
+	do {                                                                                   \
+		char *got_ = (expr);                                                           \
+		CHECK_STR(got_, want);                                                         \
+		free(got_);                                                                    \
+	} while (0)
+
+static void test_escaping(void)
+{
+	CHECK_CAPTURE(capture_safe("plain <img src=x> é", NULL), "plain <img src=x> é");
+	CHECK_CAPTURE(capture_safe("\x1b[31mred\x1b[0m", NULL), "\\x1b[31mred\\x1b[0m");
+	CHECK_CAPTURE(capture_safe("a;b\nc\t\x7f", ";"), "a\\x3bb\\x0ac\\x09\\x7f");
+	CHECK_CAPTURE(capture_safe("a;b", NULL), "a;b");
+	/* Invalid UTF-8: a lone byte, a cut sequence, an overlong, a surrogate. */
+	CHECK_CAPTURE(capture_safe("caf\xe9\xff", NULL), "caf\\xe9\\xff");
+	CHECK_CAPTURE(capture_safe("\xc3\x28", NULL), "\\xc3(");
+	CHECK_CAPTURE(capture_safe("\xc0\xaf", NULL), "\\xc0\\xaf");
+	CHECK_CAPTURE(capture_safe("\xed\xa0\x80", NULL), "\\xed\\xa0\\x80");
+	CHECK_CAPTURE(capture_safe("\xe2\x82", NULL), "\\xe2\\x82");
+	/* C1 CSI, right-to-left override, line separator. */
+	CHECK_CAPTURE(capture_safe("x\xc2\x9b" "1m", NULL), "x\\u009b1m");
+	CHECK_CAPTURE(capture_safe("\xe2\x80\xae" "evil", NULL), "\\u202eevil");
+	CHECK_CAPTURE(capture_safe("\xe2\x80\xa8", NULL), "\\u2028");
+	CHECK_CAPTURE(capture_safe("\xf0\x9f\x94\xa5", NULL), "\xf0\x9f\x94\xa5");
+	CHECK_CAPTURE(capture_safe(NULL, NULL), "");
+
+	CHECK_CAPTURE(capture_json("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
+	CHECK_CAPTURE(capture_json("caf\xe9!"), "\"caf\\ufffd!\"");
+	CHECK_CAPTURE(capture_json("<é>\xe2\x80\xa8"), "\"<é>\\u2028\"");
+	CHECK_CAPTURE(capture_json(NULL), "\"\"");
+
+	CHECK_CAPTURE(capture_seconds(0), "0");
+	CHECK_CAPTURE(capture_seconds(1001001), "0.001001001");
+	CHECK_CAPTURE(capture_seconds(300300300), "0.3003003");
+	CHECK_CAPTURE(capture_seconds(2000000000), "2");
+	CHECK_CAPTURE(capture_seconds(12500000000ULL), "12.5");
+}
+
+static const struct session_frame *ff(const struct render_tree *t, uint32_t node)
+{
+	return &t->stacks.frames.frames[t->nodes[node].ref];
+}
+
+static uint32_t child(const struct render_tree *t, uint32_t node, uint32_t i)
+{
+	return t->children[t->nodes[node].first_child + i];
+}
+
+static void test_fold_frames(void)
+{
+	struct session *s = fixture();
+	struct render_frames rf;
+
+	CHECK_INT(render_frames__fold(&rf, s, GRANULARITY_FUNCTION), 0);
+	CHECK_INT(rf.n, NF - 1);
+	CHECK_INT(rf.map[F_MAIN25], rf.map[F_MAIN27]);
+	CHECK_INT(rf.map[F_MAIN25], 1);
+	CHECK_INT(rf.map[F_WORK], 2);
+	CHECK_INT(rf.map[F_ESC], NF - 2);
+	CHECK_STR(rf.frames[1].name, "main");
+	CHECK_INT(rf.frames[1].line, 20);
+	CHECK_INT(rf.frames[rf.map[F_WORK]].line, 40);
+	CHECK_INT(rf.frames[rf.map[F_TRUNC]].kind, FRAME_TRUNCATED);
+	render_frames__release(&rf);
+
+	CHECK_INT(render_frames__fold(&rf, s, GRANULARITY_LINE), 0);
+	CHECK_INT(rf.n, NF);
+	CHECK(rf.map[F_MAIN25] != rf.map[F_MAIN27]);
+	CHECK_INT(rf.frames[rf.map[F_MAIN27]].line, 27);
+	CHECK_INT(rf.frames[rf.map[F_WORK]].line, 42);
+	render_frames__release(&rf);
+	render_frames__release(NULL);
+	session__free(s);
+}
+
+static void test_tree(void)
+{
+	struct session *s = fixture();
+	struct render_tree t;
+	uint32_t root = 0, pa, pb, mt, wk, mod, mainf, main27;
+
+	CHECK_INT(render_tree__build(&t, s, GRANULARITY_FUNCTION, RENDER_THREADS_AUTO), 0);
+	CHECK_INT(t.nprocesses_sampled, 2);
+	CHECK_INT(t.nodes[root].samples, 670);
+	CHECK_INT(t.nodes[root].total_ns, 670 * W);
+	CHECK_INT(t.nodes[root].nchildren, 2);
+	CHECK_INT(t.process_node[2], 0);
+	pa = child(&t, root, 0);
+	pb = child(&t, root, 1);
+	CHECK_INT(t.nodes[pa].kind, RENDER_NODE_PROCESS);
+	CHECK_INT(t.nodes[pa].ref, 0);
+	CHECK_INT(t.nodes[pa].total_ns, 610 * W);
+	CHECK_INT(t.nodes[pb].ref, 1);
+	CHECK_INT(t.nodes[pb].total_ns, 60 * W);
+	CHECK_INT(t.process_node[0], pa);
+
+	/* Two sampled threads: a thread level, MainThread (more time) first. */
+	CHECK_INT(t.nodes[pa].nchildren, 2);
+	mt = child(&t, pa, 0);
+	wk = child(&t, pa, 1);
+	CHECK_INT(t.nodes[mt].kind, RENDER_NODE_THREAD);
+	CHECK_INT(t.nodes[mt].ref, 1);
+	CHECK_INT(t.nodes[mt].total_ns, 408 * W);
+	CHECK_INT(t.nodes[wk].ref, 0);
+	CHECK_INT(t.nodes[wk].samples, 202);
+	CHECK_INT(t.thread_node[1], mt);
+	CHECK_INT(t.thread_node[2], 0);
+
+	CHECK_INT(t.nodes[mt].nchildren, 1);
+	mod = child(&t, mt, 0);
+	CHECK_STR(ff(&t, mod)->name, "<module>");
+	CHECK_INT(t.nodes[mod].total_ns, 408 * W);
+	CHECK_INT(t.nodes[mod].self_ns, 0);
+	CHECK_INT(t.nodes[mod].nchildren, 1);
+	mainf = child(&t, mod, 0);
+	CHECK_STR(ff(&t, mainf)->name, "main");
+	CHECK_INT(t.nodes[mainf].self_ns, 105 * W);
+	CHECK_INT(t.nodes[mainf].nchildren, 1);
+	CHECK_INT(t.nodes[child(&t, mainf, 0)].total_ns, 303 * W);
+	CHECK_INT(t.nodes[child(&t, mainf, 0)].parent, mainf);
+
+	/* Worker: idle (200) before the truncated branch (2). */
+	CHECK_INT(t.nodes[wk].nchildren, 2);
+	CHECK_STR(ff(&t, child(&t, wk, 0))->name, "Thread.idle");
+	CHECK_STR(ff(&t, child(&t, wk, 1))->name, "<truncated>");
+	CHECK_INT(t.nodes[child(&t, wk, 1)].total_ns, 2 * W);
+
+	/* One thread in process 5000: frames right under the process. */
+	CHECK_INT(t.nodes[pb].nchildren, 2);
+	CHECK_INT(t.nodes[child(&t, pb, 0)].kind, RENDER_NODE_FRAME);
+	CHECK_INT(t.nodes[child(&t, pb, 0)].total_ns, 50 * W);
+	render_tree__release(&t);
+
+	/* Line granularity splits main by line; MERGE drops the thread level. */
+	CHECK_INT(render_tree__build(&t, s, GRANULARITY_LINE, RENDER_THREADS_MERGE), 0);
+	pa = child(&t, root, 0);
+	CHECK_INT(t.nodes[pa].nchildren, 3);
+	mod = child(&t, pa, 0);
+	CHECK_STR(ff(&t, mod)->name, "<module>");
+	CHECK_INT(t.nodes[mod].nchildren, 2);
+	mainf = child(&t, mod, 0);
+	main27 = child(&t, mod, 1);
+	CHECK_INT(ff(&t, mainf)->line, 25);
+	CHECK_INT(t.nodes[mainf].total_ns, 305 * W);
+	CHECK_INT(ff(&t, main27)->line, 27);
+	CHECK_INT(t.nodes[main27].total_ns, 103 * W);
+	CHECK_INT(t.nodes[main27].self_ns, 100 * W);
+	CHECK_INT(t.thread_node[1], 0);
+	render_tree__release(&t);
+
+	/* SPLIT gives process 5000 its one thread level too. */
+	CHECK_INT(render_tree__build(&t, s, GRANULARITY_FUNCTION, RENDER_THREADS_SPLIT), 0);
+	CHECK_INT(t.nodes[child(&t, child(&t, root, 0), 0)].kind, RENDER_NODE_THREAD);
+	CHECK_INT(t.nodes[child(&t, child(&t, root, 1), 0)].kind, RENDER_NODE_THREAD);
+	render_tree__release(&t);
+	render_tree__release(NULL);
+	session__free(s);
+}
+
+static const char fixture_text[] =
+	"pyflare " PYFLARE_VERSION "\n"
+	"  Recorded: 2023-11-14 22:13:20 UTC    Samples:  670\n"
+	"  Duration: 2.000 s                    CPU time: 0.671 s\n"
+	"  Target:   python3 app.py\n"
+	"  Mode:     cpu, 999 Hz on 2 CPUs\n"
+	"  Health:   670 samples taken, 3 lost (ring buffer full), 2 stacks truncated,\n"
+	"            1 stacks cut by a failed read, 4 frames not symbolized, 9 without thread "
+	"state\n"
+	"  Processes: 3 attached, 1 refused\n"
+	"  Refused:  7000 python3.15: unsupported Python 3.15\n"
+	"\n"
+	"Process 4242 python3 — python3 app.py — Python 3.12.1\n"
+	"  Samples: 610   CPU time: 0.611 s   Threads: 2\n"
+	"\n"
+	"0.408 Thread 4242 MainThread\n"
+	"└─ 0.408 <module>  app.py:1\n"
+	"   └─ 0.408 main  app.py:20\n"
+	"      └─ 0.303 work  app.py:40\n"
+	"0.202 Thread 4243 worker\n"
+	"└─ 0.200 Thread.idle  threading.py:100\n"
+	"\n"
+	"Process 5000 \\x1b[31mevil — <img src=x onerror=alert(1)> — Python 3.11.4\n"
+	"  Samples: 60   CPU time: 0.060 s\n"
+	"\n"
+	"0.050 \\x1b[31mred\\x1b[0m  <img src=x onerror=alert(1)>:1\n"
+	"└─ 0.050 a;b\\x0ac  /tmp/x;y.py:5\n"
+	"0.010 caf\\xe9\\xff  /tmp/\\xc3(.py:7\n"
+	"\n"
+	"Process 6000 idle — idle.py\n"
+	"  No samples were recorded.\n"
+	"\n";
+
+static void test_text(void)
+{
+	struct session *s = fixture();
+	struct render_opts o = render_opts_default;
+	char *out;
+	int err;
+
+	out = render(&render_text, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK_STR(out, fixture_text);
+	CHECK(terminal_safe(out));
+	CHECK(valid_utf8(out));
+	free(out);
+
+	/* No pruning: the truncated branch (0.3%) shows, as does its child. */
+	o.prune_share = 0;
+	o.unicode = false;
+	out = render(&render_text, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK(strstr(out, "0.202 Thread 4243 worker\n"
+			  "|- 0.200 Thread.idle  threading.py:100\n"
+			  "`- 0.002 <truncated>\n"
+			  "   `- 0.002 work  app.py:40\n") != NULL);
+	CHECK(strstr(out, "Process 4242 python3 - python3 app.py - Python 3.12.1\n") != NULL);
+	CHECK(strstr(out, "\xe2\x94") == NULL);
+	free(out);
+
+	/* Line granularity: main split by line; work under main:27 (0.5%) pruned at 1%. */
+	o = render_opts_default;
+	o.granularity = GRANULARITY_LINE;
+	out = render(&render_text, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK(strstr(out, "0.408 Thread 4242 MainThread\n"
+			  "└─ 0.408 <module>  app.py:10\n"
+			  "   ├─ 0.305 main  app.py:25\n"
+			  "   │  └─ 0.300 work  app.py:42\n"
+			  "   └─ 0.103 main  app.py:27\n"
+			  "0.202 Thread 4243 worker\n") != NULL);
+	free(out);
+
+	/* Pruning is relative to each process: at 50%, work (49.6%) and caf (17%) go. */
+	o = render_opts_default;
+	o.prune_share = 0.5;
+	out = render(&render_text, s, &o, &err);
+	CHECK(strstr(out, "0.408 Thread 4242 MainThread\n└─ 0.408 <module>  app.py:1\n"
+			  "   └─ 0.408 main  app.py:20\n\n") != NULL);
+	CHECK(strstr(out, "worker") == NULL);
+	CHECK(strstr(out, "0.050 \\x1b[31mred") != NULL);
+	CHECK(strstr(out, "caf") == NULL);
+	free(out);
+	session__free(s);
+}
+
+/* Removes our own colour sequences; anything left is an escape that came from a name. */
+static void strip_colors(char *str)
+{
+	static const char *const seqs[] = { "\033[31m", "\033[33m", "\033[32m", "\033[92m",
+					     "\033[2m", "\033[1m", "\033[0m" };
+	size_t i;
+	char *p;
+
+	for (i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++)
+		while ((p = strstr(str, seqs[i])))
+			memmove(p, p + strlen(seqs[i]), strlen(p + strlen(seqs[i])) + 1);
+}
+
+static void test_text_color(void)
+{
+	struct session *s = fixture();
+	struct render_opts o = render_opts_default;
+	char *out;
+	int err;
+
+	o.color = true;
+	out = render(&render_text, s, &o, &err);
+	CHECK_INT(err, 0);
+	/* Of process 4242: MainThread 67% red, work 49.6% and worker 33% yellow. */
+	CHECK(strstr(out, "\033[31m0.408\033[0m \033[1mThread 4242 MainThread\033[0m\n") != NULL);
+	CHECK(strstr(out, "\033[33m0.303\033[0m work  \033[2mapp.py:40\033[0m\n") != NULL);
+	CHECK(strstr(out, "\033[33m0.202\033[0m") != NULL);
+	/* 0.010 of 0.060 is 17%: green. */
+	CHECK(strstr(out, "\033[32m0.010\033[0m caf") != NULL);
+	strip_colors(out);
+	CHECK(terminal_safe(out));
+	CHECK_STR(out, fixture_text);
+	free(out);
+	session__free(s);
+}
+
+static void test_text_empty(void)
+{
+	struct session *s = session__new();
+	char *out;
+	int err;
+
+	out = render(&render_text, s, NULL, &err);
+	CHECK_INT(err, 0);
+	CHECK(strstr(out, "  Recorded: unknown ") != NULL);
+	CHECK(strstr(out, "  Target:   ?\n") != NULL);
+	CHECK(strstr(out, "\nNo samples were recorded.\n") != NULL);
+	free(out);
+	CHECK_INT(render_text.render(NULL, NULL, stdout), -EINVAL);
+	session__free(s);
+}
+
+static const char fixture_collapsed[] =
+	"process 4242 (python3);thread 4242 (MainThread);<module> (app.py:1);main (app.py:20) "
+	"105105\n"
+	"process 4242 (python3);thread 4242 (MainThread);<module> (app.py:1);main (app.py:20);"
+	"work (app.py:40) 303303\n"
+	"process 4242 (python3);thread 4243 (worker);Thread.idle "
+	"(/usr/lib/python3.12/threading.py:100) 200200\n"
+	"process 4242 (python3);thread 4243 (worker);<truncated>;work (app.py:40) 2002\n"
+	"process 5000 (\\x1b[31mevil);\\x1b[31mred\\x1b[0m (<img src=x onerror=alert(1)>:1);"
+	"a\\x3bb\\x0ac (/tmp/x\\x3by.py:5) 50050\n"
+	"process 5000 (\\x1b[31mevil);caf\\xe9\\xff (/tmp/\\xc3(.py:7) 10010\n";
+
+static void test_collapsed(void)
+{
+	struct session *s = fixture();
+	struct render_opts o = render_opts_default;
+	char *out;
+	int err;
+
+	out = render(&render_collapsed, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK_STR(out, fixture_collapsed);
+	CHECK(valid_utf8(out));
+	free(out);
+
+	o.granularity = GRANULARITY_LINE;
+	out = render(&render_collapsed, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK(strstr(out, "\nprocess 4242 (python3);thread 4242 (MainThread);<module> (app.py:10);"
+			  "main (app.py:25) 5005\n") != NULL);
+	CHECK(strstr(out, "\nprocess 4242 (python3);thread 4242 (MainThread);<module> (app.py:10);"
+			  "main (app.py:27);work (app.py:42) 3003\n") != NULL);
+	free(out);
+	session__free(s);
+}
+
+/* One process, one thread: no process or thread frames; sub-microsecond time rounds up. */
+static void test_collapsed_single(void)
+{
+	struct session *s = session__new();
+	int64_t f, g, st, st2;
+	char *out;
+	int err;
+
+	session__add_process(s, &(struct session_process){ .pid = 1, .comm = "python3" });
+	session__add_thread(s, 0, 1, "MainThread");
+	f = session__intern_frame(s, &(struct session_frame){ "f", "a.py", 1, 3, FRAME_PYTHON });
+	g = session__intern_frame(s, &(struct session_frame){ "", "", 0, 0, FRAME_UNKNOWN });
+	st = session__intern_stack(s, 0, f);
+	st2 = session__intern_stack(s, st, g);
+	session__add_sample(s, &(struct session_sample){ 0, 1499, 0, st });
+	session__add_sample(s, &(struct session_sample){ 0, 300, 0, st2 });
+	out = render(&render_collapsed, s, NULL, &err);
+	CHECK_INT(err, 0);
+	CHECK_STR(out, "f (a.py:1) 1\nf (a.py:1);<unknown> 1\n");
+	free(out);
+	session__free(s);
+}
+
+static cJSON *item(const cJSON *obj, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+static double num(const cJSON *obj, const char *key)
+{
+	const cJSON *v = item(obj, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static const char *str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = item(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* "[a,b,c]" of a JSON array of numbers, for compact comparisons. */
+static char *numbers(const cJSON *arr)
+{
+	static char buf[4096];
+	const cJSON *v;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(v, arr)
+		used += snprintf(buf + used, sizeof(buf) - used, "%s%.9g", used ? "," : "",
+				 v->valuedouble);
+	return buf;
+}
+
+static char *stacks(const cJSON *arr)
+{
+	static char buf[4096];
+	const cJSON *v;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(v, arr) {
+		const cJSON *x;
+
+		used += snprintf(buf + used, sizeof(buf) - used, "%s[", used ? " " : "");
+		cJSON_ArrayForEach(x, v)
+			used += snprintf(buf + used, sizeof(buf) - used, "%s%d",
+					 x == v->child ? "" : ",", x->valueint);
+		used += snprintf(buf + used, sizeof(buf) - used, "]");
+	}
+	return buf;
+}
+
+static void check_profile(const cJSON *p, const char *name, const char *samples,
+			  const char *weights, double start, double end)
+{
+	CHECK_STR(str(p, "type"), "sampled");
+	CHECK_STR(str(p, "name"), name);
+	CHECK_STR(str(p, "unit"), "seconds");
+	CHECK_STR(stacks(item(p, "samples")), samples);
+	CHECK_STR(numbers(item(p, "weights")), weights);
+	CHECK(num(p, "startValue") == start);
+	CHECK(num(p, "endValue") == end);
+}
+
+static void test_speedscope(void)
+{
+	struct session *s = fixture();
+	struct render_opts o = render_opts_default;
+	const cJSON *frames, *profiles, *meta, *h, *f;
+	cJSON *doc;
+	char *out, *env;
+	int err;
+
+	out = render(&render_speedscope, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK(valid_utf8(out));
+	env = getenv("PYFLARE_SPEEDSCOPE_OUT");
+	if (env && *env) {
+		FILE *fo = fopen(env, "w");
+
+		CHECK(fo != NULL);
+		if (fo) {
+			fputs(out, fo);
+			fclose(fo);
+		}
+	}
+	doc = cJSON_Parse(out);
+	CHECK(doc != NULL);
+	if (!doc) {
+		free(out);
+		session__free(s);
+		return;
+	}
+	CHECK_STR(str(doc, "$schema"), "https://www.speedscope.app/file-format-schema.json");
+	CHECK_STR(str(doc, "exporter"), "pyflare " PYFLARE_VERSION);
+	CHECK_STR(str(doc, "name"), "python3 app.py");
+	/* Profiles: worker (created first), MainThread (the busiest), process 5000's thread. */
+	CHECK(num(doc, "activeProfileIndex") == 1);
+
+	frames = item(item(doc, "shared"), "frames");
+	CHECK_INT(cJSON_GetArraySize(frames), NF - 1);
+	f = cJSON_GetArrayItem(frames, 1);
+	CHECK_STR(str(f, "name"), "main");
+	CHECK_STR(str(f, "file"), "app.py");
+	CHECK(num(f, "line") == 20);
+	CHECK(item(f, "col") == NULL);
+	f = cJSON_GetArrayItem(frames, 4);
+	CHECK_STR(str(f, "name"), "<truncated>");
+	CHECK(item(f, "file") == NULL);
+	CHECK(item(f, "line") == NULL);
+	f = cJSON_GetArrayItem(frames, 5);
+	CHECK_STR(str(f, "name"), "a;b\nc");
+	CHECK_STR(str(f, "file"), "/tmp/x;y.py");
+	f = cJSON_GetArrayItem(frames, 6);
+	CHECK_STR(str(f, "name"), "caf\xef\xbf\xbd\xef\xbf\xbd");
+	CHECK_STR(str(f, "file"), "/tmp/\xef\xbf\xbd(.py");
+	f = cJSON_GetArrayItem(frames, 7);
+	CHECK_STR(str(f, "name"), "\x1b[31mred\x1b[0m");
+	CHECK_STR(str(f, "file"), "<img src=x onerror=alert(1)>");
+
+	profiles = item(doc, "profiles");
+	CHECK_INT(cJSON_GetArraySize(profiles), 3);
+	check_profile(cJSON_GetArrayItem(profiles, 0), "4242 python3 / 4243 worker", "[3] [4,2]",
+		      "0.2002002,0.002002002", 0.5, (500000000 + 202 * W) / 1e9);
+	/* Function granularity: main:27 and main:25 samples fold and merge into one run. */
+	check_profile(cJSON_GetArrayItem(profiles, 1), "4242 python3 / 4242 MainThread",
+		      "[0,1,2] [0,1] [0,1,2]", "0.3003003,0.105105105,0.003003003", 1e-6,
+		      (1000 + 408 * W) / 1e9);
+	check_profile(cJSON_GetArrayItem(profiles, 2), "5000 \x1b[31mevil / 5000", "[7,5] [6]",
+		      "0.05005005,0.01001001", 0, 60 * W / 1e9);
+
+	meta = item(doc, "pyflare");
+	CHECK_STR(str(meta, "version"), PYFLARE_VERSION);
+	CHECK_STR(str(meta, "recorded_at"), "2023-11-14T22:13:20.123456789Z");
+	CHECK(num(meta, "duration") == 2);
+	CHECK_STR(str(meta, "mode"), "cpu");
+	CHECK(num(meta, "rate_hz") == 999);
+	CHECK(num(meta, "ncpus") == 2);
+	CHECK_STR(str(meta, "granularity"), "function");
+	h = item(meta, "health");
+	CHECK(num(h, "samples") == 670);
+	CHECK(num(h, "lost") == 3);
+	CHECK(num(h, "truncated") == 2);
+	CHECK(num(h, "unreadable") == 1);
+	CHECK(num(h, "unsymbolized") == 4);
+	CHECK(num(h, "no_thread_state") == 9);
+	CHECK(num(h, "attached") == 3);
+	CHECK(num(h, "refused") == 1);
+	CHECK_STR(str(cJSON_GetArrayItem(item(meta, "refusals"), 0), "reason"),
+		  "unsupported Python 3.15");
+	CHECK_INT(cJSON_GetArraySize(item(meta, "processes")), 3);
+	CHECK_STR(str(cJSON_GetArrayItem(item(meta, "processes"), 1), "cmdline"),
+		  "<img src=x onerror=alert(1)>");
+	cJSON_Delete(doc);
+	free(out);
+
+	/* Line granularity: no merging across lines, four runs. */
+	o.granularity = GRANULARITY_LINE;
+	out = render(&render_speedscope, s, &o, &err);
+	CHECK_INT(err, 0);
+	doc = cJSON_Parse(out);
+	CHECK(doc != NULL);
+	profiles = item(doc, "profiles");
+	CHECK_STR(stacks(item(cJSON_GetArrayItem(profiles, 1), "samples")),
+		  "[0,1,3] [0,2] [0,1] [0,2,3]");
+	CHECK_STR(str(item(doc, "pyflare"), "granularity"), "line");
+	CHECK(num(cJSON_GetArrayItem(item(item(doc, "shared"), "frames"), 2), "line") == 27);
+	cJSON_Delete(doc);
+	free(out);
+	session__free(s);
+}
+
+static void test_speedscope_empty(void)
+{
+	struct session *s = session__new();
+	cJSON *doc;
+	char *out;
+	int err;
+
+	out = render(&render_speedscope, s, NULL, &err);
+	CHECK_INT(err, 0);
+	doc = cJSON_Parse(out);
+	CHECK(doc != NULL);
+	CHECK_STR(str(doc, "name"), "pyflare");
+	CHECK_INT(cJSON_GetArraySize(item(doc, "profiles")), 0);
+	CHECK_INT(cJSON_GetArraySize(item(item(doc, "shared"), "frames")), 0);
+	cJSON_Delete(doc);
+	free(out);
+	session__free(s);
+}
+
+/* A 3000-deep recursion: no recursion in the renderers, every level drawn. */
+static void test_deep(void)
+{
+	struct session *s = session__new();
+	struct render_opts o = render_opts_default;
+	const cJSON *smp;
+	uint32_t node = 0;
+	cJSON *doc;
+	char *out, *want, *p;
+	int64_t f;
+	int i, err, semis = 0, rows = 0;
+
+	session__add_process(s, &(struct session_process){ .pid = 1, .comm = "python3" });
+	session__add_thread(s, 0, 1, "MainThread");
+	f = session__intern_frame(s, &(struct session_frame){ "rec", "r.py", 1, 2, FRAME_PYTHON });
+	for (i = 0; i < 3000; i++)
+		node = session__intern_stack(s, node, f);
+	session__add_sample(s, &(struct session_sample){ 0, 1000000, 0, node });
+
+	out = render(&render_text, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK(strstr(out, "\n\n0.001 rec  r.py:1\n└─ 0.001 rec  r.py:1\n   └─ 0.001 rec") != NULL);
+	for (p = out; (p = strstr(p, "└─ 0.001 rec  r.py:1\n")); p++)
+		rows++;
+	CHECK_INT(rows, 2999);
+	/* The deepest row is indented by 2998 blank levels and ends the tree. */
+	want = malloc(3 * 2998 + 64);
+	memset(want, ' ', 3 * 2998);
+	strcpy(want + 3 * 2998, "└─ 0.001 rec  r.py:1\n\n");
+	p = strstr(out, want);
+	CHECK(p != NULL && p[-1] == '\n' && p[strlen(want)] == '\0');
+	free(want);
+	free(out);
+
+	out = render(&render_collapsed, s, &o, &err);
+	CHECK_INT(err, 0);
+	for (i = 0; out[i]; i++)
+		semis += out[i] == ';';
+	CHECK_INT(semis, 2999);
+	CHECK(strstr(out, "rec (r.py:1) 1000\n") != NULL);
+	free(out);
+
+	out = render(&render_speedscope, s, &o, &err);
+	CHECK_INT(err, 0);
+	doc = cJSON_ParseWithOpts(out, NULL, 0);
+	CHECK(doc != NULL);
+	smp = cJSON_GetArrayItem(item(cJSON_GetArrayItem(item(doc, "profiles"), 0), "samples"), 0);
+	CHECK_INT(cJSON_GetArraySize(smp), 3000);
+	cJSON_Delete(doc);
+	free(out);
+	session__free(s);
+}
+
+/* 200000 samples over 20000 distinct stacks: the aggregation's hashes grow many times. */
+static void test_large(void)
+{
+	struct session *s = session__new();
+	struct render_tree t;
+	uint32_t leaves[20000];
+	uint64_t sum = 0;
+	int64_t fr[100];
+	char name[16];
+	size_t i;
+	uint32_t k;
+
+	session__add_process(s, &(struct session_process){ .pid = 1, .comm = "python3" });
+	session__add_thread(s, 0, 1, "a");
+	session__add_thread(s, 0, 2, "b");
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "f%zu", i);
+		fr[i] = session__intern_frame(s, &(struct session_frame){ name, "m.py", i, i + 1,
+									  FRAME_PYTHON });
+	}
+	for (i = 0; i < 20000; i++) {
+		uint32_t node = 0;
+
+		/* Depth 4, digits of i in base 100 -> 20000 distinct leaves. */
+		node = session__intern_stack(s, node, fr[(i / 1000000) % 100]);
+		node = session__intern_stack(s, node, fr[(i / 10000) % 100]);
+		node = session__intern_stack(s, node, fr[(i / 100) % 100]);
+		leaves[i] = session__intern_stack(s, node, fr[i % 100]);
+	}
+	for (i = 0; i < 200000; i++)
+		session__add_sample(s, &(struct session_sample){ i * 1000, 1000 + i % 7, i % 2,
+								 leaves[(i * 7919) % 20000] });
+	for (i = 0; i < 200000; i++)
+		sum += 1000 + i % 7;
+	CHECK_INT(render_tree__build(&t, s, GRANULARITY_FUNCTION, RENDER_THREADS_AUTO), 0);
+	CHECK_INT(t.nodes[0].total_ns, sum);
+	CHECK_INT(t.nodes[0].samples, 200000);
+	/*
+	 * Even samples (thread a) land on even leaves, odd on odd: per thread 1 + 2 + 200 +
+	 * 10000 frame nodes, plus the root, the process and two threads.
+	 */
+	CHECK_INT(t.n, 4 + 2 * (1 + 2 + 200 + 10000));
+	for (k = 1; k < t.n; k++)
+		if (t.nodes[k].parent >= k)
+			break;
+	CHECK_INT(k, t.n);
+	render_tree__release(&t);
+	session__free(s);
+}
+
+int main(void)
+{
+	setenv("TZ", "UTC", 1);
+	tzset();
+	RUN(test_registry);
+	RUN(test_escaping);
+	RUN(test_fold_frames);
+	RUN(test_tree);
+	RUN(test_text);
+	RUN(test_text_color);
+	RUN(test_text_empty);
+	RUN(test_collapsed);
+	RUN(test_collapsed_single);
+	RUN(test_speedscope);
+	RUN(test_speedscope_empty);
+	RUN(test_deep);
+	RUN(test_large);
+	return test_summary();
+}

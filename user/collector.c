@@ -1,0 +1,742 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * collector.c — the recording loop: BPF lifecycle, perf timers, process tracking,
+ * and the ring-buffer consumer that symbolizes stacks into the session.
+ */
+#include "collector.h"
+
+#include <errno.h>
+#include <dirent.h>
+#include <linux/perf_event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "keymap.h"
+#include "launch.h"
+#include "log.h"
+#include "proc_info.h"
+#include "py_target.h"
+#include "pyflare.h"
+#include "pyflare.skel.h"
+#include "symbolize.h"
+
+#define POLL_MS 10		/* the sampler does not wake us: we look this often */
+#define HOUSEKEEPING_NS 50000000ULL	/* retries, TLS checks, progress: every 50 ms */
+#define PENDING_TIMEOUT_NS 3000000000ULL	/* wait this long for libpython to be mapped */
+#define TLS_CHECK_TIMEOUT_NS 10000000000ULL	/* give up finding a thread's TLS slot */
+#define STOP_GRACE_NS 2000000000ULL	/* after Ctrl-C, let the command finish this long */
+#define PROGRESS_NS 250000000ULL
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* One process instance. A PID that execs or is reused gets a new one. */
+struct tracked {
+	struct py_target target;
+	uint32_t session_proc;	/* index in the session's process table */
+	bool alive;
+	bool explicit;		/* named with -p: its exit ends the recording */
+	uint64_t tls_deadline;	/* keep looking for the TLS slot until then */
+};
+
+struct pending {
+	pid_t pid;
+	uint64_t deadline;
+};
+
+struct collector {
+	const struct record_opts *opts;
+	struct session *s;
+	struct pyflare_bpf *skel;
+	struct ring_buffer *rb;
+	struct symbolizer *sym;
+	struct launch *launch;
+	int *perf_fds;
+	struct bpf_link **links;
+	int ncpus;
+	struct tracked *tracked;	/* index = id - 1 */
+	size_t n_tracked, cap_tracked;
+	struct keymap *by_pid;		/* (pid, 0, 0) -> id of its live instance */
+	struct keymap *threads;		/* (id, tid, 0) -> session thread index */
+	struct pending *pending;
+	size_t n_pending, cap_pending;
+	uint64_t start_ns;		/* CLOCK_MONOTONIC at start, the samples' clock */
+	uint64_t samples, empty, explicit_alive;
+	bool progress_shown;
+	int err;			/* first fatal error in the event handler */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static struct tracked *tracked_by_id(struct collector *c, uint64_t id)
+{
+	return id >= 1 && id <= c->n_tracked ? &c->tracked[id - 1] : NULL;
+}
+
+static struct tracked *tracked_by_pid(struct collector *c, pid_t pid)
+{
+	struct keymap_key key = { (uint64_t)pid, 0, 0 };
+	uint64_t id;
+
+	return keymap__get(c->by_pid, &key, &id) ? tracked_by_id(c, id) : NULL;
+}
+
+static void add_pending(struct collector *c, pid_t pid)
+{
+	for (size_t i = 0; i < c->n_pending; i++)
+		if (c->pending[i].pid == pid)
+			return;
+	if (c->n_pending == c->cap_pending) {
+		size_t cap = c->cap_pending ? c->cap_pending * 2 : 16;
+		struct pending *p = realloc(c->pending, cap * sizeof(*p));
+
+		if (!p)
+			return;
+		c->pending = p;
+		c->cap_pending = cap;
+	}
+	c->pending[c->n_pending++] = (struct pending){ pid, now_ns() + PENDING_TIMEOUT_NS };
+}
+
+static void drop_pending(struct collector *c, pid_t pid)
+{
+	for (size_t i = 0; i < c->n_pending; i++)
+		if (c->pending[i].pid == pid)
+			c->pending[i--] = c->pending[--c->n_pending];
+}
+
+/* The process instance is over: its samples keep the names already read. */
+static void untrack(struct collector *c, pid_t pid)
+{
+	struct tracked *t = tracked_by_pid(c, pid);
+	struct keymap_key key = { (uint64_t)pid, 0, 0 };
+	__u32 k = (__u32)pid;
+
+	drop_pending(c, pid);
+	if (!t)
+		return;
+	t->alive = false;
+	if (t->explicit && c->explicit_alive)
+		c->explicit_alive--;
+	keymap__set(c->by_pid, &key, 0);
+	bpf_map__delete_elem(c->skel->maps.procs, &k, sizeof(k), 0);
+}
+
+static int push_proc(struct collector *c, struct tracked *t, uint64_t id)
+{
+	struct py_proc proc;
+	__u32 key = (__u32)t->target.pid;
+
+	py_target_to_proc(&t->target, id, &proc);
+	return bpf_map__update_elem(c->skel->maps.procs, &key, sizeof(key), &proc, sizeof(proc),
+				    BPF_ANY);
+}
+
+static void watch(struct collector *c, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+	__u8 one = 1;
+
+	bpf_map__update_elem(c->skel->maps.watched, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
+}
+
+/*
+ * Starts profiling @pid if it runs CPython. @explicit: the user named it, so failure is
+ * reported as an error (returned), not just noted. Returns 0 or an enum pyflare_exit.
+ */
+static int attach(struct collector *c, pid_t pid, bool explicit)
+{
+	struct session_process sp;
+	struct tracked *t;
+	struct py_target target;
+	char why[256];
+	enum py_target_error r;
+	int64_t idx;
+	uint64_t id;
+
+	r = py_target_analyse(pid, &target, why, sizeof(why));
+	switch (r) {
+	case PY_TARGET_OK:
+		break;
+	case PY_TARGET_NOT_YET:
+		add_pending(c, pid);
+		return 0;
+	case PY_TARGET_NOT_PYTHON:
+	case PY_TARGET_EXITED:
+		if (explicit) {
+			pr_error("process %d: %s\n", pid, r == PY_TARGET_EXITED ? "no such process" :
+				 "not a Python process (no CPython runtime in its executable or "
+				 "libraries)");
+			return EXIT_TARGET;
+		}
+		return 0;
+	case PY_TARGET_NO_ACCESS:
+		if (explicit) {
+			pr_error("process %d: %s: run pyflare as root or give it CAP_SYS_PTRACE\n",
+				 pid, why);
+			return EXIT_SYSTEM;
+		}
+		/* fall through */
+	case PY_TARGET_UNSUPPORTED:
+		if (explicit) {
+			pr_error("process %d (%s): %s\n", pid, target.comm, why);
+			return EXIT_TARGET;
+		}
+		pr_warn("not profiling process %d (%s): %s\n", pid, target.comm, why);
+		session__add_refusal(c->s, (uint32_t)pid, target.comm, why);
+		return 0;
+	}
+
+	if (tracked_by_pid(c, pid))
+		untrack(c, pid);	/* an older image of the same PID */
+	if (c->n_tracked == c->cap_tracked) {
+		size_t cap = c->cap_tracked ? c->cap_tracked * 2 : 64;
+		struct tracked *tr = realloc(c->tracked, cap * sizeof(*tr));
+
+		if (!tr)
+			return EXIT_TARGET;
+		c->tracked = tr;
+		c->cap_tracked = cap;
+	}
+	sp = (struct session_process){
+		.pid = (uint32_t)pid,
+		.start_time = target.start_time,
+		.comm = target.comm,
+		.cmdline = target.cmdline,
+		.exe = target.binary,
+		.python_version = target.version,
+	};
+	idx = session__add_process(c->s, &sp);
+	if (idx < 0)
+		return EXIT_TARGET;
+	id = c->n_tracked + 1;
+	t = &c->tracked[c->n_tracked++];
+	*t = (struct tracked){
+		.target = target,
+		.session_proc = (uint32_t)idx,
+		.alive = true,
+		.explicit = explicit,
+		.tls_deadline = now_ns() + TLS_CHECK_TIMEOUT_NS,
+	};
+	if (explicit)
+		c->explicit_alive++;
+	{
+		struct keymap_key key = { (uint64_t)pid, 0, 0 };
+
+		keymap__set(c->by_pid, &key, id);
+	}
+	py_target_check_tls(&t->target);	/* -EAGAIN before the interpreter starts */
+	if (push_proc(c, t, id)) {
+		pr_error("process %d: cannot add it to the BPF map: %s\n", pid, strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	watch(c, pid);
+	drop_pending(c, pid);
+	pr_info("profiling process %d (%s), Python %s, offsets from %s\n", pid, target.comm,
+		target.version, target.layout.source);
+	return 0;
+}
+
+/* The session thread of (@t, @tid), named after the kernel's thread name. */
+static int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t tid)
+{
+	struct keymap_key key = { id, tid, 0 };
+	char name[64] = "";
+	uint64_t idx;
+	int64_t n;
+
+	if (keymap__get(c->threads, &key, &idx))
+		return (int64_t)idx;
+	proc_read_thread_comm(t->target.pid, (pid_t)tid, name, sizeof(name));
+	n = session__add_thread(c->s, t->session_proc, tid, name);
+	if (n >= 0 && keymap__set(c->threads, &key, (uint64_t)n))
+		return -1;
+	return n;
+}
+
+static int64_t marker_frame(struct collector *c, enum frame_kind kind, const char *name)
+{
+	struct session_frame f = { .name = name, .file = "", .kind = kind };
+
+	return session__intern_frame(c->s, &f);
+}
+
+static int on_sample(struct collector *c, const struct py_sample *smp, size_t size)
+{
+	struct session_sample out;
+	struct tracked *t = tracked_by_id(c, smp->proc_id);
+	uint32_t n = smp->nr_frames;
+	int64_t thread, node = 0, frame;
+
+	if (!t || size < sizeof(*smp) - sizeof(smp->frames) + n * sizeof(smp->frames[0]) ||
+	    n > PYFLARE_MAX_FRAMES)
+		return 0;
+	c->samples++;
+	if (n == 0 && !smp->flags) {
+		c->empty++;	/* a Python thread with no Python frame yet */
+		return 0;
+	}
+	thread = thread_of(c, smp->proc_id, t, smp->tid);
+	if (thread < 0)
+		return -ENOMEM;
+	/* What is missing is at the root side: say so in the outermost frame */
+	if (smp->flags & SAMPLE_TRUNCATED)
+		frame = marker_frame(c, FRAME_TRUNCATED, "<truncated>");
+	else if (smp->flags & SAMPLE_READ_ERROR)
+		frame = marker_frame(c, FRAME_UNREADABLE, "<unreadable>");
+	else
+		frame = -2;
+	if (frame == -1)
+		return -ENOMEM;
+	if (frame >= 0)
+		node = session__intern_stack(c->s, 0, (uint32_t)frame);
+	for (uint32_t i = n; i-- > 0 && node >= 0;) {
+		frame = symbolizer__frame(c->sym, t->alive ? &t->target : NULL, smp->proc_id,
+					  &smp->frames[i]);
+		if (frame < 0)
+			return -ENOMEM;
+		node = session__intern_stack(c->s, (uint32_t)node, (uint32_t)frame);
+	}
+	if (node <= 0)
+		return node < 0 ? -ENOMEM : 0;
+	out = (struct session_sample){
+		.time_ns = smp->time_ns > c->start_ns ? smp->time_ns - c->start_ns : 0,
+		.weight_ns = smp->weight_ns,
+		.thread = (uint32_t)thread,
+		.stack = (uint32_t)node,
+	};
+	return session__add_sample(c->s, &out);
+}
+
+static void on_proc_event(struct collector *c, const struct proc_event *e)
+{
+	switch (e->type) {
+	case EVENT_EXEC:
+		untrack(c, (pid_t)e->pid);
+		symbolizer__forget(c->sym, 0);
+		attach(c, (pid_t)e->pid, false);
+		break;
+	case EVENT_FORK:
+		attach(c, (pid_t)e->pid, false);
+		break;
+	case EVENT_EXIT:
+		untrack(c, (pid_t)e->pid);
+		break;
+	}
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct collector *c = ctx;
+	__u32 type;
+	int err = 0;
+
+	if (size < sizeof(type))
+		return 0;
+	memcpy(&type, data, sizeof(type));
+	if (type == EVENT_SAMPLE)
+		err = on_sample(c, data, size);
+	else if (size >= sizeof(struct proc_event))
+		on_proc_event(c, data);
+	if (err && !c->err)
+		c->err = err;
+	return 0;
+}
+
+/* Opens a cpu-clock timer on every online CPU and attaches the sampler to each. */
+static int attach_timers(struct collector *c)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(attr),
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		/* cpu-clock periods are nanoseconds: a fixed period gives every sample one weight */
+		.sample_period = 1000000000ULL / c->opts->rate_hz,
+	};
+	bool *online;
+	int n = libbpf_num_possible_cpus(), err = 0;
+
+	if (n <= 0)
+		return n ? n : -EINVAL;
+	c->perf_fds = calloc((size_t)n, sizeof(*c->perf_fds));
+	c->links = calloc((size_t)n, sizeof(*c->links));
+	online = calloc((size_t)n, sizeof(*online));
+	if (!c->perf_fds || !c->links || !online) {
+		free(online);
+		return -ENOMEM;
+	}
+	for (int cpu = 0; cpu < n; cpu++)
+		c->perf_fds[cpu] = -1;
+	err = sys_online_cpus(online, n);
+	if (err < 0) {
+		free(online);
+		return err;
+	}
+	err = 0;
+	c->ncpus = 0;
+	for (int cpu = 0; cpu < n; cpu++) {
+		if (!online[cpu])
+			continue;
+		c->perf_fds[cpu] = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1,
+						PERF_FLAG_FD_CLOEXEC);
+		if (c->perf_fds[cpu] < 0) {
+			err = -errno;
+			break;
+		}
+		c->links[cpu] = bpf_program__attach_perf_event(c->skel->progs.on_timer,
+							       c->perf_fds[cpu]);
+		if (!c->links[cpu]) {
+			err = -errno;
+			break;
+		}
+		c->ncpus++;
+	}
+	free(online);
+	return err;
+}
+
+static void detach_timers(struct collector *c)
+{
+	int n = libbpf_num_possible_cpus();
+
+	for (int cpu = 0; c->links && c->perf_fds && cpu < n; cpu++) {
+		bpf_link__destroy(c->links[cpu]);
+		c->links[cpu] = NULL;
+		if (c->perf_fds[cpu] >= 0)
+			close(c->perf_fds[cpu]);
+		c->perf_fds[cpu] = -1;
+	}
+}
+
+static uint64_t health_counter(struct collector *c, __u32 key)
+{
+	int n = libbpf_num_possible_cpus();
+	__u64 *values = calloc((size_t)n, sizeof(*values)), sum = 0;
+
+	if (!values)
+		return 0;
+	if (!bpf_map__lookup_elem(c->skel->maps.health, &key, sizeof(key), values,
+				  sizeof(*values) * (size_t)n, 0))
+		for (int i = 0; i < n; i++)
+			sum += values[i];
+	free(values);
+	return sum;
+}
+
+static uint32_t count_attached(struct collector *c)
+{
+	return (uint32_t)c->n_tracked;
+}
+
+static void show_progress(struct collector *c, uint64_t now)
+{
+	if (c->opts->quiet || !isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "\rpyflare: recording %.1f s, %llu samples, %u processes, %llu lost  ",
+		(double)(now - c->start_ns) / 1e9, (unsigned long long)c->samples,
+		count_attached(c), (unsigned long long)health_counter(c, HEALTH_RINGBUF_FULL));
+	c->progress_shown = true;
+}
+
+static void clear_progress(struct collector *c)
+{
+	if (c->progress_shown)
+		fprintf(stderr, "\r\033[K");
+	c->progress_shown = false;
+}
+
+/* Retries processes waiting for libpython, and looks for TLS slots not yet confirmed. */
+static void housekeeping(struct collector *c, uint64_t now)
+{
+	for (size_t i = 0; i < c->n_pending; i++) {
+		struct pending p = c->pending[i];
+
+		if (now > p.deadline) {
+			c->pending[i--] = c->pending[--c->n_pending];
+			continue;
+		}
+		attach(c, p.pid, false);
+	}
+	for (size_t i = 0; i < c->n_tracked; i++) {
+		struct tracked *t = &c->tracked[i];
+		uint16_t kind = t->target.tls_kind, off = t->target.tls_offset;
+		int err;
+
+		if (!t->alive || t->target.tls_checked || now > t->tls_deadline)
+			continue;
+		err = py_target_check_tls(&t->target);
+		if (err == -ENOENT) {
+			pr_warn("process %d: cannot find its Python thread state in the C library's "
+				"thread data; its stacks may be missing\n", t->target.pid);
+			t->tls_deadline = 0;
+		}
+		if (!err && (kind != t->target.tls_kind || off != t->target.tls_offset)) {
+			pr_debug("process %d: TLS slot at offset %u (kind %u)\n", t->target.pid,
+				 t->target.tls_offset, t->target.tls_kind);
+			push_proc(c, t, i + 1);
+		}
+	}
+}
+
+/* Every process on the host that runs CPython. */
+static void attach_all(struct collector *c)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t self = getpid();
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		attach(c, (pid_t)pid, false);
+	}
+	closedir(d);
+}
+
+static int load_bpf(struct collector *c)
+{
+	int err;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		pr_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): pyflare needs Linux "
+			 ">= 5.8 built with CONFIG_DEBUG_INFO_BTF=y\n");
+		return EXIT_SYSTEM;
+	}
+	c->skel = pyflare_bpf__open();
+	if (!c->skel) {
+		pr_error("cannot open the BPF object: %s\n", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	c->skel->rodata->sample_weight_ns = 1000000000ULL / c->opts->rate_hz;
+	c->skel->rodata->follow_all = c->opts->target == TARGET_ALL;
+	c->skel->rodata->have_bpf_loop =
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_loop, NULL) > 0;
+	err = pyflare_bpf__load(c->skel);
+	if (err) {
+		if (err == -EPERM || err == -EACCES)
+			pr_error("permission denied loading BPF programs: run pyflare as root, or "
+				 "give it CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE\n");
+		else if (err == -ENOSYS)
+			pr_error("this kernel has no BPF support (bpf() is not implemented)\n");
+		else
+			pr_error("cannot load the BPF programs: %s (run with -vv for the "
+				 "verifier's log)\n", strerror(-err));
+		return EXIT_SYSTEM;
+	}
+	err = pyflare_bpf__attach(c->skel);
+	if (err) {
+		pr_error("cannot attach to the scheduler's process events: %s\n", strerror(-err));
+		return EXIT_SYSTEM;
+	}
+	return 0;
+}
+
+/* Why the recording should end now, or NULL to go on. */
+static const char *should_stop(struct collector *c, uint64_t now, uint64_t *stop_at,
+			       int *command_status)
+{
+	const struct record_opts *o = c->opts;
+
+	if (c->err)
+		return "error";
+	if (o->duration > 0 && now - c->start_ns >= (uint64_t)(o->duration * 1e9))
+		return "duration";
+	if (c->launch && launch__poll(c->launch, command_status))
+		return "command exited";
+	if (o->target == TARGET_PIDS && c->explicit_alive == 0)
+		return "targets exited";
+	if (stop_signal) {
+		/* a terminal's Ctrl-C reaches the command too: give it time to finish */
+		if (!c->launch || stop_signal != SIGINT)
+			return "signal";
+		if (!*stop_at)
+			*stop_at = now + STOP_GRACE_NS;
+		else if (now > *stop_at)
+			return "signal";
+	}
+	return NULL;
+}
+
+static void fill_session(struct collector *c, uint64_t end_ns, uint64_t realtime_start)
+{
+	const struct record_opts *o = c->opts;
+	struct session_health h = { 0 };
+	struct session_meta meta = { 0 };
+	char target[1024] = "";
+	size_t at = 0;
+	size_t n_refusals;
+
+	if (o->target == TARGET_COMMAND) {
+		for (char **a = o->argv; *a && at < sizeof(target) - 1; a++)
+			at += (size_t)snprintf(target + at, sizeof(target) - at, "%s%s",
+					       a == o->argv ? "" : " ", *a);
+	} else if (o->target == TARGET_PIDS) {
+		at = (size_t)snprintf(target, sizeof(target), "-p ");
+		for (size_t i = 0; i < o->n_pids && at < sizeof(target) - 1; i++)
+			at += (size_t)snprintf(target + at, sizeof(target) - at, "%s%d",
+					       i ? "," : "", o->pids[i]);
+	} else {
+		snprintf(target, sizeof(target), "-a (all Python processes)");
+	}
+	meta.start_realtime_ns = realtime_start;
+	meta.duration_ns = end_ns - c->start_ns;
+	meta.rate_hz = o->rate_hz;
+	meta.ncpus = (uint32_t)c->ncpus;
+	meta.mode = "cpu";
+	meta.target = target;
+	session__set_meta(c->s, &meta);
+
+	session__refusals(c->s, &n_refusals);
+	h.samples = c->samples;
+	h.lost = health_counter(c, HEALTH_RINGBUF_FULL);
+	h.truncated = health_counter(c, HEALTH_TRUNCATED);
+	h.unreadable = health_counter(c, HEALTH_READ_ERROR);
+	h.unsymbolized = symbolizer__unknown(c->sym);
+	h.no_thread_state = health_counter(c, HEALTH_NO_TSTATE) +
+			    health_counter(c, HEALTH_TSTATE_MISMATCH) + c->empty;
+	h.attached = count_attached(c);
+	h.refused = (uint32_t)n_refusals;
+	session__set_health(c->s, &h);
+}
+
+static void collector_free(struct collector *c)
+{
+	detach_timers(c);
+	free(c->links);
+	free(c->perf_fds);
+	ring_buffer__free(c->rb);
+	pyflare_bpf__destroy(c->skel);
+	symbolizer__free(c->sym);
+	keymap__free(c->by_pid);
+	keymap__free(c->threads);
+	free(c->tracked);
+	free(c->pending);
+	launch__free(c->launch);
+}
+
+int collector_record(const struct record_opts *o, struct session *s, int *command_status)
+{
+	struct collector c = { .opts = o, .s = s };
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t now, last_housekeeping = 0, last_progress = 0, stop_at = 0, realtime_start;
+	struct timespec rt;
+	const char *why = NULL;
+	int err, ret = 0;
+
+	*command_status = -1;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	c.by_pid = keymap__new();
+	c.threads = keymap__new();
+	c.sym = symbolizer__new(s);
+	if (!c.by_pid || !c.threads || !c.sym) {
+		pr_error("out of memory\n");
+		ret = EXIT_TARGET;
+		goto out;
+	}
+	ret = load_bpf(&c);
+	if (ret)
+		goto out;
+	c.rb = ring_buffer__new(bpf_map__fd(c.skel->maps.events), handle_event, &c, NULL);
+	if (!c.rb) {
+		pr_error("cannot open the BPF ring buffer: %s\n", strerror(errno));
+		ret = EXIT_SYSTEM;
+		goto out;
+	}
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	realtime_start = (uint64_t)rt.tv_sec * 1000000000ULL + (uint64_t)rt.tv_nsec;
+	c.start_ns = now_ns();
+	if (o->target == TARGET_COMMAND) {
+		c.launch = launch__new(o->argv);
+		if (!c.launch) {
+			pr_error("cannot start %s: %s\n", o->argv[0], strerror(errno));
+			ret = EXIT_TARGET;
+			goto out;
+		}
+		watch(&c, launch__pid(c.launch));
+	} else if (o->target == TARGET_PIDS) {
+		for (size_t i = 0; i < o->n_pids; i++) {
+			ret = attach(&c, o->pids[i], true);
+			if (ret)
+				goto out;
+		}
+	} else {
+		attach_all(&c);
+	}
+
+	err = attach_timers(&c);
+	if (err) {
+		pr_error("cannot start the cpu-clock timers: %s%s\n", strerror(-err),
+			 err == -EACCES || err == -EPERM ? " (need root or CAP_PERFMON)" : "");
+		ret = EXIT_SYSTEM;
+		goto out;
+	}
+	if (c.launch) {
+		err = launch__release(c.launch);
+		if (err) {
+			pr_error("cannot run %s: %s\n", o->argv[0], strerror(-err));
+			launch__wait(c.launch);
+			*command_status = err == -ENOENT ? 127 : 126;
+			ret = EXIT_TARGET;
+			goto out;
+		}
+	}
+
+	while (!(why = should_stop(&c, now = now_ns(), &stop_at, command_status))) {
+		err = ring_buffer__poll(c.rb, POLL_MS);
+		if (err >= 0 || err == -EINTR)
+			err = ring_buffer__consume(c.rb);
+		if (err < 0 && err != -EINTR) {
+			pr_error("reading the ring buffer failed: %s\n", strerror(-err));
+			break;
+		}
+		if (now - last_housekeeping >= HOUSEKEEPING_NS) {
+			housekeeping(&c, now);
+			last_housekeeping = now;
+		}
+		if (now - last_progress >= PROGRESS_NS) {
+			show_progress(&c, now);
+			last_progress = now;
+		}
+	}
+	detach_timers(&c);
+	now = now_ns();
+	ring_buffer__consume(c.rb);	/* what the sampler sent before the timers stopped */
+	clear_progress(&c);
+	pr_debug("recording stopped: %s\n", why ? why : "error");
+	if (c.err) {
+		pr_error("recording failed: %s\n", strerror(-c.err));
+		ret = EXIT_TARGET;
+	}
+	fill_session(&c, now, realtime_start);
+	if (c.launch && *command_status < 0)
+		launch__poll(c.launch, command_status);
+out:
+	clear_progress(&c);
+	collector_free(&c);
+	return ret;
+}

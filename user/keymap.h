@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * keymap.h — a hash map from a key of three 64-bit words to a 64-bit value.
+ *
+ * The caches of the collector key everything by a few numbers (process id, code
+ * address, instruction offset); one small open-addressing table serves them all.
+ */
+#ifndef PYFLARE_KEYMAP_H
+#define PYFLARE_KEYMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct keymap_key {
+	uint64_t a, b, c;
+};
+
+struct keymap;
+
+/* Returns a new empty map or NULL (ENOMEM). */
+struct keymap *keymap__new(void);
+void keymap__free(struct keymap *m);	/* accepts NULL */
+/* Returns true and sets *value when @key is present. */
+bool keymap__get(const struct keymap *m, const struct keymap_key *key, uint64_t *value);
+/* Inserts or replaces. Returns 0 or -ENOMEM. */
+int keymap__set(struct keymap *m, const struct keymap_key *key, uint64_t value);
+/* Removes every entry whose key has key.a == @a (all entries of one process). */
+void keymap__remove_a(struct keymap *m, uint64_t a);
+size_t keymap__count(const struct keymap *m);
+
+#endif /* PYFLARE_KEYMAP_H */

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opts.h — the command line of `pyflare record`, parsed and checked without side effects.
+ */
+#ifndef PYFLARE_OPTS_H
+#define PYFLARE_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "render.h"
+
+#define OPTS_MAX_PIDS 1024
+
+enum target_kind {
+	TARGET_NONE = 0,
+	TARGET_PIDS,	/* -p */
+	TARGET_ALL,	/* -a */
+	TARGET_COMMAND,	/* -- COMMAND ... */
+};
+
+struct record_opts {
+	enum target_kind target;
+	pid_t pids[OPTS_MAX_PIDS];
+	size_t n_pids;
+	char **argv;			/* the command, NULL-terminated (points into main's argv) */
+	double duration;		/* seconds; 0 = until the targets exit or Ctrl-C */
+	unsigned rate_hz;		/* per CPU */
+	const char *output;		/* NULL = stdout */
+	const struct renderer *format;
+	struct render_opts render;
+	bool quiet;			/* no progress line */
+	int verbose;			/* -v count */
+};
+
+enum opts_result {
+	OPTS_OK = 0,
+	OPTS_EXIT,	/* --help or --version was printed: exit 0 */
+	OPTS_USAGE,	/* bad usage: the message is in err */
+};
+
+/* Parses `record`'s arguments (argv[0] is "record"). */
+enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o, char *err,
+				   size_t errlen);
+
+void opts_print_usage(void);
+void opts_print_record_help(void);
+
+#endif /* PYFLARE_OPTS_H */

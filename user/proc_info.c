@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proc_info.c — bounded parsing of /proc/PID files.
+ */
+#include "proc_info.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Reads a whole small /proc file into @buf (NUL-terminated). Returns bytes read or -errno. */
+static ssize_t read_small_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n, total = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)total < len - 1) {
+		n = read(fd, buf + total, len - 1 - total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = -errno;
+			close(fd);
+			return n;
+		}
+		if (n == 0)
+			break;
+		total += n;
+	}
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+int proc_read_maps(pid_t pid, struct proc_mapping *maps, size_t max)
+{
+	char path[64], line[4096 + 512];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, offset;
+		char perms[8];
+		int pos = 0;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &offset,
+			   &pos) < 4 || pos <= 0 || line[pos] != '/')
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		maps[n].start = start;
+		maps[n].end = end;
+		maps[n].offset = offset;
+		maps[n].exec = perms[2] == 'x';
+		snprintf(maps[n].path, sizeof(maps[n].path), "%s", line + pos);
+		n++;
+	}
+	fclose(f);
+	return (int)n;
+}
+
+static int read_trimmed(const char *path, char *buf, size_t len)
+{
+	ssize_t n = read_small_file(path, buf, len);
+
+	if (n < 0)
+		return (int)n;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+int proc_read_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	return read_trimmed(path, buf, len);
+}
+
+int proc_read_thread_comm(pid_t pid, pid_t tid, char *buf, size_t len)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+	return read_trimmed(path, buf, len);
+}
+
+int proc_read_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	n = read_small_file(path, buf, len);
+	if (n < 0)
+		return (int)n;
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return 0;
+}
+
+/* The fields after the command name, which may itself hold spaces and parentheses. */
+static int read_stat_tail(pid_t pid, char *buf, size_t len, char **tail)
+{
+	char path[64], *p;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	n = read_small_file(path, buf, len);
+	if (n < 0)
+		return (int)n;
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return -EINVAL;
+	*tail = p + 2;		/* field 3, the state */
+	return 0;
+}
+
+int proc_read_start_time(pid_t pid, uint64_t *start)
+{
+	char buf[1024], *tail, *end;
+	int err = read_stat_tail(pid, buf, sizeof(buf), &tail), field;
+
+	if (err)
+		return err;
+	for (field = 3; field < 22; field++) {	/* starttime is field 22 */
+		tail = strchr(tail, ' ');
+		if (!tail)
+			return -EINVAL;
+		tail++;
+	}
+	*start = strtoull(tail, &end, 10);
+	return end == tail ? -EINVAL : 0;
+}
+
+int proc_read_ppid(pid_t pid, pid_t *ppid)
+{
+	char buf[1024], *tail;
+	int err = read_stat_tail(pid, buf, sizeof(buf), &tail);
+
+	if (err)
+		return err;
+	return sscanf(tail, "%*c %d", ppid) == 1 ? 0 : -EINVAL;
+}
+
+bool proc_exists(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+int sys_online_cpus(bool *online, int max)
+{
+	char buf[1024], *p = buf;
+	ssize_t n = read_small_file("/sys/devices/system/cpu/online", buf, sizeof(buf));
+	int count = 0;
+
+	if (n < 0)
+		return (int)n;
+	memset(online, 0, (size_t)max * sizeof(*online));
+	while (*p && *p != '\n') {
+		char *end;
+		long lo = strtol(p, &end, 10), hi = lo;
+
+		if (end == p)
+			return -EINVAL;
+		if (*end == '-') {
+			p = end + 1;
+			hi = strtol(p, &end, 10);
+			if (end == p || hi < lo)
+				return -EINVAL;
+		}
+		for (long cpu = lo; cpu <= hi && cpu < max; cpu++) {
+			if (cpu >= 0 && !online[cpu]) {
+				online[cpu] = true;
+				count++;
+			}
+		}
+		p = *end == ',' ? end + 1 : end;
+	}
+	return count;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proc_info.h — what /proc says about a process: its mappings, names and identity.
+ */
+#ifndef PYFLARE_PROC_INFO_H
+#define PYFLARE_PROC_INFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct proc_mapping {
+	uint64_t start;
+	uint64_t end;
+	uint64_t offset;	/* file offset of start */
+	bool exec;		/* mapped executable */
+	char path[256];		/* as the process sees it; "" for anonymous */
+};
+
+/*
+ * Reads /proc/@pid/maps. Fills at most @max mappings that have a file path and returns
+ * their number, or -errno (-ENOENT: no such process).
+ */
+int proc_read_maps(pid_t pid, struct proc_mapping *maps, size_t max);
+
+/* /proc/@pid/comm, sanitised later by whoever shows it. Returns 0 or -errno. */
+int proc_read_comm(pid_t pid, char *buf, size_t len);
+/* /proc/@pid/task/@tid/comm. */
+int proc_read_thread_comm(pid_t pid, pid_t tid, char *buf, size_t len);
+/* /proc/@pid/cmdline with NULs turned into spaces, truncated to @len - 1. */
+int proc_read_cmdline(pid_t pid, char *buf, size_t len);
+/* Field 22 of /proc/@pid/stat: clock ticks after boot. Tells a reused PID apart. */
+int proc_read_start_time(pid_t pid, uint64_t *start);
+/* Field 4 of /proc/@pid/stat. */
+int proc_read_ppid(pid_t pid, pid_t *ppid);
+/*
+ * Marks the online CPUs ("0-3,6" in /sys/devices/system/cpu/online) in @online[0..@max).
+ * Returns how many are online, or -errno.
+ */
+int sys_online_cpus(bool *online, int max);
+/* Whether @pid exists (kill(pid, 0) semantics, EPERM counts as existing). */
+bool proc_exists(pid_t pid);
+
+#endif /* PYFLARE_PROC_INFO_H */

@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * py_target.c — find a process's CPython: binary, version, layout and runtime address.
+ *
+ * Version ladder: _Py_DebugOffsets at _PyRuntime (3.13+), then the Py_Version constant
+ * (3.11+), then the binary's file name. Unknown versions are refused by name.
+ */
+#include "py_target.h"
+
+#include <errno.h>
+#include <linux/types.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elf_file.h"
+#include "proc_info.h"
+#include "pyflare.h"
+#include "remote.h"
+
+#define MAX_MAPPINGS 4096
+#define GLIBC_TLS_OFFSET 0x310	/* offsetof(struct pthread, specific_1stblock), glibc 2.27+ */
+#define TLS_SCAN_BYTES 4096	/* how much of a thread descriptor to search for the slot */
+#define MAX_THREADS_CHECKED 64
+#define PY_TYPE_BASICSIZE 32	/* offsetof(PyTypeObject, tp_basicsize) */
+#define PY_TYPE_MEMBERS 240	/* offsetof(PyTypeObject, tp_members) */
+#define PY_MEMBERDEF_SIZE 40	/* sizeof(PyMemberDef): name, type, offset, flags, doc */
+#define PY_MEMBERDEF_OFFSET 16
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* "libpython3.12.so.1.0" or "python3.12": the minor version, or -1. Sets *ft for "3.13t". */
+static int minor_from_name(const char *path, bool *ft)
+{
+	const char *p = strstr(base_name(path), "python3.");
+	char *end;
+	long minor;
+
+	if (!p)
+		return -1;
+	minor = strtol(p + strlen("python3."), &end, 10);
+	if (end == p + strlen("python3.") || minor < 0 || minor > 99)
+		return -1;
+	*ft = *end == 't';
+	return (int)minor;
+}
+
+static bool is_libpython(const char *path)
+{
+	return strncmp(base_name(path), "libpython3", strlen("libpython3")) == 0;
+}
+
+/* Opens a mapped file as the process sees it, through its root (containers). */
+static struct elf_file *open_mapped(pid_t pid, const struct proc_mapping *m)
+{
+	char path[512];
+	struct elf_file *e;
+	const char *deleted = strstr(m->path, " (deleted)");
+
+	if (!deleted) {
+		snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->path);
+		e = elf_file__open(path);
+		if (e || errno == EACCES)
+			return e;
+	}
+	/* replaced or deleted on disk: the kernel still has the mapped file */
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	return elf_file__open(path);
+}
+
+static void format_version(char *buf, size_t len, uint64_t hex)
+{
+	static const char levels[] = { 'a', 'a', 'b', 'c' };	/* 0xA alpha, 0xB beta, 0xC rc */
+	unsigned level = (hex >> 4) & 0xf, serial = hex & 0xf;
+
+	if (level >= 0xa && level <= 0xc)
+		snprintf(buf, len, "%u.%u.%u%c%u", (unsigned)(hex >> 24) & 0xff,
+			 (unsigned)(hex >> 16) & 0xff, (unsigned)(hex >> 8) & 0xff,
+			 levels[level - 0xa + 1], serial);
+	else
+		snprintf(buf, len, "%u.%u.%u", (unsigned)(hex >> 24) & 0xff,
+			 (unsigned)(hex >> 16) & 0xff, (unsigned)(hex >> 8) & 0xff);
+}
+
+/*
+ * The version of the interpreter in @e, whose _PyRuntime is at file address @rt.
+ * Returns the minor version, or -1; fills @version and *free_threaded.
+ */
+static int detect_version(const struct elf_file *e, const char *path, uint64_t rt,
+			  char *version, size_t len, bool *free_threaded)
+{
+	unsigned char head[24];
+	uint64_t v, hex;
+	uint32_t hex32;
+	int minor;
+
+	*free_threaded = false;
+	/* 3.13+: _PyRuntime starts with _Py_DebugOffsets: cookie, version, free_threaded */
+	if (elf_file__read(e, rt, head, sizeof(head)) == 0 && memcmp(head, "xdebugpy", 8) == 0) {
+		memcpy(&hex, head + 8, 8);
+		memcpy(&v, head + 16, 8);
+		*free_threaded = v != 0;
+		format_version(version, len, hex);
+		return (hex >> 24) == 3 ? (int)((hex >> 16) & 0xff) : -1;
+	}
+	/* 3.11+: const unsigned long Py_Version = PY_VERSION_HEX */
+	if (elf_file__symbol(e, "Py_Version", &v, NULL) == 0 &&
+	    elf_file__read(e, v, &hex32, sizeof(hex32)) == 0 && (hex32 >> 24) == 3) {
+		format_version(version, len, hex32);
+		return (hex32 >> 16) & 0xff;
+	}
+	minor = minor_from_name(path, free_threaded);
+	if (minor >= 0)
+		snprintf(version, len, "3.%d", minor);
+	return minor;
+}
+
+/*
+ * Checks the layout table against the target's own PyCode_Type: its basic size and the
+ * offsets of the members Python exposes (co_filename, ...). A debug or patched build
+ * that moved fields is refused instead of read wrongly.
+ */
+static int check_code_type(const struct py_target *t, char *why, size_t len)
+{
+	static const struct { const char *name; size_t field; } members[] = {
+		{ "co_filename", offsetof(struct py_layout, co_filename) },
+		{ "co_name", offsetof(struct py_layout, co_name) },
+		{ "co_qualname", offsetof(struct py_layout, co_qualname) },
+		{ "co_firstlineno", offsetof(struct py_layout, co_firstlineno) },
+		{ "co_flags", offsetof(struct py_layout, co_flags) },
+	};
+	const struct py_layout *l = &t->layout;
+	uint64_t basicsize, table, want;
+	unsigned char def[PY_MEMBERDEF_SIZE];
+	char name[32];
+	int err;
+
+	err = remote_read_u64(t->pid, t->code_type_addr + PY_TYPE_BASICSIZE, &basicsize);
+	if (!err)
+		err = remote_read_u64(t->pid, t->code_type_addr + PY_TYPE_MEMBERS, &table);
+	if (err) {
+		snprintf(why, len, "cannot read PyCode_Type: %s", strerror(-err));
+		return err;
+	}
+	/* tp_basicsize is sizeof(PyCodeObject) up to 3.10, offsetof(co_code_adaptive) after */
+	want = l->co_code_adaptive != PY_NO_OFFSET ? l->co_code_adaptive : l->co_size;
+	if (basicsize != want) {
+		snprintf(why, len, "PyCodeObject is %llu bytes, not %llu as in CPython 3.%u "
+			 "(a debug or modified build?)", (unsigned long long)basicsize,
+			 (unsigned long long)want, l->minor);
+		return -ENOTSUP;
+	}
+	for (int i = 0; i < 64; i++) {
+		uint64_t name_ptr, off;
+
+		if (remote_read(t->pid, table + (uint64_t)i * PY_MEMBERDEF_SIZE, def, sizeof(def)))
+			break;
+		memcpy(&name_ptr, def, 8);
+		memcpy(&off, def + PY_MEMBERDEF_OFFSET, 8);
+		if (!name_ptr || remote_read(t->pid, name_ptr, name, sizeof(name)))
+			break;
+		name[sizeof(name) - 1] = '\0';
+		for (size_t m = 0; m < sizeof(members) / sizeof(members[0]); m++) {
+			uint16_t expect;
+
+			if (strcmp(name, members[m].name) != 0)
+				continue;
+			memcpy(&expect, (const char *)l + members[m].field, sizeof(expect));
+			if (off != expect) {
+				snprintf(why, len, "%s is at offset %llu, not %u as in CPython 3.%u "
+					 "(a modified build?)", name, (unsigned long long)off, expect,
+					 l->minor);
+				return -ENOTSUP;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Everything about one candidate binary; 0 when it holds a usable interpreter. */
+static enum py_target_error analyse_binary(struct py_target *t, const struct proc_mapping *m,
+					   const struct elf_file *e, char *why, size_t len)
+{
+	uint64_t rt, bias, sym;
+	bool ft;
+	int minor;
+
+	if (elf_file__symbol(e, "_PyRuntime", &rt, NULL) &&
+	    elf_file__section(e, ".PyRuntime", &rt, NULL))
+		return PY_TARGET_NOT_PYTHON;
+	if (elf_file__load_bias(e, m->start, m->offset, &bias)) {
+		snprintf(why, len, "%s: cannot place its mapping", m->path);
+		return PY_TARGET_UNSUPPORTED;
+	}
+	snprintf(t->binary, sizeof(t->binary), "%s", m->path);
+	minor = detect_version(e, m->path, rt, t->version, sizeof(t->version), &ft);
+	if (minor < 0) {
+		snprintf(why, len, "cannot tell the Python version of %s", m->path);
+		return PY_TARGET_UNSUPPORTED;
+	}
+	if (minor < PY_MINOR_MIN || minor > PY_MINOR_MAX) {
+		snprintf(why, len, "Python %s is not supported (3.%d to 3.%d are)", t->version,
+			 PY_MINOR_MIN, PY_MINOR_MAX);
+		return PY_TARGET_UNSUPPORTED;
+	}
+	if (ft) {
+		snprintf(why, len, "free-threaded Python %s is not supported yet", t->version);
+		return PY_TARGET_UNSUPPORTED;
+	}
+	py_layout_builtin((unsigned)minor, &t->layout);
+	if (py_layout_debug_offsets_size((unsigned)minor)) {
+		unsigned char buf[1024];
+		size_t n = py_layout_debug_offsets_size((unsigned)minor);
+		int err = n <= sizeof(buf) ? elf_file__read(e, rt, buf, n) : -EINVAL;
+
+		if (!err)
+			err = py_layout_apply_debug_offsets(&t->layout, buf, n);
+		if (err) {
+			snprintf(why, len, "Python %s: unreadable _Py_DebugOffsets in %s",
+				 t->version, m->path);
+			return PY_TARGET_UNSUPPORTED;
+		}
+	}
+	t->runtime_addr = rt + bias;
+	if (elf_file__symbol(e, "PyCode_Type", &sym, NULL)) {
+		snprintf(why, len, "%s has no PyCode_Type symbol", m->path);
+		return PY_TARGET_UNSUPPORTED;
+	}
+	t->code_type_addr = sym + bias;
+	t->none_addr = elf_file__symbol(e, "_Py_NoneStruct", &sym, NULL) ? 0 : sym + bias;
+	if (check_code_type(t, why, len))
+		return PY_TARGET_UNSUPPORTED;
+	return PY_TARGET_OK;
+}
+
+/* glibc unless the process maps musl's loader. */
+static void detect_libc(struct py_target *t, const struct proc_mapping *maps, int n)
+{
+	t->tls_kind = TLS_GLIBC;
+	t->tls_offset = GLIBC_TLS_OFFSET;
+	for (int i = 0; i < n; i++) {
+		if (strstr(base_name(maps[i].path), "ld-musl")) {
+			t->tls_kind = TLS_MUSL;
+			t->tls_offset = 0;	/* unknown until py_target_check_tls() */
+		}
+	}
+}
+
+enum py_target_error py_target_analyse(pid_t pid, struct py_target *t, char *why, size_t len)
+{
+	enum py_target_error result = PY_TARGET_NOT_PYTHON;
+	struct proc_mapping *maps;
+	bool needs_libpython = false;
+	char exe[512], link[64];
+	ssize_t exe_len;
+	int n;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	snprintf(why, len, "not a Python process");
+	maps = calloc(MAX_MAPPINGS, sizeof(*maps));
+	if (!maps) {
+		snprintf(why, len, "out of memory");
+		return PY_TARGET_UNSUPPORTED;
+	}
+	n = proc_read_maps(pid, maps, MAX_MAPPINGS);
+	if (n < 0) {
+		snprintf(why, len, "%s", n == -EACCES || n == -EPERM ?
+			 "permission denied reading /proc/PID/maps" : "no such process");
+		free(maps);
+		return n == -EACCES || n == -EPERM ? PY_TARGET_NO_ACCESS : PY_TARGET_EXITED;
+	}
+	proc_read_start_time(pid, &t->start_time);
+	proc_read_comm(pid, t->comm, sizeof(t->comm));
+	proc_read_cmdline(pid, t->cmdline, sizeof(t->cmdline));
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	exe_len = readlink(link, exe, sizeof(exe) - 1);
+	exe[exe_len > 0 ? exe_len : 0] = '\0';
+
+	/* libpython first ("the beef is in the library"), then the executable itself */
+	for (int pass = 0; pass < 2 && result != PY_TARGET_OK; pass++) {
+		for (int i = 0; i < n && result != PY_TARGET_OK; i++) {
+			struct elf_file *e;
+			enum py_target_error r;
+			bool seen = false;
+
+			if (pass == 0 ? !is_libpython(maps[i].path) : strcmp(maps[i].path, exe) != 0)
+				continue;
+			for (int j = 0; j < i; j++)	/* one look per file */
+				seen |= strcmp(maps[j].path, maps[i].path) == 0;
+			if (seen)
+				continue;
+			e = open_mapped(pid, &maps[i]);
+			if (!e) {
+				if (errno == EACCES || errno == EPERM) {
+					snprintf(why, len, "permission denied opening %s", maps[i].path);
+					result = PY_TARGET_NO_ACCESS;
+				}
+				continue;
+			}
+			r = analyse_binary(t, &maps[i], e, why, len);
+			if (r == PY_TARGET_NOT_PYTHON && pass == 1)
+				needs_libpython = elf_file__needs(e, "libpython3");
+			elf_file__free(e);
+			if (r != PY_TARGET_NOT_PYTHON)
+				result = r;
+		}
+	}
+	if (result == PY_TARGET_OK)
+		detect_libc(t, maps, n);
+	else if (result == PY_TARGET_NOT_PYTHON && needs_libpython) {
+		snprintf(why, len, "libpython is not loaded yet");
+		result = PY_TARGET_NOT_YET;
+	}
+	free(maps);
+	if (result == PY_TARGET_OK && !proc_exists(pid))
+		return PY_TARGET_EXITED;
+	return result;
+}
+
+/* Looks for @tstate in the descriptor of the thread whose pthread_self() is @self. */
+static int find_slot(struct py_target *t, uint64_t self, uint64_t tstate, uint32_t key)
+{
+	static uint64_t desc[TLS_SCAN_BYTES / 8];
+	size_t words = TLS_SCAN_BYTES / 8;
+
+	if (remote_read(t->pid, self, desc, sizeof(desc)))
+		return -EFAULT;
+	/* glibc: specific_1stblock[key].data at self + off + key * 16 + 8 (key < 32) */
+	if (key < 32) {
+		for (size_t off = 0; off + key * 16 + 16 <= TLS_SCAN_BYTES; off += 8) {
+			if (desc[(off + key * 16 + 8) / 8] == tstate) {
+				t->tls_kind = TLS_GLIBC;
+				t->tls_offset = (uint16_t)off;
+				return 0;
+			}
+		}
+	}
+	/* musl: self->tsd is a pointer to an array of values indexed by key */
+	for (size_t w = 1; w < words && w < 64; w++) {
+		uint64_t value;
+
+		if (desc[w] < 4096 || (desc[w] & 7) ||
+		    remote_read_u64(t->pid, desc[w] + (uint64_t)key * 8, &value) || value != tstate)
+			continue;
+		t->tls_kind = TLS_MUSL;
+		t->tls_offset = (uint16_t)(w * 8);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int py_target_check_tls(struct py_target *t)
+{
+	const struct py_layout *l = &t->layout;
+	struct { int32_t initialised; uint32_t key; } tss;
+	uint64_t interp, tstate, self;
+	int err, tried = 0;
+
+	err = remote_read(t->pid, t->runtime_addr + l->rt_tss, &tss, sizeof(tss));
+	if (!err)
+		err = remote_read_u64(t->pid, t->runtime_addr + l->rt_interp_head, &interp);
+	if (err)
+		return err;
+	if (!tss.initialised || !interp)
+		return -EAGAIN;
+	err = remote_read_u64(t->pid, interp + l->is_threads_head, &tstate);
+	if (err)
+		return err;
+	for (int i = 0; tstate && i < MAX_THREADS_CHECKED; i++) {
+		if (remote_read_u64(t->pid, tstate + l->ts_thread_id, &self))
+			return -EFAULT;
+		/* Not every thread state is bound to a thread (C code may make its own) */
+		if (self && find_slot(t, self, tstate, tss.key) == 0) {
+			t->tls_checked = true;
+			return 0;
+		}
+		tried++;
+		if (remote_read_u64(t->pid, tstate + l->ts_next, &tstate))
+			return -EFAULT;
+	}
+	return tried ? -ENOENT : -EAGAIN;
+}
+
+void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *out)
+{
+	const struct py_layout *l = &t->layout;
+	uint16_t last = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	out->tss_addr = t->runtime_addr + l->rt_tss;
+	out->none_addr = t->none_addr;
+	out->tls_kind = t->tls_kind;
+	out->tls_offset = t->tls_offset;
+	if (l->cframe_current != PY_NO_OFFSET)
+		out->flags |= PROC_CFRAME;
+	if (l->lasti_unit == LASTI_POINTER)
+		out->flags |= PROC_LASTI_IS_PTR;
+	if (l->stackref)
+		out->flags |= PROC_STACKREF;
+	out->ts_thread_id = l->ts_thread_id;
+	out->ts_frame = l->ts_frame;
+	out->cframe_current = l->cframe_current == PY_NO_OFFSET ? 0 : l->cframe_current;
+	out->fr_code = l->fr_code;
+	out->fr_back = l->fr_back;
+	out->fr_instr = l->fr_instr;
+	out->fr_owner = l->fr_owner;
+	out->owner_skip = l->owner_skip;
+	out->co_code_adaptive = l->co_code_adaptive == PY_NO_OFFSET ? 0 : l->co_code_adaptive;
+	/* 16 bytes ending with co_firstlineno: flags, counts and the first line */
+	out->co_fingerprint = l->co_firstlineno - 12;
+	/* one read per frame covers every field the walker uses */
+	last = l->fr_code > last ? l->fr_code : last;
+	last = l->fr_back > last ? l->fr_back : last;
+	last = l->fr_instr > last ? l->fr_instr : last;
+	if (l->fr_owner != PY_NO_OFFSET)
+		last = l->fr_owner > last ? l->fr_owner : last;
+	out->fr_size = last + 8;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * py_target.h — one CPython process as the profiler sees it: which binary holds the
+ * interpreter, its version and layout, and where its runtime state lives.
+ */
+#ifndef PYFLARE_PY_TARGET_H
+#define PYFLARE_PY_TARGET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "py_layout.h"
+
+struct py_proc;
+
+struct py_target {
+	pid_t pid;			/* host PID */
+	uint64_t start_time;		/* /proc/PID/stat starttime */
+	char version[24];		/* "3.12.1", or "3.9" when the patch is unknown */
+	char binary[256];		/* the file with _PyRuntime, as the process sees it */
+	char comm[32];
+	char cmdline[1024];
+	struct py_layout layout;
+	uint64_t runtime_addr;		/* &_PyRuntime */
+	uint64_t code_type_addr;	/* &PyCode_Type: only such objects are code */
+	uint64_t none_addr;		/* &_Py_NoneStruct */
+	uint16_t tls_kind;		/* enum pyflare_tls */
+	uint16_t tls_offset;		/* see struct py_proc */
+	bool tls_checked;		/* the TLS slot was found in a live thread */
+};
+
+enum py_target_error {
+	PY_TARGET_OK = 0,
+	PY_TARGET_EXITED,	/* the process is gone */
+	PY_TARGET_NOT_PYTHON,	/* no CPython runtime in any of its binaries */
+	PY_TARGET_NOT_YET,	/* needs libpython, which is not mapped yet: retry soon */
+	PY_TARGET_UNSUPPORTED,	/* a CPython the profiler cannot read (message says why) */
+	PY_TARGET_NO_ACCESS,	/* permission denied reading its files or memory */
+};
+
+/*
+ * Finds the interpreter of process @pid and fills @t. On failure returns the reason and
+ * writes a one-line explanation into @why (e.g. "Python 3.15 is not supported (3.8-3.14
+ * are)").
+ */
+enum py_target_error py_target_analyse(pid_t pid, struct py_target *t, char *why, size_t len);
+
+/*
+ * Locates the thread-state slot of the C library by looking for a live thread's
+ * PyThreadState in its thread descriptor; updates tls_kind/tls_offset. Returns 0 when
+ * found, -EAGAIN when the interpreter has no thread yet, -ENOENT when no known layout
+ * matches, or -errno.
+ */
+int py_target_check_tls(struct py_target *t);
+
+/* The walker's view of @t, tagged with the collector's instance @id. */
+void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *out);
+
+#endif /* PYFLARE_PY_TARGET_H */

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * remote.c — bounded reads of another process's memory with process_vm_readv.
+ *
+ * process_vm_readv needs ptrace-read access (root or CAP_SYS_PTRACE); it never
+ * stops the target.
+ */
+#include "remote.h"
+
+#include <errno.h>
+#include <sys/uio.h>
+
+int remote_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
+	ssize_t n;
+
+	if (len == 0)
+		return 0;
+	if (!addr)
+		return -EFAULT;
+	n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+int remote_read_u64(pid_t pid, uint64_t addr, uint64_t *out)
+{
+	return remote_read(pid, addr, out, sizeof(*out));
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/* render.c — the renderer registry and the escaping and number helpers every format shares. */
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "render.h"
+
+const struct render_opts render_opts_default = {
+	.granularity = GRANULARITY_FUNCTION,
+	.prune_share = 0.01,
+	.color = false,
+	.unicode = true,
+};
+
+static const struct renderer *const renderers[] = {
+	&render_text,
+	&render_speedscope,
+	&render_collapsed,
+};
+
+#define NRENDERERS (sizeof(renderers) / sizeof(renderers[0]))
+
+const struct renderer *renderer_by_name(const char *name)
+{
+	size_t i;
+
+	if (!name)
+		return NULL;
+	for (i = 0; i < NRENDERERS; i++)
+		if (!strcmp(renderers[i]->name, name))
+			return renderers[i];
+	return NULL;
+}
+
+const struct renderer *renderer_by_path(const char *path)
+{
+	const struct renderer *best = NULL;
+	size_t best_len = 0, plen, i;
+	const char *base;
+
+	if (!path)
+		return NULL;
+	plen = strlen(path);
+	for (i = 0; i < NRENDERERS; i++) {
+		const char *const *ext;
+
+		for (ext = renderers[i]->extensions; ext && *ext; ext++) {
+			size_t elen = strlen(*ext);
+
+			if (elen <= plen && elen > best_len &&
+			    !strcasecmp(path + plen - elen, *ext)) {
+				best = renderers[i];
+				best_len = elen;
+			}
+		}
+	}
+	if (best)
+		return best;
+	/* A name without an extension ("profile") is a text report; a leading dot is no extension. */
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (*base && !strchr(base + 1, '.'))
+		return &render_text;
+	return NULL;
+}
+
+void renderer_names(char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	if (!buf || !len)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < NRENDERERS; i++) {
+		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", renderers[i]->name);
+
+		if (n < 0 || (size_t)n >= len - used)
+			return;
+		used += n;
+	}
+}
+
+const char *render_frame_name(const struct session_frame *f)
+{
+	if (f->name && *f->name)
+		return f->name;
+	switch (f->kind) {
+	case FRAME_TRUNCATED:
+		return "<truncated>";
+	case FRAME_UNREADABLE:
+		return "<unreadable>";
+	case FRAME_UNKNOWN:
+		return "<unknown>";
+	default:
+		return "<anonymous>";
+	}
+}
+
+/*
+ * Decodes one UTF-8 sequence at @p. Returns its length and sets *cp, or 0 when the bytes are
+ * not well-formed (overlong, surrogate, beyond U+10FFFF, cut short).
+ */
+static size_t utf8_decode(const unsigned char *p, uint32_t *cp)
+{
+	uint32_t c;
+	size_t n, i;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	} else if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		c = p[0] & 0x1f;
+		n = 2;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		c = p[0] & 0x0f;
+		n = 3;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		c = p[0] & 0x07;
+		n = 4;
+	} else {
+		return 0;
+	}
+	/* The NUL terminator is no continuation byte, so this never reads past the string. */
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* Code points a terminal or an editor may act on instead of showing: hide nothing. */
+static bool invisible(uint32_t c)
+{
+	return (c >= 0x80 && c <= 0x9f) || c == 0x061c || (c >= 0x200b && c <= 0x200f) ||
+	       (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
+}
+
+size_t render_put_safe(FILE *out, const char *str, const char *also)
+{
+	const unsigned char *p = (const unsigned char *)(str ? str : "");
+	size_t written = 0;
+
+	while (*p) {
+		uint32_t c;
+		size_t n = utf8_decode(p, &c);
+
+		if (!n) {
+			written += fprintf(out, "\\x%02x", *p);
+			p++;
+		} else if (n == 1 && (c < 0x20 || c == 0x7f || (also && strchr(also, (int)c)))) {
+			written += fprintf(out, "\\x%02x", c);
+			p++;
+		} else if (invisible(c)) {
+			written += fprintf(out, "\\u%04x", c);
+			p += n;
+		} else {
+			fwrite(p, 1, n, out);
+			written += n;
+			p += n;
+		}
+	}
+	return written;
+}
+
+void render_put_json_string(FILE *out, const char *str)
+{
+	const unsigned char *p = (const unsigned char *)(str ? str : "");
+
+	putc('"', out);
+	while (*p) {
+		uint32_t c;
+		size_t n = utf8_decode(p, &c);
+
+		if (!n) {
+			fputs("\\ufffd", out);
+			p++;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		default:
+			/* U+2028/2029 are valid JSON but end a line in older JavaScript. */
+			if (c < 0x20 || c == 0x2028 || c == 0x2029)
+				fprintf(out, "\\u%04x", c);
+			else
+				fwrite(p, 1, n, out);
+		}
+		p += n;
+	}
+	putc('"', out);
+}
+
+void render_put_seconds(FILE *out, uint64_t ns)
+{
+	unsigned long long sec = ns / 1000000000ULL;
+	unsigned int frac = ns % 1000000000ULL;
+	char digits[10];
+	int len = 9;
+
+	if (!frac) {
+		fprintf(out, "%llu", sec);
+		return;
+	}
+	snprintf(digits, sizeof(digits), "%09u", frac);
+	while (digits[len - 1] == '0')
+		len--;
+	fprintf(out, "%llu.%.*s", sec, len, digits);
+}
+
+void render_format_local_time(char *buf, size_t len, uint64_t realtime_ns)
+{
+	time_t t = (time_t)(realtime_ns / 1000000000ULL);
+	struct tm tm;
+
+	if (!len)
+		return;
+	if (!realtime_ns || !localtime_r(&t, &tm) ||
+	    !strftime(buf, len, "%Y-%m-%d %H:%M:%S %Z", &tm))
+		snprintf(buf, len, "unknown");
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * render.h — the boundary between a session and its output formats.
+ *
+ * Every format is one `struct renderer` in its own render_<name>.c. A renderer
+ * reads a finished session and writes one document to a stream; it never
+ * prints diagnostics and returns 0 or -errno.
+ */
+#ifndef PYFLARE_RENDER_H
+#define PYFLARE_RENDER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "session.h"
+
+enum granularity {
+	GRANULARITY_FUNCTION = 0,	/* qualname, file, first line (pyinstrument) */
+	GRANULARITY_LINE,		/* qualname, file, current line (py-spy) */
+};
+
+struct render_opts {
+	enum granularity granularity;
+	double prune_share;	/* text: hide rows below this share of the total (0.01) */
+	bool color;		/* text: ANSI colours */
+	bool unicode;		/* text: box-drawing characters */
+};
+
+struct renderer {
+	const char *name;		/* value of -r/--format */
+	const char *const *extensions;	/* NULL-terminated, e.g. ".speedscope.json" */
+	int (*render)(const struct session *s, const struct render_opts *o, FILE *out);
+};
+
+extern const struct renderer render_text;
+extern const struct renderer render_speedscope;
+extern const struct renderer render_collapsed;
+
+/* Returns the renderer called @name, or NULL. */
+const struct renderer *renderer_by_name(const char *name);
+/* Returns the renderer whose extension ends @path (longest match), or NULL. */
+const struct renderer *renderer_by_path(const char *path);
+/* Writes the accepted format names, comma separated, into @buf. */
+void renderer_names(char *buf, size_t len);
+
+/* --- Helpers shared by the renderers (render.c, render_tree.c) --------------------------- */
+
+/* Default options: function granularity, 1% pruning, no colour, unicode. */
+extern const struct render_opts render_opts_default;
+
+/*
+ * Session frames folded to a granularity. Equal keys share one folded frame:
+ * function = (kind, name, file, first line), line = (kind, name, file, line); markers fold by
+ * (kind, name). A folded frame's `line` is the line to show; its strings are the session's.
+ */
+struct render_frames {
+	struct session_frame *frames;	/* the folded table */
+	size_t n;
+	uint32_t *map;			/* session frame index -> folded index */
+};
+
+int render_frames__fold(struct render_frames *rf, const struct session *s, enum granularity g);
+void render_frames__release(struct render_frames *rf);
+
+/* Session stacks over folded frames: a prefix tree like the session's, node 0 the root. */
+struct render_stacks {
+	struct render_frames frames;
+	struct session_stack *nodes;	/* frame = folded frame index */
+	size_t n;
+	uint32_t *map;			/* session stack node -> folded node */
+	uint32_t max_depth;
+};
+
+int render_stacks__build(struct render_stacks *rs, const struct session *s, enum granularity g);
+void render_stacks__release(struct render_stacks *rs);
+
+enum render_node_kind {
+	RENDER_NODE_ROOT = 0,
+	RENDER_NODE_PROCESS,	/* ref = session process index */
+	RENDER_NODE_THREAD,	/* ref = session thread index */
+	RENDER_NODE_FRAME,	/* ref = folded frame index */
+};
+
+struct render_node {
+	uint32_t parent;
+	uint32_t kind;		/* enum render_node_kind */
+	uint32_t ref;
+	uint32_t first_child;	/* into render_tree.children */
+	uint32_t nchildren;
+	uint64_t total_ns;	/* weight of the samples at or below this node */
+	uint64_t self_ns;	/* weight of the samples ending here */
+	uint64_t samples;	/* samples at or below this node */
+};
+
+enum render_threads {
+	RENDER_THREADS_AUTO = 0,	/* a thread level where a process has several sampled threads */
+	RENDER_THREADS_MERGE,		/* never a thread level */
+	RENDER_THREADS_SPLIT,		/* always a thread level */
+};
+
+/*
+ * The aggregated call tree: root -> process -> [thread ->] frames. Children of node N are
+ * children[nodes[N].first_child ...] sorted largest first (ties by name, file, line).
+ */
+struct render_tree {
+	struct render_stacks stacks;
+	struct render_node *nodes;	/* node 0 is the root */
+	size_t n;
+	uint32_t *children;
+	uint32_t *process_node;		/* per session process: its node, 0 if it has no samples */
+	uint32_t *thread_node;		/* per session thread: its thread node, 0 if none */
+	size_t nprocesses_sampled;
+};
+
+int render_tree__build(struct render_tree *t, const struct session *s, enum granularity g,
+		       enum render_threads threads);
+void render_tree__release(struct render_tree *t);
+
+/* The name to show for @f: its name, or "<truncated>" etc. when a marker has none. */
+const char *render_frame_name(const struct session_frame *f);
+
+/*
+ * Writes @str for a terminal or a line-based file: control characters, C1 controls,
+ * bidirectional overrides, line separators and invalid UTF-8 become \xNN or \uNNNN, as does
+ * every ASCII character in @also (e.g. ";" for collapsed stacks). Returns bytes written.
+ */
+size_t render_put_safe(FILE *out, const char *str, const char *also);
+/* Writes @str as a quoted JSON string; invalid UTF-8 becomes U+FFFD. */
+void render_put_json_string(FILE *out, const char *str);
+/* Writes @ns as exact decimal seconds, without trailing zeros ("0.001001", "2"). */
+void render_put_seconds(FILE *out, uint64_t ns);
+/* Writes "YYYY-MM-DD HH:MM:SS TZ" local time of @realtime_ns into @buf. */
+void render_format_local_time(char *buf, size_t len, uint64_t realtime_ns);
+
+#endif /* PYFLARE_RENDER_H */

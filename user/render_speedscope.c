@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+/* render_speedscope.c — speedscope's file format: one sampled profile per (process, thread). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "render.h"
+
+/*
+ * The document is written directly: a long recording has millions of samples, which as a
+ * cJSON tree would take gigabytes. Extra top-level properties are allowed by the schema, so
+ * the recording's metadata and health figures go in a "pyflare" object speedscope ignores.
+ */
+
+#define SCHEMA_URL "https://www.speedscope.app/file-format-schema.json"
+
+struct run {
+	uint32_t fnode;		/* folded stack node */
+	uint64_t weight_ns;
+};
+
+struct speedscope {
+	FILE *out;
+	const struct session *s;
+	const struct session_sample *samples;
+	struct render_stacks rs;
+	uint32_t *order;	/* sample indices grouped by thread, by time within a thread */
+	uint32_t *first;	/* per thread + 1: start of its samples in order */
+	uint32_t *path;
+	char *line;
+	struct run *runs;
+};
+
+static int by_time(const void *a, const void *b, void *arg)
+{
+	const struct session_sample *smp = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	if (smp[x].time_ns != smp[y].time_ns)
+		return smp[x].time_ns < smp[y].time_ns ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Groups samples by thread (stable), then orders each thread's samples by time. */
+static int order_samples(struct speedscope *x, size_t nsamples, size_t nthreads)
+{
+	uint32_t *fill;
+	size_t i, th;
+
+	x->order = malloc((nsamples ? nsamples : 1) * sizeof(*x->order));
+	x->first = calloc(nthreads + 1, sizeof(*x->first));
+	fill = calloc(nthreads + 1, sizeof(*fill));
+	if (!x->order || !x->first || !fill) {
+		free(fill);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nsamples; i++)
+		x->first[x->samples[i].thread + 1]++;
+	for (th = 0; th < nthreads; th++)
+		x->first[th + 1] += x->first[th];
+	for (i = 0; i < nsamples; i++) {
+		uint32_t th = x->samples[i].thread;
+
+		x->order[x->first[th] + fill[th]++] = i;
+	}
+	free(fill);
+	for (th = 0; th < nthreads; th++) {
+		uint32_t *o = &x->order[x->first[th]];
+		size_t n = x->first[th + 1] - x->first[th], k;
+
+		for (k = 1; k < n && x->samples[o[k - 1]].time_ns <= x->samples[o[k]].time_ns; k++)
+			;
+		if (k < n)
+			qsort_r(o, n, sizeof(*o), by_time, (void *)x->samples);
+	}
+	return 0;
+}
+
+static char *put_u32(char *p, uint32_t v)
+{
+	char tmp[10];
+	int n = 0;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* "[root,...,leaf]" as frame indices, built in one buffer and written at once. */
+static void put_stack(struct speedscope *x, uint32_t fnode)
+{
+	char *p = x->line;
+	uint32_t k = 0;
+
+	for (; fnode; fnode = x->rs.nodes[fnode].parent)
+		x->path[k++] = x->rs.nodes[fnode].frame;
+	*p++ = '[';
+	while (k--) {
+		p = put_u32(p, x->path[k]);
+		if (k)
+			*p++ = ',';
+	}
+	*p++ = ']';
+	fwrite(x->line, 1, p - x->line, x->out);
+}
+
+static int put_profile(struct speedscope *x, uint32_t th)
+{
+	const struct session_thread *thr = &session__threads(x->s, &(size_t){ 0 })[th];
+	const struct session_process *p = &session__processes(x->s, &(size_t){ 0 })[thr->process];
+	const uint32_t *o = &x->order[x->first[th]];
+	size_t n = x->first[th + 1] - x->first[th], nruns = 0, i;
+	uint64_t start = x->samples[o[0]].time_ns, end = 0;
+	FILE *out = x->out;
+	char *name;
+
+	/* speedscope merges equal neighbours anyway; merging here keeps the file small. */
+	for (i = 0; i < n; i++) {
+		const struct session_sample *smp = &x->samples[o[i]];
+		uint32_t fnode = x->rs.map[smp->stack];
+
+		if (smp->time_ns + smp->weight_ns > end)
+			end = smp->time_ns + smp->weight_ns;
+		if (nruns && x->runs[nruns - 1].fnode == fnode) {
+			x->runs[nruns - 1].weight_ns += smp->weight_ns;
+			continue;
+		}
+		x->runs[nruns++] = (struct run){ fnode, smp->weight_ns };
+	}
+
+	if (asprintf(&name, "%u %s / %u%s%s", p->pid, *p->comm ? p->comm : "?", thr->tid,
+		     *thr->name ? " " : "", thr->name) < 0)
+		return -ENOMEM;
+	fputs("{\"type\":\"sampled\",\"name\":", out);
+	render_put_json_string(out, name);
+	free(name);
+	fputs(",\"unit\":\"seconds\",\"startValue\":", out);
+	render_put_seconds(out, start);
+	fputs(",\"endValue\":", out);
+	render_put_seconds(out, end);
+	fputs(",\n\"samples\":[\n", out);
+	for (i = 0; i < nruns; i++) {
+		put_stack(x, x->runs[i].fnode);
+		fputs(i + 1 < nruns ? ",\n" : "\n", out);
+	}
+	fputs("],\n\"weights\":[", out);
+	for (i = 0; i < nruns; i++) {
+		if (i)
+			putc(',', out);
+		render_put_seconds(out, x->runs[i].weight_ns);
+	}
+	fputs("]}", out);
+	return 0;
+}
+
+static void put_field(FILE *out, const char *key, const char *value, bool comma)
+{
+	fprintf(out, "\"%s\":", key);
+	render_put_json_string(out, value);
+	if (comma)
+		putc(',', out);
+}
+
+static void put_meta(struct speedscope *x, const struct render_opts *o)
+{
+	const struct session_meta *m = session__meta(x->s);
+	const struct session_health *h = session__health(x->s);
+	const struct session_refusal *r;
+	const struct session_process *p;
+	FILE *out = x->out;
+	time_t t = m->start_realtime_ns / 1000000000ULL;
+	size_t n, i;
+	char when[64] = "";
+	struct tm tm;
+
+	if (m->start_realtime_ns && gmtime_r(&t, &tm)) {
+		size_t len = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+
+		snprintf(when + len, sizeof(when) - len, ".%09lluZ",
+			 (unsigned long long)(m->start_realtime_ns % 1000000000ULL));
+	}
+	fputs("\"pyflare\":{", out);
+	put_field(out, "version", PYFLARE_VERSION, true);
+	put_field(out, "recorded_at", when, true);
+	fputs("\"duration\":", out);
+	render_put_seconds(out, m->duration_ns);
+	putc(',', out);
+	put_field(out, "target", m->target, true);
+	put_field(out, "mode", m->mode, true);
+	fprintf(out, "\"rate_hz\":%u,\"ncpus\":%u,", m->rate_hz, m->ncpus);
+	put_field(out, "granularity", o->granularity == GRANULARITY_LINE ? "line" : "function",
+		  true);
+	fprintf(out, "\n\"health\":{\"samples\":%llu,\"lost\":%llu,\"truncated\":%llu,"
+		"\"unreadable\":%llu,\"unsymbolized\":%llu,\"no_thread_state\":%llu,"
+		"\"attached\":%u,\"refused\":%u},\n\"refusals\":[",
+		(unsigned long long)h->samples, (unsigned long long)h->lost,
+		(unsigned long long)h->truncated, (unsigned long long)h->unreadable,
+		(unsigned long long)h->unsymbolized, (unsigned long long)h->no_thread_state,
+		h->attached, h->refused);
+	r = session__refusals(x->s, &n);
+	for (i = 0; i < n; i++) {
+		fprintf(out, "%s{\"pid\":%u,", i ? "," : "", r[i].pid);
+		put_field(out, "comm", r[i].comm, true);
+		put_field(out, "reason", r[i].reason, false);
+		putc('}', out);
+	}
+	fputs("],\n\"processes\":[", out);
+	p = session__processes(x->s, &n);
+	for (i = 0; i < n; i++) {
+		fprintf(out, "%s{\"pid\":%u,", i ? ",\n" : "", p[i].pid);
+		put_field(out, "comm", p[i].comm, true);
+		put_field(out, "cmdline", p[i].cmdline, true);
+		put_field(out, "exe", p[i].exe, true);
+		put_field(out, "python_version", p[i].python_version, false);
+		putc('}', out);
+	}
+	fputs("]},\n", out);
+}
+
+static void put_frames(struct speedscope *x)
+{
+	const struct render_frames *rf = &x->rs.frames;
+	size_t i;
+
+	fputs("\"shared\":{\"frames\":[\n", x->out);
+	for (i = 0; i < rf->n; i++) {
+		const struct session_frame *f = &rf->frames[i];
+
+		fputs("{\"name\":", x->out);
+		render_put_json_string(x->out, render_frame_name(f));
+		if (f->kind == FRAME_PYTHON) {
+			fputs(",\"file\":", x->out);
+			render_put_json_string(x->out, f->file);
+			if (f->line)
+				fprintf(x->out, ",\"line\":%u", f->line);
+		}
+		fputs(i + 1 < rf->n ? "},\n" : "}\n", x->out);
+	}
+	fputs("]},\n", x->out);
+}
+
+static int speedscope_render(const struct session *s, const struct render_opts *o, FILE *out)
+{
+	struct speedscope x = { .out = out, .s = s };
+	const struct session_thread *thr;
+	const struct session_meta *m;
+	size_t nsamples, nthreads, nprocs, i, np = 0, maxrun = 0, active = 0;
+	uint32_t *profiles = NULL, p;
+	uint64_t best = 0;
+	int err;
+
+	if (!s || !out)
+		return -EINVAL;
+	if (!o)
+		o = &render_opts_default;
+	m = session__meta(s);
+	x.samples = session__samples(s, &nsamples);
+	thr = session__threads(s, &nthreads);
+	session__processes(s, &nprocs);
+	for (i = 0; i < nsamples; i++)
+		if (x.samples[i].thread >= nthreads)
+			return -EINVAL;
+	err = render_stacks__build(&x.rs, s, o->granularity);
+	if (err)
+		return err;
+	err = order_samples(&x, nsamples, nthreads);
+	if (err)
+		goto out;
+
+	/* Profiles in process order, then thread order; the busiest one opens first. */
+	err = -ENOMEM;
+	profiles = malloc((nthreads ? nthreads : 1) * sizeof(*profiles));
+	if (!profiles)
+		goto out;
+	for (p = 0; p < nprocs; p++) {
+		for (i = 0; i < nthreads; i++) {
+			size_t n = x.first[i + 1] - x.first[i];
+			uint64_t w = 0, k;
+
+			if (thr[i].process != p || !n)
+				continue;
+			for (k = x.first[i]; k < x.first[i + 1]; k++)
+				w += x.samples[x.order[k]].weight_ns;
+			if (w > best) {
+				best = w;
+				active = np;
+			}
+			if (n > maxrun)
+				maxrun = n;
+			profiles[np++] = i;
+		}
+	}
+	x.runs = malloc((maxrun ? maxrun : 1) * sizeof(*x.runs));
+	x.path = malloc((x.rs.max_depth + 1) * sizeof(*x.path));
+	x.line = malloc((size_t)x.rs.max_depth * 11 + 3);
+	if (!x.runs || !x.path || !x.line)
+		goto out;
+
+	fprintf(out, "{\"$schema\":\"%s\",\n\"exporter\":\"pyflare %s\",\n\"name\":", SCHEMA_URL,
+		PYFLARE_VERSION);
+	render_put_json_string(out, *m->target ? m->target : "pyflare");
+	fprintf(out, ",\n\"activeProfileIndex\":%zu,\n", active);
+	put_meta(&x, o);
+	put_frames(&x);
+	fputs("\"profiles\":[\n", out);
+	for (i = 0; i < np; i++) {
+		if (i)
+			fputs(",\n", out);
+		err = put_profile(&x, profiles[i]);
+		if (err)
+			goto out;
+	}
+	fputs("]}\n", out);
+	err = ferror(out) ? -EIO : 0;
+out:
+	free(profiles);
+	free(x.order);
+	free(x.first);
+	free(x.path);
+	free(x.line);
+	free(x.runs);
+	render_stacks__release(&x.rs);
+	return err;
+}
+
+static const char *const speedscope_extensions[] = { ".speedscope.json", NULL };
+
+const struct renderer render_speedscope = {
+	.name = "speedscope",
+	.extensions = speedscope_extensions,
+	.render = speedscope_render,
+};

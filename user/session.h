@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * session.h — the one data model every renderer reads.
+ *
+ * A session is a list of samples (time, thread, weight, stack) over interned
+ * stacks and frames, plus process, thread and run metadata and the health
+ * counters of the recording. Frames are always stored at line granularity
+ * (qualname, file, first line of the function, current line); renderers fold
+ * them to function granularity when asked, so a saved session can be shown
+ * either way.
+ *
+ * Stacks are nodes of a prefix tree: node N = (parent node, frame), node 0 is
+ * the empty stack. A sample points at its leaf node; walking the parents gives
+ * the stack leaf first.
+ *
+ * Strings passed in are copied; strings handed out live as long as the session.
+ * Indices handed out are dense, starting at 0 (stacks at 1, 0 being the root).
+ */
+#ifndef PYFLARE_SESSION_H
+#define PYFLARE_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum frame_kind {
+	FRAME_PYTHON = 0,	/* a Python function: name, file and lines are set */
+	FRAME_TRUNCATED,	/* stack deeper than the walk limit: outer frames missing */
+	FRAME_UNREADABLE,	/* the frame chain could not be read past this point */
+	FRAME_UNKNOWN,		/* a code object that could not be symbolized */
+};
+
+struct session_frame {
+	const char *name;	/* co_qualname (co_name before 3.11), or a <marker> */
+	const char *file;	/* co_filename; "" for markers */
+	uint32_t first_line;	/* co_firstlineno; 0 if unknown */
+	uint32_t line;		/* line being executed; 0 if unknown */
+	enum frame_kind kind;
+};
+
+/* A node of the stack tree. */
+struct session_stack {
+	uint32_t parent;	/* caller's node; 0 = this frame is the outermost */
+	uint32_t frame;		/* index into the frame table */
+	uint32_t depth;		/* number of frames from the root, 1 for outermost */
+};
+
+struct session_process {
+	uint32_t pid;		/* host PID */
+	uint64_t start_time;	/* /proc/PID/stat starttime: tells reused PIDs apart */
+	const char *comm;	/* kernel name of the process */
+	const char *cmdline;	/* arguments joined by spaces */
+	const char *exe;	/* interpreter binary as the process sees it */
+	const char *python_version; /* "3.12.1" */
+};
+
+struct session_thread {
+	uint32_t process;	/* index into the process table */
+	uint32_t tid;		/* host TID */
+	const char *name;	/* thread name; may be "" */
+};
+
+struct session_sample {
+	uint64_t time_ns;	/* since the recording started (CLOCK_MONOTONIC) */
+	uint64_t weight_ns;	/* the time this sample stands for */
+	uint32_t thread;	/* index into the thread table */
+	uint32_t stack;		/* leaf node; never 0 */
+};
+
+/* Why a process was not profiled. */
+struct session_refusal {
+	uint32_t pid;
+	const char *comm;
+	const char *reason;	/* one line, e.g. "unsupported Python 3.15" */
+};
+
+/* Figures of the recording's health; shown at the end and inside outputs. */
+struct session_health {
+	uint64_t samples;		/* stacks received from the kernel */
+	uint64_t lost;			/* dropped: ring buffer full */
+	uint64_t truncated;		/* stacks deeper than the walk limit */
+	uint64_t unreadable;		/* stacks cut short by a failed memory read */
+	uint64_t unsymbolized;		/* frames whose code object could not be read */
+	uint64_t no_thread_state;	/* timer hits on a thread with no Python state */
+	uint32_t attached;		/* processes profiled */
+	uint32_t refused;		/* processes not profiled (see refusals) */
+};
+
+struct session_meta {
+	uint64_t start_realtime_ns;	/* wall clock at start, ns since the epoch */
+	uint64_t duration_ns;		/* length of the recording */
+	uint32_t rate_hz;		/* sampling rate per CPU */
+	uint32_t ncpus;			/* CPUs sampled */
+	const char *mode;		/* "cpu" */
+	const char *target;		/* command line, "-p 1,2" or "-a" */
+};
+
+struct session;
+
+/* Returns a new empty session, or NULL with errno set. */
+struct session *session__new(void);
+/* Accepts NULL. */
+void session__free(struct session *s);
+
+/*
+ * Interning. Each returns the index (frame) or node id (stack), or -1 on
+ * allocation failure (errno = ENOMEM). Equal inputs give equal results.
+ */
+int64_t session__intern_frame(struct session *s, const struct session_frame *f);
+int64_t session__intern_stack(struct session *s, uint32_t parent, uint32_t frame);
+
+/* Returns the new index or -1 (ENOMEM). Strings may be NULL (stored as ""). */
+int64_t session__add_process(struct session *s, const struct session_process *p);
+int64_t session__add_thread(struct session *s, uint32_t process, uint32_t tid, const char *name);
+/* Returns 0 or -ENOMEM / -EINVAL (bad thread or stack index). */
+int session__add_sample(struct session *s, const struct session_sample *smp);
+int session__add_refusal(struct session *s, uint32_t pid, const char *comm, const char *reason);
+/* Replaces the thread's name (threads are often named after their first sample). */
+int session__set_thread_name(struct session *s, uint32_t thread, const char *name);
+
+/* Copies meta's strings. */
+int session__set_meta(struct session *s, const struct session_meta *meta);
+void session__set_health(struct session *s, const struct session_health *h);
+
+/* Read access. The arrays stay valid until the next call that adds to them. */
+const struct session_meta *session__meta(const struct session *s);
+const struct session_health *session__health(const struct session *s);
+const struct session_frame *session__frames(const struct session *s, size_t *n);
+/* Index 0 is the root node {0, 0, 0}; real nodes start at 1. */
+const struct session_stack *session__stacks(const struct session *s, size_t *n);
+const struct session_process *session__processes(const struct session *s, size_t *n);
+const struct session_thread *session__threads(const struct session *s, size_t *n);
+const struct session_sample *session__samples(const struct session *s, size_t *n);
+const struct session_refusal *session__refusals(const struct session *s, size_t *n);
+
+#endif /* PYFLARE_SESSION_H */

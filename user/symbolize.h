@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * symbolize.h — turn (code object address, instruction) into a session frame.
+ *
+ * Code objects are read from the live process as soon as an address is first seen,
+ * cached by (process instance, address) and checked against the fingerprint the
+ * kernel took, so a freed and reused address never gets the old name.
+ */
+#ifndef PYFLARE_SYMBOLIZE_H
+#define PYFLARE_SYMBOLIZE_H
+
+#include <stdint.h>
+
+#include "session.h"
+
+struct py_target;
+struct py_frame;
+struct symbolizer;
+
+/* Frames are interned into @s. Returns NULL with errno set. */
+struct symbolizer *symbolizer__new(struct session *s);
+void symbolizer__free(struct symbolizer *sy);	/* accepts NULL */
+
+/*
+ * The session frame of @f, sampled in process instance @proc_id (@t). Always yields a
+ * frame: one of kind FRAME_UNKNOWN when the code object cannot be read.
+ * Returns the frame index or -1 (ENOMEM).
+ */
+int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint64_t proc_id,
+			  const struct py_frame *f);
+
+/* Frames that could not be symbolized so far. */
+uint64_t symbolizer__unknown(const struct symbolizer *sy);
+
+/* Drops the caches of one process instance (it exited or exec'd). */
+void symbolizer__forget(struct symbolizer *sy, uint64_t proc_id);
+
+/* Reads a str object of the target into @buf as UTF-8. Exposed for tests. */
+int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size_t len);
+
+#endif /* PYFLARE_SYMBOLIZE_H */

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cpython_layouts.h — where CPython 3.8–3.14 keep what the profiler reads (x86-64, glibc,
+ * default GIL builds). Facts, not code: each row was read with gdb from the DWARF of the
+ * pyenv builds on our CI machine (`print (int)&((PyThreadState*)0)->thread_id`, ...) and
+ * agrees with py-spy's bindgen bindings (benfred/py-spy src/python_bindings/v3_*.rs) and
+ * pyroscope's DWARF tables (grafana/pyroscope ebpf/python/python_offsets_gen_amd64.go).
+ * 3.13+ binaries describe themselves in _Py_DebugOffsets; the rows for them hold only
+ * what those offsets leave out (the TSS key, frame owner values, co_flags) and serve as a
+ * cross-check. Included once, by user/py_layout.c.
+ */
+#ifndef PYFLARE_CPYTHON_LAYOUTS_H
+#define PYFLARE_CPYTHON_LAYOUTS_H
+
+#define NO_OFF 0xffff
+
+static const struct py_layout cpython_layouts[] = {
+	{
+		.minor = 8, .rt_tss = 1392, .rt_interp_head = 32, .is_threads_head = 8,
+		.ts_next = 8, .ts_thread_id = 176, .ts_frame = 24, .cframe_current = NO_OFF,
+		.fr_code = 32, .fr_back = 24, .fr_instr = 104, .fr_owner = NO_OFF, .owner_skip = 0,
+		.co_flags = 36, .co_firstlineno = 40, .co_filename = 104, .co_name = 112,
+		.co_qualname = NO_OFF, .co_linetable = 120, .co_code_adaptive = NO_OFF, .co_size = 176,
+		.str_length = 16, .str_state = 32, .ascii_size = 48, .compact_size = 72,
+		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_BYTES,
+	},
+	{
+		.minor = 9, .rt_tss = 584, .rt_interp_head = 32, .is_threads_head = 8,
+		.ts_next = 8, .ts_thread_id = 176, .ts_frame = 24, .cframe_current = NO_OFF,
+		.fr_code = 32, .fr_back = 24, .fr_instr = 104, .fr_owner = NO_OFF, .owner_skip = 0,
+		.co_flags = 36, .co_firstlineno = 40, .co_filename = 104, .co_name = 112,
+		.co_qualname = NO_OFF, .co_linetable = 120, .co_code_adaptive = NO_OFF, .co_size = 176,
+		.str_length = 16, .str_state = 32, .ascii_size = 48, .compact_size = 72,
+		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_BYTES,
+	},
+	{	/* f_lasti counts 2-byte code units from 3.10 on (bpo-27129) */
+		.minor = 10, .rt_tss = 584, .rt_interp_head = 32, .is_threads_head = 8,
+		.ts_next = 8, .ts_thread_id = 176, .ts_frame = 24, .cframe_current = NO_OFF,
+		.fr_code = 32, .fr_back = 24, .fr_instr = 96, .fr_owner = NO_OFF, .owner_skip = 0,
+		.co_flags = 36, .co_firstlineno = 40, .co_filename = 104, .co_name = 112,
+		.co_qualname = NO_OFF, .co_linetable = 120, .co_code_adaptive = NO_OFF, .co_size = 176,
+		.str_length = 16, .str_state = 32, .ascii_size = 48, .compact_size = 72,
+		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_UNITS,
+	},
+	{	/* 3.11: _PyInterpreterFrame on a data stack, reached through tstate->cframe */
+		.minor = 11, .rt_tss = 592, .rt_interp_head = 40, .is_threads_head = 16,
+		.ts_next = 8, .ts_thread_id = 152, .ts_frame = 56, .cframe_current = 8,
+		.fr_code = 32, .fr_back = 48, .fr_instr = 56, .fr_owner = NO_OFF, .owner_skip = 0,
+		.co_flags = 48, .co_firstlineno = 72, .co_filename = 112, .co_name = 120,
+		.co_qualname = 128, .co_linetable = 136, .co_code_adaptive = 184, .co_size = 184,
+		.str_length = 16, .str_state = 32, .ascii_size = 48, .compact_size = 72,
+		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER,
+	},
+	{	/* 3.12: C-stack shim frames, owner FRAME_OWNED_BY_CSTACK (3) */
+		.minor = 12, .rt_tss = 1544, .rt_interp_head = 40, .is_threads_head = 72,
+		.ts_next = 8, .ts_thread_id = 136, .ts_frame = 56, .cframe_current = 0,
+		.fr_code = 0, .fr_back = 8, .fr_instr = 56, .fr_owner = 70, .owner_skip = 3,
+		.co_flags = 48, .co_firstlineno = 68, .co_filename = 112, .co_name = 120,
+		.co_qualname = 128, .co_linetable = 136, .co_code_adaptive = 192, .co_size = 192,
+		.str_length = 16, .str_state = 32, .ascii_size = 40, .compact_size = 56,
+		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER,
+	},
+	{	/* 3.13: _PyCFrame removed (CPython 006e44f9); C-entry frames execute None */
+		.minor = 13, .rt_tss = 2160, .rt_interp_head = 632, .is_threads_head = 7344,
+		.ts_next = 8, .ts_thread_id = 152, .ts_frame = 72, .cframe_current = NO_OFF,
+		.fr_code = 0, .fr_back = 8, .fr_instr = 56, .fr_owner = 70, .owner_skip = 3,
+		.co_flags = 48, .co_firstlineno = 68, .co_filename = 112, .co_name = 120,
+		.co_qualname = 128, .co_linetable = 136, .co_code_adaptive = 200, .co_size = 200,
+		.str_length = 16, .str_state = 32, .ascii_size = 40, .compact_size = 56,
+		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER,
+	},
+	{	/* 3.14: f_executable is a _PyStackRef with tag bits; owner INTERPRETER=3, CSTACK=4 */
+		.minor = 14, .rt_tss = 2336, .rt_interp_head = 808, .is_threads_head = 7344,
+		.ts_next = 8, .ts_thread_id = 152, .ts_frame = 72, .cframe_current = NO_OFF,
+		.fr_code = 0, .fr_back = 8, .fr_instr = 56, .fr_owner = 74, .owner_skip = 3,
+		.co_flags = 48, .co_firstlineno = 68, .co_filename = 112, .co_name = 120,
+		.co_qualname = 128, .co_linetable = 136, .co_code_adaptive = 208, .co_size = 208,
+		.str_length = 16, .str_state = 32, .ascii_size = 40, .compact_size = 56,
+		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER, .stackref = true,
+	},
+};
+
+/*
+ * Byte positions of the fields we use inside _Py_DebugOffsets (every field a uint64_t),
+ * which changes layout between minors (Include/internal/pycore_debug_offsets.h;
+ * sizes 584 in 3.13 and 760 in 3.14, measured with py-spy's bindings).
+ */
+struct debug_offsets_pos {
+	unsigned minor;
+	uint16_t size;
+	uint16_t rt_interp_head, is_threads_head;
+	uint16_t ts_next, ts_frame, ts_thread_id;
+	uint16_t fr_back, fr_code, fr_instr, fr_owner;
+	uint16_t co_filename, co_name, co_qualname, co_linetable, co_firstlineno;
+	uint16_t co_code_adaptive;
+	uint16_t bytes_size, bytes_sval;
+	uint16_t str_state, str_length, ascii_size;
+};
+
+static const struct debug_offsets_pos debug_offsets_positions[] = {
+	{ .minor = 13, .size = 584, .rt_interp_head = 40, .is_threads_head = 72,
+	  .ts_next = 168, .ts_frame = 184, .ts_thread_id = 192,
+	  .fr_back = 232, .fr_code = 240, .fr_instr = 248, .fr_owner = 264,
+	  .co_filename = 280, .co_name = 288, .co_qualname = 296, .co_linetable = 304,
+	  .co_firstlineno = 312, .co_code_adaptive = 344,
+	  .bytes_size = 520, .bytes_sval = 528, .str_state = 544, .str_length = 552,
+	  .ascii_size = 560 },
+	{ .minor = 14, .size = 760, .rt_interp_head = 40, .is_threads_head = 72,
+	  .ts_next = 192, .ts_frame = 208, .ts_thread_id = 216,
+	  .fr_back = 256, .fr_code = 264, .fr_instr = 272, .fr_owner = 288,
+	  .co_filename = 320, .co_name = 328, .co_qualname = 336, .co_linetable = 344,
+	  .co_firstlineno = 352, .co_code_adaptive = 384,
+	  .bytes_size = 600, .bytes_sval = 608, .str_state = 624, .str_length = 632,
+	  .ascii_size = 640 },
+};
+
+#undef NO_OFF
+
+#endif /* PYFLARE_CPYTHON_LAYOUTS_H */

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kernel.h — the few kernel types the BPF programs touch, declared by hand.
+ *
+ * Instead of a generated vmlinux.h (thousands of types from one build host), we declare
+ * only the fields we read, with preserve_access_index: libbpf's CO-RE relocates each
+ * access against the running kernel's BTF, so field offsets never come from here.
+ * Everything else comes from the kernel's UAPI headers.
+ */
+#ifndef PYFLARE_KERNEL_H
+#define PYFLARE_KERNEL_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <stdbool.h>
+
+/* x86-64: the user FS base, which glibc and musl point at the thread descriptor. */
+struct thread_struct {
+	unsigned long fsbase;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	int pid;
+	int tgid;
+	struct thread_struct thread;
+} __attribute__((preserve_access_index));
+
+#endif /* PYFLARE_KERNEL_H */
