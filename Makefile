@@ -103,7 +103,8 @@ $(BUILD)/asan/tests/test_%: tests/unit/test_%.c $(SAN_OBJS) | $(BUILD)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(SAN_OBJS) $(LDLIBS) -o $@
 
-$(BUILD)/tests/bpf/test_%: tests/bpf/test_%.c $(BUILD)/tests/bpf/%.skel.h $(LIB_OBJS) | $(BUILD)
+# test_X.c test-runs the programs of X_test.bpf.c through its skeleton, X_test.skel.h.
+$(BUILD)/tests/bpf/test_%: tests/bpf/test_%.c $(BUILD)/tests/bpf/%_test.skel.h $(LIB_OBJS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests/bpf -Itests/unit $< $(LIB_OBJS) $(LDLIBS) -lpthread -o $@

@@ -92,6 +92,7 @@ struct walk_ctx {
 	__u64 frame;		/* next frame to visit; 0 = done */
 	__u32 n;		/* frames recorded */
 	__u16 flags;		/* enum pyflare_sample_flags */
+	bool fresh;		/* a code object not in ws->seen: wake the collector */
 };
 
 /* Visit one frame. Returns 1 to stop the walk (bpf_loop's convention). */
@@ -133,6 +134,14 @@ static long walk_step(__u32 i, void *data)
 
 	out = &w->ws->sample.frames[w->n & (PYFLARE_MAX_FRAMES - 1)];
 	out->code = code;
+	{
+		__u64 *seen = &w->ws->seen[(code >> 4) & (SEEN_CODES - 1)];
+
+		if (*seen != code) {
+			*seen = code;
+			w->fresh = true;
+		}
+	}
 	if (cfg->flags & PROC_LASTI_IS_PTR) {
 		/* code units of 2 bytes; an arithmetic shift, as BPF has no signed division */
 		__s64 units = (__s64)(frame_u64(buf, cfg->fr_instr) - code - cfg->co_code_adaptive) >> 1;
@@ -207,9 +216,9 @@ static __always_inline int sample_current_task(const struct py_proc *cfg, __u64 
 
 	size = __builtin_offsetof(struct py_sample, frames) +
 	       (__u64)(w.n > PYFLARE_MAX_FRAMES ? PYFLARE_MAX_FRAMES : w.n) * sizeof(struct py_frame);
-	/* Wake the collector only when the buffer fills up: it polls on a timer anyway. */
-	__u64 wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > PYFLARE_RINGBUF_BYTES / 4 ?
-			     BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	/* Wake the collector for new code objects or a filling buffer; else it polls */
+	__u64 wake = w.fresh || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
+					PYFLARE_RINGBUF_BYTES / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_output(&events, &ws->sample, size, wake))
 		health_inc(HEALTH_RINGBUF_FULL);
 	return 0;

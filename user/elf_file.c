@@ -44,7 +44,7 @@ struct elf_symtab {
 	Elf_Data *syms;		/* NULL when the table is absent or unusable */
 	size_t count;
 	const char *strs;
-	size_t strs_size;	/* up to and including the last NUL, so any index below is a C string */
+	size_t strs_size;	/* through the last NUL: any index below starts a C string */
 };
 
 struct elf_file {
@@ -253,7 +253,7 @@ static void load_symtab(struct elf_file *e, size_t idx, struct elf_symtab *t)
 		return;
 	t->count = data->d_size / entsize;
 	if (t->count > INT_MAX)
-		t->count = INT_MAX;	/* gelf_getsym() takes an int; unreachable below ELF_MAX_TABLE */
+		t->count = INT_MAX;	/* gelf_getsym() takes an int; unreachable anyway */
 	t->syms = data;
 }
 

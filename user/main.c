@@ -3,6 +3,8 @@
  * main.c — pyflare's entry point: dispatch the command, record, write the report.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,33 +17,37 @@
 #include "render.h"
 #include "session.h"
 
-static int render_report(const struct record_opts *o, const struct session *s,
-			 struct output *out)
+/* Renders one report into @out (a committed file) or stdout. Returns 0 or -errno. */
+static int render_report(const struct renderer *format, const struct render_opts *opts,
+			 const struct session *s, struct output *out)
 {
-	struct render_opts ro = o->render;
+	struct render_opts ro = *opts;
 	FILE *stream = out ? output__stream(out) : stdout;
 	int err;
 
-	if (!out && o->format == &render_text) {
-		ro.color = isatty(STDOUT_FILENO);
-		ro.unicode = true;
-	} else {
-		ro.unicode = true;
-	}
-	err = o->format->render(s, &ro, stream);
+	ro.unicode = true;
+	ro.color = !out && format == &render_text && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	err = format->render(s, &ro, stream);
 	if (!err && !out && fflush(stdout))
 		err = -errno;
-	if (!err && out)
-		err = output__commit(out);
-	else
+	if (!out)
+		return err;
+	if (err) {
 		output__abort(out);
-	return err;
+		return err;
+	}
+	return output__commit(out);
+}
+
+static bool is_stdout(const char *path)
+{
+	return strcmp(path, "-") == 0;
 }
 
 static int cmd_record(int argc, char **argv)
 {
+	struct output *outs[OPTS_MAX_OUTPUTS] = { 0 };
 	struct record_opts o;
-	struct output *out = NULL;
 	struct session *s = NULL;
 	char err_msg[256], health[1024];
 	int ret, status, err;
@@ -59,39 +65,46 @@ static int cmd_record(int argc, char **argv)
 	log_setup_libbpf();
 
 	/* Before recording: an output that cannot be written fails now, not after an hour */
-	if (o.output) {
-		out = output__open(o.output);
-		if (!out) {
-			pr_error("cannot write %s: %s\n", o.output, strerror(errno));
-			return EXIT_TARGET;
+	for (size_t i = 0; i < o.n_outputs; i++) {
+		if (is_stdout(o.outputs[i].path))
+			continue;
+		outs[i] = output__open(o.outputs[i].path);
+		if (!outs[i]) {
+			pr_error("cannot write %s: %s\n", o.outputs[i].path, strerror(errno));
+			ret = EXIT_TARGET;
+			goto out;
 		}
 	}
 	s = session__new();
 	if (!s) {
 		pr_error("out of memory\n");
-		output__abort(out);
-		return EXIT_TARGET;
+		ret = EXIT_TARGET;
+		goto out;
 	}
 	ret = collector_record(&o, s, &status);
-	if (ret && session__meta(s)->duration_ns == 0) {
-		/* nothing was recorded: no report */
-		output__abort(out);
-		session__free(s);
-		return ret;
-	}
+	if (ret && session__meta(s)->duration_ns == 0)
+		goto out;	/* nothing was recorded: no report */
 	health_format(s, health, sizeof(health));
 	fprintf(stderr, "pyflare: %s\n", health);
-	err = render_report(&o, s, out);
-	if (err) {
-		pr_error("cannot write the report%s%s: %s\n", o.output ? " to " : "",
-			 o.output ? o.output : "", strerror(-err));
-		ret = EXIT_TARGET;
-	} else if (o.output) {
-		fprintf(stderr, "pyflare: wrote %s (%s)\n", o.output, o.format->name);
+	for (size_t i = 0; i < o.n_outputs; i++) {
+		err = render_report(o.outputs[i].format, &o.render, s, outs[i]);
+		outs[i] = NULL;
+		if (err) {
+			pr_error("cannot write the %s report to %s: %s\n", o.outputs[i].format->name,
+				 is_stdout(o.outputs[i].path) ? "stdout" : o.outputs[i].path,
+				 strerror(-err));
+			ret = EXIT_TARGET;
+		} else if (!is_stdout(o.outputs[i].path)) {
+			fprintf(stderr, "pyflare: wrote %s (%s)\n", o.outputs[i].path,
+				o.outputs[i].format->name);
+		}
 	}
-	session__free(s);
 	if (!ret && o.target == TARGET_COMMAND && status >= 0)
-		return status;
+		ret = status;
+out:
+	for (size_t i = 0; i < o.n_outputs; i++)
+		output__abort(outs[i]);
+	session__free(s);
 	return ret;
 }
 

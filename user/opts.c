@@ -80,9 +80,10 @@ void opts_print_record_help(void)
 	       "  -i, --interval SECONDS   the same as a period, as in pyinstrument (-i 0.001)\n"
 	       "\n"
 	       "output:\n"
-	       "  -o, --output FILE        write the report to FILE (written atomically); the\n"
-	       "                           format follows the extension: .speedscope.json,\n"
-	       "                           .collapsed or .folded, .txt; otherwise text\n"
+	       "  -o, --output FILE        write the report to FILE (atomically; - is stdout);\n"
+	       "                           the format follows the extension: .speedscope.json,\n"
+	       "                           .collapsed or .folded, .txt; otherwise text.\n"
+	       "                           Repeat -o to write several formats at once\n"
 	       "  -r, --format FORMAT      one of: %s (default: text,\n"
 	       "                           or from the -o extension)\n"
 	       "      --granularity G      function (default: one frame per function, as\n"
@@ -95,6 +96,7 @@ void opts_print_record_help(void)
 	       "examples:\n"
 	       "  sudo pyflare record -- python3 app.py\n"
 	       "  sudo pyflare record -o app.speedscope.json -- python3 app.py --port 8000\n"
+	       "  sudo pyflare record -o - -o run.speedscope.json -o run.folded -- ./job.py\n"
 	       "  sudo pyflare record -p 4242,4243 -d 30 -o run.speedscope.json\n"
 	       "  sudo pyflare record -a -d 10 -r collapsed | flamegraph.pl > host.svg\n"
 	       "  sudo pyflare record --granularity line -F 499 -p $(pgrep -f celery)\n"
@@ -150,6 +152,7 @@ enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o,
 				   size_t errlen)
 {
 	const char *format = NULL, *rate = NULL, *interval = NULL;
+	const struct renderer *chosen = NULL;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -184,7 +187,9 @@ enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o,
 			interval = optarg;
 			break;
 		case 'o':
-			o->output = optarg;
+			if (o->n_outputs == OPTS_MAX_OUTPUTS)
+				return usage(err, errlen, "at most %d outputs (-o)", OPTS_MAX_OUTPUTS);
+			o->outputs[o->n_outputs++].path = optarg;
 			break;
 		case 'r':
 			format = optarg;
@@ -246,20 +251,22 @@ enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o,
 	}
 
 	if (format) {
-		o->format = renderer_by_name(format);
-		if (!o->format) {
+		chosen = renderer_by_name(format);
+		if (!chosen) {
 			char names[128];
 
 			renderer_names(names, sizeof(names));
 			return usage(err, errlen, "unknown format '%s': expected one of %s", format,
 				     names);
 		}
-	} else if (o->output) {
-		o->format = renderer_by_path(o->output);
-		if (!o->format)
-			o->format = &render_text;
-	} else {
-		o->format = &render_text;
+	}
+	if (o->n_outputs == 0)
+		o->outputs[o->n_outputs++].path = "-";
+	/* -r wins; otherwise the extension says, and text is the fallback */
+	for (size_t i = 0; i < o->n_outputs; i++) {
+		const struct renderer *by_ext = renderer_by_path(o->outputs[i].path);
+
+		o->outputs[i].format = chosen ? chosen : by_ext ? by_ext : &render_text;
 	}
 	return OPTS_OK;
 }

@@ -12,6 +12,7 @@
 #include "render.h"
 
 #define OPTS_MAX_PIDS 1024
+#define OPTS_MAX_OUTPUTS 8
 
 enum target_kind {
 	TARGET_NONE = 0,
@@ -27,8 +28,12 @@ struct record_opts {
 	char **argv;			/* the command, NULL-terminated (points into main's argv) */
 	double duration;		/* seconds; 0 = until the targets exit or Ctrl-C */
 	unsigned rate_hz;		/* per CPU */
-	const char *output;		/* NULL = stdout */
-	const struct renderer *format;
+	/* Reports to write; "-" is stdout. Without -o: one report on stdout. */
+	struct {
+		const char *path;
+		const struct renderer *format;
+	} outputs[OPTS_MAX_OUTPUTS];
+	size_t n_outputs;
 	struct render_opts render;
 	bool quiet;			/* no progress line */
 	int verbose;			/* -v count */

@@ -75,8 +75,11 @@ void renderer_names(char *buf, size_t len)
 	for (i = 0; i < NRENDERERS; i++) {
 		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", renderers[i]->name);
 
-		if (n < 0 || (size_t)n >= len - used)
+		/* Only whole names: cut a name that does not fit. */
+		if (n < 0 || (size_t)n >= len - used) {
+			buf[used] = '\0';
 			return;
+		}
 		used += n;
 	}
 }
@@ -148,8 +151,18 @@ size_t render_put_safe(FILE *out, const char *str, const char *also)
 
 	while (*p) {
 		uint32_t c;
-		size_t n = utf8_decode(p, &c);
+		size_t n;
 
+		/* Most names are plain ASCII: write runs of it at once. */
+		for (n = 0; p[n] >= 0x20 && p[n] < 0x7f && !(also && strchr(also, p[n])); n++)
+			;
+		if (n) {
+			fwrite(p, 1, n, out);
+			written += n;
+			p += n;
+			continue;
+		}
+		n = utf8_decode(p, &c);
 		if (!n) {
 			written += fprintf(out, "\\x%02x", *p);
 			p++;

@@ -230,7 +230,7 @@ static void put_header(struct text *x)
 	render_put_safe(out, *m->mode ? m->mode : "?", NULL);
 	fprintf(out, ", %u Hz on %u CPU%s\n", m->rate_hz, m->ncpus, m->ncpus == 1 ? "" : "s");
 	fprintf(out, "  Health:   %llu samples taken, %llu lost (ring buffer full), %llu stacks "
-		"truncated,\n            %llu stacks cut by a failed read, %llu frames not "
+		"truncated,\n            %llu cut short by a failed read, %llu frames not "
 		"symbolized, %llu without thread state\n",
 		(unsigned long long)h->samples, (unsigned long long)h->lost,
 		(unsigned long long)h->truncated, (unsigned long long)h->unreadable,

@@ -164,13 +164,14 @@ int render_stacks__build(struct render_stacks *rs, const struct session *s, enum
 {
 	const struct session_stack *stacks;
 	struct u64map children = { 0 };
-	size_t n, i;
+	size_t n, nframes, i;
 	int err;
 
 	memset(rs, 0, sizeof(*rs));
 	err = render_frames__fold(&rs->frames, s, g);
 	if (err)
 		return err;
+	session__frames(s, &nframes);
 	stacks = session__stacks(s, &n);
 	rs->nodes = malloc((n ? n : 1) * sizeof(*rs->nodes));
 	rs->map = malloc((n ? n : 1) * sizeof(*rs->map));
@@ -186,7 +187,7 @@ int render_stacks__build(struct render_stacks *rs, const struct session *s, enum
 		uint64_t key;
 
 		/* The session interns parents first; anything else is a corrupt session. */
-		if (stacks[i].parent >= i || stacks[i].frame >= rs->frames.n) {
+		if (stacks[i].parent >= i || stacks[i].frame >= nframes) {
 			err = -EINVAL;
 			goto out;
 		}

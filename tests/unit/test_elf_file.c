@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_elf_file.c — elf_file against real CPythons, binutils, live processes and hostile files. */
+/* test_elf_file.c — elf_file against real CPythons, binutils, live processes, hostile files. */
 
 #include <elf.h>
 #include <errno.h>
@@ -576,7 +576,8 @@ static void test_read_matches_file_and_hexversion(void)
 			CHECK_INT(elf_file__read(e, si.addr + si.size / 2, got, sizeof(got)), 0);
 			fd = open(in->lib, O_RDONLY | O_CLOEXEC);
 			CHECK(fd >= 0);
-			CHECK_INT(pread(fd, want, sizeof(want), si.off + si.size / 2), sizeof(want));
+			CHECK_INT(pread(fd, want, sizeof(want), si.off + si.size / 2),
+				  sizeof(want));
 			close(fd);
 			CHECK(memcmp(got, want, sizeof(got)) == 0);
 		}
@@ -687,8 +688,10 @@ static void test_stripped_copy(void)
 
 static pid_t spawn_python(const char *exe)
 {
-	static const char script[] =
-		"import sys, time\nsys.stdout.write('ready\\n')\nsys.stdout.flush()\ntime.sleep(60)\n";
+	static const char script[] = "import sys, time\n"
+				     "sys.stdout.write('ready\\n')\n"
+				     "sys.stdout.flush()\n"
+				     "time.sleep(60)\n";
 	struct pollfd pfd;
 	char buf[16] = "";
 	int p[2];
@@ -992,45 +995,127 @@ struct corruption {
 #define EH ((Elf64_Ehdr *)img)
 #define PH(i) ((Elf64_Phdr *)(img + EH->e_phoff + (size_t)(i) * sizeof(Elf64_Phdr)))
 
-static void c_class(unsigned char *img, size_t size) { (void)size; img[EI_CLASS] = 7; }
-static void c_data(unsigned char *img, size_t size) { (void)size; img[EI_DATA] = ELFDATA2MSB; }
-static void c_version(unsigned char *img, size_t size) { (void)size; img[EI_VERSION] = 9; }
-static void c_rel(unsigned char *img, size_t size) { (void)size; EH->e_type = ET_REL; }
-static void c_core(unsigned char *img, size_t size) { (void)size; EH->e_type = ET_CORE; }
-static void c_shoff_end(unsigned char *img, size_t size) { EH->e_shoff = size - 10; }
-static void c_shoff_huge(unsigned char *img, size_t size) { (void)size; EH->e_shoff = ~0ull - 63; }
-static void c_shnum_max(unsigned char *img, size_t size) { (void)size; EH->e_shnum = 0xffff; }
-static void c_shnum_zero(unsigned char *img, size_t size) { (void)size; EH->e_shnum = 0; }
-static void c_shnum_less(unsigned char *img, size_t size) { (void)size; EH->e_shnum -= 1; }
-static void c_shentsize(unsigned char *img, size_t size) { (void)size; EH->e_shentsize = 32; }
-static void c_shstrndx_big(unsigned char *img, size_t size) { (void)size; EH->e_shstrndx = 0xfffe; }
+static void c_class(unsigned char *img, size_t size)
+{
+	(void)size;
+	img[EI_CLASS] = 7;
+}
+
+static void c_data(unsigned char *img, size_t size)
+{
+	(void)size;
+	img[EI_DATA] = ELFDATA2MSB;
+}
+
+static void c_version(unsigned char *img, size_t size)
+{
+	(void)size;
+	img[EI_VERSION] = 9;
+}
+
+static void c_rel(unsigned char *img, size_t size)
+{
+	(void)size;
+	EH->e_type = ET_REL;
+}
+
+static void c_core(unsigned char *img, size_t size)
+{
+	(void)size;
+	EH->e_type = ET_CORE;
+}
+
+static void c_shoff_end(unsigned char *img, size_t size)
+{
+	EH->e_shoff = size - 10;
+}
+
+static void c_shoff_huge(unsigned char *img, size_t size)
+{
+	(void)size;
+	EH->e_shoff = ~0ull - 63;
+}
+
+static void c_shnum_max(unsigned char *img, size_t size)
+{
+	(void)size;
+	EH->e_shnum = 0xffff;
+}
+
+static void c_shnum_zero(unsigned char *img, size_t size)
+{
+	(void)size;
+	EH->e_shnum = 0;
+}
+
+static void c_shnum_less(unsigned char *img, size_t size)
+{
+	(void)size;
+	EH->e_shnum -= 1;
+}
+
+static void c_shentsize(unsigned char *img, size_t size)
+{
+	(void)size;
+	EH->e_shentsize = 32;
+}
+
+static void c_shstrndx_big(unsigned char *img, size_t size)
+{
+	(void)size;
+	EH->e_shstrndx = 0xfffe;
+}
+
 static void c_shstrndx_xindex(unsigned char *img, size_t size)
 {
 	(void)size;
 	EH->e_shstrndx = SHN_XINDEX;
 	shdr(img, 0)->sh_link = 0x7fffffff;
 }
+
 static void c_shstrndx_text(unsigned char *img, size_t size)
 {
 	(void)size;
 	EH->e_shstrndx = 1;	/* a note, not a string table */
 }
-static void c_phoff_end(unsigned char *img, size_t size) { EH->e_phoff = size; }
-static void c_phnum_zero(unsigned char *img, size_t size) { (void)size; EH->e_phnum = 0; }
-static void c_phnum_xnum(unsigned char *img, size_t size) { (void)size; EH->e_phnum = PN_XNUM; }
+
+static void c_phoff_end(unsigned char *img, size_t size)
+{
+	EH->e_phoff = size;
+}
+
+static void c_phnum_zero(unsigned char *img, size_t size)
+{
+	(void)size;
+	EH->e_phnum = 0;
+}
+
+static void c_phnum_xnum(unsigned char *img, size_t size)
+{
+	(void)size;
+	EH->e_phnum = PN_XNUM;
+}
+
 static void c_phnum_xnum_big(unsigned char *img, size_t size)
 {
 	(void)size;
 	EH->e_phnum = PN_XNUM;
 	shdr(img, 0)->sh_info = 0xffffffff;
 }
-static void c_phentsize(unsigned char *img, size_t size) { (void)size; EH->e_phentsize = 1; }
+
+static void c_phentsize(unsigned char *img, size_t size)
+{
+	(void)size;
+	EH->e_phentsize = 1;
+}
+
 static void c_shnum_extended_huge(unsigned char *img, size_t size)
 {
 	(void)size;
 	EH->e_shnum = 0;
 	shdr(img, 0)->sh_size = 1ull << 60;
 }
+
 static void c_sh_names(unsigned char *img, size_t size)
 {
 	int i;
@@ -1039,11 +1124,13 @@ static void c_sh_names(unsigned char *img, size_t size)
 	for (i = 0; i < EH->e_shnum; i++)
 		shdr(img, i)->sh_name = 0xffffffff - (uint32_t)i;
 }
+
 static void c_symtab_link(unsigned char *img, size_t size)
 {
 	(void)size;
 	shdr(img, find_shdr(img, SHT_SYMTAB))->sh_link = 9999;
 }
+
 static void c_symtab_link_self(unsigned char *img, size_t size)
 {
 	int i = find_shdr(img, SHT_SYMTAB);
@@ -1051,20 +1138,24 @@ static void c_symtab_link_self(unsigned char *img, size_t size)
 	(void)size;
 	shdr(img, i)->sh_link = i;
 }
+
 static void c_symtab_offset(unsigned char *img, size_t size)
 {
 	shdr(img, find_shdr(img, SHT_SYMTAB))->sh_offset = size - 8;
 }
+
 static void c_symtab_size(unsigned char *img, size_t size)
 {
 	(void)size;
 	shdr(img, find_shdr(img, SHT_SYMTAB))->sh_size = ~0ull - 0xff;
 }
+
 static void c_symtab_size_odd(unsigned char *img, size_t size)
 {
 	(void)size;
 	shdr(img, find_shdr(img, SHT_SYMTAB))->sh_size -= 5;
 }
+
 static void c_symtab_names(unsigned char *img, size_t size)
 {
 	Elf64_Shdr *s = shdr(img, find_shdr(img, SHT_SYMTAB));
@@ -1075,6 +1166,7 @@ static void c_symtab_names(unsigned char *img, size_t size)
 	for (i = 0; i < s->sh_size / sizeof(*sym); i++)
 		sym[i].st_name = 0xfffffff0u + (uint32_t)(i & 7);
 }
+
 static void c_strtab_no_nul(unsigned char *img, size_t size)
 {
 	Elf64_Shdr *s = shdr(img, shdr(img, find_shdr(img, SHT_SYMTAB))->sh_link);
@@ -1082,16 +1174,19 @@ static void c_strtab_no_nul(unsigned char *img, size_t size)
 	(void)size;
 	memset(img + s->sh_offset, 'A', s->sh_size);
 }
+
 static void c_both_tables(unsigned char *img, size_t size)
 {
 	c_symtab_offset(img, size);
 	shdr(img, find_shdr(img, SHT_DYNSYM))->sh_type = SHT_NULL;
 }
+
 static void c_dynamic_link(unsigned char *img, size_t size)
 {
 	(void)size;
 	shdr(img, find_shdr(img, SHT_DYNAMIC))->sh_link = 0;
 }
+
 static void c_dynamic_no_null(unsigned char *img, size_t size)
 {
 	Elf64_Shdr *s = shdr(img, find_shdr(img, SHT_DYNAMIC));
@@ -1104,6 +1199,7 @@ static void c_dynamic_no_null(unsigned char *img, size_t size)
 		d[i].d_un.d_val = 0xffffff00u + i;
 	}
 }
+
 static void c_notes(unsigned char *img, size_t size)
 {
 	Elf64_Ehdr *eh = EH;
@@ -1121,6 +1217,7 @@ static void c_notes(unsigned char *img, size_t size)
 		}
 	}
 }
+
 static void c_all_loads(unsigned char *img, size_t size)
 {
 	int i;
@@ -1129,6 +1226,7 @@ static void c_all_loads(unsigned char *img, size_t size)
 	for (i = 0; i < EH->e_phnum; i++)
 		PH(i)->p_type = PT_LOAD;
 }
+
 static void c_no_loads(unsigned char *img, size_t size)
 {
 	int i;
@@ -1138,6 +1236,7 @@ static void c_no_loads(unsigned char *img, size_t size)
 		if (PH(i)->p_type == PT_LOAD)
 			PH(i)->p_type = PT_NULL;
 }
+
 static void c_load_sizes(unsigned char *img, size_t size)
 {
 	int i;
@@ -1198,8 +1297,9 @@ static void test_corrupted_headers(void)
 	char path[PATH_MAX];
 	size_t size, k;
 
-	if (!src) {
-		missing("a real CPython");
+	/* The cases edit .symtab, .dynsym, .dynamic and notes: they need a pyenv libpython. */
+	if (!src || !strstr(src, "/libpython")) {
+		missing("a pyenv libpython");
 		return;
 	}
 	img = slurp(src, &size);
@@ -1209,7 +1309,13 @@ static void test_corrupted_headers(void)
 		free(img);
 		return;
 	}
-	CHECK(img[EI_CLASS] == ELFCLASS64 && find_shdr(img, SHT_SYMTAB) > 0);
+	if (img[EI_CLASS] != ELFCLASS64 || find_shdr(img, SHT_SYMTAB) <= 0 ||
+	    find_shdr(img, SHT_DYNSYM) <= 0 || find_shdr(img, SHT_DYNAMIC) <= 0) {
+		CHECK(!"victim is a 64-bit ELF with .symtab, .dynsym and .dynamic");
+		free(copy);
+		free(img);
+		return;
+	}
 	CHECK_INT(readelf_symbol(src, "_PyRuntime", &rt_value, &rt_size, NULL), 0);
 	CHECK_INT(readelf_symbol(src, "float_bool", &local_value, &s, NULL), 0);
 	tmp_path(path, sizeof(path), "corrupt");
@@ -1230,8 +1336,6 @@ static void test_corrupted_headers(void)
 			CHECK(e != NULL);
 		if (c->expect == FAILS)
 			CHECK(e == NULL);
-		if (c->expect == FAILS && e)
-			exercise(e);
 		if (!e) {
 			CHECK_INT(errno, ENOEXEC);
 			continue;

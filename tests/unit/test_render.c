@@ -375,7 +375,7 @@ static const char fixture_text[] =
 	"  Target:   python3 app.py\n"
 	"  Mode:     cpu, 999 Hz on 2 CPUs\n"
 	"  Health:   670 samples taken, 3 lost (ring buffer full), 2 stacks truncated,\n"
-	"            1 stacks cut by a failed read, 4 frames not symbolized, 9 without thread "
+	"            1 cut short by a failed read, 4 frames not symbolized, 9 without thread "
 	"state\n"
 	"  Processes: 3 attached, 1 refused\n"
 	"  Refused:  7000 python3.15: unsupported Python 3.15\n"
@@ -534,8 +534,8 @@ static void test_collapsed(void)
 	o.granularity = GRANULARITY_LINE;
 	out = render(&render_collapsed, s, &o, &err);
 	CHECK_INT(err, 0);
-	CHECK(strstr(out, "\nprocess 4242 (python3);thread 4242 (MainThread);<module> (app.py:10);"
-			  "main (app.py:25) 5005\n") != NULL);
+	CHECK(strstr(out, "process 4242 (python3);thread 4242 (MainThread);<module> (app.py:10);"
+			  "main (app.py:25) 5005\n") == out);
 	CHECK(strstr(out, "\nprocess 4242 (python3);thread 4242 (MainThread);<module> (app.py:10);"
 			  "main (app.py:27);work (app.py:42) 3003\n") != NULL);
 	free(out);
