@@ -134,6 +134,7 @@ static void untrack(struct collector *c, pid_t pid)
 	if (!t)
 		return;
 	t->alive = false;
+	symbolizer__forget(c->sym, (uint64_t)(t - c->tracked) + 1);
 	if (t->explicit && c->explicit_alive)
 		c->explicit_alive--;
 	keymap__set(c->by_pid, &key, 0);
@@ -331,7 +332,6 @@ static void on_proc_event(struct collector *c, const struct proc_event *e)
 	switch (e->type) {
 	case EVENT_EXEC:
 		untrack(c, (pid_t)e->pid);
-		symbolizer__forget(c->sym, 0);
 		attach(c, (pid_t)e->pid, false);
 		break;
 	case EVENT_FORK:

@@ -33,13 +33,10 @@ DEFINE_LOG(pr_warn, LOG_WARN, "warning: ")
 DEFINE_LOG(pr_info, LOG_INFO, "")
 DEFINE_LOG(pr_debug, LOG_DEBUG, "debug: ")
 
+/* libbpf's own messages are detail behind our one message: shown from -v, debug at -vv */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && log_level < LOG_DEBUG)
-		return 0;
-	if (level == LIBBPF_INFO && log_level < LOG_INFO)
-		return 0;
-	if (log_level < LOG_WARN)
+	if (log_level < LOG_INFO || (level == LIBBPF_DEBUG && log_level < LOG_DEBUG))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }

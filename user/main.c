@@ -82,8 +82,12 @@ static int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	ret = collector_record(&o, s, &status);
-	if (ret && session__meta(s)->duration_ns == 0)
-		goto out;	/* nothing was recorded: no report */
+	if (ret && session__meta(s)->duration_ns == 0) {
+		/* nothing was recorded: no report; a command that could not run says 126/127 */
+		if (o.target == TARGET_COMMAND && status >= 0)
+			ret = status;
+		goto out;
+	}
 	health_format(s, health, sizeof(health));
 	fprintf(stderr, "pyflare: %s\n", health);
 	for (size_t i = 0; i < o.n_outputs; i++) {

@@ -14,6 +14,7 @@ a name, or a function of a Frame.
 The binary is $PYFLARE, or <repo>/build/pyflare. With PYFLARE_REFERENCE=1 the workloads are
 run under refprof.py instead, a stand-in profiler that lives in the interpreter itself.
 """
+import itertools
 import json
 import os
 import re
@@ -30,6 +31,8 @@ REFPROF = os.path.join(HERE, "refprof.py")
 
 # How long one recording may take before the test gives up on it.
 RECORD_TIMEOUT = 120
+
+_outputs = itertools.count(1)
 
 
 def pyflare_path() -> str:
@@ -353,7 +356,7 @@ def record(interp, placed, script: str, opts: Sequence[str] = (), fmt: Optional[
     Does not judge the exit status: the caller does (result.returncode)."""
     if output is None:
         ext = ".collapsed" if fmt == "collapsed" else ".speedscope.json"
-        output = placed.host(os.path.splitext(script)[0] + "-" + str(len(os.listdir(placed.host_dir))) + ext)
+        output = placed.host("%s-%d%s" % (os.path.splitext(script)[0], next(_outputs), ext))
     argv = record_command(interp, placed, script, output, opts, fmt)
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     for var in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP"):

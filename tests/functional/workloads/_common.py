@@ -47,17 +47,22 @@ def frame(qualname, first_line):
     return {"qualname": qualname, "name": qualname.rsplit(".", 1)[-1], "first_line": first_line}
 
 
-def set_thread_name(name):
-    """Names the calling OS thread (what /proc/PID/task/TID/comm shows), as 3.14 does itself.
+def thread_namer():
+    """A function naming the calling OS thread (/proc/PID/task/TID/comm), as 3.14 does itself.
 
-    Before 3.14 threading.Thread names only the Python object; the kernel keeps calling every
-    thread after the process, so the workloads name their threads themselves.
+    Before 3.14 threading.Thread names only the Python object and the kernel calls every thread
+    after the process, so the workloads name their threads themselves. Call this in the main
+    thread, before starting threads: the thread then only makes one prctl() call.
     """
     try:
         import ctypes
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_NAME = 15
-        libc.prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
-    except Exception:  # no ctypes or no libc: the thread keeps its inherited name
-        pass
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except Exception:  # no ctypes or no libc: threads keep their inherited name
+        return lambda name: None
+    PR_SET_NAME = 15
+
+    def set_name(name):
+        prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
+
+    return set_name

@@ -8,8 +8,9 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import CHUNK, clock, frame, line_of, set_thread_name
+from _common import CHUNK, clock, frame, line_of, thread_namer
 
+set_thread_name = thread_namer()
 SECONDS = {"hash_loop": 0.8, "py_loop": 0.8}
 BUFFER = b"\x5a" * (4 << 20)  # hashlib releases the GIL for anything over 2 KiB
 

@@ -6,8 +6,9 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import CHUNK, clock, frame, line_of, set_thread_name
+from _common import CHUNK, clock, frame, line_of, thread_namer
 
+set_thread_name = thread_namer()
 SECONDS = {"work_one": 0.2, "work_two": 0.4, "work_three": 0.6}
 
 
