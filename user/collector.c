@@ -195,7 +195,9 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 				 pid, why);
 			return EXIT_SYSTEM;
 		}
-		/* fall through */
+		/* host-wide: a process we cannot look into may not even be Python */
+		pr_debug("process %d: %s\n", pid, why);
+		return 0;
 	case PY_TARGET_UNSUPPORTED:
 		if (explicit) {
 			pr_error("process %d (%s): %s\n", pid, target.comm, why);
