@@ -49,8 +49,9 @@ static __always_inline __u64 frame_u64(const unsigned char *buf, __u16 off)
  * The PyThreadState bound to this OS thread by the gilstate API: the slot of CPython's
  * autoTSSkey in the C library's thread-specific data. Unlike the 3.12+ _Py_tss_tstate
  * thread-local, it stays set while the thread runs C code with the GIL released.
- * Returns 0 when the thread has none (or the slot is not this thread's).
+ * Returns 0 when the thread has none, TSTATE_MISMATCH when the slot is not this thread's.
  */
+#define TSTATE_MISMATCH 1	/* never a valid (aligned) address */
 static __always_inline __u64 current_tstate(const struct py_proc *cfg)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -81,7 +82,7 @@ static __always_inline __u64 current_tstate(const struct py_proc *cfg)
 	/* tstate->thread_id is pthread_self(), which is the fs base on x86-64 */
 	if (read_user_u64(tstate + cfg->ts_thread_id, &err) != fsbase || err) {
 		health_inc(HEALTH_TSTATE_MISMATCH);
-		return 0;
+		return TSTATE_MISMATCH;
 	}
 	return tstate;
 }
@@ -108,10 +109,6 @@ static long walk_step(__u32 i, void *data)
 	(void)i;
 	if (!frame)
 		return 1;
-	if (w->n >= PYFLARE_MAX_FRAMES) {
-		w->flags |= SAMPLE_TRUNCATED;
-		return 1;
-	}
 	if (size == 0 || size > FRAME_BUF_MAX || (frame & 7) ||
 	    bpf_probe_read_user(buf, size, (const void *)frame)) {
 		w->flags |= SAMPLE_READ_ERROR;
@@ -131,6 +128,10 @@ static long walk_step(__u32 i, void *data)
 		return 0;
 	if (!code || code == cfg->none_addr)
 		return 0;
+	if (w->n >= PYFLARE_MAX_FRAMES) {	/* a Python frame beyond the limit */
+		w->flags |= SAMPLE_TRUNCATED;
+		return 1;
+	}
 
 	out = &w->ws->sample.frames[w->n & (PYFLARE_MAX_FRAMES - 1)];
 	out->code = code;
@@ -179,6 +180,8 @@ static __always_inline int sample_current_task(const struct py_proc *cfg, __u64 
 	if (!ws)
 		return 0;
 	tstate = current_tstate(cfg);
+	if (tstate == TSTATE_MISMATCH)
+		return 0;	/* counted as such */
 	if (!tstate) {
 		health_inc(HEALTH_NO_TSTATE);
 		return 0;

@@ -1,0 +1,875 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_walk.c — the frame walker (bpf/py_walk.bpf.h) run by BPF_PROG_TEST_RUN on fake CPython
+ * thread states and frame chains built in this process's own memory.
+ *
+ * The fake interpreter is found the way a real one is: a Py_tss_t names a real pthread key,
+ * and glibc's slot for that key in this thread's descriptor holds the fake thread state.
+ * A raw_tp program test-run executes in the calling thread, so the walker reads our memory.
+ * Needs root and BPF: without them it skips (exit 0), except under CI=true (exit 1).
+ */
+#include <errno.h>
+#include <gnu/libc-version.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "pyflare.h"
+#include "test.h"
+#include "walk_test.skel.h"
+
+/* The fake interpreter's layout: 3.12-like, though py_proc could say any offsets. */
+#define TS_THREAD_ID	152	/* PyThreadState.thread_id */
+#define TS_FRAME	56	/* PyThreadState.cframe (3.11) / current_frame */
+#define CF_CURRENT	16	/* _PyCFrame.current_frame; not FR_BACK: a missed hop shows */
+#define FR_CODE		0	/* f_code / f_executable */
+#define FR_BACK		8	/* previous */
+#define FR_INSTR	56	/* prev_instr / instr_ptr */
+#define FR_OWNER	70	/* owner (char) */
+#define FR_SIZE		78
+#define OWNER_CSTACK	3	/* FRAME_OWNED_BY_CSTACK: a shim, not a Python frame */
+#define CO_ADAPTIVE	192	/* offsetof(PyCodeObject, co_code_adaptive) */
+#define CO_FINGERPRINT	48
+
+/* ≤3.10: a PyFrameObject with an int f_lasti and no owner */
+#define FR310_BACK	24
+#define FR310_CODE	32
+#define FR310_LASTI	96
+#define FR310_SIZE	104
+
+#define TSTATE_BYTES	256
+#define FRAME_BYTES	128	/* room for every fr_size used here */
+#define CODE_BYTES	256
+#define MAX_FAKE	(PYFLARE_MAX_FRAMES + 16)
+#define ARENA_BYTES	(8u << 20)
+#define TLS_SCAN_BYTES	4096
+
+#define PROC_ID		0x5eed0000cafeULL
+#define WEIGHT_NS	4242424242ULL
+#define KERNEL_ADDR	0xffffffff81000000ULL
+
+/* --- the fake interpreter ---------------------------------------------------------------- */
+
+static struct { int32_t initialised; uint32_t key; } fake_tss;	/* _PyRuntime.autoTSSkey */
+static uint64_t fake_none[4];					/* _Py_NoneStruct */
+static uint64_t fake_tstate[TSTATE_BYTES / 8] __attribute__((aligned(64)));
+static pthread_key_t tss_key;
+static int tls_offset = -1;
+
+/*
+ * Frames and code objects live in one mapping populated up front: bpf_probe_read_user cannot
+ * fault pages in, so a page calloc() handed out but nobody touched yet would read as an error.
+ */
+static unsigned char *arena;
+static size_t arena_used;
+
+static unsigned char *fr[MAX_FAKE];	/* fake frames, fr[0] innermost */
+static unsigned char *co[MAX_FAKE];	/* fr[i]'s code object (untagged) */
+
+static void *alloc_zeroed(size_t n)
+{
+	void *p = arena + arena_used;
+
+	arena_used += (n + 15) & ~(size_t)15;
+	if (arena_used > ARENA_BYTES) {
+		fprintf(stderr, "test_walk: arena exhausted\n");
+		exit(1);
+	}
+	return p;
+}
+
+static void put_u64(unsigned char *obj, unsigned off, uint64_t v)
+{
+	memcpy(obj + off, &v, sizeof(v));
+}
+
+static uint64_t get_u64(const unsigned char *obj, unsigned off)
+{
+	uint64_t v;
+
+	memcpy(&v, obj + off, sizeof(v));
+	return v;
+}
+
+static int32_t get_s32(const unsigned char *obj, unsigned off)
+{
+	int32_t v;
+
+	memcpy(&v, obj + off, sizeof(v));
+	return v;
+}
+
+/* Back to one Python thread with no frames, bound to this OS thread through tss_key. */
+static void reset_fake(void)
+{
+	memset(arena, 0, arena_used);
+	arena_used = 0;
+	memset(fr, 0, sizeof(fr));
+	memset(co, 0, sizeof(co));
+	memset(fake_tstate, 0, sizeof(fake_tstate));
+	fake_tstate[TS_THREAD_ID / 8] = (uint64_t)pthread_self();
+	fake_tss.initialised = 1;
+	fake_tss.key = tss_key;
+	pthread_setspecific(tss_key, fake_tstate);
+}
+
+static void set_current_frame(const void *frame)
+{
+	fake_tstate[TS_FRAME / 8] = (uintptr_t)frame;
+}
+
+/* A code object whose fingerprint bytes differ from every other one's. */
+static unsigned char *new_code(unsigned seed)
+{
+	unsigned char *c = alloc_zeroed(CODE_BYTES);
+
+	put_u64(c, CO_FINGERPRINT, 0x0000000300000040ULL ^ ((uint64_t)seed << 20));
+	put_u64(c, CO_FINGERPRINT + 8, seed * 0x10001ULL + 17);
+	return c;
+}
+
+static uint32_t code_fingerprint(const unsigned char *c)
+{
+	return py_fingerprint(get_u64(c, CO_FINGERPRINT), get_u64(c, CO_FINGERPRINT + 8));
+}
+
+/* Frame i's position in its code: -1 (not started), 0, then assorted values. */
+static int lasti_for(unsigned i)
+{
+	return (int)(i * 37 % 5000) - 1;
+}
+
+static void set_back(const struct py_proc *p, unsigned char *f, const void *back)
+{
+	put_u64(f, p->fr_back, (uintptr_t)back);
+}
+
+/* A chain of n frames, fr[0] innermost, each with its own code object; returns fr[0]. */
+static unsigned char *build_chain(const struct py_proc *p, unsigned n)
+{
+	for (unsigned i = n; i-- > 0;) {
+		unsigned char *f = alloc_zeroed(FRAME_BYTES);
+		int lasti = lasti_for(i);
+
+		co[i] = new_code(i + 1);
+		put_u64(f, p->fr_code, (uintptr_t)co[i]);
+		if (p->flags & PROC_LASTI_IS_PTR)
+			put_u64(f, p->fr_instr, (uintptr_t)co[i] + p->co_code_adaptive + 2 * lasti);
+		else
+			memcpy(f + p->fr_instr, &lasti, sizeof(lasti));
+		set_back(p, f, i + 1 < n ? fr[i + 1] : NULL);
+		fr[i] = f;
+	}
+	return n ? fr[0] : NULL;
+}
+
+static void proc_312(struct py_proc *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = PROC_ID;
+	p->tss_addr = (uintptr_t)&fake_tss;
+	p->none_addr = (uintptr_t)fake_none;
+	p->tls_kind = TLS_GLIBC;
+	p->tls_offset = (__u16)tls_offset;
+	p->flags = PROC_LASTI_IS_PTR;
+	p->ts_thread_id = TS_THREAD_ID;
+	p->ts_frame = TS_FRAME;
+	p->fr_code = FR_CODE;
+	p->fr_back = FR_BACK;
+	p->fr_instr = FR_INSTR;
+	p->fr_owner = FR_OWNER;
+	p->fr_size = FR_SIZE;
+	p->owner_skip = OWNER_CSTACK;
+	p->co_code_adaptive = CO_ADAPTIVE;
+	p->co_fingerprint = CO_FINGERPRINT;
+}
+
+static void proc_310(struct py_proc *p)
+{
+	proc_312(p);
+	p->flags = 0;
+	p->fr_code = FR310_CODE;
+	p->fr_back = FR310_BACK;
+	p->fr_instr = FR310_LASTI;
+	p->fr_owner = PYFLARE_NO_OFFSET;
+	p->fr_size = FR310_SIZE;
+	p->owner_skip = 0;
+	p->co_code_adaptive = 0;
+}
+
+/* --- running the walker ------------------------------------------------------------------ */
+
+struct inst {
+	const char *name;
+	struct walk_test_bpf *skel;
+	struct ring_buffer *rb;
+};
+
+static struct inst with_loop = { .name = "bpf_loop" };
+static struct inst no_loop = { .name = "unrolled" };
+
+/* What the last run produced. */
+static struct {
+	int n_samples;
+	size_t size;			/* bytes of the last sample */
+	struct py_sample s;		/* the last sample */
+	long long health[HEALTH__MAX];	/* each counter's change */
+	uint64_t t0, t1;		/* CLOCK_MONOTONIC around the run */
+} R;
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	R.n_samples++;
+	R.size = size;
+	memcpy(&R.s, data, size < sizeof(R.s) ? size : sizeof(R.s));
+	return 0;
+}
+
+static void read_health(const struct inst *in, long long *out)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 *v = calloc(ncpus > 0 ? ncpus : 1, sizeof(*v));
+
+	for (__u32 k = 0; k < HEALTH__MAX; k++) {
+		out[k] = 0;
+		if (!v || bpf_map_lookup_elem(bpf_map__fd(in->skel->maps.health), &k, v))
+			continue;
+		for (int c = 0; c < ncpus; c++)
+			out[k] += (long long)v[c];
+	}
+	free(v);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* One timer tick in this thread, as the process described by @p (NULL: not profiled). */
+static void run_walk(const struct inst *in, const struct py_proc *p)
+{
+	__u32 tgid = (__u32)getpid();
+	__u64 args[1] = { 0 };
+	long long before[HEALTH__MAX];
+	int map = bpf_map__fd(in->skel->maps.procs), err;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+
+	ring_buffer__consume(in->rb);
+	memset(&R, 0, sizeof(R));
+	if (p)
+		CHECK_INT(bpf_map_update_elem(map, &tgid, p, BPF_ANY), 0);
+	else
+		bpf_map_delete_elem(map, &tgid);
+	read_health(in, before);
+	R.t0 = mono_ns();
+	err = bpf_prog_test_run_opts(bpf_program__fd(in->skel->progs.test_walk), &opts);
+	R.t1 = mono_ns();
+	CHECK_INT(err, 0);
+	CHECK_INT(opts.retval, 0);
+	CHECK_INT(ring_buffer__consume(in->rb) >= 0, 1);
+	read_health(in, R.health);
+	for (int k = 0; k < HEALTH__MAX; k++)
+		R.health[k] -= before[k];
+}
+
+/* The last run emitted exactly one sample: this thread's, with @nr frames and @fl flags. */
+#define CHECK_SAMPLE(nr, fl)                                                                    \
+	do {                                                                                    \
+		CHECK_INT(R.n_samples, 1);                                                      \
+		CHECK_INT(R.s.type, EVENT_SAMPLE);                                              \
+		CHECK_INT(R.s.pid, getpid());                                                   \
+		CHECK_INT(R.s.tid, gettid());                                                   \
+		CHECK_INT(R.s.nr_frames, (nr));                                                 \
+		CHECK_INT(R.s.flags, (fl));                                                     \
+		CHECK_INT(R.s.proc_id, PROC_ID);                                                \
+		CHECK_INT(R.s.weight_ns, WEIGHT_NS);                                            \
+		CHECK_INT(R.size, offsetof(struct py_sample, frames) +                          \
+					  (nr) * sizeof(struct py_frame));                      \
+		CHECK(R.s.time_ns >= R.t0 && R.s.time_ns <= R.t1);                              \
+	} while (0)
+
+/* Every health counter's change in the last run. */
+#define CHECK_HEALTH(samples, no_tstate, mismatch, read_error, truncated)                       \
+	do {                                                                                    \
+		CHECK_INT(R.health[HEALTH_SAMPLES], (samples));                                 \
+		CHECK_INT(R.health[HEALTH_NO_TSTATE], (no_tstate));                             \
+		CHECK_INT(R.health[HEALTH_TSTATE_MISMATCH], (mismatch));                        \
+		CHECK_INT(R.health[HEALTH_READ_ERROR], (read_error));                           \
+		CHECK_INT(R.health[HEALTH_TRUNCATED], (truncated));                             \
+		CHECK_INT(R.health[HEALTH_RINGBUF_FULL], 0);                                    \
+		CHECK_INT(R.health[HEALTH_EVENTS_LOST], 0);                                     \
+	} while (0)
+
+/* The lasti a frame's bytes stand for, computed independently of the walker. */
+static int expect_lasti(const struct py_proc *p, const unsigned char *f, uint64_t code)
+{
+	if (p->flags & PROC_LASTI_IS_PTR)
+		return (int)(((int64_t)(get_u64(f, p->fr_instr) - code) - p->co_code_adaptive) / 2);
+	return get_s32(f, p->fr_instr);
+}
+
+/*
+ * Recorded frame k must be fake frame idx[k] (k itself when idx is NULL): its untagged code,
+ * its lasti and its code's fingerprint. Returns the number of wrong frames, printing the first.
+ */
+static unsigned frame_mismatches(const struct py_proc *p, const unsigned *idx, unsigned n)
+{
+	unsigned bad = 0;
+
+	for (unsigned k = 0; k < n && k < PYFLARE_MAX_FRAMES; k++) {
+		unsigned i = idx ? idx[k] : k;
+		const struct py_frame *got = &R.s.frames[k];
+		uint64_t code = (uintptr_t)co[i];
+		int lasti = expect_lasti(p, fr[i], code);
+		uint32_t fp = code_fingerprint(co[i]);
+
+		if (got->code == code && got->lasti == lasti && got->fingerprint == fp)
+			continue;
+		if (!bad++)
+			fprintf(stderr, "  frame %u: code %#llx lasti %d fingerprint %#x, "
+				"want fake frame %u: code %#llx lasti %d fingerprint %#x\n", k,
+				(unsigned long long)got->code, got->lasti, got->fingerprint, i,
+				(unsigned long long)code, lasti, fp);
+	}
+	return bad;
+}
+
+/* --- the cases --------------------------------------------------------------------------- */
+
+static void test_glibc_tls_offset(void)
+{
+	CHECK(tls_offset >= 0);
+	printf("glibc %s: specific_1stblock at pthread_self() + %#x (key %u)\n",
+	       gnu_get_libc_version(), tls_offset, (unsigned)tss_key);
+	if (tls_offset != 0x310)
+		printf("note: not glibc 2.36's 0x310; the walk uses the measured value\n");
+}
+
+static void test_normal_chain(void)
+{
+	struct py_proc p;
+
+	proc_312(&p);
+	reset_fake();
+	set_current_frame(build_chain(&p, 5));
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(5, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, 5), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+	/* the lasti formula itself, on the frames built: -1 for "not started", then 36 */
+	CHECK_INT(R.s.frames[0].lasti, -1);
+	CHECK_INT(R.s.frames[1].lasti, 36);
+}
+
+/* 3.12+ C-stack shims, 3.13+ C-entry frames executing None, and a NULL code are not recorded. */
+static void test_skipped_frames(void)
+{
+	static const unsigned want[] = { 0, 2, 4, 7 };
+	struct py_proc p;
+
+	proc_312(&p);
+	reset_fake();
+	set_current_frame(build_chain(&p, 9));
+	fr[1][FR_OWNER] = OWNER_CSTACK;
+	fr[2][FR_OWNER] = 2;		/* FRAME_OWNED_BY_FRAME_OBJECT: a Python frame */
+	put_u64(fr[3], FR_CODE, (uintptr_t)fake_none);
+	fr[4][FR_OWNER] = 1;		/* FRAME_OWNED_BY_GENERATOR */
+	fr[5][FR_OWNER] = 4;		/* 3.14 FRAME_OWNED_BY_INTERPRETER */
+	put_u64(fr[6], FR_CODE, 0);
+	fr[8][FR_OWNER] = OWNER_CSTACK;	/* the entry shim at the bottom */
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(4, 0);
+	CHECK_INT(frame_mismatches(&p, want, 4), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+}
+
+/* 3.14: f_executable is a _PyStackRef; the tag bits go before the address is used. */
+static void test_stackref_tags(void)
+{
+	static const unsigned want[] = { 0, 2, 3 };
+	struct py_proc p;
+
+	proc_312(&p);
+	p.flags |= PROC_STACKREF;
+	reset_fake();
+	set_current_frame(build_chain(&p, 4));
+	put_u64(fr[0], FR_CODE, (uintptr_t)co[0] | 1);
+	put_u64(fr[1], FR_CODE, (uintptr_t)fake_none | 1);	/* PyStackRef_None: skipped */
+	put_u64(fr[2], FR_CODE, (uintptr_t)co[2] | 1);
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(3, 0);
+	CHECK_INT(frame_mismatches(&p, want, 3), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+}
+
+/*
+ * A → B → A. Only a frame that is its own caller is recognised as corrupt, so a longer
+ * cycle is walked until the frame cap: SAMPLE_TRUNCATED, not SAMPLE_READ_ERROR, with the
+ * cap's worth of alternating frames (the unrolled walker stops at its step bound instead).
+ */
+static void test_cycle(void)
+{
+	static unsigned want[PYFLARE_MAX_FRAMES];
+	struct py_proc p;
+	unsigned steps;
+
+	for (unsigned k = 0; k < PYFLARE_MAX_FRAMES; k++)
+		want[k] = k % 2;
+	proc_312(&p);
+	reset_fake();
+	set_current_frame(build_chain(&p, 2));
+	set_back(&p, fr[1], fr[0]);
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(PYFLARE_MAX_FRAMES, SAMPLE_TRUNCATED);
+	CHECK_INT(frame_mismatches(&p, want, PYFLARE_MAX_FRAMES), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 1);
+
+	CHECK(no_loop.skel != NULL);
+	if (!no_loop.skel)
+		return;
+	steps = no_loop.skel->rodata->walk_steps_no_loop;
+	run_walk(&no_loop, &p);
+	CHECK_SAMPLE(steps, SAMPLE_TRUNCATED);
+	CHECK_INT(frame_mismatches(&p, want, steps), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 1);
+}
+
+/* A frame that is its own caller: the frames before it, then a read error. */
+static void test_self_loop(void)
+{
+	struct py_proc p;
+
+	proc_312(&p);
+	reset_fake();
+	set_current_frame(build_chain(&p, 3));
+	set_back(&p, fr[2], fr[2]);
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(2, SAMPLE_READ_ERROR);
+	CHECK_INT(frame_mismatches(&p, NULL, 2), 0);
+	CHECK_HEALTH(1, 0, 0, 1, 0);
+}
+
+static void test_null_back(void)
+{
+	struct py_proc p;
+
+	proc_312(&p);
+	reset_fake();
+	set_current_frame(build_chain(&p, 5));
+	set_back(&p, fr[2], NULL);
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(3, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, 3), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+}
+
+static uint64_t unmapped_page(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	void *a = mmap(NULL, (size_t)pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	CHECK(a != MAP_FAILED);
+	if (a == MAP_FAILED)
+		return 0x10;
+	munmap(a, (size_t)pg);
+	return (uintptr_t)a;
+}
+
+static void test_unreadable(void)
+{
+	uint64_t bad[] = { unmapped_page(), 0x10, KERNEL_ADDR, 0 };
+	struct py_proc p;
+
+	proc_312(&p);
+	for (unsigned b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+		reset_fake();
+		set_current_frame(build_chain(&p, 5));
+		/* the last case: readable, but not 8-aligned */
+		put_u64(fr[2], FR_BACK, bad[b] ? bad[b] : (uintptr_t)fr[3] + 4);
+		run_walk(&with_loop, &p);
+		CHECK_SAMPLE(3, SAMPLE_READ_ERROR);
+		CHECK_INT(frame_mismatches(&p, NULL, 3), 0);
+		CHECK_HEALTH(1, 0, 0, 1, 0);
+	}
+
+	/* the innermost frame itself */
+	reset_fake();
+	set_current_frame((void *)(uintptr_t)unmapped_page());
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(0, SAMPLE_READ_ERROR);
+	CHECK_HEALTH(1, 0, 0, 1, 0);
+
+	/* an unreadable code object: the frame is kept, without a fingerprint */
+	reset_fake();
+	set_current_frame(build_chain(&p, 2));
+	bad[0] = unmapped_page();
+	put_u64(fr[0], FR_CODE, bad[0]);
+	put_u64(fr[0], FR_INSTR, bad[0] + CO_ADAPTIVE + 2 * 5);
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(2, 0);
+	CHECK_INT(R.s.frames[0].code, bad[0]);
+	CHECK_INT(R.s.frames[0].lasti, 5);
+	CHECK_INT(R.s.frames[0].fingerprint, 0);
+	CHECK_INT(R.s.frames[1].code, (uintptr_t)co[1]);
+	CHECK_INT(R.s.frames[1].fingerprint, code_fingerprint(co[1]));
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+}
+
+/* An instruction pointer outside its code object is clamped, not wrapped. */
+static void test_lasti_clamp(void)
+{
+	struct py_proc p;
+
+	proc_312(&p);
+	reset_fake();
+	set_current_frame(build_chain(&p, 3));
+	put_u64(fr[0], FR_INSTR, (uintptr_t)co[0] - 4096);
+	put_u64(fr[1], FR_INSTR, (uintptr_t)co[1] + CO_ADAPTIVE + (1ULL << 33));
+	put_u64(fr[2], FR_INSTR, (uintptr_t)co[2] + CO_ADAPTIVE + 2 * 7 + 1);	/* mid-unit */
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(3, 0);
+	CHECK_INT(R.s.frames[0].lasti, -1);
+	CHECK_INT(R.s.frames[1].lasti, 0x7fffffff);
+	CHECK_INT(R.s.frames[2].lasti, 7);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+}
+
+static void test_depth_limit(void)
+{
+	struct py_proc p;
+
+	proc_312(&p);
+	reset_fake();
+	set_current_frame(build_chain(&p, PYFLARE_MAX_FRAMES + 10));
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(PYFLARE_MAX_FRAMES, SAMPLE_TRUNCATED);
+	CHECK_INT(frame_mismatches(&p, NULL, PYFLARE_MAX_FRAMES), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 1);
+
+	reset_fake();
+	set_current_frame(build_chain(&p, PYFLARE_MAX_FRAMES));
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(PYFLARE_MAX_FRAMES, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, PYFLARE_MAX_FRAMES), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+}
+
+static void test_no_tstate(void)
+{
+	struct py_proc p;
+
+	proc_312(&p);
+
+	/* the slot holds another thread's state */
+	reset_fake();
+	set_current_frame(build_chain(&p, 2));
+	fake_tstate[TS_THREAD_ID / 8] = (uint64_t)pthread_self() + 0x1000;
+	run_walk(&with_loop, &p);
+	CHECK_INT(R.n_samples, 0);
+	/* one hit, one reason: the collector adds NO_TSTATE and MISMATCH together */
+	CHECK_HEALTH(1, 0, 1, 0, 0);
+
+	/* Py_tss_t not initialised yet */
+	reset_fake();
+	set_current_frame(build_chain(&p, 2));
+	fake_tss.initialised = 0;
+	run_walk(&with_loop, &p);
+	CHECK_INT(R.n_samples, 0);
+	CHECK_HEALTH(1, 1, 0, 0, 0);
+
+	/* a thread that never ran Python: its slot is empty */
+	reset_fake();
+	pthread_setspecific(tss_key, NULL);
+	run_walk(&with_loop, &p);
+	CHECK_INT(R.n_samples, 0);
+	CHECK_HEALTH(1, 1, 0, 0, 0);
+
+	/* a Python thread with no frame (between calls): an empty sample */
+	reset_fake();
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(0, 0);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+
+	/* a process nobody profiles: nothing at all */
+	reset_fake();
+	set_current_frame(build_chain(&p, 2));
+	run_walk(&with_loop, NULL);
+	CHECK_INT(R.n_samples, 0);
+	CHECK_HEALTH(0, 0, 0, 0, 0);
+}
+
+/* Keys past the first 32 live in a second-level block that glibc allocates on first use. */
+static void test_second_level_key(void)
+{
+	pthread_key_t keys[64];
+	unsigned n = 0;
+	struct py_proc p;
+
+	while (n < 64 && pthread_key_create(&keys[n], NULL) == 0 && keys[n] < 40)
+		n++;
+	CHECK(n < 64 && keys[n] >= 40);
+	if (n >= 64)
+		return;
+	proc_312(&p);
+	reset_fake();
+	set_current_frame(build_chain(&p, 3));
+	CHECK_INT(pthread_setspecific(keys[n], fake_tstate), 0);
+	fake_tss.key = keys[n];
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(3, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, 3), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+	for (unsigned k = 0; k <= n; k++)
+		pthread_key_delete(keys[k]);
+}
+
+/* 3.11: tstate->cframe->current_frame. */
+static void test_311_cframe(void)
+{
+	unsigned char *cframe;
+	struct py_proc p;
+
+	proc_312(&p);
+	p.flags |= PROC_CFRAME;
+	p.cframe_current = CF_CURRENT;
+	reset_fake();
+	cframe = alloc_zeroed(FRAME_BYTES);
+	put_u64(cframe, 0, 0xc0ffee);	/* what reading the cframe as a frame would record */
+	put_u64(cframe, CF_CURRENT, (uintptr_t)build_chain(&p, 3));
+	set_current_frame(cframe);
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(3, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, 3), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+
+	/* no Python frame on this C stack yet */
+	put_u64(cframe, CF_CURRENT, 0);
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(0, 0);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+
+	/* a cframe that cannot be read */
+	set_current_frame((void *)(uintptr_t)unmapped_page());
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(0, SAMPLE_READ_ERROR);
+	CHECK_HEALTH(1, 0, 0, 1, 0);
+}
+
+/* ≤3.10: PyFrameObject with an int f_lasti in code units, no owner, no tags. */
+static void test_310_lasti(void)
+{
+	struct py_proc p;
+
+	proc_310(&p);
+	reset_fake();
+	set_current_frame(build_chain(&p, 4));
+	fr[1][FR_OWNER] = 0xff;		/* not an owner in this layout: must be ignored */
+	memcpy(fr[2] + FR310_LASTI, &(int32_t){ 0x12345 }, 4);
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(4, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, 4), 0);
+	CHECK_INT(R.s.frames[0].lasti, -1);
+	CHECK_INT(R.s.frames[2].lasti, 0x12345);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+}
+
+/* Kernels without bpf_loop: the same walk, unrolled to WALK_STEPS_NO_LOOP steps. */
+static void test_no_bpf_loop(void)
+{
+	struct py_proc p;
+	unsigned steps;
+
+	CHECK(no_loop.skel != NULL);
+	if (!no_loop.skel)
+		return;
+	steps = no_loop.skel->rodata->walk_steps_no_loop;
+	proc_312(&p);
+
+	reset_fake();
+	set_current_frame(build_chain(&p, 5));
+	run_walk(&no_loop, &p);
+	CHECK_SAMPLE(5, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, 5), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+
+	reset_fake();
+	set_current_frame(build_chain(&p, steps));
+	run_walk(&no_loop, &p);
+	CHECK_SAMPLE(steps, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, steps), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+
+	reset_fake();
+	set_current_frame(build_chain(&p, steps + 1));
+	run_walk(&no_loop, &p);
+	CHECK_SAMPLE(steps, SAMPLE_TRUNCATED);
+	CHECK_INT(frame_mismatches(&p, NULL, steps), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 1);
+
+	/* skipped shims count as steps too */
+	reset_fake();
+	set_current_frame(build_chain(&p, steps + 1));
+	fr[1][FR_OWNER] = OWNER_CSTACK;
+	run_walk(&no_loop, &p);
+	CHECK_SAMPLE(steps - 1, SAMPLE_TRUNCATED);
+	CHECK_HEALTH(1, 0, 0, 0, 1);
+
+	reset_fake();
+	set_current_frame(build_chain(&p, 1));
+	fake_tss.initialised = 0;
+	run_walk(&no_loop, &p);
+	CHECK_INT(R.n_samples, 0);
+	CHECK_HEALTH(1, 1, 0, 0, 0);
+}
+
+/* --- setup ------------------------------------------------------------------------------- */
+
+/* Where glibc keeps specific_1stblock: the one place of the descriptor holding our slot. */
+static int find_tls_offset(void)
+{
+	static uint64_t desc[TLS_SCAN_BYTES / 8];
+	struct iovec local = { desc, sizeof(desc) };
+	struct iovec remote = { (void *)pthread_self(), sizeof(desc) };
+	ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+
+	/* read through the kernel: the descriptor may end before 4 KiB of mapped memory */
+	if (got <= 0)
+		memcpy(desc, (void *)pthread_self(), 0x400);
+	else if ((size_t)got < sizeof(desc))
+		memset((char *)desc + got, 0, sizeof(desc) - (size_t)got);
+	for (size_t off = 0; off + tss_key * 16 + 16 <= sizeof(desc); off += 8)
+		if (desc[(off + tss_key * 16 + 8) / 8] == (uintptr_t)fake_tstate)
+			return (int)off;
+	return -1;
+}
+
+static const char *bpf_unavailable(void)
+{
+#ifndef __x86_64__
+	return "the walker reads the x86-64 fs base";
+#endif
+	if (geteuid() != 0)
+		return "not root";
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return "no kernel BTF (/sys/kernel/btf/vmlinux)";
+	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL) != 1)
+		return "raw_tp BPF programs cannot be loaded here";
+	return NULL;
+}
+
+static void print_verified(const struct inst *in)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (!bpf_obj_get_info_by_fd(bpf_program__fd(in->skel->progs.test_walk), &info, &len))
+		printf("%s walker: %u instructions, %u verified\n", in->name,
+		       info.xlated_prog_len / 8, info.verified_insns);
+}
+
+static int load(struct inst *in, bool loop)
+{
+	int err;
+
+	in->skel = walk_test_bpf__open();
+	if (!in->skel)
+		return -errno;
+	in->skel->rodata->sample_weight_ns = WEIGHT_NS;
+	in->skel->rodata->have_bpf_loop = loop;
+	err = walk_test_bpf__load(in->skel);
+	if (!err) {
+		in->rb = ring_buffer__new(bpf_map__fd(in->skel->maps.events), on_event, NULL, NULL);
+		if (!in->rb)
+			err = -errno;
+	}
+	if (err) {
+		fprintf(stderr, "test_walk: loading the %s walker failed: %s\n", in->name,
+			strerror(-err));
+		walk_test_bpf__destroy(in->skel);
+		in->skel = NULL;
+		return err;
+	}
+	print_verified(in);
+	return 0;
+}
+
+static void test_load_bpf_loop(void)
+{
+	CHECK_INT(load(&with_loop, true), 0);
+}
+
+static void test_load_no_bpf_loop(void)
+{
+	CHECK_INT(load(&no_loop, false), 0);
+}
+
+static void unload(struct inst *in)
+{
+	ring_buffer__free(in->rb);
+	walk_test_bpf__destroy(in->skel);
+}
+
+int main(void)
+{
+	const char *why = bpf_unavailable();
+	int err;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (why) {
+		bool ci = getenv("CI") && !strcmp(getenv("CI"), "true");
+
+		printf("test_walk: SKIP: %s%s\n", why, ci ? " (an error under CI=true)" : "");
+		return ci ? 1 : 0;
+	}
+	arena = mmap(NULL, ARENA_BYTES, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	err = pthread_key_create(&tss_key, NULL);
+	if (arena == MAP_FAILED || err || tss_key >= 32) {
+		fprintf(stderr, "test_walk: setup failed (arena %p, key %u, %s)\n", (void *)arena,
+			(unsigned)tss_key, strerror(err));
+		return 1;
+	}
+	mlock(arena, ARENA_BYTES);	/* best effort: keep the pages present */
+	reset_fake();
+	tls_offset = find_tls_offset();
+
+	RUN(test_glibc_tls_offset);
+	RUN(test_load_bpf_loop);
+	RUN(test_load_no_bpf_loop);
+	if (with_loop.skel && tls_offset >= 0) {
+		RUN(test_normal_chain);
+		RUN(test_skipped_frames);
+		RUN(test_stackref_tags);
+		RUN(test_cycle);
+		RUN(test_self_loop);
+		RUN(test_null_back);
+		RUN(test_unreadable);
+		RUN(test_lasti_clamp);
+		RUN(test_depth_limit);
+		RUN(test_no_tstate);
+		RUN(test_second_level_key);
+		RUN(test_311_cframe);
+		RUN(test_310_lasti);
+		RUN(test_no_bpf_loop);
+	}
+	unload(&with_loop);
+	unload(&no_loop);
+	return test_summary();
+}
