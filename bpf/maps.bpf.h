@@ -40,19 +40,12 @@ struct {
 	__type(value, __u64);
 } health SEC(".maps");
 
-#define SEEN_CODES 512	/* direct-mapped per-CPU cache of code objects already sent */
+#define SEEN_CODES 2048	/* direct-mapped per-CPU cache of code objects already sent */
 
 /* A stack is far larger than the 512-byte BPF stack: build it here, then copy it out. */
 struct walk_scratch {
 	struct py_sample sample;
 	unsigned char frame[128];	/* one frame, read in a single probe */
-	/*
-	 * Code objects this CPU has sent recently. A sample with a code object not in here
-	 * wakes the collector at once, so it reads the object while it still exists (the
-	 * body of an imported module is freed right after it runs); other samples wait
-	 * for the collector's next poll, which costs the sampled CPU nothing.
-	 */
-	__u64 seen[SEEN_CODES];
 };
 
 struct {
@@ -61,6 +54,24 @@ struct {
 	__type(key, __u32);
 	__type(value, struct walk_scratch);
 } scratch SEC(".maps");
+
+/*
+ * Code objects this CPU has sent recently. A sample with a code object not in here
+ * wakes the collector at once, so it reads the object while it still exists (the body
+ * of an imported module is freed right after it runs), and carries a copy of its names
+ * in case it is gone all the same; other samples wait for the collector's next poll,
+ * which costs the sampled CPU nothing.
+ */
+struct seen_codes {
+	__u64 code[SEEN_CODES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct seen_codes);
+} seen SEC(".maps");
 
 static __always_inline void health_inc(__u32 counter)
 {

@@ -26,7 +26,7 @@ const volatile bool have_bpf_loop = true;		/* kernel 5.17+ */
 /* Frames visited, counting C-stack shim frames that are skipped, not recorded. */
 #define WALK_STEPS_MAX	(PYFLARE_MAX_FRAMES + PYFLARE_MAX_FRAMES / 2)
 /* Without bpf_loop the verifier walks every iteration: keep the unrolled bound modest. */
-#define WALK_STEPS_NO_LOOP 160
+#define WALK_STEPS_NO_LOOP 96
 
 static __always_inline __u64 read_user_u64(__u64 addr, int *err)
 {
@@ -90,11 +90,56 @@ static __always_inline __u64 current_tstate(const struct py_proc *cfg)
 struct walk_ctx {
 	const struct py_proc *cfg;
 	struct walk_scratch *ws;
+	struct seen_codes *seen;
 	__u64 frame;		/* next frame to visit; 0 = done */
 	__u32 n;		/* frames recorded */
 	__u16 flags;		/* enum pyflare_sample_flags */
-	bool fresh;		/* a code object not in ws->seen: wake the collector */
+	bool fresh;		/* a code object not in `seen`: wake the collector */
+	__u8 code_events;	/* struct code_event sent for this sample */
+	__u32 pid;
 };
+
+/* Copies a str object's text if it is compact ASCII (all that names usually are). */
+static __always_inline void copy_ascii(const struct py_proc *cfg, __u64 str, char *dst, __u32 len)
+{
+	__u32 state = 0;
+
+	dst[0] = '\0';
+	if (!str || bpf_probe_read_user(&state, sizeof(state), (const void *)(str + cfg->str_state)))
+		return;
+	if ((state & 0x60) != 0x60)	/* compact (bit 5) and ascii (bit 6) */
+		return;
+	bpf_probe_read_user_str(dst, len, (const void *)(str + cfg->str_ascii_data));
+}
+
+/*
+ * Sends the names of a code object this CPU has not seen lately (see struct code_event).
+ * Returns false when this sample has sent its share: the object stays new for the next.
+ */
+static __always_inline bool send_code_names(struct walk_ctx *w, __u64 code, __u32 fingerprint,
+					    __s32 first_line)
+{
+	const struct py_proc *cfg = w->cfg;
+	struct code_event *e;
+	int err = 0;
+
+	if (w->code_events >= CODE_EVENTS_PER_SAMPLE)
+		return false;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return false;
+	w->code_events++;
+	e->type = EVENT_CODE;
+	e->pid = w->pid;
+	e->proc_id = cfg->id;
+	e->code = code;
+	e->fingerprint = fingerprint;
+	e->first_line = first_line;
+	copy_ascii(cfg, read_user_u64(code + cfg->co_name, &err), e->name, sizeof(e->name));
+	copy_ascii(cfg, read_user_u64(code + cfg->co_filename, &err), e->file, sizeof(e->file));
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return true;
+}
 
 /* Visit one frame. Returns 1 to stop the walk (bpf_loop's convention). */
 static long walk_step(__u32 i, void *data)
@@ -135,14 +180,6 @@ static long walk_step(__u32 i, void *data)
 
 	out = &w->ws->sample.frames[w->n & (PYFLARE_MAX_FRAMES - 1)];
 	out->code = code;
-	{
-		__u64 *seen = &w->ws->seen[(code >> 4) & (SEEN_CODES - 1)];
-
-		if (*seen != code) {
-			*seen = code;
-			w->fresh = true;
-		}
-	}
 	if (cfg->flags & PROC_LASTI_IS_PTR) {
 		/* code units of 2 bytes; an arithmetic shift, as BPF has no signed division */
 		__s64 units = (__s64)(frame_u64(buf, cfg->fr_instr) - code - cfg->co_code_adaptive) >> 1;
@@ -157,8 +194,16 @@ static long walk_step(__u32 i, void *data)
 	if (cfg->co_fingerprint) {
 		__u64 head[2];
 
-		if (!bpf_probe_read_user(head, sizeof(head), (const void *)(code + cfg->co_fingerprint)))
+		if (!bpf_probe_read_user(head, sizeof(head), (const void *)(code + cfg->co_fingerprint))) {
+			__u64 *seen = w->seen ? &w->seen->code[(code >> 4) & (SEEN_CODES - 1)] : NULL;
+
 			out->fingerprint = py_fingerprint(head[0], head[1]);
+			if (seen && *seen != code) {
+				w->fresh = true;
+				if (send_code_names(w, code, out->fingerprint, (__s32)(head[1] >> 32)))
+					*seen = code;
+			}
+		}
 	}
 	w->n++;
 	return 0;
@@ -188,6 +233,8 @@ static __always_inline int sample_current_task(const struct py_proc *cfg, __u64 
 	}
 	w.cfg = cfg;
 	w.ws = ws;
+	w.seen = bpf_map_lookup_elem(&seen, &zero);
+	w.pid = pid_tgid >> 32;
 	w.frame = read_user_u64(tstate + cfg->ts_frame, &err);
 	if (w.frame && (cfg->flags & PROC_CFRAME))
 		w.frame = read_user_u64(w.frame + cfg->cframe_current, &err);

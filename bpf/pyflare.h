@@ -59,7 +59,12 @@ struct py_proc {
 	__u16 fr_size;		/* bytes to read per frame: covers every field above */
 	__u16 owner_skip;	/* owner values >= this are not Python frames (C stack shims) */
 	__u16 co_code_adaptive;	/* offsetof(PyCodeObject, co_code_adaptive) (3.11+) */
-	__u16 co_fingerprint;	/* 16 bytes at this offset of a code object make its fingerprint */
+	__u16 co_fingerprint;	/* 16 bytes at this offset of a code object make its fingerprint;
+				 * the last 4 are co_firstlineno */
+	__u16 co_filename;	/* for the names the kernel copies of code objects it */
+	__u16 co_name;		/* has not sent before (co_qualname where it exists) */
+	__u16 str_state;	/* PyASCIIObject.state */
+	__u16 str_ascii_data;	/* sizeof(PyASCIIObject): where compact ASCII text starts */
 	__u32 _pad;
 };
 
@@ -80,6 +85,7 @@ enum pyflare_event_type {
 	EVENT_EXEC,		/* struct proc_event: a process called exec */
 	EVENT_FORK,		/* struct proc_event: a followed process forked */
 	EVENT_EXIT,		/* struct proc_event: a process exited */
+	EVENT_CODE,		/* struct code_event: names of a code object seen the first time */
 };
 
 struct py_sample {
@@ -101,6 +107,27 @@ struct proc_event {
 	__u32 _pad;
 };
 
+#define CODE_NAME_LEN 96
+#define CODE_FILE_LEN 160
+#define CODE_EVENTS_PER_SAMPLE 4	/* bounds the extra work of a sample with new code */
+
+/*
+ * The names of a code object, copied by the kernel when it first meets the object. The
+ * collector reads code objects itself, with their line tables; this copy is what it
+ * falls back on when the object is already gone (an imported module's body is freed as
+ * soon as it has run). Only compact ASCII names are copied; others arrive empty.
+ */
+struct code_event {
+	__u32 type;		/* EVENT_CODE */
+	__u32 pid;
+	__u64 proc_id;
+	__u64 code;
+	__u32 fingerprint;
+	__s32 first_line;
+	char name[CODE_NAME_LEN];
+	char file[CODE_FILE_LEN];
+};
+
 /* Folds 16 bytes of a code object's header into a tag that changes when the object does. */
 static inline __u32 py_fingerprint(__u64 a, __u64 b)
 {
@@ -112,7 +139,8 @@ static inline __u32 py_fingerprint(__u64 a, __u64 b)
 	return (__u32)x | 1;	/* never 0: 0 means "not read" */
 }
 
-_Static_assert(sizeof(struct py_proc) == 56, "py_proc layout changed");
+_Static_assert(sizeof(struct py_proc) == 64, "py_proc layout changed");
+_Static_assert(sizeof(struct code_event) == 288, "code_event layout changed");
 _Static_assert(sizeof(struct py_frame) == 16, "py_frame layout changed");
 _Static_assert(__builtin_offsetof(struct py_sample, frames) == 40, "py_sample layout changed");
 

@@ -356,6 +356,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 	memcpy(&type, data, sizeof(type));
 	if (type == EVENT_SAMPLE)
 		err = on_sample(c, data, size);
+	else if (type == EVENT_CODE && size >= sizeof(struct code_event))
+		err = symbolizer__remember(c->sym, data);
 	else if (size >= sizeof(struct proc_event))
 		on_proc_event(c, data);
 	if (err && !c->err)

@@ -146,8 +146,9 @@ static int check_code_type(const struct py_target *t, char *why, size_t len)
 	if (!err)
 		err = remote_read_u64(t->pid, t->code_type_addr + PY_TYPE_MEMBERS, &table);
 	if (err) {
+		/* just after exec the loader may not have mapped the data segment yet */
 		snprintf(why, len, "cannot read PyCode_Type: %s", strerror(-err));
-		return err;
+		return -EAGAIN;
 	}
 	/* tp_basicsize is sizeof(PyCodeObject) up to 3.10, offsetof(co_code_adaptive) after */
 	want = l->co_code_adaptive != PY_NO_OFFSET ? l->co_code_adaptive : l->co_size;
@@ -235,9 +236,14 @@ static enum py_target_error analyse_binary(struct py_target *t, const struct pro
 	}
 	t->code_type_addr = sym + bias;
 	t->none_addr = elf_file__symbol(e, "_Py_NoneStruct", &sym, NULL) ? 0 : sym + bias;
-	if (check_code_type(t, why, len))
+	switch (check_code_type(t, why, len)) {
+	case 0:
+		return PY_TARGET_OK;
+	case -EAGAIN:
+		return PY_TARGET_NOT_YET;
+	default:
 		return PY_TARGET_UNSUPPORTED;
-	return PY_TARGET_OK;
+	}
 }
 
 /* glibc unless the process maps musl's loader. */
@@ -417,6 +423,10 @@ void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *o
 	out->co_code_adaptive = l->co_code_adaptive == PY_NO_OFFSET ? 0 : l->co_code_adaptive;
 	/* 16 bytes ending with co_firstlineno: flags, counts and the first line */
 	out->co_fingerprint = l->co_firstlineno - 12;
+	out->co_filename = l->co_filename;
+	out->co_name = l->co_qualname != PY_NO_OFFSET ? l->co_qualname : l->co_name;
+	out->str_state = l->str_state;
+	out->str_ascii_data = l->ascii_size;
 	/* one read per frame covers every field the walker uses */
 	last = l->fr_code > last ? l->fr_code : last;
 	last = l->fr_back > last ? l->fr_back : last;

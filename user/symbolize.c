@@ -33,6 +33,7 @@ struct symbolizer {
 	struct session *s;
 	struct keymap *codes;	/* (proc id, code address, 0) -> index into infos */
 	struct keymap *frames;	/* (proc id, code address, lasti:fingerprint) -> frame */
+	struct keymap *kernel_names; /* (proc id, code address, fingerprint) -> frame */
 	struct code_info *infos;
 	size_t n_infos, cap_infos;
 	uint64_t unknown;
@@ -47,7 +48,8 @@ struct symbolizer *symbolizer__new(struct session *s)
 	sy->s = s;
 	sy->codes = keymap__new();
 	sy->frames = keymap__new();
-	if (!sy->codes || !sy->frames) {
+	sy->kernel_names = keymap__new();
+	if (!sy->codes || !sy->frames || !sy->kernel_names) {
 		symbolizer__free(sy);
 		errno = ENOMEM;
 		return NULL;
@@ -67,6 +69,7 @@ void symbolizer__free(struct symbolizer *sy)
 	free(sy->infos);
 	keymap__free(sy->codes);
 	keymap__free(sy->frames);
+	keymap__free(sy->kernel_names);
 	free(sy);
 }
 
@@ -79,6 +82,41 @@ void symbolizer__forget(struct symbolizer *sy, uint64_t proc_id)
 {
 	keymap__remove_a(sy->codes, proc_id);
 	keymap__remove_a(sy->frames, proc_id);
+	keymap__remove_a(sy->kernel_names, proc_id);
+}
+
+/* A bounded, NUL-terminated copy of a fixed-size field the kernel filled. */
+static void field_str(char *dst, const char *src, size_t len)
+{
+	size_t n = strnlen(src, len);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+int symbolizer__remember(struct symbolizer *sy, const struct code_event *e)
+{
+	struct keymap_key key = { e->proc_id, e->code, e->fingerprint };
+	char name[CODE_NAME_LEN + 1], file[CODE_FILE_LEN + 1];
+	struct session_frame frame;
+	int64_t idx;
+
+	field_str(name, e->name, sizeof(e->name));
+	field_str(file, e->file, sizeof(e->file));
+	if (!name[0])
+		return 0;	/* a name the kernel could not copy: nothing to fall back on */
+	/* the line is unknown without the line table: the function's first line stands in */
+	frame = (struct session_frame){
+		.name = name,
+		.file = file,
+		.first_line = e->first_line > 0 ? (uint32_t)e->first_line : 0,
+		.line = e->first_line > 0 ? (uint32_t)e->first_line : 0,
+		.kind = FRAME_PYTHON,
+	};
+	idx = session__intern_frame(sy->s, &frame);
+	if (idx < 0)
+		return -ENOMEM;
+	return keymap__set(sy->kernel_names, &key, (uint64_t)idx);
 }
 
 /* Appends code point @cp to @buf as UTF-8 if it fits (keeping room for the NUL). */
@@ -273,6 +311,10 @@ int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint
 		return (int64_t)id;
 	ci = t ? code_info(sy, t, proc_id, f->code, f->fingerprint) : NULL;
 	if (!ci) {
+		struct keymap_key named = { proc_id, f->code, f->fingerprint };
+
+		if (f->fingerprint && keymap__get(sy->kernel_names, &named, &id))
+			return (int64_t)id;
 		sy->unknown++;
 		snprintf(unknown, sizeof(unknown), "<unknown code 0x%llx>",
 			 (unsigned long long)f->code);

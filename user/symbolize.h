@@ -15,6 +15,7 @@
 
 struct py_target;
 struct py_frame;
+struct code_event;
 struct symbolizer;
 
 /* Frames are interned into @s. Returns NULL with errno set. */
@@ -28,6 +29,13 @@ void symbolizer__free(struct symbolizer *sy);	/* accepts NULL */
  */
 int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint64_t proc_id,
 			  const struct py_frame *f);
+
+/*
+ * Remembers the names the kernel copied of a code object it met for the first time
+ * (struct code_event), used when the object is gone before it could be read.
+ * Returns 0 or -ENOMEM.
+ */
+int symbolizer__remember(struct symbolizer *sy, const struct code_event *e);
 
 /* Frames that could not be symbolized so far. */
 uint64_t symbolizer__unknown(const struct symbolizer *sy);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <gnu/libc-version.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,11 @@
 #define OWNER_CSTACK	3	/* FRAME_OWNED_BY_CSTACK: a shim, not a Python frame */
 #define CO_ADAPTIVE	192	/* offsetof(PyCodeObject, co_code_adaptive) */
 #define CO_FINGERPRINT	48
+#define CO_FILENAME	112	/* co_filename */
+#define CO_NAME		128	/* co_qualname */
+#define STR_LENGTH	16	/* PyASCIIObject.length */
+#define STR_STATE	32	/* PyASCIIObject.state */
+#define STR_DATA	40	/* sizeof(PyASCIIObject) (3.12+) */
 
 /* ≤3.10: a PyFrameObject with an int f_lasti and no owner */
 #define FR310_BACK	24
@@ -223,6 +229,8 @@ static struct inst no_loop = { .name = "unrolled" };
 /* What the last run produced. */
 static struct {
 	int n_samples;
+	int n_codes;			/* struct code_event received */
+	struct code_event codes[8];	/* the first of them */
 	size_t size;			/* bytes of the last sample */
 	struct py_sample s;		/* the last sample */
 	long long health[HEALTH__MAX];	/* each counter's change */
@@ -231,7 +239,16 @@ static struct {
 
 static int on_event(void *ctx, void *data, size_t size)
 {
+	__u32 type;
+
 	(void)ctx;
+	memcpy(&type, data, sizeof(type));
+	if (type == EVENT_CODE) {
+		if (size == sizeof(struct code_event) && R.n_codes < 8)
+			memcpy(&R.codes[R.n_codes], data, size);
+		R.n_codes++;
+		return 0;
+	}
 	R.n_samples++;
 	R.size = size;
 	memcpy(&R.s, data, size < sizeof(R.s) ? size : sizeof(R.s));
@@ -261,6 +278,19 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* Forgets which code objects each CPU has sent, so every run starts fresh. */
+static void clear_seen(const struct inst *in)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	size_t size = bpf_map__value_size(in->skel->maps.seen) * (size_t)(ncpus > 0 ? ncpus : 1);
+	void *zero = calloc(1, size);
+	__u32 key = 0;
+
+	if (zero)
+		bpf_map_update_elem(bpf_map__fd(in->skel->maps.seen), &key, zero, BPF_ANY);
+	free(zero);
+}
+
 /* One timer tick in this thread, as the process described by @p (NULL: not profiled). */
 static void run_walk(const struct inst *in, const struct py_proc *p)
 {
@@ -272,6 +302,7 @@ static void run_walk(const struct inst *in, const struct py_proc *p)
 
 	ring_buffer__consume(in->rb);
 	memset(&R, 0, sizeof(R));
+	clear_seen(in);
 	if (p)
 		CHECK_INT(bpf_map_update_elem(map, &tgid, p, BPF_ANY), 0);
 	else
@@ -397,6 +428,73 @@ static void test_skipped_frames(void)
 	CHECK_SAMPLE(4, 0);
 	CHECK_INT(frame_mismatches(&p, want, 4), 0);
 	CHECK_HEALTH(1, 0, 0, 0, 0);
+}
+
+/* A fake compact ASCII str object, laid out as struct py_proc says (3.12+ sizes). */
+static void *fake_str(const char *text)
+{
+	unsigned char *o = alloc_zeroed(64 + 256);
+
+	put_u64(o, STR_LENGTH, strlen(text));
+	o[STR_STATE] = 0x64;		/* kind 1, compact, ascii */
+	memcpy(o + STR_DATA, text, strlen(text) + 1);
+	return o;
+}
+
+/* Code objects a CPU meets for the first time come with their names, at most 4 a sample. */
+static void test_code_names(void)
+{
+	struct py_proc p;
+
+	proc_312(&p);
+	p.co_name = CO_NAME;
+	p.co_filename = CO_FILENAME;
+	p.str_state = STR_STATE;
+	p.str_ascii_data = STR_DATA;
+	reset_fake();
+	set_current_frame(build_chain(&p, 6));
+	put_u64(co[0], CO_NAME, (uintptr_t)fake_str("Alpha.spin"));
+	put_u64(co[0], CO_FILENAME, (uintptr_t)fake_str("/srv/app/alpha.py"));
+	put_u64(co[1], CO_NAME, (uintptr_t)fake_str("beta.<locals>.inner"));
+	/* a non-ASCII name is not copied: it arrives empty */
+	put_u64(co[1], CO_FILENAME, (uintptr_t)fake_str("/srv/app/\xc3\xa9.py"));
+	((unsigned char *)(uintptr_t)get_u64(co[1], CO_FILENAME))[STR_STATE] = 0x24;
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(6, 0);
+	CHECK_INT(R.n_codes, CODE_EVENTS_PER_SAMPLE);
+	CHECK_INT(R.codes[0].code, (uintptr_t)co[0]);
+	CHECK_INT(R.codes[0].proc_id, PROC_ID);
+	CHECK_INT(R.codes[0].pid, getpid());
+	CHECK_INT(R.codes[0].fingerprint, code_fingerprint(co[0]));
+	CHECK_INT(R.codes[0].first_line, (int32_t)(get_u64(co[0], CO_FINGERPRINT + 8) >> 32));
+	CHECK_STR(R.codes[0].name, "Alpha.spin");
+	CHECK_STR(R.codes[0].file, "/srv/app/alpha.py");
+	CHECK_STR(R.codes[1].name, "beta.<locals>.inner");
+	CHECK_STR(R.codes[1].file, "");
+	CHECK_STR(R.codes[2].name, "");		/* no str object at all */
+	/* on one CPU: the two left over come with the next sample, then nothing more */
+	cpu_set_t all, one;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	CHECK_INT(sched_getaffinity(0, sizeof(all), &all), 0);
+	CHECK_INT(sched_setaffinity(0, sizeof(one), &one), 0);
+	for (int run = 0; run < 3; run++) {
+		__u64 args[1] = { 0 };
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+
+		if (run == 0)
+			clear_seen(&with_loop);
+		ring_buffer__consume(with_loop.rb);
+		R.n_codes = 0;
+		CHECK_INT(bpf_prog_test_run_opts(bpf_program__fd(with_loop.skel->progs.test_walk),
+						 &opts), 0);
+		ring_buffer__consume(with_loop.rb);
+		CHECK_INT(R.n_codes, run == 0 ? CODE_EVENTS_PER_SAMPLE : run == 1 ? 2 : 0);
+		if (run == 1)
+			CHECK_INT(R.codes[1].code, (uintptr_t)co[5]);
+	}
+	sched_setaffinity(0, sizeof(all), &all);
 }
 
 /* 3.14: f_executable is a _PyStackRef; the tag bits go before the address is used. */
@@ -857,6 +955,7 @@ int main(void)
 		RUN(test_normal_chain);
 		RUN(test_skipped_frames);
 		RUN(test_stackref_tags);
+		RUN(test_code_names);
 		RUN(test_cycle);
 		RUN(test_self_loop);
 		RUN(test_null_back);
