@@ -57,7 +57,7 @@ const struct renderer *renderer_by_path(const char *path)
 	}
 	if (best)
 		return best;
-	/* A name without an extension ("profile") is a text report; a leading dot is no extension. */
+	/* A name with no extension ("profile") is a text report; a leading dot is no extension. */
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	if (*base && !strchr(base + 1, '.'))

@@ -93,7 +93,7 @@ struct render_node {
 };
 
 enum render_threads {
-	RENDER_THREADS_AUTO = 0,	/* a thread level where a process has several sampled threads */
+	RENDER_THREADS_AUTO = 0,	/* thread level in processes with several sampled threads */
 	RENDER_THREADS_MERGE,		/* never a thread level */
 	RENDER_THREADS_SPLIT,		/* always a thread level */
 };

@@ -15,12 +15,19 @@ static const struct colors colors_on = {
 };
 static const struct colors colors_off = { "", "", "", "", "", "", "" };
 
+struct glyphs {
+	const char *branch, *last, *pipe, *space, *dash;
+};
+
+static const struct glyphs glyphs_unicode = { "├─ ", "└─ ", "│  ", "   ", "—" };
+static const struct glyphs glyphs_ascii = { "|- ", "`- ", "|  ", "   ", "-" };
+
 struct text {
 	FILE *out;
 	const struct session *s;
 	const struct render_tree *t;
 	const struct colors *c;
-	const char *branch, *last, *pipe, *space, *dash;
+	const struct glyphs *g;
 	double prune;
 	uint64_t total;		/* of the process being drawn: shares and pruning */
 	bool *is_last;		/* per depth: the row is its parent's last shown child */
@@ -99,9 +106,9 @@ static void put_row(struct text *x, uint32_t id, uint32_t depth)
 	uint32_t d;
 
 	for (d = 1; d < depth; d++)
-		fputs(x->is_last[d] ? x->space : x->pipe, out);
+		fputs(x->is_last[d] ? x->g->space : x->g->pipe, out);
 	if (depth)
-		fputs(x->is_last[depth] ? x->last : x->branch, out);
+		fputs(x->is_last[depth] ? x->g->last : x->g->branch, out);
 	fputs(time_color(x, n->total_ns), out);
 	put_time(out, n->total_ns);
 	fputs(x->c->end, out);
@@ -135,7 +142,8 @@ static uint32_t shown_children(const struct text *x, const struct render_node *n
 	uint32_t k = 0;
 
 	/* Children are sorted largest first, so the shown ones are a prefix. */
-	while (k < n->nchildren && is_shown(x, x->t->nodes[x->t->children[n->first_child + k]].total_ns))
+	while (k < n->nchildren &&
+	       is_shown(x, x->t->nodes[x->t->children[n->first_child + k]].total_ns))
 		k++;
 	return k;
 }
@@ -147,7 +155,10 @@ static void put_subtree(struct text *x, uint32_t top)
 	int sp = 0;
 
 	put_row(x, top, 0);
-	x->stack[0] = (struct stack_entry){ top, 0, shown_children(x, &t->nodes[top]) };
+	x->stack[0] = (struct stack_entry){
+		.node = top,
+		.shown = shown_children(x, &t->nodes[top]),
+	};
 	while (sp >= 0) {
 		struct stack_entry *e = &x->stack[sp];
 		uint32_t child;
@@ -160,7 +171,10 @@ static void put_subtree(struct text *x, uint32_t top)
 		x->is_last[sp + 1] = e->pos == e->shown;
 		put_row(x, child, sp + 1);
 		sp++;
-		x->stack[sp] = (struct stack_entry){ child, 0, shown_children(x, &t->nodes[child]) };
+		x->stack[sp] = (struct stack_entry){
+			.node = child,
+			.shown = shown_children(x, &t->nodes[child]),
+		};
 	}
 }
 
@@ -172,11 +186,11 @@ static void put_process_line(struct text *x, const struct session_process *p)
 	render_put_safe(out, *p->comm ? p->comm : "?", NULL);
 	fputs(x->c->end, out);
 	if (*p->cmdline) {
-		fprintf(out, " %s ", x->dash);
+		fprintf(out, " %s ", x->g->dash);
 		render_put_safe(out, p->cmdline, NULL);
 	}
 	if (*p->python_version) {
-		fprintf(out, " %s Python ", x->dash);
+		fprintf(out, " %s Python ", x->g->dash);
 		render_put_safe(out, p->python_version, NULL);
 	}
 	putc('\n', out);
@@ -263,11 +277,7 @@ static int text_render(const struct session *s, const struct render_opts *o, FIL
 	if (err)
 		return err;
 	x.c = o->color ? &colors_on : &colors_off;
-	if (o->unicode) {
-		x.branch = "├─ ", x.last = "└─ ", x.pipe = "│  ", x.space = "   ", x.dash = "—";
-	} else {
-		x.branch = "|- ", x.last = "`- ", x.pipe = "|  ", x.space = "   ", x.dash = "-";
-	}
+	x.g = o->unicode ? &glyphs_unicode : &glyphs_ascii;
 	x.prune = o->prune_share > 0 ? o->prune_share : 0;
 	/* Rows sit at most two levels (process, thread) above the deepest frame. */
 	x.is_last = calloc(t.stacks.max_depth + 4, sizeof(*x.is_last));

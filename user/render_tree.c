@@ -69,8 +69,9 @@ static int u64map_put(struct u64map *m, uint64_t key, uint32_t val, size_t n)
 		for (i = 0; i < m->cap; i++) {
 			if (!m->vals[i])
 				continue;
-			for (j = mix64(m->keys[i]) & (g.cap - 1); g.vals[j]; j = (j + 1) & (g.cap - 1))
-				;
+			j = mix64(m->keys[i]) & (g.cap - 1);
+			while (g.vals[j])
+				j = (j + 1) & (g.cap - 1);
 			g.keys[j] = m->keys[i];
 			g.vals[j] = m->vals[i];
 		}

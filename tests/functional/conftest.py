@@ -123,14 +123,22 @@ class Case:
         return self.placed.interp(self.stem + ".py")
 
     def name(self, spec: Dict[str, Any]) -> str:
+        """co_qualname from 3.11 on, co_name before."""
         return spec["qualname"] if self.interp.has_qualname else spec["name"]
 
-    def frame(self, key: str, line: bool = True, file: str = None) -> Match:
-        """Matches the EXPECT["frames"][key] frame: name for this version, file, and (at
-        function granularity) its first line."""
-        spec = self.expect["frames"][key]
-        return Match(name=self.name(spec), file=file or self.file,
-                     line=spec["first_line"] if line else None)
+    def first_line(self, spec: Dict[str, Any]) -> int:
+        """co_firstlineno under this version."""
+        if self.interp.minor < 10 and "first_line_before_310" in spec:
+            return spec["first_line_before_310"]
+        return spec["first_line"]
+
+    def match(self, spec: Dict[str, Any], file: str, line: bool = True) -> Match:
+        return Match(name=self.name(spec), file=file, line=self.first_line(spec) if line else None)
+
+    def frame(self, key: str, line: bool = True) -> Match:
+        """Matches the EXPECT["frames"][key] frame: name for this version, the workload's file,
+        and (at function granularity) its first line."""
+        return self.match(self.expect["frames"][key], self.file, line)
 
 
 @pytest.fixture(scope="session")

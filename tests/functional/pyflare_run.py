@@ -155,6 +155,12 @@ class Recording:
     def where(self, pred: Callable[[Profile], bool]) -> "Recording":
         return Recording([p for p in self.profiles if pred(p)])
 
+    def without(self, m: Matcher) -> "Recording":
+        """The same profiles less the samples whose stack holds a matching frame."""
+        pred = matcher(m)
+        return Recording([Profile(p.name, [(s, w) for s, w in p.samples if _first(s, pred) < 0])
+                          for p in self.profiles])
+
     def process(self, pid: int) -> "Recording":
         return self.where(lambda p: p.pid == pid)
 

@@ -58,6 +58,7 @@ class Sampler(threading.Thread):
         self.frames = {}  # (name, file, line) -> index
         self.frame_list = []
         self.samples = {}  # ident -> list of (frame indices root first, seconds)
+        self.names = {}  # ident -> (native thread id, thread name), kept past the thread's end
         self.last_cpu = {threading.main_thread().ident: self._cpu(threading.main_thread().ident)}
 
     @staticmethod
@@ -111,6 +112,16 @@ class Sampler(threading.Thread):
             stack = self._stack(frame, ident == main)
             if stack:
                 self.samples.setdefault(ident, []).append((stack, used))
+                self._name_thread(ident, ident == main)
+
+    def _name_thread(self, ident, is_main):
+        t = threading._active.get(ident)
+        tid = getattr(t, "native_id", None) or ident
+        if is_main:
+            self.names[ident] = (tid, _comm())
+        else:
+            # Read each time: the workload names its OS thread after it starts.
+            self.names[ident] = (tid, _os_thread_name(tid, t.name if t else ""))
 
     def run(self):
         while not self.stopping.wait(INTERVAL):
@@ -124,15 +135,9 @@ class Sampler(threading.Thread):
     def profiles(self):
         pid = os.getpid()
         comm = _comm()
-        threads = {t.ident: t for t in threading.enumerate()}
         out = []
         for ident, samples in sorted(self.samples.items()):
-            t = threads.get(ident)
-            tid = getattr(t, "native_id", None) or ident
-            if ident == threading.main_thread().ident:
-                tname = comm
-            else:
-                tname = _os_thread_name(tid, t.name if t else "")
+            tid, tname = self.names.get(ident, (ident, ""))
             out.append(("%d %s / %d %s" % (pid, comm, tid, tname), samples))
         return out
 

@@ -5,6 +5,7 @@
 // Usage: node speedscope_check.mjs PROFILE.speedscope.json SCREENSHOT.png
 // Env:   PYFLARE_NPM_DIR  folder holding node_modules (default ~/.cache/pyflare/npm)
 //        CHROMIUM         browser binary (default /usr/bin/chromium)
+//        SPEEDSCOPE_CHECK_TIMEOUT_MS  how long each step may take (default 60000)
 // Exits 0 when the profile is valid and speedscope shows it; 1 with a message otherwise.
 
 import { createServer } from 'node:http';
@@ -17,7 +18,7 @@ const npmDir = resolve(process.env.PYFLARE_NPM_DIR || join(homedir(), '.cache/py
 const require = createRequire(join(npmDir, 'node_modules', '.pyflare'));
 const releaseDir = join(npmDir, 'node_modules/speedscope/dist/release');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-const TIMEOUT_MS = 60000;
+const TIMEOUT_MS = Number(process.env.SPEEDSCOPE_CHECK_TIMEOUT_MS) || 60000;
 
 class CheckError extends Error {}
 
@@ -43,41 +44,45 @@ function checkConsistency(doc) {
 		if (p.type !== 'sampled')
 			return;
 		if (p.samples.length !== p.weights.length)
-			fail(`profile ${i}: ${p.samples.length} samples but ${p.weights.length} weights`);
+			fail(`profile ${i}: ${p.samples.length} samples but ` +
+			     `${p.weights.length} weights`);
 		p.samples.forEach((stack, j) => {
 			for (const f of stack)
 				if (!Number.isInteger(f) || f < 0 || f >= nframes)
-					fail(`profile ${i} sample ${j}: frame index ${f} outside 0..${nframes - 1}`);
+					fail(`profile ${i} sample ${j}: frame index ${f} ` +
+					     `outside 0..${nframes - 1}`);
 		});
 		if (p.weights.some((w) => !(w >= 0)))
 			fail(`profile ${i}: a weight is negative or not a number`);
 		if (!(p.endValue >= p.startValue))
-			fail(`profile ${i}: endValue ${p.endValue} before startValue ${p.startValue}`);
+			fail(`profile ${i}: endValue ${p.endValue} before ` +
+			     `startValue ${p.startValue}`);
 	});
 	if (doc.activeProfileIndex !== undefined &&
 	    !(doc.activeProfileIndex >= 0 && doc.activeProfileIndex < doc.profiles.length))
 		fail(`activeProfileIndex ${doc.activeProfileIndex} is not a profile`);
 }
 
-// The frame with the most time in a profile: the top row of speedscope's sandwich table.
-function heaviestFrame(doc, profile) {
-	const total = new Map();
+// The frames with the most self time in a profile: the top rows of speedscope's sandwich table,
+// which sorts by self time. Ties make the order among equals unknown, so all of them count.
+function heaviestFrames(doc, profile) {
+	const self = new Map();
 
 	profile.samples.forEach((stack, j) => {
-		for (const f of new Set(stack))
-			total.set(f, (total.get(f) || 0) + profile.weights[j]);
+		const leaf = stack[stack.length - 1];
+
+		if (leaf !== undefined)
+			self.set(leaf, (self.get(leaf) || 0) + profile.weights[j]);
 	});
-	let best = -1;
-	for (const [f, w] of total)
-		if (best < 0 || w > total.get(best))
-			best = f;
-	return best < 0 ? null : doc.shared.frames[best].name;
+	const max = [...self.values()].reduce((a, b) => Math.max(a, b), 0);
+
+	return [...self].filter(([, w]) => w === max).map(([f]) => doc.shared.frames[f].name);
 }
 
 const MIME = {
-	'.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json',
-	'.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.wasm': 'application/wasm',
-	'.txt': 'text/plain',
+	'.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css',
+	'.json': 'application/json', '.png': 'image/png', '.ico': 'image/x-icon',
+	'.woff2': 'font/woff2', '.wasm': 'application/wasm', '.txt': 'text/plain',
 };
 
 // Serves speedscope's release folder, and the profile at /profile.speedscope.json.
@@ -91,7 +96,8 @@ function serve(profileBytes) {
 			body = profileBytes;
 			type = 'application/json';
 		} else {
-			const file = normalize(join(releaseDir, path === '/' ? 'index.html' : path));
+			const rel = path === '/' ? 'index.html' : path;
+			const file = normalize(join(releaseDir, rel));
 
 			if (!file.startsWith(releaseDir + sep)) {
 				res.writeHead(403).end();
@@ -138,9 +144,11 @@ async function main() {
 		fail(`${profilePath} is not valid UTF-8 JSON: ${e.message}`);
 	}
 	try {
-		schema = JSON.parse(readFileSync(join(releaseDir, 'file-format-schema.json'), 'utf8'));
+		const schemaPath = join(releaseDir, 'file-format-schema.json');
+
+		schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
 	} catch (e) {
-		fail(`cannot read speedscope's file-format-schema.json in ${releaseDir}: ${e.message}`);
+		fail(`cannot read speedscope's file-format-schema.json: ${e.message}`);
 	}
 	const ajv = new (Ajv.default || Ajv)({ allErrors: true, strict: false });
 	const validate = ajv.compile(schema);
@@ -152,7 +160,7 @@ async function main() {
 	if (!doc.profiles.length)
 		fail('the file has no profiles: speedscope would refuse it as empty');
 	const active = doc.profiles[doc.activeProfileIndex || 0];
-	const frameName = heaviestFrame(doc, active);
+	const frameNames = heaviestFrames(doc, active);
 	console.log(`speedscope_check: schema ok: ${doc.profiles.length} profiles, ` +
 		    `${doc.shared.frames.length} frames`);
 
@@ -177,7 +185,8 @@ async function main() {
 		await context.route('**/*', (route) => {
 			if (route.request().url().startsWith(origin + '/'))
 				return route.continue();
-			problems.push(`blocked a request outside the test server: ${route.request().url()}`);
+			problems.push('blocked a request outside the test server: ' +
+				      route.request().url());
 			return route.abort();
 		});
 		const page = context.pages()[0] || await context.newPage();
@@ -187,6 +196,7 @@ async function main() {
 				problems.push(`console error: ${m.text()}`);
 		});
 		page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+		page.on('crash', () => problems.push('the page crashed (out of memory?)'));
 		page.on('dialog', (d) => {
 			problems.push(`dialog: ${d.message()}`);
 			d.dismiss().catch(() => {});
@@ -201,8 +211,11 @@ async function main() {
 			await page.waitForFunction((t) => document.title === t, wantTitle,
 						   { timeout: TIMEOUT_MS });
 		} catch {
-			fail(`speedscope never showed the profile (title "${await page.title()}", ` +
-			     `want "${wantTitle}")` + (problems.length ? '\n' + problems.join('\n') : ''));
+			const title = await page.title();
+
+			problems.unshift(`speedscope never showed the profile (title "${title}", ` +
+					 `want "${wantTitle}")`);
+			fail(problems.join('\n'));
 		}
 		// The toolbar names the active profile, e.g. "4242 python3 / 4242 MainThread".
 		try {
@@ -213,11 +226,17 @@ async function main() {
 		}
 		// Flame charts are canvases; the sandwich view (key 3) lists frames as DOM text.
 		await page.keyboard.press('3');
+		let frameName;
+
 		try {
-			await page.waitForFunction((n) => document.body.textContent.includes(n),
-						   frameName, { timeout: TIMEOUT_MS });
+			const found = await page.waitForFunction(
+				(names) => names.find((n) => document.body.textContent.includes(n)),
+				frameNames, { timeout: TIMEOUT_MS });
+
+			frameName = await found.jsonValue();
 		} catch {
-			fail(`the sandwich table does not list the heaviest frame "${frameName}"`);
+			fail('the sandwich table lists none of the frames with the most self time: ' +
+			     JSON.stringify(frameNames.slice(0, 5)));
 		}
 		await page.keyboard.press('2');	// left heavy: a flame graph of the active profile
 		await page.waitForSelector('canvas', { timeout: TIMEOUT_MS });
@@ -227,8 +246,13 @@ async function main() {
 			fail(`the screenshot ${shotPath} is empty`);
 		if (problems.length)
 			fail(`speedscope reported problems:\n${problems.join('\n')}`);
-		console.log(`speedscope_check: ok: "${active.name}" shown with frame "${frameName}"; ` +
-			    `screenshot ${shotPath}`);
+		console.log(`speedscope_check: ok: "${active.name}" shown with frame ` +
+			    `"${frameName}"; screenshot ${shotPath}`);
+	} catch (e) {
+		// What the page looked like helps more than any message.
+		if (context && context.pages().length)
+			await context.pages()[0].screenshot({ path: shotPath }).catch(() => {});
+		throw e;
 	} finally {
 		if (context)
 			await context.close().catch(() => {});
@@ -238,6 +262,8 @@ async function main() {
 }
 
 main().catch((e) => {
-	console.error(`speedscope_check: FAIL: ${e instanceof CheckError ? e.message : e.stack || e}`);
+	const msg = e instanceof CheckError ? e.message : e.stack || e;
+
+	console.error(`speedscope_check: FAIL: ${msg}`);
 	process.exit(1);
 });

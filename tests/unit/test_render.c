@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_render.c — the renderers on fixed sessions: trees, folding, pruning, escaping, JSON. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -252,8 +253,13 @@ static const struct session_frame *ff(const struct render_tree *t, uint32_t node
 	return &t->stacks.frames.frames[t->nodes[node].ref];
 }
 
+/* The @i-th child of @node, or the root (0) when there is none, so a broken tree fails checks. */
 static uint32_t child(const struct render_tree *t, uint32_t node, uint32_t i)
 {
+	if (i >= t->nodes[node].nchildren) {
+		CHECK(i < t->nodes[node].nchildren);
+		return 0;
+	}
 	return t->children[t->nodes[node].first_child + i];
 }
 
@@ -584,35 +590,42 @@ static const char *str(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* "[a,b,c]" of a JSON array of numbers, for compact comparisons. */
+/* Appends to a fixed buffer, dropping what does not fit (a long result fails its check anyway). */
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (used + 1 < size)
+		vsnprintf(buf + used, size - used, fmt, ap);
+	va_end(ap);
+}
+
+/* "a,b,c" of a JSON array of numbers, for compact comparisons. */
 static char *numbers(const cJSON *arr)
 {
 	static char buf[4096];
 	const cJSON *v;
-	size_t used = 0;
 
 	buf[0] = '\0';
 	cJSON_ArrayForEach(v, arr)
-		used += snprintf(buf + used, sizeof(buf) - used, "%s%.9g", used ? "," : "",
-				 v->valuedouble);
+		append(buf, sizeof(buf), "%s%.9g", v == arr->child ? "" : ",", v->valuedouble);
 	return buf;
 }
 
+/* "[a,b] [c]" of a JSON array of arrays of numbers. */
 static char *stacks(const cJSON *arr)
 {
 	static char buf[4096];
-	const cJSON *v;
-	size_t used = 0;
+	const cJSON *v, *x;
 
 	buf[0] = '\0';
 	cJSON_ArrayForEach(v, arr) {
-		const cJSON *x;
-
-		used += snprintf(buf + used, sizeof(buf) - used, "%s[", used ? " " : "");
+		append(buf, sizeof(buf), "%s[", v == arr->child ? "" : " ");
 		cJSON_ArrayForEach(x, v)
-			used += snprintf(buf + used, sizeof(buf) - used, "%s%d",
-					 x == v->child ? "" : ",", x->valueint);
-		used += snprintf(buf + used, sizeof(buf) - used, "]");
+			append(buf, sizeof(buf), "%s%d", x == v->child ? "" : ",", x->valueint);
+		append(buf, sizeof(buf), "]");
 	}
 	return buf;
 }
@@ -777,7 +790,8 @@ static void test_deep(void)
 
 	out = render(&render_text, s, &o, &err);
 	CHECK_INT(err, 0);
-	CHECK(strstr(out, "\n\n0.001 rec  r.py:1\n└─ 0.001 rec  r.py:1\n   └─ 0.001 rec") != NULL);
+	CHECK(strstr(out, "\n\n0.001 rec  r.py:1\n└─ 0.001 rec  r.py:1\n"
+			  "   └─ 0.001 rec") != NULL);
 	for (p = out; (p = strstr(p, "└─ 0.001 rec  r.py:1\n")); p++)
 		rows++;
 	CHECK_INT(rows, 2999);

@@ -4,7 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import CHUNK, clock, frame, line_of
+from _common import CHUNK, clock, frame, line_of, module_frame, warm_up
 
 SECONDS = {"work": 0.3}
 STATUS = 3
@@ -19,11 +19,12 @@ def work():  # @work
 
 
 EXPECT = {
-    "frames": {"module": frame("<module>", 1), "work": frame("work", line_of("work"))},
+    "frames": {"module": module_frame(), "work": frame("work", line_of("work"))},
     "seconds": {"work": SECONDS["work"]},
     "exit_status": STATUS,
 }
 
 if __name__ == "__main__":
+    warm_up()
     work()
     sys.exit(STATUS)

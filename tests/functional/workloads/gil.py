@@ -8,20 +8,18 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import CHUNK, clock, frame, line_of, thread_namer
+from _common import CHUNK, clock, frame, line_of, module_frame, ThreadNames, warm_up
 
-set_thread_name = thread_namer()
 SECONDS = {"hash_loop": 0.8, "py_loop": 0.8}
 BUFFER = b"\x5a" * (4 << 20)  # hashlib releases the GIL for anything over 2 KiB
 
 
 def hash_loop(start):  # @hash_loop
-    set_thread_name("hasher")
     start.wait()
     digest = b""
     end = clock() + SECONDS["hash_loop"]
     while clock() < end:
-        digest = hashlib.sha256(BUFFER).digest()  # @hash_call
+        digest = hashlib.sha256(BUFFER).digest()
     return digest
 
 
@@ -36,7 +34,7 @@ def py_loop():  # @py_loop
 def main():  # @main
     start = threading.Barrier(2)
     hasher = threading.Thread(target=hash_loop, name="hasher", args=(start,))
-    hasher.start()
+    ThreadNames().start(hasher)  # its OS name too, from its first instant
     start.wait()
     py_loop()
     hasher.join()
@@ -44,16 +42,16 @@ def main():  # @main
 
 EXPECT = {
     "frames": {
-        "module": frame("<module>", 1),
+        "module": module_frame(),
         "main": frame("main", line_of("main")),
         "hash_loop": frame("hash_loop", line_of("hash_loop")),
         "py_loop": frame("py_loop", line_of("py_loop")),
     },
-    "hash_call_line": line_of("hash_call"),
     "hasher_thread": "hasher",
     # frame key -> CPU seconds, each in its own thread
     "seconds": {"hash_loop": SECONDS["hash_loop"], "py_loop": SECONDS["py_loop"]},
 }
 
 if __name__ == "__main__":
+    warm_up()
     main()

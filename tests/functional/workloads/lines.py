@@ -6,7 +6,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import CHUNK, clock, frame, line_of
+from _common import CHUNK, clock, frame, line_of, module_frame, warm_up
 
 SECONDS = {"loop_a": 0.4, "loop_b": 0.2}
 
@@ -28,7 +28,7 @@ def main():  # @main
 
 EXPECT = {
     "frames": {
-        "module": frame("<module>", 1),
+        "module": module_frame(),
         "main": frame("main", line_of("main")),
         "two_loops": frame("two_loops", line_of("two_loops")),
     },
@@ -39,4 +39,5 @@ EXPECT = {
 }
 
 if __name__ == "__main__":
+    warm_up()
     main()  # @main_call

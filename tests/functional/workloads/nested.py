@@ -4,7 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import CHUNK, clock, frame, line_of
+from _common import CHUNK, clock, frame, line_of, module_frame, warm_up
 
 SECONDS = {"outer_self": 0.3, "inner_a": 0.6, "inner_b": 0.3}
 
@@ -44,7 +44,7 @@ def main():  # @main
 
 EXPECT = {
     "frames": {
-        "module": frame("<module>", 1),
+        "module": module_frame(),
         "main": frame("main", line_of("main")),
         "outer": frame("outer", line_of("outer")),
         "inner_a": frame("inner_a", line_of("inner_a")),
@@ -62,4 +62,5 @@ EXPECT = {
 }
 
 if __name__ == "__main__":
+    warm_up()
     main()

@@ -6,7 +6,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import CHUNK, clock, frame, line_of
+from _common import CHUNK, clock, frame, line_of, module_frame, warm_up
 
 SECONDS = {"shallow": 0.4, "deep": 0.4}
 SHALLOW = 50
@@ -41,7 +41,7 @@ def main():  # @main
 
 EXPECT = {
     "frames": {
-        "module": frame("<module>", 1),
+        "module": module_frame(),
         "main": frame("main", line_of("main")),
         "rec_shallow": frame("rec_shallow", line_of("rec_shallow")),
         "rec_deep": frame("rec_deep", line_of("rec_deep")),
@@ -53,4 +53,5 @@ EXPECT = {
 }
 
 if __name__ == "__main__":
+    warm_up()
     main()

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import CHUNK, clock, frame, line_of
+from _common import CHUNK, clock, frame, line_of, module_frame, warm_up
 
 SECONDS = {"parent_work": 0.3}
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spawn_child.py")
@@ -37,7 +37,7 @@ def _child_expect():
 
 EXPECT = {
     "frames": {
-        "module": frame("<module>", 1),
+        "module": module_frame(),
         "main": frame("main", line_of("main")),
         "parent_work": frame("parent_work", line_of("parent_work")),
     },
@@ -45,6 +45,7 @@ EXPECT = {
 }
 
 if __name__ == "__main__":
+    warm_up()
     main()
 else:
     EXPECT["child"] = _child_expect()

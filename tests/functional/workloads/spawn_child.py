@@ -4,7 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import CHUNK, clock, frame, line_of
+from _common import CHUNK, clock, frame, line_of, module_frame, warm_up
 
 SECONDS = {"child_work": 0.6}
 
@@ -20,11 +20,12 @@ def child_work():  # @child_work
 EXPECT = {
     "file": os.path.basename(__file__),
     "frames": {
-        "module": frame("<module>", 1),
+        "module": module_frame(),
         "child_work": frame("child_work", line_of("child_work")),
     },
     "seconds": {"child_work": SECONDS["child_work"]},
 }
 
 if __name__ == "__main__":
+    warm_up()
     child_work()

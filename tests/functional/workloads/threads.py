@@ -6,9 +6,8 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import CHUNK, clock, frame, line_of, thread_namer
+from _common import CHUNK, clock, frame, line_of, module_frame, ThreadNames, warm_up
 
-set_thread_name = thread_namer()
 SECONDS = {"work_one": 0.2, "work_two": 0.4, "work_three": 0.6}
 
 
@@ -36,28 +35,28 @@ def work_three():  # @work_three
     return x
 
 
-def run(name, work, start):  # @run
-    set_thread_name(name)
+def run(work, start):  # @run
     start.wait()
     work()
 
 
 def main():  # @main
+    names = ThreadNames()
     start = threading.Barrier(3)
     threads = [
-        threading.Thread(target=run, name="worker-1", args=("worker-1", work_one, start)),
-        threading.Thread(target=run, name="worker-2", args=("worker-2", work_two, start)),
-        threading.Thread(target=run, name="worker-3", args=("worker-3", work_three, start)),
+        threading.Thread(target=run, name="worker-1", args=(work_one, start)),
+        threading.Thread(target=run, name="worker-2", args=(work_two, start)),
+        threading.Thread(target=run, name="worker-3", args=(work_three, start)),
     ]
     for t in threads:
-        t.start()
+        names.start(t)  # its OS name too, from its first instant
     for t in threads:
         t.join()
 
 
 EXPECT = {
     "frames": {
-        "module": frame("<module>", 1),
+        "module": module_frame(),
         "main": frame("main", line_of("main")),
         "run": frame("run", line_of("run")),
         "work_one": frame("work_one", line_of("work_one")),
@@ -72,4 +71,5 @@ EXPECT = {
 }
 
 if __name__ == "__main__":
+    warm_up()
     main()
