@@ -34,6 +34,7 @@
 #define TLS_CHECK_TIMEOUT_NS 10000000000ULL	/* give up finding a thread's TLS slot */
 #define STOP_GRACE_NS 2000000000ULL	/* after Ctrl-C, let the command finish this long */
 #define PROGRESS_NS 250000000ULL
+#define THREAD_NAMES_NS 500000000ULL	/* threads name themselves after they start */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -467,6 +468,34 @@ static void clear_progress(struct collector *c)
 	c->progress_shown = false;
 }
 
+/*
+ * Reads the names of the sampled threads of live processes again: a thread is often
+ * named after it starts (threading.Thread names itself from 3.14; applications call
+ * prctl), and its last name is the one people know it by.
+ */
+static void refresh_thread_names(struct collector *c)
+{
+	const struct session_thread *threads;
+	size_t n;
+
+	threads = session__threads(c->s, &n);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t p = threads[i].process;
+		struct tracked *t = p < c->n_tracked ? &c->tracked[p] : NULL;
+		char name[64];
+
+		/* session processes are added in attach order, one per tracked instance */
+		if (!t || t->session_proc != p || !t->alive)
+			continue;
+		if (proc_read_thread_comm(t->target.pid, (pid_t)threads[i].tid, name, sizeof(name)))
+			continue;	/* the thread is gone: it keeps its last name */
+		if (strcmp(name, threads[i].name) != 0) {
+			session__set_thread_name(c->s, (uint32_t)i, name);
+			threads = session__threads(c->s, &n);
+		}
+	}
+}
+
 /* Retries processes waiting for libpython, and looks for TLS slots not yet confirmed. */
 static void housekeeping(struct collector *c, uint64_t now)
 {
@@ -645,7 +674,8 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 {
 	struct collector c = { .opts = o, .s = s };
 	struct sigaction sa = { .sa_handler = on_signal };
-	uint64_t now, last_housekeeping = 0, last_progress = 0, stop_at = 0, realtime_start;
+	uint64_t now, last_housekeeping = 0, last_progress = 0, last_names = 0, stop_at = 0;
+	uint64_t realtime_start;
 	struct timespec rt;
 	const char *why = NULL;
 	int err, ret = 0;
@@ -722,6 +752,10 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 			housekeeping(&c, now);
 			last_housekeeping = now;
 		}
+		if (now - last_names >= THREAD_NAMES_NS) {
+			refresh_thread_names(&c);
+			last_names = now;
+		}
 		if (now - last_progress >= PROGRESS_NS) {
 			show_progress(&c, now);
 			last_progress = now;
@@ -730,6 +764,7 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 	detach_timers(&c);
 	now = now_ns();
 	ring_buffer__consume(c.rb);	/* what the sampler sent before the timers stopped */
+	refresh_thread_names(&c);
 	clear_progress(&c);
 	pr_debug("recording stopped: %s\n", why ? why : "error");
 	if (c.err) {

@@ -181,7 +181,6 @@ def test_threads_shares(workload):
     check_nesting(case, case.expect["nesting"])
 
 
-@pytest.mark.xfail(strict=False, reason="pyflare names a thread after its first sample (as of 0.1.0)")
 def test_thread_renamed(workload):
     """A thread renamed while it runs is still one thread: one profile, named as it last was."""
     case = workload("rename")

@@ -1,0 +1,316 @@
+# SPDX-License-Identifier: MIT
+"""pyflare record as a user meets it: targets, errors, outputs, and the speedscope app.
+
+These run against one interpreter each (the recording logic is version-independent and
+covered per version by test_record.py), except where the version is the point.
+"""
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+import pythons
+from conftest import in_ci, skip_or_fail
+from pyflare_run import load_collapsed, load_speedscope, pyflare_path
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+NPM_DIR = os.environ.get("PYFLARE_NPM_DIR", os.path.expanduser("~/.cache/pyflare/npm"))
+
+BUSY = """
+import sys, time
+def busy_forever():
+    while True:
+        sum(range(1000))
+print("ready", flush=True)
+busy_forever()
+"""
+
+
+@pytest.fixture(scope="module")
+def py():
+    """A pyenv or Debian interpreter on the host (not in a chroot)."""
+    for interp_id in ("3.12-pyenv", "3.11-debian", "3.13-pyenv"):
+        interp = pythons.by_id(interp_id)
+        if interp.available:
+            return interp
+    skip_or_fail("no host CPython found")
+
+
+@pytest.fixture
+def tmp():
+    d = tempfile.mkdtemp(prefix="pyflare-cli-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def need_root():
+    if os.geteuid() != 0:
+        skip_or_fail("pyflare record needs root")
+
+
+def pyflare(*args, timeout=60, binary=None, **kw):
+    return subprocess.run([binary or pyflare_path()] + list(args), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=timeout, **kw)
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def start_busy(py, tmp):
+    """A running Python process in a known function; returns (Popen, pid)."""
+    script = write(os.path.join(tmp, "busy.py"), BUSY)
+    proc = subprocess.Popen(py.command(script), stdout=subprocess.PIPE, universal_newlines=True)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+# --- targets ----------------------------------------------------------------------------
+
+
+def test_attach_to_running_pids(py, tmp):
+    a, b = start_busy(py, tmp), start_busy(py, tmp)
+    try:
+        out = os.path.join(tmp, "run.speedscope.json")
+        r = pyflare("record", "-p", "%d,%d" % (a.pid, b.pid), "-d", "1", "-o", out)
+        assert r.returncode == 0, r.stderr
+        rec = load_speedscope(out)
+        assert sorted(set(rec.pids())) == sorted([a.pid, b.pid])
+        for pid in (a.pid, b.pid):
+            assert rec.process(pid).inclusive(lambda f: f.name == "busy_forever") > 0.3
+        assert "2 processes attached" in r.stderr
+    finally:
+        a.kill(), b.kill()
+
+
+def test_attach_stops_when_targets_exit(py, tmp):
+    script = write(os.path.join(tmp, "short.py"), "import time\nt=time.time()\n"
+                   "while time.time()-t < 1.0: pass\n")
+    proc = subprocess.Popen(py.command(script))
+    time.sleep(0.2)
+    start = time.monotonic()
+    r = pyflare("record", "-p", str(proc.pid), "-o", os.path.join(tmp, "x.folded"))
+    proc.wait()
+    assert r.returncode == 0, r.stderr
+    assert time.monotonic() - start < 5, "recording did not stop when its target exited"
+
+
+def test_all_finds_processes(py, tmp):
+    a = start_busy(py, tmp)
+    try:
+        out = os.path.join(tmp, "all.speedscope.json")
+        r = pyflare("record", "-a", "-d", "1", "-o", out)
+        assert r.returncode == 0, r.stderr
+        assert a.pid in load_speedscope(out).pids()
+    finally:
+        a.kill()
+
+
+def test_sigint_still_writes_report(py, tmp):
+    a = start_busy(py, tmp)
+    try:
+        out = os.path.join(tmp, "int.folded")
+        p = subprocess.Popen([pyflare_path(), "record", "-q", "-p", str(a.pid), "-o", out],
+                             stderr=subprocess.PIPE, universal_newlines=True)
+        time.sleep(1.0)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=20)
+        assert p.returncode == 0, err
+        rec = load_collapsed(out)
+        assert rec.inclusive(lambda f: f.name == "busy_forever") > 0.2
+    finally:
+        a.kill()
+
+
+def test_exec_never_mixes_images(py, tmp):
+    """A process that execs another Python program is a new process instance: no stack
+    holds names from both images, and both are named right."""
+    second = write(os.path.join(tmp, "second.py"), "import time\n"
+                   "def after_exec():\n    t = time.thread_time()\n"
+                   "    while time.thread_time() - t < 0.4: pass\nafter_exec()\n")
+    first = write(os.path.join(tmp, "first.py"), "import os, sys, time\n"
+                  "def before_exec():\n    t = time.thread_time()\n"
+                  "    while time.thread_time() - t < 0.4: pass\n"
+                  "before_exec()\nos.execv(sys.executable, [sys.executable, %r])\n" % second)
+    out = os.path.join(tmp, "exec.speedscope.json")
+    r = pyflare("record", "-o", out, "--", *py.command(first))
+    assert r.returncode == 0, r.stderr
+    rec = load_speedscope(out)
+    stacks = [stack for stack, _ in rec.samples()]
+    before = [st for st in stacks if any(f.name == "before_exec" for f in st)]
+    after = [st for st in stacks if any(f.name == "after_exec" for f in st)]
+    assert before and after, rec.describe()
+    for st in before:
+        assert all(f.file == first for f in st if f.file.startswith(tmp)), st
+    for st in after:
+        assert all(f.file == second for f in st if f.file.startswith(tmp)), st
+
+
+# --- errors -----------------------------------------------------------------------------
+
+
+def test_no_such_pid():
+    r = pyflare("record", "-p", "999999999"[:7])
+    assert r.returncode == 3
+    assert "no such process" in r.stderr
+
+
+def test_pid_not_python(tmp):
+    proc = subprocess.Popen(["sleep", "30"])
+    try:
+        r = pyflare("record", "-p", str(proc.pid))
+        assert r.returncode == 3
+        assert "not a Python process" in r.stderr
+    finally:
+        proc.kill()
+
+
+def test_unwritable_output_fails_before_recording(py, tmp):
+    start = time.monotonic()
+    r = pyflare("record", "-o", "/nonexistent/dir/x.txt", "--", *py.command("-c", "pass"))
+    assert r.returncode == 3
+    assert "cannot write /nonexistent/dir/x.txt" in r.stderr
+    assert time.monotonic() - start < 5
+
+
+def test_command_not_found():
+    r = pyflare("record", "--", "/nonexistent/command")
+    assert r.returncode == 127
+    assert "cannot run /nonexistent/command" in r.stderr
+
+
+def test_usage_errors():
+    for args, text in ((["record"], "nothing to profile"),
+                       (["record", "-F", "0", "--", "true"], "bad rate"),
+                       (["record", "-F", "10", "-i", "0.1", "--", "true"], "either --rate"),
+                       (["record", "-r", "pdf", "--", "true"], "unknown format"),
+                       (["record", "--granularity", "word", "--", "true"], "bad granularity"),
+                       (["record", "-p", "12x"], "bad PID list"),
+                       (["record", "-p", "1", "-a"], "cannot be combined"),
+                       (["frobnicate"], "unknown command")):
+        r = pyflare(*args)
+        assert r.returncode == 1, (args, r.stderr)
+        assert text in r.stderr, (args, r.stderr)
+
+
+def test_help_and_version():
+    r = pyflare("record", "--help")
+    assert r.returncode == 0
+    for opt in ("--pid", "--all", "--duration", "--rate", "--interval", "--output", "--format",
+                "--granularity", "--quiet", "examples:"):
+        assert opt in r.stdout
+    r = pyflare("--version")
+    assert r.returncode == 0 and r.stdout.startswith("pyflare ")
+
+
+def test_not_root_is_explained(py):
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) not found")
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        pyflare_path(), "record", "--", "true"], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert r.returncode == 2, r.stderr
+    assert "CAP_BPF" in r.stderr and "root" in r.stderr
+
+
+# --- outputs ----------------------------------------------------------------------------
+
+
+def test_several_outputs_and_atomic_files(py, tmp):
+    script = write(os.path.join(tmp, "w.py"), "import time\ndef spin():\n    t=time.time()\n"
+                   "    while time.time()-t < 0.5: pass\nspin()\n")
+    outs = [os.path.join(tmp, n) for n in ("r.speedscope.json", "r.folded", "r.collapsed", "r.txt")]
+    args = ["record", "-o", "-"]
+    for o in outs:
+        args += ["-o", o]
+    r = pyflare(*args, "--", *py.command(script))
+    assert r.returncode == 0, r.stderr
+    json.load(open(outs[0]))
+    assert load_collapsed(outs[1]).inclusive(lambda f: f.name == "spin") > 0.3
+    assert open(outs[1]).read() == open(outs[2]).read()
+    text = open(outs[3]).read()
+    assert "spin" in text and "Samples:" in text and "Health:" in text
+    assert "spin" in r.stdout, "-o - writes the text report to stdout"
+    assert not glob.glob(os.path.join(tmp, "*.tmp.*")), "temporary files left behind"
+
+
+def test_text_report(py, tmp):
+    script = write(os.path.join(tmp, "t.py"), "import time\n"
+                   "def leaf():\n    t=time.time()\n    while time.time()-t < 0.4: pass\n"
+                   "def middle():\n    leaf()\n"
+                   "middle()\n")
+    r = pyflare("record", "--", *py.command(script))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    mid = [i for i, l in enumerate(lines) if " middle " in l + " "]
+    leaf = [i for i, l in enumerate(lines) if " leaf " in l + " "]
+    assert mid and leaf and leaf[0] > mid[0], r.stdout
+    # rows are "seconds  qualname  file:line", the child indented under its caller
+    assert lines[leaf[0]].index("leaf") > lines[mid[0]].index("middle")
+    assert "%s:2" % script in lines[leaf[0]]
+    seconds = float(lines[leaf[0]].split("leaf")[0].split()[-1])
+    assert 0.3 <= seconds <= 0.5, lines[leaf[0]]
+
+
+def test_line_granularity(py, tmp):
+    script = write(os.path.join(tmp, "l.py"), "import time\n"
+                   "def two_loops():\n"
+                   "    t = time.time()\n"
+                   "    while time.time() - t < 0.3: pass\n"
+                   "    t = time.time()\n"
+                   "    while time.time() - t < 0.3: pass\n"
+                   "two_loops()\n")
+    out = os.path.join(tmp, "l.folded")
+    r = pyflare("record", "--granularity", "line", "-o", out, "--", *py.command(script))
+    assert r.returncode == 0, r.stderr
+    rec = load_collapsed(out)
+    lines = {f.line for f in rec.frames(lambda f: f.name == "two_loops")}
+    assert {4, 6} <= lines, lines
+
+
+def test_asan_build_has_no_leaks_or_errors(py, tmp):
+    binary = os.path.join(REPO, "build", "asan", "pyflare")
+    if not os.path.exists(binary):
+        skip_or_fail("build/asan/pyflare not built (make asan)")
+    script = os.path.join(REPO, "demo", "app.py")
+    outs = [os.path.join(tmp, n) for n in ("a.speedscope.json", "a.folded", "a.txt")]
+    args = ["record", "-q"]
+    for o in outs:
+        args += ["-o", o]
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=1",
+               UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
+    r = pyflare(*args, "--", *py.command(script), binary=binary, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "ERROR: AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr
+    assert "LeakSanitizer" not in r.stderr
+
+
+def test_speedscope_schema_and_app(py, tmp):
+    """speedscope's own schema accepts the file and the speedscope app shows it."""
+    node = shutil.which("node")
+    if not node or not os.path.exists(os.path.join(NPM_DIR, "node_modules", "speedscope")):
+        skip_or_fail("node or the speedscope npm package is missing (make deps)")
+    if not os.path.exists("/usr/bin/chromium"):
+        skip_or_fail("chromium is missing (make deps)")
+    out = os.path.join(tmp, "demo.speedscope.json")
+    r = pyflare("record", "-o", out, "--", *py.command(os.path.join(REPO, "demo", "app.py")))
+    assert r.returncode == 0, r.stderr
+    shot = os.path.join(REPO, "build", "speedscope-functional.png")
+    check = subprocess.run([node, os.path.join(HERE, "speedscope_check.mjs"), out, shot],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, timeout=180,
+                           env=dict(os.environ, PYFLARE_NPM_DIR=NPM_DIR))
+    assert check.returncode == 0, check.stdout
+    assert "schema ok" in check.stdout and os.path.getsize(shot) > 10000
