@@ -274,4 +274,16 @@ static __always_inline int sample_current_task(const struct py_proc *cfg, __u64 
 	return 0;
 }
 
+/* A timer tick: sample the current thread if its process is profiled. */
+static __always_inline int sample_if_profiled(void)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	const struct py_proc *cfg = bpf_map_lookup_elem(&procs, &tgid);
+
+	if (!cfg)
+		return 0;
+	return sample_current_task(cfg, pid_tgid);
+}
+
 #endif /* PYFLARE_PY_WALK_BPF_H */

@@ -21,14 +21,8 @@ const volatile bool follow_all = false;
 SEC("perf_event")
 int on_timer(void *ctx)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
-	const struct py_proc *cfg = bpf_map_lookup_elem(&procs, &tgid);
-
 	(void)ctx;
-	if (!cfg)
-		return 0;
-	return sample_current_task(cfg, pid_tgid);
+	return sample_if_profiled();
 }
 
 static __always_inline void send_proc_event(__u32 type, __u32 pid, __u32 parent)

@@ -22,19 +22,9 @@ struct keymap {
 	size_t used;		/* full and deleted slots: what probing sees */
 };
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 static uint64_t hash_key(const struct keymap_key *k)
 {
-	return mix(k->a ^ mix(k->b ^ mix(k->c)));
+	return hash_mix64(k->a ^ hash_mix64(k->b ^ hash_mix64(k->c)));
 }
 
 static bool key_eq(const struct keymap_key *x, const struct keymap_key *y)

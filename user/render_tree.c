@@ -4,86 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keymap.h"
 #include "render.h"
-
-/* A map from u64 keys to non-zero u32 values; open addressing, load under 1/2. */
-struct u64map {
-	uint64_t *keys;
-	uint32_t *vals;		/* 0 = empty slot */
-	size_t cap;
-};
-
-static uint64_t mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static int u64map_init(struct u64map *m, size_t n)
-{
-	size_t cap = 64;
-
-	while (cap < n * 2)
-		cap *= 2;
-	m->keys = malloc(cap * sizeof(*m->keys));
-	m->vals = calloc(cap, sizeof(*m->vals));
-	m->cap = cap;
-	if (!m->keys || !m->vals)
-		return -ENOMEM;
-	return 0;
-}
-
-static void u64map_release(struct u64map *m)
-{
-	free(m->keys);
-	free(m->vals);
-}
-
-static uint32_t u64map_get(const struct u64map *m, uint64_t key)
-{
-	size_t j;
-
-	for (j = mix64(key) & (m->cap - 1); m->vals[j]; j = (j + 1) & (m->cap - 1))
-		if (m->keys[j] == key)
-			return m->vals[j];
-	return 0;
-}
-
-/* Adds a key known to be absent; @n is the number of entries after this one. */
-static int u64map_put(struct u64map *m, uint64_t key, uint32_t val, size_t n)
-{
-	size_t j;
-
-	if (n * 2 > m->cap) {
-		struct u64map g;
-		size_t i;
-
-		if (u64map_init(&g, n * 2)) {
-			u64map_release(&g);
-			return -ENOMEM;
-		}
-		for (i = 0; i < m->cap; i++) {
-			if (!m->vals[i])
-				continue;
-			j = mix64(m->keys[i]) & (g.cap - 1);
-			while (g.vals[j])
-				j = (j + 1) & (g.cap - 1);
-			g.keys[j] = m->keys[i];
-			g.vals[j] = m->vals[i];
-		}
-		u64map_release(m);
-		*m = g;
-	}
-	for (j = mix64(key) & (m->cap - 1); m->vals[j]; j = (j + 1) & (m->cap - 1))
-		;
-	m->keys[j] = key;
-	m->vals[j] = val;
-	return 0;
-}
 
 /* --- frames ------------------------------------------------------------------------------- */
 
@@ -97,7 +19,7 @@ static uint64_t folded_hash(const struct session_frame *f)
 	h = (h ^ 0xff) * 0x100000001b3ULL;
 	for (p = f->file; *p; p++)
 		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-	return mix64(h ^ ((uint64_t)f->kind << 32 | f->line));
+	return hash_mix64(h ^ ((uint64_t)f->kind << 32 | f->line));
 }
 
 /* Folded frames hold their key in (kind, name, file, line). */
@@ -164,7 +86,7 @@ void render_frames__release(struct render_frames *rf)
 int render_stacks__build(struct render_stacks *rs, const struct session *s, enum granularity g)
 {
 	const struct session_stack *stacks;
-	struct u64map children = { 0 };
+	struct keymap *children = keymap__new();
 	size_t n, nframes, i;
 	int err;
 
@@ -176,7 +98,7 @@ int render_stacks__build(struct render_stacks *rs, const struct session *s, enum
 	stacks = session__stacks(s, &n);
 	rs->nodes = malloc((n ? n : 1) * sizeof(*rs->nodes));
 	rs->map = malloc((n ? n : 1) * sizeof(*rs->map));
-	if (!rs->nodes || !rs->map || u64map_init(&children, 64)) {
+	if (!rs->nodes || !rs->map || !children) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -185,7 +107,8 @@ int render_stacks__build(struct render_stacks *rs, const struct session *s, enum
 	rs->n = 1;
 	for (i = 1; i < n; i++) {
 		uint32_t parent, frame, node;
-		uint64_t key;
+		struct keymap_key key = { 0 };
+		uint64_t found;
 
 		/* The session interns parents first; anything else is a corrupt session. */
 		if (stacks[i].parent >= i || stacks[i].frame >= nframes) {
@@ -194,9 +117,11 @@ int render_stacks__build(struct render_stacks *rs, const struct session *s, enum
 		}
 		parent = rs->map[stacks[i].parent];
 		frame = rs->frames.map[stacks[i].frame];
-		key = (uint64_t)parent << 32 | frame;
-		node = u64map_get(&children, key);
-		if (!node) {
+		key.a = parent;
+		key.b = frame;
+		if (keymap__get(children, &key, &found)) {
+			node = (uint32_t)found;
+		} else {
 			node = rs->n++;
 			rs->nodes[node] = (struct session_stack){
 				.parent = parent,
@@ -205,7 +130,7 @@ int render_stacks__build(struct render_stacks *rs, const struct session *s, enum
 			};
 			if (rs->nodes[node].depth > rs->max_depth)
 				rs->max_depth = rs->nodes[node].depth;
-			if (u64map_put(&children, key, node, rs->n)) {
+			if (keymap__set(children, &key, node)) {
 				err = -ENOMEM;
 				goto out;
 			}
@@ -213,7 +138,7 @@ int render_stacks__build(struct render_stacks *rs, const struct session *s, enum
 		rs->map[i] = node;
 	}
 out:
-	u64map_release(&children);
+	keymap__free(children);
 	if (err)
 		render_stacks__release(rs);
 	return err;
@@ -234,8 +159,7 @@ void render_stacks__release(struct render_stacks *rs)
 struct tree_build {
 	struct render_tree *t;
 	size_t cap;
-	struct u64map memo;	/* (context node, folded stack node) -> tree node */
-	size_t nmemo;
+	struct keymap *memo;	/* (context node, folded stack node) -> tree node */
 	uint32_t *path;
 };
 
@@ -266,10 +190,11 @@ static int64_t node_for(struct tree_build *b, uint32_t ctx, uint32_t fnode)
 	uint32_t base = ctx, k = 0;
 
 	while (fnode) {
-		uint32_t hit = u64map_get(&b->memo, (uint64_t)ctx << 32 | fnode);
+		struct keymap_key key = { ctx, fnode, 0 };
+		uint64_t hit;
 
-		if (hit) {
-			base = hit;
+		if (keymap__get(b->memo, &key, &hit)) {
+			base = (uint32_t)hit;
 			break;
 		}
 		b->path[k++] = fnode;
@@ -277,10 +202,11 @@ static int64_t node_for(struct tree_build *b, uint32_t ctx, uint32_t fnode)
 	}
 	while (k--) {
 		int64_t node = new_node(b, base, RENDER_NODE_FRAME, fn[b->path[k]].frame);
+		struct keymap_key key = { ctx, b->path[k], 0 };
 
 		if (node < 0)
 			return node;
-		if (u64map_put(&b->memo, (uint64_t)ctx << 32 | b->path[k], node, ++b->nmemo))
+		if (keymap__set(b->memo, &key, (uint64_t)node))
 			return -ENOMEM;
 		base = node;
 	}
@@ -369,7 +295,7 @@ int render_tree__build(struct render_tree *t, const struct session *s, enum gran
 	seen = calloc(nthreads ? nthreads : 1, 1);
 	b.path = malloc((t->stacks.max_depth + 1) * sizeof(*b.path));
 	if (!t->nodes || !t->process_node || !t->thread_node || !sampled_threads || !seen ||
-	    !b.path || u64map_init(&b.memo, 1024))
+	    !b.path || !(b.memo = keymap__new()))
 		goto out;
 	t->nodes[0] = (struct render_node){ .kind = RENDER_NODE_ROOT };
 	t->n = 1;
@@ -428,7 +354,7 @@ int render_tree__build(struct render_tree *t, const struct session *s, enum gran
 	}
 	err = link_children(t);
 out:
-	u64map_release(&b.memo);
+	keymap__free(b.memo);
 	free(b.path);
 	free(sampled_threads);
 	free(seen);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keymap.h"
 #include "session.h"
 
 /* Strings live in chunks that never move, so handed-out pointers survive growth. */
@@ -103,16 +104,6 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
-static uint64_t mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 static uint64_t hash_str(uint64_t h, const char *str)
 {
 	/* FNV-1a */
@@ -134,7 +125,7 @@ static uint64_t frame_hash(const struct session_frame *f)
 
 	h = hash_str(h, nz(f->name));
 	h = hash_str(h ^ 0xff, nz(f->file));
-	return mix64(h ^ ((uint64_t)f->first_line << 32 | f->line) ^ ((uint64_t)f->kind << 60));
+	return hash_mix64(h ^ ((uint64_t)f->first_line << 32 | f->line) ^ ((uint64_t)f->kind << 60));
 }
 
 static bool frame_eq(const struct session_frame *a, const struct session_frame *b)
@@ -145,7 +136,7 @@ static bool frame_eq(const struct session_frame *a, const struct session_frame *
 
 static uint64_t stack_hash(uint32_t parent, uint32_t frame)
 {
-	return mix64((uint64_t)parent << 32 | frame);
+	return hash_mix64((uint64_t)parent << 32 | frame);
 }
 
 static uint64_t slot_hash(const struct session *s, const struct index *ix, uint32_t idx)

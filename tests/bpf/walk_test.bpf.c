@@ -19,12 +19,6 @@ const volatile __u32 walk_steps_no_loop = WALK_STEPS_NO_LOOP;
 SEC("raw_tp")
 int test_walk(void *ctx)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
-	const struct py_proc *cfg = bpf_map_lookup_elem(&procs, &tgid);
-
 	(void)ctx;
-	if (!cfg)
-		return 0;
-	return sample_current_task(cfg, pid_tgid);
+	return sample_if_profiled();
 }
