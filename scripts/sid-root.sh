@@ -8,7 +8,8 @@
 #   scripts/sid-root.sh            build the root when missing; a no-op when it is complete
 #   PYFLARE_SID_ROOT=DIR           where the root lives (default /var/cache/pyflare/sid-root)
 #   PYFLARE_SID_MIRROR=URL         Debian mirror (default: the one this machine's apt uses)
-#   PYFLARE_SID_PACKAGES="a b"     packages to install (default: python3.14)
+#   PYFLARE_SID_PACKAGES="a b"     packages to install (default: python3.14 python3.15: the
+#                                  newest supported CPython, and one pyflare must refuse)
 #   PYFLARE_SID_REBUILD=1          build afresh even when a complete root exists
 #
 # The root is built in a temporary folder beside DIR and renamed into place only when complete,
@@ -19,7 +20,7 @@ set -euo pipefail
 
 root="${PYFLARE_SID_ROOT:-/var/cache/pyflare/sid-root}"
 root="${root%/}"
-packages="${PYFLARE_SID_PACKAGES:-python3.14}"
+packages="${PYFLARE_SID_PACKAGES:-python3.14 python3.15}"
 python="${PYFLARE_SID_PYTHON:-/usr/bin/python3.14}"
 marker="$root/.pyflare-sid-root"
 

@@ -122,6 +122,68 @@ static int detect_version(const struct elf_file *e, const char *path, uint64_t r
 	return minor;
 }
 
+/* The built-in layout of 3.@minor, with the binary's own _Py_DebugOffsets (3.13+). */
+static int load_layout(const struct elf_file *e, uint64_t rt, unsigned minor,
+		       struct py_layout *layout)
+{
+	unsigned char buf[1024];
+	size_t n = py_layout_debug_offsets_size(minor);
+	int err = py_layout_builtin(minor, layout);
+
+	if (err || !n)
+		return err;
+	err = n <= sizeof(buf) ? elf_file__read(e, rt, buf, n) : -EINVAL;
+	return err ? err : py_layout_apply_debug_offsets(layout, buf, n);
+}
+
+/* _PyRuntime's file address in @e: the symbol, else the .PyRuntime section. */
+static int find_runtime(const struct elf_file *e, uint64_t *rt)
+{
+	if (elf_file__symbol(e, "_PyRuntime", rt, NULL) == 0 ||
+	    elf_file__section(e, ".PyRuntime", rt, NULL) == 0)
+		return 0;
+	return -ENOENT;
+}
+
+int py_target_binary_version(const char *path, char *version, size_t len, bool *free_threaded)
+{
+	struct elf_file *e = elf_file__open(path);
+	uint64_t rt;
+	int minor;
+
+	if (!e)
+		return -errno;
+	if (find_runtime(e, &rt)) {
+		elf_file__free(e);
+		return -ENOENT;
+	}
+	minor = detect_version(e, path, rt, version, len, free_threaded);
+	elf_file__free(e);
+	return minor < 0 ? -EINVAL : minor;
+}
+
+int py_target_binary_layout(const char *path, struct py_layout *layout)
+{
+	char version[24];
+	bool ft;
+	int minor = py_target_binary_version(path, version, sizeof(version), &ft), err;
+	struct elf_file *e;
+	uint64_t rt;
+
+	if (minor < 0)
+		return minor;
+	if (ft)
+		return -ENOTSUP;
+	e = elf_file__open(path);
+	if (!e)
+		return -errno;
+	err = find_runtime(e, &rt);
+	if (!err)
+		err = load_layout(e, rt, (unsigned)minor, layout);
+	elf_file__free(e);
+	return err;
+}
+
 /*
  * Checks the layout table against the target's own PyCode_Type: its basic size and the
  * offsets of the members Python exposes (co_filename, ...). A debug or patched build
@@ -193,8 +255,7 @@ static enum py_target_error analyse_binary(struct py_target *t, const struct pro
 	bool ft;
 	int minor;
 
-	if (elf_file__symbol(e, "_PyRuntime", &rt, NULL) &&
-	    elf_file__section(e, ".PyRuntime", &rt, NULL))
+	if (find_runtime(e, &rt))
 		return PY_TARGET_NOT_PYTHON;
 	if (elf_file__load_bias(e, m->start, m->offset, &bias)) {
 		snprintf(why, len, "%s: cannot place its mapping", m->path);
@@ -215,19 +276,10 @@ static enum py_target_error analyse_binary(struct py_target *t, const struct pro
 		snprintf(why, len, "free-threaded Python %s is not supported yet", t->version);
 		return PY_TARGET_UNSUPPORTED;
 	}
-	py_layout_builtin((unsigned)minor, &t->layout);
-	if (py_layout_debug_offsets_size((unsigned)minor)) {
-		unsigned char buf[1024];
-		size_t n = py_layout_debug_offsets_size((unsigned)minor);
-		int err = n <= sizeof(buf) ? elf_file__read(e, rt, buf, n) : -EINVAL;
-
-		if (!err)
-			err = py_layout_apply_debug_offsets(&t->layout, buf, n);
-		if (err) {
-			snprintf(why, len, "Python %s: unreadable _Py_DebugOffsets in %s",
-				 t->version, m->path);
-			return PY_TARGET_UNSUPPORTED;
-		}
+	if (load_layout(e, rt, (unsigned)minor, &t->layout)) {
+		snprintf(why, len, "Python %s: unreadable _Py_DebugOffsets in %s", t->version,
+			 m->path);
+		return PY_TARGET_UNSUPPORTED;
 	}
 	t->runtime_addr = rt + bias;
 	if (elf_file__symbol(e, "PyCode_Type", &sym, NULL)) {

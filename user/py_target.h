@@ -7,6 +7,7 @@
 #define PYFLARE_PY_TARGET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -53,6 +54,20 @@ enum py_target_error py_target_analyse(pid_t pid, struct py_target *t, char *why
  * matches, or -errno.
  */
 int py_target_check_tls(struct py_target *t);
+
+/*
+ * The CPython version of an interpreter binary (executable or libpython) by the same
+ * ladder as py_target_analyse(), without a process. Returns the minor version and fills
+ * @version ("3.12.1") and *free_threaded; -ENOENT when the file holds no CPython runtime,
+ * -EINVAL when its version cannot be told, or -errno from opening it.
+ */
+int py_target_binary_version(const char *path, char *version, size_t len, bool *free_threaded);
+
+/*
+ * The layout of the interpreter in @path: the built-in table of its minor version,
+ * overridden by the binary's own _Py_DebugOffsets from 3.13 on. Returns 0 or -errno.
+ */
+int py_target_binary_layout(const char *path, struct py_layout *layout);
 
 /* The walker's view of @t, tagged with the collector's instance @id. */
 void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *out);

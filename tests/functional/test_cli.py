@@ -314,3 +314,27 @@ def test_speedscope_schema_and_app(py, tmp):
                            env=dict(os.environ, PYFLARE_NPM_DIR=NPM_DIR))
     assert check.returncode == 0, check.stdout
     assert "schema ok" in check.stdout and os.path.getsize(shot) > 10000
+
+
+def test_unsupported_version_refused_by_name(tmp):
+    """CPython 3.15 (from the sid root) is refused, by name, never read as 3.14."""
+    root = pythons.SID_ROOT
+    if not os.path.exists(os.path.join(root, "usr/bin/python3.15")):
+        skip_or_fail("no python3.15 in the sid root (scripts/sid-root.sh)")
+    busy = ["chroot", root, "/usr/bin/python3.15", "-c",
+            "import sys, time\nprint('ready', flush=True)\nwhile True: sum(range(100))"]
+    proc = subprocess.Popen(busy, stdout=subprocess.PIPE, universal_newlines=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        r = pyflare("record", "-p", str(proc.pid), "-d", "1")
+        assert r.returncode == 3, r.stderr
+        assert "Python 3.15" in r.stderr and "not supported (3.8 to 3.14 are)" in r.stderr
+    finally:
+        proc.kill()
+    out = os.path.join(tmp, "r.speedscope.json")
+    r = pyflare("record", "-o", out, "--", "chroot", root, "/usr/bin/python3.15", "-c", "pass")
+    assert r.returncode == 0, r.stderr
+    assert "1 refused" in r.stderr and "not supported" in r.stderr
+    meta = json.load(open(out))["pyflare"]
+    assert meta["health"]["refused"] == 1
+    assert "not supported" in meta["refusals"][0]["reason"]

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_py_target.c — version detection and layouts on the real interpreter binaries of
+ * this machine: pyenv 3.8-3.13 (shared libpython), Debian's static 3.11, and sid's 3.14
+ * and 3.15 in the sid root (scripts/sid-root.sh). No root and no process needed: the
+ * version ladder and _Py_DebugOffsets are read from the files.
+ */
+#include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "py_layout.h"
+#include "py_target.h"
+#include "test.h"
+
+#define SID_ROOT_DEFAULT "/var/cache/pyflare/sid-root"
+
+static int in_ci(void)
+{
+	const char *ci = getenv("CI");
+
+	return ci && strcmp(ci, "true") == 0;
+}
+
+/* A binary the machine should have: missing is a skip, or a failure under CI=true. */
+static int have(const char *path)
+{
+	if (access(path, R_OK) == 0)
+		return 1;
+	fprintf(stderr, "%s: %s missing%s\n", test_current, path,
+		in_ci() ? " (CI=true: required)" : ", skipped");
+	if (in_ci())
+		test_failures_in_case++;
+	return 0;
+}
+
+/* The first match of a glob pattern, into @buf; 0 if none. */
+static int find(const char *pattern, char *buf, size_t len)
+{
+	glob_t g;
+	int found;
+
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return 0;
+	found = g.gl_pathc > 0;
+	if (found)
+		snprintf(buf, len, "%s", g.gl_pathv[0]);
+	globfree(&g);
+	return found;
+}
+
+/* platform.python_version() of the interpreter @python, asked directly. */
+static int python_version(const char *python, char *buf, size_t len)
+{
+	char cmd[600];
+	FILE *p;
+	int ok;
+
+	snprintf(cmd, sizeof(cmd), "'%s' -c 'import platform; print(platform.python_version())'",
+		 python);
+	p = popen(cmd, "r");
+	if (!p)
+		return 0;
+	ok = fgets(buf, (int)len, p) != NULL;
+	pclose(p);
+	buf[strcspn(buf, "\n")] = '\0';
+	return ok;
+}
+
+static const char *sid_root(void)
+{
+	const char *root = getenv("PYFLARE_SID_ROOT");
+
+	return root ? root : SID_ROOT_DEFAULT;
+}
+
+/* pyenv's libpython: the version by name up to 3.10, exactly from Py_Version/debug offsets. */
+static void test_pyenv_versions(void)
+{
+	for (unsigned minor = 8; minor <= 13; minor++) {
+		char pattern[128], lib[512], python[512], want[32], got[32];
+		bool ft = true;
+		int r;
+
+		snprintf(pattern, sizeof(pattern),
+			 "/root/.pyenv/versions/3.%u.*/lib/libpython3.%u.so.1.0", minor, minor);
+		if (!find(pattern, lib, sizeof(lib))) {
+			have(pattern);
+			continue;
+		}
+		r = py_target_binary_version(lib, got, sizeof(got), &ft);
+		CHECK_INT(r, minor);
+		CHECK(!ft);
+		snprintf(pattern, sizeof(pattern), "/root/.pyenv/versions/3.%u.*/bin/python3.%u",
+			 minor, minor);
+		if (minor >= 11 && find(pattern, python, sizeof(python)) &&
+		    python_version(python, want, sizeof(want)))
+			CHECK_STR(got, want);
+		else if (minor < 11) {
+			snprintf(want, sizeof(want), "3.%u", minor);
+			CHECK_STR(got, want);
+		}
+	}
+}
+
+static void test_debian_static(void)
+{
+	char want[32], got[32];
+	bool ft;
+
+	if (!have("/usr/bin/python3.11"))
+		return;
+	CHECK_INT(py_target_binary_version("/usr/bin/python3.11", got, sizeof(got), &ft), 11);
+	if (python_version("/usr/bin/python3.11", want, sizeof(want)))
+		CHECK_STR(got, want);
+}
+
+/* sid's 3.14 (newest supported) and 3.15 (which pyflare must refuse by name) */
+static void test_sid_versions(void)
+{
+	char path[512], got[32];
+	bool ft = true;
+
+	snprintf(path, sizeof(path), "%s/usr/bin/python3.14", sid_root());
+	if (have(path)) {
+		CHECK_INT(py_target_binary_version(path, got, sizeof(got), &ft), 14);
+		CHECK(strncmp(got, "3.14.", 5) == 0);
+		CHECK(!ft);
+	}
+	snprintf(path, sizeof(path), "%s/usr/bin/python3.15", sid_root());
+	if (have(path)) {
+		CHECK_INT(py_target_binary_version(path, got, sizeof(got), &ft), 15);
+		CHECK(strncmp(got, "3.15.", 5) == 0);
+		CHECK_INT(py_layout_builtin(15, &(struct py_layout){ 0 }), -ENOTSUP);
+	}
+}
+
+/* Copies @src to a temporary file named @name; returns its path in @out. */
+static int copy_as(const char *src, const char *name, char *out, size_t len)
+{
+	char cmd[1200];
+
+	snprintf(out, len, "/tmp/pyflare-test-%d-%s", (int)getpid(), name);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", src, out);
+	return system(cmd) == 0;
+}
+
+/* The version comes from inside the file where it can, not from its name. */
+static void test_renamed_binaries(void)
+{
+	char lib[512], copy[600], got[32];
+	bool ft;
+
+	if (find("/root/.pyenv/versions/3.12.*/lib/libpython3.12.so.1.0", lib, sizeof(lib)) &&
+	    copy_as(lib, "libembedded.so", copy, sizeof(copy))) {
+		CHECK_INT(py_target_binary_version(copy, got, sizeof(got), &ft), 12);
+		unlink(copy);
+	}
+	/* 3.9 has no Py_Version: without a telling name the version is unknown, not guessed */
+	if (find("/root/.pyenv/versions/3.9.*/lib/libpython3.9.so.1.0", lib, sizeof(lib)) &&
+	    copy_as(lib, "libembedded.so", copy, sizeof(copy))) {
+		CHECK_INT(py_target_binary_version(copy, got, sizeof(got), &ft), -EINVAL);
+		unlink(copy);
+	}
+	CHECK_INT(py_target_binary_version("/bin/true", got, sizeof(got), &ft), -ENOENT);
+	CHECK_INT(py_target_binary_version("/nonexistent", got, sizeof(got), &ft), -ENOENT);
+}
+
+static void check_same_layout(const struct py_layout *got, const struct py_layout *want)
+{
+	CHECK_INT(got->rt_interp_head, want->rt_interp_head);
+	CHECK_INT(got->is_threads_head, want->is_threads_head);
+	CHECK_INT(got->ts_next, want->ts_next);
+	CHECK_INT(got->ts_thread_id, want->ts_thread_id);
+	CHECK_INT(got->ts_frame, want->ts_frame);
+	CHECK_INT(got->fr_code, want->fr_code);
+	CHECK_INT(got->fr_back, want->fr_back);
+	CHECK_INT(got->fr_instr, want->fr_instr);
+	CHECK_INT(got->fr_owner, want->fr_owner);
+	CHECK_INT(got->co_filename, want->co_filename);
+	CHECK_INT(got->co_name, want->co_name);
+	CHECK_INT(got->co_qualname, want->co_qualname);
+	CHECK_INT(got->co_linetable, want->co_linetable);
+	CHECK_INT(got->co_firstlineno, want->co_firstlineno);
+	CHECK_INT(got->co_code_adaptive, want->co_code_adaptive);
+	CHECK_INT(got->str_length, want->str_length);
+	CHECK_INT(got->str_state, want->str_state);
+	CHECK_INT(got->ascii_size, want->ascii_size);
+	CHECK_INT(got->compact_size, want->compact_size);
+	CHECK_INT(got->bytes_size, want->bytes_size);
+	CHECK_INT(got->bytes_sval, want->bytes_sval);
+}
+
+/*
+ * 3.13 and 3.14 describe themselves: what their _Py_DebugOffsets say must match the
+ * built-in rows (read with gdb from DWARF for 3.13), which checks the byte positions of
+ * the fields inside _Py_DebugOffsets that py_layout.c relies on.
+ */
+static void test_debug_offsets_agree(void)
+{
+	struct py_layout got, want;
+	char lib[512], path[512];
+
+	if (find("/root/.pyenv/versions/3.13.*/lib/libpython3.13.so.1.0", lib, sizeof(lib))) {
+		CHECK_INT(py_target_binary_layout(lib, &got), 0);
+		CHECK_STR(got.source, "_Py_DebugOffsets");
+		CHECK_INT(py_layout_builtin(13, &want), 0);
+		check_same_layout(&got, &want);
+	} else {
+		have("/root/.pyenv/versions/3.13.*/lib/libpython3.13.so.1.0");
+	}
+	snprintf(path, sizeof(path), "%s/usr/bin/python3.14", sid_root());
+	if (have(path)) {
+		CHECK_INT(py_target_binary_layout(path, &got), 0);
+		CHECK_STR(got.source, "_Py_DebugOffsets");
+		CHECK_INT(py_layout_builtin(14, &want), 0);
+		check_same_layout(&got, &want);
+	}
+}
+
+/* Up to 3.12 the layout is the table; a debug-offsets blob with a wrong cookie is refused. */
+static void test_builtin_tables(void)
+{
+	unsigned char blob[1024] = "xdebugpz";
+	struct py_layout l;
+
+	for (unsigned minor = PY_MINOR_MIN; minor <= PY_MINOR_MAX; minor++) {
+		CHECK_INT(py_layout_builtin(minor, &l), 0);
+		CHECK_INT(l.minor, minor);
+		/* every field the walker reads fits the 128-byte frame read */
+		CHECK(l.fr_code < 120 && l.fr_back < 120 && l.fr_instr < 124);
+		CHECK(l.co_firstlineno >= 12 && l.co_size <= 256);
+		CHECK(l.minor < 11 ? l.co_qualname == PY_NO_OFFSET : l.co_qualname != PY_NO_OFFSET);
+	}
+	CHECK_INT(py_layout_builtin(7, &l), -ENOTSUP);
+	CHECK_INT(py_layout_builtin(15, &l), -ENOTSUP);
+	py_layout_builtin(13, &l);
+	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), -EINVAL);
+	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, 16), -EINVAL);
+	/* the right cookie but another minor's version is refused too */
+	memcpy(blob, "xdebugpy", 8);
+	blob[8 + 2] = 12;
+	blob[8 + 3] = 3;
+	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), -EINVAL);
+	/* the right version but free-threaded: not supported */
+	blob[8 + 2] = 13;
+	blob[16] = 1;
+	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), -ENOTSUP);
+}
+
+int main(void)
+{
+	RUN(test_builtin_tables);
+	RUN(test_pyenv_versions);
+	RUN(test_debian_static);
+	RUN(test_sid_versions);
+	RUN(test_renamed_binaries);
+	RUN(test_debug_offsets_agree);
+	return test_summary();
+}
