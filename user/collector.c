@@ -455,9 +455,10 @@ static void show_progress(struct collector *c, uint64_t now)
 {
 	if (c->opts->quiet || !isatty(STDERR_FILENO))
 		return;
-	fprintf(stderr, "\rpyflare: recording %.1f s, %llu samples, %u processes, %llu lost  ",
+	fprintf(stderr, "\rpyflare: recording %.1f s, %llu samples, %u process%s, %llu lost  ",
 		(double)(now - c->start_ns) / 1e9, (unsigned long long)c->samples,
-		count_attached(c), (unsigned long long)health_counter(c, HEALTH_RINGBUF_FULL));
+		count_attached(c), count_attached(c) == 1 ? "" : "es",
+		(unsigned long long)health_counter(c, HEALTH_RINGBUF_FULL));
 	c->progress_shown = true;
 }
 

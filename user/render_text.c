@@ -266,7 +266,7 @@ static int text_render(const struct session *s, const struct render_opts *o, FIL
 	const struct session_process *procs;
 	struct render_tree t;
 	struct text x = { .out = out, .s = s, .t = &t };
-	size_t nprocs, i;
+	size_t nprocs, i, n_idle;
 	int err;
 
 	if (!s || !out)
@@ -293,12 +293,16 @@ static int text_render(const struct session *s, const struct render_opts *o, FIL
 		fputs("No samples were recorded.\n\n", out);
 	for (i = 0; i < t.nodes[0].nchildren; i++)
 		put_process(&x, t.children[t.nodes[0].first_child + i]);
-	for (i = 0; i < nprocs; i++) {
+	/* Host-wide, most processes idle: one line for all of them, not a section each */
+	for (i = 0, n_idle = 0; i < nprocs; i++) {
 		if (t.process_node[i])
 			continue;
-		put_process_line(&x, &procs[i]);
-		fputs("  No samples were recorded.\n\n", out);
+		fputs(n_idle++ ? ", " : "No samples from: ", out);
+		fprintf(out, "%u ", procs[i].pid);
+		render_put_safe(out, procs[i].comm, NULL);
 	}
+	if (n_idle)
+		fputs("\n", out);
 	err = ferror(out) ? -EIO : 0;
 out:
 	free(x.is_last);

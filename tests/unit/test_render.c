@@ -403,9 +403,7 @@ static const char fixture_text[] =
 	"└─ 0.050 a;b\\x0ac  /tmp/x;y.py:5\n"
 	"0.010 caf\\xe9\\xff  /tmp/\\xc3(.py:7\n"
 	"\n"
-	"Process 6000 idle — idle.py\n"
-	"  No samples were recorded.\n"
-	"\n";
+	"No samples from: 6000 idle\n";
 
 static void test_text(void)
 {
