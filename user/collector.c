@@ -227,6 +227,7 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 		.cmdline = target.cmdline,
 		.exe = target.binary,
 		.python_version = target.version,
+		.lib_dirs = target.lib_dirs,
 	};
 	idx = session__add_process(c->s, &sp);
 	if (idx < 0)

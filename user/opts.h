@@ -13,6 +13,13 @@
 
 #define OPTS_MAX_PIDS 1024
 #define OPTS_MAX_OUTPUTS 8
+#define OPTS_MAX_FILES 64
+
+/* One report to write: "-" is stdout. */
+struct output_spec {
+	const char *path;
+	const struct renderer *format;
+};
 
 enum target_kind {
 	TARGET_NONE = 0,
@@ -28,15 +35,25 @@ struct record_opts {
 	char **argv;			/* the command, NULL-terminated (points into main's argv) */
 	double duration;		/* seconds; 0 = until the targets exit or Ctrl-C */
 	unsigned rate_hz;		/* per CPU */
-	/* Reports to write; "-" is stdout. Without -o: one report on stdout. */
-	struct {
-		const char *path;
-		const struct renderer *format;
-	} outputs[OPTS_MAX_OUTPUTS];
+	/* Reports to write. Without -o: one report on stdout. */
+	struct output_spec outputs[OPTS_MAX_OUTPUTS];
 	size_t n_outputs;
-	struct render_opts render;
+	struct render_opts render;	/* render.filter points at filter */
+	struct frame_filter *filter;	/* owned: opts_release_record() */
 	bool quiet;			/* no progress line */
 	int verbose;			/* -v count */
+};
+
+/* pyflare report FILE... | --last: render saved sessions (combined) again. */
+struct report_opts {
+	const char *files[OPTS_MAX_FILES];	/* .pyflare session files */
+	size_t n_files;
+	bool last;				/* --last: the newest kept recording */
+	struct output_spec outputs[OPTS_MAX_OUTPUTS];
+	size_t n_outputs;
+	struct render_opts render;
+	struct frame_filter *filter;		/* owned: opts_release_report() */
+	int verbose;
 };
 
 enum opts_result {
@@ -48,6 +65,14 @@ enum opts_result {
 /* Parses `record`'s arguments (argv[0] is "record"). */
 enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o, char *err,
 				   size_t errlen);
+
+/* Parses `report`'s arguments (argv[0] is "report"). */
+enum opts_result opts_parse_report(int argc, char **argv, struct report_opts *o, char *err,
+				   size_t errlen);
+
+/* Free what the parsers allocated (the frame filter). */
+void opts_release_record(struct record_opts *o);
+void opts_release_report(struct report_opts *o);
 
 void opts_print_usage(void);
 void opts_print_record_help(void);

@@ -298,6 +298,59 @@ static enum py_target_error analyse_binary(struct py_target *t, const struct pro
 	}
 }
 
+/* Appends @dir to the ':'-separated @list unless it is there already. */
+static void add_dir(char *list, size_t len, const char *dir, size_t dir_len)
+{
+	size_t at = strlen(list);
+	const char *p = list;
+
+	while (*p) {
+		const char *end = strchr(p, ':');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n == dir_len && strncmp(p, dir, n) == 0)
+			return;
+		p += n + (end ? 1 : 0);
+	}
+	if (at + dir_len + 2 > len)
+		return;
+	if (at)
+		list[at++] = ':';
+	memcpy(list + at, dir, dir_len);
+	list[at + dir_len] = '\0';
+}
+
+/*
+ * The stdlib folders of the process, from what it maps: PREFIX/lib/python3.X beside the
+ * interpreter binary (PREFIX/bin/python3.X or PREFIX/lib/libpython3.X.so), and the parent
+ * of any lib-dynload folder its extension modules come from (Debian, venvs, containers).
+ */
+static void find_lib_dirs(struct py_target *t, const struct proc_mapping *maps, int n)
+{
+	char prefix[256], stdlib[300];
+	char *slash;
+
+	t->lib_dirs[0] = '\0';
+	snprintf(prefix, sizeof(prefix), "%s", t->binary);
+	slash = strrchr(prefix, '/');
+	if (slash) {
+		*slash = '\0';		/* the binary's folder: bin, lib, lib64 or another */
+		slash = strrchr(prefix, '/');
+		if (slash && (!strcmp(slash, "/bin") || !strcmp(slash, "/lib") ||
+			      !strcmp(slash, "/lib64") || !strncmp(slash, "/lib/", 5)))
+			*slash = '\0';
+		snprintf(stdlib, sizeof(stdlib), "%s/lib/python3.%u", prefix, t->layout.minor);
+		add_dir(t->lib_dirs, sizeof(t->lib_dirs), stdlib, strlen(stdlib));
+	}
+	for (int i = 0; i < n; i++) {
+		const char *dyn = strstr(maps[i].path, "/lib-dynload/");
+
+		if (dyn)
+			add_dir(t->lib_dirs, sizeof(t->lib_dirs), maps[i].path,
+				(size_t)(dyn - maps[i].path));
+	}
+}
+
 /* glibc unless the process maps musl's loader. */
 static void detect_libc(struct py_target *t, const struct proc_mapping *maps, int n)
 {
@@ -311,13 +364,26 @@ static void detect_libc(struct py_target *t, const struct proc_mapping *maps, in
 	}
 }
 
+/*
+ * /proc/PID/maps and /proc/PID/exe name files as the reader sees them: for a chroot'ed
+ * process that is the host path, with the process's root in front. Paths are kept as the
+ * process sees them (as in its co_filename), and opened through /proc/PID/root.
+ */
+static void to_process_view(const char *root, char *path, size_t len)
+{
+	size_t n = strlen(root);
+
+	if (n > 1 && strncmp(path, root, n) == 0 && path[n] == '/')
+		memmove(path, path + n, strnlen(path + n, len - n) + 1);
+}
+
 enum py_target_error py_target_analyse(pid_t pid, struct py_target *t, char *why, size_t len)
 {
 	enum py_target_error result = PY_TARGET_NOT_PYTHON;
 	struct proc_mapping *maps;
 	bool needs_libpython = false;
-	char exe[512], link[64];
-	ssize_t exe_len;
+	char exe[512], link[64], root[512];
+	ssize_t exe_len, root_len;
 	int n;
 
 	memset(t, 0, sizeof(*t));
@@ -341,6 +407,12 @@ enum py_target_error py_target_analyse(pid_t pid, struct py_target *t, char *why
 	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
 	exe_len = readlink(link, exe, sizeof(exe) - 1);
 	exe[exe_len > 0 ? exe_len : 0] = '\0';
+	snprintf(link, sizeof(link), "/proc/%d/root", pid);
+	root_len = readlink(link, root, sizeof(root) - 1);
+	root[root_len > 0 ? root_len : 0] = '\0';
+	to_process_view(root, exe, sizeof(exe));
+	for (int i = 0; i < n; i++)
+		to_process_view(root, maps[i].path, sizeof(maps[i].path));
 
 	/* libpython first ("the beef is in the library"), then the executable itself */
 	for (int pass = 0; pass < 2 && result != PY_TARGET_OK; pass++) {
@@ -371,8 +443,10 @@ enum py_target_error py_target_analyse(pid_t pid, struct py_target *t, char *why
 				result = r;
 		}
 	}
-	if (result == PY_TARGET_OK)
+	if (result == PY_TARGET_OK) {
 		detect_libc(t, maps, n);
+		find_lib_dirs(t, maps, n);
+	}
 	else if (result == PY_TARGET_NOT_PYTHON && needs_libpython) {
 		snprintf(why, len, "libpython is not loaded yet");
 		result = PY_TARGET_NOT_YET;

@@ -22,6 +22,7 @@ struct py_target {
 	char binary[256];		/* the file with _PyRuntime, as the process sees it */
 	char comm[32];
 	char cmdline[1024];
+	char lib_dirs[512];		/* stdlib folders, ':'-separated (session_process) */
 	struct py_layout layout;
 	uint64_t runtime_addr;		/* &_PyRuntime */
 	uint64_t code_type_addr;	/* &PyCode_Type: only such objects are code */

@@ -19,11 +19,31 @@ enum granularity {
 	GRANULARITY_LINE,		/* qualname, file, current line (py-spy) */
 };
 
+enum flat_sort {
+	FLAT_SORT_SELF = 0,	/* -r flat --sort self (default) */
+	FLAT_SORT_TOTAL,
+	FLAT_SORT_NAME,
+	FLAT_SORT_FILE,
+};
+
+enum collapsed_roots {
+	COLLAPSED_ROOT_PROCESS = 1 << 0,	/* --collapsed-roots process */
+	COLLAPSED_ROOT_THREAD = 1 << 1,		/* --collapsed-roots thread */
+};
+
+struct frame_filter;
+
 struct render_opts {
 	enum granularity granularity;
 	double prune_share;	/* text: hide rows below this share of the total (0.01) */
 	bool color;		/* text: ANSI colours */
 	bool unicode;		/* text: box-drawing characters */
+	/* Which frames are hidden (library code by default); NULL shows every frame. */
+	const struct frame_filter *filter;
+	bool percent;		/* text: time as a percentage of the total (-p time=percent_of_total) */
+	bool timeline;		/* -t: time order, repeated calls not merged (text, speedscope) */
+	enum flat_sort sort;	/* flat: row order */
+	unsigned collapsed_roots; /* enum collapsed_roots: frames prepended to each line */
 };
 
 struct renderer {
@@ -35,6 +55,12 @@ struct renderer {
 extern const struct renderer render_text;
 extern const struct renderer render_speedscope;
 extern const struct renderer render_collapsed;
+extern const struct renderer render_flat;	/* -r flat: cProfile-like rows */
+extern const struct renderer render_html;	/* .html */
+extern const struct renderer render_json;	/* .json */
+extern const struct renderer render_pstats;	/* .pstats, .prof */
+extern const struct renderer render_pprof;	/* .pb.gz */
+extern const struct renderer render_session;	/* .pyflare: the raw session (session_file.h) */
 
 /* Returns the renderer called @name, or NULL. */
 const struct renderer *renderer_by_name(const char *name);

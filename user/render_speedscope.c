@@ -216,7 +216,8 @@ static void put_meta(struct speedscope *x, const struct render_opts *o)
 		put_field(out, "comm", p[i].comm, true);
 		put_field(out, "cmdline", p[i].cmdline, true);
 		put_field(out, "exe", p[i].exe, true);
-		put_field(out, "python_version", p[i].python_version, false);
+		put_field(out, "python_version", p[i].python_version, true);
+		put_field(out, "lib_dirs", p[i].lib_dirs, false);
 		putc('}', out);
 	}
 	fputs("]},\n", out);

@@ -301,7 +301,8 @@ int64_t session__add_process(struct session *s, const struct session_process *p)
 	np->cmdline = arena_strdup(s, p->cmdline);
 	np->exe = arena_strdup(s, p->exe);
 	np->python_version = arena_strdup(s, p->python_version);
-	if (!np->comm || !np->cmdline || !np->exe || !np->python_version) {
+	np->lib_dirs = arena_strdup(s, p->lib_dirs);
+	if (!np->comm || !np->cmdline || !np->exe || !np->python_version || !np->lib_dirs) {
 		errno = ENOMEM;
 		return -1;
 	}

@@ -52,6 +52,13 @@ struct session_process {
 	const char *cmdline;	/* arguments joined by spaces */
 	const char *exe;	/* interpreter binary as the process sees it */
 	const char *python_version; /* "3.12.1" */
+	/*
+	 * Where this process's library code lives, as the process sees it: its stdlib
+	 * folders (e.g. "/usr/lib/python3.11"), separated by ':'. Files under them, in any
+	 * site-packages or dist-packages folder, and <frozen ...> modules are library code
+	 * (frame_filter.h).
+	 */
+	const char *lib_dirs;
 };
 
 struct session_thread {
