@@ -77,11 +77,13 @@ static struct session *fixture(void)
 	session__set_health(s, &(struct session_health){ 670, 3, 2, 1, 4, 9, 3, 1 });
 	session__add_refusal(s, 7000, "python3.15", "unsupported Python 3.15");
 	session__add_process(s, &(struct session_process){ 4242, 1, "python3", "python3 app.py",
-							   "/usr/bin/python3", "3.12.1" });
+							   "/usr/bin/python3", "3.12.1",
+							   "/usr/lib/python3.12" });
 	session__add_process(s, &(struct session_process){ 5000, 2, "\x1b[31mevil",
 							   "<img src=x onerror=alert(1)>",
-							   "/usr/bin/python3", "3.11.4" });
-	session__add_process(s, &(struct session_process){ 6000, 3, "idle", "idle.py", "", "" });
+							   "/usr/bin/python3", "3.11.4",
+							   "/usr/lib/python3.11" });
+	session__add_process(s, &(struct session_process){ 6000, 3, "idle", "idle.py", "", "", "" });
 	worker = session__add_thread(s, 0, 4243, "worker");
 	mainth = session__add_thread(s, 0, 4242, "MainThread");
 	hostile = session__add_thread(s, 1, 5000, "");
