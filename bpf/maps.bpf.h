@@ -43,9 +43,12 @@ struct {
 #define SEEN_CODES 2048	/* direct-mapped per-CPU cache of code objects already sent */
 
 /* A stack is far larger than the 512-byte BPF stack: build it here, then copy it out. */
+#define WINDOW_BYTES 8192	/* data-stack bytes read at once (3.11+): many frames per probe */
+
 struct walk_scratch {
 	struct py_sample sample;
 	unsigned char frame[128];	/* one frame, read in a single probe */
+	unsigned char window[WINDOW_BYTES]; /* a run of a thread's data stack */
 };
 
 struct {

@@ -26,7 +26,10 @@ const volatile bool have_bpf_loop = true;		/* kernel 5.17+ */
 /* Frames visited, counting C-stack shim frames that are skipped, not recorded. */
 #define WALK_STEPS_MAX	(PYFLARE_MAX_FRAMES + PYFLARE_MAX_FRAMES / 2)
 /* Without bpf_loop the verifier walks every iteration: keep the unrolled bound modest. */
-#define WALK_STEPS_NO_LOOP 96
+#define WALK_STEPS_NO_LOOP 32
+#define FP_MEMO 8		/* fingerprints remembered within one sample */
+#define PAGE_BYTES 4096
+#define WINDOW_FIRST 1024	/* a shallow stack needs little: copying 8 KiB costs ~1 us */
 
 static __always_inline __u64 read_user_u64(__u64 addr, int *err)
 {
@@ -97,6 +100,14 @@ struct walk_ctx {
 	bool fresh;		/* a code object not in `seen`: wake the collector */
 	__u8 code_events;	/* struct code_event sent for this sample */
 	__u32 pid;
+	__u64 window_lo;	/* address of ws->window[0]; window_len 0: empty */
+	__u32 window_len;
+	__u32 window_next;	/* bytes the next window read asks for: grows as the stack does */
+	/* Fingerprints already read in this sample: a code object cannot be freed while it
+	 * runs, so one read serves all its frames (recursion, repeated layers). */
+	__u64 fp_code[FP_MEMO];
+	__u32 fp_value[FP_MEMO];
+	__s32 first_line;	/* co_firstlineno of the code object code_fingerprint() read */
 };
 
 /* Copies a str object's text if it is compact ASCII (all that names usually are). */
@@ -141,21 +152,88 @@ static __always_inline bool send_code_names(struct walk_ctx *w, __u64 code, __u3
 	return true;
 }
 
+/*
+ * The bytes of the frame at @frame. From 3.11 frames live on per-thread data stacks where
+ * a caller sits just below its callee, so one read of the WINDOW_BYTES below a frame
+ * usually holds its next callers too; generator frames and the chunk boundaries fall back
+ * to a read of their own. Returns NULL when the frame cannot be read.
+ */
+static __always_inline const unsigned char *frame_bytes(struct walk_ctx *w, __u64 frame,
+							__u32 size)
+{
+	unsigned char *window = w->ws->window;
+	__u64 off = frame - w->window_lo, start, len;
+
+	if (size == 0 || size > FRAME_BUF_MAX)
+		return NULL;
+	if (!(w->cfg->flags & PROC_DATA_STACK)) {
+		if (bpf_probe_read_user(w->ws->frame, size, (const void *)frame))
+			return NULL;
+		return w->ws->frame;
+	}
+	if (w->window_len && frame >= w->window_lo && off + size <= w->window_len &&
+	    off <= WINDOW_BYTES - FRAME_BUF_MAX)
+		return window + off;
+	/*
+	 * The window ending FRAME_BUF_MAX bytes after this frame (its callers lie below it);
+	 * where that crosses into unmapped memory (a chunk's ends), from the frame's page on.
+	 */
+	len = w->window_next < WINDOW_FIRST ? WINDOW_FIRST : w->window_next;
+	if (len > WINDOW_BYTES)
+		len = WINDOW_BYTES;
+	w->window_next = len * 2;	/* a deep stack: read more at once next time */
+	start = frame + FRAME_BUF_MAX - len;
+	if (frame < len || bpf_probe_read_user(window, len, (const void *)start)) {
+		start = frame & ~(__u64)(PAGE_BYTES - 1);
+		len = frame + size - start;
+		if (len > WINDOW_BYTES || bpf_probe_read_user(window, len, (const void *)start)) {
+			w->window_len = 0;
+			if (bpf_probe_read_user(w->ws->frame, size, (const void *)frame))
+				return NULL;
+			return w->ws->frame;
+		}
+	}
+	w->window_lo = start;
+	w->window_len = len;
+	off = frame - start;	/* at most len - FRAME_BUF_MAX: the frame and its callers below */
+	if (off > WINDOW_BYTES - FRAME_BUF_MAX)
+		return NULL;
+	return window + off;
+}
+
+/* The fingerprint of the code object at @code: 0 if unreadable. */
+static __always_inline __u32 code_fingerprint(struct walk_ctx *w, __u64 code, bool *first)
+{
+	__u32 slot = (code >> 4) & (FP_MEMO - 1);
+	__u64 head[2];
+
+	*first = false;
+	if (w->fp_code[slot] == code)
+		return w->fp_value[slot];
+	if (bpf_probe_read_user(head, sizeof(head), (const void *)(code + w->cfg->co_fingerprint)))
+		return 0;
+	w->fp_code[slot] = code;
+	w->fp_value[slot] = py_fingerprint(head[0], head[1]);
+	*first = true;
+	w->first_line = (__s32)(head[1] >> 32);	/* the last 4 bytes are co_firstlineno */
+	return w->fp_value[slot];
+}
+
 /* Visit one frame. Returns 1 to stop the walk (bpf_loop's convention). */
 static long walk_step(__u32 i, void *data)
 {
 	struct walk_ctx *w = data;
 	const struct py_proc *cfg = w->cfg;
-	unsigned char *buf = w->ws->frame;
-	__u32 size = cfg->fr_size;
+	const unsigned char *buf;
 	__u64 frame = w->frame, code, back;
 	struct py_frame *out;
+	bool first;
 
 	(void)i;
 	if (!frame)
 		return 1;
-	if (size == 0 || size > FRAME_BUF_MAX || (frame & 7) ||
-	    bpf_probe_read_user(buf, size, (const void *)frame)) {
+	buf = (frame & 7) ? NULL : frame_bytes(w, frame, cfg->fr_size);
+	if (!buf) {
 		w->flags |= SAMPLE_READ_ERROR;
 		return 1;
 	}
@@ -190,19 +268,14 @@ static long walk_step(__u32 i, void *data)
 	} else {
 		out->lasti = -1;
 	}
-	out->fingerprint = 0;
-	if (cfg->co_fingerprint) {
-		__u64 head[2];
+	out->fingerprint = cfg->co_fingerprint ? code_fingerprint(w, code, &first) : 0;
+	if (out->fingerprint && first) {
+		__u64 *seen = w->seen ? &w->seen->code[(code >> 4) & (SEEN_CODES - 1)] : NULL;
 
-		if (!bpf_probe_read_user(head, sizeof(head), (const void *)(code + cfg->co_fingerprint))) {
-			__u64 *seen = w->seen ? &w->seen->code[(code >> 4) & (SEEN_CODES - 1)] : NULL;
-
-			out->fingerprint = py_fingerprint(head[0], head[1]);
-			if (seen && *seen != code) {
-				w->fresh = true;
-				if (send_code_names(w, code, out->fingerprint, (__s32)(head[1] >> 32)))
-					*seen = code;
-			}
+		if (seen && *seen != code) {
+			w->fresh = true;
+			if (send_code_names(w, code, out->fingerprint, w->first_line))
+				*seen = code;
 		}
 	}
 	w->n++;

@@ -36,6 +36,7 @@ enum pyflare_proc_flags {
 	PROC_CFRAME = 1 << 0,		/* 3.11/3.12: tstate->cframe->current_frame */
 	PROC_LASTI_IS_PTR = 1 << 1,	/* 3.11+: the frame holds an instruction pointer */
 	PROC_STACKREF = 1 << 2,		/* 3.14+: f_executable is a tagged _PyStackRef */
+	PROC_DATA_STACK = 1 << 3,	/* 3.11+: callers sit below callees in one memory block */
 };
 
 /*

@@ -535,7 +535,7 @@ void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *o
 	if (l->cframe_current != PY_NO_OFFSET)
 		out->flags |= PROC_CFRAME;
 	if (l->lasti_unit == LASTI_POINTER)
-		out->flags |= PROC_LASTI_IS_PTR;
+		out->flags |= PROC_LASTI_IS_PTR | PROC_DATA_STACK;
 	if (l->stackref)
 		out->flags |= PROC_STACKREF;
 	out->ts_thread_id = l->ts_thread_id;

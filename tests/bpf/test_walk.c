@@ -189,7 +189,7 @@ static void proc_312(struct py_proc *p)
 	p->none_addr = (uintptr_t)fake_none;
 	p->tls_kind = TLS_GLIBC;
 	p->tls_offset = (__u16)tls_offset;
-	p->flags = PROC_LASTI_IS_PTR;
+	p->flags = PROC_LASTI_IS_PTR | PROC_DATA_STACK;	/* as 3.12 really is */
 	p->ts_thread_id = TS_THREAD_ID;
 	p->ts_frame = TS_FRAME;
 	p->fr_code = FR_CODE;
