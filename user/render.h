@@ -105,6 +105,7 @@ enum render_node_kind {
 	RENDER_NODE_PROCESS,	/* ref = session process index */
 	RENDER_NODE_THREAD,	/* ref = session thread index */
 	RENDER_NODE_FRAME,	/* ref = folded frame index */
+	RENDER_NODE_GROUP,	/* hidden frames folded into one row: ref = index into groups */
 };
 
 struct render_node {
@@ -136,11 +137,34 @@ struct render_tree {
 	uint32_t *process_node;		/* per session process: its node, 0 if it has no samples */
 	uint32_t *thread_node;		/* per session thread: its thread node, 0 if none */
 	size_t nprocesses_sampled;
+	struct render_group *groups;	/* render_tree__build_view() with a filter */
+	size_t ngroups;
+	bool timeline;			/* children in time order, not sorted */
+};
+
+/* "[12 frames hidden]  json, re": a run of hidden frames below the call into them. */
+struct render_group {
+	uint32_t node;		/* the RENDER_NODE_GROUP node */
+	uint32_t nframes;	/* call-tree frames folded into it */
+	char libs[64];		/* their libraries, most time first, ", " between; "..." if cut */
 };
 
 int render_tree__build(struct render_tree *t, const struct session *s, enum granularity g,
 		       enum render_threads threads);
 void render_tree__release(struct render_tree *t);
+
+/*
+ * The call tree as a report shows it, after @o's granularity, filter and timeline:
+ * - with o->filter, a run of hidden frames keeps its first frame (the call into the library,
+ *   shown) and folds the rest into one RENDER_NODE_GROUP child of it, as pyinstrument's
+ *   "[N frames hidden]" rows; samples ending inside the run are the group's self time, and the
+ *   shown frames called from inside the run are the group's children;
+ * - with o->timeline, children keep the time order of their first sample and a call repeated
+ *   after another call in between is a new node (pyinstrument -t), per thread.
+ * With neither it is render_tree__build().
+ */
+int render_tree__build_view(struct render_tree *t, const struct session *s,
+			    const struct render_opts *o, enum render_threads threads);
 
 /* The name to show for @f: its name, or "<truncated>" etc. when a marker has none. */
 const char *render_frame_name(const struct session_frame *f);
