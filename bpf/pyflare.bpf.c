@@ -37,6 +37,7 @@ static __always_inline void send_proc_event(__u32 type, __u32 pid, __u32 parent)
 	e->pid = pid;
 	e->parent = parent;
 	e->_pad = 0;
+	e->time_ns = bpf_ktime_get_ns();
 	bpf_ringbuf_submit(e, 0);
 }
 

@@ -106,6 +106,7 @@ struct proc_event {
 	__u32 pid;		/* host TGID of the process concerned */
 	__u32 parent;		/* EVENT_FORK: the parent's TGID */
 	__u32 _pad;
+	__u64 time_ns;		/* bpf_ktime_get_ns() when it happened */
 };
 
 #define CODE_NAME_LEN 96

@@ -49,6 +49,7 @@ struct tracked {
 	uint32_t session_proc;	/* index in the session's process table */
 	bool alive;
 	bool explicit;		/* named with -p: its exit ends the recording */
+	uint64_t analysed_ns;	/* when its analysis began: later execs make it stale */
 	uint64_t tls_deadline;	/* keep looking for the TLS slot until then */
 };
 
@@ -171,8 +172,8 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 	struct py_target target;
 	char why[256];
 	enum py_target_error r;
+	uint64_t id, analysed_ns = now_ns();
 	int64_t idx;
-	uint64_t id;
 
 	r = py_target_analyse(pid, &target, why, sizeof(why));
 	switch (r) {
@@ -239,6 +240,7 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 		.session_proc = (uint32_t)idx,
 		.alive = true,
 		.explicit = explicit,
+		.analysed_ns = analysed_ns,
 		.tls_deadline = now_ns() + TLS_CHECK_TIMEOUT_NS,
 	};
 	if (explicit)
@@ -334,10 +336,16 @@ static int on_sample(struct collector *c, const struct py_sample *smp, size_t si
 static void on_proc_event(struct collector *c, const struct proc_event *e)
 {
 	switch (e->type) {
-	case EVENT_EXEC:
+	case EVENT_EXEC: {
+		struct tracked *t = tracked_by_pid(c, (pid_t)e->pid);
+
+		/* events are read late: an image analysed after this exec is the new one */
+		if (t && t->analysed_ns > e->time_ns)
+			break;
 		untrack(c, (pid_t)e->pid);
 		attach(c, (pid_t)e->pid, false);
 		break;
+	}
 	case EVENT_FORK:
 		attach(c, (pid_t)e->pid, false);
 		break;
