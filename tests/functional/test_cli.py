@@ -96,8 +96,8 @@ def test_attach_to_running_pids(py, tmp):
 
 
 def test_attach_stops_when_targets_exit(py, tmp):
-    script = write(os.path.join(tmp, "short.py"), "import time\nt=time.time()\n"
-                   "while time.time()-t < 1.0: pass\n")
+    script = write(os.path.join(tmp, "short.py"), "import time\nt=time.thread_time()\n"
+                   "while time.thread_time()-t < 1.0: pass\n")
     proc = subprocess.Popen(py.command(script))
     time.sleep(0.2)
     start = time.monotonic()
@@ -229,8 +229,8 @@ def test_not_root_is_explained(py):
 
 
 def test_several_outputs_and_atomic_files(py, tmp):
-    script = write(os.path.join(tmp, "w.py"), "import time\ndef spin():\n    t=time.time()\n"
-                   "    while time.time()-t < 0.5: pass\nspin()\n")
+    script = write(os.path.join(tmp, "w.py"), "import time\ndef spin():\n    t=time.thread_time()\n"
+                   "    while time.thread_time()-t < 0.5: pass\nspin()\n")
     outs = [os.path.join(tmp, n) for n in ("r.speedscope.json", "r.folded", "r.collapsed", "r.txt")]
     args = ["record", "-o", "-"]
     for o in outs:
@@ -248,7 +248,7 @@ def test_several_outputs_and_atomic_files(py, tmp):
 
 def test_text_report(py, tmp):
     script = write(os.path.join(tmp, "t.py"), "import time\n"
-                   "def leaf():\n    t=time.time()\n    while time.time()-t < 0.4: pass\n"
+                   "def leaf():\n    t=time.thread_time()\n    while time.thread_time()-t < 0.4: pass\n"
                    "def middle():\n    leaf()\n"
                    "middle()\n")
     r = pyflare("record", "--", *py.command(script))
@@ -267,10 +267,10 @@ def test_text_report(py, tmp):
 def test_line_granularity(py, tmp):
     script = write(os.path.join(tmp, "l.py"), "import time\n"
                    "def two_loops():\n"
-                   "    t = time.time()\n"
-                   "    while time.time() - t < 0.3: pass\n"
-                   "    t = time.time()\n"
-                   "    while time.time() - t < 0.3: pass\n"
+                   "    t = time.thread_time()\n"
+                   "    while time.thread_time() - t < 0.3: pass\n"
+                   "    t = time.thread_time()\n"
+                   "    while time.thread_time() - t < 0.3: pass\n"
                    "two_loops()\n")
     out = os.path.join(tmp, "l.folded")
     r = pyflare("record", "--granularity", "line", "-o", out, "--", *py.command(script))
