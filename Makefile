@@ -71,6 +71,21 @@ $(BUILD)/tests/bpf/%.skel.h: $(BUILD)/tests/bpf/%.bpf.o
 # Only the collector includes the skeleton; it must exist before that object is compiled.
 $(BUILD)/user/collector.o $(BUILD)/asan/user/collector.o: $(BUILD)/pyflare.skel.h
 
+# The HTML report's page, script and style, compiled in (xxd -i), and the script's hash for the
+# page's Content-Security-Policy, which lets only that script run.
+HTML_ASSETS := html/report.html html/report.css html/report.js
+
+$(BUILD)/html_assets.h: $(HTML_ASSETS) | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)command -v xxd >/dev/null || { echo "xxd is missing: run make deps" >&2; exit 1; }
+	$(Q){ for f in $(notdir $(HTML_ASSETS)); do (cd html && xxd -i $$f); done | \
+	      sed 's/^unsigned/static const unsigned/'; \
+	      printf '#define REPORT_JS_SHA256 "%s"\n' \
+		"$$(sha256sum html/report.js | cut -c1-64 | xxd -r -p | base64 -w0)"; } > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(BUILD)/user/render_html.o $(BUILD)/asan/user/render_html.o: $(BUILD)/html_assets.h
+
 $(BUILD)/user/%.o: user/%.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -108,6 +123,58 @@ $(BUILD)/tests/bpf/test_%: tests/bpf/test_%.c $(BUILD)/tests/bpf/%_test.skel.h $
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests/bpf -Itests/unit $< $(LIB_OBJS) $(LDLIBS) -lpthread -o $@
+
+# --- fuzzing ------------------------------------------------------------------------------
+# `make fuzz` runs each libFuzzer target for FUZZ_TIME seconds from its kept corpus
+# (tests/fuzz/corpus/NAME, read only); what it finds goes to $(BUILD)/fuzz/. The corpus is also
+# replayed under ASan/UBSan, without libFuzzer, by the unit tests (scripts/run-tests.sh unit).
+
+FUZZ_TIME    ?= 60
+FUZZ_TARGETS := session_file
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 -D_GNU_SOURCE -DPYFLARE_VERSION='"$(VERSION)"' -Iuser \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer
+# The loader and what it needs: small, so the fuzzer's coverage is the loader's.
+FUZZ_SESSION_FILE_SRCS := user/session_file.c user/session_merge.c user/session.c user/keymap.c
+
+.PHONY: fuzz fuzz-corpus
+
+$(BUILD)/fuzz/fuzz_session_file: tests/fuzz/fuzz_session_file.c $(FUZZ_SESSION_FILE_SRCS) | $(BUILD)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $^ -lz -o $@
+
+fuzz: $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/found/$$t && \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+			-max_len=65536 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+			$(BUILD)/fuzz/found/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+# Folds what `make fuzz` found into the kept corpus, minimised (libFuzzer's -merge): the valid
+# files the unit test writes (valid-*) stay, the rest is the smallest set with the same coverage.
+fuzz-corpus: $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		rm -rf $(BUILD)/fuzz/merged/$$t && \
+		mkdir -p $(BUILD)/fuzz/merged/$$t $(BUILD)/fuzz/found/$$t && \
+		cp tests/fuzz/corpus/$$t/valid-* $(BUILD)/fuzz/merged/$$t/ && \
+		$(BUILD)/fuzz/fuzz_$$t -merge=1 -max_len=65536 $(BUILD)/fuzz/merged/$$t \
+			tests/fuzz/corpus/$$t $(BUILD)/fuzz/found/$$t 2>/dev/null && \
+		rm -f tests/fuzz/corpus/$$t/* && cp $(BUILD)/fuzz/merged/$$t/* tests/fuzz/corpus/$$t/ && \
+		echo "tests/fuzz/corpus/$$t: $$(ls tests/fuzz/corpus/$$t | wc -l) inputs," \
+		     "$$(cat tests/fuzz/corpus/$$t/* | wc -c) bytes" || exit 1; \
+	done
+
+# The same entry points, replayed over the corpus by tests/fuzz/replay.c, renderers included.
+$(BUILD)/asan/fuzz/%.o: tests/fuzz/%.c | $(BUILD)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -DFUZZ_RENDER -c $< -o $@
+
+$(BUILD)/asan/tests/fuzz_replay_%: $(BUILD)/asan/fuzz/fuzz_%.o $(BUILD)/asan/fuzz/replay.o $(SAN_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
 
 test: deps all asan sid-root
 	$(Q)scripts/run-tests.sh

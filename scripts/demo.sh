@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 # demo.sh — profile the bundled demo program and show the report.
 #
-# Writes demo/out/demo.speedscope.json (open it at https://www.speedscope.app or with
-# `npx speedscope`) and demo/out/demo.collapsed (flamegraph.pl, inferno) beside the
-# text report it prints. Uses python3 from PATH, or PYTHON=/path/to/python.
+# Writes demo/out/demo.html (a self-contained interactive report), demo.speedscope.json
+# (open it at https://www.speedscope.app or with `npx speedscope`) and demo.collapsed
+# (flamegraph.pl, inferno) beside the text report it prints. Uses python3 from PATH, or PYTHON=/path/to/python.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,6 +21,7 @@ fi
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 echo "demo: profiling '$python demo/app.py' (CPU work, threads, waiting, a child process)" >&2
-"${sudo[@]}" "$BUILD/pyflare" record -o - -o "$out/demo.speedscope.json" -o "$out/demo.collapsed" \
+"${sudo[@]}" "$BUILD/pyflare" record -o - -o "$out/demo.speedscope.json" -o "$out/demo.html" \
+	-o "$out/demo.collapsed" \
 	-- "$python" demo/app.py
-echo "demo: open $out/demo.speedscope.json in speedscope for a flame chart" >&2
+echo "demo: open $out/demo.html in a browser, or $out/demo.speedscope.json in speedscope" >&2

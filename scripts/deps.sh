@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev pkg-config
-	  gcc make python3 python3-pytest mmdebstrap uidmap chromium binutils)
+	  gcc make python3 python3-pytest mmdebstrap uidmap chromium binutils xxd golang-go
+	  libclang-rt-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -66,6 +66,12 @@ for suite in "${suites[@]}"; do
 				run "$BUILD/asan/tests/$name"
 			fi
 		done
+		# the fuzzing corpora, replayed under the sanitizers (a few seconds; no libFuzzer)
+		for corpus in tests/fuzz/corpus/*/; do
+			target=$(basename "$corpus")
+			make -s "$BUILD/asan/tests/fuzz_replay_$target" || { total_fail=$((total_fail + 1)); continue; }
+			run "$BUILD/asan/tests/fuzz_replay_$target" "$corpus"
+		done
 		;;
 	bpf)
 		need_root bpf || continue

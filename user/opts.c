@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * opts.c — parse and check `pyflare record`'s options; print the help.
+ * opts.c — parse and check the options of `pyflare record` and `pyflare report`; print
+ * their help.
  */
 #include "opts.h"
 
@@ -12,6 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "frame_filter.h"
 
 #define RATE_COMMAND_HZ 999	/* launching a program: pyinstrument-like detail */
 #define RATE_ATTACH_HZ 99	/* production processes: each timer interrupt costs ~20 us */
@@ -20,7 +25,43 @@
 enum {
 	OPT_GRANULARITY = 0x100,
 	OPT_VERSION,
+	OPT_HIDE,
+	OPT_HIDE_REGEX,
+	OPT_SHOW,
+	OPT_SHOW_REGEX,
+	OPT_SHOW_ALL,
+	OPT_UNICODE,
+	OPT_NO_UNICODE,
+	OPT_COLOR,
+	OPT_NO_COLOR,
+	OPT_RENDER_OPTION,
+	OPT_SORT,
+	OPT_COLLAPSED_ROOTS,
+	OPT_LAST,
 };
+
+/* The options of the reports, the same for record and report. */
+#define VIEW_OPTIONS                                                                          \
+	{ "output", required_argument, NULL, 'o' },                                           \
+	{ "format", required_argument, NULL, 'r' },                                           \
+	{ "renderer", required_argument, NULL, 'r' },                                         \
+	{ "granularity", required_argument, NULL, OPT_GRANULARITY },                          \
+	{ "hide", required_argument, NULL, OPT_HIDE },                                        \
+	{ "hide-regex", required_argument, NULL, OPT_HIDE_REGEX },                            \
+	{ "show", required_argument, NULL, OPT_SHOW },                                        \
+	{ "show-regex", required_argument, NULL, OPT_SHOW_REGEX },                            \
+	{ "show-all", no_argument, NULL, OPT_SHOW_ALL },                                      \
+	{ "unicode", no_argument, NULL, OPT_UNICODE },                                        \
+	{ "no-unicode", no_argument, NULL, OPT_NO_UNICODE },                                  \
+	{ "color", no_argument, NULL, OPT_COLOR },                                            \
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },                                      \
+	{ "render-option", required_argument, NULL, OPT_RENDER_OPTION },                      \
+	{ "timeline", no_argument, NULL, 't' },                                               \
+	{ "sort", required_argument, NULL, OPT_SORT },                                        \
+	{ "collapsed-roots", required_argument, NULL, OPT_COLLAPSED_ROOTS },                  \
+	{ "verbose", no_argument, NULL, 'v' },                                                \
+	{ "help", no_argument, NULL, 'h' },                                                   \
+	{ "version", no_argument, NULL, OPT_VERSION }
 
 static const struct option record_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -28,35 +69,105 @@ static const struct option record_options[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "rate", required_argument, NULL, 'F' },
 	{ "interval", required_argument, NULL, 'i' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "format", required_argument, NULL, 'r' },
-	{ "granularity", required_argument, NULL, OPT_GRANULARITY },
 	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
+	VIEW_OPTIONS,
+	{ 0 },
+};
+
+static const struct option report_options[] = {
+	{ "last", no_argument, NULL, OPT_LAST },
+	VIEW_OPTIONS,
 	{ 0 },
 };
 
 void opts_print_usage(void)
 {
 	printf("usage: pyflare record [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
+	       "       pyflare report [options] (FILE... | --last)\n"
 	       "\n"
 	       "pyflare is a sampling profiler for CPython 3.8-3.14 that walks Python stacks\n"
 	       "in the kernel with eBPF: no code change, no restart, no pause of the target.\n"
 	       "\n"
 	       "commands:\n"
 	       "  record    profile a command, running processes or the whole host\n"
+	       "  report    show a saved recording again, with other options or formats\n"
 	       "\n"
-	       "Run 'pyflare record --help' for the options. pyflare needs root, or\n"
-	       "CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE, and a kernel >= 5.8 with BTF.\n");
+	       "Run 'pyflare record --help' or 'pyflare report --help' for the options.\n"
+	       "Recording needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE, and a\n"
+	       "kernel >= 5.8 with BTF.\n");
+}
+
+/* The format names, wrapped to the help's second column. */
+static void print_formats(void)
+{
+	char names[256], *p, *next;
+	int col = 27;
+
+	renderer_names(names, sizeof(names));
+	printf("%27s", "");
+	for (p = strtok_r(names, ", ", &next); p; p = strtok_r(NULL, ", ", &next)) {
+		if (col > 27 && col + 2 + (int)strlen(p) > 79) {
+			printf(",\n%27s", "");
+			col = 27;
+		} else if (col > 27) {
+			printf(", ");
+			col += 2;
+		}
+		col += printf("%s", p);
+	}
+	putchar('\n');
+}
+
+/* The options of the views, for both helps. */
+static void print_view_help(void)
+{
+	printf("output:\n"
+	       "  -o, --output FILE        write the report to FILE (atomically; - is stdout),\n"
+	       "                           in the format its extension names (.speedscope.json,\n"
+	       "                           .folded, ...; text otherwise). Repeat -o to write\n"
+	       "                           several formats at once\n"
+	       "  -r, --format FORMAT      the format of every -o: text (the default), flat\n"
+	       "                           (the cProfile/pstats table of functions), or any of:\n");
+	print_formats();
+	printf("      --granularity G      function (default: one frame per function, as\n"
+	       "                           pyinstrument) or line (one per line, as py-spy)\n"
+"\n"
+	       "what the call tree shows (text and the other tree views):\n"
+	       "  library code (the process's stdlib, site-packages, dist-packages, <frozen>\n"
+	       "  modules) is hidden: each run of it becomes one '[N frames hidden]  json, re'\n"
+	       "  row below the call into it. A --show pattern wins over every hiding rule.\n"
+	       "      --hide GLOB          also hide frames whose file matches GLOB ('*'\n"
+	       "                           crosses '/': --hide '*/vendor/*'); repeatable\n"
+	       "      --hide-regex RE      the same with an extended regex, found anywhere in\n"
+	       "                           the path (anchor it with ^ and $)\n"
+	       "      --show GLOB          always show frames whose file matches GLOB, e.g.\n"
+	       "                           --show '*/site-packages/requests/*'; repeatable\n"
+	       "      --show-regex RE      the same with an extended regex\n"
+	       "      --show-all           hide nothing, library code included\n"
+	       "  -t, --timeline           keep time order: children in the order they first\n"
+	       "                           ran, a call repeated after another call is a new\n"
+	       "                           row; speedscope gets evented profiles\n"
+	       "  -p, --render-option KEY[=VALUE]\n"
+	       "                           pyinstrument's render options: time=percent_of_total\n"
+	       "                           (or seconds), filter_threshold=0.001 (hide rows under\n"
+	       "                           this share of the process's time; default 0.01),\n"
+	       "                           flat (text reports become -r flat), flat_time=self|\n"
+	       "                           total, timeline, show_all, unicode, color,\n"
+	       "                           hide_regex=RE, show_regex=RE\n"
+	       "      --sort KEY           flat view order: self (default), total, name or file\n"
+	       "                           (pstats' tottime, cumulative and filename work too)\n"
+	       "      --collapsed-roots process,thread\n"
+	       "                           lead each collapsed line with 'process PID (comm)'\n"
+	       "                           and/or 'thread TID (name)' frames (default: none,\n"
+	       "                           equal stacks of all threads and processes add up)\n"
+	       "      --color, --no-color  ANSI colours in text reports (default: when stdout\n"
+	       "                           is a terminal and NO_COLOR is not set)\n"
+	       "      --unicode, --no-unicode\n"
+	       "                           box-drawing characters or ASCII (default: unicode)\n");
 }
 
 void opts_print_record_help(void)
 {
-	char formats[128];
-
-	renderer_names(formats, sizeof(formats));
 	printf("usage: pyflare record [options] -- COMMAND [ARGS...]\n"
 	       "       pyflare record [options] -p PID[,PID...]\n"
 	       "       pyflare record [options] -a\n"
@@ -67,7 +178,9 @@ void opts_print_record_help(void)
 	       "exits, or on Ctrl-C / SIGTERM; the report is written in every case.\n"
 	       "\n"
 	       "targets:\n"
-	       "  -p, --pid PID[,PID...]   attach to running processes (repeatable)\n"
+	       "  -p, --pid PID[,PID...]   attach to running processes (repeatable). A -p\n"
+	       "                           value that does not start with a digit is a render\n"
+	       "                           option, as pyinstrument's: -p time=percent_of_total\n"
 	       "  -a, --all                every Python process on the host\n"
 	       "  -- COMMAND [ARGS...]     run COMMAND as the invoking user (SUDO_USER under\n"
 	       "                           sudo) and profile it; its exit status is pyflare's\n"
@@ -78,16 +191,10 @@ void opts_print_record_help(void)
 	       "                           command, %d when attaching: each sample costs the\n"
 	       "                           sampled CPU some microseconds)\n"
 	       "  -i, --interval SECONDS   the same as a period, as in pyinstrument (-i 0.001)\n"
-	       "\n"
-	       "output:\n"
-	       "  -o, --output FILE        write the report to FILE (atomically; - is stdout);\n"
-	       "                           the format follows the extension: .speedscope.json,\n"
-	       "                           .collapsed or .folded, .txt; otherwise text.\n"
-	       "                           Repeat -o to write several formats at once\n"
-	       "  -r, --format FORMAT      one of: %s (default: text,\n"
-	       "                           or from the -o extension)\n"
-	       "      --granularity G      function (default: one frame per function, as\n"
-	       "                           pyinstrument) or line (one per line, as py-spy)\n"
+	       "\n",
+	       RATE_COMMAND_HZ, RATE_ATTACH_HZ);
+	print_view_help();
+	printf("\n"
 	       "  -q, --quiet              no progress line while recording\n"
 	       "  -v, --verbose            more diagnostics (-vv: libbpf's too)\n"
 	       "  -h, --help               this help\n"
@@ -95,16 +202,42 @@ void opts_print_record_help(void)
 	       "\n"
 	       "examples:\n"
 	       "  sudo pyflare record -- python3 app.py\n"
-	       "  sudo pyflare record -o app.speedscope.json -- python3 app.py --port 8000\n"
+	       "  sudo pyflare record --show-all -p time=percent_of_total -- python3 app.py\n"
+	       "  sudo pyflare record --show '*/site-packages/sqlalchemy/*' -- ./manage.py\n"
+	       "  sudo pyflare record -r flat --sort total -- python3 app.py\n"
+	       "  sudo pyflare record -t -o run.speedscope.json -- python3 app.py --port 8000\n"
 	       "  sudo pyflare record -o - -o run.speedscope.json -o run.folded -- ./job.py\n"
-	       "  sudo pyflare record -p 4242,4243 -d 30 -o run.speedscope.json\n"
-	       "  sudo pyflare record -a -d 10 -r collapsed | flamegraph.pl > host.svg\n"
+	       "  sudo pyflare record -p 4242,4243 -d 30 -p filter_threshold=0.001\n"
+	       "  sudo pyflare record -a -d 10 -r collapsed --collapsed-roots process \\\n"
+	       "      | flamegraph.pl > host.svg\n"
 	       "  sudo pyflare record --granularity line -F 499 -p $(pgrep -f celery)\n"
 	       "\n"
 	       "The health line printed at the end (and stored in every output) counts the\n"
 	       "samples taken and lost, truncated stacks, unreadable frames and the\n"
-	       "processes attached or refused, with the reason.\n",
-	       RATE_COMMAND_HZ, RATE_ATTACH_HZ, formats);
+	       "processes attached or refused, with the reason.\n");
+}
+
+void opts_print_report_help(void)
+{
+	printf("usage: pyflare report [options] FILE...\n"
+	       "       pyflare report [options] --last\n"
+	       "\n"
+	       "Show saved recordings (.pyflare sessions) again, combined, in any format and\n"
+	       "with any of the view options: nothing is sampled.\n"
+	       "\n"
+	       "      --last               the newest recording pyflare kept\n");
+	print_view_help();
+	printf("\n"
+	       "  -v, --verbose            more diagnostics\n"
+	       "  -h, --help               this help\n"
+	       "      --version            print the version\n"
+	       "\n"
+	       "examples:\n"
+	       "  pyflare report --last --show-all\n"
+	       "  pyflare report run.pyflare -r flat --sort total\n"
+	       "  pyflare report run.pyflare -t -o run.speedscope.json\n"
+	       "  pyflare report a.pyflare b.pyflare -p time=percent_of_total \\\n"
+	       "      --hide '*/tests/*'\n");
 }
 
 static enum opts_result usage(char *err, size_t len, const char *fmt, ...)
@@ -148,24 +281,371 @@ static bool parse_pid_list(struct record_opts *o, const char *arg)
 	return o->n_pids > 0;
 }
 
-enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o, char *err,
-				   size_t errlen)
-{
-	const char *format = NULL, *rate = NULL, *interval = NULL;
-	const struct renderer *chosen = NULL;
-	int c;
+/* --- the view options, shared -------------------------------------------------------------- */
 
-	memset(o, 0, sizeof(*o));
-	o->render.prune_share = 0.01;
-	optind = 1;
+struct view {
+	struct output_spec *outputs;
+	size_t *n_outputs;
+	struct render_opts *render;
+	struct frame_filter *filter;
+	enum opts_color *color;
+	const char *format;	/* -r */
+	bool flat;		/* -p flat */
+	bool show_all;
+	const char *hide;	/* the first hiding rule, for the --show-all conflict */
+};
+
+static int add_rule(struct view *v, enum frame_filter_rule rule, const char *opt,
+		    const char *pattern, char *err, size_t errlen)
+{
+	char why[128];
+	int ret = frame_filter__add(v->filter, rule, pattern, why, sizeof(why));
+
+	if (ret == -ENOMEM) {
+		usage(err, errlen, "out of memory");
+		return -1;
+	}
+	if (ret) {
+		usage(err, errlen, "bad %s '%s': %s", opt, pattern, why);
+		return -1;
+	}
+	if ((rule == FILTER_HIDE_GLOB || rule == FILTER_HIDE_REGEX) && !v->hide)
+		v->hide = opt;
+	return 0;
+}
+
+static bool parse_bool(const char *value, bool *out)
+{
+	static const char *const yes[] = { "true", "1", "yes", "on" };
+	static const char *const no[] = { "false", "0", "no", "off" };
+	size_t i;
+
+	if (!value) {
+		*out = true;	/* a bare flag: -p flat */
+		return true;
+	}
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(value, yes[i]) || !strcasecmp(value, no[i])) {
+			*out = !strcasecmp(value, yes[i]);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int parse_sort(struct view *v, const char *arg, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		enum flat_sort sort;
+	} keys[] = {
+		{ "self", FLAT_SORT_SELF },
+		{ "tottime", FLAT_SORT_SELF },		/* pstats' names */
+		{ "time", FLAT_SORT_SELF },
+		{ "total", FLAT_SORT_TOTAL },
+		{ "cumulative", FLAT_SORT_TOTAL },
+		{ "cumtime", FLAT_SORT_TOTAL },
+		{ "name", FLAT_SORT_NAME },
+		{ "file", FLAT_SORT_FILE },
+		{ "filename", FLAT_SORT_FILE },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (!strcmp(arg, keys[i].name)) {
+			v->render->sort = keys[i].sort;
+			return 0;
+		}
+	}
+	usage(err, errlen, "bad sort key '%s': expected self, total, name or file", arg);
+	return -1;
+}
+
+static int parse_roots(struct view *v, const char *arg, char *err, size_t errlen)
+{
+	const char *p = arg;
+	unsigned roots = 0;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == 7 && !strncmp(p, "process", n))
+			roots |= COLLAPSED_ROOT_PROCESS;
+		else if (n == 6 && !strncmp(p, "thread", n))
+			roots |= COLLAPSED_ROOT_THREAD;
+		else if (!(n == 4 && !strncmp(p, "none", n)))
+			break;
+		p += n + (p[n] == ',');
+	}
+	if (*p || !*arg) {
+		usage(err, errlen, "bad --collapsed-roots '%s': expected process, thread, "
+		      "process,thread or none", arg);
+		return -1;
+	}
+	v->render->collapsed_roots = roots;
+	return 0;
+}
+
+/* "percent_of_total", "'x'" and "\"x\"" alike: pyinstrument parses values as JSON. */
+static char *unquote(char *value)
+{
+	size_t n = strlen(value);
+
+	if (n >= 2 && (value[0] == '"' || value[0] == '\'') && value[n - 1] == value[0]) {
+		value[n - 1] = '\0';
+		return value + 1;
+	}
+	return value;
+}
+
+/* -p KEY[=VALUE]: pyinstrument's render options that mean something here. */
+static int render_option(struct view *v, const char *arg, char *err, size_t errlen)
+{
+	char *copy = strdup(arg), *key, *value, *eq;
+	bool flag;
+	int ret = -1;
+
+	if (!copy) {
+		usage(err, errlen, "out of memory");
+		return -1;
+	}
+	eq = strchr(copy, '=');
+	if (eq)
+		*eq = '\0';
+	key = copy;
+	value = eq ? unquote(eq + 1) : NULL;
+	if (!strncmp(key, "processor_options.", 18))
+		key += 18;
+
+	if (!strcmp(key, "time")) {
+		if (value && !strcmp(value, "percent_of_total"))
+			v->render->percent = true;
+		else if (value && !strcmp(value, "seconds"))
+			v->render->percent = false;
+		else
+			goto bad_value;
+	} else if (!strcmp(key, "filter_threshold")) {
+		double t;
+
+		if (!value || !parse_double(value, &t) || t < 0 || t > 1)
+			goto bad_value;
+		v->render->prune_share = t;
+	} else if (!strcmp(key, "flat_time")) {
+		if (!value || (strcmp(value, "self") && strcmp(value, "total")))
+			goto bad_value;
+		v->render->sort = value[0] == 's' ? FLAT_SORT_SELF : FLAT_SORT_TOTAL;
+	} else if (!strcmp(key, "hide_regex") || !strcmp(key, "show_regex")) {
+		if (!value)
+			goto bad_value;
+		if (add_rule(v, key[0] == 'h' ? FILTER_HIDE_REGEX : FILTER_SHOW_REGEX,
+			     key[0] == 'h' ? "-p hide_regex" : "-p show_regex", value, err, errlen))
+			goto out;
+	} else if (!strcmp(key, "flat") || !strcmp(key, "timeline") || !strcmp(key, "show_all") ||
+		   !strcmp(key, "unicode") || !strcmp(key, "color")) {
+		if (!parse_bool(value, &flag))
+			goto bad_value;
+		if (key[0] == 'f')
+			v->flat = flag;
+		else if (key[0] == 't')
+			v->render->timeline = flag;
+		else if (key[0] == 's')
+			v->show_all = flag;
+		else if (key[0] == 'u')
+			v->render->unicode = flag;
+		else
+			*v->color = flag ? OPTS_COLOR_ALWAYS : OPTS_COLOR_NEVER;
+	} else {
+		usage(err, errlen, "unknown render option '%s' (-p takes time=percent_of_total, "
+		      "filter_threshold=X, flat, flat_time=self|total, timeline, show_all, "
+		      "unicode, color, hide_regex=RE or show_regex=RE)", arg);
+		goto out;
+	}
+	ret = 0;
+	goto out;
+bad_value:
+	usage(err, errlen, "bad render option '%s': expected %s", arg,
+	      !strcmp(key, "time") ? "time=seconds or time=percent_of_total" :
+	      !strcmp(key, "filter_threshold") ? "filter_threshold=X, X from 0 to 1" :
+	      !strcmp(key, "flat_time") ? "flat_time=self or flat_time=total" :
+	      value ? "true or false" : "a value");
+out:
+	free(copy);
+	return ret;
+}
+
+/* Handles one view option: 1 done, 0 not one of them, -1 a usage error (in @err). */
+static int view_option(struct view *v, int c, const char *arg, char *err, size_t errlen)
+{
+	switch (c) {
+	case 'o':
+		if (*v->n_outputs == OPTS_MAX_OUTPUTS) {
+			usage(err, errlen, "at most %d outputs (-o)", OPTS_MAX_OUTPUTS);
+			return -1;
+		}
+		v->outputs[(*v->n_outputs)++].path = arg;
+		return 1;
+	case 'r':
+		v->format = arg;
+		return 1;
+	case OPT_GRANULARITY:
+		if (!strcmp(arg, "function")) {
+			v->render->granularity = GRANULARITY_FUNCTION;
+		} else if (!strcmp(arg, "line")) {
+			v->render->granularity = GRANULARITY_LINE;
+		} else {
+			usage(err, errlen, "bad granularity '%s': expected function or line", arg);
+			return -1;
+		}
+		return 1;
+	case OPT_HIDE:
+		return add_rule(v, FILTER_HIDE_GLOB, "--hide", arg, err, errlen) ? -1 : 1;
+	case OPT_HIDE_REGEX:
+		return add_rule(v, FILTER_HIDE_REGEX, "--hide-regex", arg, err, errlen) ? -1 : 1;
+	case OPT_SHOW:
+		return add_rule(v, FILTER_SHOW_GLOB, "--show", arg, err, errlen) ? -1 : 1;
+	case OPT_SHOW_REGEX:
+		return add_rule(v, FILTER_SHOW_REGEX, "--show-regex", arg, err, errlen) ? -1 : 1;
+	case OPT_SHOW_ALL:
+		v->show_all = true;
+		return 1;
+	case OPT_UNICODE:
+	case OPT_NO_UNICODE:
+		v->render->unicode = c == OPT_UNICODE;
+		return 1;
+	case OPT_COLOR:
+	case OPT_NO_COLOR:
+		*v->color = c == OPT_COLOR ? OPTS_COLOR_ALWAYS : OPTS_COLOR_NEVER;
+		return 1;
+	case OPT_RENDER_OPTION:
+		return render_option(v, arg, err, errlen) ? -1 : 1;
+	case 't':
+		v->render->timeline = true;
+		return 1;
+	case OPT_SORT:
+		return parse_sort(v, arg, err, errlen) ? -1 : 1;
+	case OPT_COLLAPSED_ROOTS:
+		return parse_roots(v, arg, err, errlen) ? -1 : 1;
+	default:
+		return 0;
+	}
+}
+
+/* --color, --no-color, or auto: a terminal on stdout and no NO_COLOR (no-color.org). */
+static bool want_color(enum opts_color color)
+{
+	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (color != OPTS_COLOR_AUTO)
+		return color == OPTS_COLOR_ALWAYS;
+	return isatty(STDOUT_FILENO) && !(no_color && *no_color) &&
+	       !(term && !strcmp(term, "dumb"));
+}
+
+bool opts_use_color(const struct render_opts *o, const struct renderer *format, bool to_stdout)
+{
+	return o->color && to_stdout && (format == &render_text || format == &render_flat);
+}
+
+/* Picks each output's format and checks what the view options say together. */
+static enum opts_result finish_view(struct view *v, char *err, size_t errlen)
+{
+	const struct renderer *chosen = NULL;
+	size_t i;
+
+	if (v->format) {
+		chosen = renderer_by_name(v->format);
+		if (!chosen) {
+			char names[128];
+
+			renderer_names(names, sizeof(names));
+			return usage(err, errlen, "unknown format '%s': expected one of %s",
+				     v->format, names);
+		}
+		if (v->flat && chosen != &render_flat)
+			return usage(err, errlen, "-p flat asks for the flat view, -r for %s: "
+				     "give one of them", chosen->name);
+	}
+	if (v->show_all && v->hide)
+		return usage(err, errlen, "--show-all shows every frame: it cannot be combined "
+			     "with %s", v->hide);
+	if (v->show_all)
+		frame_filter__show_all(v->filter);
+	if (*v->n_outputs == 0)
+		v->outputs[(*v->n_outputs)++].path = "-";
+	/* -r wins; otherwise the extension says, and text is the fallback */
+	for (i = 0; i < *v->n_outputs; i++) {
+		const struct renderer *by_ext = renderer_by_path(v->outputs[i].path);
+		const struct renderer *f = chosen ? chosen : by_ext ? by_ext : &render_text;
+
+		/* -p flat is an option of the text report, as in pyinstrument */
+		if (v->flat && f == &render_text)
+			f = &render_flat;
+		if (f == &render_flat && v->render->timeline)
+			return usage(err, errlen, "the flat view has no time order: give either "
+				     "-t/--timeline or the flat view");
+		v->outputs[i].format = f;
+	}
+	v->render->color = want_color(*v->color);
+	return OPTS_OK;
+}
+
+/* Default view options; the filter hides library code. Returns false without memory. */
+static bool init_view(struct view *v, struct output_spec *outputs, size_t *n_outputs,
+		      struct render_opts *render, struct frame_filter **filter,
+		      enum opts_color *color)
+{
+	*render = render_opts_default;
+	*filter = frame_filter__new();
+	render->filter = *filter;
+	*v = (struct view){
+		.outputs = outputs,
+		.n_outputs = n_outputs,
+		.render = render,
+		.filter = *filter,
+		.color = color,
+	};
+	return *filter != NULL;
+}
+
+/* getopt's own errors, in our words. */
+static enum opts_result getopt_error(int c, char **argv, char *err, size_t errlen)
+{
+	if (c == ':')
+		return usage(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+	return usage(err, errlen, "unknown option '%s'", argv[optind - 1]);
+}
+
+/* --- record -------------------------------------------------------------------------------- */
+
+static enum opts_result parse_record(int argc, char **argv, struct record_opts *o, char *err,
+				     size_t errlen)
+{
+	const char *rate = NULL, *interval = NULL;
+	struct view v;
+	int c, r;
+
+	if (!init_view(&v, o->outputs, &o->n_outputs, &o->render, &o->filter, &o->color))
+		return usage(err, errlen, "out of memory");
+	optind = 0;	/* 0: glibc starts afresh (argument order, a cut-short cluster) */
 	opterr = 0;
 	/* "+": stop at the first non-option, so the command's own options are left alone */
-	while ((c = getopt_long(argc, argv, "+p:ad:F:i:o:r:qvh", record_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:ad:F:i:o:r:tqvh", record_options, NULL)) != -1) {
+		r = view_option(&v, c, optarg, err, errlen);
+		if (r < 0)
+			return OPTS_USAGE;
+		if (r)
+			continue;
 		switch (c) {
 		case 'p':
+			/* PIDs start with a digit, pyinstrument's render options never do */
+			if (!(optarg[0] >= '0' && optarg[0] <= '9')) {
+				if (render_option(&v, optarg, err, errlen))
+					return OPTS_USAGE;
+				break;
+			}
 			if (!parse_pid_list(o, optarg))
-				return usage(err, errlen, "bad PID list '%s': expected PID[,PID...]",
-					     optarg);
+				return usage(err, errlen, "bad PID list '%s': expected "
+					     "PID[,PID...]", optarg);
 			if (o->target && o->target != TARGET_PIDS)
 				return usage(err, errlen, "-p cannot be combined with -a");
 			o->target = TARGET_PIDS;
@@ -186,23 +666,6 @@ enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o,
 		case 'i':
 			interval = optarg;
 			break;
-		case 'o':
-			if (o->n_outputs == OPTS_MAX_OUTPUTS)
-				return usage(err, errlen, "at most %d outputs (-o)", OPTS_MAX_OUTPUTS);
-			o->outputs[o->n_outputs++].path = optarg;
-			break;
-		case 'r':
-			format = optarg;
-			break;
-		case OPT_GRANULARITY:
-			if (strcmp(optarg, "function") == 0)
-				o->render.granularity = GRANULARITY_FUNCTION;
-			else if (strcmp(optarg, "line") == 0)
-				o->render.granularity = GRANULARITY_LINE;
-			else
-				return usage(err, errlen, "bad granularity '%s': expected function "
-					     "or line", optarg);
-			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -215,10 +678,8 @@ enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o,
 		case OPT_VERSION:
 			printf("pyflare %s\n", PYFLARE_VERSION);
 			return OPTS_EXIT;
-		case ':':
-			return usage(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return getopt_error(c, argv, err, errlen);
 		}
 	}
 	if (optind < argc) {
@@ -249,24 +710,95 @@ enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o,
 				     "0.00001 to 1", interval);
 		o->rate_hz = (unsigned)lround(1 / s);
 	}
+	return finish_view(&v, err, errlen);
+}
 
-	if (format) {
-		chosen = renderer_by_name(format);
-		if (!chosen) {
-			char names[128];
+enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o, char *err,
+				   size_t errlen)
+{
+	enum opts_result res;
 
-			renderer_names(names, sizeof(names));
-			return usage(err, errlen, "unknown format '%s': expected one of %s", format,
-				     names);
+	memset(o, 0, sizeof(*o));
+	res = parse_record(argc, argv, o, err, errlen);
+	/* Nothing to release unless the caller goes on */
+	if (res != OPTS_OK)
+		opts_release_record(o);
+	return res;
+}
+
+void opts_release_record(struct record_opts *o)
+{
+	if (!o)
+		return;
+	frame_filter__free(o->filter);
+	o->filter = NULL;
+	o->render.filter = NULL;
+}
+
+/* --- report -------------------------------------------------------------------------------- */
+
+static enum opts_result parse_report(int argc, char **argv, struct report_opts *o, char *err,
+				     size_t errlen)
+{
+	struct view v;
+	int c, r;
+
+	if (!init_view(&v, o->outputs, &o->n_outputs, &o->render, &o->filter, &o->color))
+		return usage(err, errlen, "out of memory");
+	optind = 0;	/* 0: glibc starts afresh (argument order, a cut-short cluster) */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:o:r:tvh", report_options, NULL)) != -1) {
+		r = view_option(&v, c == 'p' ? OPT_RENDER_OPTION : c, optarg, err, errlen);
+		if (r < 0)
+			return OPTS_USAGE;
+		if (r)
+			continue;
+		switch (c) {
+		case OPT_LAST:
+			o->last = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			opts_print_report_help();
+			return OPTS_EXIT;
+		case OPT_VERSION:
+			printf("pyflare %s\n", PYFLARE_VERSION);
+			return OPTS_EXIT;
+		default:
+			return getopt_error(c, argv, err, errlen);
 		}
 	}
-	if (o->n_outputs == 0)
-		o->outputs[o->n_outputs++].path = "-";
-	/* -r wins; otherwise the extension says, and text is the fallback */
-	for (size_t i = 0; i < o->n_outputs; i++) {
-		const struct renderer *by_ext = renderer_by_path(o->outputs[i].path);
-
-		o->outputs[i].format = chosen ? chosen : by_ext ? by_ext : &render_text;
+	for (; optind < argc; optind++) {
+		if (o->n_files == OPTS_MAX_FILES)
+			return usage(err, errlen, "at most %d recordings at once", OPTS_MAX_FILES);
+		o->files[o->n_files++] = argv[optind];
 	}
-	return OPTS_OK;
+	if (o->last && o->n_files)
+		return usage(err, errlen, "give either recordings or --last, not both");
+	if (!o->last && !o->n_files)
+		return usage(err, errlen, "nothing to report: give FILE... or --last");
+	return finish_view(&v, err, errlen);
+}
+
+enum opts_result opts_parse_report(int argc, char **argv, struct report_opts *o, char *err,
+				   size_t errlen)
+{
+	enum opts_result res;
+
+	memset(o, 0, sizeof(*o));
+	res = parse_report(argc, argv, o, err, errlen);
+	if (res != OPTS_OK)
+		opts_release_report(o);
+	return res;
+}
+
+void opts_release_report(struct report_opts *o)
+{
+	if (!o)
+		return;
+	frame_filter__free(o->filter);
+	o->filter = NULL;
+	o->render.filter = NULL;
 }

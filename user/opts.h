@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * opts.h — the command line of `pyflare record`, parsed and checked without side effects.
+ * opts.h — the command lines of `pyflare record` and `pyflare report`, parsed and checked
+ * without side effects.
  */
 #ifndef PYFLARE_OPTS_H
 #define PYFLARE_OPTS_H
@@ -19,6 +20,13 @@
 struct output_spec {
 	const char *path;
 	const struct renderer *format;
+};
+
+/* --color / --no-color; auto: colours when stdout is a terminal and NO_COLOR is not set. */
+enum opts_color {
+	OPTS_COLOR_AUTO = 0,
+	OPTS_COLOR_ALWAYS,
+	OPTS_COLOR_NEVER,
 };
 
 enum target_kind {
@@ -40,6 +48,7 @@ struct record_opts {
 	size_t n_outputs;
 	struct render_opts render;	/* render.filter points at filter */
 	struct frame_filter *filter;	/* owned: opts_release_record() */
+	enum opts_color color;		/* what decided render.color */
 	bool quiet;			/* no progress line */
 	int verbose;			/* -v count */
 };
@@ -51,8 +60,9 @@ struct report_opts {
 	bool last;				/* --last: the newest kept recording */
 	struct output_spec outputs[OPTS_MAX_OUTPUTS];
 	size_t n_outputs;
-	struct render_opts render;
+	struct render_opts render;		/* render.filter points at filter */
 	struct frame_filter *filter;		/* owned: opts_release_report() */
+	enum opts_color color;			/* what decided render.color */
 	int verbose;
 };
 
@@ -70,11 +80,20 @@ enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o,
 enum opts_result opts_parse_report(int argc, char **argv, struct report_opts *o, char *err,
 				   size_t errlen);
 
-/* Free what the parsers allocated (the frame filter). */
+/* Free what the parsers allocated (the frame filter); nothing is left after OPTS_EXIT/USAGE. */
 void opts_release_record(struct record_opts *o);
 void opts_release_report(struct report_opts *o);
 
+/*
+ * Whether a report in @format, on stdout (@to_stdout) or in a file, gets ANSI colours. The
+ * parsers set render.color when colours are wanted: --color, or by default when stdout is a
+ * terminal, NO_COLOR is not set and TERM is not dumb (--no-color: never). Only the text
+ * views (text, flat) on stdout have them.
+ */
+bool opts_use_color(const struct render_opts *o, const struct renderer *format, bool to_stdout);
+
 void opts_print_usage(void);
 void opts_print_record_help(void);
+void opts_print_report_help(void);
 
 #endif /* PYFLARE_OPTS_H */

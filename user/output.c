@@ -17,11 +17,41 @@ struct output {
 	char *tmp;
 };
 
-struct output *output__open(const char *path)
+/*
+ * A path that exists and is not a regular file (/dev/null, a FIFO, /dev/stdout) is
+ * written in place: renaming a temporary file over it would replace the device.
+ */
+static struct output *open_in_place(const char *path)
 {
 	struct output *out = calloc(1, sizeof(*out));
+
+	if (!out)
+		return NULL;
+	out->stream = fopen(path, "we");
+	if (!out->stream) {
+		int err = errno;
+
+		free(out);
+		errno = err;
+		return NULL;
+	}
+	return out;
+}
+
+struct output *output__open(const char *path)
+{
+	struct output *out;
+	struct stat st;
 	int fd, err;
 
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode)) {
+			errno = EISDIR;
+			return NULL;
+		}
+		return open_in_place(path);
+	}
+	out = calloc(1, sizeof(*out));
 	if (!out)
 		return NULL;
 	out->path = strdup(path);
@@ -61,14 +91,14 @@ int output__commit(struct output *out)
 {
 	int err = 0;
 
-	if (fflush(out->stream) || fsync(fileno(out->stream)))
+	if (fflush(out->stream) || (out->tmp && fsync(fileno(out->stream))))
 		err = -errno;
 	if (fclose(out->stream) && !err)
 		err = -errno;
 	out->stream = NULL;
-	if (!err && rename(out->tmp, out->path))
+	if (out->tmp && !err && rename(out->tmp, out->path))
 		err = -errno;
-	if (err)
+	if (out->tmp && err)
 		unlink(out->tmp);
 	free(out->path);
 	free(out->tmp);
@@ -82,7 +112,8 @@ void output__abort(struct output *out)
 		return;
 	if (out->stream)
 		fclose(out->stream);
-	unlink(out->tmp);
+	if (out->tmp)
+		unlink(out->tmp);
 	free(out->path);
 	free(out->tmp);
 	free(out);

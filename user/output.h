@@ -12,7 +12,8 @@ struct output;
 
 /*
  * Opens a temporary file next to @path. Called before recording, so an unwritable path
- * fails at once. Returns NULL with errno set.
+ * fails at once. A path that exists and is not a regular file (/dev/null, a FIFO) is
+ * opened and written in place instead. Returns NULL with errno set (EISDIR for a folder).
  */
 struct output *output__open(const char *path);
 /* The stream to write the report to. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* render.c — the renderer registry and the escaping and number helpers every format shares. */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -17,6 +18,12 @@ static const struct renderer *const renderers[] = {
 	&render_text,
 	&render_speedscope,
 	&render_collapsed,
+	&render_flat,
+	&render_json,
+	&render_pstats,
+	&render_pprof,
+	&render_html,
+	&render_session,
 };
 
 #define NRENDERERS (sizeof(renderers) / sizeof(renderers[0]))
@@ -247,4 +254,108 @@ void render_format_local_time(char *buf, size_t len, uint64_t realtime_ns)
 	if (!realtime_ns || !localtime_r(&t, &tm) ||
 	    !strftime(buf, len, "%Y-%m-%d %H:%M:%S %Z", &tm))
 		snprintf(buf, len, "unknown");
+}
+
+void render_format_time(char *buf, size_t len, uint64_t ns, const char *unit)
+{
+	uint64_t ms = ns / 1000000 + (ns % 1000000 >= 500000);
+
+	snprintf(buf, len, "%llu.%03llu%s", (unsigned long long)(ms / 1000),
+		 (unsigned long long)(ms % 1000), unit);
+}
+
+const char *render_short_path(const struct session_process *proc, const char *file)
+{
+	static const char *const marks[] = { "/site-packages/", "/dist-packages/" };
+	const char *best = NULL, *p, *dirs = proc && proc->lib_dirs ? proc->lib_dirs : "";
+	size_t i;
+
+	if (!file)
+		return "";
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		for (p = strstr(file, marks[i]); p; p = strstr(p + 1, marks[i]))
+			if (!best || p + strlen(marks[i]) > best)
+				best = p + strlen(marks[i]);
+	}
+	if (best && *best)
+		return best;
+	/* The process's own stdlib folders, then the usual layout */
+	while (*dirs) {
+		size_t len = strcspn(dirs, ":");
+
+		if (len && !strncmp(file, dirs, len) && file[len] == '/' && file[len + 1])
+			return file + len + 1;
+		dirs += len + (dirs[len] == ':');
+	}
+	/* ".../lib/python3.12/json/decoder.py" -> "json/decoder.py" */
+	p = strstr(file, "/lib/python");
+	if (p) {
+		const char *q = strchr(p + strlen("/lib/python"), '/');
+
+		if (q && q[1])
+			return q + 1;
+	}
+	return file;
+}
+
+void render_put_text_header(FILE *out, const struct session *s, bool color)
+{
+	const struct session_meta *m = session__meta(s);
+	const struct session_health *h = session__health(s);
+	const struct session_sample *smp;
+	const struct session_refusal *r;
+	const char *bold = color ? "\033[1m" : "", *end = color ? "\033[0m" : "";
+	size_t nref, nsamples, i;
+	uint64_t cpu_ns = 0;
+	char when[64], duration[32], cpu[32];
+
+	smp = session__samples(s, &nsamples);
+	for (i = 0; i < nsamples; i++)
+		cpu_ns += smp[i].weight_ns;
+	render_format_local_time(when, sizeof(when), m->start_realtime_ns);
+	render_format_time(duration, sizeof(duration), m->duration_ns, " s");
+	render_format_time(cpu, sizeof(cpu), cpu_ns, " s");
+	fprintf(out, "%spyflare %s%s\n", bold, PYFLARE_VERSION, end);
+	fprintf(out, "  Recorded: %-26s Samples:  %zu\n", when, nsamples);
+	fprintf(out, "  Duration: %-26s CPU time: %s\n", duration, cpu);
+	fputs("  Target:   ", out);
+	render_put_safe(out, *m->target ? m->target : "?", NULL);
+	fputs("\n  Mode:     ", out);
+	render_put_safe(out, *m->mode ? m->mode : "?", NULL);
+	fprintf(out, ", %u Hz on %u CPU%s\n", m->rate_hz, m->ncpus, m->ncpus == 1 ? "" : "s");
+	fprintf(out, "  Health:   %llu samples taken, %llu lost (ring buffer full), %llu stacks "
+		"truncated,\n            %llu cut short by a failed read, %llu frames not "
+		"symbolized, %llu without thread state\n",
+		(unsigned long long)h->samples, (unsigned long long)h->lost,
+		(unsigned long long)h->truncated, (unsigned long long)h->unreadable,
+		(unsigned long long)h->unsymbolized, (unsigned long long)h->no_thread_state);
+	fprintf(out, "  Processes: %u attached, %u refused\n", h->attached, h->refused);
+	r = session__refusals(s, &nref);
+	for (i = 0; i < nref; i++) {
+		fprintf(out, "  Refused:  %u ", r[i].pid);
+		render_put_safe(out, *r[i].comm ? r[i].comm : "?", NULL);
+		fputs(": ", out);
+		render_put_safe(out, r[i].reason, NULL);
+		putc('\n', out);
+	}
+	putc('\n', out);
+}
+
+void render_put_process_line(FILE *out, const struct session_process *p, bool color,
+			     bool unicode)
+{
+	const char *dash = unicode ? "—" : "-";
+
+	fprintf(out, "%sProcess %u ", color ? "\033[1m" : "", p->pid);
+	render_put_safe(out, *p->comm ? p->comm : "?", NULL);
+	fputs(color ? "\033[0m" : "", out);
+	if (*p->cmdline) {
+		fprintf(out, " %s ", dash);
+		render_put_safe(out, p->cmdline, NULL);
+	}
+	if (*p->python_version) {
+		fprintf(out, " %s Python ", dash);
+		render_put_safe(out, p->python_version, NULL);
+	}
+	putc('\n', out);
 }

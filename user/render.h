@@ -146,7 +146,7 @@ struct render_tree {
 struct render_group {
 	uint32_t node;		/* the RENDER_NODE_GROUP node */
 	uint32_t nframes;	/* call-tree frames folded into it */
-	char libs[64];		/* their libraries, most time first, ", " between; "..." if cut */
+	char libs[64];		/* their libraries, most time first: "json, re"; "..." if cut */
 };
 
 int render_tree__build(struct render_tree *t, const struct session *s, enum granularity g,
@@ -181,5 +181,17 @@ void render_put_json_string(FILE *out, const char *str);
 void render_put_seconds(FILE *out, uint64_t ns);
 /* Writes "YYYY-MM-DD HH:MM:SS TZ" local time of @realtime_ns into @buf. */
 void render_format_local_time(char *buf, size_t len, uint64_t realtime_ns);
+/* Writes @ns as seconds with 3 decimals ("0.408"), rounded, then @unit, into @buf. */
+void render_format_time(char *buf, size_t len, uint64_t ns, const char *unit);
+/*
+ * @file shortened as pyinstrument shows it: from the package down for library code
+ * ("json/decoder.py", "requests/api.py"), unchanged for the program's own files.
+ */
+const char *render_short_path(const struct session_process *proc, const char *file);
+/* The text views' header: recording time, duration, target, rate, health, refusals. */
+void render_put_text_header(FILE *out, const struct session *s, bool color);
+/* "Process 4242 python3 — python3 app.py — Python 3.12.1" */
+void render_put_process_line(FILE *out, const struct session_process *p, bool color,
+			     bool unicode);
 
 #endif /* PYFLARE_RENDER_H */

@@ -2,105 +2,204 @@
 /* render_collapsed.c — folded stacks for flamegraph.pl and inferno: "root;...;leaf weight". */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "keymap.h"
 #include "render.h"
 
 /*
  * One line per distinct stack after folding, root first, weighing its time in integer
- * microseconds (rounded, at least 1). A process frame leads each line when several processes
- * have samples, and a thread frame when a process has several sampled threads, as in the
- * text tree. ';' and control characters in names become \xNN so every line stays one stack.
+ * microseconds (rounded, at least 1), in byte order as stackcollapse-perf.pl writes them.
+ * Only Python frames by default, so equal stacks of different threads and processes add up
+ * and two recordings compare line by line (difffolded.pl); --collapsed-roots process,thread
+ * leads each line with "process PID (comm)" and "thread TID (name)" frames. ';' and control
+ * characters in names become \xNN so every line stays one stack.
  */
 
-static void put_element(FILE *out, const struct session *s, const struct render_tree *t,
-			const struct render_node *n)
+/* A distinct (root frames, stack) and its time; its text is at .text in the buffer. */
+struct line {
+	uint32_t ctx;		/* 0, or the process or thread index + 1 */
+	uint32_t fnode;
+	uint64_t weight;
+	size_t text;
+};
+
+struct collapsed {
+	const struct session *s;
+	const struct render_opts *o;
+	struct render_stacks rs;
+	struct line *lines;
+	size_t n;
+	uint32_t *path;
+	char *buf;		/* every line's text, NUL-terminated */
+};
+
+static void put_frame(FILE *out, const struct session_frame *f)
 {
-	size_t cnt;
+	render_put_safe(out, render_frame_name(f), ";");
+	if (f->kind == FRAME_PYTHON) {
+		fputs(" (", out);
+		render_put_safe(out, f->file, ";");
+		if (f->line)
+			fprintf(out, ":%u", f->line);
+		putc(')', out);
+	}
+}
 
-	if (n->kind == RENDER_NODE_PROCESS) {
-		const struct session_process *p = &session__processes(s, &cnt)[n->ref];
+static void put_roots(FILE *out, const struct collapsed *x, uint32_t ctx)
+{
+	const struct session_process *procs = session__processes(x->s, &(size_t){ 0 });
+	const struct session_thread *thr = session__threads(x->s, &(size_t){ 0 });
+	unsigned roots = x->o->collapsed_roots;
+	const struct session_process *p;
 
+	if (!ctx)
+		return;
+	p = roots & COLLAPSED_ROOT_THREAD ? &procs[thr[ctx - 1].process] : &procs[ctx - 1];
+	if (roots & COLLAPSED_ROOT_PROCESS) {
 		fprintf(out, "process %u (", p->pid);
 		render_put_safe(out, p->comm, ";");
-		putc(')', out);
-	} else if (n->kind == RENDER_NODE_THREAD) {
-		const struct session_thread *th = &session__threads(s, &cnt)[n->ref];
+		fputs(")", out);
+	}
+	if (roots & COLLAPSED_ROOT_THREAD) {
+		const struct session_thread *th = &thr[ctx - 1];
 
-		fprintf(out, "thread %u", th->tid);
+		fprintf(out, "%sthread %u", roots & COLLAPSED_ROOT_PROCESS ? ";" : "", th->tid);
 		if (*th->name) {
 			fputs(" (", out);
 			render_put_safe(out, th->name, ";");
 			putc(')', out);
 		}
-	} else {
-		const struct session_frame *f = &t->stacks.frames.frames[n->ref];
+	}
+}
 
-		render_put_safe(out, render_frame_name(f), ";");
-		if (f->kind == FRAME_PYTHON) {
-			fputs(" (", out);
-			render_put_safe(out, f->file, ";");
-			if (f->line)
-				fprintf(out, ":%u", f->line);
-			putc(')', out);
+/* Adds the samples up per line. */
+static int gather(struct collapsed *x)
+{
+	const struct session_sample *smp;
+	const struct session_thread *thr;
+	struct keymap *index = keymap__new();
+	size_t nsmp, nthr, nprocs, nstacks, i;
+	unsigned roots = x->o->collapsed_roots;
+	int err = -ENOMEM;
+
+	smp = session__samples(x->s, &nsmp);
+	thr = session__threads(x->s, &nthr);
+	session__processes(x->s, &nprocs);
+	session__stacks(x->s, &nstacks);
+	x->lines = malloc((nsmp ? nsmp : 1) * sizeof(*x->lines));
+	if (!index || !x->lines)
+		goto out;
+	for (i = 0; i < nthr; i++) {
+		if (thr[i].process >= nprocs) {
+			err = -EINVAL;
+			goto out;
 		}
 	}
+	for (i = 0; i < nsmp; i++) {
+		struct keymap_key key = { 0 };
+		uint64_t at;
+
+		if (smp[i].thread >= nthr || smp[i].stack >= nstacks) {
+			err = -EINVAL;
+			goto out;
+		}
+		if (roots & COLLAPSED_ROOT_THREAD)
+			key.a = smp[i].thread + 1;
+		else if (roots & COLLAPSED_ROOT_PROCESS)
+			key.a = thr[smp[i].thread].process + 1;
+		key.b = x->rs.map[smp[i].stack];
+		if (!key.b)
+			continue;	/* an empty stack has no line */
+		if (!keymap__get(index, &key, &at)) {
+			at = x->n++;
+			x->lines[at] = (struct line){ .ctx = key.a, .fnode = key.b };
+			if (keymap__set(index, &key, at))
+				goto out;
+		}
+		x->lines[at].weight += smp[i].weight_ns;
+	}
+	err = 0;
+out:
+	keymap__free(index);
+	return err;
+}
+
+/* Writes every line's text into one buffer. */
+static int write_texts(struct collapsed *x)
+{
+	size_t len = 0, i;
+	FILE *out = open_memstream(&x->buf, &len);
+
+	if (!out)
+		return -ENOMEM;
+	for (i = 0; i < x->n; i++) {
+		uint32_t fnode = x->lines[i].fnode, k = 0;
+
+		x->lines[i].text = ftell(out);
+		put_roots(out, x, x->lines[i].ctx);
+		for (; fnode; fnode = x->rs.nodes[fnode].parent)
+			x->path[k++] = x->rs.nodes[fnode].frame;
+		if (x->lines[i].ctx)
+			putc(';', out);
+		while (k--) {
+			put_frame(out, &x->rs.frames.frames[x->path[k]]);
+			if (k)
+				putc(';', out);
+		}
+		putc('\0', out);
+	}
+	if (fclose(out))
+		return -ENOMEM;
+	return 0;
+}
+
+static int line_cmp(const void *a, const void *b, void *arg)
+{
+	const char *buf = arg;
+
+	return strcmp(buf + ((const struct line *)a)->text, buf + ((const struct line *)b)->text);
 }
 
 static int collapsed_render(const struct session *s, const struct render_opts *o, FILE *out)
 {
-	struct render_tree t;
-	struct entry {
-		uint32_t node;
-		uint32_t pos;
-	} *stack;
-	bool with_process;
-	int sp = 0, err;
+	struct collapsed x = { .s = s, .o = o ? o : &render_opts_default };
+	size_t i;
+	int err;
 
 	if (!s || !out)
 		return -EINVAL;
-	if (!o)
-		o = &render_opts_default;
-	err = render_tree__build(&t, s, o->granularity, RENDER_THREADS_AUTO);
+	err = render_stacks__build(&x.rs, s, x.o->granularity);
 	if (err)
 		return err;
-	stack = calloc(t.stacks.max_depth + 4, sizeof(*stack));
-	if (!stack) {
-		render_tree__release(&t);
-		return -ENOMEM;
+	err = gather(&x);
+	if (err)
+		goto out;
+	err = -ENOMEM;
+	x.path = malloc((x.rs.max_depth + 1) * sizeof(*x.path));
+	if (!x.path)
+		goto out;
+	err = write_texts(&x);
+	if (err)
+		goto out;
+	qsort_r(x.lines, x.n, sizeof(*x.lines), line_cmp, x.buf);
+	for (i = 0; i < x.n; i++) {
+		uint64_t ns = x.lines[i].weight, us;
+
+		/* Two frames may print alike (a name holding " (f:1)"): one line, not two */
+		while (i + 1 < x.n && !strcmp(x.buf + x.lines[i].text, x.buf + x.lines[i + 1].text))
+			ns += x.lines[++i].weight;
+		us = (ns + 500) / 1000;
+		fprintf(out, "%s %llu\n", x.buf + x.lines[i].text,
+			(unsigned long long)(us ? us : 1));
 	}
-	with_process = t.nprocesses_sampled > 1;
-	stack[0] = (struct entry){ 0, 0 };
-	while (sp >= 0) {
-		struct entry *e = &stack[sp];
-		const struct render_node *n = &t.nodes[e->node];
-		int i;
-
-		if (e->pos == 0 && n->kind == RENDER_NODE_FRAME && n->self_ns) {
-			bool first = true;
-			uint64_t us = (n->self_ns + 500) / 1000;
-
-			for (i = 1; i <= sp; i++) {
-				const struct render_node *p = &t.nodes[stack[i].node];
-
-				if (p->kind == RENDER_NODE_PROCESS && !with_process)
-					continue;
-				if (!first)
-					putc(';', out);
-				put_element(out, s, &t, p);
-				first = false;
-			}
-			fprintf(out, " %llu\n", (unsigned long long)(us ? us : 1));
-		}
-		if (e->pos == n->nchildren) {
-			sp--;
-			continue;
-		}
-		stack[sp + 1] = (struct entry){ t.children[n->first_child + e->pos++], 0 };
-		sp++;
-	}
-	free(stack);
-	render_tree__release(&t);
-	return ferror(out) ? -EIO : 0;
+	err = ferror(out) ? -EIO : 0;
+out:
+	free(x.buf);
+	free(x.path);
+	free(x.lines);
+	render_stacks__release(&x.rs);
+	return err;
 }
 
 static const char *const collapsed_extensions[] = { ".collapsed", ".folded", NULL };

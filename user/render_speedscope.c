@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* render_speedscope.c — speedscope's file format: one sampled profile per (process, thread). */
+/*
+ * render_speedscope.c — speedscope's file format: one profile per (process, thread), sampled,
+ * or evented (open and close events in time order) for a timeline (-t).
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,7 @@ struct speedscope {
 	uint32_t *order;	/* sample indices grouped by thread, by time within a thread */
 	uint32_t *first;	/* per thread + 1: start of its samples in order */
 	uint32_t *path;
+	uint32_t *open;		/* evented: the frames open, root first */
 	char *line;
 	struct run *runs;
 };
@@ -109,15 +113,115 @@ static void put_stack(struct speedscope *x, uint32_t fnode)
 	fwrite(x->line, 1, p - x->line, x->out);
 }
 
-static int put_profile(struct speedscope *x, uint32_t th)
+/* "PID comm / TID name", the name of a thread's profile. */
+static int put_profile_head(struct speedscope *x, uint32_t th, const char *type, uint64_t start,
+			    uint64_t end)
 {
 	const struct session_thread *thr = &session__threads(x->s, &(size_t){ 0 })[th];
 	const struct session_process *p = &session__processes(x->s, &(size_t){ 0 })[thr->process];
+	FILE *out = x->out;
+	char *name;
+
+	if (asprintf(&name, "%u %s / %u%s%s", p->pid, *p->comm ? p->comm : "?", thr->tid,
+		     *thr->name ? " " : "", thr->name) < 0)
+		return -ENOMEM;
+	fprintf(out, "{\"type\":\"%s\",\"name\":", type);
+	render_put_json_string(out, name);
+	free(name);
+	fputs(",\"unit\":\"seconds\",\"startValue\":", out);
+	render_put_seconds(out, start);
+	fputs(",\"endValue\":", out);
+	render_put_seconds(out, end);
+	return 0;
+}
+
+/* The folded frames of stack node @fnode, root first, into x->path; returns how many. */
+static uint32_t root_first(struct speedscope *x, uint32_t fnode)
+{
+	uint32_t k = 0, i;
+
+	for (; fnode; fnode = x->rs.nodes[fnode].parent)
+		x->path[k++] = x->rs.nodes[fnode].frame;
+	for (i = 0; i < k / 2; i++) {
+		uint32_t tmp = x->path[i];
+
+		x->path[i] = x->path[k - 1 - i];
+		x->path[k - 1 - i] = tmp;
+	}
+	return k;
+}
+
+static void put_event(struct speedscope *x, char type, uint32_t frame, uint64_t at, bool *first)
+{
+	fprintf(x->out, "%s{\"type\":\"%c\",\"frame\":%u,\"at\":", *first ? "" : ",\n", type,
+		frame);
+	render_put_seconds(x->out, at);
+	putc('}', x->out);
+	*first = false;
+}
+
+/*
+ * A thread's samples as a timeline: a sample stands for [time, time + weight); the frames it
+ * shares with the next one stay open, the others close where the next one starts, or where it
+ * ends when the thread was off CPU in between (a gap of more than half a sample).
+ */
+static int put_evented(struct speedscope *x, uint32_t th)
+{
+	const uint32_t *o = &x->order[x->first[th]];
+	size_t n = x->first[th + 1] - x->first[th], i;
+	uint32_t depth = 0, k;
+	uint64_t start = x->samples[o[0]].time_ns, end = start, at = start, prev_w = 0;
+	bool first = true;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		const struct session_sample *smp = &x->samples[o[i]];
+
+		if (smp->time_ns + smp->weight_ns > end)
+			end = smp->time_ns + smp->weight_ns;
+	}
+	err = put_profile_head(x, th, "evented", start, end);
+	if (err)
+		return err;
+	fputs(",\n\"events\":[\n", x->out);
+	for (i = 0; i < n; i++) {
+		const struct session_sample *smp = &x->samples[o[i]];
+		uint64_t t = smp->time_ns > at ? smp->time_ns : at;
+		uint32_t len, common = 0;
+
+		/* Off CPU in between: all closes where the previous sample ended */
+		if (i && t - at > prev_w + prev_w / 2) {
+			for (k = depth; k-- > 0; )
+				put_event(x, 'C', x->open[k], at + prev_w, &first);
+			depth = 0;
+		}
+		/* The frames open, x->open[0 .. depth), against this sample's */
+		len = root_first(x, x->rs.map[smp->stack]);
+		while (common < depth && common < len && x->open[common] == x->path[common])
+			common++;
+		for (k = depth; k-- > common; )
+			put_event(x, 'C', x->open[k], t, &first);
+		for (k = common; k < len; k++) {
+			x->open[k] = x->path[k];
+			put_event(x, 'O', x->path[k], t, &first);
+		}
+		depth = len;
+		at = t;
+		prev_w = smp->weight_ns;
+	}
+	for (k = depth; k-- > 0; )
+		put_event(x, 'C', x->open[k], end > at ? end : at, &first);
+	fputs("\n]}", x->out);
+	return 0;
+}
+
+static int put_profile(struct speedscope *x, uint32_t th)
+{
 	const uint32_t *o = &x->order[x->first[th]];
 	size_t n = x->first[th + 1] - x->first[th], nruns = 0, i;
 	uint64_t start = x->samples[o[0]].time_ns, end = 0;
 	FILE *out = x->out;
-	char *name;
+	int err;
 
 	/* speedscope merges equal neighbours anyway; merging here keeps the file small. */
 	for (i = 0; i < n; i++) {
@@ -133,16 +237,9 @@ static int put_profile(struct speedscope *x, uint32_t th)
 		x->runs[nruns++] = (struct run){ fnode, smp->weight_ns };
 	}
 
-	if (asprintf(&name, "%u %s / %u%s%s", p->pid, *p->comm ? p->comm : "?", thr->tid,
-		     *thr->name ? " " : "", thr->name) < 0)
-		return -ENOMEM;
-	fputs("{\"type\":\"sampled\",\"name\":", out);
-	render_put_json_string(out, name);
-	free(name);
-	fputs(",\"unit\":\"seconds\",\"startValue\":", out);
-	render_put_seconds(out, start);
-	fputs(",\"endValue\":", out);
-	render_put_seconds(out, end);
+	err = put_profile_head(x, th, "sampled", start, end);
+	if (err)
+		return err;
 	fputs(",\n\"samples\":[\n", out);
 	for (i = 0; i < nruns; i++) {
 		put_stack(x, x->runs[i].fnode);
@@ -245,9 +342,39 @@ static void put_frames(struct speedscope *x)
 	fputs("]},\n", x->out);
 }
 
+struct profile_order {
+	const struct speedscope *x;
+	uint64_t *proc_first;	/* per process: the time of its first sample */
+};
+
+static int profile_cmp(const void *a, const void *b, void *arg)
+{
+	const struct profile_order *ord = arg;
+	const struct speedscope *x = ord->x;
+	const struct session_thread *thr = session__threads(x->s, &(size_t){ 0 });
+	const struct session_process *procs = session__processes(x->s, &(size_t){ 0 });
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	uint32_t pi = thr[i].process, pj = thr[j].process;
+	uint64_t ti = x->samples[x->order[x->first[i]]].time_ns;
+	uint64_t tj = x->samples[x->order[x->first[j]]].time_ns;
+	bool mi = thr[i].tid == procs[pi].pid, mj = thr[j].tid == procs[pj].pid;
+
+	if (pi != pj) {
+		if (ord->proc_first[pi] != ord->proc_first[pj])
+			return ord->proc_first[pi] < ord->proc_first[pj] ? -1 : 1;
+		return pi < pj ? -1 : 1;
+	}
+	if (mi != mj)
+		return mi ? -1 : 1;
+	if (ti != tj)
+		return ti < tj ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
 static int speedscope_render(const struct session *s, const struct render_opts *o, FILE *out)
 {
 	struct speedscope x = { .out = out, .s = s };
+	struct profile_order ord = { 0 };
 	const struct session_thread *thr;
 	const struct session_meta *m;
 	size_t nsamples, nthreads, nprocs, i, np = 0, maxrun = 0, active = 0;
@@ -273,33 +400,47 @@ static int speedscope_render(const struct session *s, const struct render_opts *
 	if (err)
 		goto out;
 
-	/* Profiles in process order, then thread order; the busiest one opens first. */
+	/*
+	 * Processes in the order they were first sampled; in each, the main thread, then the
+	 * others as they were first sampled. The busiest profile opens first.
+	 */
 	err = -ENOMEM;
 	profiles = malloc((nthreads ? nthreads : 1) * sizeof(*profiles));
-	if (!profiles)
+	ord.proc_first = malloc((nprocs ? nprocs : 1) * sizeof(*ord.proc_first));
+	if (!profiles || !ord.proc_first)
 		goto out;
-	for (p = 0; p < nprocs; p++) {
-		for (i = 0; i < nthreads; i++) {
-			size_t n = x.first[i + 1] - x.first[i];
-			uint64_t w = 0, k;
+	for (p = 0; p < nprocs; p++)
+		ord.proc_first[p] = UINT64_MAX;
+	for (i = 0; i < nthreads; i++) {
+		size_t n = x.first[i + 1] - x.first[i];
+		uint64_t t0;
 
-			if (thr[i].process != p || !n)
-				continue;
-			for (k = x.first[i]; k < x.first[i + 1]; k++)
-				w += x.samples[x.order[k]].weight_ns;
-			if (w > best) {
-				best = w;
-				active = np;
-			}
-			if (n > maxrun)
-				maxrun = n;
-			profiles[np++] = i;
+		if (!n || thr[i].process >= nprocs)
+			continue;
+		t0 = x.samples[x.order[x.first[i]]].time_ns;
+		if (t0 < ord.proc_first[thr[i].process])
+			ord.proc_first[thr[i].process] = t0;
+		if (n > maxrun)
+			maxrun = n;
+		profiles[np++] = i;
+	}
+	ord.x = &x;
+	qsort_r(profiles, np, sizeof(*profiles), profile_cmp, &ord);
+	for (i = 0; i < np; i++) {
+		uint64_t w = 0, k;
+
+		for (k = x.first[profiles[i]]; k < x.first[profiles[i] + 1]; k++)
+			w += x.samples[x.order[k]].weight_ns;
+		if (w > best) {
+			best = w;
+			active = i;
 		}
 	}
 	x.runs = malloc((maxrun ? maxrun : 1) * sizeof(*x.runs));
 	x.path = malloc((x.rs.max_depth + 1) * sizeof(*x.path));
+	x.open = malloc((x.rs.max_depth + 1) * sizeof(*x.open));
 	x.line = malloc((size_t)x.rs.max_depth * 11 + 3);
-	if (!x.runs || !x.path || !x.line)
+	if (!x.runs || !x.path || !x.open || !x.line)
 		goto out;
 
 	fprintf(out, "{\"$schema\":\"%s\",\n\"exporter\":\"pyflare %s\",\n\"name\":", SCHEMA_URL,
@@ -312,7 +453,7 @@ static int speedscope_render(const struct session *s, const struct render_opts *
 	for (i = 0; i < np; i++) {
 		if (i)
 			fputs(",\n", out);
-		err = put_profile(&x, profiles[i]);
+		err = o->timeline ? put_evented(&x, profiles[i]) : put_profile(&x, profiles[i]);
 		if (err)
 			goto out;
 	}
@@ -320,6 +461,8 @@ static int speedscope_render(const struct session *s, const struct render_opts *
 	err = ferror(out) ? -EIO : 0;
 out:
 	free(profiles);
+	free(ord.proc_first);
+	free(x.open);
 	free(x.order);
 	free(x.first);
 	free(x.path);

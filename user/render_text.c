@@ -4,23 +4,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frame_filter.h"
 #include "render.h"
 
 struct colors {
-	const char *red, *yellow, *green, *dim_green, *faint, *bold, *end;
+	const char *red, *yellow, *green, *dim_green, *faint, *bold, *app, *end;
 };
 
+/* pyinstrument's: time by share, application code white on blue. */
 static const struct colors colors_on = {
-	"\033[31m", "\033[33m", "\033[32m", "\033[92m\033[2m", "\033[2m", "\033[1m", "\033[0m",
+	"\033[31m", "\033[33m", "\033[32m", "\033[92m\033[2m", "\033[2m", "\033[1m",
+	"\033[48;5;24m\033[38;5;15m", "\033[0m",
 };
-static const struct colors colors_off = { "", "", "", "", "", "", "" };
+static const struct colors colors_off = { "", "", "", "", "", "", "", "" };
 
 struct glyphs {
-	const char *branch, *last, *pipe, *space, *dash;
+	const char *branch, *last, *pipe, *space;
 };
 
-static const struct glyphs glyphs_unicode = { "├─ ", "└─ ", "│  ", "   ", "—" };
-static const struct glyphs glyphs_ascii = { "|- ", "`- ", "|  ", "   ", "-" };
+static const struct glyphs glyphs_unicode = { "├─ ", "└─ ", "│  ", "   " };
+static const struct glyphs glyphs_ascii = { "|- ", "`- ", "|  ", "   " };
 
 struct text {
 	FILE *out;
@@ -28,31 +31,27 @@ struct text {
 	const struct render_tree *t;
 	const struct colors *c;
 	const struct glyphs *g;
+	const struct session_process *proc;	/* the process being drawn */
 	double prune;
+	bool percent;		/* times as a share of the process's total */
 	uint64_t total;		/* of the process being drawn: shares and pruning */
 	bool *is_last;		/* per depth: the row is its parent's last shown child */
 	struct stack_entry {
 		uint32_t node;
-		uint32_t pos;	/* next child to draw */
-		uint32_t shown;	/* children above the pruning threshold */
+		uint32_t pos;	/* next child to look at */
+		uint32_t end;	/* one past the last child above the pruning threshold */
 	} *stack;
 };
 
-/* Seconds with 3 decimals, rounded, without going through a double. */
-static void fmt_time(char *buf, size_t len, uint64_t ns, const char *unit)
-{
-	uint64_t ms = ns / 1000000 + (ns % 1000000 >= 500000);
-
-	snprintf(buf, len, "%llu.%03llu%s", (unsigned long long)(ms / 1000),
-		 (unsigned long long)(ms % 1000), unit);
-}
-
-static void put_time(FILE *out, uint64_t ns)
+static void put_time(const struct text *x, uint64_t ns)
 {
 	char buf[32];
 
-	fmt_time(buf, sizeof(buf), ns, "");
-	fputs(buf, out);
+	if (x->percent)
+		snprintf(buf, sizeof(buf), "%.1f%%", x->total ? 100.0 * ns / x->total : 100.0);
+	else
+		render_format_time(buf, sizeof(buf), ns, "");
+	fputs(buf, x->out);
 }
 
 /* pyinstrument's thresholds, on the share of the process's time. */
@@ -67,31 +66,6 @@ static const char *time_color(const struct text *x, uint64_t ns)
 	if (share > 0.05)
 		return x->c->green;
 	return x->c->dim_green;
-}
-
-/* Library and standard-library paths shortened like pyinstrument's, from the package down. */
-static const char *short_path(const char *file)
-{
-	static const char *const marks[] = { "/site-packages/", "/dist-packages/" };
-	const char *best = NULL, *p;
-	size_t i;
-
-	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
-		for (p = strstr(file, marks[i]); p; p = strstr(p + 1, marks[i]))
-			if (!best || p + strlen(marks[i]) > best)
-				best = p + strlen(marks[i]);
-	}
-	if (best && *best)
-		return best;
-	/* ".../lib/python3.12/json/decoder.py" -> "json/decoder.py" */
-	p = strstr(file, "/lib/python");
-	if (p) {
-		const char *q = strchr(p + strlen("/lib/python"), '/');
-
-		if (q && q[1])
-			return q + 1;
-	}
-	return file;
 }
 
 static bool is_shown(const struct text *x, uint64_t ns)
@@ -110,10 +84,19 @@ static void put_row(struct text *x, uint32_t id, uint32_t depth)
 	if (depth)
 		fputs(x->is_last[depth] ? x->g->last : x->g->branch, out);
 	fputs(time_color(x, n->total_ns), out);
-	put_time(out, n->total_ns);
+	put_time(x, n->total_ns);
 	fputs(x->c->end, out);
 	putc(' ', out);
-	if (n->kind == RENDER_NODE_THREAD) {
+	if (n->kind == RENDER_NODE_GROUP) {
+		const struct render_group *grp = &x->t->groups[n->ref];
+
+		fprintf(out, "[%u frame%s hidden]", grp->nframes, grp->nframes == 1 ? "" : "s");
+		if (grp->libs[0]) {
+			fprintf(out, "  %s", x->c->faint);
+			render_put_safe(out, grp->libs, NULL);
+			fputs(x->c->end, out);
+		}
+	} else if (n->kind == RENDER_NODE_THREAD) {
 		const struct session_thread *th = &session__threads(x->s, &(size_t){ 0 })[n->ref];
 
 		fprintf(out, "%sThread %u", x->c->bold, th->tid);
@@ -124,11 +107,17 @@ static void put_row(struct text *x, uint32_t id, uint32_t depth)
 		fputs(x->c->end, out);
 	} else {
 		const struct session_frame *f = &x->t->stacks.frames.frames[n->ref];
+		bool app = *x->c->app && f->kind == FRAME_PYTHON &&
+			   !frame_is_library(x->proc, f->file);
 
+		if (app)
+			fputs(x->c->app, out);
 		render_put_safe(out, render_frame_name(f), NULL);
+		if (app)
+			fputs(x->c->end, out);
 		if (f->kind == FRAME_PYTHON) {
 			fprintf(out, "  %s", x->c->faint);
-			render_put_safe(out, short_path(f->file), NULL);
+			render_put_safe(out, render_short_path(x->proc, f->file), NULL);
 			if (f->line)
 				fprintf(out, ":%u", f->line);
 			fputs(x->c->end, out);
@@ -137,14 +126,13 @@ static void put_row(struct text *x, uint32_t id, uint32_t depth)
 	putc('\n', out);
 }
 
-static uint32_t shown_children(const struct text *x, const struct render_node *n)
+/* One past the last child above the threshold (a timeline's children are in time order). */
+static uint32_t shown_end(const struct text *x, const struct render_node *n)
 {
-	uint32_t k = 0;
+	uint32_t k = n->nchildren;
 
-	/* Children are sorted largest first, so the shown ones are a prefix. */
-	while (k < n->nchildren &&
-	       is_shown(x, x->t->nodes[x->t->children[n->first_child + k]].total_ns))
-		k++;
+	while (k && !is_shown(x, x->t->nodes[x->t->children[n->first_child + k - 1]].total_ns))
+		k--;
 	return k;
 }
 
@@ -155,45 +143,26 @@ static void put_subtree(struct text *x, uint32_t top)
 	int sp = 0;
 
 	put_row(x, top, 0);
-	x->stack[0] = (struct stack_entry){
-		.node = top,
-		.shown = shown_children(x, &t->nodes[top]),
-	};
+	x->stack[0] = (struct stack_entry){ .node = top, .end = shown_end(x, &t->nodes[top]) };
 	while (sp >= 0) {
 		struct stack_entry *e = &x->stack[sp];
 		uint32_t child;
 
-		if (e->pos == e->shown) {
+		if (e->pos == e->end) {
 			sp--;
 			continue;
 		}
 		child = t->children[t->nodes[e->node].first_child + e->pos++];
-		x->is_last[sp + 1] = e->pos == e->shown;
+		if (!is_shown(x, t->nodes[child].total_ns))
+			continue;
+		x->is_last[sp + 1] = e->pos == e->end;
 		put_row(x, child, sp + 1);
 		sp++;
 		x->stack[sp] = (struct stack_entry){
 			.node = child,
-			.shown = shown_children(x, &t->nodes[child]),
+			.end = shown_end(x, &t->nodes[child]),
 		};
 	}
-}
-
-static void put_process_line(struct text *x, const struct session_process *p)
-{
-	FILE *out = x->out;
-
-	fprintf(out, "%sProcess %u ", x->c->bold, p->pid);
-	render_put_safe(out, *p->comm ? p->comm : "?", NULL);
-	fputs(x->c->end, out);
-	if (*p->cmdline) {
-		fprintf(out, " %s ", x->g->dash);
-		render_put_safe(out, p->cmdline, NULL);
-	}
-	if (*p->python_version) {
-		fprintf(out, " %s Python ", x->g->dash);
-		render_put_safe(out, p->python_version, NULL);
-	}
-	putc('\n', out);
 }
 
 static void put_process(struct text *x, uint32_t pnode)
@@ -207,8 +176,9 @@ static void put_process(struct text *x, uint32_t pnode)
 	for (i = 0; i < n->nchildren; i++)
 		nthreads += t->nodes[t->children[n->first_child + i]].kind == RENDER_NODE_THREAD;
 	x->total = n->total_ns;
-	put_process_line(x, p);
-	fmt_time(cpu, sizeof(cpu), n->total_ns, " s");
+	x->proc = p;
+	render_put_process_line(x->out, p, x->c == &colors_on, x->g == &glyphs_unicode);
+	render_format_time(cpu, sizeof(cpu), n->total_ns, " s");
 	fprintf(x->out, "  Samples: %llu   CPU time: %s", (unsigned long long)n->samples, cpu);
 	if (nthreads)
 		fprintf(x->out, "   Threads: %u", nthreads);
@@ -220,45 +190,6 @@ static void put_process(struct text *x, uint32_t pnode)
 			put_subtree(x, c);
 	}
 	putc('\n', x->out);
-}
-
-static void put_header(struct text *x)
-{
-	const struct session_meta *m = session__meta(x->s);
-	const struct session_health *h = session__health(x->s);
-	const struct session_refusal *r;
-	const struct render_node *root = &x->t->nodes[0];
-	FILE *out = x->out;
-	size_t nref, i;
-	char when[64], duration[32], cpu[32];
-
-	render_format_local_time(when, sizeof(when), m->start_realtime_ns);
-	fmt_time(duration, sizeof(duration), m->duration_ns, " s");
-	fmt_time(cpu, sizeof(cpu), root->total_ns, " s");
-	fprintf(out, "%spyflare %s%s\n", x->c->bold, PYFLARE_VERSION, x->c->end);
-	fprintf(out, "  Recorded: %-26s Samples:  %llu\n", when, (unsigned long long)root->samples);
-	fprintf(out, "  Duration: %-26s CPU time: %s\n", duration, cpu);
-	fputs("  Target:   ", out);
-	render_put_safe(out, *m->target ? m->target : "?", NULL);
-	fputs("\n  Mode:     ", out);
-	render_put_safe(out, *m->mode ? m->mode : "?", NULL);
-	fprintf(out, ", %u Hz on %u CPU%s\n", m->rate_hz, m->ncpus, m->ncpus == 1 ? "" : "s");
-	fprintf(out, "  Health:   %llu samples taken, %llu lost (ring buffer full), %llu stacks "
-		"truncated,\n            %llu cut short by a failed read, %llu frames not "
-		"symbolized, %llu without thread state\n",
-		(unsigned long long)h->samples, (unsigned long long)h->lost,
-		(unsigned long long)h->truncated, (unsigned long long)h->unreadable,
-		(unsigned long long)h->unsymbolized, (unsigned long long)h->no_thread_state);
-	fprintf(out, "  Processes: %u attached, %u refused\n", h->attached, h->refused);
-	r = session__refusals(x->s, &nref);
-	for (i = 0; i < nref; i++) {
-		fprintf(out, "  Refused:  %u ", r[i].pid);
-		render_put_safe(out, *r[i].comm ? r[i].comm : "?", NULL);
-		fputs(": ", out);
-		render_put_safe(out, r[i].reason, NULL);
-		putc('\n', out);
-	}
-	putc('\n', out);
 }
 
 static int text_render(const struct session *s, const struct render_opts *o, FILE *out)
@@ -273,12 +204,13 @@ static int text_render(const struct session *s, const struct render_opts *o, FIL
 		return -EINVAL;
 	if (!o)
 		o = &render_opts_default;
-	err = render_tree__build(&t, s, o->granularity, RENDER_THREADS_AUTO);
+	err = render_tree__build_view(&t, s, o, RENDER_THREADS_AUTO);
 	if (err)
 		return err;
 	x.c = o->color ? &colors_on : &colors_off;
 	x.g = o->unicode ? &glyphs_unicode : &glyphs_ascii;
 	x.prune = o->prune_share > 0 ? o->prune_share : 0;
+	x.percent = o->percent;
 	/* Rows sit at most two levels (process, thread) above the deepest frame. */
 	x.is_last = calloc(t.stacks.max_depth + 4, sizeof(*x.is_last));
 	x.stack = calloc(t.stacks.max_depth + 4, sizeof(*x.stack));
@@ -287,7 +219,7 @@ static int text_render(const struct session *s, const struct render_opts *o, FIL
 		goto out;
 	}
 
-	put_header(&x);
+	render_put_text_header(out, s, o->color);
 	procs = session__processes(s, &nprocs);
 	if (!t.nodes[0].samples)
 		fputs("No samples were recorded.\n\n", out);

@@ -247,6 +247,23 @@ def test_several_outputs_and_atomic_files(py, tmp):
     assert not glob.glob(os.path.join(tmp, "*.tmp.*")), "temporary files left behind"
 
 
+def test_devices_are_written_not_replaced(py, tmp):
+    """-o /dev/null must not rename a regular file over the device (we run as root)."""
+    import stat
+    r = pyflare("record", "-o", "/dev/null", "--", *py.command("-c", "pass"))
+    assert r.returncode == 0, r.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode), "/dev/null was replaced by a file"
+    fifo = os.path.join(tmp, "fifo")
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", fifo], stdout=subprocess.PIPE)
+    r = pyflare("record", "-r", "collapsed", "-o", fifo, "--", *py.command("-c", "sum(range(10**6))"))
+    out = reader.communicate(timeout=30)[0]
+    assert r.returncode == 0, r.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and b"<module>" in out
+    r = pyflare("record", "-o", tmp, "--", "true")
+    assert r.returncode == 3 and "Is a directory" in r.stderr
+
+
 def test_text_report(py, tmp):
     script = write(os.path.join(tmp, "t.py"), "import time\n"
                    "def leaf():\n    t=time.thread_time()\n    while time.thread_time()-t < 0.4: pass\n"

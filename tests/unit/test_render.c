@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "frame_filter.h"
 #include "render.h"
 #include "test.h"
 
@@ -155,26 +156,24 @@ static bool terminal_safe(const char *str)
 
 static void test_registry(void)
 {
-	char names[64];
+	char names[256];
 
 	CHECK(renderer_by_name("text") == &render_text);
 	CHECK(renderer_by_name("speedscope") == &render_speedscope);
 	CHECK(renderer_by_name("collapsed") == &render_collapsed);
-	CHECK(renderer_by_name("html") == NULL);
 	CHECK(renderer_by_name(NULL) == NULL);
 	CHECK(renderer_by_path("out/p.speedscope.json") == &render_speedscope);
 	CHECK(renderer_by_path("P.SPEEDSCOPE.JSON") == &render_speedscope);
-	CHECK(renderer_by_path("p.json") == NULL);
 	CHECK(renderer_by_path("p.collapsed") == &render_collapsed);
 	CHECK(renderer_by_path("p.folded") == &render_collapsed);
 	CHECK(renderer_by_path("p.txt") == &render_text);
 	CHECK(renderer_by_path("profile") == &render_text);
 	CHECK(renderer_by_path("dir.d/profile") == &render_text);
 	CHECK(renderer_by_path(".profile") == &render_text);
-	CHECK(renderer_by_path("p.html") == NULL);
 	CHECK(renderer_by_path("") == NULL);
+	CHECK(renderer_by_name("flat") == &render_flat);
 	renderer_names(names, sizeof(names));
-	CHECK_STR(names, "text, speedscope, collapsed");
+	CHECK(strncmp(names, "text, speedscope, collapsed, flat", 33) == 0);
 	renderer_names(names, 8);
 	CHECK_STR(names, "text");
 }
@@ -464,7 +463,8 @@ static void test_text(void)
 static void strip_colors(char *str)
 {
 	static const char *const seqs[] = { "\033[31m", "\033[33m", "\033[32m", "\033[92m",
-					     "\033[2m", "\033[1m", "\033[0m" };
+					     "\033[2m", "\033[1m", "\033[0m", "\033[48;5;24m",
+					     "\033[38;5;15m" };
 	size_t i;
 	char *p;
 
@@ -485,10 +485,13 @@ static void test_text_color(void)
 	CHECK_INT(err, 0);
 	/* Of process 4242: MainThread 67% red, work 49.6% and worker 33% yellow. */
 	CHECK(strstr(out, "\033[31m0.408\033[0m \033[1mThread 4242 MainThread\033[0m\n") != NULL);
-	CHECK(strstr(out, "\033[33m0.303\033[0m work  \033[2mapp.py:40\033[0m\n") != NULL);
+	/* Application code stands out (white on blue); library code does not. */
+	CHECK(strstr(out, "\033[33m0.303\033[0m \033[48;5;24m\033[38;5;15mwork\033[0m  "
+			  "\033[2mapp.py:40\033[0m\n") != NULL);
 	CHECK(strstr(out, "\033[33m0.202\033[0m") != NULL);
+	CHECK(strstr(out, "\033[33m0.200\033[0m Thread.idle  \033[2mthreading.py:100") != NULL);
 	/* 0.010 of 0.060 is 17%: green. */
-	CHECK(strstr(out, "\033[32m0.010\033[0m caf") != NULL);
+	CHECK(strstr(out, "\033[32m0.010\033[0m \033[48;5;24m\033[38;5;15mcaf") != NULL);
 	strip_colors(out);
 	CHECK(terminal_safe(out));
 	CHECK_STR(out, fixture_text);
@@ -512,17 +515,27 @@ static void test_text_empty(void)
 	session__free(s);
 }
 
+/* Byte order; no process or thread frames unless asked. */
 static const char fixture_collapsed[] =
+	"<module> (app.py:1);main (app.py:20) 105105\n"
+	"<module> (app.py:1);main (app.py:20);work (app.py:40) 303303\n"
+	"<truncated>;work (app.py:40) 2002\n"
+	"Thread.idle (/usr/lib/python3.12/threading.py:100) 200200\n"
+	"\\x1b[31mred\\x1b[0m (<img src=x onerror=alert(1)>:1);a\\x3bb\\x0ac (/tmp/x\\x3by.py:5) "
+	"50050\n"
+	"caf\\xe9\\xff (/tmp/\\xc3(.py:7) 10010\n";
+
+static const char fixture_collapsed_roots[] =
 	"process 4242 (python3);thread 4242 (MainThread);<module> (app.py:1);main (app.py:20) "
 	"105105\n"
 	"process 4242 (python3);thread 4242 (MainThread);<module> (app.py:1);main (app.py:20);"
 	"work (app.py:40) 303303\n"
+	"process 4242 (python3);thread 4243 (worker);<truncated>;work (app.py:40) 2002\n"
 	"process 4242 (python3);thread 4243 (worker);Thread.idle "
 	"(/usr/lib/python3.12/threading.py:100) 200200\n"
-	"process 4242 (python3);thread 4243 (worker);<truncated>;work (app.py:40) 2002\n"
-	"process 5000 (\\x1b[31mevil);\\x1b[31mred\\x1b[0m (<img src=x onerror=alert(1)>:1);"
-	"a\\x3bb\\x0ac (/tmp/x\\x3by.py:5) 50050\n"
-	"process 5000 (\\x1b[31mevil);caf\\xe9\\xff (/tmp/\\xc3(.py:7) 10010\n";
+	"process 5000 (\\x1b[31mevil);thread 5000;\\x1b[31mred\\x1b[0m (<img src=x "
+	"onerror=alert(1)>:1);a\\x3bb\\x0ac (/tmp/x\\x3by.py:5) 50050\n"
+	"process 5000 (\\x1b[31mevil);thread 5000;caf\\xe9\\xff (/tmp/\\xc3(.py:7) 10010\n";
 
 static void test_collapsed(void)
 {
@@ -537,13 +550,70 @@ static void test_collapsed(void)
 	CHECK(valid_utf8(out));
 	free(out);
 
+	o.collapsed_roots = COLLAPSED_ROOT_PROCESS | COLLAPSED_ROOT_THREAD;
+	out = render(&render_collapsed, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK_STR(out, fixture_collapsed_roots);
+	free(out);
+
+	/* Process frames only: the two threads of 4242 add up. */
+	o.collapsed_roots = COLLAPSED_ROOT_PROCESS;
+	out = render(&render_collapsed, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK(strstr(out, "process 4242 (python3);<module> (app.py:1);main (app.py:20) 105105\n"
+			  "process 4242 (python3);<module> (app.py:1);main (app.py:20);work "
+			  "(app.py:40) 303303\nprocess 4242 (python3);<truncated>;work (app.py:40) "
+			  "2002\n") == out);
+	CHECK(strstr(out, "\nprocess 5000 (\\x1b[31mevil);caf\\xe9\\xff (/tmp/\\xc3(.py:7) "
+			  "10010\n") != NULL);
+	free(out);
+
+	/* Thread frames only */
+	o.collapsed_roots = COLLAPSED_ROOT_THREAD;
+	out = render(&render_collapsed, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK(strstr(out, "thread 4242 (MainThread);<module> (app.py:1);main (app.py:20) 105105\n")
+	      == out);
+	CHECK(strstr(out, "\nthread 5000;caf") != NULL);
+	CHECK(strstr(out, "process") == NULL);
+	free(out);
+
+	o = render_opts_default;
 	o.granularity = GRANULARITY_LINE;
 	out = render(&render_collapsed, s, &o, &err);
 	CHECK_INT(err, 0);
-	CHECK(strstr(out, "process 4242 (python3);thread 4242 (MainThread);<module> (app.py:10);"
-			  "main (app.py:25) 5005\n") == out);
-	CHECK(strstr(out, "\nprocess 4242 (python3);thread 4242 (MainThread);<module> (app.py:10);"
-			  "main (app.py:27);work (app.py:42) 3003\n") != NULL);
+	CHECK(strstr(out, "<module> (app.py:10);main (app.py:25) 5005\n"
+			  "<module> (app.py:10);main (app.py:25);work (app.py:42) 300300\n"
+			  "<module> (app.py:10);main (app.py:27) 100100\n"
+			  "<module> (app.py:10);main (app.py:27);work (app.py:42) 3003\n") == out);
+	free(out);
+	session__free(s);
+}
+
+/* Two processes running the same code: without process frames their stacks are one line. */
+static void test_collapsed_merge(void)
+{
+	struct session *s = session__new();
+	struct render_opts o = render_opts_default;
+	int64_t f, st;
+	char *out;
+	int err;
+
+	session__add_process(s, &(struct session_process){ .pid = 1, .comm = "worker" });
+	session__add_process(s, &(struct session_process){ .pid = 2, .comm = "worker" });
+	session__add_thread(s, 0, 1, "");
+	session__add_thread(s, 1, 2, "");
+	f = session__intern_frame(s, &(struct session_frame){ "f", "w.py", 1, 3, FRAME_PYTHON });
+	st = session__intern_stack(s, 0, f);
+	session__add_sample(s, &(struct session_sample){ 0, 1000000, 0, st });
+	session__add_sample(s, &(struct session_sample){ 0, 2000000, 1, st });
+	out = render(&render_collapsed, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK_STR(out, "f (w.py:1) 3000\n");
+	free(out);
+	o.collapsed_roots = COLLAPSED_ROOT_PROCESS;
+	out = render(&render_collapsed, s, &o, &err);
+	CHECK_STR(out, "process 1 (worker);f (w.py:1) 1000\nprocess 2 (worker);f (w.py:1) 2000\n");
 	free(out);
 	session__free(s);
 }
@@ -674,7 +744,10 @@ static void test_speedscope(void)
 	CHECK_STR(str(doc, "$schema"), "https://www.speedscope.app/file-format-schema.json");
 	CHECK_STR(str(doc, "exporter"), "pyflare " PYFLARE_VERSION);
 	CHECK_STR(str(doc, "name"), "python3 app.py");
-	/* Profiles: worker (created first), MainThread (the busiest), process 5000's thread. */
+	/*
+	 * Profiles: process 5000 (sampled first), then 4242's main thread (tid = pid; the
+	 * busiest, so the one shown first) and its worker.
+	 */
 	CHECK(num(doc, "activeProfileIndex") == 1);
 
 	frames = item(item(doc, "shared"), "frames");
@@ -700,14 +773,14 @@ static void test_speedscope(void)
 
 	profiles = item(doc, "profiles");
 	CHECK_INT(cJSON_GetArraySize(profiles), 3);
-	check_profile(cJSON_GetArrayItem(profiles, 0), "4242 python3 / 4243 worker", "[3] [4,2]",
-		      "0.2002002,0.002002002", 0.5, (500000000 + 202 * W) / 1e9);
+	check_profile(cJSON_GetArrayItem(profiles, 0), "5000 \x1b[31mevil / 5000", "[7,5] [6]",
+		      "0.05005005,0.01001001", 0, 60 * W / 1e9);
 	/* Function granularity: main:27 and main:25 samples fold and merge into one run. */
 	check_profile(cJSON_GetArrayItem(profiles, 1), "4242 python3 / 4242 MainThread",
 		      "[0,1,2] [0,1] [0,1,2]", "0.3003003,0.105105105,0.003003003", 1e-6,
 		      (1000 + 408 * W) / 1e9);
-	check_profile(cJSON_GetArrayItem(profiles, 2), "5000 \x1b[31mevil / 5000", "[7,5] [6]",
-		      "0.05005005,0.01001001", 0, 60 * W / 1e9);
+	check_profile(cJSON_GetArrayItem(profiles, 2), "4242 python3 / 4243 worker", "[3] [4,2]",
+		      "0.2002002,0.002002002", 0.5, (500000000 + 202 * W) / 1e9);
 
 	meta = item(doc, "pyflare");
 	CHECK_STR(str(meta, "version"), PYFLARE_VERSION);
@@ -873,6 +946,588 @@ static void test_large(void)
 	session__free(s);
 }
 
+/* --- views: hidden library frames, percentages, timeline, flat ---------------------------- */
+
+/* Frames of the library fixture. */
+enum { L_MOD, L_RUN, L_DUMPS, L_ENCODE, L_ITER, L_DEFAULT, L_COMPILE, L_RECOMPILE, L_PARSE,
+       L_FIND, L_LOAD, L_EXEC, L_REQ, NL };
+
+static const struct session_frame lib_frames[NL] = {
+	[L_MOD] = { "<module>", "/app/main.py", 1, 3, FRAME_PYTHON },
+	[L_RUN] = { "run", "/app/main.py", 10, 12, FRAME_PYTHON },
+	[L_DUMPS] = { "dumps", "/usr/lib/python3.12/json/__init__.py", 183, 231, FRAME_PYTHON },
+	[L_ENCODE] = { "JSONEncoder.encode", "/usr/lib/python3.12/json/encoder.py", 183, 200,
+		       FRAME_PYTHON },
+	[L_ITER] = { "iterencode", "/usr/lib/python3.12/json/encoder.py", 205, 250, FRAME_PYTHON },
+	[L_DEFAULT] = { "default", "/app/main.py", 20, 21, FRAME_PYTHON },
+	[L_COMPILE] = { "compile", "/usr/lib/python3.12/re/__init__.py", 226, 228, FRAME_PYTHON },
+	[L_RECOMPILE] = { "_compile", "/usr/lib/python3.12/re/__init__.py", 280, 300,
+			  FRAME_PYTHON },
+	[L_PARSE] = { "parse", "/usr/lib/python3.12/re/_parser.py", 970, 980, FRAME_PYTHON },
+	[L_FIND] = { "_find_and_load", "<frozen importlib._bootstrap>", 1165, 1170, FRAME_PYTHON },
+	[L_LOAD] = { "_load_unlocked", "<frozen importlib._bootstrap>", 900, 910, FRAME_PYTHON },
+	[L_EXEC] = { "exec_module", "<frozen importlib._bootstrap_external>", 990, 995,
+		     FRAME_PYTHON },
+	[L_REQ] = { "<module>", "/venv/lib/python3.12/site-packages/requests/__init__.py", 1, 5,
+		    FRAME_PYTHON },
+};
+
+/*
+ * One process (stdlib /usr/lib/python3.12), one thread, 225 samples in time order: run calls
+ * json.dumps (100 samples inside json, 50 in the user's default() json calls back, 10 in
+ * dumps itself), re.compile (30), an import that runs requests (20, and 5 in importlib),
+ * and 10 samples in run itself.
+ */
+static struct session *lib_fixture(void)
+{
+	static const struct {
+		int n, len;
+		int frames[7];
+	} stacks[] = {
+		{ 100, 5, { L_MOD, L_RUN, L_DUMPS, L_ENCODE, L_ITER } },
+		{ 50, 6, { L_MOD, L_RUN, L_DUMPS, L_ENCODE, L_ITER, L_DEFAULT } },
+		{ 30, 5, { L_MOD, L_RUN, L_COMPILE, L_RECOMPILE, L_PARSE } },
+		{ 10, 3, { L_MOD, L_RUN, L_DUMPS } },
+		{ 10, 2, { L_MOD, L_RUN } },
+		{ 20, 6, { L_MOD, L_RUN, L_FIND, L_LOAD, L_EXEC, L_REQ } },
+		{ 5, 5, { L_MOD, L_RUN, L_FIND, L_LOAD, L_EXEC } },
+	};
+	struct session *s = session__new();
+	uint64_t t = 0;
+	size_t i;
+
+	session__set_meta(s, &(struct session_meta){ .duration_ns = 225 * W, .rate_hz = 999,
+						     .ncpus = 1, .mode = "cpu", .target = "app" });
+	session__add_process(s, &(struct session_process){ 100, 1, "python3", "python3 main.py",
+							   "/usr/bin/python3.12", "3.12.1",
+							   "/usr/lib/python3.12" });
+	session__add_thread(s, 0, 100, "MainThread");
+	for (i = 0; i < NL; i++)
+		session__intern_frame(s, &lib_frames[i]);
+	for (i = 0; i < sizeof(stacks) / sizeof(stacks[0]); i++)
+		add_n(s, 0, stack_of(s, stacks[i].frames, stacks[i].len), stacks[i].n, &t);
+	return s;
+}
+
+/* The call tree part of a text report: from the first row after the process header. */
+static const char *tree_of(const char *text)
+{
+	const char *p = text ? strstr(text, "CPU time: 0.") : NULL;
+
+	p = p ? strstr(p + 1, "CPU time: ") : NULL;
+	p = p ? strstr(p, "\n\n") : NULL;
+	return p ? p + 2 : "";
+}
+
+static const char lib_text[] =
+	"0.225 <module>  /app/main.py:1\n"
+	"└─ 0.225 run  /app/main.py:10\n"
+	"   ├─ 0.160 dumps  json/__init__.py:183\n"
+	"   │  └─ 0.150 [2 frames hidden]  json\n"
+	"   │     └─ 0.050 default  /app/main.py:20\n"
+	"   ├─ 0.030 compile  re/__init__.py:226\n"
+	"   │  └─ 0.030 [2 frames hidden]  re\n"
+	"   └─ 0.025 _find_and_load  <frozen importlib._bootstrap>:1165\n"
+	"      └─ 0.025 [3 frames hidden]  importlib, requests\n"
+	"\n";
+
+static void test_text_hidden(void)
+{
+	struct session *s = lib_fixture();
+	struct frame_filter *f = frame_filter__new();
+	struct render_opts o = render_opts_default;
+	struct render_tree t;
+	char *out;
+	int err;
+
+	o.filter = f;
+	out = render(&render_text, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK_STR(tree_of(out), lib_text);
+	free(out);
+
+	/* The tree the html and json views share: the groups and what they hold. */
+	CHECK_INT(render_tree__build_view(&t, s, &o, RENDER_THREADS_AUTO), 0);
+	CHECK_INT(t.ngroups, 3);
+	if (t.ngroups == 3) {
+		CHECK_INT(t.groups[0].nframes, 2);
+		CHECK_STR(t.groups[0].libs, "json");
+		CHECK_INT(t.nodes[t.groups[0].node].kind, RENDER_NODE_GROUP);
+		CHECK_INT(t.nodes[t.groups[0].node].self_ns, 100 * W);
+		CHECK_INT(t.nodes[t.groups[0].node].total_ns, 150 * W);
+		CHECK_STR(ff(&t, t.nodes[t.groups[0].node].parent)->name, "dumps");
+		CHECK_INT(t.nodes[t.groups[0].node].nchildren, 1);
+		CHECK_STR(ff(&t, child(&t, t.groups[0].node, 0))->name, "default");
+		CHECK_STR(t.groups[2].libs, "importlib, requests");
+		CHECK_INT(t.groups[2].nframes, 3);
+	}
+	render_tree__release(&t);
+
+	/* A --show pattern wins over the library default and over --hide */
+	CHECK_INT(frame_filter__add(f, FILTER_HIDE_GLOB, "*/json/*", NULL, 0), 0);
+	CHECK_INT(frame_filter__add(f, FILTER_SHOW_GLOB, "*/json/encoder.py", NULL, 0), 0);
+	out = render(&render_text, s, &o, &err);
+	CHECK(strstr(tree_of(out), "   ├─ 0.160 dumps  json/__init__.py:183\n"
+				   "   │  └─ 0.150 JSONEncoder.encode  json/encoder.py:183\n"
+				   "   │     └─ 0.150 iterencode  json/encoder.py:205\n"
+				   "   │        └─ 0.050 default  /app/main.py:20\n") != NULL);
+	CHECK(strstr(out, "json\n") == NULL);
+	free(out);
+	frame_filter__free(f);
+
+	/* Hiding the program's own code: one group under the outermost frame. */
+	f = frame_filter__new();
+	o.filter = f;
+	CHECK_INT(frame_filter__add(f, FILTER_HIDE_REGEX, "^/app/", NULL, 0), 0);
+	out = render(&render_text, s, &o, &err);
+	CHECK_STR(tree_of(out), "0.225 <module>  /app/main.py:1\n"
+				"└─ 0.225 [12 frames hidden]  main, json, re, importlib, requests\n"
+				"\n");
+	free(out);
+
+	/* --show-all: every frame, as without a filter */
+	frame_filter__show_all(f);
+	out = render(&render_text, s, &o, &err);
+	CHECK(strstr(out, "hidden") == NULL);
+	CHECK(strstr(tree_of(out), "   │  └─ 0.150 JSONEncoder.encode") != NULL);
+	free(out);
+	frame_filter__free(f);
+	session__free(s);
+}
+
+static void test_text_percent(void)
+{
+	struct session *s = lib_fixture();
+	struct frame_filter *f = frame_filter__new();
+	struct render_opts o = render_opts_default;
+	char *out;
+	int err;
+
+	o.filter = f;
+	o.percent = true;
+	o.unicode = false;
+	out = render(&render_text, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK_STR(tree_of(out), "100.0% <module>  /app/main.py:1\n"
+				"`- 100.0% run  /app/main.py:10\n"
+				"   |- 71.1% dumps  json/__init__.py:183\n"
+				"   |  `- 66.7% [2 frames hidden]  json\n"
+				"   |     `- 22.2% default  /app/main.py:20\n"
+				"   |- 13.3% compile  re/__init__.py:226\n"
+				"   |  `- 13.3% [2 frames hidden]  re\n"
+				"   `- 11.1% _find_and_load  <frozen importlib._bootstrap>:1165\n"
+				"      `- 11.1% [3 frames hidden]  importlib, requests\n"
+				"\n");
+	/* The header keeps seconds */
+	CHECK(strstr(out, "CPU time: 0.225 s") != NULL);
+	free(out);
+
+	/* filter_threshold: at 12%, the import (11.1%) goes; at 0, the 10 samples of run stay */
+	o.prune_share = 0.12;
+	out = render(&render_text, s, &o, &err);
+	CHECK(strstr(out, "_find_and_load") == NULL);
+	CHECK(strstr(out, "`- 13.3% compile") != NULL);
+	free(out);
+	frame_filter__free(f);
+	session__free(s);
+}
+
+/* f, g, then f again under <module>, at 1 ms per sample; added out of time order. */
+static struct session *timeline_fixture(void)
+{
+	struct session *s = session__new();
+	int64_t mod, f, g, h;
+	uint32_t sf, sg, sh;
+	int i;
+
+	session__add_process(s, &(struct session_process){ .pid = 7, .comm = "python3" });
+	session__add_thread(s, 0, 7, "MainThread");
+	mod = session__intern_frame(s, &(struct session_frame){ "<module>", "t.py", 1, 1,
+								FRAME_PYTHON });
+	f = session__intern_frame(s, &(struct session_frame){ "f", "t.py", 5, 6, FRAME_PYTHON });
+	g = session__intern_frame(s, &(struct session_frame){ "g", "t.py", 9, 10, FRAME_PYTHON });
+	h = session__intern_frame(s, &(struct session_frame){ "h", "t.py", 13, 14, FRAME_PYTHON });
+	sf = session__intern_stack(s, session__intern_stack(s, 0, mod), f);
+	sg = session__intern_stack(s, session__intern_stack(s, 0, mod), g);
+	sh = session__intern_stack(s, sf, h);
+	/* 0-9 ms f (5-9 in h), 10-14 ms g, off CPU until 30 ms, then 30-39 ms f */
+	for (i = 39; i >= 30; i--)
+		session__add_sample(s, &(struct session_sample){ i * 1000000ULL, 1000000, 0, sf });
+	for (i = 0; i < 15; i++)
+		session__add_sample(s, &(struct session_sample){ i * 1000000ULL, 1000000, 0,
+								 i < 5 ? sf : i < 10 ? sh : sg });
+	return s;
+}
+
+static void test_text_timeline(void)
+{
+	struct session *s = timeline_fixture();
+	struct render_opts o = render_opts_default;
+	char *out;
+	int err;
+
+	out = render(&render_text, s, &o, &err);
+	CHECK_STR(tree_of(out), "0.025 <module>  t.py:1\n"
+				"├─ 0.020 f  t.py:5\n"
+				"│  └─ 0.005 h  t.py:13\n"
+				"└─ 0.005 g  t.py:9\n"
+				"\n");
+	free(out);
+
+	o.timeline = true;
+	out = render(&render_text, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK_STR(tree_of(out), "0.025 <module>  t.py:1\n"
+				"├─ 0.010 f  t.py:5\n"
+				"│  └─ 0.005 h  t.py:13\n"
+				"├─ 0.005 g  t.py:9\n"
+				"└─ 0.010 f  t.py:5\n"
+				"\n");
+	free(out);
+
+	/* Pruning keeps time order: at 25%, g (20%) goes, the first f stays first */
+	o.prune_share = 0.25;
+	out = render(&render_text, s, &o, &err);
+	CHECK_STR(tree_of(out), "0.025 <module>  t.py:1\n"
+				"├─ 0.010 f  t.py:5\n"
+				"└─ 0.010 f  t.py:5\n"
+				"\n");
+	free(out);
+	session__free(s);
+}
+
+/* A sample that could not be read whole does not cut a timeline's calls in two. */
+static void test_timeline_markers(void)
+{
+	struct session *s = session__new();
+	struct render_opts o = render_opts_default;
+	int64_t mod, f, g, bad;
+	uint32_t sf, sbad;
+	uint64_t t = 0;
+	char *out;
+	int err;
+
+	session__add_process(s, &(struct session_process){ .pid = 7, .comm = "python3" });
+	session__add_thread(s, 0, 7, "MainThread");
+	mod = session__intern_frame(s, &(struct session_frame){ "<module>", "t.py", 1, 1,
+								FRAME_PYTHON });
+	f = session__intern_frame(s, &(struct session_frame){ "f", "t.py", 5, 6, FRAME_PYTHON });
+	bad = session__intern_frame(s, &(struct session_frame){ "", "", 0, 0, FRAME_UNREADABLE });
+	sf = session__intern_stack(s, session__intern_stack(s, 0, mod), f);
+	sbad = session__intern_stack(s, 0, bad);
+	add_n(s, 0, sf, 5, &t);
+	add_n(s, 0, sbad, 1, &t);
+	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), bad), 1, &t);
+	add_n(s, 0, sf, 5, &t);
+	/* Nor does a call seen in one sample only: it is below what sampling can tell */
+	g = session__intern_frame(s, &(struct session_frame){ "g", "t.py", 9, 9, FRAME_PYTHON });
+	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, &t);
+	add_n(s, 0, sf, 5, &t);
+	o.timeline = true;
+	out = render(&render_text, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK_STR(tree_of(out), "0.017 <module>  t.py:1\n"
+				"├─ 0.015 f  t.py:5\n"
+				"├─ 0.001 <unreadable>\n"
+				"└─ 0.001 g  t.py:9\n"
+				"0.001 <unreadable>\n"
+				"\n");
+	free(out);
+	/* g again, once: no call in between either, whatever came before */
+	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, &t);
+	add_n(s, 0, sf, 1, &t);
+	out = render(&render_text, s, &o, &err);
+	CHECK_STR(tree_of(out), "0.019 <module>  t.py:1\n"
+				"├─ 0.016 f  t.py:5\n"
+				"├─ 0.001 <unreadable>\n"
+				"├─ 0.001 g  t.py:9\n"
+				"└─ 0.001 g  t.py:9\n"
+				"0.001 <unreadable>\n"
+				"\n");
+	free(out);
+	/* Two samples are a call: f splits */
+	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, &t);
+	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, &t);
+	add_n(s, 0, sf, 1, &t);
+	out = render(&render_text, s, &o, &err);
+	CHECK_STR(tree_of(out), "0.022 <module>  t.py:1\n"
+				"├─ 0.016 f  t.py:5\n"
+				"├─ 0.001 <unreadable>\n"
+				"├─ 0.001 g  t.py:9\n"
+				"├─ 0.001 g  t.py:9\n"
+				"├─ 0.002 g  t.py:9\n"
+				"└─ 0.001 f  t.py:5\n"
+				"0.001 <unreadable>\n"
+				"\n");
+	free(out);
+	session__free(s);
+}
+
+/* A timeline with hidden frames: groups continue like frames, split like frames. */
+static void test_timeline_groups(void)
+{
+	struct session *s = lib_fixture();
+	struct frame_filter *f = frame_filter__new();
+	struct render_opts o = render_opts_default;
+	struct render_tree t;
+	uint32_t run;
+
+	o.filter = f;
+	o.timeline = true;
+	CHECK_INT(render_tree__build_view(&t, s, &o, RENDER_THREADS_AUTO), 0);
+	CHECK(t.timeline);
+	/* run's children in time order: dumps (150), compile, dumps again (10), the import */
+	run = child(&t, child(&t, child(&t, 0, 0), 0), 0);
+	CHECK_STR(ff(&t, run)->name, "run");
+	CHECK_INT(t.nodes[run].nchildren, 4);
+	CHECK_STR(ff(&t, child(&t, run, 0))->name, "dumps");
+	CHECK_INT(t.nodes[child(&t, run, 0)].total_ns, 150 * W);
+	CHECK_STR(ff(&t, child(&t, run, 1))->name, "compile");
+	CHECK_STR(ff(&t, child(&t, run, 2))->name, "dumps");
+	CHECK_INT(t.nodes[child(&t, run, 2)].total_ns, 10 * W);
+	CHECK_STR(ff(&t, child(&t, run, 3))->name, "_find_and_load");
+	CHECK_INT(t.ngroups, 3);
+	if (t.ngroups == 3) {
+		CHECK_STR(t.groups[0].libs, "json");
+		CHECK_INT(t.groups[0].nframes, 2);
+		CHECK_STR(t.groups[2].libs, "importlib, requests");
+		CHECK_INT(t.groups[2].nframes, 3);
+	}
+	render_tree__release(&t);
+	frame_filter__free(f);
+	session__free(s);
+}
+
+static const char lib_flat[] =
+	"  self s  self %   total s total %   samples  function  file:line\n"
+	"   0.100   44.4%     0.150   66.7%       150  iterencode  json/encoder.py:205\n"
+	"   0.050   22.2%     0.050   22.2%        50  default  /app/main.py:20\n"
+	"   0.030   13.3%     0.030   13.3%        30  parse  re/_parser.py:970\n"
+	"   0.020    8.9%     0.020    8.9%        20  <module>  requests/__init__.py:1\n"
+	"   0.010    4.4%     0.225  100.0%       225  run  /app/main.py:10\n"
+	"   0.010    4.4%     0.160   71.1%       160  dumps  json/__init__.py:183\n"
+	"   0.005    2.2%     0.025   11.1%        25  exec_module  "
+	"<frozen importlib._bootstrap_external>:990\n"
+	"   0.000    0.0%     0.225  100.0%       225  <module>  /app/main.py:1\n"
+	"   0.000    0.0%     0.150   66.7%       150  JSONEncoder.encode  json/encoder.py:183\n"
+	"   0.000    0.0%     0.030   13.3%        30  _compile  re/__init__.py:280\n"
+	"   0.000    0.0%     0.030   13.3%        30  compile  re/__init__.py:226\n"
+	"   0.000    0.0%     0.025   11.1%        25  _find_and_load  "
+	"<frozen importlib._bootstrap>:1165\n"
+	"   0.000    0.0%     0.025   11.1%        25  _load_unlocked  "
+	"<frozen importlib._bootstrap>:900\n"
+	"\n";
+
+/* The rows of a flat report, from its column header on. */
+static const char *rows_of(const char *text)
+{
+	const char *p = text ? strstr(text, "  self s") : NULL;
+
+	return p ? p : "";
+}
+
+/* The function names of the rows, in order: "a b c". */
+static char *names_of(const char *rows)
+{
+	static char buf[1024];
+	const char *p;
+
+	buf[0] = '\0';
+	for (p = strchr(rows, '\n'); p && p[1] && p[1] != '\n'; p = strchr(p + 1, '\n')) {
+		const char *name = strstr(p, "  ") ? p + 1 : NULL;
+		int skip = 0;
+
+		/* Five columns, then two spaces, then the name */
+		while (name && skip < 5) {
+			while (*name == ' ')
+				name++;
+			while (*name && *name != ' ')
+				name++;
+			skip++;
+		}
+		if (!name)
+			break;
+		name += 2;
+		append(buf, sizeof(buf), "%s%.*s", buf[0] ? " " : "", (int)strcspn(name, " "),
+		       name);
+	}
+	return buf;
+}
+
+static void test_flat(void)
+{
+	struct session *s = lib_fixture();
+	struct render_opts o = render_opts_default;
+	struct frame_filter *f = frame_filter__new();
+	char *out;
+	int err;
+
+	/* Every function is listed, library code too: the filter is for trees */
+	o.filter = f;
+	out = render(&render_flat, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK(strstr(out, "  Health:   ") != NULL);
+	CHECK(strstr(out, "Process 100 python3 — python3 main.py — Python 3.12.1\n"
+			  "  Samples: 225   CPU time: 0.225 s\n\n") != NULL);
+	CHECK_STR(rows_of(out), lib_flat);
+	CHECK(terminal_safe(out));
+	free(out);
+
+	o.sort = FLAT_SORT_TOTAL;
+	out = render(&render_flat, s, &o, &err);
+	CHECK_STR(names_of(rows_of(out)), "run <module> dumps iterencode JSONEncoder.encode "
+		  "default parse _compile compile exec_module _find_and_load _load_unlocked "
+		  "<module>");
+	free(out);
+	o.sort = FLAT_SORT_NAME;
+	out = render(&render_flat, s, &o, &err);
+	CHECK_STR(names_of(rows_of(out)), "<module> <module> JSONEncoder.encode _compile "
+		  "_find_and_load _load_unlocked compile default dumps exec_module iterencode "
+		  "parse run");
+	free(out);
+	o.sort = FLAT_SORT_FILE;
+	out = render(&render_flat, s, &o, &err);
+	CHECK_STR(names_of(rows_of(out)), "<module> run default dumps JSONEncoder.encode "
+		  "iterencode compile _compile parse <module> _load_unlocked _find_and_load "
+		  "exec_module");
+	free(out);
+
+	/* The threshold drops rows under it and says how many */
+	o.sort = FLAT_SORT_SELF;
+	o.prune_share = 0.2;
+	out = render(&render_flat, s, &o, &err);
+	CHECK(strstr(out, "(7 more functions below 20% of the time: -p filter_threshold=0 shows "
+			  "them)\n") != NULL);
+	free(out);
+	frame_filter__free(f);
+	session__free(s);
+}
+
+/* Recursion counts once per sample in total time; processes each have their table. */
+static void test_flat_recursion(void)
+{
+	struct session *s = session__new();
+	struct render_opts o = render_opts_default;
+	int64_t rec, leaf;
+	uint32_t node = 0;
+	uint64_t t = 0;
+	char *out;
+	int i, err;
+
+	session__add_process(s, &(struct session_process){ .pid = 1, .comm = "a" });
+	session__add_process(s, &(struct session_process){ .pid = 2, .comm = "b" });
+	session__add_process(s, &(struct session_process){ .pid = 3, .comm = "idle" });
+	session__add_thread(s, 0, 1, "");
+	session__add_thread(s, 0, 11, "");
+	session__add_thread(s, 1, 2, "");
+	rec = session__intern_frame(s, &(struct session_frame){ "rec", "r.py", 1, 2,
+								FRAME_PYTHON });
+	leaf = session__intern_frame(s, &(struct session_frame){ "leaf", "r.py", 9, 9,
+								 FRAME_PYTHON });
+	for (i = 0; i < 5; i++)
+		node = session__intern_stack(s, node, rec);
+	add_n(s, 0, node, 3, &t);
+	add_n(s, 1, session__intern_stack(s, node, leaf), 1, &t);
+	add_n(s, 2, session__intern_stack(s, 0, leaf), 2, &t);
+	o.unicode = false;
+	out = render(&render_flat, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK(strstr(out, "Process 1 a\n  Samples: 4   CPU time: 0.004 s   Threads: 2\n\n"
+			  "  self s  self %   total s total %   samples  function  file:line\n"
+			  "   0.003   75.0%     0.004  100.0%         4  rec  r.py:1\n"
+			  "   0.001   25.0%     0.001   25.0%         1  leaf  r.py:9\n\n"
+			  "Process 2 b\n  Samples: 2   CPU time: 0.002 s\n\n") != NULL);
+	CHECK(strstr(out, "\nNo samples from: 3 idle\n") != NULL);
+	free(out);
+	session__free(s);
+}
+
+/* The events of an evented profile as "O0@0 C0@0.001", checking they nest. */
+static char *events_of(const cJSON *profile, bool *nested)
+{
+	static char buf[4096];
+	const cJSON *e;
+	int open[64], depth = 0;
+	double last = -1;
+
+	buf[0] = '\0';
+	*nested = true;
+	cJSON_ArrayForEach(e, item(profile, "events")) {
+		const char *type = str(e, "type");
+		int frame = (int)num(e, "frame");
+		double at = num(e, "at");
+
+		append(buf, sizeof(buf), "%s%s%d@%.9g", buf[0] ? " " : "", type ? type : "?", frame,
+		       at);
+		if (at < last)
+			*nested = false;
+		last = at;
+		if (type && !strcmp(type, "O") && depth < 64)
+			open[depth++] = frame;
+		else if (type && !strcmp(type, "C") && depth && open[depth - 1] == frame)
+			depth--;
+		else
+			*nested = false;
+	}
+	if (depth)
+		*nested = false;
+	return buf;
+}
+
+static void test_speedscope_evented(void)
+{
+	struct session *s = timeline_fixture();
+	struct render_opts o = render_opts_default;
+	const cJSON *p;
+	cJSON *doc;
+	bool nested;
+	char *out;
+	int err;
+
+	o.timeline = true;
+	out = render(&render_speedscope, s, &o, &err);
+	CHECK_INT(err, 0);
+	doc = cJSON_Parse(out);
+	CHECK(doc != NULL);
+	p = cJSON_GetArrayItem(item(doc, "profiles"), 0);
+	CHECK_STR(str(p, "type"), "evented");
+	CHECK_STR(str(p, "name"), "7 python3 / 7 MainThread");
+	CHECK_STR(str(p, "unit"), "seconds");
+	CHECK(num(p, "startValue") == 0);
+	CHECK(num(p, "endValue") == 0.04);
+	CHECK(item(p, "samples") == NULL);
+	/* f opens at 0, h within it at 5 ms, g replaces f at 10 ms; off CPU from 15 to 30 ms */
+	CHECK_STR(events_of(p, &nested), "O0@0 O1@0 O3@0.005 C3@0.01 C1@0.01 O2@0.01 C2@0.015 "
+		  "C0@0.015 O0@0.03 O1@0.03 C1@0.04 C0@0.04");
+	CHECK(nested);
+	cJSON_Delete(doc);
+	free(out);
+	session__free(s);
+
+	/* The fixture: every thread's events nest; the main thread comes before its worker */
+	s = fixture();
+	out = render(&render_speedscope, s, &o, &err);
+	CHECK_INT(err, 0);
+	doc = cJSON_Parse(out);
+	CHECK(doc != NULL);
+	CHECK_INT(cJSON_GetArraySize(item(doc, "profiles")), 3);
+	cJSON_ArrayForEach(p, item(doc, "profiles")) {
+		CHECK_STR(str(p, "type"), "evented");
+		events_of(p, &nested);
+		CHECK(nested);
+	}
+	p = cJSON_GetArrayItem(item(doc, "profiles"), 1);
+	CHECK_STR(str(p, "name"), "4242 python3 / 4242 MainThread");
+	/* main:25 and main:27 are one function: main stays open, work opens twice */
+	CHECK_STR(events_of(p, &nested), "O0@1e-06 O1@1e-06 O2@1e-06 C2@0.3003013 O2@0.405406405 "
+		  "C2@0.408409408 C1@0.408409408 C0@0.408409408");
+	CHECK_STR(str(cJSON_GetArrayItem(item(doc, "profiles"), 2), "name"),
+		  "4242 python3 / 4243 worker");
+	cJSON_Delete(doc);
+	free(out);
+	session__free(s);
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -886,8 +1541,17 @@ int main(void)
 	RUN(test_text_empty);
 	RUN(test_collapsed);
 	RUN(test_collapsed_single);
+	RUN(test_collapsed_merge);
 	RUN(test_speedscope);
 	RUN(test_speedscope_empty);
+	RUN(test_text_hidden);
+	RUN(test_text_percent);
+	RUN(test_text_timeline);
+	RUN(test_timeline_markers);
+	RUN(test_timeline_groups);
+	RUN(test_flat);
+	RUN(test_flat_recursion);
+	RUN(test_speedscope_evented);
 	RUN(test_deep);
 	RUN(test_large);
 	return test_summary();

@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/* test_opts.c — record's and report's command lines: every option, conflicts, clear errors. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame_filter.h"
+#include "opts.h"
+#include "test.h"
+
+#define MAX_ARGS 32
+
+static char err[256];
+
+/* Parses "record" + the NULL-terminated arguments. stdout (help) goes to /dev/null. */
+static enum opts_result record(struct record_opts *o, ...)
+{
+	static char *argv[MAX_ARGS];
+	enum opts_result r;
+	va_list ap;
+	int argc = 0;
+
+	argv[argc++] = "record";
+	va_start(ap, o);
+	while (argc < MAX_ARGS - 1 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	err[0] = '\0';
+	r = opts_parse_record(argc, argv, o, err, sizeof(err));
+	return r;
+}
+
+static enum opts_result report(struct report_opts *o, ...)
+{
+	static char *argv[MAX_ARGS];
+	va_list ap;
+	int argc = 0;
+
+	argv[argc++] = "report";
+	va_start(ap, o);
+	while (argc < MAX_ARGS - 1 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	err[0] = '\0';
+	return opts_parse_report(argc, argv, o, err, sizeof(err));
+}
+
+/* The usage error of a record command line contains @want. */
+#define CHECK_RECORD_ERROR(want, ...)                                                          \
+	do {                                                                                   \
+		struct record_opts o_;                                                         \
+		CHECK_INT(record(&o_, __VA_ARGS__, NULL), OPTS_USAGE);                         \
+		if (!strstr(err, want))                                                        \
+			fprintf(stderr, "  error was: %s (want \"%s\")\n", err, want);        \
+		CHECK(strstr(err, want) != NULL);                                              \
+		CHECK(o_.filter == NULL);                                                      \
+	} while (0)
+
+#define CHECK_REPORT_ERROR(want, ...)                                                          \
+	do {                                                                                   \
+		struct report_opts o_;                                                         \
+		CHECK_INT(report(&o_, __VA_ARGS__, NULL), OPTS_USAGE);                         \
+		if (!strstr(err, want))                                                        \
+			fprintf(stderr, "  error was: %s (want \"%s\")\n", err, want);        \
+		CHECK(strstr(err, want) != NULL);                                              \
+	} while (0)
+
+static struct session_frame py(const char *file)
+{
+	return (struct session_frame){ "f", file, 1, 1, FRAME_PYTHON };
+}
+
+static const struct session_process proc = { .pid = 1, .lib_dirs = "/usr/lib/python3.12" };
+
+static void test_defaults(void)
+{
+	struct record_opts o;
+	struct session_frame lib = py("/usr/lib/python3.12/json/x.py"), app = py("/app/a.py");
+
+	CHECK_INT(record(&o, "--", "python3", "app.py", NULL), OPTS_OK);
+	CHECK_INT(o.target, TARGET_COMMAND);
+	CHECK_STR(o.argv[0], "python3");
+	CHECK_INT(o.rate_hz, 999);
+	CHECK_INT(o.n_outputs, 1);
+	CHECK_STR(o.outputs[0].path, "-");
+	CHECK(o.outputs[0].format == &render_text);
+	/* Library code hidden; unicode; 1% threshold; seconds; aggregated */
+	CHECK(o.filter != NULL && o.render.filter == o.filter);
+	CHECK(frame_filter__hides(o.render.filter, &proc, &lib));
+	CHECK(!frame_filter__hides(o.render.filter, &proc, &app));
+	CHECK(o.render.unicode);
+	CHECK(o.render.prune_share == 0.01);
+	CHECK(!o.render.percent && !o.render.timeline);
+	CHECK_INT(o.render.sort, FLAT_SORT_SELF);
+	CHECK_INT(o.render.collapsed_roots, 0);
+	CHECK_INT(o.render.granularity, GRANULARITY_FUNCTION);
+	CHECK_INT(o.color, OPTS_COLOR_AUTO);
+	opts_release_record(&o);
+	CHECK(o.filter == NULL);
+	opts_release_record(&o);
+	opts_release_record(NULL);
+}
+
+static void test_targets(void)
+{
+	struct record_opts o;
+
+	CHECK_INT(record(&o, "-p", "12,13", "-p", "14", "-d", "2.5", NULL), OPTS_OK);
+	CHECK_INT(o.target, TARGET_PIDS);
+	CHECK_INT(o.n_pids, 3);
+	CHECK_INT(o.pids[2], 14);
+	CHECK(o.duration == 2.5);
+	CHECK_INT(o.rate_hz, 99);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "-a", "-F", "499", NULL), OPTS_OK);
+	CHECK_INT(o.target, TARGET_ALL);
+	CHECK_INT(o.rate_hz, 499);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "-i", "0.002", "python3", "-p", "x", NULL), OPTS_OK);
+	CHECK_INT(o.rate_hz, 500);
+	/* The command's own options are its own */
+	CHECK_STR(o.argv[1], "-p");
+	opts_release_record(&o);
+
+	CHECK_RECORD_ERROR("nothing to profile", "-q");
+	CHECK_RECORD_ERROR("bad PID list '12x'", "-p", "12x");
+	CHECK_RECORD_ERROR("bad PID list '0'", "-p", "0");
+	CHECK_RECORD_ERROR("-a cannot be combined with -p", "-p", "1", "-a");
+	CHECK_RECORD_ERROR("-p cannot be combined with -a", "-a", "-p", "1");
+	CHECK_RECORD_ERROR("cannot be combined with -p or -a", "-a", "python3");
+	CHECK_RECORD_ERROR("bad duration", "-d", "0", "-a");
+	CHECK_RECORD_ERROR("bad rate", "-F", "0", "-a");
+	CHECK_RECORD_ERROR("either --rate or --interval", "-F", "9", "-i", "0.1", "-a");
+	CHECK_RECORD_ERROR("bad interval", "-i", "2", "-a");
+	CHECK_RECORD_ERROR("unknown option '--frobnicate'", "--frobnicate", "-a");
+	CHECK_RECORD_ERROR("option '--hide' needs a value", "-a", "--hide");
+	CHECK_RECORD_ERROR("option '-o' needs a value", "-a", "-o");
+}
+
+/* -p PID for record, as py-spy; -p KEY=VALUE, as pyinstrument: both in one command line */
+static void test_p_conflict(void)
+{
+	struct record_opts o;
+
+	CHECK_INT(record(&o, "-p", "4242", "-p", "time=percent_of_total", "-p", "flat", "-p",
+			 "filter_threshold=0.001", NULL), OPTS_OK);
+	CHECK_INT(o.target, TARGET_PIDS);
+	CHECK_INT(o.n_pids, 1);
+	CHECK_INT(o.pids[0], 4242);
+	CHECK(o.render.percent);
+	CHECK(o.render.prune_share == 0.001);
+	CHECK(o.outputs[0].format == &render_flat);
+	opts_release_record(&o);
+
+	/* A render option alone is no target */
+	CHECK_RECORD_ERROR("nothing to profile", "-p", "time=seconds");
+	CHECK_RECORD_ERROR("unknown render option 'short_mode'", "-p", "short_mode", "-a");
+	CHECK_RECORD_ERROR("-p takes time=percent_of_total", "-p", "bogus", "-a");
+	CHECK_RECORD_ERROR("bad render option 'time=minutes'", "-p", "time=minutes", "-a");
+	CHECK_RECORD_ERROR("filter_threshold=X, X from 0 to 1", "-p", "filter_threshold=2", "-a");
+	CHECK_RECORD_ERROR("filter_threshold=X", "-p", "filter_threshold=", "-a");
+	CHECK_RECORD_ERROR("expected true or false", "-p", "flat=maybe", "-a");
+
+	/* --render-option is always a render option */
+	CHECK_INT(record(&o, "--render-option", "time=percent_of_total", "-a", NULL), OPTS_OK);
+	CHECK(o.render.percent);
+	opts_release_record(&o);
+}
+
+static void test_render_options(void)
+{
+	struct record_opts o;
+	struct session_frame lib = py("/usr/lib/python3.12/json/x.py");
+
+	/* Values as pyinstrument writes them: JSON strings, dotted processor options */
+	CHECK_INT(record(&o, "-p", "time=\"percent_of_total\"", "-p",
+			 "processor_options.filter_threshold=0", "-p", "flat_time=total", "-p",
+			 "unicode=false", "-p", "color=true", "-p", "timeline", "-a", NULL),
+		  OPTS_OK);
+	CHECK(o.render.percent);
+	CHECK(o.render.prune_share == 0);
+	CHECK_INT(o.render.sort, FLAT_SORT_TOTAL);
+	CHECK(!o.render.unicode);
+	CHECK(o.render.color);
+	CHECK_INT(o.color, OPTS_COLOR_ALWAYS);
+	CHECK(o.render.timeline);
+	opts_release_record(&o);
+
+	CHECK_INT(record(&o, "-p", "show_all", "-a", NULL), OPTS_OK);
+	CHECK(!frame_filter__hides(o.render.filter, &proc, &lib));
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "-p", "show_all=false", "-p", "flat=0", "-a", NULL), OPTS_OK);
+	CHECK(frame_filter__hides(o.render.filter, &proc, &lib));
+	CHECK(o.outputs[0].format == &render_text);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "-p", "processor_options.show_regex=json", "-a", NULL), OPTS_OK);
+	CHECK(!frame_filter__hides(o.render.filter, &proc, &lib));
+	opts_release_record(&o);
+	CHECK_RECORD_ERROR("bad -p hide_regex '(': ", "-p", "hide_regex=(", "-a");
+	CHECK_RECORD_ERROR("a value", "-p", "hide_regex", "-a");
+}
+
+static void test_filters(void)
+{
+	struct record_opts o;
+	struct session_frame lib = py("/usr/lib/python3.12/json/x.py");
+	struct session_frame app = py("/srv/app/views.py"), test = py("/srv/app/tests/t.py");
+
+	CHECK_INT(record(&o, "--hide", "*/app/*", "--show", "*/json/*", "--show-regex",
+			 "tests/", "-a", NULL), OPTS_OK);
+	CHECK(frame_filter__hides(o.render.filter, &proc, &app));
+	CHECK(!frame_filter__hides(o.render.filter, &proc, &test));
+	CHECK(!frame_filter__hides(o.render.filter, &proc, &lib));
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "--hide-regex", "^/srv/", "-a", NULL), OPTS_OK);
+	CHECK(frame_filter__hides(o.render.filter, &proc, &test));
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "--show-all", "--show", "*x*", "-a", NULL), OPTS_OK);
+	CHECK(!frame_filter__hides(o.render.filter, &proc, &lib));
+	opts_release_record(&o);
+
+	CHECK_RECORD_ERROR("bad --hide-regex 'a(': ", "--hide-regex", "a(", "-a");
+	CHECK_RECORD_ERROR("bad --show-regex '[z-a]': ", "--show-regex", "[z-a]", "-a");
+	CHECK_RECORD_ERROR("--show-all shows every frame: it cannot be combined with --hide",
+			   "--hide", "x", "--show-all", "-a");
+	CHECK_RECORD_ERROR("cannot be combined with --hide-regex", "--show-all", "--hide-regex",
+			   "x", "-a");
+	CHECK_RECORD_ERROR("cannot be combined with -p hide_regex", "-p", "show_all", "-p",
+			   "hide_regex=x", "-a");
+}
+
+static void test_switches(void)
+{
+	struct record_opts o;
+
+	CHECK_INT(record(&o, "--no-unicode", "--color", "-a", NULL), OPTS_OK);
+	CHECK(!o.render.unicode);
+	CHECK_INT(o.color, OPTS_COLOR_ALWAYS);
+	CHECK(o.render.color);
+	CHECK(opts_use_color(&o.render, &render_text, true));
+	CHECK(opts_use_color(&o.render, &render_flat, true));
+	/* Only text views on stdout */
+	CHECK(!opts_use_color(&o.render, &render_text, false));
+	CHECK(!opts_use_color(&o.render, &render_speedscope, true));
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "--color", "--no-color", "--no-unicode", "--unicode", "-a", NULL),
+		  OPTS_OK);
+	CHECK(o.render.unicode);
+	CHECK_INT(o.color, OPTS_COLOR_NEVER);
+	CHECK(!o.render.color);
+	CHECK(!opts_use_color(&o.render, &render_text, true));
+	opts_release_record(&o);
+	/* Auto: the tests' stdout is no terminal, or NO_COLOR says no */
+	setenv("NO_COLOR", "1", 1);
+	CHECK_INT(record(&o, "-a", NULL), OPTS_OK);
+	CHECK(!o.render.color);
+	opts_release_record(&o);
+	unsetenv("NO_COLOR");
+}
+
+static void test_formats(void)
+{
+	struct record_opts o;
+
+	CHECK_INT(record(&o, "-o", "a.speedscope.json", "-o", "a.folded", "-o", "-", "-o",
+			 "a.txt", "-a", NULL), OPTS_OK);
+	CHECK_INT(o.n_outputs, 4);
+	CHECK(o.outputs[0].format == &render_speedscope);
+	CHECK(o.outputs[1].format == &render_collapsed);
+	CHECK(o.outputs[2].format == &render_text);
+	CHECK(o.outputs[3].format == &render_text);
+	opts_release_record(&o);
+	/* -r wins over extensions */
+	CHECK_INT(record(&o, "-r", "flat", "-o", "a.speedscope.json", "-a", NULL), OPTS_OK);
+	CHECK(o.outputs[0].format == &render_flat);
+	opts_release_record(&o);
+	/* -p flat turns the text reports into flat ones, as pyinstrument's text renderer */
+	CHECK_INT(record(&o, "-p", "flat", "-o", "a.speedscope.json", "-o", "-", "-o", "a.txt",
+			 "-a", NULL), OPTS_OK);
+	CHECK(o.outputs[0].format == &render_speedscope);
+	CHECK(o.outputs[1].format == &render_flat);
+	CHECK(o.outputs[2].format == &render_flat);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "-p", "flat", "-r", "flat", "-a", NULL), OPTS_OK);
+	opts_release_record(&o);
+	/* -t with a timeline format; --sort, --collapsed-roots, --granularity */
+	CHECK_INT(record(&o, "-t", "-o", "x.speedscope.json", "--sort", "cumulative",
+			 "--collapsed-roots", "thread,process", "--granularity", "line", "-a",
+			 NULL), OPTS_OK);
+	CHECK(o.render.timeline);
+	CHECK_INT(o.render.sort, FLAT_SORT_TOTAL);
+	CHECK_INT(o.render.collapsed_roots, COLLAPSED_ROOT_PROCESS | COLLAPSED_ROOT_THREAD);
+	CHECK_INT(o.render.granularity, GRANULARITY_LINE);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "--sort", "name", "--collapsed-roots", "none", "-a", NULL), OPTS_OK);
+	CHECK_INT(o.render.sort, FLAT_SORT_NAME);
+	CHECK_INT(o.render.collapsed_roots, 0);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "--sort", "filename", "--collapsed-roots", "process", "-a", NULL),
+		  OPTS_OK);
+	CHECK_INT(o.render.sort, FLAT_SORT_FILE);
+	CHECK_INT(o.render.collapsed_roots, COLLAPSED_ROOT_PROCESS);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "--sort", "tottime", "-a", NULL), OPTS_OK);
+	CHECK_INT(o.render.sort, FLAT_SORT_SELF);
+	opts_release_record(&o);
+
+	CHECK_RECORD_ERROR("unknown format 'pdf': expected one of text, speedscope, collapsed, "
+			   "flat", "-r", "pdf", "-a");
+	CHECK_RECORD_ERROR("-p flat asks for the flat view, -r for speedscope", "-p", "flat",
+			   "-r", "speedscope", "-a");
+	CHECK_RECORD_ERROR("the flat view has no time order", "-t", "-r", "flat", "-a");
+	CHECK_RECORD_ERROR("the flat view has no time order", "-t", "-p", "flat", "-a");
+	CHECK_RECORD_ERROR("bad sort key 'calls': expected self, total, name or file", "--sort",
+			   "calls", "-a");
+	CHECK_RECORD_ERROR("bad --collapsed-roots 'proc'", "--collapsed-roots", "proc", "-a");
+	CHECK_RECORD_ERROR("bad --collapsed-roots ''", "--collapsed-roots", "", "-a");
+	CHECK_RECORD_ERROR("bad --collapsed-roots 'process,x'", "--collapsed-roots", "process,x",
+			   "-a");
+	CHECK_RECORD_ERROR("bad granularity", "--granularity", "word", "-a");
+	CHECK_RECORD_ERROR("at most 8 outputs", "-o", "1", "-o", "2", "-o", "3", "-o", "4", "-o",
+			   "5", "-o", "6", "-o", "7", "-o", "8", "-o", "9", "-a");
+}
+
+static void test_report(void)
+{
+	struct report_opts o;
+	struct session_frame lib = py("/usr/lib/python3.12/json/x.py");
+
+	CHECK_INT(report(&o, "a.pyflare", "-r", "flat", "b.pyflare", "--sort", "total", NULL),
+		  OPTS_OK);
+	CHECK_INT(o.n_files, 2);
+	CHECK_STR(o.files[1], "b.pyflare");
+	CHECK(!o.last);
+	CHECK_INT(o.n_outputs, 1);
+	CHECK(o.outputs[0].format == &render_flat);
+	CHECK_INT(o.render.sort, FLAT_SORT_TOTAL);
+	CHECK(frame_filter__hides(o.render.filter, &proc, &lib));
+	opts_release_report(&o);
+	CHECK(o.filter == NULL);
+
+	/* -p is only a render option here */
+	CHECK_INT(report(&o, "--last", "-p", "time=percent_of_total", "--show-all", "-t", "-o",
+			 "x.speedscope.json", "-v", NULL), OPTS_OK);
+	CHECK(o.last);
+	CHECK(o.render.percent && o.render.timeline);
+	CHECK(!frame_filter__hides(o.render.filter, &proc, &lib));
+	CHECK(o.outputs[0].format == &render_speedscope);
+	CHECK_INT(o.verbose, 1);
+	opts_release_report(&o);
+	/* a FILE that starts with a dash comes after -- */
+	CHECK_INT(report(&o, "--no-color", "--", "-odd.pyflare", NULL), OPTS_OK);
+	CHECK_STR(o.files[0], "-odd.pyflare");
+	CHECK_INT(o.color, OPTS_COLOR_NEVER);
+	opts_release_report(&o);
+
+	CHECK_REPORT_ERROR("nothing to report: give FILE... or --last", "-r", "text");
+	CHECK_REPORT_ERROR("either recordings or --last", "--last", "a.pyflare");
+	CHECK_REPORT_ERROR("unknown render option '4242'", "-p", "4242", "a.pyflare");
+	CHECK_REPORT_ERROR("unknown option '-a'", "-a", "a.pyflare");
+	CHECK_REPORT_ERROR("bad --hide-regex", "--hide-regex", "(", "a.pyflare");
+	CHECK_REPORT_ERROR("unknown format", "-r", "pdf", "a.pyflare");
+}
+
+/* --help and --version print and ask to exit 0. */
+static void test_help(void)
+{
+	struct record_opts o;
+	struct report_opts r;
+	FILE *saved = stdout;
+
+	stdout = fopen("/dev/null", "w");
+	CHECK_INT(record(&o, "--help", NULL), OPTS_EXIT);
+	CHECK_INT(record(&o, "--version", NULL), OPTS_EXIT);
+	CHECK_INT(report(&r, "-h", NULL), OPTS_EXIT);
+	CHECK_INT(report(&r, "--version", NULL), OPTS_EXIT);
+	fclose(stdout);
+	stdout = saved;
+	CHECK(o.filter == NULL && r.filter == NULL);
+}
+
+int main(void)
+{
+	unsetenv("NO_COLOR");
+	RUN(test_defaults);
+	RUN(test_targets);
+	RUN(test_p_conflict);
+	RUN(test_render_options);
+	RUN(test_filters);
+	RUN(test_switches);
+	RUN(test_formats);
+	RUN(test_report);
+	RUN(test_help);
+	return test_summary();
+}
