@@ -41,6 +41,10 @@ def skip_or_fail(reason: str) -> None:
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "workload(name): the workload a test records")
+    # every recording is kept in the user's data folder: keep the tests' out of root's
+    if "XDG_DATA_HOME" not in os.environ:
+        import tempfile
+        os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="pyflare-test-data-")
 
 
 def _needs_pyflare(item) -> bool:

@@ -65,15 +65,38 @@ function checkConsistency(doc) {
 
 // The frames with the most self time in a profile: the top rows of speedscope's sandwich table,
 // which sorts by self time. Ties make the order among equals unknown, so all of them count.
-function heaviestFrames(doc, profile) {
+// Self time per frame: from samples (sampled profiles) or open/close events (evented).
+function selfTimes(profile) {
 	const self = new Map();
 
+	if (profile.type === 'evented') {
+		const open = [];
+		let last = profile.startValue;
+
+		for (const ev of profile.events) {
+			const top = open[open.length - 1];
+
+			if (top !== undefined)
+				self.set(top, (self.get(top) || 0) + ev.at - last);
+			last = ev.at;
+			if (ev.type === 'O')
+				open.push(ev.frame);
+			else
+				open.pop();
+		}
+		return self;
+	}
 	profile.samples.forEach((stack, j) => {
 		const leaf = stack[stack.length - 1];
 
 		if (leaf !== undefined)
 			self.set(leaf, (self.get(leaf) || 0) + profile.weights[j]);
 	});
+	return self;
+}
+
+function heaviestFrames(doc, profile) {
+	const self = selfTimes(profile);
 	const max = [...self.values()].reduce((a, b) => Math.max(a, b), 0);
 
 	return [...self].filter(([, w]) => w === max).map(([f]) => doc.shared.frames[f].name);

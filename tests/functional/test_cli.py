@@ -315,23 +315,35 @@ def test_asan_build_has_no_leaks_or_errors(py, tmp):
     assert "LeakSanitizer" not in r.stderr
 
 
-def test_speedscope_schema_and_app(py, tmp):
+def speedscope_app_check(path, shot):
     """speedscope's own schema accepts the file and the speedscope app shows it."""
     node = shutil.which("node")
     if not node or not os.path.exists(os.path.join(NPM_DIR, "node_modules", "speedscope")):
         skip_or_fail("node or the speedscope npm package is missing (make deps)")
     if not os.path.exists("/usr/bin/chromium"):
         skip_or_fail("chromium is missing (make deps)")
-    out = os.path.join(tmp, "demo.speedscope.json")
-    r = pyflare("record", "-o", out, "--", *py.command(os.path.join(REPO, "demo", "app.py")))
-    assert r.returncode == 0, r.stderr
-    shot = os.path.join(REPO, "build", "speedscope-functional.png")
-    check = subprocess.run([node, os.path.join(HERE, "speedscope_check.mjs"), out, shot],
+    check = subprocess.run([node, os.path.join(HERE, "speedscope_check.mjs"), path, shot],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            universal_newlines=True, timeout=180,
                            env=dict(os.environ, PYFLARE_NPM_DIR=NPM_DIR))
     assert check.returncode == 0, check.stdout
     assert "schema ok" in check.stdout and os.path.getsize(shot) > 10000
+
+
+def test_speedscope_schema_and_app(py, tmp):
+    out = os.path.join(tmp, "demo.speedscope.json")
+    r = pyflare("record", "-o", out, "--", *py.command(os.path.join(REPO, "demo", "app.py")))
+    assert r.returncode == 0, r.stderr
+    speedscope_app_check(out, os.path.join(REPO, "build", "speedscope-functional.png"))
+
+
+def test_speedscope_timeline_in_app(py, tmp):
+    """-t writes evented profiles; they pass the schema and open in the app too."""
+    out = os.path.join(tmp, "timeline.speedscope.json")
+    r = pyflare("record", "-t", "-o", out, "--", *py.command(os.path.join(REPO, "demo", "app.py")))
+    assert r.returncode == 0, r.stderr
+    assert any(p["type"] == "evented" for p in json.load(open(out))["profiles"])
+    speedscope_app_check(out, os.path.join(REPO, "build", "speedscope-timeline.png"))
 
 
 def test_unsupported_version_refused_by_name(tmp):
