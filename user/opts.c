@@ -589,11 +589,16 @@ static enum opts_result finish_view(struct view *v, char *err, size_t errlen)
 	return OPTS_OK;
 }
 
-/* Default view options; the filter hides library code. Returns false without memory. */
+/*
+ * Default view options, the filter hiding library code, and getopt started afresh. Returns
+ * false without memory.
+ */
 static bool init_view(struct view *v, struct output_spec *outputs, size_t *n_outputs,
 		      struct render_opts *render, struct frame_filter **filter,
 		      enum opts_color *color)
 {
+	optind = 0;	/* 0: glibc starts afresh (argument order, a cut-short cluster) */
+	opterr = 0;
 	*render = render_opts_default;
 	*filter = frame_filter__new();
 	render->filter = *filter;
@@ -607,12 +612,30 @@ static bool init_view(struct view *v, struct output_spec *outputs, size_t *n_out
 	return *filter != NULL;
 }
 
-/* getopt's own errors, in our words. */
-static enum opts_result getopt_error(int c, char **argv, char *err, size_t errlen)
+/* What is left after each command's own options: help, version, and getopt's errors. */
+static enum opts_result last_option(int c, char **argv, void (*print_help)(void), char *err,
+				    size_t errlen)
 {
-	if (c == ':')
+	switch (c) {
+	case 'h':
+		print_help();
+		return OPTS_EXIT;
+	case OPT_VERSION:
+		printf("pyflare %s\n", PYFLARE_VERSION);
+		return OPTS_EXIT;
+	case ':':
 		return usage(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-	return usage(err, errlen, "unknown option '%s'", argv[optind - 1]);
+	default:
+		return usage(err, errlen, "unknown option '%s'", argv[optind - 1]);
+	}
+}
+
+/* Frees what init_view() allocated. */
+static void release_view(struct frame_filter **filter, struct render_opts *render)
+{
+	frame_filter__free(*filter);
+	*filter = NULL;
+	render->filter = NULL;
 }
 
 /* --- record -------------------------------------------------------------------------------- */
@@ -626,8 +649,6 @@ static enum opts_result parse_record(int argc, char **argv, struct record_opts *
 
 	if (!init_view(&v, o->outputs, &o->n_outputs, &o->render, &o->filter, &o->color))
 		return usage(err, errlen, "out of memory");
-	optind = 0;	/* 0: glibc starts afresh (argument order, a cut-short cluster) */
-	opterr = 0;
 	/* "+": stop at the first non-option, so the command's own options are left alone */
 	while ((c = getopt_long(argc, argv, "+:p:ad:F:i:o:r:tqvh", record_options, NULL)) != -1) {
 		r = view_option(&v, c, optarg, err, errlen);
@@ -672,14 +693,8 @@ static enum opts_result parse_record(int argc, char **argv, struct record_opts *
 		case 'v':
 			o->verbose++;
 			break;
-		case 'h':
-			opts_print_record_help();
-			return OPTS_EXIT;
-		case OPT_VERSION:
-			printf("pyflare %s\n", PYFLARE_VERSION);
-			return OPTS_EXIT;
 		default:
-			return getopt_error(c, argv, err, errlen);
+			return last_option(c, argv, opts_print_record_help, err, errlen);
 		}
 	}
 	if (optind < argc) {
@@ -728,11 +743,8 @@ enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o,
 
 void opts_release_record(struct record_opts *o)
 {
-	if (!o)
-		return;
-	frame_filter__free(o->filter);
-	o->filter = NULL;
-	o->render.filter = NULL;
+	if (o)
+		release_view(&o->filter, &o->render);
 }
 
 /* --- report -------------------------------------------------------------------------------- */
@@ -745,8 +757,6 @@ static enum opts_result parse_report(int argc, char **argv, struct report_opts *
 
 	if (!init_view(&v, o->outputs, &o->n_outputs, &o->render, &o->filter, &o->color))
 		return usage(err, errlen, "out of memory");
-	optind = 0;	/* 0: glibc starts afresh (argument order, a cut-short cluster) */
-	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:o:r:tvh", report_options, NULL)) != -1) {
 		r = view_option(&v, c == 'p' ? OPT_RENDER_OPTION : c, optarg, err, errlen);
 		if (r < 0)
@@ -760,14 +770,8 @@ static enum opts_result parse_report(int argc, char **argv, struct report_opts *
 		case 'v':
 			o->verbose++;
 			break;
-		case 'h':
-			opts_print_report_help();
-			return OPTS_EXIT;
-		case OPT_VERSION:
-			printf("pyflare %s\n", PYFLARE_VERSION);
-			return OPTS_EXIT;
 		default:
-			return getopt_error(c, argv, err, errlen);
+			return last_option(c, argv, opts_print_report_help, err, errlen);
 		}
 	}
 	for (; optind < argc; optind++) {
@@ -796,9 +800,6 @@ enum opts_result opts_parse_report(int argc, char **argv, struct report_opts *o,
 
 void opts_release_report(struct report_opts *o)
 {
-	if (!o)
-		return;
-	frame_filter__free(o->filter);
-	o->filter = NULL;
-	o->render.filter = NULL;
+	if (o)
+		release_view(&o->filter, &o->render);
 }

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "render.h"
+#include "utf8.h"
 
 const struct render_opts render_opts_default = {
 	.granularity = GRANULARITY_FUNCTION,
@@ -91,6 +92,11 @@ void renderer_names(char *buf, size_t len)
 	}
 }
 
+const char *render_granularity_name(enum granularity g)
+{
+	return g == GRANULARITY_LINE ? "line" : "function";
+}
+
 const char *render_frame_name(const struct session_frame *f)
 {
 	if (f->name && *f->name)
@@ -105,43 +111,6 @@ const char *render_frame_name(const struct session_frame *f)
 	default:
 		return "<anonymous>";
 	}
-}
-
-/*
- * Decodes one UTF-8 sequence at @p. Returns its length and sets *cp, or 0 when the bytes are
- * not well-formed (overlong, surrogate, beyond U+10FFFF, cut short).
- */
-static size_t utf8_decode(const unsigned char *p, uint32_t *cp)
-{
-	uint32_t c;
-	size_t n, i;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	} else if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		c = p[0] & 0x1f;
-		n = 2;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		c = p[0] & 0x0f;
-		n = 3;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		c = p[0] & 0x07;
-		n = 4;
-	} else {
-		return 0;
-	}
-	/* The NUL terminator is no continuation byte, so this never reads past the string. */
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
 }
 
 /* Code points a terminal or an editor may act on instead of showing: hide nothing. */
@@ -225,6 +194,20 @@ void render_put_json_string(FILE *out, const char *str)
 		p += n;
 	}
 	putc('"', out);
+}
+
+char *render_format_u64(char *p, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
 }
 
 void render_put_seconds(FILE *out, uint64_t ns)
@@ -339,6 +322,13 @@ void render_put_text_header(FILE *out, const struct session *s, bool color)
 		putc('\n', out);
 	}
 	putc('\n', out);
+}
+
+void render_put_idle_process(FILE *out, const struct session_process *p, size_t *n)
+{
+	fputs((*n)++ ? ", " : "No samples from: ", out);
+	fprintf(out, "%u ", p->pid);
+	render_put_safe(out, p->comm, NULL);
 }
 
 void render_put_process_line(FILE *out, const struct session_process *p, bool color,

@@ -166,6 +166,18 @@ void render_tree__release(struct render_tree *t);
 int render_tree__build_view(struct render_tree *t, const struct session *s,
 			    const struct render_opts *o, enum render_threads threads);
 
+/* Sorts @n sample indices by their samples' time, ties by index. */
+void render_sort_by_time(uint32_t *idx, size_t n, const struct session_sample *samples);
+/*
+ * The indices of @samples grouped by thread, each thread's in time order (ties by index):
+ * thread T's are (*order)[(*first)[T] .. (*first)[T + 1]). Every sample's thread must be below
+ * @nthreads. Returns 0 or -ENOMEM; the caller frees *order and *first either way.
+ */
+int render_order_samples(const struct session_sample *samples, size_t nsamples,
+			 size_t nthreads, uint32_t **order, uint32_t **first);
+
+/* "function" or "line", as --granularity takes it. */
+const char *render_granularity_name(enum granularity g);
 /* The name to show for @f: its name, or "<truncated>" etc. when a marker has none. */
 const char *render_frame_name(const struct session_frame *f);
 
@@ -177,6 +189,8 @@ const char *render_frame_name(const struct session_frame *f);
 size_t render_put_safe(FILE *out, const char *str, const char *also);
 /* Writes @str as a quoted JSON string; invalid UTF-8 becomes U+FFFD. */
 void render_put_json_string(FILE *out, const char *str);
+/* Writes @v in decimal at @p, without a NUL (at most 20 bytes); returns the end. */
+char *render_format_u64(char *p, uint64_t v);
 /* Writes @ns as exact decimal seconds, without trailing zeros ("0.001001", "2"). */
 void render_put_seconds(FILE *out, uint64_t ns);
 /* Writes "YYYY-MM-DD HH:MM:SS TZ" local time of @realtime_ns into @buf. */
@@ -190,6 +204,11 @@ void render_format_time(char *buf, size_t len, uint64_t ns, const char *unit);
 const char *render_short_path(const struct session_process *proc, const char *file);
 /* The text views' header: recording time, duration, target, rate, health, refusals. */
 void render_put_text_header(FILE *out, const struct session *s, bool color);
+/*
+ * Adds @p to the "No samples from: 4242 sh, 4243 bash" line of the processes attached but
+ * never sampled; *n counts them, and the caller ends the line when it is not 0.
+ */
+void render_put_idle_process(FILE *out, const struct session_process *p, size_t *n);
 /* "Process 4242 python3 — python3 app.py — Python 3.12.1" */
 void render_put_process_line(FILE *out, const struct session_process *p, bool color,
 			     bool unicode);

@@ -3,11 +3,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "frame_filter.h"
 #include "html_assets.h"	/* generated from html/ by the Makefile */
 #include "render.h"
+#include "render_json_common.h"
 #include "utf8.h"
 
 /*
@@ -224,68 +224,16 @@ static void put_html_text(FILE *out, const char *str)
 static void put_u64(FILE *out, uint64_t v)
 {
 	char tmp[20];
-	int n = 0;
 
-	do {
-		tmp[n++] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	while (n)
-		putc(tmp[--n], out);
+	fwrite(tmp, 1, render_format_u64(tmp, v) - tmp, out);
 }
 
 static void put_key_str(FILE *out, const char *key, const char *value)
 {
-	fprintf(out, "\"%s\":", key);
-	put_str(out, value);
+	render_json_put_field(out, key, value, put_str);
 }
 
 /* --- samples ------------------------------------------------------------------------------ */
-
-static int by_time(const void *a, const void *b, void *arg)
-{
-	const struct session_sample *smp = arg;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	if (smp[x].time_ns != smp[y].time_ns)
-		return smp[x].time_ns < smp[y].time_ns ? -1 : 1;
-	return x < y ? -1 : x > y;
-}
-
-/* Groups samples by thread (stable), then orders each thread's samples by time. */
-static int order_samples(struct html *x)
-{
-	size_t nth = x->nthreads, i, th;
-	uint32_t *fill;
-
-	x->order = malloc((x->nsamples ? x->nsamples : 1) * sizeof(*x->order));
-	x->first = calloc(nth + 1, sizeof(*x->first));
-	fill = calloc(nth + 1, sizeof(*fill));
-	if (!x->order || !x->first || !fill) {
-		free(fill);
-		return -ENOMEM;
-	}
-	for (i = 0; i < x->nsamples; i++)
-		x->first[x->samples[i].thread + 1]++;
-	for (th = 0; th < nth; th++)
-		x->first[th + 1] += x->first[th];
-	for (i = 0; i < x->nsamples; i++) {
-		uint32_t t = x->samples[i].thread;
-
-		x->order[x->first[t] + fill[t]++] = i;
-	}
-	free(fill);
-	for (th = 0; th < nth; th++) {
-		uint32_t *o = &x->order[x->first[th]];
-		size_t n = x->first[th + 1] - x->first[th], k;
-
-		for (k = 1; k < n && x->samples[o[k - 1]].time_ns <= x->samples[o[k]].time_ns; k++)
-			;
-		if (k < n)
-			qsort_r(o, n, sizeof(*o), by_time, (void *)x->samples);
-	}
-	return 0;
-}
 
 static uint64_t gcd(uint64_t a, uint64_t b)
 {
@@ -467,20 +415,10 @@ out:
 static void put_meta(struct html *x)
 {
 	const struct session_meta *m = session__meta(x->s);
-	const struct session_health *h = session__health(x->s);
-	const struct session_refusal *r;
 	FILE *out = x->out;
-	time_t t = m->start_realtime_ns / 1000000000ULL;
-	char when[64] = "";
-	struct tm tm;
-	size_t n, i;
+	char when[64];
 
-	if (m->start_realtime_ns && gmtime_r(&t, &tm)) {
-		size_t len = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-
-		snprintf(when + len, sizeof(when) - len, ".%03lluZ",
-			 (unsigned long long)(m->start_realtime_ns % 1000000000ULL / 1000000));
-	}
+	render_json_format_utc(when, sizeof(when), m->start_realtime_ns, 3);
 	fputs("{\"format\":\"pyflare-html\",\"version\":1,\n\"meta\":{", out);
 	put_key_str(out, "pyflare", PYFLARE_VERSION);
 	putc(',', out);
@@ -493,28 +431,13 @@ static void put_meta(struct html *x)
 		(unsigned long long)(m->start_realtime_ns / 1000000),
 		(unsigned long long)(m->start_realtime_ns % 1000000),
 		(unsigned long long)m->duration_ns, m->rate_hz, m->ncpus);
-	put_key_str(out, "granularity",
-		    x->o->granularity == GRANULARITY_LINE ? "line" : "function");
+	put_key_str(out, "granularity", render_granularity_name(x->o->granularity));
 	fprintf(out, ",\"samples\":%zu,\"unit_ns\":%llu,\"span_ns\":%llu,\"bucket_ns\":%llu,"
 		"\"nbuckets\":%u,\"hide_default\":%s},\n", x->nsamples,
 		(unsigned long long)x->unit_ns, (unsigned long long)x->span_ns,
 		(unsigned long long)x->bucket_ns, x->nbuckets, x->o->filter ? "true" : "false");
-	fprintf(out, "\"health\":{\"samples\":%llu,\"lost\":%llu,\"truncated\":%llu,"
-		"\"unreadable\":%llu,\"unsymbolized\":%llu,\"no_thread_state\":%llu,"
-		"\"attached\":%u,\"refused\":%u},\n\"refusals\":[",
-		(unsigned long long)h->samples, (unsigned long long)h->lost,
-		(unsigned long long)h->truncated, (unsigned long long)h->unreadable,
-		(unsigned long long)h->unsymbolized, (unsigned long long)h->no_thread_state,
-		h->attached, h->refused);
-	r = session__refusals(x->s, &n);
-	for (i = 0; i < n; i++) {
-		fprintf(out, "%s{\"pid\":%u,", i ? "," : "", r[i].pid);
-		put_key_str(out, "comm", r[i].comm);
-		putc(',', out);
-		put_key_str(out, "reason", r[i].reason);
-		putc('}', out);
-	}
-	fputs("],\n", out);
+	render_json_put_health(out, x->s, put_str);
+	fputs(",\n", out);
 }
 
 static void put_tables(struct html *x)
@@ -550,13 +473,7 @@ static void put_tables(struct html *x)
 		size_t k;
 
 		fprintf(out, "%s{\"pid\":%u,", i ? ",\n" : "", p->pid);
-		put_key_str(out, "comm", p->comm);
-		putc(',', out);
-		put_key_str(out, "cmdline", p->cmdline);
-		putc(',', out);
-		put_key_str(out, "exe", p->exe);
-		putc(',', out);
-		put_key_str(out, "python", p->python_version);
+		render_json_put_process(out, p, "python", put_str);
 		putc(',', out);
 		put_key_str(out, "lib_dirs", p->lib_dirs);
 		/* [frame, library name] per frame hidden in this process */
@@ -612,7 +529,7 @@ static int prepare(struct html *x)
 	if (err)
 		return err;
 	rf = &x->rs.frames;
-	err = order_samples(x);
+	err = render_order_samples(x->samples, x->nsamples, x->nthreads, &x->order, &x->first);
 	if (err)
 		return err;
 	for (i = 0; i < x->nthreads; i++)

@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "frame_filter.h"
 #include "render.h"
+#include "render_json_common.h"
 
 /*
  * Each thread's tree is a flat list of nodes in depth-first order, each naming its parent by
@@ -28,12 +28,6 @@ struct json {
 	uint32_t *pos;		/* DFS: next child */
 	uint32_t *index;	/* DFS: the node's index in its thread's list */
 };
-
-static void put_field(FILE *out, const char *key, const char *value)
-{
-	fprintf(out, "\"%s\":", key);
-	render_put_json_string(out, value);
-}
 
 static void put_time(FILE *out, const char *key, uint64_t ns)
 {
@@ -58,46 +52,17 @@ static const char *kind_name(enum frame_kind kind)
 static void put_meta(struct json *x, const struct render_opts *o)
 {
 	const struct session_meta *m = session__meta(x->s);
-	const struct session_health *h = session__health(x->s);
-	const struct session_refusal *r;
-	time_t t = m->start_realtime_ns / 1000000000ULL;
 	FILE *out = x->out;
-	char when[64] = "";
-	struct tm tm;
-	size_t n, i;
+	char when[64];
 
-	if (m->start_realtime_ns && gmtime_r(&t, &tm)) {
-		size_t len = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-
-		snprintf(when + len, sizeof(when) - len, ".%09lluZ",
-			 (unsigned long long)(m->start_realtime_ns % 1000000000ULL));
-	}
+	render_json_format_utc(when, sizeof(when), m->start_realtime_ns, 9);
 	fputs("\"meta\":{", out);
-	put_field(out, "recorded_at", when);
+	render_json_put_field(out, "recorded_at", when, NULL);
 	fprintf(out, ",\"start_realtime_ns\":%llu,", (unsigned long long)m->start_realtime_ns);
-	put_time(out, "duration", m->duration_ns);
-	putc(',', out);
-	put_field(out, "target", m->target);
-	putc(',', out);
-	put_field(out, "mode", m->mode);
-	fprintf(out, ",\"rate_hz\":%u,\"ncpus\":%u,", m->rate_hz, m->ncpus);
-	put_field(out, "granularity", o->granularity == GRANULARITY_LINE ? "line" : "function");
-	fprintf(out, "},\n\"health\":{\"samples\":%llu,\"lost\":%llu,\"truncated\":%llu,"
-		"\"unreadable\":%llu,\"unsymbolized\":%llu,\"no_thread_state\":%llu,"
-		"\"attached\":%u,\"refused\":%u},\n\"refusals\":[",
-		(unsigned long long)h->samples, (unsigned long long)h->lost,
-		(unsigned long long)h->truncated, (unsigned long long)h->unreadable,
-		(unsigned long long)h->unsymbolized, (unsigned long long)h->no_thread_state,
-		h->attached, h->refused);
-	r = session__refusals(x->s, &n);
-	for (i = 0; i < n; i++) {
-		fprintf(out, "%s{\"pid\":%u,", i ? "," : "", r[i].pid);
-		put_field(out, "comm", r[i].comm);
-		putc(',', out);
-		put_field(out, "reason", r[i].reason);
-		putc('}', out);
-	}
-	fputs("],\n", out);
+	render_json_put_recording(out, x->s, o);
+	fputs("},\n", out);
+	render_json_put_health(out, x->s, NULL);
+	fputs(",\n", out);
 }
 
 /* The folded frames the tree uses, in folded order. */
@@ -124,11 +89,11 @@ static int put_frames(struct json *x)
 			continue;
 		x->frame_index[i] = next;
 		fputs(next++ ? ",\n{" : "\n{", out);
-		put_field(out, "name", render_frame_name(f));
+		render_json_put_field(out, "name", render_frame_name(f), NULL);
 		fprintf(out, ",\"kind\":\"%s\"", kind_name(f->kind));
 		if (f->kind == FRAME_PYTHON) {
 			putc(',', out);
-			put_field(out, "file", f->file);
+			render_json_put_field(out, "file", f->file, NULL);
 			fprintf(out, ",\"line\":%u,\"first_line\":%u", f->line, f->first_line);
 		}
 		putc('}', out);
@@ -217,13 +182,7 @@ static void put_processes(struct json *x)
 
 		fprintf(out, "%s{\"pid\":%u,\"start_time\":%llu,", i ? ",\n" : "\n", p->pid,
 			(unsigned long long)p->start_time);
-		put_field(out, "comm", p->comm);
-		putc(',', out);
-		put_field(out, "cmdline", p->cmdline);
-		putc(',', out);
-		put_field(out, "exe", p->exe);
-		putc(',', out);
-		put_field(out, "python_version", p->python_version);
+		render_json_put_process(out, p, "python_version", NULL);
 		putc(',', out);
 		put_lib_dirs(out, p->lib_dirs);
 		putc(',', out);
@@ -237,7 +196,7 @@ static void put_processes(struct json *x)
 			if (thr[k].process != i)
 				continue;
 			fprintf(out, "%s{\"tid\":%u,", first ? "\n" : ",\n", thr[k].tid);
-			put_field(out, "name", thr[k].name);
+			render_json_put_field(out, "name", thr[k].name, NULL);
 			putc(',', out);
 			put_time(out, "total", sampled ? tn->total_ns : 0);
 			fprintf(out, ",\"samples\":%llu,",

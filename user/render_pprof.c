@@ -433,7 +433,7 @@ static int put_profile(struct pprof *x, FILE *out, const struct render_opts *o)
 	python = str_id(x, MAPPING_NAME);
 	comment = str_id(x, "pyflare " PYFLARE_VERSION);
 	if (asprintf(&text, "target: %s; granularity: %s", m->target ? m->target : "",
-		     o->granularity == GRANULARITY_LINE ? "line" : "function") < 0)
+		     render_granularity_name(o->granularity)) < 0)
 		return -ENOMEM;
 	comment2 = str_id(x, text);
 	/* The table points at @text until it is written. */

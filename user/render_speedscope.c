@@ -6,9 +6,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "render.h"
+#include "render_json_common.h"
 
 /*
  * The document is written directly: a long recording has millions of samples, which as a
@@ -36,65 +36,6 @@ struct speedscope {
 	struct run *runs;
 };
 
-static int by_time(const void *a, const void *b, void *arg)
-{
-	const struct session_sample *smp = arg;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	if (smp[x].time_ns != smp[y].time_ns)
-		return smp[x].time_ns < smp[y].time_ns ? -1 : 1;
-	return x < y ? -1 : x > y;
-}
-
-/* Groups samples by thread (stable), then orders each thread's samples by time. */
-static int order_samples(struct speedscope *x, size_t nsamples, size_t nthreads)
-{
-	uint32_t *fill;
-	size_t i, th;
-
-	x->order = malloc((nsamples ? nsamples : 1) * sizeof(*x->order));
-	x->first = calloc(nthreads + 1, sizeof(*x->first));
-	fill = calloc(nthreads + 1, sizeof(*fill));
-	if (!x->order || !x->first || !fill) {
-		free(fill);
-		return -ENOMEM;
-	}
-	for (i = 0; i < nsamples; i++)
-		x->first[x->samples[i].thread + 1]++;
-	for (th = 0; th < nthreads; th++)
-		x->first[th + 1] += x->first[th];
-	for (i = 0; i < nsamples; i++) {
-		uint32_t th = x->samples[i].thread;
-
-		x->order[x->first[th] + fill[th]++] = i;
-	}
-	free(fill);
-	for (th = 0; th < nthreads; th++) {
-		uint32_t *o = &x->order[x->first[th]];
-		size_t n = x->first[th + 1] - x->first[th], k;
-
-		for (k = 1; k < n && x->samples[o[k - 1]].time_ns <= x->samples[o[k]].time_ns; k++)
-			;
-		if (k < n)
-			qsort_r(o, n, sizeof(*o), by_time, (void *)x->samples);
-	}
-	return 0;
-}
-
-static char *put_u32(char *p, uint32_t v)
-{
-	char tmp[10];
-	int n = 0;
-
-	do {
-		tmp[n++] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
 /* "[root,...,leaf]" as frame indices, built in one buffer and written at once. */
 static void put_stack(struct speedscope *x, uint32_t fnode)
 {
@@ -105,7 +46,7 @@ static void put_stack(struct speedscope *x, uint32_t fnode)
 		x->path[k++] = x->rs.nodes[fnode].frame;
 	*p++ = '[';
 	while (k--) {
-		p = put_u32(p, x->path[k]);
+		p = render_format_u64(p, x->path[k]);
 		if (k)
 			*p++ = ',';
 	}
@@ -255,66 +196,30 @@ static int put_profile(struct speedscope *x, uint32_t th)
 	return 0;
 }
 
-static void put_field(FILE *out, const char *key, const char *value, bool comma)
-{
-	fprintf(out, "\"%s\":", key);
-	render_put_json_string(out, value);
-	if (comma)
-		putc(',', out);
-}
-
 static void put_meta(struct speedscope *x, const struct render_opts *o)
 {
 	const struct session_meta *m = session__meta(x->s);
-	const struct session_health *h = session__health(x->s);
-	const struct session_refusal *r;
 	const struct session_process *p;
 	FILE *out = x->out;
-	time_t t = m->start_realtime_ns / 1000000000ULL;
+	char when[64];
 	size_t n, i;
-	char when[64] = "";
-	struct tm tm;
 
-	if (m->start_realtime_ns && gmtime_r(&t, &tm)) {
-		size_t len = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-
-		snprintf(when + len, sizeof(when) - len, ".%09lluZ",
-			 (unsigned long long)(m->start_realtime_ns % 1000000000ULL));
-	}
+	render_json_format_utc(when, sizeof(when), m->start_realtime_ns, 9);
 	fputs("\"pyflare\":{", out);
-	put_field(out, "version", PYFLARE_VERSION, true);
-	put_field(out, "recorded_at", when, true);
-	fputs("\"duration\":", out);
-	render_put_seconds(out, m->duration_ns);
+	render_json_put_field(out, "version", PYFLARE_VERSION, NULL);
 	putc(',', out);
-	put_field(out, "target", m->target, true);
-	put_field(out, "mode", m->mode, true);
-	fprintf(out, "\"rate_hz\":%u,\"ncpus\":%u,", m->rate_hz, m->ncpus);
-	put_field(out, "granularity", o->granularity == GRANULARITY_LINE ? "line" : "function",
-		  true);
-	fprintf(out, "\n\"health\":{\"samples\":%llu,\"lost\":%llu,\"truncated\":%llu,"
-		"\"unreadable\":%llu,\"unsymbolized\":%llu,\"no_thread_state\":%llu,"
-		"\"attached\":%u,\"refused\":%u},\n\"refusals\":[",
-		(unsigned long long)h->samples, (unsigned long long)h->lost,
-		(unsigned long long)h->truncated, (unsigned long long)h->unreadable,
-		(unsigned long long)h->unsymbolized, (unsigned long long)h->no_thread_state,
-		h->attached, h->refused);
-	r = session__refusals(x->s, &n);
-	for (i = 0; i < n; i++) {
-		fprintf(out, "%s{\"pid\":%u,", i ? "," : "", r[i].pid);
-		put_field(out, "comm", r[i].comm, true);
-		put_field(out, "reason", r[i].reason, false);
-		putc('}', out);
-	}
-	fputs("],\n\"processes\":[", out);
+	render_json_put_field(out, "recorded_at", when, NULL);
+	putc(',', out);
+	render_json_put_recording(out, x->s, o);
+	fputs(",\n", out);
+	render_json_put_health(out, x->s, NULL);
+	fputs(",\n\"processes\":[", out);
 	p = session__processes(x->s, &n);
 	for (i = 0; i < n; i++) {
 		fprintf(out, "%s{\"pid\":%u,", i ? ",\n" : "", p[i].pid);
-		put_field(out, "comm", p[i].comm, true);
-		put_field(out, "cmdline", p[i].cmdline, true);
-		put_field(out, "exe", p[i].exe, true);
-		put_field(out, "python_version", p[i].python_version, true);
-		put_field(out, "lib_dirs", p[i].lib_dirs, false);
+		render_json_put_process(out, &p[i], "python_version", NULL);
+		putc(',', out);
+		render_json_put_field(out, "lib_dirs", p[i].lib_dirs, NULL);
 		putc('}', out);
 	}
 	fputs("]},\n", out);
@@ -396,7 +301,7 @@ static int speedscope_render(const struct session *s, const struct render_opts *
 	err = render_stacks__build(&x.rs, s, o->granularity);
 	if (err)
 		return err;
-	err = order_samples(&x, nsamples, nthreads);
+	err = render_order_samples(x.samples, nsamples, nthreads, &x.order, &x.first);
 	if (err)
 		goto out;
 

@@ -229,9 +229,7 @@ static int text_render(const struct session *s, const struct render_opts *o, FIL
 	for (i = 0, n_idle = 0; i < nprocs; i++) {
 		if (t.process_node[i])
 			continue;
-		fputs(n_idle++ ? ", " : "No samples from: ", out);
-		fprintf(out, "%u ", procs[i].pid);
-		render_put_safe(out, procs[i].comm, NULL);
+		render_put_idle_process(out, &procs[i], &n_idle);
 	}
 	if (n_idle)
 		fputs("\n", out);

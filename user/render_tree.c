@@ -615,16 +615,6 @@ static int name_groups(struct tree_build *b)
 	return 0;
 }
 
-static int by_time(const void *a, const void *b, void *arg)
-{
-	const struct session_sample *smp = arg;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	if (smp[x].time_ns != smp[y].time_ns)
-		return smp[x].time_ns < smp[y].time_ns ? -1 : 1;
-	return x < y ? -1 : x > y;
-}
-
 int render_tree__build_view(struct render_tree *t, const struct session *s,
 			    const struct render_opts *o, enum render_threads threads)
 {
@@ -688,7 +678,7 @@ int render_tree__build_view(struct render_tree *t, const struct session *s,
 		}
 		for (i = 0; i < nsamples; i++)
 			order[i] = i;
-		qsort_r(order, nsamples, sizeof(*order), by_time, (void *)samples);
+		render_sort_by_time(order, nsamples, samples);
 	}
 
 	for (i = 0; i < nsamples; i++) {

@@ -256,7 +256,8 @@ def test_devices_are_written_not_replaced(py, tmp):
     fifo = os.path.join(tmp, "fifo")
     os.mkfifo(fifo)
     reader = subprocess.Popen(["cat", fifo], stdout=subprocess.PIPE)
-    r = pyflare("record", "-r", "collapsed", "-o", fifo, "--", *py.command("-c", "sum(range(10**6))"))
+    spin = "import time\nt = time.thread_time()\nwhile time.thread_time() - t < 0.3: pass\n"
+    r = pyflare("record", "-r", "collapsed", "-o", fifo, "--", *py.command("-c", spin))
     out = reader.communicate(timeout=30)[0]
     assert r.returncode == 0, r.stderr
     assert stat.S_ISFIFO(os.stat(fifo).st_mode) and b"<module>" in out

@@ -9,45 +9,24 @@
 #include <cjson/cJSON.h>
 
 #include "frame_filter.h"
+#include "fixture.h"
 #include "render.h"
 #include "test.h"
-
-#define W 1001001ULL	/* one sample at 999 Hz, in ns */
 
 /* Frame indices of the fixture, in interning order. */
 enum { F_MOD, F_MAIN25, F_MAIN27, F_WORK, F_IDLE, F_TRUNC, F_EVIL, F_BAD, F_ESC, NF };
 
 static const struct session_frame fixture_frames[NF] = {
-	[F_MOD] = { "<module>", "app.py", 1, 10, FRAME_PYTHON },
-	[F_MAIN25] = { "main", "app.py", 20, 25, FRAME_PYTHON },
-	[F_MAIN27] = { "main", "app.py", 20, 27, FRAME_PYTHON },
-	[F_WORK] = { "work", "app.py", 40, 42, FRAME_PYTHON },
+	[F_MOD] = FX_MOD,
+	[F_MAIN25] = FX_MAIN25,
+	[F_MAIN27] = FX_MAIN27,
+	[F_WORK] = FX_WORK,
 	[F_IDLE] = { "Thread.idle", "/usr/lib/python3.12/threading.py", 100, 101, FRAME_PYTHON },
-	[F_TRUNC] = { "<truncated>", "", 0, 0, FRAME_TRUNCATED },
+	[F_TRUNC] = FX_TRUNC,
 	[F_EVIL] = { "a;b\nc", "/tmp/x;y.py", 5, 6, FRAME_PYTHON },
-	[F_BAD] = { "caf\xe9\xff", "/tmp/\xc3\x28.py", 7, 8, FRAME_PYTHON },
+	[F_BAD] = FX_BAD,
 	[F_ESC] = { "\x1b[31mred\x1b[0m", "<img src=x onerror=alert(1)>", 1, 2, FRAME_PYTHON },
 };
-
-static uint32_t stack_of(struct session *s, const int *frames, int n)
-{
-	uint32_t node = 0;
-	int i;
-
-	for (i = 0; i < n; i++)
-		node = session__intern_stack(s, node, frames[i]);
-	return node;
-}
-
-static void add_n(struct session *s, uint32_t thread, uint32_t stack, int n, uint64_t *t)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		session__add_sample(s, &(struct session_sample){ *t, W, thread, stack });
-		*t += W;
-	}
-}
 
 /*
  * Process 4242 python3: MainThread 408 samples under <module> -> main (lines 25 and 27), 303
@@ -55,42 +34,32 @@ static void add_n(struct session *s, uint32_t thread, uint32_t stack, int n, uin
  * with a hostile name: 50 + 10 samples in hostile frames. Process 6000 has no samples.
  * The worker thread is created first, and MainThread's samples are added newest first.
  */
+static const struct fixture_spec fixture_spec = {
+	.target = "python3 app.py",
+	.health = { 670, 3, 2, 1, 4, 9, 3, 1 },
+	.refused_comm = "python3.15",
+	.refused_reason = "unsupported Python 3.15",
+	.lib_dirs = "/usr/lib/python3.12",
+	.evil_comm = "\x1b[31mevil",
+	.evil_cmdline = "<img src=x onerror=alert(1)>",
+	.evil_thread = "",
+	.worker_first = true,
+	.frames = fixture_frames,
+	.nframes = NF,
+};
+
 static struct session *fixture(void)
 {
 	static const int sa[] = { F_MOD, F_MAIN25, F_WORK }, sb[] = { F_MOD, F_MAIN27 };
 	static const int sc[] = { F_MOD, F_MAIN25 }, sd[] = { F_MOD, F_MAIN27, F_WORK };
 	static const int si[] = { F_IDLE }, st[] = { F_TRUNC, F_WORK };
 	static const int se[] = { F_ESC, F_EVIL }, sx[] = { F_BAD };
-	struct session *s = session__new();
+	struct fixture_threads th;
+	struct session *s = fixture_session(&fixture_spec, &th);
 	uint32_t a, b, c, d, idle, trunc, evil, bad;
-	int64_t worker, mainth, hostile;
 	uint64_t t;
 	int i;
 
-	session__set_meta(s, &(struct session_meta){
-		.start_realtime_ns = 1700000000123456789ULL,
-		.duration_ns = 2000000000ULL,
-		.rate_hz = 999,
-		.ncpus = 2,
-		.mode = "cpu",
-		.target = "python3 app.py",
-	});
-	session__set_health(s, &(struct session_health){ 670, 3, 2, 1, 4, 9, 3, 1 });
-	session__add_refusal(s, 7000, "python3.15", "unsupported Python 3.15");
-	session__add_process(s, &(struct session_process){ 4242, 1, "python3", "python3 app.py",
-							   "/usr/bin/python3", "3.12.1",
-							   "/usr/lib/python3.12" });
-	session__add_process(s, &(struct session_process){ 5000, 2, "\x1b[31mevil",
-							   "<img src=x onerror=alert(1)>",
-							   "/usr/bin/python3", "3.11.4",
-							   "/usr/lib/python3.11" });
-	session__add_process(s, &(struct session_process){ 6000, 3, "idle", "idle.py", "", "", "" });
-	worker = session__add_thread(s, 0, 4243, "worker");
-	mainth = session__add_thread(s, 0, 4242, "MainThread");
-	hostile = session__add_thread(s, 1, 5000, "");
-	session__add_thread(s, 2, 6000, "MainThread");
-	for (i = 0; i < NF; i++)
-		session__intern_frame(s, &fixture_frames[i]);
 	a = stack_of(s, sa, 3);
 	b = stack_of(s, sb, 2);
 	c = stack_of(s, sc, 2);
@@ -104,45 +73,15 @@ static struct session *fixture(void)
 	for (i = 407; i >= 0; i--) {
 		uint32_t stk = i < 300 ? a : i < 400 ? b : i < 405 ? c : d;
 
-		session__add_sample(s, &(struct session_sample){ 1000 + i * W, W, mainth, stk });
+		session__add_sample(s, &(struct session_sample){ 1000 + i * W, W, th.mainth, stk });
 	}
 	t = 500000000;
-	add_n(s, worker, idle, 200, &t);
-	add_n(s, worker, trunc, 2, &t);
+	add_n(s, th.worker, idle, 200, W, &t);
+	add_n(s, th.worker, trunc, 2, W, &t);
 	t = 0;
-	add_n(s, hostile, evil, 50, &t);
-	add_n(s, hostile, bad, 10, &t);
+	add_n(s, th.hostile, evil, 50, W, &t);
+	add_n(s, th.hostile, bad, 10, W, &t);
 	return s;
-}
-
-/* Renders into a string the caller frees. */
-static char *render(const struct renderer *r, const struct session *s,
-		    const struct render_opts *o, int *err)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	*err = r->render(s, o, f);
-	fclose(f);
-	return buf;
-}
-
-static bool valid_utf8(const char *str)
-{
-	const unsigned char *p = (const unsigned char *)str;
-
-	while (*p) {
-		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 :
-			(*p & 0xf8) == 0xf0 ? 3 : -1;
-
-		if (n < 0 || (n == 1 && *p < 0xc2) || (n == 3 && *p > 0xf4))
-			return false;
-		for (p++; n > 0; n--, p++)
-			if ((*p & 0xc0) != 0x80)
-				return false;
-	}
-	return true;
 }
 
 /* No control character other than newline: nothing a terminal would act on. */
@@ -641,25 +580,6 @@ static void test_collapsed_single(void)
 	session__free(s);
 }
 
-static cJSON *item(const cJSON *obj, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
-}
-
-static double num(const cJSON *obj, const char *key)
-{
-	const cJSON *v = item(obj, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
-static const char *str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = item(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Appends to a fixed buffer, dropping what does not fit (a long result fails its check anyway). */
 static void append(char *buf, size_t size, const char *fmt, ...)
 {
@@ -1005,7 +925,7 @@ static struct session *lib_fixture(void)
 	for (i = 0; i < NL; i++)
 		session__intern_frame(s, &lib_frames[i]);
 	for (i = 0; i < sizeof(stacks) / sizeof(stacks[0]); i++)
-		add_n(s, 0, stack_of(s, stacks[i].frames, stacks[i].len), stacks[i].n, &t);
+		add_n(s, 0, stack_of(s, stacks[i].frames, stacks[i].len), stacks[i].n, W, &t);
 	return s;
 }
 
@@ -1215,14 +1135,14 @@ static void test_timeline_markers(void)
 	bad = session__intern_frame(s, &(struct session_frame){ "", "", 0, 0, FRAME_UNREADABLE });
 	sf = session__intern_stack(s, session__intern_stack(s, 0, mod), f);
 	sbad = session__intern_stack(s, 0, bad);
-	add_n(s, 0, sf, 5, &t);
-	add_n(s, 0, sbad, 1, &t);
-	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), bad), 1, &t);
-	add_n(s, 0, sf, 5, &t);
+	add_n(s, 0, sf, 5, W, &t);
+	add_n(s, 0, sbad, 1, W, &t);
+	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), bad), 1, W, &t);
+	add_n(s, 0, sf, 5, W, &t);
 	/* Nor does a call seen in one sample only: it is below what sampling can tell */
 	g = session__intern_frame(s, &(struct session_frame){ "g", "t.py", 9, 9, FRAME_PYTHON });
-	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, &t);
-	add_n(s, 0, sf, 5, &t);
+	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, W, &t);
+	add_n(s, 0, sf, 5, W, &t);
 	o.timeline = true;
 	out = render(&render_text, s, &o, &err);
 	CHECK_INT(err, 0);
@@ -1234,8 +1154,8 @@ static void test_timeline_markers(void)
 				"\n");
 	free(out);
 	/* g again, once: no call in between either, whatever came before */
-	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, &t);
-	add_n(s, 0, sf, 1, &t);
+	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, W, &t);
+	add_n(s, 0, sf, 1, W, &t);
 	out = render(&render_text, s, &o, &err);
 	CHECK_STR(tree_of(out), "0.019 <module>  t.py:1\n"
 				"├─ 0.016 f  t.py:5\n"
@@ -1246,9 +1166,9 @@ static void test_timeline_markers(void)
 				"\n");
 	free(out);
 	/* Two samples are a call: f splits */
-	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, &t);
-	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, &t);
-	add_n(s, 0, sf, 1, &t);
+	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, W, &t);
+	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, W, &t);
+	add_n(s, 0, sf, 1, W, &t);
 	out = render(&render_text, s, &o, &err);
 	CHECK_STR(tree_of(out), "0.022 <module>  t.py:1\n"
 				"├─ 0.016 f  t.py:5\n"
@@ -1426,9 +1346,9 @@ static void test_flat_recursion(void)
 								 FRAME_PYTHON });
 	for (i = 0; i < 5; i++)
 		node = session__intern_stack(s, node, rec);
-	add_n(s, 0, node, 3, &t);
-	add_n(s, 1, session__intern_stack(s, node, leaf), 1, &t);
-	add_n(s, 2, session__intern_stack(s, 0, leaf), 2, &t);
+	add_n(s, 0, node, 3, W, &t);
+	add_n(s, 1, session__intern_stack(s, node, leaf), 1, W, &t);
+	add_n(s, 2, session__intern_stack(s, 0, leaf), 2, W, &t);
 	o.unicode = false;
 	out = render(&render_flat, s, &o, &err);
 	CHECK_INT(err, 0);

@@ -9,47 +9,26 @@
 #include <cjson/cJSON.h>
 #include <zlib.h>
 
+#include "fixture.h"
 #include "render.h"
 #include "test.h"
-
-#define W 1001001ULL	/* one sample at 999 Hz, in ns */
 
 enum { F_MOD, F_MAIN25, F_MAIN27, F_WORK, F_REC, F_LIB, F_TRUNC, F_BAD1, F_BAD2, F_EVIL, NF };
 
 static const struct session_frame fixture_frames[NF] = {
-	[F_MOD] = { "<module>", "app.py", 1, 10, FRAME_PYTHON },
-	[F_MAIN25] = { "main", "app.py", 20, 25, FRAME_PYTHON },
-	[F_MAIN27] = { "main", "app.py", 20, 27, FRAME_PYTHON },
-	[F_WORK] = { "work", "app.py", 40, 42, FRAME_PYTHON },
+	[F_MOD] = FX_MOD,
+	[F_MAIN25] = FX_MAIN25,
+	[F_MAIN27] = FX_MAIN27,
+	[F_WORK] = FX_WORK,
 	[F_REC] = { "rec", "app.py", 50, 51, FRAME_PYTHON },
 	[F_LIB] = { "JSONDecoder.decode", "/usr/lib/python3.12/json/decoder.py", 332, 337,
 		    FRAME_PYTHON },
-	[F_TRUNC] = { "<truncated>", "", 0, 0, FRAME_TRUNCATED },
+	[F_TRUNC] = FX_TRUNC,
 	/* Two names that differ only in ill-formed bytes: both become "caf\ufffd\ufffd". */
-	[F_BAD1] = { "caf\xe9\xff", "/tmp/\xc3\x28.py", 7, 8, FRAME_PYTHON },
+	[F_BAD1] = FX_BAD,
 	[F_BAD2] = { "caf\xe9\xfe", "/tmp/\xc3\x28.py", 7, 9, FRAME_PYTHON },
 	[F_EVIL] = { "q\"b\\s\n\x01\xe2\x80\xa8", "<img src=x>", 1, 2, FRAME_PYTHON },
 };
-
-static uint32_t stack_of(struct session *s, const int *frames, int n)
-{
-	uint32_t node = 0;
-	int i;
-
-	for (i = 0; i < n; i++)
-		node = session__intern_stack(s, node, frames[i]);
-	return node;
-}
-
-static void add_n(struct session *s, uint32_t thread, uint32_t stack, int n, uint64_t *t)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		session__add_sample(s, &(struct session_sample){ *t, W, thread, stack });
-		*t += W;
-	}
-}
 
 /*
  * Process 4242 python3, MainThread: 300 <module>;main:25;work, 100 <module>;main:27,
@@ -58,83 +37,38 @@ static void add_n(struct session *s, uint32_t thread, uint32_t stack, int n, uin
  * samples in two frames whose names differ only in ill-formed bytes, 7 in a hostile name.
  * Process 6000 has no samples. 522 samples in all.
  */
+static const struct fixture_spec fixture_spec = {
+	.target = "python3 app.py",
+	.health = { 522, 3, 30, 1, 4, 9, 3, 1 },
+	.refused_comm = "python3.15",
+	.refused_reason = "unsupported Python 3.15",
+	.lib_dirs = "/usr/lib/python3.12:/usr/lib/extra",
+	.evil_comm = "\x1b[31mev\xffil",
+	.evil_cmdline = "<img src=x onerror=alert(1)>",
+	.evil_thread = "\xff\xfe",
+	.frames = fixture_frames,
+	.nframes = NF,
+};
+
 static struct session *fixture(void)
 {
 	static const int sa[] = { F_MOD, F_MAIN25, F_WORK }, sb[] = { F_MOD, F_MAIN27 };
 	static const int sr[] = { F_MOD, F_MAIN25, F_REC, F_REC, F_REC };
 	static const int sl[] = { F_MOD, F_MAIN25, F_LIB }, st[] = { F_TRUNC, F_WORK };
 	static const int s1[] = { F_BAD1 }, s2[] = { F_BAD2 }, se[] = { F_EVIL };
-	struct session *s = session__new();
-	int64_t mainth, worker, hostile;
+	struct fixture_threads th;
+	struct session *s = fixture_session(&fixture_spec, &th);
 	uint64_t t = 1000;
-	int i;
 
-	session__set_meta(s, &(struct session_meta){
-		.start_realtime_ns = 1700000000123456789ULL,
-		.duration_ns = 2000000000ULL,
-		.rate_hz = 999,
-		.ncpus = 2,
-		.mode = "cpu",
-		.target = "python3 app.py",
-	});
-	session__set_health(s, &(struct session_health){ 522, 3, 30, 1, 4, 9, 3, 1 });
-	session__add_refusal(s, 7000, "python3.15", "unsupported Python 3.15");
-	session__add_process(s, &(struct session_process){ 4242, 1, "python3", "python3 app.py",
-							   "/usr/bin/python3", "3.12.1",
-							   "/usr/lib/python3.12:/usr/lib/extra" });
-	session__add_process(s, &(struct session_process){ 5000, 2, "\x1b[31mev\xffil",
-							   "<img src=x onerror=alert(1)>",
-							   "/usr/bin/python3", "3.11.4",
-							   "/usr/lib/python3.11" });
-	session__add_process(s, &(struct session_process){ 6000, 3, "idle", "idle.py", "", "",
-							   "" });
-	mainth = session__add_thread(s, 0, 4242, "MainThread");
-	worker = session__add_thread(s, 0, 4243, "worker");
-	hostile = session__add_thread(s, 1, 5000, "\xff\xfe");
-	session__add_thread(s, 2, 6000, "MainThread");
-	for (i = 0; i < NF; i++)
-		session__intern_frame(s, &fixture_frames[i]);
-	add_n(s, mainth, stack_of(s, sa, 3), 300, &t);
-	add_n(s, mainth, stack_of(s, sb, 2), 100, &t);
-	add_n(s, mainth, stack_of(s, sr, 5), 50, &t);
-	add_n(s, mainth, stack_of(s, sl, 3), 20, &t);
-	add_n(s, worker, stack_of(s, st, 2), 30, &t);
-	add_n(s, hostile, stack_of(s, s1, 1), 10, &t);
-	add_n(s, hostile, stack_of(s, s2, 1), 5, &t);
-	add_n(s, hostile, stack_of(s, se, 1), 7, &t);
+	add_n(s, th.mainth, stack_of(s, sa, 3), 300, W, &t);
+	add_n(s, th.mainth, stack_of(s, sb, 2), 100, W, &t);
+	add_n(s, th.mainth, stack_of(s, sr, 5), 50, W, &t);
+	add_n(s, th.mainth, stack_of(s, sl, 3), 20, W, &t);
+	add_n(s, th.worker, stack_of(s, st, 2), 30, W, &t);
+	add_n(s, th.hostile, stack_of(s, s1, 1), 10, W, &t);
+	add_n(s, th.hostile, stack_of(s, s2, 1), 5, W, &t);
+	add_n(s, th.hostile, stack_of(s, se, 1), 7, W, &t);
 	return s;
-}
-
-/* Renders into a buffer the caller frees; *len is its size. */
-static char *render(const struct renderer *r, const struct session *s,
-		    const struct render_opts *o, int *err, size_t *len)
-{
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
-
-	*err = r->render(s, o, f);
-	fclose(f);
-	if (len)
-		*len = n;
-	return buf;
-}
-
-static bool valid_utf8(const char *p, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)p, *end = u + len;
-
-	while (u < end) {
-		int n = *u < 0x80 ? 0 : (*u & 0xe0) == 0xc0 ? 1 : (*u & 0xf0) == 0xe0 ? 2 :
-			(*u & 0xf8) == 0xf0 ? 3 : -1;
-
-		if (n < 0 || (n == 1 && *u < 0xc2) || (n == 3 && *u > 0xf4) || end - u <= n)
-			return false;
-		for (u++; n > 0; n--, u++)
-			if ((*u & 0xc0) != 0x80)
-				return false;
-	}
-	return true;
 }
 
 static bool near(double got, double want)
@@ -157,25 +91,6 @@ static void test_registry(void)
 }
 
 /* --- json ------------------------------------------------------------------------------ */
-
-static cJSON *item(const cJSON *obj, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(obj, key);
-}
-
-static double num(const cJSON *obj, const char *key)
-{
-	const cJSON *v = item(obj, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
-static const char *str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = item(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 /* "name@line" of the frame a node refers to. */
 static const char *node_frame(const cJSON *frames, const cJSON *node, char *buf, size_t len)
@@ -228,9 +143,9 @@ static void test_json(void)
 	size_t len;
 	int err;
 
-	out = render(&render_json, s, &o, &err, &len);
+	out = render_n(&render_json, s, &o, &err, &len);
 	CHECK_INT(err, 0);
-	CHECK(valid_utf8(out, len));
+	CHECK(valid_utf8_n(out, len));
 	doc = cJSON_Parse(out);
 	CHECK(doc != NULL);
 	if (!doc) {
@@ -311,7 +226,7 @@ static void test_json(void)
 
 	/* Line granularity: main's two lines are two frames and two nodes. */
 	o.granularity = GRANULARITY_LINE;
-	out = render(&render_json, s, &o, &err, &len);
+	out = render_n(&render_json, s, &o, &err, &len);
 	CHECK_INT(err, 0);
 	doc = cJSON_Parse(out);
 	CHECK(doc != NULL);
@@ -343,7 +258,7 @@ static void test_json_deep(void)
 	for (i = 0; i < 3000; i++)
 		node = session__intern_stack(s, node, f);
 	session__add_sample(s, &(struct session_sample){ 0, 5, 0, node });
-	out = render(&render_json, s, NULL, &err, NULL);
+	out = render_n(&render_json, s, NULL, &err, NULL);
 	CHECK_INT(err, 0);
 	doc = cJSON_Parse(out);
 	CHECK(doc != NULL);
@@ -367,7 +282,7 @@ static void test_json_empty(void)
 	char *out;
 	int err;
 
-	out = render(&render_json, s, NULL, &err, NULL);
+	out = render_n(&render_json, s, NULL, &err, NULL);
 	CHECK_INT(err, 0);
 	doc = cJSON_Parse(out);
 	CHECK(doc != NULL);
@@ -475,7 +390,7 @@ static void m_read(struct mreader *r, struct mval *v)
 			return;
 		}
 		v->s = strndup((const char *)r->p, n);
-		if (!valid_utf8(v->s, n) || strlen(v->s) != n)
+		if (!valid_utf8_n(v->s, n) || strlen(v->s) != n)
 			r->bad = true;
 		r->p += n;
 		return;
@@ -577,7 +492,7 @@ static void test_pstats(void)
 	char *out;
 	int err;
 
-	out = render(&render_pstats, s, &o, &err, &len);
+	out = render_n(&render_pstats, s, &o, &err, &len);
 	CHECK_INT(err, 0);
 	CHECK(m_parse(out, len, &d));
 	/* <module> main work rec decode <truncated> caf?? q"b... (the bad names merged) */
@@ -616,7 +531,7 @@ static void test_pstats(void)
 
 	/* Line granularity: a key per line. */
 	o.granularity = GRANULARITY_LINE;
-	out = render(&render_pstats, s, &o, &err, &len);
+	out = render_n(&render_pstats, s, &o, &err, &len);
 	CHECK_INT(err, 0);
 	CHECK(m_parse(out, len, &d));
 	CHECK_STR(figures(m_get(&d, "app.py", 25, "main")), "370 370 0 370");
@@ -640,7 +555,7 @@ static void test_pstats_edges(void)
 	int err, f;
 	uint32_t st;
 
-	out = render(&render_pstats, s, NULL, &err, &len);
+	out = render_n(&render_pstats, s, NULL, &err, &len);
 	CHECK_INT(err, 0);
 	CHECK_INT(len, 2);
 	CHECK(len == 2 && !memcmp(out, "{0", 2));
@@ -652,7 +567,7 @@ static void test_pstats_edges(void)
 							      FRAME_PYTHON });
 	st = session__intern_stack(s, 0, f);
 	session__add_sample(s, &(struct session_sample){ 0, 10000000000ULL, 0, st });
-	out = render(&render_pstats, s, NULL, &err, &len);
+	out = render_n(&render_pstats, s, NULL, &err, &len);
 	CHECK_INT(err, 0);
 	CHECK(m_parse(out, len, &d));
 	v = m_get(&d, "f.py", 3000000000LL, "f");
@@ -942,7 +857,7 @@ static bool parse_profile(const unsigned char *buf, size_t len, struct prof *p)
 			if (p->nstrs == 256)
 				return false;
 			p->strs[p->nstrs++] = strndup((const char *)f.data, f.len);
-			p->bad |= !valid_utf8((const char *)f.data, f.len);
+			p->bad |= !valid_utf8_n((const char *)f.data, f.len);
 		}
 	}
 	r = (struct pbr){ .p = buf, .end = buf + len };
@@ -1045,7 +960,7 @@ static void test_pprof(void)
 	char *out;
 	int err;
 
-	out = render(&render_pprof, s, &o, &err, &len);
+	out = render_n(&render_pprof, s, &o, &err, &len);
 	CHECK_INT(err, 0);
 	CHECK(len > 18 && (unsigned char)out[0] == 0x1f && (unsigned char)out[1] == 0x8b);
 	pb = gunzip(out, len, &pblen);
@@ -1116,7 +1031,7 @@ static void test_pprof(void)
 
 	/* Line granularity: a location per line, one function for both of main's lines. */
 	o.granularity = GRANULARITY_LINE;
-	out = render(&render_pprof, s, &o, &err, &len);
+	out = render_n(&render_pprof, s, &o, &err, &len);
 	CHECK_INT(err, 0);
 	pb = gunzip(out, len, &pblen);
 	CHECK(pb && parse_profile(pb, pblen, &p));
@@ -1146,7 +1061,7 @@ static void test_pprof_empty(void)
 	char *out;
 	int err;
 
-	out = render(&render_pprof, s, NULL, &err, &len);
+	out = render_n(&render_pprof, s, NULL, &err, &len);
 	CHECK_INT(err, 0);
 	pb = gunzip(out, len, &pblen);
 	CHECK(pb != NULL);
@@ -1191,7 +1106,7 @@ static void test_many_frames(void)
 		st = session__intern_stack(s, session__intern_stack(s, 0, 0), fr);
 		session__add_sample(s, &(struct session_sample){ k, 1000, 0, st });
 	}
-	out = render(&render_pprof, s, NULL, &err, &len);
+	out = render_n(&render_pprof, s, NULL, &err, &len);
 	CHECK_INT(err, 0);
 	pb = gunzip(out, len, &pblen);
 	CHECK(pb != NULL);
@@ -1202,7 +1117,7 @@ static void test_many_frames(void)
 			counts[f.num]++;
 		if (f.num == 6 && counts[6] <= 4000) {
 			seen[counts[6] - 1] = strndup((const char *)f.data, f.len);
-			CHECK(valid_utf8((const char *)f.data, f.len));
+			CHECK(valid_utf8_n((const char *)f.data, f.len));
 		}
 	}
 	CHECK(!r.bad);
@@ -1225,7 +1140,7 @@ static void test_many_frames(void)
 	free(pb);
 	free(out);
 
-	out = render(&render_pstats, s, NULL, &err, &len);
+	out = render_n(&render_pstats, s, NULL, &err, &len);
 	CHECK_INT(err, 0);
 	CHECK(m_parse(out, len, &d));
 	CHECK_INT(d.n, 3000);

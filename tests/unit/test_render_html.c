@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "frame_filter.h"
+#include "fixture.h"
 #include "html_assets.h"
 #include "render.h"
 #include "test.h"
@@ -18,8 +19,6 @@
  *   PYFLARE_HTML_HOSTILE_OUT=PATH  also write the hostile report there (for the browser test)
  *   PYFLARE_HTML_BIG_OUT=PATH      render a 10-minute host-wide sized session there
  */
-
-#define W 1001001ULL	/* one sample at 999 Hz, in ns */
 
 enum {
 	F_MOD, F_MAIN, F_LOADS, F_DECODE, F_CB, F_REQ, F_IMG, F_LS, F_BAD, F_QUOTE, F_COMMENT,
@@ -40,32 +39,11 @@ static const struct session_frame fixture_frames[NF] = {
 		    FRAME_PYTHON },
 	[F_IMG] = { IMG, SCRIPT ".py", 1, 2, FRAME_PYTHON },
 	[F_LS] = { "a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", "x.py", 3, 4, FRAME_PYTHON },
-	[F_BAD] = { "caf\xe9\xff", "/tmp/\xc3\x28.py", 7, 8, FRAME_PYTHON },
+	[F_BAD] = FX_BAD,
 	[F_QUOTE] = { "say \"hi\" \\ it's", "C:\\x\\y.py", 5, 6, FRAME_PYTHON },
 	[F_COMMENT] = { "<!-- <script>", "&amp;<\x7f\x01", 9, 9, FRAME_PYTHON },
-	[F_TRUNC] = { "<truncated>", "", 0, 0, FRAME_TRUNCATED },
+	[F_TRUNC] = FX_TRUNC,
 };
-
-static uint32_t stack_of(struct session *s, const int *frames, int n)
-{
-	uint32_t node = 0;
-	int i;
-
-	for (i = 0; i < n; i++)
-		node = session__intern_stack(s, node, frames[i]);
-	return node;
-}
-
-static void add_n(struct session *s, uint32_t thread, uint32_t stack, int n, uint64_t w,
-		  uint64_t *t)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		session__add_sample(s, &(struct session_sample){ *t, w, thread, stack });
-		*t += w;
-	}
-}
 
 /*
  * Process 4242 python3 (stdlib /usr/lib/python3.12): MainThread 100 samples in
@@ -73,6 +51,19 @@ static void add_n(struct session *s, uint32_t thread, uint32_t stack, int n, uin
  * samples of weight 2W in requests. Process 5000 with hostile names everywhere: 7 samples in
  * hostile frames, 3 under a truncation marker. Process 6000 has no samples.
  */
+static const struct fixture_spec fixture_spec = {
+	.target = "python3 </title><script>alert(4)</script>",
+	.health = { 190, 3, 3, 1, 4, 9, 3, 1 },
+	.refused_comm = "<i>x</i>",
+	.refused_reason = "unsupported </script> 3.15",
+	.lib_dirs = "/usr/lib/python3.12",
+	.evil_comm = "<b>evil</b>",
+	.evil_cmdline = "</script><script>alert(2)</script>",
+	.evil_thread = "<svg onload=alert(3)>",
+	.frames = fixture_frames,
+	.nframes = NF,
+};
+
 static struct session *fixture(void)
 {
 	static const int sa[] = { F_MOD, F_MAIN, F_LOADS, F_DECODE };
@@ -80,57 +71,20 @@ static struct session *fixture(void)
 	static const int sc[] = { F_MOD, F_MAIN }, sr[] = { F_REQ };
 	static const int sh[] = { F_IMG, F_LS, F_BAD, F_QUOTE, F_COMMENT };
 	static const int st[] = { F_TRUNC, F_IMG };
-	struct session *s = session__new();
-	int64_t mainth, worker, hostile;
+	struct fixture_threads th;
+	struct session *s = fixture_session(&fixture_spec, &th);
 	uint64_t t;
-	int i;
 
-	session__set_meta(s, &(struct session_meta){
-		.start_realtime_ns = 1700000000123456789ULL,
-		.duration_ns = 2000000000ULL,
-		.rate_hz = 999,
-		.ncpus = 2,
-		.mode = "cpu",
-		.target = "python3 </title><script>alert(4)</script>",
-	});
-	session__set_health(s, &(struct session_health){ 190, 3, 3, 1, 4, 9, 3, 1 });
-	session__add_refusal(s, 7000, "<i>x</i>", "unsupported </script> 3.15");
-	session__add_process(s, &(struct session_process){ 4242, 1, "python3", "python3 app.py",
-							   "/usr/bin/python3", "3.12.1",
-							   "/usr/lib/python3.12" });
-	session__add_process(s, &(struct session_process){ 5000, 2, "<b>evil</b>",
-							   "</script><script>alert(2)</script>",
-							   "/usr/bin/python3", "3.11.4",
-							   "/usr/lib/python3.11" });
-	session__add_process(s, &(struct session_process){ 6000, 3, "idle", "idle.py", "", "",
-							   "" });
-	mainth = session__add_thread(s, 0, 4242, "MainThread");
-	worker = session__add_thread(s, 0, 4243, "worker");
-	hostile = session__add_thread(s, 1, 5000, "<svg onload=alert(3)>");
-	session__add_thread(s, 2, 6000, "MainThread");
-	for (i = 0; i < NF; i++)
-		session__intern_frame(s, &fixture_frames[i]);
 	t = 1000;
-	add_n(s, mainth, stack_of(s, sa, 4), 100, W, &t);
-	add_n(s, mainth, stack_of(s, sb, 5), 50, W, &t);
-	add_n(s, mainth, stack_of(s, sc, 2), 10, W, &t);
+	add_n(s, th.mainth, stack_of(s, sa, 4), 100, W, &t);
+	add_n(s, th.mainth, stack_of(s, sb, 5), 50, W, &t);
+	add_n(s, th.mainth, stack_of(s, sc, 2), 10, W, &t);
 	t = 500000000;
-	add_n(s, worker, stack_of(s, sr, 1), 20, 2 * W, &t);
+	add_n(s, th.worker, stack_of(s, sr, 1), 20, 2 * W, &t);
 	t = 0;
-	add_n(s, hostile, stack_of(s, sh, 5), 7, W, &t);
-	add_n(s, hostile, stack_of(s, st, 2), 3, W, &t);
+	add_n(s, th.hostile, stack_of(s, sh, 5), 7, W, &t);
+	add_n(s, th.hostile, stack_of(s, st, 2), 3, W, &t);
 	return s;
-}
-
-static char *render_html_str(const struct session *s, const struct render_opts *o, int *err)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	*err = render_html.render(s, o, f);
-	fclose(f);
-	return buf;
 }
 
 static size_t count_ci(const char *hay, const char *needle)
@@ -166,23 +120,6 @@ static cJSON *data_of(const char *html, bool *inert)
 	return doc;
 }
 
-static bool valid_utf8(const char *str)
-{
-	const unsigned char *p = (const unsigned char *)str;
-
-	while (*p) {
-		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 :
-			(*p & 0xf8) == 0xf0 ? 3 : -1;
-
-		if (n < 0 || (n == 1 && *p < 0xc2) || (n == 3 && *p > 0xf4))
-			return false;
-		for (p++; n > 0; n--, p++)
-			if ((*p & 0xc0) != 0x80)
-				return false;
-	}
-	return true;
-}
-
 /* --- reading the data back ------------------------------------------------------------------ */
 
 struct data {
@@ -200,7 +137,8 @@ static void data_init(struct data *d, cJSON *doc)
 	d->nstacks = cJSON_GetArraySize(d->stacks) / 2 + 1;
 }
 
-static int num(cJSON *arr, int i)
+/* The integer at index @i of @arr. */
+static int int_at(cJSON *arr, int i)
 {
 	return cJSON_GetArrayItem(arr, i)->valueint;
 }
@@ -214,12 +152,12 @@ static const char *string_at(struct data *d, int i)
 
 static const char *frame_name(struct data *d, int f)
 {
-	return string_at(d, num(d->frames, 4 * f));
+	return string_at(d, int_at(d->frames, 4 * f));
 }
 
 static const char *frame_file(struct data *d, int f)
 {
-	return string_at(d, num(d->frames, 4 * f + 1));
+	return string_at(d, int_at(d->frames, 4 * f + 1));
 }
 
 static int frame_by_name(struct data *d, const char *name)
@@ -240,8 +178,8 @@ static void stack_text(struct data *d, int node, char *buf, size_t len)
 
 	buf[0] = '\0';
 	while (node > 0 && k < 64) {
-		path[k++] = num(d->stacks, 2 * node - 1);
-		node = num(d->stacks, 2 * node - 2);
+		path[k++] = int_at(d->stacks, 2 * node - 1);
+		node = int_at(d->stacks, 2 * node - 2);
 	}
 	while (k--)
 		used += snprintf(buf + used, len - used, "%s%s", frame_name(d, path[k]),
@@ -258,16 +196,16 @@ static long long thread_weight(struct data *d, int th, const char *stack)
 	char text[1024];
 
 	while (i < n) {
-		int m = num(b, i + 1), k;
+		int m = int_at(b, i + 1), k;
 
 		i += 2;
 		for (k = 0; k < m; k++, i += 2) {
 			if (stack) {
-				stack_text(d, num(b, i), text, sizeof(text));
+				stack_text(d, int_at(b, i), text, sizeof(text));
 				if (strcmp(text, stack))
 					continue;
 			}
-			sum += num(b, i + 1);
+			sum += int_at(b, i + 1);
 		}
 	}
 	return sum;
@@ -298,7 +236,7 @@ static void test_hostile(void)
 	cJSON *doc, *procs, *threads, *meta;
 	int err, f;
 
-	html = render_html_str(s, NULL, &err);
+	html = render(&render_html, s, NULL, &err);
 	CHECK_INT(err, 0);
 	CHECK(html && valid_utf8(html));
 	/* the page's two scripts and nothing more: no name opened or closed an element */
@@ -383,7 +321,7 @@ static void test_values(void)
 	int err, k, found = 0;
 
 	o.filter = filter;
-	html = render_html_str(s, &o, &err);
+	html = render(&render_html, s, &o, &err);
 	CHECK_INT(err, 0);
 	doc = html ? data_of(html, &inert) : NULL;
 	CHECK(doc != NULL);
@@ -419,8 +357,8 @@ static void test_values(void)
 				     "hidden");
 	CHECK_INT(cJSON_GetArraySize(hidden), 6);
 	for (k = 0; k + 1 < cJSON_GetArraySize(hidden); k += 2) {
-		const char *name = frame_name(&d, num(hidden, k));
-		const char *lib = string_at(&d, num(hidden, k + 1));
+		const char *name = frame_name(&d, int_at(hidden, k));
+		const char *lib = string_at(&d, int_at(hidden, k + 1));
 
 		if (!strcmp(name, "loads") || !strcmp(name, "JSONDecoder.decode")) {
 			CHECK_STR(lib, "json");
@@ -439,7 +377,7 @@ static void test_values(void)
 	/* --show-all: nothing hidden, and the viewer starts with every frame shown */
 	free(html);
 	frame_filter__show_all(filter);
-	html = render_html_str(s, &o, &err);
+	html = render(&render_html, s, &o, &err);
 	CHECK_INT(err, 0);
 	doc = html ? data_of(html, &inert) : NULL;
 	CHECK(doc != NULL);
@@ -449,7 +387,7 @@ static void test_values(void)
 	cJSON_Delete(doc);
 	/* no filter at all: library frames flagged, shown at first */
 	free(html);
-	html = render_html_str(s, NULL, &err);
+	html = render(&render_html, s, NULL, &err);
 	doc = html ? data_of(html, &inert) : NULL;
 	CHECK(doc != NULL);
 	if (doc) {
@@ -484,19 +422,19 @@ static void test_granularity(void)
 	b = session__intern_frame(s, &(struct session_frame){ "f", "f.py", 1, 3, FRAME_PYTHON });
 	add_n(s, th, session__intern_stack(s, 0, a), 3, W, &t);
 	add_n(s, th, session__intern_stack(s, 0, b), 2, W, &t);
-	html = render_html_str(s, &o, &err);
+	html = render(&render_html, s, &o, &err);
 	doc = data_of(html, &inert);
 	CHECK(doc != NULL);
 	if (doc) {
 		data_init(&d, doc);
 		CHECK_INT(d.nframes, 1);
-		CHECK_INT(num(d.frames, 2), 1);	/* the first line */
+		CHECK_INT(int_at(d.frames, 2), 1);	/* the first line */
 		CHECK_INT(thread_weight(&d, 0, "f"), 5);
 	}
 	cJSON_Delete(doc);
 	free(html);
 	o.granularity = GRANULARITY_LINE;
-	html = render_html_str(s, &o, &err);
+	html = render(&render_html, s, &o, &err);
 	doc = data_of(html, &inert);
 	CHECK(doc != NULL);
 	if (doc) {
@@ -540,7 +478,7 @@ static void test_buckets(void)
 
 		session__add_sample(s, &(struct session_sample){ k * W, W, th, st[k % 3] });
 	}
-	html = render_html_str(s, NULL, &err);
+	html = render(&render_html, s, NULL, &err);
 	CHECK_INT(err, 0);
 	doc = data_of(html, &inert);
 	CHECK(doc != NULL);
@@ -555,15 +493,15 @@ static void test_buckets(void)
 	b = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "threads"), 0),
 				"buckets");
 	for (i = 0; i < cJSON_GetArraySize(b);) {
-		int m = num(b, i + 1), k;
+		int m = int_at(b, i + 1), k;
 
-		bucket += num(b, i);
+		bucket += int_at(b, i);
 		if (bucket > maxb)
 			maxb = bucket;
-		CHECK(groups == 0 || num(b, i) > 0);	/* buckets ascend */
+		CHECK(groups == 0 || int_at(b, i) > 0);	/* buckets ascend */
 		CHECK(m >= 1 && m <= 3);
 		for (k = 0; k < m; k++)
-			sum += num(b, i + 3 + 2 * k);
+			sum += int_at(b, i + 3 + 2 * k);
 		i += 2 + 2 * m;
 		groups++;
 	}
@@ -584,7 +522,7 @@ static void test_empty(void)
 	cJSON *doc;
 	int err;
 
-	html = render_html_str(s, NULL, &err);
+	html = render(&render_html, s, NULL, &err);
 	CHECK_INT(err, 0);
 	doc = data_of(html, &inert);
 	CHECK(doc != NULL);

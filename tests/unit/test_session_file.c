@@ -9,13 +9,13 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "fixture.h"
 #include "history.h"
 #include "render.h"
 #include "report.h"
 #include "session_file.h"
 #include "test.h"
 
-#define W 1001001ULL	/* one sample at 999 Hz, in ns */
 #define DEEP 1025	/* deeper than the walker goes */
 
 static char long_name[10000];
@@ -28,15 +28,15 @@ static char long_name[10000];
 static struct session *fixture(uint64_t start, uint32_t pid_base)
 {
 	const struct session_frame frames[] = {
-		{ "<module>", "app.py", 1, 10, FRAME_PYTHON },
-		{ "main", "app.py", 20, 25, FRAME_PYTHON },
-		{ "main", "app.py", 20, 27, FRAME_PYTHON },
+		FX_MOD,
+		FX_MAIN25,
+		FX_MAIN27,
 		{ "Worker.run", "/usr/lib/python3.12/threading.py", 100, 101, FRAME_PYTHON },
-		{ "<truncated>", "", 0, 0, FRAME_TRUNCATED },
+		FX_TRUNC,
 		{ "<unreadable>", "", 0, 0, FRAME_UNREADABLE },
 		{ "<unknown>", "", 0, 0, FRAME_UNKNOWN },
 		{ "a;b\nc d", "/tmp/x;y z.py", 5, 6, FRAME_PYTHON },
-		{ "caf\xe9\xff", "/tmp/\xc3\x28.py", 7, 8, FRAME_PYTHON },
+		FX_BAD,
 		{ "\x1b[31mred\x1b[0m\u202e", "<img src=x onerror=alert(1)>", 1, 2, FRAME_PYTHON },
 		{ long_name, long_name, UINT32_MAX, UINT32_MAX - 1, FRAME_PYTHON },
 		{ "recurse", "deep.py", 3, 4, FRAME_PYTHON },
@@ -48,14 +48,7 @@ static struct session *fixture(uint64_t start, uint32_t pid_base)
 	int i;
 
 	memset(long_name, 'n', sizeof(long_name) - 1);
-	session__set_meta(s, &(struct session_meta){
-		.start_realtime_ns = start,
-		.duration_ns = 2000000000ULL,
-		.rate_hz = 999,
-		.ncpus = 2,
-		.mode = "cpu",
-		.target = "python3 app.py --name 'caf\xc3\xa9'",
-	});
+	fixture_meta(s, start, "python3 app.py --name 'caf\xc3\xa9'");
 	session__set_health(s, &(struct session_health){ 670, 3, 2, 1, 4, UINT64_MAX, 3, 2 });
 	session__add_refusal(s, pid_base + 7000, "python3.15", "unsupported Python 3.15");
 	session__add_refusal(s, pid_base + 7001, "\x1b]0;evil\x07", "not a \"Python\"\nprocess");
@@ -114,16 +107,22 @@ static uint8_t *save(const struct session *s, unsigned flags, size_t *len)
 	return (uint8_t *)buf;
 }
 
-static char *render(const struct renderer *r, const struct session *s,
-		    const struct render_opts *o, size_t *len)
+/* Renders into a buffer the caller frees, which must go without an error. */
+static char *render_ok(const struct renderer *r, const struct session *s,
+		       const struct render_opts *o, size_t *len)
 {
-	char *buf = NULL;
-	FILE *f = open_memstream(&buf, len);
-	int err = r->render(s, o, f);
+	int err;
+	char *buf = render_n(r, s, o, &err, len);
 
-	fclose(f);
 	CHECK_INT(err, 0);
 	return buf;
+}
+
+/* Tables @x and @y of rows without pointers hold the same bytes. */
+static void same_rows(const void *x, size_t na, const void *y, size_t nb, size_t size)
+{
+	CHECK_INT(na, nb);
+	CHECK(na == nb && (!na || !memcmp(x, y, na * size)));
 }
 
 /* Every table of @a equals @b's, field by field, at the same indices. */
@@ -193,15 +192,13 @@ static void check_same(const struct session *a, const struct session *b)
 		const struct session_stack *x = session__stacks(a, &na), *y;
 
 		y = session__stacks(b, &nb);
-		CHECK_INT(na, nb);
-		CHECK(na == nb && (!na || !memcmp(x, y, na * sizeof(*x))));
+		same_rows(x, na, y, nb, sizeof(*x));
 	}
 	{
 		const struct session_sample *x = session__samples(a, &na), *y;
 
 		y = session__samples(b, &nb);
-		CHECK_INT(na, nb);
-		CHECK(na == nb && (!na || !memcmp(x, y, na * sizeof(*x))));
+		same_rows(x, na, y, nb, sizeof(*x));
 	}
 }
 
@@ -225,7 +222,8 @@ static void check_same_renders(const struct session *a, const struct session *b)
 		if (!r)
 			continue;	/* not in this build yet */
 		for (k = 0; k < 4; k++) {
-			char *x = render(r, a, &opts[k], &la), *y = render(r, b, &opts[k], &lb);
+			char *x = render_ok(r, a, &opts[k], &la);
+			char *y = render_ok(r, b, &opts[k], &lb);
 
 			if (la != lb || memcmp(x, y, la)) {
 				fprintf(stderr, "  %s, options %zu: renders differ\n", names[i], k);
@@ -237,6 +235,18 @@ static void check_same_renders(const struct session *a, const struct session *b)
 		rendered++;
 	}
 	CHECK(rendered >= 3);
+}
+
+/* @back, read from what @s was saved or rendered as, is @s again; frees @back. */
+static void check_read_back(const struct session *s, struct session *back, bool renders)
+{
+	CHECK(back != NULL);
+	if (back) {
+		check_same(s, back);
+		if (renders)
+			check_same_renders(s, back);
+	}
+	session__free(back);
 }
 
 static void test_round_trip(void)
@@ -271,17 +281,13 @@ static void test_round_trip(void)
 /* The corner values: empty session, times and weights at the ends of their range. */
 static void test_round_trip_extremes(void)
 {
-	struct session *s = session__new(), *back;
+	struct session *s = session__new();
 	size_t len;
 	uint8_t *buf;
 	int64_t t;
 
 	buf = save(s, 0, &len);
-	back = session_file_parse(buf, len, NULL, 0);
-	CHECK(back != NULL);
-	if (back)
-		check_same(s, back);
-	session__free(back);
+	check_read_back(s, session_file_parse(buf, len, NULL, 0), false);
 	free(buf);
 
 	session__set_meta(s, &(struct session_meta){ UINT64_MAX, UINT64_MAX, UINT32_MAX,
@@ -295,30 +301,22 @@ static void test_round_trip_extremes(void)
 	session__add_sample(s, &(struct session_sample){ 0, UINT64_MAX, t, 1 });
 	session__add_sample(s, &(struct session_sample){ UINT64_MAX, 1, t, 1 });
 	buf = save(s, SESSION_FILE_UNCOMPRESSED, &len);
-	back = session_file_parse(buf, len, NULL, 0);
-	CHECK(back != NULL);
-	if (back)
-		check_same(s, back);
-	session__free(back);
+	check_read_back(s, session_file_parse(buf, len, NULL, 0), false);
 	free(buf);
 	session__free(s);
 }
 
 static void test_render_session(void)
 {
-	struct session *s = fixture(1700000000123456789ULL, 0), *back;
+	struct session *s = fixture(1700000000123456789ULL, 0);
 	size_t len;
-	char *buf = render(&render_session, s, &render_opts_default, &len);
+	char *buf = render_ok(&render_session, s, &render_opts_default, &len);
 
 	CHECK_STR(render_session.name, "pyflare");
 	CHECK_STR(render_session.extensions[0], ".pyflare");
-	back = session_file_parse(buf, len, NULL, 0);
-	CHECK(back != NULL);
-	if (back)
-		check_same(s, back);
+	check_read_back(s, session_file_parse(buf, len, NULL, 0), false);
 	CHECK(renderer_by_name("pyflare") == &render_session);
 	CHECK(renderer_by_path("run.pyflare") == &render_session);
-	session__free(back);
 	free(buf);
 	session__free(s);
 }
@@ -400,17 +398,9 @@ static void test_merge(void)
 
 	/* renders of the combined session work, and it round-trips too */
 	{
-		char *buf;
-		struct session *back;
+		char *buf = (char *)save(m, 0, &len1);
 
-		buf = (char *)save(m, 0, &len1);
-		back = session_file_parse(buf, len1, NULL, 0);
-		CHECK(back != NULL);
-		if (back) {
-			check_same(m, back);
-			check_same_renders(m, back);
-		}
-		session__free(back);
+		check_read_back(m, session_file_parse(buf, len1, NULL, 0), true);
 		free(buf);
 	}
 	for (i = 0; i < 1; i++)
@@ -1106,13 +1096,7 @@ static void test_report_run(void)
 	o.files[0] = pa;
 	o.n_files = 1;
 	CHECK_INT(report_run(&o), 0);
-	back = session_file_read(out2, NULL, 0);
-	CHECK(back != NULL);
-	if (back) {
-		check_same(a, back);
-		check_same_renders(a, back);
-	}
-	session__free(back);
+	check_read_back(a, session_file_read(out2, NULL, 0), true);
 
 	/* a bad file among good ones: exit 3, and no report left half written */
 	unlink(out1);
