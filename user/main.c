@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "collector.h"
+#include "doctor.h"
 #include "history.h"
 #include "log.h"
 #include "opts.h"
@@ -94,6 +95,8 @@ int main(int argc, char **argv)
 		return cmd_record(argc - 1, argv + 1);
 	if (strcmp(argv[1], "report") == 0)
 		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(argv[1], "doctor") == 0)
+		return doctor_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
 		printf("pyflare %s\n", PYFLARE_VERSION);
 		return EXIT_OK;

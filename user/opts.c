@@ -84,6 +84,7 @@ void opts_print_usage(void)
 {
 	printf("usage: pyflare record [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
 	       "       pyflare report [options] (FILE... | --last)\n"
+	       "       pyflare doctor [--json]\n"
 	       "\n"
 	       "pyflare is a sampling profiler for CPython 3.8-3.14 that walks Python stacks\n"
 	       "in the kernel with eBPF: no code change, no restart, no pause of the target.\n"
@@ -91,6 +92,7 @@ void opts_print_usage(void)
 	       "commands:\n"
 	       "  record    profile a command, running processes or the whole host\n"
 	       "  report    show a saved recording again, with other options or formats\n"
+	       "  doctor    check that this machine can record, and say what to fix\n"
 	       "\n"
 	       "Run 'pyflare record --help' or 'pyflare report --help' for the options.\n"
 	       "Recording needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE, and a\n"

@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: MIT
+"""pyflare doctor: every check has its line, the JSON parses, and the exit status says
+whether a recording can work (as root here, and as nobody, who cannot).
+"""
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import skip_or_fail
+from pyflare_run import pyflare_path
+
+CHECKS = ("kernel", "btf", "capabilities", "bpf", "ringbuf", "bpf_loop", "tp_btf",
+          "perf_event", "perf_event_paranoid", "lockdown", "unprivileged_bpf", "cgroup",
+          "max_sample_rate")
+SETCAP_FIX = "sudo setcap cap_bpf,cap_perfmon,cap_sys_ptrace+ep"
+
+
+@pytest.fixture(autouse=True)
+def need_root():
+    if os.geteuid() != 0:
+        skip_or_fail("pyflare doctor's checks are meant to pass as root")
+
+
+def doctor(*args, prefix=()):
+    return subprocess.run(list(prefix) + [pyflare_path(), "doctor"] + list(args),
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+
+
+def lines_by_check(text):
+    """{check: (status, rest of the line)} from the plain output."""
+    out = {}
+    for line in text.splitlines():
+        status, check, rest = line.split(None, 2)
+        out[check] = (status, rest)
+    return out
+
+
+def test_root_passes_every_check():
+    r = doctor()
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = lines_by_check(r.stdout)
+    assert list(lines) == list(CHECKS)
+    for check, (status, rest) in lines.items():
+        assert status in ("ok", "warn"), (check, rest)
+        # a warning always says what to do about it
+        assert (status == "warn") == ("; fix: " in rest), (check, rest)
+    assert lines["capabilities"] == ("ok", "root")
+
+
+def test_json_has_every_check():
+    r = doctor("--json")
+    assert r.returncode == 0, r.stderr
+    results = json.loads(r.stdout)
+    assert [x["check"] for x in results] == list(CHECKS)
+    for x in results:
+        assert set(x) == {"check", "status", "finding", "fix"}
+        assert x["status"] in ("ok", "warn")
+        assert x["finding"]
+        assert (x["fix"] is None) == (x["status"] == "ok"), x
+
+
+def test_plain_and_json_agree():
+    plain = lines_by_check(doctor().stdout)
+    for x in json.loads(doctor("--json").stdout):
+        status, rest = plain[x["check"]]
+        assert status.lower() == x["status"]
+        assert rest.startswith(x["finding"])
+
+
+def test_unprivileged_user_fails_with_the_setcap_fix():
+    if not shutil.which("setpriv"):
+        skip_or_fail("setpriv (util-linux) is missing")
+    r = doctor(prefix=("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"))
+    assert r.returncode == 2, r.stdout + r.stderr
+    status, rest = lines_by_check(r.stdout)["capabilities"]
+    assert status == "FAIL"
+    assert "CAP_BPF" in rest and "CAP_PERFMON" in rest and "CAP_SYS_PTRACE" in rest
+    assert "fix: run as root, or: " + SETCAP_FIX in rest
+    assert rest.endswith(os.path.realpath(pyflare_path()))
+
+    results = json.loads(doctor("--json", prefix=("setpriv", "--reuid=65534",
+                                                  "--regid=65534", "--clear-groups")).stdout)
+    caps = [x for x in results if x["check"] == "capabilities"][0]
+    assert caps["status"] == "fail" and SETCAP_FIX in caps["fix"]
+
+
+def test_bad_option_is_a_usage_error():
+    r = doctor("--frobnicate")
+    assert r.returncode == 1
+    assert "unknown option '--frobnicate'" in r.stderr
+    assert r.stdout == ""
+
+
+def test_help():
+    r = doctor("--help")
+    assert r.returncode == 0
+    assert r.stdout.startswith("usage: pyflare doctor [--json]")
