@@ -22,6 +22,7 @@
 #include "keymap.h"
 #include "launch.h"
 #include "log.h"
+#include "proc_filter.h"
 #include "proc_info.h"
 #include "py_target.h"
 #include "pyflare.h"
@@ -34,7 +35,7 @@
 #define TLS_CHECK_TIMEOUT_NS 10000000000ULL	/* give up finding a thread's TLS slot */
 #define STOP_GRACE_NS 2000000000ULL	/* after Ctrl-C, let the command finish this long */
 #define PROGRESS_NS 250000000ULL
-#define THREAD_NAMES_NS 500000000ULL	/* threads name themselves after they start */
+#define THREAD_NAME_NS 100000000ULL	/* re-read a sampled thread's name this often */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -162,12 +163,38 @@ static void watch(struct collector *c, pid_t pid)
 }
 
 /*
+ * Whether --comm/--cmdline select @pid, read now: a process may rename itself after exec.
+ * One that cannot be read is let through, for py_target_analyse() to say why.
+ */
+static bool selected(struct collector *c, pid_t pid, bool explicit)
+{
+	char comm[64], cmdline[4096];
+	const char *miss;
+
+	if (!proc_filter__active(c->opts->procs))
+		return true;
+	if (proc_read_comm(pid, comm, sizeof(comm)) ||
+	    proc_read_cmdline(pid, cmdline, sizeof(cmdline)))
+		return true;
+	miss = proc_filter__mismatch(c->opts->procs, comm, cmdline);
+	if (!miss)
+		return true;
+	if (explicit)
+		pr_error("process %d (%s) does not match %s\n", pid, comm, miss);
+	else
+		pr_debug("process %d (%s): skipped, it does not match %s\n", pid, comm, miss);
+	return false;
+}
+
+/*
  * Starts profiling @pid if it runs CPython. @explicit: the user named it, so failure is
  * reported as an error (returned), not just noted. Returns 0 or an enum pyflare_exit.
  */
 static int attach(struct collector *c, pid_t pid, bool explicit)
 {
 	struct session_process sp;
+	char cgroup[1024], container[16];
+	uint32_t ns_pid = 0;
 	struct tracked *t;
 	struct py_target target;
 	char why[256];
@@ -175,6 +202,9 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 	uint64_t id, analysed_ns = now_ns();
 	int64_t idx;
 
+	/* before the analysis, which reads the process's ELF files */
+	if (!selected(c, pid, explicit))
+		return explicit ? EXIT_TARGET : 0;
 	r = py_target_analyse(pid, &target, why, sizeof(why));
 	switch (r) {
 	case PY_TARGET_OK:
@@ -221,6 +251,12 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 		c->tracked = tr;
 		c->cap_tracked = cap;
 	}
+	/* where it runs: shown, never relied on, so a failure leaves them empty */
+	if (proc_read_ns_pid(pid, &ns_pid) || ns_pid == (uint32_t)pid)
+		ns_pid = 0;
+	if (proc_read_cgroup(pid, cgroup, sizeof(cgroup)) < 0)
+		cgroup[0] = '\0';
+	container_id_from_cgroup(cgroup, container, sizeof(container));
 	sp = (struct session_process){
 		.pid = (uint32_t)pid,
 		.start_time = target.start_time,
@@ -229,6 +265,9 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 		.exe = target.binary,
 		.python_version = target.version,
 		.lib_dirs = target.lib_dirs,
+		.ns_pid = ns_pid,
+		.cgroup = cgroup,
+		.container = container,
 	};
 	idx = session__add_process(c->s, &sp);
 	if (idx < 0)
@@ -263,20 +302,39 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 }
 
 /* The session thread of (@t, @tid), named after the kernel's thread name. */
-static int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t tid)
+/*
+ * The session thread of (@t, @tid) at @time_ns. A thread's name is read at its first
+ * sample and again at most every THREAD_NAME_NS while it keeps being sampled: threads
+ * are often named after they start (threading names OS threads from 3.14, applications
+ * call prctl), and the last name is the one people know them by.
+ */
+static int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t tid,
+			 uint64_t time_ns)
 {
 	struct keymap_key key = { id, tid, 0 };
+	uint64_t value, ms = time_ns / 1000000;
 	char name[64] = "";
-	uint64_t idx;
 	int64_t n;
 
-	if (keymap__get(c->threads, &key, &idx))
-		return (int64_t)idx;
-	proc_read_thread_comm(t->target.pid, (pid_t)tid, name, sizeof(name));
-	n = session__add_thread(c->s, t->session_proc, tid, name);
-	if (n >= 0 && keymap__set(c->threads, &key, (uint64_t)n))
-		return -1;
-	return n;
+	if (keymap__get(c->threads, &key, &value)) {
+		n = (int64_t)(uint32_t)value;
+		if (ms - (value >> 32) < THREAD_NAME_NS / 1000000)
+			return n;
+		if (!proc_read_thread_comm(t->target.pid, (pid_t)tid, name, sizeof(name))) {
+			size_t count;
+			const struct session_thread *threads = session__threads(c->s, &count);
+
+			if ((size_t)n < count && strcmp(threads[n].name, name) != 0 &&
+			    session__set_thread_name(c->s, (uint32_t)n, name))
+				return -1;
+		}
+	} else {
+		proc_read_thread_comm(t->target.pid, (pid_t)tid, name, sizeof(name));
+		n = session__add_thread(c->s, t->session_proc, tid, name);
+		if (n < 0)
+			return -1;
+	}
+	return keymap__set(c->threads, &key, (ms & 0xffffffffULL) << 32 | (uint64_t)n) ? -1 : n;
 }
 
 static int64_t marker_frame(struct collector *c, enum frame_kind kind, const char *name)
@@ -301,7 +359,7 @@ static int on_sample(struct collector *c, const struct py_sample *smp, size_t si
 		c->empty++;	/* a Python thread with no Python frame yet */
 		return 0;
 	}
-	thread = thread_of(c, smp->proc_id, t, smp->tid);
+	thread = thread_of(c, smp->proc_id, t, smp->tid, smp->time_ns);
 	if (thread < 0)
 		return -ENOMEM;
 	/* What is missing is at the root side: say so in the outermost frame */
@@ -478,11 +536,7 @@ static void clear_progress(struct collector *c)
 	c->progress_shown = false;
 }
 
-/*
- * Reads the names of the sampled threads of live processes again: a thread is often
- * named after it starts (threading.Thread names itself from 3.14; applications call
- * prctl), and its last name is the one people know it by.
- */
+/* At the end: the last names of the sampled threads of live processes (see thread_of). */
 static void refresh_thread_names(struct collector *c)
 {
 	const struct session_thread *threads;
@@ -684,7 +738,7 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 {
 	struct collector c = { .opts = o, .s = s };
 	struct sigaction sa = { .sa_handler = on_signal };
-	uint64_t now, last_housekeeping = 0, last_progress = 0, last_names = 0, stop_at = 0;
+	uint64_t now, last_housekeeping = 0, last_progress = 0, stop_at = 0;
 	uint64_t realtime_start;
 	struct timespec rt;
 	const char *why = NULL;
@@ -761,10 +815,6 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 		if (now - last_housekeeping >= HOUSEKEEPING_NS) {
 			housekeeping(&c, now);
 			last_housekeeping = now;
-		}
-		if (now - last_names >= THREAD_NAMES_NS) {
-			refresh_thread_names(&c);
-			last_names = now;
 		}
 		if (now - last_progress >= PROGRESS_NS) {
 			show_progress(&c, now);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "frame_filter.h"
+#include "proc_filter.h"
 
 #define RATE_COMMAND_HZ 999	/* launching a program: pyinstrument-like detail */
 #define RATE_ATTACH_HZ 99	/* production processes: each timer interrupt costs ~20 us */
@@ -38,6 +39,8 @@ enum {
 	OPT_SORT,
 	OPT_COLLAPSED_ROOTS,
 	OPT_LAST,
+	OPT_COMM,
+	OPT_CMDLINE,
 };
 
 /* The options of the reports, the same for record and report. */
@@ -70,6 +73,8 @@ static const struct option record_options[] = {
 	{ "rate", required_argument, NULL, 'F' },
 	{ "interval", required_argument, NULL, 'i' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	VIEW_OPTIONS,
 	{ 0 },
 };
@@ -186,6 +191,17 @@ void opts_print_record_help(void)
 	       "  -a, --all                every Python process on the host\n"
 	       "  -- COMMAND [ARGS...]     run COMMAND as the invoking user (SUDO_USER under\n"
 	       "                           sudo) and profile it; its exit status is pyflare's\n"
+	       "      --comm RE            only processes whose kernel name (/proc/PID/comm, 15\n"
+	       "                           characters) matches the extended regex RE\n"
+	       "      --cmdline RE         only processes whose arguments, joined by spaces,\n"
+	       "                           match RE. Both are found anywhere (anchor with ^\n"
+	       "                           and $), combine with each other and with -a or a\n"
+	       "                           command (whose children are followed, and only\n"
+	       "                           those that match profiled); a -p PID that does not\n"
+	       "                           match is an error. They are checked when a process\n"
+	       "                           is found, forks or execs: a forked worker is judged\n"
+	       "                           by the cmdline it inherits, a later rename is not\n"
+	       "                           seen\n"
 	       "\n"
 	       "sampling:\n"
 	       "  -d, --duration SECONDS   stop after this long (default: until the end)\n"
@@ -213,6 +229,7 @@ void opts_print_record_help(void)
 	       "  sudo pyflare record -a -d 10 -r collapsed --collapsed-roots process \\\n"
 	       "      | flamegraph.pl > host.svg\n"
 	       "  sudo pyflare record --granularity line -F 499 -p $(pgrep -f celery)\n"
+	       "  sudo pyflare record -a -d 30 --comm 'gunicorn|celery'\n"
 	       "\n"
 	       "The health line printed at the end (and stored in every output) counts the\n"
 	       "samples taken and lost, truncated stacks, unreadable frames and the\n"
@@ -642,6 +659,24 @@ static void release_view(struct frame_filter **filter, struct render_opts *rende
 
 /* --- record -------------------------------------------------------------------------------- */
 
+/* --comm RE / --cmdline RE: one more rule every profiled process must match. */
+static enum opts_result add_proc_rule(struct record_opts *o, enum proc_filter_field field,
+				      const char *regex, char *err, size_t errlen)
+{
+	const char *opt = field == PROC_FILTER_COMM ? "--comm" : "--cmdline";
+	char why[128];
+	int ret;
+
+	if (!o->procs && !(o->procs = proc_filter__new()))
+		return usage(err, errlen, "out of memory");
+	ret = proc_filter__add(o->procs, field, regex, why, sizeof(why));
+	if (ret == -ENOMEM)
+		return usage(err, errlen, "out of memory");
+	if (ret)
+		return usage(err, errlen, "bad %s '%s': %s", opt, regex, why);
+	return OPTS_OK;
+}
+
 static enum opts_result parse_record(int argc, char **argv, struct record_opts *o, char *err,
 				     size_t errlen)
 {
@@ -691,6 +726,12 @@ static enum opts_result parse_record(int argc, char **argv, struct record_opts *
 			break;
 		case 'q':
 			o->quiet = true;
+			break;
+		case OPT_COMM:
+		case OPT_CMDLINE:
+			if (add_proc_rule(o, c == OPT_COMM ? PROC_FILTER_COMM : PROC_FILTER_CMDLINE,
+					  optarg, err, errlen))
+				return OPTS_USAGE;
 			break;
 		case 'v':
 			o->verbose++;
@@ -745,8 +786,11 @@ enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o,
 
 void opts_release_record(struct record_opts *o)
 {
-	if (o)
-		release_view(&o->filter, &o->render);
+	if (!o)
+		return;
+	release_view(&o->filter, &o->render);
+	proc_filter__free(o->procs);
+	o->procs = NULL;
 }
 
 /* --- report -------------------------------------------------------------------------------- */

@@ -12,6 +12,8 @@
 
 #include "render.h"
 
+struct proc_filter;
+
 #define OPTS_MAX_PIDS 1024
 #define OPTS_MAX_OUTPUTS 8
 #define OPTS_MAX_FILES 64
@@ -48,6 +50,7 @@ struct record_opts {
 	size_t n_outputs;
 	struct render_opts render;	/* render.filter points at filter */
 	struct frame_filter *filter;	/* owned: opts_release_record() */
+	struct proc_filter *procs;	/* --comm/--cmdline; NULL: every process. Owned */
 	enum opts_color color;		/* what decided render.color */
 	bool quiet;			/* no progress line */
 	int verbose;			/* -v count */
@@ -80,7 +83,7 @@ enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o,
 enum opts_result opts_parse_report(int argc, char **argv, struct report_opts *o, char *err,
 				   size_t errlen);
 
-/* Free what the parsers allocated (the frame filter); nothing is left after OPTS_EXIT/USAGE. */
+/* Free what the parsers allocated (the frame and process filters); nothing is left after OPTS_EXIT/USAGE. */
 void opts_release_record(struct record_opts *o);
 void opts_release_report(struct report_opts *o);
 

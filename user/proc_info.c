@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,124 @@ int proc_read_ppid(pid_t pid, pid_t *ppid)
 	if (err)
 		return err;
 	return sscanf(tail, "%*c %d", ppid) == 1 ? 0 : -EINVAL;
+}
+
+int proc_read_ns_pid(pid_t pid, uint32_t *nspid)
+{
+	char path[64], buf[4096], *line, *p, *end;
+	unsigned long v, last = 0;
+	bool any = false;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	n = read_small_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	line = strstr(buf, "\nNSpid:");
+	if (!line)
+		return -ENOENT;	/* kernels before 4.1 */
+	p = line + strlen("\nNSpid:");
+	/* one PID per nested namespace, outermost first: the last is the innermost */
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			break;
+		v = strtoul(p, &end, 10);
+		if (v > UINT32_MAX)
+			return -EINVAL;
+		last = v;
+		any = true;
+		p = end;
+	}
+	if (!any)
+		return -EINVAL;
+	*nspid = (uint32_t)last;
+	return 0;
+}
+
+int proc_read_cgroup(pid_t pid, char *buf, size_t len)
+{
+	char path[64], data[8192], *line, *next, *first = NULL, *path_of;
+	ssize_t n;
+
+	if (!len)
+		return -EINVAL;
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	n = read_small_file(path, data, sizeof(data));
+	if (n < 0)
+		return (int)n;
+	/* "hierarchy-id:controllers:path" a line; v2 is "0::path" */
+	for (line = data; *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		path_of = strchr(line, ':');
+		path_of = path_of ? strchr(path_of + 1, ':') : NULL;
+		if (!path_of)
+			continue;
+		if (!strncmp(line, "0::", 3)) {
+			snprintf(buf, len, "%s", path_of + 1);
+			return 2;
+		}
+		if (!first)
+			first = path_of + 1;
+	}
+	if (!first)
+		return -ENOENT;
+	snprintf(buf, len, "%s", first);
+	return 1;
+}
+
+#define CONTAINER_ID_LEN 64
+#define CONTAINER_SHORT_LEN 12
+
+/* Whether @p starts with exactly 64 hex digits, followed by the end, '/' or '.'. */
+static bool is_container_id(const char *p)
+{
+	int i;
+
+	for (i = 0; i < CONTAINER_ID_LEN; i++)
+		if (!isxdigit((unsigned char)p[i]))
+			return false;
+	return p[i] == '\0' || p[i] == '/' || p[i] == '.';
+}
+
+size_t container_id_from_cgroup(const char *path, char *buf, size_t len)
+{
+	static const char *const prefixes[] = { "docker-", "cri-containerd-", "crio-",
+						 "libpod-", "containerd-", "" };
+	const char *comp, *found = NULL;
+	size_t k;
+
+	if (!len)
+		return 0;
+	buf[0] = '\0';
+	if (!path)
+		return 0;
+	/*
+	 * The innermost component that names one wins: a container nested in another
+	 * (or a kubepods pod slice above it) names the inner one last.
+	 */
+	for (comp = path; comp; comp = strchr(comp, '/')) {
+		if (*comp == '/')
+			comp++;
+		for (k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
+			size_t pl = strlen(prefixes[k]);
+
+			if (!strncmp(comp, prefixes[k], pl) && is_container_id(comp + pl)) {
+				found = comp + pl;
+				break;
+			}
+		}
+	}
+	if (!found)
+		return 0;
+	snprintf(buf, len, "%.*s", CONTAINER_SHORT_LEN, found);
+	return strlen(buf);
 }
 
 bool proc_exists(pid_t pid)

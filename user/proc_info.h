@@ -35,6 +35,24 @@ int proc_read_start_time(pid_t pid, uint64_t *start);
 /* Field 4 of /proc/@pid/stat. */
 int proc_read_ppid(pid_t pid, pid_t *ppid);
 /*
+ * The PID of @pid inside its own PID namespace: the last number of the NSpid: line of
+ * /proc/@pid/status (the host PID itself when it has no namespace of its own).
+ * Returns 0 or -errno.
+ */
+int proc_read_ns_pid(pid_t pid, uint32_t *nspid);
+/*
+ * The cgroup path of @pid: its cgroup v2 ("0::") line of /proc/@pid/cgroup, or on a system
+ * with only v1 hierarchies the first line's path. Returns 2 for a v2 path, 1 for a v1 path,
+ * or -errno; @buf is "" on failure and cut at @len - 1.
+ */
+int proc_read_cgroup(pid_t pid, char *buf, size_t len);
+/*
+ * The container id a cgroup path names, as docker, containerd/CRI, CRI-O, podman and
+ * Kubernetes name it (64 hex digits), shortened to its first 12 characters as docker shows
+ * it. "" when the path names none. Returns the length written.
+ */
+size_t container_id_from_cgroup(const char *path, char *buf, size_t len);
+/*
  * Marks the online CPUs ("0-3,6" in /sys/devices/system/cpu/online) in @online[0..@max).
  * Returns how many are online, or -errno.
  */

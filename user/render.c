@@ -337,8 +337,18 @@ void render_put_process_line(FILE *out, const struct session_process *p, bool co
 	const char *dash = unicode ? "—" : "-";
 
 	fprintf(out, "%sProcess %u ", color ? "\033[1m" : "", p->pid);
+	if (p->ns_pid)
+		fprintf(out, "(%u in its namespace) ", p->ns_pid);
 	render_put_safe(out, *p->comm ? p->comm : "?", NULL);
 	fputs(color ? "\033[0m" : "", out);
+	/* a container says where it runs; a bare cgroup only when it is not the root */
+	if (*p->container) {
+		fprintf(out, " %s container ", dash);
+		render_put_safe(out, p->container, NULL);
+	} else if (*p->cgroup && strcmp(p->cgroup, "/")) {
+		fprintf(out, " %s cgroup ", dash);
+		render_put_safe(out, p->cgroup, NULL);
+	}
 	if (*p->cmdline) {
 		fprintf(out, " %s ", dash);
 		render_put_safe(out, p->cmdline, NULL);

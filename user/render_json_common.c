@@ -78,4 +78,8 @@ void render_json_put_process(FILE *out, const struct session_process *p, const c
 	render_json_put_field(out, "exe", p->exe, put);
 	putc(',', out);
 	render_json_put_field(out, python_key, p->python_version, put);
+	fprintf(out, ",\"ns_pid\":%u,", p->ns_pid);
+	render_json_put_field(out, "cgroup", p->cgroup, put);
+	putc(',', out);
+	render_json_put_field(out, "container", p->container, put);
 }

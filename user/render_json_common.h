@@ -24,7 +24,10 @@ void render_json_format_utc(char *buf, size_t len, uint64_t realtime_ns, int dig
 void render_json_put_recording(FILE *out, const struct session *s, const struct render_opts *o);
 /* "health":{...},\n"refusals":[{"pid":N,"comm":...,"reason":...},...] */
 void render_json_put_health(FILE *out, const struct session *s, render_json_str_fn put);
-/* "comm":...,"cmdline":...,"exe":...,"<python_key>":... of @p. */
+/*
+ * "comm":...,"cmdline":...,"exe":...,"<python_key>":...,"ns_pid":N,"cgroup":...,
+ * "container":... of @p.
+ */
 void render_json_put_process(FILE *out, const struct session_process *p, const char *python_key,
 			     render_json_str_fn put);
 

@@ -302,11 +302,32 @@ int64_t session__add_process(struct session *s, const struct session_process *p)
 	np->exe = arena_strdup(s, p->exe);
 	np->python_version = arena_strdup(s, p->python_version);
 	np->lib_dirs = arena_strdup(s, p->lib_dirs);
-	if (!np->comm || !np->cmdline || !np->exe || !np->python_version || !np->lib_dirs) {
+	np->ns_pid = p->ns_pid;
+	np->cgroup = arena_strdup(s, p->cgroup);
+	np->container = arena_strdup(s, p->container);
+	if (!np->comm || !np->cmdline || !np->exe || !np->python_version || !np->lib_dirs ||
+	    !np->cgroup || !np->container) {
 		errno = ENOMEM;
 		return -1;
 	}
 	return s->nprocs++;
+}
+
+int session__set_process_identity(struct session *s, uint32_t process, uint32_t ns_pid,
+				  const char *cgroup, const char *container)
+{
+	const char *cg, *ct;
+
+	if (!s || process >= s->nprocs)
+		return -EINVAL;
+	cg = arena_strdup(s, cgroup);
+	ct = arena_strdup(s, container);
+	if (!cg || !ct)
+		return -ENOMEM;
+	s->procs[process].ns_pid = ns_pid;
+	s->procs[process].cgroup = cg;
+	s->procs[process].container = ct;
+	return 0;
 }
 
 int64_t session__add_thread(struct session *s, uint32_t process, uint32_t tid, const char *name)

@@ -59,6 +59,9 @@ struct session_process {
 	 * (frame_filter.h).
 	 */
 	const char *lib_dirs;
+	uint32_t ns_pid;	/* PID inside its own PID namespace; 0 = the same as pid */
+	const char *cgroup;	/* cgroup v2 path ("0::" line of /proc/PID/cgroup); "" if unknown */
+	const char *container;	/* short (12 hex) container id from the cgroup; "" if none */
 };
 
 struct session_thread {
@@ -122,6 +125,12 @@ int64_t session__add_thread(struct session *s, uint32_t process, uint32_t tid, c
 /* Returns 0 or -ENOMEM / -EINVAL (bad thread or stack index). */
 int session__add_sample(struct session *s, const struct session_sample *smp);
 int session__add_refusal(struct session *s, uint32_t pid, const char *comm, const char *reason);
+/*
+ * Sets what tells where process @process runs (read back after the processes table).
+ * Returns 0 or -ENOMEM / -EINVAL (bad process index).
+ */
+int session__set_process_identity(struct session *s, uint32_t process, uint32_t ns_pid,
+				  const char *cgroup, const char *container);
 /* Replaces the thread's name (threads are often named after their first sample). */
 int session__set_thread_name(struct session *s, uint32_t thread, const char *name);
 

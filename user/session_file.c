@@ -29,6 +29,8 @@ enum section_id {
 	SEC_STACKS,
 	SEC_SAMPLES,
 	SEC_LAST = SEC_SAMPLES,
+	/* optional, skipped by readers that do not know them (the version policy) */
+	SEC_PROC_IDENTITY = 9,
 };
 
 static const char *const section_names[] = {
@@ -40,6 +42,7 @@ static const char *const section_names[] = {
 	[SEC_FRAMES] = "frames",
 	[SEC_STACKS] = "stacks",
 	[SEC_SAMPLES] = "samples",
+	[SEC_PROC_IDENTITY] = "process identity",
 };
 
 /* Fewest bytes a record of each table takes: a count above (bytes left / this) is a lie. */
@@ -50,6 +53,7 @@ enum {
 	MIN_FRAME = 5,		/* kind, two string lengths, two lines */
 	MIN_STACK = 2,		/* parent distance, frame */
 	MIN_SAMPLE = 4,		/* time, weight, thread, stack: a byte in each column */
+	MIN_PROC_IDENTITY = 3,	/* namespace pid, two string lengths */
 };
 
 /* Input fed to zlib at once (its lengths are 32-bit). */
@@ -194,6 +198,20 @@ static int encode_body(const struct session *s, struct wbuf *body)
 		put_str(&sec, proc[i].lib_dirs);
 	}
 	put_section(body, &sec, SEC_PROCESSES);
+
+	/* Only when there is something to say: files without it stay as version 1 wrote them */
+	for (i = 0; i < n; i++)
+		if (proc[i].ns_pid || *proc[i].cgroup || *proc[i].container)
+			break;
+	if (i < n) {
+		put_varint(&sec, n);
+		for (i = 0; i < n; i++) {
+			put_varint(&sec, proc[i].ns_pid);
+			put_str(&sec, proc[i].cgroup);
+			put_str(&sec, proc[i].container);
+		}
+		put_section(body, &sec, SEC_PROC_IDENTITY);
+	}
 
 	thr = session__threads(s, &n);
 	put_varint(&sec, n);
@@ -364,6 +382,7 @@ struct parser {
 	size_t nframes;
 	uint32_t *smap;		/* file stack node -> session stack node */
 	size_t nstacks;		/* nodes, the root included */
+	bool seen_identity;	/* the process identity section was read */
 	char *str[NSTR];
 	size_t str_cap[NSTR];
 };
@@ -530,7 +549,7 @@ static bool parse_refusals(struct parser *ps)
 
 static bool parse_processes(struct parser *ps)
 {
-	struct session_process p;
+	struct session_process p = { 0 };
 	size_t n, i;
 
 	if (!get_count(ps, &n, MIN_PROCESS))
@@ -542,6 +561,28 @@ static bool parse_processes(struct parser *ps)
 		    !(p.lib_dirs = get_str(ps, 4)))
 			return false;
 		if (session__add_process(ps->s, &p) < 0)
+			return oom(ps);
+	}
+	return true;
+}
+
+static bool parse_proc_identity(struct parser *ps)
+{
+	const char *cgroup, *container;
+	size_t n, i, nprocs;
+	uint32_t ns_pid;
+
+	session__processes(ps->s, &nprocs);
+	if (!get_count(ps, &n, MIN_PROC_IDENTITY))
+		return false;
+	if (n != nprocs)
+		return fail(ps, EINVAL, "%zu entr%s in the process identity section for %zu "
+			    "process%s", n, n == 1 ? "y" : "ies", nprocs, nprocs == 1 ? "" : "es");
+	for (i = 0; i < n; i++) {
+		if (!get_u32(ps, &ns_pid) || !(cgroup = get_str(ps, 0)) ||
+		    !(container = get_str(ps, 1)))
+			return false;
+		if (session__set_process_identity(ps->s, i, ns_pid, cgroup, container))
 			return oom(ps);
 	}
 	return true;
@@ -769,6 +810,14 @@ static bool parse_body(struct parser *ps, const uint8_t *body, size_t len, bool 
 				return fail(ps, EINVAL, complete ? "the %s section is missing" :
 					    "truncated before the %s section", section_names[next]);
 			ps->where = section_names[id];
+		} else if (id == SEC_PROC_IDENTITY) {
+			ps->where = section_names[id];
+			/* it describes the processes: they must be there, and only once */
+			if (next <= SEC_PROCESSES)
+				return fail(ps, EINVAL, "the process identity section comes before "
+					    "the processes section");
+			if (ps->seen_identity)
+				return fail(ps, EINVAL, "a second process identity section");
 		} else {
 			ps->where = "unknown";
 		}
@@ -785,6 +834,14 @@ static bool parse_body(struct parser *ps, const uint8_t *body, size_t len, bool 
 					    "%s section", (size_t)(ps->end - ps->p),
 					    plural(ps->end - ps->p), ps->where);
 			next++;
+		} else if (id == SEC_PROC_IDENTITY) {
+			if (!parse_proc_identity(ps))
+				return false;
+			if (ps->p != ps->end)
+				return fail(ps, EINVAL, "%zu unexpected byte%s at the end of the "
+					    "%s section", (size_t)(ps->end - ps->p),
+					    plural(ps->end - ps->p), ps->where);
+			ps->seen_identity = true;
 		}
 		p += slen;
 	}

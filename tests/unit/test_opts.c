@@ -7,6 +7,7 @@
 
 #include "frame_filter.h"
 #include "opts.h"
+#include "proc_filter.h"
 #include "test.h"
 
 #define MAX_ARGS 32
@@ -56,7 +57,7 @@ static enum opts_result report(struct report_opts *o, ...)
 		if (!strstr(err, want))                                                        \
 			fprintf(stderr, "  error was: %s (want \"%s\")\n", err, want);        \
 		CHECK(strstr(err, want) != NULL);                                              \
-		CHECK(o_.filter == NULL);                                                      \
+		CHECK(o_.filter == NULL && o_.procs == NULL);                                  \
 	} while (0)
 
 #define CHECK_REPORT_ERROR(want, ...)                                                          \
@@ -232,6 +233,48 @@ static void test_filters(void)
 			   "hide_regex=x", "-a");
 }
 
+/* --comm and --cmdline: with -a, -p or a command, and with each other */
+static void test_proc_filters(void)
+{
+	struct record_opts o;
+
+	CHECK_INT(record(&o, "-a", NULL), OPTS_OK);
+	CHECK(o.procs == NULL);
+	opts_release_record(&o);
+
+	CHECK_INT(record(&o, "-a", "--comm", "gunicorn|celery", NULL), OPTS_OK);
+	CHECK_INT(o.target, TARGET_ALL);
+	CHECK(proc_filter__active(o.procs));
+	CHECK(proc_filter__matches(o.procs, "celery", "python3 -m celery"));
+	CHECK(!proc_filter__matches(o.procs, "python3", "python3 -m celery"));
+	opts_release_record(&o);
+	CHECK(o.procs == NULL);
+
+	CHECK_INT(record(&o, "--cmdline", "a\\.py", "--comm", "^python", "-p", "12", NULL),
+		  OPTS_OK);
+	CHECK_INT(o.target, TARGET_PIDS);
+	CHECK_INT(o.n_pids, 1);
+	CHECK(proc_filter__matches(o.procs, "python3", "python3 a.py"));
+	CHECK(!proc_filter__matches(o.procs, "python3", "python3 b.py"));
+	CHECK(!proc_filter__matches(o.procs, "bash", "python3 a.py"));
+	opts_release_record(&o);
+
+	/* before the command; the command's own --comm is its own */
+	CHECK_INT(record(&o, "--comm", "worker", "--", "python3", "app.py", "--comm", "x",
+			 NULL), OPTS_OK);
+	CHECK_INT(o.target, TARGET_COMMAND);
+	CHECK_STR(o.argv[2], "--comm");
+	CHECK(proc_filter__matches(o.procs, "worker", ""));
+	CHECK(!proc_filter__matches(o.procs, "x", ""));
+	opts_release_record(&o);
+
+	CHECK_RECORD_ERROR("bad --comm 'a(': ", "--comm", "a(", "-a");
+	CHECK_RECORD_ERROR("bad --cmdline '[z-a]': ", "-a", "--cmdline", "[z-a]");
+	CHECK_RECORD_ERROR("option '--comm' needs a value", "-a", "--comm");
+	CHECK_RECORD_ERROR("nothing to profile", "--comm", "python");
+	CHECK_RECORD_ERROR("-a cannot be combined with -p", "--comm", "x", "-p", "1", "-a");
+}
+
 static void test_switches(void)
 {
 	struct record_opts o;
@@ -390,6 +433,7 @@ int main(void)
 	RUN(test_p_conflict);
 	RUN(test_render_options);
 	RUN(test_filters);
+	RUN(test_proc_filters);
 	RUN(test_switches);
 	RUN(test_formats);
 	RUN(test_report);

@@ -372,6 +372,23 @@ static void test_text(void)
 	CHECK(strstr(out, "\xe2\x94") == NULL);
 	free(out);
 
+	/* Its namespace PID and container; a bare cgroup when there is no container */
+	o.unicode = true;
+	CHECK_INT(session__set_process_identity(s, 0, 12, "/system.slice/docker-3f9c2a1b4d5e"
+						"6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8.scope",
+						"3f9c2a1b4d5e"), 0);
+	CHECK_INT(session__set_process_identity(s, 1, 0, "/evil\033[2J.slice", ""), 0);
+	out = render(&render_text, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK(strstr(out, "Process 4242 (12 in its namespace) python3 — container 3f9c2a1b4d5e — "
+			  "python3 app.py — Python 3.12.1\n") != NULL);
+	CHECK(strstr(out, " — cgroup /evil") != NULL);
+	CHECK(terminal_safe(out));
+	free(out);
+	CHECK_INT(session__set_process_identity(s, 0, 0, "", ""), 0);
+	CHECK_INT(session__set_process_identity(s, 1, 0, "", ""), 0);
+	CHECK_INT(session__set_process_identity(s, 9, 0, "", ""), -EINVAL);
+
 	/* Line granularity: main split by line; work under main:27 (0.5%) pruned at 1%. */
 	o = render_opts_default;
 	o.granularity = GRANULARITY_LINE;
@@ -920,7 +937,7 @@ static struct session *lib_fixture(void)
 						     .ncpus = 1, .mode = "cpu", .target = "app" });
 	session__add_process(s, &(struct session_process){ 100, 1, "python3", "python3 main.py",
 							   "/usr/bin/python3.12", "3.12.1",
-							   "/usr/lib/python3.12" });
+							   "/usr/lib/python3.12", 0, "", "" });
 	session__add_thread(s, 0, 100, "MainThread");
 	for (i = 0; i < NL; i++)
 		session__intern_frame(s, &lib_frames[i]);

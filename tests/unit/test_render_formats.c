@@ -187,6 +187,10 @@ static void test_json(void)
 	p = cJSON_GetArrayItem(procs, 0);
 	CHECK(num(p, "pid") == 4242);
 	CHECK_STR(str(p, "python_version"), "3.12.1");
+	/* not in a namespace or container of its own: 0 and "" */
+	CHECK(num(p, "ns_pid") == 0);
+	CHECK_STR(str(p, "cgroup"), "");
+	CHECK_STR(str(p, "container"), "");
 	CHECK_INT(cJSON_GetArraySize(item(p, "lib_dirs")), 2);
 	CHECK_STR(cJSON_GetArrayItem(item(p, "lib_dirs"), 1)->valuestring, "/usr/lib/extra");
 	CHECK(near(num(p, "total"), 500 * W / 1e9));
@@ -252,7 +256,7 @@ static void test_json_deep(void)
 	char *out;
 	int err, i, f;
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "" });
+	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "" });
 	session__add_thread(s, 0, 1, "");
 	f = session__intern_frame(s, &(struct session_frame){ "r", "r.py", 1, 2, FRAME_PYTHON });
 	for (i = 0; i < 3000; i++)
@@ -561,7 +565,7 @@ static void test_pstats_edges(void)
 	CHECK(len == 2 && !memcmp(out, "{0", 2));
 	free(out);
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "" });
+	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "" });
 	session__add_thread(s, 0, 1, "");
 	f = session__intern_frame(s, &(struct session_frame){ "f", "f.py", 3000000000U, 3000000000U,
 							      FRAME_PYTHON });
@@ -1093,7 +1097,7 @@ static void test_many_frames(void)
 	char *out;
 	int err, k;
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "" });
+	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "" });
 	session__add_thread(s, 0, 1, "t");
 	for (k = 0; k < 3000; k++) {
 		char name[32];

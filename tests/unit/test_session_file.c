@@ -54,13 +54,13 @@ static struct session *fixture(uint64_t start, uint32_t pid_base)
 	session__add_refusal(s, pid_base + 7001, "\x1b]0;evil\x07", "not a \"Python\"\nprocess");
 	session__add_process(s, &(struct session_process){ pid_base + 4242, 111, "python3",
 							   "python3 app.py", "/usr/bin/python3",
-							   "3.12.1", "/usr/lib/python3.12:/x" });
+							   "3.12.1", "/usr/lib/python3.12:/x", 0, "", "" });
 	session__add_process(s, &(struct session_process){ pid_base + 5000, 222,
 							   "\x1b[31mevil",
 							   "<script>alert(1)</script>\n\xff",
-							   "/usr/bin/python3", "3.11.4", "" });
+							   "/usr/bin/python3", "3.11.4", "", 0, "", "" });
 	session__add_process(s, &(struct session_process){ pid_base + 6000, 0, "idle", NULL,
-							   NULL, NULL, NULL });
+							   NULL, NULL, NULL, 0, "", "" });
 	th[0] = session__add_thread(s, 0, pid_base + 4243, "worker");
 	th[1] = session__add_thread(s, 0, pid_base + 4242, "MainThread");
 	th[2] = session__add_thread(s, 1, pid_base + 5000, "");
@@ -453,7 +453,7 @@ static struct session *small(void)
 	session__add_refusal(s, 9, "sh", "not Python");
 	session__add_process(s, &(struct session_process){ 42, 7, "python3", "python3 t.py",
 							   "/usr/bin/python3", "3.12.1",
-							   "/usr/lib/python3.12" });
+							   "/usr/lib/python3.12", 0, "", "" });
 	session__add_thread(s, 0, 42, "MainThread");
 	session__intern_frame(s, &(struct session_frame){ "<module>", "t.py", 1, 3, FRAME_PYTHON });
 	session__intern_frame(s, &(struct session_frame){ "f", "t.py", 5, 6, FRAME_PYTHON });
@@ -462,6 +462,45 @@ static struct session *small(void)
 	session__add_sample(s, &(struct session_sample){ 5, W, 0, node - 1 });
 	session__add_sample(s, &(struct session_sample){ 20, 2 * W, 0, node });
 	return s;
+}
+
+/* The process identity section: read back, optional, and checked. */
+static void test_process_identity(void)
+{
+	struct session *s = small(), *back;
+	const struct session_process *p;
+	size_t len, plain_len, n;
+	uint8_t *buf, *plain;
+	char err[256];
+
+	plain = save(s, SESSION_FILE_UNCOMPRESSED, &plain_len);
+	CHECK_INT(session__set_process_identity(s, 0, 2, "/docker/abc", "abc"), 0);
+	buf = save(s, SESSION_FILE_UNCOMPRESSED, &len);
+	/* 1 id, 1 length, count, ns pid, 11 + 1 cgroup, 3 + 1 container */
+	CHECK_INT(len, plain_len + 2 + 1 + 1 + 12 + 4);
+	back = session_file_parse(buf, len, err, sizeof(err));
+	CHECK(back != NULL);
+	if (back) {
+		p = session__processes(back, &n);
+		CHECK_INT(n, 1);
+		CHECK_INT(p[0].ns_pid, 2);
+		CHECK_STR(p[0].cgroup, "/docker/abc");
+		CHECK_STR(p[0].container, "abc");
+		session__free(back);
+	}
+	/* without it, as older writers wrote: empty */
+	back = session_file_parse(plain, plain_len, err, sizeof(err));
+	CHECK(back != NULL);
+	if (back) {
+		p = session__processes(back, &n);
+		CHECK_INT(p[0].ns_pid, 0);
+		CHECK_STR(p[0].cgroup, "");
+		CHECK_STR(p[0].container, "");
+		session__free(back);
+	}
+	free(buf);
+	free(plain);
+	session__free(s);
 }
 
 static void test_truncations(void)
@@ -1171,6 +1210,7 @@ int main(int argc, char **argv)
 	RUN(test_render_session);
 	RUN(test_merge);
 	RUN(test_merge_targets);
+	RUN(test_process_identity);
 	RUN(test_truncations);
 	RUN(test_truncation_messages);
 	RUN(test_bit_flips);
