@@ -82,10 +82,9 @@ class ThreadNames:
     """Names OS threads: what /proc/PID/task/TID/comm shows and profilers call a thread.
 
     Before 3.14 threading.Thread names only the Python object, and the kernel calls every
-    thread after the process. A thread inherits its creator's name, so start() names a thread
-    from its first instant: the creator takes the name for the moment of the start. (A thread
-    that named itself once running could be seen, and named, by a profiler before that.)
-    Make one in the main thread, before starting threads.
+    thread after the process. start() has the new thread name itself as it begins, as
+    applications do (pyflare re-reads the names of threads it keeps sampling). The creator is
+    never renamed: a profiler sampling it meanwhile must not see another thread's name.
     """
 
     PR_SET_NAME = 15
@@ -114,10 +113,12 @@ class ThreadNames:
         return buf.value.decode(errors="replace")
 
     def start(self, thread, name=None):
-        """thread.start(), the new thread named name (default: thread.name) from birth."""
-        own = self.get()
-        self.set(name or thread.name)
-        try:
-            thread.start()
-        finally:
-            self.set(own)
+        """thread.start(), the new thread naming itself name (default: thread.name) first."""
+        run = thread.run
+
+        def named_run():
+            self.set(name or thread.name)
+            run()
+
+        thread.run = named_run
+        thread.start()
