@@ -170,3 +170,34 @@ def workload(interp, placed, _recordings):
         return Case(interp=interp, placed=placed, stem=stem, expect=load_expect(stem), result=got)
 
     return get
+
+
+# --- fixtures shared by the CLI-level tests -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def py() -> pythons.Interpreter:
+    """One host interpreter (not in a chroot), for tests that do not depend on the version."""
+    for interp_id in ("3.12-pyenv", "3.11-debian", "3.13-pyenv"):
+        interp = pythons.by_id(interp_id)
+        if interp.available:
+            return interp
+    skip_or_fail("no host CPython found")
+
+
+@pytest.fixture
+def tmp():
+    """A scratch folder, readable by the interpreters and by a sudo user."""
+    import shutil
+    import tempfile
+    d = tempfile.mkdtemp(prefix="pyflare-test-")
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def root():
+    """pyflare record needs root (BPF, perf events): use with pytest.mark.usefixtures."""
+    if os.geteuid() != 0:
+        skip_or_fail("pyflare record needs root")

@@ -341,6 +341,13 @@ class Result:
             " ".join(shlex.quote(a) for a in self.argv), self.returncode, tail or "(empty)")
 
 
+def run_pyflare(*args, timeout: float = 60, binary: Optional[str] = None, **kw):
+    """Runs pyflare with @args, no stdin, output captured as text."""
+    return subprocess.run([binary or pyflare_path()] + list(args), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=timeout, **kw)
+
+
 def record_command(interp, placed, script: str, output: str, opts: Sequence[str] = (),
                    fmt: Optional[str] = None) -> List[str]:
     """The argv that records `interp script` into output (a host path inside placed)."""

@@ -10,15 +10,13 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 
 import pytest
 
 import pythons
-from conftest import in_ci, skip_or_fail
-from pyflare_run import load_collapsed, load_speedscope, pyflare_path
+from conftest import skip_or_fail
+from pyflare_run import load_collapsed, load_speedscope, pyflare_path, run_pyflare
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -34,33 +32,8 @@ busy_forever()
 """
 
 
-@pytest.fixture(scope="module")
-def py():
-    """A pyenv or Debian interpreter on the host (not in a chroot)."""
-    for interp_id in ("3.12-pyenv", "3.11-debian", "3.13-pyenv"):
-        interp = pythons.by_id(interp_id)
-        if interp.available:
-            return interp
-    skip_or_fail("no host CPython found")
-
-
-@pytest.fixture
-def tmp():
-    d = tempfile.mkdtemp(prefix="pyflare-cli-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture(autouse=True)
-def need_root():
-    if os.geteuid() != 0:
-        skip_or_fail("pyflare record needs root")
-
-
-def pyflare(*args, timeout=60, binary=None, **kw):
-    return subprocess.run([binary or pyflare_path()] + list(args), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=timeout, **kw)
+pytestmark = pytest.mark.usefixtures("root")
+pyflare = run_pyflare
 
 
 def write(path, text):

@@ -1,15 +1,11 @@
 # SPDX-License-Identifier: MIT
 """pyflare record --comm / --cmdline: only the processes whose name or arguments match."""
 import os
-import shutil
 import subprocess
-import tempfile
 
 import pytest
 
-import pythons
-from conftest import skip_or_fail
-from pyflare_run import load_speedscope, pyflare_path
+from pyflare_run import load_speedscope, run_pyflare
 
 BUSY = """
 import sys, time
@@ -48,32 +44,8 @@ short_busy()
 """
 
 
-@pytest.fixture(scope="module")
-def py():
-    for interp_id in ("3.12-pyenv", "3.11-debian", "3.13-pyenv"):
-        interp = pythons.by_id(interp_id)
-        if interp.available:
-            return interp
-    skip_or_fail("no host CPython found")
-
-
-@pytest.fixture
-def tmp():
-    d = tempfile.mkdtemp(prefix="pyflare-filters-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture(autouse=True)
-def need_root():
-    if os.geteuid() != 0:
-        skip_or_fail("pyflare record needs root")
-
-
-def pyflare(*args, timeout=60):
-    return subprocess.run([pyflare_path()] + list(args), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=timeout)
+pytestmark = pytest.mark.usefixtures("root")
+pyflare = run_pyflare
 
 
 def start(py, tmp, name, text=BUSY):

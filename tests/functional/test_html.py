@@ -10,11 +10,9 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 
 import pytest
 
-import pythons
 from conftest import skip_or_fail
 from pyflare_run import pyflare_path
 
@@ -39,22 +37,6 @@ def browser():
     if not os.path.exists(os.environ.get("CHROMIUM", "/usr/bin/chromium")):
         skip_or_fail("chromium is missing (make deps)")
     return node
-
-
-@pytest.fixture
-def tmp():
-    d = tempfile.mkdtemp(prefix="pyflare-html-")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def py():
-    for interp_id in ("3.12-pyenv", "3.11-debian", "3.13-pyenv"):
-        interp = pythons.by_id(interp_id)
-        if interp.available:
-            return interp
-    skip_or_fail("no host CPython found")
 
 
 def need_root():

@@ -9,12 +9,9 @@ import glob
 import os
 import shutil
 import subprocess
-import tempfile
 
 import pytest
 
-import pythons
-from conftest import skip_or_fail
 from pyflare_run import load_collapsed, load_speedscope, pyflare_path
 
 SPIN = """
@@ -34,28 +31,7 @@ main()
 """
 
 
-@pytest.fixture(scope="module")
-def py():
-    """A pyenv or Debian interpreter on the host (not in a chroot)."""
-    for interp_id in ("3.12-pyenv", "3.11-debian", "3.13-pyenv"):
-        interp = pythons.by_id(interp_id)
-        if interp.available:
-            return interp
-    skip_or_fail("no host CPython found")
-
-
-@pytest.fixture(autouse=True)
-def need_root():
-    if os.geteuid() != 0:
-        skip_or_fail("pyflare record needs root")
-
-
-@pytest.fixture
-def tmp():
-    d = tempfile.mkdtemp(prefix="pyflare-sessions-")
-    os.chmod(d, 0o755)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
+pytestmark = pytest.mark.usefixtures("root")
 
 
 def env_for(tmp):

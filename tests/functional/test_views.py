@@ -14,8 +14,7 @@ from typing import List, Optional
 
 import pytest
 
-import pythons
-from conftest import load_expect, skip_or_fail
+from conftest import load_expect
 from pyflare_run import WORKLOADS, extra_args, load_collapsed, load_speedscope, pyflare_path
 
 EXPECT = load_expect("views")
@@ -26,20 +25,7 @@ SLACK = 0.06
 _outputs = itertools.count(1)
 
 
-@pytest.fixture(autouse=True)
-def need_root():
-    if os.geteuid() != 0:
-        skip_or_fail("pyflare record needs root")
-
-
-@pytest.fixture(scope="module")
-def py():
-    """One host interpreter for the options (the views do not depend on the version)."""
-    for interp_id in ("3.12-pyenv", "3.11-debian", "3.13-pyenv"):
-        interp = pythons.by_id(interp_id)
-        if interp.available:
-            return interp
-    skip_or_fail("no host CPython found")
+pytestmark = pytest.mark.usefixtures("root")
 
 
 @pytest.fixture(scope="module")
