@@ -26,6 +26,25 @@ struct {
 	__type(value, __u8);
 } watched SEC(".maps");
 
+/* The cgroup v2 folders --cgroup/--container select: userspace puts their fds in. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, PYFLARE_MAX_CGROUPS);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroups SEC(".maps");
+
+/*
+ * Processes of the selected cgroups that userspace has heard of (EVENT_FOUND), once per
+ * program image: exec and exit take them out again. LRU: it can never fill up.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PYFLARE_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, __u8);
+} announced SEC(".maps");
+
 /* Samples and process events, in the order they happened. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -17,13 +17,8 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* -a: report every exec, so new Python processes are found at once. */
 const volatile bool follow_all = false;
-
-SEC("perf_event")
-int on_timer(void *ctx)
-{
-	(void)ctx;
-	return sample_if_profiled();
-}
+/* --cgroup/--container: only tasks in the first n_cgroups entries of `cgroups` count. */
+const volatile __u32 n_cgroups = 0;
 
 static __always_inline void send_proc_event(__u32 type, __u32 pid, __u32 parent)
 {
@@ -39,6 +34,48 @@ static __always_inline void send_proc_event(__u32 type, __u32 pid, __u32 parent)
 	e->_pad = 0;
 	e->time_ns = bpf_ktime_get_ns();
 	bpf_ringbuf_submit(e, 0);
+}
+
+/* Whether the current task is in a selected cgroup or below one (always, with none). */
+static __always_inline bool in_selected_cgroups(void)
+{
+	if (!n_cgroups)
+		return true;
+	for (__u32 i = 0; i < PYFLARE_MAX_CGROUPS && i < n_cgroups; i++)
+		if (bpf_current_task_under_cgroup(&cgroups, i) == 1)
+			return true;
+	return false;
+}
+
+/*
+ * A task of a selected cgroup that userspace does not profile: tell it once, so a process
+ * that was moved into the cgroup (or started before we looked) is found when it runs.
+ */
+static __always_inline void announce(__u32 tgid)
+{
+	__u8 one = 1;
+
+	if (tgid && !bpf_map_update_elem(&announced, &tgid, &one, BPF_NOEXIST))
+		send_proc_event(EVENT_FOUND, tgid, 0);
+}
+
+SEC("perf_event")
+int on_timer(void *ctx)
+{
+	__u32 tgid;
+
+	(void)ctx;
+	if (!n_cgroups)
+		return sample_if_profiled();
+	/* checked at every sample: a process that moves out stops counting at once */
+	if (!in_selected_cgroups())
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (follow_all && !bpf_map_lookup_elem(&procs, &tgid)) {
+		announce(tgid);
+		return 0;
+	}
+	return sample_if_profiled();
 }
 
 static __always_inline bool is_followed(__u32 tgid)
@@ -59,7 +96,9 @@ int on_exec(__u64 *ctx)
 
 	(void)ctx;
 	bpf_map_delete_elem(&procs, &tgid);
-	if (followed || follow_all)
+	if (n_cgroups)
+		bpf_map_delete_elem(&announced, &tgid);	/* the new image may be Python */
+	if (followed || (follow_all && in_selected_cgroups()))
 		send_proc_event(EVENT_EXEC, tgid, 0);
 	return 0;
 }
@@ -88,8 +127,12 @@ int on_exit(__u64 *ctx)
 	__u32 tgid = pid_tgid >> 32;
 
 	(void)ctx;
-	if ((__u32)pid_tgid != tgid || !is_followed(tgid))
-		return 0;		/* a thread, or not ours */
+	if ((__u32)pid_tgid != tgid)
+		return 0;		/* a thread */
+	if (n_cgroups)
+		bpf_map_delete_elem(&announced, &tgid);	/* the PID may be reused */
+	if (!is_followed(tgid))
+		return 0;		/* not ours */
 	bpf_map_delete_elem(&procs, &tgid);
 	bpf_map_delete_elem(&watched, &tgid);
 	send_proc_event(EVENT_EXIT, tgid, 0);

@@ -13,6 +13,7 @@
 #define PYFLARE_MAX_PROCS	8192	/* processes profiled at once (py_procs entries) */
 #define PYFLARE_RINGBUF_BYTES	(8u << 20) /* room for ~30 ms of 1024-frame stacks at 2x9999 Hz */
 #define PYFLARE_NO_OFFSET	0xffff	/* a field this CPython version does not have */
+#define PYFLARE_MAX_CGROUPS	8	/* cgroup folders --cgroup/--container select at once */
 
 /* Health counters: the key of the per-CPU `health` array. */
 enum pyflare_health {
@@ -87,6 +88,7 @@ enum pyflare_event_type {
 	EVENT_FORK,		/* struct proc_event: a followed process forked */
 	EVENT_EXIT,		/* struct proc_event: a process exited */
 	EVENT_CODE,		/* struct code_event: names of a code object seen the first time */
+	EVENT_FOUND,		/* struct proc_event: an unknown process ran in a selected cgroup */
 };
 
 struct py_sample {
@@ -102,7 +104,7 @@ struct py_sample {
 };
 
 struct proc_event {
-	__u32 type;		/* EVENT_EXEC / EVENT_FORK / EVENT_EXIT */
+	__u32 type;		/* EVENT_EXEC / EVENT_FORK / EVENT_EXIT / EVENT_FOUND */
 	__u32 pid;		/* host TGID of the process concerned */
 	__u32 parent;		/* EVENT_FORK: the parent's TGID */
 	__u32 _pad;

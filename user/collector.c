@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cgroup_select.h"
 #include "keymap.h"
 #include "launch.h"
 #include "log.h"
@@ -75,6 +76,7 @@ struct collector {
 	struct keymap *threads;		/* (id, tid, 0) -> session thread index */
 	struct pending *pending;
 	size_t n_pending, cap_pending;
+	struct cgroup_selection cgroups; /* --cgroup/--container; n == 0: no such limit */
 	uint64_t start_ns;		/* CLOCK_MONOTONIC at start, the samples' clock */
 	uint64_t samples, empty, explicit_alive;
 	bool progress_shown;
@@ -410,6 +412,11 @@ static void on_proc_event(struct collector *c, const struct proc_event *e)
 	case EVENT_EXIT:
 		untrack(c, (pid_t)e->pid);
 		break;
+	case EVENT_FOUND:
+		/* ran in a selected cgroup: moved in, or started before the scan saw it */
+		if (!tracked_by_pid(c, (pid_t)e->pid))
+			attach(c, (pid_t)e->pid, false);
+		break;
 	}
 }
 
@@ -593,13 +600,26 @@ static void housekeeping(struct collector *c, uint64_t now)
 	}
 }
 
-/* Every process on the host that runs CPython. */
+static void attach_found(pid_t pid, void *ctx)
+{
+	struct collector *c = ctx;
+
+	if (pid != getpid() && !tracked_by_pid(c, pid))
+		attach(c, pid, false);
+}
+
+/* Every process on the host (or in the selected cgroups) that runs CPython. */
 static void attach_all(struct collector *c)
 {
-	DIR *d = opendir("/proc");
+	DIR *d;
 	struct dirent *de;
 	pid_t self = getpid();
 
+	if (c->cgroups.n) {
+		cgroup_selection_for_each_pid(&c->cgroups, attach_found, c);
+		return;
+	}
+	d = opendir("/proc");
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
@@ -611,6 +631,43 @@ static void attach_all(struct collector *c)
 		attach(c, (pid_t)pid, false);
 	}
 	closedir(d);
+}
+
+/* Finds the folders of --cgroup/--container before anything is loaded. */
+static int select_cgroups(struct collector *c)
+{
+	const struct record_opts *o = c->opts;
+	char err[1024];
+
+	for (size_t i = 0; i < o->n_cgroups; i++) {
+		int r = o->cgroups[i].container ?
+			cgroup_select_container(&c->cgroups, o->cgroups[i].value, err, sizeof(err)) :
+			cgroup_select_path(&c->cgroups, o->cgroups[i].value, err, sizeof(err));
+
+		if (r) {
+			pr_error("%s\n", err);
+			return r == -EACCES || r == -EPERM ? EXIT_SYSTEM : EXIT_TARGET;
+		}
+	}
+	for (size_t i = 0; i < c->cgroups.n; i++)
+		pr_info("selected cgroup %s\n", c->cgroups.dirs[i]);
+	return 0;
+}
+
+/* The sampler's cgroup array: the folders' fds, which the kernel resolves to cgroups. */
+static int fill_cgroup_map(struct collector *c)
+{
+	for (__u32 i = 0; i < c->cgroups.n; i++) {
+		__u32 fd = (__u32)c->cgroups.fds[i];
+
+		if (bpf_map__update_elem(c->skel->maps.cgroups, &i, sizeof(i), &fd, sizeof(fd),
+					 BPF_ANY)) {
+			pr_error("cannot select cgroup %s in BPF: %s\n", c->cgroups.dirs[i],
+				 strerror(errno));
+			return EXIT_SYSTEM;
+		}
+	}
+	return 0;
 }
 
 static int load_bpf(struct collector *c)
@@ -629,6 +686,7 @@ static int load_bpf(struct collector *c)
 	}
 	c->skel->rodata->sample_weight_ns = 1000000000ULL / c->opts->rate_hz;
 	c->skel->rodata->follow_all = c->opts->target == TARGET_ALL;
+	c->skel->rodata->n_cgroups = (__u32)c->cgroups.n;
 	c->skel->rodata->have_bpf_loop =
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_loop, NULL) > 0;
 	err = pyflare_bpf__load(c->skel);
@@ -643,6 +701,9 @@ static int load_bpf(struct collector *c)
 				 "verifier's log)\n", strerror(-err));
 		return EXIT_SYSTEM;
 	}
+	err = fill_cgroup_map(c);
+	if (err)
+		return err;
 	err = pyflare_bpf__attach(c->skel);
 	if (err) {
 		pr_error("cannot attach to the scheduler's process events: %s\n", strerror(-err));
@@ -695,8 +756,18 @@ static void fill_session(struct collector *c, uint64_t end_ns, uint64_t realtime
 		for (size_t i = 0; i < o->n_pids && at < sizeof(target) - 1; i++)
 			at += (size_t)snprintf(target + at, sizeof(target) - at, "%s%d",
 					       i ? "," : "", o->pids[i]);
-	} else {
+	} else if (!c->cgroups.n) {
 		snprintf(target, sizeof(target), "-a (all Python processes)");
+	}
+	at = strlen(target);
+	if (c->cgroups.n && at < sizeof(target) - 1)
+		at += (size_t)snprintf(target + at, sizeof(target) - at, "%s%s", at ? " in " : "",
+				       c->cgroups.label);
+	if (proc_filter__active(o->procs) && at < sizeof(target) - 1) {
+		char rules[512];
+
+		proc_filter__describe(o->procs, rules, sizeof(rules));
+		snprintf(target + at, sizeof(target) - at, " %s", rules);
 	}
 	meta.start_realtime_ns = realtime_start;
 	meta.duration_ns = end_ns - c->start_ns;
@@ -732,6 +803,7 @@ static void collector_free(struct collector *c)
 	free(c->tracked);
 	free(c->pending);
 	launch__free(c->launch);
+	cgroup_selection_close(&c->cgroups);
 }
 
 int collector_record(const struct record_opts *o, struct session *s, int *command_status)
@@ -745,6 +817,7 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 	int err, ret = 0;
 
 	*command_status = -1;
+	cgroup_selection_init(&c.cgroups);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	c.by_pid = keymap__new();
@@ -755,7 +828,16 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 		ret = EXIT_TARGET;
 		goto out;
 	}
-	ret = load_bpf(&c);
+	if (proc_self_pid_ns() == 1) {
+		pr_error("pyflare runs in a PID namespace of its own, but the kernel reports host "
+			 "PIDs: run it in the host's (docker run --pid=host, Kubernetes hostPID: "
+			 "true; see docs/containers.md)\n");
+		ret = EXIT_SYSTEM;
+		goto out;
+	}
+	ret = select_cgroups(&c);
+	if (!ret)
+		ret = load_bpf(&c);
 	if (ret)
 		goto out;
 	c.rb = ring_buffer__new(bpf_map__fd(c.skel->maps.events), handle_event, &c, NULL);
@@ -781,6 +863,9 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 			ret = attach(&c, o->pids[i], true);
 			if (ret)
 				goto out;
+			if (c.cgroups.n && !cgroup_selection_has_pid(&c.cgroups, o->pids[i]))
+				pr_warn("process %d is not in %s now: it is sampled only while it "
+					"is\n", o->pids[i], c.cgroups.label);
 		}
 	} else {
 		attach_all(&c);

@@ -22,10 +22,11 @@
 #include <linux/capability.h>
 #include <linux/perf_event.h>
 
+#include "cgroup_select.h"
 #include "collector.h"
 #include "log.h"
+#include "proc_info.h"
 
-#define CGROUP2_MAGIC 0x63677270
 #define N_CHECKS 16
 
 /* Not in older headers: the numbers are ABI (linux/capability.h, 5.8) */
@@ -376,6 +377,27 @@ static void check_lockdown(struct doctor *d)
 	add(d, "lockdown", DOCTOR_OK, "%s: does not affect pyflare", mode);
 }
 
+static void check_pid_ns(struct doctor *d)
+{
+	struct doctor_result *r;
+	int own = proc_self_pid_ns();
+
+	if (own < 0) {
+		add(d, "pid_namespace", DOCTOR_WARN, "cannot read /proc/self/ns/pid: %s",
+		    strerror(-own));
+		return;
+	}
+	if (!own) {
+		add(d, "pid_namespace", DOCTOR_OK, "the host's: PIDs mean the same to the kernel "
+		    "and to pyflare");
+		return;
+	}
+	r = add(d, "pid_namespace", DOCTOR_FAIL, "pyflare runs in a PID namespace of its own: "
+		"the kernel side reports host PIDs it cannot look up");
+	set_fix(r, "run it in the host's PID namespace: docker run --pid=host, Kubernetes "
+		"hostPID: true");
+}
+
 static void check_unpriv_bpf(struct doctor *d)
 {
 	long val;
@@ -401,8 +423,8 @@ static void check_cgroup(struct doctor *d)
 	}
 	if (!statfs("/sys/fs/cgroup/unified", &st) && st.f_type == CGROUP2_MAGIC)
 		r = add(d, "cgroup", DOCTOR_WARN, "hybrid cgroups: v2 only at "
-			"/sys/fs/cgroup/unified; recording works, choosing targets by cgroup "
-			"or container will not");
+			"/sys/fs/cgroup/unified; recording works, --cgroup takes folders there, "
+			"--container finds only runtimes that create v2 cgroups");
 	else
 		r = add(d, "cgroup", DOCTOR_WARN, "no cgroup v2 at /sys/fs/cgroup; recording "
 			"works, choosing targets by cgroup or container will not");
@@ -524,6 +546,7 @@ int doctor_run(int argc, char **argv)
 	check_paranoid(&d);
 	check_lockdown(&d);
 	check_unpriv_bpf(&d);
+	check_pid_ns(&d);
 	check_cgroup(&d);
 	check_max_rate(&d);
 

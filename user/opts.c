@@ -18,6 +18,7 @@
 
 #include "frame_filter.h"
 #include "proc_filter.h"
+#include "proc_info.h"
 
 #define RATE_COMMAND_HZ 999	/* launching a program: pyinstrument-like detail */
 #define RATE_ATTACH_HZ 99	/* production processes: each timer interrupt costs ~20 us */
@@ -41,6 +42,8 @@ enum {
 	OPT_LAST,
 	OPT_COMM,
 	OPT_CMDLINE,
+	OPT_CGROUP,
+	OPT_CONTAINER,
 };
 
 /* The options of the reports, the same for record and report. */
@@ -75,6 +78,8 @@ static const struct option record_options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "container", required_argument, NULL, OPT_CONTAINER },
 	VIEW_OPTIONS,
 	{ 0 },
 };
@@ -178,6 +183,7 @@ void opts_print_record_help(void)
 	printf("usage: pyflare record [options] -- COMMAND [ARGS...]\n"
 	       "       pyflare record [options] -p PID[,PID...]\n"
 	       "       pyflare record [options] -a\n"
+	       "       pyflare record [options] --container ID | --cgroup PATH\n"
 	       "\n"
 	       "Sample the Python stacks of a command and its Python children, of running\n"
 	       "processes, or of every Python process on the host, then print where the\n"
@@ -191,6 +197,16 @@ void opts_print_record_help(void)
 	       "  -a, --all                every Python process on the host\n"
 	       "  -- COMMAND [ARGS...]     run COMMAND as the invoking user (SUDO_USER under\n"
 	       "                           sudo) and profile it; its exit status is pyflare's\n"
+	       "      --container ID       only processes of the container whose id starts\n"
+	       "                           with ID (docker, containerd, CRI-O, podman and\n"
+	       "                           Kubernetes names; `docker ps` shows 12 digits)\n"
+	       "      --cgroup PATH        only processes in the cgroup v2 folder PATH or below\n"
+	       "                           it (/sys/fs/cgroup/system.slice/web.service, or\n"
+	       "                           /system.slice/web.service as /proc/PID/cgroup says).\n"
+	       "                           Both are repeatable, alone select like -a within\n"
+	       "                           them, and are checked at every sample: a process\n"
+	       "                           that moves in is found, one that moves out stops\n"
+	       "                           counting\n"
 	       "      --comm RE            only processes whose kernel name (/proc/PID/comm, 15\n"
 	       "                           characters) matches the extended regex RE\n"
 	       "      --cmdline RE         only processes whose arguments, joined by spaces,\n"
@@ -230,6 +246,8 @@ void opts_print_record_help(void)
 	       "      | flamegraph.pl > host.svg\n"
 	       "  sudo pyflare record --granularity line -F 499 -p $(pgrep -f celery)\n"
 	       "  sudo pyflare record -a -d 30 --comm 'gunicorn|celery'\n"
+	       "  sudo pyflare record --container 3f9c2a -d 30 -o c.speedscope.json\n"
+	       "  sudo pyflare record --cgroup /sys/fs/cgroup/system.slice/web.service -d 30\n"
 	       "\n"
 	       "The health line printed at the end (and stored in every output) counts the\n"
 	       "samples taken and lost, truncated stacks, unreadable frames and the\n"
@@ -733,6 +751,21 @@ static enum opts_result parse_record(int argc, char **argv, struct record_opts *
 					  optarg, err, errlen))
 				return OPTS_USAGE;
 			break;
+		case OPT_CGROUP:
+		case OPT_CONTAINER:
+			if (o->n_cgroups == OPTS_MAX_CGROUPS)
+				return usage(err, errlen, "too many --cgroup/--container: at most %d",
+					     OPTS_MAX_CGROUPS);
+			if (!*optarg)
+				return usage(err, errlen, "empty --%s",
+					     c == OPT_CGROUP ? "cgroup" : "container");
+			if (c == OPT_CONTAINER && !container_id_prefix_ok(optarg))
+				return usage(err, errlen, "bad container id '%s': expected 1 to 64 "
+					     "hex digits, as `docker ps` or `crictl ps` shows them",
+					     optarg);
+			o->cgroups[o->n_cgroups++] = (struct cgroup_arg){ optarg,
+									  c == OPT_CONTAINER };
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -746,8 +779,11 @@ static enum opts_result parse_record(int argc, char **argv, struct record_opts *
 		o->target = TARGET_COMMAND;
 		o->argv = argv + optind;
 	}
+	if (!o->target && o->n_cgroups)
+		o->target = TARGET_ALL;	/* every Python process of those cgroups */
 	if (!o->target)
-		return usage(err, errlen, "nothing to profile: give -p PID, -a or -- COMMAND");
+		return usage(err, errlen, "nothing to profile: give -p PID, -a, --container ID, "
+			     "--cgroup PATH or -- COMMAND");
 
 	if (rate && interval)
 		return usage(err, errlen, "give either --rate or --interval, not both");

@@ -17,11 +17,18 @@ struct proc_filter;
 #define OPTS_MAX_PIDS 1024
 #define OPTS_MAX_OUTPUTS 8
 #define OPTS_MAX_FILES 64
+#define OPTS_MAX_CGROUPS 8
 
 /* One report to write: "-" is stdout. */
 struct output_spec {
 	const char *path;
 	const struct renderer *format;
+};
+
+/* --cgroup PATH or --container ID, resolved when recording starts (cgroup_select.h). */
+struct cgroup_arg {
+	const char *value;
+	bool container;
 };
 
 /* --color / --no-color; auto: colours when stdout is a terminal and NO_COLOR is not set. */
@@ -51,6 +58,9 @@ struct record_opts {
 	struct render_opts render;	/* render.filter points at filter */
 	struct frame_filter *filter;	/* owned: opts_release_record() */
 	struct proc_filter *procs;	/* --comm/--cmdline; NULL: every process. Owned */
+	/* --cgroup/--container, in order; alone they select like -a, limited to them */
+	struct cgroup_arg cgroups[OPTS_MAX_CGROUPS];
+	size_t n_cgroups;
 	enum opts_color color;		/* what decided render.color */
 	bool quiet;			/* no progress line */
 	int verbose;			/* -v count */

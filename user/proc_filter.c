@@ -87,3 +87,13 @@ bool proc_filter__matches(const struct proc_filter *f, const char *comm, const c
 {
 	return !proc_filter__mismatch(f, comm, cmdline);
 }
+
+void proc_filter__describe(const struct proc_filter *f, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (size_t i = 0; f && i < f->n && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? " " : "", f->rules[i].desc);
+}

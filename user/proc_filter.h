@@ -34,6 +34,8 @@ bool proc_filter__active(const struct proc_filter *f);
  */
 const char *proc_filter__mismatch(const struct proc_filter *f, const char *comm,
 				  const char *cmdline);
+/* The rules as given, space separated ("--comm 'gunicorn' --cmdline 'app'"), into @buf. */
+void proc_filter__describe(const struct proc_filter *f, char *buf, size_t len);
 /* Whether every rule matches. */
 bool proc_filter__matches(const struct proc_filter *f, const char *comm, const char *cmdline);
 

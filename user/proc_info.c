@@ -149,6 +149,23 @@ int proc_read_start_time(pid_t pid, uint64_t *start)
 	return end == tail ? -EINVAL : 0;
 }
 
+/* include/linux/proc_ns.h: the initial namespaces have fixed inode numbers */
+#define PROC_PID_INIT_INO 0xEFFFFFFCU
+
+int proc_self_pid_ns(void)
+{
+	char link[64];
+	ssize_t n = readlink("/proc/self/ns/pid", link, sizeof(link) - 1);
+	unsigned long ino;
+
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	if (sscanf(link, "pid:[%lu]", &ino) != 1)
+		return -EINVAL;
+	return ino == PROC_PID_INIT_INO ? 0 : 1;
+}
+
 int proc_read_ppid(pid_t pid, pid_t *ppid)
 {
 	char buf[1024], *tail;
@@ -243,12 +260,33 @@ static bool is_container_id(const char *p)
 	return p[i] == '\0' || p[i] == '/' || p[i] == '.';
 }
 
-size_t container_id_from_cgroup(const char *path, char *buf, size_t len)
+bool container_id_prefix_ok(const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)prefix[i]))
+			return false;
+	return n >= 1 && n <= CONTAINER_ID_LEN;
+}
+
+const char *container_id_in_name(const char *name)
 {
 	static const char *const prefixes[] = { "docker-", "cri-containerd-", "crio-",
 						 "libpod-", "containerd-", "" };
-	const char *comp, *found = NULL;
-	size_t k;
+
+	for (size_t k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
+		size_t pl = strlen(prefixes[k]);
+
+		if (!strncmp(name, prefixes[k], pl) && is_container_id(name + pl))
+			return name + pl;
+	}
+	return NULL;
+}
+
+size_t container_id_from_cgroup(const char *path, char *buf, size_t len)
+{
+	const char *comp, *found = NULL, *id;
 
 	if (!len)
 		return 0;
@@ -262,14 +300,9 @@ size_t container_id_from_cgroup(const char *path, char *buf, size_t len)
 	for (comp = path; comp; comp = strchr(comp, '/')) {
 		if (*comp == '/')
 			comp++;
-		for (k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
-			size_t pl = strlen(prefixes[k]);
-
-			if (!strncmp(comp, prefixes[k], pl) && is_container_id(comp + pl)) {
-				found = comp + pl;
-				break;
-			}
-		}
+		id = container_id_in_name(comp);
+		if (id)
+			found = id;
 	}
 	if (!found)
 		return 0;

@@ -35,6 +35,11 @@ int proc_read_start_time(pid_t pid, uint64_t *start);
 /* Field 4 of /proc/@pid/stat. */
 int proc_read_ppid(pid_t pid, pid_t *ppid);
 /*
+ * Whether pyflare itself runs in the host's PID namespace (0) or one of its own (1), where
+ * its PIDs differ from the host PIDs the kernel side reports. -errno if it cannot tell.
+ */
+int proc_self_pid_ns(void);
+/*
  * The PID of @pid inside its own PID namespace: the last number of the NSpid: line of
  * /proc/@pid/status (the host PID itself when it has no namespace of its own).
  * Returns 0 or -errno.
@@ -52,6 +57,13 @@ int proc_read_cgroup(pid_t pid, char *buf, size_t len);
  * it. "" when the path names none. Returns the length written.
  */
 size_t container_id_from_cgroup(const char *path, char *buf, size_t len);
+/*
+ * The container id (64 hex digits, then the end, '/' or '.') that one cgroup folder name
+ * such as "docker-<id>.scope" or "cri-containerd-<id>.scope" carries, or NULL.
+ */
+const char *container_id_in_name(const char *name);
+/* Whether @prefix can start a container id: 1 to 64 hex digits. */
+bool container_id_prefix_ok(const char *prefix);
 /*
  * Marks the online CPUs ("0-3,6" in /sys/devices/system/cpu/online) in @online[0..@max).
  * Returns how many are online, or -errno.

@@ -324,6 +324,23 @@ void render_put_text_header(FILE *out, const struct session *s, bool color)
 	putc('\n', out);
 }
 
+void render_put_no_samples(FILE *out, const struct session *s)
+{
+	size_t nprocs, nrefused;
+
+	session__processes(s, &nprocs);
+	session__refusals(s, &nrefused);
+	if (nprocs)
+		fprintf(out, "No samples: the %zu process%s profiled ran no Python code on a CPU "
+			"while recording.\n\n", nprocs, nprocs == 1 ? "" : "es");
+	else if (nrefused)
+		fputs("No samples: no Python process could be profiled (see Refused above).\n\n",
+		      out);
+	else
+		fputs("No samples: no Python process was found for this target. `pyflare "
+		      "doctor` checks the system; -v says what was skipped.\n\n", out);
+}
+
 void render_put_idle_process(FILE *out, const struct session_process *p, size_t *n)
 {
 	fputs((*n)++ ? ", " : "No samples from: ", out);

@@ -204,6 +204,8 @@ void render_format_time(char *buf, size_t len, uint64_t ns, const char *unit);
 const char *render_short_path(const struct session_process *proc, const char *file);
 /* The text views' header: recording time, duration, target, rate, health, refusals. */
 void render_put_text_header(FILE *out, const struct session *s, bool color);
+/* Why the report is empty: no process found, all refused, or processes that never ran. */
+void render_put_no_samples(FILE *out, const struct session *s);
 /*
  * Adds @p to the "No samples from: 4242 sh, 4243 bash" line of the processes attached but
  * never sampled; *n counts them, and the caller ends the line when it is not 0.

@@ -330,7 +330,7 @@ static int flat_render(const struct session *s, const struct render_opts *o, FIL
 
 	render_put_text_header(out, s, x.o->color);
 	if (!x.nleaves)
-		fputs("No samples were recorded.\n\n", out);
+		render_put_no_samples(out, s);
 	for (i = 0; i < np; i++)
 		put_process(&x, pfrom[porder[i]], pto[porder[i]], pthreads[porder[i]]);
 	for (i = 0; i < nprocs; i++) {

@@ -222,7 +222,7 @@ static int text_render(const struct session *s, const struct render_opts *o, FIL
 	render_put_text_header(out, s, o->color);
 	procs = session__processes(s, &nprocs);
 	if (!t.nodes[0].samples)
-		fputs("No samples were recorded.\n\n", out);
+		render_put_no_samples(out, s);
 	for (i = 0; i < t.nodes[0].nchildren; i++)
 		put_process(&x, t.children[t.nodes[0].first_child + i]);
 	/* Host-wide, most processes idle: one line for all of them, not a section each */

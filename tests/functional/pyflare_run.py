@@ -400,3 +400,15 @@ def record_ok(interp, placed, script: str, status: int = 0, **kw) -> Result:
     if result.recording is None:
         raise RecordError("no output written to %s\n%s" % (result.output, result.explain()))
     return result
+
+
+def descendants(pid: int) -> List[int]:
+    """The PIDs of every process below @pid, children first."""
+    out = []
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+                out += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return out + [g for c in out for g in descendants(c)]

@@ -13,7 +13,8 @@ from conftest import skip_or_fail
 from pyflare_run import pyflare_path
 
 CHECKS = ("kernel", "btf", "capabilities", "bpf", "ringbuf", "bpf_loop", "tp_btf",
-          "perf_event", "perf_event_paranoid", "lockdown", "unprivileged_bpf", "cgroup",
+          "perf_event", "perf_event_paranoid", "lockdown", "unprivileged_bpf", "pid_namespace",
+          "cgroup",
           "max_sample_rate")
 SETCAP_FIX = "sudo setcap cap_bpf,cap_perfmon,cap_sys_ptrace+ep"
 
@@ -99,3 +100,12 @@ def test_help():
     r = doctor("--help")
     assert r.returncode == 0
     assert r.stdout.startswith("usage: pyflare doctor [--json]")
+
+
+def test_own_pid_namespace_fails_with_the_fix():
+    """In a container without the host's PIDs the kernel's PIDs are not pyflare's."""
+    r = doctor(prefix=("unshare", "--pid", "--fork", "--mount-proc"))
+    assert r.returncode == 2, r.stdout + r.stderr
+    status, rest = lines_by_check(r.stdout)["pid_namespace"]
+    assert status == "FAIL"
+    assert "hostPID: true" in rest and "--pid=host" in rest

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import skip_or_fail
-from pyflare_run import pyflare_path
+from pyflare_run import descendants, pyflare_path
 
 SPIN = ("import os, sys, time\n"
         "print(os.getpid(), flush=True)\n"
@@ -38,7 +38,7 @@ def _record(pid, out):
 def _python_child(ns_parent):
     """The host PID of the python below @ns_parent (unshare's forked child, or itself)."""
     for _ in range(100):
-        for pid in [ns_parent] + _children(ns_parent):
+        for pid in [ns_parent] + descendants(ns_parent):
             try:
                 with open("/proc/%d/comm" % pid) as f:
                     if f.read().startswith("python"):
@@ -47,16 +47,6 @@ def _python_child(ns_parent):
                 pass
         time.sleep(0.05)
     raise AssertionError("no python under %d" % ns_parent)
-
-def _children(pid):
-    out = []
-    for task in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
-                out += [int(x) for x in f.read().split()]
-        except OSError:
-            pass
-    return out + [g for c in out for g in _children(c)]
 
 def test_pid_namespace(tmp_path):
     _needs_root()

@@ -275,6 +275,44 @@ static void test_proc_filters(void)
 	CHECK_RECORD_ERROR("-a cannot be combined with -p", "--comm", "x", "-p", "1", "-a");
 }
 
+/* --cgroup and --container: alone they select like -a; they combine with the rest */
+static void test_cgroup_options(void)
+{
+	struct record_opts o;
+
+	CHECK_INT(record(&o, "--container", "3f9c2A", "-d", "5", NULL), OPTS_OK);
+	CHECK_INT(o.target, TARGET_ALL);
+	CHECK_INT(o.n_cgroups, 1);
+	CHECK_STR(o.cgroups[0].value, "3f9c2A");
+	CHECK(o.cgroups[0].container);
+	CHECK_INT(o.rate_hz, 99);	/* attaching, not launching */
+	opts_release_record(&o);
+
+	CHECK_INT(record(&o, "--cgroup", "/system.slice/web.service", "--container", "ab",
+			 "--comm", "gunicorn", NULL), OPTS_OK);
+	CHECK_INT(o.target, TARGET_ALL);
+	CHECK_INT(o.n_cgroups, 2);
+	CHECK(!o.cgroups[0].container);
+	CHECK_STR(o.cgroups[1].value, "ab");
+	opts_release_record(&o);
+
+	CHECK_INT(record(&o, "--cgroup", "/a", "-p", "12", NULL), OPTS_OK);
+	CHECK_INT(o.target, TARGET_PIDS);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "--cgroup", "/a", "--", "python3", "x.py", NULL), OPTS_OK);
+	CHECK_INT(o.target, TARGET_COMMAND);
+	opts_release_record(&o);
+
+	CHECK_RECORD_ERROR("bad container id 'web': expected 1 to 64 hex digits",
+			   "--container", "web");
+	CHECK_RECORD_ERROR("bad container id", "--container",
+			   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0");
+	CHECK_RECORD_ERROR("empty --cgroup", "--cgroup", "");
+	CHECK_RECORD_ERROR("too many --cgroup/--container: at most 8", "--cgroup", "1",
+			   "--cgroup", "2", "--cgroup", "3", "--cgroup", "4", "--cgroup", "5",
+			   "--cgroup", "6", "--cgroup", "7", "--cgroup", "8", "--cgroup", "9");
+}
+
 static void test_switches(void)
 {
 	struct record_opts o;
@@ -434,6 +472,7 @@ int main(void)
 	RUN(test_render_options);
 	RUN(test_filters);
 	RUN(test_proc_filters);
+	RUN(test_cgroup_options);
 	RUN(test_switches);
 	RUN(test_formats);
 	RUN(test_report);

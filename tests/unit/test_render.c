@@ -465,9 +465,20 @@ static void test_text_empty(void)
 	CHECK_INT(err, 0);
 	CHECK(strstr(out, "  Recorded: unknown ") != NULL);
 	CHECK(strstr(out, "  Target:   ?\n") != NULL);
-	CHECK(strstr(out, "\nNo samples were recorded.\n") != NULL);
+	CHECK(strstr(out, "\nNo samples: no Python process was found for this target.") != NULL);
 	free(out);
 	CHECK_INT(render_text.render(NULL, NULL, stdout), -EINVAL);
+
+	/* refused only, then attached but idle: each says why it is empty */
+	CHECK_INT(session__add_refusal(s, 7, "python3", "unsupported Python 3.15"), 0);
+	out = render(&render_text, s, NULL, &err);
+	CHECK(strstr(out, "\nNo samples: no Python process could be profiled") != NULL);
+	free(out);
+	CHECK(session__add_process(s, &(struct session_process){ .pid = 8 }) == 0);
+	out = render(&render_flat, s, NULL, &err);
+	CHECK_INT(err, 0);
+	CHECK(strstr(out, "\nNo samples: the 1 process profiled ran no Python code") != NULL);
+	free(out);
 	session__free(s);
 }
 
