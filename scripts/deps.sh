@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev pkg-config
-	  gcc make python3 python3-pytest mmdebstrap uidmap chromium binutils xxd golang-go
+	  gcc make python3 python3-pytest python3-yaml mmdebstrap uidmap chromium binutils xxd golang-go
 	  libclang-rt-dev)
 
 missing=()

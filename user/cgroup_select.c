@@ -66,7 +66,8 @@ static void unescape_octal(char *s)
 	*w = '\0';
 }
 
-int cgroup_v2_mount(char *buf, size_t len)
+/* The first cgroup2 mount of this mount namespace (/proc/self/mountinfo). */
+static int own_cgroup2_mount(char *buf, size_t len)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096];
@@ -92,6 +93,59 @@ int cgroup_v2_mount(char *buf, size_t len)
 	}
 	fclose(f);
 	return ret;
+}
+
+/* include/linux/proc_ns.h: the initial cgroup namespace's fixed inode number */
+#define PROC_CGROUP_INIT_INO 0xEFFFFFFBU
+
+static bool in_own_cgroup_ns(void)
+{
+	char link[64];
+	ssize_t n = readlink("/proc/self/ns/cgroup", link, sizeof(link) - 1);
+	unsigned long ino;
+
+	if (n < 0)
+		return false;
+	link[n] = '\0';
+	return sscanf(link, "cgroup:[%lu]", &ino) == 1 && ino != PROC_CGROUP_INIT_INO;
+}
+
+static bool is_cgroup2_dir(const char *path)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode) && !statfs(path, &sfs) &&
+	       sfs.f_type == CGROUP2_MAGIC;
+}
+
+int cgroup_v2_mount(char *buf, size_t len)
+{
+	static const char *const host_mounts[] = { "/proc/1/root/sys/fs/cgroup",
+						     "/proc/1/root/sys/fs/cgroup/unified" };
+
+	/*
+	 * In a container's cgroup namespace, its own cgroup2 mount shows only its own
+	 * subtree; with the host's PID namespace the whole tree is the host init's.
+	 */
+	if (in_own_cgroup_ns()) {
+		for (size_t i = 0; i < sizeof(host_mounts) / sizeof(host_mounts[0]); i++) {
+			if (is_cgroup2_dir(host_mounts[i])) {
+				snprintf(buf, len, "%s", host_mounts[i]);
+				return 0;
+			}
+		}
+	}
+	return own_cgroup2_mount(buf, len);
+}
+
+/* What to add to a "not found" message when only part of the tree may be visible. */
+static const char *namespace_hint(void)
+{
+	return in_own_cgroup_ns() ?
+		"; pyflare runs in a cgroup namespace of its own and sees only its own part of "
+		"the tree: run it with --cgroupns=host, or with the host's PID namespace and "
+		"CAP_SYS_PTRACE so it can reach /proc/1/root/sys/fs/cgroup" : "";
 }
 
 /* Adds folder @path (a cgroup v2 one) to @sel; the same folder twice counts once. */
@@ -135,15 +189,6 @@ static int add_dir(struct cgroup_selection *sel, const char *path, const char *l
 	return 0;
 }
 
-static bool is_cgroup2_dir(const char *path)
-{
-	struct statfs sfs;
-	struct stat st;
-
-	return !stat(path, &st) && S_ISDIR(st.st_mode) && !statfs(path, &sfs) &&
-	       sfs.f_type == CGROUP2_MAGIC;
-}
-
 int cgroup_select_path(struct cgroup_selection *sel, const char *arg, char *err, size_t errlen)
 {
 	char mount[256], path[1024], label[600];
@@ -163,7 +208,7 @@ int cgroup_select_path(struct cgroup_selection *sel, const char *arg, char *err,
 		return add_dir(sel, path, label, err, errlen);
 	return fail(err, errlen, -ENOENT, "--cgroup %s: no such cgroup v2 folder (cgroup v2 is "
 		    "mounted at %s; give a folder there, or a path as /proc/PID/cgroup shows it, "
-		    "e.g. /system.slice/web.service)", arg, mount);
+		    "e.g. /system.slice/web.service)%s", arg, mount, namespace_hint());
 }
 
 /* Depth-first walk of the folders under @dir; @visit returns false to skip a subtree. */
@@ -275,11 +320,12 @@ int cgroup_select_container(struct cgroup_selection *sel, const char *prefix, ch
 					       i ? ", " : "", cs.seen[i]);
 		if (cs.n_seen)
 			return fail(err, errlen, -ENOENT, "--container %s: no such container in the "
-				    "cgroup v2 hierarchy at %s (there are: %s%s)", prefix, mount,
-				    list, cs.n_seen == MAX_CANDIDATES ? ", ..." : "");
+				    "cgroup v2 hierarchy at %s (there are: %s%s)%s", prefix, mount,
+				    list, cs.n_seen == MAX_CANDIDATES ? ", ..." : "",
+				    namespace_hint());
 		return fail(err, errlen, -ENOENT, "--container %s: no container at all in the "
 			    "cgroup v2 hierarchy at %s (is the runtime using cgroup v1? `pyflare "
-			    "doctor` checks)", prefix, mount);
+			    "doctor` checks)%s", prefix, mount, namespace_hint());
 	}
 	snprintf(label, sizeof(label), "--container %.12s", cs.ids[0]);
 	for (size_t i = 0; i < cs.n_dirs; i++) {

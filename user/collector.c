@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <dirent.h>
+#include <linux/capability.h>
 #include <linux/perf_event.h>
 #include <signal.h>
 #include <stdio.h>
@@ -79,6 +80,7 @@ struct collector {
 	struct cgroup_selection cgroups; /* --cgroup/--container; n == 0: no such limit */
 	uint64_t start_ns;		/* CLOCK_MONOTONIC at start, the samples' clock */
 	uint64_t samples, empty, explicit_alive;
+	uint64_t no_access;		/* processes skipped: their memory or files unreadable */
 	bool progress_shown;
 	int err;			/* first fatal error in the event handler */
 };
@@ -230,7 +232,13 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 			return EXIT_SYSTEM;
 		}
 		/* host-wide: a process we cannot look into may not even be Python */
-		pr_debug("process %d: %s\n", pid, why);
+		if (proc_self_has_cap(CAP_SYS_PTRACE) == 1) {
+			/* another user namespace or an LSM: nothing the user can change here */
+			pr_debug("process %d: %s\n", pid, why);
+		} else if (!c->no_access++) {
+			pr_warn("process %d: %s: without CAP_SYS_PTRACE pyflare cannot tell whether "
+				"such processes run Python, and skips them\n", pid, why);
+		}
 		return 0;
 	case PY_TARGET_UNSUPPORTED:
 		if (explicit) {
@@ -916,6 +924,9 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 		pr_error("recording failed: %s\n", strerror(-c.err));
 		ret = EXIT_TARGET;
 	}
+	if (c.no_access > 1)
+		pr_warn("%llu processes were skipped: permission denied reading them (give pyflare "
+			"CAP_SYS_PTRACE)\n", (unsigned long long)c.no_access);
 	fill_session(&c, now, realtime_start);
 	if (c.launch && *command_status < 0)
 		launch__poll(c.launch, command_status);

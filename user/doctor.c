@@ -290,8 +290,6 @@ static void check_tp_btf(struct doctor *d)
 
 static void check_caps(struct doctor *d)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = { 0 };
 	static const struct { int cap; const char *name; } need[] = {
 		{ CAP_BPF, "CAP_BPF" },
 		{ CAP_PERFMON, "CAP_PERFMON" },
@@ -302,13 +300,14 @@ static void check_caps(struct doctor *d)
 	struct doctor_result *r;
 	size_t i;
 
-	if (syscall(SYS_capget, &hdr, data)) {
-		r = add(d, "capabilities", DOCTOR_WARN, "cannot read them: %s", strerror(errno));
+	has_admin = proc_self_has_cap(CAP_SYS_ADMIN);
+	if (has_admin < 0) {
+		r = add(d, "capabilities", DOCTOR_WARN, "cannot read them: %s",
+			strerror(-has_admin));
 		set_fix(r, "%s", root_fix(d));
 		return;
 	}
-#define HAS(c) (data[(c) / 32].effective & (1U << ((c) % 32)))
-	has_admin = HAS(CAP_SYS_ADMIN) != 0;
+#define HAS(c) (proc_self_has_cap(c) == 1)
 	d->has_perfmon = has_admin || HAS(CAP_PERFMON);
 	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		/* CAP_SYS_ADMIN stands in for CAP_BPF and CAP_PERFMON, not CAP_SYS_PTRACE */

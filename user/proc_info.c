@@ -4,6 +4,9 @@
  */
 #include "proc_info.h"
 
+#include <linux/capability.h>
+#include <sys/syscall.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -147,6 +150,18 @@ int proc_read_start_time(pid_t pid, uint64_t *start)
 	}
 	*start = strtoull(tail, &end, 10);
 	return end == tail ? -EINVAL : 0;
+}
+
+int proc_self_has_cap(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (cap < 0 || cap >= 64)
+		return -EINVAL;
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	return (data[cap / 32].effective >> (cap % 32)) & 1;
 }
 
 /* include/linux/proc_ns.h: the initial namespaces have fixed inode numbers */

@@ -39,6 +39,8 @@ int proc_read_ppid(pid_t pid, pid_t *ppid);
  * its PIDs differ from the host PIDs the kernel side reports. -errno if it cannot tell.
  */
 int proc_self_pid_ns(void);
+/* Whether pyflare has capability @cap (CAP_*) in its effective set: 1, 0 or -errno. */
+int proc_self_has_cap(int cap);
 /*
  * The PID of @pid inside its own PID namespace: the last number of the NSpid: line of
  * /proc/@pid/status (the host PID itself when it has no namespace of its own).

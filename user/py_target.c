@@ -406,6 +406,12 @@ enum py_target_error py_target_analyse(pid_t pid, struct py_target *t, char *why
 	proc_read_cmdline(pid, t->cmdline, sizeof(t->cmdline));
 	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
 	exe_len = readlink(link, exe, sizeof(exe) - 1);
+	if (exe_len < 0 && (errno == EACCES || errno == EPERM)) {
+		/* without it a static interpreter would look like no Python at all */
+		snprintf(why, len, "permission denied reading /proc/PID/exe");
+		free(maps);
+		return PY_TARGET_NO_ACCESS;
+	}
 	exe[exe_len > 0 ? exe_len : 0] = '\0';
 	snprintf(link, sizeof(link), "/proc/%d/root", pid);
 	root_len = readlink(link, root, sizeof(root) - 1);

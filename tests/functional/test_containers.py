@@ -20,7 +20,7 @@ import time
 import pytest
 
 from conftest import skip_or_fail
-from pyflare_run import descendants, pyflare_path
+from pyflare_run import REPO, descendants, pyflare_path
 
 SID_ROOT = "/var/cache/pyflare/sid-root"
 HOST_PYTHON = "/usr/bin/python3"
@@ -366,3 +366,56 @@ def test_new_process_under_all_is_sampled_within_100ms(procs, tmp_path, python):
         got.append(times[0] - (t_spawn - start))
     print("%s: first samples %s ms after exec" % (python, ", ".join("%.1f" % (g * 1000) for g in got)))
     assert sorted(got)[1] < 0.1, got
+
+
+def test_own_cgroup_namespace_is_explained(cgroups, procs):
+    """pyflare in a container's cgroup namespace sees only its own part of the tree."""
+    cid = secrets.token_hex(32)
+    procs.spin("elsewhere", cgroups.folder("docker-%s.scope" % cid))
+    mine = cgroups.folder("pyflare-here")
+    inner = ("umount -l {m} && mount -t cgroup2 none {m} && exec {p} record --container {c} "
+             "-d 0.5".format(m=cgroups.mount, p=pyflare_path(), c=cid[:12]))
+    script = "echo $$ > %s/cgroup.procs && exec unshare --cgroup --mount sh -c '%s'" % (mine, inner)
+    r = subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 3, r.stderr
+    assert "no container at all" in r.stderr or "no such container" in r.stderr, r.stderr
+    assert "cgroup namespace of its own" in r.stderr and "--cgroupns=host" in r.stderr
+
+
+def _daemonset_container():
+    """The pyflare container of deploy/pyflare-daemonset.yaml, and its pod spec."""
+    import yaml
+    with open(os.path.join(REPO, "deploy", "pyflare-daemonset.yaml")) as f:
+        docs = list(yaml.safe_load_all(f))
+    ds = [d for d in docs if d["kind"] == "DaemonSet"][0]
+    pod = ds["spec"]["template"]["spec"]
+    return pod["containers"][0], pod
+
+
+def test_daemonset_capabilities_are_enough(cgroups, procs, tmp_path):
+    """The capabilities the sample manifest grants (and docs/containers.md names) are all
+    pyflare needs: --container works as root with a bounding set of exactly those."""
+    if not shutil.which("setpriv"):
+        skip_or_fail("setpriv is not installed")
+    container, pod = _daemonset_container()
+    assert pod["hostPID"] is True
+    caps = container["securityContext"]["capabilities"]
+    assert caps["drop"] == ["ALL"]
+    assert sorted(caps["add"]) == ["BPF", "PERFMON", "SYS_PTRACE"]
+    cid = secrets.token_hex(32)
+    box = cgroups.folder("docker-%s.scope" % cid)
+    procs.container("in_container", box)
+    out = str(tmp_path / "caps.json")
+    bounding = "-all," + ",".join("+" + c.lower() for c in caps["add"])
+    r = subprocess.run(["setpriv", "--bounding-set", bounding, "--inh-caps", "-all", "--",
+                        pyflare_path(), "record", "-q", "--container", cid[:12], "-d", "1",
+                        "-o", out], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    with open(out) as f:
+        doc = json.load(f)
+    assert "in_container" in {name for _, name in _functions(doc)}
+    # one fewer is not enough, and the message names what is missing
+    r = subprocess.run(["setpriv", "--bounding-set", "-all,+bpf,+perfmon", "--inh-caps",
+                        "-all", "--", pyflare_path(), "record", "-q", "--container",
+                        cid[:12], "-d", "1"], capture_output=True, text=True, timeout=60)
+    assert "CAP_SYS_PTRACE" in r.stderr, r.stderr
