@@ -109,7 +109,7 @@ struct walk_ctx {
 	 * runs, so one read serves all its frames (recursion, repeated layers). */
 	__u64 fp_code[FP_MEMO];
 	__u32 fp_value[FP_MEMO];
-	__s32 first_line;	/* co_firstlineno of the code object code_fingerprint() read */
+	__u64 hash;		/* of the frames recorded so far: names a stack (off-CPU) */
 };
 
 /* Copies a str object's text if it is compact ASCII (all that names usually are). */
@@ -129,8 +129,7 @@ static __always_inline void copy_ascii(const struct py_proc *cfg, __u64 str, cha
  * Sends the names of a code object this CPU has not seen lately (see struct code_event).
  * Returns false when this sample has sent its share: the object stays new for the next.
  */
-static __always_inline bool send_code_names(struct walk_ctx *w, __u64 code, __u32 fingerprint,
-					    __s32 first_line)
+static __always_inline bool send_code_names(struct walk_ctx *w, __u64 code, __u32 fingerprint)
 {
 	const struct py_proc *cfg = w->cfg;
 	struct code_event *e;
@@ -147,7 +146,9 @@ static __always_inline bool send_code_names(struct walk_ctx *w, __u64 code, __u3
 	e->proc_id = cfg->id;
 	e->code = code;
 	e->fingerprint = fingerprint;
-	e->first_line = first_line;
+	e->first_line = 0;
+	bpf_probe_read_user(&e->first_line, sizeof(e->first_line),
+			    (const void *)(code + cfg->co_firstlineno));
 	copy_ascii(cfg, read_user_u64(code + cfg->co_name, &err), e->name, sizeof(e->name));
 	copy_ascii(cfg, read_user_u64(code + cfg->co_filename, &err), e->file, sizeof(e->file));
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
@@ -217,7 +218,6 @@ static __always_inline __u32 code_fingerprint(struct walk_ctx *w, __u64 code, bo
 	w->fp_code[slot] = code;
 	w->fp_value[slot] = py_fingerprint(head[0], head[1]);
 	*first = true;
-	w->first_line = (__s32)(head[1] >> 32);	/* the last 4 bytes are co_firstlineno */
 	return w->fp_value[slot];
 }
 
@@ -276,12 +276,85 @@ static long walk_step(__u32 i, void *data)
 
 		if (seen && *seen != code) {
 			w->fresh = true;
-			if (send_code_names(w, code, out->fingerprint, w->first_line))
+			if (send_code_names(w, code, out->fingerprint))
 				*seen = code;
 		}
 	}
+	w->hash = (w->hash ^ code) * 0x9e3779b97f4a7c15ULL;
+	w->hash = (w->hash ^ (__u32)out->lasti) * 0xbf58476d1ce4e5b9ULL;
 	w->n++;
 	return 0;
+}
+
+/*
+ * Walks the current thread's Python frames into ws->sample.frames and @w. Returns false
+ * when the thread has no Python thread state of this process (counted in health).
+ */
+static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 pid_tgid,
+					      struct walk_scratch *ws, struct walk_ctx *w,
+					      __u64 *ident)
+{
+	__u32 zero = 0;
+	__u64 tstate;
+	int err = 0;
+
+	tstate = current_tstate(cfg, ident);
+	if (tstate == TSTATE_MISMATCH)
+		return false;	/* counted as such */
+	if (!tstate) {
+		health_inc(HEALTH_NO_TSTATE);
+		return false;
+	}
+	w->cfg = cfg;
+	w->ws = ws;
+	w->seen = bpf_map_lookup_elem(&seen, &zero);
+	w->pid = pid_tgid >> 32;
+	w->frame = read_user_u64(tstate + cfg->ts_frame, &err);
+	if (w->frame && (cfg->flags & PROC_CFRAME))
+		w->frame = read_user_u64(w->frame + cfg->cframe_current, &err);
+	if (err)
+		w->flags |= SAMPLE_READ_ERROR;
+
+	if (have_bpf_loop) {
+		bpf_loop(WALK_STEPS_MAX, walk_step, w, 0);
+	} else {
+		for (int i = 0; i < WALK_STEPS_NO_LOOP; i++)
+			if (walk_step(i, w))
+				break;
+	}
+	if (w->frame && !(w->flags & SAMPLE_READ_ERROR))
+		w->flags |= SAMPLE_TRUNCATED;	/* steps ran out with frames left */
+	if (w->flags & SAMPLE_TRUNCATED)
+		health_inc(HEALTH_TRUNCATED);
+	if (w->flags & SAMPLE_READ_ERROR)
+		health_inc(HEALTH_READ_ERROR);
+	return true;
+}
+
+/* Fills the header of the walked stack in ws->sample; returns the bytes to send. */
+static __always_inline __u64 fill_sample(struct walk_scratch *ws, const struct walk_ctx *w,
+					 __u32 type, __u64 pid_tgid, __u64 ident, __u64 weight_ns)
+{
+	ws->sample.type = type;
+	ws->sample.pid = pid_tgid >> 32;
+	ws->sample.tid = (__u32)pid_tgid;
+	ws->sample.nr_frames = w->n;
+	ws->sample.flags = w->flags;
+	ws->sample.proc_id = w->cfg->id;
+	ws->sample.time_ns = bpf_ktime_get_ns();
+	ws->sample.weight_ns = weight_ns;
+	ws->sample.thread_id = ident;
+	ws->sample.stack = w->hash ^ w->cfg->id ^ ((__u64)w->flags << 48) ^ w->n;
+	return __builtin_offsetof(struct py_sample, frames) +
+	       (__u64)(w->n > PYFLARE_MAX_FRAMES ? PYFLARE_MAX_FRAMES : w->n) *
+	       sizeof(struct py_frame);
+}
+
+/* Wake the collector for new code objects or a filling buffer; else it polls. */
+static __always_inline __u64 wakeup_flag(const struct walk_ctx *w)
+{
+	return w->fresh || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
+				   PYFLARE_RINGBUF_BYTES / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 /*
@@ -293,59 +366,13 @@ static __always_inline int sample_current_task(const struct py_proc *cfg, __u64 
 	__u32 zero = 0;
 	struct walk_scratch *ws = bpf_map_lookup_elem(&scratch, &zero);
 	struct walk_ctx w = {};
-	__u64 tstate, size, ident = 0;
-	int err = 0;
+	__u64 size, ident = 0;
 
 	health_inc(HEALTH_SAMPLES);
-	if (!ws)
+	if (!ws || !walk_current_task(cfg, pid_tgid, ws, &w, &ident))
 		return 0;
-	tstate = current_tstate(cfg, &ident);
-	if (tstate == TSTATE_MISMATCH)
-		return 0;	/* counted as such */
-	if (!tstate) {
-		health_inc(HEALTH_NO_TSTATE);
-		return 0;
-	}
-	w.cfg = cfg;
-	w.ws = ws;
-	w.seen = bpf_map_lookup_elem(&seen, &zero);
-	w.pid = pid_tgid >> 32;
-	w.frame = read_user_u64(tstate + cfg->ts_frame, &err);
-	if (w.frame && (cfg->flags & PROC_CFRAME))
-		w.frame = read_user_u64(w.frame + cfg->cframe_current, &err);
-	if (err)
-		w.flags |= SAMPLE_READ_ERROR;
-
-	if (have_bpf_loop) {
-		bpf_loop(WALK_STEPS_MAX, walk_step, &w, 0);
-	} else {
-		for (int i = 0; i < WALK_STEPS_NO_LOOP; i++)
-			if (walk_step(i, &w))
-				break;
-	}
-	if (w.frame && !(w.flags & SAMPLE_READ_ERROR))
-		w.flags |= SAMPLE_TRUNCATED;	/* steps ran out with frames left */
-	if (w.flags & SAMPLE_TRUNCATED)
-		health_inc(HEALTH_TRUNCATED);
-	if (w.flags & SAMPLE_READ_ERROR)
-		health_inc(HEALTH_READ_ERROR);
-
-	ws->sample.type = EVENT_SAMPLE;
-	ws->sample.pid = pid_tgid >> 32;
-	ws->sample.tid = (__u32)pid_tgid;
-	ws->sample.nr_frames = w.n;
-	ws->sample.flags = w.flags;
-	ws->sample.proc_id = cfg->id;
-	ws->sample.time_ns = bpf_ktime_get_ns();
-	ws->sample.weight_ns = sample_weight_ns;
-	ws->sample.thread_id = ident;
-
-	size = __builtin_offsetof(struct py_sample, frames) +
-	       (__u64)(w.n > PYFLARE_MAX_FRAMES ? PYFLARE_MAX_FRAMES : w.n) * sizeof(struct py_frame);
-	/* Wake the collector for new code objects or a filling buffer; else it polls */
-	__u64 wake = w.fresh || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
-					PYFLARE_RINGBUF_BYTES / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&events, &ws->sample, size, wake))
+	size = fill_sample(ws, &w, EVENT_SAMPLE, pid_tgid, ident, sample_weight_ns);
+	if (bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(&w)))
 		health_inc(HEALTH_RINGBUF_FULL);
 	return 0;
 }

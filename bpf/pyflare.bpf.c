@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * pyflare.bpf.c — the sampler (a perf cpu-clock event on every CPU) and the process
- * events (exec, fork, exit) that keep userspace's view of the profiled processes fresh.
+ * pyflare.bpf.c — the sampler (a perf cpu-clock event on every CPU), the scheduler's
+ * switches in wall mode, and the process events (exec, fork, exit) that keep userspace's
+ * view of the profiled processes fresh.
  * The events are BTF raw tracepoints (tp_btf): unlike classic tracepoints they need
  * no tracefs mounted, which containers and minimal hosts often lack.
  */
@@ -12,40 +13,10 @@
 #include "pyflare.h"
 #include "maps.bpf.h"
 #include "py_walk.bpf.h"
+#include "select.bpf.h"
+#include "offcpu.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
-
-/* -a: report every exec, so new Python processes are found at once. */
-const volatile bool follow_all = false;
-/* --cgroup/--container: only tasks in the first n_cgroups entries of `cgroups` count. */
-const volatile __u32 n_cgroups = 0;
-
-static __always_inline void send_proc_event(__u32 type, __u32 pid, __u32 parent)
-{
-	struct proc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-
-	if (!e) {
-		health_inc(HEALTH_EVENTS_LOST);
-		return;
-	}
-	e->type = type;
-	e->pid = pid;
-	e->parent = parent;
-	e->_pad = 0;
-	e->time_ns = bpf_ktime_get_ns();
-	bpf_ringbuf_submit(e, 0);
-}
-
-/* Whether the current task is in a selected cgroup or below one (always, with none). */
-static __always_inline bool in_selected_cgroups(void)
-{
-	if (!n_cgroups)
-		return true;
-	for (__u32 i = 0; i < PYFLARE_MAX_CGROUPS && i < n_cgroups; i++)
-		if (bpf_current_task_under_cgroup(&cgroups, i) == 1)
-			return true;
-	return false;
-}
 
 /*
  * A task of a selected cgroup that userspace does not profile: tell it once, so a process
@@ -76,6 +47,27 @@ int on_timer(void *ctx)
 		return 0;
 	}
 	return sample_if_profiled();
+}
+
+/*
+ * Wall mode (loaded only then): a context switch, in the outgoing task's context. The
+ * incoming task's time away is accounted, and a profiled outgoing one's stack kept.
+ * Arguments (5.18+): bool preempt, prev, next, unsigned int prev_state.
+ */
+SEC("tp_btf/sched_switch")
+int on_switch(__u64 *ctx)
+{
+	struct task_struct *prev = (struct task_struct *)ctx[1];
+	struct task_struct *next = (struct task_struct *)ctx[2];
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	const struct py_proc *cfg;
+
+	offcpu_switched_in(next);
+	cfg = bpf_map_lookup_elem(&procs, &tgid);
+	if (cfg && in_selected_cgroups())
+		offcpu_switched_out(cfg, pid_tgid, prev, (__u32)ctx[3]);
+	return 0;
 }
 
 static __always_inline bool is_followed(__u32 tgid)

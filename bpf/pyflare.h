@@ -61,13 +61,13 @@ struct py_proc {
 	__u16 fr_size;		/* bytes to read per frame: covers every field above */
 	__u16 owner_skip;	/* owner values >= this are not Python frames (C stack shims) */
 	__u16 co_code_adaptive;	/* offsetof(PyCodeObject, co_code_adaptive) (3.11+) */
-	__u16 co_fingerprint;	/* 16 bytes at this offset of a code object make its fingerprint;
-				 * the last 4 are co_firstlineno */
+	__u16 co_fingerprint;	/* 16 bytes at this offset of a code object make its fingerprint */
 	__u16 co_filename;	/* for the names the kernel copies of code objects it */
 	__u16 co_name;		/* has not sent before (co_qualname where it exists) */
 	__u16 str_state;	/* PyASCIIObject.state */
 	__u16 str_ascii_data;	/* sizeof(PyASCIIObject): where compact ASCII text starts */
-	__u32 _pad;
+	__u16 co_firstlineno;	/* for the names the kernel copies */
+	__u16 _pad;
 };
 
 /* One frame of a stack, innermost first. */
@@ -89,6 +89,8 @@ enum pyflare_event_type {
 	EVENT_EXIT,		/* struct proc_event: a process exited */
 	EVENT_CODE,		/* struct code_event: names of a code object seen the first time */
 	EVENT_FOUND,		/* struct proc_event: an unknown process ran in a selected cgroup */
+	EVENT_STACK,		/* struct py_sample, weight 0: the frames `stack` names (wall mode) */
+	EVENT_OFFCPU,		/* struct offcpu_event: time a thread spent off CPU */
 };
 
 struct py_sample {
@@ -101,6 +103,7 @@ struct py_sample {
 	__u64 time_ns;		/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
 	__u64 weight_ns;	/* time this sample stands for */
 	__u64 thread_id;	/* pthread_self() (== PyThreadState.thread_id): threading's ident */
+	__u64 stack;		/* hash of pid instance and frames: EVENT_STACK defines it */
 	struct py_frame frames[PYFLARE_MAX_FRAMES];
 };
 
@@ -110,6 +113,36 @@ struct proc_event {
 	__u32 parent;		/* EVENT_FORK: the parent's TGID */
 	__u32 _pad;
 	__u64 time_ns;		/* bpf_ktime_get_ns() when it happened */
+};
+
+/*
+ * What a thread went off CPU with (wall mode): its stack, sent once as an EVENT_STACK, and
+ * the system call it was in. Also the key under which the kernel adds up short waits.
+ */
+struct offcpu_wait {
+	__u64 proc_id;
+	__u64 stack;		/* py_sample.stack of the EVENT_STACK */
+	__u64 arg0;		/* the system call's first argument: a futex's address */
+	__u32 pid;		/* host TGID */
+	__u32 tid;		/* host TID */
+	__s32 syscall;		/* x86-64 system call number; -1: none (a fault, preemption) */
+	__u32 state;		/* task state at switch-out: 0 = preempted, still runnable */
+	char comm[16];		/* the thread's name then: it may be gone when this is read */
+};
+
+/* Waits added up: a thread off CPU @count times with one offcpu_wait, @total_ns in all. */
+struct offcpu_sum {
+	__u64 first_ns;		/* bpf_ktime_get_ns() when the first began */
+	__u64 total_ns;
+	__u64 count;
+};
+
+/* Waits of at least --min-block go to userspace one by one; shorter ones are summed. */
+struct offcpu_event {
+	__u32 type;		/* EVENT_OFFCPU */
+	__u32 _pad;
+	struct offcpu_sum sum;
+	struct offcpu_wait wait;
 };
 
 #define CODE_NAME_LEN 96
@@ -147,6 +180,7 @@ static inline __u32 py_fingerprint(__u64 a, __u64 b)
 _Static_assert(sizeof(struct py_proc) == 64, "py_proc layout changed");
 _Static_assert(sizeof(struct code_event) == 288, "code_event layout changed");
 _Static_assert(sizeof(struct py_frame) == 16, "py_frame layout changed");
-_Static_assert(__builtin_offsetof(struct py_sample, frames) == 48, "py_sample layout changed");
+_Static_assert(sizeof(struct offcpu_event) == 88, "offcpu_event layout changed");
+_Static_assert(__builtin_offsetof(struct py_sample, frames) == 56, "py_sample layout changed");
 
 #endif /* PYFLARE_PYFLARE_H */

@@ -30,14 +30,17 @@
 #include "pyflare.h"
 #include "pyflare.skel.h"
 #include "symbolize.h"
+#include "wait_reason.h"
 
-#define POLL_MS 10		/* the sampler does not wake us: we look this often */
+#define POLL_MS 10		/* the sampler does not wake us: we look this often (1 ms while a
+				 * process waits for its libpython: see retry_pending()) */
 #define HOUSEKEEPING_NS 50000000ULL	/* retries, TLS checks, progress: every 50 ms */
 #define PENDING_TIMEOUT_NS 3000000000ULL	/* wait this long for libpython to be mapped */
 #define TLS_CHECK_TIMEOUT_NS 10000000000ULL	/* give up finding a thread's TLS slot */
 #define STOP_GRACE_NS 2000000000ULL	/* after Ctrl-C, let the command finish this long */
 #define PROGRESS_NS 250000000ULL
 #define THREAD_NAME_NS 100000000ULL	/* re-read a sampled thread's name this often */
+#define DRAIN_NS 200000000ULL		/* wall mode: read the kernel's short-wait sums */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -54,6 +57,7 @@ struct tracked {
 	bool explicit;		/* named with -p: its exit ends the recording */
 	uint64_t analysed_ns;	/* when its analysis began: later execs make it stale */
 	uint64_t tls_deadline;	/* keep looking for the TLS slot until then */
+	struct gil_range gil;	/* its GIL's state: futex waits there are GIL waits */
 };
 
 struct pending {
@@ -75,12 +79,15 @@ struct collector {
 	size_t n_tracked, cap_tracked;
 	struct keymap *by_pid;		/* (pid, 0, 0) -> id of its live instance */
 	struct keymap *threads;		/* (id, tid, 0) -> session thread index */
+	struct keymap *stacks;		/* wall mode: (id, stack hash, 0) -> session stack node */
 	struct pending *pending;
 	size_t n_pending, cap_pending;
 	struct cgroup_selection cgroups; /* --cgroup/--container; n == 0: no such limit */
 	uint64_t start_ns;		/* CLOCK_MONOTONIC at start, the samples' clock */
 	uint64_t samples, empty, explicit_alive;
 	uint64_t no_access;		/* processes skipped: their memory or files unreadable */
+	uint64_t offcpu_waits;		/* wall mode: waits accounted */
+	uint64_t offcpu_unknown;	/* wall mode: records whose stack never arrived */
 	bool progress_shown;
 	int err;			/* first fatal error in the event handler */
 };
@@ -354,24 +361,16 @@ static int64_t marker_frame(struct collector *c, enum frame_kind kind, const cha
 	return session__intern_frame(c->s, &f);
 }
 
-static int on_sample(struct collector *c, const struct py_sample *smp, size_t size)
+/*
+ * The session stack node of the frames of @smp (a sample or an EVENT_STACK) of process
+ * instance @t, with a marker at the root when the walk was cut short. Returns the node
+ * (> 0), 0 for an empty stack, or -ENOMEM.
+ */
+static int64_t stack_node(struct collector *c, struct tracked *t, const struct py_sample *smp)
 {
-	struct session_sample out;
-	struct tracked *t = tracked_by_id(c, smp->proc_id);
 	uint32_t n = smp->nr_frames;
-	int64_t thread, node = 0, frame;
+	int64_t node = 0, frame;
 
-	if (!t || size < sizeof(*smp) - sizeof(smp->frames) + n * sizeof(smp->frames[0]) ||
-	    n > PYFLARE_MAX_FRAMES)
-		return 0;
-	c->samples++;
-	if (n == 0 && !smp->flags) {
-		c->empty++;	/* a Python thread with no Python frame yet */
-		return 0;
-	}
-	thread = thread_of(c, smp->proc_id, t, smp->tid, smp->time_ns);
-	if (thread < 0)
-		return -ENOMEM;
 	/* What is missing is at the root side: say so in the outermost frame */
 	if (smp->flags & SAMPLE_TRUNCATED)
 		frame = marker_frame(c, FRAME_TRUNCATED, "<truncated>");
@@ -390,13 +389,111 @@ static int on_sample(struct collector *c, const struct py_sample *smp, size_t si
 			return -ENOMEM;
 		node = session__intern_stack(c->s, (uint32_t)node, (uint32_t)frame);
 	}
+	return node < 0 ? -ENOMEM : node;
+}
+
+/* A well-formed stack event of a known process instance, or NULL. */
+static struct tracked *stack_event_owner(struct collector *c, const struct py_sample *smp,
+					 size_t size)
+{
+	uint32_t n = smp->nr_frames;
+
+	if (size < sizeof(*smp) - sizeof(smp->frames) || n > PYFLARE_MAX_FRAMES ||
+	    size < sizeof(*smp) - sizeof(smp->frames) + n * sizeof(smp->frames[0]))
+		return NULL;
+	return tracked_by_id(c, smp->proc_id);
+}
+
+static int on_sample(struct collector *c, const struct py_sample *smp, size_t size)
+{
+	struct session_sample out;
+	struct tracked *t = stack_event_owner(c, smp, size);
+	int64_t thread, node;
+
+	if (!t)
+		return 0;
+	c->samples++;
+	if (smp->nr_frames == 0 && !smp->flags) {
+		c->empty++;	/* a Python thread with no Python frame yet */
+		return 0;
+	}
+	thread = thread_of(c, smp->proc_id, t, smp->tid, smp->time_ns);
+	if (thread < 0)
+		return -ENOMEM;
+	node = stack_node(c, t, smp);
 	if (node <= 0)
-		return node < 0 ? -ENOMEM : 0;
+		return (int)node;
 	out = (struct session_sample){
 		.time_ns = smp->time_ns > c->start_ns ? smp->time_ns - c->start_ns : 0,
 		.weight_ns = smp->weight_ns,
 		.thread = (uint32_t)thread,
 		.stack = (uint32_t)node,
+	};
+	return session__add_sample(c->s, &out);
+}
+
+/* Wall mode: a stack off-CPU records will name by its hash. */
+static int on_stack(struct collector *c, const struct py_sample *smp, size_t size)
+{
+	struct tracked *t = stack_event_owner(c, smp, size);
+	struct keymap_key key = { smp->proc_id, smp->stack, 0 };
+	int64_t node;
+
+	if (!t)
+		return 0;
+	node = stack_node(c, t, smp);
+	if (node <= 0)
+		return (int)node;
+	return keymap__set(c->stacks, &key, (uint64_t)node) ? -ENOMEM : 0;
+}
+
+/*
+ * A thread that only waited may be gone before its first record is read: it keeps the
+ * name the kernel gave it at its switch-out.
+ */
+static void name_if_unnamed(struct collector *c, uint32_t thread, const char *comm, size_t len)
+{
+	size_t n;
+	const struct session_thread *threads = session__threads(c->s, &n);
+	char name[17];
+
+	if (thread >= n || *threads[thread].name || !len || !*comm)
+		return;
+	snprintf(name, sizeof(name), "%.*s", (int)(len < 16 ? len : 16), comm);
+	session__set_thread_name(c->s, thread, name);
+}
+
+/* Wall mode: time a thread spent off CPU, @sum of it with @wait, as one sample. */
+static int on_offcpu(struct collector *c, const struct offcpu_wait *wait,
+		     const struct offcpu_sum *sum)
+{
+	struct keymap_key key = { wait->proc_id, wait->stack, 0 };
+	struct tracked *t = tracked_by_id(c, wait->proc_id);
+	struct session_sample out;
+	uint64_t node;
+	int64_t thread, reason, leaf;
+
+	if (!t || !sum->total_ns || sum->first_ns < c->start_ns)
+		return 0;	/* gone before we knew it, or asleep since before the start */
+	if (!keymap__get(c->stacks, &key, &node)) {
+		c->offcpu_unknown++;
+		return 0;
+	}
+	reason = marker_frame(c, FRAME_WAIT, wait_reason(wait->syscall, wait->arg0, wait->state,
+							 &t->gil));
+	thread = thread_of(c, wait->proc_id, t, wait->tid, sum->first_ns);
+	if (reason < 0 || thread < 0)
+		return -ENOMEM;
+	name_if_unnamed(c, (uint32_t)thread, wait->comm, sizeof(wait->comm));
+	leaf = session__intern_stack(c->s, (uint32_t)node, (uint32_t)reason);
+	if (leaf <= 0)
+		return -ENOMEM;
+	c->offcpu_waits += sum->count;
+	out = (struct session_sample){
+		.time_ns = sum->first_ns - c->start_ns,
+		.weight_ns = sum->total_ns,
+		.thread = (uint32_t)thread,
+		.stack = (uint32_t)leaf,
 	};
 	return session__add_sample(c->s, &out);
 }
@@ -439,6 +536,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 	memcpy(&type, data, sizeof(type));
 	if (type == EVENT_SAMPLE)
 		err = on_sample(c, data, size);
+	else if (type == EVENT_STACK)
+		err = on_stack(c, data, size);
+	else if (type == EVENT_OFFCPU && size >= sizeof(struct offcpu_event))
+		err = on_offcpu(c, &((const struct offcpu_event *)data)->wait,
+				&((const struct offcpu_event *)data)->sum);
 	else if (type == EVENT_CODE && size >= sizeof(struct code_event))
 		err = symbolizer__remember(c->sym, data);
 	else if (size >= sizeof(struct proc_event))
@@ -575,8 +677,53 @@ static void refresh_thread_names(struct collector *c)
 	}
 }
 
-/* Retries processes waiting for libpython, and looks for TLS slots not yet confirmed. */
-static void housekeeping(struct collector *c, uint64_t now)
+/* Wall mode: the short waits the kernel added up since the last drain, taken out. */
+static int drain_short_waits(struct collector *c)
+{
+	struct bpf_map *m = c->skel->maps.short_waits;
+	struct offcpu_wait key;
+	struct offcpu_sum sum;
+	int err = 0;
+
+	/* each taken key is gone, so the first key is always one not yet taken */
+	while (!err && !bpf_map__get_next_key(m, NULL, &key, sizeof(key))) {
+		if (bpf_map__lookup_and_delete_elem(m, &key, sizeof(key), &sum, sizeof(sum), 0)) {
+			if (bpf_map__lookup_elem(m, &key, sizeof(key), &sum, sizeof(sum), 0) ||
+			    bpf_map__delete_elem(m, &key, sizeof(key), 0))
+				break;
+		}
+		err = on_offcpu(c, &key, &sum);
+	}
+	return err;
+}
+
+/* Wall mode, at the end: threads still off CPU waited until now. */
+static int flush_waiting_threads(struct collector *c, uint64_t end_ns)
+{
+	struct bpf_map *m = c->skel->maps.offcpu_threads;
+	struct { struct offcpu_wait wait; __u64 start_ns; } st;
+	__u32 tid, next;
+	bool first = true;
+	int err = 0;
+
+	while (!err && !bpf_map__get_next_key(m, first ? NULL : &tid, &next, sizeof(next))) {
+		first = false;
+		tid = next;
+		if (bpf_map__lookup_elem(m, &tid, sizeof(tid), &st, sizeof(st), 0) ||
+		    st.start_ns > end_ns)
+			continue;
+		err = on_offcpu(c, &st.wait, &(struct offcpu_sum){ st.start_ns, end_ns - st.start_ns,
+								   1 });
+	}
+	return err;
+}
+
+/*
+ * Processes waiting for libpython, retried at every poll: an interpreter runs its first
+ * Python code some 15-30 ms after libpython is mapped, and a short program may be asleep
+ * (off CPU, unseen in wall mode) by the time a slower retry would attach it.
+ */
+static void retry_pending(struct collector *c, uint64_t now)
 {
 	for (size_t i = 0; i < c->n_pending; i++) {
 		struct pending p = c->pending[i];
@@ -587,6 +734,11 @@ static void housekeeping(struct collector *c, uint64_t now)
 		}
 		attach(c, p.pid, false);
 	}
+}
+
+/* Looks for TLS slots not yet confirmed. */
+static void housekeeping(struct collector *c, uint64_t now)
+{
 	for (size_t i = 0; i < c->n_tracked; i++) {
 		struct tracked *t = &c->tracked[i];
 		uint16_t kind = t->target.tls_kind, off = t->target.tls_offset;
@@ -695,6 +847,9 @@ static int load_bpf(struct collector *c)
 	c->skel->rodata->sample_weight_ns = 1000000000ULL / c->opts->rate_hz;
 	c->skel->rodata->follow_all = c->opts->target == TARGET_ALL;
 	c->skel->rodata->n_cgroups = (__u32)c->cgroups.n;
+	c->skel->rodata->min_block_ns = c->opts->min_block_ns;
+	/* the switch handler costs every context switch of the host: only when asked */
+	bpf_program__set_autoload(c->skel->progs.on_switch, c->opts->wall);
 	c->skel->rodata->have_bpf_loop =
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_loop, NULL) > 0;
 	err = pyflare_bpf__load(c->skel);
@@ -781,7 +936,7 @@ static void fill_session(struct collector *c, uint64_t end_ns, uint64_t realtime
 	meta.duration_ns = end_ns - c->start_ns;
 	meta.rate_hz = o->rate_hz;
 	meta.ncpus = (uint32_t)c->ncpus;
-	meta.mode = "cpu";
+	meta.mode = o->wall ? "wall" : "cpu";
 	meta.target = target;
 	session__set_meta(c->s, &meta);
 
@@ -808,6 +963,7 @@ static void collector_free(struct collector *c)
 	symbolizer__free(c->sym);
 	keymap__free(c->by_pid);
 	keymap__free(c->threads);
+	keymap__free(c->stacks);
 	free(c->tracked);
 	free(c->pending);
 	launch__free(c->launch);
@@ -818,7 +974,7 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 {
 	struct collector c = { .opts = o, .s = s };
 	struct sigaction sa = { .sa_handler = on_signal };
-	uint64_t now, last_housekeeping = 0, last_progress = 0, stop_at = 0;
+	uint64_t now, last_housekeeping = 0, last_progress = 0, last_drain = 0, stop_at = 0;
 	uint64_t realtime_start;
 	struct timespec rt;
 	const char *why = NULL;
@@ -830,8 +986,9 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 	sigaction(SIGTERM, &sa, NULL);
 	c.by_pid = keymap__new();
 	c.threads = keymap__new();
+	c.stacks = keymap__new();
 	c.sym = symbolizer__new(s);
-	if (!c.by_pid || !c.threads || !c.sym) {
+	if (!c.by_pid || !c.threads || !c.stacks || !c.sym) {
 		pr_error("out of memory\n");
 		ret = EXIT_TARGET;
 		goto out;
@@ -898,12 +1055,17 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 	}
 
 	while (!(why = should_stop(&c, now = now_ns(), &stop_at, command_status))) {
-		err = ring_buffer__poll(c.rb, POLL_MS);
+		err = ring_buffer__poll(c.rb, c.n_pending ? 1 : POLL_MS);
 		if (err >= 0 || err == -EINTR)
 			err = ring_buffer__consume(c.rb);
 		if (err < 0 && err != -EINTR) {
 			pr_error("reading the ring buffer failed: %s\n", strerror(-err));
 			break;
+		}
+		retry_pending(&c, now);
+		if (o->wall && now - last_drain >= DRAIN_NS) {
+			c.err = c.err ? c.err : drain_short_waits(&c);
+			last_drain = now;
 		}
 		if (now - last_housekeeping >= HOUSEKEEPING_NS) {
 			housekeeping(&c, now);
@@ -915,8 +1077,14 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 		}
 	}
 	detach_timers(&c);
+	bpf_link__destroy(c.skel->links.on_switch);	/* NULL outside wall mode */
+	c.skel->links.on_switch = NULL;
 	now = now_ns();
 	ring_buffer__consume(c.rb);	/* what the sampler sent before the timers stopped */
+	if (o->wall && !c.err)
+		c.err = drain_short_waits(&c);
+	if (o->wall && !c.err)
+		c.err = flush_waiting_threads(&c, now);
 	refresh_thread_names(&c);
 	clear_progress(&c);
 	pr_debug("recording stopped: %s\n", why ? why : "error");

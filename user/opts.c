@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "frame_filter.h"
+#include "idle_threads.h"
 #include "proc_filter.h"
 #include "proc_info.h"
 
@@ -44,6 +45,10 @@ enum {
 	OPT_CMDLINE,
 	OPT_CGROUP,
 	OPT_CONTAINER,
+	OPT_IDLE,
+	OPT_NO_IDLE,
+	OPT_MODE,
+	OPT_MIN_BLOCK,
 };
 
 /* The options of the reports, the same for record and report. */
@@ -65,6 +70,8 @@ enum {
 	{ "timeline", no_argument, NULL, 't' },                                               \
 	{ "sort", required_argument, NULL, OPT_SORT },                                        \
 	{ "collapsed-roots", required_argument, NULL, OPT_COLLAPSED_ROOTS },                  \
+	{ "idle", no_argument, NULL, OPT_IDLE },                                              \
+	{ "no-idle", no_argument, NULL, OPT_NO_IDLE },                                        \
 	{ "verbose", no_argument, NULL, 'v' },                                                \
 	{ "help", no_argument, NULL, 'h' },                                                   \
 	{ "version", no_argument, NULL, OPT_VERSION }
@@ -79,6 +86,8 @@ static const struct option record_options[] = {
 	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
 	{ "container", required_argument, NULL, OPT_CONTAINER },
 	VIEW_OPTIONS,
 	{ 0 },
@@ -172,6 +181,9 @@ static void print_view_help(void)
 	       "                           lead each collapsed line with 'process PID (comm)'\n"
 	       "                           and/or 'thread TID (name)' frames (default: none,\n"
 	       "                           equal stacks of all threads and processes add up)\n"
+	       "      --idle, --no-idle    wall mode: keep or drop the threads that did nothing\n"
+	       "                           but wait (default: drop them, except each\n"
+	       "                           process's main thread)\n"
 	       "      --color, --no-color  ANSI colours in text reports (default: when stdout\n"
 	       "                           is a terminal and NO_COLOR is not set)\n"
 	       "      --unicode, --no-unicode\n"
@@ -220,6 +232,14 @@ void opts_print_record_help(void)
 	       "                           seen\n"
 	       "\n"
 	       "sampling:\n"
+	       "      --mode MODE          wall: on-CPU samples plus the time each thread\n"
+	       "                           spends waiting, from the scheduler (sleep, I/O,\n"
+	       "                           locks, the GIL), so times add up to wall-clock time\n"
+	       "                           (default with a command or -p, as pyinstrument);\n"
+	       "                           cpu: on-CPU samples only (default with -a,\n"
+	       "                           --container, --cgroup)\n"
+	       "      --min-block SECONDS  wall mode: waits shorter than this are added up in\n"
+	       "                           the kernel rather than sent one by one (0.0001)\n"
 	       "  -d, --duration SECONDS   stop after this long (default: until the end)\n"
 	       "  -F, --rate HZ            samples per second per CPU (default %d with a\n"
 	       "                           command, %d when attaching: each sample costs the\n"
@@ -562,6 +582,10 @@ static int view_option(struct view *v, int c, const char *arg, char *err, size_t
 		return parse_sort(v, arg, err, errlen) ? -1 : 1;
 	case OPT_COLLAPSED_ROOTS:
 		return parse_roots(v, arg, err, errlen) ? -1 : 1;
+	case OPT_IDLE:
+	case OPT_NO_IDLE:
+		v->render->idle = c == OPT_IDLE ? IDLE_KEEP : IDLE_DROP;
+		return 1;
 	default:
 		return 0;
 	}
@@ -698,7 +722,8 @@ static enum opts_result add_proc_rule(struct record_opts *o, enum proc_filter_fi
 static enum opts_result parse_record(int argc, char **argv, struct record_opts *o, char *err,
 				     size_t errlen)
 {
-	const char *rate = NULL, *interval = NULL;
+	const char *rate = NULL, *interval = NULL, *mode = NULL;
+	double min_block = -1;
 	struct view v;
 	int c, r;
 
@@ -766,6 +791,18 @@ static enum opts_result parse_record(int argc, char **argv, struct record_opts *
 			o->cgroups[o->n_cgroups++] = (struct cgroup_arg){ optarg,
 									  c == OPT_CONTAINER };
 			break;
+		case OPT_MODE:
+			if (!strcmp(optarg, "wall") || !strcmp(optarg, "cpu"))
+				mode = optarg;
+			else
+				return usage(err, errlen, "bad mode '%s': expected wall (on- and "
+					     "off-CPU time) or cpu (on-CPU only)", optarg);
+			break;
+		case OPT_MIN_BLOCK:
+			if (!parse_double(optarg, &min_block) || min_block < 0 || min_block > 10)
+				return usage(err, errlen, "bad --min-block '%s': expected seconds "
+					     "from 0 to 10 (default 0.0001)", optarg);
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -785,6 +822,12 @@ static enum opts_result parse_record(int argc, char **argv, struct record_opts *
 		return usage(err, errlen, "nothing to profile: give -p PID, -a, --container ID, "
 			     "--cgroup PATH or -- COMMAND");
 
+	/* pyinstrument's wall time for a program; on-CPU time host-wide, as the eBPF agents */
+	o->wall = mode ? !strcmp(mode, "wall") :
+			 o->target == TARGET_COMMAND || o->target == TARGET_PIDS;
+	if (min_block >= 0 && !o->wall)
+		return usage(err, errlen, "--min-block is for --mode wall");
+	o->min_block_ns = min_block >= 0 ? (uint64_t)llround(min_block * 1e9) : MIN_BLOCK_NS;
 	if (rate && interval)
 		return usage(err, errlen, "give either --rate or --interval, not both");
 	o->rate_hz = o->target == TARGET_COMMAND ? RATE_COMMAND_HZ : RATE_ATTACH_HZ;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "render.h"
@@ -18,6 +19,7 @@ struct proc_filter;
 #define OPTS_MAX_OUTPUTS 8
 #define OPTS_MAX_FILES 64
 #define OPTS_MAX_CGROUPS 8
+#define MIN_BLOCK_NS 100000ULL	/* --min-block default: 100 us */
 
 /* One report to write: "-" is stdout. */
 struct output_spec {
@@ -52,6 +54,8 @@ struct record_opts {
 	char **argv;			/* the command, NULL-terminated (points into main's argv) */
 	double duration;		/* seconds; 0 = until the targets exit or Ctrl-C */
 	unsigned rate_hz;		/* per CPU */
+	bool wall;			/* --mode wall: off-CPU time too */
+	uint64_t min_block_ns;		/* --min-block */
 	/* Reports to write. Without -o: one report on stdout. */
 	struct output_spec outputs[OPTS_MAX_OUTPUTS];
 	size_t n_outputs;

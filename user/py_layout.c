@@ -113,3 +113,14 @@ int py_layout_apply_debug_offsets(struct py_layout *out, const void *runtime, si
 	out->source = "_Py_DebugOffsets";
 	return 0;
 }
+
+uint16_t py_layout_fingerprint_offset(const struct py_layout *l)
+{
+	/*
+	 * 16 bytes that tell code objects apart, so a new one at a freed one's address is
+	 * not taken for it (two module bodies share every small header field): up to 3.10
+	 * co_firstlineno, a hole, then the co_code pointer; from 3.11 PyVarObject's ob_size
+	 * (the bytecode's length) and the co_consts pointer right after the header.
+	 */
+	return l->minor >= 11 ? 16 : (uint16_t)l->co_firstlineno;
+}

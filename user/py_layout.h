@@ -54,6 +54,9 @@ struct py_layout {
 
 #define PY_NO_OFFSET 0xffff
 
+/* Where the 16 bytes a code object's fingerprint folds begin (py_fingerprint()). */
+uint16_t py_layout_fingerprint_offset(const struct py_layout *l);
+
 /* Fills @out with the built-in layout of 3.@minor. Returns 0 or -ENOTSUP. */
 int py_layout_builtin(unsigned minor, struct py_layout *out);
 

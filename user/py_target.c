@@ -554,7 +554,8 @@ void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *o
 	out->owner_skip = l->owner_skip;
 	out->co_code_adaptive = l->co_code_adaptive == PY_NO_OFFSET ? 0 : l->co_code_adaptive;
 	/* 16 bytes ending with co_firstlineno: flags, counts and the first line */
-	out->co_fingerprint = l->co_firstlineno - 12;
+	out->co_fingerprint = py_layout_fingerprint_offset(l);
+	out->co_firstlineno = l->co_firstlineno;
 	out->co_filename = l->co_filename;
 	out->co_name = l->co_qualname != PY_NO_OFFSET ? l->co_qualname : l->co_name;
 	out->str_state = l->str_state;

@@ -97,6 +97,11 @@ const char *render_granularity_name(enum granularity g)
 	return g == GRANULARITY_LINE ? "line" : "function";
 }
 
+const char *render_time_label(const struct session *s)
+{
+	return strcmp(session__meta(s)->mode, "wall") ? "CPU time:" : "Time:    ";
+}
+
 const char *render_frame_name(const struct session_frame *f)
 {
 	if (f->name && *f->name)
@@ -300,12 +305,13 @@ void render_put_text_header(FILE *out, const struct session *s, bool color)
 	render_format_time(cpu, sizeof(cpu), cpu_ns, " s");
 	fprintf(out, "%spyflare %s%s\n", bold, PYFLARE_VERSION, end);
 	fprintf(out, "  Recorded: %-26s Samples:  %zu\n", when, nsamples);
-	fprintf(out, "  Duration: %-26s CPU time: %s\n", duration, cpu);
+	fprintf(out, "  Duration: %-26s %s %s\n", duration, render_time_label(s), cpu);
 	fputs("  Target:   ", out);
 	render_put_safe(out, *m->target ? m->target : "?", NULL);
 	fputs("\n  Mode:     ", out);
 	render_put_safe(out, *m->mode ? m->mode : "?", NULL);
-	fprintf(out, ", %u Hz on %u CPU%s\n", m->rate_hz, m->ncpus, m->ncpus == 1 ? "" : "s");
+	fprintf(out, ", %u Hz on %u CPU%s%s\n", m->rate_hz, m->ncpus, m->ncpus == 1 ? "" : "s",
+		!strcmp(m->mode, "wall") ? " + time off CPU (sleep, I/O, locks, GIL)" : "");
 	fprintf(out, "  Health:   %llu samples taken, %llu lost (ring buffer full), %llu stacks "
 		"truncated,\n            %llu cut short by a failed read, %llu frames not "
 		"symbolized, %llu without thread state\n",

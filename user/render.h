@@ -44,6 +44,7 @@ struct render_opts {
 	bool timeline;		/* -t: time order, repeated calls not merged (text, speedscope) */
 	enum flat_sort sort;	/* flat: row order */
 	unsigned collapsed_roots; /* enum collapsed_roots: frames prepended to each line */
+	unsigned idle;		/* enum idle_threads (idle_threads.h): --idle / --no-idle */
 };
 
 struct renderer {
@@ -178,6 +179,8 @@ int render_order_samples(const struct session_sample *samples, size_t nsamples,
 
 /* "function" or "line", as --granularity takes it. */
 const char *render_granularity_name(enum granularity g);
+/* "CPU time:" or, in wall mode, "Time:" (on and off CPU), padded alike. */
+const char *render_time_label(const struct session *s);
 /* The name to show for @f: its name, or "<truncated>" etc. when a marker has none. */
 const char *render_frame_name(const struct session_frame *f);
 

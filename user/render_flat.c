@@ -231,7 +231,8 @@ static void put_process(struct flat *x, size_t from, size_t to, uint32_t threads
 
 	render_put_process_line(x->out, p, x->o->color, x->o->unicode);
 	render_format_time(cpu, sizeof(cpu), total, " s");
-	fprintf(x->out, "  Samples: %llu   CPU time: %s", (unsigned long long)samples, cpu);
+	fprintf(x->out, "  Samples: %llu   %s %s", (unsigned long long)samples,
+		render_time_label(x->s), cpu);
 	if (threads > 1)
 		fprintf(x->out, "   Threads: %u", threads);
 	fputs("\n\n", x->out);

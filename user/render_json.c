@@ -44,6 +44,8 @@ static const char *kind_name(enum frame_kind kind)
 		return "truncated";
 	case FRAME_UNREADABLE:
 		return "unreadable";
+	case FRAME_WAIT:
+		return "wait";
 	default:
 		return "unknown";
 	}

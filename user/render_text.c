@@ -179,7 +179,8 @@ static void put_process(struct text *x, uint32_t pnode)
 	x->proc = p;
 	render_put_process_line(x->out, p, x->c == &colors_on, x->g == &glyphs_unicode);
 	render_format_time(cpu, sizeof(cpu), n->total_ns, " s");
-	fprintf(x->out, "  Samples: %llu   CPU time: %s", (unsigned long long)n->samples, cpu);
+	fprintf(x->out, "  Samples: %llu   %s %s", (unsigned long long)n->samples,
+		render_time_label(x->s), cpu);
 	if (nthreads)
 		fprintf(x->out, "   Threads: %u", nthreads);
 	fputs("\n\n", x->out);

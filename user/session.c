@@ -363,6 +363,20 @@ int session__add_sample(struct session *s, const struct session_sample *smp)
 	return 0;
 }
 
+size_t session__drop_thread_samples(struct session *s, const bool *drop)
+{
+	size_t kept = 0, n;
+
+	if (!s || !drop)
+		return 0;
+	n = s->nsamples;
+	for (size_t i = 0; i < n; i++)
+		if (!drop[s->samples[i].thread])
+			s->samples[kept++] = s->samples[i];
+	s->nsamples = kept;
+	return n - kept;
+}
+
 int session__add_refusal(struct session *s, uint32_t pid, const char *comm, const char *reason)
 {
 	struct session_refusal *r;

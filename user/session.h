@@ -28,6 +28,7 @@ enum frame_kind {
 	FRAME_TRUNCATED,	/* stack deeper than the walk limit: outer frames missing */
 	FRAME_UNREADABLE,	/* the frame chain could not be read past this point */
 	FRAME_UNKNOWN,		/* a code object that could not be symbolized */
+	FRAME_WAIT,		/* wall mode: what an off-CPU thread waited for, "[sleep]" */
 };
 
 struct session_frame {
@@ -131,6 +132,11 @@ int session__add_refusal(struct session *s, uint32_t pid, const char *comm, cons
  */
 int session__set_process_identity(struct session *s, uint32_t process, uint32_t ns_pid,
 				  const char *cgroup, const char *container);
+/*
+ * Removes the samples of every thread T with @drop[T] (one flag per thread); the threads
+ * stay, sampleless. Returns how many samples went.
+ */
+size_t session__drop_thread_samples(struct session *s, const bool *drop);
 /* Replaces the thread's name (threads are often named after their first sample). */
 int session__set_thread_name(struct session *s, uint32_t thread, const char *name);
 

@@ -200,7 +200,7 @@ int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size
 static uint32_t code_fingerprint(const struct py_layout *l, const unsigned char *code)
 {
 	uint64_t a, b;
-	size_t at = l->co_firstlineno - 12u;
+	size_t at = py_layout_fingerprint_offset(l);
 
 	memcpy(&a, code + at, 8);
 	memcpy(&b, code + at + 8, 8);

@@ -43,6 +43,7 @@
 #define OWNER_CSTACK	3	/* FRAME_OWNED_BY_CSTACK: a shim, not a Python frame */
 #define CO_ADAPTIVE	192	/* offsetof(PyCodeObject, co_code_adaptive) */
 #define CO_FINGERPRINT	48
+#define CO_FIRSTLINENO	68	/* outside the fingerprint, as from 3.11 */
 #define CO_FILENAME	112	/* co_filename */
 #define CO_NAME		128	/* co_qualname */
 #define STR_LENGTH	16	/* PyASCIIObject.length */
@@ -143,6 +144,7 @@ static unsigned char *new_code(unsigned seed)
 
 	put_u64(c, CO_FINGERPRINT, 0x0000000300000040ULL ^ ((uint64_t)seed << 20));
 	put_u64(c, CO_FINGERPRINT + 8, seed * 0x10001ULL + 17);
+	*(int32_t *)(c + CO_FIRSTLINENO) = (int32_t)(100 + seed);
 	return c;
 }
 
@@ -200,6 +202,7 @@ static void proc_312(struct py_proc *p)
 	p->owner_skip = OWNER_CSTACK;
 	p->co_code_adaptive = CO_ADAPTIVE;
 	p->co_fingerprint = CO_FINGERPRINT;
+	p->co_firstlineno = CO_FIRSTLINENO;
 }
 
 static void proc_310(struct py_proc *p)
@@ -467,7 +470,7 @@ static void test_code_names(void)
 	CHECK_INT(R.codes[0].proc_id, PROC_ID);
 	CHECK_INT(R.codes[0].pid, getpid());
 	CHECK_INT(R.codes[0].fingerprint, code_fingerprint(co[0]));
-	CHECK_INT(R.codes[0].first_line, (int32_t)(get_u64(co[0], CO_FINGERPRINT + 8) >> 32));
+	CHECK_INT(R.codes[0].first_line, *(int32_t *)(co[0] + CO_FIRSTLINENO));
 	CHECK_STR(R.codes[0].name, "Alpha.spin");
 	CHECK_STR(R.codes[0].file, "/srv/app/alpha.py");
 	CHECK_STR(R.codes[1].name, "beta.<locals>.inner");

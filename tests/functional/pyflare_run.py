@@ -358,8 +358,9 @@ def record_command(interp, placed, script: str, output: str, opts: Sequence[str]
         out_in = placed.interp(os.path.relpath(output, placed.host_dir))
         return interp.command(placed.interp("refprof.py"), *opts, "-o", out_in, "--",
                               placed.interp(script))
-    return ([pyflare_path(), "record"] + extra_args() + opts + ["-o", output, "--"]
-            + interp.command(placed.interp(script)))
+    # the workloads state on-CPU seconds: cpu mode, unless @opts ask for --mode wall
+    return ([pyflare_path(), "record", "--mode", "cpu"] + extra_args() + opts
+            + ["-o", output, "--"] + interp.command(placed.interp(script)))
 
 
 def record(interp, placed, script: str, opts: Sequence[str] = (), fmt: Optional[str] = None,
