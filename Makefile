@@ -38,7 +38,8 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 
-.PHONY: all deps demo test unit-test bpf-test functional-test asan install clean sid-root check-tools
+.PHONY: all deps demo test unit-test bpf-test functional-test asan install clean sid-root check-tools \
+        test-tools
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -124,6 +125,17 @@ $(BUILD)/tests/bpf/test_%: tests/bpf/test_%.c $(BUILD)/tests/bpf/%_test.skel.h $
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests/bpf -Itests/unit $< $(LIB_OBJS) $(LDLIBS) -lpthread -o $@
 
+# Programs the functional tests run (tests/tools/NAME.c), with the sanitizers.
+TOOL_SRCS  := $(wildcard tests/tools/*.c)
+TOOL_BINS  := $(patsubst tests/tools/%.c,$(BUILD)/asan/tests/tools/%,$(TOOL_SRCS))
+
+$(BUILD)/asan/tests/tools/%: tests/tools/%.c $(SAN_OBJS) | $(BUILD)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) $(LDLIBS) -o $@
+
+test-tools: $(TOOL_BINS)
+
 # --- fuzzing ------------------------------------------------------------------------------
 # `make fuzz` runs each libFuzzer target for FUZZ_TIME seconds from its kept corpus
 # (tests/fuzz/corpus/NAME, read only); what it finds goes to $(BUILD)/fuzz/. The corpus is also
@@ -176,7 +188,7 @@ $(BUILD)/asan/tests/fuzz_replay_%: $(BUILD)/asan/fuzz/fuzz_%.o $(BUILD)/asan/fuz
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
 
-test: deps all asan sid-root
+test: deps all asan test-tools sid-root
 	$(Q)scripts/run-tests.sh
 
 unit-test: $(UNIT_BINS)
@@ -185,7 +197,7 @@ unit-test: $(UNIT_BINS)
 bpf-test: $(BPFT_BINS)
 	$(Q)scripts/run-tests.sh bpf
 
-functional-test: all asan
+functional-test: all asan test-tools
 	$(Q)scripts/run-tests.sh functional
 
 # A Debian sid root with its own CPython 3.14: the newest interpreter, and a container.

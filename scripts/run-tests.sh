@@ -82,7 +82,7 @@ for suite in "${suites[@]}"; do
 		;;
 	functional)
 		need_root functional || continue
-		make -s all asan || { total_fail=$((total_fail + 1)); continue; }
+		make -s all asan test-tools || { total_fail=$((total_fail + 1)); continue; }
 		run "$PYTHON" -m pytest -q -p no:cacheprovider tests/functional
 		;;
 	*)

@@ -13,6 +13,7 @@
 #define DEBUG_COOKIE "xdebugpy"	/* _Py_Debug_Cookie */
 #define DEBUG_VERSION_POS 8	/* uint64_t version (PY_VERSION_HEX) */
 #define DEBUG_FREE_THREADED_POS 16
+#define GIL_LAST_HOLDER 8	/* _gil_runtime_state.last_holder (DWARF, 3.8-3.13) */
 
 int py_layout_builtin(unsigned minor, struct py_layout *out)
 {
@@ -61,6 +62,28 @@ static int take16(uint16_t *dst, const unsigned char *buf, uint16_t pos, uint64_
 	return 0;
 }
 
+/*
+ * The GIL fields, kept only when last_holder and locked sit where the built-in
+ * struct _gil_runtime_state (and so gil_size) has them; otherwise the GIL is unknown
+ * (gil_size 0), which costs wall mode its GIL attribution, not the profile.
+ */
+static void apply_gil_offsets(struct py_layout *out, const unsigned char *buf,
+			      const struct debug_offsets_pos *pos)
+{
+	uint64_t ceval_gil = u64_at(buf, pos->is_ceval_gil), gil = u64_at(buf, pos->is_gil);
+	uint64_t locked = u64_at(buf, pos->gil_locked), holder = u64_at(buf, pos->gil_holder);
+
+	if (!ceval_gil || ceval_gil > 1 << 20 || gil > 1 << 20 ||
+	    holder != gil + GIL_LAST_HOLDER || locked != gil + out->gil_locked) {
+		out->is_ceval_gil = 0;
+		out->is_gil = 0;
+		out->gil_size = 0;
+		return;
+	}
+	out->is_ceval_gil = (uint32_t)ceval_gil;
+	out->is_gil = (uint32_t)gil;
+}
+
 int py_layout_apply_debug_offsets(struct py_layout *out, const void *runtime, size_t len)
 {
 	const struct debug_offsets_pos *pos = debug_positions(out->minor);
@@ -107,6 +130,9 @@ int py_layout_apply_debug_offsets(struct py_layout *out, const void *runtime, si
 	if (v > 1 << 20)
 		return -EINVAL;
 	out->is_threads_head = (uint32_t)v;
+	/* struct pyinterpreters is { mutex, head, main, next_id } in every version */
+	out->rt_interp_main = out->rt_interp_head + 8;
+	apply_gil_offsets(out, buf, pos);
 	/* PyCompactUnicodeObject adds utf8_length and utf8 to PyASCIIObject */
 	out->compact_size = out->ascii_size + 16;
 	out->co_size = out->co_code_adaptive;

@@ -25,6 +25,14 @@ struct py_layout {
 	uint32_t rt_tss;		/* _PyRuntimeState: autoTSSkey (Py_tss_t) */
 	uint32_t rt_interp_head;	/* _PyRuntimeState: interpreters.head */
 	uint32_t is_threads_head;	/* PyInterpreterState: first thread state */
+	/* The GIL (struct _gil_runtime_state): in _PyRuntime up to 3.11, per interpreter after.
+	   0 where the version has no such field. */
+	uint32_t rt_interp_main;	/* _PyRuntimeState: interpreters.main */
+	uint32_t rt_gil;		/* _PyRuntimeState: ceval.gil, the GIL (3.8-3.11) */
+	uint32_t is_ceval_gil;		/* PyInterpreterState: ceval.gil, a pointer (3.12+) */
+	uint32_t is_gil;		/* PyInterpreterState: _gil, the GIL it may own (3.12+) */
+	uint16_t gil_size;		/* sizeof(struct _gil_runtime_state); 0: GIL unknown */
+	uint16_t gil_locked;		/* _gil_runtime_state.locked: int, -1 (not created), 0, 1 */
 	uint16_t ts_next;		/* PyThreadState.next */
 	uint16_t ts_thread_id;		/* PyThreadState.thread_id */
 	uint16_t ts_frame;		/* frame / cframe / current_frame */
@@ -64,7 +72,8 @@ int py_layout_builtin(unsigned minor, struct py_layout *out);
  * 3.13+: overrides @out (already holding the built-in layout of the same minor) with
  * the target's own _Py_DebugOffsets, the first @len bytes of _PyRuntime. Checks the
  * cookie, the version and the build flavour. Returns 0, -ENOTSUP (free-threaded build)
- * or -EINVAL (not debug offsets, or offsets out of any sane range).
+ * or -EINVAL (not debug offsets, or offsets out of any sane range). GIL fields that do not
+ * fit the built-in struct _gil_runtime_state leave the GIL unknown (gil_size 0) instead.
  */
 int py_layout_apply_debug_offsets(struct py_layout *out, const void *runtime, size_t len);
 

@@ -290,6 +290,7 @@ static enum py_target_error analyse_binary(struct py_target *t, const struct pro
 	t->none_addr = elf_file__symbol(e, "_Py_NoneStruct", &sym, NULL) ? 0 : sym + bias;
 	switch (check_code_type(t, why, len)) {
 	case 0:
+		py_target_find_gil(t);	/* 3.12+ may not have made its GIL yet: retried later */
 		return PY_TARGET_OK;
 	case -EAGAIN:
 		return PY_TARGET_NOT_YET;

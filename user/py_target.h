@@ -27,6 +27,8 @@ struct py_target {
 	uint64_t runtime_addr;		/* &_PyRuntime */
 	uint64_t code_type_addr;	/* &PyCode_Type: only such objects are code */
 	uint64_t none_addr;		/* &_Py_NoneStruct */
+	uint64_t gil_addr;		/* the main interpreter's GIL, 0 until known: */
+	uint32_t gil_size;		/* see py_target_find_gil() */
 	uint16_t tls_kind;		/* enum pyflare_tls */
 	uint16_t tls_offset;		/* see struct py_proc */
 	bool tls_checked;		/* the TLS slot was found in a live thread */
@@ -55,6 +57,23 @@ enum py_target_error py_target_analyse(pid_t pid, struct py_target *t, char *why
  * matches, or -errno.
  */
 int py_target_check_tls(struct py_target *t);
+
+/*
+ * Finds the main interpreter's GIL, a struct _gil_runtime_state: a thread blocked in
+ * futex(2) on an address in [gil_addr, gil_addr + gil_size) waits for the GIL (its cond,
+ * mutex, switch_cond and switch_mutex are the only futexes in it). Sets gil_addr and
+ * gil_size and returns 0, or clears them and returns:
+ *   -EAGAIN   3.12+: the main interpreter or its GIL does not exist yet (just after exec)
+ *             or no more (Py_Finalize): retry later;
+ *   -ENOTSUP  the layout does not say where the GIL is;
+ *   -EINVAL   what interp->ceval.gil points at is not a GIL;
+ *   -errno    from reading the target (-ESRCH gone, -EFAULT unreadable, -EPERM).
+ * Up to 3.11 the GIL sits in _PyRuntime and nothing is read. From 3.12 each interpreter
+ * has a GIL pointer (interp->ceval.gil); the main interpreter's is read from the target,
+ * so subinterpreters with GILs of their own are not counted. py_target_analyse() calls
+ * this once, whatever it returns; call it again (at attach, then now and then) until 0.
+ */
+int py_target_find_gil(struct py_target *t);
 
 /*
  * The CPython version of an interpreter binary (executable or libpython) by the same

@@ -8,6 +8,14 @@
  * 3.13+ binaries describe themselves in _Py_DebugOffsets; the rows for them hold only
  * what those offsets leave out (the TSS key, frame owner values, co_flags) and serve as a
  * cross-check. Included once, by user/py_layout.c.
+ *
+ * The GIL fields (rt_interp_main ... gil_locked) come from the same DWARF:
+ * `ptype/o struct _gil_runtime_state` (208 bytes, locked at 16, in every row),
+ * `print (int)&((struct pyruntimestate*)0)->ceval.gil` (3.8-3.11, the GIL inside _PyRuntime),
+ * `print (int)&((PyInterpreterState*)0)->ceval.gil` and `->_gil` (3.12, 3.13: a pointer,
+ * and the GIL an interpreter owns). The 3.14 row is what Debian sid's python3.14 (3.14.10)
+ * says in _Py_DebugOffsets; its interpreters.main follows interpreters.head in struct
+ * pyinterpreters (Include/internal/pycore_runtime_structs.h), as in every version since 3.7.
  */
 #ifndef PYFLARE_CPYTHON_LAYOUTS_H
 #define PYFLARE_CPYTHON_LAYOUTS_H
@@ -23,6 +31,8 @@ static const struct py_layout cpython_layouts[] = {
 		.co_qualname = NO_OFF, .co_linetable = 120, .co_code_adaptive = NO_OFF, .co_size = 176,
 		.str_length = 16, .str_state = 32, .ascii_size = 48, .compact_size = 72,
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_BYTES,
+		.rt_interp_main = 40, .rt_gil = 1152, .is_ceval_gil = 0, .is_gil = 0,
+		.gil_size = 208, .gil_locked = 16,
 	},
 	{
 		.minor = 9, .rt_tss = 584, .rt_interp_head = 32, .is_threads_head = 8,
@@ -32,6 +42,8 @@ static const struct py_layout cpython_layouts[] = {
 		.co_qualname = NO_OFF, .co_linetable = 120, .co_code_adaptive = NO_OFF, .co_size = 176,
 		.str_length = 16, .str_state = 32, .ascii_size = 48, .compact_size = 72,
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_BYTES,
+		.rt_interp_main = 40, .rt_gil = 352, .is_ceval_gil = 0, .is_gil = 0,
+		.gil_size = 208, .gil_locked = 16,
 	},
 	{	/* f_lasti counts 2-byte code units from 3.10 on (bpo-27129) */
 		.minor = 10, .rt_tss = 584, .rt_interp_head = 32, .is_threads_head = 8,
@@ -41,6 +53,8 @@ static const struct py_layout cpython_layouts[] = {
 		.co_qualname = NO_OFF, .co_linetable = 120, .co_code_adaptive = NO_OFF, .co_size = 176,
 		.str_length = 16, .str_state = 32, .ascii_size = 48, .compact_size = 72,
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_UNITS,
+		.rt_interp_main = 40, .rt_gil = 352, .is_ceval_gil = 0, .is_gil = 0,
+		.gil_size = 208, .gil_locked = 16,
 	},
 	{	/* 3.11: _PyInterpreterFrame on a data stack, reached through tstate->cframe */
 		.minor = 11, .rt_tss = 592, .rt_interp_head = 40, .is_threads_head = 16,
@@ -50,6 +64,8 @@ static const struct py_layout cpython_layouts[] = {
 		.co_qualname = 128, .co_linetable = 136, .co_code_adaptive = 184, .co_size = 184,
 		.str_length = 16, .str_state = 32, .ascii_size = 48, .compact_size = 72,
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER,
+		.rt_interp_main = 48, .rt_gil = 360, .is_ceval_gil = 0, .is_gil = 0,
+		.gil_size = 208, .gil_locked = 16,
 	},
 	{	/* 3.12: C-stack shim frames, owner FRAME_OWNED_BY_CSTACK (3) */
 		.minor = 12, .rt_tss = 1544, .rt_interp_head = 40, .is_threads_head = 72,
@@ -59,6 +75,8 @@ static const struct py_layout cpython_layouts[] = {
 		.co_qualname = 128, .co_linetable = 136, .co_code_adaptive = 192, .co_size = 192,
 		.str_length = 16, .str_state = 32, .ascii_size = 40, .compact_size = 56,
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER,
+		.rt_interp_main = 48, .rt_gil = 0, .is_ceval_gil = 384, .is_gil = 1040,
+		.gil_size = 208, .gil_locked = 16,
 	},
 	{	/* 3.13: _PyCFrame removed (CPython 006e44f9); C-entry frames execute None */
 		.minor = 13, .rt_tss = 2160, .rt_interp_head = 632, .is_threads_head = 7344,
@@ -68,6 +86,8 @@ static const struct py_layout cpython_layouts[] = {
 		.co_qualname = 128, .co_linetable = 136, .co_code_adaptive = 200, .co_size = 200,
 		.str_length = 16, .str_state = 32, .ascii_size = 40, .compact_size = 56,
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER,
+		.rt_interp_main = 640, .rt_gil = 0, .is_ceval_gil = 16, .is_gil = 7752,
+		.gil_size = 208, .gil_locked = 16,
 	},
 	{	/* 3.14: f_executable is a _PyStackRef with tag bits; owner INTERPRETER=3, CSTACK=4 */
 		.minor = 14, .rt_tss = 2336, .rt_interp_head = 808, .is_threads_head = 7344,
@@ -77,13 +97,16 @@ static const struct py_layout cpython_layouts[] = {
 		.co_qualname = 128, .co_linetable = 136, .co_code_adaptive = 208, .co_size = 208,
 		.str_length = 16, .str_state = 32, .ascii_size = 40, .compact_size = 56,
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER, .stackref = true,
+		.rt_interp_main = 816, .rt_gil = 0, .is_ceval_gil = 16, .is_gil = 7784,
+		.gil_size = 208, .gil_locked = 16,
 	},
 };
 
 /*
  * Byte positions of the fields we use inside _Py_DebugOffsets (every field a uint64_t),
  * which changes layout between minors (Include/internal/pycore_debug_offsets.h;
- * sizes 584 in 3.13 and 760 in 3.14, measured with py-spy's bindings).
+ * sizes 584 in 3.13 and 760 in 3.14, measured with py-spy's bindings; 3.14 adds
+ * interpreter_state.threads_main before gc, which moves the GIL fields by 8).
  */
 struct debug_offsets_pos {
 	unsigned minor;
@@ -95,6 +118,8 @@ struct debug_offsets_pos {
 	uint16_t co_code_adaptive;
 	uint16_t bytes_size, bytes_sval;
 	uint16_t str_state, str_length, ascii_size;
+	/* interpreter_state.ceval_gil, gil_runtime_state, ..._locked, ..._holder */
+	uint16_t is_ceval_gil, is_gil, gil_locked, gil_holder;
 };
 
 static const struct debug_offsets_pos debug_offsets_positions[] = {
@@ -104,14 +129,16 @@ static const struct debug_offsets_pos debug_offsets_positions[] = {
 	  .co_filename = 280, .co_name = 288, .co_qualname = 296, .co_linetable = 304,
 	  .co_firstlineno = 312, .co_code_adaptive = 344,
 	  .bytes_size = 520, .bytes_sval = 528, .str_state = 544, .str_length = 552,
-	  .ascii_size = 560 },
+	  .ascii_size = 560,
+	  .is_ceval_gil = 112, .is_gil = 120, .gil_locked = 136, .gil_holder = 144 },
 	{ .minor = 14, .size = 760, .rt_interp_head = 40, .is_threads_head = 72,
 	  .ts_next = 192, .ts_frame = 208, .ts_thread_id = 216,
 	  .fr_back = 256, .fr_code = 264, .fr_instr = 272, .fr_owner = 288,
 	  .co_filename = 320, .co_name = 328, .co_qualname = 336, .co_linetable = 344,
 	  .co_firstlineno = 352, .co_code_adaptive = 384,
 	  .bytes_size = 600, .bytes_sval = 608, .str_state = 624, .str_length = 632,
-	  .ascii_size = 640 },
+	  .ascii_size = 640,
+	  .is_ceval_gil = 120, .is_gil = 128, .gil_locked = 144, .gil_holder = 152 },
 };
 
 #undef NO_OFF

@@ -192,6 +192,12 @@ static void check_same_layout(const struct py_layout *got, const struct py_layou
 	CHECK_INT(got->compact_size, want->compact_size);
 	CHECK_INT(got->bytes_size, want->bytes_size);
 	CHECK_INT(got->bytes_sval, want->bytes_sval);
+	CHECK_INT(got->rt_interp_main, want->rt_interp_main);
+	CHECK_INT(got->rt_gil, want->rt_gil);
+	CHECK_INT(got->is_ceval_gil, want->is_ceval_gil);
+	CHECK_INT(got->is_gil, want->is_gil);
+	CHECK_INT(got->gil_size, want->gil_size);
+	CHECK_INT(got->gil_locked, want->gil_locked);
 }
 
 /*
@@ -221,6 +227,48 @@ static void test_debug_offsets_agree(void)
 	}
 }
 
+/* Puts @v at byte @pos of a _Py_DebugOffsets blob. */
+static void put_u64(unsigned char *blob, size_t pos, uint64_t v)
+{
+	memcpy(blob + pos, &v, sizeof(v));
+}
+
+/*
+ * The GIL fields of _Py_DebugOffsets (3.13 positions) are taken when they fit the built-in
+ * struct _gil_runtime_state; when they do not, the GIL is unknown but the layout stands.
+ */
+static void test_debug_offsets_gil(void)
+{
+	unsigned char blob[1024] = "xdebugpy";
+	struct py_layout l;
+
+	put_u64(blob, 8, 0x030d00f0);		/* 3.13.0 */
+	put_u64(blob, 40, 632);			/* runtime_state.interpreters_head */
+	put_u64(blob, 112, 16);			/* interpreter_state.ceval_gil */
+	put_u64(blob, 120, 7752);		/* interpreter_state.gil_runtime_state */
+	put_u64(blob, 136, 7752 + 16);		/* ..._locked */
+	put_u64(blob, 144, 7752 + 8);		/* ..._holder */
+	py_layout_builtin(13, &l);
+	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), 0);
+	CHECK_INT(l.is_ceval_gil, 16);
+	CHECK_INT(l.is_gil, 7752);
+	CHECK_INT(l.rt_interp_main, 640);
+	CHECK_INT(l.gil_size, 208);
+
+	put_u64(blob, 144, 7752 + 12);		/* last_holder moved: another struct */
+	py_layout_builtin(13, &l);
+	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), 0);
+	CHECK_INT(l.gil_size, 0);
+	CHECK_INT(l.is_ceval_gil, 0);
+	CHECK_INT(l.ts_next, 0);		/* the rest of the layout is taken all the same */
+
+	put_u64(blob, 144, 7752 + 8);
+	put_u64(blob, 112, 0);			/* no ceval.gil pointer */
+	py_layout_builtin(13, &l);
+	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), 0);
+	CHECK_INT(l.gil_size, 0);
+}
+
 /* Up to 3.12 the layout is the table; a debug-offsets blob with a wrong cookie is refused. */
 static void test_builtin_tables(void)
 {
@@ -234,6 +282,12 @@ static void test_builtin_tables(void)
 		CHECK(l.fr_code < 120 && l.fr_back < 120 && l.fr_instr < 124);
 		CHECK(l.co_firstlineno >= 12 && l.co_size <= 256);
 		CHECK(l.minor < 11 ? l.co_qualname == PY_NO_OFFSET : l.co_qualname != PY_NO_OFFSET);
+		/* the GIL: in _PyRuntime up to 3.11, behind interp->ceval.gil after */
+		CHECK_INT(l.gil_size, 208);
+		CHECK_INT(l.gil_locked, 16);
+		CHECK_INT(l.rt_interp_main, l.rt_interp_head + 8);
+		CHECK(l.minor < 12 ? l.rt_gil && !l.is_ceval_gil && !l.is_gil
+				   : !l.rt_gil && l.is_ceval_gil && l.is_gil);
 	}
 	CHECK_INT(py_layout_builtin(7, &l), -ENOTSUP);
 	CHECK_INT(py_layout_builtin(15, &l), -ENOTSUP);
@@ -259,5 +313,6 @@ int main(void)
 	RUN(test_sid_versions);
 	RUN(test_renamed_binaries);
 	RUN(test_debug_offsets_agree);
+	RUN(test_debug_offsets_gil);
 	return test_summary();
 }
