@@ -57,7 +57,6 @@ struct tracked {
 	bool explicit;		/* named with -p: its exit ends the recording */
 	uint64_t analysed_ns;	/* when its analysis began: later execs make it stale */
 	uint64_t tls_deadline;	/* keep looking for the TLS slot until then */
-	struct gil_range gil;	/* its GIL's state: futex waits there are GIL waits */
 };
 
 struct pending {
@@ -470,6 +469,7 @@ static int on_offcpu(struct collector *c, const struct offcpu_wait *wait,
 	struct keymap_key key = { wait->proc_id, wait->stack, 0 };
 	struct tracked *t = tracked_by_id(c, wait->proc_id);
 	struct session_sample out;
+	struct gil_range gil;
 	uint64_t node;
 	int64_t thread, reason, leaf;
 
@@ -479,8 +479,9 @@ static int on_offcpu(struct collector *c, const struct offcpu_wait *wait,
 		c->offcpu_unknown++;
 		return 0;
 	}
+	gil = (struct gil_range){ t->target.gil_addr, t->target.gil_size };
 	reason = marker_frame(c, FRAME_WAIT, wait_reason(wait->syscall, wait->arg0, wait->state,
-							 &t->gil));
+							 &gil));
 	thread = thread_of(c, wait->proc_id, t, wait->tid, sum->first_ns);
 	if (reason < 0 || thread < 0)
 		return -ENOMEM;
@@ -743,6 +744,10 @@ static void housekeeping(struct collector *c, uint64_t now)
 		struct tracked *t = &c->tracked[i];
 		uint16_t kind = t->target.tls_kind, off = t->target.tls_offset;
 		int err;
+
+		/* 3.12+: the GIL is allocated as the interpreter starts; wall mode needs it */
+		if (c->opts->wall && t->alive && !t->target.gil_addr && t->target.layout.gil_size)
+			py_target_find_gil(&t->target);
 
 		if (!t->alive || t->target.tls_checked || now > t->tls_deadline)
 			continue;
