@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "binary_cache.h"
 #include "keymap.h"
 #include "launch.h"
 #include "log.h"
@@ -65,6 +66,7 @@ struct collector {
 	struct pyflare_bpf *skel;
 	struct ring_buffer *rb;
 	struct symbolizer *sym;
+	struct binary_cache *binaries;	/* interpreter files analysed so far */
 	struct launch *launch;
 	int *perf_fds;
 	struct bpf_link **links;
@@ -205,7 +207,7 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 	/* before the analysis, which reads the process's ELF files */
 	if (!selected(c, pid, explicit))
 		return explicit ? EXIT_TARGET : 0;
-	r = py_target_analyse(pid, &target, why, sizeof(why));
+	r = py_target_analyse(c->binaries, pid, &target, why, sizeof(why));
 	switch (r) {
 	case PY_TARGET_OK:
 		break;
@@ -613,6 +615,17 @@ static void attach_all(struct collector *c)
 	closedir(d);
 }
 
+/* How often an interpreter file was read, rather than recognised: each should be once. */
+static void log_binaries(struct collector *c, const char *when)
+{
+	struct binary_cache_stats st;
+
+	binary_cache__stats(c->binaries, &st);
+	pr_info("%s: interpreter files analysed %llu times, recognised %llu times (%zu kept, "
+		"%llu dropped)\n", when, (unsigned long long)st.misses,
+		(unsigned long long)st.hits, st.entries, (unsigned long long)st.evictions);
+}
+
 static int load_bpf(struct collector *c)
 {
 	int err;
@@ -727,6 +740,7 @@ static void collector_free(struct collector *c)
 	ring_buffer__free(c->rb);
 	pyflare_bpf__destroy(c->skel);
 	symbolizer__free(c->sym);
+	binary_cache__free(c->binaries);
 	keymap__free(c->by_pid);
 	keymap__free(c->threads);
 	free(c->tracked);
@@ -750,7 +764,8 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 	c.by_pid = keymap__new();
 	c.threads = keymap__new();
 	c.sym = symbolizer__new(s);
-	if (!c.by_pid || !c.threads || !c.sym) {
+	c.binaries = binary_cache__new(0);
+	if (!c.by_pid || !c.threads || !c.sym || !c.binaries) {
 		pr_error("out of memory\n");
 		ret = EXIT_TARGET;
 		goto out;
@@ -776,14 +791,21 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 			goto out;
 		}
 		watch(&c, launch__pid(c.launch));
-	} else if (o->target == TARGET_PIDS) {
-		for (size_t i = 0; i < o->n_pids; i++) {
-			ret = attach(&c, o->pids[i], true);
-			if (ret)
-				goto out;
-		}
 	} else {
-		attach_all(&c);
+		uint64_t begin = now_ns();
+
+		if (o->target == TARGET_PIDS) {
+			for (size_t i = 0; i < o->n_pids; i++) {
+				ret = attach(&c, o->pids[i], true);
+				if (ret)
+					goto out;
+			}
+		} else {
+			attach_all(&c);
+		}
+		pr_info("attached %zu processes in %.3f s\n", c.n_tracked,
+			(double)(now_ns() - begin) / 1e9);
+		log_binaries(&c, "attach");
 	}
 
 	err = attach_timers(&c);
@@ -827,6 +849,7 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 	refresh_thread_names(&c);
 	clear_progress(&c);
 	pr_debug("recording stopped: %s\n", why ? why : "error");
+	log_binaries(&c, "end");
 	if (c.err) {
 		pr_error("recording failed: %s\n", strerror(-c.err));
 		ret = EXIT_TARGET;
