@@ -57,6 +57,7 @@ struct tracked {
 
 struct pending {
 	pid_t pid;
+	uint64_t start_time;	/* which process of that PID: another one is not retried */
 	uint64_t deadline;
 };
 
@@ -104,7 +105,7 @@ static struct tracked *tracked_by_pid(struct collector *c, pid_t pid)
 	return keymap__get(c->by_pid, &key, &id) ? tracked_by_id(c, id) : NULL;
 }
 
-static void add_pending(struct collector *c, pid_t pid)
+static void add_pending(struct collector *c, pid_t pid, uint64_t start_time)
 {
 	for (size_t i = 0; i < c->n_pending; i++)
 		if (c->pending[i].pid == pid)
@@ -118,7 +119,8 @@ static void add_pending(struct collector *c, pid_t pid)
 		c->pending = p;
 		c->cap_pending = cap;
 	}
-	c->pending[c->n_pending++] = (struct pending){ pid, now_ns() + PENDING_TIMEOUT_NS };
+	c->pending[c->n_pending++] = (struct pending){ pid, start_time,
+						       now_ns() + PENDING_TIMEOUT_NS };
 }
 
 static void drop_pending(struct collector *c, pid_t pid)
@@ -146,14 +148,15 @@ static void untrack(struct collector *c, pid_t pid)
 	bpf_map__delete_elem(c->skel->maps.procs, &k, sizeof(k), 0);
 }
 
-static int push_proc(struct collector *c, struct tracked *t, uint64_t id)
+/* @flags: BPF_ANY for a new instance, BPF_EXIST for one the kernel may have dropped since. */
+static int push_proc(struct collector *c, struct tracked *t, uint64_t id, __u64 flags)
 {
 	struct py_proc proc;
 	__u32 key = (__u32)t->target.pid;
 
 	py_target_to_proc(&t->target, id, &proc);
 	return bpf_map__update_elem(c->skel->maps.procs, &key, sizeof(key), &proc, sizeof(proc),
-				    BPF_ANY);
+				    flags);
 }
 
 static void watch(struct collector *c, pid_t pid)
@@ -162,6 +165,13 @@ static void watch(struct collector *c, pid_t pid)
 	__u8 one = 1;
 
 	bpf_map__update_elem(c->skel->maps.watched, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
+}
+
+static void unwatch(struct collector *c, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+
+	bpf_map__delete_elem(c->skel->maps.watched, &key, sizeof(key), 0);
 }
 
 /*
@@ -212,7 +222,7 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 	case PY_TARGET_OK:
 		break;
 	case PY_TARGET_NOT_YET:
-		add_pending(c, pid);
+		add_pending(c, pid, target.start_time);
 		return 0;
 	case PY_TARGET_NOT_PYTHON:
 	case PY_TARGET_EXITED:
@@ -292,12 +302,23 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 		keymap__set(c->by_pid, &key, id);
 	}
 	py_target_check_tls(&t->target);	/* -EAGAIN before the interpreter starts */
-	if (push_proc(c, t, id)) {
+	if (push_proc(c, t, id, BPF_ANY)) {
 		pr_error("process %d: cannot add it to the BPF map: %s\n", pid, strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	watch(c, pid);
 	drop_pending(c, pid);
+	/*
+	 * An exit before the entries above were written went unseen by the kernel side, which
+	 * only cleans up after the processes it follows: clean up here. One that starts later
+	 * is seen there (see proc_is_running()).
+	 */
+	if (!proc_is_running(pid, target.start_time)) {
+		untrack(c, pid);
+		unwatch(c, pid);
+		pr_debug("process %d exited while being attached\n", pid);
+		return 0;
+	}
 	pr_info("profiling process %d (%s), Python %s, offsets from %s\n", pid, target.comm,
 		target.version, target.layout.source);
 	return 0;
@@ -568,7 +589,7 @@ static void housekeeping(struct collector *c, uint64_t now)
 	for (size_t i = 0; i < c->n_pending; i++) {
 		struct pending p = c->pending[i];
 
-		if (now > p.deadline) {
+		if (now > p.deadline || !proc_is_running(p.pid, p.start_time)) {
 			c->pending[i--] = c->pending[--c->n_pending];
 			continue;
 		}
@@ -590,7 +611,8 @@ static void housekeeping(struct collector *c, uint64_t now)
 		if (!err && (kind != t->target.tls_kind || off != t->target.tls_offset)) {
 			pr_debug("process %d: TLS slot at offset %u (kind %u)\n", t->target.pid,
 				 t->target.tls_offset, t->target.tls_kind);
-			push_proc(c, t, i + 1);
+			/* not if it exec'd or exited meanwhile: the kernel dropped it then */
+			push_proc(c, t, i + 1, BPF_EXIST);
 		}
 	}
 }

@@ -558,7 +558,9 @@ enum py_target_error py_target_analyse(struct binary_cache *cache, pid_t pid, st
 		result = PY_TARGET_NOT_YET;
 	}
 	free(maps);
-	if (result == PY_TARGET_OK && !proc_exists(pid))
+	/* gone, or its PID taken by another process, while it was being read */
+	if ((result == PY_TARGET_OK || result == PY_TARGET_NOT_YET) &&
+	    !proc_is_running(pid, t->start_time))
 		return PY_TARGET_EXITED;
 	return result;
 }
