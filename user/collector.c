@@ -324,7 +324,27 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 	return 0;
 }
 
-/* The session thread of (@t, @tid), named after the kernel's thread name. */
+/*
+ * The kernel's name of thread @tid of @t, while @t runs: once it has ended, its PID (and
+ * its main thread's TID) may be another process's, whose names it must not take.
+ */
+static int read_thread_name(const struct tracked *t, uint32_t tid, char *buf, size_t len)
+{
+	uint64_t start_time;
+	int err;
+
+	if (!t->alive)
+		return -ESRCH;
+	err = proc_read_thread_comm(t->target.pid, (pid_t)tid, buf, len);
+	/* read, then checked: a zombie still has its names, a new process its own start */
+	if (!err && (proc_read_start_time(t->target.pid, &start_time) ||
+		     start_time != t->target.start_time)) {
+		buf[0] = '\0';
+		return -ESRCH;
+	}
+	return err;
+}
+
 /*
  * The session thread of (@t, @tid) at @time_ns. A thread's name is read at its first
  * sample and again at most every THREAD_NAME_NS while it keeps being sampled: threads
@@ -343,7 +363,7 @@ static int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, ui
 		n = (int64_t)(uint32_t)value;
 		if (ms - (value >> 32) < THREAD_NAME_NS / 1000000)
 			return n;
-		if (!proc_read_thread_comm(t->target.pid, (pid_t)tid, name, sizeof(name))) {
+		if (!read_thread_name(t, tid, name, sizeof(name))) {
 			size_t count;
 			const struct session_thread *threads = session__threads(c->s, &count);
 
@@ -352,7 +372,7 @@ static int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, ui
 				return -1;
 		}
 	} else {
-		proc_read_thread_comm(t->target.pid, (pid_t)tid, name, sizeof(name));
+		read_thread_name(t, tid, name, sizeof(name));
 		n = session__add_thread(c->s, t->session_proc, tid, name);
 		if (n < 0)
 			return -1;
@@ -574,7 +594,7 @@ static void refresh_thread_names(struct collector *c)
 		/* session processes are added in attach order, one per tracked instance */
 		if (!t || t->session_proc != p || !t->alive)
 			continue;
-		if (proc_read_thread_comm(t->target.pid, (pid_t)threads[i].tid, name, sizeof(name)))
+		if (read_thread_name(t, threads[i].tid, name, sizeof(name)))
 			continue;	/* the thread is gone: it keeps its last name */
 		if (strcmp(name, threads[i].name) != 0) {
 			session__set_thread_name(c->s, (uint32_t)i, name);
