@@ -31,8 +31,9 @@
 #include "symbolize.h"
 
 #define POLL_MS 10		/* the sampler does not wake us: we look this often */
-#define HOUSEKEEPING_NS 50000000ULL	/* retries, TLS checks, progress: every 50 ms */
+#define HOUSEKEEPING_NS 50000000ULL	/* TLS checks: every 50 ms */
 #define PENDING_TIMEOUT_NS 3000000000ULL	/* wait this long for libpython to be mapped */
+#define PENDING_RETRY_NS 5000000ULL	/* the loader maps it within ms: a short process has no more */
 #define TLS_CHECK_TIMEOUT_NS 10000000000ULL	/* give up finding a thread's TLS slot */
 #define STOP_GRACE_NS 2000000000ULL	/* after Ctrl-C, let the command finish this long */
 #define PROGRESS_NS 250000000ULL
@@ -58,6 +59,7 @@ struct tracked {
 struct pending {
 	pid_t pid;
 	uint64_t start_time;	/* which process of that PID: another one is not retried */
+	uint64_t next_try;
 	uint64_t deadline;
 };
 
@@ -78,6 +80,8 @@ struct collector {
 	struct keymap *threads;		/* (id, tid, 0) -> session thread index */
 	struct pending *pending;
 	size_t n_pending, cap_pending;
+	uint64_t *tls_todo;		/* ids of instances whose TLS slot is not confirmed yet */
+	size_t n_tls_todo, cap_tls_todo;
 	uint64_t start_ns;		/* CLOCK_MONOTONIC at start, the samples' clock */
 	uint64_t samples, empty, explicit_alive;
 	bool progress_shown;
@@ -119,8 +123,27 @@ static void add_pending(struct collector *c, pid_t pid, uint64_t start_time)
 		c->pending = p;
 		c->cap_pending = cap;
 	}
-	c->pending[c->n_pending++] = (struct pending){ pid, start_time,
-						       now_ns() + PENDING_TIMEOUT_NS };
+	c->pending[c->n_pending++] = (struct pending){
+		.pid = pid,
+		.start_time = start_time,
+		.next_try = now_ns() + PENDING_RETRY_NS,
+		.deadline = now_ns() + PENDING_TIMEOUT_NS,
+	};
+}
+
+/* Instance @id's TLS slot is still to be found (housekeeping); forgotten if out of memory. */
+static void remember_tls_todo(struct collector *c, uint64_t id)
+{
+	if (c->n_tls_todo == c->cap_tls_todo) {
+		size_t cap = c->cap_tls_todo ? c->cap_tls_todo * 2 : 16;
+		uint64_t *todo = realloc(c->tls_todo, cap * sizeof(*todo));
+
+		if (!todo)
+			return;
+		c->tls_todo = todo;
+		c->cap_tls_todo = cap;
+	}
+	c->tls_todo[c->n_tls_todo++] = id;
 }
 
 static void drop_pending(struct collector *c, pid_t pid)
@@ -319,6 +342,8 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 		pr_debug("process %d exited while being attached\n", pid);
 		return 0;
 	}
+	if (!t->target.tls_checked)
+		remember_tls_todo(c, id);
 	pr_info("profiling process %d (%s), Python %s, offsets from %s\n", pid, target.comm,
 		target.version, target.layout.source);
 	return 0;
@@ -603,25 +628,46 @@ static void refresh_thread_names(struct collector *c)
 	}
 }
 
-/* Retries processes waiting for libpython, and looks for TLS slots not yet confirmed. */
-static void housekeeping(struct collector *c, uint64_t now)
+/*
+ * Retries the processes waiting for their libpython to be mapped, each every
+ * PENDING_RETRY_NS: a short-lived process is gone after a few tries.
+ */
+static void retry_pending(struct collector *c, uint64_t now)
 {
-	for (size_t i = 0; i < c->n_pending; i++) {
+	for (size_t i = 0; i < c->n_pending;) {
 		struct pending p = c->pending[i];
 
-		if (now > p.deadline || !proc_is_running(p.pid, p.start_time)) {
-			c->pending[i--] = c->pending[--c->n_pending];
+		if (now < p.next_try) {
+			i++;
 			continue;
 		}
+		if (now > p.deadline || !proc_is_running(p.pid, p.start_time)) {
+			c->pending[i] = c->pending[--c->n_pending];
+			continue;
+		}
+		c->pending[i].next_try = now + PENDING_RETRY_NS;
 		attach(c, p.pid, false);
+		/* once attached it left the list, and slot i holds another */
+		if (i < c->n_pending && c->pending[i].pid == p.pid)
+			i++;
 	}
-	for (size_t i = 0; i < c->n_tracked; i++) {
-		struct tracked *t = &c->tracked[i];
-		uint16_t kind = t->target.tls_kind, off = t->target.tls_offset;
+}
+
+/* Looks for the TLS slots not confirmed yet (processes caught before their first thread). */
+static void housekeeping(struct collector *c, uint64_t now)
+{
+	for (size_t i = 0; i < c->n_tls_todo;) {
+		struct tracked *t = tracked_by_id(c, c->tls_todo[i]);
+		uint16_t kind, off;
 		int err;
 
-		if (!t->alive || t->target.tls_checked || now > t->tls_deadline)
+		if (!t || !t->alive || t->target.tls_checked || now > t->tls_deadline) {
+			c->tls_todo[i] = c->tls_todo[--c->n_tls_todo];
 			continue;
+		}
+		i++;
+		kind = t->target.tls_kind;
+		off = t->target.tls_offset;
 		err = py_target_check_tls(&t->target);
 		if (err == -ENOENT) {
 			pr_warn("process %d: cannot find its Python thread state in the C library's "
@@ -632,7 +678,7 @@ static void housekeeping(struct collector *c, uint64_t now)
 			pr_debug("process %d: TLS slot at offset %u (kind %u)\n", t->target.pid,
 				 t->target.tls_offset, t->target.tls_kind);
 			/* not if it exec'd or exited meanwhile: the kernel dropped it then */
-			push_proc(c, t, i + 1, BPF_EXIST);
+			push_proc(c, t, (uint64_t)(t - c->tracked) + 1, BPF_EXIST);
 		}
 	}
 }
@@ -787,6 +833,7 @@ static void collector_free(struct collector *c)
 	keymap__free(c->threads);
 	free(c->tracked);
 	free(c->pending);
+	free(c->tls_todo);
 	launch__free(c->launch);
 }
 
@@ -876,6 +923,7 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 			pr_error("reading the ring buffer failed: %s\n", strerror(-err));
 			break;
 		}
+		retry_pending(&c, now);
 		if (now - last_housekeeping >= HOUSEKEEPING_NS) {
 			housekeeping(&c, now);
 			last_housekeeping = now;
