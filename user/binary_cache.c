@@ -55,6 +55,7 @@ int binary_key_read(int fd, int32_t name_tag, struct binary_key *key)
 	key->ino = (uint64_t)st.st_ino;
 	key->size = (uint64_t)st.st_size;
 	key->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+	key->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
 	key->name_tag = name_tag;
 	if (elf_build_id_read(fd, key->build_id, &len) == 0)
 		key->build_id_len = (uint32_t)len;
@@ -64,7 +65,8 @@ int binary_key_read(int fd, int32_t name_tag, struct binary_key *key)
 static bool same_key(const struct binary_key *a, const struct binary_key *b)
 {
 	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	       a->mtime_ns == b->mtime_ns && a->name_tag == b->name_tag &&
+	       a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns &&
+	       a->name_tag == b->name_tag &&
 	       a->build_id_len == b->build_id_len &&
 	       memcmp(a->build_id, b->build_id, a->build_id_len) == 0;
 }

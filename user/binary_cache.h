@@ -4,7 +4,7 @@
  * so a file is analysed once however many processes map it: a host runs hundreds of
  * copies of one python (and of bash, which is not one: that verdict is kept too).
  *
- * A file is known by its device, inode, size, modification time and GNU build ID, all
+ * A file is known by its device, inode, size, change times and GNU build ID, all
  * read from an open descriptor: two containers may show different files under one
  * path, and one file under two paths.
  */
@@ -24,7 +24,8 @@ struct binary_key {
 	uint64_t dev;
 	uint64_t ino;
 	uint64_t size;
-	int64_t mtime_ns;	/* with size: a file rewritten in place keeps its inode */
+	int64_t mtime_ns;	/* with size: a file rewritten in place keeps its inode, */
+	int64_t ctime_ns;	/* and may have its mtime set back; not its ctime */
 	uint32_t build_id_len;	/* 0 when the file has none */
 	unsigned char build_id[ELF_FILE_BUILD_ID_MAX];
 	int32_t name_tag;	/* what the caller reads from the file's name, which it may

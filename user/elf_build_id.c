@@ -125,7 +125,7 @@ int elf_build_id_read(int fd, unsigned char *buf, size_t *len)
 		Elf64_Ehdr e64;
 		Elf32_Ehdr e32;
 	} h;
-	static unsigned char notes[MAX_NOTE_SEGMENT];
+	static unsigned char notes[MAX_NOTE_SEGMENT];	/* too big for the stack; one thread */
 	struct note_segment seg;
 	uint64_t phoff, file_size;
 	size_t phnum, phent, index = 0;
