@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "cgroup_select.h"
+#include "binary_cache.h"
 #include "keymap.h"
 #include "launch.h"
 #include "log.h"
@@ -34,8 +35,9 @@
 
 #define POLL_MS 10		/* the sampler does not wake us: we look this often (1 ms while a
 				 * process waits for its libpython: see retry_pending()) */
-#define HOUSEKEEPING_NS 50000000ULL	/* retries, TLS checks, progress: every 50 ms */
+#define HOUSEKEEPING_NS 50000000ULL	/* TLS and GIL checks: every 50 ms */
 #define PENDING_TIMEOUT_NS 3000000000ULL	/* wait this long for libpython to be mapped */
+#define PENDING_RETRY_NS 5000000ULL	/* the loader maps it within ms: a short process has no more */
 #define TLS_CHECK_TIMEOUT_NS 10000000000ULL	/* give up finding a thread's TLS slot */
 #define STOP_GRACE_NS 2000000000ULL	/* after Ctrl-C, let the command finish this long */
 #define PROGRESS_NS 250000000ULL
@@ -61,6 +63,8 @@ struct tracked {
 
 struct pending {
 	pid_t pid;
+	uint64_t start_time;	/* which process of that PID: another one is not retried */
+	uint64_t next_try;
 	uint64_t deadline;
 };
 
@@ -70,6 +74,7 @@ struct collector {
 	struct pyflare_bpf *skel;
 	struct ring_buffer *rb;
 	struct symbolizer *sym;
+	struct binary_cache *binaries;	/* interpreter files analysed so far */
 	struct launch *launch;
 	int *perf_fds;
 	struct bpf_link **links;
@@ -82,6 +87,8 @@ struct collector {
 	struct pending *pending;
 	size_t n_pending, cap_pending;
 	struct cgroup_selection cgroups; /* --cgroup/--container; n == 0: no such limit */
+	uint64_t *tls_todo;		/* ids of instances whose TLS slot is not confirmed yet */
+	size_t n_tls_todo, cap_tls_todo;
 	uint64_t start_ns;		/* CLOCK_MONOTONIC at start, the samples' clock */
 	uint64_t samples, empty, explicit_alive;
 	uint64_t no_access;		/* processes skipped: their memory or files unreadable */
@@ -112,7 +119,7 @@ static struct tracked *tracked_by_pid(struct collector *c, pid_t pid)
 	return keymap__get(c->by_pid, &key, &id) ? tracked_by_id(c, id) : NULL;
 }
 
-static void add_pending(struct collector *c, pid_t pid)
+static void add_pending(struct collector *c, pid_t pid, uint64_t start_time)
 {
 	for (size_t i = 0; i < c->n_pending; i++)
 		if (c->pending[i].pid == pid)
@@ -126,7 +133,27 @@ static void add_pending(struct collector *c, pid_t pid)
 		c->pending = p;
 		c->cap_pending = cap;
 	}
-	c->pending[c->n_pending++] = (struct pending){ pid, now_ns() + PENDING_TIMEOUT_NS };
+	c->pending[c->n_pending++] = (struct pending){
+		.pid = pid,
+		.start_time = start_time,
+		.next_try = now_ns() + PENDING_RETRY_NS,
+		.deadline = now_ns() + PENDING_TIMEOUT_NS,
+	};
+}
+
+/* Instance @id's TLS slot is still to be found (housekeeping); forgotten if out of memory. */
+static void remember_tls_todo(struct collector *c, uint64_t id)
+{
+	if (c->n_tls_todo == c->cap_tls_todo) {
+		size_t cap = c->cap_tls_todo ? c->cap_tls_todo * 2 : 16;
+		uint64_t *todo = realloc(c->tls_todo, cap * sizeof(*todo));
+
+		if (!todo)
+			return;
+		c->tls_todo = todo;
+		c->cap_tls_todo = cap;
+	}
+	c->tls_todo[c->n_tls_todo++] = id;
 }
 
 static void drop_pending(struct collector *c, pid_t pid)
@@ -154,14 +181,15 @@ static void untrack(struct collector *c, pid_t pid)
 	bpf_map__delete_elem(c->skel->maps.procs, &k, sizeof(k), 0);
 }
 
-static int push_proc(struct collector *c, struct tracked *t, uint64_t id)
+/* @flags: BPF_ANY for a new instance, BPF_EXIST for one the kernel may have dropped since. */
+static int push_proc(struct collector *c, struct tracked *t, uint64_t id, __u64 flags)
 {
 	struct py_proc proc;
 	__u32 key = (__u32)t->target.pid;
 
 	py_target_to_proc(&t->target, id, &proc);
 	return bpf_map__update_elem(c->skel->maps.procs, &key, sizeof(key), &proc, sizeof(proc),
-				    BPF_ANY);
+				    flags);
 }
 
 static void watch(struct collector *c, pid_t pid)
@@ -170,6 +198,13 @@ static void watch(struct collector *c, pid_t pid)
 	__u8 one = 1;
 
 	bpf_map__update_elem(c->skel->maps.watched, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
+}
+
+static void unwatch(struct collector *c, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+
+	bpf_map__delete_elem(c->skel->maps.watched, &key, sizeof(key), 0);
 }
 
 /*
@@ -215,12 +250,12 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 	/* before the analysis, which reads the process's ELF files */
 	if (!selected(c, pid, explicit))
 		return explicit ? EXIT_TARGET : 0;
-	r = py_target_analyse(pid, &target, why, sizeof(why));
+	r = py_target_analyse(c->binaries, pid, &target, why, sizeof(why));
 	switch (r) {
 	case PY_TARGET_OK:
 		break;
 	case PY_TARGET_NOT_YET:
-		add_pending(c, pid);
+		add_pending(c, pid, target.start_time);
 		return 0;
 	case PY_TARGET_NOT_PYTHON:
 	case PY_TARGET_EXITED:
@@ -306,18 +341,51 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 		keymap__set(c->by_pid, &key, id);
 	}
 	py_target_check_tls(&t->target);	/* -EAGAIN before the interpreter starts */
-	if (push_proc(c, t, id)) {
+	if (push_proc(c, t, id, BPF_ANY)) {
 		pr_error("process %d: cannot add it to the BPF map: %s\n", pid, strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	watch(c, pid);
 	drop_pending(c, pid);
+	/*
+	 * An exit before the entries above were written went unseen by the kernel side, which
+	 * only cleans up after the processes it follows: clean up here. One that starts later
+	 * is seen there (see proc_is_running()).
+	 */
+	if (!proc_is_running(pid, target.start_time)) {
+		untrack(c, pid);
+		unwatch(c, pid);
+		pr_debug("process %d exited while being attached\n", pid);
+		return 0;
+	}
+	if (!t->target.tls_checked)
+		remember_tls_todo(c, id);
 	pr_info("profiling process %d (%s), Python %s, offsets from %s\n", pid, target.comm,
 		target.version, target.layout.source);
 	return 0;
 }
 
-/* The session thread of (@t, @tid), named after the kernel's thread name. */
+/*
+ * The kernel's name of thread @tid of @t, while @t runs: once it has ended, its PID (and
+ * its main thread's TID) may be another process's, whose names it must not take.
+ */
+static int read_thread_name(const struct tracked *t, uint32_t tid, char *buf, size_t len)
+{
+	uint64_t start_time;
+	int err;
+
+	if (!t->alive)
+		return -ESRCH;
+	err = proc_read_thread_comm(t->target.pid, (pid_t)tid, buf, len);
+	/* read, then checked: a zombie still has its names, a new process its own start */
+	if (!err && (proc_read_start_time(t->target.pid, &start_time) ||
+		     start_time != t->target.start_time)) {
+		buf[0] = '\0';
+		return -ESRCH;
+	}
+	return err;
+}
+
 /*
  * The session thread of (@t, @tid) at @time_ns. A thread's name is read at its first
  * sample and again at most every THREAD_NAME_NS while it keeps being sampled: threads
@@ -336,7 +404,7 @@ static int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, ui
 		n = (int64_t)(uint32_t)value;
 		if (ms - (value >> 32) < THREAD_NAME_NS / 1000000)
 			return n;
-		if (!proc_read_thread_comm(t->target.pid, (pid_t)tid, name, sizeof(name))) {
+		if (!read_thread_name(t, tid, name, sizeof(name))) {
 			size_t count;
 			const struct session_thread *threads = session__threads(c->s, &count);
 
@@ -345,7 +413,7 @@ static int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, ui
 				return -1;
 		}
 	} else {
-		proc_read_thread_comm(t->target.pid, (pid_t)tid, name, sizeof(name));
+		read_thread_name(t, tid, name, sizeof(name));
 		n = session__add_thread(c->s, t->session_proc, tid, name);
 		if (n < 0)
 			return -1;
@@ -669,7 +737,7 @@ static void refresh_thread_names(struct collector *c)
 		/* session processes are added in attach order, one per tracked instance */
 		if (!t || t->session_proc != p || !t->alive)
 			continue;
-		if (proc_read_thread_comm(t->target.pid, (pid_t)threads[i].tid, name, sizeof(name)))
+		if (read_thread_name(t, threads[i].tid, name, sizeof(name)))
 			continue;	/* the thread is gone: it keeps its last name */
 		if (strcmp(name, threads[i].name) != 0) {
 			session__set_thread_name(c->s, (uint32_t)i, name);
@@ -720,37 +788,59 @@ static int flush_waiting_threads(struct collector *c, uint64_t end_ns)
 }
 
 /*
- * Processes waiting for libpython, retried at every poll: an interpreter runs its first
- * Python code some 15-30 ms after libpython is mapped, and a short program may be asleep
- * (off CPU, unseen in wall mode) by the time a slower retry would attach it.
+ * Retries the processes waiting for their libpython to be mapped, each every
+ * PENDING_RETRY_NS: an interpreter runs its first Python code some 15-30 ms after
+ * libpython is mapped, and a short program may be asleep (off CPU, unseen in wall
+ * mode) by the time a slower retry would attach it; a short-lived process is gone
+ * after a few tries.
  */
 static void retry_pending(struct collector *c, uint64_t now)
 {
-	for (size_t i = 0; i < c->n_pending; i++) {
+	for (size_t i = 0; i < c->n_pending;) {
 		struct pending p = c->pending[i];
 
-		if (now > p.deadline) {
-			c->pending[i--] = c->pending[--c->n_pending];
+		if (now < p.next_try) {
+			i++;
 			continue;
 		}
+		if (now > p.deadline || !proc_is_running(p.pid, p.start_time)) {
+			c->pending[i] = c->pending[--c->n_pending];
+			continue;
+		}
+		c->pending[i].next_try = now + PENDING_RETRY_NS;
 		attach(c, p.pid, false);
+		/* once attached it left the list, and slot i holds another */
+		if (i < c->n_pending && c->pending[i].pid == p.pid)
+			i++;
 	}
 }
 
-/* Looks for TLS slots not yet confirmed. */
-static void housekeeping(struct collector *c, uint64_t now)
+/* 3.12+: the GIL is allocated as the interpreter starts; wall mode needs it. */
+static void find_gils(struct collector *c)
 {
 	for (size_t i = 0; i < c->n_tracked; i++) {
 		struct tracked *t = &c->tracked[i];
-		uint16_t kind = t->target.tls_kind, off = t->target.tls_offset;
+
+		if (t->alive && !t->target.gil_addr && t->target.layout.gil_size)
+			py_target_find_gil(&t->target);
+	}
+}
+
+/* Looks for the TLS slots not confirmed yet (processes caught before their first thread). */
+static void housekeeping(struct collector *c, uint64_t now)
+{
+	for (size_t i = 0; i < c->n_tls_todo;) {
+		struct tracked *t = tracked_by_id(c, c->tls_todo[i]);
+		uint16_t kind, off;
 		int err;
 
-		/* 3.12+: the GIL is allocated as the interpreter starts; wall mode needs it */
-		if (c->opts->wall && t->alive && !t->target.gil_addr && t->target.layout.gil_size)
-			py_target_find_gil(&t->target);
-
-		if (!t->alive || t->target.tls_checked || now > t->tls_deadline)
+		if (!t || !t->alive || t->target.tls_checked || now > t->tls_deadline) {
+			c->tls_todo[i] = c->tls_todo[--c->n_tls_todo];
 			continue;
+		}
+		i++;
+		kind = t->target.tls_kind;
+		off = t->target.tls_offset;
 		err = py_target_check_tls(&t->target);
 		if (err == -ENOENT) {
 			pr_warn("process %d: cannot find its Python thread state in the C library's "
@@ -760,7 +850,8 @@ static void housekeeping(struct collector *c, uint64_t now)
 		if (!err && (kind != t->target.tls_kind || off != t->target.tls_offset)) {
 			pr_debug("process %d: TLS slot at offset %u (kind %u)\n", t->target.pid,
 				 t->target.tls_offset, t->target.tls_kind);
-			push_proc(c, t, i + 1);
+			/* not if it exec'd or exited meanwhile: the kernel dropped it then */
+			push_proc(c, t, (uint64_t)(t - c->tracked) + 1, BPF_EXIST);
 		}
 	}
 }
@@ -833,6 +924,17 @@ static int fill_cgroup_map(struct collector *c)
 		}
 	}
 	return 0;
+}
+
+/* How often an interpreter file was read, rather than recognised: each should be once. */
+static void log_binaries(struct collector *c, const char *when)
+{
+	struct binary_cache_stats st;
+
+	binary_cache__stats(c->binaries, &st);
+	pr_info("%s: interpreter files analysed %llu times, recognised %llu times (%zu kept, "
+		"%llu dropped)\n", when, (unsigned long long)st.misses,
+		(unsigned long long)st.hits, st.entries, (unsigned long long)st.evictions);
 }
 
 static int load_bpf(struct collector *c)
@@ -966,11 +1068,13 @@ static void collector_free(struct collector *c)
 	ring_buffer__free(c->rb);
 	pyflare_bpf__destroy(c->skel);
 	symbolizer__free(c->sym);
+	binary_cache__free(c->binaries);
 	keymap__free(c->by_pid);
 	keymap__free(c->threads);
 	keymap__free(c->stacks);
 	free(c->tracked);
 	free(c->pending);
+	free(c->tls_todo);
 	launch__free(c->launch);
 	cgroup_selection_close(&c->cgroups);
 }
@@ -993,7 +1097,8 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 	c.threads = keymap__new();
 	c.stacks = keymap__new();
 	c.sym = symbolizer__new(s);
-	if (!c.by_pid || !c.threads || !c.stacks || !c.sym) {
+	c.binaries = binary_cache__new(0);
+	if (!c.by_pid || !c.threads || !c.stacks || !c.sym || !c.binaries) {
 		pr_error("out of memory\n");
 		ret = EXIT_TARGET;
 		goto out;
@@ -1028,17 +1133,25 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 			goto out;
 		}
 		watch(&c, launch__pid(c.launch));
-	} else if (o->target == TARGET_PIDS) {
-		for (size_t i = 0; i < o->n_pids; i++) {
-			ret = attach(&c, o->pids[i], true);
-			if (ret)
-				goto out;
-			if (c.cgroups.n && !cgroup_selection_has_pid(&c.cgroups, o->pids[i]))
-				pr_warn("process %d is not in %s now: it is sampled only while it "
-					"is\n", o->pids[i], c.cgroups.label);
-		}
 	} else {
-		attach_all(&c);
+		uint64_t begin = now_ns();
+
+		if (o->target == TARGET_PIDS) {
+			for (size_t i = 0; i < o->n_pids; i++) {
+				ret = attach(&c, o->pids[i], true);
+				if (ret)
+					goto out;
+				if (c.cgroups.n &&
+				    !cgroup_selection_has_pid(&c.cgroups, o->pids[i]))
+					pr_warn("process %d is not in %s now: it is sampled only "
+						"while it is\n", o->pids[i], c.cgroups.label);
+			}
+		} else {
+			attach_all(&c);
+		}
+		pr_info("attached %zu processes in %.3f s\n", c.n_tracked,
+			(double)(now_ns() - begin) / 1e9);
+		log_binaries(&c, "attach");
 	}
 
 	err = attach_timers(&c);
@@ -1074,6 +1187,8 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 		}
 		if (now - last_housekeeping >= HOUSEKEEPING_NS) {
 			housekeeping(&c, now);
+			if (o->wall)
+				find_gils(&c);
 			last_housekeeping = now;
 		}
 		if (now - last_progress >= PROGRESS_NS) {
@@ -1093,6 +1208,7 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 	refresh_thread_names(&c);
 	clear_progress(&c);
 	pr_debug("recording stopped: %s\n", why ? why : "error");
+	log_binaries(&c, "end");
 	if (c.err) {
 		pr_error("recording failed: %s\n", strerror(-c.err));
 		ret = EXIT_TARGET;

@@ -33,13 +33,6 @@ struct elf_section {
 	uint32_t link;
 };
 
-struct elf_load {
-	uint64_t vaddr;
-	uint64_t offset;
-	uint64_t filesz;	/* already clamped to p_memsz */
-	uint64_t memsz;
-};
-
 struct elf_symtab {
 	Elf_Data *syms;		/* NULL when the table is absent or unusable */
 	size_t count;
@@ -53,7 +46,7 @@ struct elf_file {
 	uint64_t file_size;
 	int type;
 
-	struct elf_load loads[ELF_MAX_LOADS];
+	struct elf_segment loads[ELF_MAX_LOADS];
 	size_t nr_loads;
 
 	struct elf_section *secs;
@@ -308,7 +301,7 @@ static int load_phdrs(struct elf_file *e, const struct elf_counts *c)
 	if (elf_getphdrnum(e->elf, &n) || n != c->phnum)
 		return -ENOEXEC;
 	for (i = 0; i < n; i++) {
-		struct elf_load *l;
+		struct elf_segment *l;
 		GElf_Phdr ph;
 
 		if (!gelf_getphdr(e->elf, (int)i, &ph))
@@ -386,25 +379,34 @@ static int load_sections(struct elf_file *e, const struct elf_counts *c)
 
 struct elf_file *elf_file__open(const char *path)
 {
+	int fd;
+
+	if (!path) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* O_NONBLOCK: a FIFO planted under a library's name must not hang us. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return NULL;
+	return elf_file__open_fd(fd);
+}
+
+struct elf_file *elf_file__open_fd(int fd)
+{
 	struct elf_counts counts;
 	struct elf_file *e;
 	GElf_Ehdr eh;
 	struct stat st;
 	int err;
 
-	if (!path) {
-		errno = EINVAL;
-		return NULL;
-	}
 	e = calloc(1, sizeof(*e));
-	if (!e)
+	if (!e) {
+		close(fd);
+		errno = ENOMEM;
 		return NULL;
-	/* O_NONBLOCK: a FIFO planted under a library's name must not hang us. */
-	e->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (e->fd < 0) {
-		err = -errno;
-		goto err;
 	}
+	e->fd = fd;
 	if (fstat(e->fd, &st)) {
 		err = -errno;
 		goto err;
@@ -544,7 +546,7 @@ int elf_file__read(const struct elf_file *e, uint64_t vaddr, void *buf, size_t l
 	if (!e || (!buf && len))
 		return -EINVAL;
 	for (i = 0; i < e->nr_loads; i++) {
-		const struct elf_load *l = &e->loads[i];
+		const struct elf_segment *l = &e->loads[i];
 		uint64_t delta;
 
 		if (vaddr < l->vaddr || vaddr - l->vaddr >= l->memsz)
@@ -559,23 +561,21 @@ int elf_file__read(const struct elf_file *e, uint64_t vaddr, void *buf, size_t l
 	return mapped ? -EFAULT : -ENOENT;
 }
 
-int elf_file__load_bias(const struct elf_file *e, uint64_t map_start, uint64_t map_offset,
-			uint64_t *bias)
+/*
+ * The kernel maps each PT_LOAD from its page-aligned offset, and the last page of one
+ * segment may share a file page with the first of the next: prefer the segment whose
+ * mapping starts exactly at @map_offset, else the one containing it.
+ */
+static int load_bias(const struct elf_segment *loads, size_t n, int type, uint64_t map_start,
+		     uint64_t map_offset, uint64_t *bias)
 {
-	const struct elf_load *hit = NULL;
+	const struct elf_segment *hit = NULL;
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t mask = page > 0 ? (uint64_t)page - 1 : 4095;
 	size_t i;
 
-	if (!e || !bias)
-		return -EINVAL;
-	/*
-	 * The kernel maps each PT_LOAD from its page-aligned offset, and the last page of one
-	 * segment may share a file page with the first of the next: prefer the segment whose
-	 * mapping starts exactly at @map_offset, else the one containing it.
-	 */
-	for (i = 0; i < e->nr_loads; i++) {
-		const struct elf_load *l = &e->loads[i];
+	for (i = 0; i < n; i++) {
+		const struct elf_segment *l = &loads[i];
 		uint64_t start = l->offset & ~mask;
 
 		if (l->filesz == 0 || map_offset < start)
@@ -589,8 +589,36 @@ int elf_file__load_bias(const struct elf_file *e, uint64_t map_start, uint64_t m
 	}
 	if (!hit)
 		return -ENOENT;
-	*bias = e->type == ET_EXEC ? 0 : map_start - map_offset - (hit->vaddr - hit->offset);
+	*bias = type == ET_EXEC ? 0 : map_start - map_offset - (hit->vaddr - hit->offset);
 	return 0;
+}
+
+int elf_file__load_bias(const struct elf_file *e, uint64_t map_start, uint64_t map_offset,
+			uint64_t *bias)
+{
+	if (!e || !bias)
+		return -EINVAL;
+	return load_bias(e->loads, e->nr_loads, e->type, map_start, map_offset, bias);
+}
+
+int elf_file__placement(const struct elf_file *e, struct elf_placement *p)
+{
+	if (!e || !p)
+		return -EINVAL;
+	if (e->nr_loads > ELF_PLACEMENT_MAX)
+		return -E2BIG;
+	p->type = e->type;
+	p->nr_loads = (uint32_t)e->nr_loads;
+	memcpy(p->loads, e->loads, e->nr_loads * sizeof(e->loads[0]));
+	return 0;
+}
+
+int elf_placement_load_bias(const struct elf_placement *p, uint64_t map_start,
+			    uint64_t map_offset, uint64_t *bias)
+{
+	if (!p || !bias || p->nr_loads > ELF_PLACEMENT_MAX)
+		return -EINVAL;
+	return load_bias(p->loads, p->nr_loads, p->type, map_start, map_offset, bias);
 }
 
 bool elf_file__needs(const struct elf_file *e, const char *soname_prefix)

@@ -12,6 +12,23 @@
 
 struct elf_file;
 
+/* One PT_LOAD segment. */
+struct elf_segment {
+	uint64_t vaddr;
+	uint64_t offset;
+	uint64_t filesz;	/* already clamped to p_memsz */
+	uint64_t memsz;
+};
+
+/* Where a file's segments go: enough to place its mappings once the file is closed. */
+#define ELF_PLACEMENT_MAX 16	/* real binaries have 2 to 6 */
+
+struct elf_placement {
+	int type;		/* ET_EXEC or ET_DYN */
+	uint32_t nr_loads;
+	struct elf_segment loads[ELF_PLACEMENT_MAX];
+};
+
 /*
  * Opens an ELF executable or shared object (ET_EXEC or ET_DYN) and loads its section headers,
  * program headers, .symtab, .dynsym, .dynamic and build ID. Returns NULL with errno set:
@@ -19,6 +36,8 @@ struct elf_file;
  * Keeps a file descriptor open for elf_file__read().
  */
 struct elf_file *elf_file__open(const char *path);
+/* The same for a file already open on @fd, which it takes over (closed on failure too). */
+struct elf_file *elf_file__open_fd(int fd);
 void elf_file__free(struct elf_file *e);
 
 /* ET_EXEC or ET_DYN. */
@@ -54,6 +73,16 @@ int elf_file__read(const struct elf_file *e, uint64_t vaddr, void *buf, size_t l
  */
 int elf_file__load_bias(const struct elf_file *e, uint64_t map_start, uint64_t map_offset,
 			uint64_t *bias);
+
+/*
+ * Copies the file's segments into @p, for elf_placement_load_bias() after the file is
+ * closed. -E2BIG when it has more than ELF_PLACEMENT_MAX of them.
+ */
+int elf_file__placement(const struct elf_file *e, struct elf_placement *p);
+
+/* elf_file__load_bias() from a copy of the file's segments. */
+int elf_placement_load_bias(const struct elf_placement *p, uint64_t map_start,
+			    uint64_t map_offset, uint64_t *bias);
 
 /* Whether a DT_NEEDED entry starts with @soname_prefix, e.g. "libpython3". */
 bool elf_file__needs(const struct elf_file *e, const char *soname_prefix);

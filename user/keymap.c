@@ -123,14 +123,22 @@ int keymap__set(struct keymap *m, const struct keymap_key *key, uint64_t value)
 	return 0;
 }
 
-void keymap__remove_a(struct keymap *m, uint64_t a)
+void keymap__remove(struct keymap *m, const struct keymap_key *key)
 {
-	for (size_t i = 0; i < m->cap; i++) {
-		if (m->slots[i].state == SLOT_FULL && m->slots[i].key.a == a) {
-			m->slots[i].state = SLOT_DELETED;
-			m->count--;
-		}
+	struct slot *s = find(m, key);
+
+	if (s) {
+		s->state = SLOT_DELETED;
+		m->count--;
 	}
+}
+
+void keymap__each(const struct keymap *m,
+		  void (*fn)(const struct keymap_key *key, uint64_t value, void *ctx), void *ctx)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].state == SLOT_FULL)
+			fn(&m->slots[i].key, m->slots[i].value, ctx);
 }
 
 size_t keymap__count(const struct keymap *m)

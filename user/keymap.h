@@ -36,8 +36,11 @@ void keymap__free(struct keymap *m);	/* accepts NULL */
 bool keymap__get(const struct keymap *m, const struct keymap_key *key, uint64_t *value);
 /* Inserts or replaces. Returns 0 or -ENOMEM. */
 int keymap__set(struct keymap *m, const struct keymap_key *key, uint64_t value);
-/* Removes every entry whose key has key.a == @a (all entries of one process). */
-void keymap__remove_a(struct keymap *m, uint64_t a);
+/* Removes @key if present. */
+void keymap__remove(struct keymap *m, const struct keymap_key *key);
+/* Calls @fn on every entry, in no particular order; @fn must not change @m. */
+void keymap__each(const struct keymap *m,
+		  void (*fn)(const struct keymap_key *key, uint64_t value, void *ctx), void *ctx);
 size_t keymap__count(const struct keymap *m);
 
 #endif /* PYFLARE_KEYMAP_H */

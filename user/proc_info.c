@@ -330,6 +330,38 @@ bool proc_exists(pid_t pid)
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+#define PF_EXITING 0x00000004	/* include/linux/sched.h: getting shut down */
+
+bool proc_is_running(pid_t pid, uint64_t start_time)
+{
+	char buf[1024], state, *tail, *end;
+	unsigned long long flags, start;
+	int field;
+
+	if (read_stat_tail(pid, buf, sizeof(buf), &tail))
+		return false;
+	state = *tail;	/* field 3 */
+	if (state == 'Z' || state == 'X' || state == 'x')
+		return false;
+	for (field = 3; field < 9; field++) {
+		tail = strchr(tail, ' ');
+		if (!tail)
+			return false;
+		tail++;
+	}
+	flags = strtoull(tail, &end, 10);	/* field 9 */
+	if (end == tail || (flags & PF_EXITING))
+		return false;
+	for (; field < 22; field++) {
+		tail = strchr(tail, ' ');
+		if (!tail)
+			return false;
+		tail++;
+	}
+	start = strtoull(tail, &end, 10);	/* field 22 */
+	return end != tail && start == start_time;
+}
+
 int sys_online_cpus(bool *online, int max)
 {
 	char buf[1024], *p = buf;

@@ -73,5 +73,12 @@ bool container_id_prefix_ok(const char *prefix);
 int sys_online_cpus(bool *online, int max);
 /* Whether @pid exists (kill(pid, 0) semantics, EPERM counts as existing). */
 bool proc_exists(pid_t pid);
+/*
+ * Whether @pid is still the process that started at @start_time (field 22 of its stat)
+ * and has not begun to exit: its main thread is not a zombie and has no PF_EXITING flag
+ * (field 9), which the kernel sets before the exit tracepoint fires. So a process found
+ * running here will still have its exit seen by anyone hooked to that tracepoint.
+ */
+bool proc_is_running(pid_t pid, uint64_t start_time);
 
 #endif /* PYFLARE_PROC_INFO_H */

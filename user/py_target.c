@@ -4,17 +4,24 @@
  *
  * Version ladder: _Py_DebugOffsets at _PyRuntime (3.13+), then the Py_Version constant
  * (3.11+), then the binary's file name. Unknown versions are refused by name.
+ *
+ * What only depends on a file (its verdict, version, layout, symbol addresses) is worked
+ * out once per file and kept in a binary_cache; per process remain its maps, the load
+ * bias and the checks made in its memory.
  */
 #include "py_target.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "binary_cache.h"
 #include "elf_file.h"
+#include "log.h"
 #include "proc_info.h"
 #include "pyflare.h"
 #include "remote.h"
@@ -56,23 +63,25 @@ static bool is_libpython(const char *path)
 	return strncmp(base_name(path), "libpython3", strlen("libpython3")) == 0;
 }
 
-/* Opens a mapped file as the process sees it, through its root (containers). */
-static struct elf_file *open_mapped(pid_t pid, const struct proc_mapping *m)
+/* Opens a mapped file as the process sees it, through its root (containers): fd or -errno. */
+static int open_mapped(pid_t pid, const struct proc_mapping *m)
 {
-	char path[512];
-	struct elf_file *e;
+	const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;	/* never hang on a FIFO */
 	const char *deleted = strstr(m->path, " (deleted)");
+	char path[512];
+	int fd;
 
 	if (!deleted) {
 		snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->path);
-		e = elf_file__open(path);
-		if (e || errno == EACCES)
-			return e;
+		fd = open(path, flags);
+		if (fd >= 0 || errno == EACCES)
+			return fd >= 0 ? fd : -errno;
 	}
 	/* replaced or deleted on disk: the kernel still has the mapped file */
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
 		 (unsigned long long)m->start, (unsigned long long)m->end);
-	return elf_file__open(path);
+	fd = open(path, flags);
+	return fd >= 0 ? fd : -errno;
 }
 
 static void format_version(char *buf, size_t len, uint64_t hex)
@@ -247,47 +256,82 @@ static int check_code_type(const struct py_target *t, char *why, size_t len)
 	return 0;
 }
 
-/* Everything about one candidate binary; 0 when it holds a usable interpreter. */
-static enum py_target_error analyse_binary(struct py_target *t, const struct proc_mapping *m,
-					   const struct elf_file *e, char *why, size_t len)
+/* Everything @e says of itself, found at @path (a version may only be in its name). */
+static void analyse_file(const struct elf_file *e, const char *path, struct py_binary *b)
 {
-	uint64_t rt, bias, sym;
 	bool ft;
 	int minor;
 
-	if (find_runtime(e, &rt))
+	memset(b, 0, sizeof(*b));
+	b->needs_libpython = elf_file__needs(e, "libpython3");
+	if (find_runtime(e, &b->runtime))
+		return;		/* PY_BINARY_NOT_PYTHON */
+	minor = detect_version(e, path, b->runtime, b->version, sizeof(b->version), &ft);
+	if (minor < 0)
+		b->verdict = PY_BINARY_NO_VERSION;
+	else if (minor < PY_MINOR_MIN || minor > PY_MINOR_MAX)
+		b->verdict = PY_BINARY_BAD_VERSION;
+	else if (ft)
+		b->verdict = PY_BINARY_FREE_THREADED;
+	else if (load_layout(e, b->runtime, (unsigned)minor, &b->layout))
+		b->verdict = PY_BINARY_BAD_DEBUG_OFFSETS;
+	else if (elf_file__symbol(e, "PyCode_Type", &b->code_type, NULL))
+		b->verdict = PY_BINARY_NO_CODE_TYPE;
+	else
+		b->verdict = PY_BINARY_OK;
+	if (elf_file__symbol(e, "_Py_NoneStruct", &b->none, NULL))
+		b->none = 0;
+}
+
+/* Why a file with a runtime cannot be profiled, for @path as the process names it. */
+static void explain_refusal(const struct py_binary *b, const char *path, char *why, size_t len)
+{
+	switch (b->verdict) {
+	case PY_BINARY_NO_VERSION:
+		snprintf(why, len, "cannot tell the Python version of %s", path);
+		break;
+	case PY_BINARY_BAD_VERSION:
+		snprintf(why, len, "Python %s is not supported (3.%d to 3.%d are)", b->version,
+			 PY_MINOR_MIN, PY_MINOR_MAX);
+		break;
+	case PY_BINARY_FREE_THREADED:
+		snprintf(why, len, "free-threaded Python %s is not supported yet", b->version);
+		break;
+	case PY_BINARY_BAD_DEBUG_OFFSETS:
+		snprintf(why, len, "Python %s: unreadable _Py_DebugOffsets in %s", b->version,
+			 path);
+		break;
+	case PY_BINARY_NO_CODE_TYPE:
+		snprintf(why, len, "%s has no PyCode_Type symbol", path);
+		break;
+	default:
+		snprintf(why, len, "%s: not a usable CPython", path);
+		break;
+	}
+}
+
+/* What @b means for the process that maps it at @m: 0 when it holds a usable interpreter. */
+static enum py_target_error use_binary(struct py_target *t, const struct proc_mapping *m,
+				       const struct py_binary *b, char *why, size_t len)
+{
+	uint64_t bias;
+
+	if (b->verdict == PY_BINARY_NOT_PYTHON)
 		return PY_TARGET_NOT_PYTHON;
-	if (elf_file__load_bias(e, m->start, m->offset, &bias)) {
+	snprintf(t->binary, sizeof(t->binary), "%s", m->path);
+	snprintf(t->version, sizeof(t->version), "%s", b->version);
+	if (b->verdict != PY_BINARY_OK) {
+		explain_refusal(b, m->path, why, len);
+		return PY_TARGET_UNSUPPORTED;
+	}
+	if (elf_placement_load_bias(&b->placement, m->start, m->offset, &bias)) {
 		snprintf(why, len, "%s: cannot place its mapping", m->path);
 		return PY_TARGET_UNSUPPORTED;
 	}
-	snprintf(t->binary, sizeof(t->binary), "%s", m->path);
-	minor = detect_version(e, m->path, rt, t->version, sizeof(t->version), &ft);
-	if (minor < 0) {
-		snprintf(why, len, "cannot tell the Python version of %s", m->path);
-		return PY_TARGET_UNSUPPORTED;
-	}
-	if (minor < PY_MINOR_MIN || minor > PY_MINOR_MAX) {
-		snprintf(why, len, "Python %s is not supported (3.%d to 3.%d are)", t->version,
-			 PY_MINOR_MIN, PY_MINOR_MAX);
-		return PY_TARGET_UNSUPPORTED;
-	}
-	if (ft) {
-		snprintf(why, len, "free-threaded Python %s is not supported yet", t->version);
-		return PY_TARGET_UNSUPPORTED;
-	}
-	if (load_layout(e, rt, (unsigned)minor, &t->layout)) {
-		snprintf(why, len, "Python %s: unreadable _Py_DebugOffsets in %s", t->version,
-			 m->path);
-		return PY_TARGET_UNSUPPORTED;
-	}
-	t->runtime_addr = rt + bias;
-	if (elf_file__symbol(e, "PyCode_Type", &sym, NULL)) {
-		snprintf(why, len, "%s has no PyCode_Type symbol", m->path);
-		return PY_TARGET_UNSUPPORTED;
-	}
-	t->code_type_addr = sym + bias;
-	t->none_addr = elf_file__symbol(e, "_Py_NoneStruct", &sym, NULL) ? 0 : sym + bias;
+	t->layout = b->layout;
+	t->runtime_addr = b->runtime + bias;
+	t->code_type_addr = b->code_type + bias;
+	t->none_addr = b->none ? b->none + bias : 0;
 	switch (check_code_type(t, why, len)) {
 	case 0:
 		py_target_find_gil(t);	/* 3.12+ may not have made its GIL yet: retried later */
@@ -297,6 +341,61 @@ static enum py_target_error analyse_binary(struct py_target *t, const struct pro
 	default:
 		return PY_TARGET_UNSUPPORTED;
 	}
+}
+
+/* The version a file name says ("python3.9", "libpython3.10.so"), as a cache key part. */
+static int32_t name_tag(const char *path)
+{
+	bool ft = false;
+	int minor = minor_from_name(path, &ft);
+
+	return minor < 0 ? -1 : minor * 2 + ft;
+}
+
+/*
+ * What the file of mapping @m is, from @cache or from the file itself. Returns 0, or
+ * -errno when the file cannot be opened or read (-ENOEXEC: not an ELF file).
+ */
+static int describe_file(struct binary_cache *cache, pid_t pid, const struct proc_mapping *m,
+			 struct py_binary *b)
+{
+	struct binary_key key;
+	struct elf_file *e;
+	int fd = open_mapped(pid, m), err;
+
+	if (fd < 0)
+		return fd;
+	if (cache) {
+		err = binary_key_read(fd, name_tag(m->path), &key);
+		if (err) {
+			close(fd);
+			return err;
+		}
+		if (binary_cache__get(cache, &key, b)) {
+			close(fd);
+			return 0;
+		}
+	}
+	e = elf_file__open_fd(fd);
+	if (!e) {
+		if (errno != ENOEXEC)
+			return -errno;
+		memset(b, 0, sizeof(*b));	/* not ELF: not Python either, and remembered */
+	} else {
+		analyse_file(e, m->path, b);
+		err = elf_file__placement(e, &b->placement);
+		elf_file__free(e);
+		if (err)	/* more segments than kept: unplaceable, so never cached */
+			return b->verdict == PY_BINARY_OK ? -E2BIG : 0;
+	}
+	if (cache) {
+		binary_cache__put(cache, &key, b);
+		pr_debug("analysed %s (device %llu, inode %llu): %s\n", m->path,
+			 (unsigned long long)key.dev, (unsigned long long)key.ino,
+			 b->verdict == PY_BINARY_OK ? b->version :
+			 b->verdict == PY_BINARY_NOT_PYTHON ? "no CPython runtime" : "refused");
+	}
+	return 0;
 }
 
 /* Appends @dir to the ':'-separated @list unless it is there already. */
@@ -378,7 +477,8 @@ static void to_process_view(const char *root, char *path, size_t len)
 		memmove(path, path + n, strnlen(path + n, len - n) + 1);
 }
 
-enum py_target_error py_target_analyse(pid_t pid, struct py_target *t, char *why, size_t len)
+enum py_target_error py_target_analyse(struct binary_cache *cache, pid_t pid, struct py_target *t,
+				      char *why, size_t len)
 {
 	enum py_target_error result = PY_TARGET_NOT_PYTHON;
 	struct proc_mapping *maps;
@@ -390,7 +490,7 @@ enum py_target_error py_target_analyse(pid_t pid, struct py_target *t, char *why
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	snprintf(why, len, "not a Python process");
-	maps = calloc(MAX_MAPPINGS, sizeof(*maps));
+	maps = malloc(MAX_MAPPINGS * sizeof(*maps));	/* 1.1 MiB: filled, not zeroed */
 	if (!maps) {
 		snprintf(why, len, "out of memory");
 		return PY_TARGET_UNSUPPORTED;
@@ -424,9 +524,10 @@ enum py_target_error py_target_analyse(pid_t pid, struct py_target *t, char *why
 	/* libpython first ("the beef is in the library"), then the executable itself */
 	for (int pass = 0; pass < 2 && result != PY_TARGET_OK; pass++) {
 		for (int i = 0; i < n && result != PY_TARGET_OK; i++) {
-			struct elf_file *e;
+			struct py_binary b;
 			enum py_target_error r;
 			bool seen = false;
+			int err;
 
 			if (pass == 0 ? !is_libpython(maps[i].path) : strcmp(maps[i].path, exe) != 0)
 				continue;
@@ -434,18 +535,23 @@ enum py_target_error py_target_analyse(pid_t pid, struct py_target *t, char *why
 				seen |= strcmp(maps[j].path, maps[i].path) == 0;
 			if (seen)
 				continue;
-			e = open_mapped(pid, &maps[i]);
-			if (!e) {
-				if (errno == EACCES || errno == EPERM) {
-					snprintf(why, len, "permission denied opening %s", maps[i].path);
-					result = PY_TARGET_NO_ACCESS;
-				}
+			err = describe_file(cache, pid, &maps[i], &b);
+			if (err == -EACCES || err == -EPERM) {
+				snprintf(why, len, "permission denied opening %s", maps[i].path);
+				result = PY_TARGET_NO_ACCESS;
 				continue;
 			}
-			r = analyse_binary(t, &maps[i], e, why, len);
+			if (err == -E2BIG) {
+				snprintf(why, len, "%s: cannot place its mapping (more than %d "
+					 "segments)", maps[i].path, ELF_PLACEMENT_MAX);
+				result = PY_TARGET_UNSUPPORTED;
+				continue;
+			}
+			if (err)
+				continue;
+			r = use_binary(t, &maps[i], &b, why, len);
 			if (r == PY_TARGET_NOT_PYTHON && pass == 1)
-				needs_libpython = elf_file__needs(e, "libpython3");
-			elf_file__free(e);
+				needs_libpython = b.needs_libpython;
 			if (r != PY_TARGET_NOT_PYTHON)
 				result = r;
 		}
@@ -459,7 +565,9 @@ enum py_target_error py_target_analyse(pid_t pid, struct py_target *t, char *why
 		result = PY_TARGET_NOT_YET;
 	}
 	free(maps);
-	if (result == PY_TARGET_OK && !proc_exists(pid))
+	/* gone, or its PID taken by another process, while it was being read */
+	if ((result == PY_TARGET_OK || result == PY_TARGET_NOT_YET) &&
+	    !proc_is_running(pid, t->start_time))
 		return PY_TARGET_EXITED;
 	return result;
 }

@@ -11,9 +11,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "elf_file.h"
 #include "py_layout.h"
 
 struct py_proc;
+struct binary_cache;
 
 struct py_target {
 	pid_t pid;			/* host PID */
@@ -43,12 +45,36 @@ enum py_target_error {
 	PY_TARGET_NO_ACCESS,	/* permission denied reading its files or memory */
 };
 
+/* What an interpreter file (executable or libpython) says, whichever process maps it. */
+enum py_binary_verdict {
+	PY_BINARY_NOT_PYTHON = 0,	/* no CPython runtime (or not an ELF file at all) */
+	PY_BINARY_OK,			/* a CPython this profiler reads */
+	PY_BINARY_NO_VERSION,		/* a runtime, but its version cannot be told */
+	PY_BINARY_BAD_VERSION,		/* a version outside PY_MINOR_MIN..PY_MINOR_MAX */
+	PY_BINARY_FREE_THREADED,
+	PY_BINARY_BAD_DEBUG_OFFSETS,	/* 3.13+: _Py_DebugOffsets unreadable or insane */
+	PY_BINARY_NO_CODE_TYPE,		/* no PyCode_Type symbol to check code objects by */
+};
+
+struct py_binary {
+	enum py_binary_verdict verdict;
+	bool needs_libpython;		/* DT_NEEDED libpython3*: the runtime is there */
+	char version[24];		/* once a runtime is found and its version told */
+	struct py_layout layout;	/* PY_BINARY_OK only */
+	uint64_t runtime;		/* link-time addresses: add the load bias */
+	uint64_t code_type;
+	uint64_t none;			/* 0 when the file has no _Py_NoneStruct */
+	struct elf_placement placement;	/* where its segments go, to find the load bias */
+};
+
 /*
- * Finds the interpreter of process @pid and fills @t. On failure returns the reason and
+ * Finds the interpreter of process @pid and fills @t. What depends only on a file is
+ * taken from @cache when known there, and kept in it otherwise (@cache may be NULL). On failure returns the reason and
  * writes a one-line explanation into @why (e.g. "Python 3.15 is not supported (3.8-3.14
  * are)").
  */
-enum py_target_error py_target_analyse(pid_t pid, struct py_target *t, char *why, size_t len);
+enum py_target_error py_target_analyse(struct binary_cache *cache, pid_t pid, struct py_target *t,
+				      char *why, size_t len);
 
 /*
  * Locates the thread-state slot of the C library by looking for a live thread's

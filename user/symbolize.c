@@ -29,13 +29,27 @@ struct code_info {
 	size_t table_len;
 };
 
-struct symbolizer {
-	struct session *s;
-	struct keymap *codes;	/* (proc id, code address, 0) -> index into infos */
-	struct keymap *frames;	/* (proc id, code address, lasti:fingerprint) -> frame */
-	struct keymap *kernel_names; /* (proc id, code address, fingerprint) -> frame */
+/*
+ * What is known of one process instance's code objects. Each instance has its own, so a
+ * process that ends takes its caches along in time proportional to them, however many
+ * other processes are profiled.
+ */
+struct instance {
+	struct keymap *known;	/* (code address, detail, enum known_kind) -> see there */
 	struct code_info *infos;
 	size_t n_infos, cap_infos;
+};
+
+/* The three kinds of entry of struct instance's map, by the key's third word. */
+enum known_kind {
+	KNOWN_CODE = 0,		/* detail 0: index into infos */
+	KNOWN_FRAME,		/* detail lasti:fingerprint: the session frame */
+	KNOWN_KERNEL_NAME,	/* detail fingerprint: the frame named from a code event */
+};
+
+struct symbolizer {
+	struct session *s;
+	struct keymap *instances;	/* (proc id, 0, 0) -> struct instance * */
 	uint64_t unknown;
 };
 
@@ -46,43 +60,83 @@ struct symbolizer *symbolizer__new(struct session *s)
 	if (!sy)
 		return NULL;
 	sy->s = s;
-	sy->codes = keymap__new();
-	sy->frames = keymap__new();
-	sy->kernel_names = keymap__new();
-	if (!sy->codes || !sy->frames || !sy->kernel_names) {
-		symbolizer__free(sy);
+	sy->instances = keymap__new();
+	if (!sy->instances) {
+		free(sy);
 		errno = ENOMEM;
 		return NULL;
 	}
 	return sy;
 }
 
+static void free_code_info(struct code_info *ci)
+{
+	free(ci->name);
+	free(ci->file);
+	free(ci->table);
+}
+
+static void instance_free(struct instance *in)
+{
+	if (!in)
+		return;
+	for (size_t i = 0; i < in->n_infos; i++)
+		free_code_info(&in->infos[i]);
+	free(in->infos);
+	keymap__free(in->known);
+	free(in);
+}
+
+/* The caches of @proc_id; created when @create, else NULL if it has none. */
+static struct instance *instance_of(struct symbolizer *sy, uint64_t proc_id, bool create)
+{
+	struct keymap_key key = { proc_id, 0, 0 };
+	struct instance *in;
+	uint64_t ptr;
+
+	if (keymap__get(sy->instances, &key, &ptr))
+		return (struct instance *)(uintptr_t)ptr;
+	if (!create)
+		return NULL;
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		return NULL;
+	in->known = keymap__new();
+	if (!in->known || keymap__set(sy->instances, &key, (uint64_t)(uintptr_t)in)) {
+		instance_free(in);
+		return NULL;
+	}
+	return in;
+}
+
+void symbolizer__forget(struct symbolizer *sy, uint64_t proc_id)
+{
+	struct keymap_key key = { proc_id, 0, 0 };
+
+	instance_free(instance_of(sy, proc_id, false));
+	keymap__remove(sy->instances, &key);
+}
+
+static void free_instance_entry(const struct keymap_key *key, uint64_t value, void *ctx)
+{
+	(void)key;
+	(void)ctx;
+	instance_free((struct instance *)(uintptr_t)value);
+}
+
 void symbolizer__free(struct symbolizer *sy)
 {
 	if (!sy)
 		return;
-	for (size_t i = 0; i < sy->n_infos; i++) {
-		free(sy->infos[i].name);
-		free(sy->infos[i].file);
-		free(sy->infos[i].table);
-	}
-	free(sy->infos);
-	keymap__free(sy->codes);
-	keymap__free(sy->frames);
-	keymap__free(sy->kernel_names);
+	/* the collector forgets every instance that ends; these are the ones still running */
+	keymap__each(sy->instances, free_instance_entry, NULL);
+	keymap__free(sy->instances);
 	free(sy);
 }
 
 uint64_t symbolizer__unknown(const struct symbolizer *sy)
 {
 	return sy->unknown;
-}
-
-void symbolizer__forget(struct symbolizer *sy, uint64_t proc_id)
-{
-	keymap__remove_a(sy->codes, proc_id);
-	keymap__remove_a(sy->frames, proc_id);
-	keymap__remove_a(sy->kernel_names, proc_id);
 }
 
 /* A bounded, NUL-terminated copy of a fixed-size field the kernel filled. */
@@ -96,15 +150,19 @@ static void field_str(char *dst, const char *src, size_t len)
 
 int symbolizer__remember(struct symbolizer *sy, const struct code_event *e)
 {
-	struct keymap_key key = { e->proc_id, e->code, e->fingerprint };
+	struct keymap_key key = { e->code, e->fingerprint, KNOWN_KERNEL_NAME };
 	char name[CODE_NAME_LEN + 1], file[CODE_FILE_LEN + 1];
 	struct session_frame frame;
+	struct instance *in;
 	int64_t idx;
 
 	field_str(name, e->name, sizeof(e->name));
 	field_str(file, e->file, sizeof(e->file));
 	if (!name[0])
 		return 0;	/* a name the kernel could not copy: nothing to fall back on */
+	in = instance_of(sy, e->proc_id, true);
+	if (!in)
+		return -ENOMEM;
 	/* the line is unknown without the line table: the function's first line stands in */
 	frame = (struct session_frame){
 		.name = name,
@@ -116,7 +174,7 @@ int symbolizer__remember(struct symbolizer *sy, const struct code_event *e)
 	idx = session__intern_frame(sy->s, &frame);
 	if (idx < 0)
 		return -ENOMEM;
-	return keymap__set(sy->kernel_names, &key, (uint64_t)idx);
+	return keymap__set(in->known, &key, (uint64_t)idx);
 }
 
 /* Appends code point @cp to @buf as UTF-8 if it fits (keeping room for the NUL). */
@@ -248,58 +306,54 @@ static int read_code(const struct py_target *t, uint64_t addr, struct code_info 
 		err = remote_read(t->pid, table_ptr + l->bytes_sval, ci->table, ci->table_len);
 	}
 	if (err) {
-		free(ci->name);
-		free(ci->file);
-		free(ci->table);
+		free_code_info(ci);
 		memset(ci, 0, sizeof(*ci));
 	}
 	return err;
 }
 
-/* The cached code object @addr of @proc_id, read now if new or changed. NULL if unreadable. */
-static const struct code_info *code_info(struct symbolizer *sy, const struct py_target *t,
-					 uint64_t proc_id, uint64_t addr, uint32_t fingerprint)
+/* The cached code object @addr of @in, read now if new or changed. NULL if unreadable. */
+static const struct code_info *code_info(struct instance *in, const struct py_target *t,
+					 uint64_t addr, uint32_t fingerprint)
 {
-	struct keymap_key key = { proc_id, addr, 0 };
+	struct keymap_key key = { addr, 0, KNOWN_CODE };
 	struct code_info ci;
 	uint64_t idx;
 
-	if (keymap__get(sy->codes, &key, &idx) &&
-	    (!fingerprint || sy->infos[idx].fingerprint == fingerprint))
-		return &sy->infos[idx];
+	if (keymap__get(in->known, &key, &idx) &&
+	    (!fingerprint || in->infos[idx].fingerprint == fingerprint))
+		return &in->infos[idx];
 	if (read_code(t, addr, &ci))
 		return NULL;
 	if (fingerprint && ci.fingerprint != fingerprint) {
 		/* the object at this address changed since the sample was taken */
-		free(ci.name);
-		free(ci.file);
-		free(ci.table);
+		free_code_info(&ci);
 		return NULL;
 	}
-	if (sy->n_infos == sy->cap_infos) {
-		size_t cap = sy->cap_infos ? sy->cap_infos * 2 : 256;
-		struct code_info *infos = realloc(sy->infos, cap * sizeof(*infos));
+	if (in->n_infos == in->cap_infos) {
+		size_t cap = in->cap_infos ? in->cap_infos * 2 : 16;
+		struct code_info *infos = realloc(in->infos, cap * sizeof(*infos));
 
 		if (!infos)
 			goto fail;
-		sy->infos = infos;
-		sy->cap_infos = cap;
+		in->infos = infos;
+		in->cap_infos = cap;
 	}
-	if (keymap__set(sy->codes, &key, sy->n_infos))
+	if (keymap__set(in->known, &key, in->n_infos))
 		goto fail;
-	sy->infos[sy->n_infos] = ci;
-	return &sy->infos[sy->n_infos++];
+	in->infos[in->n_infos] = ci;
+	return &in->infos[in->n_infos++];
 fail:
-	free(ci.name);
-	free(ci.file);
-	free(ci.table);
+	free_code_info(&ci);
 	return NULL;
 }
 
 int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint64_t proc_id,
 			  const struct py_frame *f)
 {
-	struct keymap_key key = { proc_id, f->code, (uint64_t)(uint32_t)f->lasti << 32 | f->fingerprint };
+	struct keymap_key key = { f->code, (uint64_t)(uint32_t)f->lasti << 32 | f->fingerprint,
+				  KNOWN_FRAME };
+	struct instance *in = instance_of(sy, proc_id, t != NULL);
 	const struct code_info *ci;
 	struct session_frame frame;
 	char unknown[64];
@@ -307,13 +361,13 @@ int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint
 	int64_t idx;
 	int line;
 
-	if (keymap__get(sy->frames, &key, &id))
+	if (in && keymap__get(in->known, &key, &id))
 		return (int64_t)id;
-	ci = t ? code_info(sy, t, proc_id, f->code, f->fingerprint) : NULL;
+	ci = in && t ? code_info(in, t, f->code, f->fingerprint) : NULL;
 	if (!ci) {
-		struct keymap_key named = { proc_id, f->code, f->fingerprint };
+		struct keymap_key named = { f->code, f->fingerprint, KNOWN_KERNEL_NAME };
 
-		if (f->fingerprint && keymap__get(sy->kernel_names, &named, &id))
+		if (in && f->fingerprint && keymap__get(in->known, &named, &id))
 			return (int64_t)id;
 		sy->unknown++;
 		snprintf(unknown, sizeof(unknown), "<unknown code 0x%llx>",
@@ -331,7 +385,7 @@ int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint
 		.kind = FRAME_PYTHON,
 	};
 	idx = session__intern_frame(sy->s, &frame);
-	if (idx >= 0 && keymap__set(sy->frames, &key, (uint64_t)idx))
+	if (idx >= 0 && keymap__set(in->known, &key, (uint64_t)idx))
 		return -1;
 	return idx;
 }

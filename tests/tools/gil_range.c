@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (int i = 0; i < TRIES && r == PY_TARGET_NOT_YET; i++) {
-		r = py_target_analyse(pid, &t, why, sizeof(why));
+		r = py_target_analyse(NULL, pid, &t, why, sizeof(why));
 		if (r == PY_TARGET_NOT_YET)
 			pause_a_little();
 	}

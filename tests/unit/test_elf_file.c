@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "elf_build_id.h"
 #include "elf_file.h"
 #include "test.h"
 
@@ -399,10 +400,28 @@ static void exercise(struct elf_file *e)
 }
 
 /* Opens @path expecting success or ENOEXEC, and exercises it when it opens. */
+/* The cheap build-ID reader on a hostile file: bounded, and an error or an ID. */
+static void read_build_id_hostile(const char *path)
+{
+	unsigned char id[ELF_FILE_BUILD_ID_MAX];
+	size_t len = sizeof(id);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	err = elf_build_id_read(fd, id, &len);
+	CHECK(err == 0 || err == -ENOENT || err == -ENOEXEC || err == -ENOSPC);
+	if (!err)
+		CHECK(len > 0 && len <= sizeof(id));
+	close(fd);
+}
+
 static bool open_hostile(const char *path)
 {
 	struct elf_file *e;
 
+	read_build_id_hostile(path);
 	errno = 0;
 	e = elf_file__open(path);
 	if (!e) {
@@ -590,6 +609,60 @@ static void test_read_matches_file_and_hexversion(void)
 	}
 }
 
+/* The build ID read from the program headers alone is the one readelf finds. */
+static void check_build_id_from_phdrs(const char *path, const char *want)
+{
+	unsigned char id[ELF_FILE_BUILD_ID_MAX];
+	char got[2 * ELF_FILE_BUILD_ID_MAX + 1];
+	size_t len = sizeof(id), j;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	CHECK_INT(elf_build_id_read(fd, id, &len), 0);
+	for (j = 0; j < len && j < ELF_FILE_BUILD_ID_MAX; j++)
+		sprintf(got + 2 * j, "%02x", id[j]);
+	got[2 * j] = '\0';
+	CHECK_STR(got, want);
+	len = 4;
+	CHECK_INT(elf_build_id_read(fd, id, &len), -ENOSPC);
+	CHECK_INT(len, strlen(want) / 2);
+	close(fd);
+}
+
+static void test_build_id_from_phdrs(void)
+{
+	char want[128], path[PATH_MAX];
+	unsigned char id[ELF_FILE_BUILD_ID_MAX];
+	size_t len = sizeof(id);
+	int fd;
+
+	CHECK_INT(readelf_build_id("/bin/true", want, sizeof(want)), 0);
+	check_build_id_from_phdrs("/bin/true", want);
+	for (int i = 0; i < nr_interps; i++) {
+		if (readelf_build_id(interps[i].exe, want, sizeof(want)) == 0)
+			check_build_id_from_phdrs(interps[i].exe, want);
+	}
+	/* not ELF, and a file with no notes at all: errors, not IDs */
+	fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+	CHECK_INT(elf_build_id_read(fd, id, &len), -ENOEXEC);
+	close(fd);
+	tmp_path(path, sizeof(path), "no-notes");
+	{
+		char *out = run("objcopy --remove-section=.note.gnu.build-id /bin/true '%s' 2>&1 "
+				"&& echo ok", path);
+
+		CHECK(out && strstr(out, "ok"));
+		free(out);
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	len = sizeof(id);
+	CHECK_INT(elf_build_id_read(fd, id, &len), -ENOENT);
+	close(fd);
+	unlink(path);
+}
+
 static void test_needs_and_build_id(void)
 {
 	int i;
@@ -617,6 +690,7 @@ static void test_needs_and_build_id(void)
 		CHECK_INT(elf_file__build_id(e, id, &len), -ENOSPC);
 		CHECK_INT(len, strlen(want) / 2);
 		elf_file__free(e);
+		check_build_id_from_phdrs(in->lib, want);
 
 		if (in->system)
 			continue;
@@ -757,6 +831,15 @@ static int biases(pid_t pid, const struct elf_file *e, const char *path, uint64_
 			   &end, &off, file) != 4 || strcmp(file, real) != 0)
 			continue;
 		CHECK_INT(elf_file__load_bias(e, start, off, &b), 0);
+		{
+			/* the copy of the segments that outlives the file places it the same */
+			struct elf_placement p;
+			uint64_t pb = 1;
+
+			CHECK_INT(elf_file__placement(e, &p), 0);
+			CHECK_INT(elf_placement_load_bias(&p, start, off, &pb), 0);
+			CHECK_INT(pb, b);
+		}
 		for (i = 0; i < n && i < 64 && seen[i] != off; i++)
 			;
 		if (n == 0)
@@ -953,6 +1036,7 @@ static void test_truncated(void)
 		struct elf_file *e;
 
 		CHECK_INT(spill(path, img, lens[k]), 0);
+		read_build_id_hostile(path);
 		errno = 0;
 		e = elf_file__open(path);
 		CHECK(e == NULL);
@@ -1486,6 +1570,7 @@ int main(void)
 	RUN(test_sections_match_readelf);
 	RUN(test_read_matches_file_and_hexversion);
 	RUN(test_needs_and_build_id);
+	RUN(test_build_id_from_phdrs);
 	RUN(test_stripped_copy);
 	RUN(test_load_bias_live);
 	RUN(test_bad_paths);

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* test_proc_info.c — container ids from the cgroup paths each runtime writes, and /proc reads. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proc_info.h"
@@ -76,9 +79,46 @@ static void test_self(void)
 	CHECK_STR(buf, "");
 }
 
+/* Running means: this very process (its start time), not a zombie, not exiting. */
+static void test_is_running(void)
+{
+	uint64_t start = 0, child_start = 0;
+	pid_t child;
+	int status;
+
+	CHECK_INT(proc_read_start_time(getpid(), &start), 0);
+	CHECK(proc_is_running(getpid(), start));
+	CHECK(!proc_is_running(getpid(), start + 1));	/* another process with this PID */
+	CHECK(!proc_is_running(-1, start));
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	CHECK(child > 0);
+	/* a zombie until reaped: still there, no longer running */
+	for (int i = 0; i < 1000; i++) {
+		char stat[64], buf[256] = "";
+		FILE *f;
+
+		snprintf(stat, sizeof(stat), "/proc/%d/stat", (int)child);
+		f = fopen(stat, "r");
+		if (f && fgets(buf, sizeof(buf), f) && strstr(buf, ") Z ")) {
+			fclose(f);
+			break;
+		}
+		if (f)
+			fclose(f);
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	CHECK_INT(proc_read_start_time(child, &child_start), 0);
+	CHECK(!proc_is_running(child, child_start));
+	waitpid(child, &status, 0);
+	CHECK(!proc_is_running(child, child_start));
+}
+
 int main(void)
 {
 	RUN(test_container_ids);
 	RUN(test_self);
+	RUN(test_is_running);
 	return test_summary();
 }
