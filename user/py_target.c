@@ -247,6 +247,14 @@ static int check_code_type(const struct py_target *t, char *why, size_t len)
 	return 0;
 }
 
+/* The run-time address of symbol @name of @e, or 0 when it has none. */
+static uint64_t symbol_or_0(const struct elf_file *e, const char *name, uint64_t bias)
+{
+	uint64_t sym;
+
+	return elf_file__symbol(e, name, &sym, NULL) ? 0 : sym + bias;
+}
+
 /* Everything about one candidate binary; 0 when it holds a usable interpreter. */
 static enum py_target_error analyse_binary(struct py_target *t, const struct proc_mapping *m,
 					   const struct elf_file *e, char *why, size_t len)
@@ -287,7 +295,11 @@ static enum py_target_error analyse_binary(struct py_target *t, const struct pro
 		return PY_TARGET_UNSUPPORTED;
 	}
 	t->code_type_addr = sym + bias;
-	t->none_addr = elf_file__symbol(e, "_Py_NoneStruct", &sym, NULL) ? 0 : sym + bias;
+	t->none_addr = symbol_or_0(e, "_Py_NoneStruct", bias);
+	t->dict_type_addr = symbol_or_0(e, "PyDict_Type", bias);
+	t->long_type_addr = symbol_or_0(e, "PyLong_Type", bias);
+	t->unicode_type_addr = symbol_or_0(e, "PyUnicode_Type", bias);
+	t->module_type_addr = symbol_or_0(e, "PyModule_Type", bias);
 	switch (check_code_type(t, why, len)) {
 	case 0:
 		return PY_TARGET_OK;

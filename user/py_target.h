@@ -27,6 +27,11 @@ struct py_target {
 	uint64_t runtime_addr;		/* &_PyRuntime */
 	uint64_t code_type_addr;	/* &PyCode_Type: only such objects are code */
 	uint64_t none_addr;		/* &_Py_NoneStruct */
+	/* the types thread names are read through (py_thread_names.c); 0 if not exported */
+	uint64_t dict_type_addr;	/* &PyDict_Type */
+	uint64_t long_type_addr;	/* &PyLong_Type */
+	uint64_t unicode_type_addr;	/* &PyUnicode_Type */
+	uint64_t module_type_addr;	/* &PyModule_Type */
 	uint16_t tls_kind;		/* enum pyflare_tls */
 	uint16_t tls_offset;		/* see struct py_proc */
 	bool tls_checked;		/* the TLS slot was found in a live thread */

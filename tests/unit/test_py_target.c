@@ -192,6 +192,14 @@ static void check_same_layout(const struct py_layout *got, const struct py_layou
 	CHECK_INT(got->compact_size, want->compact_size);
 	CHECK_INT(got->bytes_size, want->bytes_size);
 	CHECK_INT(got->bytes_sval, want->bytes_sval);
+	/* thread names: what 3.13 says of sys.modules, dicts, ints and type flags */
+	CHECK_INT(got->obj.instance_dict, want->obj.instance_dict);
+	CHECK_INT(got->obj.is_modules, want->obj.is_modules);
+	CHECK_INT(got->obj.ma_keys, want->obj.ma_keys);
+	CHECK_INT(got->obj.ma_values, want->obj.ma_values);
+	CHECK_INT(got->obj.tp_flags, want->obj.tp_flags);
+	CHECK_INT(got->obj.long_size, want->obj.long_size);
+	CHECK_INT(got->obj.long_digits, want->obj.long_digits);
 }
 
 /*
@@ -234,6 +242,11 @@ static void test_builtin_tables(void)
 		CHECK(l.fr_code < 120 && l.fr_back < 120 && l.fr_instr < 124);
 		CHECK(l.co_firstlineno >= 12 && l.co_size <= 256);
 		CHECK(l.minor < 11 ? l.co_qualname == PY_NO_OFFSET : l.co_qualname != PY_NO_OFFSET);
+		/* thread names are read from memory up to 3.13; 3.14 names OS threads itself */
+		CHECK(l.minor < 14 ? l.obj.instance_dict != INSTANCE_DICT_NONE && l.obj.is_modules :
+				     l.obj.instance_dict == INSTANCE_DICT_NONE);
+		/* interpreters.main follows interpreters.head (struct pyinterpreters) */
+		CHECK(l.minor >= 14 || l.obj.rt_interp_main == l.rt_interp_head + 8);
 	}
 	CHECK_INT(py_layout_builtin(7, &l), -ENOTSUP);
 	CHECK_INT(py_layout_builtin(15, &l), -ENOTSUP);
