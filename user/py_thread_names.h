@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * py_thread_names.h — the names Python gives a process's threads (threading.Thread.name),
+ * read out of its memory as py-spy does: sys.modules["threading"]._active maps each
+ * thread's ident (pthread_self(), also PyThreadState.thread_id) to its Thread object.
+ *
+ * 3.8-3.13 only: from 3.14 CPython names OS threads itself, so the kernel's name is
+ * threading's (cut to 15 bytes). Anything that looks wrong gives no names, never an error:
+ * the caller falls back on the kernel's names.
+ */
+#ifndef PYFLARE_PY_THREAD_NAMES_H
+#define PYFLARE_PY_THREAD_NAMES_H
+
+#include <stdint.h>
+
+struct py_target;
+
+#define PY_THREAD_NAME_MAX 64	/* bytes kept of a name, with its NUL (63 of UTF-8) */
+#define PY_THREADS_MAX 4096	/* threads named per process; others keep the kernel's name */
+
+struct py_thread_names;
+
+/* An empty table. NULL with errno set. */
+struct py_thread_names *py_thread_names__new(void);
+void py_thread_names__free(struct py_thread_names *tn);	/* accepts NULL */
+
+/*
+ * Replaces the table with the names @t's threads have now. Where threading._active is
+ * gets remembered; while threading is not imported it is looked for again at most once a
+ * second (@now_ns: any monotonic clock). Empties the table when names cannot be read.
+ */
+void py_thread_names__read(struct py_thread_names *tn, const struct py_target *t,
+			   uint64_t now_ns);
+
+/* The name of the thread whose ident is @ident, as last read; NULL if it had none. */
+const char *py_thread_names__find(const struct py_thread_names *tn, uint64_t ident);
+
+#endif /* PYFLARE_PY_THREAD_NAMES_H */
