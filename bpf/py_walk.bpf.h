@@ -53,9 +53,10 @@ static __always_inline __u64 frame_u64(const unsigned char *buf, __u16 off)
  * autoTSSkey in the C library's thread-specific data. Unlike the 3.12+ _Py_tss_tstate
  * thread-local, it stays set while the thread runs C code with the GIL released.
  * Returns 0 when the thread has none, TSTATE_MISMATCH when the slot is not this thread's.
+ * Sets *ident to the thread's pthread_self(), which threading calls its ident.
  */
 #define TSTATE_MISMATCH 1	/* never a valid (aligned) address */
-static __always_inline __u64 current_tstate(const struct py_proc *cfg)
+static __always_inline __u64 current_tstate(const struct py_proc *cfg, __u64 *ident)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 fsbase = BPF_CORE_READ(task, thread.fsbase);
@@ -87,6 +88,7 @@ static __always_inline __u64 current_tstate(const struct py_proc *cfg)
 		health_inc(HEALTH_TSTATE_MISMATCH);
 		return TSTATE_MISMATCH;
 	}
+	*ident = fsbase;
 	return tstate;
 }
 
@@ -291,13 +293,13 @@ static __always_inline int sample_current_task(const struct py_proc *cfg, __u64 
 	__u32 zero = 0;
 	struct walk_scratch *ws = bpf_map_lookup_elem(&scratch, &zero);
 	struct walk_ctx w = {};
-	__u64 tstate, size;
+	__u64 tstate, size, ident = 0;
 	int err = 0;
 
 	health_inc(HEALTH_SAMPLES);
 	if (!ws)
 		return 0;
-	tstate = current_tstate(cfg);
+	tstate = current_tstate(cfg, &ident);
 	if (tstate == TSTATE_MISMATCH)
 		return 0;	/* counted as such */
 	if (!tstate) {
@@ -336,6 +338,7 @@ static __always_inline int sample_current_task(const struct py_proc *cfg, __u64 
 	ws->sample.proc_id = cfg->id;
 	ws->sample.time_ns = bpf_ktime_get_ns();
 	ws->sample.weight_ns = sample_weight_ns;
+	ws->sample.thread_id = ident;
 
 	size = __builtin_offsetof(struct py_sample, frames) +
 	       (__u64)(w.n > PYFLARE_MAX_FRAMES ? PYFLARE_MAX_FRAMES : w.n) * sizeof(struct py_frame);

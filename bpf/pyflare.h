@@ -98,6 +98,7 @@ struct py_sample {
 	__u64 proc_id;		/* py_proc.id at the time of the sample */
 	__u64 time_ns;		/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
 	__u64 weight_ns;	/* time this sample stands for */
+	__u64 thread_id;	/* pthread_self() (== PyThreadState.thread_id): threading's ident */
 	struct py_frame frames[PYFLARE_MAX_FRAMES];
 };
 
@@ -144,6 +145,6 @@ static inline __u32 py_fingerprint(__u64 a, __u64 b)
 _Static_assert(sizeof(struct py_proc) == 64, "py_proc layout changed");
 _Static_assert(sizeof(struct code_event) == 288, "code_event layout changed");
 _Static_assert(sizeof(struct py_frame) == 16, "py_frame layout changed");
-_Static_assert(__builtin_offsetof(struct py_sample, frames) == 40, "py_sample layout changed");
+_Static_assert(__builtin_offsetof(struct py_sample, frames) == 48, "py_sample layout changed");
 
 #endif /* PYFLARE_PYFLARE_H */

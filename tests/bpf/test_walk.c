@@ -330,6 +330,7 @@ static void run_walk(const struct inst *in, const struct py_proc *p)
 		CHECK_INT(R.s.flags, (fl));                                                     \
 		CHECK_INT(R.s.proc_id, PROC_ID);                                                \
 		CHECK_INT(R.s.weight_ns, WEIGHT_NS);                                            \
+		CHECK_INT(R.s.thread_id, (uint64_t)pthread_self());                             \
 		CHECK_INT(R.size, offsetof(struct py_sample, frames) +                          \
 					  (nr) * sizeof(struct py_frame));                      \
 		CHECK(R.s.time_ns >= R.t0 && R.s.time_ns <= R.t1);                              \
