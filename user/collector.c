@@ -318,8 +318,8 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 	return 0;
 }
 
-/* threading's names of @t's threads, read again when older than THREAD_NAME_MS. */
-static const struct py_thread_names *python_names(struct tracked *t, uint64_t ms)
+/* threading's table of @t's threads, read again when older than THREAD_NAME_MS. */
+static struct py_thread_names *python_names(struct tracked *t, uint64_t ms)
 {
 	if (!t->alive)
 		return NULL;
@@ -344,7 +344,7 @@ static const struct py_thread_names *python_names(struct tracked *t, uint64_t ms
 static int read_thread_name(struct tracked *t, struct sampled_thread *st, uint64_t ms,
 			    char *name, size_t len)
 {
-	const char *py = py_thread_names__find(python_names(t, ms), st->ident);
+	const char *py = py_thread_names__find(python_names(t, ms), &t->target, st->ident);
 
 	if (py) {
 		snprintf(name, len, "%s", py);

@@ -21,7 +21,7 @@
 #include "py_target.h"
 #include "remote.h"
 
-#define ENTRIES_PER_READ 64	/* entries fetched by one read while scanning */
+#define ENTRIES_PER_READ 256	/* entries fetched by one read while scanning */
 #define KEY_NAME_MAX 32		/* the longest key name looked for */
 #define DICT_LOG2_SIZE_MAX 17	/* 2^17 slots hold PY_DICT_ENTRIES_MAX entries (2/3 full) */
 #define DICT_KEYS_GENERAL 0	/* 3.11+ dk_kind: entries carry the hash */
@@ -373,25 +373,22 @@ int py_object_attr(const struct py_target *t, uint64_t obj, const char *name,
 	return dict ? dict_get(t, dict, name, m, value) : -ENOENT;
 }
 
-int py_long_value(const struct py_target *t, uint64_t obj, uint64_t *value)
+size_t py_long_bytes(const struct py_target *t)
+{
+	return (size_t)t->layout.obj.long_digits + 8;	/* two 4-byte digits */
+}
+
+int py_long_parse(const struct py_target *t, const unsigned char *buf, uint64_t *value)
 {
 	const struct py_object_layout *o = &t->layout.obj;
-	unsigned char buf[40];
 	uint64_t ndigits, size;
 	uint32_t digit[2];
-	int err;
 
-	/* every int object has room for two digits (sizeof(PyLongObject) rounds up to 32) */
-	if (obj < ADDRESS_MIN || !t->long_type_addr || o->long_digits + 8u > sizeof(buf) ||
-	    o->long_size + 8u > o->long_digits)
-		return -EINVAL;
-	err = remote_read(t->pid, obj, buf, o->long_digits + 8u);
-	if (err)
-		return err;
-	if (u64_at(buf, 8) != t->long_type_addr)
+	if (!t->long_type_addr || o->long_size + 8u > o->long_digits ||
+	    u64_at(buf, 8) != t->long_type_addr)
 		return -EINVAL;
 	size = u64_at(buf, o->long_size);
-	if (o->long_tagged) {	/* lv_tag: digits << 3 | sign (0 positive, 1 zero, 2 negative) */
+	if (o->long_tagged) {	/* lv_tag: digits << 3 | sign (0 +, 1 zero, 2 -) */
 		if ((size & 3) == 2)
 			return -EINVAL;
 		ndigits = (size & 3) == 1 ? 0 : size >> 3;
@@ -410,4 +407,17 @@ int py_long_value(const struct py_target *t, uint64_t obj, uint64_t *value)
 		*value = *value << LONG_DIGIT_BITS | digit[i];
 	}
 	return 0;
+}
+
+int py_long_value(const struct py_target *t, uint64_t obj, uint64_t *value)
+{
+	unsigned char buf[64];
+	size_t n = py_long_bytes(t);
+	int err;
+
+	/* every int object has room for two digits (sizeof(PyLongObject) rounds up to 32) */
+	if (obj < ADDRESS_MIN || n > sizeof(buf))
+		return -EINVAL;
+	err = remote_read(t->pid, obj, buf, n);
+	return err ? err : py_long_parse(t, buf, value);
 }

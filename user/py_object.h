@@ -62,5 +62,9 @@ int py_object_attr(const struct py_target *t, uint64_t obj, const char *name,
 
 /* The int object at @obj, if it is one, not negative and below 2^60. 0, -EINVAL or -errno. */
 int py_long_value(const struct py_target *t, uint64_t obj, uint64_t *value);
+/* Bytes of an int object py_long_parse() looks at: its header and two digits. */
+size_t py_long_bytes(const struct py_target *t);
+/* py_long_value() of an object already read: @buf holds its first py_long_bytes(). */
+int py_long_parse(const struct py_target *t, const unsigned char *buf, uint64_t *value);
 
 #endif /* PYFLARE_PY_OBJECT_H */

@@ -7,10 +7,14 @@
  * of ident (int) -> Thread, whose instance attribute "_name" is the name (a str). Every
  * object on the way has its type checked (py_object.c); the names are decoded as code
  * object names are (symbolize_read_str), cut to PY_THREAD_NAME_MAX - 1 bytes of UTF-8.
+ *
+ * Cost: a read of the table is a few system calls whatever the number of threads (the
+ * idents are read all at once); a name costs a few more, and only when asked for.
  */
 #include "py_thread_names.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,9 +26,18 @@
 #define LOOK_AGAIN_MIN_NS 100000000ULL	/* threading not found: look again after 0.1 s, */
 #define LOOK_AGAIN_MAX_NS 2000000000ULL	/* twice as long each time, up to 2 s */
 #define ITEMS_FIRST 16
+#define INT_BYTES_MAX 64		/* py_long_bytes() of every version */
+
+enum name_state {
+	NAME_UNREAD = 0,	/* not asked for since the table was read */
+	NAME_READ,
+	NAME_NONE,		/* the Thread object gave no name */
+};
 
 struct named_thread {
 	uint64_t ident;
+	uint64_t thread;	/* its Thread object */
+	enum name_state state;
 	char name[PY_THREAD_NAME_MAX];
 };
 
@@ -32,9 +45,13 @@ struct py_thread_names {
 	uint64_t active;		/* threading._active, once found */
 	uint64_t look_again_ns;		/* while not found: when to look again, */
 	uint64_t delay_ns;		/* and the delay that gave */
+	struct py_attr_memo memo;	/* what the Thread objects of this read share */
 	struct py_dict_item *items;	/* _active's entries, as last read */
-	struct named_thread *names;	/* sorted by ident */
-	size_t n, cap;			/* names in use; room in items and names */
+	uint64_t *key_addrs;		/* their keys, read all at once into key_bytes */
+	unsigned char *key_bytes;
+	bool *key_ok;
+	struct named_thread *threads;	/* sorted by ident */
+	size_t n, cap;			/* threads in use; room in each array */
 };
 
 struct py_thread_names *py_thread_names__new(void)
@@ -47,7 +64,10 @@ void py_thread_names__free(struct py_thread_names *tn)
 	if (!tn)
 		return;
 	free(tn->items);
-	free(tn->names);
+	free(tn->key_addrs);
+	free(tn->key_bytes);
+	free(tn->key_ok);
+	free(tn->threads);
 	free(tn);
 }
 
@@ -55,7 +75,8 @@ void py_thread_names__free(struct py_thread_names *tn)
 static bool readable(const struct py_target *t)
 {
 	return t->layout.obj.instance_dict != INSTANCE_DICT_NONE && t->dict_type_addr &&
-	       t->long_type_addr && t->unicode_type_addr && t->module_type_addr;
+	       t->long_type_addr && t->unicode_type_addr && t->module_type_addr &&
+	       py_long_bytes(t) <= INT_BYTES_MAX;
 }
 
 /* threading._active of the main interpreter: sys.modules["threading"].__dict__["_active"]. */
@@ -80,25 +101,37 @@ static int find_active(const struct py_target *t, uint64_t *active)
 	return err;
 }
 
+/* Room for @cap threads in every array. */
+static int grow(struct py_thread_names *tn, size_t cap)
+{
+	void *p;
+
+	if ((p = realloc(tn->items, cap * sizeof(*tn->items))))
+		tn->items = p;
+	if (p && (p = realloc(tn->key_addrs, cap * sizeof(*tn->key_addrs))))
+		tn->key_addrs = p;
+	if (p && (p = realloc(tn->key_bytes, cap * INT_BYTES_MAX)))
+		tn->key_bytes = p;
+	if (p && (p = realloc(tn->key_ok, cap * sizeof(*tn->key_ok))))
+		tn->key_ok = p;
+	if (p && (p = realloc(tn->threads, cap * sizeof(*tn->threads))))
+		tn->threads = p;
+	if (!p)
+		return -ENOMEM;
+	tn->cap = cap;
+	return 0;
+}
+
 /* _active's entries into tn->items, making room as needed. Returns how many, or -errno. */
 static int read_items(struct py_thread_names *tn, const struct py_target *t)
 {
 	for (;;) {
 		int n = py_dict_items(t, tn->active, tn->items, tn->cap);
-		size_t cap = tn->cap ? tn->cap * 2 : ITEMS_FIRST;
-		struct py_dict_item *items;
-		struct named_thread *names;
 
 		if (n < 0 || (size_t)n < tn->cap || tn->cap >= PY_THREADS_MAX)
 			return n;
-		items = realloc(tn->items, cap * sizeof(*items));
-		if (items)
-			tn->items = items;
-		names = items ? realloc(tn->names, cap * sizeof(*names)) : NULL;
-		if (!names)
-			return (int)tn->cap;	/* as many as there is room for */
-		tn->names = names;
-		tn->cap = cap;
+		if (grow(tn, tn->cap ? tn->cap * 2 : ITEMS_FIRST))
+			return n;	/* as many as there is room for */
 	}
 }
 
@@ -112,10 +145,11 @@ static int by_ident(const void *a, const void *b)
 void py_thread_names__read(struct py_thread_names *tn, const struct py_target *t,
 			   uint64_t now_ns)
 {
-	struct py_attr_memo memo = { 0 };
+	size_t len = py_long_bytes(t);
 	int n;
 
 	tn->n = 0;
+	memset(&tn->memo, 0, sizeof(tn->memo));
 	if (!readable(t))
 		return;
 	if (tn->active && !py_object_is(t, tn->active, t->dict_type_addr))
@@ -139,27 +173,47 @@ void py_thread_names__read(struct py_thread_names *tn, const struct py_target *t
 		tn->active = 0;	/* look for it afresh next time */
 		return;
 	}
+	/* every ident in one go: they are int objects, the dict's keys */
+	for (int i = 0; i < n; i++)
+		tn->key_addrs[i] = tn->items[i].key;
+	remote_read_many(t->pid, tn->key_addrs, (size_t)n, len, tn->key_bytes, tn->key_ok);
 	for (int i = 0; i < n; i++) {
-		struct named_thread *nt = &tn->names[tn->n];
-		uint64_t name;
+		struct named_thread *nt = &tn->threads[tn->n];
 
-		if (py_long_value(t, tn->items[i].key, &nt->ident) ||
-		    py_object_attr(t, tn->items[i].value, "_name", &memo, &name) ||
-		    !py_object_is(t, name, t->unicode_type_addr) ||
-		    symbolize_read_str(t, name, nt->name, sizeof(nt->name)) || !nt->name[0])
+		if (!tn->key_ok[i] || py_long_parse(t, tn->key_bytes + (size_t)i * len, &nt->ident))
 			continue;	/* that thread keeps the kernel's name */
+		nt->thread = tn->items[i].value;
+		nt->state = NAME_UNREAD;
 		tn->n++;
 	}
-	qsort(tn->names, tn->n, sizeof(*tn->names), by_ident);
+	qsort(tn->threads, tn->n, sizeof(*tn->threads), by_ident);
 }
 
-const char *py_thread_names__find(const struct py_thread_names *tn, uint64_t ident)
+/* Reads the name of @nt out of its Thread object. */
+static void read_name(struct py_thread_names *tn, const struct py_target *t,
+		      struct named_thread *nt)
 {
-	struct named_thread key = { .ident = ident };
-	const struct named_thread *found;
+	uint64_t name;
+
+	nt->state = NAME_NONE;
+	if (py_object_attr(t, nt->thread, "_name", &tn->memo, &name) ||
+	    !py_object_is(t, name, t->unicode_type_addr) ||
+	    symbolize_read_str(t, name, nt->name, sizeof(nt->name)) || !nt->name[0])
+		return;
+	nt->state = NAME_READ;
+}
+
+const char *py_thread_names__find(struct py_thread_names *tn, const struct py_target *t,
+				  uint64_t ident)
+{
+	struct named_thread key = { .ident = ident }, *found;
 
 	if (!tn || !tn->n)
 		return NULL;
-	found = bsearch(&key, tn->names, tn->n, sizeof(*tn->names), by_ident);
-	return found ? found->name : NULL;
+	found = bsearch(&key, tn->threads, tn->n, sizeof(*tn->threads), by_ident);
+	if (!found)
+		return NULL;
+	if (found->state == NAME_UNREAD)
+		read_name(tn, t, found);
+	return found->state == NAME_READ ? found->name : NULL;
 }

@@ -25,14 +25,20 @@ struct py_thread_names *py_thread_names__new(void);
 void py_thread_names__free(struct py_thread_names *tn);	/* accepts NULL */
 
 /*
- * Replaces the table with the names @t's threads have now. Where threading._active is
- * gets remembered; while threading is not imported it is looked for again at most once a
- * second (@now_ns: any monotonic clock). Empties the table when names cannot be read.
+ * Reads threading's table of @t's threads afresh: each ident and its Thread object. Where
+ * the table is gets remembered; while threading is not imported it is looked for again
+ * after 0.1 s, then twice as long each time up to 2 s (@now_ns: a monotonic clock).
+ * Empties the table when it cannot be read.
  */
 void py_thread_names__read(struct py_thread_names *tn, const struct py_target *t,
 			   uint64_t now_ns);
 
-/* The name of the thread whose ident is @ident, as last read; NULL if it had none. */
-const char *py_thread_names__find(const struct py_thread_names *tn, uint64_t ident);
+/*
+ * The name of the thread whose ident is @ident in the table last read, or NULL. A name is
+ * read from its Thread object the first time it is asked for after each read, so that only
+ * the threads being sampled cost anything.
+ */
+const char *py_thread_names__find(struct py_thread_names *tn, const struct py_target *t,
+				  uint64_t ident);
 
 #endif /* PYFLARE_PY_THREAD_NAMES_H */

@@ -14,6 +14,7 @@
 #include "py_layout.h"
 #include "py_object.h"
 #include "py_target.h"
+#include "remote.h"
 #include "test.h"
 
 /* Fake type objects: only their addresses matter, except the heap type's fields. */
@@ -253,8 +254,32 @@ static void test_long(void)
 	CHECK_INT(py_long_value(&t312, addr(n), &v), -EINVAL);
 }
 
+/* Many pieces in few calls: the reads go on past a piece that faults, and past none. */
+static void test_read_many(void)
+{
+	static const uint64_t a = 0x1111, b = 0x2222, c = 0x3333;
+	uint64_t addrs[600], out[600] = { 0 };
+	bool ok[600];
+
+	addrs[0] = addr(&a);
+	addrs[1] = 0;
+	addrs[2] = 0x10;		/* unmapped */
+	addrs[3] = addr(&b);
+	addrs[4] = 0x7ffffffff000ULL;	/* unmapped */
+	for (size_t i = 5; i < 600; i++)	/* more pieces than one call takes */
+		addrs[i] = addr(&c);
+	CHECK_INT(remote_read_many(getpid(), addrs, 600, 8, out, ok), 597);
+	CHECK(ok[0] && !ok[1] && !ok[2] && ok[3] && !ok[4] && ok[5] && ok[599]);
+	CHECK_INT(out[0], a);
+	CHECK_INT(out[1], 0);
+	CHECK_INT(out[3], b);
+	CHECK_INT(out[599], c);
+	CHECK_INT(remote_read_many(getpid(), addrs, 0, 8, out, ok), 0);
+}
+
 int main(void)
 {
+	RUN(test_read_many);
 	RUN(test_dict_312);
 	RUN(test_dict_38);
 	RUN(test_attr_312);

@@ -51,7 +51,8 @@ static const char script[] =
 	"    t.start()\n"
 	"threads[4].name = names[4]\n"
 	"ready.wait()\n"
-	"print(' '.join(str(t.ident) for t in threads), threading.main_thread().ident, flush=True)\n"
+	"main = threading.main_thread().ident\n"
+	"print(' '.join(str(t.ident) for t in threads), main, flush=True)\n"
 	"sys.stdin.read()\n"
 	"stop.set()\n";
 
@@ -83,26 +84,32 @@ static void missing(const char *what)
 		test_failures_in_case++;
 }
 
+#define MANY 300	/* threads of test_many: more than one batch of reads takes */
+
 struct child {
 	pid_t pid;
 	FILE *out;		/* its stdout */
 	FILE *in;		/* its stdin: closing it ends the script */
-	uint64_t idents[NAMES], main_ident;
+	uint64_t idents[MANY], main_ident;
 };
 
-/* Runs @argv (the interpreter, "-c" and the script come after) and reads its idents. */
-static int start(struct child *c, const char *const *argv_prefix)
+/*
+ * Runs @argv_prefix (an interpreter) on @code with the @n thread names @args, and reads
+ * the idents it prints: one per thread, then the main thread's.
+ */
+static int start(struct child *c, const char *const *argv_prefix, const char *code,
+		 const char *const *args, int n_args)
 {
 	int to[2], from[2];
-	const char *argv[32];
+	const char *argv[MANY + 16];
 	int n = 0;
 
-	while (argv_prefix[n])
+	while (argv_prefix[n] && n < 8)
 		argv[n] = argv_prefix[n], n++;
 	argv[n++] = "-c";
-	argv[n++] = script;
-	for (int i = 0; i < NAMES; i++)
-		argv[n++] = names[i];
+	argv[n++] = code;
+	for (int i = 0; i < n_args && i < MANY; i++)
+		argv[n++] = args[i];
 	argv[n] = NULL;
 	if (pipe(to) || pipe(from))
 		return -errno;
@@ -123,7 +130,7 @@ static int start(struct child *c, const char *const *argv_prefix)
 	c->out = fdopen(from[0], "r");
 	if (!c->in || !c->out)
 		return -ENOMEM;
-	for (int i = 0; i < NAMES; i++)
+	for (int i = 0; i < n_args && i < MANY; i++)
 		if (fscanf(c->out, "%lu", &c->idents[i]) != 1)
 			return -EIO;
 	return fscanf(c->out, "%lu", &c->main_ident) == 1 ? 0 : -EIO;
@@ -169,23 +176,23 @@ static void check_process(const char *const *argv, bool want_names)
 	CHECK(tn != NULL);
 	if (!tn)
 		return;
-	CHECK_INT(start(&c, argv), 0);
+	CHECK_INT(start(&c, argv, script, names, NAMES), 0);
 	if (!test_failures_in_case && analyse(&c, &t) == 0) {
 		py_thread_names__read(tn, &t, 0);
 		if (!want_names) {
 			for (int i = 0; i < NAMES; i++)
-				CHECK(py_thread_names__find(tn, c.idents[i]) == NULL);
-			CHECK(py_thread_names__find(tn, c.main_ident) == NULL);
+				CHECK(py_thread_names__find(tn, &t, c.idents[i]) == NULL);
+			CHECK(py_thread_names__find(tn, &t, c.main_ident) == NULL);
 		} else {
 			for (int i = 0; i < NAMES - 1; i++)
-				CHECK_STR(py_thread_names__find(tn, c.idents[i]), names[i]);
-			CHECK_STR(py_thread_names__find(tn, c.idents[NAMES - 1]), expect_cut);
-			CHECK_STR(py_thread_names__find(tn, c.main_ident), "MainThread");
-			CHECK(py_thread_names__find(tn, 12345) == NULL);
+				CHECK_STR(py_thread_names__find(tn, &t, c.idents[i]), names[i]);
+			CHECK_STR(py_thread_names__find(tn, &t, c.idents[NAMES - 1]), expect_cut);
+			CHECK_STR(py_thread_names__find(tn, &t, c.main_ident), "MainThread");
+			CHECK(py_thread_names__find(tn, &t, 12345) == NULL);
 			/* a second read, with everything remembered, gives the same */
 			py_thread_names__read(tn, &t, 1);
-			CHECK_STR(py_thread_names__find(tn, c.idents[0]), names[0]);
-			CHECK_STR(py_thread_names__find(tn, c.main_ident), "MainThread");
+			CHECK_STR(py_thread_names__find(tn, &t, c.idents[0]), names[0]);
+			CHECK_STR(py_thread_names__find(tn, &t, c.main_ident), "MainThread");
 		}
 	} else {
 		test_failures_in_case++;
@@ -199,7 +206,8 @@ static void check_process(const char *const *argv, bool want_names)
 static void test_pyenv(void)
 {
 	static const char *const pattern[] = {
-		"/root/.pyenv/versions/3.8.*/bin/python3.8", "/root/.pyenv/versions/3.9.*/bin/python3.9",
+		"/root/.pyenv/versions/3.8.*/bin/python3.8",
+		"/root/.pyenv/versions/3.9.*/bin/python3.9",
 		"/root/.pyenv/versions/3.10.*/bin/python3.10",
 		"/root/.pyenv/versions/3.11.*/bin/python3.11",
 		"/root/.pyenv/versions/3.12.*/bin/python3.12",
@@ -231,9 +239,11 @@ static void test_debian(void)
 /* 3.14 names its OS threads itself: nothing is read from its memory. */
 static void test_sid_314(void)
 {
-	const char *root = getenv("PYFLARE_SID_ROOT") ? getenv("PYFLARE_SID_ROOT") : SID_ROOT_DEFAULT;
+	const char *root = getenv("PYFLARE_SID_ROOT");
 	char python[512];
 
+	if (!root)
+		root = SID_ROOT_DEFAULT;
 	snprintf(python, sizeof(python), "%s/usr/bin/python3.14", root);
 	if (access(python, X_OK)) {
 		missing(python);
@@ -244,13 +254,55 @@ static void test_sid_314(void)
 			test_current);
 		return;
 	}
-	check_process((const char *const[]){ "/usr/sbin/chroot", root, "/usr/bin/python3.14", NULL },
-		      false);
+	check_process((const char *const[]){ "/usr/sbin/chroot", root, "/usr/bin/python3.14",
+					     NULL }, false);
+}
+
+/* Hundreds of threads: the table grows, the idents take more than one batch of reads. */
+static void test_many(void)
+{
+	static char name_buf[MANY][16];
+	static const char *many[MANY];
+	static const char code[] =
+		"import sys, threading\n"
+		"stop = threading.Event()\n"
+		"threads = [threading.Thread(target=stop.wait, name=n, daemon=True)\n"
+		"           for n in sys.argv[1:]]\n"
+		"for t in threads:\n"
+		"    t.start()\n"
+		"main = threading.main_thread().ident\n"
+		"print(' '.join(str(t.ident) for t in threads), main, flush=True)\n"
+		"sys.stdin.read()\n";
+	struct child c = { 0 };
+	struct py_target t;
+	struct py_thread_names *tn = py_thread_names__new();
+	glob_t g;
+
+	if (glob("/root/.pyenv/versions/3.12.*/bin/python3.12", 0, NULL, &g) != 0 || !g.gl_pathc) {
+		missing("pyenv's python3.12");
+		py_thread_names__free(tn);
+		return;
+	}
+	for (int i = 0; i < MANY; i++) {
+		snprintf(name_buf[i], sizeof(name_buf[i]), "pool-%d", i);
+		many[i] = name_buf[i];
+	}
+	CHECK_INT(start(&c, (const char *const[]){ g.gl_pathv[0], NULL }, code, many, MANY), 0);
+	if (!test_failures_in_case && tn && analyse(&c, &t) == 0) {
+		py_thread_names__read(tn, &t, 0);
+		for (int i = 0; i < MANY; i++)
+			CHECK_STR(py_thread_names__find(tn, &t, c.idents[i]), many[i]);
+		CHECK_STR(py_thread_names__find(tn, &t, c.main_ident), "MainThread");
+	}
+	stop(&c);
+	globfree(&g);
+	py_thread_names__free(tn);
 }
 
 int main(void)
 {
 	RUN(test_pyenv);
+	RUN(test_many);
 	RUN(test_debian);
 	RUN(test_sid_314);
 	return test_summary();
