@@ -127,6 +127,7 @@ static __always_inline void offcpu_switched_out(const struct py_proc *cfg, __u64
 	st.wait.syscall = (__s32)(long)BPF_CORE_READ(regs, orig_ax);
 	st.wait.arg0 = BPF_CORE_READ(regs, di);
 	st.wait.state = state;
+	st.wait.ident = ident;
 	bpf_get_current_comm(st.wait.comm, sizeof(st.wait.comm));
 	st.start_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&offcpu_threads, &tid, &st, BPF_ANY);

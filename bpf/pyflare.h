@@ -128,6 +128,7 @@ struct offcpu_wait {
 	__s32 syscall;		/* x86-64 system call number; -1: none (a fault, preemption) */
 	__u32 state;		/* task state at switch-out: 0 = preempted, still runnable */
 	char comm[16];		/* the thread's name then: it may be gone when this is read */
+	__u64 ident;		/* pthread_self(), as py_sample.thread_id */
 };
 
 /* Waits added up: a thread off CPU @count times with one offcpu_wait, @total_ns in all. */
@@ -180,7 +181,7 @@ static inline __u32 py_fingerprint(__u64 a, __u64 b)
 _Static_assert(sizeof(struct py_proc) == 64, "py_proc layout changed");
 _Static_assert(sizeof(struct code_event) == 288, "code_event layout changed");
 _Static_assert(sizeof(struct py_frame) == 16, "py_frame layout changed");
-_Static_assert(sizeof(struct offcpu_event) == 88, "offcpu_event layout changed");
+_Static_assert(sizeof(struct offcpu_event) == 96, "offcpu_event layout changed");
 _Static_assert(__builtin_offsetof(struct py_sample, frames) == 56, "py_sample layout changed");
 
 #endif /* PYFLARE_PYFLARE_H */

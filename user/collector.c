@@ -28,6 +28,7 @@
 #include "proc_filter.h"
 #include "proc_info.h"
 #include "py_target.h"
+#include "py_thread_names.h"
 #include "pyflare.h"
 #include "pyflare.skel.h"
 #include "symbolize.h"
@@ -41,7 +42,7 @@
 #define TLS_CHECK_TIMEOUT_NS 10000000000ULL	/* give up finding a thread's TLS slot */
 #define STOP_GRACE_NS 2000000000ULL	/* after Ctrl-C, let the command finish this long */
 #define PROGRESS_NS 250000000ULL
-#define THREAD_NAME_NS 100000000ULL	/* re-read a sampled thread's name this often */
+#define THREAD_NAME_MS 100	/* re-read a sampled thread's name (and threading's) this often */
 #define DRAIN_NS 200000000ULL		/* wall mode: read the kernel's short-wait sums */
 
 static volatile sig_atomic_t stop_signal;
@@ -59,6 +60,18 @@ struct tracked {
 	bool explicit;		/* named with -p: its exit ends the recording */
 	uint64_t analysed_ns;	/* when its analysis began: later execs make it stale */
 	uint64_t tls_deadline;	/* keep looking for the TLS slot until then */
+	struct py_thread_names *py_names;	/* threading's names, once wanted */
+	uint64_t py_names_ms;	/* when they were read (the samples' clock) */
+};
+
+/* A thread that was sampled, and how it is named. */
+struct sampled_thread {
+	uint64_t proc_id;	/* its process instance */
+	uint64_t ident;		/* pthread_self(): threading's key for it */
+	uint64_t named_ms;	/* when its name was last read (the samples' clock) */
+	uint32_t tid;
+	uint32_t session_thread;
+	bool python_name;	/* it bears threading's name */
 };
 
 struct pending {
@@ -82,7 +95,9 @@ struct collector {
 	struct tracked *tracked;	/* index = id - 1 */
 	size_t n_tracked, cap_tracked;
 	struct keymap *by_pid;		/* (pid, 0, 0) -> id of its live instance */
-	struct keymap *threads;		/* (id, tid, 0) -> session thread index */
+	struct keymap *threads;		/* (id, tid, 0) -> index into sampled */
+	struct sampled_thread *sampled;
+	size_t n_sampled, cap_sampled;
 	struct keymap *stacks;		/* wall mode: (id, stack hash, 0) -> session stack node */
 	struct pending *pending;
 	size_t n_pending, cap_pending;
@@ -175,6 +190,8 @@ static void untrack(struct collector *c, pid_t pid)
 		return;
 	t->alive = false;
 	symbolizer__forget(c->sym, (uint64_t)(t - c->tracked) + 1);
+	py_thread_names__free(t->py_names);
+	t->py_names = NULL;
 	if (t->explicit && c->explicit_alive)
 		c->explicit_alive--;
 	keymap__set(c->by_pid, &key, 0);
@@ -369,7 +386,7 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
  * The kernel's name of thread @tid of @t, while @t runs: once it has ended, its PID (and
  * its main thread's TID) may be another process's, whose names it must not take.
  */
-static int read_thread_name(const struct tracked *t, uint32_t tid, char *buf, size_t len)
+static int read_kernel_thread_name(const struct tracked *t, uint32_t tid, char *buf, size_t len)
 {
 	uint64_t start_time;
 	int err;
@@ -386,39 +403,107 @@ static int read_thread_name(const struct tracked *t, uint32_t tid, char *buf, si
 	return err;
 }
 
+/* threading's table of @t's threads, read again when older than THREAD_NAME_MS. */
+static struct py_thread_names *python_names(struct tracked *t, uint64_t ms)
+{
+	if (!t->alive)
+		return NULL;
+	if (!t->py_names) {
+		t->py_names = py_thread_names__new();
+		if (!t->py_names)
+			return NULL;
+	} else if (ms < t->py_names_ms + THREAD_NAME_MS) {
+		return t->py_names;
+	}
+	py_thread_names__read(t->py_names, &t->target, ms * 1000000);
+	t->py_names_ms = ms;
+	return t->py_names;
+}
+
+/*
+ * The name of @st, a thread of @t, into @name: threading's (threading.Thread.name) when it
+ * can be read, else the kernel's. A thread that bore threading's name keeps it once it
+ * leaves threading's table (it is ending) rather than turn into the process's name.
+ * Returns 0, or -1 when there is no name to give (the thread keeps the one it has).
+ */
+static int read_thread_name(struct tracked *t, struct sampled_thread *st, uint64_t ms,
+			    char *name, size_t len)
+{
+	const char *py = py_thread_names__find(python_names(t, ms), &t->target, st->ident);
+
+	if (py) {
+		snprintf(name, len, "%s", py);
+		st->python_name = true;
+		return 0;
+	}
+	if (st->python_name)
+		return -1;
+	return read_kernel_thread_name(t, st->tid, name, len) ? -1 : 0;
+}
+
+/* Renames session thread @st after what read_thread_name() finds now. */
+static int rename_thread(struct collector *c, struct tracked *t, struct sampled_thread *st,
+			 uint64_t ms)
+{
+	const struct session_thread *threads;
+	char name[PY_THREAD_NAME_MAX];
+	size_t count;
+
+	st->named_ms = ms;
+	if (read_thread_name(t, st, ms, name, sizeof(name)))
+		return 0;
+	threads = session__threads(c->s, &count);
+	if (st->session_thread < count && strcmp(threads[st->session_thread].name, name) != 0 &&
+	    session__set_thread_name(c->s, st->session_thread, name))
+		return -1;
+	return 0;
+}
+
 /*
  * The session thread of (@t, @tid) at @time_ns. A thread's name is read at its first
- * sample and again at most every THREAD_NAME_NS while it keeps being sampled: threads
+ * sample and again at most every THREAD_NAME_MS while it keeps being sampled: threads
  * are often named after they start (threading names OS threads from 3.14, applications
- * call prctl), and the last name is the one people know them by.
+ * call prctl or set Thread.name), and the last name is the one people know them by.
  */
 static int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t tid,
-			 uint64_t time_ns)
+			 uint64_t ident, uint64_t time_ns)
 {
 	struct keymap_key key = { id, tid, 0 };
-	uint64_t value, ms = time_ns / 1000000;
-	char name[64] = "";
+	uint64_t idx, ms = time_ns / 1000000;
+	struct sampled_thread *st;
+	char name[PY_THREAD_NAME_MAX] = "";
 	int64_t n;
 
-	if (keymap__get(c->threads, &key, &value)) {
-		n = (int64_t)(uint32_t)value;
-		if (ms - (value >> 32) < THREAD_NAME_NS / 1000000)
-			return n;
-		if (!read_thread_name(t, tid, name, sizeof(name))) {
-			size_t count;
-			const struct session_thread *threads = session__threads(c->s, &count);
-
-			if ((size_t)n < count && strcmp(threads[n].name, name) != 0 &&
-			    session__set_thread_name(c->s, (uint32_t)n, name))
-				return -1;
+	if (keymap__get(c->threads, &key, &idx) && idx < c->n_sampled) {
+		st = &c->sampled[idx];
+		if (st->ident != ident) {	/* another thread under a reused TID */
+			st->ident = ident;
+			st->python_name = false;
+		} else if (ms < st->named_ms + THREAD_NAME_MS) {
+			return st->session_thread;
 		}
-	} else {
-		read_thread_name(t, tid, name, sizeof(name));
-		n = session__add_thread(c->s, t->session_proc, tid, name);
-		if (n < 0)
-			return -1;
+		return rename_thread(c, t, st, ms) ? -1 : (int64_t)st->session_thread;
 	}
-	return keymap__set(c->threads, &key, (ms & 0xffffffffULL) << 32 | (uint64_t)n) ? -1 : n;
+	if (c->n_sampled == c->cap_sampled) {
+		size_t cap = c->cap_sampled ? c->cap_sampled * 2 : 64;
+		struct sampled_thread *more = realloc(c->sampled, cap * sizeof(*more));
+
+		if (!more)
+			return -1;
+		c->sampled = more;
+		c->cap_sampled = cap;
+	}
+	st = &c->sampled[c->n_sampled];
+	*st = (struct sampled_thread){ .proc_id = id, .ident = ident, .named_ms = ms, .tid = tid };
+	read_thread_name(t, st, ms, name, sizeof(name));
+	n = session__add_thread(c->s, t->session_proc, tid, name);
+	if (n < 0)
+		return -1;
+	st->session_thread = (uint32_t)n;
+	if (keymap__set(c->threads, &key, c->n_sampled))
+		return -1;
+	c->n_sampled++;
+	return n;
 }
 
 static int64_t marker_frame(struct collector *c, enum frame_kind kind, const char *name)
@@ -484,7 +569,7 @@ static int on_sample(struct collector *c, const struct py_sample *smp, size_t si
 		c->empty++;	/* a Python thread with no Python frame yet */
 		return 0;
 	}
-	thread = thread_of(c, smp->proc_id, t, smp->tid, smp->time_ns);
+	thread = thread_of(c, smp->proc_id, t, smp->tid, smp->thread_id, smp->time_ns);
 	if (thread < 0)
 		return -ENOMEM;
 	node = stack_node(c, t, smp);
@@ -550,7 +635,7 @@ static int on_offcpu(struct collector *c, const struct offcpu_wait *wait,
 	gil = (struct gil_range){ t->target.gil_addr, t->target.gil_size };
 	reason = marker_frame(c, FRAME_WAIT, wait_reason(wait->syscall, wait->arg0, wait->state,
 							 &gil));
-	thread = thread_of(c, wait->proc_id, t, wait->tid, sum->first_ns);
+	thread = thread_of(c, wait->proc_id, t, wait->tid, wait->ident, sum->first_ns);
 	if (reason < 0 || thread < 0)
 		return -ENOMEM;
 	name_if_unnamed(c, (uint32_t)thread, wait->comm, sizeof(wait->comm));
@@ -725,24 +810,14 @@ static void clear_progress(struct collector *c)
 /* At the end: the last names of the sampled threads of live processes (see thread_of). */
 static void refresh_thread_names(struct collector *c)
 {
-	const struct session_thread *threads;
-	size_t n;
+	uint64_t ms = now_ns() / 1000000;
 
-	threads = session__threads(c->s, &n);
-	for (size_t i = 0; i < n; i++) {
-		uint32_t p = threads[i].process;
-		struct tracked *t = p < c->n_tracked ? &c->tracked[p] : NULL;
-		char name[64];
+	for (size_t i = 0; i < c->n_sampled; i++) {
+		struct sampled_thread *st = &c->sampled[i];
+		struct tracked *t = tracked_by_id(c, st->proc_id);
 
-		/* session processes are added in attach order, one per tracked instance */
-		if (!t || t->session_proc != p || !t->alive)
-			continue;
-		if (read_thread_name(t, threads[i].tid, name, sizeof(name)))
-			continue;	/* the thread is gone: it keeps its last name */
-		if (strcmp(name, threads[i].name) != 0) {
-			session__set_thread_name(c->s, (uint32_t)i, name);
-			threads = session__threads(c->s, &n);
-		}
+		if (t && t->alive)
+			rename_thread(c, t, st, ms);
 	}
 }
 
@@ -1072,6 +1147,9 @@ static void collector_free(struct collector *c)
 	keymap__free(c->by_pid);
 	keymap__free(c->threads);
 	keymap__free(c->stacks);
+	free(c->sampled);
+	for (size_t i = 0; i < c->n_tracked; i++)
+		py_thread_names__free(c->tracked[i].py_names);
 	free(c->tracked);
 	free(c->pending);
 	free(c->tls_todo);

@@ -133,6 +133,20 @@ int py_layout_apply_debug_offsets(struct py_layout *out, const void *runtime, si
 	/* struct pyinterpreters is { mutex, head, main, next_id } in every version */
 	out->rt_interp_main = out->rt_interp_head + 8;
 	apply_gil_offsets(out, buf, pos);
+	/* thread names: sys.modules, dicts, ints and type flags, where this minor has them */
+	if (pos->is_modules) {
+		v = u64_at(buf, pos->is_modules);
+		if (v > 1 << 20)
+			return -EINVAL;
+		out->obj.is_modules = (uint32_t)v;
+		err |= take16(&out->obj.ma_keys, buf, pos->ma_keys, 256);
+		err |= take16(&out->obj.ma_values, buf, pos->ma_values, 256);
+		err |= take16(&out->obj.tp_flags, buf, pos->tp_flags, 1024);
+		err |= take16(&out->obj.long_size, buf, pos->long_size, 64);
+		err |= take16(&out->obj.long_digits, buf, pos->long_digits, 64);
+		if (err)
+			return -EINVAL;
+	}
 	/* PyCompactUnicodeObject adds utf8_length and utf8 to PyASCIIObject */
 	out->compact_size = out->ascii_size + 16;
 	out->co_size = out->co_code_adaptive;

@@ -18,6 +18,43 @@ enum lasti_unit {
 	LASTI_POINTER,		/* 3.11+: the frame holds an instruction pointer */
 };
 
+/*
+ * Where an object keeps its instance attributes (a threading.Thread's _name), from the
+ * object's own type: PyObject_GenericGetAttr's paths, per version (Objects/object.c,
+ * Include/internal/pycore_object.h).
+ */
+enum py_instance_dict {
+	INSTANCE_DICT_NONE = 0,		/* not read (3.14+ names OS threads itself) */
+	INSTANCE_DICT_OFFSET,		/* 3.8-3.10: a dict at obj + tp_dictoffset */
+	INSTANCE_DICT_MANAGED_311,	/* 3.11: values at obj - 32, else a dict at obj - 24 */
+	INSTANCE_DICT_MANAGED_312,	/* 3.12: obj - 24 holds values - 1 (odd) or a dict */
+	INSTANCE_DICT_INLINE_313,	/* 3.13: values at obj + tp_basicsize, else obj - 24 */
+};
+
+/*
+ * What the thread-name reader (py_thread_names.c) follows: sys.modules, a module's dict,
+ * dicts of every shape, int objects and instance attributes. Offsets in bytes.
+ */
+struct py_object_layout {
+	enum py_instance_dict instance_dict;
+	uint32_t is_modules;		/* PyInterpreterState: modules / imports.modules */
+	uint16_t md_dict;		/* PyModuleObject.md_dict */
+	uint16_t ma_keys;		/* PyDictObject.ma_keys */
+	uint16_t ma_values;		/* PyDictObject.ma_values (split dicts) */
+	uint16_t dk_nentries;		/* PyDictKeysObject.dk_nentries */
+	uint16_t dk_indices;		/* PyDictKeysObject.dk_indices: entries follow them */
+	uint16_t dv_values;		/* PyDictValues.values (3.11+; before, ma_values is it) */
+	uint16_t tp_basicsize;		/* PyTypeObject */
+	uint16_t tp_flags;
+	uint16_t tp_dictoffset;
+	uint16_t ht_cached_keys;	/* PyHeapTypeObject: the keys instances share */
+	uint16_t long_size;		/* PyLongObject: ob_size (digits) / long_value.lv_tag */
+	uint16_t long_digits;		/* ob_digit: 30-bit digits, least significant first */
+	bool dk_log2;			/* 3.11+: dk_log2_size, dk_log2_index_bytes and
+					 * dk_kind at 8, 9, 10; before, dk_size at 8 */
+	bool long_tagged;		/* 3.12+: lv_tag is digits << 3 | sign (0 +, 1 zero, 2 -) */
+};
+
 /* Offsets in bytes; 0xffff where the version has no such field. */
 struct py_layout {
 	unsigned minor;
@@ -58,6 +95,7 @@ struct py_layout {
 	uint16_t bytes_sval;		/* PyBytesObject.ob_sval */
 	enum lasti_unit lasti_unit;
 	bool stackref;			/* 3.14+: f_executable carries tag bits */
+	struct py_object_layout obj;	/* thread names (3.8-3.13) */
 };
 
 #define PY_NO_OFFSET 0xffff

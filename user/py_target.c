@@ -256,6 +256,14 @@ static int check_code_type(const struct py_target *t, char *why, size_t len)
 	return 0;
 }
 
+/* The link-time address of symbol @name of @e, or 0 when it has none. */
+static uint64_t symbol_or_0(const struct elf_file *e, const char *name)
+{
+	uint64_t sym;
+
+	return elf_file__symbol(e, name, &sym, NULL) ? 0 : sym;
+}
+
 /* Everything @e says of itself, found at @path (a version may only be in its name). */
 static void analyse_file(const struct elf_file *e, const char *path, struct py_binary *b)
 {
@@ -279,8 +287,11 @@ static void analyse_file(const struct elf_file *e, const char *path, struct py_b
 		b->verdict = PY_BINARY_NO_CODE_TYPE;
 	else
 		b->verdict = PY_BINARY_OK;
-	if (elf_file__symbol(e, "_Py_NoneStruct", &b->none, NULL))
-		b->none = 0;
+	b->none = symbol_or_0(e, "_Py_NoneStruct");
+	b->dict_type = symbol_or_0(e, "PyDict_Type");
+	b->long_type = symbol_or_0(e, "PyLong_Type");
+	b->unicode_type = symbol_or_0(e, "PyUnicode_Type");
+	b->module_type = symbol_or_0(e, "PyModule_Type");
 }
 
 /* Why a file with a runtime cannot be profiled, for @path as the process names it. */
@@ -332,6 +343,10 @@ static enum py_target_error use_binary(struct py_target *t, const struct proc_ma
 	t->runtime_addr = b->runtime + bias;
 	t->code_type_addr = b->code_type + bias;
 	t->none_addr = b->none ? b->none + bias : 0;
+	t->dict_type_addr = b->dict_type ? b->dict_type + bias : 0;
+	t->long_type_addr = b->long_type ? b->long_type + bias : 0;
+	t->unicode_type_addr = b->unicode_type ? b->unicode_type + bias : 0;
+	t->module_type_addr = b->module_type ? b->module_type + bias : 0;
 	switch (check_code_type(t, why, len)) {
 	case 0:
 		py_target_find_gil(t);	/* 3.12+ may not have made its GIL yet: retried later */

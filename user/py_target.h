@@ -31,6 +31,11 @@ struct py_target {
 	uint64_t none_addr;		/* &_Py_NoneStruct */
 	uint64_t gil_addr;		/* the main interpreter's GIL, 0 until known: */
 	uint32_t gil_size;		/* see py_target_find_gil() */
+	/* the types thread names are read through (py_thread_names.c); 0 if not exported */
+	uint64_t dict_type_addr;	/* &PyDict_Type */
+	uint64_t long_type_addr;	/* &PyLong_Type */
+	uint64_t unicode_type_addr;	/* &PyUnicode_Type */
+	uint64_t module_type_addr;	/* &PyModule_Type */
 	uint16_t tls_kind;		/* enum pyflare_tls */
 	uint16_t tls_offset;		/* see struct py_proc */
 	bool tls_checked;		/* the TLS slot was found in a live thread */
@@ -64,6 +69,8 @@ struct py_binary {
 	uint64_t runtime;		/* link-time addresses: add the load bias */
 	uint64_t code_type;
 	uint64_t none;			/* 0 when the file has no _Py_NoneStruct */
+	/* the types thread names are read through (py_thread_names.c); 0 if not exported */
+	uint64_t dict_type, long_type, unicode_type, module_type;
 	struct elf_placement placement;	/* where its segments go, to find the load bias */
 };
 

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <sys/uio.h>
 
+#define PIECES_PER_CALL 256	/* iovecs per process_vm_readv (the kernel takes 1024) */
+
 int remote_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { .iov_base = buf, .iov_len = len };
@@ -29,4 +31,42 @@ int remote_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 int remote_read_u64(pid_t pid, uint64_t addr, uint64_t *out)
 {
 	return remote_read(pid, addr, out, sizeof(*out));
+}
+
+size_t remote_read_many(pid_t pid, const uint64_t *addrs, size_t n, size_t len, void *out,
+			bool *ok)
+{
+	struct iovec local[PIECES_PER_CALL], remote[PIECES_PER_CALL];
+	size_t index[PIECES_PER_CALL], got = 0, at = 0;
+
+	for (size_t i = 0; i < n; i++)
+		ok[i] = false;
+	if (!len)
+		return 0;
+	while (at < n) {
+		size_t k = 0, whole;
+		ssize_t r;
+
+		for (; at < n && k < PIECES_PER_CALL; at++) {
+			if (!addrs[at])
+				continue;
+			index[k] = at;
+			local[k] = (struct iovec){ (char *)out + at * len, len };
+			remote[k] = (struct iovec){ (void *)(uintptr_t)addrs[at], len };
+			k++;
+		}
+		if (!k)
+			break;
+		r = process_vm_readv(pid, local, k, remote, k, 0);
+		if (r < 0 && errno != EFAULT)
+			break;	/* gone, or not ours to read: nothing more will be */
+		/* the reads stop at the first piece that faults: go on after it */
+		whole = r > 0 ? (size_t)r / len : 0;
+		for (size_t i = 0; i < whole; i++)
+			ok[index[i]] = true;
+		got += whole;
+		if (whole < k)
+			at = index[whole] + 1;
+	}
+	return got;
 }

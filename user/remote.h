@@ -5,6 +5,7 @@
 #ifndef PYFLARE_REMOTE_H
 #define PYFLARE_REMOTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -13,5 +14,12 @@
 int remote_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 /* Reads a pointer-sized word. */
 int remote_read_u64(pid_t pid, uint64_t addr, uint64_t *out);
+/*
+ * Reads @len bytes at each of the @n addresses @addrs into @out + i * @len, in as few
+ * system calls as there are faults (one per 256 pieces when all are readable). Sets ok[i]
+ * for each piece read whole. Returns how many were.
+ */
+size_t remote_read_many(pid_t pid, const uint64_t *addrs, size_t n, size_t len, void *out,
+			bool *ok);
 
 #endif /* PYFLARE_REMOTE_H */

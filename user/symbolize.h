@@ -43,7 +43,10 @@ uint64_t symbolizer__unknown(const struct symbolizer *sy);
 /* Drops the caches of one process instance (it exited or exec'd). */
 void symbolizer__forget(struct symbolizer *sy, uint64_t proc_id);
 
-/* Reads a str object of the target into @buf as UTF-8. Exposed for tests. */
+/*
+ * Reads a str object of the target into @buf as UTF-8, cut at a character boundary to fit
+ * @len. Shared with py_thread_names.c, and exposed for tests.
+ */
 int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size_t len);
 
 #endif /* PYFLARE_SYMBOLIZE_H */

@@ -16,6 +16,12 @@
  * and the GIL an interpreter owns). The 3.14 row is what Debian sid's python3.14 (3.14.10)
  * says in _Py_DebugOffsets; its interpreters.main follows interpreters.head in struct
  * pyinterpreters (Include/internal/pycore_runtime_structs.h), as in every version since 3.7.
+ * The .obj parts (thread names, 3.8-3.13) come the same way: gdb `ptype/o` of
+ * PyDictObject, struct _dictkeysobject, PyDictValues, PyModuleObject, PyLongObject and
+ * `print (int)&((PyHeapTypeObject*)0)->ht_cached_keys`, `...->modules` (3.8-3.11) or
+ * `...->imports.modules` (3.12, 3.13) on PyInterpreterState; 3.13's sys.modules, dict, int
+ * and tp_flags offsets are also in its _Py_DebugOffsets, which override them. 3.14 has
+ * none: it names OS threads itself (CPython gh-59705), so the kernel's name is threading's.
  */
 #ifndef PYFLARE_CPYTHON_LAYOUTS_H
 #define PYFLARE_CPYTHON_LAYOUTS_H
@@ -33,6 +39,12 @@ static const struct py_layout cpython_layouts[] = {
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_BYTES,
 		.rt_interp_main = 40, .rt_gil = 1152, .is_ceval_gil = 0, .is_gil = 0,
 		.gil_size = 208, .gil_locked = 16,
+		.obj = { .instance_dict = INSTANCE_DICT_OFFSET,
+			 .is_modules = 56, .md_dict = 16, .ma_keys = 32, .ma_values = 40,
+			 .dk_nentries = 32, .dk_indices = 40, .dv_values = 0, .dk_log2 = false,
+			 .tp_basicsize = 32, .tp_flags = 168, .tp_dictoffset = 288,
+			 .ht_cached_keys = 872, .long_size = 16, .long_digits = 24,
+			 .long_tagged = false },
 	},
 	{
 		.minor = 9, .rt_tss = 584, .rt_interp_head = 32, .is_threads_head = 8,
@@ -44,6 +56,12 @@ static const struct py_layout cpython_layouts[] = {
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_BYTES,
 		.rt_interp_main = 40, .rt_gil = 352, .is_ceval_gil = 0, .is_gil = 0,
 		.gil_size = 208, .gil_locked = 16,
+		.obj = { .instance_dict = INSTANCE_DICT_OFFSET,
+			 .is_modules = 856, .md_dict = 16, .ma_keys = 32, .ma_values = 40,
+			 .dk_nentries = 32, .dk_indices = 40, .dv_values = 0, .dk_log2 = false,
+			 .tp_basicsize = 32, .tp_flags = 168, .tp_dictoffset = 288,
+			 .ht_cached_keys = 864, .long_size = 16, .long_digits = 24,
+			 .long_tagged = false },
 	},
 	{	/* f_lasti counts 2-byte code units from 3.10 on (bpo-27129) */
 		.minor = 10, .rt_tss = 584, .rt_interp_head = 32, .is_threads_head = 8,
@@ -55,6 +73,12 @@ static const struct py_layout cpython_layouts[] = {
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_UNITS,
 		.rt_interp_main = 40, .rt_gil = 352, .is_ceval_gil = 0, .is_gil = 0,
 		.gil_size = 208, .gil_locked = 16,
+		.obj = { .instance_dict = INSTANCE_DICT_OFFSET,
+			 .is_modules = 856, .md_dict = 16, .ma_keys = 32, .ma_values = 40,
+			 .dk_nentries = 32, .dk_indices = 40, .dv_values = 0, .dk_log2 = false,
+			 .tp_basicsize = 32, .tp_flags = 168, .tp_dictoffset = 288,
+			 .ht_cached_keys = 872, .long_size = 16, .long_digits = 24,
+			 .long_tagged = false },
 	},
 	{	/* 3.11: _PyInterpreterFrame on a data stack, reached through tstate->cframe */
 		.minor = 11, .rt_tss = 592, .rt_interp_head = 40, .is_threads_head = 16,
@@ -66,6 +90,12 @@ static const struct py_layout cpython_layouts[] = {
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER,
 		.rt_interp_main = 48, .rt_gil = 360, .is_ceval_gil = 0, .is_gil = 0,
 		.gil_size = 208, .gil_locked = 16,
+		.obj = { .instance_dict = INSTANCE_DICT_MANAGED_311,
+			 .is_modules = 888, .md_dict = 16, .ma_keys = 32, .ma_values = 40,
+			 .dk_nentries = 24, .dk_indices = 32, .dv_values = 0, .dk_log2 = true,
+			 .tp_basicsize = 32, .tp_flags = 168, .tp_dictoffset = 288,
+			 .ht_cached_keys = 872, .long_size = 16, .long_digits = 24,
+			 .long_tagged = false },
 	},
 	{	/* 3.12: C-stack shim frames, owner FRAME_OWNED_BY_CSTACK (3) */
 		.minor = 12, .rt_tss = 1544, .rt_interp_head = 40, .is_threads_head = 72,
@@ -77,6 +107,12 @@ static const struct py_layout cpython_layouts[] = {
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER,
 		.rt_interp_main = 48, .rt_gil = 0, .is_ceval_gil = 384, .is_gil = 1040,
 		.gil_size = 208, .gil_locked = 16,
+		.obj = { .instance_dict = INSTANCE_DICT_MANAGED_312,
+			 .is_modules = 944, .md_dict = 16, .ma_keys = 32, .ma_values = 40,
+			 .dk_nentries = 24, .dk_indices = 32, .dv_values = 0, .dk_log2 = true,
+			 .tp_basicsize = 32, .tp_flags = 168, .tp_dictoffset = 288,
+			 .ht_cached_keys = 880, .long_size = 16, .long_digits = 24,
+			 .long_tagged = true },
 	},
 	{	/* 3.13: _PyCFrame removed (CPython 006e44f9); C-entry frames execute None */
 		.minor = 13, .rt_tss = 2160, .rt_interp_head = 632, .is_threads_head = 7344,
@@ -88,6 +124,12 @@ static const struct py_layout cpython_layouts[] = {
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER,
 		.rt_interp_main = 640, .rt_gil = 0, .is_ceval_gil = 16, .is_gil = 7752,
 		.gil_size = 208, .gil_locked = 16,
+		.obj = { .instance_dict = INSTANCE_DICT_INLINE_313,
+			 .is_modules = 7656, .md_dict = 16, .ma_keys = 32, .ma_values = 40,
+			 .dk_nentries = 24, .dk_indices = 32, .dv_values = 8, .dk_log2 = true,
+			 .tp_basicsize = 32, .tp_flags = 168, .tp_dictoffset = 288,
+			 .ht_cached_keys = 880, .long_size = 16, .long_digits = 24,
+			 .long_tagged = true },
 	},
 	{	/* 3.14: f_executable is a _PyStackRef with tag bits; owner INTERPRETER=3, CSTACK=4 */
 		.minor = 14, .rt_tss = 2336, .rt_interp_head = 808, .is_threads_head = 7344,
@@ -120,6 +162,8 @@ struct debug_offsets_pos {
 	uint16_t str_state, str_length, ascii_size;
 	/* interpreter_state.ceval_gil, gil_runtime_state, ..._locked, ..._holder */
 	uint16_t is_ceval_gil, is_gil, gil_locked, gil_holder;
+	/* thread names: 0 where not taken from _Py_DebugOffsets */
+	uint16_t is_modules, ma_keys, ma_values, tp_flags, long_size, long_digits;
 };
 
 static const struct debug_offsets_pos debug_offsets_positions[] = {
@@ -130,7 +174,9 @@ static const struct debug_offsets_pos debug_offsets_positions[] = {
 	  .co_firstlineno = 312, .co_code_adaptive = 344,
 	  .bytes_size = 520, .bytes_sval = 528, .str_state = 544, .str_length = 552,
 	  .ascii_size = 560,
-	  .is_ceval_gil = 112, .is_gil = 120, .gil_locked = 136, .gil_holder = 144 },
+	  .is_ceval_gil = 112, .is_gil = 120, .gil_locked = 136, .gil_holder = 144,
+	  .is_modules = 88, .ma_keys = 456, .ma_values = 464,
+	  .tp_flags = 392, .long_size = 496, .long_digits = 504 },
 	{ .minor = 14, .size = 760, .rt_interp_head = 40, .is_threads_head = 72,
 	  .ts_next = 192, .ts_frame = 208, .ts_thread_id = 216,
 	  .fr_back = 256, .fr_code = 264, .fr_instr = 272, .fr_owner = 288,

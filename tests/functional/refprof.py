@@ -117,7 +117,11 @@ class Sampler(threading.Thread):
     def _name_thread(self, ident, is_main):
         t = threading._active.get(ident)
         tid = getattr(t, "native_id", None) or ident
-        if is_main:
+        if t is not None and sys.version_info < (3, 14):
+            # pyflare's rule: threading's name up to 3.13 (63 bytes of it), read each time
+            # as it may change; from 3.14 CPython gives it to the kernel, whose name is shown
+            self.names[ident] = (tid, t.name.encode()[:63].decode(errors="ignore"))
+        elif is_main:
             self.names[ident] = (tid, _comm())
         else:
             # Read each time: the workload names its OS thread after it starts.

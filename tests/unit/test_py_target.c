@@ -198,6 +198,14 @@ static void check_same_layout(const struct py_layout *got, const struct py_layou
 	CHECK_INT(got->is_gil, want->is_gil);
 	CHECK_INT(got->gil_size, want->gil_size);
 	CHECK_INT(got->gil_locked, want->gil_locked);
+	/* thread names: what 3.13 says of sys.modules, dicts, ints and type flags */
+	CHECK_INT(got->obj.instance_dict, want->obj.instance_dict);
+	CHECK_INT(got->obj.is_modules, want->obj.is_modules);
+	CHECK_INT(got->obj.ma_keys, want->obj.ma_keys);
+	CHECK_INT(got->obj.ma_values, want->obj.ma_values);
+	CHECK_INT(got->obj.tp_flags, want->obj.tp_flags);
+	CHECK_INT(got->obj.long_size, want->obj.long_size);
+	CHECK_INT(got->obj.long_digits, want->obj.long_digits);
 }
 
 /*
@@ -288,6 +296,9 @@ static void test_builtin_tables(void)
 		CHECK_INT(l.rt_interp_main, l.rt_interp_head + 8);
 		CHECK(l.minor < 12 ? l.rt_gil && !l.is_ceval_gil && !l.is_gil
 				   : !l.rt_gil && l.is_ceval_gil && l.is_gil);
+		/* thread names are read from memory up to 3.13; 3.14 names OS threads itself */
+		CHECK(l.minor < 14 ? l.obj.instance_dict != INSTANCE_DICT_NONE && l.obj.is_modules :
+				     l.obj.instance_dict == INSTANCE_DICT_NONE);
 	}
 	CHECK_INT(py_layout_builtin(7, &l), -ENOTSUP);
 	CHECK_INT(py_layout_builtin(15, &l), -ENOTSUP);

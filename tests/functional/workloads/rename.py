@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """A thread that renames itself half-way: 0.2 s in before_rename under the name it was born
-with, then 0.3 s in after_rename as "renamed". One thread, so one profile, under its name as
-it last was."""
+with, then 0.3 s in after_rename as "renamed", set both where Python keeps it (Thread.name,
+which pyflare reads up to 3.13 and 3.14 passes on to the kernel) and on its OS thread
+(prctl, as applications that name OS threads do). One thread, so one profile, under its
+name as it last was."""
 import os
 import sys
 import threading
@@ -31,6 +33,7 @@ def after_rename():  # @after_rename
 
 def run(names):  # @run
     before_rename()
+    threading.current_thread().name = NEW_NAME
     names.set(NEW_NAME)
     after_rename()
 

@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: MIT
+"""Threads carry threading.Thread.name, on every interpreter.
+
+workloads/thread_names.py names its threads through threading only: "worker-α-1", a name
+longer than the kernel's 15 bytes, one renamed half-way, and the main thread. Up to 3.13
+their OS threads all keep the process's name, so pyflare must read the names out of the
+process's memory (docs/cpython-versions.md); from 3.14 CPython hands them to the kernel
+itself, cut to 15 bytes, and the kernel's name is shown. A thread threading does not know
+(started with _thread, named with prctl) has the kernel's name everywhere. Each thread is
+one profile, under the last name it had, in the speedscope file and the json tree alike;
+and the same holds inside a PID namespace, where threads are matched to their names by
+pthread id, not TID.
+"""
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import skip_or_fail
+from pyflare_run import Match, extra_args, pyflare_path, reference_mode
+
+STEM = "thread_names"
+
+
+def expected_name(case, key):
+    """The name thread `key` must have under this interpreter."""
+    python, kernel = case.expect["threads"][key]
+    if case.interp.minor < 14 and python is not None:
+        return python
+    return kernel  # None: the process's own name
+
+
+def recorded(workload, placed):
+    """The workload recorded once, into speedscope (the fixtures' file) and the json tree."""
+    json_out = placed.host("%s.json" % STEM)
+    case = workload(STEM, opts=() if reference_mode() else ("-o", json_out))
+    return case, json_out
+
+
+def only_thread(case, rec, key):
+    """The one profile that holds frame `key`, and that no other profile holds it."""
+    holding = rec.holding(case.frame(key))
+    assert len(holding.profiles) == 1, "%s on %s: %s in profiles %s\n%s" % (
+        STEM, case.interp.id, key, [p.name for p in holding.profiles], rec.describe())
+    return holding.profiles[0]
+
+
+def test_thread_names_speedscope(workload, placed):
+    case, _ = recorded(workload, placed)
+    rec = case.rec.holding(Match(file=case.file))
+    assert len(rec.pids()) == 1, rec.describe()
+    for key in case.expect["threads"]:
+        profile = only_thread(case, rec, key)
+        if reference_mode() and (case.expect["threads"][key][0] is None or case.interp.root):
+            continue  # refprof.py cannot tell a _thread's TID, nor read /proc in a chroot
+        want = expected_name(case, key)
+        if want is None:
+            want = profile.comm  # 3.14's main thread: the process's name
+        assert profile.thread == want, "%s on %s: the thread of %s is named %r, want %r" % (
+            STEM, case.interp.id, key, profile.thread, want)
+    # renamed while running: still one thread, under its last name
+    before, after = case.expect["renamed"]
+    assert only_thread(case, rec, before) is only_thread(case, rec, after)
+
+
+def test_thread_names_json(workload, placed):
+    """The json tree names each thread as the speedscope file does, by TID."""
+    if reference_mode():
+        pytest.skip("refprof.py writes speedscope and collapsed only")
+    case, json_out = recorded(workload, placed)
+    with open(json_out, encoding="utf-8") as f:
+        doc = json.load(f)
+    rec = case.rec.holding(Match(file=case.file))
+    pid = rec.pids()[0]
+    procs = [p for p in doc["processes"] if p["pid"] == pid]
+    assert len(procs) == 1, [p["pid"] for p in doc["processes"]]
+    names = {t["tid"]: t["name"] for t in procs[0]["threads"]}
+    for key in case.expect["threads"]:
+        profile = only_thread(case, rec, key)
+        assert names.get(profile.tid) == profile.thread, (case.interp.id, key, names)
+    if case.interp.minor < 14:
+        python = set(p for p, _ in case.expect["threads"].values() if p is not None)
+        assert python <= set(names.values()), (case.interp.id, names)
+
+
+def test_thread_names_in_pid_namespace(py, tmp):
+    """In a PID namespace of its own the process's TIDs are not the host's: names still land
+    on the right threads."""
+    if reference_mode():
+        pytest.skip("refprof.py cannot follow unshare's child")
+    if os.geteuid() != 0:
+        skip_or_fail("needs root (BPF, namespaces)")
+    if not shutil.which("unshare"):
+        skip_or_fail("unshare is not installed")
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "workloads")
+    for name in ("_common.py", STEM + ".py"):
+        shutil.copy(os.path.join(here, name), tmp)
+    out = os.path.join(tmp, "ns.json")
+    argv = ([pyflare_path(), "record"] + extra_args() + ["-o", out, "--", "unshare", "--pid",
+            "--fork", "--mount-proc"] + py.command(os.path.join(tmp, STEM + ".py")))
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    if r.returncode != 0 and "unshare" in r.stderr:
+        skip_or_fail("unshare --pid failed: %s" % r.stderr.strip()[-300:])
+    assert r.returncode == 0, "%s\nexit %d\n%s" % (" ".join(argv), r.returncode, r.stderr[-2000:])
+    with open(out, encoding="utf-8") as f:
+        doc = json.load(f)
+    pythons = [p for p in doc["processes"] if p["samples"] and p.get("ns_pid")]
+    assert len(pythons) == 1, [(p["pid"], p.get("ns_pid"), p["samples"]) for p in doc["processes"]]
+    names = sorted(t["name"] for t in pythons[0]["threads"] if t["nodes"])
+    want = sorted(["MainThread", "worker-\u03b1-1", "a-very-long-thread-name-beyond-fifteen",
+                   "after-rename", "raw-os-name"])
+    assert names == want, names
