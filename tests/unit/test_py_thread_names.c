@@ -154,7 +154,7 @@ static int analyse(struct child *c, struct py_target *t)
 	char why[256];
 
 	for (int i = 0; i < 100; i++) {
-		enum py_target_error r = py_target_analyse(c->pid, t, why, sizeof(why));
+		enum py_target_error r = py_target_analyse(NULL, c->pid, t, why, sizeof(why));
 
 		if (r == PY_TARGET_OK)
 			return 0;
