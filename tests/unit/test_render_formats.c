@@ -256,7 +256,8 @@ static void test_json_deep(void)
 	char *out;
 	int err, i, f;
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "" });
+	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "",
+							   0, NULL });
 	session__add_thread(s, 0, 1, "");
 	f = session__intern_frame(s, &(struct session_frame){ "r", "r.py", 1, 2, FRAME_PYTHON });
 	for (i = 0; i < 3000; i++)
@@ -565,7 +566,8 @@ static void test_pstats_edges(void)
 	CHECK(len == 2 && !memcmp(out, "{0", 2));
 	free(out);
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "" });
+	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "",
+							   0, NULL });
 	session__add_thread(s, 0, 1, "");
 	f = session__intern_frame(s, &(struct session_frame){ "f", "f.py", 3000000000U, 3000000000U,
 							      FRAME_PYTHON });
@@ -1097,7 +1099,8 @@ static void test_many_frames(void)
 	char *out;
 	int err, k;
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "" });
+	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "",
+							   0, NULL });
 	session__add_thread(s, 0, 1, "t");
 	for (k = 0; k < 3000; k++) {
 		char name[32];

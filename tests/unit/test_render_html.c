@@ -416,7 +416,8 @@ static void test_granularity(void)
 	char *html;
 	cJSON *doc;
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "" });
+	session__add_process(s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "",
+							   0, NULL });
 	th = session__add_thread(s, 0, 1, "");
 	a = session__intern_frame(s, &(struct session_frame){ "f", "f.py", 1, 2, FRAME_PYTHON });
 	b = session__intern_frame(s, &(struct session_frame){ "f", "f.py", 1, 3, FRAME_PYTHON });
@@ -463,7 +464,8 @@ static void test_buckets(void)
 
 	session__set_meta(s, &(struct session_meta){ .duration_ns = 60000000000ULL, .rate_hz = 999,
 						     .mode = "cpu", .target = "t" });
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "" });
+	session__add_process(s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "",
+							   0, NULL });
 	th = session__add_thread(s, 0, 1, "");
 	for (i = 0; i < 3; i++) {
 		char name[8];
@@ -565,7 +567,8 @@ static void test_big(void)
 		snprintf(cmd, sizeof(cmd), "python3 service_%d.py --port %d", i, 8000 + i);
 		session__add_process(s, &(struct session_process){ 10000 + i, i, comm, cmd,
 								   "/usr/bin/python3", "3.12.1",
-								   "/usr/lib/python3.12", 0, "", "" });
+								   "/usr/lib/python3.12", 0, "", "",
+								   0, NULL });
 	}
 	for (i = 0; i < 200; i++) {
 		char name[32];
