@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* test_session_group.c — --group-by: processes merged into groups. */
+/* test_session_group.c — --group-by: processes merged into groups, and how reports show them. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "fixture.h"
 #include "frame_filter.h"
@@ -414,6 +416,177 @@ static void test_bad_input(void)
 	session__free(s);
 }
 
+/* --- how the reports show a group ------------------------------------------------------- */
+
+/*
+ * Eight workers with a hostile comm, command line and thread name, each 10 samples, and two
+ * idle processes of another command line.
+ */
+static struct session *hostile_pool(void)
+{
+	static const int handle[] = { F_APP, F_HANDLE };
+	struct session *s = session__new();
+	uint64_t t = 0;
+	uint32_t i;
+
+	fixture_meta(s, 1700000000000000000ULL, "gunicorn \x1b[2J");
+	for (i = 0; i < NF; i++)
+		session__intern_frame(s, &frames[i]);
+	for (i = 0; i < 8; i++) {
+		session__add_process(s, &(struct session_process){
+			.pid = 1000 + i, .comm = "\x1b[31mevil", .cmdline = "run\n\xe2\x80\xaepool",
+			.python_version = "3.12.1" });
+		add_n(s, session__add_thread(s, i, 1000 + i, "\x1b]0;t\x07"),
+		      stack_of(s, handle, 2), 10, W, &t);
+	}
+	for (i = 0; i < 2; i++) {
+		session__add_process(s, &(struct session_process){ .pid = 2000 + i, .comm = "idle",
+								   .cmdline = "idle.py" });
+		session__add_thread(s, 8 + i, 2000 + i, "MainThread");
+	}
+	return s;
+}
+
+static void test_text(void)
+{
+	struct session *s = hostile_pool(), *g = session_group(s, GROUP_BY_CMDLINE);
+	struct render_opts o = render_opts_default;
+	char *out;
+	int err;
+
+	CHECK(g != NULL);
+	o.group_by = GROUP_BY_CMDLINE;
+	out = g ? render(&render_text, g, &o, &err) : NULL;
+	CHECK(out != NULL);
+	if (out) {
+		CHECK_INT(err, 0);
+		CHECK(strstr(out, "  Grouped:  by cmdline, 10 processes in 2 groups\n") != NULL);
+		CHECK(strstr(out, "8 processes (1000, 1001, 1002, 1003, 1004, 1005, …) "
+			     "\\x1b[31mevil — run\\x0a\\u202epool — Python 3.12.1\n") != NULL);
+		CHECK(strstr(out, "  Samples: 80   CPU time: 0.080 s") != NULL);
+		CHECK(strstr(out, "No samples from: 2 processes (2000, 2001) idle\n") != NULL);
+		/* one sampled thread: no thread row, but the speedscope name says it (below) */
+		CHECK(strstr(out, "Thread") == NULL);
+		CHECK(strchr(out, '\x1b') == NULL && strchr(out, '\x07') == NULL);
+		CHECK(strstr(out, "\xe2\x80\xae") == NULL);
+		CHECK(valid_utf8(out));
+	}
+	free(out);
+
+	o.unicode = false;
+	out = g ? render(&render_flat, g, &o, &err) : NULL;
+	CHECK(out != NULL);
+	if (out) {
+		CHECK(strstr(out, "8 processes (1000, 1001, 1002, 1003, 1004, 1005, ...) "
+			     "\\x1b[31mevil - run\\x0a\\u202epool - Python 3.12.1\n") != NULL);
+		CHECK(strstr(out, "No samples from: 2 processes (2000, 2001) idle\n") != NULL);
+		CHECK(strstr(out, "  Grouped:  by cmdline") != NULL);
+		CHECK(strchr(out, '\x1b') == NULL);
+	}
+	free(out);
+
+	/* without --group-by the header has no Grouped line */
+	out = render(&render_text, s, NULL, &err);
+	CHECK(out && !strstr(out, "Grouped") && strstr(out, "Process 1000 \\x1b[31mevil"));
+	free(out);
+	session__free(g);
+	session__free(s);
+}
+
+/* Several sampled threads: a merged thread's row counts the threads it stands for. */
+static void test_text_threads(void)
+{
+	struct session *s = workers(), *g = session_group(s, GROUP_BY_CMDLINE);
+	struct render_opts o = render_opts_default;
+	char *out;
+	int err;
+
+	o.group_by = GROUP_BY_CMDLINE;
+	out = g ? render(&render_text, g, &o, &err) : NULL;
+	CHECK(out != NULL);
+	if (out) {
+		CHECK(strstr(out, "2 processes (100, 101) gunicorn — cgroup /system.slice/app.service "
+			     "— gunicorn app:wsgi — Python 3.12.1 + 3.12.2\n") != NULL);
+		CHECK(strstr(out, "2 threads MainThread") != NULL);
+		CHECK(strstr(out, "Thread 110 worker") != NULL);
+		CHECK(strstr(out, "Thread 111") != NULL);
+		/* the cron job alone keeps its line, namespace PID included */
+		CHECK(strstr(out, "Process 200 (9 in its namespace) python3 — ") != NULL);
+	}
+	free(out);
+	session__free(g);
+	session__free(s);
+}
+
+static void test_speedscope(void)
+{
+	struct session *s = hostile_pool(), *g = session_group(s, GROUP_BY_CMDLINE);
+	struct render_opts o = render_opts_default;
+	const cJSON *profiles, *procs, *members;
+	cJSON *doc = NULL;
+	char *out;
+	int err;
+
+	o.group_by = GROUP_BY_CMDLINE;
+	out = g ? render(&render_speedscope, g, &o, &err) : NULL;
+	CHECK(out != NULL);
+	doc = out ? cJSON_Parse(out) : NULL;
+	CHECK(doc != NULL);
+	if (doc) {
+		profiles = item(doc, "profiles");
+		CHECK_INT(cJSON_GetArraySize(profiles), 1);
+		CHECK_STR(str(cJSON_GetArrayItem(profiles, 0), "name"),
+			  "8 processes (1000, 1001, 1002, 1003, 1004, 1005, …) \x1b[31mevil / "
+			  "8 threads \x1b]0;t\x07");
+		CHECK_STR(str(item(doc, "pyflare"), "group_by"), "cmdline");
+		procs = item(item(doc, "pyflare"), "processes");
+		CHECK_INT(cJSON_GetArraySize(procs), 2);
+		members = item(cJSON_GetArrayItem(procs, 0), "members");
+		CHECK_INT(cJSON_GetArraySize(members), 8);
+		CHECK_INT(cJSON_GetArrayItem(members, 7)->valueint, 1007);
+		members = item(cJSON_GetArrayItem(procs, 1), "members");
+		CHECK_INT(cJSON_GetArraySize(members), 2);
+	}
+	cJSON_Delete(doc);
+	free(out);
+	session__free(g);
+	session__free(s);
+}
+
+static void test_collapsed(void)
+{
+	struct session *s = workers(), *g = session_group(s, GROUP_BY_CMDLINE);
+	struct render_opts o = render_opts_default;
+	char *out;
+	int err;
+
+	o.collapsed_roots = COLLAPSED_ROOT_PROCESS | COLLAPSED_ROOT_THREAD;
+	out = g ? render(&render_collapsed, g, &o, &err) : NULL;
+	CHECK(out != NULL);
+	if (out) {
+		CHECK(strstr(out, "processes 100, 101 (gunicorn);threads 100+1 (MainThread);"
+			     "<module> (/srv/app.py:1);handle (/srv/app.py:5) 50050\n") != NULL);
+		CHECK(strstr(out, "processes 100, 101 (gunicorn);thread 110 (worker);") != NULL);
+		CHECK(strstr(out, "process 200 (python3);thread 200 (MainThread);") != NULL);
+	}
+	free(out);
+	session__free(g);
+	session__free(s);
+	/* hostile names stay escaped in the roots */
+	s = hostile_pool();
+	g = session_group(s, GROUP_BY_NONE);
+	out = g ? render(&render_collapsed, g, &o, &err) : NULL;
+	CHECK(out != NULL);
+	if (out) {
+		CHECK(strstr(out, "processes 1000, 1001, 1002, 1003, 1004, 1005, ... "
+			     "(\\x1b[31mevil + idle);threads 1000+7 (\\x1b]0\\x3bt\\x07);") != NULL);
+		CHECK(strchr(out, '\x1b') == NULL);
+	}
+	free(out);
+	session__free(g);
+	session__free(s);
+}
+
 int main(void)
 {
 	RUN(test_names);
@@ -423,5 +596,9 @@ int main(void)
 	RUN(test_process);
 	RUN(test_regroup);
 	RUN(test_bad_input);
+	RUN(test_text);
+	RUN(test_text_threads);
+	RUN(test_speedscope);
+	RUN(test_collapsed);
 	return test_summary();
 }
