@@ -41,6 +41,7 @@ enum {
 	OPT_LAST,
 	OPT_COMM,
 	OPT_CMDLINE,
+	OPT_GROUP_BY,
 };
 
 /* The options of the reports, the same for record and report. */
@@ -62,6 +63,7 @@ enum {
 	{ "timeline", no_argument, NULL, 't' },                                               \
 	{ "sort", required_argument, NULL, OPT_SORT },                                        \
 	{ "collapsed-roots", required_argument, NULL, OPT_COLLAPSED_ROOTS },                  \
+	{ "group-by", required_argument, NULL, OPT_GROUP_BY },                                \
 	{ "verbose", no_argument, NULL, 'v' },                                                \
 	{ "help", no_argument, NULL, 'h' },                                                   \
 	{ "version", no_argument, NULL, OPT_VERSION }
@@ -138,6 +140,12 @@ static void print_view_help(void)
 	print_formats();
 	printf("      --granularity G      function (default: one frame per function, as\n"
 	       "                           pyinstrument) or line (one per line, as py-spy)\n"
+	       "      --group-by KEY       process (default: each process apart), cmdline\n"
+	       "                           (processes with the same arguments are one group:\n"
+	       "                           20 gunicorn workers read as one service), container\n"
+	       "                           (the same container, else the same cgroup) or none\n"
+	       "                           (all in one); threads of a group merge by name.\n"
+	       "                           A saved session (.pyflare) keeps every process\n"
 "\n"
 	       "what the call tree shows (text and the other tree views):\n"
 	       "  library code (the process's stdlib, site-packages, dist-packages, <frozen>\n"
@@ -544,6 +552,13 @@ static int view_option(struct view *v, int c, const char *arg, char *err, size_t
 		return parse_sort(v, arg, err, errlen) ? -1 : 1;
 	case OPT_COLLAPSED_ROOTS:
 		return parse_roots(v, arg, err, errlen) ? -1 : 1;
+	case OPT_GROUP_BY:
+		if (!group_by_parse(arg, &v->render->group_by)) {
+			usage(err, errlen, "bad --group-by '%s': expected process, cmdline, "
+			      "container or none", arg);
+			return -1;
+		}
+		return 1;
 	default:
 		return 0;
 	}

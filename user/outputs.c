@@ -11,6 +11,7 @@
 #include "health.h"
 #include "log.h"
 #include "output.h"
+#include "session_group.h"
 
 static bool is_stdout(const char *path)
 {
@@ -60,18 +61,33 @@ static int render_one(const struct output_spec *spec, const struct render_opts *
 
 int outputs_write(struct outputs *outs, const struct session *s, const struct render_opts *o)
 {
+	struct session *grouped = NULL;
 	char health[1024];
-	int ret = 0, err;
+	int ret = 0, err, group_err = 0;
 
 	/* names in it come from the targets (or a file): escaped for the terminal */
 	health_format(s, health, sizeof(health));
 	fputs("pyflare: ", stderr);
 	render_put_safe(stderr, health, NULL);
 	fputc('\n', stderr);
+	/* --group-by: every report shows the groups, but a saved session keeps the processes */
+	if (o->group_by != GROUP_BY_PROCESS) {
+		grouped = session_group(s, o->group_by);
+		if (!grouped)
+			group_err = -errno;
+	}
 	for (size_t i = 0; i < outs->n; i++) {
 		const struct output_spec *spec = &outs->specs[i];
+		const struct session *shown = s;
 
-		err = render_one(spec, o, s, outs->files[i]);
+		if (o->group_by != GROUP_BY_PROCESS && spec->format != &render_session)
+			shown = grouped;
+		if (shown) {
+			err = render_one(spec, o, shown, outs->files[i]);
+		} else {
+			output__abort(outs->files[i]);
+			err = group_err;
+		}
 		outs->files[i] = NULL;
 		if (err) {
 			pr_error("cannot write the %s report to %s: %s\n", spec->format->name,
@@ -81,6 +97,7 @@ int outputs_write(struct outputs *outs, const struct session *s, const struct re
 			fprintf(stderr, "pyflare: wrote %s (%s)\n", spec->path, spec->format->name);
 		}
 	}
+	session__free(grouped);
 	return ret;
 }
 
