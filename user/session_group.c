@@ -148,6 +148,18 @@ static int add_parts(char **acc, const char *value, const char *sep, size_t max)
 	return 0;
 }
 
+/* Whether process @i of group @idx is one an earlier member already stands for. */
+static bool listed_before(const struct session_process *procs, const uint32_t *idx, size_t i)
+{
+	const struct session_process *p = &procs[idx[i]];
+
+	for (size_t k = 0; k < i; k++)
+		if (procs[idx[k]].pid == p->pid && procs[idx[k]].start_time == p->start_time &&
+		    p->start_time && procs[idx[k]].nmembers <= 1)
+			return true;
+	return false;
+}
+
 /* Adds the group of the @n processes @idx of @procs to @into. Returns 0 or -ENOMEM. */
 static int add_group(struct session *into, const struct session_process *procs,
 		     const uint32_t *idx, size_t n)
@@ -175,7 +187,8 @@ static int add_group(struct session *into, const struct session_process *procs,
 			memcpy(members + nmembers, member.members,
 			       member.nmembers * sizeof(*members));
 			nmembers += member.nmembers;
-		} else {
+		} else if (!listed_before(procs, idx, i)) {
+			/* one process instance met twice is one member */
 			members[nmembers++] = member.pid;
 		}
 		if (member.start_time && (!gp.start_time || member.start_time < gp.start_time))
@@ -260,7 +273,9 @@ static int group_threads(struct session *into, const struct session *from, const
 			uint32_t had = it[j].nmembers > 1 ? it[j].nmembers : 1;
 
 			tmap[i] = j;
-			session__set_thread_members(into, j, had + count);
+			/* the same thread of a process met twice counts once */
+			if (it[j].tid != ft[i].tid)
+				session__set_thread_members(into, j, had + count);
 			continue;
 		}
 		idx = session__add_thread(into, g, ft[i].tid, ft[i].name);

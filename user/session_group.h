@@ -32,7 +32,8 @@ bool group_by_parse(const char *name, enum group_by *by);
  * gives a copy of @s.
  *
  * A group of several processes (nmembers > 1) lists its members' PIDs, in the order they
- * were met, and takes the first one's PID; its start time is the earliest; its comm,
+ * were met (a process met twice, with the same PID and start time, once), and takes the
+ * first one's PID; its start time is the earliest; its comm,
  * command line, executable, Python version, cgroup and container are the members' values,
  * the distinct non-empty ones joined by " + " (up to about 1 KiB); its lib_dirs are the union of the
  * members', so that library code stays library code; its ns_pid is 0. Its threads are

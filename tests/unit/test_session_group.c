@@ -335,6 +335,36 @@ static void test_container(void)
 	session__free(s);
 }
 
+/* One process instance met twice (the same PID and start time) is one member, its thread one. */
+static void test_same_process_twice(void)
+{
+	struct session *s = session__new(), *g;
+	const struct session_process *p;
+	const struct session_thread *t;
+	struct session_process proc = { .pid = 100, .start_time = 50, .comm = "python3",
+					.cmdline = "python3 w.py" };
+	size_t n = 0;
+
+	session__add_process(s, &proc);
+	session__add_process(s, &proc);
+	proc.pid = 101;
+	session__add_process(s, &proc);
+	session__add_thread(s, 0, 100, "MainThread");
+	session__add_thread(s, 1, 100, "MainThread");
+	session__add_thread(s, 2, 101, "MainThread");
+	g = session_group(s, GROUP_BY_CMDLINE);
+	p = g ? session__processes(g, &n) : NULL;
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		CHECK_INT(p[0].nmembers, 2);
+		CHECK(p[0].members[0] == 100 && p[0].members[1] == 101);
+		t = session__threads(g, &n);
+		CHECK(n == 1 && t[0].nmembers == 2);
+	}
+	session__free(g);
+	session__free(s);
+}
+
 /* --group-by process changes nothing: every report is the same, to the byte. */
 static void test_process(void)
 {
@@ -593,6 +623,7 @@ int main(void)
 	RUN(test_cmdline);
 	RUN(test_none);
 	RUN(test_container);
+	RUN(test_same_process_twice);
 	RUN(test_process);
 	RUN(test_regroup);
 	RUN(test_bad_input);
