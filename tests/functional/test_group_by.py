@@ -21,6 +21,7 @@ import pytest
 
 from conftest import skip_or_fail
 from pyflare_run import WORKLOADS, load_speedscope, pyflare_path
+from test_cli import speedscope_app_check
 from test_html import browser, check, data_of  # noqa: F401 (browser is a fixture)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -121,6 +122,13 @@ def test_json_and_speedscope_agree(pool):
     assert 0.8 < pool_rec.inclusive("worker_work") < 1.6, pool_rec.describe()
     assert 0.25 < other_rec.inclusive("other_work") < 0.6, other_rec.describe()
     assert rec.inclusive("worker_work") == pool_rec.inclusive("worker_work")
+
+
+def test_speedscope_app_opens_groups(pool):
+    """speedscope's schema takes the group's profile, and the app shows it by its name."""
+    tmp, _ = pool
+    speedscope_app_check(os.path.join(tmp, "g.speedscope.json"),
+                         os.path.join(BUILD, "speedscope-groups.png"))
 
 
 def test_session_keeps_processes(pool):
