@@ -64,14 +64,14 @@ static int put_profile_head(struct speedscope *x, uint32_t th, const char *type,
 	const struct session_thread *thr = &session__threads(x->s, &(size_t){ 0 })[th];
 	const struct session_process *p = &session__processes(x->s, &(size_t){ 0 })[thr->process];
 	FILE *out = x->out;
-	char members[RENDER_MEMBERS_LEN], group[RENDER_MEMBERS_LEN + 32] = "", threads[32] = "";
+	char members[RENDER_MEMBERS_LEN], group[RENDER_MEMBERS_LEN + 32], threads[32];
 	char *name;
 
 	render_format_members(members, p, true);
 	if (render_is_group(p))
 		snprintf(group, sizeof(group), "%u processes (%s) ", p->nmembers, members);
 	else
-		snprintf(group, sizeof(group), "%u ", p->pid);
+		snprintf(group, sizeof(group), "%s ", members);
 	if (render_is_merged_thread(thr))
 		snprintf(threads, sizeof(threads), "%u threads", thr->nmembers);
 	else
