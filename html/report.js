@@ -65,10 +65,13 @@
 		for (let i = 0; i + 1 < h.length; i += 2)
 			if (h[i] >= 0 && h[i] < NF)
 				libOf.set(h[i], h[i + 1]);
+		// a group of processes (--group-by) lists its members' PIDs
+		const members = Array.isArray(p.members) && p.members.length > 1 ? p.members : null;
+
 		return {
 			index, pid: p.pid, comm: p.comm || '', cmdline: p.cmdline || '',
-			exe: p.exe || '', python: p.python || '', libOf, mask: null, threads: [],
-			total: 0,
+			exe: p.exe || '', python: p.python || '', members, libOf, mask: null,
+			threads: [], total: 0,
 		};
 	});
 
@@ -106,8 +109,8 @@
 		}
 		gStart[ng] = e;
 		const proc = procs[t.process] ? t.process : 0;
-		const th = { index, proc, tid: t.tid, name: t.name || '', ng, ne, gB, gStart, gW,
-			     eS, eW, total };
+		const th = { index, proc, tid: t.tid, name: t.name || '', merged: t.merged | 0, ng,
+			     ne, gB, gStart, gW, eS, eW, total };
 
 		if (procs[proc]) {
 			procs[proc].threads.push(th);
@@ -164,8 +167,15 @@
 		return s.length > n ? s.slice(0, n - 1) + '…' : s;
 	}
 
-	const procLabel = (p) => p.pid + ' ' + (p.comm || '?');
-	const threadLabel = (t) => 'Thread ' + t.tid + (t.name ? ' ' + t.name : '');
+	// "4242 python3", or a group's "3 processes (4242, 4243, 4244) python3"
+	const MEMBERS_SHOWN = 6;
+	const procLabel = (p) => (p.members ?
+		p.members.length + ' processes (' + p.members.slice(0, MEMBERS_SHOWN).join(', ') +
+		(p.members.length > MEMBERS_SHOWN ? ', …' : '') + ') ' : p.pid + ' ') +
+		(p.comm || '?');
+	// "Thread 4242 MainThread", or "3 threads MainThread" for the threads of a group
+	const threadLabel = (t) => (t.merged > 1 ? t.merged + ' threads' : 'Thread ' + t.tid) +
+		(t.name ? ' ' + t.name : '');
 
 	// --- state -------------------------------------------------------------------------------
 
@@ -603,6 +613,8 @@
 		add(sum, 'Duration', fmtSeconds((meta.duration_ns || 0) / 1e9));
 		add(sum, 'Samples', fmtInt(meta.samples));
 		add(sum, 'Sampled time', fmtTime(grandTotal));
+		if (meta.group_by && meta.group_by !== 'process')
+			add(sum, 'Grouped by', meta.group_by);
 		add(sum, '', (meta.rate_hz || '?') + ' Hz');
 		sum.appendChild(document.createTextNode(' on ' + fmtInt(meta.ncpus) + ' CPUs · ' +
 			(meta.mode || 'cpu') + ' · ' + (meta.granularity || 'function') +

@@ -429,8 +429,14 @@ static struct py_thread_names *python_names(struct tracked *t, uint64_t ms)
 static int read_thread_name(struct tracked *t, struct sampled_thread *st, uint64_t ms,
 			    char *name, size_t len)
 {
-	const char *py = py_thread_names__find(python_names(t, ms), &t->target, st->ident);
+	char kernel_name[64];
+	const char *py;
 
+	/* a thread gone (an off-CPU record is read after it ends) may share its ident with a
+	 * newer one: glibc reuses thread descriptors */
+	if (read_kernel_thread_name(t, st->tid, kernel_name, sizeof(kernel_name)))
+		return -1;
+	py = py_thread_names__find(python_names(t, ms), &t->target, st->ident);
 	if (py) {
 		snprintf(name, len, "%s", py);
 		st->python_name = true;
@@ -438,7 +444,8 @@ static int read_thread_name(struct tracked *t, struct sampled_thread *st, uint64
 	}
 	if (st->python_name)
 		return -1;
-	return read_kernel_thread_name(t, st->tid, name, len) ? -1 : 0;
+	snprintf(name, len, "%s", kernel_name);
+	return 0;
 }
 
 /* Renames session thread @st after what read_thread_name() finds now. */

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#define IDLE_WAIT_PERCENT 99	/* waiting this much of its time, a thread is idle */
+
 long idle_threads_find(const struct session *s, enum idle_threads mode, bool **drop)
 {
 	size_t nthreads, nsamples, nstacks, nframes, nprocs;
@@ -13,35 +15,43 @@ long idle_threads_find(const struct session *s, enum idle_threads mode, bool **d
 	const struct session_stack *st = session__stacks(s, &nstacks);
 	const struct session_frame *fr = session__frames(s, &nframes);
 	const struct session_process *procs = session__processes(s, &nprocs);
-	bool *busy;
+	uint64_t *waited, *total;
 	long n = 0;
 
 	*drop = NULL;
 	if (mode == IDLE_KEEP || !nthreads)
 		return 0;
-	busy = calloc(nthreads, sizeof(*busy));
+	waited = calloc(nthreads, sizeof(*waited));
+	total = calloc(nthreads, sizeof(*total));
 	*drop = calloc(nthreads, sizeof(**drop));
-	if (!busy || !*drop) {
-		free(busy);
+	if (!waited || !total || !*drop) {
+		free(waited);
+		free(total);
 		free(*drop);
 		*drop = NULL;
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < nsamples; i++) {
 		const struct session_stack *leaf = smp[i].stack < nstacks ? &st[smp[i].stack] : NULL;
+		uint32_t t = smp[i].thread;
 
-		if (smp[i].thread < nthreads &&
-		    (!leaf || leaf->frame >= nframes || fr[leaf->frame].kind != FRAME_WAIT))
-			busy[smp[i].thread] = true;
+		if (t >= nthreads)
+			continue;
+		total[t] += smp[i].weight_ns;
+		if (leaf && leaf->frame < nframes && fr[leaf->frame].kind == FRAME_WAIT)
+			waited[t] += smp[i].weight_ns;
 	}
 	for (size_t t = 0; t < nthreads; t++) {
 		bool main_thread = thr[t].process < nprocs && procs[thr[t].process].pid == thr[t].tid;
 
-		if (busy[t] || (mode == IDLE_AUTO && main_thread))
+		/* a pool worker starting up runs a little before it waits for good */
+		if (!total[t] || waited[t] < total[t] / 100 * IDLE_WAIT_PERCENT ||
+		    (mode == IDLE_AUTO && main_thread))
 			continue;
 		(*drop)[t] = true;
 		n++;
 	}
-	free(busy);
+	free(waited);
+	free(total);
 	return n;
 }

@@ -17,7 +17,7 @@ enum idle_threads {
 
 /*
  * Which threads to leave out under @mode: flags per thread, in *drop (the caller frees it).
- * A thread is idle when every one of its samples ends in a wait ("[sleep]", "[GIL]"...).
+ * A thread is idle when 99% of its time or more ends in a wait ("[sleep]", "[lock]"...).
  * Returns how many threads are dropped (0: nothing to do), or -ENOMEM.
  */
 long idle_threads_find(const struct session *s, enum idle_threads mode, bool **drop);

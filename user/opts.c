@@ -49,6 +49,7 @@ enum {
 	OPT_NO_IDLE,
 	OPT_MODE,
 	OPT_MIN_BLOCK,
+	OPT_GROUP_BY,
 };
 
 /* The options of the reports, the same for record and report. */
@@ -72,6 +73,7 @@ enum {
 	{ "collapsed-roots", required_argument, NULL, OPT_COLLAPSED_ROOTS },                  \
 	{ "idle", no_argument, NULL, OPT_IDLE },                                              \
 	{ "no-idle", no_argument, NULL, OPT_NO_IDLE },                                        \
+	{ "group-by", required_argument, NULL, OPT_GROUP_BY },                                \
 	{ "verbose", no_argument, NULL, 'v' },                                                \
 	{ "help", no_argument, NULL, 'h' },                                                   \
 	{ "version", no_argument, NULL, OPT_VERSION }
@@ -152,6 +154,12 @@ static void print_view_help(void)
 	print_formats();
 	printf("      --granularity G      function (default: one frame per function, as\n"
 	       "                           pyinstrument) or line (one per line, as py-spy)\n"
+	       "      --group-by KEY       process (default: each process apart), cmdline\n"
+	       "                           (processes with the same arguments are one group:\n"
+	       "                           20 gunicorn workers read as one service), container\n"
+	       "                           (the same container, else the same cgroup) or none\n"
+	       "                           (all in one); threads of a group merge by name.\n"
+	       "                           A saved session (.pyflare) keeps every process\n"
 "\n"
 	       "what the call tree shows (text and the other tree views):\n"
 	       "  library code (the process's stdlib, site-packages, dist-packages, <frozen>\n"
@@ -585,6 +593,13 @@ static int view_option(struct view *v, int c, const char *arg, char *err, size_t
 	case OPT_IDLE:
 	case OPT_NO_IDLE:
 		v->render->idle = c == OPT_IDLE ? IDLE_KEEP : IDLE_DROP;
+		return 1;
+	case OPT_GROUP_BY:
+		if (!group_by_parse(arg, &v->render->group_by)) {
+			usage(err, errlen, "bad --group-by '%s': expected process, cmdline, "
+			      "container or none", arg);
+			return -1;
+		}
 		return 1;
 	default:
 		return 0;

@@ -5,12 +5,16 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "collector.h"
 #include "health.h"
 #include "log.h"
 #include "output.h"
+#include "idle_threads.h"
+#include "session_file.h"
+#include "session_group.h"
 
 static bool is_stdout(const char *path)
 {
@@ -58,20 +62,63 @@ static int render_one(const struct output_spec *spec, const struct render_opts *
 	return output__commit(out);
 }
 
+/*
+ * What the reports show of @s: without the threads that only waited (--idle, wall mode),
+ * grouped (--group-by). Returns a new session to free, NULL with *err = 0 when that is @s
+ * itself, or NULL with *err < 0.
+ */
+static struct session *report_view(const struct session *s, const struct render_opts *o,
+				   int *err)
+{
+	struct session *trimmed = NULL, *grouped;
+	bool *drop = NULL;
+	long n = idle_threads_find(s, (enum idle_threads)o->idle, &drop);
+
+	*err = n < 0 ? (int)n : 0;
+	if (n > 0) {
+		trimmed = session__new();
+		*err = trimmed ? session_merge(trimmed, s) : -ENOMEM;	/* a copy */
+		if (!*err)
+			session__drop_thread_samples(trimmed, drop);
+	}
+	free(drop);
+	if (*err || o->group_by == GROUP_BY_PROCESS) {
+		if (*err) {
+			session__free(trimmed);
+			trimmed = NULL;
+		}
+		return trimmed;
+	}
+	grouped = session_group(trimmed ? trimmed : s, o->group_by);
+	if (!grouped)
+		*err = -errno;
+	session__free(trimmed);
+	return grouped;
+}
+
 int outputs_write(struct outputs *outs, const struct session *s, const struct render_opts *o)
 {
+	struct session *view;
 	char health[1024];
-	int ret = 0, err;
+	int ret = 0, err, view_err;
 
 	/* names in it come from the targets (or a file): escaped for the terminal */
 	health_format(s, health, sizeof(health));
 	fputs("pyflare: ", stderr);
 	render_put_safe(stderr, health, NULL);
 	fputc('\n', stderr);
+	/* every report shows the view, but a saved session keeps everything as recorded */
+	view = report_view(s, o, &view_err);
 	for (size_t i = 0; i < outs->n; i++) {
 		const struct output_spec *spec = &outs->specs[i];
+		const struct session *shown = view && spec->format != &render_session ? view : s;
 
-		err = render_one(spec, o, s, outs->files[i]);
+		if (!view_err || spec->format == &render_session) {
+			err = render_one(spec, o, shown, outs->files[i]);
+		} else {
+			output__abort(outs->files[i]);
+			err = view_err;
+		}
 		outs->files[i] = NULL;
 		if (err) {
 			pr_error("cannot write the %s report to %s: %s\n", spec->format->name,
@@ -81,6 +128,7 @@ int outputs_write(struct outputs *outs, const struct session *s, const struct re
 			fprintf(stderr, "pyflare: wrote %s (%s)\n", spec->path, spec->format->name);
 		}
 	}
+	session__free(view);
 	return ret;
 }
 

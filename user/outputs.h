@@ -27,7 +27,8 @@ int outputs_open(struct outputs *outs, const struct output_spec *specs, size_t n
 
 /*
  * Prints the health line on stderr, then renders @s into every output, committing each
- * file. Returns 0, or EXIT_TARGET after printing each report that failed.
+ * file: grouped by o->group_by (session_group.h), except a saved session, which keeps the
+ * processes as recorded. Returns 0, or EXIT_TARGET after printing each report that failed.
  */
 int outputs_write(struct outputs *outs, const struct session *s, const struct render_opts *o);
 

@@ -286,13 +286,28 @@ const char *render_short_path(const struct session_process *proc, const char *fi
 	return file;
 }
 
-void render_put_text_header(FILE *out, const struct session *s, bool color)
+/* "  Grouped:  by cmdline, 5 processes in 2 groups" under --group-by. */
+static void put_grouping(FILE *out, const struct session *s, enum group_by by)
+{
+	const struct session_process *p;
+	size_t n, i, members = 0;
+
+	if (by == GROUP_BY_PROCESS)
+		return;
+	p = session__processes(s, &n);
+	for (i = 0; i < n; i++)
+		members += render_is_group(&p[i]) ? p[i].nmembers : 1;
+	fprintf(out, "  Grouped:  by %s, %zu process%s in %zu group%s\n", group_by_name(by),
+		members, members == 1 ? "" : "es", n, n == 1 ? "" : "s");
+}
+
+void render_put_text_header(FILE *out, const struct session *s, const struct render_opts *o)
 {
 	const struct session_meta *m = session__meta(s);
 	const struct session_health *h = session__health(s);
 	const struct session_sample *smp;
 	const struct session_refusal *r;
-	const char *bold = color ? "\033[1m" : "", *end = color ? "\033[0m" : "";
+	const char *bold = o->color ? "\033[1m" : "", *end = o->color ? "\033[0m" : "";
 	size_t nref, nsamples, i;
 	uint64_t cpu_ns = 0;
 	char when[64], duration[32], cpu[32];
@@ -308,7 +323,9 @@ void render_put_text_header(FILE *out, const struct session *s, bool color)
 	fprintf(out, "  Duration: %-26s %s %s\n", duration, render_time_label(s), cpu);
 	fputs("  Target:   ", out);
 	render_put_safe(out, *m->target ? m->target : "?", NULL);
-	fputs("\n  Mode:     ", out);
+	putc('\n', out);
+	put_grouping(out, s, o->group_by);
+	fputs("  Mode:     ", out);
 	render_put_safe(out, *m->mode ? m->mode : "?", NULL);
 	fprintf(out, ", %u Hz on %u CPU%s%s\n", m->rate_hz, m->ncpus, m->ncpus == 1 ? "" : "s",
 		!strcmp(m->mode, "wall") ? " + time off CPU (sleep, I/O, locks, GIL)" : "");
@@ -347,10 +364,49 @@ void render_put_no_samples(FILE *out, const struct session *s)
 		      "doctor` checks the system; -v says what was skipped.\n\n", out);
 }
 
-void render_put_idle_process(FILE *out, const struct session_process *p, size_t *n)
+bool render_is_group(const struct session_process *p)
 {
+	return p->nmembers > 1 && p->members;
+}
+
+bool render_is_merged_thread(const struct session_thread *t)
+{
+	return t->nmembers > 1;
+}
+
+/* PIDs a report lists before "…": the group of 20 workers is still one line. */
+#define MEMBERS_SHOWN 6
+
+void render_format_members(char *buf, const struct session_process *p, bool unicode)
+{
+	char *at = buf;
+	uint32_t i, n = render_is_group(p) ? p->nmembers : 0;
+
+	if (!n) {
+		snprintf(buf, RENDER_MEMBERS_LEN, "%u", p->pid);
+		return;
+	}
+	for (i = 0; i < n && i < MEMBERS_SHOWN; i++) {
+		if (i) {
+			*at++ = ',';
+			*at++ = ' ';
+		}
+		at = render_format_u64(at, p->members[i]);
+	}
+	strcpy(at, n > MEMBERS_SHOWN ? (unicode ? ", …" : ", ...") : "");
+}
+
+void render_put_idle_process(FILE *out, const struct session_process *p, size_t *n,
+			     bool unicode)
+{
+	char members[RENDER_MEMBERS_LEN];
+
 	fputs((*n)++ ? ", " : "No samples from: ", out);
-	fprintf(out, "%u ", p->pid);
+	render_format_members(members, p, unicode);
+	if (render_is_group(p))
+		fprintf(out, "%u processes (%s) ", p->nmembers, members);
+	else
+		fprintf(out, "%u ", p->pid);
 	render_put_safe(out, p->comm, NULL);
 }
 
@@ -358,8 +414,15 @@ void render_put_process_line(FILE *out, const struct session_process *p, bool co
 			     bool unicode)
 {
 	const char *dash = unicode ? "—" : "-";
+	char members[RENDER_MEMBERS_LEN];
 
-	fprintf(out, "%sProcess %u ", color ? "\033[1m" : "", p->pid);
+	fputs(color ? "\033[1m" : "", out);
+	if (render_is_group(p)) {
+		render_format_members(members, p, unicode);
+		fprintf(out, "%u processes (%s) ", p->nmembers, members);
+	} else {
+		fprintf(out, "Process %u ", p->pid);
+	}
 	if (p->ns_pid)
 		fprintf(out, "(%u in its namespace) ", p->ns_pid);
 	render_put_safe(out, *p->comm ? p->comm : "?", NULL);

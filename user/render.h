@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "session.h"
+#include "session_group.h"
 
 enum granularity {
 	GRANULARITY_FUNCTION = 0,	/* qualname, file, first line (pyinstrument) */
@@ -45,6 +46,11 @@ struct render_opts {
 	enum flat_sort sort;	/* flat: row order */
 	unsigned collapsed_roots; /* enum collapsed_roots: frames prepended to each line */
 	unsigned idle;		/* enum idle_threads (idle_threads.h): --idle / --no-idle */
+	/*
+	 * --group-by: how the session was grouped before it reached the renderer (outputs.c
+	 * groups it, session_group.h); the reports say so. The session format never groups.
+	 */
+	enum group_by group_by;
 };
 
 struct renderer {
@@ -205,17 +211,35 @@ void render_format_time(char *buf, size_t len, uint64_t ns, const char *unit);
  * ("json/decoder.py", "requests/api.py"), unchanged for the program's own files.
  */
 const char *render_short_path(const struct session_process *proc, const char *file);
-/* The text views' header: recording time, duration, target, rate, health, refusals. */
-void render_put_text_header(FILE *out, const struct session *s, bool color);
 /* Why the report is empty: no process found, all refused, or processes that never ran. */
 void render_put_no_samples(FILE *out, const struct session *s);
 /*
- * Adds @p to the "No samples from: 4242 sh, 4243 bash" line of the processes attached but
- * never sampled; *n counts them, and the caller ends the line when it is not 0.
+ * The text views' header: recording time, duration, target, grouping, rate, health,
+ * refusals; in colour with o->color.
  */
-void render_put_idle_process(FILE *out, const struct session_process *p, size_t *n);
-/* "Process 4242 python3 — python3 app.py — Python 3.12.1" */
+void render_put_text_header(FILE *out, const struct session *s, const struct render_opts *o);
+/*
+ * Adds @p to the "No samples from: 4242 sh, 3 processes (4243, 4244, 4245) bash" line of
+ * the processes attached but never sampled; *n counts them, and the caller ends the line
+ * when it is not 0.
+ */
+void render_put_idle_process(FILE *out, const struct session_process *p, size_t *n,
+			     bool unicode);
+/*
+ * "Process 4242 python3 — python3 app.py — Python 3.12.1", or for a group
+ * "3 processes (4242, 4243, 4244) python3 — python3 app.py — Python 3.12.1".
+ */
 void render_put_process_line(FILE *out, const struct session_process *p, bool color,
 			     bool unicode);
+/*
+ * Whether @p is a group of processes (--group-by), and the first of its PIDs as a report
+ * shows them: "4242, 4243, 4244" or "4242, 4243, 4244, 4245, 4246, 4247, …" (@unicode;
+ * "..." otherwise). @buf has RENDER_MEMBERS_LEN bytes.
+ */
+#define RENDER_MEMBERS_LEN 96
+bool render_is_group(const struct session_process *p);
+void render_format_members(char *buf, const struct session_process *p, bool unicode);
+/* Whether thread @t stands for several threads of a group (--group-by). */
+bool render_is_merged_thread(const struct session_thread *t);
 
 #endif /* PYFLARE_RENDER_H */

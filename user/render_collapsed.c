@@ -12,7 +12,8 @@
  * microseconds (rounded, at least 1), in byte order as stackcollapse-perf.pl writes them.
  * Only Python frames by default, so equal stacks of different threads and processes add up
  * and two recordings compare line by line (difffolded.pl); --collapsed-roots process,thread
- * leads each line with "process PID (comm)" and "thread TID (name)" frames. ';' and control
+ * leads each line with "process PID (comm)" and "thread TID (name)" frames ("processes 4242,
+ * 4243, 4244 (comm)" and "threads 4242+2 (name)" for a group, --group-by). ';' and control
  * characters in names become \xNN so every line stays one stack.
  */
 
@@ -57,14 +58,22 @@ static void put_roots(FILE *out, const struct collapsed *x, uint32_t ctx)
 		return;
 	p = roots & COLLAPSED_ROOT_THREAD ? &procs[thr[ctx - 1].process] : &procs[ctx - 1];
 	if (roots & COLLAPSED_ROOT_PROCESS) {
-		fprintf(out, "process %u (", p->pid);
+		char members[RENDER_MEMBERS_LEN];
+
+		render_format_members(members, p, false);
+		fprintf(out, "process%s %s (", render_is_group(p) ? "es" : "", members);
 		render_put_safe(out, p->comm, ";");
 		fputs(")", out);
 	}
 	if (roots & COLLAPSED_ROOT_THREAD) {
 		const struct session_thread *th = &thr[ctx - 1];
 
-		fprintf(out, "%sthread %u", roots & COLLAPSED_ROOT_PROCESS ? ";" : "", th->tid);
+		fputs(roots & COLLAPSED_ROOT_PROCESS ? ";" : "", out);
+		/* the first one's TID keeps every thread's root apart */
+		if (render_is_merged_thread(th))
+			fprintf(out, "threads %u+%u", th->tid, th->nmembers - 1);
+		else
+			fprintf(out, "thread %u", th->tid);
 		if (*th->name) {
 			fputs(" (", out);
 			render_put_safe(out, th->name, ";");

@@ -329,7 +329,7 @@ static int flat_render(const struct session *s, const struct render_opts *o, FIL
 	}
 	qsort_r(porder, np, sizeof(*porder), proc_cmp, ptotal);
 
-	render_put_text_header(out, s, x.o->color);
+	render_put_text_header(out, s, x.o);
 	if (!x.nleaves)
 		render_put_no_samples(out, s);
 	for (i = 0; i < np; i++)
@@ -337,7 +337,7 @@ static int flat_render(const struct session *s, const struct render_opts *o, FIL
 	for (i = 0; i < nprocs; i++) {
 		if (pto[i])
 			continue;
-		render_put_idle_process(out, &procs[i], &n_idle);
+		render_put_idle_process(out, &procs[i], &n_idle, x.o->unicode);
 	}
 	if (n_idle)
 		fputs("\n", out);

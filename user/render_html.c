@@ -432,6 +432,8 @@ static void put_meta(struct html *x)
 		(unsigned long long)(m->start_realtime_ns % 1000000),
 		(unsigned long long)m->duration_ns, m->rate_hz, m->ncpus);
 	put_key_str(out, "granularity", render_granularity_name(x->o->granularity));
+	putc(',', out);
+	put_key_str(out, "group_by", group_by_name(x->o->group_by));
 	fprintf(out, ",\"samples\":%zu,\"unit_ns\":%llu,\"span_ns\":%llu,\"bucket_ns\":%llu,"
 		"\"nbuckets\":%u,\"hide_default\":%s},\n", x->nsamples,
 		(unsigned long long)x->unit_ns, (unsigned long long)x->span_ns,
@@ -496,6 +498,8 @@ static void put_threads(struct html *x)
 		fprintf(out, "%s{\"process\":%u,\"tid\":%u,", th ? ",\n" : "",
 			x->threads[th].process, x->threads[th].tid);
 		put_key_str(out, "name", x->threads[th].name);
+		if (render_is_merged_thread(&x->threads[th]))
+			fprintf(out, ",\"merged\":%u", x->threads[th].nmembers);
 		fputs(",\"buckets\":[", out);
 		put_buckets(x, th, x->bucket_ns, true);
 		fputs("]}", out);

@@ -199,7 +199,8 @@ static void put_processes(struct json *x)
 				continue;
 			fprintf(out, "%s{\"tid\":%u,", first ? "\n" : ",\n", thr[k].tid);
 			render_json_put_field(out, "name", thr[k].name, NULL);
-			putc(',', out);
+			fprintf(out, ",\"merged\":%u,",
+				render_is_merged_thread(&thr[k]) ? thr[k].nmembers : 1);
 			put_time(out, "total", sampled ? tn->total_ns : 0);
 			fprintf(out, ",\"samples\":%llu,",
 				sampled ? (unsigned long long)tn->samples : 0ULL);

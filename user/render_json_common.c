@@ -42,6 +42,8 @@ void render_json_put_recording(FILE *out, const struct session *s, const struct 
 	render_json_put_field(out, "mode", m->mode, NULL);
 	fprintf(out, ",\"rate_hz\":%u,\"ncpus\":%u,", m->rate_hz, m->ncpus);
 	render_json_put_field(out, "granularity", render_granularity_name(o->granularity), NULL);
+	putc(',', out);
+	render_json_put_field(out, "group_by", group_by_name(o->group_by), NULL);
 }
 
 void render_json_put_health(FILE *out, const struct session *s, render_json_str_fn put)
@@ -82,4 +84,12 @@ void render_json_put_process(FILE *out, const struct session_process *p, const c
 	render_json_put_field(out, "cgroup", p->cgroup, put);
 	putc(',', out);
 	render_json_put_field(out, "container", p->container, put);
+	/* the PIDs it stands for: its own, or a group's members' (--group-by) */
+	fputs(",\"members\":[", out);
+	if (render_is_group(p))
+		for (uint32_t i = 0; i < p->nmembers; i++)
+			fprintf(out, "%s%u", i ? "," : "", p->members[i]);
+	else
+		fprintf(out, "%u", p->pid);
+	putc(']', out);
 }

@@ -15,10 +15,12 @@
  * Message and field numbers are those of google/pprof's proto/profile.proto. Samples of the
  * same thread with the same (folded) stack become one Sample whose values are summed:
  * [sample count, time in ns], the second being the default. Each Sample carries the labels
- * pid and tid (numbers), thread_name and process (the process's comm). Each distinct folded
- * frame is one Location of one Line; frames of one Python function share one Function
- * (name = qualname, filename = co_filename, start_line = co_firstlineno). Strings must be
- * well-formed UTF-8 for proto3 readers, so ill-formed bytes become U+FFFD.
+ * pid and tid (numbers), thread_name and process (the process's comm); a group of processes
+ * (--group-by) has members ("4242,4243,4244") instead of pid, and a thread standing for
+ * several has no tid. Each distinct folded frame is one Location of one Line; frames of one
+ * Python function share one Function (name = qualname, filename = co_filename, start_line =
+ * co_firstlineno). Strings must be well-formed UTF-8 for proto3 readers, so ill-formed bytes
+ * become U+FFFD.
  */
 
 /* profile.proto field numbers */
@@ -89,8 +91,8 @@ struct pprof {
 	struct pfunction *functions;
 	size_t nfunctions;
 	uint32_t *location_function;	/* per folded frame: function id, 0 = frame not used */
-	/* per thread: string ids of its name and its process's comm */
-	uint32_t *thread_name, *thread_comm;
+	/* per thread: string ids of its name, its process's comm and a group's members */
+	uint32_t *thread_name, *thread_comm, *thread_members;
 };
 
 static uint64_t str_hash(const char *s)
@@ -122,6 +124,21 @@ static int grow_slots(struct pprof *x)
 	return 0;
 }
 
+/* Room for one more string the table owns. */
+static int reserve_owned(struct pprof *x)
+{
+	if (x->nowned == x->owned_cap) {
+		size_t cap = x->owned_cap ? x->owned_cap * 2 : 16;
+		char **owned = realloc(x->owned, cap * sizeof(*owned));
+
+		if (!owned)
+			return -ENOMEM;
+		x->owned = owned;
+		x->owned_cap = cap;
+	}
+	return 0;
+}
+
 /* The string table index of @s (repaired to UTF-8 first); -ENOMEM on failure. */
 static int64_t str_id(struct pprof *x, const char *s)
 {
@@ -129,15 +146,8 @@ static int64_t str_id(struct pprof *x, const char *s)
 	size_t j;
 
 	if (!utf8_valid(s)) {
-		if (x->nowned == x->owned_cap) {
-			size_t cap = x->owned_cap ? x->owned_cap * 2 : 16;
-			char **owned = realloc(x->owned, cap * sizeof(*owned));
-
-			if (!owned)
-				return -ENOMEM;
-			x->owned = owned;
-			x->owned_cap = cap;
-		}
+		if (reserve_owned(x))
+			return -ENOMEM;
 		repaired = utf8_sanitize(s);
 		if (!repaired)
 			return -ENOMEM;
@@ -168,6 +178,33 @@ static int64_t str_id(struct pprof *x, const char *s)
 nomem:
 	free(repaired);
 	return -ENOMEM;
+}
+
+/* str_id() of @s, a string made for the table: the table owns it (or frees it, if it has it). */
+static int64_t str_id_take(struct pprof *x, char *s)
+{
+	int64_t id = s && !reserve_owned(x) ? str_id(x, s) : -ENOMEM;
+
+	if (id >= 0 && x->strs[id] == s)
+		x->owned[x->nowned++] = s;
+	else
+		free(s);
+	return id;
+}
+
+/* "4242,4243,4244": the PIDs of a group, every one. NULL (ENOMEM). */
+static char *members_text(const struct session_process *p)
+{
+	char *text = malloc((size_t)p->nmembers * 11 + 1), *at = text;
+
+	for (uint32_t i = 0; text && i < p->nmembers; i++) {
+		if (i)
+			*at++ = ',';
+		at = render_format_u64(at, p->members[i]);
+	}
+	if (text)
+		*at = '\0';
+	return text;
 }
 
 /* Sums the samples by (thread, folded stack), in order of first appearance. */
@@ -224,16 +261,21 @@ static int make_tables(struct pprof *x)
 	x->functions = malloc((rf->n ? rf->n : 1) * sizeof(*x->functions));
 	x->thread_name = malloc((nthreads ? nthreads : 1) * sizeof(*x->thread_name));
 	x->thread_comm = malloc((nthreads ? nthreads : 1) * sizeof(*x->thread_comm));
-	if (!fids || !x->location_function || !x->functions || !x->thread_name || !x->thread_comm)
+	x->thread_members = calloc(nthreads ? nthreads : 1, sizeof(*x->thread_members));
+	if (!fids || !x->location_function || !x->functions || !x->thread_name || !x->thread_comm ||
+	    !x->thread_members)
 		goto out;
 	for (i = 0; i < nthreads; i++) {
+		const struct session_process *p = &procs[thr[i].process];
 		int64_t name = str_id(x, thr[i].name);
-		int64_t comm = str_id(x, procs[thr[i].process].comm);
+		int64_t comm = str_id(x, p->comm);
+		int64_t members = render_is_group(p) ? str_id_take(x, members_text(p)) : 0;
 
-		if (name < 0 || comm < 0)
+		if (name < 0 || comm < 0 || members < 0)
 			goto out;
 		x->thread_name[i] = name;
 		x->thread_comm[i] = comm;
+		x->thread_members[i] = members;
 	}
 	for (i = 0; i < x->nsamples; i++) {
 		uint32_t node;
@@ -327,7 +369,7 @@ static void put_label(struct pb *sample, struct pb *label, uint32_t key, uint32_
 }
 
 struct label_keys {
-	uint32_t pid, tid, thread_name, process;
+	uint32_t pid, tid, thread_name, process, members;
 };
 
 static void put_samples(struct pprof *x, struct gz *g, struct pb *top, struct pb *msg,
@@ -353,8 +395,13 @@ static void put_samples(struct pprof *x, struct gz *g, struct pb *top, struct pb
 		pb_varint(&packed, smp->count);
 		pb_varint(&packed, smp->ns);
 		pb_message(msg, SAMPLE_VALUE, &packed);
-		put_label(msg, &label, lk->pid, 0, procs[th->process].pid);
-		put_label(msg, &label, lk->tid, 0, th->tid);
+		/* a group is its members, a merged thread its name: no one PID or TID */
+		if (x->thread_members[smp->thread])
+			put_label(msg, &label, lk->members, x->thread_members[smp->thread], 0);
+		else
+			put_label(msg, &label, lk->pid, 0, procs[th->process].pid);
+		if (!render_is_merged_thread(th))
+			put_label(msg, &label, lk->tid, 0, th->tid);
 		if (*th->name)
 			put_label(msg, &label, lk->thread_name, x->thread_name[smp->thread], 0);
 		if (*procs[th->process].comm)
@@ -409,11 +456,25 @@ static void put_locations(struct pprof *x, struct gz *g, struct pb *top, struct 
 	flush_pb(g, top);
 }
 
+/* Whether any process is a group (--group-by): only then is there a "members" label. */
+static bool has_groups(const struct session *s)
+{
+	const struct session_process *p;
+	size_t n, i;
+
+	p = session__processes(s, &n);
+	for (i = 0; i < n; i++)
+		if (render_is_group(&p[i]))
+			return true;
+	return false;
+}
+
 static int put_profile(struct pprof *x, FILE *out, const struct render_opts *o)
 {
 	const struct session_meta *m = session__meta(x->s);
 	const char *mode = m->mode && *m->mode ? m->mode : "cpu";
 	int64_t samples, count, type, ns, comment, comment2, pid, tid, thread_name, process, python;
+	int64_t members;
 	struct pb top = { 0 }, msg = { 0 };
 	struct label_keys lk;
 	struct gz *g;
@@ -430,18 +491,21 @@ static int put_profile(struct pprof *x, FILE *out, const struct render_opts *o)
 	tid = str_id(x, "tid");
 	thread_name = str_id(x, "thread_name");
 	process = str_id(x, "process");
+	members = has_groups(x->s) ? str_id(x, "members") : 0;
 	python = str_id(x, MAPPING_NAME);
 	comment = str_id(x, "pyflare " PYFLARE_VERSION);
-	if (asprintf(&text, "target: %s; granularity: %s", m->target ? m->target : "",
-		     render_granularity_name(o->granularity)) < 0)
+	if (asprintf(&text, "target: %s; granularity: %s%s%s", m->target ? m->target : "",
+		     render_granularity_name(o->granularity),
+		     o->group_by != GROUP_BY_PROCESS ? "; grouped by " : "",
+		     o->group_by != GROUP_BY_PROCESS ? group_by_name(o->group_by) : "") < 0)
 		return -ENOMEM;
 	comment2 = str_id(x, text);
 	/* The table points at @text until it is written. */
 	err = -ENOMEM;
 	if (samples < 0 || count < 0 || type < 0 || ns < 0 || comment < 0 || comment2 < 0 ||
-	    pid < 0 || tid < 0 || thread_name < 0 || process < 0 || python < 0)
+	    pid < 0 || tid < 0 || thread_name < 0 || process < 0 || python < 0 || members < 0)
 		goto out;
-	lk = (struct label_keys){ pid, tid, thread_name, process };
+	lk = (struct label_keys){ pid, tid, thread_name, process, members };
 
 	g = calloc(1, sizeof(*g));
 	if (!g)
@@ -523,6 +587,7 @@ static int pprof_render(const struct session *s, const struct render_opts *o, FI
 	free(x.location_function);
 	free(x.thread_name);
 	free(x.thread_comm);
+	free(x.thread_members);
 	render_stacks__release(&x.rs);
 	return err;
 }

@@ -54,16 +54,29 @@ static void put_stack(struct speedscope *x, uint32_t fnode)
 	fwrite(x->line, 1, p - x->line, x->out);
 }
 
-/* "PID comm / TID name", the name of a thread's profile. */
+/*
+ * "PID comm / TID name", the name of a thread's profile; for a group (--group-by)
+ * "3 processes (4242, 4243, 4244) comm / 3 threads name".
+ */
 static int put_profile_head(struct speedscope *x, uint32_t th, const char *type, uint64_t start,
 			    uint64_t end)
 {
 	const struct session_thread *thr = &session__threads(x->s, &(size_t){ 0 })[th];
 	const struct session_process *p = &session__processes(x->s, &(size_t){ 0 })[thr->process];
 	FILE *out = x->out;
+	char members[RENDER_MEMBERS_LEN], group[RENDER_MEMBERS_LEN + 32], threads[32];
 	char *name;
 
-	if (asprintf(&name, "%u %s / %u%s%s", p->pid, *p->comm ? p->comm : "?", thr->tid,
+	render_format_members(members, p, true);
+	if (render_is_group(p))
+		snprintf(group, sizeof(group), "%u processes (%s) ", p->nmembers, members);
+	else
+		snprintf(group, sizeof(group), "%s ", members);
+	if (render_is_merged_thread(thr))
+		snprintf(threads, sizeof(threads), "%u threads", thr->nmembers);
+	else
+		snprintf(threads, sizeof(threads), "%u", thr->tid);
+	if (asprintf(&name, "%s%s / %s%s%s", group, *p->comm ? p->comm : "?", threads,
 		     *thr->name ? " " : "", thr->name) < 0)
 		return -ENOMEM;
 	fprintf(out, "{\"type\":\"%s\",\"name\":", type);

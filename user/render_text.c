@@ -99,7 +99,11 @@ static void put_row(struct text *x, uint32_t id, uint32_t depth)
 	} else if (n->kind == RENDER_NODE_THREAD) {
 		const struct session_thread *th = &session__threads(x->s, &(size_t){ 0 })[n->ref];
 
-		fprintf(out, "%sThread %u", x->c->bold, th->tid);
+		/* a thread of a group stands for the threads of that name in its members */
+		if (render_is_merged_thread(th))
+			fprintf(out, "%s%u threads", x->c->bold, th->nmembers);
+		else
+			fprintf(out, "%sThread %u", x->c->bold, th->tid);
 		if (*th->name) {
 			putc(' ', out);
 			render_put_safe(out, th->name, NULL);
@@ -220,7 +224,7 @@ static int text_render(const struct session *s, const struct render_opts *o, FIL
 		goto out;
 	}
 
-	render_put_text_header(out, s, o->color);
+	render_put_text_header(out, s, o);
 	procs = session__processes(s, &nprocs);
 	if (!t.nodes[0].samples)
 		render_put_no_samples(out, s);
@@ -230,7 +234,7 @@ static int text_render(const struct session *s, const struct render_opts *o, FIL
 	for (i = 0, n_idle = 0; i < nprocs; i++) {
 		if (t.process_node[i])
 			continue;
-		render_put_idle_process(out, &procs[i], &n_idle);
+		render_put_idle_process(out, &procs[i], &n_idle, o->unicode);
 	}
 	if (n_idle)
 		fputs("\n", out);

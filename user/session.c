@@ -50,16 +50,14 @@ struct session {
 /* Indices are uint32_t in the public structs; keep one value spare. */
 #define MAX_ENTRIES ((size_t)UINT32_MAX - 1)
 
-static const char *arena_strdup(struct session *s, const char *str)
+/* @len bytes of the arena at a multiple of @align (a power of 2), or NULL (ENOMEM). */
+static void *arena_alloc(struct session *s, size_t len, size_t align)
 {
 	struct arena_chunk *c = s->arena;
-	size_t len;
-	char *p;
+	size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
+	void *p;
 
-	if (!str || !*str)
-		return "";
-	len = strlen(str) + 1;
-	if (!c || c->cap - c->used < len) {
+	if (!c || at > c->cap || c->cap - at < len) {
 		size_t cap = len > ARENA_CHUNK / 4 ? len : ARENA_CHUNK;
 
 		c = malloc(sizeof(*c) + cap);
@@ -67,7 +65,8 @@ static const char *arena_strdup(struct session *s, const char *str)
 			return NULL;
 		c->cap = cap;
 		c->used = 0;
-		/* A big string gets its own chunk behind the current one, which keeps its room. */
+		at = 0;
+		/* A big block gets its own chunk behind the current one, which keeps its room. */
 		if (s->arena && cap != ARENA_CHUNK) {
 			c->next = s->arena->next;
 			s->arena->next = c;
@@ -76,9 +75,22 @@ static const char *arena_strdup(struct session *s, const char *str)
 			s->arena = c;
 		}
 	}
-	p = c->data + c->used;
-	memcpy(p, str, len);
-	c->used += len;
+	p = c->data + at;
+	c->used = at + len;
+	return p;
+}
+
+static const char *arena_strdup(struct session *s, const char *str)
+{
+	size_t len;
+	char *p;
+
+	if (!str || !*str)
+		return "";
+	len = strlen(str) + 1;
+	p = arena_alloc(s, len, 1);
+	if (p)
+		memcpy(p, str, len);
 	return p;
 }
 
@@ -286,7 +298,7 @@ int64_t session__add_process(struct session *s, const struct session_process *p)
 {
 	struct session_process *np;
 
-	if (!s || !p) {
+	if (!s || !p || (p->nmembers && !p->members)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -305,8 +317,18 @@ int64_t session__add_process(struct session *s, const struct session_process *p)
 	np->ns_pid = p->ns_pid;
 	np->cgroup = arena_strdup(s, p->cgroup);
 	np->container = arena_strdup(s, p->container);
+	np->nmembers = p->nmembers;
+	np->members = NULL;
+	if (p->nmembers) {
+		uint32_t *members = arena_alloc(s, p->nmembers * sizeof(*members),
+						_Alignof(uint32_t));
+
+		if (members)
+			memcpy(members, p->members, p->nmembers * sizeof(*members));
+		np->members = members;
+	}
 	if (!np->comm || !np->cmdline || !np->exe || !np->python_version || !np->lib_dirs ||
-	    !np->cgroup || !np->container) {
+	    !np->cgroup || !np->container || (np->nmembers && !np->members)) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -345,6 +367,7 @@ int64_t session__add_thread(struct session *s, uint32_t process, uint32_t tid, c
 	t = &s->threads[s->nthreads];
 	t->process = process;
 	t->tid = tid;
+	t->nmembers = 0;
 	t->name = arena_strdup(s, name);
 	if (!t->name) {
 		errno = ENOMEM;
@@ -405,6 +428,14 @@ int session__set_thread_name(struct session *s, uint32_t thread, const char *nam
 	if (!copy)
 		return -ENOMEM;
 	s->threads[thread].name = copy;
+	return 0;
+}
+
+int session__set_thread_members(struct session *s, uint32_t thread, uint32_t nmembers)
+{
+	if (!s || thread >= s->nthreads)
+		return -EINVAL;
+	s->threads[thread].nmembers = nmembers;
 	return 0;
 }
 

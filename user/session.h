@@ -63,12 +63,20 @@ struct session_process {
 	uint32_t ns_pid;	/* PID inside its own PID namespace; 0 = the same as pid */
 	const char *cgroup;	/* cgroup v2 path ("0::" line of /proc/PID/cgroup); "" if unknown */
 	const char *container;	/* short (12 hex) container id from the cgroup; "" if none */
+	/*
+	 * A group of processes (--group-by, session_group.h) has nmembers > 1: the host PIDs of
+	 * its members, in the order they were met (pid is the first). 0 or 1: one process.
+	 */
+	uint32_t nmembers;
+	const uint32_t *members;
 };
 
 struct session_thread {
 	uint32_t process;	/* index into the process table */
 	uint32_t tid;		/* host TID */
 	const char *name;	/* thread name; may be "" */
+	/* In a group of processes: how many threads of that name it stands for; 0 or 1: one. */
+	uint32_t nmembers;
 };
 
 struct session_sample {
@@ -120,7 +128,10 @@ void session__free(struct session *s);
 int64_t session__intern_frame(struct session *s, const struct session_frame *f);
 int64_t session__intern_stack(struct session *s, uint32_t parent, uint32_t frame);
 
-/* Returns the new index or -1 (ENOMEM). Strings may be NULL (stored as ""). */
+/*
+ * Returns the new index or -1 (ENOMEM, or EINVAL for nmembers > 0 without members). Strings
+ * may be NULL (stored as ""); members are copied.
+ */
 int64_t session__add_process(struct session *s, const struct session_process *p);
 int64_t session__add_thread(struct session *s, uint32_t process, uint32_t tid, const char *name);
 /* Returns 0 or -ENOMEM / -EINVAL (bad thread or stack index). */
@@ -139,6 +150,8 @@ int session__set_process_identity(struct session *s, uint32_t process, uint32_t 
 size_t session__drop_thread_samples(struct session *s, const bool *drop);
 /* Replaces the thread's name (threads are often named after their first sample). */
 int session__set_thread_name(struct session *s, uint32_t thread, const char *name);
+/* Sets how many threads a thread of a group stands for. Returns 0 or -EINVAL. */
+int session__set_thread_members(struct session *s, uint32_t thread, uint32_t nmembers);
 
 /* Copies meta's strings. */
 int session__set_meta(struct session *s, const struct session_meta *meta);

@@ -63,4 +63,20 @@ struct session *session_file_read(const char *path, char *err, size_t errlen);
  */
 int session_merge(struct session *into, const struct session *from);
 
+/* --- Pieces of session_merge() that session_group() uses too ---------------------------- */
+
+/*
+ * Interns every frame and stack node of @from into @into: node N of @from becomes node
+ * smap[N] of @into (@smap has room for every node of @from). Returns 0, -EINVAL (a node
+ * before its parent, a bad frame index) or -ENOMEM.
+ */
+int session_merge_stacks(struct session *into, const struct session *from, uint32_t *smap);
+
+/*
+ * @a and @b joined by @sep, unless @b is empty or already one of @a's parts ("x + y" and
+ * "y" give "x + y"). With @max (0: no limit), a join longer than @max bytes ends in
+ * "@sep..." and takes no more parts. Returns a string to free, or NULL (ENOMEM).
+ */
+char *session_join(const char *a, const char *b, const char *sep, size_t max);
+
 #endif /* PYFLARE_SESSION_FILE_H */

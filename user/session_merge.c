@@ -10,7 +10,6 @@
 /* A joined target or mode stops growing here (64 files of long command lines). */
 #define MAX_JOINED 1024
 #define JOIN_SEP " + "
-#define JOIN_MORE " + ..."
 
 static uint64_t add_sat(uint64_t a, uint64_t b)
 {
@@ -35,39 +34,47 @@ static bool is_empty(const struct session *s)
 	return !a && !b && !c && !d && !e && !m->start_realtime_ns && !m->duration_ns;
 }
 
-/* Whether @part is one of the " + "-separated parts of @joined. */
-static bool has_part(const char *joined, const char *part)
+/* Whether @part is one of the @sep-separated parts of @joined. */
+static bool has_part(const char *joined, const char *part, const char *sep)
 {
-	size_t n = strlen(part), sep = strlen(JOIN_SEP);
+	size_t n = strlen(part), seplen = strlen(sep);
 	const char *p = joined;
 
 	for (;;) {
-		const char *next = strstr(p, JOIN_SEP);
+		const char *next = strstr(p, sep);
 		size_t len = next ? (size_t)(next - p) : strlen(p);
 
 		if (len == n && !memcmp(p, part, n))
 			return true;
 		if (!next)
 			return false;
-		p = next + sep;
+		p = next + seplen;
 	}
 }
 
-/* "a" and "b" give "a + b"; a value already there is not repeated. Returns NULL on ENOMEM. */
-static char *join(const char *a, const char *b)
+/* Whether @joined was cut: it ends in @sep "...". */
+static bool is_cut(const char *joined, const char *sep)
 {
-	size_t la = strlen(a), lb = strlen(b);
+	size_t lj = strlen(joined), ls = strlen(sep);
+
+	return lj >= ls + 3 && !strcmp(joined + lj - 3, "...") &&
+	       !strncmp(joined + lj - 3 - ls, sep, ls);
+}
+
+char *session_join(const char *a, const char *b, const char *sep, size_t max)
+{
+	size_t la = strlen(a), lb = strlen(b), ls = strlen(sep);
 	char *out;
 
-	if (!*b || has_part(a, b))
+	if (!*b || has_part(a, b, sep))
 		return strdup(a);
 	if (!*a)
 		return strdup(b);
-	if (la >= strlen(JOIN_MORE) && !strcmp(a + la - strlen(JOIN_MORE), JOIN_MORE))
+	if (max && is_cut(a, sep))
 		return strdup(a);
-	if (la + lb + strlen(JOIN_SEP) > MAX_JOINED)
+	if (max && la + lb + ls > max)
 		b = "...";
-	if (asprintf(&out, "%s" JOIN_SEP "%s", a, b) < 0)
+	if (asprintf(&out, "%s%s%s", a, sep, b) < 0)
 		return NULL;
 	return out;
 }
@@ -84,8 +91,8 @@ static int merge_meta(struct session *into, const struct session *from)
 	m.duration_ns = (end_a > end_b ? end_a : end_b) - a->start_realtime_ns;
 	m.rate_hz = a->rate_hz > b->rate_hz ? a->rate_hz : b->rate_hz;
 	m.ncpus = a->ncpus > b->ncpus ? a->ncpus : b->ncpus;
-	target = join(a->target, b->target);
-	mode = join(a->mode, b->mode);
+	target = session_join(a->target, b->target, JOIN_SEP, MAX_JOINED);
+	mode = session_join(a->mode, b->mode, JOIN_SEP, MAX_JOINED);
 	m.target = target;
 	m.mode = mode;
 	err = target && mode ? session__set_meta(into, &m) : -ENOMEM;
@@ -169,7 +176,7 @@ out:
 	return err;
 }
 
-static int merge_stacks(struct session *into, const struct session *from, uint32_t *smap)
+int session_merge_stacks(struct session *into, const struct session *from, uint32_t *smap)
 {
 	const struct session_frame *fr = NULL;
 	const struct session_stack *st;
@@ -252,7 +259,7 @@ int session_merge(struct session *into, const struct session *from)
 		goto out;
 	err = merge_threads(into, from, pmap, tmap, &merged);
 	if (!err)
-		err = merge_stacks(into, from, smap);
+		err = session_merge_stacks(into, from, smap);
 	if (err)
 		goto out;
 

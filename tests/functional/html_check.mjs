@@ -169,12 +169,15 @@ async function checkReport(page, names) {
 	say('processes', options.length);
 	if (options.length < 2)
 		fail(`the process selector offers ${options.length} sampled processes; want 2+`);
-	const shown = [];
+	const shown = [], labels = (id) => page.evaluate((id) =>
+		[...document.querySelectorAll(`#${id} option`)].map((o) => o.textContent), id);
 
+	say('process_labels', JSON.stringify(await labels('process')));
 	for (const value of options.slice(0, 2)) {
 		await page.selectOption('#process', value);
 		await page.waitForTimeout(150);
 		shown.push(await rowsText(page));
+		say(`thread_labels_${value}`, JSON.stringify(await labels('thread')));
 	}
 	if (shown[0] === shown[1])
 		fail('selecting another process did not change the call tree');

@@ -6,7 +6,7 @@ import os
 
 from pyflare_run import matcher
 
-WALL = ("--mode", "wall")
+WALL = ("--mode", "wall", "--idle")  # the waiter does nothing but wait
 
 
 def waited(rec, under, reason):
@@ -90,3 +90,18 @@ def test_thread_totals_are_wall_time(workload):
         # the thread lives a little longer than its function: start-up and exit
         assert want * 0.98 <= total <= want * 1.02 + 0.03, "%s %s: %.3f s in the profile, %.3f s of wall time\n%s" % (
             case.interp.id, name, total, want, case.rec.thread(name).describe())
+
+
+def test_idle_threads(workload):
+    """By default a thread that only waited is left out, but never a main thread; --no-idle
+    leaves out main threads too."""
+    case = workload("waits", opts=("--mode", "wall"))
+    assert not case.rec.thread("waiter").profiles, case.rec.describe()
+    assert case.rec.thread("sleeper").profiles and case.rec.thread("gil-a").profiles
+    mains = [p for p in case.rec.profiles if p.pid == p.tid]
+    assert mains, "the main thread is kept: %s" % [p.name for p in case.rec.profiles]
+    kept = workload("waits", opts=("--mode", "wall", "--idle"))
+    assert kept.rec.thread("waiter").profiles
+    dropped = workload("waits", opts=("--mode", "wall", "--no-idle"))
+    assert not dropped.rec.thread("waiter").profiles
+    assert dropped.rec.thread("sleeper").profiles

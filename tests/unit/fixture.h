@@ -99,12 +99,13 @@ static inline struct session *fixture_session(const struct fixture_spec *f,
 	session__add_refusal(s, 7000, f->refused_comm, f->refused_reason);
 	session__add_process(s, &(struct session_process){ 4242, 1, "python3", "python3 app.py",
 							   "/usr/bin/python3", "3.12.1",
-							   f->lib_dirs, 0, "", "" });
+							   f->lib_dirs, 0, "", "", 0, NULL });
 	session__add_process(s, &(struct session_process){ 5000, 2, f->evil_comm,
 							   f->evil_cmdline, "/usr/bin/python3",
-							   "3.11.4", "/usr/lib/python3.11", 0, "", "" });
+							   "3.11.4", "/usr/lib/python3.11", 0, "", "",
+							   0, NULL });
 	session__add_process(s, &(struct session_process){ 6000, 3, "idle", "idle.py", "", "",
-							   "", 0, "", "" });
+							   "", 0, "", "", 0, NULL });
 	if (f->worker_first) {
 		th->worker = session__add_thread(s, 0, 4243, "worker");
 		th->mainth = session__add_thread(s, 0, 4242, "MainThread");

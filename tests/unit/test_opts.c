@@ -98,6 +98,7 @@ static void test_defaults(void)
 	CHECK_INT(o.render.sort, FLAT_SORT_SELF);
 	CHECK_INT(o.render.collapsed_roots, 0);
 	CHECK_INT(o.render.granularity, GRANULARITY_FUNCTION);
+	CHECK_INT(o.render.group_by, GROUP_BY_PROCESS);
 	CHECK_INT(o.color, OPTS_COLOR_AUTO);
 	opts_release_record(&o);
 	CHECK(o.filter == NULL);
@@ -388,6 +389,15 @@ static void test_formats(void)
 	CHECK_INT(record(&o, "--sort", "tottime", "-a", NULL), OPTS_OK);
 	CHECK_INT(o.render.sort, FLAT_SORT_SELF);
 	opts_release_record(&o);
+	/* --group-by, the last one wins */
+	CHECK_INT(record(&o, "--group-by", "none", "--group-by=cmdline", "-a", NULL), OPTS_OK);
+	CHECK_INT(o.render.group_by, GROUP_BY_CMDLINE);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "--group-by", "container", "--", "python3", "--group-by", "x",
+			 NULL), OPTS_OK);
+	CHECK_INT(o.render.group_by, GROUP_BY_CONTAINER);
+	CHECK_STR(o.argv[2], "x");
+	opts_release_record(&o);
 
 	CHECK_RECORD_ERROR("unknown format 'pdf': expected one of text, speedscope, collapsed, "
 			   "flat", "-r", "pdf", "-a");
@@ -402,6 +412,9 @@ static void test_formats(void)
 	CHECK_RECORD_ERROR("bad --collapsed-roots 'process,x'", "--collapsed-roots", "process,x",
 			   "-a");
 	CHECK_RECORD_ERROR("bad granularity", "--granularity", "word", "-a");
+	CHECK_RECORD_ERROR("bad --group-by 'comm': expected process, cmdline, container or none",
+			   "--group-by", "comm", "-a");
+	CHECK_RECORD_ERROR("option '--group-by' needs a value", "-a", "--group-by");
 	CHECK_RECORD_ERROR("at most 8 outputs", "-o", "1", "-o", "2", "-o", "3", "-o", "4", "-o",
 			   "5", "-o", "6", "-o", "7", "-o", "8", "-o", "9", "-a");
 }
@@ -437,6 +450,9 @@ static void test_report(void)
 	CHECK_STR(o.files[0], "-odd.pyflare");
 	CHECK_INT(o.color, OPTS_COLOR_NEVER);
 	opts_release_report(&o);
+	CHECK_INT(report(&o, "--group-by", "none", "a.pyflare", NULL), OPTS_OK);
+	CHECK_INT(o.render.group_by, GROUP_BY_NONE);
+	opts_release_report(&o);
 
 	CHECK_REPORT_ERROR("nothing to report: give FILE... or --last", "-r", "text");
 	CHECK_REPORT_ERROR("either recordings or --last", "--last", "a.pyflare");
@@ -444,6 +460,7 @@ static void test_report(void)
 	CHECK_REPORT_ERROR("unknown option '-a'", "-a", "a.pyflare");
 	CHECK_REPORT_ERROR("bad --hide-regex", "--hide-regex", "(", "a.pyflare");
 	CHECK_REPORT_ERROR("unknown format", "-r", "pdf", "a.pyflare");
+	CHECK_REPORT_ERROR("bad --group-by 'all'", "--group-by", "all", "a.pyflare");
 }
 
 /* --help and --version print and ask to exit 0. */

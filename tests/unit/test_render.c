@@ -948,7 +948,8 @@ static struct session *lib_fixture(void)
 						     .ncpus = 1, .mode = "cpu", .target = "app" });
 	session__add_process(s, &(struct session_process){ 100, 1, "python3", "python3 main.py",
 							   "/usr/bin/python3.12", "3.12.1",
-							   "/usr/lib/python3.12", 0, "", "" });
+							   "/usr/lib/python3.12", 0, "", "",
+							   0, NULL });
 	session__add_thread(s, 0, 100, "MainThread");
 	for (i = 0; i < NL; i++)
 		session__intern_frame(s, &lib_frames[i]);

@@ -11,6 +11,7 @@
 
 #include "fixture.h"
 #include "render.h"
+#include "session_group.h"
 #include "test.h"
 
 enum { F_MOD, F_MAIN25, F_MAIN27, F_WORK, F_REC, F_LIB, F_TRUNC, F_BAD1, F_BAD2, F_EVIL, NF };
@@ -161,6 +162,7 @@ static void test_json(void)
 	CHECK_STR(str(item(doc, "meta"), "recorded_at"), "2023-11-14T22:13:20.123456789Z");
 	CHECK(num(item(doc, "meta"), "duration") == 2);
 	CHECK_STR(str(item(doc, "meta"), "granularity"), "function");
+	CHECK_STR(str(item(doc, "meta"), "group_by"), "process");
 	CHECK(num(item(doc, "health"), "truncated") == 30);
 	CHECK_STR(str(cJSON_GetArrayItem(item(doc, "refusals"), 0), "reason"),
 		  "unsupported Python 3.15");
@@ -186,6 +188,9 @@ static void test_json(void)
 	CHECK_INT(cJSON_GetArraySize(procs), 3);
 	p = cJSON_GetArrayItem(procs, 0);
 	CHECK(num(p, "pid") == 4242);
+	/* one process stands for itself */
+	CHECK_INT(cJSON_GetArraySize(item(p, "members")), 1);
+	CHECK(cJSON_GetArrayItem(item(p, "members"), 0)->valueint == 4242);
 	CHECK_STR(str(p, "python_version"), "3.12.1");
 	/* not in a namespace or container of its own: 0 and "" */
 	CHECK(num(p, "ns_pid") == 0);
@@ -200,6 +205,7 @@ static void test_json(void)
 	th = cJSON_GetArrayItem(threads, 0);
 	CHECK(num(th, "tid") == 4242);
 	CHECK_STR(str(th, "name"), "MainThread");
+	CHECK(num(th, "merged") == 1);
 	CHECK(near(num(th, "total"), 470 * W / 1e9));
 	nodes = item(th, "nodes");
 	CHECK_STR(check_nodes(frames, nodes),
@@ -247,6 +253,63 @@ static void test_json(void)
 	session__free(s);
 }
 
+/* --group-by none: one group of the three processes, MainThreads merged, totals kept. */
+static void test_json_groups(void)
+{
+	struct session *s = fixture(), *g = session_group(s, GROUP_BY_NONE);
+	struct render_opts o = render_opts_default;
+	const cJSON *procs, *p, *threads, *th, *frames, *nodes;
+	cJSON *doc = NULL;
+	char *out;
+	size_t len;
+	int err;
+
+	o.group_by = GROUP_BY_NONE;
+	out = g ? render_n(&render_json, g, &o, &err, &len) : NULL;
+	CHECK(out != NULL);
+	doc = out ? cJSON_Parse(out) : NULL;
+	CHECK(doc != NULL);
+	if (!doc)
+		goto out;
+	CHECK(valid_utf8_n(out, len));
+	CHECK_STR(str(item(doc, "meta"), "group_by"), "none");
+	CHECK(num(doc, "samples") == 522);
+	CHECK(num(item(doc, "health"), "attached") == 3);
+	procs = item(doc, "processes");
+	CHECK_INT(cJSON_GetArraySize(procs), 1);
+	p = cJSON_GetArrayItem(procs, 0);
+	CHECK(num(p, "pid") == 4242);
+	CHECK_INT(cJSON_GetArraySize(item(p, "members")), 3);
+	CHECK(cJSON_GetArrayItem(item(p, "members"), 1)->valueint == 5000);
+	CHECK(cJSON_GetArrayItem(item(p, "members"), 2)->valueint == 6000);
+	CHECK_STR(str(p, "comm"), "python3 + \x1b[31mev\xef\xbf\xbdil + idle");
+	CHECK_STR(str(p, "python_version"), "3.12.1 + 3.11.4");
+	CHECK_INT(cJSON_GetArraySize(item(p, "lib_dirs")), 3);
+	CHECK_STR(cJSON_GetArrayItem(item(p, "lib_dirs"), 2)->valuestring, "/usr/lib/python3.11");
+	CHECK(near(num(p, "total"), 522 * W / 1e9));
+	CHECK(num(p, "samples") == 522);
+	threads = item(p, "threads");
+	CHECK_INT(cJSON_GetArraySize(threads), 3);
+	th = cJSON_GetArrayItem(threads, 0);
+	CHECK_STR(str(th, "name"), "MainThread");
+	CHECK(num(th, "merged") == 2 && num(th, "samples") == 470);
+	th = cJSON_GetArrayItem(threads, 1);
+	CHECK(num(th, "tid") == 4243 && num(th, "merged") == 1 && num(th, "samples") == 30);
+	CHECK(num(cJSON_GetArrayItem(threads, 2), "samples") == 22);
+	/* the same tree, library code still library code */
+	frames = item(doc, "frames");
+	nodes = item(cJSON_GetArrayItem(threads, 0), "nodes");
+	CHECK_STR(check_nodes(frames, nodes),
+		  "-1:<module>@1 0:main@20 1:work@40 1:rec@50 3:rec@50 4:rec@50 "
+		  "1:JSONDecoder.decode@332");
+	CHECK(cJSON_IsTrue(item(cJSON_GetArrayItem(nodes, 6), "library")));
+out:
+	cJSON_Delete(doc);
+	free(out);
+	session__free(g);
+	session__free(s);
+}
+
 /* A stack far deeper than any parser's nesting limit stays flat. */
 static void test_json_deep(void)
 {
@@ -256,7 +319,8 @@ static void test_json_deep(void)
 	char *out;
 	int err, i, f;
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "" });
+	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "",
+							   0, NULL });
 	session__add_thread(s, 0, 1, "");
 	f = session__intern_frame(s, &(struct session_frame){ "r", "r.py", 1, 2, FRAME_PYTHON });
 	for (i = 0; i < 3000; i++)
@@ -565,7 +629,8 @@ static void test_pstats_edges(void)
 	CHECK(len == 2 && !memcmp(out, "{0", 2));
 	free(out);
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "" });
+	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "",
+							   0, NULL });
 	session__add_thread(s, 0, 1, "");
 	f = session__intern_frame(s, &(struct session_frame){ "f", "f.py", 3000000000U, 3000000000U,
 							      FRAME_PYTHON });
@@ -682,7 +747,7 @@ struct prof {
 		int64_t values[2];
 		size_t nvalues;
 		int64_t pid, tid;
-		uint64_t thread_name, process;
+		uint64_t thread_name, process, members;
 	} samples[MAXS];
 	size_t nsamples;
 	uint64_t loc_func[64], loc_line[64];	/* by location id */
@@ -766,6 +831,8 @@ static void parse_sample(const struct field *f, struct prof *p)
 				smp->thread_name = s;
 			else if (!strcmp(p->strs[key], "process"))
 				smp->process = s;
+			else if (!strcmp(p->strs[key], "members"))
+				smp->members = s;
 		} else {
 			p->bad = true;
 		}
@@ -1056,6 +1123,50 @@ static void test_pprof(void)
 	session__free(s);
 }
 
+/* A group has its members instead of a PID, a merged thread no TID; the comment says so. */
+static void test_pprof_groups(void)
+{
+	struct session *s = fixture(), *g = session_group(s, GROUP_BY_NONE);
+	struct render_opts o = render_opts_default;
+	const struct psample *smp;
+	unsigned char *pb = NULL;
+	size_t len, pblen = 0, i;
+	struct prof p;
+	bool has_comment = false;
+	char *out;
+	int err;
+
+	o.group_by = GROUP_BY_NONE;
+	out = g ? render_n(&render_pprof, g, &o, &err, &len) : NULL;
+	CHECK(out != NULL);
+	pb = out ? gunzip(out, len, &pblen) : NULL;
+	CHECK(pb != NULL && parse_profile(pb, pblen, &p));
+	if (!pb)
+		goto out;
+	/* the merged MainThread (of 4242 and 6000): no tid, no pid */
+	smp = find_sample(&p, "main@20<<module>@1", 0);
+	CHECK(smp != NULL);
+	if (smp) {
+		CHECK_INT(smp->values[0], 100);
+		CHECK_INT(smp->pid, 0);
+		CHECK_STR(pstr(&p, smp->members), "4242,5000,6000");
+		CHECK_STR(pstr(&p, smp->thread_name), "MainThread");
+	}
+	/* the worker is one thread: its TID stays */
+	smp = find_sample(&p, "work@40<<truncated>@0", 4243);
+	CHECK(smp != NULL && smp->pid == 0 && !strcmp(pstr(&p, smp->members), "4242,5000,6000"));
+	for (i = 0; i < p.nstrs; i++)
+		has_comment |= !strcmp(p.strs[i], "target: python3 app.py; granularity: function; "
+				       "grouped by none");
+	CHECK(has_comment);
+	prof_free(&p);
+out:
+	free(pb);
+	free(out);
+	session__free(g);
+	session__free(s);
+}
+
 static void test_pprof_empty(void)
 {
 	struct session *s = session__new();
@@ -1097,7 +1208,8 @@ static void test_many_frames(void)
 	char *out;
 	int err, k;
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "" });
+	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "",
+							   0, NULL });
 	session__add_thread(s, 0, 1, "t");
 	for (k = 0; k < 3000; k++) {
 		char name[32];
@@ -1209,9 +1321,11 @@ int main(void)
 	RUN(test_json);
 	RUN(test_json_deep);
 	RUN(test_json_empty);
+	RUN(test_json_groups);
 	RUN(test_pstats);
 	RUN(test_pstats_edges);
 	RUN(test_pprof);
+	RUN(test_pprof_groups);
 	RUN(test_pprof_empty);
 	RUN(test_many_frames);
 	RUN(test_write_errors);

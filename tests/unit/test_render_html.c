@@ -12,6 +12,7 @@
 #include "fixture.h"
 #include "html_assets.h"
 #include "render.h"
+#include "session_group.h"
 #include "test.h"
 
 /*
@@ -403,6 +404,56 @@ out:
 	session__free(s);
 }
 
+/* --group-by none: one process listing its members, the MainThreads merged, data inert. */
+static void test_groups(void)
+{
+	struct session *s = fixture(), *g = session_group(s, GROUP_BY_NONE);
+	struct frame_filter *filter = frame_filter__new();
+	struct render_opts o = render_opts_default;
+	cJSON *doc = NULL, *procs, *members, *threads;
+	bool inert = false;
+	struct data d;
+	char *html;
+	int err;
+
+	o.filter = filter;
+	o.group_by = GROUP_BY_NONE;
+	html = g ? render(&render_html, g, &o, &err) : NULL;
+	CHECK(html != NULL);
+	doc = html ? data_of(html, &inert) : NULL;
+	CHECK(doc != NULL && inert);
+	if (!doc)
+		goto out;
+	data_init(&d, doc);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "meta"),
+							   "group_by")), "none");
+	procs = cJSON_GetObjectItem(doc, "processes");
+	CHECK_INT(cJSON_GetArraySize(procs), 1);
+	members = cJSON_GetObjectItem(cJSON_GetArrayItem(procs, 0), "members");
+	CHECK_INT(cJSON_GetArraySize(members), 3);
+	CHECK_INT(int_at(members, 0), 4242);
+	CHECK_INT(int_at(members, 2), 6000);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(procs, 0), "comm")),
+		  "python3 + <b>evil</b> + idle");
+	/* library code of 4242 is still hidden in the group: json and requests */
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(procs, 0), "hidden")),
+		  6);
+	threads = cJSON_GetObjectItem(doc, "threads");
+	CHECK_INT(cJSON_GetArraySize(threads), 3);
+	CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(threads, 0),
+							   "merged")), 2);
+	CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(threads, 1), "merged") == NULL);
+	CHECK_INT(thread_weight(&d, 0, NULL), 160);
+	CHECK_INT(thread_weight(&d, 1, NULL), 40);
+	CHECK_INT(thread_weight(&d, 2, NULL), 10);
+out:
+	cJSON_Delete(doc);
+	free(html);
+	frame_filter__free(filter);
+	session__free(g);
+	session__free(s);
+}
+
 /* Line granularity keeps one frame per line; function granularity one per function. */
 static void test_granularity(void)
 {
@@ -416,7 +467,8 @@ static void test_granularity(void)
 	char *html;
 	cJSON *doc;
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "" });
+	session__add_process(s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "",
+							   0, NULL });
 	th = session__add_thread(s, 0, 1, "");
 	a = session__intern_frame(s, &(struct session_frame){ "f", "f.py", 1, 2, FRAME_PYTHON });
 	b = session__intern_frame(s, &(struct session_frame){ "f", "f.py", 1, 3, FRAME_PYTHON });
@@ -463,7 +515,8 @@ static void test_buckets(void)
 
 	session__set_meta(s, &(struct session_meta){ .duration_ns = 60000000000ULL, .rate_hz = 999,
 						     .mode = "cpu", .target = "t" });
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "" });
+	session__add_process(s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "",
+							   0, NULL });
 	th = session__add_thread(s, 0, 1, "");
 	for (i = 0; i < 3; i++) {
 		char name[8];
@@ -565,7 +618,8 @@ static void test_big(void)
 		snprintf(cmd, sizeof(cmd), "python3 service_%d.py --port %d", i, 8000 + i);
 		session__add_process(s, &(struct session_process){ 10000 + i, i, comm, cmd,
 								   "/usr/bin/python3", "3.12.1",
-								   "/usr/lib/python3.12", 0, "", "" });
+								   "/usr/lib/python3.12", 0, "", "",
+								   0, NULL });
 	}
 	for (i = 0; i < 200; i++) {
 		char name[32];
@@ -639,6 +693,7 @@ int main(void)
 	RUN(test_registry);
 	RUN(test_hostile);
 	RUN(test_values);
+	RUN(test_groups);
 	RUN(test_granularity);
 	RUN(test_buckets);
 	RUN(test_empty);

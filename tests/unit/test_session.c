@@ -175,6 +175,44 @@ static void test_tables(void)
 	session__free(s);
 }
 
+/* A group's members are copied (aligned, next to strings); a thread counts what it merges. */
+static void test_members(void)
+{
+	uint32_t pids[3] = { 7, 8, 9 };
+	struct session *s = session__new();
+	struct session_process p = { .pid = 7, .comm = "odd", .nmembers = 3, .members = pids };
+	const struct session_process *procs;
+	const struct session_thread *thr;
+	size_t n;
+
+	CHECK_INT(session__add_process(s, &p), 0);
+	pids[1] = 0;	/* the session has its own copy */
+	p.comm = "oddest";	/* a string of another length before the next members */
+	p.members = (uint32_t[]){ 1, 2 };
+	p.nmembers = 2;
+	CHECK_INT(session__add_process(s, &p), 1);
+	p.members = NULL;
+	CHECK_INT(session__add_process(s, &p), -1);
+	CHECK_INT(errno, EINVAL);
+	p.nmembers = 0;
+	CHECK_INT(session__add_process(s, &p), 2);
+	procs = session__processes(s, &n);
+	CHECK_INT(n, 3);
+	CHECK(procs[0].members && procs[0].members[1] == 8 && procs[0].members[2] == 9);
+	CHECK_INT((uintptr_t)procs[1].members % _Alignof(uint32_t), 0);
+	CHECK(procs[1].nmembers == 2 && procs[1].members[1] == 2);
+	CHECK(procs[2].nmembers == 0 && procs[2].members == NULL);
+
+	CHECK_INT(session__add_thread(s, 0, 7, "MainThread"), 0);
+	thr = session__threads(s, &n);
+	CHECK_INT(thr[0].nmembers, 0);
+	CHECK_INT(session__set_thread_members(s, 0, 3), 0);
+	CHECK_INT(session__set_thread_members(s, 1, 3), -EINVAL);
+	thr = session__threads(s, &n);
+	CHECK_INT(thr[0].nmembers, 3);
+	session__free(s);
+}
+
 static void test_meta_health(void)
 {
 	struct session *s = session__new();
@@ -289,6 +327,7 @@ int main(void)
 	RUN(test_intern_frame);
 	RUN(test_intern_stack);
 	RUN(test_tables);
+	RUN(test_members);
 	RUN(test_meta_health);
 	RUN(test_many);
 	RUN(test_million_samples);

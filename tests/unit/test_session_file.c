@@ -54,13 +54,15 @@ static struct session *fixture(uint64_t start, uint32_t pid_base)
 	session__add_refusal(s, pid_base + 7001, "\x1b]0;evil\x07", "not a \"Python\"\nprocess");
 	session__add_process(s, &(struct session_process){ pid_base + 4242, 111, "python3",
 							   "python3 app.py", "/usr/bin/python3",
-							   "3.12.1", "/usr/lib/python3.12:/x", 0, "", "" });
+							   "3.12.1", "/usr/lib/python3.12:/x", 0, "", "",
+							   0, NULL });
 	session__add_process(s, &(struct session_process){ pid_base + 5000, 222,
 							   "\x1b[31mevil",
 							   "<script>alert(1)</script>\n\xff",
-							   "/usr/bin/python3", "3.11.4", "", 0, "", "" });
+							   "/usr/bin/python3", "3.11.4", "", 0, "", "",
+							   0, NULL });
 	session__add_process(s, &(struct session_process){ pid_base + 6000, 0, "idle", NULL,
-							   NULL, NULL, NULL, 0, "", "" });
+							   NULL, NULL, NULL, 0, "", "", 0, NULL });
 	th[0] = session__add_thread(s, 0, pid_base + 4243, "worker");
 	th[1] = session__add_thread(s, 0, pid_base + 4242, "MainThread");
 	th[2] = session__add_thread(s, 1, pid_base + 5000, "");
@@ -453,7 +455,8 @@ static struct session *small(void)
 	session__add_refusal(s, 9, "sh", "not Python");
 	session__add_process(s, &(struct session_process){ 42, 7, "python3", "python3 t.py",
 							   "/usr/bin/python3", "3.12.1",
-							   "/usr/lib/python3.12", 0, "", "" });
+							   "/usr/lib/python3.12", 0, "", "",
+							   0, NULL });
 	session__add_thread(s, 0, 42, "MainThread");
 	session__intern_frame(s, &(struct session_frame){ "<module>", "t.py", 1, 3, FRAME_PYTHON });
 	session__intern_frame(s, &(struct session_frame){ "f", "t.py", 5, 6, FRAME_PYTHON });
