@@ -253,6 +253,10 @@ static long walk_step(__u32 i, void *data)
 		return 0;
 	if (!code || code == cfg->none_addr)
 		return 0;
+	if (code & 7) {				/* objects are 8-aligned: a frame half made */
+		w->flags |= SAMPLE_READ_ERROR;
+		return 1;
+	}
 	if (w->n >= PYFLARE_MAX_FRAMES) {	/* a Python frame beyond the limit */
 		w->flags |= SAMPLE_TRUNCATED;
 		return 1;

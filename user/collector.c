@@ -607,19 +607,26 @@ static int on_stack(struct collector *c, const struct py_sample *smp, size_t siz
 }
 
 /*
- * A thread that only waited may be gone before its first record is read: it keeps the
- * name the kernel gave it at its switch-out.
+ * The kernel's name of a thread as it left the CPU (@comm, from the switch): a thread that
+ * only waits is rarely sampled, and may be gone by the time its record is read, so this is
+ * often the newest name there is. A Python name (threading's) stays.
  */
-static void name_if_unnamed(struct collector *c, uint32_t thread, const char *comm, size_t len)
+static void name_at_switch(struct collector *c, uint64_t id, uint32_t tid, uint32_t thread,
+			   const char *comm, size_t len)
 {
-	size_t n;
-	const struct session_thread *threads = session__threads(c->s, &n);
+	struct keymap_key key = { id, tid, 0 };
+	const struct session_thread *threads;
 	char name[17];
+	uint64_t idx;
+	size_t n;
 
-	if (thread >= n || *threads[thread].name || !len || !*comm)
+	if (!keymap__get(c->threads, &key, &idx) || idx >= c->n_sampled ||
+	    c->sampled[idx].python_name || !len || !*comm)
 		return;
 	snprintf(name, sizeof(name), "%.*s", (int)(len < 16 ? len : 16), comm);
-	session__set_thread_name(c->s, thread, name);
+	threads = session__threads(c->s, &n);
+	if (thread < n && strcmp(threads[thread].name, name))
+		session__set_thread_name(c->s, thread, name);
 }
 
 /* Wall mode: time a thread spent off CPU, @sum of it with @wait, as one sample. */
@@ -645,7 +652,8 @@ static int on_offcpu(struct collector *c, const struct offcpu_wait *wait,
 	thread = thread_of(c, wait->proc_id, t, wait->tid, wait->ident, sum->first_ns);
 	if (reason < 0 || thread < 0)
 		return -ENOMEM;
-	name_if_unnamed(c, (uint32_t)thread, wait->comm, sizeof(wait->comm));
+	name_at_switch(c, wait->proc_id, wait->tid, (uint32_t)thread, wait->comm,
+		       sizeof(wait->comm));
 	leaf = session__intern_stack(c->s, (uint32_t)node, (uint32_t)reason);
 	if (leaf <= 0)
 		return -ENOMEM;

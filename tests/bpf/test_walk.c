@@ -610,6 +610,14 @@ static void test_unreadable(void)
 		CHECK_HEALTH(1, 0, 0, 1, 0);
 	}
 
+	/* a frame being pushed (switch-out caught it half made): its code pointer is not one */
+	reset_fake();
+	set_current_frame(build_chain(&p, 5));
+	put_u64(fr[2], FR_CODE, 0xffffffff);
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(2, SAMPLE_READ_ERROR);
+	CHECK_INT(frame_mismatches(&p, NULL, 2), 0);
+
 	/* the innermost frame itself */
 	reset_fake();
 	set_current_frame((void *)(uintptr_t)unmapped_page());

@@ -46,7 +46,8 @@ def pool(py):
         skip_or_fail("pyflare record needs root")
     tmp = tempfile.mkdtemp(prefix="pyflare-test-")
     os.chmod(tmp, 0o755)
-    args = ["record", "-F", "499", "--group-by", "cmdline"]
+    # the workers state on-CPU seconds: cpu mode
+    args = ["record", "--mode", "cpu", "-F", "499", "--group-by", "cmdline"]
     for name in OUTPUTS:
         args += ["-o", os.path.join(tmp, name)]
     script = os.path.join(WORKLOADS, "pool.py")

@@ -107,7 +107,8 @@ def test_demo_report(browser, py, tmp):
     assert r.returncode == 0, r.stderr
     doc = data_of(out)
     names = {doc["strings"][doc["frames"][i]] for i in range(0, len(doc["frames"]), 4)}
-    assert {"primes_below", "json_round_trips", "worker", "child_work"} <= names
+    assert {"primes_below", "json_round_trips", "worker", "child_work"} <= names, \
+        "frames: %s\nstderr: %s" % (sorted(names), r.stderr)
     assert len([p for p in doc["processes"] if p["hidden"]]) >= 1, "no library frame flagged"
 
     with open(ss) as f:
