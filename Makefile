@@ -38,7 +38,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 
-.PHONY: all deps demo test unit-test bpf-test functional-test asan install clean sid-root check-tools \
+.PHONY: all deps demo test unit-test bpf-test functional-test asan install clean sid-root check-tools bench \
         test-tools
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -206,6 +206,10 @@ sid-root:
 
 demo: deps all
 	$(Q)scripts/demo.sh
+
+# Measurements, side by side in one run (docs/performance.md): needs root, takes minutes.
+bench: deps all
+	$(Q)$(PYTHON) bench/wall_switch.py
 
 install: $(BUILD)/pyflare
 	install -D -m 0755 $(BUILD)/pyflare $(DESTDIR)$(PREFIX)/bin/pyflare

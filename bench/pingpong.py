@@ -2,7 +2,13 @@
 """Two processes handing a byte back and forth over pipes: every hand-off blocks one side
 and wakes the other, two context switches per round trip. Prints round trips per second.
 
-    python3 pingpong.py SECONDS
+Both run on CPU 0: each hand-off is then a switch from one process straight to the other,
+never through an idle CPU, whose wake-up latency on a VM would swamp what is measured.
+
+    python3 pingpong.py SECONDS [WORK]
+
+WORK (default 0): loop iterations of Python code between two hand-offs, to bring the rate
+of switches down to what a busy service sees.
 """
 import os
 import sys
@@ -17,20 +23,24 @@ def pong(r, w):
         os.write(w, b)
 
 
-def ping(r, w, seconds):
+def ping(r, w, seconds, work):
     n = 0
+    x = 0
     start = time.perf_counter()
     end = start + seconds
     while time.perf_counter() < end:
         for _ in range(100):
             os.write(w, b"x")
             os.read(r, 1)
+            for _ in range(work): x += 1
         n += 100
     return n / (time.perf_counter() - start)
 
 
 def main():
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
+    work = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    os.sched_setaffinity(0, {0})
     a_r, a_w = os.pipe()
     b_r, b_w = os.pipe()
     child = os.fork()
@@ -41,7 +51,7 @@ def main():
         os._exit(0)
     os.close(a_r)
     os.close(b_w)
-    rate = ping(b_r, a_w, seconds)
+    rate = ping(b_r, a_w, seconds, work)
     os.close(a_w)
     os.waitpid(child, 0)
     print("%.1f" % rate)
