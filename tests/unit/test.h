@@ -11,6 +11,7 @@
 #define PYFLARE_TEST_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int test_failures_in_case;
@@ -60,6 +61,23 @@ static const char *test_current = "";
 			fprintf(stderr, "PASS %s\n", #fn);                             \
 		}                                                                      \
 	} while (0)
+
+/* Whether this is CI (CI=true), where nothing a test needs may be missing. */
+static inline int test_in_ci(void)
+{
+	const char *ci = getenv("CI");
+
+	return ci && strcmp(ci, "true") == 0;
+}
+
+/* A prerequisite this machine should have: missing is a skip, or a failure under CI=true. */
+static inline void test_missing(const char *what)
+{
+	fprintf(stderr, "%s: %s missing%s\n", test_current, what,
+		test_in_ci() ? " (CI=true: required)" : ", skipped");
+	if (test_in_ci())
+		test_failures_in_case++;
+}
 
 static inline int test_summary(void)
 {

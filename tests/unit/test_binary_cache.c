@@ -19,24 +19,10 @@
 
 #include "binary_cache.h"
 #include "py_target.h"
+#include "live.h"
 #include "test.h"
 
 static char tmpdir[] = "/tmp/test_binary_cache.XXXXXX";
-
-static int in_ci(void)
-{
-	const char *ci = getenv("CI");
-
-	return ci && strcmp(ci, "true") == 0;
-}
-
-static void missing(const char *what)
-{
-	fprintf(stderr, "%s: %s missing%s\n", test_current, what,
-		in_ci() ? " (CI=true: required)" : ", skipped");
-	if (in_ci())
-		test_failures_in_case++;
-}
 
 static int key_of(const char *path, int32_t tag, struct binary_key *key)
 {
@@ -155,59 +141,11 @@ static void test_bound_and_counts(void)
 	binary_cache__free(NULL);
 }
 
-/* A child running @argv, once it has printed "ready" (a started interpreter). */
-static pid_t spawn(char *const argv[])
-{
-	struct pollfd pfd;
-	char buf[16] = "";
-	int p[2];
-	pid_t pid;
-	ssize_t n;
-
-	if (pipe2(p, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(p[1], 1);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(p[1]);
-	pfd = (struct pollfd){ .fd = p[0], .events = POLLIN };
-	n = poll(&pfd, 1, 20000) == 1 ? read(p[0], buf, sizeof(buf) - 1) : -1;
-	close(p[0]);
-	if (n < 5 || strncmp(buf, "ready", 5) != 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	return pid;
-}
-
-static pid_t spawn_python(const char *exe)
-{
-	char *argv[] = { (char *)exe, "-c",
-			 "import sys, time\nsys.stdout.write('ready\\n')\nsys.stdout.flush()\n"
-			 "time.sleep(60)\n", NULL };
-
-	return spawn(argv);
-}
-
 static pid_t spawn_shell(void)
 {
 	char *argv[] = { "/bin/sh", "-c", "echo ready; while :; do sleep 1; done", NULL };
 
-	return spawn(argv);
-}
-
-static void stop(pid_t pid)
-{
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
+	return live_spawn(argv);
 }
 
 static void check_same_target(const struct py_target *got, const struct py_target *want)
@@ -238,7 +176,7 @@ static void check_analysed_once(const char *python, int want_misses_for_python)
 
 	CHECK(c != NULL);
 	for (int i = 0; i < 3; i++)
-		py[i] = spawn_python(python);
+		py[i] = live_spawn_python(python);
 	for (int i = 0; i < 2; i++)
 		sh[i] = spawn_shell();
 	for (int i = 0; c && i < 3; i++) {
@@ -262,9 +200,9 @@ static void check_analysed_once(const char *python, int want_misses_for_python)
 	CHECK_INT(st.misses, want_misses_for_python + 1);	/* the shell: once */
 	CHECK_INT(st.hits, 3 - want_misses_for_python + 1);
 	for (int i = 0; i < 3; i++)
-		stop(py[i]);
+		live_stop(py[i]);
 	for (int i = 0; i < 2; i++)
-		stop(sh[i]);
+		live_stop(sh[i]);
 	binary_cache__free(c);
 }
 
@@ -273,7 +211,7 @@ static void test_analysed_once_shared_libpython(void)
 	glob_t g;
 
 	if (glob("/root/.pyenv/versions/3.12.*/bin/python3.12", 0, NULL, &g) != 0) {
-		missing("pyenv's python3.12");
+		test_missing("pyenv's python3.12");
 		return;
 	}
 	check_analysed_once(g.gl_pathv[0], 1);	/* libpython; its executable is not looked at */
@@ -283,7 +221,7 @@ static void test_analysed_once_shared_libpython(void)
 static void test_analysed_once_static(void)
 {
 	if (access("/usr/bin/python3.11", X_OK)) {
-		missing("/usr/bin/python3.11");
+		test_missing("/usr/bin/python3.11");
 		return;
 	}
 	check_analysed_once("/usr/bin/python3.11", 1);

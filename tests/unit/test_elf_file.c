@@ -21,6 +21,7 @@
 
 #include "elf_build_id.h"
 #include "elf_file.h"
+#include "live.h"
 #include "test.h"
 
 #define MIN_MINOR 8
@@ -43,24 +44,6 @@ static const char *const py_names[] = { "_PyRuntime", "Py_Version", "PyCode_Type
 					"_Py_NoneStruct" };
 
 /* ---- helpers --------------------------------------------------------------------------- */
-
-static bool in_ci(void)
-{
-	const char *v = getenv("CI");
-
-	return v && strcmp(v, "true") == 0;
-}
-
-/* A missing interpreter skips its cases, except in CI where it is a failure. */
-static void missing(const char *what)
-{
-	if (in_ci()) {
-		fprintf(stderr, "%s: %s missing and CI=true\n", test_current, what);
-		test_failures_in_case++;
-	} else {
-		fprintf(stderr, "SKIP %s: %s missing\n", test_current, what);
-	}
-}
 
 static char *run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -337,10 +320,10 @@ static void require_interpreters(void)
 		if (find_pyenv(minor))
 			continue;
 		snprintf(what, sizeof(what), "pyenv python3.%d", minor);
-		missing(what);
+		test_missing(what);
 	}
 	if (!nr_interps || !interps[nr_interps - 1].system)
-		missing("/usr/bin/python3.11");
+		test_missing("/usr/bin/python3.11");
 }
 
 static double now(void)
@@ -760,40 +743,6 @@ static void test_stripped_copy(void)
 
 /* ---- live processes --------------------------------------------------------------------- */
 
-static pid_t spawn_python(const char *exe)
-{
-	static const char script[] = "import sys, time\n"
-				     "sys.stdout.write('ready\\n')\n"
-				     "sys.stdout.flush()\n"
-				     "time.sleep(60)\n";
-	struct pollfd pfd;
-	char buf[16] = "";
-	int p[2];
-	pid_t pid;
-	ssize_t n;
-
-	if (pipe2(p, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(p[1], 1);
-		execl(exe, exe, "-c", script, (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	pfd = (struct pollfd){ .fd = p[0], .events = POLLIN };
-	n = poll(&pfd, 1, 20000) == 1 ? read(p[0], buf, sizeof(buf) - 1) : -1;
-	close(p[0]);
-	if (n < 5 || strncmp(buf, "ready", 5) != 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	return pid;
-}
-
 static int peek(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { .iov_base = buf, .iov_len = len };
@@ -887,7 +836,7 @@ static void test_load_bias_live(void)
 		CHECK(e != NULL);
 		if (!e)
 			continue;
-		pid = spawn_python(in->exe);
+		pid = live_spawn_python(in->exe);
 		CHECK(pid > 0);
 		if (pid <= 0) {
 			elf_file__free(e);
@@ -1011,7 +960,7 @@ static void test_truncated(void)
 	unsigned char *img;
 
 	if (!src) {
-		missing("a real CPython");
+		test_missing("a real CPython");
 		return;
 	}
 	img = slurp(src, &size);
@@ -1383,7 +1332,7 @@ static void test_corrupted_headers(void)
 
 	/* The cases edit .symtab, .dynsym, .dynamic and notes: they need a pyenv libpython. */
 	if (!src || !strstr(src, "/libpython")) {
-		missing("a pyenv libpython");
+		test_missing("a pyenv libpython");
 		return;
 	}
 	img = slurp(src, &size);
@@ -1549,7 +1498,7 @@ static void test_mutation_libpython(void)
 	const char *src = victim();
 
 	if (!src) {
-		missing("a real CPython");
+		test_missing("a real CPython");
 		return;
 	}
 	mutate(src, "mutant-libpython", 300, 64 << 10);

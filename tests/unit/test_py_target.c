@@ -18,22 +18,12 @@
 
 #define SID_ROOT_DEFAULT "/var/cache/pyflare/sid-root"
 
-static int in_ci(void)
-{
-	const char *ci = getenv("CI");
-
-	return ci && strcmp(ci, "true") == 0;
-}
-
 /* A binary the machine should have: missing is a skip, or a failure under CI=true. */
 static int have(const char *path)
 {
 	if (access(path, R_OK) == 0)
 		return 1;
-	fprintf(stderr, "%s: %s missing%s\n", test_current, path,
-		in_ci() ? " (CI=true: required)" : ", skipped");
-	if (in_ci())
-		test_failures_in_case++;
+	test_missing(path);
 	return 0;
 }
 

@@ -68,22 +68,6 @@ static const char *names[NAMES] = {
 static const char *expect_cut = "0123456789012345678901234567890123456789012345678901234567890"
 				"\xce\xb1";
 
-static int in_ci(void)
-{
-	const char *ci = getenv("CI");
-
-	return ci && strcmp(ci, "true") == 0;
-}
-
-/* A prerequisite this machine should have: missing is a skip, or a failure under CI=true. */
-static void missing(const char *what)
-{
-	fprintf(stderr, "%s: %s missing%s\n", test_current, what,
-		in_ci() ? " (CI=true: required)" : ", skipped");
-	if (in_ci())
-		test_failures_in_case++;
-}
-
 #define MANY 300	/* threads of test_many: more than one batch of reads takes */
 
 struct child {
@@ -218,7 +202,7 @@ static void test_pyenv(void)
 		glob_t g;
 
 		if (glob(pattern[i], 0, NULL, &g) != 0 || !g.gl_pathc) {
-			missing(pattern[i]);
+			test_missing(pattern[i]);
 			continue;
 		}
 		check_process((const char *const[]){ g.gl_pathv[g.gl_pathc - 1], NULL }, true);
@@ -230,7 +214,7 @@ static void test_pyenv(void)
 static void test_debian(void)
 {
 	if (access("/usr/bin/python3.11", X_OK)) {
-		missing("/usr/bin/python3.11");
+		test_missing("/usr/bin/python3.11");
 		return;
 	}
 	check_process((const char *const[]){ "/usr/bin/python3.11", NULL }, true);
@@ -246,7 +230,7 @@ static void test_sid_314(void)
 		root = SID_ROOT_DEFAULT;
 	snprintf(python, sizeof(python), "%s/usr/bin/python3.14", root);
 	if (access(python, X_OK)) {
-		missing(python);
+		test_missing(python);
 		return;
 	}
 	if (geteuid() != 0) {
@@ -279,7 +263,7 @@ static void test_many(void)
 	glob_t g;
 
 	if (glob("/root/.pyenv/versions/3.12.*/bin/python3.12", 0, NULL, &g) != 0 || !g.gl_pathc) {
-		missing("pyenv's python3.12");
+		test_missing("pyenv's python3.12");
 		py_thread_names__free(tn);
 		return;
 	}
