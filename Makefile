@@ -209,6 +209,7 @@ demo: deps all
 
 # Measurements, side by side in one run (docs/performance.md): needs root, takes minutes.
 bench: deps all
+	$(Q)$(PYTHON) bench/sample_cost.py
 	$(Q)$(PYTHON) bench/wall_switch.py
 
 install: $(BUILD)/pyflare
