@@ -76,6 +76,8 @@ static struct session *report_view(const struct session *s, const struct render_
 
 	*err = n < 0 ? (int)n : 0;
 	if (n > 0) {
+		fprintf(stderr, "pyflare: %ld thread%s that only waited left out of the reports "
+			"(--idle shows them)\n", n, n == 1 ? "" : "s");
 		trimmed = session__new();
 		*err = trimmed ? session_merge(trimmed, s) : -ENOMEM;	/* a copy */
 		if (!*err)

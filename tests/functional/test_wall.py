@@ -97,6 +97,7 @@ def test_idle_threads(workload):
     leaves out main threads too."""
     case = workload("waits", opts=("--mode", "wall"))
     assert not case.rec.thread("waiter").profiles, case.rec.describe()
+    assert "that only waited left out of the reports (--idle shows them)" in case.result.stderr
     assert case.rec.thread("sleeper").profiles and case.rec.thread("gil-a").profiles
     mains = [p for p in case.rec.profiles if p.pid == p.tid]
     assert mains, "the main thread is kept: %s" % [p.name for p in case.rec.profiles]
