@@ -216,7 +216,8 @@ static void json_process(FILE *out, const struct dump_process *p)
 
 void dump_write_json(FILE *out, const struct dump_process *procs, size_t n)
 {
-	fputs("{\"format\": \"pyflare-dump\", \"version\": 1,\n \"processes\": [", out);
+	fputs("{\"format\": \"pyflare-dump\", \"version\": 1, \"exporter\": \"pyflare "
+	      PYFLARE_VERSION "\",\n \"processes\": [", out);
 	for (size_t i = 0; i < n; i++) {
 		fputs(i ? ",\n" : "\n", out);
 		json_process(out, &procs[i]);

@@ -141,6 +141,7 @@ static void test_json(void)
 		goto out;
 	CHECK_STR(json_str(doc, "format"), "pyflare-dump");
 	CHECK(json_num(doc, "version") == 1);
+	CHECK_STR(json_str(doc, "exporter"), "pyflare " PYFLARE_VERSION);
 	procs = cJSON_GetObjectItemCaseSensitive(doc, "processes");
 	CHECK(cJSON_GetArraySize(procs) == 2);
 	CHECK(json_num(cJSON_GetArrayItem(procs, 0), "pid") == 4242);
