@@ -29,7 +29,7 @@
 #include "symbolize.h"
 #include "wait_reason.h"
 
-#define READS_MAX 3		/* walks of a thread whose frames keep changing */
+#define READS_MAX 3		/* named walks of a thread whose frames keep changing */
 /*
  * offsetof(struct pthread, tid) in glibc on x86-64 (2.27 to 2.43 at least, as its own
  * libthread_db descriptor _thread_db_pthread_tid says): a thread's TID in its PID
@@ -254,7 +254,8 @@ static int symbolize(struct dump *d, const struct reading *r)
 /*
  * Walks the frames of @ts into walk[0], named, until two walks in a row agree: the code
  * objects were read while the frames running them stood still, so they were alive. A
- * thread whose frames changed on every one of READS_MAX walks is shown from its last one.
+ * thread whose frames still differ from the next walk after READS_MAX named walks is shown
+ * from the last of them, marked as changing.
  */
 static int read_frames(struct dump *d, const struct reading *r, uint64_t tstate,
 		       struct dump_thread *th)

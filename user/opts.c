@@ -972,7 +972,7 @@ void opts_print_dump_help(void)
 	       "([lock], [GIL], [sleep], [I/O read], ...) or that it runs, and its frames,\n"
 	       "innermost first, with file, line and the line's source text read from the\n"
 	       "file as the process sees it (inside its container). The process runs on\n"
-	       "while it is read: a thread whose frames changed on every read is marked\n"
+	       "while it is read: a thread whose frames kept changing is marked\n"
 	       "\"(changing, best effort)\".\n"
 	       "\n"
 	       "  -p, --pid PID[,PID...]   the processes to read (repeatable)\n"
