@@ -17,8 +17,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define FILES_KEPT 8		/* files kept read: at most FILES_KEPT * SOURCE_FILE_MAX bytes */
+#define FILES_KEPT 64		/* files kept read, the oldest dropped first, */
+#define BYTES_KEPT (32u << 20)	/* while they hold more than this */
 #define PATH_LEN_MAX 4096
+
+_Static_assert(SOURCE_FILE_MAX < BYTES_KEPT, "one file alone must fit what is kept");
 
 struct source_file {
 	char *path;		/* NULL: a free slot */
@@ -32,8 +35,17 @@ struct source_files {
 	int root;		/* O_PATH descriptors of the process's "/" and working folder */
 	int cwd;		/* -1: none */
 	struct source_file files[FILES_KEPT];
-	size_t next;		/* the slot the next file replaces */
+	size_t next;		/* the slot the next file replaces: the oldest */
+	size_t bytes;		/* held by the files kept */
 };
+
+static void drop(struct source_files *sf, struct source_file *f)
+{
+	sf->bytes -= f->len;
+	free(f->path);
+	free(f->data);
+	memset(f, 0, sizeof(*f));
+}
 
 struct source_files *source_files__open(const char *root, const char *cwd)
 {
@@ -61,10 +73,8 @@ void source_files__close(struct source_files *sf)
 		close(sf->root);
 	if (sf->cwd >= 0)
 		close(sf->cwd);
-	for (size_t i = 0; i < FILES_KEPT; i++) {
-		free(sf->files[i].path);
-		free(sf->files[i].data);
-	}
+	for (size_t i = 0; i < FILES_KEPT; i++)
+		drop(sf, &sf->files[i]);
 	free(sf);
 }
 
@@ -162,7 +172,10 @@ static void read_file(const struct source_files *sf, const char *path, struct so
 	close(fd);
 }
 
-/* The kept file @path, read now if it is not kept yet. NULL without memory. */
+/*
+ * The kept file @path, read now if it is not kept yet: a deep stack names the same few
+ * files again and again. NULL without memory.
+ */
 static struct source_file *file_of(struct source_files *sf, const char *path)
 {
 	struct source_file *f;
@@ -172,13 +185,16 @@ static struct source_file *file_of(struct source_files *sf, const char *path)
 			return &sf->files[i];
 	f = &sf->files[sf->next];
 	sf->next = (sf->next + 1) % FILES_KEPT;
-	free(f->path);
-	free(f->data);
-	memset(f, 0, sizeof(*f));
+	drop(sf, f);
 	f->path = strdup(path);
 	if (!f->path)
 		return NULL;
 	read_file(sf, path, f);
+	sf->bytes += f->len;
+	/* too much kept: drop the oldest others (each file is at most SOURCE_FILE_MAX) */
+	for (size_t i = sf->next; sf->bytes > BYTES_KEPT; i = (i + 1) % FILES_KEPT)
+		if (&sf->files[i] != f)
+			drop(sf, &sf->files[i]);
 	return f;
 }
 

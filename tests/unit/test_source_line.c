@@ -190,21 +190,26 @@ static void test_links_stay_inside(void)
 	CHECK(source_files__open(in_root("no-such-folder"), NULL) == NULL);
 }
 
-/* More files than are kept: each still reads right. */
+/* More files, and more bytes, than are kept: each still reads right. */
 static void test_many_files(void)
 {
 	struct source_files *sf = source_files__open(root, NULL);
-	char buf[SOURCE_LINE_MAX + 8], name[32], want[32];
+	char buf[SOURCE_LINE_MAX + 8], name[32], want[32], line[40];
 
 	CHECK(sf != NULL);
 	if (!sf)
 		return;
 	for (int round = 0; round < 2; round++) {
-		for (int i = 0; i < 20; i++) {
+		for (int i = 0; i < 80; i++) {
 			snprintf(name, sizeof(name), "f%d.py", i);
 			snprintf(want, sizeof(want), "file %d", i);
-			if (!round)
-				write_file(name, want, strlen(want));
+			if (!round) {
+				snprintf(line, sizeof(line), "%s\n", want);
+				write_file(name, line, strlen(line));
+				/* some big ones: together more than is kept */
+				if (i % 4 == 0)
+					CHECK_INT(truncate(in_root(name), 3 << 20), 0);
+			}
 			snprintf(name, sizeof(name), "/f%d.py", i);
 			CHECK_INT(line_of(sf, name, 1, buf, sizeof(buf)), 0);
 			CHECK_STR(buf, want);
