@@ -370,8 +370,9 @@ static int read_process(struct dump *d, struct dump_process *p, struct reading *
 			    "cannot read its thread states: %s", strerror(-n));
 	}
 	map_tids(r);
-	r->names = py_thread_names__new();
-	py_thread_names__read(r->names, &r->t, monotonic_ns());
+	r->names = py_thread_names__new();	/* NULL: the kernel's names only */
+	if (r->names)
+		py_thread_names__read(r->names, &r->t, monotonic_ns());
 	snprintf(root, sizeof(root), "/proc/%d/root", p->pid);
 	snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", p->pid);
 	r->sources = source_files__open(root, cwd);	/* NULL: no source lines */
