@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c — pyflare's entry point: dispatch the command (record, report), write the reports.
+ * main.c — pyflare's entry point: dispatch the command (record, report, dump, doctor), write
+ * the reports.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "collector.h"
 #include "doctor.h"
+#include "dump.h"
 #include "history.h"
 #include "log.h"
 #include "opts.h"
@@ -85,6 +87,23 @@ static int cmd_report(int argc, char **argv)
 	return ret;
 }
 
+static int cmd_dump(int argc, char **argv)
+{
+	struct dump_opts o;
+	char err_msg[256];
+
+	switch (opts_parse_dump(argc, argv, &o, err_msg, sizeof(err_msg))) {
+	case OPTS_EXIT:
+		return EXIT_OK;
+	case OPTS_USAGE:
+		pr_error("%s (see pyflare dump --help)\n", err_msg);
+		return EXIT_USAGE;
+	case OPTS_OK:
+		break;
+	}
+	return dump_run(&o);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -95,6 +114,8 @@ int main(int argc, char **argv)
 		return cmd_record(argc - 1, argv + 1);
 	if (strcmp(argv[1], "report") == 0)
 		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(argv[1], "dump") == 0)
+		return cmd_dump(argc - 1, argv + 1);
 	if (strcmp(argv[1], "doctor") == 0)
 		return doctor_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {

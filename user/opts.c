@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * opts.c — parse and check the options of `pyflare record` and `pyflare report`; print
- * their help.
+ * opts.c — parse and check the options of `pyflare record`, `pyflare report` and
+ * `pyflare dump`; print their help.
  */
 #include "opts.h"
 
@@ -95,6 +95,17 @@ static const struct option record_options[] = {
 	{ 0 },
 };
 
+static const struct option dump_options[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "color", no_argument, NULL, OPT_COLOR },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ 0 },
+};
+
 static const struct option report_options[] = {
 	{ "last", no_argument, NULL, OPT_LAST },
 	VIEW_OPTIONS,
@@ -105,6 +116,7 @@ void opts_print_usage(void)
 {
 	printf("usage: pyflare record [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
 	       "       pyflare report [options] (FILE... | --last)\n"
+	       "       pyflare dump [--json] -p PID[,PID...]\n"
 	       "       pyflare doctor [--json]\n"
 	       "\n"
 	       "pyflare is a sampling profiler for CPython 3.8-3.14 that walks Python stacks\n"
@@ -113,11 +125,13 @@ void opts_print_usage(void)
 	       "commands:\n"
 	       "  record    profile a command, running processes or the whole host\n"
 	       "  report    show a saved recording again, with other options or formats\n"
+	       "  dump      print every thread's Python stack of running processes, now\n"
 	       "  doctor    check that this machine can record, and say what to fix\n"
 	       "\n"
-	       "Run 'pyflare record --help' or 'pyflare report --help' for the options.\n"
+	       "Run 'pyflare COMMAND --help' for a command's options.\n"
 	       "Recording needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE, and a\n"
-	       "kernel >= 5.8 with BTF.\n");
+	       "kernel >= 5.8 with BTF; dump only needs to read the processes (root or\n"
+	       "CAP_SYS_PTRACE).\n");
 }
 
 /* The format names, wrapped to the help's second column. */
@@ -327,9 +341,11 @@ static bool parse_double(const char *s, double *out)
 	return errno == 0 && end != s && *end == '\0' && isfinite(*out);
 }
 
-static bool parse_pid_list(struct record_opts *o, const char *arg)
+/* Appends the PIDs of "PID[,PID...]" to @pids (holding *@n of at most OPTS_MAX_PIDS). */
+static bool parse_pid_list(pid_t *pids, size_t *n, const char *arg)
 {
 	const char *p = arg;
+	size_t before = *n;
 
 	while (*p) {
 		char *end;
@@ -338,12 +354,12 @@ static bool parse_pid_list(struct record_opts *o, const char *arg)
 		errno = 0;
 		v = strtol(p, &end, 10);
 		if (errno || end == p || v <= 0 || v > INT_MAX || (*end && *end != ',') ||
-		    o->n_pids >= OPTS_MAX_PIDS)
+		    *n >= OPTS_MAX_PIDS)
 			return false;
-		o->pids[o->n_pids++] = (pid_t)v;
+		pids[(*n)++] = (pid_t)v;
 		p = *end ? end + 1 : end;
 	}
-	return o->n_pids > 0;
+	return *n > before;
 }
 
 /* --- the view options, shared -------------------------------------------------------------- */
@@ -759,7 +775,7 @@ static enum opts_result parse_record(int argc, char **argv, struct record_opts *
 					return OPTS_USAGE;
 				break;
 			}
-			if (!parse_pid_list(o, optarg))
+			if (!parse_pid_list(o->pids, &o->n_pids, optarg))
 				return usage(err, errlen, "bad PID list '%s': expected "
 					     "PID[,PID...]", optarg);
 			if (o->target && o->target != TARGET_PIDS)
@@ -942,4 +958,82 @@ void opts_release_report(struct report_opts *o)
 {
 	if (o)
 		release_view(&o->filter, &o->render);
+}
+
+/* --- dump ---------------------------------------------------------------------------------- */
+
+void opts_print_dump_help(void)
+{
+	printf("usage: pyflare dump [options] -p PID[,PID...]\n"
+	       "\n"
+	       "Print the Python stack of every thread of running processes, as it is now,\n"
+	       "blocked threads included (what a hung service is doing), without stopping\n"
+	       "them: each thread's id and name, whether it holds the GIL, what it waits for\n"
+	       "([lock], [GIL], [sleep], [I/O read], ...) or that it runs, and its frames,\n"
+	       "innermost first, with file, line and the line's source text read from the\n"
+	       "file as the process sees it (inside its container). The process runs on\n"
+	       "while it is read: a thread whose frames kept changing is marked\n"
+	       "\"(changing, best effort)\".\n"
+	       "\n"
+	       "  -p, --pid PID[,PID...]   the processes to read (repeatable)\n"
+	       "      --json               one JSON document instead of text (docs/formats.md)\n"
+	       "      --color, --no-color  ANSI colours (default: when stdout is a terminal\n"
+	       "                           and NO_COLOR is not set)\n"
+	       "  -v, --verbose            more diagnostics\n"
+	       "  -h, --help               this help\n"
+	       "      --version            print the version\n"
+	       "\n"
+	       "Needs root or CAP_SYS_PTRACE (reading another process's memory). Exit status:\n"
+	       "0 when every process was read, else that of the first that was not: 2 no\n"
+	       "permission, 3 no such process, not Python or an unsupported Python.\n"
+	       "\n"
+	       "examples:\n"
+	       "  sudo pyflare dump -p 4242\n"
+	       "  sudo pyflare dump -p $(pgrep -d, -f gunicorn) --json | jq .\n");
+}
+
+static enum opts_result parse_dump(int argc, char **argv, struct dump_opts *o, char *err,
+				   size_t errlen)
+{
+	enum opts_color color = OPTS_COLOR_AUTO;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:vh", dump_options, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (!parse_pid_list(o->pids, &o->n_pids, optarg))
+				return usage(err, errlen, "bad PID list '%s': expected "
+					     "PID[,PID...] (at most %d)", optarg, OPTS_MAX_PIDS);
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case OPT_COLOR:
+		case OPT_NO_COLOR:
+			color = c == OPT_COLOR ? OPTS_COLOR_ALWAYS : OPTS_COLOR_NEVER;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		default:
+			return last_option(c, argv, opts_print_dump_help, err, errlen);
+		}
+	}
+	if (optind < argc)
+		return usage(err, errlen, "unexpected argument '%s': give processes with -p",
+			     argv[optind]);
+	if (!o->n_pids)
+		return usage(err, errlen, "nothing to dump: give -p PID[,PID...]");
+	/* JSON is for programs: never coloured */
+	o->color = !o->json && want_color(color);
+	return OPTS_OK;
+}
+
+enum opts_result opts_parse_dump(int argc, char **argv, struct dump_opts *o, char *err,
+				 size_t errlen)
+{
+	memset(o, 0, sizeof(*o));
+	return parse_dump(argc, argv, o, err, errlen);
 }

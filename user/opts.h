@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * opts.h — the command lines of `pyflare record` and `pyflare report`, parsed and checked
- * without side effects.
+ * opts.h — the command lines of `pyflare record`, `pyflare report` and `pyflare dump`,
+ * parsed and checked without side effects.
  */
 #ifndef PYFLARE_OPTS_H
 #define PYFLARE_OPTS_H
@@ -83,6 +83,15 @@ struct report_opts {
 	int verbose;
 };
 
+/* pyflare dump -p PID...: every thread's Python stack, now. */
+struct dump_opts {
+	pid_t pids[OPTS_MAX_PIDS];
+	size_t n_pids;
+	bool json;			/* --json */
+	bool color;			/* ANSI colours in the text */
+	int verbose;
+};
+
 enum opts_result {
 	OPTS_OK = 0,
 	OPTS_EXIT,	/* --help or --version was printed: exit 0 */
@@ -96,6 +105,10 @@ enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o,
 /* Parses `report`'s arguments (argv[0] is "report"). */
 enum opts_result opts_parse_report(int argc, char **argv, struct report_opts *o, char *err,
 				   size_t errlen);
+
+/* Parses `dump`'s arguments (argv[0] is "dump"). Allocates nothing. */
+enum opts_result opts_parse_dump(int argc, char **argv, struct dump_opts *o, char *err,
+				 size_t errlen);
 
 /* Free what the parsers allocated (the frame and process filters); nothing is left after OPTS_EXIT/USAGE. */
 void opts_release_record(struct record_opts *o);
@@ -112,5 +125,6 @@ bool opts_use_color(const struct render_opts *o, const struct renderer *format, 
 void opts_print_usage(void);
 void opts_print_record_help(void);
 void opts_print_report_help(void);
+void opts_print_dump_help(void);
 
 #endif /* PYFLARE_OPTS_H */

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,14 +192,14 @@ int proc_read_ppid(pid_t pid, pid_t *ppid)
 	return sscanf(tail, "%*c %d", ppid) == 1 ? 0 : -EINVAL;
 }
 
-int proc_read_ns_pid(pid_t pid, uint32_t *nspid)
+/* The last number of the NSpid: line of a status file: the ID in the innermost namespace. */
+static int read_ns_id(const char *path, uint32_t *nsid)
 {
-	char path[64], buf[4096], *line, *p, *end;
+	char buf[4096], *line, *p, *end;
 	unsigned long v, last = 0;
 	bool any = false;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	n = read_small_file(path, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
@@ -221,7 +222,91 @@ int proc_read_ns_pid(pid_t pid, uint32_t *nspid)
 	}
 	if (!any)
 		return -EINVAL;
-	*nspid = (uint32_t)last;
+	*nsid = (uint32_t)last;
+	return 0;
+}
+
+int proc_read_ns_pid(pid_t pid, uint32_t *nspid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	return read_ns_id(path, nspid);
+}
+
+int proc_read_ns_tid(pid_t pid, pid_t tid, uint32_t *nstid)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	return read_ns_id(path, nstid);
+}
+
+int proc_list_threads(pid_t pid, pid_t *tids, size_t max)
+{
+	char path[64];
+	struct dirent *d;
+	size_t n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while (n < max && (d = readdir(dir))) {
+		char *end;
+		long tid = strtol(d->d_name, &end, 10);
+
+		if (end != d->d_name && !*end && tid > 0 && tid <= INT32_MAX)
+			tids[n++] = (pid_t)tid;
+	}
+	closedir(dir);
+	return (int)n;
+}
+
+int proc_read_thread_state(pid_t pid, pid_t tid, char *state)
+{
+	char path[96], buf[1024], *p;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	n = read_small_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	p = strrchr(buf, ')');	/* the name may hold spaces and parentheses */
+	if (!p || p[1] != ' ' || !p[2])
+		return -EINVAL;
+	*state = p[2];
+	return 0;
+}
+
+int proc_read_thread_syscall(pid_t pid, pid_t tid, int32_t *nr, uint64_t *arg0)
+{
+	char path[96], buf[256], *end;
+	long long v;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	n = read_small_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	if (!strncmp(buf, "running", 7))
+		return 1;
+	/* "NR ARG0 ... SP PC", or "-1 SP PC" when blocked outside a system call */
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (end == buf || errno || v < -1 || v > INT32_MAX)
+		return -EINVAL;
+	*nr = (int32_t)v;
+	*arg0 = 0;
+	if (v >= 0) {
+		char *p = end;
+
+		errno = 0;
+		*arg0 = strtoull(p, &end, 16);
+		if (end == p || errno)
+			return -EINVAL;
+	}
 	return 0;
 }
 

@@ -47,6 +47,19 @@ int proc_self_has_cap(int cap);
  * Returns 0 or -errno.
  */
 int proc_read_ns_pid(pid_t pid, uint32_t *nspid);
+/* The same for thread @tid of @pid: its TID inside its own PID namespace. */
+int proc_read_ns_tid(pid_t pid, pid_t tid, uint32_t *nstid);
+/* The TIDs of @pid's threads (/proc/@pid/task), at most @max. Returns how many or -errno. */
+int proc_list_threads(pid_t pid, pid_t *tids, size_t max);
+/* Field 3 of /proc/@pid/task/@tid/stat: 'R' running or runnable, 'S', 'D', 'T', ... */
+int proc_read_thread_state(pid_t pid, pid_t tid, char *state);
+/*
+ * What /proc/@pid/task/@tid/syscall says: 1 when the thread is running (no system call to
+ * tell), 0 when it is blocked, with the system call number in *@nr (-1: blocked outside
+ * one, e.g. in a page fault) and its first argument in *@arg0; or -errno (reading it
+ * takes ptrace access to the process).
+ */
+int proc_read_thread_syscall(pid_t pid, pid_t tid, int32_t *nr, uint64_t *arg0);
 /*
  * The cgroup path of @pid: its cgroup v2 ("0::") line of /proc/@pid/cgroup, or on a system
  * with only v1 hierarchies the first line's path. Returns 2 for a v2 path, 1 for a v1 path,

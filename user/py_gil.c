@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * py_gil.c — where a target's GIL lives, so that wall mode can tell a thread waiting for
- * the GIL (futex on an address inside it) from one waiting for any other lock.
+ * the GIL (futex on an address inside it) from one waiting for any other lock, and which
+ * thread holds it (pyflare dump).
  *
  * take_gil() waits with pthread_cond_timedwait on gil->cond under gil->mutex, and
  * drop_gil() (FORCE_SWITCHING) on gil->switch_cond: all four are inside the struct.
@@ -65,5 +66,31 @@ int py_target_find_gil(struct py_target *t)
 	}
 	t->gil_addr = addr;
 	t->gil_size = l->gil_size;
+	return 0;
+}
+
+int py_target_gil_holder(const struct py_target *t, uint64_t *tstate)
+{
+	const struct py_layout *l = &t->layout;
+	unsigned char gil[GIL_MAX_SIZE];
+	uint64_t holder;
+	int32_t locked;
+	int err;
+
+	*tstate = 0;
+	if (!t->gil_addr || !t->gil_size || t->gil_size > GIL_MAX_SIZE ||
+	    (size_t)l->gil_locked + sizeof(locked) > t->gil_size ||
+	    (size_t)l->gil_holder + sizeof(holder) > t->gil_size)
+		return -ENOTSUP;
+	/* one read, so that locked and last_holder belong to the same moment */
+	err = remote_read(t->pid, t->gil_addr, gil, t->gil_size);
+	if (err)
+		return err;
+	memcpy(&locked, gil + l->gil_locked, sizeof(locked));
+	memcpy(&holder, gil + l->gil_holder, sizeof(holder));
+	if (locked < -1 || locked > 1)
+		return -EINVAL;
+	/* last_holder stays set after drop_gil(): it only names a holder while locked */
+	*tstate = locked == 1 ? holder : 0;
 	return 0;
 }

@@ -13,7 +13,6 @@
 #define DEBUG_COOKIE "xdebugpy"	/* _Py_Debug_Cookie */
 #define DEBUG_VERSION_POS 8	/* uint64_t version (PY_VERSION_HEX) */
 #define DEBUG_FREE_THREADED_POS 16
-#define GIL_LAST_HOLDER 8	/* _gil_runtime_state.last_holder (DWARF, 3.8-3.13) */
 
 int py_layout_builtin(unsigned minor, struct py_layout *out)
 {
@@ -74,7 +73,7 @@ static void apply_gil_offsets(struct py_layout *out, const unsigned char *buf,
 	uint64_t locked = u64_at(buf, pos->gil_locked), holder = u64_at(buf, pos->gil_holder);
 
 	if (!ceval_gil || ceval_gil > 1 << 20 || gil > 1 << 20 ||
-	    holder != gil + GIL_LAST_HOLDER || locked != gil + out->gil_locked) {
+	    holder != gil + out->gil_holder || locked != gil + out->gil_locked) {
 		out->is_ceval_gil = 0;
 		out->is_gil = 0;
 		out->gil_size = 0;

@@ -70,6 +70,7 @@ struct py_layout {
 	uint32_t is_gil;		/* PyInterpreterState: _gil, the GIL it may own (3.12+) */
 	uint16_t gil_size;		/* sizeof(struct _gil_runtime_state); 0: GIL unknown */
 	uint16_t gil_locked;		/* _gil_runtime_state.locked: int, -1 (not created), 0, 1 */
+	uint16_t gil_holder;		/* _gil_runtime_state.last_holder: PyThreadState * */
 	uint16_t ts_next;		/* PyThreadState.next */
 	uint16_t ts_thread_id;		/* PyThreadState.thread_id */
 	uint16_t ts_frame;		/* frame / cframe / current_frame */

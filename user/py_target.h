@@ -109,6 +109,14 @@ int py_target_check_tls(struct py_target *t);
 int py_target_find_gil(struct py_target *t);
 
 /*
+ * The thread state that holds the GIL found by py_target_find_gil() now: its last_holder
+ * while it is locked, 0 while nobody holds it. Returns 0, -ENOTSUP when the GIL is not
+ * known (gil_size 0), -EINVAL when what is read does not look like a GIL, or -errno. A
+ * moment's answer: the GIL changes hands every few milliseconds when threads want it.
+ */
+int py_target_gil_holder(const struct py_target *t, uint64_t *tstate);
+
+/*
  * The CPython version of an interpreter binary (executable or libpython) by the same
  * ladder as py_target_analyse(), without a process. Returns the minor version and fills
  * @version ("3.12.1") and *free_threaded; -ENOENT when the file holds no CPython runtime,

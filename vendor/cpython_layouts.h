@@ -9,8 +9,8 @@
  * what those offsets leave out (the TSS key, frame owner values, co_flags) and serve as a
  * cross-check. Included once, by user/py_layout.c.
  *
- * The GIL fields (rt_interp_main ... gil_locked) come from the same DWARF:
- * `ptype/o struct _gil_runtime_state` (208 bytes, locked at 16, in every row),
+ * The GIL fields (rt_interp_main ... gil_holder) come from the same DWARF:
+ * `ptype/o struct _gil_runtime_state` (208 bytes, last_holder at 8, locked at 16, in every row),
  * `print (int)&((struct pyruntimestate*)0)->ceval.gil` (3.8-3.11, the GIL inside _PyRuntime),
  * `print (int)&((PyInterpreterState*)0)->ceval.gil` and `->_gil` (3.12, 3.13: a pointer,
  * and the GIL an interpreter owns). The 3.14 row is what Debian sid's python3.14 (3.14.10)
@@ -38,7 +38,7 @@ static const struct py_layout cpython_layouts[] = {
 		.str_length = 16, .str_state = 32, .ascii_size = 48, .compact_size = 72,
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_BYTES,
 		.rt_interp_main = 40, .rt_gil = 1152, .is_ceval_gil = 0, .is_gil = 0,
-		.gil_size = 208, .gil_locked = 16,
+		.gil_size = 208, .gil_locked = 16, .gil_holder = 8,
 		.obj = { .instance_dict = INSTANCE_DICT_OFFSET,
 			 .is_modules = 56, .md_dict = 16, .ma_keys = 32, .ma_values = 40,
 			 .dk_nentries = 32, .dk_indices = 40, .dv_values = 0, .dk_log2 = false,
@@ -55,7 +55,7 @@ static const struct py_layout cpython_layouts[] = {
 		.str_length = 16, .str_state = 32, .ascii_size = 48, .compact_size = 72,
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_BYTES,
 		.rt_interp_main = 40, .rt_gil = 352, .is_ceval_gil = 0, .is_gil = 0,
-		.gil_size = 208, .gil_locked = 16,
+		.gil_size = 208, .gil_locked = 16, .gil_holder = 8,
 		.obj = { .instance_dict = INSTANCE_DICT_OFFSET,
 			 .is_modules = 856, .md_dict = 16, .ma_keys = 32, .ma_values = 40,
 			 .dk_nentries = 32, .dk_indices = 40, .dv_values = 0, .dk_log2 = false,
@@ -72,7 +72,7 @@ static const struct py_layout cpython_layouts[] = {
 		.str_length = 16, .str_state = 32, .ascii_size = 48, .compact_size = 72,
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_UNITS,
 		.rt_interp_main = 40, .rt_gil = 352, .is_ceval_gil = 0, .is_gil = 0,
-		.gil_size = 208, .gil_locked = 16,
+		.gil_size = 208, .gil_locked = 16, .gil_holder = 8,
 		.obj = { .instance_dict = INSTANCE_DICT_OFFSET,
 			 .is_modules = 856, .md_dict = 16, .ma_keys = 32, .ma_values = 40,
 			 .dk_nentries = 32, .dk_indices = 40, .dv_values = 0, .dk_log2 = false,
@@ -89,7 +89,7 @@ static const struct py_layout cpython_layouts[] = {
 		.str_length = 16, .str_state = 32, .ascii_size = 48, .compact_size = 72,
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER,
 		.rt_interp_main = 48, .rt_gil = 360, .is_ceval_gil = 0, .is_gil = 0,
-		.gil_size = 208, .gil_locked = 16,
+		.gil_size = 208, .gil_locked = 16, .gil_holder = 8,
 		.obj = { .instance_dict = INSTANCE_DICT_MANAGED_311,
 			 .is_modules = 888, .md_dict = 16, .ma_keys = 32, .ma_values = 40,
 			 .dk_nentries = 24, .dk_indices = 32, .dv_values = 0, .dk_log2 = true,
@@ -106,7 +106,7 @@ static const struct py_layout cpython_layouts[] = {
 		.str_length = 16, .str_state = 32, .ascii_size = 40, .compact_size = 56,
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER,
 		.rt_interp_main = 48, .rt_gil = 0, .is_ceval_gil = 384, .is_gil = 1040,
-		.gil_size = 208, .gil_locked = 16,
+		.gil_size = 208, .gil_locked = 16, .gil_holder = 8,
 		.obj = { .instance_dict = INSTANCE_DICT_MANAGED_312,
 			 .is_modules = 944, .md_dict = 16, .ma_keys = 32, .ma_values = 40,
 			 .dk_nentries = 24, .dk_indices = 32, .dv_values = 0, .dk_log2 = true,
@@ -123,7 +123,7 @@ static const struct py_layout cpython_layouts[] = {
 		.str_length = 16, .str_state = 32, .ascii_size = 40, .compact_size = 56,
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER,
 		.rt_interp_main = 640, .rt_gil = 0, .is_ceval_gil = 16, .is_gil = 7752,
-		.gil_size = 208, .gil_locked = 16,
+		.gil_size = 208, .gil_locked = 16, .gil_holder = 8,
 		.obj = { .instance_dict = INSTANCE_DICT_INLINE_313,
 			 .is_modules = 7656, .md_dict = 16, .ma_keys = 32, .ma_values = 40,
 			 .dk_nentries = 24, .dk_indices = 32, .dv_values = 8, .dk_log2 = true,
@@ -140,7 +140,7 @@ static const struct py_layout cpython_layouts[] = {
 		.str_length = 16, .str_state = 32, .ascii_size = 40, .compact_size = 56,
 		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER, .stackref = true,
 		.rt_interp_main = 816, .rt_gil = 0, .is_ceval_gil = 16, .is_gil = 7784,
-		.gil_size = 208, .gil_locked = 16,
+		.gil_size = 208, .gil_locked = 16, .gil_holder = 8,
 	},
 };
 

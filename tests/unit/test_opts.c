@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test_opts.c — record's and report's command lines: every option, conflicts, clear errors. */
+/* test_opts.c — record's, report's and dump's command lines: every option, conflicts, clear
+ * errors. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -480,6 +481,61 @@ static void test_help(void)
 	CHECK(o.filter == NULL && r.filter == NULL);
 }
 
+/* Parses "dump" + the NULL-terminated arguments. */
+static enum opts_result dump(struct dump_opts *o, ...)
+{
+	static char *argv[MAX_ARGS];
+	va_list ap;
+	int argc = 0;
+
+	argv[argc++] = "dump";
+	va_start(ap, o);
+	while (argc < MAX_ARGS - 1 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	err[0] = '\0';
+	return opts_parse_dump(argc, argv, o, err, sizeof(err));
+}
+
+#define CHECK_DUMP_ERROR(want, ...)                                                            \
+	do {                                                                                   \
+		struct dump_opts o_;                                                           \
+		CHECK_INT(dump(&o_, __VA_ARGS__, NULL), OPTS_USAGE);                           \
+		if (!strstr(err, want))                                                        \
+			fprintf(stderr, "  error was: %s (want \"%s\")\n", err, want);        \
+		CHECK(strstr(err, want) != NULL);                                              \
+	} while (0)
+
+static void test_dump(void)
+{
+	struct dump_opts o;
+	FILE *saved = stdout;
+
+	CHECK_INT(dump(&o, "-p", "4242,4243", "--pid", "7", NULL), OPTS_OK);
+	CHECK_INT(o.n_pids, 3);
+	CHECK(o.pids[0] == 4242 && o.pids[1] == 4243 && o.pids[2] == 7);
+	CHECK(!o.json && !o.color);	/* the tests' stdout is no terminal */
+	CHECK_INT(dump(&o, "--json", "-p", "1", "--color", NULL), OPTS_OK);
+	CHECK(o.json && !o.color);	/* JSON is never coloured */
+	CHECK_INT(dump(&o, "-p", "1", "--color", NULL), OPTS_OK);
+	CHECK(o.color);
+	CHECK_INT(dump(&o, "-p", "1", "--color", "--no-color", "-vv", NULL), OPTS_OK);
+	CHECK(!o.color && o.verbose == 2);
+	CHECK_DUMP_ERROR("nothing to dump: give -p PID", "--json");
+	CHECK_DUMP_ERROR("bad PID list 'x'", "-p", "x");
+	CHECK_DUMP_ERROR("bad PID list '1,,2'", "-p", "1,,2");
+	CHECK_DUMP_ERROR("bad PID list '0'", "-p", "0");
+	CHECK_DUMP_ERROR("unexpected argument '4242'", "-p", "1", "4242");
+	CHECK_DUMP_ERROR("unknown option '-a'", "-a");
+	CHECK_DUMP_ERROR("option '-p' needs a value", "-p");
+	stdout = fopen("/dev/null", "w");
+	CHECK_INT(dump(&o, "--help", NULL), OPTS_EXIT);
+	CHECK_INT(dump(&o, "--version", NULL), OPTS_EXIT);
+	fclose(stdout);
+	stdout = saved;
+}
+
 int main(void)
 {
 	unsetenv("NO_COLOR");
@@ -494,5 +550,6 @@ int main(void)
 	RUN(test_formats);
 	RUN(test_report);
 	RUN(test_help);
+	RUN(test_dump);
 	return test_summary();
 }

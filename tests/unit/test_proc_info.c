@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_proc_info.c — container ids from the cgroup paths each runtime writes, and /proc reads. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -115,10 +116,74 @@ static void test_is_running(void)
 	CHECK(!proc_is_running(child, child_start));
 }
 
+static int pipe_fds[2];
+static pid_t reader_tid;
+
+/* A thread blocked in read(2) until the pipe is written to. */
+static void *read_pipe(void *arg)
+{
+	char c;
+
+	(void)arg;
+	reader_tid = gettid();
+	return read(pipe_fds[0], &c, 1) == 1 ? NULL : arg;
+}
+
+/* This process's threads: listed, their state, their system call, their namespace TID. */
+static void test_threads(void)
+{
+	pid_t tids[64], self = gettid();
+	int32_t nr = 0;
+	uint64_t arg0 = 0;
+	uint32_t ns = 0;
+	pthread_t thread;
+	bool found_self = false, found_reader = false;
+	char state = 0;
+	int n, got = -1;
+
+	CHECK_INT(pipe(pipe_fds), 0);
+	CHECK_INT(pthread_create(&thread, NULL, read_pipe, NULL), 0);
+	/* wait until the reader sits in read() */
+	for (int i = 0; i < 2000; i++) {
+		if (reader_tid) {
+			got = proc_read_thread_syscall(getpid(), reader_tid, &nr, &arg0);
+			if (got == 0 && nr == 0)
+				break;
+		}
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	CHECK_INT(got, 0);
+	CHECK_INT(nr, 0);			/* read */
+	CHECK(arg0 == (uint64_t)pipe_fds[0]);	/* its first argument: the descriptor */
+	CHECK_INT(proc_read_thread_state(getpid(), reader_tid, &state), 0);
+	CHECK(state == 'S');
+	CHECK_INT(proc_read_ns_tid(getpid(), reader_tid, &ns), 0);
+	CHECK(ns == (uint32_t)reader_tid);	/* the same PID namespace */
+	CHECK_INT(proc_read_thread_state(getpid(), self, &state), 0);
+	CHECK(state == 'R');
+	n = proc_list_threads(getpid(), tids, 64);
+	CHECK(n >= 2);
+	for (int i = 0; i < n; i++) {
+		found_self |= tids[i] == self;
+		found_reader |= tids[i] == reader_tid;
+	}
+	CHECK(found_self && found_reader);
+	CHECK_INT(proc_list_threads(getpid(), tids, 1), 1);	/* bounded */
+	CHECK(proc_list_threads(-1, tids, 64) < 0);
+	CHECK(proc_read_thread_state(getpid(), -1, &state) < 0);
+	CHECK(proc_read_thread_syscall(getpid(), -1, &nr, &arg0) < 0);
+	CHECK(proc_read_ns_tid(getpid(), -1, &ns) < 0);
+	CHECK_INT(write(pipe_fds[1], "x", 1), 1);
+	pthread_join(thread, NULL);
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+}
+
 int main(void)
 {
 	RUN(test_container_ids);
 	RUN(test_self);
 	RUN(test_is_running);
+	RUN(test_threads);
 	return test_summary();
 }

@@ -2,7 +2,8 @@
 /*
  * test_py_gil.c — py_target_find_gil() on a fake interpreter in this process's own memory
  * (process_vm_readv on oneself needs no privilege): the GIL inside _PyRuntime up to 3.11,
- * behind the main interpreter's ceval.gil pointer from 3.12, which may not be set yet.
+ * behind the main interpreter's ceval.gil pointer from 3.12, which may not be set yet; and
+ * which thread state holds it (py_target_gil_holder()).
  * tests/functional/test_gil.py checks the real interpreters.
  */
 #include <errno.h>
@@ -111,6 +112,47 @@ static void test_gil_unknown(void)
 	CHECK_INT(py_target_find_gil(&t), -ENOTSUP);
 }
 
+/* The holder is last_holder while locked is 1, nobody otherwise; garbage is refused. */
+static void test_gil_holder(void)
+{
+	for (unsigned minor = PY_MINOR_MIN; minor <= PY_MINOR_MAX; minor++) {
+		struct py_target t;
+		const struct py_layout *l = &t.layout;
+		unsigned char *gil;
+		uint64_t holder = 1;
+
+		fake_target(&t, minor);
+		CHECK_INT(l->gil_holder, 8);
+		gil = minor <= 11 ? fake_runtime + l->rt_gil : fake_interp + l->is_gil;
+		if (minor >= 12) {
+			put_ptr(fake_runtime, l->rt_interp_main, fake_interp);
+			put_ptr(fake_interp, l->is_ceval_gil, gil);
+		}
+		/* not found yet: unknown, never a guess */
+		CHECK_INT(py_target_gil_holder(&t, &holder), -ENOTSUP);
+		CHECK(holder == 0);
+		CHECK_INT(py_target_find_gil(&t), 0);
+		put_ptr(gil, l->gil_holder, (void *)0x7f0000001000);
+		put_i32(gil, l->gil_locked, 1);
+		CHECK_INT(py_target_gil_holder(&t, &holder), 0);
+		CHECK(holder == 0x7f0000001000);
+		/* dropped: last_holder stays, but nobody holds it */
+		put_i32(gil, l->gil_locked, 0);
+		CHECK_INT(py_target_gil_holder(&t, &holder), 0);
+		CHECK(holder == 0);
+		put_i32(gil, l->gil_locked, -1);
+		CHECK_INT(py_target_gil_holder(&t, &holder), 0);
+		CHECK(holder == 0);
+		put_i32(gil, l->gil_locked, 7);
+		CHECK_INT(py_target_gil_holder(&t, &holder), -EINVAL);
+		/* the process went away */
+		put_i32(gil, l->gil_locked, 1);
+		t.pid = 0x7ffffff0;
+		CHECK_INT(py_target_gil_holder(&t, &holder), -ESRCH);
+		CHECK(holder == 0);
+	}
+}
+
 int main(void)
 {
 	fake_runtime = calloc(1, FAKE_RUNTIME_BYTES);
@@ -120,6 +162,7 @@ int main(void)
 	RUN(test_gil_in_runtime);
 	RUN(test_gil_pointer);
 	RUN(test_gil_unknown);
+	RUN(test_gil_holder);
 	free(fake_runtime);
 	free(fake_interp);
 	return test_summary();

@@ -188,6 +188,7 @@ static void check_same_layout(const struct py_layout *got, const struct py_layou
 	CHECK_INT(got->is_gil, want->is_gil);
 	CHECK_INT(got->gil_size, want->gil_size);
 	CHECK_INT(got->gil_locked, want->gil_locked);
+	CHECK_INT(got->gil_holder, want->gil_holder);
 	/* thread names: what 3.13 says of sys.modules, dicts, ints and type flags */
 	CHECK_INT(got->obj.instance_dict, want->obj.instance_dict);
 	CHECK_INT(got->obj.is_modules, want->obj.is_modules);
@@ -283,6 +284,7 @@ static void test_builtin_tables(void)
 		/* the GIL: in _PyRuntime up to 3.11, behind interp->ceval.gil after */
 		CHECK_INT(l.gil_size, 208);
 		CHECK_INT(l.gil_locked, 16);
+		CHECK_INT(l.gil_holder, 8);
 		CHECK_INT(l.rt_interp_main, l.rt_interp_head + 8);
 		CHECK(l.minor < 12 ? l.rt_gil && !l.is_ceval_gil && !l.is_gil
 				   : !l.rt_gil && l.is_ceval_gil && l.is_gil);
