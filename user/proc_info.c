@@ -5,6 +5,7 @@
 #include "proc_info.h"
 
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <sys/syscall.h>
 
 #include <errno.h>
@@ -151,6 +152,33 @@ int proc_read_start_time(pid_t pid, uint64_t *start)
 	}
 	*start = strtoull(tail, &end, 10);
 	return end == tail ? -EINVAL : 0;
+}
+
+int proc_open_in_root(pid_t pid, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	char root_path[64];
+	int root, fd;
+
+	snprintf(root_path, sizeof(root_path), "/proc/%d/root", pid);
+	root = open(root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -errno;
+	fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) {
+		/* before Linux 5.6: the plain way, which a symbolic link can lead outside */
+		char full[4200];
+
+		snprintf(full, sizeof(full), "%s%s", root_path, path);
+		fd = open(full, flags | O_CLOEXEC);
+	}
+	if (fd < 0)
+		fd = -errno;
+	close(root);
+	return fd;
 }
 
 int proc_self_has_cap(int cap)

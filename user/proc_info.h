@@ -39,6 +39,11 @@ int proc_read_ppid(pid_t pid, pid_t *ppid);
  * its PIDs differ from the host PIDs the kernel side reports. -errno if it cannot tell.
  */
 int proc_self_pid_ns(void);
+/*
+ * Opens @path (absolute) as process @pid sees it, with its root as "/": a symbolic link in
+ * a container's files cannot lead to the host's. fd or -errno.
+ */
+int proc_open_in_root(pid_t pid, const char *path, int flags);
 /* Whether pyflare has capability @cap (CAP_*) in its effective set: 1, 0 or -errno. */
 int proc_self_has_cap(int cap);
 /*

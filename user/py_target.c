@@ -71,11 +71,10 @@ static int open_mapped(pid_t pid, const struct proc_mapping *m)
 	char path[512];
 	int fd;
 
-	if (!deleted) {
-		snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->path);
-		fd = open(path, flags);
-		if (fd >= 0 || errno == EACCES)
-			return fd >= 0 ? fd : -errno;
+	if (!deleted && m->path[0] == '/') {
+		fd = proc_open_in_root(pid, m->path, flags);
+		if (fd >= 0 || fd == -EACCES)
+			return fd;
 	}
 	/* replaced or deleted on disk: the kernel still has the mapped file */
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_proc_info.c — container ids from the cgroup paths each runtime writes, and /proc reads. */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -179,11 +181,54 @@ static void test_threads(void)
 	close(pipe_fds[1]);
 }
 
+/*
+ * A process chrooted into the sid root (scripts/sid-root.sh): an absolute symbolic link in
+ * its files resolves inside its root, never on the host's.
+ */
+static void test_open_in_root(void)
+{
+	static const char root[] = "/var/cache/pyflare/sid-root";
+	char link[256], buf[4096];
+	ssize_t n;
+	pid_t pid;
+	int fd;
+
+	if (geteuid() != 0 || access(root, F_OK)) {
+		test_missing("root and the sid root");
+		return;
+	}
+	snprintf(link, sizeof(link), "%s/tmp/pyflare-test-link-%d", root, getpid());
+	unlink(link);
+	CHECK_INT(symlink("/etc/os-release", link), 0);
+	pid = fork();
+	if (pid == 0) {
+		if (chroot(root) || chdir("/"))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	usleep(200000);
+	fd = proc_open_in_root(pid, link + strlen(root), O_RDONLY);
+	CHECK(fd >= 0);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	buf[n > 0 ? n : 0] = '\0';
+	/* the container's file (sid), not the host's (bookworm) */
+	CHECK(strstr(buf, "sid") != NULL || strstr(buf, "forky") != NULL);
+	CHECK(strstr(buf, "bookworm") == NULL);
+	if (fd >= 0)
+		close(fd);
+	CHECK(proc_open_in_root(pid, "/no/such/file", O_RDONLY) == -ENOENT);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(link);
+}
+
 int main(void)
 {
 	RUN(test_container_ids);
 	RUN(test_self);
 	RUN(test_is_running);
 	RUN(test_threads);
+	RUN(test_open_in_root);
 	return test_summary();
 }
