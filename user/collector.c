@@ -285,8 +285,7 @@ static int attach(struct collector *c, pid_t pid, bool explicit)
 		return 0;
 	case PY_TARGET_NO_ACCESS:
 		if (explicit) {
-			pr_error("process %d: %s: run pyflare as root or give it CAP_SYS_PTRACE\n",
-				 pid, why);
+			pr_error("process %d: %s: %s\n", pid, why, proc_access_fix());
 			return EXIT_SYSTEM;
 		}
 		/* host-wide: a process we cannot look into may not even be Python */

@@ -158,8 +158,7 @@ static int analyse(struct dump_process *p, struct reading *r)
 		return fail(p, EXIT_TARGET, "%s", "not a Python process (no CPython runtime in "
 			    "its executable or libraries)");
 	case PY_TARGET_NO_ACCESS:
-		return fail(p, EXIT_SYSTEM, "%s: run pyflare as root or give it CAP_SYS_PTRACE",
-			    why);
+		return fail(p, EXIT_SYSTEM, "%s: %s", why, proc_access_fix());
 	case PY_TARGET_NOT_YET:
 	case PY_TARGET_UNSUPPORTED:
 		break;

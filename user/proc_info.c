@@ -181,6 +181,15 @@ int proc_open_in_root(pid_t pid, const char *path, int flags)
 	return fd;
 }
 
+const char *proc_access_fix(void)
+{
+	/* with CAP_SYS_PTRACE already, more privileges would not help */
+	return proc_self_has_cap(CAP_SYS_PTRACE) == 1 ?
+		"the process is in another user namespace, or a security module (LSM) "
+		"forbids reading it" :
+		"run pyflare as root or give it CAP_SYS_PTRACE";
+}
+
 int proc_self_has_cap(int cap)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };

@@ -44,6 +44,8 @@ int proc_self_pid_ns(void);
  * a container's files cannot lead to the host's. fd or -errno.
  */
 int proc_open_in_root(pid_t pid, const char *path, int flags);
+/* What to do when reading a process is denied, for an error message. */
+const char *proc_access_fix(void);
 /* Whether pyflare has capability @cap (CAP_*) in its effective set: 1, 0 or -errno. */
 int proc_self_has_cap(int cap);
 /*
