@@ -83,6 +83,17 @@ struct report_opts {
 	int verbose;
 };
 
+/* pyflare top: record's targets, filters and sampling, shown live instead of written. */
+#define TOP_DELAY_DEFAULT 1.0
+#define TOP_DELAY_MIN 0.1
+#define TOP_DELAY_MAX 3600.0
+
+struct top_opts {
+	/* No outputs: record.render's sort and granularity are the view's first ones */
+	struct record_opts record;
+	double delay;			/* --delay: seconds between two refreshes */
+};
+
 enum opts_result {
 	OPTS_OK = 0,
 	OPTS_EXIT,	/* --help or --version was printed: exit 0 */
@@ -97,9 +108,14 @@ enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o,
 enum opts_result opts_parse_report(int argc, char **argv, struct report_opts *o, char *err,
 				   size_t errlen);
 
+/* Parses `top`'s arguments (argv[0] is "top"). */
+enum opts_result opts_parse_top(int argc, char **argv, struct top_opts *o, char *err,
+				size_t errlen);
+
 /* Free what the parsers allocated (the frame and process filters); nothing is left after OPTS_EXIT/USAGE. */
 void opts_release_record(struct record_opts *o);
 void opts_release_report(struct report_opts *o);
+void opts_release_top(struct top_opts *o);
 
 /*
  * Whether a report in @format, on stdout (@to_stdout) or in a file, gets ANSI colours. The
@@ -112,5 +128,6 @@ bool opts_use_color(const struct render_opts *o, const struct renderer *format, 
 void opts_print_usage(void);
 void opts_print_record_help(void);
 void opts_print_report_help(void);
+void opts_print_top_help(void);
 
 #endif /* PYFLARE_OPTS_H */
