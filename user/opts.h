@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "launch.h"
 #include "render.h"
 
 struct proc_filter;
@@ -68,6 +69,7 @@ struct record_opts {
 	enum opts_color color;		/* what decided render.color */
 	bool quiet;			/* no progress line */
 	int verbose;			/* -v count */
+	struct launch_stdio command_stdio; /* the command's streams: pyflare's unless top says */
 };
 
 /* pyflare report FILE... | --last: render saved sessions (combined) again. */
