@@ -207,6 +207,14 @@ void screen_line_spaces(struct screen_line *l, int n)
 	}
 }
 
+void screen_line_trim(struct screen_line *l)
+{
+	while (l->len && l->text[l->len - 1] == ' ') {
+		l->text[--l->len] = '\0';
+		l->cells--;
+	}
+}
+
 void screen_line_put_padded(struct screen_line *l, const char *shown, int width, bool right,
 			    enum screen_cut cut)
 {

@@ -41,6 +41,8 @@ void screen_line_put_padded(struct screen_line *l, const char *shown, int width,
 			    enum screen_cut cut);
 /* Appends @n spaces. */
 void screen_line_spaces(struct screen_line *l, int n);
+/* Drops the spaces at the end. */
+void screen_line_trim(struct screen_line *l);
 /* Empties @l (its memory is kept); screen_line_release() frees it. */
 void screen_line_clear(struct screen_line *l);
 void screen_line_release(struct screen_line *l);

@@ -583,6 +583,8 @@ static void put_table_line(struct build *b, const struct row *r)
 		screen_line_release(l);
 		*l = cut;
 	}
+	if (r)
+		screen_line_trim(l);	/* an empty last cell: a wait has no file */
 	push_line(b, l, r ? TOP_LINE_PLAIN : TOP_LINE_TITLES);
 }
 
@@ -590,7 +592,8 @@ static void put_table_line(struct build *b, const struct row *r)
 static const char *no_rows(const struct build *b)
 {
 	if (!b->t->n)
-		return b->st->whole_run ? "(no samples yet)" : "(no samples in this interval)";
+		return b->st->whole_run || b->t->end_ns == b->t->begin_ns ?
+			       "(no samples yet)" : "(no samples in this interval)";
 	if (!b->base)
 		return b->o->pid ? "(no samples from this process here: p and Enter shows all)" :
 				   "(no samples on CPU here)";

@@ -98,6 +98,11 @@ static void test_padded(void)
 	screen_line_spaces(&l, 70);
 	CHECK_INT(l.cells, 70);
 	CHECK_INT(strlen(l.text), 70);
+	screen_line_put(&l, "x", -1, SCREEN_CUT_END);
+	screen_line_spaces(&l, 3);
+	screen_line_trim(&l);
+	CHECK_INT(l.cells, 71);
+	CHECK_INT(strlen(l.text), 71);
 	screen_line_release(&l);
 }
 

@@ -532,8 +532,12 @@ static void test_empty(void)
 	top_tally_reset(&x.t, 5000 * MS);
 	sc = build(&x, &st, &o);
 	check_lines(&sc, 80, 12);
-	CHECK(line_with(&sc, "(no samples in this interval)") >= 0);
+	CHECK(line_with(&sc, "(no samples yet)") >= 0);	/* no interval over yet */
 	CHECK(line_with(&sc, "0 threads") >= 0);
+	top_screen_release(&sc);
+	x.t.end_ns = 6000 * MS;
+	sc = build(&x, &st, &o);
+	CHECK(line_with(&sc, "(no samples in this interval)") >= 0);
 	top_screen_release(&sc);
 	st.whole_run = true;
 	sc = build(&x, &st, &o);
