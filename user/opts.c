@@ -130,7 +130,7 @@ void opts_print_usage(void)
 	       "\n"
 	       "commands:\n"
 	       "  record    profile a command, running processes or the whole host\n"
-	       "  top       the same, live: the functions taking the time, refreshed every second\n"
+	       "  top       the same, live: the functions taking the time, second by second\n"
 	       "  report    show a saved recording again, with other options or formats\n"
 	       "  doctor    check that this machine can record, and say what to fix\n"
 	       "\n"
@@ -354,6 +354,12 @@ void opts_print_top_help(void)
 	       "per interval until the targets exit, --duration passes or Ctrl-C. A command\n"
 	       "reads no input there, and its output goes to pyflare's standard error, which\n"
 	       "is shown when the screen is given back.\n"
+	       "\n"
+	       "OWN%% and TOTAL%% are shares of all the time shown: on CPU, and in wall mode\n"
+	       "the waits too ([sleep], [lock], ...). When the recording ends by itself, the\n"
+	       "whole run stays on the screen until q. q quits with status 0 and stops a\n"
+	       "command still running (SIGTERM); one that ended gives its status, as with\n"
+	       "record.\n"
 	       "\n");
 	print_target_help(false);
 	print_sampling_help();
