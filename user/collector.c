@@ -44,6 +44,8 @@
 #define PROGRESS_NS 250000000ULL
 #define THREAD_NAME_MS 100	/* re-read a sampled thread's name (and threading's) this often */
 #define DRAIN_NS 200000000ULL		/* wall mode: read the kernel's short-wait sums */
+#define WAIT_CARRIED (1ULL << 63)	/* an accounted wait that ended: its record is due */
+#define TASK_DEAD_STATE 0x80		/* the kernel's TASK_DEAD: a thread's last switch */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -99,6 +101,11 @@ struct collector {
 	struct sampled_thread *sampled;
 	size_t n_sampled, cap_sampled;
 	struct keymap *stacks;		/* wall mode: (id, stack hash, 0) -> session stack node */
+	/*
+	 * Wall mode under a live view: (tid, wait start, 0) -> the part of that wait already
+	 * added (collector_account_waits), | WAIT_CARRIED once the wait was seen to end.
+	 */
+	struct keymap *accounted;
 	struct pending *pending;
 	size_t n_pending, cap_pending;
 	struct cgroup_selection cgroups; /* --cgroup/--container; n == 0: no such limit */
@@ -629,8 +636,8 @@ static void name_at_switch(struct collector *c, uint64_t id, uint32_t tid, uint3
 }
 
 /* Wall mode: time a thread spent off CPU, @sum of it with @wait, as one sample. */
-static int on_offcpu(struct collector *c, const struct offcpu_wait *wait,
-		     const struct offcpu_sum *sum)
+static int add_wait(struct collector *c, const struct offcpu_wait *wait,
+		    const struct offcpu_sum *sum)
 {
 	struct keymap_key key = { wait->proc_id, wait->stack, 0 };
 	struct tracked *t = tracked_by_id(c, wait->proc_id);
@@ -664,6 +671,25 @@ static int on_offcpu(struct collector *c, const struct offcpu_wait *wait,
 		.stack = (uint32_t)leaf,
 	};
 	return session__add_sample(c->s, &out);
+}
+
+/* A wait that ended: all of it, or the rest of what a live view was already given. */
+static int on_offcpu(struct collector *c, const struct offcpu_wait *wait,
+		     const struct offcpu_sum *sum)
+{
+	struct keymap_key key = { wait->tid, sum->first_ns, 0 };
+	struct offcpu_sum rest = *sum;
+	uint64_t done;
+
+	if (c->accounted && sum->count == 1 && keymap__get(c->accounted, &key, &done)) {
+		keymap__remove(c->accounted, &key);
+		done &= ~WAIT_CARRIED;
+		if (done >= sum->total_ns)
+			return 0;
+		rest.first_ns += done;
+		rest.total_ns -= done;
+	}
+	return add_wait(c, wait, &rest);
 }
 
 static void on_proc_event(struct collector *c, const struct proc_event *e)
@@ -874,6 +900,94 @@ static int flush_waiting_threads(struct collector *c, uint64_t end_ns)
 								   1 });
 	}
 	return err;
+}
+
+struct carry {
+	struct keymap *into;
+	int err;
+};
+
+/* Keeps for one more pass an accounted wait that ended: its record may still be on its way. */
+static void carry_ended(const struct keymap_key *key, uint64_t done, void *ctx)
+{
+	struct carry *cr = ctx;
+	uint64_t now;
+
+	if (done & WAIT_CARRIED || keymap__get(cr->into, key, &now))
+		return;
+	if (keymap__set(cr->into, key, done | WAIT_CARRIED))
+		cr->err = -ENOMEM;
+}
+
+int collector_account_waits(struct collector *c)
+{
+	struct bpf_map *m = c->skel->maps.offcpu_threads;
+	struct { struct offcpu_wait wait; __u64 start_ns; } st;
+	struct carry cr = { 0 };
+	uint64_t now = now_ns();
+	__u32 tid, next;
+	bool first = true;
+
+	if (!c->opts->wall)
+		return 0;
+	cr.into = keymap__new();
+	if (!cr.into)
+		return -ENOMEM;
+	while (!cr.err && !bpf_map__get_next_key(m, first ? NULL : &tid, &next, sizeof(next))) {
+		struct tracked *t;
+		struct keymap_key key;
+		uint64_t done = 0;
+
+		first = false;
+		tid = next;
+		/* a wait under --min-block may still end as a short one, summed by the kernel */
+		if (bpf_map__lookup_elem(m, &tid, sizeof(tid), &st, sizeof(st), 0) ||
+		    st.start_ns < c->start_ns || now < st.start_ns + c->opts->min_block_ns)
+			continue;
+		/* a thread that left the CPU to die, or of a process that ended, waits no more */
+		t = tracked_by_id(c, st.wait.proc_id);
+		if (!t || !t->alive || st.wait.state & TASK_DEAD_STATE)
+			continue;
+		/* its stack not read yet: the whole wait comes with its record */
+		key = (struct keymap_key){ st.wait.proc_id, st.wait.stack, 0 };
+		if (!keymap__get(c->stacks, &key, &done))
+			continue;
+		key = (struct keymap_key){ tid, st.start_ns, 0 };
+		done = 0;
+		if (c->accounted && keymap__get(c->accounted, &key, &done))
+			done &= ~WAIT_CARRIED;
+		if (now - st.start_ns > done) {
+			struct offcpu_sum part = { st.start_ns + done, now - st.start_ns - done, 1 };
+
+			cr.err = add_wait(c, &st.wait, &part);
+		}
+		if (!cr.err && keymap__set(cr.into, &key, now - st.start_ns))
+			cr.err = -ENOMEM;
+	}
+	if (c->accounted && !cr.err)
+		keymap__each(c->accounted, carry_ended, &cr);
+	if (cr.err) {
+		keymap__free(cr.into);
+		return cr.err;
+	}
+	keymap__free(c->accounted);
+	c->accounted = cr.into;
+	return 0;
+}
+
+void collector_status(struct collector *c, struct collector_status *st)
+{
+	uint32_t alive = 0;
+
+	for (size_t i = 0; i < c->n_tracked; i++)
+		alive += c->tracked[i].alive;
+	*st = (struct collector_status){
+		.elapsed_ns = now_ns() - c->start_ns,
+		.samples = c->samples,
+		.lost = health_counter(c, HEALTH_RINGBUF_FULL),
+		.processes = alive,
+		.ncpus = (uint32_t)c->ncpus,
+	};
 }
 
 /*
@@ -1161,6 +1275,7 @@ static void collector_free(struct collector *c)
 	keymap__free(c->by_pid);
 	keymap__free(c->threads);
 	keymap__free(c->stacks);
+	keymap__free(c->accounted);
 	free(c->sampled);
 	for (size_t i = 0; i < c->n_tracked; i++)
 		py_thread_names__free(c->tracked[i].py_names);
@@ -1173,12 +1288,19 @@ static void collector_free(struct collector *c)
 
 int collector_record(const struct record_opts *o, struct session *s, int *command_status)
 {
+	return collector_record_live(o, s, NULL, command_status);
+}
+
+int collector_record_live(const struct record_opts *o, struct session *s,
+			  const struct collector_hook *hook, int *command_status)
+{
 	struct collector c = { .opts = o, .s = s };
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t now, last_housekeeping = 0, last_progress = 0, last_drain = 0, stop_at = 0;
 	uint64_t realtime_start;
 	struct timespec rt;
 	const char *why = NULL;
+	bool hook_stop = false;
 	int err, ret = 0;
 
 	*command_status = -1;
@@ -1218,7 +1340,7 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 	realtime_start = (uint64_t)rt.tv_sec * 1000000000ULL + (uint64_t)rt.tv_nsec;
 	c.start_ns = now_ns();
 	if (o->target == TARGET_COMMAND) {
-		c.launch = launch__new(o->argv);
+		c.launch = launch__new(o->argv, &o->command_stdio);
 		if (!c.launch) {
 			pr_error("cannot start %s: %s\n", o->argv[0], strerror(errno));
 			ret = EXIT_TARGET;
@@ -1287,7 +1409,15 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 			show_progress(&c, now);
 			last_progress = now;
 		}
+		if (hook && hook->poll(&c, hook->ctx)) {
+			why = "the live view ended";
+			hook_stop = true;
+			break;
+		}
 	}
+	/* the view's q reaches no command the way a terminal's Ctrl-C does */
+	if (hook_stop && hook->stop_command && c.launch && !launch__poll(c.launch, command_status))
+		kill(launch__pid(c.launch), SIGTERM);
 	detach_timers(&c);
 	bpf_link__destroy(c.skel->links.on_switch);	/* NULL outside wall mode */
 	c.skel->links.on_switch = NULL;
@@ -1311,6 +1441,8 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 	fill_session(&c, now, realtime_start);
 	if (c.launch && *command_status < 0)
 		launch__poll(c.launch, command_status);
+	if (hook && hook->end)
+		hook->end(&c, hook->ctx);
 out:
 	clear_progress(&c);
 	collector_free(&c);

@@ -46,7 +46,28 @@ static int drop_to_sudo_user(void)
 	return 0;
 }
 
-static void child(int gate_rd, int report_wr, char **argv)
+/* The streams @io asks for; 0 or -errno. */
+static int set_stdio(const struct launch_stdio *io)
+{
+	int fd;
+
+	if (io && io->null_input) {
+		fd = open("/dev/null", O_RDONLY);
+		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+			return -errno;
+		if (fd != STDIN_FILENO)
+			close(fd);
+	}
+	if (io && io->redirect) {
+		if (io->out_fd >= 0 && dup2(io->out_fd, STDOUT_FILENO) < 0)
+			return -errno;
+		if (io->err_fd >= 0 && dup2(io->err_fd, STDERR_FILENO) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static void child(int gate_rd, int report_wr, char **argv, const struct launch_stdio *io)
 {
 	char go = 0;
 	ssize_t n;
@@ -59,7 +80,9 @@ static void child(int gate_rd, int report_wr, char **argv)
 	if (n != 1 || go != 'g')
 		_exit(126);
 	signal(SIGPIPE, SIG_DFL);
-	err = drop_to_sudo_user();
+	err = set_stdio(io);
+	if (!err)
+		err = drop_to_sudo_user();
 	if (!err) {
 		execvp(argv[0], argv);
 		err = -errno;
@@ -70,7 +93,7 @@ static void child(int gate_rd, int report_wr, char **argv)
 	_exit(127);
 }
 
-struct launch *launch__new(char **argv)
+struct launch *launch__new(char **argv, const struct launch_stdio *io)
 {
 	struct launch *l = calloc(1, sizeof(*l));
 	int gate[2] = { -1, -1 }, report[2] = { -1, -1 }, err;
@@ -90,7 +113,7 @@ struct launch *launch__new(char **argv)
 	if (l->pid == 0) {
 		close(gate[1]);
 		close(report[0]);
-		child(gate[0], report[1], argv);
+		child(gate[0], report[1], argv, io);
 	}
 	close(gate[0]);
 	close(report[1]);

@@ -15,6 +15,7 @@
 #include "outputs.h"
 #include "report.h"
 #include "session.h"
+#include "top.h"
 
 static int cmd_record(int argc, char **argv)
 {
@@ -116,6 +117,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(argv[1], "dump") == 0)
 		return cmd_dump(argc - 1, argv + 1);
+	if (strcmp(argv[1], "top") == 0)
+		return top_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "doctor") == 0)
 		return doctor_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {

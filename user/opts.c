@@ -20,6 +20,7 @@
 #include "idle_threads.h"
 #include "proc_filter.h"
 #include "proc_info.h"
+#include "top_view.h"
 
 #define RATE_COMMAND_HZ 999	/* launching a program: pyinstrument-like detail */
 #define RATE_ATTACH_HZ 99	/* production processes: each timer interrupt costs ~20 us */
@@ -50,6 +51,7 @@ enum {
 	OPT_MODE,
 	OPT_MIN_BLOCK,
 	OPT_GROUP_BY,
+	OPT_DELAY,
 };
 
 /* The options of the reports, the same for record and report. */
@@ -78,19 +80,23 @@ enum {
 	{ "help", no_argument, NULL, 'h' },                                                   \
 	{ "version", no_argument, NULL, OPT_VERSION }
 
+/* What to profile and how often: the same for record and top. */
+#define TARGET_OPTIONS                                                                        \
+	{ "pid", required_argument, NULL, 'p' },                                              \
+	{ "all", no_argument, NULL, 'a' },                                                    \
+	{ "duration", required_argument, NULL, 'd' },                                         \
+	{ "rate", required_argument, NULL, 'F' },                                             \
+	{ "interval", required_argument, NULL, 'i' },                                         \
+	{ "comm", required_argument, NULL, OPT_COMM },                                        \
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },                                  \
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },                                    \
+	{ "mode", required_argument, NULL, OPT_MODE },                                        \
+	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },                              \
+	{ "container", required_argument, NULL, OPT_CONTAINER }
+
 static const struct option record_options[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "all", no_argument, NULL, 'a' },
-	{ "duration", required_argument, NULL, 'd' },
-	{ "rate", required_argument, NULL, 'F' },
-	{ "interval", required_argument, NULL, 'i' },
+	TARGET_OPTIONS,
 	{ "quiet", no_argument, NULL, 'q' },
-	{ "comm", required_argument, NULL, OPT_COMM },
-	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
-	{ "cgroup", required_argument, NULL, OPT_CGROUP },
-	{ "mode", required_argument, NULL, OPT_MODE },
-	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
-	{ "container", required_argument, NULL, OPT_CONTAINER },
 	VIEW_OPTIONS,
 	{ 0 },
 };
@@ -106,6 +112,17 @@ static const struct option dump_options[] = {
 	{ 0 },
 };
 
+static const struct option top_options[] = {
+	TARGET_OPTIONS,
+	{ "delay", required_argument, NULL, OPT_DELAY },
+	{ "granularity", required_argument, NULL, OPT_GRANULARITY },
+	{ "sort", required_argument, NULL, OPT_SORT },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ 0 },
+};
+
 static const struct option report_options[] = {
 	{ "last", no_argument, NULL, OPT_LAST },
 	VIEW_OPTIONS,
@@ -115,6 +132,7 @@ static const struct option report_options[] = {
 void opts_print_usage(void)
 {
 	printf("usage: pyflare record [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
+	       "       pyflare top [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
 	       "       pyflare report [options] (FILE... | --last)\n"
 	       "       pyflare dump [--json] -p PID[,PID...]\n"
 	       "       pyflare doctor [--json]\n"
@@ -124,11 +142,12 @@ void opts_print_usage(void)
 	       "\n"
 	       "commands:\n"
 	       "  record    profile a command, running processes or the whole host\n"
+	       "  top       the same, live: the functions taking the time, second by second\n"
 	       "  report    show a saved recording again, with other options or formats\n"
 	       "  dump      print every thread's Python stack of running processes, now\n"
 	       "  doctor    check that this machine can record, and say what to fix\n"
 	       "\n"
-	       "Run 'pyflare COMMAND --help' for a command's options.\n"
+	       "Run 'pyflare COMMAND --help' (record, top, report, dump) for the options.\n"
 	       "Recording needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE, and a\n"
 	       "kernel >= 5.8 with BTF; dump only needs to read the processes (root or\n"
 	       "CAP_SYS_PTRACE).\n");
@@ -212,23 +231,18 @@ static void print_view_help(void)
 	       "                           box-drawing characters or ASCII (default: unicode)\n");
 }
 
-void opts_print_record_help(void)
+/* The targets and process filters, for record's help (@render_options: -p takes them) and top's. */
+static void print_target_help(bool render_options)
 {
-	printf("usage: pyflare record [options] -- COMMAND [ARGS...]\n"
-	       "       pyflare record [options] -p PID[,PID...]\n"
-	       "       pyflare record [options] -a\n"
-	       "       pyflare record [options] --container ID | --cgroup PATH\n"
-	       "\n"
-	       "Sample the Python stacks of a command and its Python children, of running\n"
-	       "processes, or of every Python process on the host, then print where the\n"
-	       "time went. Recording stops at --duration, when the command or every target\n"
-	       "exits, or on Ctrl-C / SIGTERM; the report is written in every case.\n"
-	       "\n"
-	       "targets:\n"
-	       "  -p, --pid PID[,PID...]   attach to running processes (repeatable). A -p\n"
-	       "                           value that does not start with a digit is a render\n"
-	       "                           option, as pyinstrument's: -p time=percent_of_total\n"
-	       "  -a, --all                every Python process on the host\n"
+	printf("targets:\n");
+	if (render_options)
+		printf("  -p, --pid PID[,PID...]   attach to running processes (repeatable). A -p\n"
+		       "                           value that does not start with a digit is a\n"
+		       "                           render option, as pyinstrument's:\n"
+		       "                           -p time=percent_of_total\n");
+	else
+		printf("  -p, --pid PID[,PID...]   attach to running processes (repeatable)\n");
+	printf("  -a, --all                every Python process on the host\n"
 	       "  -- COMMAND [ARGS...]     run COMMAND as the invoking user (SUDO_USER under\n"
 	       "                           sudo) and profile it; its exit status is pyflare's\n"
 	       "      --container ID       only processes of the container whose id starts\n"
@@ -252,8 +266,13 @@ void opts_print_record_help(void)
 	       "                           is found, forks or execs: a forked worker is judged\n"
 	       "                           by the cmdline it inherits, a later rename is not\n"
 	       "                           seen\n"
-	       "\n"
-	       "sampling:\n"
+	       "\n");
+}
+
+/* The sampling options, for record's and top's help. */
+static void print_sampling_help(void)
+{
+	printf("sampling:\n"
 	       "      --mode MODE          wall: on-CPU samples plus the time each thread\n"
 	       "                           spends waiting, from the scheduler (sleep, I/O,\n"
 	       "                           locks, the GIL), so times add up to wall-clock time\n"
@@ -269,6 +288,22 @@ void opts_print_record_help(void)
 	       "  -i, --interval SECONDS   the same as a period, as in pyinstrument (-i 0.001)\n"
 	       "\n",
 	       RATE_COMMAND_HZ, RATE_ATTACH_HZ);
+}
+
+void opts_print_record_help(void)
+{
+	printf("usage: pyflare record [options] -- COMMAND [ARGS...]\n"
+	       "       pyflare record [options] -p PID[,PID...]\n"
+	       "       pyflare record [options] -a\n"
+	       "       pyflare record [options] --container ID | --cgroup PATH\n"
+	       "\n"
+	       "Sample the Python stacks of a command and its Python children, of running\n"
+	       "processes, or of every Python process on the host, then print where the\n"
+	       "time went. Recording stops at --duration, when the command or every target\n"
+	       "exits, or on Ctrl-C / SIGTERM; the report is written in every case.\n"
+	       "\n");
+	print_target_help(true);
+	print_sampling_help();
 	print_view_help();
 	printf("\n"
 	       "  -q, --quiet              no progress line while recording\n"
@@ -317,6 +352,48 @@ void opts_print_report_help(void)
 	       "  pyflare report run.pyflare -t -o run.speedscope.json\n"
 	       "  pyflare report a.pyflare b.pyflare -p time=percent_of_total \\\n"
 	       "      --hide '*/tests/*'\n");
+}
+
+void opts_print_top_help(void)
+{
+	printf("usage: pyflare top [options] -- COMMAND [ARGS...]\n"
+	       "       pyflare top [options] -p PID[,PID...]\n"
+	       "       pyflare top [options] -a\n"
+	       "       pyflare top [options] --container ID | --cgroup PATH\n"
+	       "\n"
+	       "Show live, as top does, the Python functions taking the time: one row per\n"
+	       "function with its own and total time and the processes it ran in, refreshed\n"
+	       "every --delay seconds, over the last interval or the whole run. On a terminal\n"
+	       "it takes the screen (? lists the keys, q quits); piped, it prints one table\n"
+	       "per interval until the targets exit, --duration passes or Ctrl-C. A command\n"
+	       "reads no input there, and its output goes to pyflare's standard error, which\n"
+	       "is shown when the screen is given back.\n"
+	       "\n"
+	       "OWN%% and TOTAL%% are shares of all the time shown: on CPU, and in wall mode\n"
+	       "the waits too ([sleep], [lock], ...). When the recording ends by itself, the\n"
+	       "whole run stays on the screen until q. q quits with status 0 and stops a\n"
+	       "command still running (SIGTERM); one that ended gives its status, as with\n"
+	       "record.\n"
+	       "\n");
+	print_target_help(false);
+	print_sampling_help();
+	printf("view:\n"
+	       "      --delay SECONDS      between two refreshes (default 1)\n"
+	       "      --granularity G      function (default) or line: a row per line\n"
+	       "      --sort KEY           own (default), total, name or file\n"
+	       "  -v, --verbose            more diagnostics\n"
+	       "  -h, --help               this help\n"
+	       "      --version            print the version\n"
+	       "\n"
+	       "keys:\n");
+	for (const char *const *k = top_key_help; *k; k++)
+		printf("  %s\n", *k);
+	printf("\n"
+	       "examples:\n"
+	       "  sudo pyflare top -- python3 app.py\n"
+	       "  sudo pyflare top -p $(pgrep -d, -f gunicorn)\n"
+	       "  sudo pyflare top -a --comm 'celery|gunicorn'\n"
+	       "  sudo pyflare top -a -d 60 --delay 5 > top.log\n");
 }
 
 static enum opts_result usage(char *err, size_t len, const char *fmt, ...)
@@ -414,13 +491,29 @@ static bool parse_bool(const char *value, bool *out)
 	return false;
 }
 
-static int parse_sort(struct view *v, const char *arg, char *err, size_t errlen)
+static int parse_granularity(struct render_opts *render, const char *arg, char *err,
+			     size_t errlen)
+{
+	if (!strcmp(arg, "function")) {
+		render->granularity = GRANULARITY_FUNCTION;
+	} else if (!strcmp(arg, "line")) {
+		render->granularity = GRANULARITY_LINE;
+	} else {
+		usage(err, errlen, "bad granularity '%s': expected function or line", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* --sort KEY into @render (record's flat view, top's first order). */
+static int parse_sort(struct render_opts *render, const char *arg, char *err, size_t errlen)
 {
 	static const struct {
 		const char *name;
 		enum flat_sort sort;
 	} keys[] = {
 		{ "self", FLAT_SORT_SELF },
+		{ "own", FLAT_SORT_SELF },		/* py-spy top's name */
 		{ "tottime", FLAT_SORT_SELF },		/* pstats' names */
 		{ "time", FLAT_SORT_SELF },
 		{ "total", FLAT_SORT_TOTAL },
@@ -434,7 +527,7 @@ static int parse_sort(struct view *v, const char *arg, char *err, size_t errlen)
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (!strcmp(arg, keys[i].name)) {
-			v->render->sort = keys[i].sort;
+			render->sort = keys[i].sort;
 			return 0;
 		}
 	}
@@ -569,15 +662,7 @@ static int view_option(struct view *v, int c, const char *arg, char *err, size_t
 		v->format = arg;
 		return 1;
 	case OPT_GRANULARITY:
-		if (!strcmp(arg, "function")) {
-			v->render->granularity = GRANULARITY_FUNCTION;
-		} else if (!strcmp(arg, "line")) {
-			v->render->granularity = GRANULARITY_LINE;
-		} else {
-			usage(err, errlen, "bad granularity '%s': expected function or line", arg);
-			return -1;
-		}
-		return 1;
+		return parse_granularity(v->render, arg, err, errlen) ? -1 : 1;
 	case OPT_HIDE:
 		return add_rule(v, FILTER_HIDE_GLOB, "--hide", arg, err, errlen) ? -1 : 1;
 	case OPT_HIDE_REGEX:
@@ -603,7 +688,7 @@ static int view_option(struct view *v, int c, const char *arg, char *err, size_t
 		v->render->timeline = true;
 		return 1;
 	case OPT_SORT:
-		return parse_sort(v, arg, err, errlen) ? -1 : 1;
+		return parse_sort(v->render, arg, err, errlen) ? -1 : 1;
 	case OPT_COLLAPSED_ROOTS:
 		return parse_roots(v, arg, err, errlen) ? -1 : 1;
 	case OPT_IDLE:
@@ -750,97 +835,100 @@ static enum opts_result add_proc_rule(struct record_opts *o, enum proc_filter_fi
 	return OPTS_OK;
 }
 
-static enum opts_result parse_record(int argc, char **argv, struct record_opts *o, char *err,
-				     size_t errlen)
-{
-	const char *rate = NULL, *interval = NULL, *mode = NULL;
-	double min_block = -1;
-	struct view v;
-	int c, r;
+/* The options of the targets whose meaning depends on others: settled at the end. */
+struct sampling {
+	const char *rate, *interval, *mode;
+	double min_block;	/* < 0: not given */
+};
 
-	if (!init_view(&v, o->outputs, &o->n_outputs, &o->render, &o->filter, &o->color))
-		return usage(err, errlen, "out of memory");
-	/* "+": stop at the first non-option, so the command's own options are left alone */
-	while ((c = getopt_long(argc, argv, "+:p:ad:F:i:o:r:tqvh", record_options, NULL)) != -1) {
-		r = view_option(&v, c, optarg, err, errlen);
-		if (r < 0)
-			return OPTS_USAGE;
-		if (r)
-			continue;
-		switch (c) {
-		case 'p':
-			/* PIDs start with a digit, pyinstrument's render options never do */
-			if (!(optarg[0] >= '0' && optarg[0] <= '9')) {
-				if (render_option(&v, optarg, err, errlen))
-					return OPTS_USAGE;
-				break;
-			}
-			if (!parse_pid_list(o->pids, &o->n_pids, optarg))
-				return usage(err, errlen, "bad PID list '%s': expected "
-					     "PID[,PID...]", optarg);
-			if (o->target && o->target != TARGET_PIDS)
-				return usage(err, errlen, "-p cannot be combined with -a");
-			o->target = TARGET_PIDS;
-			break;
-		case 'a':
-			if (o->target == TARGET_PIDS)
-				return usage(err, errlen, "-a cannot be combined with -p");
-			o->target = TARGET_ALL;
-			break;
-		case 'd':
-			if (!parse_double(optarg, &o->duration) || o->duration <= 0)
-				return usage(err, errlen, "bad duration '%s': expected seconds > 0",
-					     optarg);
-			break;
-		case 'F':
-			rate = optarg;
-			break;
-		case 'i':
-			interval = optarg;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		case OPT_COMM:
-		case OPT_CMDLINE:
-			if (add_proc_rule(o, c == OPT_COMM ? PROC_FILTER_COMM : PROC_FILTER_CMDLINE,
-					  optarg, err, errlen))
-				return OPTS_USAGE;
-			break;
-		case OPT_CGROUP:
-		case OPT_CONTAINER:
-			if (o->n_cgroups == OPTS_MAX_CGROUPS)
-				return usage(err, errlen, "too many --cgroup/--container: at most %d",
-					     OPTS_MAX_CGROUPS);
-			if (!*optarg)
-				return usage(err, errlen, "empty --%s",
-					     c == OPT_CGROUP ? "cgroup" : "container");
-			if (c == OPT_CONTAINER && !container_id_prefix_ok(optarg))
-				return usage(err, errlen, "bad container id '%s': expected 1 to 64 "
-					     "hex digits, as `docker ps` or `crictl ps` shows them",
-					     optarg);
-			o->cgroups[o->n_cgroups++] = (struct cgroup_arg){ optarg,
-									  c == OPT_CONTAINER };
-			break;
-		case OPT_MODE:
-			if (!strcmp(optarg, "wall") || !strcmp(optarg, "cpu"))
-				mode = optarg;
-			else
-				return usage(err, errlen, "bad mode '%s': expected wall (on- and "
-					     "off-CPU time) or cpu (on-CPU only)", optarg);
-			break;
-		case OPT_MIN_BLOCK:
-			if (!parse_double(optarg, &min_block) || min_block < 0 || min_block > 10)
-				return usage(err, errlen, "bad --min-block '%s': expected seconds "
-					     "from 0 to 10 (default 0.0001)", optarg);
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		default:
-			return last_option(c, argv, opts_print_record_help, err, errlen);
+/*
+ * One option of the targets, process filters and sampling, the same for record and top:
+ * 1 done, 0 not one of them, -1 a usage error (in @err).
+ */
+static int target_option(struct record_opts *o, struct sampling *sm, int c, const char *arg,
+			 char *err, size_t errlen)
+{
+	switch (c) {
+	case 'p':
+		if (!parse_pid_list(o->pids, &o->n_pids, arg)) {
+			usage(err, errlen, "bad PID list '%s': expected PID[,PID...]", arg);
+			return -1;
 		}
+		if (o->target && o->target != TARGET_PIDS) {
+			usage(err, errlen, "-p cannot be combined with -a");
+			return -1;
+		}
+		o->target = TARGET_PIDS;
+		return 1;
+	case 'a':
+		if (o->target == TARGET_PIDS) {
+			usage(err, errlen, "-a cannot be combined with -p");
+			return -1;
+		}
+		o->target = TARGET_ALL;
+		return 1;
+	case 'd':
+		if (!parse_double(arg, &o->duration) || o->duration <= 0) {
+			usage(err, errlen, "bad duration '%s': expected seconds > 0", arg);
+			return -1;
+		}
+		return 1;
+	case 'F':
+		sm->rate = arg;
+		return 1;
+	case 'i':
+		sm->interval = arg;
+		return 1;
+	case OPT_COMM:
+	case OPT_CMDLINE:
+		return add_proc_rule(o, c == OPT_COMM ? PROC_FILTER_COMM : PROC_FILTER_CMDLINE, arg,
+				     err, errlen) ? -1 : 1;
+	case OPT_CGROUP:
+	case OPT_CONTAINER:
+		if (o->n_cgroups == OPTS_MAX_CGROUPS) {
+			usage(err, errlen, "too many --cgroup/--container: at most %d",
+			      OPTS_MAX_CGROUPS);
+			return -1;
+		}
+		if (!*arg) {
+			usage(err, errlen, "empty --%s", c == OPT_CGROUP ? "cgroup" : "container");
+			return -1;
+		}
+		if (c == OPT_CONTAINER && !container_id_prefix_ok(arg)) {
+			usage(err, errlen, "bad container id '%s': expected 1 to 64 hex digits, as "
+			      "`docker ps` or `crictl ps` shows them", arg);
+			return -1;
+		}
+		o->cgroups[o->n_cgroups++] = (struct cgroup_arg){ arg, c == OPT_CONTAINER };
+		return 1;
+	case OPT_MODE:
+		if (strcmp(arg, "wall") && strcmp(arg, "cpu")) {
+			usage(err, errlen, "bad mode '%s': expected wall (on- and off-CPU time) or "
+			      "cpu (on-CPU only)", arg);
+			return -1;
+		}
+		sm->mode = arg;
+		return 1;
+	case OPT_MIN_BLOCK:
+		if (!parse_double(arg, &sm->min_block) || sm->min_block < 0 ||
+		    sm->min_block > 10) {
+			usage(err, errlen, "bad --min-block '%s': expected seconds from 0 to 10 "
+			      "(default 0.0001)", arg);
+			return -1;
+		}
+		return 1;
+	case 'v':
+		o->verbose++;
+		return 1;
+	default:
+		return 0;
 	}
+}
+
+/* After the options: the command (argv[optind...]), the target, the mode and the rate. */
+static enum opts_result finish_targets(struct record_opts *o, const struct sampling *sm,
+				       int argc, char **argv, char *err, size_t errlen)
+{
 	if (optind < argc) {
 		if (o->target)
 			return usage(err, errlen, "a command cannot be combined with -p or -a");
@@ -854,31 +942,66 @@ static enum opts_result parse_record(int argc, char **argv, struct record_opts *
 			     "--cgroup PATH or -- COMMAND");
 
 	/* pyinstrument's wall time for a program; on-CPU time host-wide, as the eBPF agents */
-	o->wall = mode ? !strcmp(mode, "wall") :
-			 o->target == TARGET_COMMAND || o->target == TARGET_PIDS;
-	if (min_block >= 0 && !o->wall)
+	o->wall = sm->mode ? !strcmp(sm->mode, "wall") :
+			     o->target == TARGET_COMMAND || o->target == TARGET_PIDS;
+	if (sm->min_block >= 0 && !o->wall)
 		return usage(err, errlen, "--min-block is for --mode wall");
-	o->min_block_ns = min_block >= 0 ? (uint64_t)llround(min_block * 1e9) : MIN_BLOCK_NS;
-	if (rate && interval)
+	o->min_block_ns = sm->min_block >= 0 ? (uint64_t)llround(sm->min_block * 1e9) :
+					       MIN_BLOCK_NS;
+	if (sm->rate && sm->interval)
 		return usage(err, errlen, "give either --rate or --interval, not both");
 	o->rate_hz = o->target == TARGET_COMMAND ? RATE_COMMAND_HZ : RATE_ATTACH_HZ;
-	if (rate) {
+	if (sm->rate) {
 		double hz;
 
-		if (!parse_double(rate, &hz) || hz < 1 || hz > RATE_MAX_HZ || hz != floor(hz))
+		if (!parse_double(sm->rate, &hz) || hz < 1 || hz > RATE_MAX_HZ || hz != floor(hz))
 			return usage(err, errlen, "bad rate '%s': expected a whole number of Hz "
-				     "from 1 to %d", rate, RATE_MAX_HZ);
+				     "from 1 to %d", sm->rate, RATE_MAX_HZ);
 		o->rate_hz = (unsigned)hz;
 	}
-	if (interval) {
+	if (sm->interval) {
 		double s;
 
-		if (!parse_double(interval, &s) || s < 1.0 / RATE_MAX_HZ || s > 1)
+		if (!parse_double(sm->interval, &s) || s < 1.0 / RATE_MAX_HZ || s > 1)
 			return usage(err, errlen, "bad interval '%s': expected seconds from "
-				     "0.00001 to 1", interval);
+				     "0.00001 to 1", sm->interval);
 		o->rate_hz = (unsigned)lround(1 / s);
 	}
-	return finish_view(&v, err, errlen);
+	return OPTS_OK;
+}
+
+static enum opts_result parse_record(int argc, char **argv, struct record_opts *o, char *err,
+				     size_t errlen)
+{
+	struct sampling sm = { .min_block = -1 };
+	enum opts_result res;
+	struct view v;
+	int c, r;
+
+	if (!init_view(&v, o->outputs, &o->n_outputs, &o->render, &o->filter, &o->color))
+		return usage(err, errlen, "out of memory");
+	/* "+": stop at the first non-option, so the command's own options are left alone */
+	while ((c = getopt_long(argc, argv, "+:p:ad:F:i:o:r:tqvh", record_options, NULL)) != -1) {
+		/* PIDs start with a digit, pyinstrument's render options never do */
+		if (c == 'p' && !(optarg[0] >= '0' && optarg[0] <= '9')) {
+			if (render_option(&v, optarg, err, errlen))
+				return OPTS_USAGE;
+			continue;
+		}
+		r = view_option(&v, c, optarg, err, errlen);
+		if (!r)
+			r = target_option(o, &sm, c, optarg, err, errlen);
+		if (r < 0)
+			return OPTS_USAGE;
+		if (r)
+			continue;
+		if (c == 'q')
+			o->quiet = true;
+		else
+			return last_option(c, argv, opts_print_record_help, err, errlen);
+	}
+	res = finish_targets(o, &sm, argc, argv, err, errlen);
+	return res ? res : finish_view(&v, err, errlen);
 }
 
 enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o, char *err,
@@ -901,6 +1024,66 @@ void opts_release_record(struct record_opts *o)
 	release_view(&o->filter, &o->render);
 	proc_filter__free(o->procs);
 	o->procs = NULL;
+}
+
+/* --- top ----------------------------------------------------------------------------------- */
+
+static enum opts_result parse_top(int argc, char **argv, struct top_opts *o, char *err,
+				  size_t errlen)
+{
+	struct record_opts *rec = &o->record;
+	struct sampling sm = { .min_block = -1 };
+	int c, r;
+
+	optind = 0;
+	opterr = 0;
+	rec->render = render_opts_default;
+	rec->quiet = true;	/* the view is the progress */
+	o->delay = TOP_DELAY_DEFAULT;
+	while ((c = getopt_long(argc, argv, "+:p:ad:F:i:vh", top_options, NULL)) != -1) {
+		r = target_option(rec, &sm, c, optarg, err, errlen);
+		if (r < 0)
+			return OPTS_USAGE;
+		if (r)
+			continue;
+		switch (c) {
+		case OPT_DELAY:
+			if (!parse_double(optarg, &o->delay) || o->delay < TOP_DELAY_MIN ||
+			    o->delay > TOP_DELAY_MAX)
+				return usage(err, errlen, "bad --delay '%s': expected seconds from "
+					     "%g to %g", optarg, TOP_DELAY_MIN, TOP_DELAY_MAX);
+			break;
+		case OPT_GRANULARITY:
+			if (parse_granularity(&rec->render, optarg, err, errlen))
+				return OPTS_USAGE;
+			break;
+		case OPT_SORT:
+			if (parse_sort(&rec->render, optarg, err, errlen))
+				return OPTS_USAGE;
+			break;
+		default:
+			return last_option(c, argv, opts_print_top_help, err, errlen);
+		}
+	}
+	return finish_targets(rec, &sm, argc, argv, err, errlen);
+}
+
+enum opts_result opts_parse_top(int argc, char **argv, struct top_opts *o, char *err,
+				size_t errlen)
+{
+	enum opts_result res;
+
+	memset(o, 0, sizeof(*o));
+	res = parse_top(argc, argv, o, err, errlen);
+	if (res != OPTS_OK)
+		opts_release_top(o);
+	return res;
+}
+
+void opts_release_top(struct top_opts *o)
+{
+	if (o)
+		opts_release_record(&o->record);
 }
 
 /* --- report -------------------------------------------------------------------------------- */

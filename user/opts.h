@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "launch.h"
 #include "render.h"
 
 struct proc_filter;
@@ -68,6 +69,7 @@ struct record_opts {
 	enum opts_color color;		/* what decided render.color */
 	bool quiet;			/* no progress line */
 	int verbose;			/* -v count */
+	struct launch_stdio command_stdio; /* the command's streams: pyflare's unless top says */
 };
 
 /* pyflare report FILE... | --last: render saved sessions (combined) again. */
@@ -92,6 +94,17 @@ struct dump_opts {
 	int verbose;
 };
 
+/* pyflare top: record's targets, filters and sampling, shown live instead of written. */
+#define TOP_DELAY_DEFAULT 1.0
+#define TOP_DELAY_MIN 0.1
+#define TOP_DELAY_MAX 3600.0
+
+struct top_opts {
+	/* No outputs: record.render's sort and granularity are the view's first ones */
+	struct record_opts record;
+	double delay;			/* --delay: seconds between two refreshes */
+};
+
 enum opts_result {
 	OPTS_OK = 0,
 	OPTS_EXIT,	/* --help or --version was printed: exit 0 */
@@ -109,10 +122,14 @@ enum opts_result opts_parse_report(int argc, char **argv, struct report_opts *o,
 /* Parses `dump`'s arguments (argv[0] is "dump"). Allocates nothing. */
 enum opts_result opts_parse_dump(int argc, char **argv, struct dump_opts *o, char *err,
 				 size_t errlen);
+/* Parses `top`'s arguments (argv[0] is "top"). */
+enum opts_result opts_parse_top(int argc, char **argv, struct top_opts *o, char *err,
+				size_t errlen);
 
 /* Free what the parsers allocated (the frame and process filters); nothing is left after OPTS_EXIT/USAGE. */
 void opts_release_record(struct record_opts *o);
 void opts_release_report(struct report_opts *o);
+void opts_release_top(struct top_opts *o);
 
 /*
  * Whether a report in @format, on stdout (@to_stdout) or in a file, gets ANSI colours. The
@@ -126,5 +143,6 @@ void opts_print_usage(void);
 void opts_print_record_help(void);
 void opts_print_report_help(void);
 void opts_print_dump_help(void);
+void opts_print_top_help(void);
 
 #endif /* PYFLARE_OPTS_H */

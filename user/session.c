@@ -400,6 +400,12 @@ size_t session__drop_thread_samples(struct session *s, const bool *drop)
 	return n - kept;
 }
 
+void session__clear_samples(struct session *s)
+{
+	if (s)
+		s->nsamples = 0;	/* the array is kept: the next samples reuse it */
+}
+
 int session__add_refusal(struct session *s, uint32_t pid, const char *comm, const char *reason)
 {
 	struct session_refusal *r;

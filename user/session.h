@@ -148,6 +148,11 @@ int session__set_process_identity(struct session *s, uint32_t process, uint32_t 
  * stay, sampleless. Returns how many samples went.
  */
 size_t session__drop_thread_samples(struct session *s, const bool *drop);
+/*
+ * Removes every sample; the rest stays. A live view (pyflare top) adds samples up as they
+ * come and clears them, so a long run does not keep each one.
+ */
+void session__clear_samples(struct session *s);
 /* Replaces the thread's name (threads are often named after their first sample). */
 int session__set_thread_name(struct session *s, uint32_t thread, const char *name);
 /* Sets how many threads a thread of a group stands for. Returns 0 or -EINVAL. */

@@ -50,6 +50,32 @@ static enum opts_result report(struct report_opts *o, ...)
 	return opts_parse_report(argc, argv, o, err, sizeof(err));
 }
 
+static enum opts_result top(struct top_opts *o, ...)
+{
+	static char *argv[MAX_ARGS];
+	va_list ap;
+	int argc = 0;
+
+	argv[argc++] = "top";
+	va_start(ap, o);
+	while (argc < MAX_ARGS - 1 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	err[0] = '\0';
+	return opts_parse_top(argc, argv, o, err, sizeof(err));
+}
+
+#define CHECK_TOP_ERROR(want, ...)                                                             \
+	do {                                                                                   \
+		struct top_opts o_;                                                            \
+		CHECK_INT(top(&o_, __VA_ARGS__, NULL), OPTS_USAGE);                            \
+		if (!strstr(err, want))                                                        \
+			fprintf(stderr, "  error was: %s (want \"%s\")\n", err, want);        \
+		CHECK(strstr(err, want) != NULL);                                              \
+		CHECK(o_.record.procs == NULL);                                                \
+	} while (0)
+
 /* The usage error of a record command line contains @want. */
 #define CHECK_RECORD_ERROR(want, ...)                                                          \
 	do {                                                                                   \
@@ -464,6 +490,70 @@ static void test_report(void)
 	CHECK_REPORT_ERROR("bad --group-by 'all'", "--group-by", "all", "a.pyflare");
 }
 
+/* top: record's targets and sampling, its own view options, no outputs. */
+static void test_top(void)
+{
+	struct top_opts o;
+
+	CHECK_INT(top(&o, "--", "python3", "app.py", "-p", "1", NULL), OPTS_OK);
+	CHECK_INT(o.record.target, TARGET_COMMAND);
+	CHECK_STR(o.record.argv[0], "python3");
+	CHECK_STR(o.record.argv[2], "-p");	/* the command's own */
+	CHECK(o.record.wall);
+	CHECK_INT(o.record.rate_hz, 999);
+	CHECK(o.delay == 1.0);
+	CHECK_INT(o.record.render.sort, FLAT_SORT_SELF);
+	CHECK_INT(o.record.render.granularity, GRANULARITY_FUNCTION);
+	CHECK_INT(o.record.n_outputs, 0);
+	CHECK(o.record.quiet);
+	opts_release_top(&o);
+
+	CHECK_INT(top(&o, "-a", NULL), OPTS_OK);
+	CHECK_INT(o.record.target, TARGET_ALL);
+	CHECK(!o.record.wall);
+	CHECK_INT(o.record.rate_hz, 99);
+	opts_release_top(&o);
+
+	CHECK_INT(top(&o, "-p", "12,13", "--delay", "0.5", "--sort", "total", "--granularity",
+		      "line", "--mode", "cpu", "-F", "49", "-d", "10", "--comm", "^py", "-v",
+		      NULL), OPTS_OK);
+	CHECK_INT(o.record.target, TARGET_PIDS);
+	CHECK_INT(o.record.n_pids, 2);
+	CHECK_INT(o.record.pids[1], 13);
+	CHECK(o.delay == 0.5);
+	CHECK_INT(o.record.render.sort, FLAT_SORT_TOTAL);
+	CHECK_INT(o.record.render.granularity, GRANULARITY_LINE);
+	CHECK(!o.record.wall);
+	CHECK_INT(o.record.rate_hz, 49);
+	CHECK(o.record.duration == 10);
+	CHECK(o.record.procs != NULL);
+	CHECK_INT(o.record.verbose, 1);
+	opts_release_top(&o);
+	CHECK(o.record.procs == NULL);
+
+	CHECK_INT(top(&o, "--container", "3f9c2a", "--sort", "own", "--min-block", "0.001",
+		      "--mode", "wall", NULL), OPTS_OK);
+	CHECK_INT(o.record.target, TARGET_ALL);
+	CHECK_INT(o.record.n_cgroups, 1);
+	CHECK_INT(o.record.min_block_ns, 1000000);
+	opts_release_top(&o);
+
+	CHECK_TOP_ERROR("nothing to profile", "--delay", "2");
+	CHECK_TOP_ERROR("unknown option '-o'", "-o", "x.html", "-a");
+	CHECK_TOP_ERROR("unknown option '-r'", "-r", "flat", "-a");
+	CHECK_TOP_ERROR("unknown option '--hide'", "--hide", "*", "-a");
+	CHECK_TOP_ERROR("bad --delay '0'", "--delay", "0", "-a");
+	CHECK_TOP_ERROR("bad --delay 'x'", "--delay", "x", "-a");
+	CHECK_TOP_ERROR("bad PID list 'time=percent_of_total'", "-p", "time=percent_of_total");
+	CHECK_TOP_ERROR("bad sort key 'bogus'", "--sort", "bogus", "-a");
+	CHECK_TOP_ERROR("bad granularity", "--granularity", "file", "-a");
+	CHECK_TOP_ERROR("--min-block is for --mode wall", "-a", "--min-block", "0.001");
+	CHECK_TOP_ERROR("-a cannot be combined with -p", "-p", "1", "-a");
+	CHECK_TOP_ERROR("a command cannot be combined", "-a", "--", "python3");
+	CHECK_TOP_ERROR("bad --comm", "--comm", "(", "-a");
+	CHECK_TOP_ERROR("option '--delay' needs a value", "-a", "--delay");
+}
+
 /* --help and --version print and ask to exit 0. */
 static void test_help(void)
 {
@@ -476,6 +566,13 @@ static void test_help(void)
 	CHECK_INT(record(&o, "--version", NULL), OPTS_EXIT);
 	CHECK_INT(report(&r, "-h", NULL), OPTS_EXIT);
 	CHECK_INT(report(&r, "--version", NULL), OPTS_EXIT);
+	{
+		struct top_opts t;
+
+		CHECK_INT(top(&t, "--help", NULL), OPTS_EXIT);
+		CHECK_INT(top(&t, "-h", NULL), OPTS_EXIT);
+		CHECK(t.record.procs == NULL);
+	}
 	fclose(stdout);
 	stdout = saved;
 	CHECK(o.filter == NULL && r.filter == NULL);
@@ -549,6 +646,7 @@ int main(void)
 	RUN(test_switches);
 	RUN(test_formats);
 	RUN(test_report);
+	RUN(test_top);
 	RUN(test_help);
 	RUN(test_dump);
 	return test_summary();

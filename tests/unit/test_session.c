@@ -172,6 +172,18 @@ static void test_tables(void)
 	CHECK_STR(ref[0].reason, "unsupported Python 3.15");
 	CHECK_STR(ref[1].comm, "");
 	CHECK_STR(ref[1].reason, "");
+
+	/* cleared: no sample left, the rest stays, and samples can be added again */
+	session__clear_samples(s);
+	session__clear_samples(NULL);
+	session__samples(s, &n);
+	CHECK_INT(n, 0);
+	session__threads(s, &n);
+	CHECK_INT(n, 2);
+	CHECK_INT(session__add_sample(s, &(struct session_sample){ 30, 1000, 0, st }), 0);
+	smp = session__samples(s, &n);
+	CHECK_INT(n, 1);
+	CHECK_INT(smp[0].time_ns, 30);
 	session__free(s);
 }
 
