@@ -24,6 +24,7 @@
 const volatile __u64 min_block_ns = 100000;	/* --min-block */
 
 #define OFFCPU_THREADS	16384	/* threads off CPU at once */
+#define TASK_DEAD	0x80	/* include/linux/sched.h: a thread's final switch-out */
 #define STACKS_SENT	65536	/* stacks userspace has been sent, by hash */
 #define SHORT_WAITS	16384	/* (thread, stack, reason) sums between two drains */
 
@@ -110,6 +111,8 @@ static __always_inline void offcpu_switched_out(const struct py_proc *cfg, __u64
 	__u64 size, ident = 0;
 	__u8 one = 1;
 
+	if (state & TASK_DEAD)
+		return;		/* its last switch: it will not come back to be accounted */
 	if (!ws || !walk_current_task(cfg, pid_tgid, ws, &w, &ident) || (!w.n && !w.flags))
 		return;		/* not a Python thread, or no Python code on it yet */
 	size = fill_sample(ws, &w, EVENT_STACK, pid_tgid, ident, 0);

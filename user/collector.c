@@ -886,6 +886,7 @@ static int flush_waiting_threads(struct collector *c, uint64_t end_ns)
 {
 	struct bpf_map *m = c->skel->maps.offcpu_threads;
 	struct { struct offcpu_wait wait; __u64 start_ns; } st;
+	struct tracked *t;
 	__u32 tid, next;
 	bool first = true;
 	int err = 0;
@@ -895,6 +896,10 @@ static int flush_waiting_threads(struct collector *c, uint64_t end_ns)
 		tid = next;
 		if (bpf_map__lookup_elem(m, &tid, sizeof(tid), &st, sizeof(st), 0) ||
 		    st.start_ns > end_ns)
+			continue;
+		/* a process that ended waits no more (its threads' last switches are not kept) */
+		t = tracked_by_id(c, st.wait.proc_id);
+		if (!t || !t->alive)
 			continue;
 		err = on_offcpu(c, &st.wait, &(struct offcpu_sum){ st.start_ns, end_ns - st.start_ns,
 								   1 });

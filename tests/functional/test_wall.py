@@ -106,3 +106,33 @@ def test_idle_threads(workload):
     dropped = workload("waits", opts=("--mode", "wall", "--no-idle"))
     assert not dropped.rec.thread("waiter").profiles
     assert dropped.rec.thread("sleeper").profiles
+
+
+KILLED = """
+import threading, time
+threading.Thread(target=threading.Event().wait, name="blocked").start()
+time.sleep(30)
+"""
+
+
+def test_killed_process_waits_no_more(py, tmp):
+    """A process killed while its threads wait: their time ends with it, not with the
+    recording."""
+    import subprocess
+    from pyflare_run import pyflare_path
+    script = os.path.join(tmp, "killed.py")
+    with open(script, "w") as f:
+        f.write(KILLED)
+    out = os.path.join(tmp, "killed.json")
+    cmd = " ".join(py.command(script))
+    r = subprocess.run([pyflare_path(), "record", "-q", "--mode", "wall", "--idle", "-o", out,
+                        "--", "sh", "-c", "%s & P=$!; sleep 1; kill -9 $P; sleep 2" % cmd],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    with open(out) as f:
+        doc = json.load(f)
+    threads = [t for p in doc["processes"] for t in p["threads"] if t["total"] > 0]
+    assert len(threads) >= 2, doc["processes"]
+    for t in threads:
+        assert 0.5 < t["total"] < 1.6, "a thread of the killed process counted %.3f s (killed after 1 s of a 3 s recording)" % t["total"]
