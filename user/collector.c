@@ -1113,8 +1113,19 @@ static int select_cgroups(struct collector *c)
 			return r == -EACCES || r == -EPERM ? EXIT_SYSTEM : EXIT_TARGET;
 		}
 	}
-	for (size_t i = 0; i < c->cgroups.n; i++)
-		pr_info("selected cgroup %s\n", c->cgroups.dirs[i]);
+	for (size_t i = 0; i < c->cgroups.n; i++) {
+		/* a folder name a container made: no control characters to the terminal */
+		char shown[sizeof(c->cgroups.dirs[0])];
+		size_t k;
+
+		for (k = 0; c->cgroups.dirs[i][k] && k < sizeof(shown) - 1; k++) {
+			unsigned char ch = (unsigned char)c->cgroups.dirs[i][k];
+
+			shown[k] = ch < 0x20 || (ch >= 0x7f && ch < 0xa0) ? '?' : (char)ch;
+		}
+		shown[k] = '\0';
+		pr_info("selected cgroup %s\n", shown);
+	}
 	return 0;
 }
 
