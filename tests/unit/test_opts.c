@@ -15,55 +15,53 @@
 
 static char err[256];
 
+/* args = @cmd + the NULL-terminated arguments of @ap; clears err. Returns argc. */
+static char *args[MAX_ARGS];
+
+static int collect_args(const char *cmd, va_list ap)
+{
+	int argc = 0;
+
+	args[argc++] = (char *)cmd;
+	while (argc < MAX_ARGS - 1 && (args[argc] = va_arg(ap, char *)))
+		argc++;
+	args[argc] = NULL;
+	err[0] = '\0';
+	return argc;
+}
+
 /* Parses "record" + the NULL-terminated arguments. stdout (help) goes to /dev/null. */
 static enum opts_result record(struct record_opts *o, ...)
 {
-	static char *argv[MAX_ARGS];
-	enum opts_result r;
 	va_list ap;
-	int argc = 0;
+	int argc;
 
-	argv[argc++] = "record";
 	va_start(ap, o);
-	while (argc < MAX_ARGS - 1 && (argv[argc] = va_arg(ap, char *)))
-		argc++;
+	argc = collect_args("record", ap);
 	va_end(ap);
-	argv[argc] = NULL;
-	err[0] = '\0';
-	r = opts_parse_record(argc, argv, o, err, sizeof(err));
-	return r;
+	return opts_parse_record(argc, args, o, err, sizeof(err));
 }
 
 static enum opts_result report(struct report_opts *o, ...)
 {
-	static char *argv[MAX_ARGS];
 	va_list ap;
-	int argc = 0;
+	int argc;
 
-	argv[argc++] = "report";
 	va_start(ap, o);
-	while (argc < MAX_ARGS - 1 && (argv[argc] = va_arg(ap, char *)))
-		argc++;
+	argc = collect_args("report", ap);
 	va_end(ap);
-	argv[argc] = NULL;
-	err[0] = '\0';
-	return opts_parse_report(argc, argv, o, err, sizeof(err));
+	return opts_parse_report(argc, args, o, err, sizeof(err));
 }
 
 static enum opts_result top(struct top_opts *o, ...)
 {
-	static char *argv[MAX_ARGS];
 	va_list ap;
-	int argc = 0;
+	int argc;
 
-	argv[argc++] = "top";
 	va_start(ap, o);
-	while (argc < MAX_ARGS - 1 && (argv[argc] = va_arg(ap, char *)))
-		argc++;
+	argc = collect_args("top", ap);
 	va_end(ap);
-	argv[argc] = NULL;
-	err[0] = '\0';
-	return opts_parse_top(argc, argv, o, err, sizeof(err));
+	return opts_parse_top(argc, args, o, err, sizeof(err));
 }
 
 #define CHECK_TOP_ERROR(want, ...)                                                             \
@@ -581,18 +579,13 @@ static void test_help(void)
 /* Parses "dump" + the NULL-terminated arguments. */
 static enum opts_result dump(struct dump_opts *o, ...)
 {
-	static char *argv[MAX_ARGS];
 	va_list ap;
-	int argc = 0;
+	int argc;
 
-	argv[argc++] = "dump";
 	va_start(ap, o);
-	while (argc < MAX_ARGS - 1 && (argv[argc] = va_arg(ap, char *)))
-		argc++;
+	argc = collect_args("dump", ap);
 	va_end(ap);
-	argv[argc] = NULL;
-	err[0] = '\0';
-	return opts_parse_dump(argc, argv, o, err, sizeof(err));
+	return opts_parse_dump(argc, args, o, err, sizeof(err));
 }
 
 #define CHECK_DUMP_ERROR(want, ...)                                                            \
