@@ -33,20 +33,21 @@ static __always_inline void announce(__u32 tgid)
 SEC("perf_event")
 int on_timer(void *ctx)
 {
-	__u32 tgid;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	const struct py_proc *cfg;
 
 	(void)ctx;
-	if (!n_cgroups)
-		return sample_if_profiled();
 	/* checked at every sample: a process that moves out stops counting at once */
-	if (!in_selected_cgroups())
+	if (n_cgroups && !in_selected_cgroups())
 		return 0;
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (follow_all && !bpf_map_lookup_elem(&procs, &tgid)) {
-		announce(tgid);
+	cfg = bpf_map_lookup_elem(&procs, &tgid);
+	if (!cfg) {
+		if (n_cgroups && follow_all)
+			announce(tgid);
 		return 0;
 	}
-	return sample_if_profiled();
+	return sample_current_task(cfg, pid_tgid);
 }
 
 /*
