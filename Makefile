@@ -38,7 +38,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 
-.PHONY: all deps demo test unit-test bpf-test functional-test asan install clean sid-root check-tools bench \
+.PHONY: all deps demo test unit-test bpf-test functional-test asan install clean sid-root check-tools bench bench-quick \
         test-tools
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -209,8 +209,11 @@ demo: deps all
 
 # Measurements, side by side in one run (docs/performance.md): needs root, takes minutes.
 bench: deps all
-	$(Q)$(PYTHON) bench/sample_cost.py
-	$(Q)$(PYTHON) bench/wall_switch.py
+	$(Q)$(PYTHON) bench/run.py
+
+# The same sections with fewer rounds and shorter runs (under 2 minutes): a smoke test.
+bench-quick: deps all
+	$(Q)$(PYTHON) bench/run.py --quick --out build/bench/performance-quick.md
 
 install: $(BUILD)/pyflare
 	install -D -m 0755 $(BUILD)/pyflare $(DESTDIR)$(PREFIX)/bin/pyflare

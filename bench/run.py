@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: MIT
+"""run.py — make bench: every section side by side in one run, then docs/performance.md.
+
+    python3 bench/run.py [--quick] [--only kernel,ladder,...] [--out docs/performance.md]
+
+Each section (bench/sec_NAME.py) returns its Markdown and the goals it measured; the page
+opens with the environment and a table of every goal, met or not, then the sections.
+Raw results of the run are kept in build/bench/.
+"""
+import argparse
+import datetime
+import importlib
+import os
+import platform
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import common  # noqa: E402
+
+# In the order they run and appear.
+SECTIONS = ["kernel", "ladder", "slowdown", "peers", "collector", "accuracy", "wall"]
+
+
+def environment() -> str:
+    def first_line(argv):
+        try:
+            return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  universal_newlines=True).stdout.strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "?"
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/sys/kernel/perf_event_max_sample_rate") as f:
+        max_rate = f.read().strip()
+    return common.table(["", ""], [
+        ("date", datetime.datetime.now().strftime("%Y-%m-%d %H:%M")),
+        ("kernel", platform.release()),
+        ("CPUs", "%d x %s" % (os.cpu_count(), cpu)),
+        ("perf_event_max_sample_rate", max_rate),
+        ("pyflare", first_line([common.PYFLARE, "--version"])),
+        ("commit", first_line(["git", "-C", common.REPO, "describe", "--always", "--dirty"])),
+    ])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="make bench-quick: under 2 minutes")
+    ap.add_argument("--only", help="comma-separated sections (default: all)")
+    ap.add_argument("--out", default=os.path.join(common.REPO, "docs", "performance.md"))
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        print("bench: needs root (BPF, kernel.bpf_stats_enabled)", file=sys.stderr)
+        return 2
+    names = a.only.split(",") if a.only else SECTIONS
+    ctx = common.Context(quick=a.quick, out_dir=os.path.join(common.REPO, "build", "bench"))
+    os.makedirs(ctx.out_dir, exist_ok=True)
+    steal0, irq0 = common.steal_and_irq()
+    t0 = time.monotonic()
+    done = []
+    for name in names:
+        if name not in SECTIONS:
+            print("bench: no section %r (%s)" % (name, ", ".join(SECTIONS)), file=sys.stderr)
+            return 2
+        start = time.monotonic()
+        print("bench: %s ..." % name, file=sys.stderr, flush=True)
+        sec = importlib.import_module("sec_" + name).run(ctx)
+        print("bench: %s done in %.0f s" % (name, time.monotonic() - start), file=sys.stderr)
+        done.append(sec)
+    steal1, irq1 = common.steal_and_irq()
+    elapsed = time.monotonic() - t0
+    ticks = os.sysconf("SC_CLK_TCK") * elapsed * os.cpu_count()
+    page = [PREAMBLE.format(kind="make bench-quick" if a.quick else "make bench",
+                            minutes=elapsed / 60,
+                            steal=100.0 * (steal1 - steal0) / ticks,
+                            irq=100.0 * (irq1 - irq0) / ticks),
+            environment(), "\n## Goals\n\n"]
+    rows = [(g.goal, g.measured, {True: "met", False: "**not met**", None: "not measured"}[g.met])
+            for s in done for g in s.goals]
+    page.append(common.table(["goal", "measured", ""], rows))
+    for s in done:
+        page.append("\n## %s\n\n%s" % (s.title, s.markdown.strip() + "\n"))
+    with open(a.out, "w") as f:
+        f.write("".join(page))
+    print("bench: wrote %s (%.1f min)" % (a.out, elapsed / 60), file=sys.stderr)
+    return 0
+
+
+PREAMBLE = """# Performance
+
+Written by `{kind}` ({minutes:.1f} minutes; steal {steal:.1f}%, interrupts {irq:.1f}% of
+CPU time during the run). Everything on this page was measured in that one run, side by
+side: slowdowns are ratios of runs paired in the same round, in shuffled order, against an
+A/A control; kernel costs come from the kernel's own accounting
+(`kernel.bpf_stats_enabled`). Absolute numbers on a shared 2-CPU VM move between runs; the
+ratios within one run are what to compare. `make bench` rewrites this page.
+
+"""
+
+if __name__ == "__main__":
+    sys.exit(main())
