@@ -48,8 +48,9 @@ class Context:
 
 # ---- the kernel's accounting of BPF programs ----------------------------------------------
 
-def prog_stats(name: str) -> Optional[Tuple[int, int]]:
-    """(run_time_ns, run_cnt) of the loaded BPF program @name, or None."""
+def prog_stats(name: str, pid: Optional[int] = None) -> Optional[Tuple[int, int]]:
+    """(run_time_ns, run_cnt) of the loaded BPF program @name (the one process @pid holds,
+    when given: other pyflare instances may be running), or None."""
     try:
         out = subprocess.run(["bpftool", "-j", "prog", "show", "name", name],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -60,6 +61,8 @@ def prog_stats(name: str) -> Optional[Tuple[int, int]]:
     if isinstance(progs, dict):
         progs = [progs]
     for p in progs:
+        if pid is not None and pid not in [h.get("pid") for h in p.get("pids", [])]:
+            continue
         if "run_cnt" in p:
             return p.get("run_time_ns", 0), p["run_cnt"]
     return None
@@ -75,10 +78,10 @@ def bpf_stats():
         subprocess.run(["sysctl", "-q", "kernel.bpf_stats_enabled=0"], check=False)
 
 
-def wait_for_prog(name: str, timeout: float = 10.0) -> bool:
+def wait_for_prog(name: str, pid: Optional[int] = None, timeout: float = 10.0) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if prog_stats(name) is not None:
+        if prog_stats(name, pid) is not None:
             return True
         time.sleep(0.05)
     return False
