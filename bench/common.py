@@ -61,11 +61,29 @@ def prog_stats(name: str, pid: Optional[int] = None) -> Optional[Tuple[int, int]
     if isinstance(progs, dict):
         progs = [progs]
     for p in progs:
-        if pid is not None and pid not in [h.get("pid") for h in p.get("pids", [])]:
+        if pid is not None and p.get("id") not in prog_ids_of(pid):
             continue
         if "run_cnt" in p:
             return p.get("run_time_ns", 0), p["run_cnt"]
     return None
+
+
+def prog_ids_of(pid: int) -> List[int]:
+    """IDs of the BPF programs process @pid holds open (from /proc/PID/fdinfo)."""
+    ids = []
+    try:
+        fds = os.listdir("/proc/%d/fdinfo" % pid)
+    except OSError:
+        return ids
+    for fd in fds:
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                for line in f:
+                    if line.startswith("prog_id:"):
+                        ids.append(int(line.split()[1]))
+        except (OSError, ValueError):
+            pass
+    return ids
 
 
 @contextlib.contextmanager
