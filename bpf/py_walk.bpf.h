@@ -14,6 +14,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "maps.bpf.h"
+#include "bench.bpf.h"
 #include "pyflare.h"
 
 /* Set by userspace before load; constant to the verifier. */
@@ -135,7 +136,7 @@ static __always_inline bool send_code_names(struct walk_ctx *w, __u64 code, __u3
 	struct code_event *e;
 	int err = 0;
 
-	if (w->code_events >= CODE_EVENTS_PER_SAMPLE)
+	if (w->code_events >= CODE_EVENTS_PER_SAMPLE || bench_stage == BENCH_WALK)
 		return false;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
@@ -376,6 +377,8 @@ static __always_inline int sample_current_task(const struct py_proc *cfg, __u64 
 	if (!ws || !walk_current_task(cfg, pid_tgid, ws, &w, &ident))
 		return 0;
 	size = fill_sample(ws, &w, EVENT_SAMPLE, pid_tgid, ident, sample_weight_ns);
+	if (bench_stage == BENCH_WALK)
+		return 0;
 	if (bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(&w)))
 		health_inc(HEALTH_RINGBUF_FULL);
 	return 0;

@@ -15,6 +15,7 @@
 #include "py_walk.bpf.h"
 #include "select.bpf.h"
 #include "offcpu.bpf.h"
+#include "bench.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -30,24 +31,37 @@ static __always_inline void announce(__u32 tgid)
 		send_proc_event(EVENT_FOUND, tgid, 0);
 }
 
-SEC("perf_event")
-int on_timer(void *ctx)
+/* A sampling tick on this CPU: sample the current thread if its process is profiled. */
+static __always_inline void on_sampling_tick(void)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
 	const struct py_proc *cfg;
 
-	(void)ctx;
 	/* checked at every sample: a process that moves out stops counting at once */
 	if (n_cgroups && !in_selected_cgroups())
-		return 0;
+		return;
 	cfg = bpf_map_lookup_elem(&procs, &tgid);
 	if (!cfg) {
 		if (n_cgroups && follow_all)
 			announce(tgid);
-		return 0;
+		return;
 	}
-	return sample_current_task(cfg, pid_tgid);
+	sample_current_task(cfg, pid_tgid);
+}
+
+SEC("perf_event")
+int on_timer(void *ctx)
+{
+	__u64 start;
+
+	(void)ctx;
+	if (bench_stage == BENCH_EMPTY)
+		return 0;
+	start = bench_start();
+	on_sampling_tick();
+	bench_end(BENCH_PROG_TIMER, start);
+	return 0;
 }
 
 /*
@@ -63,11 +77,13 @@ int on_switch(__u64 *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
 	const struct py_proc *cfg;
+	__u64 start = bench_start();
 
 	offcpu_switched_in(next);
 	cfg = bpf_map_lookup_elem(&procs, &tgid);
 	if (cfg && in_selected_cgroups())
 		offcpu_switched_out(cfg, pid_tgid, prev, (__u32)ctx[3]);
+	bench_end(BENCH_PROG_SWITCH, start);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "cgroup_select.h"
+#include "bench_hooks.h"
 #include "binary_cache.h"
 #include "keymap.h"
 #include "launch.h"
@@ -112,6 +113,7 @@ struct collector {
 	uint64_t *tls_todo;		/* ids of instances whose TLS slot is not confirmed yet */
 	size_t n_tls_todo, cap_tls_todo;
 	uint64_t start_ns;		/* CLOCK_MONOTONIC at start, the samples' clock */
+	enum bench_stage bench_stage;	/* BENCH_FULL but under make bench */
 	uint64_t samples, empty, explicit_alive;
 	uint64_t no_access;		/* processes skipped: their memory or files unreadable */
 	uint64_t offcpu_waits;		/* wall mode: waits accounted */
@@ -728,6 +730,9 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(type))
 		return 0;
 	memcpy(&type, data, sizeof(type));
+	if (c->bench_stage == BENCH_RING && type != EVENT_EXEC && type != EVENT_FORK &&
+	    type != EVENT_EXIT && type != EVENT_FOUND)
+		return 0;	/* the bench's ladder: the transport's cost, not the collector's */
 	if (type == EVENT_SAMPLE)
 		err = on_sample(c, data, size);
 	else if (type == EVENT_STACK)
@@ -1178,6 +1183,9 @@ static int load_bpf(struct collector *c)
 	bpf_program__set_autoload(c->skel->progs.on_switch, c->opts->wall);
 	c->skel->rodata->have_bpf_loop =
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_loop, NULL) > 0;
+	err = bench_hooks__configure(c->skel, &c->bench_stage);
+	if (err)
+		return err;
 	err = pyflare_bpf__load(c->skel);
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
@@ -1447,6 +1455,8 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	clear_progress(&c);
 	pr_debug("recording stopped: %s\n", why ? why : "error");
 	log_binaries(&c, "end");
+	if (bench_hooks__write(c.skel) && !ret)
+		ret = EXIT_TARGET;
 	if (c.err) {
 		pr_error("recording failed: %s\n", strerror(-c.err));
 		ret = EXIT_TARGET;

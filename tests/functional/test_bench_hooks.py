@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: MIT
+"""The settings make bench gives a recording (user/bench_hooks.h): each ladder stage stops a
+sample where it says, and the run-time histograms count every profiled sample."""
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from pyflare_run import pyflare_path
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEPTH = os.path.join(os.path.dirname(os.path.dirname(HERE)), "bench", "depth.py")
+
+
+def record(py, tmp, stage, seconds=1.5):
+    """(samples reported, histogram of on_timer, stderr) of a 999 Hz recording of a spinner."""
+    hist = os.path.join(tmp, "hist-%s.json" % stage)
+    env = dict(os.environ, PYFLARE_BENCH_STAGE=stage, PYFLARE_BENCH_HISTOGRAM=hist)
+    r = subprocess.run([pyflare_path(), "record", "--mode", "cpu", "-F", "999", "-o",
+                        os.path.join(tmp, "out.txt"), "--", *py.command(DEPTH, "32", str(seconds))],
+                       env=env, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    samples = int(re.search(r"(\d+) samples,", r.stderr).group(1))
+    with open(hist) as f:
+        h = json.load(f)
+    assert h["bucket_ns"] == 50
+    return samples, h["on_timer"], r.stderr
+
+
+def test_full_stage_counts_every_sample(py, tmp):
+    samples, timer, _ = record(py, tmp, "full")
+    assert samples > 900, samples
+    # every profiled sample is a run of on_timer; the other CPU's ticks are runs too
+    assert samples <= sum(timer) <= 2 * samples + 400, (samples, sum(timer))
+    assert any(timer[1:]), timer	# a walk takes more than 50 ns
+
+
+@pytest.mark.parametrize("stage", ["empty", "walk", "ring"])
+def test_early_stages_record_nothing(py, tmp, stage):
+    samples, timer, err = record(py, tmp, stage)
+    assert samples == 0, err
+    assert "this is no profile" in err
+    if stage == "empty":		# returns before the clock is read: nothing counted
+        assert sum(timer) == 0, timer
+    else:			# the walk ran for every tick of the spinner
+        assert sum(timer) > 900, timer
+
+
+def test_unknown_stage_is_refused(py):
+    r = subprocess.run([pyflare_path(), "record", "-d", "1", "--", "true"],
+                       env=dict(os.environ, PYFLARE_BENCH_STAGE="fast"),
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
+    assert r.returncode == 1
+    assert "PYFLARE_BENCH_STAGE=fast: expected full, empty, walk or ring" in r.stderr
