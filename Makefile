@@ -69,8 +69,9 @@ $(BUILD)/tests/bpf/%.skel.h: $(BUILD)/tests/bpf/%.bpf.o
 
 # --- userspace ----------------------------------------------------------------------------
 
-# Only the collector includes the skeleton; it must exist before that object is compiled.
-$(BUILD)/user/collector.o $(BUILD)/asan/user/collector.o: $(BUILD)/pyflare.skel.h
+# The objects that include the skeleton: it must exist before they are compiled.
+SKEL_USERS := collector bench_hooks
+$(foreach u,$(SKEL_USERS),$(BUILD)/user/$(u).o $(BUILD)/asan/user/$(u).o): $(BUILD)/pyflare.skel.h
 
 # The HTML report's page, script and style, compiled in (xxd -i), and the script's hash for the
 # page's Content-Security-Policy, which lets only that script run.
