@@ -66,6 +66,7 @@ struct {
 
 struct walk_scratch {
 	struct py_sample sample;
+	unsigned char tstate[TSTATE_BYTES]; /* the thread state's fields, read in a single probe */
 	unsigned char frame[128];	/* one frame, read in a single probe */
 	unsigned char window[WINDOW_BYTES]; /* a run of a thread's data stack */
 };

@@ -53,10 +53,10 @@ static __always_inline __u64 frame_u64(const unsigned char *buf, __u16 off)
  * The PyThreadState bound to this OS thread by the gilstate API: the slot of CPython's
  * autoTSSkey in the C library's thread-specific data. Unlike the 3.12+ _Py_tss_tstate
  * thread-local, it stays set while the thread runs C code with the GIL released.
- * Returns 0 when the thread has none, TSTATE_MISMATCH when the slot is not this thread's.
+ * Returns 0 when the thread has none; read_thread_state() checks that it is this thread's.
  * Sets *ident to the thread's pthread_self(), which threading calls its ident.
  */
-#define TSTATE_MISMATCH 1	/* never a valid (aligned) address */
+#define TSTATE_MISMATCH 1
 static __always_inline __u64 current_tstate(const struct py_proc *cfg, __u64 *ident)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -84,13 +84,48 @@ static __always_inline __u64 current_tstate(const struct py_proc *cfg, __u64 *id
 	tstate = read_user_u64(slot, &err);
 	if (err || !tstate)
 		return 0;
-	/* tstate->thread_id is pthread_self(), which is the fs base on x86-64 */
-	if (read_user_u64(tstate + cfg->ts_thread_id, &err) != fsbase || err) {
+	*ident = fsbase;
+	return tstate;
+}
+
+/* A u64 at a CPython-defined offset inside ws->tstate, which holds the struct from @lo on. */
+static __always_inline __u64 tstate_u64(const struct walk_scratch *ws, __u16 off, __u16 lo)
+{
+	__u32 at = (__u32)off - lo;
+
+	if (off < lo || at > TSTATE_BYTES - 8)
+		return 0;
+	return *(const __u64 *)(ws->tstate + at);
+}
+
+/*
+ * The fields of thread state @tstate the walker needs, in one read (a read costs far more
+ * than its bytes): the current frame, the data stack's current chunk, and thread_id, which
+ * must be this thread's pthread_self() (the fs base on x86-64) or the slot was stale.
+ * Returns 0, TSTATE_MISMATCH, or -1 when the state cannot be read.
+ */
+static __always_inline int read_thread_state(const struct py_proc *cfg, __u64 tstate,
+					     __u64 ident, struct walk_scratch *ws,
+					     __u64 *frame, __u64 *chunk)
+{
+	__u16 lo = cfg->ts_frame < cfg->ts_thread_id ? cfg->ts_frame : cfg->ts_thread_id;
+	__u16 hi = cfg->ts_frame < cfg->ts_thread_id ? cfg->ts_thread_id : cfg->ts_frame;
+	__u32 len;
+
+	if (cfg->ts_datastack && cfg->ts_datastack < lo)
+		lo = cfg->ts_datastack;
+	if (cfg->ts_datastack > hi)
+		hi = cfg->ts_datastack;
+	len = (__u32)hi - lo + 8;
+	if (len > TSTATE_BYTES || bpf_probe_read_user(ws->tstate, len, (const void *)(tstate + lo)))
+		return -1;
+	if (tstate_u64(ws, cfg->ts_thread_id, lo) != ident) {
 		health_inc(HEALTH_TSTATE_MISMATCH);
 		return TSTATE_MISMATCH;
 	}
-	*ident = fsbase;
-	return tstate;
+	*frame = tstate_u64(ws, cfg->ts_frame, lo);
+	*chunk = cfg->ts_datastack ? tstate_u64(ws, cfg->ts_datastack, lo) : 0;
+	return 0;
 }
 
 struct walk_ctx {
@@ -103,6 +138,7 @@ struct walk_ctx {
 	bool fresh;		/* a code object not in `seen`: wake the collector */
 	__u8 code_events;	/* struct code_event sent for this sample */
 	__u32 pid;
+	__u64 stack_lo;		/* where the data stack's current chunk begins; 0: unknown */
 	__u64 window_lo;	/* address of ws->window[0]; window_len 0: empty */
 	__u32 window_len;
 	__u32 window_next;	/* bytes the next window read asks for: grows as the stack does */
@@ -187,6 +223,14 @@ static __always_inline const unsigned char *frame_bytes(struct walk_ctx *w, __u6
 		len = WINDOW_BYTES;
 	w->window_next = len * 2;	/* a deep stack: read more at once next time */
 	start = frame + FRAME_BUF_MAX - len;
+	if (w->stack_lo && frame >= w->stack_lo && (frame < len || start < w->stack_lo)) {
+		/* nothing lies below the chunk's start (a mapping of its own): reading
+		 * there would fault, a costly miss before the retry below */
+		start = w->stack_lo;
+		len = frame + FRAME_BUF_MAX - start;
+		if (len > WINDOW_BYTES)
+			len = WINDOW_BYTES;	/* never: it only got shorter (for the verifier) */
+	}
 	if (frame < len || bpf_probe_read_user(window, len, (const void *)start)) {
 		start = frame & ~(__u64)(PAGE_BYTES - 1);
 		len = frame + size - start;
@@ -301,20 +345,24 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 {
 	__u32 zero = 0;
 	__u64 tstate;
-	int err = 0;
+	int err = 0, state;
 
 	tstate = current_tstate(cfg, ident);
-	if (tstate == TSTATE_MISMATCH)
-		return false;	/* counted as such */
 	if (!tstate) {
 		health_inc(HEALTH_NO_TSTATE);
 		return false;
 	}
+	state = read_thread_state(cfg, tstate, *ident, ws, &w->frame, &w->stack_lo);
+	if (state == TSTATE_MISMATCH)
+		return false;	/* counted as such */
+	if (state)
+		w->flags |= SAMPLE_READ_ERROR;
+	if (!have_bpf_loop)
+		w->stack_lo = 0;	/* keeps the unrolled walk within the verifier's limits */
 	w->cfg = cfg;
 	w->ws = ws;
 	w->seen = bpf_map_lookup_elem(&seen, &zero);
 	w->pid = pid_tgid >> 32;
-	w->frame = read_user_u64(tstate + cfg->ts_frame, &err);
 	if (w->frame && (cfg->flags & PROC_CFRAME))
 		w->frame = read_user_u64(w->frame + cfg->cframe_current, &err);
 	if (err)

@@ -67,8 +67,11 @@ struct py_proc {
 	__u16 str_state;	/* PyASCIIObject.state */
 	__u16 str_ascii_data;	/* sizeof(PyASCIIObject): where compact ASCII text starts */
 	__u16 co_firstlineno;	/* for the names the kernel copies */
-	__u16 _pad;
+	__u16 ts_datastack;	/* PyThreadState.datastack_chunk (PROC_DATA_STACK); 0: unknown */
 };
+
+/* Bytes of a PyThreadState the walker reads at once: its frame, thread id and data stack. */
+#define TSTATE_BYTES 256
 
 /* One frame of a stack, innermost first. */
 struct py_frame {

@@ -6,9 +6,11 @@
 #include "py_layout.h"
 
 #include <errno.h>
+#include <linux/types.h>
 #include <string.h>
 
 #include "cpython_layouts.h"
+#include "pyflare.h"
 
 #define DEBUG_COOKIE "xdebugpy"	/* _Py_Debug_Cookie */
 #define DEBUG_VERSION_POS 8	/* uint64_t version (PY_VERSION_HEX) */
@@ -104,6 +106,7 @@ int py_layout_apply_debug_offsets(struct py_layout *out, const void *runtime, si
 	err |= take16(&out->ts_next, buf, pos->ts_next, 4096);
 	err |= take16(&out->ts_frame, buf, pos->ts_frame, 4096);
 	err |= take16(&out->ts_thread_id, buf, pos->ts_thread_id, 4096);
+	err |= take16(&out->ts_datastack, buf, pos->ts_datastack, 4096);
 	err |= take16(&out->fr_back, buf, pos->fr_back, 120);
 	err |= take16(&out->fr_code, buf, pos->fr_code, 120);
 	err |= take16(&out->fr_instr, buf, pos->fr_instr, 120);
@@ -119,7 +122,8 @@ int py_layout_apply_debug_offsets(struct py_layout *out, const void *runtime, si
 	err |= take16(&out->str_state, buf, pos->str_state, 64);
 	err |= take16(&out->str_length, buf, pos->str_length, 64);
 	err |= take16(&out->ascii_size, buf, pos->ascii_size, 64);
-	if (err)
+	if (err || py_layout_tstate_span(out->ts_frame, out->ts_thread_id, out->ts_datastack) >
+		       TSTATE_BYTES)
 		return -EINVAL;
 	v = u64_at(buf, pos->rt_interp_head);
 	if (v > 1 << 20)
@@ -162,4 +166,19 @@ uint16_t py_layout_fingerprint_offset(const struct py_layout *l)
 	 * (the bytecode's length) and the co_consts pointer right after the header.
 	 */
 	return l->minor >= 11 ? 16 : (uint16_t)l->co_firstlineno;
+}
+
+unsigned py_layout_tstate_span(uint16_t a, uint16_t b, uint16_t c)
+{
+	uint16_t lo = a, hi = a;
+
+	if (b < lo)
+		lo = b;
+	if (b > hi)
+		hi = b;
+	if (c && c < lo)
+		lo = c;
+	if (c > hi)
+		hi = c;
+	return (unsigned)(hi - lo) + 8;
 }

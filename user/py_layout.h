@@ -74,6 +74,7 @@ struct py_layout {
 	uint16_t ts_next;		/* PyThreadState.next */
 	uint16_t ts_thread_id;		/* PyThreadState.thread_id */
 	uint16_t ts_frame;		/* frame / cframe / current_frame */
+	uint16_t ts_datastack;		/* datastack_chunk (3.11+; 0 before) */
 	uint16_t cframe_current;	/* _PyCFrame.current_frame (3.11, 3.12) */
 	uint16_t fr_code;		/* f_code / f_executable */
 	uint16_t fr_back;		/* f_back / previous */
@@ -103,6 +104,9 @@ struct py_layout {
 
 /* Where the 16 bytes a code object's fingerprint folds begin (py_fingerprint()). */
 uint16_t py_layout_fingerprint_offset(const struct py_layout *l);
+
+/* Bytes from the first to the end of the last of these PyThreadState fields (0s ignored). */
+unsigned py_layout_tstate_span(uint16_t a, uint16_t b, uint16_t c);
 
 /* Fills @out with the built-in layout of 3.@minor. Returns 0 or -ENOTSUP. */
 int py_layout_builtin(unsigned minor, struct py_layout *out);

@@ -669,6 +669,10 @@ void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *o
 		out->flags |= PROC_STACKREF;
 	out->ts_thread_id = l->ts_thread_id;
 	out->ts_frame = l->ts_frame;
+	/* the walker reads these fields in one probe of at most TSTATE_BYTES */
+	if ((out->flags & PROC_DATA_STACK) && l->ts_datastack &&
+	    py_layout_tstate_span(l->ts_datastack, l->ts_frame, l->ts_thread_id) <= TSTATE_BYTES)
+		out->ts_datastack = l->ts_datastack;
 	out->cframe_current = l->cframe_current == PY_NO_OFFSET ? 0 : l->cframe_current;
 	out->fr_code = l->fr_code;
 	out->fr_back = l->fr_back;

@@ -83,6 +83,7 @@ static const struct py_layout cpython_layouts[] = {
 	{	/* 3.11: _PyInterpreterFrame on a data stack, reached through tstate->cframe */
 		.minor = 11, .rt_tss = 592, .rt_interp_head = 40, .is_threads_head = 16,
 		.ts_next = 8, .ts_thread_id = 152, .ts_frame = 56, .cframe_current = 8,
+		.ts_datastack = 296,
 		.fr_code = 32, .fr_back = 48, .fr_instr = 56, .fr_owner = NO_OFF, .owner_skip = 0,
 		.co_flags = 48, .co_firstlineno = 72, .co_filename = 112, .co_name = 120,
 		.co_qualname = 128, .co_linetable = 136, .co_code_adaptive = 184, .co_size = 184,
@@ -100,6 +101,7 @@ static const struct py_layout cpython_layouts[] = {
 	{	/* 3.12: C-stack shim frames, owner FRAME_OWNED_BY_CSTACK (3) */
 		.minor = 12, .rt_tss = 1544, .rt_interp_head = 40, .is_threads_head = 72,
 		.ts_next = 8, .ts_thread_id = 136, .ts_frame = 56, .cframe_current = 0,
+		.ts_datastack = 232,
 		.fr_code = 0, .fr_back = 8, .fr_instr = 56, .fr_owner = 70, .owner_skip = 3,
 		.co_flags = 48, .co_firstlineno = 68, .co_filename = 112, .co_name = 120,
 		.co_qualname = 128, .co_linetable = 136, .co_code_adaptive = 192, .co_size = 192,
@@ -117,6 +119,7 @@ static const struct py_layout cpython_layouts[] = {
 	{	/* 3.13: _PyCFrame removed (CPython 006e44f9); C-entry frames execute None */
 		.minor = 13, .rt_tss = 2160, .rt_interp_head = 632, .is_threads_head = 7344,
 		.ts_next = 8, .ts_thread_id = 152, .ts_frame = 72, .cframe_current = NO_OFF,
+		.ts_datastack = 232,
 		.fr_code = 0, .fr_back = 8, .fr_instr = 56, .fr_owner = 70, .owner_skip = 3,
 		.co_flags = 48, .co_firstlineno = 68, .co_filename = 112, .co_name = 120,
 		.co_qualname = 128, .co_linetable = 136, .co_code_adaptive = 200, .co_size = 200,
@@ -134,6 +137,7 @@ static const struct py_layout cpython_layouts[] = {
 	{	/* 3.14: f_executable is a _PyStackRef with tag bits; owner INTERPRETER=3, CSTACK=4 */
 		.minor = 14, .rt_tss = 2336, .rt_interp_head = 808, .is_threads_head = 7344,
 		.ts_next = 8, .ts_thread_id = 152, .ts_frame = 72, .cframe_current = NO_OFF,
+		.ts_datastack = 0,	/* from _Py_DebugOffsets */
 		.fr_code = 0, .fr_back = 8, .fr_instr = 56, .fr_owner = 74, .owner_skip = 3,
 		.co_flags = 48, .co_firstlineno = 68, .co_filename = 112, .co_name = 120,
 		.co_qualname = 128, .co_linetable = 136, .co_code_adaptive = 208, .co_size = 208,
@@ -154,7 +158,7 @@ struct debug_offsets_pos {
 	unsigned minor;
 	uint16_t size;
 	uint16_t rt_interp_head, is_threads_head;
-	uint16_t ts_next, ts_frame, ts_thread_id;
+	uint16_t ts_next, ts_frame, ts_thread_id, ts_datastack;
 	uint16_t fr_back, fr_code, fr_instr, fr_owner;
 	uint16_t co_filename, co_name, co_qualname, co_linetable, co_firstlineno;
 	uint16_t co_code_adaptive;
@@ -168,7 +172,7 @@ struct debug_offsets_pos {
 
 static const struct debug_offsets_pos debug_offsets_positions[] = {
 	{ .minor = 13, .size = 584, .rt_interp_head = 40, .is_threads_head = 72,
-	  .ts_next = 168, .ts_frame = 184, .ts_thread_id = 192,
+	  .ts_next = 168, .ts_frame = 184, .ts_thread_id = 192, .ts_datastack = 208,
 	  .fr_back = 232, .fr_code = 240, .fr_instr = 248, .fr_owner = 264,
 	  .co_filename = 280, .co_name = 288, .co_qualname = 296, .co_linetable = 304,
 	  .co_firstlineno = 312, .co_code_adaptive = 344,
@@ -178,7 +182,7 @@ static const struct debug_offsets_pos debug_offsets_positions[] = {
 	  .is_modules = 88, .ma_keys = 456, .ma_values = 464,
 	  .tp_flags = 392, .long_size = 496, .long_digits = 504 },
 	{ .minor = 14, .size = 760, .rt_interp_head = 40, .is_threads_head = 72,
-	  .ts_next = 192, .ts_frame = 208, .ts_thread_id = 216,
+	  .ts_next = 192, .ts_frame = 208, .ts_thread_id = 216, .ts_datastack = 232,
 	  .fr_back = 256, .fr_code = 264, .fr_instr = 272, .fr_owner = 288,
 	  .co_filename = 320, .co_name = 328, .co_qualname = 336, .co_linetable = 344,
 	  .co_firstlineno = 352, .co_code_adaptive = 384,
