@@ -219,6 +219,8 @@ static __always_inline const unsigned char *frame_bytes(struct walk_ctx *w, __u6
 	 * where that crosses into unmapped memory (a chunk's ends), from the frame's page on.
 	 */
 	len = w->window_next < WINDOW_FIRST ? WINDOW_FIRST : w->window_next;
+	if (w->stack_lo && frame >= w->stack_lo)
+		len = WINDOW_BYTES;	/* cut at the chunk's start below: just the bytes in use */
 	if (len > WINDOW_BYTES)
 		len = WINDOW_BYTES;
 	w->window_next = len * 2;	/* a deep stack: read more at once next time */
