@@ -65,9 +65,14 @@ static __always_inline __u64 current_tstate(const struct py_proc *cfg, __u64 *id
 	__u64 slot, tstate;
 	int err = 0;
 
-	if (!fsbase || bpf_probe_read_user(&tss, sizeof(tss), (const void *)cfg->tss_addr) ||
-	    !tss.initialised)
+	if (!fsbase)
 		return 0;
+	if (cfg->flags & PROC_TSS_KEY) {
+		tss.key = cfg->tss_key;
+	} else if (bpf_probe_read_user(&tss, sizeof(tss), (const void *)cfg->tss_addr) ||
+		   !tss.initialised) {
+		return 0;
+	}
 	if (cfg->tls_kind == TLS_MUSL) {
 		slot = read_user_u64(fsbase + cfg->tls_offset, &err) + (__u64)tss.key * 8;
 	} else if (tss.key < GLIBC_KEY_2ND) {

@@ -38,6 +38,7 @@ enum pyflare_proc_flags {
 	PROC_LASTI_IS_PTR = 1 << 1,	/* 3.11+: the frame holds an instruction pointer */
 	PROC_STACKREF = 1 << 2,		/* 3.14+: f_executable is a tagged _PyStackRef */
 	PROC_DATA_STACK = 1 << 3,	/* 3.11+: callers sit below callees in one memory block */
+	PROC_TSS_KEY = 1 << 4,		/* tss_key holds autoTSSkey's key: no need to read it */
 };
 
 /*
@@ -68,6 +69,8 @@ struct py_proc {
 	__u16 str_ascii_data;	/* sizeof(PyASCIIObject): where compact ASCII text starts */
 	__u16 co_firstlineno;	/* for the names the kernel copies */
 	__u16 ts_datastack;	/* PyThreadState.datastack_chunk (PROC_DATA_STACK); 0: unknown */
+	__u32 tss_key;		/* PROC_TSS_KEY: the key, fixed once the interpreter is up */
+	__u32 _pad;
 };
 
 /* Bytes of a PyThreadState the walker reads at once: its frame, thread id and data stack. */
@@ -198,7 +201,7 @@ static inline __u32 py_fingerprint(__u64 a, __u64 b)
 	return (__u32)x | 1;	/* never 0: 0 means "not read" */
 }
 
-_Static_assert(sizeof(struct py_proc) == 64, "py_proc layout changed");
+_Static_assert(sizeof(struct py_proc) == 72, "py_proc layout changed");
 _Static_assert(sizeof(struct code_event) == 288, "code_event layout changed");
 _Static_assert(sizeof(struct py_frame) == 16, "py_frame layout changed");
 _Static_assert(sizeof(struct offcpu_event) == 96, "offcpu_event layout changed");

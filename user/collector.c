@@ -1060,10 +1060,11 @@ static void housekeeping(struct collector *c, uint64_t now)
 				"thread data; its stacks may be missing\n", t->target.pid);
 			t->tls_deadline = 0;
 		}
-		if (!err && (kind != t->target.tls_kind || off != t->target.tls_offset)) {
-			pr_debug("process %d: TLS slot at offset %u (kind %u)\n", t->target.pid,
-				 t->target.tls_offset, t->target.tls_kind);
-			/* not if it exec'd or exited meanwhile: the kernel dropped it then */
+		if (!err) {
+			pr_debug("process %d: TLS slot at offset %u (kind %u, was %u at %u)\n",
+				 t->target.pid, t->target.tls_offset, t->target.tls_kind, kind, off);
+			/* the slot, and the key the sampler need not read any more; not if it
+			 * exec'd or exited meanwhile: the kernel dropped it then */
 			push_proc(c, t, (uint64_t)(t - c->tracked) + 1, BPF_EXIST);
 		}
 	}

@@ -641,6 +641,7 @@ int py_target_check_tls(struct py_target *t)
 		/* Not every thread state is bound to a thread (C code may make its own) */
 		if (self && find_slot(t, self, tstate, tss.key) == 0) {
 			t->tls_checked = true;
+			t->tss_key = tss.key;
 			return 0;
 		}
 		tried++;
@@ -667,6 +668,12 @@ void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *o
 		out->flags |= PROC_LASTI_IS_PTR | PROC_DATA_STACK;
 	if (l->stackref)
 		out->flags |= PROC_STACKREF;
+	if (t->tls_checked) {
+		/* one read less per sample; a process that re-initialises Python with another
+		 * key shows as thread-state mismatches (health), not as wrong stacks */
+		out->flags |= PROC_TSS_KEY;
+		out->tss_key = t->tss_key;
+	}
 	out->ts_thread_id = l->ts_thread_id;
 	out->ts_frame = l->ts_frame;
 	/* the walker reads these fields in one probe of at most TSTATE_BYTES */

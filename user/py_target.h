@@ -39,6 +39,7 @@ struct py_target {
 	uint16_t tls_kind;		/* enum pyflare_tls */
 	uint16_t tls_offset;		/* see struct py_proc */
 	bool tls_checked;		/* the TLS slot was found in a live thread */
+	uint32_t tss_key;		/* autoTSSkey's key, once tls_checked */
 };
 
 enum py_target_error {

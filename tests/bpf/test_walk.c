@@ -34,6 +34,7 @@
 /* The fake interpreter's layout: 3.12-like, though py_proc could say any offsets. */
 #define TS_THREAD_ID	152	/* PyThreadState.thread_id */
 #define TS_FRAME	56	/* PyThreadState.cframe (3.11) / current_frame */
+#define TS_DATASTACK	200	/* PyThreadState.datastack_chunk */
 #define CF_CURRENT	16	/* _PyCFrame.current_frame; not FR_BACK: a missed hop shows */
 #define FR_CODE		0	/* f_code / f_executable */
 #define FR_BACK		8	/* previous */
@@ -724,6 +725,51 @@ static void test_no_tstate(void)
 	CHECK_HEALTH(0, 0, 0, 0, 0);
 }
 
+/*
+ * The data stack's current chunk, read with the frame and thread id: the first window stops
+ * at its start. Frames below it (an older chunk) are still walked, through a read of their own.
+ */
+static void test_data_stack_chunk(void)
+{
+	struct py_proc p;
+
+	proc_312(&p);
+	p.ts_datastack = TS_DATASTACK;
+	for (unsigned lowest = 0; lowest < 5; lowest += 2) {
+		reset_fake();
+		set_current_frame(build_chain(&p, 5));
+		/* fr[4] is the outermost frame, the lowest address: the chunk starts at fr[lowest] */
+		fake_tstate[TS_DATASTACK / 8] = (uintptr_t)fr[4 - lowest];
+		run_walk(&with_loop, &p);
+		CHECK_SAMPLE(5, 0);
+		CHECK_INT(frame_mismatches(&p, NULL, 5), 0);
+		CHECK_HEALTH(1, 0, 0, 0, 0);
+	}
+}
+
+/* Once userspace knows autoTSSkey's key, the sampler does not read it: a wrong one finds no state. */
+static void test_known_tss_key(void)
+{
+	struct py_proc p;
+
+	proc_312(&p);
+	p.flags |= PROC_TSS_KEY;
+	p.tss_key = tss_key;
+	reset_fake();
+	set_current_frame(build_chain(&p, 3));
+	fake_tss.initialised = 0;	/* would stop a sampler that read it */
+	run_walk(&with_loop, &p);
+	CHECK_SAMPLE(3, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, 3), 0);
+
+	p.tss_key = tss_key + 1;	/* a key this thread never set: an empty slot */
+	reset_fake();
+	set_current_frame(build_chain(&p, 3));
+	run_walk(&with_loop, &p);
+	CHECK_INT(R.n_samples, 0);
+	CHECK_HEALTH(1, 1, 0, 0, 0);
+}
+
 /* Keys past the first 32 live in a second-level block that glibc allocates on first use. */
 static void test_second_level_key(void)
 {
@@ -975,6 +1021,8 @@ int main(void)
 		RUN(test_lasti_clamp);
 		RUN(test_depth_limit);
 		RUN(test_no_tstate);
+		RUN(test_data_stack_chunk);
+		RUN(test_known_tss_key);
 		RUN(test_second_level_key);
 		RUN(test_311_cframe);
 		RUN(test_310_lasti);
