@@ -721,14 +721,20 @@ static void b_samples(struct built *sec, uint64_t n, const uint64_t v[4])
 		b_var(sec, v[k]);
 }
 
-/* A valid body up to the stacks: one process, a thread of @process, a frame of @kind. */
-static void b_prefix_of(struct built *x, struct built *sec, unsigned process, unsigned kind)
+/* A header and a valid meta section. */
+static void b_meta(struct built *x, struct built *sec)
 {
 	b_header(x, 1, 0);
 	sec->len = 0;
 	b_var(sec, 1), b_var(sec, 2), b_var(sec, 999), b_var(sec, 1);
 	b_str(sec, "cpu"), b_str(sec, "t"), b_str(sec, "test");
 	b_section(x, 1, sec);
+}
+
+/* A valid body up to the stacks: one process, a thread of @process, a frame of @kind. */
+static void b_prefix_of(struct built *x, struct built *sec, unsigned process, unsigned kind)
+{
+	b_meta(x, sec);
 	sec->len = 0;
 	for (int i = 0; i < 8; i++)
 		b_var(sec, 0);
@@ -963,10 +969,9 @@ static void test_clock(void)
 	session__free(s);
 
 	/* it adds to the meta section: after it, and once */
-	b_prefix(&x, &sec);
 	meta.len = 0;
 	b_str(&meta, "tick");
-	x.len = SESSION_FILE_HEADER_SIZE;
+	b_header(&x, 1, 0);
 	b_section(&x, 10, &meta);
 	b_finish(&x);
 	expect_error(&x, EINVAL, "the clock section comes before the meta section");
@@ -981,11 +986,7 @@ static void test_clock(void)
 	b_finish(&x);
 	expect_error(&x, EINVAL, "1 unexpected byte at the end of the clock section");
 	/* the process identity section likewise follows the processes */
-	b_header(&x, 1, 0);
-	sec.len = 0;
-	b_var(&sec, 1), b_var(&sec, 2), b_var(&sec, 999), b_var(&sec, 1);
-	b_str(&sec, "cpu"), b_str(&sec, "t"), b_str(&sec, "test");
-	b_section(&x, 1, &sec);
+	b_meta(&x, &sec);
 	sec.len = 0;
 	b_var(&sec, 0);
 	b_section(&x, 9, &sec);
