@@ -562,9 +562,9 @@ int doctor_run(int argc, char **argv)
 			printf("usage: pyflare doctor [--json]\n\n"
 			       "Checks that this machine can record: kernel, BTF, BPF, privileges,\n"
 			       "sysctls, lockdown, cgroups, and whether --clock tick can sample at\n"
-			       "the scheduler tick. One line per check (ok, warn or FAIL)\n"
-			       "with the fix; --json prints an array of {check, status, finding,\n"
-			       "fix}. Exit status 2 when a check fails.\n");
+			       "the scheduler tick. One line per check (ok, warn or FAIL) with\n"
+			       "the fix; --json prints an array of {check, status, finding, fix}.\n"
+			       "Exit status 2 when a check fails.\n");
 			return EXIT_OK;
 		} else {
 			pr_error("unknown option '%s' (see pyflare doctor --help)\n", argv[i]);

@@ -289,11 +289,12 @@ static void print_sampling_help(void)
 	       "                           command, %d when attaching: each sample costs the\n"
 	       "                           sampled CPU some microseconds)\n"
 	       "  -i, --interval SECONDS   the same as a period, as in pyinstrument (-i 0.001)\n"
-	       "      --clock CLOCK        what takes the samples (default %s). timer: a perf\n"
-	       "                           timer on every CPU at -F's rate, an interrupt of its\n"
-	       "                           own; tick: the scheduler tick, which interrupts a\n"
-	       "                           busy CPU anyway, at the kernel's rate (CONFIG_HZ,\n"
-	       "                           100 to 1000; no -F): sampling adds no interrupt\n"
+	       "      --clock CLOCK        what takes the samples (default %s). timer: a\n"
+	       "                           perf timer on every CPU at -F's rate, an interrupt\n"
+	       "                           of its own; tick: the scheduler tick, which\n"
+	       "                           interrupts a busy CPU anyway, at the kernel's rate\n"
+	       "                           (CONFIG_HZ, 100 to 1000; no -F): sampling adds no\n"
+	       "                           interrupt, but a CPU shared by busy tasks skews it\n"
 	       "\n",
 	       RATE_COMMAND_HZ, RATE_ATTACH_HZ, sample_clock_name(SAMPLE_CLOCK_DEFAULT));
 }
