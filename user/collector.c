@@ -750,12 +750,18 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/*
- * Starts the sampling clock: with --clock timer a cpu-clock timer on every online CPU, each
- * running on_timer; with --clock tick on_tick on the hrtimer tracepoint, which every CPU's
- * tick goes through already.
- */
-static int start_clock(struct collector *c)
+/* --clock tick: on_tick on the hrtimer tracepoint, which the tick of every CPU goes through. */
+static int start_tick(struct collector *c, int ncpus)
+{
+	c->ncpus = ncpus;
+	/* without /proc/stat check_ticks_seen() cannot tell a busy host: no check */
+	c->ticks_checked = tick_clock_host_busy_ns(&c->busy_at_start) != 0;
+	c->skel->links.on_tick = bpf_program__attach(c->skel->progs.on_tick);
+	return c->skel->links.on_tick ? 0 : -errno;
+}
+
+/* --clock timer: a cpu-clock timer on every online CPU, each running on_timer. */
+static int start_timers(struct collector *c, const bool *online, int n)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_SOFTWARE,
@@ -764,50 +770,45 @@ static int start_clock(struct collector *c)
 		/* cpu-clock periods are nanoseconds: a fixed period gives every sample one weight */
 		.sample_period = 1000000000ULL / c->opts->rate_hz,
 	};
-	bool *online;
-	int n = libbpf_num_possible_cpus(), err = 0;
 
-	if (n <= 0)
-		return n ? n : -EINVAL;
 	c->perf_fds = calloc((size_t)n, sizeof(*c->perf_fds));
 	c->links = calloc((size_t)n, sizeof(*c->links));
-	online = calloc((size_t)n, sizeof(*online));
-	if (!c->perf_fds || !c->links || !online) {
-		free(online);
+	if (!c->perf_fds || !c->links)
 		return -ENOMEM;
-	}
 	for (int cpu = 0; cpu < n; cpu++)
 		c->perf_fds[cpu] = -1;
-	err = sys_online_cpus(online, n);
-	if (err < 0 || c->opts->clock == SAMPLE_CLOCK_TICK) {
-		free(online);
-		if (err < 0)
-			return err;
-		c->ncpus = err;
-		/* without /proc/stat check_ticks_seen() cannot tell a busy host: no check */
-		c->ticks_checked = tick_clock_host_busy_ns(&c->busy_at_start) != 0;
-		c->skel->links.on_tick = bpf_program__attach(c->skel->progs.on_tick);
-		return c->skel->links.on_tick ? 0 : -errno;
-	}
-	err = 0;
 	c->ncpus = 0;
 	for (int cpu = 0; cpu < n; cpu++) {
 		if (!online[cpu])
 			continue;
 		c->perf_fds[cpu] = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1,
 						PERF_FLAG_FD_CLOEXEC);
-		if (c->perf_fds[cpu] < 0) {
-			err = -errno;
-			break;
-		}
+		if (c->perf_fds[cpu] < 0)
+			return -errno;
 		c->links[cpu] = bpf_program__attach_perf_event(c->skel->progs.on_timer,
 							       c->perf_fds[cpu]);
-		if (!c->links[cpu]) {
-			err = -errno;
-			break;
-		}
+		if (!c->links[cpu])
+			return -errno;
 		c->ncpus++;
 	}
+	return 0;
+}
+
+/* Starts the sampling clock on every online CPU: 0 or -errno. */
+static int start_clock(struct collector *c)
+{
+	int n = libbpf_num_possible_cpus(), err;
+	bool *online;
+
+	if (n <= 0)
+		return n ? n : -EINVAL;
+	online = calloc((size_t)n, sizeof(*online));
+	if (!online)
+		return -ENOMEM;
+	err = sys_online_cpus(online, n);
+	if (err >= 0)
+		err = c->opts->clock == SAMPLE_CLOCK_TICK ? start_tick(c, err) :
+							     start_timers(c, online, n);
 	free(online);
 	return err;
 }
