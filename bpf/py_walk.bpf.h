@@ -2,8 +2,8 @@
 /*
  * py_walk.bpf.h — find the current thread's CPython thread state and walk its frames.
  *
- * Shared by the perf-event sampler (pyflare.bpf.c) and the BPF_PROG_TEST_RUN tests,
- * which build fake frame chains in their own memory and call sample_current_task().
+ * Shared by the samplers (sample.bpf.h) and the BPF_PROG_TEST_RUN tests, which build fake
+ * frame chains in their own memory and run the samplers' body on them.
  * Nothing here is version specific: struct py_proc says where each field lives.
  */
 #ifndef PYFLARE_PY_WALK_BPF_H
@@ -437,18 +437,6 @@ static __always_inline int sample_current_task(const struct py_proc *cfg, __u64 
 	if (bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(&w)))
 		health_inc(HEALTH_RINGBUF_FULL);
 	return 0;
-}
-
-/* A timer tick: sample the current thread if its process is profiled. */
-static __always_inline int sample_if_profiled(void)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
-	const struct py_proc *cfg = bpf_map_lookup_elem(&procs, &tgid);
-
-	if (!cfg)
-		return 0;
-	return sample_current_task(cfg, pid_tgid);
 }
 
 #endif /* PYFLARE_PY_WALK_BPF_H */

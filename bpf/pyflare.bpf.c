@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * pyflare.bpf.c — the sampler (a perf cpu-clock event on every CPU), the scheduler's
- * switches in wall mode, and the process events (exec, fork, exit) that keep userspace's
- * view of the profiled processes fresh.
+ * pyflare.bpf.c — the samplers (a perf cpu-clock event on every CPU, or the scheduler
+ * tick), the scheduler's switches in wall mode, and the process events (exec, fork, exit)
+ * that keep userspace's view of the profiled processes fresh.
  * The events are BTF raw tracepoints (tp_btf): unlike classic tracepoints they need
  * no tracefs mounted, which containers and minimal hosts often lack.
  */
@@ -13,43 +13,14 @@
 #include "pyflare.h"
 #include "maps.bpf.h"
 #include "py_walk.bpf.h"
+#include "sample.bpf.h"
 #include "select.bpf.h"
 #include "offcpu.bpf.h"
 #include "bench.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-/*
- * A task of a selected cgroup that userspace does not profile: tell it once, so a process
- * that was moved into the cgroup (or started before we looked) is found when it runs.
- */
-static __always_inline void announce(__u32 tgid)
-{
-	__u8 one = 1;
-
-	if (tgid && !bpf_map_update_elem(&announced, &tgid, &one, BPF_NOEXIST))
-		send_proc_event(EVENT_FOUND, tgid, 0);
-}
-
-/* A sampling tick on this CPU: sample the current thread if its process is profiled. */
-static __always_inline void on_sampling_tick(void)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
-	const struct py_proc *cfg;
-
-	/* checked at every sample: a process that moves out stops counting at once */
-	if (n_cgroups && !in_selected_cgroups())
-		return;
-	cfg = bpf_map_lookup_elem(&procs, &tgid);
-	if (!cfg) {
-		if (n_cgroups && follow_all)
-			announce(tgid);
-		return;
-	}
-	sample_current_task(cfg, pid_tgid);
-}
-
+/* --clock timer: a perf cpu-clock event on every CPU, at -F's rate. */
 SEC("perf_event")
 int on_timer(void *ctx)
 {
@@ -59,8 +30,34 @@ int on_timer(void *ctx)
 	if (bench_stage == BENCH_EMPTY)
 		return 0;
 	start = bench_start();
-	on_sampling_tick();
+	sample_running_task();
 	bench_end(BENCH_PROG_TIMER, start);
+	return 0;
+}
+
+/* --clock tick: the address of the kernel's tick handler (tick_nohz_handler from 6.9) */
+const volatile __u64 tick_handler = 0;
+
+/*
+ * --clock tick: an hrtimer expires (hard interrupt, in the interrupted task's context). The
+ * scheduler tick is one of them on every busy CPU, so sampling it adds no interrupt of its
+ * own; every other hrtimer is let go after one load and one compare.
+ * Arguments: struct hrtimer *timer, ktime_t *now.
+ */
+SEC("tp_btf/hrtimer_expire_entry")
+int on_tick(__u64 *ctx)
+{
+	struct hrtimer *timer = (struct hrtimer *)ctx[0];
+	__u64 start;
+
+	if ((__u64)timer->function != tick_handler)
+		return 0;
+	health_inc(HEALTH_TICKS);
+	if (bench_stage == BENCH_EMPTY)
+		return 0;
+	start = bench_start();
+	sample_running_task();
+	bench_end(BENCH_PROG_TICK, start);
 	return 0;
 }
 

@@ -24,6 +24,7 @@ enum pyflare_health {
 	HEALTH_TRUNCATED,	/* deeper than PYFLARE_MAX_FRAMES */
 	HEALTH_RINGBUF_FULL,	/* sample dropped */
 	HEALTH_EVENTS_LOST,	/* process event dropped (ring buffer full) */
+	HEALTH_TICKS,		/* --clock tick: scheduler ticks seen, whichever task they hit */
 	HEALTH__MAX,
 };
 

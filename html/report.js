@@ -615,7 +615,7 @@
 		add(sum, 'Sampled time', fmtTime(grandTotal));
 		if (meta.group_by && meta.group_by !== 'process')
 			add(sum, 'Grouped by', meta.group_by);
-		add(sum, '', (meta.rate_hz || '?') + ' Hz');
+		add(sum, '', (meta.rate_hz || '?') + ' Hz ' + (meta.clock || 'timer'));
 		sum.appendChild(document.createTextNode(' on ' + fmtInt(meta.ncpus) + ' CPUs · ' +
 			(meta.mode || 'cpu') + ' · ' + (meta.granularity || 'function') +
 			' granularity · pyflare ' + (meta.pyflare || '')));

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * collector.c — the recording loop: BPF lifecycle, perf timers, process tracking,
- * and the ring-buffer consumer that symbolizes stacks into the session.
+ * collector.c — the recording loop: BPF lifecycle, the sampling clock (perf timers or the
+ * scheduler tick), process tracking, and the ring-buffer consumer that symbolizes stacks
+ * into the session.
  */
 #include "collector.h"
 
@@ -33,6 +34,7 @@
 #include "pyflare.h"
 #include "pyflare.skel.h"
 #include "symbolize.h"
+#include "tick_clock.h"
 #include "wait_reason.h"
 
 #define POLL_MS 10		/* the sampler does not wake us: we look this often (1 ms while a
@@ -47,6 +49,8 @@
 #define DRAIN_NS 200000000ULL		/* wall mode: read the kernel's short-wait sums */
 #define WAIT_CARRIED (1ULL << 63)	/* an accounted wait that ended: its record is due */
 #define TASK_DEAD_STATE 0x80		/* the kernel's TASK_DEAD: a thread's last switch */
+#define TICK_CHECK_NS 1000000000ULL	/* --clock tick: ticks must have been seen by then, */
+#define TICK_CHECK_BUSY_NS 500000000ULL	/* if the host was busy this long meanwhile */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -114,6 +118,8 @@ struct collector {
 	size_t n_tls_todo, cap_tls_todo;
 	uint64_t start_ns;		/* CLOCK_MONOTONIC at start, the samples' clock */
 	enum bench_stage bench_stage;	/* BENCH_FULL but under make bench */
+	uint64_t busy_at_start;		/* --clock tick: the host's busy CPU time then */
+	bool ticks_checked;		/* --clock tick: check_ticks_seen() done */
 	uint64_t samples, empty, explicit_alive;
 	uint64_t no_access;		/* processes skipped: their memory or files unreadable */
 	uint64_t offcpu_waits;		/* wall mode: waits accounted */
@@ -749,8 +755,18 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Opens a cpu-clock timer on every online CPU and attaches the sampler to each. */
-static int attach_timers(struct collector *c)
+/* --clock tick: on_tick on the hrtimer tracepoint, which the tick of every CPU goes through. */
+static int start_tick(struct collector *c, int ncpus)
+{
+	c->ncpus = ncpus;
+	/* without /proc/stat check_ticks_seen() cannot tell a busy host: no check */
+	c->ticks_checked = tick_clock_host_busy_ns(&c->busy_at_start) != 0;
+	c->skel->links.on_tick = bpf_program__attach(c->skel->progs.on_tick);
+	return c->skel->links.on_tick ? 0 : -errno;
+}
+
+/* --clock timer: a cpu-clock timer on every online CPU, each running on_timer. */
+static int start_timers(struct collector *c, const bool *online, int n)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_SOFTWARE,
@@ -759,51 +775,57 @@ static int attach_timers(struct collector *c)
 		/* cpu-clock periods are nanoseconds: a fixed period gives every sample one weight */
 		.sample_period = 1000000000ULL / c->opts->rate_hz,
 	};
-	bool *online;
-	int n = libbpf_num_possible_cpus(), err = 0;
 
-	if (n <= 0)
-		return n ? n : -EINVAL;
 	c->perf_fds = calloc((size_t)n, sizeof(*c->perf_fds));
 	c->links = calloc((size_t)n, sizeof(*c->links));
-	online = calloc((size_t)n, sizeof(*online));
-	if (!c->perf_fds || !c->links || !online) {
-		free(online);
+	if (!c->perf_fds || !c->links)
 		return -ENOMEM;
-	}
 	for (int cpu = 0; cpu < n; cpu++)
 		c->perf_fds[cpu] = -1;
-	err = sys_online_cpus(online, n);
-	if (err < 0) {
-		free(online);
-		return err;
-	}
-	err = 0;
 	c->ncpus = 0;
 	for (int cpu = 0; cpu < n; cpu++) {
 		if (!online[cpu])
 			continue;
 		c->perf_fds[cpu] = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1,
 						PERF_FLAG_FD_CLOEXEC);
-		if (c->perf_fds[cpu] < 0) {
-			err = -errno;
-			break;
-		}
+		if (c->perf_fds[cpu] < 0)
+			return -errno;
 		c->links[cpu] = bpf_program__attach_perf_event(c->skel->progs.on_timer,
 							       c->perf_fds[cpu]);
-		if (!c->links[cpu]) {
-			err = -errno;
-			break;
-		}
+		if (!c->links[cpu])
+			return -errno;
 		c->ncpus++;
 	}
+	return 0;
+}
+
+/* Starts the sampling clock on every online CPU: 0 or -errno. */
+static int start_clock(struct collector *c)
+{
+	int n = libbpf_num_possible_cpus(), err;
+	bool *online;
+
+	if (n <= 0)
+		return n ? n : -EINVAL;
+	online = calloc((size_t)n, sizeof(*online));
+	if (!online)
+		return -ENOMEM;
+	err = sys_online_cpus(online, n);
+	if (err >= 0)
+		err = c->opts->clock == SAMPLE_CLOCK_TICK ? start_tick(c, err) :
+							     start_timers(c, online, n);
 	free(online);
 	return err;
 }
 
-static void detach_timers(struct collector *c)
+static void stop_clock(struct collector *c)
 {
 	int n = libbpf_num_possible_cpus();
+
+	if (c->skel) {
+		bpf_link__destroy(c->skel->links.on_tick);	/* NULL with --clock timer */
+		c->skel->links.on_tick = NULL;
+	}
 
 	for (int cpu = 0; c->links && c->perf_fds && cpu < n; cpu++) {
 		bpf_link__destroy(c->links[cpu]);
@@ -832,6 +854,25 @@ static uint64_t health_counter(struct collector *c, __u32 key)
 static uint32_t count_attached(struct collector *c)
 {
 	return (uint32_t)c->n_tracked;
+}
+
+/*
+ * --clock tick: a second in, ticks must have been seen if the host was busy at all. A tick
+ * that is no hrtimer (low-resolution mode, which a pyflare that cannot read
+ * /proc/timer_list does not see coming) would otherwise record nothing, silently.
+ */
+static void check_ticks_seen(struct collector *c, uint64_t now)
+{
+	uint64_t busy;
+
+	c->ticks_checked = true;
+	if (health_counter(c, HEALTH_TICKS) || tick_clock_host_busy_ns(&busy) ||
+	    busy - c->busy_at_start < TICK_CHECK_BUSY_NS)
+		return;
+	pr_warn("--clock tick: no scheduler tick seen in %.1f s while the CPUs were busy for "
+		"%.1f s: this kernel's tick does not run as an hrtimer (high-resolution timers "
+		"off?), so nothing is sampled; record with --clock timer\n",
+		(double)(now - c->start_ns) / 1e9, (double)(busy - c->busy_at_start) / 1e9);
 }
 
 static void show_progress(struct collector *c, uint64_t now)
@@ -1162,8 +1203,35 @@ static void log_binaries(struct collector *c, const char *when)
 		(unsigned long long)st.hits, st.entries, (unsigned long long)st.evictions);
 }
 
+/* --clock tick: the address of the tick's hrtimer function, or 0 after saying why not. */
+static uint64_t find_tick(struct collector *c)
+{
+	struct tick_clock_problem p;
+	struct tick_clock tc;
+	char nohz_full[256];
+
+	if (tick_clock_find(&tc, &p)) {
+		pr_error("cannot sample with --clock tick: %s; %s\n", p.why, p.fix);
+		return 0;
+	}
+	if (tc.hz != c->opts->rate_hz) {	/* read twice: a config changed meanwhile */
+		pr_error("--clock tick: the kernel's tick rate changed from %u to %u Hz while "
+			 "pyflare started\n", c->opts->rate_hz, tc.hz);
+		return 0;
+	}
+	pr_info("sampling at the scheduler tick: %u Hz, %s at 0x%llx\n", tc.hz, tc.handler_name,
+		(unsigned long long)tc.handler);
+	if (tick_clock_nohz_full(nohz_full, sizeof(nohz_full)))
+		pr_warn("--clock tick: CPUs %s are nohz_full: their tick stops while one task "
+			"runs there, so programs on them are sampled too little (--clock timer "
+			"is not)\n", nohz_full);
+	return tc.handler;
+}
+
 static int load_bpf(struct collector *c)
 {
+	bool tick = c->opts->clock == SAMPLE_CLOCK_TICK;
+	uint64_t tick_handler = 0;
 	int err;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -1171,12 +1239,19 @@ static int load_bpf(struct collector *c)
 			 ">= 5.8 built with CONFIG_DEBUG_INFO_BTF=y\n");
 		return EXIT_SYSTEM;
 	}
+	if (tick && !(tick_handler = find_tick(c)))
+		return EXIT_SYSTEM;
 	c->skel = pyflare_bpf__open();
 	if (!c->skel) {
 		pr_error("cannot open the BPF object: %s\n", strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	c->skel->rodata->sample_weight_ns = 1000000000ULL / c->opts->rate_hz;
+	c->skel->rodata->tick_handler = tick_handler;
+	/* one clock is loaded; the tick's is attached when the recording starts (start_clock) */
+	bpf_program__set_autoload(c->skel->progs.on_timer, !tick);
+	bpf_program__set_autoload(c->skel->progs.on_tick, tick);
+	bpf_program__set_autoattach(c->skel->progs.on_tick, false);
 	c->skel->rodata->follow_all = c->opts->target == TARGET_ALL;
 	c->skel->rodata->n_cgroups = (__u32)c->cgroups.n;
 	c->skel->rodata->min_block_ns = c->opts->min_block_ns;
@@ -1272,6 +1347,7 @@ static void fill_session(struct collector *c, uint64_t end_ns, uint64_t realtime
 	meta.rate_hz = o->rate_hz;
 	meta.ncpus = (uint32_t)c->ncpus;
 	meta.mode = o->wall ? "wall" : "cpu";
+	meta.clock = sample_clock_name(o->clock);
 	meta.target = target;
 	session__set_meta(c->s, &meta);
 
@@ -1290,7 +1366,7 @@ static void fill_session(struct collector *c, uint64_t end_ns, uint64_t realtime
 
 static void collector_free(struct collector *c)
 {
-	detach_timers(c);
+	stop_clock(c);
 	free(c->links);
 	free(c->perf_fds);
 	ring_buffer__free(c->rb);
@@ -1393,9 +1469,11 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 		log_binaries(&c, "attach");
 	}
 
-	err = attach_timers(&c);
+	err = start_clock(&c);
 	if (err) {
-		pr_error("cannot start the cpu-clock timers: %s%s\n", strerror(-err),
+		pr_error("cannot start %s: %s%s\n", o->clock == SAMPLE_CLOCK_TICK ?
+			 "sampling at the scheduler tick (hrtimer_expire_entry)" :
+			 "the cpu-clock timers", strerror(-err),
 			 err == -EACCES || err == -EPERM ? " (need root or CAP_PERFMON)" : "");
 		ret = EXIT_SYSTEM;
 		goto out;
@@ -1430,6 +1508,9 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 				find_gils(&c);
 			last_housekeeping = now;
 		}
+		if (o->clock == SAMPLE_CLOCK_TICK && !c.ticks_checked &&
+		    now - c.start_ns >= TICK_CHECK_NS)
+			check_ticks_seen(&c, now);
 		if (now - last_progress >= PROGRESS_NS) {
 			show_progress(&c, now);
 			last_progress = now;
@@ -1443,7 +1524,7 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	/* the view's q reaches no command the way a terminal's Ctrl-C does */
 	if (hook_stop && hook->stop_command && c.launch && !launch__poll(c.launch, command_status))
 		kill(launch__pid(c.launch), SIGTERM);
-	detach_timers(&c);
+	stop_clock(&c);
 	bpf_link__destroy(c.skel->links.on_switch);	/* NULL outside wall mode */
 	c.skel->links.on_switch = NULL;
 	now = now_ns();

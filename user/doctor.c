@@ -26,6 +26,7 @@
 #include "collector.h"
 #include "log.h"
 #include "proc_info.h"
+#include "tick_clock.h"
 
 #define N_CHECKS 16
 
@@ -472,6 +473,48 @@ static void check_max_rate(struct doctor *d)
 	    "%ld Hz is throttled", val, val);
 }
 
+/* --clock tick: the rate, the tick's hrtimer function, the tracepoint, and the tick's gaps */
+static void check_tick_clock(struct doctor *d)
+{
+	struct tick_clock_problem p;
+	struct doctor_result *r;
+	struct tick_clock tc;
+	char nohz_full[256];
+	int err;
+
+	/* --clock timer works without any of this: a warning, never a failure */
+	if (tick_clock_find(&tc, &p)) {
+		r = add(d, "tick_clock", DOCTOR_WARN, "--clock tick cannot work: %s", p.why);
+		set_fix(r, "%s", p.fix);
+		return;
+	}
+	if (cannot_tell(d, "tick_clock"))
+		return;
+	err = tick_clock_probe_attach();
+	if (err) {
+		r = add(d, "tick_clock", DOCTOR_WARN, "--clock tick cannot work: no BPF program "
+			"attaches to the hrtimer_expire_entry tracepoint (%s)", strerror(-err));
+		if (err == -EPERM || err == -EACCES)
+			set_fix(r, "%s", root_fix(d));
+		else
+			set_fix(r, "use --clock timer (the tracepoint needs Linux 5.5 or later "
+				"with BTF)");
+		return;
+	}
+	if (tick_clock_nohz_full(nohz_full, sizeof(nohz_full))) {
+		r = add(d, "tick_clock", DOCTOR_WARN, "--clock tick works (%u Hz, %s), but CPUs "
+			"%s are nohz_full: their tick stops while one task runs there, so it "
+			"samples them too little", tc.hz, tc.handler_name, nohz_full);
+		set_fix(r, "use --clock timer for programs on those CPUs");
+		return;
+	}
+	add(d, "tick_clock", DOCTOR_OK, "--clock tick works: %u Hz, %s through "
+	    "hrtimer_expire_entry%s", tc.hz, tc.handler_name,
+	    tick_clock_timer_list_hres("/proc/timer_list") == 1 ? "" :
+	    " (cannot read /proc/timer_list: a tick that is no hrtimer goes unseen until the "
+	    "recording warns)");
+}
+
 static int print_json(const struct doctor *d)
 {
 	cJSON *arr = cJSON_CreateArray(), *o;
@@ -518,9 +561,10 @@ int doctor_run(int argc, char **argv)
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			printf("usage: pyflare doctor [--json]\n\n"
 			       "Checks that this machine can record: kernel, BTF, BPF, privileges,\n"
-			       "sysctls, lockdown, cgroups. One line per check (ok, warn or FAIL)\n"
-			       "with the fix; --json prints an array of {check, status, finding,\n"
-			       "fix}. Exit status 2 when a check fails.\n");
+			       "sysctls, lockdown, cgroups, and whether --clock tick can sample at\n"
+			       "the scheduler tick. One line per check (ok, warn or FAIL) with\n"
+			       "the fix; --json prints an array of {check, status, finding, fix}.\n"
+			       "Exit status 2 when a check fails.\n");
 			return EXIT_OK;
 		} else {
 			pr_error("unknown option '%s' (see pyflare doctor --help)\n", argv[i]);
@@ -548,6 +592,7 @@ int doctor_run(int argc, char **argv)
 	check_pid_ns(&d);
 	check_cgroup(&d);
 	check_max_rate(&d);
+	check_tick_clock(&d);
 
 	for (i = 0; i < d.n; i++)
 		failed |= d.res[i].status == DOCTOR_FAIL;

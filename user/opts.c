@@ -20,6 +20,7 @@
 #include "idle_threads.h"
 #include "proc_filter.h"
 #include "proc_info.h"
+#include "tick_clock.h"
 #include "top_view.h"
 
 #define RATE_COMMAND_HZ 999	/* launching a program: pyinstrument-like detail */
@@ -52,6 +53,7 @@ enum {
 	OPT_MIN_BLOCK,
 	OPT_GROUP_BY,
 	OPT_DELAY,
+	OPT_CLOCK,
 };
 
 /* The options of the reports, the same for record and report. */
@@ -91,6 +93,7 @@ enum {
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },                                  \
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },                                    \
 	{ "mode", required_argument, NULL, OPT_MODE },                                        \
+	{ "clock", required_argument, NULL, OPT_CLOCK },                                      \
 	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },                              \
 	{ "container", required_argument, NULL, OPT_CONTAINER }
 
@@ -286,8 +289,14 @@ static void print_sampling_help(void)
 	       "                           command, %d when attaching: each sample costs the\n"
 	       "                           sampled CPU some microseconds)\n"
 	       "  -i, --interval SECONDS   the same as a period, as in pyinstrument (-i 0.001)\n"
+	       "      --clock CLOCK        what takes the samples (default %s). timer: a\n"
+	       "                           perf timer on every CPU at -F's rate, an interrupt\n"
+	       "                           of its own; tick: the scheduler tick, which\n"
+	       "                           interrupts a busy CPU anyway, at the kernel's rate\n"
+	       "                           (CONFIG_HZ, 100 to 1000; no -F): sampling adds no\n"
+	       "                           interrupt, but a CPU shared by busy tasks skews it\n"
 	       "\n",
-	       RATE_COMMAND_HZ, RATE_ATTACH_HZ);
+	       RATE_COMMAND_HZ, RATE_ATTACH_HZ, sample_clock_name(SAMPLE_CLOCK_DEFAULT));
 }
 
 void opts_print_record_help(void)
@@ -837,7 +846,7 @@ static enum opts_result add_proc_rule(struct record_opts *o, enum proc_filter_fi
 
 /* The options of the targets whose meaning depends on others: settled at the end. */
 struct sampling {
-	const char *rate, *interval, *mode;
+	const char *rate, *interval, *mode, *clock;
 	double min_block;	/* < 0: not given */
 };
 
@@ -909,6 +918,15 @@ static int target_option(struct record_opts *o, struct sampling *sm, int c, cons
 		}
 		sm->mode = arg;
 		return 1;
+	case OPT_CLOCK:
+		if (strcmp(arg, sample_clock_name(SAMPLE_CLOCK_TIMER)) &&
+		    strcmp(arg, sample_clock_name(SAMPLE_CLOCK_TICK))) {
+			usage(err, errlen, "bad clock '%s': expected timer (a perf timer at -F's "
+			      "rate) or tick (the scheduler tick, at the kernel's rate)", arg);
+			return -1;
+		}
+		sm->clock = arg;
+		return 1;
 	case OPT_MIN_BLOCK:
 		if (!parse_double(arg, &sm->min_block) || sm->min_block < 0 ||
 		    sm->min_block > 10) {
@@ -923,6 +941,30 @@ static int target_option(struct record_opts *o, struct sampling *sm, int c, cons
 	default:
 		return 0;
 	}
+}
+
+const char *sample_clock_name(enum sample_clock clock)
+{
+	return clock == SAMPLE_CLOCK_TICK ? "tick" : SESSION_CLOCK_TIMER;
+}
+
+/*
+ * --clock tick: the rate is the kernel's (0 when unknown: recording says why and what to
+ * do), and one asked for is a mistake.
+ */
+static enum opts_result tick_rate(struct record_opts *o, const struct sampling *sm, char *err,
+				  size_t errlen)
+{
+	char here[32] = "unknown here";
+
+	if (tick_clock_hz(&o->rate_hz))
+		o->rate_hz = 0;
+	else
+		snprintf(here, sizeof(here), "%u Hz here", o->rate_hz);
+	if (sm->rate || sm->interval)
+		return usage(err, errlen, "--clock tick samples at the kernel's tick rate (%s); "
+			     "drop %s or use --clock timer", here, sm->rate ? "-F" : "-i");
+	return OPTS_OK;
 }
 
 /* After the options: the command (argv[optind...]), the target, the mode and the rate. */
@@ -950,6 +992,12 @@ static enum opts_result finish_targets(struct record_opts *o, const struct sampl
 					       MIN_BLOCK_NS;
 	if (sm->rate && sm->interval)
 		return usage(err, errlen, "give either --rate or --interval, not both");
+	o->clock = SAMPLE_CLOCK_DEFAULT;
+	if (sm->clock)
+		o->clock = strcmp(sm->clock, sample_clock_name(SAMPLE_CLOCK_TICK)) ?
+				   SAMPLE_CLOCK_TIMER : SAMPLE_CLOCK_TICK;
+	if (o->clock == SAMPLE_CLOCK_TICK)
+		return tick_rate(o, sm, err, errlen);
 	o->rate_hz = o->target == TARGET_COMMAND ? RATE_COMMAND_HZ : RATE_ATTACH_HZ;
 	if (sm->rate) {
 		double hz;

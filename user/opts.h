@@ -41,6 +41,18 @@ enum opts_color {
 	OPTS_COLOR_NEVER,
 };
 
+/* What interrupts a CPU to take a sample (--clock). */
+enum sample_clock {
+	SAMPLE_CLOCK_TIMER = 0,	/* a perf cpu-clock event on every CPU, at -F's rate */
+	SAMPLE_CLOCK_TICK,	/* the scheduler tick, at the kernel's HZ: no interrupt added */
+};
+
+/* The clock when --clock is not given: chosen here only. */
+#define SAMPLE_CLOCK_DEFAULT SAMPLE_CLOCK_TIMER
+
+/* "timer" or "tick", as --clock takes them and the reports show them. */
+const char *sample_clock_name(enum sample_clock clock);
+
 enum target_kind {
 	TARGET_NONE = 0,
 	TARGET_PIDS,	/* -p */
@@ -54,7 +66,8 @@ struct record_opts {
 	size_t n_pids;
 	char **argv;			/* the command, NULL-terminated (points into main's argv) */
 	double duration;		/* seconds; 0 = until the targets exit or Ctrl-C */
-	unsigned rate_hz;		/* per CPU */
+	unsigned rate_hz;		/* per CPU; --clock tick: the kernel's HZ, 0 if unknown */
+	enum sample_clock clock;	/* --clock */
 	bool wall;			/* --mode wall: off-CPU time too */
 	uint64_t min_block_ns;		/* --min-block */
 	/* Reports to write. Without -o: one report on stdout. */

@@ -327,7 +327,9 @@ void render_put_text_header(FILE *out, const struct session *s, const struct ren
 	put_grouping(out, s, o->group_by);
 	fputs("  Mode:     ", out);
 	render_put_safe(out, *m->mode ? m->mode : "?", NULL);
-	fprintf(out, ", %u Hz on %u CPU%s%s\n", m->rate_hz, m->ncpus, m->ncpus == 1 ? "" : "s",
+	fprintf(out, ", %u Hz ", m->rate_hz);
+	render_put_safe(out, m->clock, NULL);
+	fprintf(out, " on %u CPU%s%s\n", m->ncpus, m->ncpus == 1 ? "" : "s",
 		!strcmp(m->mode, "wall") ? " + time off CPU (sleep, I/O, locks, GIL)" : "");
 	fprintf(out, "  Health:   %llu samples taken, %llu lost (ring buffer full), %llu stacks "
 		"truncated,\n            %llu cut short by a failed read, %llu frames not "

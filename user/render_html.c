@@ -426,6 +426,8 @@ static void put_meta(struct html *x)
 	putc(',', out);
 	put_key_str(out, "mode", m->mode);
 	putc(',', out);
+	put_key_str(out, "clock", m->clock);
+	putc(',', out);
 	put_key_str(out, "recorded_at", when);
 	fprintf(out, ",\"start_ms\":%llu.%06llu,\"duration_ns\":%llu,\"rate_hz\":%u,\"ncpus\":%u,",
 		(unsigned long long)(m->start_realtime_ns / 1000000),

@@ -20,7 +20,7 @@ typedef void (*render_json_str_fn)(FILE *out, const char *str);
 void render_json_put_field(FILE *out, const char *key, const char *value, render_json_str_fn put);
 /* Writes @realtime_ns as UTC "YYYY-MM-DDTHH:MM:SS.fffZ" with @digits (1-9) fraction digits. */
 void render_json_format_utc(char *buf, size_t len, uint64_t realtime_ns, int digits);
-/* "duration":S,"target":...,"mode":...,"rate_hz":N,"ncpus":N,"granularity":...,"group_by":... */
+/* "duration":S,"target":...,"mode":...,"clock":...,"rate_hz":N,"ncpus":N,"granularity":...,"group_by":... */
 void render_json_put_recording(FILE *out, const struct session *s, const struct render_opts *o);
 /* "health":{...},\n"refusals":[{"pid":N,"comm":...,"reason":...},...] */
 void render_json_put_health(FILE *out, const struct session *s, render_json_str_fn put);

@@ -494,7 +494,8 @@ static int put_profile(struct pprof *x, FILE *out, const struct render_opts *o)
 	members = has_groups(x->s) ? str_id(x, "members") : 0;
 	python = str_id(x, MAPPING_NAME);
 	comment = str_id(x, "pyflare " PYFLARE_VERSION);
-	if (asprintf(&text, "target: %s; granularity: %s%s%s", m->target ? m->target : "",
+	if (asprintf(&text, "target: %s; clock: %s at %u Hz; granularity: %s%s%s",
+		     m->target ? m->target : "", m->clock, m->rate_hz,
 		     render_granularity_name(o->granularity),
 		     o->group_by != GROUP_BY_PROCESS ? "; grouped by " : "",
 		     o->group_by != GROUP_BY_PROCESS ? group_by_name(o->group_by) : "") < 0)

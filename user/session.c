@@ -196,6 +196,7 @@ struct session *session__new(void)
 		return NULL;
 	s->meta.mode = "";
 	s->meta.target = "";
+	s->meta.clock = SESSION_CLOCK_TIMER;
 	/* Node 0 is the empty stack, so a real node id is never 0. */
 	if (grow((void **)&s->stacks, &s->stacks_cap, 1, sizeof(*s->stacks))) {
 		free(s);
@@ -454,7 +455,9 @@ int session__set_meta(struct session *s, const struct session_meta *meta)
 	m = *meta;
 	m.mode = arena_strdup(s, meta->mode);
 	m.target = arena_strdup(s, meta->target);
-	if (!m.mode || !m.target)
+	/* every recording made before there was a choice of clock was the perf timer's */
+	m.clock = meta->clock && *meta->clock ? arena_strdup(s, meta->clock) : SESSION_CLOCK_TIMER;
+	if (!m.mode || !m.target || !m.clock)
 		return -ENOMEM;
 	s->meta = m;
 	return 0;

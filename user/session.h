@@ -105,6 +105,9 @@ struct session_health {
 	uint32_t refused;		/* processes not profiled (see refusals) */
 };
 
+/* The clock of a session that names none: all there was before --clock. */
+#define SESSION_CLOCK_TIMER "timer"
+
 struct session_meta {
 	uint64_t start_realtime_ns;	/* wall clock at start, ns since the epoch */
 	uint64_t duration_ns;		/* length of the recording */
@@ -112,6 +115,7 @@ struct session_meta {
 	uint32_t ncpus;			/* CPUs sampled */
 	const char *mode;		/* "cpu" */
 	const char *target;		/* command line, "-p 1,2" or "-a" */
+	const char *clock;		/* what sampled: "timer" (NULL or "" set it) or "tick" */
 };
 
 struct session;

@@ -31,6 +31,7 @@ enum section_id {
 	SEC_LAST = SEC_SAMPLES,
 	/* optional, skipped by readers that do not know them (the version policy) */
 	SEC_PROC_IDENTITY = 9,
+	SEC_CLOCK = 10,
 };
 
 static const char *const section_names[] = {
@@ -43,6 +44,7 @@ static const char *const section_names[] = {
 	[SEC_STACKS] = "stacks",
 	[SEC_SAMPLES] = "samples",
 	[SEC_PROC_IDENTITY] = "process identity",
+	[SEC_CLOCK] = "clock",
 };
 
 /* Fewest bytes a record of each table takes: a count above (bytes left / this) is a lie. */
@@ -166,6 +168,12 @@ static int encode_body(const struct session *s, struct wbuf *body)
 	put_str(&sec, m->target);
 	put_str(&sec, "pyflare " PYFLARE_VERSION);
 	put_section(body, &sec, SEC_META);
+
+	/* Only another clock than the timer, which every file without it was recorded by */
+	if (strcmp(m->clock, SESSION_CLOCK_TIMER)) {
+		put_str(&sec, m->clock);
+		put_section(body, &sec, SEC_CLOCK);
+	}
 
 	put_varint(&sec, h->samples);
 	put_varint(&sec, h->lost);
@@ -382,7 +390,7 @@ struct parser {
 	size_t nframes;
 	uint32_t *smap;		/* file stack node -> session stack node */
 	size_t nstacks;		/* nodes, the root included */
-	bool seen_identity;	/* the process identity section was read */
+	unsigned seen_optional;	/* bit i: optional_sections[i] was read */
 	char *str[NSTR];
 	size_t str_cap[NSTR];
 };
@@ -588,6 +596,16 @@ static bool parse_proc_identity(struct parser *ps)
 	return true;
 }
 
+static bool parse_clock(struct parser *ps)
+{
+	struct session_meta m = *session__meta(ps->s);
+
+	m.clock = get_str(ps, 0);
+	if (!m.clock)
+		return false;
+	return session__set_meta(ps->s, &m) ? oom(ps) : true;
+}
+
 static bool parse_threads(struct parser *ps)
 {
 	uint32_t process, tid;
@@ -785,6 +803,16 @@ static bool (*const section_parsers[])(struct parser *) = {
 	[SEC_SAMPLES] = parse_samples,
 };
 
+/* The optional sections this version reads: each at most once, after the one it adds to. */
+static const struct {
+	enum section_id id;
+	enum section_id after;
+	bool (*parse)(struct parser *ps);
+} optional_sections[] = {
+	{ SEC_PROC_IDENTITY, SEC_PROCESSES, parse_proc_identity },
+	{ SEC_CLOCK, SEC_META, parse_clock },
+};
+
 /*
  * Reads the sections of a body of which @len bytes are at hand; @complete is false when the
  * rest is missing (a truncated file), which changes what a missing section means.
@@ -796,6 +824,9 @@ static bool parse_body(struct parser *ps, const uint8_t *body, size_t len, bool 
 	uint64_t id, slen;
 
 	while (p < end) {
+		bool (*parse)(struct parser *ps) = NULL;
+		size_t k;
+
 		ps->p = p;
 		ps->end = end;
 		ps->where = next <= SEC_LAST ? section_names[next] : "unknown";
@@ -810,38 +841,40 @@ static bool parse_body(struct parser *ps, const uint8_t *body, size_t len, bool 
 				return fail(ps, EINVAL, complete ? "the %s section is missing" :
 					    "truncated before the %s section", section_names[next]);
 			ps->where = section_names[id];
-		} else if (id == SEC_PROC_IDENTITY) {
-			ps->where = section_names[id];
-			/* it describes the processes: they must be there, and only once */
-			if (next <= SEC_PROCESSES)
-				return fail(ps, EINVAL, "the process identity section comes before "
-					    "the processes section");
-			if (ps->seen_identity)
-				return fail(ps, EINVAL, "a second process identity section");
+			parse = section_parsers[id];
 		} else {
 			ps->where = "unknown";
+		}
+		for (k = 0; !parse && k < sizeof(optional_sections) / sizeof(optional_sections[0]);
+		     k++) {
+			enum section_id after = optional_sections[k].after;
+
+			if (id != optional_sections[k].id)
+				continue;
+			ps->where = section_names[id];
+			/* it adds to an earlier section: that one must be there, and this only once */
+			if (next <= after)
+				return fail(ps, EINVAL, "the %s section comes before the %s section",
+					    section_names[id], section_names[after]);
+			if (ps->seen_optional & (1u << k))
+				return fail(ps, EINVAL, "a second %s section", section_names[id]);
+			ps->seen_optional |= 1u << k;
+			parse = optional_sections[k].parse;
 		}
 		if (slen > (uint64_t)(end - p))
 			return truncated(ps);
 		ps->p = p;
 		ps->end = p + slen;
 		/* a section this version does not know is optional: skipped (the version policy) */
-		if (id >= SEC_META && id <= SEC_LAST) {
-			if (!section_parsers[id](ps))
+		if (parse) {
+			if (!parse(ps))
 				return false;
 			if (ps->p != ps->end)
 				return fail(ps, EINVAL, "%zu unexpected byte%s at the end of the "
 					    "%s section", (size_t)(ps->end - ps->p),
 					    plural(ps->end - ps->p), ps->where);
-			next++;
-		} else if (id == SEC_PROC_IDENTITY) {
-			if (!parse_proc_identity(ps))
-				return false;
-			if (ps->p != ps->end)
-				return fail(ps, EINVAL, "%zu unexpected byte%s at the end of the "
-					    "%s section", (size_t)(ps->end - ps->p),
-					    plural(ps->end - ps->p), ps->where);
-			ps->seen_identity = true;
+			if (id <= SEC_LAST)
+				next++;
 		}
 		p += slen;
 	}

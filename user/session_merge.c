@@ -85,7 +85,7 @@ static int merge_meta(struct session *into, const struct session *from)
 	struct session_meta m = *a;
 	uint64_t end_a = add_sat(a->start_realtime_ns, a->duration_ns);
 	uint64_t end_b = add_sat(b->start_realtime_ns, b->duration_ns);
-	char *target, *mode;
+	char *target, *mode, *clock;
 	int err;
 
 	m.duration_ns = (end_a > end_b ? end_a : end_b) - a->start_realtime_ns;
@@ -93,11 +93,14 @@ static int merge_meta(struct session *into, const struct session *from)
 	m.ncpus = a->ncpus > b->ncpus ? a->ncpus : b->ncpus;
 	target = session_join(a->target, b->target, JOIN_SEP, MAX_JOINED);
 	mode = session_join(a->mode, b->mode, JOIN_SEP, MAX_JOINED);
+	clock = session_join(a->clock, b->clock, JOIN_SEP, MAX_JOINED);
 	m.target = target;
 	m.mode = mode;
-	err = target && mode ? session__set_meta(into, &m) : -ENOMEM;
+	m.clock = clock;
+	err = target && mode && clock ? session__set_meta(into, &m) : -ENOMEM;
 	free(target);
 	free(mode);
+	free(clock);
 	return err;
 }
 

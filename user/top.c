@@ -117,6 +117,8 @@ static struct top_status status_of(const struct top *t)
 		.whole_run = t->whole_run,
 		.processes = t->processes,
 		.ncpus = t->ncpus,
+		.sample_clock = sample_clock_name(t->o->record.clock),
+		.rate_hz = t->o->record.rate_hz,
 		.paused = t->paused,
 	};
 }

@@ -412,6 +412,8 @@ static void header_items(struct build *b, struct items *it)
 	item(it, "%u process%s", st->processes, st->processes == 1 ? "" : "es");
 	item(it, "%u thread%s", b->nthreads_seen, b->nthreads_seen == 1 ? "" : "s");
 	item(it, "%.0f samples/s", span > 0 ? (double)t->received / span : 0.0);
+	if (st->sample_clock)
+		item(it, "%u Hz %s", st->rate_hz, st->sample_clock);
 	item(it, "%llu lost", (unsigned long long)t->lost);
 	item(it, "pyflare %.1f%% CPU",
 	     span > 0 ? 100.0 * (double)t->self_cpu_ns / 1e9 / span : 0.0);

@@ -25,6 +25,8 @@ struct top_status {
 	bool whole_run;		/* the tally is the whole run, not the last interval */
 	uint32_t processes;	/* processes profiled now */
 	uint32_t ncpus;		/* CPUs sampled */
+	const char *sample_clock; /* --clock: "timer" or "tick"; NULL: not shown */
+	uint32_t rate_hz;	/* its rate per CPU */
 	bool paused;
 };
 

@@ -25,6 +25,11 @@ struct task_struct {
 	struct thread_struct thread;
 } __attribute__((preserve_access_index));
 
+/* --clock tick: an expiring hrtimer, told apart by the function it calls. */
+struct hrtimer {
+	void *function;
+} __attribute__((preserve_access_index));
+
 /* x86-64: a task's user registers at its last kernel entry (bpf_task_pt_regs). */
 struct pt_regs {
 	unsigned long di;	/* first system call argument */

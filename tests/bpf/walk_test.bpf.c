@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * walk_test.bpf.c — on_timer's body as a raw_tp program, so BPF_PROG_TEST_RUN can run the
+ * walk_test.bpf.c — the samplers' body as a raw_tp program, so BPF_PROG_TEST_RUN can run the
  * frame walker in the calling thread (perf_event programs cannot be test-run).
  */
 #include "kernel.h"
@@ -9,6 +9,7 @@
 #include "pyflare.h"
 #include "maps.bpf.h"
 #include "py_walk.bpf.h"
+#include "sample.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -20,5 +21,5 @@ SEC("raw_tp")
 int test_walk(void *ctx)
 {
 	(void)ctx;
-	return sample_if_profiled();
+	return sample_running_task();
 }

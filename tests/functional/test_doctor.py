@@ -15,7 +15,7 @@ from pyflare_run import pyflare_path
 CHECKS = ("kernel", "btf", "capabilities", "bpf", "ringbuf", "bpf_loop", "tp_btf",
           "perf_event", "perf_event_paranoid", "lockdown", "unprivileged_bpf", "pid_namespace",
           "cgroup",
-          "max_sample_rate")
+          "max_sample_rate", "tick_clock")
 SETCAP_FIX = "sudo setcap cap_bpf,cap_perfmon,cap_sys_ptrace+ep"
 
 
@@ -87,6 +87,37 @@ def test_unprivileged_user_fails_with_the_setcap_fix():
                                                   "--regid=65534", "--clear-groups")).stdout)
     caps = [x for x in results if x["check"] == "capabilities"][0]
     assert caps["status"] == "fail" and SETCAP_FIX in caps["fix"]
+
+
+def kernel_hz():
+    import gzip
+    with gzip.open("/proc/config.gz", "rt") as f:
+        for line in f:
+            if line.startswith("CONFIG_HZ="):
+                return int(line.split("=")[1])
+    raise AssertionError("no CONFIG_HZ in /proc/config.gz")
+
+
+def test_tick_clock_usable_as_root():
+    """This kernel ticks through an hrtimer pyflare can tell apart: --clock tick works."""
+    if not os.path.exists("/proc/config.gz"):
+        skip_or_fail("no /proc/config.gz to read the kernel's HZ from")
+    status, rest = lines_by_check(doctor().stdout)["tick_clock"]
+    assert status == "ok", rest
+    assert "--clock tick works: %d Hz, " % kernel_hz() in rest
+    assert "tick_nohz_handler" in rest or "tick_sched_timer" in rest
+
+
+def test_tick_clock_hidden_addresses_say_why_and_what_to_do():
+    """Without CAP_SYSLOG /proc/kallsyms shows zeros: the tick cannot be told apart."""
+    if not shutil.which("setpriv"):
+        skip_or_fail("setpriv (util-linux) is missing")
+    r = doctor(prefix=("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"))
+    status, rest = lines_by_check(r.stdout)["tick_clock"]
+    assert status == "warn", rest
+    assert "/proc/kallsyms hides kernel addresses" in rest
+    assert "fix: run pyflare as root with sysctl kernel.kptr_restrict=1" in rest
+    assert rest.endswith("or use --clock timer")
 
 
 def test_bad_option_is_a_usage_error():

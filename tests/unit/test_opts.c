@@ -10,6 +10,7 @@
 #include "opts.h"
 #include "proc_filter.h"
 #include "test.h"
+#include "tick_clock.h"
 
 #define MAX_ARGS 32
 
@@ -368,6 +369,66 @@ static void test_switches(void)
 	unsetenv("NO_COLOR");
 }
 
+/* --clock: the timer by default, or the tick at the kernel's rate, which takes no -F / -i. */
+static void test_clock(void)
+{
+	struct record_opts o;
+	struct top_opts t;
+	unsigned hz = 0;
+	char want[128];
+
+	CHECK_INT(record(&o, "-a", NULL), OPTS_OK);
+	CHECK_INT(o.clock, SAMPLE_CLOCK_DEFAULT);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "--clock", "timer", "-F", "499", "-a", NULL), OPTS_OK);
+	CHECK_INT(o.clock, SAMPLE_CLOCK_TIMER);
+	CHECK_INT(o.rate_hz, 499);
+	opts_release_record(&o);
+	CHECK_STR(sample_clock_name(SAMPLE_CLOCK_TIMER), "timer");
+	CHECK_STR(sample_clock_name(SAMPLE_CLOCK_TICK), "tick");
+	CHECK_RECORD_ERROR("bad clock 'hrtimer': expected timer", "--clock", "hrtimer", "-a");
+	CHECK_RECORD_ERROR("option '--clock' needs a value", "-a", "--clock");
+
+	if (tick_clock_hz(&hz)) {
+		test_missing("the kernel's CONFIG_HZ");
+		return;
+	}
+	/* the rate is the kernel's; the mode is as without it */
+	CHECK_INT(record(&o, "--clock", "tick", "--", "python3", "app.py", NULL), OPTS_OK);
+	CHECK_INT(o.clock, SAMPLE_CLOCK_TICK);
+	CHECK_INT(o.rate_hz, hz);
+	CHECK(o.wall);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "--clock", "tick", "--mode", "cpu", "-p", "12", NULL), OPTS_OK);
+	CHECK_INT(o.rate_hz, hz);
+	CHECK(!o.wall);
+	opts_release_record(&o);
+	/* the last --clock counts */
+	CHECK_INT(record(&o, "--clock", "tick", "--clock", "timer", "-F", "99", "-a", NULL),
+		  OPTS_OK);
+	CHECK_INT(o.clock, SAMPLE_CLOCK_TIMER);
+	CHECK_INT(o.rate_hz, 99);
+	opts_release_record(&o);
+
+	snprintf(want, sizeof(want), "--clock tick samples at the kernel's tick rate (%u Hz here); "
+		 "drop -F or use --clock timer", hz);
+	CHECK_RECORD_ERROR(want, "--clock", "tick", "-F", "99", "-a");
+	CHECK_RECORD_ERROR(want, "-F", "99", "--clock", "tick", "-a");
+	CHECK_RECORD_ERROR(want, "--rate", "250", "--clock", "tick", "-a");
+	CHECK_RECORD_ERROR("drop -i or use --clock timer", "-i", "0.004", "--clock", "tick",
+			   "-a");
+
+	/* top takes it as record does */
+	CHECK_INT(top(&t, "--clock", "tick", "-a", NULL), OPTS_OK);
+	CHECK_INT(t.record.clock, SAMPLE_CLOCK_TICK);
+	CHECK_INT(t.record.rate_hz, hz);
+	opts_release_top(&t);
+	CHECK_INT(top(&t, "-a", NULL), OPTS_OK);
+	CHECK_INT(t.record.clock, SAMPLE_CLOCK_DEFAULT);
+	opts_release_top(&t);
+	CHECK_TOP_ERROR(want, "--clock", "tick", "-F", "99", "-a");
+}
+
 static void test_formats(void)
 {
 	struct record_opts o;
@@ -637,6 +698,7 @@ int main(void)
 	RUN(test_proc_filters);
 	RUN(test_cgroup_options);
 	RUN(test_switches);
+	RUN(test_clock);
 	RUN(test_formats);
 	RUN(test_report);
 	RUN(test_top);

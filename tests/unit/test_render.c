@@ -319,7 +319,7 @@ static const char fixture_text[] =
 	"  Recorded: 2023-11-14 22:13:20 UTC    Samples:  670\n"
 	"  Duration: 2.000 s                    CPU time: 0.671 s\n"
 	"  Target:   python3 app.py\n"
-	"  Mode:     cpu, 999 Hz on 2 CPUs\n"
+	"  Mode:     cpu, 999 Hz timer on 2 CPUs\n"
 	"  Health:   670 samples taken, 3 lost (ring buffer full), 2 stacks truncated,\n"
 	"            1 cut short by a failed read, 4 frames not symbolized, 9 without thread "
 	"state\n"
@@ -735,6 +735,7 @@ static void test_speedscope(void)
 	CHECK_STR(str(meta, "recorded_at"), "2023-11-14T22:13:20.123456789Z");
 	CHECK(num(meta, "duration") == 2);
 	CHECK_STR(str(meta, "mode"), "cpu");
+	CHECK_STR(str(meta, "clock"), "timer");
 	CHECK(num(meta, "rate_hz") == 999);
 	CHECK(num(meta, "ncpus") == 2);
 	CHECK_STR(str(meta, "granularity"), "function");

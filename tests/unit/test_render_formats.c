@@ -1156,8 +1156,8 @@ static void test_pprof_groups(void)
 	smp = find_sample(&p, "work@40<<truncated>@0", 4243);
 	CHECK(smp != NULL && smp->pid == 0 && !strcmp(pstr(&p, smp->members), "4242,5000,6000"));
 	for (i = 0; i < p.nstrs; i++)
-		has_comment |= !strcmp(p.strs[i], "target: python3 app.py; granularity: function; "
-				       "grouped by none");
+		has_comment |= !strcmp(p.strs[i], "target: python3 app.py; clock: timer at 999 Hz; "
+				       "granularity: function; grouped by none");
 	CHECK(has_comment);
 	prof_free(&p);
 out:

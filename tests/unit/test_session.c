@@ -229,13 +229,15 @@ static void test_meta_health(void)
 {
 	struct session *s = session__new();
 	char target[32] = "python3 app.py";
-	struct session_meta m = { 1700000000000000000ULL, 2000000000ULL, 999, 2, "cpu", target };
+	struct session_meta m = { 1700000000000000000ULL, 2000000000ULL, 999, 2, "cpu", target,
+				  "tick" };
 	struct session_health h = { 1, 2, 3, 4, 5, 6, 7, 8 };
 
 	CHECK_INT(session__set_meta(s, &m), 0);
 	strcpy(target, "changed");
 	CHECK_STR(session__meta(s)->target, "python3 app.py");
 	CHECK_STR(session__meta(s)->mode, "cpu");
+	CHECK_STR(session__meta(s)->clock, "tick");
 	CHECK_INT(session__meta(s)->rate_hz, 999);
 	CHECK_INT(session__meta(s)->duration_ns, 2000000000ULL);
 	session__set_health(s, &h);
@@ -243,8 +245,14 @@ static void test_meta_health(void)
 	CHECK_INT(session__health(s)->no_thread_state, 6);
 	CHECK_INT(session__health(s)->refused, 8);
 	m.mode = NULL;
+	m.clock = NULL;
 	CHECK_INT(session__set_meta(s, &m), 0);
 	CHECK_STR(session__meta(s)->mode, "");
+	/* a session that names no clock was sampled by the timer: all there was before */
+	CHECK_STR(session__meta(s)->clock, "timer");
+	m.clock = "";
+	CHECK_INT(session__set_meta(s, &m), 0);
+	CHECK_STR(session__meta(s)->clock, "timer");
 	session__free(s);
 }
 

@@ -139,6 +139,7 @@ static void check_same(const struct session *a, const struct session *b)
 	CHECK_INT(ma->ncpus, mb->ncpus);
 	CHECK_STR(ma->mode, mb->mode);
 	CHECK_STR(ma->target, mb->target);
+	CHECK_STR(ma->clock, mb->clock);
 	CHECK(!memcmp(session__health(a), session__health(b), sizeof(struct session_health)));
 	{
 		const struct session_refusal *x = session__refusals(a, &na), *y;
@@ -293,7 +294,7 @@ static void test_round_trip_extremes(void)
 	free(buf);
 
 	session__set_meta(s, &(struct session_meta){ UINT64_MAX, UINT64_MAX, UINT32_MAX,
-						     UINT32_MAX, "", "" });
+						     UINT32_MAX, "", "", NULL });
 	session__add_process(s, &(struct session_process){ .pid = UINT32_MAX,
 							   .start_time = UINT64_MAX });
 	t = session__add_thread(s, 0, UINT32_MAX, NULL);
@@ -419,21 +420,25 @@ static void test_merge_targets(void)
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	session__set_meta(x, &(struct session_meta){ 10, 5, 99, 1, "cpu", "a.py" });
+	session__set_meta(x, &(struct session_meta){ 10, 5, 99, 1, "cpu", "a.py", NULL });
 	CHECK_INT(session_merge(m, x), 0);
-	session__set_meta(x, &(struct session_meta){ 12, 1, 999, 4, "cpu", "b.py" });
+	session__set_meta(x, &(struct session_meta){ 12, 1, 999, 4, "cpu", "b.py", NULL });
 	CHECK_INT(session_merge(m, x), 0);
-	session__set_meta(x, &(struct session_meta){ 12, 1, 999, 4, "wall", "a.py" });
+	session__set_meta(x, &(struct session_meta){ 12, 1, 999, 4, "wall", "a.py", NULL });
 	CHECK_INT(session_merge(m, x), 0);
 	CHECK_STR(session__meta(m)->target, "a.py + b.py");
 	CHECK_STR(session__meta(m)->mode, "cpu + wall");
+	CHECK_STR(session__meta(m)->clock, "timer");
+	session__set_meta(x, &(struct session_meta){ 12, 1, 250, 4, "cpu", "a.py", "tick" });
+	CHECK_INT(session_merge(m, x), 0);
+	CHECK_STR(session__meta(m)->clock, "timer + tick");
 	CHECK_INT(session__meta(m)->rate_hz, 999);
 	CHECK_INT(session__meta(m)->ncpus, 4);
 	CHECK_INT(session__meta(m)->duration_ns, 5);
 	/* the joined target stops growing */
 	for (int i = 0; i < 5; i++) {
 		big[0] = 'a' + i;
-		session__set_meta(x, &(struct session_meta){ 20, 1, 99, 1, "cpu", big });
+		session__set_meta(x, &(struct session_meta){ 20, 1, 99, 1, "cpu", big, NULL });
 		CHECK_INT(session_merge(m, x), 0);
 	}
 	CHECK(strlen(session__meta(m)->target) < 1024 + 700);
@@ -450,7 +455,7 @@ static struct session *small(void)
 	uint32_t node;
 
 	session__set_meta(s, &(struct session_meta){ 1700000000000000000ULL, 1000000, 999, 2,
-						     "cpu", "t.py" });
+						     "cpu", "t.py", NULL });
 	session__set_health(s, &(struct session_health){ 3, 0, 1, 0, 0, 0, 1, 1 });
 	session__add_refusal(s, 9, "sh", "not Python");
 	session__add_process(s, &(struct session_process){ 42, 7, "python3", "python3 t.py",
@@ -716,14 +721,20 @@ static void b_samples(struct built *sec, uint64_t n, const uint64_t v[4])
 		b_var(sec, v[k]);
 }
 
-/* A valid body up to the stacks: one process, a thread of @process, a frame of @kind. */
-static void b_prefix_of(struct built *x, struct built *sec, unsigned process, unsigned kind)
+/* A header and a valid meta section. */
+static void b_meta(struct built *x, struct built *sec)
 {
 	b_header(x, 1, 0);
 	sec->len = 0;
 	b_var(sec, 1), b_var(sec, 2), b_var(sec, 999), b_var(sec, 1);
 	b_str(sec, "cpu"), b_str(sec, "t"), b_str(sec, "test");
 	b_section(x, 1, sec);
+}
+
+/* A valid body up to the stacks: one process, a thread of @process, a frame of @kind. */
+static void b_prefix_of(struct built *x, struct built *sec, unsigned process, unsigned kind)
+{
+	b_meta(x, sec);
 	sec->len = 0;
 	for (int i = 0; i < 8; i++)
 		b_var(sec, 0);
@@ -922,6 +933,68 @@ static void test_messages(void)
 	expect_error(&x, EINVAL, "a number out of range in the meta section");
 }
 
+/* The clock section: written for a clock other than the timer only, read back, checked. */
+static void test_clock(void)
+{
+	struct session *s = small(), *back;
+	struct session_meta m = *session__meta(s);
+	struct built x, sec, meta;
+	size_t len, plain_len;
+	uint8_t *buf, *plain;
+	char err[256];
+
+	/* a session that names no clock was the timer's, as every one before --clock */
+	CHECK_STR(m.clock, "timer");
+	plain = save(s, SESSION_FILE_UNCOMPRESSED, &plain_len);
+	m.clock = "tick";
+	CHECK_INT(session__set_meta(s, &m), 0);
+	buf = save(s, SESSION_FILE_UNCOMPRESSED, &len);
+	/* 1 id, 1 length, 1 + 4 "tick" */
+	CHECK_INT(len, plain_len + 2 + 5);
+	back = session_file_parse(buf, len, err, sizeof(err));
+	CHECK(back != NULL);
+	if (back) {
+		check_same(s, back);
+		CHECK_STR(session__meta(back)->clock, "tick");
+		session__free(back);
+	}
+	back = session_file_parse(plain, plain_len, err, sizeof(err));
+	CHECK(back != NULL);
+	if (back) {
+		CHECK_STR(session__meta(back)->clock, "timer");
+		session__free(back);
+	}
+	free(buf);
+	free(plain);
+	session__free(s);
+
+	/* it adds to the meta section: after it, and once */
+	meta.len = 0;
+	b_str(&meta, "tick");
+	b_header(&x, 1, 0);
+	b_section(&x, 10, &meta);
+	b_finish(&x);
+	expect_error(&x, EINVAL, "the clock section comes before the meta section");
+	b_prefix(&x, &sec);
+	b_section(&x, 10, &meta);
+	b_section(&x, 10, &meta);
+	b_finish(&x);
+	expect_error(&x, EINVAL, "a second clock section");
+	b_prefix(&x, &sec);
+	meta.b[meta.len++] = 0;
+	b_section(&x, 10, &meta);
+	b_finish(&x);
+	expect_error(&x, EINVAL, "1 unexpected byte at the end of the clock section");
+	/* the process identity section likewise follows the processes */
+	b_meta(&x, &sec);
+	sec.len = 0;
+	b_var(&sec, 0);
+	b_section(&x, 9, &sec);
+	b_finish(&x);
+	expect_error(&x, EINVAL, "the process identity section comes before the processes "
+		     "section");
+}
+
 static void test_bad_frame_and_thread(void)
 {
 	struct built x, sec;
@@ -1020,7 +1093,7 @@ static void test_history(void)
 	for (i = 0; i < 12; i++) {
 		uint64_t start = 1700000000000000000ULL + (uint64_t)((i * 5) % 12) * 1000000000ULL;
 
-		session__set_meta(s, &(struct session_meta){ start, 1, 99, 1, "cpu", "t" });
+		session__set_meta(s, &(struct session_meta){ start, 1, 99, 1, "cpu", "t", NULL });
 		CHECK_INT(history_save(s), 0);
 	}
 	snprintf(path, sizeof(path), "%s/notes.txt", dir);
@@ -1214,6 +1287,7 @@ int main(int argc, char **argv)
 	RUN(test_merge);
 	RUN(test_merge_targets);
 	RUN(test_process_identity);
+	RUN(test_clock);
 	RUN(test_truncations);
 	RUN(test_truncation_messages);
 	RUN(test_bit_flips);

@@ -99,7 +99,8 @@ static void release(struct fixture *x)
 }
 
 static const struct top_status status = {
-	.wall = true, .clock = "12:03:04", .processes = 3, .ncpus = 2,
+	.wall = true, .clock = "12:03:04", .processes = 3, .ncpus = 2, .sample_clock = "tick",
+	.rate_hz = 250,
 };
 
 static struct top_view_opts view(int width, int height)
@@ -182,6 +183,7 @@ static void test_default_80x24(void)
 	CHECK(line_with(&sc, "4 threads") >= 0);
 	CHECK(line_with(&sc, "on CPU 77%, waiting 23%") >= 0);
 	CHECK(line_with(&sc, "2000 samples/s") >= 0);
+	CHECK(line_with(&sc, "250 Hz tick") >= 0);
 	CHECK(line_with(&sc, "3 lost") >= 0);
 	CHECK(line_with(&sc, "pyflare 1.2% CPU") >= 0);
 	CHECK(line_with(&sc, "sort own") >= 0);
