@@ -137,6 +137,7 @@ struct walk_ctx {
 	const struct py_proc *cfg;
 	struct walk_scratch *ws;
 	struct seen_codes *seen;
+	bool use_fp_cache;	/* the process's frames have a known f_globals */
 	__u64 frame;		/* next frame to visit; 0 = done */
 	__u32 n;		/* frames recorded */
 	__u16 flags;		/* enum pyflare_sample_flags */
@@ -256,21 +257,71 @@ static __always_inline const unsigned char *frame_bytes(struct walk_ctx *w, __u6
 	return window + off;
 }
 
-/* The fingerprint of the code object at @code: 0 if unreadable. */
-static __always_inline __u32 code_fingerprint(struct walk_ctx *w, __u64 code, bool *first)
+/*
+ * fp_cache's fingerprint for a frame, or 0. Global functions, so the verifier checks them once
+ * rather than in every state of the walk that calls them (a cost it bounds).
+ */
+__noinline __u32 fp_cache_get(__u64 frame, __u64 code, __u64 globals, __u32 proc)
 {
-	__u32 slot = (code >> 4) & (FP_MEMO - 1);
-	__u64 head[2];
+	__u32 zero = 0;
+	struct fp_cache *c = bpf_map_lookup_elem(&fp_cache, &zero);
+	struct fp_cache_entry *e;
+
+	if (!c)
+		return 0;
+	e = &c->e[((frame ^ code ^ (globals >> 3)) >> 4) & (FP_CACHE - 1)];
+	if (e->frame != frame || e->code != code || e->globals != globals || e->proc != proc)
+		return 0;
+	return e->fingerprint;
+}
+
+__noinline int fp_cache_put(__u64 frame, __u64 code, __u64 globals, __u32 proc, __u32 fp)
+{
+	__u32 zero = 0;
+	struct fp_cache *c = bpf_map_lookup_elem(&fp_cache, &zero);
+	struct fp_cache_entry *e;
+
+	if (!c)
+		return 0;
+	e = &c->e[((frame ^ code ^ (globals >> 3)) >> 4) & (FP_CACHE - 1)];
+	e->frame = frame;
+	e->code = code;
+	e->globals = globals;
+	e->proc = proc;
+	e->fingerprint = fp;
+	return 0;
+}
+
+/*
+ * The fingerprint of the code object at @code, running in the frame at @frame whose bytes
+ * are @buf: 0 if unreadable. Read once per sample (memo), and not at all while the frame
+ * and its globals are those of an earlier sample on this CPU (fp_cache).
+ */
+static __always_inline __u32 code_fingerprint(struct walk_ctx *w, __u64 code, __u64 frame,
+					      const unsigned char *buf, bool *first)
+{
+	__u32 slot = (code >> 4) & (FP_MEMO - 1), proc = (__u32)w->cfg->id, fp = 0;
+	__u64 head[2], globals = 0;
 
 	*first = false;
 	if (w->fp_code[slot] == code)
 		return w->fp_value[slot];
-	if (bpf_probe_read_user(head, sizeof(head), (const void *)(code + w->cfg->co_fingerprint)))
-		return 0;
+	if (w->use_fp_cache)
+		globals = frame_u64(buf, w->cfg->fr_globals);
+	if (globals)		/* every frame of Python code has globals */
+		fp = fp_cache_get(frame, code, globals, proc);
+	if (!fp) {
+		if (bpf_probe_read_user(head, sizeof(head),
+					(const void *)(code + w->cfg->co_fingerprint)))
+			return 0;
+		fp = py_fingerprint(head[0], head[1]);
+		if (globals)
+			fp_cache_put(frame, code, globals, proc, fp);
+	}
 	w->fp_code[slot] = code;
-	w->fp_value[slot] = py_fingerprint(head[0], head[1]);
+	w->fp_value[slot] = fp;
 	*first = true;
-	return w->fp_value[slot];
+	return fp;
 }
 
 /* Visit one frame. Returns 1 to stop the walk (bpf_loop's convention). */
@@ -326,7 +377,7 @@ static long walk_step(__u32 i, void *data)
 	} else {
 		out->lasti = -1;
 	}
-	out->fingerprint = cfg->co_fingerprint ? code_fingerprint(w, code, &first) : 0;
+	out->fingerprint = cfg->co_fingerprint ? code_fingerprint(w, code, frame, buf, &first) : 0;
 	if (out->fingerprint && first) {
 		__u64 *seen = w->seen ? &w->seen->code[(code >> 4) & (SEEN_CODES - 1)] : NULL;
 
@@ -369,6 +420,8 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 	w->cfg = cfg;
 	w->ws = ws;
 	w->seen = bpf_map_lookup_elem(&seen, &zero);
+	/* not in the unrolled walk: it keeps that within the verifier's limits */
+	w->use_fp_cache = cfg->fr_globals < FRAME_BUF_MAX && have_bpf_loop;
 	w->pid = pid_tgid >> 32;
 	if (w->frame && (cfg->flags & PROC_CFRAME))
 		w->frame = read_user_u64(w->frame + cfg->cframe_current, &err);
