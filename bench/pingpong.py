@@ -18,11 +18,14 @@ import time
 
 
 def pong(r, w):
-    while True:
-        b = os.read(r, 1)
-        if not b:
-            return
-        os.write(w, b)
+    try:
+        while True:
+            b = os.read(r, 1)
+            if not b:
+                return
+            os.write(w, b)
+    except BrokenPipeError:		# ping was killed
+        return
 
 
 def ping(r, w, seconds, work):
