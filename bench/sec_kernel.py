@@ -68,7 +68,23 @@ def split(h: common.Histogram, others: int):
     return h.trimmed(fastest=others), (cheap.mean() if others else 0.0)
 
 
-def sampler_row(ctx, python: str, frames: int, distinct: bool, clock: str) -> Row:
+def tick_filter_ns(ctx) -> float:
+    """What an on_tick run costs that samples nothing: a recording whose program stops at
+    once (PYFLARE_BENCH_STAGE=empty) while both CPUs spin; nearly all its runs are other
+    timers let go at the first compare."""
+    with spinners(common.HOST_PYTHON, 32, False, 30) as pids:
+        with common.Recording(["--mode", "cpu", "--clock", "tick", "-p",
+                               ",".join(map(str, pids))], stage="empty") as rec:
+            rec.wait_attached("on_tick")
+            time.sleep(0.2)
+            rt0, n0 = rec.stats("on_tick")
+            time.sleep(ctx.scale(2.0, 1.0))
+            rt1, n1 = rec.stats("on_tick")
+    return (rt1 - rt0) / (n1 - n0) if n1 > n0 else float("nan")
+
+
+def sampler_row(ctx, python: str, frames: int, distinct: bool, clock: str,
+                filter_ns: float = float("nan")) -> Row:
     prog = "on_tick" if clock == "tick" else "on_timer"
     warm, window = ctx.scale(1.0, 0.5), ctx.scale(3.0, 1.0)
     hist = os.path.join(ctx.out_dir, "kernel-%s-%s-%d%s.json" % (
@@ -87,7 +103,16 @@ def sampler_row(ctx, python: str, frames: int, distinct: bool, clock: str) -> Ro
     # are the other kind (a few samples after the last count are taken for those)
     h = common.Histogram.load(hist, prog)
     profiled, other_ns = split(h, h.total - s1)
-    mean = ((rt1 - rt0) - (runs - samples) * other_ns) / samples if samples else float("nan")
+    if not samples:
+        mean = float("nan")
+    elif h.total >= 0.9 * n1:
+        # every run is in the histogram: the kernel's total less the other runs' share
+        mean = ((rt1 - rt0) - (runs - samples) * other_ns) / samples
+    else:
+        # most runs ended before the histogram's clock started (the tick clock lets every
+        # other timer go first): those cost what a run of the empty stage does
+        other_ns = filter_ns
+        mean = ((rt1 - rt0) - (runs - samples) * other_ns) / samples
     return Row(frames, distinct, clock, runs, samples, mean, profiled.percentile(50),
                profiled.percentile(99), other_ns, h.limit_ns())
 
@@ -196,12 +221,13 @@ def run(ctx: common.Context) -> common.Section:
     depths, distinct = ctx.scale(DEPTHS, [32, 512]), ctx.scale(DISTINCT, DISTINCT[:1])
     md, goals, tick_rows = [INTRO], [], []
     with common.bpf_stats():
+        filter_ns = tick_filter_ns(ctx) if tick else float("nan")
         for python in common.pythons(ctx.quick):
             version = common.python_version(python)
             rows: List[Row] = []
             for clock in clocks:
-                rows += [sampler_row(ctx, python, d, False, clock) for d in depths]
-                rows += [sampler_row(ctx, python, d, True, clock) for d in distinct]
+                rows += [sampler_row(ctx, python, d, False, clock, filter_ns) for d in depths]
+                rows += [sampler_row(ctx, python, d, True, clock, filter_ns) for d in distinct]
             md.append("\n### CPython %s (`%s`)\n\n" % (version, python))
             md.append(common.table(
                 ["stack", "clock", "runs", "profiled samples", "mean per sample", "p50", "p99",
@@ -266,8 +292,11 @@ samples them; the mean is the BPF program's run time from the kernel's own accou
 map counts them); p50 and p99 come from the bench build's histogram of every run
 (`PYFLARE_BENCH_HISTOGRAM`, 50 ns buckets), so they include its two clock reads. The
 program also runs when the interrupt finds another task (pyflare, a kernel thread; with
-`--clock tick` also every other kernel timer expiring): the *runs* column counts them, their
-cost is the last column, and they are taken out of the mean and the percentiles. *One
+`--clock tick` also for every other kernel timer expiring, on every CPU): the *runs* column
+counts them, their cost is the last column, and they are taken out of the mean and the
+percentiles. (With the tick clock, the other timers are let go before the histogram's
+clock starts: their cost is that of a run of a recording whose program stops at once,
+`PYFLARE_BENCH_STAGE=empty`.) *One
 function recursing* flatters the walker, which reads each code object once per sample; the
 row with a *function each* is what a program's stack looks like. Neither figure includes
 the interrupt itself (see the ladder).

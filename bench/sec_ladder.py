@@ -100,8 +100,9 @@ def configs(tick: bool, rates: List[int]) -> List[Config]:
                               floor="L1 @%d" % rate))
     if tick:
         for level, stage, what in (LEVELS[0], LEVELS[3]):
-            out.append(Config("%s tick" % level, level,
-                              what.replace("perf event", "tick tracepoint"),
+            what = {"L1": "tick tracepoint + empty program (no interrupt of its own)",
+                    "L4": "full recording"}[level]
+            out.append(Config("%s tick" % level, level, what,
                               ["--mode", "cpu", "--clock", "tick"], stage, "on_tick",
                               floor="L1 tick"))
     return out
@@ -183,7 +184,7 @@ def run(ctx: common.Context) -> common.Section:
               "wall-clock time (the rest went to other tasks and interrupts).\n" % (
                   ratio(aa.vs_l0), fig["L0"].time, pct(cpu / wall if wall else float("nan"), 1)))
     header = ["level", "what runs", "time per run", "slowdown vs L0", "vs the empty program",
-              "BPF, of the loop's CPU", "BPF per run", "samples per CPU-s",
+              "BPF per loop CPU-s", "BPF per run", "samples per CPU-s",
               "collector, of a CPU"]
     groups = [("%d Hz timer" % r, [c for c in cfgs if c.name.endswith("@%d" % r)]) for r in rates]
     groups.append(("Scheduler tick (`--clock tick`)",
@@ -244,9 +245,11 @@ through the ring buffer, which the collector empties and drops; L4 a full record
 L0' run no profiler. {rounds} rounds after a warm-up, every configuration once per round in
 a shuffled order; slowdowns are the medians of the ratios within a round, with bootstrap
 95% intervals. *vs the empty program* divides by L1 at the same clock: what pyflare adds
-over the bare interrupt. By accounting: the program's run time
-(`kernel.bpf_stats_enabled`) per second of the loop's CPU time, and pyflare's own CPU time
-on CPU {pcpu} per second of the loop's run.
+over the bare interrupt. By accounting: the program's run time on all CPUs
+(`kernel.bpf_stats_enabled`) per second of the loop's CPU time, an upper bound of what it
+takes from the loop (the other CPU's runs find another task and stop early; with the tick
+clock every timer of the machine runs the program, and most stop at its first compare),
+and pyflare's own CPU time on CPU {pcpu} per second of the loop's run.
 
 """
 
