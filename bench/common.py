@@ -444,19 +444,20 @@ def interleaved(configs: Dict[str, Callable[[], float]], rounds: int,
     """Runs every config once per round, in a shuffled order each round (after one discarded
     warm-up round); returns each config's measurements in round order, so that
     ratio(results[a][i], results[b][i]) pairs runs of the same round.
-    With @budget_s, fewer rounds (but at least @min_rounds) when the warm-up round's length
-    says that the call would take longer than that in all: a slow machine keeps make bench's
-    time."""
+    With @budget_s, fewer rounds (but at least @min_rounds) when another would end after
+    @budget_s seconds from the call, judging by the rounds so far: a slow or busy machine
+    keeps make bench's time."""
     rng = random.Random(seed)
     names = list(configs)
     start = time.monotonic()
     for name in names:			# warm-up: caches, page cache, CPU frequency
         configs[name]()
-    if budget_s is not None:
-        per_round = max(1e-3, time.monotonic() - start)
-        rounds = max(min(rounds, min_rounds), min(rounds, int(budget_s / per_round) - 1))
     out: Dict[str, List[float]] = {n: [] for n in names}
-    for _ in range(rounds):
+    for r in range(rounds):
+        if budget_s is not None and r >= min_rounds:
+            elapsed = time.monotonic() - start
+            if elapsed + elapsed / (r + 1) > budget_s:	# the warm-up is a round too
+                break
         order = names[:]
         rng.shuffle(order)
         for name in order:

@@ -11,7 +11,9 @@ the tick clock also every other timer expiring) are set apart: the health map co
 profiled samples, and those other runs are the cheapest ones.
 """
 import contextlib
+import gzip
 import os
+import platform
 import subprocess
 import time
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ DISTINCT = [32, 128]		# a function each: the first is the goal's realistic row
 class Row:
     frames: int
     distinct: bool
-    clock: str		# "timer" or "tick"
+    clock: str		# "timer" (999 Hz), "tick", or "timer-hz" (the timer at the tick's rate)
     runs: int		# of the program in the window
     samples: int	# profiled samples among them
     mean_ns: float	# per profiled sample
@@ -68,6 +70,20 @@ def split(h: common.Histogram, others: int):
     return h.trimmed(fastest=others), (cheap.mean() if others else 0.0)
 
 
+def kernel_hz() -> int:
+    """CONFIG_HZ: the scheduler tick's rate (250 when the kernel's config is not found)."""
+    for path, opener in (("/proc/config.gz", gzip.open),
+                         ("/boot/config-" + platform.release(), open)):
+        try:
+            with opener(path, "rt") as f:
+                for line in f:
+                    if line.startswith("CONFIG_HZ="):
+                        return int(line.split("=")[1])
+        except (OSError, ValueError):
+            pass
+    return 250
+
+
 def tick_filter_ns(ctx) -> float:
     """What an on_tick run costs that samples nothing: a recording whose program stops at
     once (PYFLARE_BENCH_STAGE=empty) while both CPUs spin; nearly all its runs are other
@@ -86,10 +102,11 @@ def tick_filter_ns(ctx) -> float:
 def sampler_row(ctx, python: str, frames: int, distinct: bool, clock: str,
                 filter_ns: float = float("nan")) -> Row:
     prog = "on_tick" if clock == "tick" else "on_timer"
-    warm, window = ctx.scale(1.0, 0.5), ctx.scale(3.0, 1.0)
+    warm, window = ctx.scale(0.7, 0.5), ctx.scale(2.5, 1.0)
     hist = os.path.join(ctx.out_dir, "kernel-%s-%s-%d%s.json" % (
         python.strip("/").replace("/", "_"), clock, frames, "-distinct" if distinct else ""))
-    args = ["--mode", "cpu"] + (["--clock", "tick"] if clock == "tick" else ["-F", "999"])
+    args = ["--mode", "cpu"] + {"timer": ["-F", "999"], "tick": ["--clock", "tick"],
+                                "timer-hz": ["-F", str(kernel_hz())]}[clock]
     with spinners(python, frames, distinct, warm + window + 20) as pids:
         with common.Recording(args + ["-p", ",".join(map(str, pids))], histogram=hist) as rec:
             rec.wait_attached(prog)
@@ -137,7 +154,7 @@ def pingpong(python: str, seconds: float, work: int = 0):
 def switch_run(ctx, python: str, bystander: bool):
     """One wall-mode recording of pingpong's switches: profiled, or not profiled beside a
     profiled spinner. (run time ns, calls, switches of profiled threads, seconds, histogram)."""
-    warm, window = ctx.scale(1.0, 0.5), ctx.scale(3.0, 1.0)
+    warm, window = ctx.scale(0.7, 0.5), ctx.scale(2.5, 1.0)
     hist = os.path.join(ctx.out_dir, "kernel-switch-%s.json" %
                         ("bystander" if bystander else "profiled"))
     pp, pp_pids = pingpong(python, warm + window + 20)
@@ -208,7 +225,8 @@ def find(rows: List[Row], clock: str, frames: int, distinct: bool) -> Optional[R
 
 
 def row_cells(r: Row):
-    clock = "timer 999 Hz" if r.clock == "timer" else "tick"
+    clock = {"timer": "timer 999 Hz", "tick": "tick (%d Hz)" % kernel_hz(),
+             "timer-hz": "timer %d Hz" % kernel_hz()}[r.clock]
     return (r.stack, clock, r.runs, r.samples, common.fmt_us(r.mean_ns),
             common.fmt_us(r.p50_ns, r.limit_ns), common.fmt_us(r.p99_ns, r.limit_ns),
             "%d ns" % r.other_ns if r.runs > r.samples else "-")
@@ -219,7 +237,7 @@ def run(ctx: common.Context) -> common.Section:
     tick = common.has_tick_clock()
     clocks = ["timer"] + (["tick"] if tick else [])
     depths, distinct = ctx.scale(DEPTHS, [32, 512]), ctx.scale(DISTINCT, DISTINCT[:1])
-    md, goals, tick_rows = [INTRO], [], []
+    md, goals, tick_rows = [INTRO.format(window=ctx.scale(2.5, 1.0))], [], []
     with common.bpf_stats():
         filter_ns = tick_filter_ns(ctx) if tick else float("nan")
         for python in common.pythons(ctx.quick):
@@ -228,6 +246,9 @@ def run(ctx: common.Context) -> common.Section:
             for clock in clocks:
                 rows += [sampler_row(ctx, python, d, False, clock, filter_ns) for d in depths]
                 rows += [sampler_row(ctx, python, d, True, clock, filter_ns) for d in distinct]
+            if tick and python == common.HOST_PYTHON and not ctx.quick:
+                # the same rate as the tick: a sample costs more when samples are rarer
+                rows.append(sampler_row(ctx, python, 32, True, "timer-hz"))
             md.append("\n### CPython %s (`%s`)\n\n" % (version, python))
             md.append(common.table(
                 ["stack", "clock", "runs", "profiled samples", "mean per sample", "p50", "p99",
@@ -237,13 +258,13 @@ def run(ctx: common.Context) -> common.Section:
                 k, c = slope(rows, clock, False)
                 kd, _ = slope(rows, clock, True)
                 md.append("%s: **%.1f ns per extra frame** of one function recursing (least "
-                          "squares over %s frames; %.2f µs at none)%s.\n" % (
+                          "squares over %s frames; %.2f µs at none)%s.\n\n" % (
                               "Timer" if clock == "timer" else "Tick", k,
                               ", ".join(map(str, depths)), c / 1000.0,
                               "" if kd != kd else ", **%.1f ns** a function each (%s frames)" %
                               (kd, " to ".join(map(str, distinct)))))
             if not tick:
-                md.append("\n`--clock tick`: %s.\n" % common.NO_TICK)
+                md.append("\nThe tick clock's rows: %s.\n" % common.NO_TICK)
             r, rec = find(rows, "timer", 32, True), find(rows, "timer", 32, False)
             goals.append(common.Goal(
                 "Kernel cost at 32 frames ≤ 2 µs mean (CPython %s)" % version,
@@ -285,21 +306,21 @@ def run(ctx: common.Context) -> common.Section:
 
 
 INTRO = """\
-What one sample costs the CPU it interrupts, by Python stack depth. One process per CPU
-spins at a known depth (`bench/depth.py`, pinned) while `pyflare record --mode cpu -p PIDS`
-samples them; the mean is the BPF program's run time from the kernel's own accounting
-(`kernel.bpf_stats_enabled`) over a window, divided among the profiled samples (the health
-map counts them); p50 and p99 come from the bench build's histogram of every run
-(`PYFLARE_BENCH_HISTOGRAM`, 50 ns buckets), so they include its two clock reads. The
-program also runs when the interrupt finds another task (pyflare, a kernel thread; with
-`--clock tick` also for every other kernel timer expiring, on every CPU): the *runs* column
-counts them, their cost is the last column, and they are taken out of the mean and the
-percentiles. (With the tick clock, the other timers are let go before the histogram's
-clock starts: their cost is that of a run of a recording whose program stops at once,
-`PYFLARE_BENCH_STAGE=empty`.) *One
-function recursing* flatters the walker, which reads each code object once per sample; the
-row with a *function each* is what a program's stack looks like. Neither figure includes
-the interrupt itself (see the ladder).
+What one sample costs the CPU it interrupts. One process per CPU spins at a known Python
+stack depth (`bench/depth.py`, pinned) while `pyflare record --mode cpu -p PIDS` samples
+both. *Mean per sample*: the program's run time from the kernel's own accounting
+(`kernel.bpf_stats_enabled`) over a {window:g} s window, divided among the profiled samples
+(which pyflare's health map counts). *p50, p99*: from the bench build's histogram of run
+times (`PYFLARE_BENCH_HISTOGRAM`, 50 ns buckets, its two clock reads included). The program
+also runs when the interrupt finds another task (pyflare, a kernel thread) and, with
+`--clock tick`, for every other kernel timer that expires: *runs* counts them all, the last
+column is what each of those costs, and they are left out of the other columns (for the
+tick, that cost is measured once with a recording whose program stops at once,
+`PYFLARE_BENCH_STAGE=empty`). A stack of *one function recursing* flatters the walker,
+which reads each code object once per sample; *a function each* is what a program's stack
+looks like. Neither includes the interrupt itself: the ladder measures that. A sample
+costs more when samples are rarer, as the caches have gone colder in between: compare the
+tick with the timer at the tick's rate.
 """
 
 SWITCH_INTRO = """
