@@ -175,8 +175,9 @@ def peak_rss_kib(pid: int) -> int:
     return 0
 
 
-def cpu_ns(pid: int) -> int:
-    """Time on a CPU of all threads of @pid so far, in ns (schedstat: no 10 ms ticks)."""
+def _sum_over_threads(pid: int, name: str, parse: Callable[[str], int]) -> int:
+    """The sum of parse(text of /proc/PID/task/TID/@name) over the threads of @pid (0 for
+    those gone meanwhile)."""
     total = 0
     try:
         tids = os.listdir("/proc/%d/task" % pid)
@@ -184,31 +185,24 @@ def cpu_ns(pid: int) -> int:
         return 0
     for tid in tids:
         try:
-            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                total += int(f.read().split()[0])
+            with open("/proc/%d/task/%s/%s" % (pid, tid, name)) as f:
+                total += parse(f.read())
         except (OSError, ValueError, IndexError):
             pass
     return total
 
 
+def cpu_ns(pid: int) -> int:
+    """Time on a CPU of all threads of @pid so far, in ns (schedstat: no 10 ms ticks)."""
+    return _sum_over_threads(pid, "schedstat", lambda text: int(text.split()[0]))
+
+
 def context_switches(pid: int) -> int:
     """Context switches (voluntary and not) of all threads of @pid so far: each is one run
     of the scheduler's switch tracepoint with the thread as the one leaving."""
-    total = 0
-    try:
-        tids = os.listdir("/proc/%d/task" % pid)
-    except OSError:
-        return 0
-    for tid in tids:
-        try:
-            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-                for line in f:
-                    if line.startswith(("voluntary_ctxt_switches:",
-                                        "nonvoluntary_ctxt_switches:")):
-                        total += int(line.split()[1])
-        except (OSError, ValueError):
-            pass
-    return total
+    return _sum_over_threads(pid, "status", lambda text: sum(
+        int(line.split()[1]) for line in text.splitlines()
+        if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"))))
 
 
 @contextlib.contextmanager

@@ -25,12 +25,12 @@ def down(n, end):
     return x
 
 
-def chain(n):
-    """A function calling n - 1 others, each a code object of its own, the last calling
-    spin(): n + 1 frames below its caller."""
-    src = "".join("def f%d(end):\n    return f%d(end)\n" % (i, i + 1) for i in range(n - 1))
-    src += "def f%d(end):\n    return spin(end)\n" % (n - 1)
-    ns = {"spin": spin}
+def chain(n, leaf):
+    """f0 calling f1 ... f(n-1) calling leaf(arg), each a code object of its own: a stack of
+    n frames above leaf's."""
+    src = "".join("def f%d(arg):\n    return f%d(arg)\n" % (i, i + 1) for i in range(n - 1))
+    src += "def f%d(arg):\n    return leaf(arg)\n" % (n - 1)
+    ns = {"leaf": leaf}
     exec(compile(src, __file__, "exec"), ns)
     return ns["f0"]
 
@@ -43,7 +43,7 @@ def main():
     end = time.perf_counter() + seconds
     # <module> and main are two frames of the stack too
     if distinct:
-        chain(max(1, frames - 3))(end)		# and spin() one more
+        chain(max(1, frames - 3), spin)(end)	# and spin() one more
     else:
         down(max(1, frames - 2), end)
 

@@ -14,6 +14,8 @@ import os
 import sys
 import time
 
+from depth import chain
+
 DEPTH = 24
 
 
@@ -32,18 +34,9 @@ def work(n):
     return x
 
 
-def chain(n):
-    """f0 calling f1 ... f(n-1) calling work(): distinct code objects, n frames."""
-    src = "".join("def f%d(n):\n    return f%d(n)\n" % (i, i + 1) for i in range(n - 1))
-    src += "def f%d(n):\n    return work(n)\n" % (n - 1)
-    ns = {"work": work}
-    exec(compile(src, __file__, "exec"), ns)
-    return ns["f0"]
-
-
 def main():
     os.sched_setaffinity(0, {int(sys.argv[1])})
-    top = chain(DEPTH - 3)		# <module>, main and work() are frames too
+    top = chain(DEPTH - 3, work)		# <module>, main and work() are frames too
     for line in sys.stdin:
         cmd, arg = line.split()
         if cmd == "calibrate":		# by CPU time: other tasks on the CPU do not count
