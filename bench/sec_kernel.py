@@ -14,6 +14,7 @@ import contextlib
 import gzip
 import os
 import platform
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -114,12 +115,16 @@ def sampler_row(ctx, python: str, frames: int, distinct: bool, clock: str,
             (rt0, n0), s0 = rec.stats(prog), rec.samples()
             time.sleep(window)
             (rt1, n1), s1 = rec.stats(prog), rec.samples()
+            for pid in pids:		# stopped: no sample comes after the last count
+                os.kill(pid, signal.SIGSTOP)
+            time.sleep(0.05)
+            s_all = rec.samples()
             rec.stop()
     runs, samples = n1 - n0, s1 - s0
-    # the histogram covers the whole recording: its runs beyond the samples counted so far
-    # are the other kind (a few samples after the last count are taken for those)
+    # the histogram covers the whole recording: its runs beyond all the samples are the
+    # other kind, the cheaper ones
     h = common.Histogram.load(hist, prog)
-    profiled, other_ns = split(h, h.total - s1)
+    profiled, other_ns = split(h, h.total - s_all)
     if not samples:
         mean = float("nan")
     elif h.total >= 0.9 * n1:
@@ -127,9 +132,9 @@ def sampler_row(ctx, python: str, frames: int, distinct: bool, clock: str,
         mean = ((rt1 - rt0) - (runs - samples) * other_ns) / samples
     else:
         # most runs ended before the histogram's clock started (the tick clock lets every
-        # other timer go first): those cost what a run of the empty stage does
-        other_ns = filter_ns
-        mean = ((rt1 - rt0) - (runs - samples) * other_ns) / samples
+        # other timer go first, and there may be many more of those than samples): the
+        # histogram's mean, and for the others the cost of a run of the empty stage
+        mean, other_ns = profiled.mean(), filter_ns
     return Row(frames, distinct, clock, runs, samples, mean, profiled.percentile(50),
                profiled.percentile(99), other_ns, h.limit_ns())
 
@@ -314,9 +319,10 @@ both. *Mean per sample*: the program's run time from the kernel's own accounting
 times (`PYFLARE_BENCH_HISTOGRAM`, 50 ns buckets, its two clock reads included). The program
 also runs when the interrupt finds another task (pyflare, a kernel thread) and, with
 `--clock tick`, for every other kernel timer that expires: *runs* counts them all, the last
-column is what each of those costs, and they are left out of the other columns (for the
-tick, that cost is measured once with a recording whose program stops at once,
-`PYFLARE_BENCH_STAGE=empty`). A stack of *one function recursing* flatters the walker,
+column is what each of those costs, and they are left out of the other columns. (Other
+timers can outnumber the tick's samples many times over, and they never reach the
+histogram's clock: the tick's mean is the histogram's, and their cost is measured once
+with a recording whose program stops at once, `PYFLARE_BENCH_STAGE=empty`.) A stack of *one function recursing* flatters the walker,
 which reads each code object once per sample; *a function each* is what a program's stack
 looks like. Neither includes the interrupt itself: the ladder measures that. A sample
 costs more when samples are rarer, as the caches have gone colder in between: compare the
