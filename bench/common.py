@@ -6,11 +6,14 @@ A section is a module bench/sec_NAME.py with `run(ctx) -> Section`; bench/run.py
 sections in order and writes docs/performance.md from what they return.
 """
 import contextlib
+import glob
 import json
 import os
 import random
+import signal
 import statistics
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -70,6 +73,15 @@ def prog_stats(name: str, pid: Optional[int] = None) -> Optional[Tuple[int, int]
 
 def prog_ids_of(pid: int) -> List[int]:
     """IDs of the BPF programs process @pid holds open (from /proc/PID/fdinfo)."""
+    return _fdinfo_ids(pid, "prog_id:")
+
+
+def map_ids_of(pid: int) -> List[int]:
+    """IDs of the BPF maps process @pid holds open (from /proc/PID/fdinfo)."""
+    return _fdinfo_ids(pid, "map_id:")
+
+
+def _fdinfo_ids(pid: int, key: str) -> List[int]:
     ids = []
     try:
         fds = os.listdir("/proc/%d/fdinfo" % pid)
@@ -79,11 +91,44 @@ def prog_ids_of(pid: int) -> List[int]:
         try:
             with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
                 for line in f:
-                    if line.startswith("prog_id:"):
+                    if line.startswith(key):
                         ids.append(int(line.split()[1]))
         except (OSError, ValueError):
             pass
     return ids
+
+
+def _bpftool_json(argv: Sequence[str]):
+    try:
+        out = subprocess.run(["bpftool", "-j"] + list(argv), stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, universal_newlines=True,
+                             timeout=10).stdout
+        return json.loads(out or "null")
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+def map_id(name: str, pid: int) -> Optional[int]:
+    """The ID of the BPF map @name that process @pid holds, or None."""
+    mine = set(map_ids_of(pid))
+    for m in _bpftool_json(["map", "show"]) or []:
+        if m.get("name") == name and m.get("id") in mine:
+            return m["id"]
+    return None
+
+
+# enum pyflare_health (bpf/pyflare.h): the counters of the `health` map
+HEALTH_SAMPLES = 0	# timer (or tick) hits on a thread of a profiled process
+
+
+def percpu_u64(map_id_: int, key: int) -> Optional[int]:
+    """The sum over the CPUs of the u64 at @key of per-CPU array map @map_id_, or None."""
+    v = _bpftool_json(["map", "lookup", "id", str(map_id_), "key"] +
+                      [str(b) for b in key.to_bytes(4, "little")])
+    try:
+        return sum(int(c["value"]) for c in v["formatted"]["values"])
+    except (TypeError, KeyError, ValueError):
+        return None
 
 
 @contextlib.contextmanager
@@ -130,6 +175,47 @@ def peak_rss_kib(pid: int) -> int:
     return 0
 
 
+def _sum_over_threads(pid: int, name: str, parse: Callable[[str], int]) -> int:
+    """The sum of parse(text of /proc/PID/task/TID/@name) over the threads of @pid (0 for
+    those gone meanwhile)."""
+    total = 0
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return 0
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/%s" % (pid, tid, name)) as f:
+                total += parse(f.read())
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def cpu_ns(pid: int) -> int:
+    """Time on a CPU of all threads of @pid so far, in ns (schedstat: no 10 ms ticks)."""
+    return _sum_over_threads(pid, "schedstat", lambda text: int(text.split()[0]))
+
+
+def context_switches(pid: int) -> int:
+    """Context switches (voluntary and not) of all threads of @pid so far: each is one run
+    of the scheduler's switch tracepoint with the thread as the one leaving."""
+    return _sum_over_threads(pid, "status", lambda text: sum(
+        int(line.split()[1]) for line in text.splitlines()
+        if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"))))
+
+
+@contextlib.contextmanager
+def pinned(cpus):
+    """The bench driver itself (and what it starts) on @cpus for the duration."""
+    old = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, set(cpus))
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, old)
+
+
 def steal_and_irq() -> Tuple[int, int]:
     """(steal, irq + softirq) jiffies of all CPUs so far: runs where steal grows are noisy."""
     with open("/proc/stat") as f:
@@ -137,19 +223,235 @@ def steal_and_irq() -> Tuple[int, int]:
     return v[7], v[5] + v[6]
 
 
+class Noise:
+    """Steal and interrupt time from its creation on, as shares of all CPUs' time: a
+    section says so when the machine it ran on was not its own."""
+
+    def __init__(self):
+        self.t0 = time.monotonic()
+        self.steal0, self.irq0 = steal_and_irq()
+
+    def shares(self) -> Tuple[float, float]:
+        steal, irq = steal_and_irq()
+        ticks = os.sysconf("SC_CLK_TCK") * (time.monotonic() - self.t0) * os.cpu_count()
+        return 100.0 * (steal - self.steal0) / ticks, 100.0 * (irq - self.irq0) / ticks
+
+    def sentence(self, threshold: float = 1.0) -> str:
+        """'' or a sentence for the section's page when steal time reached @threshold %."""
+        steal, irq = self.shares()
+        if steal < threshold:
+            return ""
+        return ("**Steal time was %.1f%% of CPU time during this section** (interrupts "
+                "%.1f%%): the hypervisor ran something else on these CPUs, so its times "
+                "are noisier than usual.\n\n" % (steal, irq))
+
+
+# ---- pyflare recordings under the bench hooks ---------------------------------------------
+
+NO_TICK = "not measured: this build has no --clock tick"
+_tick_clock: Optional[bool] = None
+
+
+def has_tick_clock() -> bool:
+    """Whether this build samples on the scheduler tick too (`record --clock tick`, BPF
+    program on_tick)."""
+    global _tick_clock
+    if _tick_clock is None:
+        try:
+            out = subprocess.run([PYFLARE, "record", "--help"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, universal_newlines=True,
+                                 timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        _tick_clock = "--clock" in out
+    return _tick_clock
+
+
+def pythons(quick: bool) -> List[str]:
+    """The interpreters a kernel-cost table covers: Debian's, then pyenv's 3.12 and newest
+    3.13 when installed (only Debian's in quick mode)."""
+    found = [HOST_PYTHON]
+    if not quick:
+        for pattern in ("3.12*", "3.13*"):
+            paths = sorted(glob.glob("/root/.pyenv/versions/%s/bin/python3" % pattern))
+            if paths:
+                found.append(paths[-1])
+    return found
+
+
+class Recording:
+    """A `pyflare record -o /dev/null ARGS` running in the background, with the bench hooks'
+    settings (PYFLARE_BENCH_STAGE, PYFLARE_BENCH_HISTOGRAM), whose BPF programs and
+    counters are read while it runs. Use with `with`, under bpf_stats()."""
+
+    def __init__(self, args: Sequence[str], stage: Optional[str] = None,
+                 histogram: Optional[str] = None, cpus: Optional[Sequence[int]] = None):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYFLARE_BENCH_")}
+        if stage:
+            env["PYFLARE_BENCH_STAGE"] = stage
+        if histogram:
+            env["PYFLARE_BENCH_HISTOGRAM"] = histogram
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(histogram)
+        self.histogram_path = histogram
+        self.argv = [PYFLARE, "record", "-q", "-o", "/dev/null"] + list(args)
+        self.stderr = tempfile.TemporaryFile(mode="w+")
+        pin = (lambda: os.sched_setaffinity(0, set(cpus))) if cpus is not None else None
+        self.proc = subprocess.Popen(self.argv, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=self.stderr,
+                                     preexec_fn=pin)
+        self.pid = self.proc.pid
+        self._health: Optional[int] = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        self.stderr.close()
+
+    def errors(self) -> str:
+        self.stderr.seek(0)
+        return self.stderr.read().strip()
+
+    def wait_attached(self, prog: str, timeout: float = 15.0):
+        """Returns once @prog has run (bpf_stats must be on); raises if pyflare ended."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s ended (%d): %s" % (" ".join(self.argv),
+                                                          self.proc.returncode, self.errors()))
+            s = prog_stats(prog, self.pid)
+            if s and s[1] > 0:
+                return
+            time.sleep(0.02)
+        raise RuntimeError("%s: %s never ran in %.0f s" % (" ".join(self.argv), prog, timeout))
+
+    def stats(self, prog: str) -> Tuple[int, int]:
+        """(run_time_ns, run_cnt) of this recording's program @prog so far."""
+        s = prog_stats(prog, self.pid)
+        if s is None:
+            raise RuntimeError("%s: no program %s" % (" ".join(self.argv), prog))
+        return s
+
+    def samples(self) -> int:
+        """Profiled samples so far: the sampler's hits on a thread of a profiled process."""
+        if self._health is None:
+            self._health = map_id("health", self.pid)
+        n = percpu_u64(self._health, HEALTH_SAMPLES) if self._health is not None else None
+        if n is None:
+            raise RuntimeError("%s: cannot read its health map" % " ".join(self.argv))
+        return n
+
+    def cpu_ns(self) -> int:
+        """pyflare's own time on a CPU so far (the collector: the BPF programs are not in it)."""
+        return cpu_ns(self.pid)
+
+    def stop(self, timeout: float = 60.0) -> int:
+        """Ends the recording as Ctrl-C does (the histogram is written then)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def histogram(self, prog: str) -> "Histogram":
+        """Run times of @prog over the whole recording (after stop())."""
+        return Histogram.load(self.histogram_path, prog)
+
+
+@dataclass
+class Histogram:
+    """A handler's run times as PYFLARE_BENCH_HISTOGRAM writes them: counts per bucket of
+    bucket_ns; the last of BUCKETS holds every run from BUCKETS * bucket_ns on."""
+    bucket_ns: int
+    counts: List[int]
+    BUCKETS = 512
+
+    @classmethod
+    def load(cls, path: str, prog: str) -> "Histogram":
+        with open(path) as f:
+            h = json.load(f)
+        return cls(int(h["bucket_ns"]), [int(c) for c in h.get(prog, [])])
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+    def _overflows(self, b: int) -> bool:
+        return b >= self.BUCKETS - 1
+
+    def trimmed(self, fastest: int = 0, slowest: int = 0) -> "Histogram":
+        """Without the @fastest quickest and @slowest longest runs (to set apart the runs of
+        another kind, whose count is known, when they are the cheaper or dearer ones)."""
+        c = list(self.counts)
+        for n, order in ((fastest, range(len(c))), (slowest, range(len(c) - 1, -1, -1))):
+            n = max(0, int(round(n)))
+            for b in order:
+                if n <= 0:
+                    break
+                k = min(c[b], n)
+                c[b] -= k
+                n -= k
+        return Histogram(self.bucket_ns, c)
+
+    def mean(self) -> float:
+        """ns, counting each run at its bucket's middle (overflows at the limit)."""
+        n = self.total
+        return sum((b + 0.5) * self.bucket_ns * k for b, k in enumerate(self.counts)) / n \
+            if n else float("nan")
+
+    def percentile(self, p: float) -> float:
+        """ns at the middle of the bucket holding the @p-th percentile; inf when that is the
+        last bucket (longer than the histogram reaches)."""
+        n = self.total
+        if not n:
+            return float("nan")
+        want, seen = p / 100.0 * n, 0
+        for b, k in enumerate(self.counts):
+            seen += k
+            if k and seen >= want:
+                return float("inf") if self._overflows(b) else (b + 0.5) * self.bucket_ns
+        return float("nan")
+
+    def limit_ns(self) -> int:
+        return (self.BUCKETS - 1) * self.bucket_ns
+
+
+def fmt_us(ns: float, limit_ns: Optional[float] = None) -> str:
+    """'2.41 µs' ('> 25.5 µs' for a percentile past the histogram, '?' for none)."""
+    if ns != ns:
+        return "?"
+    if ns == float("inf"):
+        return "> %.1f µs" % ((limit_ns or 0) / 1000.0)
+    return "%.2f µs" % (ns / 1000.0)
+
+
 # ---- paired, interleaved timing ------------------------------------------------------------
 
 def interleaved(configs: Dict[str, Callable[[], float]], rounds: int,
-                seed: int = 1) -> Dict[str, List[float]]:
+                seed: int = 1, budget_s: Optional[float] = None,
+                min_rounds: int = 2) -> Dict[str, List[float]]:
     """Runs every config once per round, in a shuffled order each round (after one discarded
     warm-up round); returns each config's measurements in round order, so that
-    ratio(results[a][i], results[b][i]) pairs runs of the same round."""
+    ratio(results[a][i], results[b][i]) pairs runs of the same round.
+    With @budget_s, fewer rounds (but at least @min_rounds) when another would end after
+    @budget_s seconds from the call, judging by the rounds so far: a slow or busy machine
+    keeps make bench's time."""
     rng = random.Random(seed)
     names = list(configs)
+    start = time.monotonic()
     for name in names:			# warm-up: caches, page cache, CPU frequency
         configs[name]()
     out: Dict[str, List[float]] = {n: [] for n in names}
-    for _ in range(rounds):
+    for r in range(rounds):
+        if budget_s is not None and r >= min_rounds:
+            elapsed = time.monotonic() - start
+            if elapsed + elapsed / (r + 1) > budget_s:	# the warm-up is a round too
+                break
         order = names[:]
         rng.shuffle(order)
         for name in order:

@@ -5,10 +5,12 @@ and wakes the other, two context switches per round trip. Prints round trips per
 Both run on CPU 0: each hand-off is then a switch from one process straight to the other,
 never through an idle CPU, whose wake-up latency on a VM would swamp what is measured.
 
-    python3 pingpong.py SECONDS [WORK]
+    python3 pingpong.py SECONDS [WORK] [--wait]
 
 WORK (default 0): loop iterations of Python code between two hand-offs, to bring the rate
-of switches down to what a busy service sees.
+of switches down to what a busy service sees. --wait: both processes exist, then the timed
+hand-offs start when a line is read on standard input (a profiler attaches in between), and
+both end when standard input does (after the rate is printed: the profiler is still there).
 """
 import os
 import sys
@@ -16,11 +18,14 @@ import time
 
 
 def pong(r, w):
-    while True:
-        b = os.read(r, 1)
-        if not b:
-            return
-        os.write(w, b)
+    try:
+        while True:
+            b = os.read(r, 1)
+            if not b:
+                return
+            os.write(w, b)
+    except BrokenPipeError:		# ping was killed
+        return
 
 
 def ping(r, w, seconds, work):
@@ -38,8 +43,9 @@ def ping(r, w, seconds, work):
 
 
 def main():
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
-    work = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    args = [a for a in sys.argv[1:] if a != "--wait"]
+    seconds = float(args[0]) if args else 2.0
+    work = int(args[1]) if len(args) > 1 else 0
     os.sched_setaffinity(0, {0})
     a_r, a_w = os.pipe()
     b_r, b_w = os.pipe()
@@ -51,10 +57,14 @@ def main():
         os._exit(0)
     os.close(a_r)
     os.close(b_w)
+    if "--wait" in sys.argv:
+        sys.stdin.readline()
     rate = ping(b_r, a_w, seconds, work)
+    print("%.1f" % rate, flush=True)
+    if "--wait" in sys.argv:
+        sys.stdin.read()
     os.close(a_w)
     os.waitpid(child, 0)
-    print("%.1f" % rate)
 
 
 main()
