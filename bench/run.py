@@ -86,6 +86,7 @@ def main():
     page.append(common.table(["goal", "measured", ""], rows))
     for s in done:
         page.append("\n## %s\n\n%s" % (s.title, s.markdown.strip() + "\n"))
+    page.append(DESIGN_NOTES)
     with open(a.out, "w") as f:
         f.write("".join(page))
     print("bench: wrote %s (%.1f min)" % (a.out, elapsed / 60), file=sys.stderr)
@@ -101,6 +102,35 @@ A/A control; kernel costs come from the kernel's own accounting
 (`kernel.bpf_stats_enabled`). Absolute numbers on a shared 2-CPU VM move between runs; the
 ratios within one run are what to compare. `make bench` rewrites this page.
 
+"""
+
+DESIGN_NOTES = """
+## What makes a sample cheap (design notes)
+
+A sample's cost is mostly the number of reads of the target's memory, not their size: each
+`bpf_probe_read_user` costs about 100 ns here even when the data is in cache, and a read
+that faults (an unmapped page) well over a microsecond. So the walker is built to read as
+little as it can:
+
+- **One read for the thread state.** The current frame, `thread_id` (checked against the
+  thread's fs base, so a stale slot is never walked) and the data stack's current chunk come
+  from one read of the `PyThreadState`, not three.
+- **No read of autoTSSkey** once userspace has found the thread-state slot: the key is fixed
+  once the interpreter is up, and userspace passes it in the process's map entry.
+- **One read for the whole stack** on 3.11+: frames live on per-thread data stacks, so the
+  bytes from the chunk's start to the current frame hold every caller; the walker reads that
+  span at once (up to 8 KiB, more reads only for deeper stacks or frames elsewhere, such as
+  generators). It never starts below the chunk: a read there faulted on every sample.
+- **Fingerprints kept across samples.** A code object's identity needs a read of its header
+  (a freed object's address can be reused by another one). The walker keeps fingerprints per
+  CPU by (frame address, code object, globals): a code object cannot be freed while it runs,
+  and the code objects that are freed (module and class bodies, `exec`) run with their own
+  module's globals, so a frame that matches all three is the same code. A 32-function stack
+  that is sampled again costs the reads of the frames that changed.
+- **Interrupts are the floor on a VM.** A perf timer interrupt costs tens of microseconds of
+  the guest's time here, whatever the program does; `--clock tick` samples on the scheduler's
+  tick, which interrupts every busy CPU anyway, and so adds none (at the kernel's HZ, with the
+  tick's biases: see `docs/pyflare.1`, --clock).
 """
 
 if __name__ == "__main__":
