@@ -11,6 +11,8 @@ import os
 import random
 import statistics
 import subprocess
+import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -203,3 +205,122 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     for r in rows:
         lines.append("| " + " | ".join(str(c) for c in r) + " |")
     return "\n".join(lines) + "\n"
+
+
+
+# ---- timed runs of a workload (bench/workloads/) and rounds within a time budget ------------
+
+@dataclass
+class Run:
+    """One run of a command that prints its own elapsed seconds as its last stdout line."""
+    elapsed: float	# the workload's own seconds (its last stdout line)
+    wall: float		# the whole command's, start-up and profiler included
+    cpu: float		# user + system seconds of the command and of every child it waited for
+    stdout: str
+    stderr: str
+
+
+class RunFailed(Exception):
+    pass
+
+
+def run_timed(argv: Sequence[str], env: Optional[Dict[str, str]] = None,
+              cwd: Optional[str] = None, timeout: float = 300.0) -> Run:
+    """Runs @argv to its end. Its CPU time comes from wait4(): a profiler that starts the
+    workload and waits for it counts with it. Raises RunFailed when the command fails or
+    prints no elapsed seconds."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.monotonic()
+        p = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                             stdout=out, stderr=err, universal_newlines=True)
+        killer = threading.Timer(timeout, p.kill)
+        killer.start()
+        try:
+            _, status, ru = os.wait4(p.pid, 0)
+        finally:
+            killer.cancel()
+        wall = time.monotonic() - start
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if wall >= timeout:
+        raise RunFailed("killed after %.0f s: %s" % (timeout, " ".join(argv)))
+    if p.returncode != 0:
+        raise RunFailed("exit %d: %s" % (p.returncode, last_line(stderr) or last_line(stdout)))
+    elapsed = last_float(stdout)
+    if elapsed is None:
+        raise RunFailed("no elapsed seconds in its output (%s)" % (last_line(stderr) or "none"))
+    return Run(elapsed, wall, ru.ru_utime + ru.ru_stime, stdout, stderr)
+
+
+def last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+def last_float(text: str) -> Optional[float]:
+    """The last line of @text that is a number (profilers may print after the workload)."""
+    for ln in reversed(text.splitlines()):
+        try:
+            return float(ln.strip())
+        except ValueError:
+            continue
+    return None
+
+
+def interleaved_budget(configs: Dict[str, Callable[[], object]], seconds: float,
+                       min_rounds: int, max_rounds: int, every: Optional[Dict[str, int]] = None,
+                       warmup: Optional[Sequence[str]] = None,
+                       seed: int = 1) -> Dict[str, List[object]]:
+    """interleaved() within a time budget: after the warm-up, as many shuffled rounds as
+    fit in @seconds (counted from the start, warm-up included; at least @min_rounds, at most
+    @max_rounds). The warm-up runs (and discards) the configs named in @warmup, by default
+    every config that runs in every round. A config named in @every runs only in every Nth
+    round (round 0 included): a slow one (a deterministic profiler at 20x) then costs fewer
+    rounds of the others. Its list holds None for the rounds it sat out, so that index i
+    still pairs runs of round i (see paired())."""
+    every = every or {}
+    rng = random.Random(seed)
+    names = list(configs)
+    t0 = time.monotonic()
+    for name in (warmup if warmup is not None else [n for n in names if every.get(n, 1) == 1]):
+        configs[name]()
+    out: Dict[str, List[object]] = {n: [] for n in names}
+    took: List[float] = []		# each round's seconds, to judge whether one more fits
+    for r in range(max_rounds):
+        if r >= min_rounds:
+            left = seconds - (time.monotonic() - t0)
+            if left < statistics.median(took):
+                break
+        start = time.monotonic()
+        order = names[:]
+        rng.shuffle(order)
+        for name in order:
+            out[name].append(configs[name]() if r % every.get(name, 1) == 0 else None)
+        took.append(time.monotonic() - start)
+    return out
+
+
+def paired(a: Sequence[Optional[float]], b: Sequence[Optional[float]]) -> List[float]:
+    """paired_ratios() for lists that may hold None (a round a config sat out or failed)."""
+    return [x / y for x, y in zip(a, b) if x is not None and y]
+
+
+class Guarded:
+    """A config's callable that keeps the reason of its first RunFailed and from then on
+    returns None at once, so that a config that cannot run costs no more rounds and its
+    row can say why."""
+
+    def __init__(self, fn: Callable[[], object]):
+        self.fn = fn
+        self.error: Optional[str] = None
+
+    def __call__(self):
+        if self.error is not None:
+            return None
+        try:
+            return self.fn()
+        except RunFailed as e:
+            self.error = str(e)
+            return None
