@@ -1,0 +1,250 @@
+# SPDX-License-Identifier: MIT
+"""sec_peers.py — Peers side by side.
+
+The workloads of bench/workloads/ under each peer that installs here, every peer paired
+with pyflare and with no profiler on the same CPython, in the same shuffled rounds:
+cProfile, profile, Austin and perf (with -X perf) on pyenv's CPython 3.13 on the host;
+pyinstrument on Debian sid's CPython 3.14 in the bench root (scripts/bench-root.sh).
+"""
+import glob
+import os
+import shutil
+import statistics
+import subprocess
+from typing import Dict, List, Optional, Tuple
+
+import common
+from sec_slowdown import PROFILER_CPU, TARGET_CPU, pyflare_argv
+
+ROOT = os.environ.get("PYFLARE_BENCH_ROOT", "/var/cache/pyflare/bench-root")
+ROOT_WORKLOADS = "/tmp/bench"		# inside ROOT
+WORKLOADS = ["numeric", "objects", "templating", "recursion", "threads"]
+NOT_PACKAGED = [
+    ("py-spy", "not measured: not packaged in Debian (bookworm or sid), and PyPI is out of "
+     "reach here"),
+]
+
+
+def pyenv_313() -> Optional[str]:
+    found = sorted(glob.glob("/root/.pyenv/versions/3.13*/bin/python3"))
+    return found[-1] if found else None
+
+
+def austin_argv() -> Tuple[Optional[List[str]], str]:
+    """sid's Austin 3.7 run on the host through the root's loader, or (None, why not)."""
+    loader = os.path.join(ROOT, "lib64/ld-linux-x86-64.so.2")
+    austin = os.path.join(ROOT, "opt/austin/usr/bin/austin")
+    if not (os.path.exists(loader) and os.path.exists(austin)):
+        return None, "not measured: Austin is not extracted into %s (make bench-deps)" % ROOT
+    return [loader, "--library-path", os.path.join(ROOT, "lib/x86_64-linux-gnu"), austin], ""
+
+
+def root_ready() -> str:
+    """Why the bench root cannot run pyinstrument, or "" when it can."""
+    if not os.path.exists(os.path.join(ROOT, ".pyflare-sid-root")):
+        return "not measured: no bench root at %s (make bench-deps)" % ROOT
+    r = subprocess.run(["chroot", ROOT, "python3", "-m", "pyinstrument", "--version"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True)
+    if r.returncode != 0:
+        return "not measured: pyinstrument does not run in %s: %s" % (
+            ROOT, common.last_line(r.stdout))
+    return ""
+
+
+def perf_ready() -> str:
+    try:
+        r = subprocess.run(["perf", "--version"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, universal_newlines=True)
+    except OSError:
+        return "not measured: perf is not installed (make bench-deps)"
+    return "" if r.returncode == 0 else "not measured: perf fails: " + common.last_line(r.stdout)
+
+
+class PerfRun:
+    """perf record -F 999 -g of `python -X perf`: its data file and the interpreter's
+    /tmp/perf-PID.map are removed after each run."""
+
+    def __init__(self, out_dir: str):
+        self.data = os.path.join(out_dir, "peers-perf.data")
+
+    def __call__(self, target: List[str]):
+        before = set(glob.glob("/tmp/perf-*.map"))
+        try:
+            return common.run_timed(["taskset", "-c", PROFILER_CPU, "perf", "record", "-q",
+                                     "-F", "999", "-g", "-o", self.data, "--"] + target)
+        finally:
+            for f in set(glob.glob("/tmp/perf-*.map")) - before:
+                pid = f[len("/tmp/perf-"):-len(".map")]
+                if pid.isdigit() and not os.path.exists("/proc/" + pid):
+                    os.unlink(f)
+            for f in (self.data, self.data + ".old"):
+                if os.path.exists(f):
+                    os.unlink(f)
+
+
+def run(ctx: common.Context) -> common.Section:
+    workloads = ctx.scale(WORKLOADS, ["numeric"])
+    scale = ctx.scale(0.12, 0.05)
+    py313 = pyenv_313()
+    austin, austin_why = austin_argv()
+    root_why = root_ready()
+    perf_why = perf_ready()
+    perf = PerfRun(ctx.out_dir)
+
+    # (CPython label, peer label) -> (how it ran, {workload: Guarded} or None, why not)
+    rows: Dict[Tuple[str, str], Tuple[str, Optional[Dict[str, common.Guarded]], str]] = {}
+    configs: Dict[str, common.Guarded] = {}
+    every: Dict[str, int] = {}
+
+    def add(cpy: str, peer: str, how: str, make, why: str = "", sparse: int = 1):
+        if why:
+            rows[(cpy, peer)] = (how, None, why)
+            return
+        per = {}
+        for w in workloads:
+            key = "%s/%s/%s" % (cpy, peer, w)
+            per[w] = configs[key] = common.Guarded(make(w))
+            if sparse > 1:
+                every[key] = sparse
+        rows[(cpy, peer)] = (how, per, "")
+
+    def pinned(python, w, extra=()):
+        return ["taskset", "-c", TARGET_CPU, python] + list(extra) + \
+            [os.path.join(common.WORKLOADS, w + ".py"), str(scale)]
+
+    if py313 is None:
+        for peer in ("no profiler", "pyflare 999 Hz", "cProfile", "profile", "Austin"):
+            add("3.13", peer, "", None, why="not measured: no CPython 3.13 under "
+                "/root/.pyenv/versions")
+        v313 = "3.13"
+    else:
+        v313 = common.python_version(py313)
+        add(v313, "no profiler", "`python3 W.py`",
+            lambda w: lambda: common.run_timed(pinned(py313, w)))
+        for rate in (999, 9999):
+            add(v313, "pyflare %d Hz" % rate, "`pyflare record --mode cpu -F %d`" % rate,
+                lambda w, rate=rate: lambda: common.run_timed(
+                    pyflare_argv(["-F", str(rate)], pinned(py313, w), pin=True)))
+        add(v313, "cProfile", "`python3 -m cProfile -o /dev/null`",
+            lambda w: lambda: common.run_timed(pinned(py313, w, ["-m", "cProfile", "-o",
+                                                                 "/dev/null"])))
+        add(v313, "profile", "`python3 -m profile -o /dev/null` (every 3rd round: slow)",
+            lambda w: lambda: common.run_timed(pinned(py313, w, ["-m", "profile", "-o",
+                                                                 "/dev/null"])),
+            sparse=ctx.scale(3, 2))
+        for interval in ("100us", "1ms"):
+            add(v313, "Austin 3.7 -i %s" % interval,
+                "`austin -i %s -o /dev/null`%s" % (interval, "" if interval == "1ms"
+                                                   else " (its default)"),
+                lambda w, i=interval: lambda: common.run_timed(
+                    ["taskset", "-c", PROFILER_CPU] + austin + ["-i", i, "-o", "/dev/null"] +
+                    pinned(py313, w)), why=austin_why)
+        add(v313, "perf -F 999 -g", "`perf record -F 999 -g` of `python3 -X perf`",
+            lambda w: lambda: perf(pinned(py313, w, ["-X", "perf"])), why=perf_why)
+
+    # Debian sid's CPython 3.14 in the bench root: pyinstrument (and pyflare, no profiler).
+    v314 = "3.14 (sid)"
+    if not root_why:
+        v314 = common.python_version("python3", root=ROOT) + " (sid)"
+        os.makedirs(ROOT + ROOT_WORKLOADS, exist_ok=True)
+        for f in glob.glob(os.path.join(common.WORKLOADS, "*.py")):
+            shutil.copy(f, ROOT + ROOT_WORKLOADS)
+
+    def chrooted(w, extra=()):
+        return ["taskset", "-c", TARGET_CPU, "chroot", ROOT, "python3"] + list(extra) + \
+            [ROOT_WORKLOADS + "/" + w + ".py", str(scale)]
+
+    add(v314, "no profiler", "`chroot ROOT python3 W.py`",
+        lambda w: lambda: common.run_timed(chrooted(w)), why=root_why)
+    add(v314, "pyflare 999 Hz", "`pyflare record --mode cpu -F 999 -- chroot ROOT ...`",
+        lambda w: lambda: common.run_timed(pyflare_argv(["-F", "999"], chrooted(w), pin=True)),
+        why=root_why)
+    add(v314, "pyinstrument 5.1", "`python3 -m pyinstrument -o /dev/null` (1 ms, its default)",
+        lambda w: lambda: common.run_timed(chrooted(w, ["-m", "pyinstrument", "-o",
+                                                        "/dev/null"])), why=root_why)
+    add(v314, "Austin 3.7", "", None,
+        why="not measured: Austin 3.7 does not support CPython 3.14")
+    for peer, why in NOT_PACKAGED:
+        add("any", peer, "", None, why=why)
+
+    # Warm-up: each CPython's unprofiled run of each workload and each tool once.
+    warm = [k for k in configs if k.endswith("/" + workloads[0]) and k not in every] + \
+        [k for k in configs if "/no profiler/" in k]
+    res = common.interleaved_budget(configs, seconds=ctx.scale(170, 18),
+                                    min_rounds=ctx.scale(3, 2), max_rounds=ctx.scale(30, 4),
+                                    every=every, warmup=warm, seed=11)
+    rounds = max((len(v) for v in res.values()), default=0)
+    return common.Section("Peers side by side",
+                          render(rows, res, workloads, scale, rounds), [])
+
+
+def render(rows, res, workloads, scale, rounds) -> str:
+    def results(cpy, peer, w):
+        return res.get("%s/%s/%s" % (cpy, peer, w), [])
+
+    def per_round(cpy, peer, w, attr):
+        base = results(cpy, "no profiler", w)
+        return [getattr(x, attr) / getattr(y, attr)
+                for x, y in zip(results(cpy, peer, w), base)
+                if x is not None and y is not None and getattr(y, attr)]
+
+    def table_of(attr):
+        out = []
+        for (cpy, peer), (_, per, why) in rows.items():
+            if peer == "no profiler" and not why:	# its absolute median, for scale
+                cells = []
+                for w in workloads:
+                    xs = [getattr(x, attr) for x in results(cpy, peer, w) if x is not None]
+                    cells.append(("%.0f ms" % (1000 * statistics.median(xs)) if attr == "elapsed"
+                                  else "%.2f s" % statistics.median(xs)) if xs else "–")
+                out.append([cpy, peer + " (median run)"] + cells)
+                continue
+            if why:
+                out.append([cpy, peer, why] + ["–"] * (len(workloads) - 1))
+                continue
+            cells = []
+            for w in workloads:
+                g = per[w]
+                xs = per_round(cpy, peer, w, attr)
+                cells.append("failed: " + g.error.replace("|", "/") if g.error and not xs
+                             else common.fmt_ratio(xs) if xs else "–")
+            out.append([cpy, peer] + cells)
+        return common.table(["CPython", "profiler"] + workloads, out)
+
+    how = [(cpy, peer, h) for (cpy, peer), (h, per, why) in rows.items() if h]
+    md = [INTRO.format(scale=scale, rounds=rounds)]
+    md.append(common.table(["CPython", "profiler", "how it ran"], how))
+    md.append("\n**Slowdown of the workload** (its own elapsed time, against no profiler on "
+              "the same CPython, same round):\n\n")
+    md.append(table_of("elapsed"))
+    md.append("\n**Total CPU time** (user + system of the profiled run and of the profiler "
+              "process: what the machine spent, start-up and write-out included) against "
+              "the unprofiled run's:\n\n")
+    md.append(table_of("cpu"))
+    md.append(OUTRO)
+    return "".join(md)
+
+
+INTRO = """The same workloads (SCALE {scale}) under each peer that installs here, each CPython's
+peers paired with pyflare and with no profiler on the same interpreter, all in shuffled
+order within each round ({rounds} rounds after a warm-up; `profile` ran in fewer, its
+rows pair with the unprofiled runs of those rounds only). The workload is pinned to CPU 1;
+the out-of-process samplers (pyflare, Austin, perf) run on CPU 0, so their slowdown is the
+cost on the target's CPU and the CPU-time table adds what they spent on the other CPU.
+cProfile, profile and pyinstrument run inside the target. Austin is sid's 3.7.0 run on
+the host through the bench root's loader (`scripts/bench-root.sh`); pyinstrument is sid's
+`python3-pyinstrument` in that root, on sid's CPython.
+
+"""
+
+OUTRO = """
+How to read: pyflare's rows are the same workload on the same CPython as the peer rows
+below or above them, in the same rounds. The deterministic profilers (cProfile, profile)
+pay per function call, so their cost follows the workload's call rate (`numeric` makes
+almost none); they and pyinstrument hook only the thread that starts them, so in `threads`
+they see (and slow) none of the 200 workers. The CPU-time ratio includes each tool's
+start-up and write-out (pyflare loading its BPF programs, perf writing and post-processing
+perf.data, pyinstrument rendering), which weighs more on these short runs than on a long
+one.
+"""
