@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import tempfile
@@ -247,16 +248,20 @@ def run_timed(argv: Sequence[str], env: Optional[Dict[str, str]] = None,
     if wall >= timeout:
         raise RunFailed("killed after %.0f s: %s" % (timeout, " ".join(argv)))
     if p.returncode != 0:
-        raise RunFailed("exit %d: %s" % (p.returncode, last_line(stderr) or last_line(stdout)))
+        said = last_line(stderr, 2) or last_line(stdout, 2)
+        raise RunFailed("exit %d: %s" % (p.returncode, said))
     elapsed = last_float(stdout)
     if elapsed is None:
         raise RunFailed("no elapsed seconds in its output (%s)" % (last_line(stderr) or "none"))
     return Run(elapsed, wall, ru.ru_utime + ru.ru_stime, stdout, stderr)
 
 
-def last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return lines[-1] if lines else ""
+def last_line(text: str, n: int = 1) -> str:
+    """The last @n non-empty lines of @text, joined, without ANSI colours, at most 160
+    characters: what a failed command said last."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", ln).strip() for ln in text.splitlines()]
+    said = " ".join([ln for ln in lines if ln][-n:])
+    return said if len(said) <= 160 else said[:157] + "..."
 
 
 def last_float(text: str) -> Optional[float]:
@@ -279,26 +284,35 @@ def interleaved_budget(configs: Dict[str, Callable[[], object]], seconds: float,
     every config that runs in every round. A config named in @every runs only in every Nth
     round (round 0 included): a slow one (a deterministic profiler at 20x) then costs fewer
     rounds of the others. Its list holds None for the rounds it sat out, so that index i
-    still pairs runs of round i (see paired())."""
+    still pairs runs of round i (see paired()). A round starts only when the runs it holds
+    are expected (each config's median run so far) to end within the budget."""
     every = every or {}
     rng = random.Random(seed)
     names = list(configs)
+    took: Dict[str, List[float]] = {n: [] for n in names}
+
+    def timed(name):
+        start = time.monotonic()
+        value = configs[name]()
+        took[name].append(time.monotonic() - start)
+        return value
+
     t0 = time.monotonic()
     for name in (warmup if warmup is not None else [n for n in names if every.get(n, 1) == 1]):
-        configs[name]()
+        timed(name)
     out: Dict[str, List[object]] = {n: [] for n in names}
-    took: List[float] = []		# each round's seconds, to judge whether one more fits
     for r in range(max_rounds):
+        runs = [n for n in names if r % every.get(n, 1) == 0]
         if r >= min_rounds:
-            left = seconds - (time.monotonic() - t0)
-            if left < statistics.median(took):
+            guess = sum(statistics.median(took[n]) for n in runs if took[n])
+            if time.monotonic() - t0 + guess > seconds:
                 break
-        start = time.monotonic()
-        order = names[:]
-        rng.shuffle(order)
-        for name in order:
-            out[name].append(configs[name]() if r % every.get(name, 1) == 0 else None)
-        took.append(time.monotonic() - start)
+        rng.shuffle(runs)
+        for name in runs:
+            out[name].append(timed(name))
+        for name in names:
+            if name not in runs:
+                out[name].append(None)
     return out
 
 
@@ -308,19 +322,40 @@ def paired(a: Sequence[Optional[float]], b: Sequence[Optional[float]]) -> List[f
 
 
 class Guarded:
-    """A config's callable that keeps the reason of its first RunFailed and from then on
-    returns None at once, so that a config that cannot run costs no more rounds and its
-    row can say why."""
+    """A config's callable that turns a RunFailed into None, keeping the last reason and
+    the count. After @give_up failures in a row it stops trying (returns None at once): a
+    config that cannot run costs no more rounds, and its row can say why."""
 
-    def __init__(self, fn: Callable[[], object]):
+    def __init__(self, fn: Callable[[], object], give_up: int = 2):
         self.fn = fn
+        self.give_up = give_up
         self.error: Optional[str] = None
+        self.failures = 0
+        self.in_a_row = 0
+        self.runs = 0
 
     def __call__(self):
-        if self.error is not None:
+        if self.in_a_row >= self.give_up:
             return None
+        self.runs += 1
         try:
-            return self.fn()
+            value = self.fn()
         except RunFailed as e:
             self.error = str(e)
+            self.failures += 1
+            self.in_a_row += 1
             return None
+        self.in_a_row = 0
+        return value
+
+
+def fmt_ratio_guarded(xs: Sequence[float], *guards: Guarded) -> str:
+    """fmt_ratio(@xs), noting the runs of @guards that failed, or why there is no ratio."""
+    failed = [g for g in guards if g.failures]
+    why = "; ".join((g.error or "?").replace("|", "/") for g in failed)
+    if not xs:
+        return "failed: " + why if failed else "–"
+    if failed:
+        return "%s (%d of %d runs failed: %s)" % (fmt_ratio(xs), sum(g.failures for g in failed),
+                                                  sum(g.runs for g in failed), why)
+    return fmt_ratio(xs)

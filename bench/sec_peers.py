@@ -19,6 +19,7 @@ from sec_slowdown import PROFILER_CPU, TARGET_CPU, pyflare_argv
 ROOT = os.environ.get("PYFLARE_BENCH_ROOT", "/var/cache/pyflare/bench-root")
 ROOT_WORKLOADS = "/tmp/bench"		# inside ROOT
 WORKLOADS = ["numeric", "objects", "templating", "recursion", "threads"]
+EMPTY = "(empty)"			# the run of a workload at SCALE 0: start-up and exit
 NOT_PACKAGED = [
     ("py-spy", "not measured: not packaged in Debian (bookworm or sid), and PyPI is out of "
      "reach here"),
@@ -92,56 +93,59 @@ def run(ctx: common.Context) -> common.Section:
     perf_why = perf_ready()
     perf = PerfRun(ctx.out_dir)
 
-    # (CPython label, peer label) -> (how it ran, {workload: Guarded} or None, why not)
-    rows: Dict[Tuple[str, str], Tuple[str, Optional[Dict[str, common.Guarded]], str]] = {}
+    # (CPython, peer) -> (how it ran, {workload or EMPTY: Guarded}, why it did not run)
+    rows: Dict[Tuple[str, str], Tuple[str, Dict[str, common.Guarded], str]] = {}
     configs: Dict[str, common.Guarded] = {}
     every: Dict[str, int] = {}
 
-    def add(cpy: str, peer: str, how: str, make, why: str = "", sparse: int = 1):
-        if why:
-            rows[(cpy, peer)] = (how, None, why)
-            return
-        per = {}
-        for w in workloads:
-            key = "%s/%s/%s" % (cpy, peer, w)
-            per[w] = configs[key] = common.Guarded(make(w))
-            if sparse > 1:
-                every[key] = sparse
-        rows[(cpy, peer)] = (how, per, "")
+    def add(cpy, peer, how, target=None, extra=(), wrap=lambda argv: argv,
+            runner=common.run_timed, why="", sparse=1):
+        """A peer's runs: @target(interpreter options, workload, scale) is the pinned
+        workload's argv, @wrap puts the profiler around it. Besides each workload, an
+        empty run (SCALE 0) in every third round shows the tool's start-up and exit."""
+        per: Dict[str, common.Guarded] = {}
+        if not why:
+            for w, sc, n in [(w, scale, sparse) for w in workloads] + \
+                    [(EMPTY, 0, max(3, sparse))]:
+                key = "%s/%s/%s" % (cpy, peer, w)
+                argv = wrap(target(list(extra), workloads[0] if w == EMPTY else w, sc))
+                per[w] = configs[key] = common.Guarded(lambda argv=argv: runner(argv))
+                if n > 1:
+                    every[key] = n
+        rows[(cpy, peer)] = (how, per, why)
 
-    def pinned(python, w, extra=()):
-        return ["taskset", "-c", TARGET_CPU, python] + list(extra) + \
-            [os.path.join(common.WORKLOADS, w + ".py"), str(scale)]
+    def host(extra, w, sc):
+        return ["taskset", "-c", TARGET_CPU, py313] + extra + \
+            [os.path.join(common.WORKLOADS, w + ".py"), str(sc)]
 
-    if py313 is None:
-        for peer in ("no profiler", "pyflare 999 Hz", "cProfile", "profile", "Austin"):
-            add("3.13", peer, "", None, why="not measured: no CPython 3.13 under "
-                "/root/.pyenv/versions")
-        v313 = "3.13"
-    else:
-        v313 = common.python_version(py313)
-        add(v313, "no profiler", "`python3 W.py`",
-            lambda w: lambda: common.run_timed(pinned(py313, w)))
-        for rate in (999, 9999):
-            add(v313, "pyflare %d Hz" % rate, "`pyflare record --mode cpu -F %d`" % rate,
-                lambda w, rate=rate: lambda: common.run_timed(
-                    pyflare_argv(["-F", str(rate)], pinned(py313, w), pin=True)))
-        add(v313, "cProfile", "`python3 -m cProfile -o /dev/null`",
-            lambda w: lambda: common.run_timed(pinned(py313, w, ["-m", "cProfile", "-o",
-                                                                 "/dev/null"])))
-        add(v313, "profile", "`python3 -m profile -o /dev/null` (every 3rd round: slow)",
-            lambda w: lambda: common.run_timed(pinned(py313, w, ["-m", "profile", "-o",
-                                                                 "/dev/null"])),
-            sparse=ctx.scale(3, 2))
-        for interval in ("100us", "1ms"):
-            add(v313, "Austin 3.7 -i %s" % interval,
-                "`austin -i %s -o /dev/null`%s" % (interval, "" if interval == "1ms"
-                                                   else " (its default)"),
-                lambda w, i=interval: lambda: common.run_timed(
-                    ["taskset", "-c", PROFILER_CPU] + austin + ["-i", i, "-o", "/dev/null"] +
-                    pinned(py313, w)), why=austin_why)
-        add(v313, "perf -F 999 -g", "`perf record -F 999 -g` of `python3 -X perf`",
-            lambda w: lambda: perf(pinned(py313, w, ["-X", "perf"])), why=perf_why)
+    def chrooted(extra, w, sc):
+        return ["taskset", "-c", TARGET_CPU, "chroot", ROOT, "python3"] + extra + \
+            [ROOT_WORKLOADS + "/" + w + ".py", str(sc)]
+
+    def pyflare(rate):
+        return lambda argv: pyflare_argv(["-F", str(rate)], argv, pin=True)
+
+    def austin_at(interval):
+        return lambda argv: ["taskset", "-c", PROFILER_CPU] + austin + \
+            ["-i", interval, "-t", "5s", "-o", "/dev/null"] + argv
+
+    v313 = common.python_version(py313) if py313 else "3.13"
+    no313 = "" if py313 else "not measured: no CPython 3.13 under /root/.pyenv/versions"
+    add(v313, "no profiler", "`python3 W.py`", host, why=no313)
+    for rate in (999, 9999):
+        add(v313, "pyflare %d Hz" % rate, "`pyflare record --mode cpu -F %d`" % rate, host,
+            wrap=pyflare(rate), why=no313)
+    add(v313, "cProfile", "`python3 -m cProfile -o /dev/null`", host,
+        extra=["-m", "cProfile", "-o", "/dev/null"], why=no313)
+    add(v313, "profile", "`python3 -m profile -o /dev/null` (slow: every %s round)"
+        % ctx.scale("3rd", "2nd"), host, extra=["-m", "profile", "-o", "/dev/null"],
+        why=no313, sparse=ctx.scale(3, 2))
+    for interval in ("100us", "1ms"):
+        add(v313, "Austin 3.7 -i %s" % interval, "`austin -i %s -t 5s -o /dev/null`%s"
+            % (interval, " (its default rate)" if interval == "100us" else ""), host,
+            wrap=austin_at(interval), why=no313 or austin_why)
+    add(v313, "perf -F 999 -g", "`perf record -F 999 -g` of `python3 -X perf`", host,
+        extra=["-X", "perf"], runner=perf, why=no313 or perf_why)
 
     # Debian sid's CPython 3.14 in the bench root: pyinstrument (and pyflare, no profiler).
     v314 = "3.14 (sid)"
@@ -150,28 +154,20 @@ def run(ctx: common.Context) -> common.Section:
         os.makedirs(ROOT + ROOT_WORKLOADS, exist_ok=True)
         for f in glob.glob(os.path.join(common.WORKLOADS, "*.py")):
             shutil.copy(f, ROOT + ROOT_WORKLOADS)
-
-    def chrooted(w, extra=()):
-        return ["taskset", "-c", TARGET_CPU, "chroot", ROOT, "python3"] + list(extra) + \
-            [ROOT_WORKLOADS + "/" + w + ".py", str(scale)]
-
-    add(v314, "no profiler", "`chroot ROOT python3 W.py`",
-        lambda w: lambda: common.run_timed(chrooted(w)), why=root_why)
+    add(v314, "no profiler", "`chroot ROOT python3 W.py`", chrooted, why=root_why)
     add(v314, "pyflare 999 Hz", "`pyflare record --mode cpu -F 999 -- chroot ROOT ...`",
-        lambda w: lambda: common.run_timed(pyflare_argv(["-F", "999"], chrooted(w), pin=True)),
-        why=root_why)
+        chrooted, wrap=pyflare(999), why=root_why)
     add(v314, "pyinstrument 5.1", "`python3 -m pyinstrument -o /dev/null` (1 ms, its default)",
-        lambda w: lambda: common.run_timed(chrooted(w, ["-m", "pyinstrument", "-o",
-                                                        "/dev/null"])), why=root_why)
-    add(v314, "Austin 3.7", "", None,
-        why="not measured: Austin 3.7 does not support CPython 3.14")
+        chrooted, extra=["-m", "pyinstrument", "-o", "/dev/null"], why=root_why)
+    add(v314, "Austin 3.7", "", why="not measured: Austin 3.7 does not support CPython 3.14")
     for peer, why in NOT_PACKAGED:
-        add("any", peer, "", None, why=why)
+        add("any", peer, "", why=why)
 
-    # Warm-up: each CPython's unprofiled run of each workload and each tool once.
+    # Warm-up: each tool once, and each CPython's unprofiled run of each workload.
     warm = [k for k in configs if k.endswith("/" + workloads[0]) and k not in every] + \
-        [k for k in configs if "/no profiler/" in k]
-    res = common.interleaved_budget(configs, seconds=ctx.scale(170, 18),
+        [k for k in configs if "/no profiler/" in k and not k.endswith("/" + workloads[0])
+         and k not in every]
+    res = common.interleaved_budget(configs, seconds=ctx.scale(150, 18),
                                     min_rounds=ctx.scale(3, 2), max_rounds=ctx.scale(30, 4),
                                     every=every, warmup=warm, seed=11)
     rounds = max((len(v) for v in res.values()), default=0)
@@ -181,47 +177,50 @@ def run(ctx: common.Context) -> common.Section:
 
 def render(rows, res, workloads, scale, rounds) -> str:
     def results(cpy, peer, w):
-        return res.get("%s/%s/%s" % (cpy, peer, w), [])
+        return [x for x in res.get("%s/%s/%s" % (cpy, peer, w), [])]
+
+    def median_of(cpy, peer, w, attr):
+        xs = [getattr(x, attr) for x in results(cpy, peer, w) if x is not None]
+        return statistics.median(xs) if xs else None
 
     def per_round(cpy, peer, w, attr):
-        base = results(cpy, "no profiler", w)
         return [getattr(x, attr) / getattr(y, attr)
-                for x, y in zip(results(cpy, peer, w), base)
+                for x, y in zip(results(cpy, peer, w), results(cpy, "no profiler", w))
                 if x is not None and y is not None and getattr(y, attr)]
 
-    def table_of(attr):
+    def table_of(attr, unit):
         out = []
         for (cpy, peer), (_, per, why) in rows.items():
-            if peer == "no profiler" and not why:	# its absolute median, for scale
-                cells = []
-                for w in workloads:
-                    xs = [getattr(x, attr) for x in results(cpy, peer, w) if x is not None]
-                    cells.append(("%.0f ms" % (1000 * statistics.median(xs)) if attr == "elapsed"
-                                  else "%.2f s" % statistics.median(xs)) if xs else "–")
-                out.append([cpy, peer + " (median run)"] + cells)
-                continue
             if why:
                 out.append([cpy, peer, why] + ["–"] * (len(workloads) - 1))
-                continue
-            cells = []
-            for w in workloads:
-                g = per[w]
-                xs = per_round(cpy, peer, w, attr)
-                cells.append("failed: " + g.error.replace("|", "/") if g.error and not xs
-                             else common.fmt_ratio(xs) if xs else "–")
-            out.append([cpy, peer] + cells)
+            elif peer == "no profiler":		# the absolute medians, for scale
+                ms = [median_of(cpy, peer, w, attr) for w in workloads]
+                out.append([cpy, peer + " (median run)"] +
+                           [unit(m) if m is not None else "–" for m in ms])
+            else:
+                base = rows[(cpy, "no profiler")][1]
+                out.append([cpy, peer] + [
+                    common.fmt_ratio_guarded(per_round(cpy, peer, w, attr), per[w],
+                                             *([base[w]] if w in base else []))
+                    for w in workloads])
         return common.table(["CPython", "profiler"] + workloads, out)
 
-    how = [(cpy, peer, h) for (cpy, peer), (h, per, why) in rows.items() if h]
+    how = []
+    for (cpy, peer), (h, per, why) in rows.items():
+        if h and not why:
+            m = median_of(cpy, peer, EMPTY, "cpu")
+            how.append((cpy, peer, h, "%.3f s" % m if m is not None else
+                        common.fmt_ratio_guarded([], per[EMPTY])))
     md = [INTRO.format(scale=scale, rounds=rounds)]
-    md.append(common.table(["CPython", "profiler", "how it ran"], how))
+    md.append(common.table(["CPython", "profiler", "how it ran",
+                            "CPU time of an empty run"], how))
     md.append("\n**Slowdown of the workload** (its own elapsed time, against no profiler on "
               "the same CPython, same round):\n\n")
-    md.append(table_of("elapsed"))
+    md.append(table_of("elapsed", lambda m: "%.0f ms" % (1000 * m)))
     md.append("\n**Total CPU time** (user + system of the profiled run and of the profiler "
               "process: what the machine spent, start-up and write-out included) against "
               "the unprofiled run's:\n\n")
-    md.append(table_of("cpu"))
+    md.append(table_of("cpu", lambda m: "%.2f s" % m))
     md.append(OUTRO)
     return "".join(md)
 
@@ -234,7 +233,9 @@ the out-of-process samplers (pyflare, Austin, perf) run on CPU 0, so their slowd
 cost on the target's CPU and the CPU-time table adds what they spent on the other CPU.
 cProfile, profile and pyinstrument run inside the target. Austin is sid's 3.7.0 run on
 the host through the bench root's loader (`scripts/bench-root.sh`); pyinstrument is sid's
-`python3-pyinstrument` in that root, on sid's CPython.
+`python3-pyinstrument` in that root, on sid's CPython. The last column is the CPU time
+(tool and interpreter) of a run that does no work (SCALE 0): each tool's start-up and exit,
+which the CPU-time table below includes.
 
 """
 
@@ -244,7 +245,7 @@ below or above them, in the same rounds. The deterministic profilers (cProfile, 
 pay per function call, so their cost follows the workload's call rate (`numeric` makes
 almost none); they and pyinstrument hook only the thread that starts them, so in `threads`
 they see (and slow) none of the 200 workers. The CPU-time ratio includes each tool's
-start-up and write-out (pyflare loading its BPF programs, perf writing and post-processing
-perf.data, pyinstrument rendering), which weighs more on these short runs than on a long
-one.
+start-up and write-out (the empty run's CPU time above: pyflare loading its BPF programs,
+perf writing and post-processing perf.data, pyinstrument rendering), which weighs more on
+these short runs than on a long one.
 """
