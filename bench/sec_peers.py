@@ -20,6 +20,7 @@ ROOT = os.environ.get("PYFLARE_BENCH_ROOT", "/var/cache/pyflare/bench-root")
 ROOT_WORKLOADS = "/tmp/bench"		# inside ROOT
 WORKLOADS = ["numeric", "objects", "templating", "recursion", "threads"]
 EMPTY = "(empty)"			# the run of a workload at SCALE 0: start-up and exit
+NONE, SMALL = "no profiler", "no profiler, small"	# what the peers' runs pair with
 NOT_PACKAGED = [
     ("py-spy", "not measured: not packaged in Debian (bookworm or sid), and PyPI is out of "
      "reach here"),
@@ -93,26 +94,28 @@ def run(ctx: common.Context) -> common.Section:
     perf_why = perf_ready()
     perf = PerfRun(ctx.out_dir)
 
-    # (CPython, peer) -> (how it ran, {workload or EMPTY: Guarded}, why it did not run)
-    rows: Dict[Tuple[str, str], Tuple[str, Dict[str, common.Guarded], str]] = {}
+    # (CPython, peer) -> (how it ran, {workload or EMPTY: Guarded}, why it did not run,
+    #                    the peer its runs pair with)
+    rows: Dict[Tuple[str, str], Tuple[str, Dict[str, common.Guarded], str, str]] = {}
     configs: Dict[str, common.Guarded] = {}
-    every: Dict[str, int] = {}
+    every: Dict[str, int] = {}	# the empty runs: every third round
 
     def add(cpy, peer, how, target=None, extra=(), wrap=lambda argv: argv,
-            runner=common.run_timed, why="", sparse=1):
+            runner=common.run_timed, why="", sc=scale, base=NONE):
         """A peer's runs: @target(interpreter options, workload, scale) is the pinned
-        workload's argv, @wrap puts the profiler around it. Besides each workload, an
-        empty run (SCALE 0) in every third round shows the tool's start-up and exit."""
+        workload's argv, @wrap puts the profiler around it; its runs pair with those of
+        the peer @base. Besides each workload, an empty run (SCALE 0) in every third
+        round shows the tool's start-up and exit."""
         per: Dict[str, common.Guarded] = {}
         if not why:
-            for w, sc, n in [(w, scale, sparse) for w in workloads] + \
-                    [(EMPTY, 0, max(3, sparse))]:
+            for w in workloads + [EMPTY]:
                 key = "%s/%s/%s" % (cpy, peer, w)
-                argv = wrap(target(list(extra), workloads[0] if w == EMPTY else w, sc))
+                argv = wrap(target(list(extra), workloads[0], 0) if w == EMPTY
+                            else target(list(extra), w, sc))
                 per[w] = configs[key] = common.Guarded(lambda argv=argv: runner(argv))
-                if n > 1:
-                    every[key] = n
-        rows[(cpy, peer)] = (how, per, why)
+                if w == EMPTY:
+                    every[key] = 3
+        rows[(cpy, peer)] = (how, per, why, base)
 
     def host(extra, w, sc):
         return ["taskset", "-c", TARGET_CPU, py313] + extra + \
@@ -137,9 +140,11 @@ def run(ctx: common.Context) -> common.Section:
             wrap=pyflare(rate), why=no313)
     add(v313, "cProfile", "`python3 -m cProfile -o /dev/null`", host,
         extra=["-m", "cProfile", "-o", "/dev/null"], why=no313)
-    add(v313, "profile", "`python3 -m profile -o /dev/null` (slow: every %s round)"
-        % ctx.scale("3rd", "2nd"), host, extra=["-m", "profile", "-o", "/dev/null"],
-        why=no313, sparse=ctx.scale(3, 2))
+    # profile runs 10-40x slower: at a tenth of the work, against unprofiled runs of that.
+    add(v313, SMALL, "", host, why=no313, sc=scale / 10)
+    add(v313, "profile", "`python3 -m profile -o /dev/null`, at SCALE %g against unprofiled "
+        "runs at that SCALE (it is slow)" % (scale / 10), host,
+        extra=["-m", "profile", "-o", "/dev/null"], why=no313, sc=scale / 10, base=SMALL)
     for interval in ("100us", "1ms"):
         add(v313, "Austin 3.7 -i %s" % interval, "`austin -i %s -t 5s -o /dev/null`%s"
             % (interval, " (its default rate)" if interval == "100us" else ""), host,
@@ -164,11 +169,10 @@ def run(ctx: common.Context) -> common.Section:
         add("any", peer, "", why=why)
 
     # Warm-up: each tool once, and each CPython's unprofiled run of each workload.
-    warm = [k for k in configs if k.endswith("/" + workloads[0]) and k not in every] + \
-        [k for k in configs if "/no profiler/" in k and not k.endswith("/" + workloads[0])
-         and k not in every]
-    res = common.interleaved_budget(configs, seconds=ctx.scale(150, 18),
-                                    min_rounds=ctx.scale(3, 2), max_rounds=ctx.scale(30, 4),
+    warm = [k for k in configs if k.endswith("/" + workloads[0])] + \
+        [k for k in configs if "/%s/" % NONE in k and not k.endswith("/" + workloads[0])]
+    res = common.interleaved_budget(configs, seconds=ctx.scale(165, 18),
+                                    min_rounds=2, max_rounds=ctx.scale(30, 4),
                                     every=every, warmup=warm, seed=11)
     rounds = max((len(v) for v in res.values()), default=0)
     return common.Section("Peers side by side",
@@ -183,30 +187,32 @@ def render(rows, res, workloads, scale, rounds) -> str:
         xs = [getattr(x, attr) for x in results(cpy, peer, w) if x is not None]
         return statistics.median(xs) if xs else None
 
-    def per_round(cpy, peer, w, attr):
+    def per_round(cpy, peer, base, w, attr):
         return [getattr(x, attr) / getattr(y, attr)
-                for x, y in zip(results(cpy, peer, w), results(cpy, "no profiler", w))
+                for x, y in zip(results(cpy, peer, w), results(cpy, base, w))
                 if x is not None and y is not None and getattr(y, attr)]
 
     def table_of(attr, unit):
         out = []
-        for (cpy, peer), (_, per, why) in rows.items():
+        for (cpy, peer), (_, per, why, base) in rows.items():
+            if peer == SMALL:
+                continue
             if why:
                 out.append([cpy, peer, why] + ["–"] * (len(workloads) - 1))
-            elif peer == "no profiler":		# the absolute medians, for scale
+            elif peer == NONE:		# the absolute medians, for scale
                 ms = [median_of(cpy, peer, w, attr) for w in workloads]
                 out.append([cpy, peer + " (median run)"] +
                            [unit(m) if m is not None else "–" for m in ms])
             else:
-                base = rows[(cpy, "no profiler")][1]
+                against = rows[(cpy, base)][1]
                 out.append([cpy, peer] + [
-                    common.fmt_ratio_guarded(per_round(cpy, peer, w, attr), per[w],
-                                             *([base[w]] if w in base else []))
+                    common.fmt_ratio_guarded(per_round(cpy, peer, base, w, attr), per[w],
+                                             *([against[w]] if w in against else []))
                     for w in workloads])
         return common.table(["CPython", "profiler"] + workloads, out)
 
     how = []
-    for (cpy, peer), (h, per, why) in rows.items():
+    for (cpy, peer), (h, per, why, _) in rows.items():
         if h and not why:
             m = median_of(cpy, peer, EMPTY, "cpu")
             how.append((cpy, peer, h, "%.3f s" % m if m is not None else
@@ -227,8 +233,7 @@ def render(rows, res, workloads, scale, rounds) -> str:
 
 INTRO = """The same workloads (SCALE {scale}) under each peer that installs here, each CPython's
 peers paired with pyflare and with no profiler on the same interpreter, all in shuffled
-order within each round ({rounds} rounds after a warm-up; `profile` ran in fewer, its
-rows pair with the unprofiled runs of those rounds only). The workload is pinned to CPU 1;
+order within each round ({rounds} rounds after a warm-up). The workload is pinned to CPU 1;
 the out-of-process samplers (pyflare, Austin, perf) run on CPU 0, so their slowdown is the
 cost on the target's CPU and the CPU-time table adds what they spent on the other CPU.
 cProfile, profile and pyinstrument run inside the target. Austin is sid's 3.7.0 run on
@@ -244,8 +249,10 @@ How to read: pyflare's rows are the same workload on the same CPython as the pee
 below or above them, in the same rounds. The deterministic profilers (cProfile, profile)
 pay per function call, so their cost follows the workload's call rate (`numeric` makes
 almost none); they and pyinstrument hook only the thread that starts them, so in `threads`
-they see (and slow) none of the 200 workers. The CPU-time ratio includes each tool's
-start-up and write-out (the empty run's CPU time above: pyflare loading its BPF programs,
-perf writing and post-processing perf.data, pyinstrument rendering), which weighs more on
-these short runs than on a long one.
+they see (and slow) none of the 200 workers (`profile`'s tenth of the work in `threads` is
+mostly starting them). The CPU-time ratio includes each tool's start-up and write-out (the
+empty run's CPU time above: pyflare loading its BPF programs, perf writing and
+post-processing perf.data, pyinstrument rendering), which weighs more on these short runs
+than on a long one; the kernel counts CPU time by its 250 Hz tick, so a run's CPU time is
+good to a few ticks (4 ms each).
 """
