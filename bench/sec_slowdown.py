@@ -119,7 +119,7 @@ def run(ctx: common.Context) -> common.Section:
     # Warm-up: each workload once, and pyflare (its binary, the BPF object) once.
     warm = [w + "/none" for w in workloads] + ["http/none", workloads[0] + "/pf999"]
     res = common.interleaved_budget(configs, seconds=ctx.scale(225, 24),
-                                    min_rounds=ctx.scale(4, 2), max_rounds=ctx.scale(40, 6),
+                                    min_rounds=ctx.scale(3, 2), max_rounds=ctx.scale(40, 6),
                                     warmup=warm, seed=6)
     rounds = len(res["http/none"])
 
