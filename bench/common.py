@@ -248,19 +248,23 @@ def run_timed(argv: Sequence[str], env: Optional[Dict[str, str]] = None,
     if wall >= timeout:
         raise RunFailed("killed after %.0f s: %s" % (timeout, " ".join(argv)))
     if p.returncode != 0:
-        said = last_line(stderr, 2) or last_line(stdout, 2)
+        said = last_words(stderr) or last_words(stdout)
         raise RunFailed("exit %d: %s" % (p.returncode, said))
     elapsed = last_float(stdout)
     if elapsed is None:
-        raise RunFailed("no elapsed seconds in its output (%s)" % (last_line(stderr) or "none"))
+        raise RunFailed("no elapsed seconds in its output (%s)" % (last_words(stderr) or "none"))
     return Run(elapsed, wall, ru.ru_utime + ru.ru_stime, stdout, stderr)
 
 
-def last_line(text: str, n: int = 1) -> str:
-    """The last @n non-empty lines of @text, joined, without ANSI colours, at most 160
-    characters: what a failed command said last."""
+def last_words(text: str) -> str:
+    """What a failed command said last: its last non-empty line, with the lines before it
+    while that is under 40 characters (a message wrapped over lines), without ANSI colours,
+    at most 160 characters."""
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", ln).strip() for ln in text.splitlines()]
-    said = " ".join([ln for ln in lines if ln][-n:])
+    lines = [ln for ln in lines if ln]
+    said = ""
+    while lines and len(said) < 40:
+        said = (lines.pop() + " " + said).strip()
     return said if len(said) <= 160 else said[:157] + "..."
 
 
@@ -276,8 +280,9 @@ def last_float(text: str) -> Optional[float]:
 
 def interleaved_budget(configs: Dict[str, Callable[[], object]], seconds: float,
                        min_rounds: int, max_rounds: int, every: Optional[Dict[str, int]] = None,
-                       warmup: Optional[Sequence[str]] = None,
-                       seed: int = 1) -> Dict[str, List[object]]:
+                       warmup: Optional[Sequence[str]] = None, seed: int = 1,
+                       took: Optional[Dict[str, List[float]]] = None
+                       ) -> Dict[str, List[object]]:
     """interleaved() within a time budget: after the warm-up, as many shuffled rounds as
     fit in @seconds (counted from the start, warm-up included; at least @min_rounds, at most
     @max_rounds). The warm-up runs (and discards) the configs named in @warmup, by default
@@ -285,11 +290,13 @@ def interleaved_budget(configs: Dict[str, Callable[[], object]], seconds: float,
     round (round 0 included): a slow one (a deterministic profiler at 20x) then costs fewer
     rounds of the others. Its list holds None for the rounds it sat out, so that index i
     still pairs runs of round i (see paired()). A round starts only when the runs it holds
-    are expected (each config's median run so far) to end within the budget."""
+    are expected (each config's median run so far) to end within the budget. @took, when
+    given, receives each config's seconds per run, warm-up included."""
     every = every or {}
     rng = random.Random(seed)
     names = list(configs)
-    took: Dict[str, List[float]] = {n: [] for n in names}
+    took = {} if took is None else took
+    took.update({n: [] for n in names})
 
     def timed(name):
         start = time.monotonic()

@@ -7,6 +7,7 @@ cProfile, profile, Austin and perf (with -X perf) on pyenv's CPython 3.13 on the
 pyinstrument on Debian sid's CPython 3.14 in the bench root (scripts/bench-root.sh).
 """
 import glob
+import json
 import os
 import shutil
 import statistics
@@ -32,6 +33,11 @@ def pyenv_313() -> Optional[str]:
     return found[-1] if found else None
 
 
+def unpinned(argv: List[str]) -> List[str]:
+    """@argv without its leading `taskset -c CPUS`."""
+    return argv[3:] if argv[:2] == ["taskset", "-c"] else argv
+
+
 def austin_argv() -> Tuple[Optional[List[str]], str]:
     """sid's Austin 3.7 run on the host through the root's loader, or (None, why not)."""
     loader = os.path.join(ROOT, "lib64/ld-linux-x86-64.so.2")
@@ -50,7 +56,7 @@ def root_ready() -> str:
                        universal_newlines=True)
     if r.returncode != 0:
         return "not measured: pyinstrument does not run in %s: %s" % (
-            ROOT, common.last_line(r.stdout))
+            ROOT, common.last_words(r.stdout))
     return ""
 
 
@@ -60,7 +66,7 @@ def perf_ready() -> str:
                            stderr=subprocess.STDOUT, universal_newlines=True)
     except OSError:
         return "not measured: perf is not installed (make bench-deps)"
-    return "" if r.returncode == 0 else "not measured: perf fails: " + common.last_line(r.stdout)
+    return "" if r.returncode == 0 else "not measured: perf fails: " + common.last_words(r.stdout)
 
 
 class PerfRun:
@@ -129,8 +135,13 @@ def run(ctx: common.Context) -> common.Section:
         return lambda argv: pyflare_argv(["-F", str(rate)], argv, pin=True)
 
     def austin_at(interval):
+        """Austin must start the interpreter itself (it reads the binary it started): so
+        no `taskset` before python, which moves itself to CPU 1 (WL_CPU) instead."""
         return lambda argv: ["taskset", "-c", PROFILER_CPU] + austin + \
-            ["-i", interval, "-t", "5s", "-o", "/dev/null"] + argv
+            ["-i", interval, "-t", "5s", "-o", "/dev/null"] + unpinned(argv)
+
+    def self_pinned(argv):
+        return common.run_timed(argv, env=dict(os.environ, WL_CPU=TARGET_CPU))
 
     v313 = common.python_version(py313) if py313 else "3.13"
     no313 = "" if py313 else "not measured: no CPython 3.13 under /root/.pyenv/versions"
@@ -146,9 +157,10 @@ def run(ctx: common.Context) -> common.Section:
         "runs at that SCALE (it is slow)" % (scale / 10), host,
         extra=["-m", "profile", "-o", "/dev/null"], why=no313, sc=scale / 10, base=SMALL)
     for interval in ("100us", "1ms"):
-        add(v313, "Austin 3.7 -i %s" % interval, "`austin -i %s -t 5s -o /dev/null`%s"
-            % (interval, " (its default rate)" if interval == "100us" else ""), host,
-            wrap=austin_at(interval), why=no313 or austin_why)
+        add(v313, "Austin 3.7 -i %s" % interval, "`austin -i %s -t 5s -o /dev/null`%s; "
+            "python moves itself to CPU 1" % (interval, " (its default rate)"
+                                                if interval == "100us" else ""), host,
+            wrap=austin_at(interval), runner=self_pinned, why=no313 or austin_why)
     add(v313, "perf -F 999 -g", "`perf record -F 999 -g` of `python3 -X perf`", host,
         extra=["-X", "perf"], runner=perf, why=no313 or perf_why)
 
@@ -171,9 +183,16 @@ def run(ctx: common.Context) -> common.Section:
     # Warm-up: each tool once, and each CPython's unprofiled run of each workload.
     warm = [k for k in configs if k.endswith("/" + workloads[0])] + \
         [k for k in configs if "/%s/" % NONE in k and not k.endswith("/" + workloads[0])]
+    took: Dict[str, List[float]] = {}
     res = common.interleaved_budget(configs, seconds=ctx.scale(165, 18),
                                     min_rounds=2, max_rounds=ctx.scale(30, 4),
-                                    every=every, warmup=warm, seed=11)
+                                    every=every, warmup=warm, seed=11, took=took)
+    with open(os.path.join(ctx.out_dir, "peers.json"), "w") as f:
+        json.dump({"results": {k: [None if r is None else
+                                   {"elapsed": r.elapsed, "wall": r.wall, "cpu": r.cpu}
+                                   for r in v] for k, v in res.items()},
+                   "seconds_per_run": took,
+                   "errors": {k: g.error for k, g in configs.items() if g.error}}, f, indent=1)
     rounds = max((len(v) for v in res.values()), default=0)
     return common.Section("Peers side by side",
                           render(rows, res, workloads, scale, rounds), [])

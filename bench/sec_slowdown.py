@@ -8,6 +8,7 @@ under --clock tick (and its floor) when this build has it. All of them, every wo
 included, run in shuffled order within each round; a slowdown is the per-round ratio of a
 config's run to the unprofiled run of the same round.
 """
+import json
 import os
 import statistics
 import subprocess
@@ -83,13 +84,13 @@ def http_run(scale: float, prof: Optional[tuple]):
             line = srv.stdout.readline().split()
             if len(line) != 2 or line[0] != "port":
                 raise common.RunFailed("the server did not start: %s"
-                                       % common.last_line(srv.stderr.read()))
+                                       % common.last_words(srv.stderr.read()))
             load = common.run_timed([common.HOST_PYTHON,
                                      os.path.join(common.WORKLOADS, "httpload.py"), str(scale),
                                      "--port", line[1], "--quit"])
             if srv.wait(timeout=60) != 0:
                 raise common.RunFailed("the server's run failed: %s"
-                                       % common.last_line(srv.stderr.read()))
+                                       % common.last_words(srv.stderr.read()))
         finally:
             if srv.poll() is None:
                 srv.kill()
@@ -118,9 +119,13 @@ def run(ctx: common.Context) -> common.Section:
         configs["http/" + c] = common.Guarded(http_run(http_scale, prof))
     # Warm-up: each workload once, and pyflare (its binary, the BPF object) once.
     warm = [w + "/none" for w in workloads] + ["http/none", workloads[0] + "/pf999"]
+    took: Dict[str, List[float]] = {}
     res = common.interleaved_budget(configs, seconds=ctx.scale(225, 24),
                                     min_rounds=ctx.scale(3, 2), max_rounds=ctx.scale(40, 6),
-                                    warmup=warm, seed=6)
+                                    warmup=warm, seed=6, took=took)
+    with open(os.path.join(ctx.out_dir, "slowdown.json"), "w") as f:
+        json.dump({"results": res, "seconds_per_run": took,
+                   "errors": {k: g.error for k, g in configs.items() if g.error}}, f, indent=1)
     rounds = len(res["http/none"])
 
     def by_round(w, a, b="none"):

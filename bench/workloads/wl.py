@@ -8,6 +8,7 @@ bench VM. The last line of stdout is the elapsed seconds of the work alone (inte
 start-up and a profiler's attach excluded), which bench/common.py's run_timed() reads.
 Plain stdlib, for CPython 3.8 to 3.14.
 """
+import os
 import sys
 import time
 
@@ -17,7 +18,11 @@ def scale(default=1.0):
 
 
 def run(work, base_n):
-    """Runs work(n) with n = base_n * SCALE and prints its elapsed seconds."""
+    """Runs work(n) with n = base_n * SCALE and prints its elapsed seconds. With WL_CPU=N
+    in the environment the process first moves itself to CPU N (for a profiler that must
+    start the interpreter itself, where `taskset` cannot stand between them)."""
+    if os.environ.get("WL_CPU"):
+        os.sched_setaffinity(0, {int(os.environ["WL_CPU"])})
     n = max(1, int(base_n * scale()))
     start = time.perf_counter()
     work(n)
