@@ -311,7 +311,10 @@ def interleaved_budget(configs: Dict[str, Callable[[], object]], seconds: float,
     for r in range(max_rounds):
         runs = [n for n in names if r % every.get(n, 1) == 0]
         if r >= min_rounds:
-            guess = sum(statistics.median(took[n]) for n in runs if took[n])
+            # the median of a config's runs; its fastest while it has only one or two,
+            # lest one stalled run cost the rounds that remain
+            guess = sum(statistics.median(took[n]) if len(took[n]) >= 3 else min(took[n])
+                        for n in runs if took[n])
             if time.monotonic() - t0 + guess > seconds:
                 break
         rng.shuffle(runs)
