@@ -108,7 +108,7 @@ def run(ctx: common.Context) -> common.Section:
     cfgs = profiler_configs(tick)
     workloads = ctx.scale(CPU_WORKLOADS, ["numeric", "threads"])
     scale = ctx.scale(0.15, 0.04)		# ~0.2 s of work per run (~0.06 s quick)
-    http_scale = ctx.scale(0.3, 0.1)		# 600 requests (200 quick)
+    http_scale = ctx.scale(0.5, 0.1)		# 1000 requests (200 quick)
     version = common.python_version(common.HOST_PYTHON)
 
     configs = {}

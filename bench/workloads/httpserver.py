@@ -44,6 +44,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     ThreadingHTTPServer.daemon_threads = True
+    ThreadingHTTPServer.request_queue_size = 128	# the default 5 drops connects: 1 s retries
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     sys.stdout.write("port %d\n" % srv.server_address[1])
     sys.stdout.flush()
