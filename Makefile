@@ -209,12 +209,20 @@ demo: deps all
 	$(Q)scripts/demo.sh
 
 # Measurements, side by side in one run (docs/performance.md): needs root, takes minutes.
-bench: deps all
+bench: deps all bench-deps
 	$(Q)$(PYTHON) bench/run.py
 
 # The same sections with fewer rounds and shorter runs (under 2 minutes): a smoke test.
-bench-quick: deps all
+bench-quick: deps all bench-deps
 	$(Q)$(PYTHON) bench/run.py --quick --out build/bench/performance-quick.md
+
+# The peers the benchmark runs beside pyflare: perf (linux-perf), and a Debian sid root with
+# pyinstrument and Austin 3.7 (scripts/bench-root.sh).
+.PHONY: bench-deps
+bench-deps:
+	$(Q)command -v perf >/dev/null && perf --version >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf; }
+	$(Q)scripts/bench-root.sh
 
 install: $(BUILD)/pyflare
 	install -D -m 0755 $(BUILD)/pyflare $(DESTDIR)$(PREFIX)/bin/pyflare

@@ -10,10 +10,12 @@ import glob
 import json
 import os
 import random
+import re
 import signal
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -505,3 +507,166 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     for r in rows:
         lines.append("| " + " | ".join(str(c) for c in r) + " |")
     return "\n".join(lines) + "\n"
+
+
+
+# ---- timed runs of a workload (bench/workloads/) and rounds within a time budget ------------
+
+@dataclass
+class Run:
+    """One run of a command that prints its own elapsed seconds as its last stdout line."""
+    elapsed: float	# the workload's own seconds (its last stdout line)
+    wall: float		# the whole command's, start-up and profiler included
+    cpu: float		# user + system seconds of the command and of every child it waited for
+    stdout: str
+    stderr: str
+
+
+class RunFailed(Exception):
+    pass
+
+
+def run_timed(argv: Sequence[str], env: Optional[Dict[str, str]] = None,
+              cwd: Optional[str] = None, timeout: float = 300.0) -> Run:
+    """Runs @argv to its end. Its CPU time comes from wait4(): a profiler that starts the
+    workload and waits for it counts with it. Raises RunFailed when the command fails or
+    prints no elapsed seconds."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.monotonic()
+        p = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                             stdout=out, stderr=err, universal_newlines=True)
+        killer = threading.Timer(timeout, p.kill)
+        killer.start()
+        try:
+            _, status, ru = os.wait4(p.pid, 0)
+        finally:
+            killer.cancel()
+        wall = time.monotonic() - start
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if wall >= timeout:
+        raise RunFailed("killed after %.0f s: %s" % (timeout, " ".join(argv)))
+    if p.returncode != 0:
+        said = last_words(stderr) or last_words(stdout)
+        raise RunFailed("exit %d: %s" % (p.returncode, said))
+    elapsed = last_float(stdout)
+    if elapsed is None:
+        raise RunFailed("no elapsed seconds in its output (%s)" % (last_words(stderr) or "none"))
+    return Run(elapsed, wall, ru.ru_utime + ru.ru_stime, stdout, stderr)
+
+
+def last_words(text: str) -> str:
+    """What a failed command said last: its last non-empty line, with the lines before it
+    while that is under 40 characters (a message wrapped over lines), without ANSI colours,
+    at most 160 characters."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", ln).strip() for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln]
+    said = ""
+    while lines and len(said) < 40:
+        said = (lines.pop() + " " + said).strip()
+    return said if len(said) <= 160 else said[:157] + "..."
+
+
+def last_float(text: str) -> Optional[float]:
+    """The last line of @text that is a number (profilers may print after the workload)."""
+    for ln in reversed(text.splitlines()):
+        try:
+            return float(ln.strip())
+        except ValueError:
+            continue
+    return None
+
+
+def interleaved_budget(configs: Dict[str, Callable[[], object]], seconds: float,
+                       min_rounds: int, max_rounds: int, every: Optional[Dict[str, int]] = None,
+                       warmup: Optional[Sequence[str]] = None, seed: int = 1,
+                       took: Optional[Dict[str, List[float]]] = None
+                       ) -> Dict[str, List[object]]:
+    """interleaved() within a time budget: after the warm-up, as many shuffled rounds as
+    fit in @seconds (counted from the start, warm-up included; at least @min_rounds, at most
+    @max_rounds). The warm-up runs (and discards) the configs named in @warmup, by default
+    every config that runs in every round. A config named in @every runs only in every Nth
+    round (round 0 included): a slow one (a deterministic profiler at 20x) then costs fewer
+    rounds of the others. Its list holds None for the rounds it sat out, so that index i
+    still pairs runs of round i (see paired()). A round starts only when the runs it holds
+    are expected (each config's median run so far) to end within the budget. @took, when
+    given, receives each config's seconds per run, warm-up included."""
+    every = every or {}
+    rng = random.Random(seed)
+    names = list(configs)
+    took = {} if took is None else took
+    took.update({n: [] for n in names})
+
+    def timed(name):
+        start = time.monotonic()
+        value = configs[name]()
+        took[name].append(time.monotonic() - start)
+        return value
+
+    t0 = time.monotonic()
+    for name in (warmup if warmup is not None else [n for n in names if every.get(n, 1) == 1]):
+        timed(name)
+    out: Dict[str, List[object]] = {n: [] for n in names}
+    for r in range(max_rounds):
+        runs = [n for n in names if r % every.get(n, 1) == 0]
+        if r >= min_rounds:
+            # the median of a config's runs; its fastest while it has only one or two,
+            # lest one stalled run cost the rounds that remain
+            guess = sum(statistics.median(took[n]) if len(took[n]) >= 3 else min(took[n])
+                        for n in runs if took[n])
+            if time.monotonic() - t0 + guess > seconds:
+                break
+        rng.shuffle(runs)
+        for name in runs:
+            out[name].append(timed(name))
+        for name in names:
+            if name not in runs:
+                out[name].append(None)
+    return out
+
+
+def paired(a: Sequence[Optional[float]], b: Sequence[Optional[float]]) -> List[float]:
+    """paired_ratios() for lists that may hold None (a round a config sat out or failed)."""
+    return [x / y for x, y in zip(a, b) if x is not None and y]
+
+
+class Guarded:
+    """A config's callable that turns a RunFailed into None, keeping the last reason and
+    the count. After @give_up failures in a row it stops trying (returns None at once): a
+    config that cannot run costs no more rounds, and its row can say why."""
+
+    def __init__(self, fn: Callable[[], object], give_up: int = 2):
+        self.fn = fn
+        self.give_up = give_up
+        self.error: Optional[str] = None
+        self.failures = 0
+        self.in_a_row = 0
+        self.runs = 0
+
+    def __call__(self):
+        if self.in_a_row >= self.give_up:
+            return None
+        self.runs += 1
+        try:
+            value = self.fn()
+        except RunFailed as e:
+            self.error = str(e)
+            self.failures += 1
+            self.in_a_row += 1
+            return None
+        self.in_a_row = 0
+        return value
+
+
+def fmt_ratio_guarded(xs: Sequence[float], *guards: Guarded) -> str:
+    """fmt_ratio(@xs), noting the runs of @guards that failed, or why there is no ratio."""
+    failed = [g for g in guards if g.failures]
+    why = "; ".join((g.error or "?").replace("|", "/") for g in failed)
+    if not xs:
+        return "failed: " + why if failed else "–"
+    if failed:
+        return "%s (%d of %d runs failed: %s)" % (fmt_ratio(xs), sum(g.failures for g in failed),
+                                                  sum(g.runs for g in failed), why)
+    return fmt_ratio(xs)
