@@ -69,8 +69,9 @@ $(BUILD)/tests/bpf/%.skel.h: $(BUILD)/tests/bpf/%.bpf.o
 
 # --- userspace ----------------------------------------------------------------------------
 
-# Only the collector includes the skeleton; it must exist before that object is compiled.
-$(BUILD)/user/collector.o $(BUILD)/asan/user/collector.o: $(BUILD)/pyflare.skel.h
+# Only the collector and the bench hooks include the skeleton; it must exist before that object is compiled.
+$(BUILD)/user/collector.o $(BUILD)/asan/user/collector.o $(BUILD)/user/bench_hooks.o \
+$(BUILD)/asan/user/bench_hooks.o: $(BUILD)/pyflare.skel.h
 
 # The HTML report's page, script and style, compiled in (xxd -i), and the script's hash for the
 # page's Content-Security-Policy, which lets only that script run.
