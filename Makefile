@@ -38,7 +38,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 
-.PHONY: all deps demo test unit-test bpf-test functional-test asan install clean sid-root check-tools bench bench-quick \
+.PHONY: all deps demo test unit-test bpf-test functional-test asan install clean sid-root check-tools bench bench-quick bench-soak \
         test-tools
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -215,6 +215,10 @@ bench: deps all
 # The same sections with fewer rounds and shorter runs (under 2 minutes): a smoke test.
 bench-quick: deps all
 	$(Q)$(PYTHON) bench/run.py --quick --out build/bench/performance-quick.md
+
+# The collector's CPU and memory over 10-minute recordings (about half an hour).
+bench-soak: deps all
+	$(Q)$(PYTHON) bench/run.py --only collector --soak --out build/bench/soak.md
 
 install: $(BUILD)/pyflare
 	install -D -m 0755 $(BUILD)/pyflare $(DESTDIR)$(PREFIX)/bin/pyflare
