@@ -28,6 +28,7 @@ CPU_GOAL = 1.0			# % of one core at 2 x 999 Hz
 RSS_GOAL_KIB = 30 * 1024	# for 10 minutes
 SOAK_SECONDS = 600
 PERF_WINDOW = 60		# seconds of perf record at most
+RENDERED = ["text", "json"]	# report formats whose memory is measured on their own
 # frames every call chain of the collector goes through: not "where the time goes"
 ROOT_FRAMES = {"collector_record_live", "cmd_record", "main", "__libc_start_main",
                "__libc_start_call_main", "_start", "ring_buffer__poll"}
@@ -57,8 +58,11 @@ def record(ctx, mode, rate, seconds, profile):
             base + ".json", "--", common.HOST_PYTHON, WORKLOAD, str(seconds),
             base + ".workload.json"]
     res = {"mode": mode, "rate": rate, "seconds": seconds, "series": [], "ring_kib": 0}
+    # its own folder of kept recordings: `pyflare report --last` finds this one, not another
+    # pyflare's on the same machine
+    env = dict(os.environ, XDG_DATA_HOME=os.path.join(ctx.out_dir, "collector-history"))
     with open(base + ".stderr", "w") as err:
-        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, env=env)
     t0 = time.monotonic()
     next_poll, perf, hwm = t0, None, 0
     while True:
@@ -101,17 +105,34 @@ def record(ctx, mode, rate, seconds, profile):
     # wait4 counts pyflare and the workload it waited for; the workload counted itself
     res["collector_cpu"] = ru.ru_utime + ru.ru_stime - work["cpu_seconds"]
     res["polled_cpu"] = res["series"][-1][4] if res["series"] else 0.0
-    # ru_maxrss would be the largest of pyflare and the processes it waited for, and the
-    # workload's first process inherits pyflare's RSS until it execs: VmHWM it is
+    # not ru_maxrss: pyflare starts with this (large) process's peak, which exec keeps
     res["peak_kib"] = hwm
-    res["ru_maxrss_kib"] = ru.ru_maxrss
     res["health"] = out.get("health", {})
     res["events"] = out.get("samples", 0)
     res["recorded_s"] = out.get("meta", {}).get("duration", 0)
     res["perf"] = finish_perf(perf, base + ".perf.data")
     with open("/proc/sys/kernel/perf_event_max_sample_rate") as f:
         res["max_sample_rate_after"] = int(f.read())
+    res["render_kib"] = {fmt: render_peak_kib(env, base, fmt) for fmt in RENDERED}
     return res
+
+
+def render_peak_kib(env, base, fmt):
+    """Peak RSS of `pyflare report --last` writing this recording (its kept copy) as @fmt:
+    what writing the report costs on its own, without the ring buffer; 0 if not measured.
+    Through /usr/bin/time: a process this one starts reports this one's RSS as its peak."""
+    if not os.path.exists("/usr/bin/time"):
+        return 0
+    peak = base + ".render.%s.maxrss" % fmt
+    with open(base + ".render.stderr", "w") as err:
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", peak, common.PYFLARE, "report",
+                               "--last", "-r", fmt, "-o", "%s.render.%s" % (base, fmt)],
+                              stdout=subprocess.DEVNULL, stderr=err, env=env)
+    try:
+        with open(peak) as f:
+            return int(f.read().split()[-1]) if done.returncode == 0 else 0
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def start_perf(pid, seconds, path):
@@ -219,10 +240,13 @@ def markdown(ctx, seconds, results):
         rows.append((label(r), "**%s**" % common.mib(r["peak_kib"]), common.mib(r["ring_kib"]),
                      "%s → %s" % (common.mib(first[2]), common.mib(last[2])),
                      "%+.0f KiB/min" % growth[0] if growth else "— (short run)",
-                     "—" if seconds >= SOAK_SECONDS or not growth else common.mib(growth[1])))
+                     "—" if seconds >= SOAK_SECONDS or not growth else common.mib(growth[1])) +
+                    tuple(common.mib(r["render_kib"][f]) if r["render_kib"].get(f) else "?"
+                          for f in RENDERED))
     md.append(common.table(["recording", "peak RSS (VmHWM)", "of which ring buffer",
                             "heap (RssAnon) at 2 s → end", "heap growth (2nd half)",
-                            "RSS at 10 min, extrapolated"], rows))
+                            "RSS at 10 min, extrapolated"] +
+                           ["`pyflare report -r %s`" % f for f in RENDERED], rows))
     md.append(MEMORY_NOTES)
     md.append("\n### RSS over time (VmRSS, MiB)\n\n")
     md.append(rss_table(ok))
@@ -328,6 +352,10 @@ counts it as 16 MiB of resident file pages: it is the kernel's memory, locked on
 is part of the RSS the goal measures. The heap (RssAnon) is the collector's own: every
 sample it keeps for the report (the session keeps each sample, 24 bytes, for the timeline
 and `.pyflare` files), the interned stacks and frames, and what it knows of each process.
+The peak comes at the end, while the report is written: the last two columns are the peak
+RSS of `pyflare report --last` writing the same recording (its kept copy) as text (the
+default) and as JSON, on its own, with no ring buffer (through `/usr/bin/time`; `?` where it
+is missing).
 """
 
 PERF_INTRO = """
