@@ -8,9 +8,9 @@ the collector's CPU time (its utime + stime: what wait4 reports for it, minus wh
 workload reports for itself and its children), its RSS every second (/proc/PID/status), the
 samples it received against rate x the workload's CPU seconds, and the samples lost (the
 health counters). During the 999 Hz recording `perf record -e cpu-clock --call-graph dwarf`
-samples the collector for a minute at most: where its time goes.
+samples the collector for 40 s at most: where its time goes.
 
-make bench records ~75 s per case; make bench-soak records 10 minutes per case.
+make bench records 70 s per case; make bench-soak records 10 minutes per case.
 """
 import json
 import os
@@ -27,7 +27,7 @@ CASES = [("cpu", 999), ("cpu", 9999), ("wall", 999)]
 CPU_GOAL = 1.0			# % of one core at 2 x 999 Hz
 RSS_GOAL_KIB = 30 * 1024	# for 10 minutes
 SOAK_SECONDS = 600
-PERF_WINDOW = 60		# seconds of perf record at most
+PERF_WINDOW = 40		# seconds of perf record at most
 RENDERED = ["text", "json"]	# report formats whose memory is measured on their own
 # frames every call chain of the collector goes through: not "where the time goes"
 ROOT_FRAMES = {"collector_record_live", "cmd_record", "main", "__libc_start_main",
@@ -35,7 +35,7 @@ ROOT_FRAMES = {"collector_record_live", "cmd_record", "main", "__libc_start_main
 
 
 def run(ctx):
-    seconds = SOAK_SECONDS if ctx.soak else ctx.scale(75, 5)
+    seconds = SOAK_SECONDS if ctx.soak else ctx.scale(70, 5)
     results = []
     for mode, rate in CASES:
         profile = not ctx.quick and mode == "cpu" and rate == 999
@@ -361,10 +361,11 @@ is missing).
 PERF_INTRO = """
 ### Where the collector's time goes ({label})
 
-`perf record -e cpu-clock -F 499 --call-graph dwarf` on the collector for up to a minute of
+`perf record -e cpu-clock -F 499 --call-graph dwarf` on the collector for up to 40 s of
 that recording ({samples} samples). *With callees* is the share of the collector's CPU time
 spent in the function or anything it called; functions under 3% and the main loop are left
 out. {kernel:.0f}% of the time is in the kernel (system calls, waking up).
+
 """
 
 PERF_NOTES = """
