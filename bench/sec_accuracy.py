@@ -142,7 +142,11 @@ def run_austin(ctx, kind, seconds, extra):
             raise Unavailable("%s is missing (scripts/bench-root.sh builds the root)" % path)
     return run_on_host(ctx, "accuracy-austin-" + kind, kind, seconds, extra, ".austin",
                        austin_stacks, lambda out: [LOADER, "--library-path", ROOT_LIBS, AUSTIN,
-                                                   "-i", "1ms", "-s", "-C", "-o", out])
+                                                   "-i", "1ms", "-s", "-C", "-o", out,
+                                                   # on a busy machine the interpreter takes
+                                                   # longer than the default 100 ms to look
+                                                   # like one: "Not a Python process"
+                                                   "-t", "1s"])
 
 
 def run_on_host(ctx, tag, kind, seconds, extra, ext, parse, profiler):
@@ -462,7 +466,7 @@ pyflare (cpu mode) and Austin (`-s`: CPU time) and the wall-time truth for pyins
 - **(d)** two processes spinning at the bottom of a {depth}-frame Python stack.
 
 pyflare records in cpu mode at 999 Hz (`-F 999`, the default timer) and Austin with
-`-i 1ms -s -C` on pyenv's CPython 3.13, two processes side by side (one per CPU).
+`-i 1ms -s -C -t 1s` on pyenv's CPython 3.13, two processes side by side (one per CPU).
 pyinstrument 5.1 runs on Debian sid's CPython 3.14 in the bench root (`chroot ROOT python3
 -m pyinstrument -r json`, 1 ms interval), two copies side by side, as it does not follow
 child processes.
