@@ -38,7 +38,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 
-.PHONY: all deps demo test unit-test bpf-test functional-test asan install clean sid-root check-tools bench bench-quick \
+.PHONY: all deps demo test unit-test bpf-test functional-test asan install clean sid-root check-tools bench bench-quick bench-soak \
         test-tools
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -223,6 +223,10 @@ bench-deps:
 	$(Q)command -v perf >/dev/null && perf --version >/dev/null 2>&1 || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf; }
 	$(Q)scripts/bench-root.sh
+
+# The collector's CPU and memory over 10-minute recordings (about half an hour).
+bench-soak: deps all
+	$(Q)$(PYTHON) bench/run.py --only collector --soak --out build/bench/soak.md
 
 install: $(BUILD)/pyflare
 	install -D -m 0755 $(BUILD)/pyflare $(DESTDIR)$(PREFIX)/bin/pyflare

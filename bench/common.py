@@ -46,6 +46,7 @@ class Section:
 class Context:
     quick: bool		# make bench-quick: fewer rounds, shorter runs, fewer rows
     out_dir: str	# build/bench: raw results (JSON, recordings) of this run
+    soak: bool = False	# make bench-soak: the collector's 10-minute recordings
 
     def scale(self, full, quick):
         return quick if self.quick else full
@@ -670,3 +671,68 @@ def fmt_ratio_guarded(xs: Sequence[float], *guards: Guarded) -> str:
         return "%s (%d of %d runs failed: %s)" % (fmt_ratio(xs), sum(g.failures for g in failed),
                                                   sum(g.runs for g in failed), why)
     return fmt_ratio(xs)
+
+# ---- the collector: its own CPU, memory and health line -----------------------------------
+
+def own_cpu_seconds(pid: int) -> float:
+    """utime + stime of @pid alone (not the children it waited for), in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def status_kib(pid: int) -> Dict[str, int]:
+    """The kB fields of /proc/PID/status (VmRSS, VmHWM, RssAnon, RssFile, ...), in KiB."""
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            parts = value.split()
+            if len(parts) == 2 and parts[1] == "kB":
+                out[key] = int(parts[0])
+    return out
+
+
+def mapping_rss_kib(pid: int, needle: str) -> int:
+    """Resident KiB of @pid's mappings whose /proc/PID/smaps line contains @needle
+    (e.g. "anon_inode:bpf-map": the BPF ring buffer mapped into the collector)."""
+    total, inside = 0, False
+    try:
+        with open("/proc/%d/smaps" % pid) as f:
+            for line in f:
+                if line[:1] in "0123456789abcdef" and "-" in line.split(" ", 1)[0]:
+                    inside = needle in line
+                elif inside and line.startswith("Rss:"):
+                    total += int(line.split()[1])
+    except OSError:
+        pass
+    return total
+
+
+SUMMARY_FIELDS = ("samples", "lost", "truncated", "unreadable")
+
+
+def pyflare_summary(stderr: str) -> Optional[Dict[str, int]]:
+    """The counts of pyflare's end-of-run line "pyflare: N samples, N lost, N truncated,
+    N unreadable, ..." (the last one in @stderr), or None."""
+    import re
+    found = None
+    for line in stderr.splitlines():
+        m = re.match(r"pyflare: (\d+) samples, (\d+) lost, (\d+) truncated, (\d+) unreadable", line)
+        if m:
+            found = dict(zip(SUMMARY_FIELDS, (int(x) for x in m.groups())))
+    return found
+
+
+def record_has_option(option: str) -> bool:
+    """Whether `pyflare record --help` mentions @option (e.g. "--clock")."""
+    try:
+        out = subprocess.run([PYFLARE, "record", "--help"], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, universal_newlines=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return option in out
+
+
+def mib(kib: float) -> str:
+    return "%.1f MiB" % (kib / 1024.0)

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """run.py — make bench: every section side by side in one run, then docs/performance.md.
 
-    python3 bench/run.py [--quick] [--only kernel,ladder,...] [--out docs/performance.md]
+    python3 bench/run.py [--quick] [--soak] [--only kernel,ladder,...] [--out docs/performance.md]
 
 Each section (bench/sec_NAME.py) returns its Markdown and the goals it measured; the page
 opens with the environment and a table of every goal, met or not, then the sections.
@@ -52,6 +52,8 @@ def environment() -> str:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="make bench-quick: under 2 minutes")
+    ap.add_argument("--soak", action="store_true",
+                    help="make bench-soak: 10-minute recordings where a section has them")
     ap.add_argument("--only", help="comma-separated sections (default: all)")
     ap.add_argument("--out", default=os.path.join(common.REPO, "docs", "performance.md"))
     a = ap.parse_args()
@@ -59,7 +61,8 @@ def main():
         print("bench: needs root (BPF, kernel.bpf_stats_enabled)", file=sys.stderr)
         return 2
     names = a.only.split(",") if a.only else SECTIONS
-    ctx = common.Context(quick=a.quick, out_dir=os.path.join(common.REPO, "build", "bench"))
+    ctx = common.Context(quick=a.quick, out_dir=os.path.join(common.REPO, "build", "bench"),
+                         soak=a.soak)
     os.makedirs(ctx.out_dir, exist_ok=True)
     steal0, irq0 = common.steal_and_irq()
     t0 = time.monotonic()
