@@ -59,7 +59,8 @@ struct {
 	__type(value, __u64);
 } health SEC(".maps");
 
-#define SEEN_CODES 2048	/* direct-mapped per-CPU cache of code objects already sent */
+#define SEEN_CODES_LOG2 12	/* 32 KiB: the most a per-CPU value may be */
+#define SEEN_CODES (1 << SEEN_CODES_LOG2) /* per-CPU cache of code objects already sent */
 
 /* A stack is far larger than the 512-byte BPF stack: build it here, then copy it out. */
 #define WINDOW_BYTES 8192	/* data-stack bytes read at once (3.11+): many frames per probe */

@@ -20,6 +20,8 @@
 /* Set by userspace before load; constant to the verifier. */
 const volatile __u64 sample_weight_ns = 1001001;	/* one period at 999 Hz */
 const volatile bool have_bpf_loop = true;		/* kernel 5.17+ */
+/* a quarter of the ring buffer, whose size userspace chooses: wake the collector past it */
+const volatile __u64 ringbuf_wakeup_bytes = PYFLARE_RINGBUF_BYTES / 4;
 
 #define FRAME_BUF_MAX	128	/* sizeof walk_scratch.frame */
 #define GLIBC_KEY_2ND	32	/* PTHREAD_KEY_2NDLEVEL_SIZE: keys per TLS block */
@@ -136,7 +138,6 @@ static __always_inline int read_thread_state(const struct py_proc *cfg, __u64 ts
 struct walk_ctx {
 	const struct py_proc *cfg;
 	struct walk_scratch *ws;
-	struct seen_codes *seen;
 	bool use_fp_cache;	/* the process's frames have a known f_globals */
 	__u64 frame;		/* next frame to visit; 0 = done */
 	__u32 n;		/* frames recorded */
@@ -255,6 +256,27 @@ static __always_inline const unsigned char *frame_bytes(struct walk_ctx *w, __u6
 	if (off > WINDOW_BYTES - FRAME_BUF_MAX)
 		return NULL;
 	return window + off;
+}
+
+/*
+ * Whether this CPU sent code object @code of process @pid lately (see `seen`); with @mark,
+ * records that it did. Hashed with the process: code objects cluster in a few address bits,
+ * and forked workers share addresses; a slot that collides makes its objects look new at
+ * each sample, which wakes the collector and sends their names again.
+ */
+__noinline int code_sent(__u64 code, __u32 pid, bool mark)
+{
+	__u32 zero = 0, slot;
+	struct seen_codes *s = bpf_map_lookup_elem(&seen, &zero);
+
+	if (!s)
+		return 1;	/* nothing to compare with: send nothing */
+	slot = (((code >> 4) ^ ((__u64)pid * 0x9e3779b1)) * 0x9e3779b97f4a7c15ULL) >>
+	       (64 - SEEN_CODES_LOG2);
+	slot &= SEEN_CODES - 1;
+	if (mark)
+		s->code[slot] = code;
+	return s->code[slot] == code;
 }
 
 /*
@@ -378,14 +400,10 @@ static long walk_step(__u32 i, void *data)
 		out->lasti = -1;
 	}
 	out->fingerprint = cfg->co_fingerprint ? code_fingerprint(w, code, frame, buf, &first) : 0;
-	if (out->fingerprint && first) {
-		__u64 *seen = w->seen ? &w->seen->code[(code >> 4) & (SEEN_CODES - 1)] : NULL;
-
-		if (seen && *seen != code) {
-			w->fresh = true;
-			if (send_code_names(w, code, out->fingerprint))
-				*seen = code;
-		}
+	if (out->fingerprint && first && !code_sent(code, w->pid, false)) {
+		w->fresh = true;
+		if (send_code_names(w, code, out->fingerprint))
+			code_sent(code, w->pid, true);
 	}
 	w->hash = (w->hash ^ code) * 0x9e3779b97f4a7c15ULL;
 	w->hash = (w->hash ^ (__u32)out->lasti) * 0xbf58476d1ce4e5b9ULL;
@@ -401,7 +419,6 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 					      struct walk_scratch *ws, struct walk_ctx *w,
 					      __u64 *ident)
 {
-	__u32 zero = 0;
 	__u64 tstate;
 	int err = 0, state;
 
@@ -419,7 +436,6 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 		w->stack_lo = 0;	/* keeps the unrolled walk within the verifier's limits */
 	w->cfg = cfg;
 	w->ws = ws;
-	w->seen = bpf_map_lookup_elem(&seen, &zero);
 	/* not in the unrolled walk: it keeps that within the verifier's limits */
 	w->use_fp_cache = cfg->fr_globals < FRAME_BUF_MAX && have_bpf_loop;
 	w->pid = pid_tgid >> 32;
@@ -467,7 +483,7 @@ static __always_inline __u64 fill_sample(struct walk_scratch *ws, const struct w
 static __always_inline __u64 wakeup_flag(const struct walk_ctx *w)
 {
 	return w->fresh || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
-				   PYFLARE_RINGBUF_BYTES / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+				   ringbuf_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 /*

@@ -11,7 +11,7 @@
 
 #define PYFLARE_MAX_FRAMES	1024	/* frames walked per stack; the issue asks for >= 1024 */
 #define PYFLARE_MAX_PROCS	8192	/* processes profiled at once (py_procs entries) */
-#define PYFLARE_RINGBUF_BYTES	(8u << 20) /* room for ~30 ms of 1024-frame stacks at 2x9999 Hz */
+#define PYFLARE_RINGBUF_BYTES	(8u << 20) /* until userspace sizes it by rate and CPUs (collector.c) */
 #define PYFLARE_NO_OFFSET	0xffff	/* a field this CPython version does not have */
 #define PYFLARE_MAX_CGROUPS	8	/* cgroup folders --cgroup/--container select at once */
 

@@ -37,6 +37,8 @@
 #include "tick_clock.h"
 #include "wait_reason.h"
 
+#define RINGBUF_MIN_BYTES (1u << 20)
+#define RINGBUF_MAX_BYTES (64u << 20)
 #define POLL_MS 10		/* the sampler does not wake us: we look this often (1 ms while a
 				 * process waits for its libpython: see retry_pending()) */
 #define HOUSEKEEPING_NS 50000000ULL	/* TLS and GIL checks: every 50 ms */
@@ -45,7 +47,7 @@
 #define TLS_CHECK_TIMEOUT_NS 10000000000ULL	/* give up finding a thread's TLS slot */
 #define STOP_GRACE_NS 2000000000ULL	/* after Ctrl-C, let the command finish this long */
 #define PROGRESS_NS 250000000ULL
-#define THREAD_NAME_MS 100	/* re-read a sampled thread's name (and threading's) this often */
+#define THREAD_NAME_MS 1000	/* re-read a sampled thread's name (and threading's) this often */
 #define DRAIN_NS 200000000ULL		/* wall mode: read the kernel's short-wait sums */
 #define WAIT_CARRIED (1ULL << 63)	/* an accounted wait that ended: its record is due */
 #define TASK_DEAD_STATE 0x80		/* the kernel's TASK_DEAD: a thread's last switch */
@@ -1228,10 +1230,28 @@ static uint64_t find_tick(struct collector *c)
 	return tc.handler;
 }
 
+/*
+ * The ring buffer's size: half a second of 64-frame samples at @rate_hz on every CPU, a power
+ * of two between 1 and 64 MiB. Its pages count in pyflare's memory (twice: the kernel maps the
+ * data twice), so a fixed size big enough for many CPUs at 9999 Hz would be most of the
+ * collector's footprint at the usual 999 Hz on a few CPUs.
+ */
+static unsigned ringbuf_bytes(unsigned rate_hz, int ncpus)
+{
+	uint64_t want = (uint64_t)(ncpus > 0 ? ncpus : 1) * rate_hz *
+			(__builtin_offsetof(struct py_sample, frames) + 64 * sizeof(struct py_frame)) / 2;
+	unsigned bytes = RINGBUF_MIN_BYTES;
+
+	while (bytes < want && bytes < RINGBUF_MAX_BYTES)
+		bytes *= 2;
+	return bytes;
+}
+
 static int load_bpf(struct collector *c)
 {
 	bool tick = c->opts->clock == SAMPLE_CLOCK_TICK;
 	uint64_t tick_handler = 0;
+	unsigned rb_bytes;
 	int err;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -1247,6 +1267,13 @@ static int load_bpf(struct collector *c)
 		return EXIT_SYSTEM;
 	}
 	c->skel->rodata->sample_weight_ns = 1000000000ULL / c->opts->rate_hz;
+	rb_bytes = ringbuf_bytes(c->opts->rate_hz, libbpf_num_possible_cpus());
+	err = bpf_map__set_max_entries(c->skel->maps.events, rb_bytes);
+	if (err) {
+		pr_error("cannot size the ring buffer (%u bytes): %s\n", rb_bytes, strerror(-err));
+		return EXIT_SYSTEM;
+	}
+	c->skel->rodata->ringbuf_wakeup_bytes = rb_bytes / 4;
 	c->skel->rodata->tick_handler = tick_handler;
 	/* one clock is loaded; the tick's is attached when the recording starts (start_clock) */
 	bpf_program__set_autoload(c->skel->progs.on_timer, !tick);
