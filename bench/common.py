@@ -271,11 +271,11 @@ def has_tick_clock() -> bool:
 
 
 def pythons(quick: bool) -> List[str]:
-    """The interpreters a kernel-cost table covers: Debian's, then pyenv's 3.12 and newest
-    3.13 when installed (only Debian's in quick mode)."""
+    """The interpreters a kernel-cost table covers: Debian's, then pyenv's newest 3.13 when
+    installed (only Debian's in quick mode): the oldest and newest data-stack layouts."""
     found = [HOST_PYTHON]
     if not quick:
-        for pattern in ("3.12*", "3.13*"):
+        for pattern in ("3.13*",):
             paths = sorted(glob.glob("/root/.pyenv/versions/%s/bin/python3" % pattern))
             if paths:
                 found.append(paths[-1])

@@ -279,7 +279,7 @@ def profilers(ctx):
 def run(ctx):
     points = ctx.scale([5, 25, 50, 75, 95], [5, 50, 95])
     split_s = ctx.scale(5.5, 1.0)		# CPU seconds per process: 2 x 5.5 x 999 = 11 000
-    tick_split_s = ctx.scale(20.5, 1.0)	# the same at the tick's 250 Hz
+    tick_split_s = ctx.scale(10.5, 1.0)	# half the samples at the tick's 250 Hz
     runs = [("split", split_s, ["--procs", "2"]),
             ("bias", ctx.scale(2.0, 0.4) * len(points),
              ["--procs", "2", "--points", ",".join(str(p) for p in points)]),

@@ -10,7 +10,7 @@ samples it received against rate x the workload's CPU seconds, and the samples l
 health counters). During the 999 Hz recording `perf record -e cpu-clock --call-graph dwarf`
 samples the collector for 40 s at most: where its time goes.
 
-make bench records 70 s per case; make bench-soak records 10 minutes per case.
+make bench records 40 s per case; make bench-soak records 10 minutes per case.
 """
 import json
 import os
@@ -35,7 +35,7 @@ ROOT_FRAMES = {"collector_record_live", "cmd_record", "main", "__libc_start_main
 
 
 def run(ctx):
-    seconds = SOAK_SECONDS if ctx.soak else ctx.scale(70, 5)
+    seconds = SOAK_SECONDS if ctx.soak else ctx.scale(40, 5)
     results = []
     for mode, rate in CASES:
         profile = not ctx.quick and mode == "cpu" and rate == 999

@@ -103,7 +103,7 @@ def tick_filter_ns(ctx) -> float:
 def sampler_row(ctx, python: str, frames: int, distinct: bool, clock: str,
                 filter_ns: float = float("nan")) -> Row:
     prog = "on_tick" if clock == "tick" else "on_timer"
-    warm, window = ctx.scale(0.5, 0.5), ctx.scale(2.5, 1.0)
+    warm, window = ctx.scale(0.5, 0.5), ctx.scale(2.0, 1.0)
     hist = os.path.join(ctx.out_dir, "kernel-%s-%s-%d%s.json" % (
         python.strip("/").replace("/", "_"), clock, frames, "-distinct" if distinct else ""))
     args = ["--mode", "cpu"] + {"timer": ["-F", "999"], "tick": ["--clock", "tick"],
@@ -159,7 +159,7 @@ def pingpong(python: str, seconds: float, work: int = 0):
 def switch_run(ctx, python: str, bystander: bool):
     """One wall-mode recording of pingpong's switches: profiled, or not profiled beside a
     profiled spinner. (run time ns, calls, switches of profiled threads, seconds, histogram)."""
-    warm, window = ctx.scale(0.5, 0.5), ctx.scale(2.5, 1.0)
+    warm, window = ctx.scale(0.5, 0.5), ctx.scale(2.0, 1.0)
     hist = os.path.join(ctx.out_dir, "kernel-switch-%s.json" %
                         ("bystander" if bystander else "profiled"))
     pp, pp_pids = pingpong(python, warm + window + 20)
@@ -242,7 +242,7 @@ def run(ctx: common.Context) -> common.Section:
     tick = common.has_tick_clock()
     clocks = ["timer"] + (["tick"] if tick else [])
     depths, distinct = ctx.scale(DEPTHS, [32, 512]), ctx.scale(DISTINCT, DISTINCT[:1])
-    md, goals, tick_rows = [INTRO.format(window=ctx.scale(2.5, 1.0))], [], []
+    md, goals, tick_rows = [INTRO.format(window=ctx.scale(2.0, 1.0))], [], []
     with common.bpf_stats():
         filter_ns = tick_filter_ns(ctx) if tick else float("nan")
         for python in common.pythons(ctx.quick):

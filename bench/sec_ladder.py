@@ -171,7 +171,7 @@ def run(ctx: common.Context) -> common.Section:
             times = common.interleaved({c.name: (lambda c=c: measure(loop, c, settle))
                                         for c in cfgs},
                                        rounds=ctx.scale(40, 3),
-                                       budget_s=ctx.scale(200, 18) - (time.monotonic() - noise.t0))
+                                       budget_s=ctx.scale(120, 18) - (time.monotonic() - noise.t0))
         finally:
             if loop:
                 loop.close()

@@ -19,7 +19,7 @@ from sec_slowdown import PROFILER_CPU, TARGET_CPU, pyflare_argv
 
 ROOT = os.environ.get("PYFLARE_BENCH_ROOT", "/var/cache/pyflare/bench-root")
 ROOT_WORKLOADS = "/tmp/bench"		# inside ROOT
-WORKLOADS = ["numeric", "objects", "templating", "recursion", "threads"]
+WORKLOADS = ["numeric", "objects", "recursion"]
 EMPTY = "(empty)"			# the run of a workload at SCALE 0: start-up and exit
 NONE, SMALL = "no profiler", "no profiler, small"	# what the peers' runs pair with
 NOT_PACKAGED = [
@@ -184,7 +184,7 @@ def run(ctx: common.Context) -> common.Section:
     warm = [k for k in configs if k.endswith("/" + workloads[0])] + \
         [k for k in configs if "/%s/" % NONE in k and not k.endswith("/" + workloads[0])]
     took: Dict[str, List[float]] = {}
-    res = common.interleaved_budget(configs, seconds=ctx.scale(165, 18),
+    res = common.interleaved_budget(configs, seconds=ctx.scale(130, 18),
                                     min_rounds=2, max_rounds=ctx.scale(30, 4),
                                     every=every, warmup=warm, seed=11, took=took)
     with open(os.path.join(ctx.out_dir, "peers.json"), "w") as f:

@@ -110,7 +110,7 @@ def run(ctx: common.Context) -> common.Section:
     # Warm-up: each workload once, and pyflare (its binary, the BPF object) once.
     warm = [w + "/none" for w in workloads] + ["http/none", workloads[0] + "/pf999"]
     took: Dict[str, List[float]] = {}
-    res = common.interleaved_budget(configs, seconds=ctx.scale(225, 24),
+    res = common.interleaved_budget(configs, seconds=ctx.scale(140, 24),
                                     min_rounds=ctx.scale(3, 2), max_rounds=ctx.scale(40, 6),
                                     warmup=warm, seed=6, took=took)
     with open(os.path.join(ctx.out_dir, "slowdown.json"), "w") as f:
