@@ -320,29 +320,29 @@ __noinline int fp_cache_put(__u64 frame, __u64 code, __u64 globals, __u32 proc, 
  * and its globals are those of an earlier sample on this CPU (fp_cache).
  */
 static __always_inline __u32 code_fingerprint(struct walk_ctx *w, __u64 code, __u64 frame,
-					      const unsigned char *buf, __u64 *globals,
-					      bool *first)
+					      const unsigned char *buf, bool *first)
 {
-	__u32 slot = (code >> 4) & (FP_MEMO - 1), fp = 0;
-	__u64 head[2];
+	__u32 slot = (code >> 4) & (FP_MEMO - 1), proc = (__u32)w->cfg->id, fp = 0;
+	__u64 head[2], globals = 0;
 
 	*first = false;
-	*globals = 0;
 	if (w->fp_code[slot] == code)
 		return w->fp_value[slot];
 	if (w->use_fp_cache)
-		*globals = frame_u64(buf, w->cfg->fr_globals);
-	if (*globals)		/* every frame of Python code has globals */
-		fp = fp_cache_get(frame, code, *globals, (__u32)w->cfg->id);
+		globals = frame_u64(buf, w->cfg->fr_globals);
+	if (globals)		/* every frame of Python code has globals */
+		fp = fp_cache_get(frame, code, globals, proc);
 	if (!fp) {
 		if (bpf_probe_read_user(head, sizeof(head),
 					(const void *)(code + w->cfg->co_fingerprint)))
 			return 0;
 		fp = py_fingerprint(head[0], head[1]);
-		*first = true;	/* read now: its names may not have been sent yet */
+		if (globals)
+			fp_cache_put(frame, code, globals, proc, fp);
 	}
 	w->fp_code[slot] = code;
 	w->fp_value[slot] = fp;
+	*first = true;
 	return fp;
 }
 
@@ -352,7 +352,7 @@ static long walk_step(__u32 i, void *data)
 	struct walk_ctx *w = data;
 	const struct py_proc *cfg = w->cfg;
 	const unsigned char *buf;
-	__u64 frame = w->frame, code, back, globals;
+	__u64 frame = w->frame, code, back;
 	struct py_frame *out;
 	bool first;
 
@@ -399,20 +399,11 @@ static long walk_step(__u32 i, void *data)
 	} else {
 		out->lasti = -1;
 	}
-	out->fingerprint = cfg->co_fingerprint ?
-			   code_fingerprint(w, code, frame, buf, &globals, &first) : 0;
-	if (out->fingerprint && first) {
-		bool sent = code_sent(code, w->pid, false);
-
-		if (!sent) {
-			w->fresh = true;
-			sent = send_code_names(w, code, out->fingerprint);
-			if (sent)
-				code_sent(code, w->pid, true);
-		}
-		/* kept once its names went out: a frame found in fp_cache needs no check */
-		if (sent && globals)
-			fp_cache_put(frame, code, globals, (__u32)cfg->id, out->fingerprint);
+	out->fingerprint = cfg->co_fingerprint ? code_fingerprint(w, code, frame, buf, &first) : 0;
+	if (out->fingerprint && first && !code_sent(code, w->pid, false)) {
+		w->fresh = true;
+		if (send_code_names(w, code, out->fingerprint))
+			code_sent(code, w->pid, true);
 	}
 	w->hash = (w->hash ^ code) * 0x9e3779b97f4a7c15ULL;
 	w->hash = (w->hash ^ (__u32)out->lasti) * 0xbf58476d1ce4e5b9ULL;
