@@ -97,35 +97,6 @@ struct {
 	__type(value, struct seen_codes);
 } seen SEC(".maps");
 
-/*
- * Fingerprints read in earlier samples, per CPU, keyed by frame address, code object and
- * f_globals: reading a code object's header costs ~100-200 ns a frame, the bulk of a deep
- * stack's cost. A code object cannot be freed while it runs; one freed and replaced at the
- * same address (a module's body by the next module's) would have to run in a frame at the
- * same address with the same globals to be mistaken for it, which module and class bodies,
- * the code objects that are freed, do not (each module has its own globals).
- */
-#define FP_CACHE 1024
-
-struct fp_cache_entry {
-	__u64 frame;
-	__u64 code;
-	__u64 globals;
-	__u32 proc;		/* low bits of py_proc.id: addresses are per process */
-	__u32 fingerprint;
-};
-
-struct fp_cache {
-	struct fp_cache_entry e[FP_CACHE];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct fp_cache);
-} fp_cache SEC(".maps");
-
 static __always_inline void health_inc(__u32 counter)
 {
 	__u64 *n = bpf_map_lookup_elem(&health, &counter);

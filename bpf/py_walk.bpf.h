@@ -20,8 +20,6 @@
 /* Set by userspace before load; constant to the verifier. */
 const volatile __u64 sample_weight_ns = 1001001;	/* one period at 999 Hz */
 const volatile bool have_bpf_loop = true;		/* kernel 5.17+ */
-/* a quarter of the ring buffer, whose size userspace chooses: wake the collector past it */
-const volatile __u64 ringbuf_wakeup_bytes = PYFLARE_RINGBUF_BYTES / 4;
 
 #define FRAME_BUF_MAX	128	/* sizeof walk_scratch.frame */
 #define GLIBC_KEY_2ND	32	/* PTHREAD_KEY_2NDLEVEL_SIZE: keys per TLS block */
@@ -138,7 +136,7 @@ static __always_inline int read_thread_state(const struct py_proc *cfg, __u64 ts
 struct walk_ctx {
 	const struct py_proc *cfg;
 	struct walk_scratch *ws;
-	bool use_fp_cache;	/* the process's frames have a known f_globals */
+	struct seen_codes *seen;
 	__u64 frame;		/* next frame to visit; 0 = done */
 	__u32 n;		/* frames recorded */
 	__u16 flags;		/* enum pyflare_sample_flags */
@@ -258,92 +256,33 @@ static __always_inline const unsigned char *frame_bytes(struct walk_ctx *w, __u6
 	return window + off;
 }
 
-/*
- * Whether this CPU sent code object @code of process @pid lately (see `seen`); with @mark,
- * records that it did. Hashed with the process: code objects cluster in a few address bits,
- * and forked workers share addresses; a slot that collides makes its objects look new at
- * each sample, which wakes the collector and sends their names again.
- */
-__noinline int code_sent(__u64 code, __u32 pid, bool mark)
+/* The fingerprint of the code object at @code: 0 if unreadable. */
+static __always_inline __u32 code_fingerprint(struct walk_ctx *w, __u64 code, bool *first)
 {
-	__u32 zero = 0, slot;
-	struct seen_codes *s = bpf_map_lookup_elem(&seen, &zero);
-
-	if (!s)
-		return 1;	/* nothing to compare with: send nothing */
-	slot = (((code >> 4) ^ ((__u64)pid * 0x9e3779b1)) * 0x9e3779b97f4a7c15ULL) >>
-	       (64 - SEEN_CODES_LOG2);
-	slot &= SEEN_CODES - 1;
-	if (mark)
-		s->code[slot] = code;
-	return s->code[slot] == code;
-}
-
-/*
- * fp_cache's fingerprint for a frame, or 0. Global functions, so the verifier checks them once
- * rather than in every state of the walk that calls them (a cost it bounds).
- */
-__noinline __u32 fp_cache_get(__u64 frame, __u64 code, __u64 globals, __u32 proc)
-{
-	__u32 zero = 0;
-	struct fp_cache *c = bpf_map_lookup_elem(&fp_cache, &zero);
-	struct fp_cache_entry *e;
-
-	if (!c)
-		return 0;
-	e = &c->e[((frame ^ code ^ (globals >> 3)) >> 4) & (FP_CACHE - 1)];
-	if (e->frame != frame || e->code != code || e->globals != globals || e->proc != proc)
-		return 0;
-	return e->fingerprint;
-}
-
-__noinline int fp_cache_put(__u64 frame, __u64 code, __u64 globals, __u32 proc, __u32 fp)
-{
-	__u32 zero = 0;
-	struct fp_cache *c = bpf_map_lookup_elem(&fp_cache, &zero);
-	struct fp_cache_entry *e;
-
-	if (!c)
-		return 0;
-	e = &c->e[((frame ^ code ^ (globals >> 3)) >> 4) & (FP_CACHE - 1)];
-	e->frame = frame;
-	e->code = code;
-	e->globals = globals;
-	e->proc = proc;
-	e->fingerprint = fp;
-	return 0;
-}
-
-/*
- * The fingerprint of the code object at @code, running in the frame at @frame whose bytes
- * are @buf: 0 if unreadable. Read once per sample (memo), and not at all while the frame
- * and its globals are those of an earlier sample on this CPU (fp_cache).
- */
-static __always_inline __u32 code_fingerprint(struct walk_ctx *w, __u64 code, __u64 frame,
-					      const unsigned char *buf, bool *first)
-{
-	__u32 slot = (code >> 4) & (FP_MEMO - 1), proc = (__u32)w->cfg->id, fp = 0;
-	__u64 head[2], globals = 0;
+	__u32 slot = (code >> 4) & (FP_MEMO - 1);
+	__u64 head[2];
 
 	*first = false;
 	if (w->fp_code[slot] == code)
 		return w->fp_value[slot];
-	if (w->use_fp_cache)
-		globals = frame_u64(buf, w->cfg->fr_globals);
-	if (globals)		/* every frame of Python code has globals */
-		fp = fp_cache_get(frame, code, globals, proc);
-	if (!fp) {
-		if (bpf_probe_read_user(head, sizeof(head),
-					(const void *)(code + w->cfg->co_fingerprint)))
-			return 0;
-		fp = py_fingerprint(head[0], head[1]);
-		if (globals)
-			fp_cache_put(frame, code, globals, proc, fp);
-	}
+	if (bpf_probe_read_user(head, sizeof(head), (const void *)(code + w->cfg->co_fingerprint)))
+		return 0;
 	w->fp_code[slot] = code;
-	w->fp_value[slot] = fp;
+	w->fp_value[slot] = py_fingerprint(head[0], head[1]);
 	*first = true;
-	return fp;
+	return w->fp_value[slot];
+}
+
+/*
+ * The slot of `seen` for code object @code of process @pid. Hashed with the process: code
+ * objects cluster in a few address bits, and forked workers share addresses; a slot that
+ * collides makes its objects look new at each sample, which wakes the collector and sends
+ * their names again.
+ */
+static __always_inline __u32 seen_slot(__u64 code, __u32 pid)
+{
+	return ((((code >> 4) ^ ((__u64)pid * 0x9e3779b1)) * 0x9e3779b97f4a7c15ULL) >>
+		(64 - SEEN_CODES_LOG2)) & (SEEN_CODES - 1);
 }
 
 /* Visit one frame. Returns 1 to stop the walk (bpf_loop's convention). */
@@ -399,11 +338,15 @@ static long walk_step(__u32 i, void *data)
 	} else {
 		out->lasti = -1;
 	}
-	out->fingerprint = cfg->co_fingerprint ? code_fingerprint(w, code, frame, buf, &first) : 0;
-	if (out->fingerprint && first && !code_sent(code, w->pid, false)) {
-		w->fresh = true;
-		if (send_code_names(w, code, out->fingerprint))
-			code_sent(code, w->pid, true);
+	out->fingerprint = cfg->co_fingerprint ? code_fingerprint(w, code, &first) : 0;
+	if (out->fingerprint && first) {
+		__u64 *seen = w->seen ? &w->seen->code[seen_slot(code, w->pid)] : NULL;
+
+		if (seen && *seen != code) {
+			w->fresh = true;
+			if (send_code_names(w, code, out->fingerprint))
+				*seen = code;
+		}
 	}
 	w->hash = (w->hash ^ code) * 0x9e3779b97f4a7c15ULL;
 	w->hash = (w->hash ^ (__u32)out->lasti) * 0xbf58476d1ce4e5b9ULL;
@@ -419,6 +362,7 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 					      struct walk_scratch *ws, struct walk_ctx *w,
 					      __u64 *ident)
 {
+	__u32 zero = 0;
 	__u64 tstate;
 	int err = 0, state;
 
@@ -436,8 +380,7 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 		w->stack_lo = 0;	/* keeps the unrolled walk within the verifier's limits */
 	w->cfg = cfg;
 	w->ws = ws;
-	/* not in the unrolled walk: it keeps that within the verifier's limits */
-	w->use_fp_cache = cfg->fr_globals < FRAME_BUF_MAX && have_bpf_loop;
+	w->seen = bpf_map_lookup_elem(&seen, &zero);
 	w->pid = pid_tgid >> 32;
 	if (w->frame && (cfg->flags & PROC_CFRAME))
 		w->frame = read_user_u64(w->frame + cfg->cframe_current, &err);
@@ -482,8 +425,11 @@ static __always_inline __u64 fill_sample(struct walk_scratch *ws, const struct w
 /* Wake the collector for new code objects or a filling buffer; else it polls. */
 static __always_inline __u64 wakeup_flag(const struct walk_ctx *w)
 {
+	/* a quarter of the ring, whose size userspace chooses; asked, not a read-only constant,
+	 * which the verifier would fold in and then search far more states (seconds of load) */
 	return w->fresh || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
-				   ringbuf_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+				   bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 ?
+	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 /*

@@ -71,8 +71,7 @@ struct py_proc {
 	__u16 co_firstlineno;	/* for the names the kernel copies */
 	__u16 ts_datastack;	/* PyThreadState.datastack_chunk (PROC_DATA_STACK); 0: unknown */
 	__u32 tss_key;		/* PROC_TSS_KEY: the key, fixed once the interpreter is up */
-	__u16 fr_globals;	/* f_globals; PYFLARE_NO_OFFSET: fingerprints are not kept */
-	__u16 _pad;
+	__u32 _pad;
 };
 
 /* Bytes of a PyThreadState the walker reads at once: its frame, thread id and data stack. */

@@ -1281,7 +1281,6 @@ static int load_bpf(struct collector *c)
 		pr_error("cannot size the ring buffer (%u bytes): %s\n", rb_bytes, strerror(-err));
 		return EXIT_SYSTEM;
 	}
-	c->skel->rodata->ringbuf_wakeup_bytes = rb_bytes / 4;
 	c->skel->rodata->tick_handler = tick_handler;
 	/* one clock is loaded; the tick's is attached when the recording starts (start_clock) */
 	bpf_program__set_autoload(c->skel->progs.on_timer, !tick);

@@ -80,7 +80,6 @@ struct py_layout {
 	uint16_t fr_back;		/* f_back / previous */
 	uint16_t fr_instr;		/* f_lasti / prev_instr / instr_ptr */
 	uint16_t fr_owner;		/* owner (3.12+) */
-	uint16_t fr_globals;		/* f_globals: with the frame and code, names a fingerprint */
 	uint16_t owner_skip;		/* owner values from here on are C-stack frames */
 	uint16_t co_flags;
 	uint16_t co_firstlineno;

@@ -685,7 +685,6 @@ void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *o
 	out->fr_back = l->fr_back;
 	out->fr_instr = l->fr_instr;
 	out->fr_owner = l->fr_owner;
-	out->fr_globals = l->fr_globals ? l->fr_globals : PYFLARE_NO_OFFSET;
 	out->owner_skip = l->owner_skip;
 	out->co_code_adaptive = l->co_code_adaptive == PY_NO_OFFSET ? 0 : l->co_code_adaptive;
 	/* 16 bytes ending with co_firstlineno: flags, counts and the first line */
@@ -701,7 +700,5 @@ void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *o
 	last = l->fr_instr > last ? l->fr_instr : last;
 	if (l->fr_owner != PY_NO_OFFSET)
 		last = l->fr_owner > last ? l->fr_owner : last;
-	if (l->fr_globals)
-		last = l->fr_globals > last ? l->fr_globals : last;
 	out->fr_size = last + 8;
 }

@@ -40,7 +40,6 @@
 #define FR_BACK		8	/* previous */
 #define FR_INSTR	56	/* prev_instr / instr_ptr */
 #define FR_OWNER	70	/* owner (char) */
-#define FR_GLOBALS	24	/* f_globals */
 #define FR_SIZE		78
 #define OWNER_CSTACK	3	/* FRAME_OWNED_BY_CSTACK: a shim, not a Python frame */
 #define CO_ADAPTIVE	192	/* offsetof(PyCodeObject, co_code_adaptive) */
@@ -56,7 +55,6 @@
 #define FR310_BACK	24
 #define FR310_CODE	32
 #define FR310_LASTI	96
-#define FR310_GLOBALS	48
 #define FR310_SIZE	104
 
 #define TSTATE_BYTES	256
@@ -121,16 +119,9 @@ static int32_t get_s32(const unsigned char *obj, unsigned off)
 	return v;
 }
 
-/*
- * The f_globals of the frames build_chain() makes: another one after each reset_fake(), which
- * reuses the arena's addresses for other code objects (see test_fingerprint_cache).
- */
-static uint64_t fake_globals = 0x600d0000;
-
 /* Back to one Python thread with no frames, bound to this OS thread through tss_key. */
 static void reset_fake(void)
 {
-	fake_globals += 0x1000;
 	memset(arena, 0, arena_used);
 	arena_used = 0;
 	memset(fr, 0, sizeof(fr));
@@ -183,7 +174,6 @@ static unsigned char *build_chain(const struct py_proc *p, unsigned n)
 
 		co[i] = new_code(i + 1);
 		put_u64(f, p->fr_code, (uintptr_t)co[i]);
-		put_u64(f, p->fr_globals, fake_globals);
 		if (p->flags & PROC_LASTI_IS_PTR)
 			put_u64(f, p->fr_instr, (uintptr_t)co[i] + p->co_code_adaptive + 2 * lasti);
 		else
@@ -209,7 +199,6 @@ static void proc_312(struct py_proc *p)
 	p->fr_back = FR_BACK;
 	p->fr_instr = FR_INSTR;
 	p->fr_owner = FR_OWNER;
-	p->fr_globals = FR_GLOBALS;
 	p->fr_size = FR_SIZE;
 	p->owner_skip = OWNER_CSTACK;
 	p->co_code_adaptive = CO_ADAPTIVE;
@@ -225,7 +214,6 @@ static void proc_310(struct py_proc *p)
 	p->fr_back = FR310_BACK;
 	p->fr_instr = FR310_LASTI;
 	p->fr_owner = PYFLARE_NO_OFFSET;
-	p->fr_globals = FR310_GLOBALS;
 	p->fr_size = FR310_SIZE;
 	p->owner_skip = 0;
 	p->co_code_adaptive = 0;
@@ -759,44 +747,6 @@ static void test_data_stack_chunk(void)
 	}
 }
 
-/*
- * A frame whose address, code object and globals an earlier sample saw keeps that sample's
- * fingerprint without reading the code object again; other globals (another module's body
- * where an old one's code was freed) make it read again.
- */
-static void test_fingerprint_cache(void)
-{
-	struct py_proc p;
-	uint32_t before;
-
-	proc_312(&p);
-	reset_fake();
-	set_current_frame(build_chain(&p, 3));
-	run_walk(&with_loop, &p);
-	CHECK_SAMPLE(3, 0);
-	before = R.s.frames[1].fingerprint;
-	CHECK_INT(before, code_fingerprint(co[1]));
-
-	/* the code object's header changes under the same frame and globals: not read again */
-	put_u64(co[1], CO_FINGERPRINT + 8, 0x1234567);
-	run_walk(&with_loop, &p);
-	CHECK_SAMPLE(3, 0);
-	CHECK_INT(R.s.frames[1].fingerprint, before);
-
-	/* the same frame and code address with other globals: read, and the change seen */
-	put_u64(fr[1], FR_GLOBALS, fake_globals + 8);
-	run_walk(&with_loop, &p);
-	CHECK_SAMPLE(3, 0);
-	CHECK_INT(R.s.frames[1].fingerprint, code_fingerprint(co[1]));
-	CHECK(R.s.frames[1].fingerprint != before);
-
-	/* frames without globals are never kept */
-	put_u64(fr[1], FR_GLOBALS, 0);
-	put_u64(co[1], CO_FINGERPRINT + 8, 0x7654321);
-	run_walk(&with_loop, &p);
-	CHECK_INT(R.s.frames[1].fingerprint, code_fingerprint(co[1]));
-}
-
 /* Once userspace knows autoTSSkey's key, the sampler does not read it: a wrong one finds no state. */
 static void test_known_tss_key(void)
 {
@@ -1073,7 +1023,6 @@ int main(void)
 		RUN(test_no_tstate);
 		RUN(test_data_stack_chunk);
 		RUN(test_known_tss_key);
-		RUN(test_fingerprint_cache);
 		RUN(test_second_level_key);
 		RUN(test_311_cframe);
 		RUN(test_310_lasti);
