@@ -124,12 +124,13 @@ little as it can:
   bytes from the chunk's start to the current frame hold every caller; the walker reads that
   span at once (up to 8 KiB, more reads only for deeper stacks or frames elsewhere, such as
   generators). It never starts below the chunk: a read there faulted on every sample.
-- **Fingerprints kept across samples.** A code object's identity needs a read of its header
-  (a freed object's address can be reused by another one). The walker keeps fingerprints per
-  CPU by (frame address, code object, globals): a code object cannot be freed while it runs,
-  and the code objects that are freed (module and class bodies, `exec`) run with their own
-  module's globals, so a frame that matches all three is the same code. A 32-function stack
-  that is sampled again costs the reads of the frames that changed.
+- **Fingerprints are what is left.** A code object's identity needs a read of its header (a
+  freed object's address can be reused by another one): one read per distinct function in
+  the stack, so a stack of a function a frame costs ~100-160 ns a frame more than a
+  recursing one. A per-CPU cache of fingerprints across samples (by frame address, code
+  object and globals) was tried and removed: it saved 10-20% of a 32-function sample, but
+  the verifier's work on the walker grew tenfold (pyflare took 1.5-3.5 s to start in wall
+  mode instead of 0.3 s).
 - **Interrupts are the floor on a VM.** A perf timer interrupt costs tens of microseconds of
   the guest's time here, whatever the program does; `--clock tick` samples on the scheduler's
   tick, which interrupts every busy CPU anyway, and so adds none (at the kernel's HZ, with the
