@@ -272,13 +272,15 @@ def test_flat(py, py_placed):
     selfs = [float(r["self"]) for r in fr]
     assert selfs == sorted(selfs, reverse=True), text
     by_name = {}
-    for r in fr:  # the first row of a name: the program's <module> before any library's
+    for r in fr:  # the first row of a name
         by_name.setdefault(r["name"], r)
     check_seconds(float(by_name["own_work"]["self"]), EXPECT["seconds"]["own_work"], "own_work",
                   text)
     check_seconds(float(by_name["encode_all"]["total"]), EXPECT["seconds"]["encode_all"],
                   "encode_all", text)
-    assert float(by_name["<module>"]["totalp"]) > 95, text
+    # the program's <module>, not an imported one's (json's body may take a sample of its own)
+    program = [r for r in fr if r["name"] == "<module>" and "views.py" in (r["where"] or "")]
+    assert program and float(program[0]["totalp"]) > 95, text
     # json's functions have rows of their own, under their short path
     assert any(r["where"] and r["where"].startswith("json/encoder.py:") for r in fr), text
     # recursion counts once: no total above 100%
