@@ -64,17 +64,50 @@ struct {
 
 /* A stack is far larger than the 512-byte BPF stack: build it here, then copy it out. */
 #define WINDOW_BYTES 8192	/* data-stack bytes read at once (3.11+): many frames per probe */
+#define FP_MEMO 8		/* fingerprints remembered within one sample */
+
+/*
+ * What a walk changes from frame to frame. It lives in map memory, never on the BPF stack:
+ * the verifier tracks the stack's contents, so loop-varying values there make every loop
+ * iteration a new state to explore (the walker then failed to load on Linux 6.18.44 and
+ * 6.19+ at the verifier's 1M-instruction limit); map contents it does not track.
+ */
+struct walk_state {
+	__u64 frame;		/* next frame to visit; 0 = done */
+	__u64 stack_lo;		/* where the data stack's current chunk begins; 0: unknown */
+	__u64 window_lo;	/* address of window[0]; window_len 0: empty */
+	__u64 hash;		/* of the frames recorded so far: names a stack (off-CPU) */
+	/* Fingerprints already read in this sample: a code object cannot be freed while it
+	 * runs, so one read serves all its frames (recursion, repeated layers). */
+	__u64 fp_code[FP_MEMO];
+	__u32 fp_value[FP_MEMO];
+	__u32 n;		/* frames recorded */
+	__u32 window_len;
+	__u32 window_next;	/* bytes the next window read asks for: grows as the stack does */
+	__u32 pid;
+	__u16 flags;		/* enum pyflare_sample_flags */
+	__u8 fresh;		/* a code object not in `seen`: wake the collector */
+	__u8 code_events;	/* struct code_event sent for this sample */
+};
 
 struct walk_scratch {
 	struct py_sample sample;
+	struct walk_state walk;
+	struct py_proc proc;		/* the bounded walker's copy of the process's layout */
 	unsigned char tstate[TSTATE_BYTES]; /* the thread state's fields, read in a single probe */
 	unsigned char frame[128];	/* one frame, read in a single probe */
 	unsigned char window[WINDOW_BYTES]; /* a run of a thread's data stack */
 };
 
+/*
+ * One scratch area for the samplers and one for the switch handler: a timer interrupt can
+ * land while the switch handler walks on the same CPU, and must not overwrite its walk.
+ */
+enum scratch_user { SCRATCH_SAMPLER, SCRATCH_SWITCH, SCRATCH_USERS };
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, SCRATCH_USERS);
 	__type(key, __u32);
 	__type(value, struct walk_scratch);
 } scratch SEC(".maps");

@@ -103,9 +103,8 @@ static __always_inline void offcpu_switched_in(struct task_struct *next)
 static __always_inline void offcpu_switched_out(const struct py_proc *cfg, __u64 pid_tgid,
 						struct task_struct *task, __u32 state)
 {
-	__u32 zero = 0, tid = (__u32)pid_tgid;
-	struct walk_scratch *ws = bpf_map_lookup_elem(&scratch, &zero);
-	struct walk_ctx w = {};
+	__u32 key = SCRATCH_SWITCH, tid = (__u32)pid_tgid;
+	struct walk_scratch *ws = bpf_map_lookup_elem(&scratch, &key);
 	struct offcpu_started st = {};
 	struct pt_regs *regs;
 	__u64 size, ident = 0;
@@ -113,12 +112,14 @@ static __always_inline void offcpu_switched_out(const struct py_proc *cfg, __u64
 
 	if (state & TASK_DEAD)
 		return;		/* its last switch: it will not come back to be accounted */
-	if (!ws || !walk_current_task(cfg, pid_tgid, ws, &w, &ident) || (!w.n && !w.flags))
+	/* wall mode needs 5.18+ (prev_state), which always has bpf_loop */
+	if (!ws || !walk_current_task(cfg, pid_tgid, ws, WALKER_BPF_LOOP, &ident) ||
+	    (!ws->walk.n && !ws->walk.flags))
 		return;		/* not a Python thread, or no Python code on it yet */
-	size = fill_sample(ws, &w, EVENT_STACK, pid_tgid, ident, 0);
+	size = fill_sample(ws, cfg, EVENT_STACK, pid_tgid, ident, 0);
 	st.wait.stack = ws->sample.stack;
 	if (!bpf_map_update_elem(&stacks_sent, &st.wait.stack, &one, BPF_NOEXIST) &&
-	    bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(&w))) {
+	    bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(ws))) {
 		health_inc(HEALTH_RINGBUF_FULL);
 		bpf_map_delete_elem(&stacks_sent, &st.wait.stack);
 		return;

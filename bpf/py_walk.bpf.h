@@ -19,16 +19,21 @@
 
 /* Set by userspace before load; constant to the verifier. */
 const volatile __u64 sample_weight_ns = 1001001;	/* one period at 999 Hz */
-const volatile bool have_bpf_loop = true;		/* kernel 5.17+ */
 
 #define FRAME_BUF_MAX	128	/* sizeof walk_scratch.frame */
 #define GLIBC_KEY_2ND	32	/* PTHREAD_KEY_2NDLEVEL_SIZE: keys per TLS block */
 #define GLIBC_KEYS_MAX	1024	/* PTHREAD_KEYS_MAX */
 /* Frames visited, counting C-stack shim frames that are skipped, not recorded. */
 #define WALK_STEPS_MAX	(PYFLARE_MAX_FRAMES + PYFLARE_MAX_FRAMES / 2)
-/* Without bpf_loop the verifier walks every iteration: keep the unrolled bound modest. */
-#define WALK_STEPS_NO_LOOP 32
-#define FP_MEMO 8		/* fingerprints remembered within one sample */
+/* The bounded-loop walker's frames per call of walk_frames_run (WALK_STEPS_MAX divides) */
+#define WALK_STEPS_PER_CALL 32
+
+/*
+ * The two walkers, each compiled into programs of its own: bpf_loop (5.17+), and a bounded
+ * loop for older kernels. A program that references bpf_loop's callback is refused by
+ * kernels before 5.13 even when the call is never made, so no program holds both.
+ */
+enum walker { WALKER_BPF_LOOP, WALKER_NO_BPF_LOOP };
 #define PAGE_BYTES 4096
 #define WINDOW_FIRST 1024	/* a shallow stack needs little: copying 8 KiB costs ~1 us */
 
@@ -133,25 +138,17 @@ static __always_inline int read_thread_state(const struct py_proc *cfg, __u64 ts
 	return 0;
 }
 
+/*
+ * What one walk needs that stays the same for all its frames. This is all the walk keeps on
+ * the BPF stack: what changes from frame to frame (struct walk_state) lives in map memory,
+ * whose contents the verifier does not track, so every bpf_loop iteration starts from the
+ * same verifier state and the cost of verifying the walker does not grow with the loop
+ * (docs/architecture.md, "Keeping verification cheap").
+ */
 struct walk_ctx {
 	const struct py_proc *cfg;
-	struct walk_scratch *ws;
+	struct walk_scratch *ws;	/* ws->walk: the walk's state */
 	struct seen_codes *seen;
-	__u64 frame;		/* next frame to visit; 0 = done */
-	__u32 n;		/* frames recorded */
-	__u16 flags;		/* enum pyflare_sample_flags */
-	bool fresh;		/* a code object not in `seen`: wake the collector */
-	__u8 code_events;	/* struct code_event sent for this sample */
-	__u32 pid;
-	__u64 stack_lo;		/* where the data stack's current chunk begins; 0: unknown */
-	__u64 window_lo;	/* address of ws->window[0]; window_len 0: empty */
-	__u32 window_len;
-	__u32 window_next;	/* bytes the next window read asks for: grows as the stack does */
-	/* Fingerprints already read in this sample: a code object cannot be freed while it
-	 * runs, so one read serves all its frames (recursion, repeated layers). */
-	__u64 fp_code[FP_MEMO];
-	__u32 fp_value[FP_MEMO];
-	__u64 hash;		/* of the frames recorded so far: names a stack (off-CPU) */
 };
 
 /* Copies a str object's text if it is compact ASCII (all that names usually are). */
@@ -171,20 +168,22 @@ static __always_inline void copy_ascii(const struct py_proc *cfg, __u64 str, cha
  * Sends the names of a code object this CPU has not seen lately (see struct code_event).
  * Returns false when this sample has sent its share: the object stays new for the next.
  */
-static __always_inline bool send_code_names(struct walk_ctx *w, __u64 code, __u32 fingerprint)
+static __always_inline bool send_code_names(const struct walk_ctx *w, __u64 code,
+					    __u32 fingerprint)
 {
 	const struct py_proc *cfg = w->cfg;
+	struct walk_state *st = &w->ws->walk;
 	struct code_event *e;
 	int err = 0;
 
-	if (w->code_events >= CODE_EVENTS_PER_SAMPLE || bench_stage == BENCH_WALK)
+	if (st->code_events >= CODE_EVENTS_PER_SAMPLE || bench_stage == BENCH_WALK)
 		return false;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
 		return false;
-	w->code_events++;
+	st->code_events++;
 	e->type = EVENT_CODE;
-	e->pid = w->pid;
+	e->pid = st->pid;
 	e->proc_id = cfg->id;
 	e->code = code;
 	e->fingerprint = fingerprint;
@@ -202,75 +201,78 @@ static __always_inline bool send_code_names(struct walk_ctx *w, __u64 code, __u3
  * a caller sits just below its callee, so one read of the WINDOW_BYTES below a frame
  * usually holds its next callers too; generator frames and the chunk boundaries fall back
  * to a read of their own. Returns NULL when the frame cannot be read.
+ * Every offset comes from map memory, unknown to the verifier: each is checked before use.
  */
-static __always_inline const unsigned char *frame_bytes(struct walk_ctx *w, __u64 frame,
+static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w, __u64 frame,
 							__u32 size)
 {
-	unsigned char *window = w->ws->window;
-	__u64 off = frame - w->window_lo, start, len;
+	struct walk_scratch *ws = w->ws;
+	struct walk_state *st = &ws->walk;
+	__u64 off = frame - st->window_lo, start, len;
 
 	if (size == 0 || size > FRAME_BUF_MAX)
 		return NULL;
 	if (!(w->cfg->flags & PROC_DATA_STACK)) {
-		if (bpf_probe_read_user(w->ws->frame, size, (const void *)frame))
+		if (bpf_probe_read_user(ws->frame, size, (const void *)frame))
 			return NULL;
-		return w->ws->frame;
+		return ws->frame;
 	}
-	if (w->window_len && frame >= w->window_lo && off + size <= w->window_len &&
+	if (st->window_len && frame >= st->window_lo && off + size <= st->window_len &&
 	    off <= WINDOW_BYTES - FRAME_BUF_MAX)
-		return window + off;
+		return ws->window + off;
 	/*
 	 * The window ending FRAME_BUF_MAX bytes after this frame (its callers lie below it);
 	 * where that crosses into unmapped memory (a chunk's ends), from the frame's page on.
 	 */
-	len = w->window_next < WINDOW_FIRST ? WINDOW_FIRST : w->window_next;
-	if (w->stack_lo && frame >= w->stack_lo)
+	len = st->window_next < WINDOW_FIRST ? WINDOW_FIRST : st->window_next;
+	if (st->stack_lo && frame >= st->stack_lo)
 		len = WINDOW_BYTES;	/* cut at the chunk's start below: just the bytes in use */
 	if (len > WINDOW_BYTES)
 		len = WINDOW_BYTES;
-	w->window_next = len * 2;	/* a deep stack: read more at once next time */
+	st->window_next = len * 2;	/* a deep stack: read more at once next time */
 	start = frame + FRAME_BUF_MAX - len;
-	if (w->stack_lo && frame >= w->stack_lo && (frame < len || start < w->stack_lo)) {
+	if (st->stack_lo && frame >= st->stack_lo && (frame < len || start < st->stack_lo)) {
 		/* nothing lies below the chunk's start (a mapping of its own): reading
 		 * there would fault, a costly miss before the retry below */
-		start = w->stack_lo;
+		start = st->stack_lo;
 		len = frame + FRAME_BUF_MAX - start;
 		if (len > WINDOW_BYTES)
 			len = WINDOW_BYTES;	/* never: it only got shorter (for the verifier) */
 	}
-	if (frame < len || bpf_probe_read_user(window, len, (const void *)start)) {
+	if (frame < len || bpf_probe_read_user(ws->window, len, (const void *)start)) {
 		start = frame & ~(__u64)(PAGE_BYTES - 1);
 		len = frame + size - start;
-		if (len > WINDOW_BYTES || bpf_probe_read_user(window, len, (const void *)start)) {
-			w->window_len = 0;
-			if (bpf_probe_read_user(w->ws->frame, size, (const void *)frame))
+		if (len > WINDOW_BYTES || bpf_probe_read_user(ws->window, len, (const void *)start)) {
+			st->window_len = 0;
+			if (bpf_probe_read_user(ws->frame, size, (const void *)frame))
 				return NULL;
-			return w->ws->frame;
+			return ws->frame;
 		}
 	}
-	w->window_lo = start;
-	w->window_len = len;
+	st->window_lo = start;
+	st->window_len = len;
 	off = frame - start;	/* at most len - FRAME_BUF_MAX: the frame and its callers below */
 	if (off > WINDOW_BYTES - FRAME_BUF_MAX)
 		return NULL;
-	return window + off;
+	return ws->window + off;
 }
 
 /* The fingerprint of the code object at @code: 0 if unreadable. */
-static __always_inline __u32 code_fingerprint(struct walk_ctx *w, __u64 code, bool *first)
+static __always_inline __u32 code_fingerprint(const struct walk_ctx *w, __u64 code, bool *first)
 {
+	struct walk_state *st = &w->ws->walk;
 	__u32 slot = (code >> 4) & (FP_MEMO - 1);
 	__u64 head[2];
 
 	*first = false;
-	if (w->fp_code[slot] == code)
-		return w->fp_value[slot];
+	if (st->fp_code[slot] == code)
+		return st->fp_value[slot];
 	if (bpf_probe_read_user(head, sizeof(head), (const void *)(code + w->cfg->co_fingerprint)))
 		return 0;
-	w->fp_code[slot] = code;
-	w->fp_value[slot] = py_fingerprint(head[0], head[1]);
+	st->fp_code[slot] = code;
+	st->fp_value[slot] = py_fingerprint(head[0], head[1]);
 	*first = true;
-	return w->fp_value[slot];
+	return st->fp_value[slot];
 }
 
 /*
@@ -288,11 +290,13 @@ static __always_inline __u32 seen_slot(__u64 code, __u32 pid)
 /* Visit one frame. Returns 1 to stop the walk (bpf_loop's convention). */
 static long walk_step(__u32 i, void *data)
 {
-	struct walk_ctx *w = data;
+	const struct walk_ctx *w = data;
 	const struct py_proc *cfg = w->cfg;
+	struct walk_state *st = &w->ws->walk;
 	const unsigned char *buf;
-	__u64 frame = w->frame, code, back;
+	__u64 frame = st->frame, code, back;
 	struct py_frame *out;
+	__u32 n;
 	bool first;
 
 	(void)i;
@@ -300,16 +304,16 @@ static long walk_step(__u32 i, void *data)
 		return 1;
 	buf = (frame & 7) ? NULL : frame_bytes(w, frame, cfg->fr_size);
 	if (!buf) {
-		w->flags |= SAMPLE_READ_ERROR;
+		st->flags |= SAMPLE_READ_ERROR;
 		return 1;
 	}
 	code = frame_u64(buf, cfg->fr_code);
 	back = frame_u64(buf, cfg->fr_back);
 	if (back == frame) {			/* a frame that is its own caller: corrupt */
-		w->flags |= SAMPLE_READ_ERROR;
+		st->flags |= SAMPLE_READ_ERROR;
 		return 1;
 	}
-	w->frame = back;
+	st->frame = back;
 	if (cfg->flags & PROC_STACKREF)
 		code &= ~3ULL;			/* 3.14 _PyStackRef tag bits */
 	/* C-stack shim frames (3.12+) and C-entry frames executing None (3.13+) */
@@ -318,15 +322,16 @@ static long walk_step(__u32 i, void *data)
 	if (!code || code == cfg->none_addr)
 		return 0;
 	if (code & 7) {				/* objects are 8-aligned: a frame half made */
-		w->flags |= SAMPLE_READ_ERROR;
+		st->flags |= SAMPLE_READ_ERROR;
 		return 1;
 	}
-	if (w->n >= PYFLARE_MAX_FRAMES) {	/* a Python frame beyond the limit */
-		w->flags |= SAMPLE_TRUNCATED;
+	n = st->n;
+	if (n >= PYFLARE_MAX_FRAMES) {		/* a Python frame beyond the limit */
+		st->flags |= SAMPLE_TRUNCATED;
 		return 1;
 	}
 
-	out = &w->ws->sample.frames[w->n & (PYFLARE_MAX_FRAMES - 1)];
+	out = &w->ws->sample.frames[n & (PYFLARE_MAX_FRAMES - 1)];
 	out->code = code;
 	if (cfg->flags & PROC_LASTI_IS_PTR) {
 		/* code units of 2 bytes; an arithmetic shift, as BPF has no signed division */
@@ -339,96 +344,142 @@ static long walk_step(__u32 i, void *data)
 		out->lasti = -1;
 	}
 	out->fingerprint = cfg->co_fingerprint ? code_fingerprint(w, code, &first) : 0;
-	if (out->fingerprint && first) {
-		__u64 *seen = w->seen ? &w->seen->code[seen_slot(code, w->pid)] : NULL;
+	if (out->fingerprint && first && w->seen) {
+		__u64 *seen = &w->seen->code[seen_slot(code, st->pid)];
 
-		if (seen && *seen != code) {
-			w->fresh = true;
+		if (*seen != code) {
+			st->fresh = true;
 			if (send_code_names(w, code, out->fingerprint))
 				*seen = code;
 		}
 	}
-	w->hash = (w->hash ^ code) * 0x9e3779b97f4a7c15ULL;
-	w->hash = (w->hash ^ (__u32)out->lasti) * 0xbf58476d1ce4e5b9ULL;
-	w->n++;
+	st->hash = (st->hash ^ code) * 0x9e3779b97f4a7c15ULL;
+	st->hash = (st->hash ^ (__u32)out->lasti) * 0xbf58476d1ce4e5b9ULL;
+	st->n = n + 1;
 	return 0;
 }
 
 /*
- * Walks the current thread's Python frames into ws->sample.frames and @w. Returns false
- * when the thread has no Python thread state of this process (counted in health).
+ * The bounded-loop walker, for kernels without bpf_loop. The verifier checks a global
+ * function once, on its own, and each call of it as a mere call: one frame per call of
+ * walk_one_frame, WALK_STEPS_PER_CALL calls per call of walk_frames_run, and the program
+ * calls that, so the walk costs little to verify whatever its depth (a loop calling the
+ * step inline costs ~1,500 verified instructions per step). Before Linux 5.12 a global
+ * function takes no pointer: what they need is in map memory, the process's layout copied
+ * to ws->proc. Only the samplers use this walker, so it uses their scratch area.
+ * Both return 1 when the walk is over.
+ */
+__noinline int walk_one_frame(void)
+{
+	__u32 key = SCRATCH_SAMPLER, zero = 0;
+	struct walk_scratch *ws = bpf_map_lookup_elem(&scratch, &key);
+	struct walk_ctx w;
+
+	if (!ws)
+		return 1;
+	w.cfg = &ws->proc;
+	w.ws = ws;
+	w.seen = bpf_map_lookup_elem(&seen, &zero);
+	return walk_step(0, &w);
+}
+
+__noinline int walk_frames_run(void)
+{
+	for (int i = 0; i < WALK_STEPS_PER_CALL; i++)
+		if (walk_one_frame())
+			return 1;
+	return 0;
+}
+
+/* How a walk steps from frame to frame: the two are separate programs (enum walker). */
+static __always_inline void walk_frames(struct walk_ctx *w, enum walker walker)
+{
+	if (walker == WALKER_BPF_LOOP) {
+		bpf_loop(WALK_STEPS_MAX, walk_step, w, 0);
+		return;
+	}
+	/* no callback is referenced here: kernels before 5.13 reject the program that does */
+	w->ws->proc = *w->cfg;
+	for (int i = 0; i < WALK_STEPS_MAX / WALK_STEPS_PER_CALL; i++)
+		if (walk_frames_run())
+			break;
+}
+
+/*
+ * Walks the current thread's Python frames into ws->sample.frames and ws->walk. Returns
+ * false when the thread has no Python thread state of this process (counted in health).
  */
 static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 pid_tgid,
-					      struct walk_scratch *ws, struct walk_ctx *w,
+					      struct walk_scratch *ws, enum walker walker,
 					      __u64 *ident)
 {
+	struct walk_state *st = &ws->walk;
+	struct walk_ctx w;
 	__u32 zero = 0;
-	__u64 tstate;
+	__u64 tstate, frame = 0, chunk = 0;
 	int err = 0, state;
 
+	__builtin_memset(st, 0, sizeof(*st));
 	tstate = current_tstate(cfg, ident);
 	if (!tstate) {
 		health_inc(HEALTH_NO_TSTATE);
 		return false;
 	}
-	state = read_thread_state(cfg, tstate, *ident, ws, &w->frame, &w->stack_lo);
+	state = read_thread_state(cfg, tstate, *ident, ws, &frame, &chunk);
 	if (state == TSTATE_MISMATCH)
 		return false;	/* counted as such */
 	if (state)
-		w->flags |= SAMPLE_READ_ERROR;
-	if (!have_bpf_loop)
-		w->stack_lo = 0;	/* keeps the unrolled walk within the verifier's limits */
-	w->cfg = cfg;
-	w->ws = ws;
-	w->seen = bpf_map_lookup_elem(&seen, &zero);
-	w->pid = pid_tgid >> 32;
-	if (w->frame && (cfg->flags & PROC_CFRAME))
-		w->frame = read_user_u64(w->frame + cfg->cframe_current, &err);
+		st->flags |= SAMPLE_READ_ERROR;
+	if (frame && (cfg->flags & PROC_CFRAME))
+		frame = read_user_u64(frame + cfg->cframe_current, &err);
 	if (err)
-		w->flags |= SAMPLE_READ_ERROR;
-
-	if (have_bpf_loop) {
-		bpf_loop(WALK_STEPS_MAX, walk_step, w, 0);
-	} else {
-		for (int i = 0; i < WALK_STEPS_NO_LOOP; i++)
-			if (walk_step(i, w))
-				break;
-	}
-	if (w->frame && !(w->flags & SAMPLE_READ_ERROR))
-		w->flags |= SAMPLE_TRUNCATED;	/* steps ran out with frames left */
-	if (w->flags & SAMPLE_TRUNCATED)
+		st->flags |= SAMPLE_READ_ERROR;
+	st->frame = frame;
+	st->stack_lo = chunk;
+	st->pid = pid_tgid >> 32;
+	w.cfg = cfg;
+	w.ws = ws;
+	w.seen = bpf_map_lookup_elem(&seen, &zero);
+	walk_frames(&w, walker);
+	if (st->frame && !(st->flags & SAMPLE_READ_ERROR))
+		st->flags |= SAMPLE_TRUNCATED;	/* steps ran out with frames left */
+	if (st->flags & SAMPLE_TRUNCATED)
 		health_inc(HEALTH_TRUNCATED);
-	if (w->flags & SAMPLE_READ_ERROR)
+	if (st->flags & SAMPLE_READ_ERROR)
 		health_inc(HEALTH_READ_ERROR);
 	return true;
 }
 
 /* Fills the header of the walked stack in ws->sample; returns the bytes to send. */
-static __always_inline __u64 fill_sample(struct walk_scratch *ws, const struct walk_ctx *w,
+static __always_inline __u64 fill_sample(struct walk_scratch *ws, const struct py_proc *cfg,
 					 __u32 type, __u64 pid_tgid, __u64 ident, __u64 weight_ns)
 {
+	const struct walk_state *st = &ws->walk;
+	__u32 n = st->n;
+	__u16 flags = st->flags;
+
+	if (n > PYFLARE_MAX_FRAMES)
+		n = PYFLARE_MAX_FRAMES;		/* never: the walk stops there (for the verifier) */
 	ws->sample.type = type;
 	ws->sample.pid = pid_tgid >> 32;
 	ws->sample.tid = (__u32)pid_tgid;
-	ws->sample.nr_frames = w->n;
-	ws->sample.flags = w->flags;
-	ws->sample.proc_id = w->cfg->id;
+	ws->sample.nr_frames = n;
+	ws->sample.flags = flags;
+	ws->sample.proc_id = cfg->id;
 	ws->sample.time_ns = bpf_ktime_get_ns();
 	ws->sample.weight_ns = weight_ns;
 	ws->sample.thread_id = ident;
-	ws->sample.stack = w->hash ^ w->cfg->id ^ ((__u64)w->flags << 48) ^ w->n;
-	return __builtin_offsetof(struct py_sample, frames) +
-	       (__u64)(w->n > PYFLARE_MAX_FRAMES ? PYFLARE_MAX_FRAMES : w->n) *
-	       sizeof(struct py_frame);
+	ws->sample.stack = st->hash ^ cfg->id ^ ((__u64)flags << 48) ^ n;
+	return __builtin_offsetof(struct py_sample, frames) + (__u64)n * sizeof(struct py_frame);
 }
 
 /* Wake the collector for new code objects or a filling buffer; else it polls. */
-static __always_inline __u64 wakeup_flag(const struct walk_ctx *w)
+static __always_inline __u64 wakeup_flag(const struct walk_scratch *ws)
 {
 	/* a quarter of the ring, whose size userspace chooses; asked, not a read-only constant,
 	 * which the verifier would fold in and then search far more states (seconds of load) */
-	return w->fresh || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
-				   bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 ?
+	return ws->walk.fresh || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
+					 bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 ?
 	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
@@ -436,20 +487,20 @@ static __always_inline __u64 wakeup_flag(const struct walk_ctx *w)
  * Record the Python stack of the current thread into the ring buffer.
  * @cfg is the process's entry in `procs`. Returns 0 (the perf-event convention).
  */
-static __always_inline int sample_current_task(const struct py_proc *cfg, __u64 pid_tgid)
+static __always_inline int sample_current_task(const struct py_proc *cfg, __u64 pid_tgid,
+					       enum walker walker)
 {
-	__u32 zero = 0;
-	struct walk_scratch *ws = bpf_map_lookup_elem(&scratch, &zero);
-	struct walk_ctx w = {};
+	__u32 key = SCRATCH_SAMPLER;
+	struct walk_scratch *ws = bpf_map_lookup_elem(&scratch, &key);
 	__u64 size, ident = 0;
 
 	health_inc(HEALTH_SAMPLES);
-	if (!ws || !walk_current_task(cfg, pid_tgid, ws, &w, &ident))
+	if (!ws || !walk_current_task(cfg, pid_tgid, ws, walker, &ident))
 		return 0;
-	size = fill_sample(ws, &w, EVENT_SAMPLE, pid_tgid, ident, sample_weight_ns);
+	size = fill_sample(ws, cfg, EVENT_SAMPLE, pid_tgid, ident, sample_weight_ns);
 	if (bench_stage == BENCH_WALK)
 		return 0;
-	if (bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(&w)))
+	if (bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(ws)))
 		health_inc(HEALTH_RINGBUF_FULL);
 	return 0;
 }

@@ -20,19 +20,36 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
+/*
+ * Each clock comes as two programs, one per walker (enum walker): userspace loads the
+ * bpf_loop one where the kernel has the helper (5.17+) and the unrolled one elsewhere.
+ */
+
+static __always_inline int timer_fired(enum walker walker)
+{
+	__u64 start;
+
+	if (bench_stage == BENCH_EMPTY)
+		return 0;
+	start = bench_start();
+	sample_running_task(walker);
+	bench_end(BENCH_PROG_TIMER, start);
+	return 0;
+}
+
 /* --clock timer: a perf cpu-clock event on every CPU, at -F's rate. */
 SEC("perf_event")
 int on_timer(void *ctx)
 {
-	__u64 start;
-
 	(void)ctx;
-	if (bench_stage == BENCH_EMPTY)
-		return 0;
-	start = bench_start();
-	sample_running_task();
-	bench_end(BENCH_PROG_TIMER, start);
-	return 0;
+	return timer_fired(WALKER_BPF_LOOP);
+}
+
+SEC("perf_event")
+int on_timer_noloop(void *ctx)
+{
+	(void)ctx;
+	return timer_fired(WALKER_NO_BPF_LOOP);
 }
 
 /* --clock tick: the address of the kernel's tick handler (tick_nohz_handler from 6.9) */
@@ -44,8 +61,7 @@ const volatile __u64 tick_handler = 0;
  * own; every other hrtimer is let go after one load and one compare.
  * Arguments: struct hrtimer *timer, ktime_t *now.
  */
-SEC("tp_btf/hrtimer_expire_entry")
-int on_tick(__u64 *ctx)
+static __always_inline int hrtimer_expired(__u64 *ctx, enum walker walker)
 {
 	struct hrtimer *timer = (struct hrtimer *)ctx[0];
 	__u64 start;
@@ -56,9 +72,21 @@ int on_tick(__u64 *ctx)
 	if (bench_stage == BENCH_EMPTY)
 		return 0;
 	start = bench_start();
-	sample_running_task();
+	sample_running_task(walker);
 	bench_end(BENCH_PROG_TICK, start);
 	return 0;
+}
+
+SEC("tp_btf/hrtimer_expire_entry")
+int on_tick(__u64 *ctx)
+{
+	return hrtimer_expired(ctx, WALKER_BPF_LOOP);
+}
+
+SEC("tp_btf/hrtimer_expire_entry")
+int on_tick_noloop(__u64 *ctx)
+{
+	return hrtimer_expired(ctx, WALKER_NO_BPF_LOOP);
 }
 
 /*

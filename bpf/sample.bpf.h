@@ -29,7 +29,7 @@ static __always_inline void announce(__u32 tgid)
 }
 
 /* The interrupted (current) task: sampled if selected and profiled. Returns 0. */
-static __always_inline int sample_running_task(void)
+static __always_inline int sample_running_task(enum walker walker)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
@@ -44,7 +44,7 @@ static __always_inline int sample_running_task(void)
 			announce(tgid);
 		return 0;
 	}
-	return sample_current_task(cfg, pid_tgid);
+	return sample_current_task(cfg, pid_tgid, walker);
 }
 
 #endif /* PYFLARE_SAMPLE_BPF_H */

@@ -23,6 +23,7 @@
 
 #include "cgroup_select.h"
 #include "bench_hooks.h"
+#include "bpf_load.h"
 #include "binary_cache.h"
 #include "keymap.h"
 #include "launch.h"
@@ -97,7 +98,11 @@ struct pending {
 };
 
 struct collector {
-	const struct record_opts *opts;
+	const struct record_opts *opts;	/* &effective */
+	struct record_opts effective;	/* the options, with the mode and clock this kernel allows */
+	char kernel_notes[512];		/* what this kernel could not do, for the session */
+	struct bpf_program *sampler;	/* the clock's program, of the walker that loaded */
+	uint64_t tick_handler;		/* --clock tick: the kernel's tick handler */
 	struct session *s;
 	struct pyflare_bpf *skel;
 	struct ring_buffer *rb;
@@ -105,7 +110,8 @@ struct collector {
 	struct binary_cache *binaries;	/* interpreter files analysed so far */
 	struct launch *launch;
 	int *perf_fds;
-	struct bpf_link **links;
+	struct bpf_link **links;	/* --clock timer: one per CPU */
+	struct bpf_link *tick_link;	/* --clock tick */
 	int ncpus;
 	struct tracked *tracked;	/* index = id - 1 */
 	size_t n_tracked, cap_tracked;
@@ -771,8 +777,8 @@ static int start_tick(struct collector *c, int ncpus)
 	c->ncpus = ncpus;
 	/* without /proc/stat check_ticks_seen() cannot tell a busy host: no check */
 	c->ticks_checked = tick_clock_host_busy_ns(&c->busy_at_start) != 0;
-	c->skel->links.on_tick = bpf_program__attach(c->skel->progs.on_tick);
-	return c->skel->links.on_tick ? 0 : -errno;
+	c->tick_link = bpf_program__attach(c->sampler);
+	return c->tick_link ? 0 : -errno;
 }
 
 /* --clock timer: a cpu-clock timer on every online CPU, each running on_timer. */
@@ -800,8 +806,7 @@ static int start_timers(struct collector *c, const bool *online, int n)
 						PERF_FLAG_FD_CLOEXEC);
 		if (c->perf_fds[cpu] < 0)
 			return -errno;
-		c->links[cpu] = bpf_program__attach_perf_event(c->skel->progs.on_timer,
-							       c->perf_fds[cpu]);
+		c->links[cpu] = bpf_program__attach_perf_event(c->sampler, c->perf_fds[cpu]);
 		if (!c->links[cpu])
 			return -errno;
 		c->ncpus++;
@@ -833,8 +838,8 @@ static void stop_clock(struct collector *c)
 	int n = libbpf_num_possible_cpus();
 
 	if (c->skel) {
-		bpf_link__destroy(c->skel->links.on_tick);	/* NULL with --clock timer */
-		c->skel->links.on_tick = NULL;
+		bpf_link__destroy(c->tick_link);	/* NULL with --clock timer */
+		c->tick_link = NULL;
 	}
 
 	for (int cpu = 0; c->links && c->perf_fds && cpu < n; cpu++) {
@@ -1255,11 +1260,38 @@ static unsigned ringbuf_bytes(unsigned rate_hz, int ncpus)
 	return bytes;
 }
 
+/* What every attempt at loading sets before it loads (bpf_load's configure). */
+static int configure_bpf(struct pyflare_bpf *skel, void *ctx)
+{
+	struct collector *c = ctx;
+	unsigned rb_bytes = ringbuf_bytes(c->opts->rate_hz, libbpf_num_possible_cpus());
+	int err;
+
+	skel->rodata->sample_weight_ns = 1000000000ULL / c->opts->rate_hz;
+	err = bpf_map__set_max_entries(skel->maps.events, rb_bytes);
+	if (err) {
+		pr_error("cannot size the ring buffer (%u bytes): %s\n", rb_bytes, strerror(-err));
+		return EXIT_SYSTEM;
+	}
+	skel->rodata->tick_handler = c->tick_handler;
+	skel->rodata->follow_all = c->opts->target == TARGET_ALL;
+	skel->rodata->n_cgroups = (__u32)c->cgroups.n;
+	skel->rodata->min_block_ns = c->opts->min_block_ns;
+	return bench_hooks__configure(skel, &c->bench_stage);
+}
+
+/*
+ * Loads the programs the options ask for, or the nearest this kernel loads: what was given
+ * up is said now and kept in the session (c->kernel_notes), and c->opts becomes what the
+ * recording really does (its mode and clock).
+ */
 static int load_bpf(struct collector *c)
 {
-	bool tick = c->opts->clock == SAMPLE_CLOCK_TICK;
-	uint64_t tick_handler = 0;
-	unsigned rb_bytes;
+	struct bpf_choice want = {
+		.wall = c->opts->wall,
+		.tick = c->opts->clock == SAMPLE_CLOCK_TICK,
+		.bpf_loop = true,
+	}, got;
 	int err;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -1267,47 +1299,20 @@ static int load_bpf(struct collector *c)
 			 ">= 5.8 built with CONFIG_DEBUG_INFO_BTF=y\n");
 		return EXIT_SYSTEM;
 	}
-	if (tick && !(tick_handler = find_tick(c)))
+	if (want.tick && !(c->tick_handler = find_tick(c)))
 		return EXIT_SYSTEM;
-	c->skel = pyflare_bpf__open();
-	if (!c->skel) {
-		pr_error("cannot open the BPF object: %s\n", strerror(errno));
-		return EXIT_SYSTEM;
-	}
-	c->skel->rodata->sample_weight_ns = 1000000000ULL / c->opts->rate_hz;
-	rb_bytes = ringbuf_bytes(c->opts->rate_hz, libbpf_num_possible_cpus());
-	err = bpf_map__set_max_entries(c->skel->maps.events, rb_bytes);
-	if (err) {
-		pr_error("cannot size the ring buffer (%u bytes): %s\n", rb_bytes, strerror(-err));
-		return EXIT_SYSTEM;
-	}
-	c->skel->rodata->tick_handler = tick_handler;
-	/* one clock is loaded; the tick's is attached when the recording starts (start_clock) */
-	bpf_program__set_autoload(c->skel->progs.on_timer, !tick);
-	bpf_program__set_autoload(c->skel->progs.on_tick, tick);
-	bpf_program__set_autoattach(c->skel->progs.on_tick, false);
-	c->skel->rodata->follow_all = c->opts->target == TARGET_ALL;
-	c->skel->rodata->n_cgroups = (__u32)c->cgroups.n;
-	c->skel->rodata->min_block_ns = c->opts->min_block_ns;
-	/* the switch handler costs every context switch of the host: only when asked */
-	bpf_program__set_autoload(c->skel->progs.on_switch, c->opts->wall);
-	c->skel->rodata->have_bpf_loop =
-		libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_loop, NULL) > 0;
-	err = bench_hooks__configure(c->skel, &c->bench_stage);
+	err = bpf_load(&want, configure_bpf, c, &c->skel, &got, c->kernel_notes,
+		       sizeof(c->kernel_notes));
 	if (err)
-		return err;
-	err = pyflare_bpf__load(c->skel);
-	if (err) {
-		if (err == -EPERM || err == -EACCES)
-			pr_error("permission denied loading BPF programs: run pyflare as root, or "
-				 "give it CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE\n");
-		else if (err == -ENOSYS)
-			pr_error("this kernel has no BPF support (bpf() is not implemented)\n");
-		else
-			pr_error("cannot load the BPF programs: %s (run with -vv for the "
-				 "verifier's log)\n", strerror(-err));
-		return EXIT_SYSTEM;
-	}
+		return err > 0 ? err : EXIT_SYSTEM;
+	if (c->kernel_notes[0])
+		pr_warn("%s\n", c->kernel_notes);
+	c->effective.wall = got.wall;
+	c->effective.clock = got.tick ? SAMPLE_CLOCK_TICK : SAMPLE_CLOCK_TIMER;
+	c->sampler = got.tick ? (got.bpf_loop ? c->skel->progs.on_tick :
+						c->skel->progs.on_tick_noloop) :
+				(got.bpf_loop ? c->skel->progs.on_timer :
+						c->skel->progs.on_timer_noloop);
 	err = fill_cgroup_map(c);
 	if (err)
 		return err;
@@ -1382,6 +1387,7 @@ static void fill_session(struct collector *c, uint64_t end_ns, uint64_t realtime
 	meta.ncpus = (uint32_t)c->ncpus;
 	meta.mode = o->wall ? "wall" : "cpu";
 	meta.clock = sample_clock_name(o->clock);
+	meta.kernel_notes = c->kernel_notes;
 	meta.target = target;
 	session__set_meta(c->s, &meta);
 
@@ -1429,7 +1435,7 @@ int collector_record(const struct record_opts *o, struct session *s, int *comman
 int collector_record_live(const struct record_opts *o, struct session *s,
 			  const struct collector_hook *hook, int *command_status)
 {
-	struct collector c = { .opts = o, .s = s };
+	struct collector c = { .effective = *o, .opts = &c.effective, .s = s };
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint64_t now, last_housekeeping = 0, last_progress = 0, last_drain = 0, stop_at = 0;
 	uint64_t realtime_start;
@@ -1464,6 +1470,7 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 		ret = load_bpf(&c);
 	if (ret)
 		goto out;
+	o = c.opts;	/* the mode and clock this kernel allows */
 	c.rb = ring_buffer__new(bpf_map__fd(c.skel->maps.events), handle_event, &c, NULL);
 	if (!c.rb) {
 		pr_error("cannot open the BPF ring buffer: %s\n", strerror(errno));

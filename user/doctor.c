@@ -22,13 +22,14 @@
 #include <linux/capability.h>
 #include <linux/perf_event.h>
 
+#include "bpf_load.h"
 #include "cgroup_select.h"
 #include "collector.h"
 #include "log.h"
 #include "proc_info.h"
 #include "tick_clock.h"
 
-#define N_CHECKS 16
+#define N_CHECKS 32
 
 /* Not in older headers: the numbers are ABI (linux/capability.h, 5.8) */
 #ifndef CAP_PERFMON
@@ -254,10 +255,10 @@ static void check_bpf_loop(struct doctor *d)
 		    "frames");
 		return;
 	}
-	/* without it the walker falls back to a bounded loop: shallower, but it works */
-	r = add(d, "bpf_loop", DOCTOR_WARN, "no bpf_loop helper (%s): deep stacks are cut "
-		"shorter", probe_words(ret));
-	set_fix(r, "upgrade to Linux 5.17 or later for the deepest stacks");
+	/* without it the other walker runs: as deep, a little slower per frame */
+	r = add(d, "bpf_loop", DOCTOR_WARN, "no bpf_loop helper (%s): record uses the walker "
+		"without it (as deep, a little slower per frame)", probe_words(ret));
+	set_fix(r, "upgrade to Linux 5.17 or later for the faster walker");
 }
 
 /* The exec/fork/exit programs are tp_btf: their tracepoints must be in the kernel's BTF */
@@ -515,6 +516,88 @@ static void check_tick_clock(struct doctor *d)
 	    "recording warns)");
 }
 
+/* What a program that did not load costs a recording, and whether that is a failure. */
+static enum doctor_status program_refused(const char *name, const bool *loaded,
+					  const char **loss, const char **fix)
+{
+	bool loop = bpf_load_have_loop();
+
+	*fix = "";
+	if (!strcmp(name, "on_timer") || !strcmp(name, "on_tick")) {
+		*loss = loop ? "the walker without bpf_loop is used instead" :
+			       "not for this kernel (no bpf_loop helper): the walker without it is used";
+		if (!loop)
+			return DOCTOR_OK;
+		*fix = "report it: pyflare's bpf_loop walker should load on this kernel";
+		return DOCTOR_WARN;
+	}
+	if (!strcmp(name, "on_timer_noloop")) {
+		*loss = loaded[0] ? "the bpf_loop walker is used" : "no sampler loads";
+		*fix = "report it, with this kernel's release and the verifier's words";
+		return loaded[0] ? DOCTOR_WARN : DOCTOR_FAIL;
+	}
+	if (!strcmp(name, "on_tick_noloop")) {
+		*loss = "--clock tick falls back to the perf timer";
+		*fix = "use --clock timer (the default)";
+		return DOCTOR_WARN;
+	}
+	if (!strcmp(name, "on_switch")) {
+		*loss = "wall mode falls back to cpu mode (no time off CPU)";
+		*fix = "wall mode needs Linux 5.18 or later (sched_switch's prev_state)";
+		return DOCTOR_WARN;
+	}
+	*loss = "record cannot follow processes";
+	*fix = "report it, with this kernel's release and the verifier's words";
+	return DOCTOR_FAIL;
+}
+
+/*
+ * Loads every program record may load, each alone, as record would: the verifier is the
+ * only judge of what this kernel runs. Then says what record can do with what loaded.
+ */
+static void check_programs(struct doctor *d)
+{
+	bool loaded[16] = { false };
+	struct bpf_prog_report rep;
+	struct doctor_result *r;
+	const char *loss, *fix;
+	size_t i;
+
+	if (cannot_tell(d, "bpf_programs"))
+		return;
+	for (i = 0; bpf_programs[i] && i < sizeof(loaded) / sizeof(loaded[0]); i++) {
+		static char names[16][32];
+		enum doctor_status st;
+
+		snprintf(names[i], sizeof(names[i]), "bpf:%s", bpf_programs[i]);
+		bpf_load_alone(bpf_programs[i], &rep);
+		loaded[i] = !rep.err;
+		if (loaded[i]) {
+			r = add(d, names[i], DOCTOR_OK, "loads: %u instructions verified in %.1f ms",
+				rep.verified_insns, rep.load_ms);
+		} else {
+			st = program_refused(bpf_programs[i], loaded, &loss, &fix);
+			r = add(d, names[i], st, "does not load (%s; the verifier: \"%s\"): %s",
+				strerror(-rep.err), rep.verifier[0] ? rep.verifier : "nothing", loss);
+			if (*fix)
+				set_fix(r, "%s", fix);
+		}
+		r->has_cost = true;
+		r->verified_insns = rep.verified_insns;
+		r->load_ms = rep.load_ms;
+	}
+	/* bpf_programs' order: timer, timer_noloop, tick, tick_noloop, switch, exec, fork, exit */
+	if (!(loaded[0] || loaded[1]) || !(loaded[5] && loaded[6] && loaded[7])) {
+		r = add(d, "record", DOCTOR_FAIL, "cannot start: %s", !(loaded[0] || loaded[1]) ?
+			"no sampler loads on this kernel" : "the process-event programs do not load");
+		set_fix(r, "see the bpf: lines above; report it with this kernel's release");
+		return;
+	}
+	add(d, "record", DOCTOR_OK, "can record: the %s walker, cpu mode%s, --clock timer%s",
+	    loaded[0] ? "bpf_loop" : "no-bpf_loop", loaded[4] ? " and wall mode" : " only",
+	    loaded[2] || loaded[3] ? " and tick" : " only");
+}
+
 static int print_json(const struct doctor *d)
 {
 	cJSON *arr = cJSON_CreateArray(), *o;
@@ -533,6 +616,12 @@ static int print_json(const struct doctor *d)
 		    !cJSON_AddStringToObject(o, "finding", d->res[i].finding) ||
 		    !(d->res[i].fix[0] ? cJSON_AddStringToObject(o, "fix", d->res[i].fix) :
 					 cJSON_AddNullToObject(o, "fix")))
+			goto oom;
+		if (d->res[i].has_cost &&
+		    (!(d->res[i].verified_insns ?
+		       cJSON_AddNumberToObject(o, "verified_insns", d->res[i].verified_insns) :
+		       cJSON_AddNullToObject(o, "verified_insns")) ||
+		     !cJSON_AddNumberToObject(o, "load_ms", d->res[i].load_ms)))
 			goto oom;
 	}
 	text = arr ? cJSON_Print(arr) : NULL;
@@ -593,6 +682,7 @@ int doctor_run(int argc, char **argv)
 	check_cgroup(&d);
 	check_max_rate(&d);
 	check_tick_clock(&d);
+	check_programs(&d);
 
 	for (i = 0; i < d.n; i++)
 		failed |= d.res[i].status == DOCTOR_FAIL;

@@ -5,6 +5,7 @@
 #ifndef PYFLARE_DOCTOR_H
 #define PYFLARE_DOCTOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum doctor_status {
@@ -19,6 +20,10 @@ struct doctor_result {
 	enum doctor_status status;
 	char finding[256];
 	char fix[256];
+	/* a BPF program's check (bpf:NAME): what loading it cost; 0 when not known */
+	bool has_cost;
+	unsigned verified_insns;
+	double load_ms;
 };
 
 /* "ok", "warn" or "FAIL", as printed; the JSON output uses them lowercased. */

@@ -331,6 +331,11 @@ void render_put_text_header(FILE *out, const struct session *s, const struct ren
 	render_put_safe(out, m->clock, NULL);
 	fprintf(out, " on %u CPU%s%s\n", m->ncpus, m->ncpus == 1 ? "" : "s",
 		!strcmp(m->mode, "wall") ? " + time off CPU (sleep, I/O, locks, GIL)" : "");
+	if (*m->kernel_notes) {
+		fputs("  Kernel:   ", out);
+		render_put_safe(out, m->kernel_notes, NULL);
+		putc('\n', out);
+	}
 	fprintf(out, "  Health:   %llu samples taken, %llu lost (ring buffer full), %llu stacks "
 		"truncated,\n            %llu cut short by a failed read, %llu frames not "
 		"symbolized, %llu without thread state\n",

@@ -42,6 +42,10 @@ void render_json_put_recording(FILE *out, const struct session *s, const struct 
 	render_json_put_field(out, "mode", m->mode, NULL);
 	putc(',', out);
 	render_json_put_field(out, "clock", m->clock, NULL);
+	if (*m->kernel_notes) {
+		putc(',', out);
+		render_json_put_field(out, "kernel_notes", m->kernel_notes, NULL);
+	}
 	fprintf(out, ",\"rate_hz\":%u,\"ncpus\":%u,", m->rate_hz, m->ncpus);
 	render_json_put_field(out, "granularity", render_granularity_name(o->granularity), NULL);
 	putc(',', out);

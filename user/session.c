@@ -197,6 +197,7 @@ struct session *session__new(void)
 	s->meta.mode = "";
 	s->meta.target = "";
 	s->meta.clock = SESSION_CLOCK_TIMER;
+	s->meta.kernel_notes = "";
 	/* Node 0 is the empty stack, so a real node id is never 0. */
 	if (grow((void **)&s->stacks, &s->stacks_cap, 1, sizeof(*s->stacks))) {
 		free(s);
@@ -457,7 +458,8 @@ int session__set_meta(struct session *s, const struct session_meta *meta)
 	m.target = arena_strdup(s, meta->target);
 	/* every recording made before there was a choice of clock was the perf timer's */
 	m.clock = meta->clock && *meta->clock ? arena_strdup(s, meta->clock) : SESSION_CLOCK_TIMER;
-	if (!m.mode || !m.target || !m.clock)
+	m.kernel_notes = arena_strdup(s, meta->kernel_notes ? meta->kernel_notes : "");
+	if (!m.mode || !m.target || !m.clock || !m.kernel_notes)
 		return -ENOMEM;
 	s->meta = m;
 	return 0;

@@ -116,6 +116,7 @@ struct session_meta {
 	const char *mode;		/* "cpu" */
 	const char *target;		/* command line, "-p 1,2" or "-a" */
 	const char *clock;		/* what sampled: "timer" (NULL or "" set it) or "tick" */
+	const char *kernel_notes;	/* what the kernel could not do (wall mode, the tick), or "" */
 };
 
 struct session;

@@ -32,6 +32,7 @@ enum section_id {
 	/* optional, skipped by readers that do not know them (the version policy) */
 	SEC_PROC_IDENTITY = 9,
 	SEC_CLOCK = 10,
+	SEC_KERNEL_NOTES = 11,
 };
 
 static const char *const section_names[] = {
@@ -45,6 +46,7 @@ static const char *const section_names[] = {
 	[SEC_SAMPLES] = "samples",
 	[SEC_PROC_IDENTITY] = "process identity",
 	[SEC_CLOCK] = "clock",
+	[SEC_KERNEL_NOTES] = "kernel notes",
 };
 
 /* Fewest bytes a record of each table takes: a count above (bytes left / this) is a lie. */
@@ -173,6 +175,11 @@ static int encode_body(const struct session *s, struct wbuf *body)
 	if (strcmp(m->clock, SESSION_CLOCK_TIMER)) {
 		put_str(&sec, m->clock);
 		put_section(body, &sec, SEC_CLOCK);
+	}
+	/* Only when the kernel could not do something the recording asked for */
+	if (*m->kernel_notes) {
+		put_str(&sec, m->kernel_notes);
+		put_section(body, &sec, SEC_KERNEL_NOTES);
 	}
 
 	put_varint(&sec, h->samples);
@@ -606,6 +613,16 @@ static bool parse_clock(struct parser *ps)
 	return session__set_meta(ps->s, &m) ? oom(ps) : true;
 }
 
+static bool parse_kernel_notes(struct parser *ps)
+{
+	struct session_meta m = *session__meta(ps->s);
+
+	m.kernel_notes = get_str(ps, 0);
+	if (!m.kernel_notes)
+		return false;
+	return session__set_meta(ps->s, &m) ? oom(ps) : true;
+}
+
 static bool parse_threads(struct parser *ps)
 {
 	uint32_t process, tid;
@@ -811,6 +828,7 @@ static const struct {
 } optional_sections[] = {
 	{ SEC_PROC_IDENTITY, SEC_PROCESSES, parse_proc_identity },
 	{ SEC_CLOCK, SEC_META, parse_clock },
+	{ SEC_KERNEL_NOTES, SEC_META, parse_kernel_notes },
 };
 
 /*

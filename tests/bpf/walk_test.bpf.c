@@ -13,13 +13,18 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-/* The walker's step bounds, read back by the test instead of copied into it. */
-const volatile __u32 walk_steps_max = WALK_STEPS_MAX;
-const volatile __u32 walk_steps_no_loop = WALK_STEPS_NO_LOOP;
 
+/* The walkers as the samplers run them (bpf/pyflare.bpf.c): one program each. */
 SEC("raw_tp")
 int test_walk(void *ctx)
 {
 	(void)ctx;
-	return sample_running_task();
+	return sample_running_task(WALKER_BPF_LOOP);
+}
+
+SEC("raw_tp")
+int test_walk_noloop(void *ctx)
+{
+	(void)ctx;
+	return sample_running_task(WALKER_NO_BPF_LOOP);
 }

@@ -412,6 +412,18 @@ static void test_text(void)
 	CHECK(strstr(out, "0.050 \\x1b[31mred") != NULL);
 	CHECK(strstr(out, "caf") == NULL);
 	free(out);
+
+	/* What the kernel could not do shows under the mode, escaped */
+	{
+		struct session_meta m = *session__meta(s);
+
+		m.kernel_notes = "wall mode is not available\033[2J (on_switch: \"R1\")";
+		CHECK_INT(session__set_meta(s, &m), 0);
+	}
+	out = render(&render_text, s, &render_opts_default, &err);
+	CHECK(strstr(out, "CPUs\n  Kernel:   wall mode is not available\\x1b[2J (on_switch: "
+			  "\"R1\")\n  Health:") != NULL);
+	free(out);
 	session__free(s);
 }
 

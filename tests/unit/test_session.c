@@ -230,7 +230,7 @@ static void test_meta_health(void)
 	struct session *s = session__new();
 	char target[32] = "python3 app.py";
 	struct session_meta m = { 1700000000000000000ULL, 2000000000ULL, 999, 2, "cpu", target,
-				  "tick" };
+				  "tick", "wall mode is not available" };
 	struct session_health h = { 1, 2, 3, 4, 5, 6, 7, 8 };
 
 	CHECK_INT(session__set_meta(s, &m), 0);
@@ -238,6 +238,7 @@ static void test_meta_health(void)
 	CHECK_STR(session__meta(s)->target, "python3 app.py");
 	CHECK_STR(session__meta(s)->mode, "cpu");
 	CHECK_STR(session__meta(s)->clock, "tick");
+	CHECK_STR(session__meta(s)->kernel_notes, "wall mode is not available");
 	CHECK_INT(session__meta(s)->rate_hz, 999);
 	CHECK_INT(session__meta(s)->duration_ns, 2000000000ULL);
 	session__set_health(s, &h);

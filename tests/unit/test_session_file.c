@@ -140,6 +140,7 @@ static void check_same(const struct session *a, const struct session *b)
 	CHECK_STR(ma->mode, mb->mode);
 	CHECK_STR(ma->target, mb->target);
 	CHECK_STR(ma->clock, mb->clock);
+	CHECK_STR(ma->kernel_notes, mb->kernel_notes);
 	CHECK(!memcmp(session__health(a), session__health(b), sizeof(struct session_health)));
 	{
 		const struct session_refusal *x = session__refusals(a, &na), *y;
@@ -294,7 +295,8 @@ static void test_round_trip_extremes(void)
 	free(buf);
 
 	session__set_meta(s, &(struct session_meta){ UINT64_MAX, UINT64_MAX, UINT32_MAX,
-						     UINT32_MAX, "", "", NULL });
+						     UINT32_MAX, "", "", NULL,
+						     "wall mode is not available (on_switch: \"R1\")" });
 	session__add_process(s, &(struct session_process){ .pid = UINT32_MAX,
 							   .start_time = UINT64_MAX });
 	t = session__add_thread(s, 0, UINT32_MAX, NULL);
@@ -420,16 +422,16 @@ static void test_merge_targets(void)
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	session__set_meta(x, &(struct session_meta){ 10, 5, 99, 1, "cpu", "a.py", NULL });
+	session__set_meta(x, &(struct session_meta){ 10, 5, 99, 1, "cpu", "a.py", NULL, NULL });
 	CHECK_INT(session_merge(m, x), 0);
-	session__set_meta(x, &(struct session_meta){ 12, 1, 999, 4, "cpu", "b.py", NULL });
+	session__set_meta(x, &(struct session_meta){ 12, 1, 999, 4, "cpu", "b.py", NULL, NULL });
 	CHECK_INT(session_merge(m, x), 0);
-	session__set_meta(x, &(struct session_meta){ 12, 1, 999, 4, "wall", "a.py", NULL });
+	session__set_meta(x, &(struct session_meta){ 12, 1, 999, 4, "wall", "a.py", NULL, NULL });
 	CHECK_INT(session_merge(m, x), 0);
 	CHECK_STR(session__meta(m)->target, "a.py + b.py");
 	CHECK_STR(session__meta(m)->mode, "cpu + wall");
 	CHECK_STR(session__meta(m)->clock, "timer");
-	session__set_meta(x, &(struct session_meta){ 12, 1, 250, 4, "cpu", "a.py", "tick" });
+	session__set_meta(x, &(struct session_meta){ 12, 1, 250, 4, "cpu", "a.py", "tick", NULL });
 	CHECK_INT(session_merge(m, x), 0);
 	CHECK_STR(session__meta(m)->clock, "timer + tick");
 	CHECK_INT(session__meta(m)->rate_hz, 999);
@@ -438,7 +440,7 @@ static void test_merge_targets(void)
 	/* the joined target stops growing */
 	for (int i = 0; i < 5; i++) {
 		big[0] = 'a' + i;
-		session__set_meta(x, &(struct session_meta){ 20, 1, 99, 1, "cpu", big, NULL });
+		session__set_meta(x, &(struct session_meta){ 20, 1, 99, 1, "cpu", big, NULL, NULL });
 		CHECK_INT(session_merge(m, x), 0);
 	}
 	CHECK(strlen(session__meta(m)->target) < 1024 + 700);
@@ -455,7 +457,7 @@ static struct session *small(void)
 	uint32_t node;
 
 	session__set_meta(s, &(struct session_meta){ 1700000000000000000ULL, 1000000, 999, 2,
-						     "cpu", "t.py", NULL });
+						     "cpu", "t.py", NULL, NULL });
 	session__set_health(s, &(struct session_health){ 3, 0, 1, 0, 0, 0, 1, 1 });
 	session__add_refusal(s, 9, "sh", "not Python");
 	session__add_process(s, &(struct session_process){ 42, 7, "python3", "python3 t.py",
@@ -1093,7 +1095,7 @@ static void test_history(void)
 	for (i = 0; i < 12; i++) {
 		uint64_t start = 1700000000000000000ULL + (uint64_t)((i * 5) % 12) * 1000000000ULL;
 
-		session__set_meta(s, &(struct session_meta){ start, 1, 99, 1, "cpu", "t", NULL });
+		session__set_meta(s, &(struct session_meta){ start, 1, 99, 1, "cpu", "t", NULL, NULL });
 		CHECK_INT(history_save(s), 0);
 	}
 	snprintf(path, sizeof(path), "%s/notes.txt", dir);
