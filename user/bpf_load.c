@@ -32,7 +32,8 @@ const char *const bpf_programs[] = {
 
 /* Why an attempt did not load: the program the verifier refused, and its last word. */
 struct refusal {
-	const char *prog;	/* NULL: no program was refused (maps, BTF, permissions) */
+	const char *prog;	/* NULL: no program was refused (maps, BTF, permissions); else name */
+	char name[64];
 	char verifier[256];
 };
 
@@ -142,8 +143,10 @@ static void find_refusal(struct pyflare_bpf *skel, struct refusal *r)
 	if (!last)
 		return;
 	verifier_last_word(bpf_program__log_buf(last, &size), r->verifier, sizeof(r->verifier));
-	if (r->verifier[0])
-		r->prog = bpf_program__name(last);
+	if (r->verifier[0]) {
+		snprintf(r->name, sizeof(r->name), "%s", bpf_program__name(last));
+		r->prog = r->name;	/* the skeleton, and the program's own name, go first */
+	}
 }
 
 static void log_costs(struct pyflare_bpf *skel, double ms)
@@ -263,7 +266,11 @@ int bpf_load(const struct bpf_choice *want, bpf_configure_fn configure, void *ct
 	int err;
 
 	lost[0] = '\0';
-	if (c.bpf_loop && !bpf_load_have_loop()) {
+	/* PYFLARE_NO_BPF_LOOP: the older kernels' walker here too (the tests run it so) */
+	if (c.bpf_loop && getenv("PYFLARE_NO_BPF_LOOP")) {
+		c.bpf_loop = false;
+		pr_info("PYFLARE_NO_BPF_LOOP is set: using the walker without it\n");
+	} else if (c.bpf_loop && !bpf_load_have_loop()) {
 		c.bpf_loop = false;
 		pr_info("no bpf_loop helper in this kernel (5.17+): using the walker without it\n");
 	}

@@ -152,16 +152,17 @@ def _recordings():
 
 @pytest.fixture
 def workload(interp, placed, _recordings):
-    """workload(stem, opts=(), fmt=None, status=0) -> Case, recorded once per session."""
+    """workload(stem, opts=(), fmt=None, status=0, env=None) -> Case, recorded once per
+    session; @env: variables added to pyflare's environment."""
     if not pyflare_run.reference_mode() and os.geteuid() != 0:
         skip_or_fail("pyflare record needs root (BPF, perf events)")
 
-    def get(stem: str, opts=(), fmt=None, status=0) -> Case:
-        key = (interp.id, stem, tuple(opts), fmt, status)
+    def get(stem: str, opts=(), fmt=None, status=0, env=None) -> Case:
+        key = (interp.id, stem, tuple(opts), fmt, status, tuple(sorted((env or {}).items())))
         if key not in _recordings:
             try:
                 _recordings[key] = pyflare_run.record_ok(
-                    interp, placed, stem + ".py", status=status, opts=opts, fmt=fmt)
+                    interp, placed, stem + ".py", status=status, opts=opts, fmt=fmt, env=env)
             except pyflare_run.RecordError as e:
                 _recordings[key] = e
         got = _recordings[key]

@@ -364,15 +364,17 @@ def record_command(interp, placed, script: str, output: str, opts: Sequence[str]
 
 
 def record(interp, placed, script: str, opts: Sequence[str] = (), fmt: Optional[str] = None,
-           output: Optional[str] = None, timeout: float = RECORD_TIMEOUT) -> Result:
-    """Records one run of a placed workload; loads the output when there is one.
+           output: Optional[str] = None, timeout: float = RECORD_TIMEOUT,
+           env: Optional[Dict[str, str]] = None) -> Result:
+    """Records one run of a placed workload, with @env added to pyflare's environment; loads
+    the output when there is one.
 
     Does not judge the exit status: the caller does (result.returncode)."""
     if output is None:
         ext = ".collapsed" if fmt == "collapsed" else ".speedscope.json"
         output = placed.host("%s-%d%s" % (os.path.splitext(script)[0], next(_outputs), ext))
     argv = record_command(interp, placed, script, output, opts, fmt)
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", **(env or {}))
     for var in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP"):
         env.pop(var, None)
     start = time.monotonic()

@@ -4,6 +4,7 @@ whether a recording can work (as root here, and as nobody, who cannot).
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -15,7 +16,9 @@ from pyflare_run import pyflare_path
 CHECKS = ("kernel", "btf", "capabilities", "bpf", "ringbuf", "bpf_loop", "tp_btf",
           "perf_event", "perf_event_paranoid", "lockdown", "unprivileged_bpf", "pid_namespace",
           "cgroup",
-          "max_sample_rate", "tick_clock")
+          "max_sample_rate", "tick_clock",
+          "bpf:on_timer", "bpf:on_timer_noloop", "bpf:on_tick", "bpf:on_tick_noloop",
+          "bpf:on_switch", "bpf:on_exec", "bpf:on_fork", "bpf:on_exit", "record")
 SETCAP_FIX = "sudo setcap cap_bpf,cap_perfmon,cap_sys_ptrace+ep"
 
 
@@ -50,6 +53,8 @@ def test_root_passes_every_check():
         # a warning always says what to do about it
         assert (status == "warn") == ("; fix: " in rest), (check, rest)
     assert lines["capabilities"] == ("ok", "root")
+    # the programs record loads here, each loaded for real by doctor
+    assert lines["record"][1].startswith("can record: the bpf_loop walker, cpu mode and wall mode")
 
 
 def test_json_has_every_check():
@@ -58,7 +63,9 @@ def test_json_has_every_check():
     results = json.loads(r.stdout)
     assert [x["check"] for x in results] == list(CHECKS)
     for x in results:
-        assert set(x) == {"check", "status", "finding", "fix"}
+        # a BPF program's check says what loading it cost
+        costs = {"verified_insns", "load_ms"} if x["check"].startswith("bpf:") else set()
+        assert set(x) == {"check", "status", "finding", "fix"} | costs
         assert x["status"] in ("ok", "warn")
         assert x["finding"]
         assert (x["fix"] is None) == (x["status"] == "ok"), x
@@ -66,10 +73,11 @@ def test_json_has_every_check():
 
 def test_plain_and_json_agree():
     plain = lines_by_check(doctor().stdout)
+    load_time = re.compile(r"[0-9.]+ ms")  # each run times its loads anew
     for x in json.loads(doctor("--json").stdout):
         status, rest = plain[x["check"]]
         assert status.lower() == x["status"]
-        assert rest.startswith(x["finding"])
+        assert load_time.sub("ms", rest).startswith(load_time.sub("ms", x["finding"]))
 
 
 def test_unprivileged_user_fails_with_the_setcap_fix():
