@@ -24,6 +24,7 @@
 #define LOG_BYTES_ALL	(64u << 20)	/* -vv: every instruction the verifier walked */
 #define LOG_STATS	4		/* BPF_LOG_STATS */
 #define LOG_INSNS	1		/* BPF_LOG_LEVEL1 */
+#define ALONE_RINGBUF_BYTES (64u << 10)
 
 const char *const bpf_programs[] = {
 	"on_timer", "on_timer_noloop", "on_tick", "on_tick_noloop", "on_switch",
@@ -89,6 +90,17 @@ static uint32_t verified_insns(const char *log)
 	if (!p || sscanf(p, "processed %lu insns", &n) != 1)
 		return 0;
 	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+/* "verification time N usec" of @log, in ms; -1 where the kernel does not say it. */
+static double verify_ms(const char *log)
+{
+	const char *p = strstr(log, "verification time ");
+	unsigned long long us;
+
+	if (!p || sscanf(p, "verification time %llu usec", &us) != 1)
+		return -1;
+	return (double)us / 1e3;
 }
 
 /* Which programs @c loads. The tick's is attached when the recording starts. */
@@ -310,6 +322,8 @@ void bpf_load_alone(const char *name, struct bpf_prog_report *rep)
 		if (is_mine)
 			mine = prog;
 	}
+	/* the program's cost, not the ring buffer's: a recording sizes it by rate and CPUs */
+	bpf_map__set_max_entries(skel->maps.events, ALONE_RINGBUF_BYTES);
 	log = calloc(1, LOG_BYTES);
 	if (!mine || !log) {
 		rep->err = !mine ? -ENOENT : -ENOMEM;
@@ -321,6 +335,7 @@ void bpf_load_alone(const char *name, struct bpf_prog_report *rep)
 	rep->err = pyflare_bpf__load(skel);
 	rep->load_ms = now_ms() - t0;
 	rep->verified_insns = verified_insns(bpf_program__log_buf(mine, &size));
+	rep->verify_ms = verify_ms(log);
 	if (rep->err)
 		verifier_last_word(log, rep->verifier, sizeof(rep->verifier));
 out:

@@ -43,7 +43,8 @@ int bpf_load(const struct bpf_choice *want, bpf_configure_fn configure, void *ct
 struct bpf_prog_report {
 	int err;			/* 0 loaded, else -errno */
 	uint32_t verified_insns;	/* from the verifier's statistics; 0 if it gave none */
-	double load_ms;			/* the whole load, maps included */
+	double load_ms;			/* the whole load: BTF, maps, relocations, verifier */
+	double verify_ms;		/* the verifier's own time, or -1 if it does not say */
 	char verifier[256];		/* the verifier's last word when it failed, else "" */
 };
 

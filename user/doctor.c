@@ -551,6 +551,16 @@ static enum doctor_status program_refused(const char *name, const bool *loaded,
 	return DOCTOR_FAIL;
 }
 
+static const char *verify_words(const struct bpf_prog_report *rep)
+{
+	static char buf[48];
+
+	buf[0] = '\0';
+	if (rep->verify_ms >= 0)
+		snprintf(buf, sizeof(buf), " in %.1f ms", rep->verify_ms);
+	return buf;
+}
+
 /*
  * Loads every program record may load, each alone, as record would: the verifier is the
  * only judge of what this kernel runs. Then says what record can do with what loaded.
@@ -573,8 +583,9 @@ static void check_programs(struct doctor *d)
 		bpf_load_alone(bpf_programs[i], &rep);
 		loaded[i] = !rep.err;
 		if (loaded[i]) {
-			r = add(d, names[i], DOCTOR_OK, "loads: %u instructions verified in %.1f ms",
-				rep.verified_insns, rep.load_ms);
+			r = add(d, names[i], DOCTOR_OK, "loads: %u instructions verified%s, "
+				"loaded in %.1f ms", rep.verified_insns, verify_words(&rep),
+				rep.load_ms);
 		} else {
 			st = program_refused(bpf_programs[i], loaded, &loss, &fix);
 			r = add(d, names[i], st, "does not load (%s; the verifier: \"%s\"): %s",
@@ -585,6 +596,7 @@ static void check_programs(struct doctor *d)
 		r->has_cost = true;
 		r->verified_insns = rep.verified_insns;
 		r->load_ms = rep.load_ms;
+		r->verify_ms = rep.verify_ms;
 	}
 	/* bpf_programs' order: timer, timer_noloop, tick, tick_noloop, switch, exec, fork, exit */
 	if (!(loaded[0] || loaded[1]) || !(loaded[5] && loaded[6] && loaded[7])) {
@@ -621,7 +633,10 @@ static int print_json(const struct doctor *d)
 		    (!(d->res[i].verified_insns ?
 		       cJSON_AddNumberToObject(o, "verified_insns", d->res[i].verified_insns) :
 		       cJSON_AddNullToObject(o, "verified_insns")) ||
-		     !cJSON_AddNumberToObject(o, "load_ms", d->res[i].load_ms)))
+		     !cJSON_AddNumberToObject(o, "load_ms", d->res[i].load_ms) ||
+		     !(d->res[i].verify_ms >= 0 ?
+		       cJSON_AddNumberToObject(o, "verify_ms", d->res[i].verify_ms) :
+		       cJSON_AddNullToObject(o, "verify_ms"))))
 			goto oom;
 	}
 	text = arr ? cJSON_Print(arr) : NULL;

@@ -64,7 +64,8 @@ def test_json_has_every_check():
     assert [x["check"] for x in results] == list(CHECKS)
     for x in results:
         # a BPF program's check says what loading it cost
-        costs = {"verified_insns", "load_ms"} if x["check"].startswith("bpf:") else set()
+        costs = ({"verified_insns", "load_ms", "verify_ms"} if x["check"].startswith("bpf:")
+                 else set())
         assert set(x) == {"check", "status", "finding", "fix"} | costs
         assert x["status"] in ("ok", "warn")
         assert x["finding"]
