@@ -23,14 +23,14 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS     ?= -g -O2
 CFLAGS     += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DPYFLARE_VERSION='"$(VERSION)"' \
-              -Iuser -Ibpf -Ivendor -I$(BUILD) -MMD -MP
+              -Iuser -Ibpf -I$(BUILD) -MMD -MP
 LDLIBS     := -lbpf -lelf -lz -lcjson -lm
-BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Ivendor \
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf \
               -I/usr/include/$(shell uname -m)-linux-gnu -MMD -MP
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-USER_SRCS  := $(wildcard user/*.c)
-LIB_SRCS   := $(filter-out user/main.c,$(USER_SRCS))
+USER_SRCS  := $(wildcard user/*/*.c)
+LIB_SRCS   := $(filter-out user/cli/main.c,$(USER_SRCS))
 LIB_OBJS   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 SAN_OBJS   := $(patsubst user/%.c,$(BUILD)/asan/user/%.o,$(LIB_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
@@ -70,7 +70,7 @@ $(BUILD)/tests/bpf/%.skel.h: $(BUILD)/tests/bpf/%.bpf.o
 # --- userspace ----------------------------------------------------------------------------
 
 # The objects that include the skeleton: it must exist before they are compiled.
-SKEL_USERS := collector bench_hooks
+SKEL_USERS := record/collector record/bench_hooks record/bpf_load
 $(foreach u,$(SKEL_USERS),$(BUILD)/user/$(u).o $(BUILD)/asan/user/$(u).o): $(BUILD)/pyflare.skel.h
 
 # The HTML report's page, script and style, compiled in (xxd -i), and the script's hash for the
@@ -86,7 +86,7 @@ $(BUILD)/html_assets.h: $(HTML_ASSETS) | $(BUILD)
 		"$$(sha256sum html/report.js | cut -c1-64 | xxd -r -p | base64 -w0)"; } > $@.tmp
 	$(Q)mv $@.tmp $@
 
-$(BUILD)/user/render_html.o $(BUILD)/asan/user/render_html.o: $(BUILD)/html_assets.h
+$(BUILD)/user/render/render_html.o $(BUILD)/asan/user/render/render_html.o: $(BUILD)/html_assets.h
 
 $(BUILD)/user/%.o: user/%.c | $(BUILD)
 	$(call msg,CC,$@)
@@ -98,12 +98,12 @@ $(BUILD)/asan/user/%.o: user/%.c | $(BUILD)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
-$(BUILD)/pyflare: $(BUILD)/user/main.o $(LIB_OBJS)
+$(BUILD)/pyflare: $(BUILD)/user/cli/main.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # The same binary with AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer.
-$(BUILD)/asan/pyflare: $(BUILD)/asan/user/main.o $(SAN_OBJS)
+$(BUILD)/asan/pyflare: $(BUILD)/asan/user/cli/main.o $(SAN_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
 
@@ -148,7 +148,8 @@ FUZZ_CFLAGS  := -g -O1 -std=gnu11 -D_GNU_SOURCE -DPYFLARE_VERSION='"$(VERSION)"'
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer
 # The loader and what it needs: small, so the fuzzer's coverage is the loader's.
-FUZZ_SESSION_FILE_SRCS := user/session_file.c user/session_merge.c user/session.c user/keymap.c
+FUZZ_SESSION_FILE_SRCS := user/session/session_file.c user/session/session_merge.c \
+			  user/session/session.c user/lib/keymap.c
 
 .PHONY: fuzz fuzz-corpus
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench.bpf.h — hooks for `make bench` only (PYFLARE_BENCH_STAGE, PYFLARE_BENCH_HISTOGRAM;
- * see user/bench_hooks.c). Both settings are read-only data fixed before load: at their
+ * see user/record/bench_hooks.c). Both settings are read-only data fixed before load: at their
  * defaults the verifier removes this code, so a normal recording pays nothing for it.
  */
 #ifndef PYFLARE_BENCH_BPF_H

@@ -44,7 +44,7 @@ enum pyflare_proc_flags {
 
 /*
  * Everything the walker needs to know about one profiled process, written by userspace
- * (user/py_process.c) into the `procs` hash map, keyed by host TGID.
+ * (user/record/collector.c) into the `procs` hash map, keyed by host TGID.
  */
 struct py_proc {
 	__u64 id;		/* userspace's id of this process instance, copied to samples */
@@ -174,7 +174,7 @@ struct code_event {
 	char file[CODE_FILE_LEN];
 };
 
-/* make bench's ladder: where each sample stops (PYFLARE_BENCH_STAGE, user/bench_hooks.c). */
+/* make bench's ladder: where each sample stops (PYFLARE_BENCH_STAGE, user/record/bench_hooks.c). */
 enum bench_stage {
 	BENCH_FULL = 0,		/* a normal recording */
 	BENCH_EMPTY,		/* the sampler returns at once: the interrupt's cost alone */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# unit-linetable.sh — check user/linetable.c against every CPython found on this machine.
+# unit-linetable.sh — check user/python/linetable.c against every CPython found on this machine.
 #
 # Each interpreter compiles a corpus (tests/unit/gen_linetable_cases.py) and writes its own
 # answers to build/fixtures/linetable-<version>.txt; test_linetable decodes every table and
@@ -60,10 +60,10 @@ fi
 mkdir -p "$BUILD/asan/tests"
 if ! make -s "$bin" >&2; then
 	# Another object in user/ may be broken mid-edit; the decoder alone is enough here.
-	echo "unit-linetable: warning: make $bin failed; building against user/linetable.c only" >&2
+	echo "unit-linetable: warning: make $bin failed; building against user/python/linetable.c only" >&2
 	${CC:-gcc} -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 		-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
-		-Iuser -Itests/unit tests/unit/test_linetable.c user/linetable.c -o "$bin"
+		-Iuser -Itests/unit tests/unit/test_linetable.c user/python/linetable.c -o "$bin"
 fi
 
 "$bin" "${fixtures[@]}"

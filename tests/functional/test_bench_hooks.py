@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The settings make bench gives a recording (user/bench_hooks.h): each ladder stage stops a
+"""The settings make bench gives a recording (user/record/bench_hooks.h): each ladder stage stops a
 sample where it says, and the run-time histograms count every profiled sample."""
 import json
 import os

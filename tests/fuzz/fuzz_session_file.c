@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "session_file.h"
+#include "session/session_file.h"
 #ifdef FUZZ_RENDER
-#include "frame_filter.h"
-#include "render.h"
+#include "render/frame_filter.h"
+#include "render/render.h"
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "py_target.h"
-#include "remote.h"
+#include "python/py_target.h"
+#include "host/remote.h"
 
 #define TRIES 1000
 #define PAUSE_NS 10000000L

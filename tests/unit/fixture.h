@@ -10,7 +10,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "render.h"
+#include "render/render.h"
 #include "test.h"
 
 /*

@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "binary_cache.h"
-#include "py_target.h"
+#include "python/binary_cache.h"
+#include "python/py_target.h"
 #include "live.h"
 #include "test.h"
 

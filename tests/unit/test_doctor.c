@@ -6,7 +6,7 @@
 
 #include <errno.h>
 
-#include "doctor.h"
+#include "cli/doctor.h"
 
 static void test_format_ok(void)
 {

@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collector.h"
-#include "dump.h"
+#include "record/collector.h"
+#include "dump/dump.h"
 #include "live.h"
 #include "test.h"
 

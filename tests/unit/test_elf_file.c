@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "elf_build_id.h"
-#include "elf_file.h"
+#include "host/elf_build_id.h"
+#include "host/elf_file.h"
 #include "live.h"
 #include "test.h"
 

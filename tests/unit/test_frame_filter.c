@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame_filter.h"
+#include "render/frame_filter.h"
 #include "test.h"
 
 static struct session_process proc(const char *lib_dirs)

@@ -2,7 +2,7 @@
 /* test_idle_threads.c — --idle / --no-idle: which threads only waited. */
 #include <stdlib.h>
 
-#include "idle_threads.h"
+#include "session/idle_threads.h"
 #include "test.h"
 
 /* Adds @ns of samples ending in @frame to @thread. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "linetable.h"
+#include "python/linetable.h"
 #include "test.h"
 
 /*

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame_filter.h"
-#include "opts.h"
-#include "proc_filter.h"
+#include "render/frame_filter.h"
+#include "cli/opts.h"
+#include "record/proc_filter.h"
 #include "test.h"
-#include "tick_clock.h"
+#include "record/tick_clock.h"
 
 #define MAX_ARGS 32
 

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "proc_filter.h"
+#include "record/proc_filter.h"
 #include "test.h"
 
 static void test_empty(void)

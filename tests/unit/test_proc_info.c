@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proc_info.h"
+#include "host/proc_info.h"
 #include "test.h"
 
 #define ID "3f9c2a1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8"

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "py_layout.h"
-#include "py_object.h"
-#include "py_target.h"
-#include "remote.h"
+#include "python/py_layout.h"
+#include "python/py_object.h"
+#include "python/py_target.h"
+#include "host/remote.h"
 #include "test.h"
 
 /* Fake type objects: only their addresses matter, except the heap type's fields. */

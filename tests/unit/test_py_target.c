@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "py_layout.h"
-#include "py_target.h"
+#include "python/py_layout.h"
+#include "python/py_target.h"
 #include "test.h"
 
 #define SID_ROOT_DEFAULT "/var/cache/pyflare/sid-root"

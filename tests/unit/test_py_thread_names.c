@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "py_object.h"
-#include "py_target.h"
-#include "py_thread_names.h"
+#include "python/py_object.h"
+#include "python/py_target.h"
+#include "python/py_thread_names.h"
 #include "test.h"
 
 #define SID_ROOT_DEFAULT "/var/cache/pyflare/sid-root"

@@ -15,9 +15,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "py_layout.h"
-#include "py_target.h"
-#include "py_walk.h"
+#include "python/py_layout.h"
+#include "python/py_target.h"
+#include "python/py_walk.h"
 #include "pyflare.h"
 #include "test.h"
 

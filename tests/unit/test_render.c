@@ -8,9 +8,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "frame_filter.h"
+#include "render/frame_filter.h"
 #include "fixture.h"
-#include "render.h"
+#include "render/render.h"
 #include "test.h"
 
 /* Frame indices of the fixture, in interning order. */

@@ -10,8 +10,8 @@
 #include <zlib.h>
 
 #include "fixture.h"
-#include "render.h"
-#include "session_group.h"
+#include "render/render.h"
+#include "session/session_group.h"
 #include "test.h"
 
 enum { F_MOD, F_MAIN25, F_MAIN27, F_WORK, F_REC, F_LIB, F_TRUNC, F_BAD1, F_BAD2, F_EVIL, NF };

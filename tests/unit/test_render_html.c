@@ -8,11 +8,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "frame_filter.h"
+#include "render/frame_filter.h"
 #include "fixture.h"
 #include "html_assets.h"
-#include "render.h"
-#include "session_group.h"
+#include "render/render.h"
+#include "session/session_group.h"
 #include "test.h"
 
 /*

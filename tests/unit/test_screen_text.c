@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "screen_text.h"
+#include "top/screen_text.h"
 #include "test.h"
 
 static void check_escape(const char *in, const char *want)

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "session.h"
+#include "session/session.h"
 #include "test.h"
 
 static void test_new_free(void)

@@ -8,12 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "collector.h"
+#include "record/collector.h"
 #include "fixture.h"
-#include "history.h"
-#include "render.h"
-#include "report.h"
-#include "session_file.h"
+#include "session/history.h"
+#include "render/render.h"
+#include "cli/report.h"
+#include "session/session_file.h"
 #include "test.h"
 
 #define DEEP 1025	/* deeper than the walker goes */

@@ -8,10 +8,10 @@
 #include <cjson/cJSON.h>
 
 #include "fixture.h"
-#include "frame_filter.h"
-#include "render.h"
-#include "session_file.h"
-#include "session_group.h"
+#include "render/frame_filter.h"
+#include "render/render.h"
+#include "session/session_file.h"
+#include "session/session_group.h"
 #include "test.h"
 
 enum { F_APP, F_HANDLE, F_WORK, F_HELPER, F_CRON, NF };

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "source_line.h"
+#include "host/source_line.h"
 #include "test.h"
 
 static char root[64];

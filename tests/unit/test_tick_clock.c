@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "tick_clock.h"
+#include "record/tick_clock.h"
 
 #define MAX_FILES 32
 

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "screen_text.h"
+#include "top/screen_text.h"
 #include "test.h"
-#include "top_tally.h"
-#include "top_view.h"
+#include "top/top_tally.h"
+#include "top/top_view.h"
 
 #define MS 1000000ULL
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_wait_reason.c — what an off-CPU wait is called, from its system call (x86-64). */
 #include "test.h"
-#include "wait_reason.h"
+#include "host/wait_reason.h"
 
 #define TASK_INTERRUPTIBLE 1
 #define TASK_UNINTERRUPTIBLE 2

@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: MIT
+"""The layering of user/ (docs/architecture.md, "Folders"): a folder includes only from the
+folders below it, so that what a file may depend on can be told from where it lives.
+Reads the #include lines; needs neither root nor a build."""
+import glob
+import os
+import re
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# Each folder, and the folders it may include from (besides itself).
+MAY_INCLUDE = {
+    "lib": set(),
+    "host": {"lib"},
+    "session": {"lib"},
+    "python": {"lib", "host", "session"},
+    "render": {"lib", "session"},
+    "record": {"lib", "host", "session", "python", "render"},
+    "dump": {"lib", "host", "session", "python", "render"},
+    "top": {"lib", "host", "session", "python", "render", "record"},
+    "cli": {"lib", "host", "session", "python", "render", "record", "dump", "top"},
+}
+# Headers from outside user/: the ABI shared with the BPF side, and what the build generates.
+OUTSIDE = {
+    "pyflare.h": set(MAY_INCLUDE),
+    "pyflare.skel.h": {"record"},
+    "html_assets.h": {"render"},
+}
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+
+def includes():
+    """(file, folder, included path) for every quoted #include of user/."""
+    for path in sorted(glob.glob(os.path.join(REPO, "user", "*", "*.[ch]"))):
+        folder = os.path.basename(os.path.dirname(path))
+        with open(path) as f:
+            for name in INCLUDE.findall(f.read()):
+                yield os.path.relpath(path, REPO), folder, name
+
+
+def test_every_file_is_in_a_known_folder():
+    folders = {os.path.basename(d) for d in glob.glob(os.path.join(REPO, "user", "*"))}
+    assert folders == set(MAY_INCLUDE), "folders of user/ not in the layering: %s" % (
+        folders ^ set(MAY_INCLUDE))
+    assert not glob.glob(os.path.join(REPO, "user", "*.[ch]")), "a file directly in user/"
+
+
+def test_includes_go_down_the_layers():
+    wrong = []
+    for path, folder, name in includes():
+        if "/" not in name:
+            if folder not in OUTSIDE.get(name, ()):
+                wrong.append("%s includes \"%s\": name its folder (\"folder/%s\")" % (path, name, name))
+            continue
+        to = name.split("/")[0]
+        if to != folder and to not in MAY_INCLUDE[folder]:
+            wrong.append("%s (%s/) includes %s: %s/ may include only %s" % (
+                path, folder, name, folder, ", ".join(sorted(MAY_INCLUDE[folder])) or "itself"))
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_check_sees_includes():
+    """The check itself: it finds the includes it judges (a broken pattern passes nothing)."""
+    found = list(includes())
+    assert len(found) > 100
+    assert any(f == "cli" and n == "record/collector.h" for _, f, n in found)

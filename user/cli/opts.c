@@ -1,0 +1,1260 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opts.c — parse and check the options of `pyflare record`, `pyflare report` and
+ * `pyflare dump`; print their help.
+ */
+#include "cli/opts.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "render/frame_filter.h"
+#include "session/idle_threads.h"
+#include "record/proc_filter.h"
+#include "host/proc_info.h"
+#include "record/tick_clock.h"
+#include "top/top_view.h"
+
+#define RATE_COMMAND_HZ 999	/* launching a program: pyinstrument-like detail */
+#define RATE_ATTACH_HZ 99	/* production processes: each timer interrupt costs ~20 us */
+#define RATE_MAX_HZ 100000	/* kernel.perf_event_max_sample_rate default */
+
+enum {
+	OPT_GRANULARITY = 0x100,
+	OPT_VERSION,
+	OPT_HIDE,
+	OPT_HIDE_REGEX,
+	OPT_SHOW,
+	OPT_SHOW_REGEX,
+	OPT_SHOW_ALL,
+	OPT_UNICODE,
+	OPT_NO_UNICODE,
+	OPT_COLOR,
+	OPT_NO_COLOR,
+	OPT_RENDER_OPTION,
+	OPT_SORT,
+	OPT_COLLAPSED_ROOTS,
+	OPT_LAST,
+	OPT_COMM,
+	OPT_CMDLINE,
+	OPT_CGROUP,
+	OPT_CONTAINER,
+	OPT_IDLE,
+	OPT_NO_IDLE,
+	OPT_MODE,
+	OPT_MIN_BLOCK,
+	OPT_GROUP_BY,
+	OPT_DELAY,
+	OPT_CLOCK,
+};
+
+/* The options of the reports, the same for record and report. */
+#define VIEW_OPTIONS                                                                          \
+	{ "output", required_argument, NULL, 'o' },                                           \
+	{ "format", required_argument, NULL, 'r' },                                           \
+	{ "renderer", required_argument, NULL, 'r' },                                         \
+	{ "granularity", required_argument, NULL, OPT_GRANULARITY },                          \
+	{ "hide", required_argument, NULL, OPT_HIDE },                                        \
+	{ "hide-regex", required_argument, NULL, OPT_HIDE_REGEX },                            \
+	{ "show", required_argument, NULL, OPT_SHOW },                                        \
+	{ "show-regex", required_argument, NULL, OPT_SHOW_REGEX },                            \
+	{ "show-all", no_argument, NULL, OPT_SHOW_ALL },                                      \
+	{ "unicode", no_argument, NULL, OPT_UNICODE },                                        \
+	{ "no-unicode", no_argument, NULL, OPT_NO_UNICODE },                                  \
+	{ "color", no_argument, NULL, OPT_COLOR },                                            \
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },                                      \
+	{ "render-option", required_argument, NULL, OPT_RENDER_OPTION },                      \
+	{ "timeline", no_argument, NULL, 't' },                                               \
+	{ "sort", required_argument, NULL, OPT_SORT },                                        \
+	{ "collapsed-roots", required_argument, NULL, OPT_COLLAPSED_ROOTS },                  \
+	{ "idle", no_argument, NULL, OPT_IDLE },                                              \
+	{ "no-idle", no_argument, NULL, OPT_NO_IDLE },                                        \
+	{ "group-by", required_argument, NULL, OPT_GROUP_BY },                                \
+	{ "verbose", no_argument, NULL, 'v' },                                                \
+	{ "help", no_argument, NULL, 'h' },                                                   \
+	{ "version", no_argument, NULL, OPT_VERSION }
+
+/* What to profile and how often: the same for record and top. */
+#define TARGET_OPTIONS                                                                        \
+	{ "pid", required_argument, NULL, 'p' },                                              \
+	{ "all", no_argument, NULL, 'a' },                                                    \
+	{ "duration", required_argument, NULL, 'd' },                                         \
+	{ "rate", required_argument, NULL, 'F' },                                             \
+	{ "interval", required_argument, NULL, 'i' },                                         \
+	{ "comm", required_argument, NULL, OPT_COMM },                                        \
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },                                  \
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },                                    \
+	{ "mode", required_argument, NULL, OPT_MODE },                                        \
+	{ "clock", required_argument, NULL, OPT_CLOCK },                                      \
+	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },                              \
+	{ "container", required_argument, NULL, OPT_CONTAINER }
+
+static const struct option record_options[] = {
+	TARGET_OPTIONS,
+	{ "quiet", no_argument, NULL, 'q' },
+	VIEW_OPTIONS,
+	{ 0 },
+};
+
+static const struct option dump_options[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "color", no_argument, NULL, OPT_COLOR },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ 0 },
+};
+
+static const struct option top_options[] = {
+	TARGET_OPTIONS,
+	{ "delay", required_argument, NULL, OPT_DELAY },
+	{ "granularity", required_argument, NULL, OPT_GRANULARITY },
+	{ "sort", required_argument, NULL, OPT_SORT },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ 0 },
+};
+
+static const struct option report_options[] = {
+	{ "last", no_argument, NULL, OPT_LAST },
+	VIEW_OPTIONS,
+	{ 0 },
+};
+
+void opts_print_usage(void)
+{
+	printf("usage: pyflare record [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
+	       "       pyflare top [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
+	       "       pyflare report [options] (FILE... | --last)\n"
+	       "       pyflare dump [--json] -p PID[,PID...]\n"
+	       "       pyflare doctor [--json]\n"
+	       "\n"
+	       "pyflare is a sampling profiler for CPython 3.8-3.14 that walks Python stacks\n"
+	       "in the kernel with eBPF: no code change, no restart, no pause of the target.\n"
+	       "\n"
+	       "commands:\n"
+	       "  record    profile a command, running processes or the whole host\n"
+	       "  top       the same, live: the functions taking the time, second by second\n"
+	       "  report    show a saved recording again, with other options or formats\n"
+	       "  dump      print every thread's Python stack of running processes, now\n"
+	       "  doctor    check that this machine can record, and say what to fix\n"
+	       "\n"
+	       "Run 'pyflare COMMAND --help' (record, top, report, dump) for the options.\n"
+	       "Recording needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE, and a\n"
+	       "kernel >= 5.8 with BTF; dump only needs to read the processes (root or\n"
+	       "CAP_SYS_PTRACE).\n");
+}
+
+/* The format names, wrapped to the help's second column. */
+static void print_formats(void)
+{
+	char names[256], *p, *next;
+	int col = 27;
+
+	renderer_names(names, sizeof(names));
+	printf("%27s", "");
+	for (p = strtok_r(names, ", ", &next); p; p = strtok_r(NULL, ", ", &next)) {
+		if (col > 27 && col + 2 + (int)strlen(p) > 79) {
+			printf(",\n%27s", "");
+			col = 27;
+		} else if (col > 27) {
+			printf(", ");
+			col += 2;
+		}
+		col += printf("%s", p);
+	}
+	putchar('\n');
+}
+
+/* The options of the views, for both helps. */
+static void print_view_help(void)
+{
+	printf("output:\n"
+	       "  -o, --output FILE        write the report to FILE (atomically; - is stdout),\n"
+	       "                           in the format its extension names (.speedscope.json,\n"
+	       "                           .folded, ...; text otherwise). Repeat -o to write\n"
+	       "                           several formats at once\n"
+	       "  -r, --format FORMAT      the format of every -o: text (the default), flat\n"
+	       "                           (the cProfile/pstats table of functions), or any of:\n");
+	print_formats();
+	printf("      --granularity G      function (default: one frame per function, as\n"
+	       "                           pyinstrument) or line (one per line, as py-spy)\n"
+	       "      --group-by KEY       process (default: each process apart), cmdline\n"
+	       "                           (processes with the same arguments are one group:\n"
+	       "                           20 gunicorn workers read as one service), container\n"
+	       "                           (the same container, else the same cgroup) or none\n"
+	       "                           (all in one); threads of a group merge by name.\n"
+	       "                           A saved session (.pyflare) keeps every process\n"
+"\n"
+	       "what the call tree shows (text and the other tree views):\n"
+	       "  library code (the process's stdlib, site-packages, dist-packages, <frozen>\n"
+	       "  modules) is hidden: each run of it becomes one '[N frames hidden]  json, re'\n"
+	       "  row below the call into it. A --show pattern wins over every hiding rule.\n"
+	       "      --hide GLOB          also hide frames whose file matches GLOB ('*'\n"
+	       "                           crosses '/': --hide '*/vendor/*'); repeatable\n"
+	       "      --hide-regex RE      the same with an extended regex, found anywhere in\n"
+	       "                           the path (anchor it with ^ and $)\n"
+	       "      --show GLOB          always show frames whose file matches GLOB, e.g.\n"
+	       "                           --show '*/site-packages/requests/*'; repeatable\n"
+	       "      --show-regex RE      the same with an extended regex\n"
+	       "      --show-all           hide nothing, library code included\n"
+	       "  -t, --timeline           keep time order: children in the order they first\n"
+	       "                           ran, a call repeated after another call is a new\n"
+	       "                           row; speedscope gets evented profiles\n"
+	       "  -p, --render-option KEY[=VALUE]\n"
+	       "                           pyinstrument's render options: time=percent_of_total\n"
+	       "                           (or seconds), filter_threshold=0.001 (hide rows under\n"
+	       "                           this share of the process's time; default 0.01),\n"
+	       "                           flat (text reports become -r flat), flat_time=self|\n"
+	       "                           total, timeline, show_all, unicode, color,\n"
+	       "                           hide_regex=RE, show_regex=RE\n"
+	       "      --sort KEY           flat view order: self (default), total, name or file\n"
+	       "                           (pstats' tottime, cumulative and filename work too)\n"
+	       "      --collapsed-roots process,thread\n"
+	       "                           lead each collapsed line with 'process PID (comm)'\n"
+	       "                           and/or 'thread TID (name)' frames (default: none,\n"
+	       "                           equal stacks of all threads and processes add up)\n"
+	       "      --idle, --no-idle    wall mode: keep or drop the threads that did nothing\n"
+	       "                           but wait (default: drop them, except each\n"
+	       "                           process's main thread)\n"
+	       "      --color, --no-color  ANSI colours in text reports (default: when stdout\n"
+	       "                           is a terminal and NO_COLOR is not set)\n"
+	       "      --unicode, --no-unicode\n"
+	       "                           box-drawing characters or ASCII (default: unicode)\n");
+}
+
+/* The targets and process filters, for record's help (@render_options: -p takes them) and top's. */
+static void print_target_help(bool render_options)
+{
+	printf("targets:\n");
+	if (render_options)
+		printf("  -p, --pid PID[,PID...]   attach to running processes (repeatable). A -p\n"
+		       "                           value that does not start with a digit is a\n"
+		       "                           render option, as pyinstrument's:\n"
+		       "                           -p time=percent_of_total\n");
+	else
+		printf("  -p, --pid PID[,PID...]   attach to running processes (repeatable)\n");
+	printf("  -a, --all                every Python process on the host\n"
+	       "  -- COMMAND [ARGS...]     run COMMAND as the invoking user (SUDO_USER under\n"
+	       "                           sudo) and profile it; its exit status is pyflare's\n"
+	       "      --container ID       only processes of the container whose id starts\n"
+	       "                           with ID (docker, containerd, CRI-O, podman and\n"
+	       "                           Kubernetes names; `docker ps` shows 12 digits)\n"
+	       "      --cgroup PATH        only processes in the cgroup v2 folder PATH or below\n"
+	       "                           it (/sys/fs/cgroup/system.slice/web.service, or\n"
+	       "                           /system.slice/web.service as /proc/PID/cgroup says).\n"
+	       "                           Both are repeatable, alone select like -a within\n"
+	       "                           them, and are checked at every sample: a process\n"
+	       "                           that moves in is found, one that moves out stops\n"
+	       "                           counting\n"
+	       "      --comm RE            only processes whose kernel name (/proc/PID/comm, 15\n"
+	       "                           characters) matches the extended regex RE\n"
+	       "      --cmdline RE         only processes whose arguments, joined by spaces,\n"
+	       "                           match RE. Both are found anywhere (anchor with ^\n"
+	       "                           and $), combine with each other and with -a or a\n"
+	       "                           command (whose children are followed, and only\n"
+	       "                           those that match profiled); a -p PID that does not\n"
+	       "                           match is an error. They are checked when a process\n"
+	       "                           is found, forks or execs: a forked worker is judged\n"
+	       "                           by the cmdline it inherits, a later rename is not\n"
+	       "                           seen\n"
+	       "\n");
+}
+
+/* The sampling options, for record's and top's help. */
+static void print_sampling_help(void)
+{
+	printf("sampling:\n"
+	       "      --mode MODE          wall: on-CPU samples plus the time each thread\n"
+	       "                           spends waiting, from the scheduler (sleep, I/O,\n"
+	       "                           locks, the GIL), so times add up to wall-clock time\n"
+	       "                           (default with a command or -p, as pyinstrument);\n"
+	       "                           cpu: on-CPU samples only (default with -a,\n"
+	       "                           --container, --cgroup)\n"
+	       "      --min-block SECONDS  wall mode: waits shorter than this are added up in\n"
+	       "                           the kernel rather than sent one by one (0.0001)\n"
+	       "  -d, --duration SECONDS   stop after this long (default: until the end)\n"
+	       "  -F, --rate HZ            samples per second per CPU (default %d with a\n"
+	       "                           command, %d when attaching: each sample costs the\n"
+	       "                           sampled CPU some microseconds)\n"
+	       "  -i, --interval SECONDS   the same as a period, as in pyinstrument (-i 0.001)\n"
+	       "      --clock CLOCK        what takes the samples (default %s). timer: a\n"
+	       "                           perf timer on every CPU at -F's rate, an interrupt\n"
+	       "                           of its own; tick: the scheduler tick, which\n"
+	       "                           interrupts a busy CPU anyway, at the kernel's rate\n"
+	       "                           (CONFIG_HZ, 100 to 1000; no -F): sampling adds no\n"
+	       "                           interrupt, but a CPU shared by busy tasks skews it\n"
+	       "\n",
+	       RATE_COMMAND_HZ, RATE_ATTACH_HZ, sample_clock_name(SAMPLE_CLOCK_DEFAULT));
+}
+
+void opts_print_record_help(void)
+{
+	printf("usage: pyflare record [options] -- COMMAND [ARGS...]\n"
+	       "       pyflare record [options] -p PID[,PID...]\n"
+	       "       pyflare record [options] -a\n"
+	       "       pyflare record [options] --container ID | --cgroup PATH\n"
+	       "\n"
+	       "Sample the Python stacks of a command and its Python children, of running\n"
+	       "processes, or of every Python process on the host, then print where the\n"
+	       "time went. Recording stops at --duration, when the command or every target\n"
+	       "exits, or on Ctrl-C / SIGTERM; the report is written in every case.\n"
+	       "\n");
+	print_target_help(true);
+	print_sampling_help();
+	print_view_help();
+	printf("\n"
+	       "  -q, --quiet              no progress line while recording\n"
+	       "  -v, --verbose            more diagnostics (-vv: libbpf's too)\n"
+	       "  -h, --help               this help\n"
+	       "      --version            print the version\n"
+	       "\n"
+	       "examples:\n"
+	       "  sudo pyflare record -- python3 app.py\n"
+	       "  sudo pyflare record --show-all -p time=percent_of_total -- python3 app.py\n"
+	       "  sudo pyflare record --show '*/site-packages/sqlalchemy/*' -- ./manage.py\n"
+	       "  sudo pyflare record -r flat --sort total -- python3 app.py\n"
+	       "  sudo pyflare record -t -o run.speedscope.json -- python3 app.py --port 8000\n"
+	       "  sudo pyflare record -o - -o run.speedscope.json -o run.folded -- ./job.py\n"
+	       "  sudo pyflare record -p 4242,4243 -d 30 -p filter_threshold=0.001\n"
+	       "  sudo pyflare record -a -d 10 -r collapsed --collapsed-roots process \\\n"
+	       "      | flamegraph.pl > host.svg\n"
+	       "  sudo pyflare record --granularity line -F 499 -p $(pgrep -f celery)\n"
+	       "  sudo pyflare record -a -d 30 --comm 'gunicorn|celery'\n"
+	       "  sudo pyflare record --container 3f9c2a -d 30 -o c.speedscope.json\n"
+	       "  sudo pyflare record --cgroup /sys/fs/cgroup/system.slice/web.service -d 30\n"
+	       "\n"
+	       "The health line printed at the end (and stored in every output) counts the\n"
+	       "samples taken and lost, truncated stacks, unreadable frames and the\n"
+	       "processes attached or refused, with the reason.\n");
+}
+
+void opts_print_report_help(void)
+{
+	printf("usage: pyflare report [options] FILE...\n"
+	       "       pyflare report [options] --last\n"
+	       "\n"
+	       "Show saved recordings (.pyflare sessions) again, combined, in any format and\n"
+	       "with any of the view options: nothing is sampled.\n"
+	       "\n"
+	       "      --last               the newest recording pyflare kept\n");
+	print_view_help();
+	printf("\n"
+	       "  -v, --verbose            more diagnostics\n"
+	       "  -h, --help               this help\n"
+	       "      --version            print the version\n"
+	       "\n"
+	       "examples:\n"
+	       "  pyflare report --last --show-all\n"
+	       "  pyflare report run.pyflare -r flat --sort total\n"
+	       "  pyflare report run.pyflare -t -o run.speedscope.json\n"
+	       "  pyflare report a.pyflare b.pyflare -p time=percent_of_total \\\n"
+	       "      --hide '*/tests/*'\n");
+}
+
+void opts_print_top_help(void)
+{
+	printf("usage: pyflare top [options] -- COMMAND [ARGS...]\n"
+	       "       pyflare top [options] -p PID[,PID...]\n"
+	       "       pyflare top [options] -a\n"
+	       "       pyflare top [options] --container ID | --cgroup PATH\n"
+	       "\n"
+	       "Show live, as top does, the Python functions taking the time: one row per\n"
+	       "function with its own and total time and the processes it ran in, refreshed\n"
+	       "every --delay seconds, over the last interval or the whole run. On a terminal\n"
+	       "it takes the screen (? lists the keys, q quits); piped, it prints one table\n"
+	       "per interval until the targets exit, --duration passes or Ctrl-C. A command\n"
+	       "reads no input there, and its output goes to pyflare's standard error, which\n"
+	       "is shown when the screen is given back.\n"
+	       "\n"
+	       "OWN%% and TOTAL%% are shares of all the time shown: on CPU, and in wall mode\n"
+	       "the waits too ([sleep], [lock], ...). When the recording ends by itself, the\n"
+	       "whole run stays on the screen until q. q quits with status 0 and stops a\n"
+	       "command still running (SIGTERM); one that ended gives its status, as with\n"
+	       "record.\n"
+	       "\n");
+	print_target_help(false);
+	print_sampling_help();
+	printf("view:\n"
+	       "      --delay SECONDS      between two refreshes (default 1)\n"
+	       "      --granularity G      function (default) or line: a row per line\n"
+	       "      --sort KEY           own (default), total, name or file\n"
+	       "  -v, --verbose            more diagnostics\n"
+	       "  -h, --help               this help\n"
+	       "      --version            print the version\n"
+	       "\n"
+	       "keys:\n");
+	for (const char *const *k = top_key_help; *k; k++)
+		printf("  %s\n", *k);
+	printf("\n"
+	       "examples:\n"
+	       "  sudo pyflare top -- python3 app.py\n"
+	       "  sudo pyflare top -p $(pgrep -d, -f gunicorn)\n"
+	       "  sudo pyflare top -a --comm 'celery|gunicorn'\n"
+	       "  sudo pyflare top -a -d 60 --delay 5 > top.log\n");
+}
+
+static enum opts_result usage(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum opts_result usage(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return OPTS_USAGE;
+}
+
+static bool parse_double(const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return errno == 0 && end != s && *end == '\0' && isfinite(*out);
+}
+
+/* Appends the PIDs of "PID[,PID...]" to @pids (holding *@n of at most OPTS_MAX_PIDS). */
+static bool parse_pid_list(pid_t *pids, size_t *n, const char *arg)
+{
+	const char *p = arg;
+	size_t before = *n;
+
+	while (*p) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(p, &end, 10);
+		if (errno || end == p || v <= 0 || v > INT_MAX || (*end && *end != ',') ||
+		    *n >= OPTS_MAX_PIDS)
+			return false;
+		pids[(*n)++] = (pid_t)v;
+		p = *end ? end + 1 : end;
+	}
+	return *n > before;
+}
+
+/* --- the view options, shared -------------------------------------------------------------- */
+
+struct view {
+	struct output_spec *outputs;
+	size_t *n_outputs;
+	struct render_opts *render;
+	struct frame_filter *filter;
+	enum opts_color *color;
+	const char *format;	/* -r */
+	bool flat;		/* -p flat */
+	bool show_all;
+	const char *hide;	/* the first hiding rule, for the --show-all conflict */
+};
+
+static int add_rule(struct view *v, enum frame_filter_rule rule, const char *opt,
+		    const char *pattern, char *err, size_t errlen)
+{
+	char why[128];
+	int ret = frame_filter__add(v->filter, rule, pattern, why, sizeof(why));
+
+	if (ret == -ENOMEM) {
+		usage(err, errlen, "out of memory");
+		return -1;
+	}
+	if (ret) {
+		usage(err, errlen, "bad %s '%s': %s", opt, pattern, why);
+		return -1;
+	}
+	if ((rule == FILTER_HIDE_GLOB || rule == FILTER_HIDE_REGEX) && !v->hide)
+		v->hide = opt;
+	return 0;
+}
+
+static bool parse_bool(const char *value, bool *out)
+{
+	static const char *const yes[] = { "true", "1", "yes", "on" };
+	static const char *const no[] = { "false", "0", "no", "off" };
+	size_t i;
+
+	if (!value) {
+		*out = true;	/* a bare flag: -p flat */
+		return true;
+	}
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(value, yes[i]) || !strcasecmp(value, no[i])) {
+			*out = !strcasecmp(value, yes[i]);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int parse_granularity(struct render_opts *render, const char *arg, char *err,
+			     size_t errlen)
+{
+	if (!strcmp(arg, "function")) {
+		render->granularity = GRANULARITY_FUNCTION;
+	} else if (!strcmp(arg, "line")) {
+		render->granularity = GRANULARITY_LINE;
+	} else {
+		usage(err, errlen, "bad granularity '%s': expected function or line", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* --sort KEY into @render (record's flat view, top's first order). */
+static int parse_sort(struct render_opts *render, const char *arg, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		enum flat_sort sort;
+	} keys[] = {
+		{ "self", FLAT_SORT_SELF },
+		{ "own", FLAT_SORT_SELF },		/* py-spy top's name */
+		{ "tottime", FLAT_SORT_SELF },		/* pstats' names */
+		{ "time", FLAT_SORT_SELF },
+		{ "total", FLAT_SORT_TOTAL },
+		{ "cumulative", FLAT_SORT_TOTAL },
+		{ "cumtime", FLAT_SORT_TOTAL },
+		{ "name", FLAT_SORT_NAME },
+		{ "file", FLAT_SORT_FILE },
+		{ "filename", FLAT_SORT_FILE },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (!strcmp(arg, keys[i].name)) {
+			render->sort = keys[i].sort;
+			return 0;
+		}
+	}
+	usage(err, errlen, "bad sort key '%s': expected self, total, name or file", arg);
+	return -1;
+}
+
+static int parse_roots(struct view *v, const char *arg, char *err, size_t errlen)
+{
+	const char *p = arg;
+	unsigned roots = 0;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == 7 && !strncmp(p, "process", n))
+			roots |= COLLAPSED_ROOT_PROCESS;
+		else if (n == 6 && !strncmp(p, "thread", n))
+			roots |= COLLAPSED_ROOT_THREAD;
+		else if (!(n == 4 && !strncmp(p, "none", n)))
+			break;
+		p += n + (p[n] == ',');
+	}
+	if (*p || !*arg) {
+		usage(err, errlen, "bad --collapsed-roots '%s': expected process, thread, "
+		      "process,thread or none", arg);
+		return -1;
+	}
+	v->render->collapsed_roots = roots;
+	return 0;
+}
+
+/* "percent_of_total", "'x'" and "\"x\"" alike: pyinstrument parses values as JSON. */
+static char *unquote(char *value)
+{
+	size_t n = strlen(value);
+
+	if (n >= 2 && (value[0] == '"' || value[0] == '\'') && value[n - 1] == value[0]) {
+		value[n - 1] = '\0';
+		return value + 1;
+	}
+	return value;
+}
+
+/* -p KEY[=VALUE]: pyinstrument's render options that mean something here. */
+static int render_option(struct view *v, const char *arg, char *err, size_t errlen)
+{
+	char *copy = strdup(arg), *key, *value, *eq;
+	bool flag;
+	int ret = -1;
+
+	if (!copy) {
+		usage(err, errlen, "out of memory");
+		return -1;
+	}
+	eq = strchr(copy, '=');
+	if (eq)
+		*eq = '\0';
+	key = copy;
+	value = eq ? unquote(eq + 1) : NULL;
+	if (!strncmp(key, "processor_options.", 18))
+		key += 18;
+
+	if (!strcmp(key, "time")) {
+		if (value && !strcmp(value, "percent_of_total"))
+			v->render->percent = true;
+		else if (value && !strcmp(value, "seconds"))
+			v->render->percent = false;
+		else
+			goto bad_value;
+	} else if (!strcmp(key, "filter_threshold")) {
+		double t;
+
+		if (!value || !parse_double(value, &t) || t < 0 || t > 1)
+			goto bad_value;
+		v->render->prune_share = t;
+	} else if (!strcmp(key, "flat_time")) {
+		if (!value || (strcmp(value, "self") && strcmp(value, "total")))
+			goto bad_value;
+		v->render->sort = value[0] == 's' ? FLAT_SORT_SELF : FLAT_SORT_TOTAL;
+	} else if (!strcmp(key, "hide_regex") || !strcmp(key, "show_regex")) {
+		if (!value)
+			goto bad_value;
+		if (add_rule(v, key[0] == 'h' ? FILTER_HIDE_REGEX : FILTER_SHOW_REGEX,
+			     key[0] == 'h' ? "-p hide_regex" : "-p show_regex", value, err, errlen))
+			goto out;
+	} else if (!strcmp(key, "flat") || !strcmp(key, "timeline") || !strcmp(key, "show_all") ||
+		   !strcmp(key, "unicode") || !strcmp(key, "color")) {
+		if (!parse_bool(value, &flag))
+			goto bad_value;
+		if (key[0] == 'f')
+			v->flat = flag;
+		else if (key[0] == 't')
+			v->render->timeline = flag;
+		else if (key[0] == 's')
+			v->show_all = flag;
+		else if (key[0] == 'u')
+			v->render->unicode = flag;
+		else
+			*v->color = flag ? OPTS_COLOR_ALWAYS : OPTS_COLOR_NEVER;
+	} else {
+		usage(err, errlen, "unknown render option '%s' (-p takes time=percent_of_total, "
+		      "filter_threshold=X, flat, flat_time=self|total, timeline, show_all, "
+		      "unicode, color, hide_regex=RE or show_regex=RE)", arg);
+		goto out;
+	}
+	ret = 0;
+	goto out;
+bad_value:
+	usage(err, errlen, "bad render option '%s': expected %s", arg,
+	      !strcmp(key, "time") ? "time=seconds or time=percent_of_total" :
+	      !strcmp(key, "filter_threshold") ? "filter_threshold=X, X from 0 to 1" :
+	      !strcmp(key, "flat_time") ? "flat_time=self or flat_time=total" :
+	      value ? "true or false" : "a value");
+out:
+	free(copy);
+	return ret;
+}
+
+/* Handles one view option: 1 done, 0 not one of them, -1 a usage error (in @err). */
+static int view_option(struct view *v, int c, const char *arg, char *err, size_t errlen)
+{
+	switch (c) {
+	case 'o':
+		if (*v->n_outputs == OPTS_MAX_OUTPUTS) {
+			usage(err, errlen, "at most %d outputs (-o)", OPTS_MAX_OUTPUTS);
+			return -1;
+		}
+		v->outputs[(*v->n_outputs)++].path = arg;
+		return 1;
+	case 'r':
+		v->format = arg;
+		return 1;
+	case OPT_GRANULARITY:
+		return parse_granularity(v->render, arg, err, errlen) ? -1 : 1;
+	case OPT_HIDE:
+		return add_rule(v, FILTER_HIDE_GLOB, "--hide", arg, err, errlen) ? -1 : 1;
+	case OPT_HIDE_REGEX:
+		return add_rule(v, FILTER_HIDE_REGEX, "--hide-regex", arg, err, errlen) ? -1 : 1;
+	case OPT_SHOW:
+		return add_rule(v, FILTER_SHOW_GLOB, "--show", arg, err, errlen) ? -1 : 1;
+	case OPT_SHOW_REGEX:
+		return add_rule(v, FILTER_SHOW_REGEX, "--show-regex", arg, err, errlen) ? -1 : 1;
+	case OPT_SHOW_ALL:
+		v->show_all = true;
+		return 1;
+	case OPT_UNICODE:
+	case OPT_NO_UNICODE:
+		v->render->unicode = c == OPT_UNICODE;
+		return 1;
+	case OPT_COLOR:
+	case OPT_NO_COLOR:
+		*v->color = c == OPT_COLOR ? OPTS_COLOR_ALWAYS : OPTS_COLOR_NEVER;
+		return 1;
+	case OPT_RENDER_OPTION:
+		return render_option(v, arg, err, errlen) ? -1 : 1;
+	case 't':
+		v->render->timeline = true;
+		return 1;
+	case OPT_SORT:
+		return parse_sort(v->render, arg, err, errlen) ? -1 : 1;
+	case OPT_COLLAPSED_ROOTS:
+		return parse_roots(v, arg, err, errlen) ? -1 : 1;
+	case OPT_IDLE:
+	case OPT_NO_IDLE:
+		v->render->idle = c == OPT_IDLE ? IDLE_KEEP : IDLE_DROP;
+		return 1;
+	case OPT_GROUP_BY:
+		if (!group_by_parse(arg, &v->render->group_by)) {
+			usage(err, errlen, "bad --group-by '%s': expected process, cmdline, "
+			      "container or none", arg);
+			return -1;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* --color, --no-color, or auto: a terminal on stdout and no NO_COLOR (no-color.org). */
+static bool want_color(enum opts_color color)
+{
+	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (color != OPTS_COLOR_AUTO)
+		return color == OPTS_COLOR_ALWAYS;
+	return isatty(STDOUT_FILENO) && !(no_color && *no_color) &&
+	       !(term && !strcmp(term, "dumb"));
+}
+
+/* Picks each output's format and checks what the view options say together. */
+static enum opts_result finish_view(struct view *v, char *err, size_t errlen)
+{
+	const struct renderer *chosen = NULL;
+	size_t i;
+
+	if (v->format) {
+		chosen = renderer_by_name(v->format);
+		if (!chosen) {
+			char names[128];
+
+			renderer_names(names, sizeof(names));
+			return usage(err, errlen, "unknown format '%s': expected one of %s",
+				     v->format, names);
+		}
+		if (v->flat && chosen != &render_flat)
+			return usage(err, errlen, "-p flat asks for the flat view, -r for %s: "
+				     "give one of them", chosen->name);
+	}
+	if (v->show_all && v->hide)
+		return usage(err, errlen, "--show-all shows every frame: it cannot be combined "
+			     "with %s", v->hide);
+	if (v->show_all)
+		frame_filter__show_all(v->filter);
+	if (*v->n_outputs == 0)
+		v->outputs[(*v->n_outputs)++].path = "-";
+	/* -r wins; otherwise the extension says, and text is the fallback */
+	for (i = 0; i < *v->n_outputs; i++) {
+		const struct renderer *by_ext = renderer_by_path(v->outputs[i].path);
+		const struct renderer *f = chosen ? chosen : by_ext ? by_ext : &render_text;
+
+		/* -p flat is an option of the text report, as in pyinstrument */
+		if (v->flat && f == &render_text)
+			f = &render_flat;
+		if (f == &render_flat && v->render->timeline)
+			return usage(err, errlen, "the flat view has no time order: give either "
+				     "-t/--timeline or the flat view");
+		v->outputs[i].format = f;
+	}
+	v->render->color = want_color(*v->color);
+	return OPTS_OK;
+}
+
+/*
+ * Default view options, the filter hiding library code, and getopt started afresh. Returns
+ * false without memory.
+ */
+static bool init_view(struct view *v, struct output_spec *outputs, size_t *n_outputs,
+		      struct render_opts *render, struct frame_filter **filter,
+		      enum opts_color *color)
+{
+	optind = 0;	/* 0: glibc starts afresh (argument order, a cut-short cluster) */
+	opterr = 0;
+	*render = render_opts_default;
+	*filter = frame_filter__new();
+	render->filter = *filter;
+	*v = (struct view){
+		.outputs = outputs,
+		.n_outputs = n_outputs,
+		.render = render,
+		.filter = *filter,
+		.color = color,
+	};
+	return *filter != NULL;
+}
+
+/* What is left after each command's own options: help, version, and getopt's errors. */
+static enum opts_result last_option(int c, char **argv, void (*print_help)(void), char *err,
+				    size_t errlen)
+{
+	switch (c) {
+	case 'h':
+		print_help();
+		return OPTS_EXIT;
+	case OPT_VERSION:
+		printf("pyflare %s\n", PYFLARE_VERSION);
+		return OPTS_EXIT;
+	case ':':
+		return usage(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+	default:
+		return usage(err, errlen, "unknown option '%s'", argv[optind - 1]);
+	}
+}
+
+/* Frees what init_view() allocated. */
+static void release_view(struct frame_filter **filter, struct render_opts *render)
+{
+	frame_filter__free(*filter);
+	*filter = NULL;
+	render->filter = NULL;
+}
+
+/* --- record -------------------------------------------------------------------------------- */
+
+/* --comm RE / --cmdline RE: one more rule every profiled process must match. */
+static enum opts_result add_proc_rule(struct record_opts *o, enum proc_filter_field field,
+				      const char *regex, char *err, size_t errlen)
+{
+	const char *opt = field == PROC_FILTER_COMM ? "--comm" : "--cmdline";
+	char why[128];
+	int ret;
+
+	if (!o->procs && !(o->procs = proc_filter__new()))
+		return usage(err, errlen, "out of memory");
+	ret = proc_filter__add(o->procs, field, regex, why, sizeof(why));
+	if (ret == -ENOMEM)
+		return usage(err, errlen, "out of memory");
+	if (ret)
+		return usage(err, errlen, "bad %s '%s': %s", opt, regex, why);
+	return OPTS_OK;
+}
+
+/* The options of the targets whose meaning depends on others: settled at the end. */
+struct sampling {
+	const char *rate, *interval, *mode, *clock;
+	double min_block;	/* < 0: not given */
+};
+
+/*
+ * One option of the targets, process filters and sampling, the same for record and top:
+ * 1 done, 0 not one of them, -1 a usage error (in @err).
+ */
+static int target_option(struct record_opts *o, struct sampling *sm, int c, const char *arg,
+			 char *err, size_t errlen)
+{
+	switch (c) {
+	case 'p':
+		if (!parse_pid_list(o->pids, &o->n_pids, arg)) {
+			usage(err, errlen, "bad PID list '%s': expected PID[,PID...]", arg);
+			return -1;
+		}
+		if (o->target && o->target != TARGET_PIDS) {
+			usage(err, errlen, "-p cannot be combined with -a");
+			return -1;
+		}
+		o->target = TARGET_PIDS;
+		return 1;
+	case 'a':
+		if (o->target == TARGET_PIDS) {
+			usage(err, errlen, "-a cannot be combined with -p");
+			return -1;
+		}
+		o->target = TARGET_ALL;
+		return 1;
+	case 'd':
+		if (!parse_double(arg, &o->duration) || o->duration <= 0) {
+			usage(err, errlen, "bad duration '%s': expected seconds > 0", arg);
+			return -1;
+		}
+		return 1;
+	case 'F':
+		sm->rate = arg;
+		return 1;
+	case 'i':
+		sm->interval = arg;
+		return 1;
+	case OPT_COMM:
+	case OPT_CMDLINE:
+		return add_proc_rule(o, c == OPT_COMM ? PROC_FILTER_COMM : PROC_FILTER_CMDLINE, arg,
+				     err, errlen) ? -1 : 1;
+	case OPT_CGROUP:
+	case OPT_CONTAINER:
+		if (o->n_cgroups == OPTS_MAX_CGROUPS) {
+			usage(err, errlen, "too many --cgroup/--container: at most %d",
+			      OPTS_MAX_CGROUPS);
+			return -1;
+		}
+		if (!*arg) {
+			usage(err, errlen, "empty --%s", c == OPT_CGROUP ? "cgroup" : "container");
+			return -1;
+		}
+		if (c == OPT_CONTAINER && !container_id_prefix_ok(arg)) {
+			usage(err, errlen, "bad container id '%s': expected 1 to 64 hex digits, as "
+			      "`docker ps` or `crictl ps` shows them", arg);
+			return -1;
+		}
+		o->cgroups[o->n_cgroups++] = (struct cgroup_arg){ arg, c == OPT_CONTAINER };
+		return 1;
+	case OPT_MODE:
+		if (strcmp(arg, "wall") && strcmp(arg, "cpu")) {
+			usage(err, errlen, "bad mode '%s': expected wall (on- and off-CPU time) or "
+			      "cpu (on-CPU only)", arg);
+			return -1;
+		}
+		sm->mode = arg;
+		return 1;
+	case OPT_CLOCK:
+		if (strcmp(arg, sample_clock_name(SAMPLE_CLOCK_TIMER)) &&
+		    strcmp(arg, sample_clock_name(SAMPLE_CLOCK_TICK))) {
+			usage(err, errlen, "bad clock '%s': expected timer (a perf timer at -F's "
+			      "rate) or tick (the scheduler tick, at the kernel's rate)", arg);
+			return -1;
+		}
+		sm->clock = arg;
+		return 1;
+	case OPT_MIN_BLOCK:
+		if (!parse_double(arg, &sm->min_block) || sm->min_block < 0 ||
+		    sm->min_block > 10) {
+			usage(err, errlen, "bad --min-block '%s': expected seconds from 0 to 10 "
+			      "(default 0.0001)", arg);
+			return -1;
+		}
+		return 1;
+	case 'v':
+		o->verbose++;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * --clock tick: the rate is the kernel's (0 when unknown: recording says why and what to
+ * do), and one asked for is a mistake.
+ */
+static enum opts_result tick_rate(struct record_opts *o, const struct sampling *sm, char *err,
+				  size_t errlen)
+{
+	char here[32] = "unknown here";
+
+	if (tick_clock_hz(&o->rate_hz))
+		o->rate_hz = 0;
+	else
+		snprintf(here, sizeof(here), "%u Hz here", o->rate_hz);
+	if (sm->rate || sm->interval)
+		return usage(err, errlen, "--clock tick samples at the kernel's tick rate (%s); "
+			     "drop %s or use --clock timer", here, sm->rate ? "-F" : "-i");
+	return OPTS_OK;
+}
+
+/* After the options: the command (argv[optind...]), the target, the mode and the rate. */
+static enum opts_result finish_targets(struct record_opts *o, const struct sampling *sm,
+				       int argc, char **argv, char *err, size_t errlen)
+{
+	if (optind < argc) {
+		if (o->target)
+			return usage(err, errlen, "a command cannot be combined with -p or -a");
+		o->target = TARGET_COMMAND;
+		o->argv = argv + optind;
+	}
+	if (!o->target && o->n_cgroups)
+		o->target = TARGET_ALL;	/* every Python process of those cgroups */
+	if (!o->target)
+		return usage(err, errlen, "nothing to profile: give -p PID, -a, --container ID, "
+			     "--cgroup PATH or -- COMMAND");
+
+	/* pyinstrument's wall time for a program; on-CPU time host-wide, as the eBPF agents */
+	o->wall = sm->mode ? !strcmp(sm->mode, "wall") :
+			     o->target == TARGET_COMMAND || o->target == TARGET_PIDS;
+	if (sm->min_block >= 0 && !o->wall)
+		return usage(err, errlen, "--min-block is for --mode wall");
+	o->min_block_ns = sm->min_block >= 0 ? (uint64_t)llround(sm->min_block * 1e9) :
+					       MIN_BLOCK_NS;
+	if (sm->rate && sm->interval)
+		return usage(err, errlen, "give either --rate or --interval, not both");
+	o->clock = SAMPLE_CLOCK_DEFAULT;
+	if (sm->clock)
+		o->clock = strcmp(sm->clock, sample_clock_name(SAMPLE_CLOCK_TICK)) ?
+				   SAMPLE_CLOCK_TIMER : SAMPLE_CLOCK_TICK;
+	if (o->clock == SAMPLE_CLOCK_TICK)
+		return tick_rate(o, sm, err, errlen);
+	o->rate_hz = o->target == TARGET_COMMAND ? RATE_COMMAND_HZ : RATE_ATTACH_HZ;
+	if (sm->rate) {
+		double hz;
+
+		if (!parse_double(sm->rate, &hz) || hz < 1 || hz > RATE_MAX_HZ || hz != floor(hz))
+			return usage(err, errlen, "bad rate '%s': expected a whole number of Hz "
+				     "from 1 to %d", sm->rate, RATE_MAX_HZ);
+		o->rate_hz = (unsigned)hz;
+	}
+	if (sm->interval) {
+		double s;
+
+		if (!parse_double(sm->interval, &s) || s < 1.0 / RATE_MAX_HZ || s > 1)
+			return usage(err, errlen, "bad interval '%s': expected seconds from "
+				     "0.00001 to 1", sm->interval);
+		o->rate_hz = (unsigned)lround(1 / s);
+	}
+	return OPTS_OK;
+}
+
+static enum opts_result parse_record(int argc, char **argv, struct record_opts *o, char *err,
+				     size_t errlen)
+{
+	struct sampling sm = { .min_block = -1 };
+	enum opts_result res;
+	struct view v;
+	int c, r;
+
+	if (!init_view(&v, o->outputs, &o->n_outputs, &o->render, &o->filter, &o->color))
+		return usage(err, errlen, "out of memory");
+	/* "+": stop at the first non-option, so the command's own options are left alone */
+	while ((c = getopt_long(argc, argv, "+:p:ad:F:i:o:r:tqvh", record_options, NULL)) != -1) {
+		/* PIDs start with a digit, pyinstrument's render options never do */
+		if (c == 'p' && !(optarg[0] >= '0' && optarg[0] <= '9')) {
+			if (render_option(&v, optarg, err, errlen))
+				return OPTS_USAGE;
+			continue;
+		}
+		r = view_option(&v, c, optarg, err, errlen);
+		if (!r)
+			r = target_option(o, &sm, c, optarg, err, errlen);
+		if (r < 0)
+			return OPTS_USAGE;
+		if (r)
+			continue;
+		if (c == 'q')
+			o->quiet = true;
+		else
+			return last_option(c, argv, opts_print_record_help, err, errlen);
+	}
+	res = finish_targets(o, &sm, argc, argv, err, errlen);
+	return res ? res : finish_view(&v, err, errlen);
+}
+
+enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o, char *err,
+				   size_t errlen)
+{
+	enum opts_result res;
+
+	memset(o, 0, sizeof(*o));
+	res = parse_record(argc, argv, o, err, errlen);
+	/* Nothing to release unless the caller goes on */
+	if (res != OPTS_OK)
+		opts_release_record(o);
+	return res;
+}
+
+void opts_release_record(struct record_opts *o)
+{
+	if (!o)
+		return;
+	release_view(&o->filter, &o->render);
+	proc_filter__free(o->procs);
+	o->procs = NULL;
+}
+
+/* --- top ----------------------------------------------------------------------------------- */
+
+static enum opts_result parse_top(int argc, char **argv, struct top_opts *o, char *err,
+				  size_t errlen)
+{
+	struct record_opts *rec = &o->record;
+	struct sampling sm = { .min_block = -1 };
+	int c, r;
+
+	optind = 0;
+	opterr = 0;
+	rec->render = render_opts_default;
+	rec->quiet = true;	/* the view is the progress */
+	o->delay = TOP_DELAY_DEFAULT;
+	while ((c = getopt_long(argc, argv, "+:p:ad:F:i:vh", top_options, NULL)) != -1) {
+		r = target_option(rec, &sm, c, optarg, err, errlen);
+		if (r < 0)
+			return OPTS_USAGE;
+		if (r)
+			continue;
+		switch (c) {
+		case OPT_DELAY:
+			if (!parse_double(optarg, &o->delay) || o->delay < TOP_DELAY_MIN ||
+			    o->delay > TOP_DELAY_MAX)
+				return usage(err, errlen, "bad --delay '%s': expected seconds from "
+					     "%g to %g", optarg, TOP_DELAY_MIN, TOP_DELAY_MAX);
+			break;
+		case OPT_GRANULARITY:
+			if (parse_granularity(&rec->render, optarg, err, errlen))
+				return OPTS_USAGE;
+			break;
+		case OPT_SORT:
+			if (parse_sort(&rec->render, optarg, err, errlen))
+				return OPTS_USAGE;
+			break;
+		default:
+			return last_option(c, argv, opts_print_top_help, err, errlen);
+		}
+	}
+	return finish_targets(rec, &sm, argc, argv, err, errlen);
+}
+
+enum opts_result opts_parse_top(int argc, char **argv, struct top_opts *o, char *err,
+				size_t errlen)
+{
+	enum opts_result res;
+
+	memset(o, 0, sizeof(*o));
+	res = parse_top(argc, argv, o, err, errlen);
+	if (res != OPTS_OK)
+		opts_release_top(o);
+	return res;
+}
+
+void opts_release_top(struct top_opts *o)
+{
+	if (o)
+		opts_release_record(&o->record);
+}
+
+/* --- report -------------------------------------------------------------------------------- */
+
+static enum opts_result parse_report(int argc, char **argv, struct report_opts *o, char *err,
+				     size_t errlen)
+{
+	struct view v;
+	int c, r;
+
+	if (!init_view(&v, o->outputs, &o->n_outputs, &o->render, &o->filter, &o->color))
+		return usage(err, errlen, "out of memory");
+	while ((c = getopt_long(argc, argv, ":p:o:r:tvh", report_options, NULL)) != -1) {
+		r = view_option(&v, c == 'p' ? OPT_RENDER_OPTION : c, optarg, err, errlen);
+		if (r < 0)
+			return OPTS_USAGE;
+		if (r)
+			continue;
+		switch (c) {
+		case OPT_LAST:
+			o->last = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		default:
+			return last_option(c, argv, opts_print_report_help, err, errlen);
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (o->n_files == OPTS_MAX_FILES)
+			return usage(err, errlen, "at most %d recordings at once", OPTS_MAX_FILES);
+		o->files[o->n_files++] = argv[optind];
+	}
+	if (o->last && o->n_files)
+		return usage(err, errlen, "give either recordings or --last, not both");
+	if (!o->last && !o->n_files)
+		return usage(err, errlen, "nothing to report: give FILE... or --last");
+	return finish_view(&v, err, errlen);
+}
+
+enum opts_result opts_parse_report(int argc, char **argv, struct report_opts *o, char *err,
+				   size_t errlen)
+{
+	enum opts_result res;
+
+	memset(o, 0, sizeof(*o));
+	res = parse_report(argc, argv, o, err, errlen);
+	if (res != OPTS_OK)
+		opts_release_report(o);
+	return res;
+}
+
+void opts_release_report(struct report_opts *o)
+{
+	if (o)
+		release_view(&o->filter, &o->render);
+}
+
+/* --- dump ---------------------------------------------------------------------------------- */
+
+void opts_print_dump_help(void)
+{
+	printf("usage: pyflare dump [options] -p PID[,PID...]\n"
+	       "\n"
+	       "Print the Python stack of every thread of running processes, as it is now,\n"
+	       "blocked threads included (what a hung service is doing), without stopping\n"
+	       "them: each thread's id and name, whether it holds the GIL, what it waits for\n"
+	       "([lock], [GIL], [sleep], [I/O read], ...) or that it runs, and its frames,\n"
+	       "innermost first, with file, line and the line's source text read from the\n"
+	       "file as the process sees it (inside its container). The process runs on\n"
+	       "while it is read: a thread whose frames kept changing is marked\n"
+	       "\"(changing, best effort)\".\n"
+	       "\n"
+	       "  -p, --pid PID[,PID...]   the processes to read (repeatable)\n"
+	       "      --json               one JSON document instead of text (docs/formats.md)\n"
+	       "      --color, --no-color  ANSI colours (default: when stdout is a terminal\n"
+	       "                           and NO_COLOR is not set)\n"
+	       "  -v, --verbose            more diagnostics\n"
+	       "  -h, --help               this help\n"
+	       "      --version            print the version\n"
+	       "\n"
+	       "Needs root or CAP_SYS_PTRACE (reading another process's memory). Exit status:\n"
+	       "0 when every process was read, else that of the first that was not: 2 no\n"
+	       "permission, 3 no such process, not Python or an unsupported Python.\n"
+	       "\n"
+	       "examples:\n"
+	       "  sudo pyflare dump -p 4242\n"
+	       "  sudo pyflare dump -p $(pgrep -d, -f gunicorn) --json | jq .\n");
+}
+
+static enum opts_result parse_dump(int argc, char **argv, struct dump_opts *o, char *err,
+				   size_t errlen)
+{
+	enum opts_color color = OPTS_COLOR_AUTO;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:vh", dump_options, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (!parse_pid_list(o->pids, &o->n_pids, optarg))
+				return usage(err, errlen, "bad PID list '%s': expected "
+					     "PID[,PID...] (at most %d)", optarg, OPTS_MAX_PIDS);
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case OPT_COLOR:
+		case OPT_NO_COLOR:
+			color = c == OPT_COLOR ? OPTS_COLOR_ALWAYS : OPTS_COLOR_NEVER;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		default:
+			return last_option(c, argv, opts_print_dump_help, err, errlen);
+		}
+	}
+	if (optind < argc)
+		return usage(err, errlen, "unexpected argument '%s': give processes with -p",
+			     argv[optind]);
+	if (!o->n_pids)
+		return usage(err, errlen, "nothing to dump: give -p PID[,PID...]");
+	/* JSON is for programs: never coloured */
+	o->color = !o->json && want_color(color);
+	return OPTS_OK;
+}
+
+enum opts_result opts_parse_dump(int argc, char **argv, struct dump_opts *o, char *err,
+				 size_t errlen)
+{
+	memset(o, 0, sizeof(*o));
+	return parse_dump(argc, argv, o, err, errlen);
+}

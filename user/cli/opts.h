@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opts.h — the command lines of `pyflare record`, `report`, `dump` and `top`, parsed and
+ * checked without side effects. Each command's options are declared beside the command
+ * (record_opts.h, dump.h, top.h); report's, which only the command line uses, here.
+ */
+#ifndef PYFLARE_OPTS_H
+#define PYFLARE_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "dump/dump.h"
+#include "record/record_opts.h"
+#include "render/outputs.h"
+#include "render/render.h"
+#include "top/top.h"
+
+#define OPTS_MAX_FILES 64
+
+
+
+
+
+
+
+/* pyflare report FILE... | --last: render saved sessions (combined) again. */
+struct report_opts {
+	const char *files[OPTS_MAX_FILES];	/* .pyflare session files */
+	size_t n_files;
+	bool last;				/* --last: the newest kept recording */
+	struct output_spec outputs[OPTS_MAX_OUTPUTS];
+	size_t n_outputs;
+	struct render_opts render;		/* render.filter points at filter */
+	struct frame_filter *filter;		/* owned: opts_release_report() */
+	enum opts_color color;			/* what decided render.color */
+	int verbose;
+};
+
+
+
+enum opts_result {
+	OPTS_OK = 0,
+	OPTS_EXIT,	/* --help or --version was printed: exit 0 */
+	OPTS_USAGE,	/* bad usage: the message is in err */
+};
+
+/* Parses `record`'s arguments (argv[0] is "record"). */
+enum opts_result opts_parse_record(int argc, char **argv, struct record_opts *o, char *err,
+				   size_t errlen);
+
+/* Parses `report`'s arguments (argv[0] is "report"). */
+enum opts_result opts_parse_report(int argc, char **argv, struct report_opts *o, char *err,
+				   size_t errlen);
+
+/* Parses `dump`'s arguments (argv[0] is "dump"). Allocates nothing. */
+enum opts_result opts_parse_dump(int argc, char **argv, struct dump_opts *o, char *err,
+				 size_t errlen);
+/* Parses `top`'s arguments (argv[0] is "top"). */
+enum opts_result opts_parse_top(int argc, char **argv, struct top_opts *o, char *err,
+				size_t errlen);
+
+/* Free what the parsers allocated (the frame and process filters); nothing is left after OPTS_EXIT/USAGE. */
+void opts_release_record(struct record_opts *o);
+void opts_release_report(struct report_opts *o);
+void opts_release_top(struct top_opts *o);
+
+
+void opts_print_usage(void);
+void opts_print_record_help(void);
+void opts_print_report_help(void);
+void opts_print_dump_help(void);
+void opts_print_top_help(void);
+
+#endif /* PYFLARE_OPTS_H */

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * py_target.h — one CPython process as the profiler sees it: which binary holds the
+ * interpreter, its version and layout, and where its runtime state lives.
+ */
+#ifndef PYFLARE_PY_TARGET_H
+#define PYFLARE_PY_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "host/elf_file.h"
+#include "python/py_layout.h"
+
+struct py_proc;
+struct binary_cache;
+
+struct py_target {
+	pid_t pid;			/* host PID */
+	uint64_t start_time;		/* /proc/PID/stat starttime */
+	char version[24];		/* "3.12.1", or "3.9" when the patch is unknown */
+	char binary[256];		/* the file with _PyRuntime, as the process sees it */
+	char comm[32];
+	char cmdline[1024];
+	char lib_dirs[512];		/* stdlib folders, ':'-separated (session_process) */
+	struct py_layout layout;
+	uint64_t runtime_addr;		/* &_PyRuntime */
+	uint64_t code_type_addr;	/* &PyCode_Type: only such objects are code */
+	uint64_t none_addr;		/* &_Py_NoneStruct */
+	uint64_t gil_addr;		/* the main interpreter's GIL, 0 until known: */
+	uint32_t gil_size;		/* see py_target_find_gil() */
+	/* the types thread names are read through (py_thread_names.c); 0 if not exported */
+	uint64_t dict_type_addr;	/* &PyDict_Type */
+	uint64_t long_type_addr;	/* &PyLong_Type */
+	uint64_t unicode_type_addr;	/* &PyUnicode_Type */
+	uint64_t module_type_addr;	/* &PyModule_Type */
+	uint16_t tls_kind;		/* enum pyflare_tls */
+	uint16_t tls_offset;		/* see struct py_proc */
+	bool tls_checked;		/* the TLS slot was found in a live thread */
+	uint32_t tss_key;		/* autoTSSkey's key, once tls_checked */
+};
+
+enum py_target_error {
+	PY_TARGET_OK = 0,
+	PY_TARGET_EXITED,	/* the process is gone */
+	PY_TARGET_NOT_PYTHON,	/* no CPython runtime in any of its binaries */
+	PY_TARGET_NOT_YET,	/* needs libpython, which is not mapped yet: retry soon */
+	PY_TARGET_UNSUPPORTED,	/* a CPython the profiler cannot read (message says why) */
+	PY_TARGET_NO_ACCESS,	/* permission denied reading its files or memory */
+};
+
+/* What an interpreter file (executable or libpython) says, whichever process maps it. */
+enum py_binary_verdict {
+	PY_BINARY_NOT_PYTHON = 0,	/* no CPython runtime (or not an ELF file at all) */
+	PY_BINARY_OK,			/* a CPython this profiler reads */
+	PY_BINARY_NO_VERSION,		/* a runtime, but its version cannot be told */
+	PY_BINARY_BAD_VERSION,		/* a version outside PY_MINOR_MIN..PY_MINOR_MAX */
+	PY_BINARY_FREE_THREADED,
+	PY_BINARY_BAD_DEBUG_OFFSETS,	/* 3.13+: _Py_DebugOffsets unreadable or insane */
+	PY_BINARY_NO_CODE_TYPE,		/* no PyCode_Type symbol to check code objects by */
+};
+
+struct py_binary {
+	enum py_binary_verdict verdict;
+	bool needs_libpython;		/* DT_NEEDED libpython3*: the runtime is there */
+	char version[24];		/* once a runtime is found and its version told */
+	struct py_layout layout;	/* PY_BINARY_OK only */
+	uint64_t runtime;		/* link-time addresses: add the load bias */
+	uint64_t code_type;
+	uint64_t none;			/* 0 when the file has no _Py_NoneStruct */
+	/* the types thread names are read through (py_thread_names.c); 0 if not exported */
+	uint64_t dict_type, long_type, unicode_type, module_type;
+	struct elf_placement placement;	/* where its segments go, to find the load bias */
+};
+
+/*
+ * Finds the interpreter of process @pid and fills @t. What depends only on a file is
+ * taken from @cache when known there, and kept in it otherwise (@cache may be NULL). On failure returns the reason and
+ * writes a one-line explanation into @why (e.g. "Python 3.15 is not supported (3.8-3.14
+ * are)").
+ */
+enum py_target_error py_target_analyse(struct binary_cache *cache, pid_t pid, struct py_target *t,
+				      char *why, size_t len);
+
+/*
+ * Locates the thread-state slot of the C library by looking for a live thread's
+ * PyThreadState in its thread descriptor; updates tls_kind/tls_offset. Returns 0 when
+ * found, -EAGAIN when the interpreter has no thread yet, -ENOENT when no known layout
+ * matches, or -errno.
+ */
+int py_target_check_tls(struct py_target *t);
+
+/*
+ * Finds the main interpreter's GIL, a struct _gil_runtime_state: a thread blocked in
+ * futex(2) on an address in [gil_addr, gil_addr + gil_size) waits for the GIL (its cond,
+ * mutex, switch_cond and switch_mutex are the only futexes in it). Sets gil_addr and
+ * gil_size and returns 0, or clears them and returns:
+ *   -EAGAIN   3.12+: the main interpreter or its GIL does not exist yet (just after exec)
+ *             or no more (Py_Finalize): retry later;
+ *   -ENOTSUP  the layout does not say where the GIL is;
+ *   -EINVAL   what interp->ceval.gil points at is not a GIL;
+ *   -errno    from reading the target (-ESRCH gone, -EFAULT unreadable, -EPERM).
+ * Up to 3.11 the GIL sits in _PyRuntime and nothing is read. From 3.12 each interpreter
+ * has a GIL pointer (interp->ceval.gil); the main interpreter's is read from the target,
+ * so subinterpreters with GILs of their own are not counted. py_target_analyse() calls
+ * this once, whatever it returns; call it again (at attach, then now and then) until 0.
+ */
+int py_target_find_gil(struct py_target *t);
+
+/*
+ * The thread state that holds the GIL found by py_target_find_gil() now: its last_holder
+ * while it is locked, 0 while nobody holds it. Returns 0, -ENOTSUP when the GIL is not
+ * known (gil_size 0), -EINVAL when what is read does not look like a GIL, or -errno. A
+ * moment's answer: the GIL changes hands every few milliseconds when threads want it.
+ */
+int py_target_gil_holder(const struct py_target *t, uint64_t *tstate);
+
+/*
+ * The CPython version of an interpreter binary (executable or libpython) by the same
+ * ladder as py_target_analyse(), without a process. Returns the minor version and fills
+ * @version ("3.12.1") and *free_threaded; -ENOENT when the file holds no CPython runtime,
+ * -EINVAL when its version cannot be told, or -errno from opening it.
+ */
+int py_target_binary_version(const char *path, char *version, size_t len, bool *free_threaded);
+
+/*
+ * The layout of the interpreter in @path: the built-in table of its minor version,
+ * overridden by the binary's own _Py_DebugOffsets from 3.13 on. Returns 0 or -errno.
+ */
+int py_target_binary_layout(const char *path, struct py_layout *layout);
+
+/* The walker's view of @t, tagged with the collector's instance @id. */
+void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *out);
+
+#endif /* PYFLARE_PY_TARGET_H */

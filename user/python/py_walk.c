@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * py_walk.c — thread states and frame chains of a live CPython, read from userspace.
+ *
+ * The offsets are the BPF walker's (py_target_to_proc() fills the same struct py_proc), so
+ * both read a frame alike: one read of fr_size bytes, then code object, caller and
+ * instruction out of it.
+ */
+#include "python/py_walk.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "python/py_target.h"
+#include "host/remote.h"
+
+#define FRAME_BYTES_MAX 128	/* every field the walker reads lies in a frame's first bytes */
+/* Frames visited, C-stack shims included, as the BPF walker allows */
+#define WALK_STEPS_MAX (PYFLARE_MAX_FRAMES + PYFLARE_MAX_FRAMES / 2)
+#define FP_MEMO 8		/* code object fingerprints remembered within one walk */
+
+static uint64_t u64_in(const unsigned char *buf, uint16_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, buf + off, sizeof(v));
+	return v;
+}
+
+int py_walk_threads(const struct py_target *t, struct py_thread_state *out, size_t max,
+		    bool *cut)
+{
+	const struct py_layout *l = &t->layout;
+	uint64_t interp, tstate;
+	size_t n = 0;
+	int err;
+
+	*cut = false;
+	/* the main interpreter: the one whose GIL and threading module pyflare reads */
+	err = remote_read_u64(t->pid, t->runtime_addr + l->rt_interp_main, &interp);
+	if (err)
+		return err;
+	if (!interp)
+		return -EAGAIN;
+	err = remote_read_u64(t->pid, interp + l->is_threads_head, &tstate);
+	if (err)
+		return err;
+	while (tstate && n < max) {
+		bool seen = false;
+
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = out[i].addr == tstate;
+		if (seen || (tstate & 7)) {
+			*cut = true;	/* a list that loops, or not a pointer to a thread state */
+			break;
+		}
+		out[n].addr = tstate;
+		if (remote_read_u64(t->pid, tstate + l->ts_thread_id, &out[n].ident) ||
+		    remote_read_u64(t->pid, tstate + l->ts_next, &tstate)) {
+			*cut = true;
+			break;
+		}
+		n++;
+	}
+	if (tstate && n == max)
+		*cut = true;
+	return (int)n;
+}
+
+/* One walk in progress. */
+struct walk {
+	const struct py_target *t;
+	struct py_proc cfg;		/* the BPF walker's offsets and flags */
+	struct py_stack *out;
+	uint64_t visited[WALK_STEPS_MAX];	/* every frame met, shims too: loops end the walk */
+	size_t steps;
+	uint64_t fp_code[FP_MEMO];	/* a code object's fingerprint is read once a walk */
+	uint32_t fp_value[FP_MEMO];
+};
+
+/* The instruction of a frame, in the units linetable_line() takes for this version. */
+static int32_t frame_lasti(const struct walk *w, const unsigned char *buf, uint64_t code)
+{
+	if (w->cfg.flags & PROC_LASTI_IS_PTR) {
+		/* 3.11+: a pointer into the code object's own bytecode, in 2-byte code units;
+		 * before the first one (-1) is a frame that has not started yet */
+		int64_t bytes = (int64_t)(u64_in(buf, w->cfg.fr_instr) - code -
+					  w->cfg.co_code_adaptive);
+
+		return bytes < 0 ? -1 : bytes / 2 > INT32_MAX ? INT32_MAX : (int32_t)(bytes / 2);
+	}
+	{
+		int32_t lasti;
+
+		memcpy(&lasti, buf + w->cfg.fr_instr, sizeof(lasti));
+		return lasti;
+	}
+}
+
+/* The fingerprint of the code object at @code (0 if unreadable), as the kernel takes it. */
+static uint32_t code_fingerprint(struct walk *w, uint64_t code)
+{
+	size_t slot = (code >> 4) & (FP_MEMO - 1);
+	uint64_t head[2];
+
+	if (w->fp_code[slot] == code)
+		return w->fp_value[slot];
+	if (remote_read(w->t->pid, code + w->cfg.co_fingerprint, head, sizeof(head)))
+		return 0;
+	w->fp_code[slot] = code;
+	w->fp_value[slot] = py_fingerprint(head[0], head[1]);
+	return w->fp_value[slot];
+}
+
+/* Whether the frame at @frame was met before in this walk. */
+static bool visited(const struct walk *w, uint64_t frame)
+{
+	for (size_t i = 0; i < w->steps; i++)
+		if (w->visited[i] == frame)
+			return true;
+	return false;
+}
+
+/*
+ * Visits the frame at @frame: records it when it runs Python code, and sets *@back to its
+ * caller. Returns false when the walk must stop (a flag in out says why).
+ */
+static bool walk_step(struct walk *w, uint64_t frame, uint64_t *back)
+{
+	const struct py_proc *cfg = &w->cfg;
+	struct py_stack *out = w->out;
+	unsigned char buf[FRAME_BYTES_MAX];
+	uint64_t code;
+
+	if ((frame & 7) || visited(w, frame) ||
+	    remote_read(w->t->pid, frame, buf, cfg->fr_size)) {
+		out->flags |= SAMPLE_READ_ERROR;
+		return false;
+	}
+	w->visited[w->steps++] = frame;
+	code = u64_in(buf, cfg->fr_code);
+	*back = u64_in(buf, cfg->fr_back);
+	if (cfg->flags & PROC_STACKREF)
+		code &= ~3ULL;			/* 3.14 _PyStackRef tag bits */
+	/* C-stack shim frames (3.12+) and C-entry frames executing None (3.13+) */
+	if (cfg->fr_owner != PYFLARE_NO_OFFSET && buf[cfg->fr_owner] >= cfg->owner_skip)
+		return true;
+	if (!code || code == cfg->none_addr)
+		return true;
+	if (code & 7) {				/* objects are 8-aligned: a frame half made */
+		out->flags |= SAMPLE_READ_ERROR;
+		return false;
+	}
+	if (out->n >= PYFLARE_MAX_FRAMES) {	/* a Python frame beyond the limit */
+		out->flags |= SAMPLE_TRUNCATED;
+		return false;
+	}
+	out->addrs[out->n] = frame;
+	out->frames[out->n] = (struct py_frame){
+		.code = code,
+		.lasti = frame_lasti(w, buf, code),
+		.fingerprint = code_fingerprint(w, code),
+	};
+	out->n++;
+	return true;
+}
+
+/* The thread's innermost frame: tstate->frame, ->cframe->current_frame or ->current_frame. */
+static int first_frame(const struct walk *w, uint64_t tstate, uint64_t *frame)
+{
+	int err = remote_read_u64(w->t->pid, tstate + w->cfg.ts_frame, frame);
+
+	if (!err && *frame && (w->cfg.flags & PROC_CFRAME))
+		err = remote_read_u64(w->t->pid, *frame + w->cfg.cframe_current, frame);
+	return err;
+}
+
+int py_walk_stack(const struct py_target *t, uint64_t tstate, struct py_stack *out)
+{
+	struct walk w;
+	uint64_t frame, back = 0;
+	int err;
+
+	memset(&w, 0, sizeof(w));
+	w.t = t;
+	w.out = out;
+	py_target_to_proc(t, 0, &w.cfg);
+	out->n = 0;
+	out->flags = 0;
+	if (w.cfg.fr_size > FRAME_BYTES_MAX ||
+	    (w.cfg.fr_owner != PYFLARE_NO_OFFSET && w.cfg.fr_owner >= w.cfg.fr_size))
+		return -EINVAL;
+	err = first_frame(&w, tstate, &frame);
+	if (err)
+		return err;
+	while (frame && w.steps < WALK_STEPS_MAX) {
+		if (!walk_step(&w, frame, &back))
+			return 0;
+		frame = back;
+	}
+	if (frame)
+		out->flags |= SAMPLE_TRUNCATED;	/* steps ran out with frames left */
+	return 0;
+}
+
+bool py_stack_same(const struct py_stack *a, const struct py_stack *b)
+{
+	if (a->n != b->n || a->flags != b->flags)
+		return false;
+	for (uint32_t i = 0; i < a->n; i++) {
+		if (a->addrs[i] != b->addrs[i] || a->frames[i].code != b->frames[i].code ||
+		    a->frames[i].fingerprint != b->frames[i].fingerprint)
+			return false;
+		if (i > 0 && a->frames[i].lasti != b->frames[i].lasti)
+			return false;
+	}
+	return true;
+}

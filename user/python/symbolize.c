@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * symbolize.c — read code objects out of the target and name the frames of a sample.
+ */
+#include "python/symbolize.h"
+
+#include <errno.h>
+#include <linux/types.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/keymap.h"
+#include "python/linetable.h"
+#include "python/py_target.h"
+#include "pyflare.h"
+#include "host/remote.h"
+
+#define CODE_READ_MAX 256	/* bytes of a code object read: every field we use is inside */
+#define NAME_CHARS_MAX 1024	/* longer names are cut */
+#define LINETABLE_MAX (256 << 10)	/* a bigger line table is treated as unreadable */
+
+struct code_info {
+	uint32_t fingerprint;	/* of the object when it was read */
+	uint32_t first_line;
+	char *name;
+	char *file;
+	unsigned char *table;	/* line table bytes */
+	size_t table_len;
+};
+
+/*
+ * What is known of one process instance's code objects. Each instance has its own, so a
+ * process that ends takes its caches along in time proportional to them, however many
+ * other processes are profiled.
+ */
+struct instance {
+	struct keymap *known;	/* (code address, detail, enum known_kind) -> see there */
+	struct code_info *infos;
+	size_t n_infos, cap_infos;
+};
+
+/* The three kinds of entry of struct instance's map, by the key's third word. */
+enum known_kind {
+	KNOWN_CODE = 0,		/* detail 0: index into infos */
+	KNOWN_FRAME,		/* detail lasti:fingerprint: the session frame */
+	KNOWN_KERNEL_NAME,	/* detail fingerprint: the frame named from a code event */
+};
+
+struct symbolizer {
+	struct session *s;
+	struct keymap *instances;	/* (proc id, 0, 0) -> struct instance * */
+	uint64_t unknown;
+};
+
+struct symbolizer *symbolizer__new(struct session *s)
+{
+	struct symbolizer *sy = calloc(1, sizeof(*sy));
+
+	if (!sy)
+		return NULL;
+	sy->s = s;
+	sy->instances = keymap__new();
+	if (!sy->instances) {
+		free(sy);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return sy;
+}
+
+static void free_code_info(struct code_info *ci)
+{
+	free(ci->name);
+	free(ci->file);
+	free(ci->table);
+}
+
+static void instance_free(struct instance *in)
+{
+	if (!in)
+		return;
+	for (size_t i = 0; i < in->n_infos; i++)
+		free_code_info(&in->infos[i]);
+	free(in->infos);
+	keymap__free(in->known);
+	free(in);
+}
+
+/* The caches of @proc_id; created when @create, else NULL if it has none. */
+static struct instance *instance_of(struct symbolizer *sy, uint64_t proc_id, bool create)
+{
+	struct keymap_key key = { proc_id, 0, 0 };
+	struct instance *in;
+	uint64_t ptr;
+
+	if (keymap__get(sy->instances, &key, &ptr))
+		return (struct instance *)(uintptr_t)ptr;
+	if (!create)
+		return NULL;
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		return NULL;
+	in->known = keymap__new();
+	if (!in->known || keymap__set(sy->instances, &key, (uint64_t)(uintptr_t)in)) {
+		instance_free(in);
+		return NULL;
+	}
+	return in;
+}
+
+void symbolizer__forget(struct symbolizer *sy, uint64_t proc_id)
+{
+	struct keymap_key key = { proc_id, 0, 0 };
+
+	instance_free(instance_of(sy, proc_id, false));
+	keymap__remove(sy->instances, &key);
+}
+
+static void free_instance_entry(const struct keymap_key *key, uint64_t value, void *ctx)
+{
+	(void)key;
+	(void)ctx;
+	instance_free((struct instance *)(uintptr_t)value);
+}
+
+void symbolizer__free(struct symbolizer *sy)
+{
+	if (!sy)
+		return;
+	/* the collector forgets every instance that ends; these are the ones still running */
+	keymap__each(sy->instances, free_instance_entry, NULL);
+	keymap__free(sy->instances);
+	free(sy);
+}
+
+uint64_t symbolizer__unknown(const struct symbolizer *sy)
+{
+	return sy->unknown;
+}
+
+/* A bounded, NUL-terminated copy of a fixed-size field the kernel filled. */
+static void field_str(char *dst, const char *src, size_t len)
+{
+	size_t n = strnlen(src, len);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+int symbolizer__remember(struct symbolizer *sy, const struct code_event *e)
+{
+	struct keymap_key key = { e->code, e->fingerprint, KNOWN_KERNEL_NAME };
+	char name[CODE_NAME_LEN + 1], file[CODE_FILE_LEN + 1];
+	struct session_frame frame;
+	struct instance *in;
+	int64_t idx;
+
+	field_str(name, e->name, sizeof(e->name));
+	field_str(file, e->file, sizeof(e->file));
+	if (!name[0])
+		return 0;	/* a name the kernel could not copy: nothing to fall back on */
+	in = instance_of(sy, e->proc_id, true);
+	if (!in)
+		return -ENOMEM;
+	/* the line is unknown without the line table: the function's first line stands in */
+	frame = (struct session_frame){
+		.name = name,
+		.file = file,
+		.first_line = e->first_line > 0 ? (uint32_t)e->first_line : 0,
+		.line = e->first_line > 0 ? (uint32_t)e->first_line : 0,
+		.kind = FRAME_PYTHON,
+	};
+	idx = session__intern_frame(sy->s, &frame);
+	if (idx < 0)
+		return -ENOMEM;
+	return keymap__set(in->known, &key, (uint64_t)idx);
+}
+
+/* Appends code point @cp to @buf as UTF-8 if it fits (keeping room for the NUL). */
+static size_t put_utf8(char *buf, size_t at, size_t len, uint32_t cp)
+{
+	unsigned char out[4];
+	size_t n;
+
+	if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		cp = 0xfffd;	/* lone surrogates (surrogateescape) are not UTF-8 */
+	if (cp < 0x80) {
+		out[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		out[0] = 0xc0 | (cp >> 6);
+		out[1] = 0x80 | (cp & 0x3f);
+		n = 2;
+	} else if (cp < 0x10000) {
+		out[0] = 0xe0 | (cp >> 12);
+		out[1] = 0x80 | ((cp >> 6) & 0x3f);
+		out[2] = 0x80 | (cp & 0x3f);
+		n = 3;
+	} else {
+		out[0] = 0xf0 | (cp >> 18);
+		out[1] = 0x80 | ((cp >> 12) & 0x3f);
+		out[2] = 0x80 | ((cp >> 6) & 0x3f);
+		out[3] = 0x80 | (cp & 0x3f);
+		n = 4;
+	}
+	if (at + n >= len)
+		return at;
+	memcpy(buf + at, out, n);
+	return at + n;
+}
+
+int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size_t len)
+{
+	const struct py_layout *l = &t->layout;
+	unsigned char head[128], data[NAME_CHARS_MAX * 4];
+	uint64_t length, data_addr;
+	uint32_t state, kind;
+	size_t at = 0, chars;
+	int err;
+
+	if (len == 0 || (size_t)l->compact_size + 8 > sizeof(head))
+		return -EINVAL;
+	buf[0] = '\0';
+	err = remote_read(t->pid, addr, head, l->compact_size + 8);
+	if (err)
+		return err;
+	memcpy(&length, head + l->str_length, sizeof(length));
+	memcpy(&state, head + l->str_state, sizeof(state));
+	kind = (state >> 2) & 7;		/* PyUnicode_1BYTE_KIND, 2 or 4 */
+	if (kind != 1 && kind != 2 && kind != 4)
+		return -EINVAL;
+	if (!((state >> 5) & 1))		/* not compact: data.any points elsewhere */
+		memcpy(&data_addr, head + l->compact_size, sizeof(data_addr));
+	else if ((state >> 6) & 1)		/* compact ASCII: data follows PyASCIIObject */
+		data_addr = addr + l->ascii_size;
+	else
+		data_addr = addr + l->compact_size;
+	chars = length < NAME_CHARS_MAX ? (size_t)length : NAME_CHARS_MAX;
+	err = remote_read(t->pid, data_addr, data, chars * kind);
+	if (err)
+		return err;
+	for (size_t i = 0; i < chars; i++) {
+		uint32_t cp = kind == 1 ? data[i] :
+			      kind == 2 ? (uint32_t)data[2 * i] | (uint32_t)data[2 * i + 1] << 8 :
+			      (uint32_t)data[4 * i] | (uint32_t)data[4 * i + 1] << 8 |
+			      (uint32_t)data[4 * i + 2] << 16 | (uint32_t)data[4 * i + 3] << 24;
+		size_t next = put_utf8(buf, at, len, cp);
+
+		if (next == at)
+			break;	/* no room left */
+		at = next;
+	}
+	buf[at] = '\0';
+	return 0;
+}
+
+static uint32_t code_fingerprint(const struct py_layout *l, const unsigned char *code)
+{
+	uint64_t a, b;
+	size_t at = py_layout_fingerprint_offset(l);
+
+	memcpy(&a, code + at, 8);
+	memcpy(&b, code + at + 8, 8);
+	return py_fingerprint(a, b);
+}
+
+/* Reads the code object at @addr. Returns 0, or -errno when it is not readable code. */
+static int read_code(const struct py_target *t, uint64_t addr, struct code_info *ci)
+{
+	const struct py_layout *l = &t->layout;
+	unsigned char code[CODE_READ_MAX];
+	char name[NAME_CHARS_MAX * 2], file[NAME_CHARS_MAX * 4];
+	uint64_t type, name_ptr, file_ptr, table_ptr, table_len;
+	int32_t first_line;
+	int err;
+
+	if (l->co_size > sizeof(code))
+		return -EINVAL;
+	err = remote_read(t->pid, addr, code, l->co_size);
+	if (err)
+		return err;
+	memcpy(&type, code + 8, sizeof(type));		/* ob_type */
+	if (type != t->code_type_addr)
+		return -EINVAL;
+	memcpy(&first_line, code + l->co_firstlineno, sizeof(first_line));
+	memcpy(&name_ptr, code + (l->co_qualname != PY_NO_OFFSET ? l->co_qualname : l->co_name), 8);
+	memcpy(&file_ptr, code + l->co_filename, 8);
+	memcpy(&table_ptr, code + l->co_linetable, 8);
+	err = symbolize_read_str(t, name_ptr, name, sizeof(name));
+	if (!err)
+		err = symbolize_read_str(t, file_ptr, file, sizeof(file));
+	if (!err)
+		err = remote_read_u64(t->pid, table_ptr + l->bytes_size, &table_len);
+	if (err)
+		return err;
+	ci->fingerprint = code_fingerprint(l, code);
+	ci->first_line = first_line > 0 ? (uint32_t)first_line : 0;
+	ci->name = strdup(name);
+	ci->file = strdup(file);
+	ci->table_len = table_len <= LINETABLE_MAX ? (size_t)table_len : 0;
+	ci->table = malloc(ci->table_len ? ci->table_len : 1);
+	if (!ci->name || !ci->file || !ci->table) {
+		err = -ENOMEM;
+	} else if (ci->table_len) {
+		err = remote_read(t->pid, table_ptr + l->bytes_sval, ci->table, ci->table_len);
+	}
+	if (err) {
+		free_code_info(ci);
+		memset(ci, 0, sizeof(*ci));
+	}
+	return err;
+}
+
+/* The cached code object @addr of @in, read now if new or changed. NULL if unreadable. */
+static const struct code_info *code_info(struct instance *in, const struct py_target *t,
+					 uint64_t addr, uint32_t fingerprint)
+{
+	struct keymap_key key = { addr, 0, KNOWN_CODE };
+	struct code_info ci;
+	uint64_t idx;
+
+	if (keymap__get(in->known, &key, &idx) &&
+	    (!fingerprint || in->infos[idx].fingerprint == fingerprint))
+		return &in->infos[idx];
+	if (read_code(t, addr, &ci))
+		return NULL;
+	if (fingerprint && ci.fingerprint != fingerprint) {
+		/* the object at this address changed since the sample was taken */
+		free_code_info(&ci);
+		return NULL;
+	}
+	if (in->n_infos == in->cap_infos) {
+		size_t cap = in->cap_infos ? in->cap_infos * 2 : 16;
+		struct code_info *infos = realloc(in->infos, cap * sizeof(*infos));
+
+		if (!infos)
+			goto fail;
+		in->infos = infos;
+		in->cap_infos = cap;
+	}
+	if (keymap__set(in->known, &key, in->n_infos))
+		goto fail;
+	in->infos[in->n_infos] = ci;
+	return &in->infos[in->n_infos++];
+fail:
+	free_code_info(&ci);
+	return NULL;
+}
+
+int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint64_t proc_id,
+			  const struct py_frame *f)
+{
+	struct keymap_key key = { f->code, (uint64_t)(uint32_t)f->lasti << 32 | f->fingerprint,
+				  KNOWN_FRAME };
+	struct instance *in = instance_of(sy, proc_id, t != NULL);
+	const struct code_info *ci;
+	struct session_frame frame;
+	char unknown[64];
+	uint64_t id;
+	int64_t idx;
+	int line;
+
+	if (in && keymap__get(in->known, &key, &id))
+		return (int64_t)id;
+	ci = in && t ? code_info(in, t, f->code, f->fingerprint) : NULL;
+	if (!ci) {
+		struct keymap_key named = { f->code, f->fingerprint, KNOWN_KERNEL_NAME };
+
+		if (in && f->fingerprint && keymap__get(in->known, &named, &id))
+			return (int64_t)id;
+		sy->unknown++;
+		snprintf(unknown, sizeof(unknown), "<unknown code 0x%llx>",
+			 (unsigned long long)f->code);
+		frame = (struct session_frame){ .name = unknown, .file = "", .kind = FRAME_UNKNOWN };
+		return session__intern_frame(sy->s, &frame);	/* not cached: may read later */
+	}
+	line = linetable_line((int)t->layout.minor, ci->table, ci->table_len, (int)ci->first_line,
+			      f->lasti);
+	frame = (struct session_frame){
+		.name = ci->name,
+		.file = ci->file,
+		.first_line = ci->first_line,
+		.line = line > 0 ? (uint32_t)line : ci->first_line,
+		.kind = FRAME_PYTHON,
+	};
+	idx = session__intern_frame(sy->s, &frame);
+	if (idx >= 0 && keymap__set(in->known, &key, (uint64_t)idx))
+		return -1;
+	return idx;
+}

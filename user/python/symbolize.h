@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * symbolize.h — turn (code object address, instruction) into a session frame.
+ *
+ * Code objects are read from the live process as soon as an address is first seen,
+ * cached by (process instance, address) and checked against the fingerprint the
+ * kernel took, so a freed and reused address never gets the old name.
+ */
+#ifndef PYFLARE_SYMBOLIZE_H
+#define PYFLARE_SYMBOLIZE_H
+
+#include <stdint.h>
+
+#include "session/session.h"
+
+struct py_target;
+struct py_frame;
+struct code_event;
+struct symbolizer;
+
+/* Frames are interned into @s. Returns NULL with errno set. */
+struct symbolizer *symbolizer__new(struct session *s);
+void symbolizer__free(struct symbolizer *sy);	/* accepts NULL */
+
+/*
+ * The session frame of @f, sampled in process instance @proc_id (@t). Always yields a
+ * frame: one of kind FRAME_UNKNOWN when the code object cannot be read.
+ * Returns the frame index or -1 (ENOMEM).
+ */
+int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint64_t proc_id,
+			  const struct py_frame *f);
+
+/*
+ * Remembers the names the kernel copied of a code object it met for the first time
+ * (struct code_event), used when the object is gone before it could be read.
+ * Returns 0 or -ENOMEM.
+ */
+int symbolizer__remember(struct symbolizer *sy, const struct code_event *e);
+
+/* Frames that could not be symbolized so far. */
+uint64_t symbolizer__unknown(const struct symbolizer *sy);
+
+/* Drops the caches of one process instance (it exited or exec'd). */
+void symbolizer__forget(struct symbolizer *sy, uint64_t proc_id);
+
+/*
+ * Reads a str object of the target into @buf as UTF-8, cut at a character boundary to fit
+ * @len. Shared with py_thread_names.c, and exposed for tests.
+ */
+int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size_t len);
+
+#endif /* PYFLARE_SYMBOLIZE_H */

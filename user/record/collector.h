@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * collector.h — one recording: load and attach the BPF programs, follow the target
+ * processes, turn the kernel's stacks into a session.
+ */
+#ifndef PYFLARE_COLLECTOR_H
+#define PYFLARE_COLLECTOR_H
+
+#include "record/record_opts.h"
+#include "lib/exit.h"
+#include "session/session.h"
+
+/*
+ * Records into @s until the targets exit, the duration passes or a signal arrives.
+ * Returns 0 or an enum pyflare_exit code after printing the one message that explains
+ * it. With a command, *command_status is its exit status (128+N if killed by signal N),
+ * or -1 if it was still running.
+ */
+int collector_record(const struct record_opts *o, struct session *s, int *command_status);
+
+/* --- a live view (pyflare top) ----------------------------------------------------------- */
+
+struct collector;
+
+struct collector_hook {
+	/*
+	 * Called after every look at the ring buffer (every 10 ms at most), the session as
+	 * it stands. Returns true to end the recording.
+	 */
+	bool (*poll)(struct collector *c, void *ctx);
+	/*
+	 * Called once when a recording that started ends, its last samples in the session
+	 * (the waits still going on counted up to the end), the collector not yet freed.
+	 */
+	void (*end)(struct collector *c, void *ctx);
+	void *ctx;
+	bool stop_command;	/* at an end poll() asked for, SIGTERM the command if it runs */
+};
+
+/* collector_record() calling @hook while it records. */
+int collector_record_live(const struct record_opts *o, struct session *s,
+			  const struct collector_hook *hook, int *command_status);
+
+struct collector_status {
+	uint64_t elapsed_ns;	/* since the recording started: the samples' clock */
+	uint64_t samples;	/* stacks received so far */
+	uint64_t lost;		/* records the kernel dropped so far: the ring buffer was full */
+	uint32_t processes;	/* process instances profiled now */
+	uint32_t ncpus;		/* CPUs sampled */
+};
+
+void collector_status(struct collector *c, struct collector_status *st);
+
+/*
+ * Wall mode: adds the waits still going on, up to now, as samples, so that a view
+ * refreshed every second sees a thread blocked for a minute in each second rather than
+ * all at once when it wakes. What the end of the wait brings later is only the rest.
+ * Returns 0 or -ENOMEM; does nothing in cpu mode.
+ */
+int collector_account_waits(struct collector *c);
+
+#endif /* PYFLARE_COLLECTOR_H */

@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: MIT */
+/* session.c — the session data model: growable tables, interning hashes and a string arena. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/keymap.h"
+#include "session/session.h"
+
+/* Strings live in chunks that never move, so handed-out pointers survive growth. */
+#define ARENA_CHUNK (64 * 1024)
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used;
+	size_t cap;
+	char data[];
+};
+
+/* Open-addressing index: slot holds table index + 1, 0 is empty. Capacity is a power of 2. */
+struct index {
+	uint32_t *slots;
+	size_t cap;
+};
+
+struct session {
+	struct arena_chunk *arena;
+
+	struct session_frame *frames;
+	size_t nframes, frames_cap;
+	struct index frame_index;
+
+	struct session_stack *stacks;
+	size_t nstacks, stacks_cap;
+	struct index stack_index;
+
+	struct session_process *procs;
+	size_t nprocs, procs_cap;
+	struct session_thread *threads;
+	size_t nthreads, threads_cap;
+	struct session_sample *samples;
+	size_t nsamples, samples_cap;
+	struct session_refusal *refusals;
+	size_t nrefusals, refusals_cap;
+
+	struct session_meta meta;
+	struct session_health health;
+};
+
+/* Indices are uint32_t in the public structs; keep one value spare. */
+#define MAX_ENTRIES ((size_t)UINT32_MAX - 1)
+
+/* @len bytes of the arena at a multiple of @align (a power of 2), or NULL (ENOMEM). */
+static void *arena_alloc(struct session *s, size_t len, size_t align)
+{
+	struct arena_chunk *c = s->arena;
+	size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
+	void *p;
+
+	if (!c || at > c->cap || c->cap - at < len) {
+		size_t cap = len > ARENA_CHUNK / 4 ? len : ARENA_CHUNK;
+
+		c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->cap = cap;
+		c->used = 0;
+		at = 0;
+		/* A big block gets its own chunk behind the current one, which keeps its room. */
+		if (s->arena && cap != ARENA_CHUNK) {
+			c->next = s->arena->next;
+			s->arena->next = c;
+		} else {
+			c->next = s->arena;
+			s->arena = c;
+		}
+	}
+	p = c->data + at;
+	c->used = at + len;
+	return p;
+}
+
+static const char *arena_strdup(struct session *s, const char *str)
+{
+	size_t len;
+	char *p;
+
+	if (!str || !*str)
+		return "";
+	len = strlen(str) + 1;
+	p = arena_alloc(s, len, 1);
+	if (p)
+		memcpy(p, str, len);
+	return p;
+}
+
+/* Makes room for @need elements; returns 0 or -ENOMEM. */
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap = *cap ? *cap : 16;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	if (need > MAX_ENTRIES)
+		return -ENOMEM;
+	while (ncap < need)
+		ncap = ncap > MAX_ENTRIES / 2 ? MAX_ENTRIES : ncap * 2;
+	if (ncap > SIZE_MAX / elem)
+		return -ENOMEM;
+	p = realloc(*arr, ncap * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static uint64_t hash_str(uint64_t h, const char *str)
+{
+	/* FNV-1a */
+	for (; *str; str++) {
+		h ^= (unsigned char)*str;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static const char *nz(const char *str)
+{
+	return str ? str : "";
+}
+
+static uint64_t frame_hash(const struct session_frame *f)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = hash_str(h, nz(f->name));
+	h = hash_str(h ^ 0xff, nz(f->file));
+	return hash_mix64(h ^ ((uint64_t)f->first_line << 32 | f->line) ^ ((uint64_t)f->kind << 60));
+}
+
+static bool frame_eq(const struct session_frame *a, const struct session_frame *b)
+{
+	return a->kind == b->kind && a->first_line == b->first_line && a->line == b->line &&
+	       !strcmp(nz(a->name), nz(b->name)) && !strcmp(nz(a->file), nz(b->file));
+}
+
+static uint64_t stack_hash(uint32_t parent, uint32_t frame)
+{
+	return hash_mix64((uint64_t)parent << 32 | frame);
+}
+
+static uint64_t slot_hash(const struct session *s, const struct index *ix, uint32_t idx)
+{
+	if (ix == &s->frame_index)
+		return frame_hash(&s->frames[idx]);
+	return stack_hash(s->stacks[idx].parent, s->stacks[idx].frame);
+}
+
+/* Keeps the load factor under 1/2 for an index about to hold @n entries. */
+static int index_reserve(struct session *s, struct index *ix, size_t n)
+{
+	size_t cap = ix->cap ? ix->cap : 64, i;
+	uint32_t *slots;
+
+	if (n * 2 <= ix->cap)
+		return 0;
+	while (n * 2 > cap)
+		cap *= 2;
+	slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (i = 0; i < ix->cap; i++) {
+		uint32_t v = ix->slots[i];
+		size_t j;
+
+		if (!v)
+			continue;
+		j = slot_hash(s, ix, v - 1) & (cap - 1);
+		while (slots[j])
+			j = (j + 1) & (cap - 1);
+		slots[j] = v;
+	}
+	free(ix->slots);
+	ix->slots = slots;
+	ix->cap = cap;
+	return 0;
+}
+
+struct session *session__new(void)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->meta.mode = "";
+	s->meta.target = "";
+	s->meta.clock = SESSION_CLOCK_TIMER;
+	s->meta.kernel_notes = "";
+	/* Node 0 is the empty stack, so a real node id is never 0. */
+	if (grow((void **)&s->stacks, &s->stacks_cap, 1, sizeof(*s->stacks))) {
+		free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->stacks[0] = (struct session_stack){ 0, 0, 0 };
+	s->nstacks = 1;
+	return s;
+}
+
+void session__free(struct session *s)
+{
+	struct arena_chunk *c, *next;
+
+	if (!s)
+		return;
+	for (c = s->arena; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(s->frames);
+	free(s->frame_index.slots);
+	free(s->stacks);
+	free(s->stack_index.slots);
+	free(s->procs);
+	free(s->threads);
+	free(s->samples);
+	free(s->refusals);
+	free(s);
+}
+
+int64_t session__intern_frame(struct session *s, const struct session_frame *f)
+{
+	struct session_frame *nf;
+	uint64_t h;
+	size_t j;
+
+	if (!s || !f) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (index_reserve(s, &s->frame_index, s->nframes + 1) ||
+	    grow((void **)&s->frames, &s->frames_cap, s->nframes + 1, sizeof(*s->frames))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	h = frame_hash(f);
+	for (j = h & (s->frame_index.cap - 1); s->frame_index.slots[j];
+	     j = (j + 1) & (s->frame_index.cap - 1)) {
+		uint32_t idx = s->frame_index.slots[j] - 1;
+
+		if (frame_eq(&s->frames[idx], f))
+			return idx;
+	}
+	nf = &s->frames[s->nframes];
+	nf->name = arena_strdup(s, f->name);
+	nf->file = arena_strdup(s, f->file);
+	if (!nf->name || !nf->file) {
+		errno = ENOMEM;
+		return -1;
+	}
+	nf->first_line = f->first_line;
+	nf->line = f->line;
+	nf->kind = f->kind;
+	s->frame_index.slots[j] = s->nframes + 1;
+	return s->nframes++;
+}
+
+int64_t session__intern_stack(struct session *s, uint32_t parent, uint32_t frame)
+{
+	size_t j;
+
+	if (!s || parent >= s->nstacks || frame >= s->nframes) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (index_reserve(s, &s->stack_index, s->nstacks + 1) ||
+	    grow((void **)&s->stacks, &s->stacks_cap, s->nstacks + 1, sizeof(*s->stacks))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (j = stack_hash(parent, frame) & (s->stack_index.cap - 1); s->stack_index.slots[j];
+	     j = (j + 1) & (s->stack_index.cap - 1)) {
+		uint32_t idx = s->stack_index.slots[j] - 1;
+
+		if (s->stacks[idx].parent == parent && s->stacks[idx].frame == frame)
+			return idx;
+	}
+	s->stacks[s->nstacks] = (struct session_stack){
+		.parent = parent,
+		.frame = frame,
+		.depth = s->stacks[parent].depth + 1,
+	};
+	s->stack_index.slots[j] = s->nstacks + 1;
+	return s->nstacks++;
+}
+
+int64_t session__add_process(struct session *s, const struct session_process *p)
+{
+	struct session_process *np;
+
+	if (!s || !p || (p->nmembers && !p->members)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (grow((void **)&s->procs, &s->procs_cap, s->nprocs + 1, sizeof(*s->procs))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	np = &s->procs[s->nprocs];
+	np->pid = p->pid;
+	np->start_time = p->start_time;
+	np->comm = arena_strdup(s, p->comm);
+	np->cmdline = arena_strdup(s, p->cmdline);
+	np->exe = arena_strdup(s, p->exe);
+	np->python_version = arena_strdup(s, p->python_version);
+	np->lib_dirs = arena_strdup(s, p->lib_dirs);
+	np->ns_pid = p->ns_pid;
+	np->cgroup = arena_strdup(s, p->cgroup);
+	np->container = arena_strdup(s, p->container);
+	np->nmembers = p->nmembers;
+	np->members = NULL;
+	if (p->nmembers) {
+		uint32_t *members = arena_alloc(s, p->nmembers * sizeof(*members),
+						_Alignof(uint32_t));
+
+		if (members)
+			memcpy(members, p->members, p->nmembers * sizeof(*members));
+		np->members = members;
+	}
+	if (!np->comm || !np->cmdline || !np->exe || !np->python_version || !np->lib_dirs ||
+	    !np->cgroup || !np->container || (np->nmembers && !np->members)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return s->nprocs++;
+}
+
+int session__set_process_identity(struct session *s, uint32_t process, uint32_t ns_pid,
+				  const char *cgroup, const char *container)
+{
+	const char *cg, *ct;
+
+	if (!s || process >= s->nprocs)
+		return -EINVAL;
+	cg = arena_strdup(s, cgroup);
+	ct = arena_strdup(s, container);
+	if (!cg || !ct)
+		return -ENOMEM;
+	s->procs[process].ns_pid = ns_pid;
+	s->procs[process].cgroup = cg;
+	s->procs[process].container = ct;
+	return 0;
+}
+
+int64_t session__add_thread(struct session *s, uint32_t process, uint32_t tid, const char *name)
+{
+	struct session_thread *t;
+
+	if (!s || process >= s->nprocs) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (grow((void **)&s->threads, &s->threads_cap, s->nthreads + 1, sizeof(*s->threads))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	t = &s->threads[s->nthreads];
+	t->process = process;
+	t->tid = tid;
+	t->nmembers = 0;
+	t->name = arena_strdup(s, name);
+	if (!t->name) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return s->nthreads++;
+}
+
+int session__add_sample(struct session *s, const struct session_sample *smp)
+{
+	if (!s || !smp || smp->thread >= s->nthreads || !smp->stack || smp->stack >= s->nstacks)
+		return -EINVAL;
+	if (grow((void **)&s->samples, &s->samples_cap, s->nsamples + 1, sizeof(*s->samples)))
+		return -ENOMEM;
+	s->samples[s->nsamples++] = *smp;
+	return 0;
+}
+
+size_t session__drop_thread_samples(struct session *s, const bool *drop)
+{
+	size_t kept = 0, n;
+
+	if (!s || !drop)
+		return 0;
+	n = s->nsamples;
+	for (size_t i = 0; i < n; i++)
+		if (!drop[s->samples[i].thread])
+			s->samples[kept++] = s->samples[i];
+	s->nsamples = kept;
+	return n - kept;
+}
+
+void session__clear_samples(struct session *s)
+{
+	if (s)
+		s->nsamples = 0;	/* the array is kept: the next samples reuse it */
+}
+
+int session__add_refusal(struct session *s, uint32_t pid, const char *comm, const char *reason)
+{
+	struct session_refusal *r;
+
+	if (!s)
+		return -EINVAL;
+	if (grow((void **)&s->refusals, &s->refusals_cap, s->nrefusals + 1, sizeof(*s->refusals)))
+		return -ENOMEM;
+	r = &s->refusals[s->nrefusals];
+	r->pid = pid;
+	r->comm = arena_strdup(s, comm);
+	r->reason = arena_strdup(s, reason);
+	if (!r->comm || !r->reason)
+		return -ENOMEM;
+	s->nrefusals++;
+	return 0;
+}
+
+int session__set_thread_name(struct session *s, uint32_t thread, const char *name)
+{
+	const char *copy;
+
+	if (!s || thread >= s->nthreads)
+		return -EINVAL;
+	copy = arena_strdup(s, name);
+	if (!copy)
+		return -ENOMEM;
+	s->threads[thread].name = copy;
+	return 0;
+}
+
+int session__set_thread_members(struct session *s, uint32_t thread, uint32_t nmembers)
+{
+	if (!s || thread >= s->nthreads)
+		return -EINVAL;
+	s->threads[thread].nmembers = nmembers;
+	return 0;
+}
+
+int session__set_meta(struct session *s, const struct session_meta *meta)
+{
+	struct session_meta m;
+
+	if (!s || !meta)
+		return -EINVAL;
+	m = *meta;
+	m.mode = arena_strdup(s, meta->mode);
+	m.target = arena_strdup(s, meta->target);
+	/* every recording made before there was a choice of clock was the perf timer's */
+	m.clock = meta->clock && *meta->clock ? arena_strdup(s, meta->clock) : SESSION_CLOCK_TIMER;
+	m.kernel_notes = arena_strdup(s, meta->kernel_notes ? meta->kernel_notes : "");
+	if (!m.mode || !m.target || !m.clock || !m.kernel_notes)
+		return -ENOMEM;
+	s->meta = m;
+	return 0;
+}
+
+void session__set_health(struct session *s, const struct session_health *h)
+{
+	if (s && h)
+		s->health = *h;
+}
+
+const struct session_meta *session__meta(const struct session *s)
+{
+	return &s->meta;
+}
+
+const struct session_health *session__health(const struct session *s)
+{
+	return &s->health;
+}
+
+const struct session_frame *session__frames(const struct session *s, size_t *n)
+{
+	*n = s->nframes;
+	return s->frames;
+}
+
+const struct session_stack *session__stacks(const struct session *s, size_t *n)
+{
+	*n = s->nstacks;
+	return s->stacks;
+}
+
+const struct session_process *session__processes(const struct session *s, size_t *n)
+{
+	*n = s->nprocs;
+	return s->procs;
+}
+
+const struct session_thread *session__threads(const struct session *s, size_t *n)
+{
+	*n = s->nthreads;
+	return s->threads;
+}
+
+const struct session_sample *session__samples(const struct session *s, size_t *n)
+{
+	*n = s->nsamples;
+	return s->samples;
+}
+
+const struct session_refusal *session__refusals(const struct session *s, size_t *n)
+{
+	*n = s->nrefusals;
+	return s->refusals;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * session_file.h — saved sessions (.pyflare): write, read back exactly, combine several.
+ *
+ * The format is described byte by byte in docs/session-format.md. A session read back
+ * holds the same frames, stacks, processes, threads, samples, refusals, meta and health,
+ * at the same indices, so every renderer writes the same bytes for it as for the original.
+ *
+ * Files are untrusted: every length is bounded by what is left to read, every index is
+ * checked, and a bad file gives NULL with one message naming what is wrong.
+ */
+#ifndef PYFLARE_SESSION_FILE_H
+#define PYFLARE_SESSION_FILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "session/session.h"
+
+#define SESSION_FILE_MAGIC "PYFLARE"	/* 8 bytes with its NUL */
+#define SESSION_FILE_VERSION 1		/* the one version this pyflare reads and writes */
+#define SESSION_FILE_HEADER_SIZE 24
+
+/* Limits of a file this pyflare reads (far above what a recording produces). */
+#define SESSION_FILE_MAX_BODY (2ULL << 30)	/* uncompressed body, bytes */
+#define SESSION_FILE_MAX_STRING (16u << 20)	/* one string, bytes */
+#define SESSION_FILE_MAX_DEPTH 65536		/* frames in one stack */
+
+enum session_file_flags {
+	/* Write the body uncompressed (tests and the fuzzing corpus); readers take both. */
+	SESSION_FILE_UNCOMPRESSED = 1 << 0,
+};
+
+/* Writes @s compressed to @out. Returns 0 or -errno (-EIO for a stream error). */
+int session_file_write(const struct session *s, FILE *out);
+/* The same with enum session_file_flags. */
+int session_file_write_flags(const struct session *s, FILE *out, unsigned flags);
+
+/*
+ * Reads a session from @len bytes at @buf. Returns it, or NULL with errno set (EINVAL for a
+ * malformed file, ENOTSUP for another format version, ENOMEM) and a one-line message in
+ * @err, e.g. "truncated in the samples section".
+ */
+struct session *session_file_parse(const void *buf, size_t len, char *err, size_t errlen);
+/* The same from a file; @err then also covers open and read errors. */
+struct session *session_file_read(const char *path, char *err, size_t errlen);
+
+/*
+ * Adds @from to @into: frames and stacks re-interned, processes, threads, refusals and
+ * samples appended with their indices remapped, health counters added.
+ *
+ * Combined meta: the earliest start, the span from it to the latest end as duration, the
+ * highest rate and CPU count, and the distinct targets (and modes) joined by " + ". Sample
+ * times stay relative to the combined start, so merge in start order: @from may not start
+ * before a non-empty @into (-EINVAL). An empty @into (session__new()) takes @from's meta,
+ * and merging one session into an empty one copies it exactly.
+ *
+ * A process of @from that is the same process instance as one @into held before this call
+ * (same PID, start time, executable, command line and version) is merged into it, with its
+ * threads matched by TID; the attached and refused counts leave out what was merged.
+ *
+ * Returns 0, -EINVAL or -ENOMEM (then @into holds part of @from).
+ */
+int session_merge(struct session *into, const struct session *from);
+
+/* --- Pieces of session_merge() that session_group() uses too ---------------------------- */
+
+/*
+ * Interns every frame and stack node of @from into @into: node N of @from becomes node
+ * smap[N] of @into (@smap has room for every node of @from). Returns 0, -EINVAL (a node
+ * before its parent, a bad frame index) or -ENOMEM.
+ */
+int session_merge_stacks(struct session *into, const struct session *from, uint32_t *smap);
+
+/*
+ * @a and @b joined by @sep, unless @b is empty or already one of @a's parts ("x + y" and
+ * "y" give "x + y"). With @max (0: no limit), a join longer than @max bytes ends in
+ * "@sep..." and takes no more parts. Returns a string to free, or NULL (ENOMEM).
+ */
+char *session_join(const char *a, const char *b, const char *sep, size_t max);
+
+#endif /* PYFLARE_SESSION_FILE_H */
