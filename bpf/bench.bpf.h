@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench.bpf.h — hooks for `make bench` only (PYFLARE_BENCH_STAGE, PYFLARE_BENCH_HISTOGRAM;
- * see user/record/bench_hooks.c). Both settings are read-only data fixed before load: at their
- * defaults the verifier removes this code, so a normal recording pays nothing for it.
+ * see user/record/bench_hooks.c). Both settings (bench_stage, bench_histogram: config.bpf.h)
+ * are read-only data fixed before load: at their defaults the verifier removes this code, so a
+ * normal recording pays nothing for it.
  */
 #ifndef PYFLARE_BENCH_BPF_H
 #define PYFLARE_BENCH_BPF_H
@@ -10,12 +11,8 @@
 #include "kernel.h"
 #include <bpf/bpf_helpers.h>
 
+#include "config.bpf.h"
 #include "pyflare.h"
-
-/* enum bench_stage: where a sample stops, to split its cost (the bench's ladder) */
-const volatile __u32 bench_stage = BENCH_FULL;
-/* keep a histogram of each handler's run time (two clock reads more per run) */
-const volatile bool bench_histogram = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -81,19 +81,26 @@ struct walk_state {
 	 * runs, so one read serves all its frames (recursion, repeated layers). */
 	__u64 fp_code[FP_MEMO];
 	__u32 fp_value[FP_MEMO];
+	/* Code objects not in `seen`, with their fingerprints: names to send after the walk. */
+	__u64 new_code[CODE_EVENTS_PER_SAMPLE];
+	__u32 new_fingerprint[CODE_EVENTS_PER_SAMPLE];
 	__u32 n;		/* frames recorded */
 	__u32 window_len;
 	__u32 window_next;	/* bytes the next window read asks for: grows as the stack does */
 	__u32 pid;
 	__u16 flags;		/* enum pyflare_sample_flags */
 	__u8 fresh;		/* a code object not in `seen`: wake the collector */
-	__u8 code_events;	/* struct code_event sent for this sample */
+	__u8 n_new;		/* entries of new_code */
 };
+
+/* new_code is indexed by a mask, which the verifier needs to see the index bounded */
+_Static_assert(!(CODE_EVENTS_PER_SAMPLE & (CODE_EVENTS_PER_SAMPLE - 1)),
+	       "CODE_EVENTS_PER_SAMPLE must be a power of 2");
 
 struct walk_scratch {
 	struct py_sample sample;
 	struct walk_state walk;
-	struct py_proc proc;		/* the bounded walker's copy of the process's layout */
+	struct py_proc proc;		/* the process's layout, for the global functions */
 	unsigned char tstate[TSTATE_BYTES]; /* the thread state's fields, read in a single probe */
 	unsigned char frame[128];	/* one frame, read in a single probe */
 	unsigned char window[WINDOW_BYTES]; /* a run of a thread's data stack */

@@ -16,12 +16,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
+#include "config.bpf.h"
 #include "maps.bpf.h"
 #include "py_walk.bpf.h"
 #include "pyflare.h"
-#include "select.bpf.h"
-
-const volatile __u64 min_block_ns = 100000;	/* --min-block */
+#include "sample.bpf.h"
 
 #define OFFCPU_THREADS	16384	/* threads off CPU at once */
 #define TASK_DEAD	0x80	/* include/linux/sched.h: a thread's final switch-out */
@@ -116,6 +115,7 @@ static __always_inline void offcpu_switched_out(const struct py_proc *cfg, __u64
 	if (!ws || !walk_current_task(cfg, pid_tgid, ws, WALKER_BPF_LOOP, &ident) ||
 	    (!ws->walk.n && !ws->walk.flags))
 		return;		/* not a Python thread, or no Python code on it yet */
+	send_code_names(ws, SCRATCH_SWITCH);
 	size = fill_sample(ws, cfg, EVENT_STACK, pid_tgid, ident, 0);
 	st.wait.stack = ws->sample.stack;
 	if (!bpf_map_update_elem(&stacks_sent, &st.wait.stack, &one, BPF_NOEXIST) &&

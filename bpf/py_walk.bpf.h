@@ -2,8 +2,10 @@
 /*
  * py_walk.bpf.h — find the current thread's CPython thread state and walk its frames.
  *
- * Shared by the samplers (sample.bpf.h) and the BPF_PROG_TEST_RUN tests, which build fake
- * frame chains in their own memory and run the samplers' body on them.
+ * It only reads: the walk leaves the frames in ws->sample.frames and what it found in ws->walk
+ * (struct walk_state), and sample.bpf.h sends them. Used by the samplers (sample.bpf.h), the
+ * switch handler (offcpu.bpf.h) and the BPF_PROG_TEST_RUN tests, which build fake frame chains
+ * in their own memory and run the samplers' body on them.
  * Nothing here is version specific: struct py_proc says where each field lives.
  */
 #ifndef PYFLARE_PY_WALK_BPF_H
@@ -14,11 +16,7 @@
 #include <bpf/bpf_core_read.h>
 
 #include "maps.bpf.h"
-#include "bench.bpf.h"
 #include "pyflare.h"
-
-/* Set by userspace before load; constant to the verifier. */
-const volatile __u64 sample_weight_ns = 1001001;	/* one period at 999 Hz */
 
 #define FRAME_BUF_MAX	128	/* sizeof walk_scratch.frame */
 #define GLIBC_KEY_2ND	32	/* PTHREAD_KEY_2NDLEVEL_SIZE: keys per TLS block */
@@ -151,51 +149,6 @@ struct walk_ctx {
 	struct seen_codes *seen;
 };
 
-/* Copies a str object's text if it is compact ASCII (all that names usually are). */
-static __always_inline void copy_ascii(const struct py_proc *cfg, __u64 str, char *dst, __u32 len)
-{
-	__u32 state = 0;
-
-	dst[0] = '\0';
-	if (!str || bpf_probe_read_user(&state, sizeof(state), (const void *)(str + cfg->str_state)))
-		return;
-	if ((state & 0x60) != 0x60)	/* compact (bit 5) and ascii (bit 6) */
-		return;
-	bpf_probe_read_user_str(dst, len, (const void *)(str + cfg->str_ascii_data));
-}
-
-/*
- * Sends the names of a code object this CPU has not seen lately (see struct code_event).
- * Returns false when this sample has sent its share: the object stays new for the next.
- */
-static __always_inline bool send_code_names(const struct walk_ctx *w, __u64 code,
-					    __u32 fingerprint)
-{
-	const struct py_proc *cfg = w->cfg;
-	struct walk_state *st = &w->ws->walk;
-	struct code_event *e;
-	int err = 0;
-
-	if (st->code_events >= CODE_EVENTS_PER_SAMPLE || bench_stage == BENCH_WALK)
-		return false;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
-		return false;
-	st->code_events++;
-	e->type = EVENT_CODE;
-	e->pid = st->pid;
-	e->proc_id = cfg->id;
-	e->code = code;
-	e->fingerprint = fingerprint;
-	e->first_line = 0;
-	bpf_probe_read_user(&e->first_line, sizeof(e->first_line),
-			    (const void *)(code + cfg->co_firstlineno));
-	copy_ascii(cfg, read_user_u64(code + cfg->co_name, &err), e->name, sizeof(e->name));
-	copy_ascii(cfg, read_user_u64(code + cfg->co_filename, &err), e->file, sizeof(e->file));
-	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-	return true;
-}
-
 /*
  * The bytes of the frame at @frame. From 3.11 frames live on per-thread data stacks where
  * a caller sits just below its callee, so one read of the WINDOW_BYTES below a frame
@@ -287,6 +240,31 @@ static __always_inline __u32 seen_slot(__u64 code, __u32 pid)
 		(64 - SEEN_CODES_LOG2)) & (SEEN_CODES - 1);
 }
 
+/*
+ * Code object @code, met for the first time in this walk. One this CPU has not sent lately
+ * (`seen`) wakes the collector, and the first CODE_EVENTS_PER_SAMPLE of them are listed in
+ * the walk's state, for their names to be sent once the walk is over (send_code_names in
+ * sample.bpf.h); the others stay new for the next sample.
+ */
+static __always_inline void note_new_code(const struct walk_ctx *w, __u64 code, __u32 fingerprint)
+{
+	struct walk_state *st = &w->ws->walk;
+	__u32 n = st->n_new;
+
+	if (w->seen->code[seen_slot(code, st->pid)] == code)
+		return;
+	st->fresh = true;
+	/* met again after FP_MEMO forgot its fingerprint: listed once */
+	for (__u32 i = 0; i < CODE_EVENTS_PER_SAMPLE; i++)
+		if (i < n && st->new_code[i] == code)
+			return;
+	if (n >= CODE_EVENTS_PER_SAMPLE)
+		return;
+	st->new_code[n & (CODE_EVENTS_PER_SAMPLE - 1)] = code;
+	st->new_fingerprint[n & (CODE_EVENTS_PER_SAMPLE - 1)] = fingerprint;
+	st->n_new = n + 1;
+}
+
 /* Visit one frame. Returns 1 to stop the walk (bpf_loop's convention). */
 static long walk_step(__u32 i, void *data)
 {
@@ -344,15 +322,8 @@ static long walk_step(__u32 i, void *data)
 		out->lasti = -1;
 	}
 	out->fingerprint = cfg->co_fingerprint ? code_fingerprint(w, code, &first) : 0;
-	if (out->fingerprint && first && w->seen) {
-		__u64 *seen = &w->seen->code[seen_slot(code, st->pid)];
-
-		if (*seen != code) {
-			st->fresh = true;
-			if (send_code_names(w, code, out->fingerprint))
-				*seen = code;
-		}
-	}
+	if (out->fingerprint && first && w->seen)
+		note_new_code(w, code, out->fingerprint);
 	st->hash = (st->hash ^ code) * 0x9e3779b97f4a7c15ULL;
 	st->hash = (st->hash ^ (__u32)out->lasti) * 0xbf58476d1ce4e5b9ULL;
 	st->n = n + 1;
@@ -399,7 +370,6 @@ static __always_inline void walk_frames(struct walk_ctx *w, enum walker walker)
 		return;
 	}
 	/* no callback is referenced here: kernels before 5.13 reject the program that does */
-	w->ws->proc = *w->cfg;
 	for (int i = 0; i < WALK_STEPS_MAX / WALK_STEPS_PER_CALL; i++)
 		if (walk_frames_run())
 			break;
@@ -437,6 +407,7 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 	st->frame = frame;
 	st->stack_lo = chunk;
 	st->pid = pid_tgid >> 32;
+	ws->proc = *cfg;	/* for the global functions, which take no pointer */
 	w.cfg = cfg;
 	w.ws = ws;
 	w.seen = bpf_map_lookup_elem(&seen, &zero);
@@ -448,61 +419,6 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 	if (st->flags & SAMPLE_READ_ERROR)
 		health_inc(HEALTH_READ_ERROR);
 	return true;
-}
-
-/* Fills the header of the walked stack in ws->sample; returns the bytes to send. */
-static __always_inline __u64 fill_sample(struct walk_scratch *ws, const struct py_proc *cfg,
-					 __u32 type, __u64 pid_tgid, __u64 ident, __u64 weight_ns)
-{
-	const struct walk_state *st = &ws->walk;
-	__u32 n = st->n;
-	__u16 flags = st->flags;
-
-	if (n > PYFLARE_MAX_FRAMES)
-		n = PYFLARE_MAX_FRAMES;		/* never: the walk stops there (for the verifier) */
-	ws->sample.type = type;
-	ws->sample.pid = pid_tgid >> 32;
-	ws->sample.tid = (__u32)pid_tgid;
-	ws->sample.nr_frames = n;
-	ws->sample.flags = flags;
-	ws->sample.proc_id = cfg->id;
-	ws->sample.time_ns = bpf_ktime_get_ns();
-	ws->sample.weight_ns = weight_ns;
-	ws->sample.thread_id = ident;
-	ws->sample.stack = st->hash ^ cfg->id ^ ((__u64)flags << 48) ^ n;
-	return __builtin_offsetof(struct py_sample, frames) + (__u64)n * sizeof(struct py_frame);
-}
-
-/* Wake the collector for new code objects or a filling buffer; else it polls. */
-static __always_inline __u64 wakeup_flag(const struct walk_scratch *ws)
-{
-	/* a quarter of the ring, whose size userspace chooses; asked, not a read-only constant,
-	 * which the verifier would fold in and then search far more states (seconds of load) */
-	return ws->walk.fresh || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
-					 bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 ?
-	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-}
-
-/*
- * Record the Python stack of the current thread into the ring buffer.
- * @cfg is the process's entry in `procs`. Returns 0 (the perf-event convention).
- */
-static __always_inline int sample_current_task(const struct py_proc *cfg, __u64 pid_tgid,
-					       enum walker walker)
-{
-	__u32 key = SCRATCH_SAMPLER;
-	struct walk_scratch *ws = bpf_map_lookup_elem(&scratch, &key);
-	__u64 size, ident = 0;
-
-	health_inc(HEALTH_SAMPLES);
-	if (!ws || !walk_current_task(cfg, pid_tgid, ws, walker, &ident))
-		return 0;
-	size = fill_sample(ws, cfg, EVENT_SAMPLE, pid_tgid, ident, sample_weight_ns);
-	if (bench_stage == BENCH_WALK)
-		return 0;
-	if (bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(ws)))
-		health_inc(HEALTH_RINGBUF_FULL);
-	return 0;
 }
 
 #endif /* PYFLARE_PY_WALK_BPF_H */

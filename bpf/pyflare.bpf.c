@@ -11,10 +11,11 @@
 #include <bpf/bpf_core_read.h>
 
 #include "pyflare.h"
+#include "config.bpf.h"
 #include "maps.bpf.h"
 #include "py_walk.bpf.h"
-#include "sample.bpf.h"
 #include "select.bpf.h"
+#include "sample.bpf.h"
 #include "offcpu.bpf.h"
 #include "bench.bpf.h"
 
@@ -32,7 +33,7 @@ static __always_inline int timer_fired(enum walker walker)
 	if (bench_stage == BENCH_EMPTY)
 		return 0;
 	start = bench_start();
-	sample_running_task(walker);
+	sample_if_profiled(walker);
 	bench_end(BENCH_PROG_TIMER, start);
 	return 0;
 }
@@ -52,9 +53,6 @@ int on_timer_noloop(void *ctx)
 	return timer_fired(WALKER_NO_BPF_LOOP);
 }
 
-/* --clock tick: the address of the kernel's tick handler (tick_nohz_handler from 6.9) */
-const volatile __u64 tick_handler = 0;
-
 /*
  * --clock tick: an hrtimer expires (hard interrupt, in the interrupted task's context). The
  * scheduler tick is one of them on every busy CPU, so sampling it adds no interrupt of its
@@ -72,7 +70,7 @@ static __always_inline int hrtimer_expired(__u64 *ctx, enum walker walker)
 	if (bench_stage == BENCH_EMPTY)
 		return 0;
 	start = bench_start();
-	sample_running_task(walker);
+	sample_if_profiled(walker);
 	bench_end(BENCH_PROG_TICK, start);
 	return 0;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * select.bpf.h — which tasks count: -a's exec reports and the --cgroup/--container check,
- * and the process events every program sends.
+ * select.bpf.h — which tasks count: the --cgroup/--container check.
  */
 #ifndef PYFLARE_SELECT_BPF_H
 #define PYFLARE_SELECT_BPF_H
@@ -9,29 +8,9 @@
 #include "kernel.h"
 #include <bpf/bpf_helpers.h>
 
+#include "config.bpf.h"
 #include "maps.bpf.h"
 #include "pyflare.h"
-
-/* -a: report every exec, so new Python processes are found at once. */
-const volatile bool follow_all = false;
-/* --cgroup/--container: only tasks in the first n_cgroups entries of `cgroups` count. */
-const volatile __u32 n_cgroups = 0;
-
-static __always_inline void send_proc_event(__u32 type, __u32 pid, __u32 parent)
-{
-	struct proc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-
-	if (!e) {
-		health_inc(HEALTH_EVENTS_LOST);
-		return;
-	}
-	e->type = type;
-	e->pid = pid;
-	e->parent = parent;
-	e->_pad = 0;
-	e->time_ns = bpf_ktime_get_ns();
-	bpf_ringbuf_submit(e, 0);
-}
 
 /* Whether the current task is in a selected cgroup or below one (always, with none). */
 static __always_inline bool in_selected_cgroups(void)

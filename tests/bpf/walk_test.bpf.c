@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "pyflare.h"
+#include "config.bpf.h"
 #include "maps.bpf.h"
 #include "py_walk.bpf.h"
 #include "sample.bpf.h"
@@ -19,12 +20,12 @@ SEC("raw_tp")
 int test_walk(void *ctx)
 {
 	(void)ctx;
-	return sample_running_task(WALKER_BPF_LOOP);
+	return sample_if_profiled(WALKER_BPF_LOOP);
 }
 
 SEC("raw_tp")
 int test_walk_noloop(void *ctx)
 {
 	(void)ctx;
-	return sample_running_task(WALKER_NO_BPF_LOOP);
+	return sample_if_profiled(WALKER_NO_BPF_LOOP);
 }
