@@ -29,8 +29,10 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf \
               -I/usr/include/$(shell uname -m)-linux-gnu -MMD -MP
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# The bench hooks (bench_hooks.c) are built into the bench binary only: see "bench build".
+BENCH_SRCS := user/record/bench_hooks.c
 USER_SRCS  := $(wildcard user/*/*.c)
-LIB_SRCS   := $(filter-out user/cli/main.c,$(USER_SRCS))
+LIB_SRCS   := $(filter-out user/cli/main.c $(BENCH_SRCS),$(USER_SRCS))
 LIB_OBJS   := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 SAN_OBJS   := $(patsubst user/%.c,$(BUILD)/asan/user/%.o,$(LIB_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
@@ -39,7 +41,7 @@ BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 
 .PHONY: all deps demo test unit-test bpf-test functional-test asan install clean sid-root check-tools bench bench-quick bench-soak \
-        test-tools
+        bench-binary test-tools
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -70,7 +72,7 @@ $(BUILD)/tests/bpf/%.skel.h: $(BUILD)/tests/bpf/%.bpf.o
 # --- userspace ----------------------------------------------------------------------------
 
 # The objects that include the skeleton: it must exist before they are compiled.
-SKEL_USERS := record/collector record/bench_hooks record/bpf_load
+SKEL_USERS := record/collector record/bpf_load
 $(foreach u,$(SKEL_USERS),$(BUILD)/user/$(u).o $(BUILD)/asan/user/$(u).o): $(BUILD)/pyflare.skel.h
 
 # The HTML report's page, script and style, compiled in (xxd -i), and the script's hash for the
@@ -109,8 +111,35 @@ $(BUILD)/asan/pyflare: $(BUILD)/asan/user/cli/main.o $(SAN_OBJS)
 
 asan: $(BUILD)/asan/pyflare
 
+# --- bench build --------------------------------------------------------------------------
+# $(BUILD)/bench/pyflare: the same sources built with -DPYFLARE_BENCH, with the hooks `make
+# bench` needs (user/record/bench_hooks.h, bpf/bench.bpf.h) and its own BPF object, as Austin
+# builds austinp beside austin. $(BUILD)/pyflare, the binary installed, has none of them.
+
+BENCH_OBJS := $(patsubst user/%.c,$(BUILD)/bench/user/%.o,$(LIB_SRCS) $(BENCH_SRCS))
+
+$(BUILD)/bench/%.bpf.o: bpf/%.bpf.c | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DPYFLARE_BENCH -c $< -o $@
+
+$(foreach u,$(SKEL_USERS) record/bench_hooks,$(BUILD)/bench/user/$(u).o): $(BUILD)/bench/pyflare.skel.h
+$(BUILD)/bench/user/render/render_html.o: $(BUILD)/html_assets.h
+
+# -I$(BUILD)/bench first: its pyflare.skel.h, not $(BUILD)'s
+$(BUILD)/bench/user/%.o: user/%.c | $(BUILD)
+	$(call msg,CC-BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -DPYFLARE_BENCH -I$(BUILD)/bench $(CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/pyflare: $(BUILD)/bench/user/cli/main.o $(BENCH_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+bench-binary: $(BUILD)/bench/pyflare
+
 $(BUILD):
-	$(Q)mkdir -p $(BUILD)/user $(BUILD)/asan/user $(BUILD)/asan/tests $(BUILD)/tests/bpf
+	$(Q)mkdir -p $(BUILD)/user $(BUILD)/asan/user $(BUILD)/asan/tests $(BUILD)/tests/bpf \
+		$(BUILD)/bench/user
 
 # --- tests --------------------------------------------------------------------------------
 
@@ -190,7 +219,7 @@ $(BUILD)/asan/tests/fuzz_replay_%: $(BUILD)/asan/fuzz/fuzz_%.o $(BUILD)/asan/fuz
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
 
-test: deps all asan test-tools sid-root
+test: deps all asan bench-binary test-tools sid-root
 	$(Q)scripts/run-tests.sh
 
 unit-test: $(UNIT_BINS)
@@ -199,7 +228,7 @@ unit-test: $(UNIT_BINS)
 bpf-test: $(BPFT_BINS)
 	$(Q)scripts/run-tests.sh bpf
 
-functional-test: all asan test-tools
+functional-test: all asan bench-binary test-tools
 	$(Q)scripts/run-tests.sh functional
 
 # A Debian sid root with its own CPython 3.14: the newest interpreter, and a container.
@@ -209,13 +238,16 @@ sid-root:
 demo: deps all
 	$(Q)scripts/demo.sh
 
-# Measurements, side by side in one run (docs/performance.md): needs root, takes minutes.
-bench: deps all bench-deps
-	$(Q)$(PYTHON) bench/run.py
+# Measurements, side by side in one run (docs/performance.md): needs root, takes minutes. They
+# run the bench build, $(BUILD)/bench/pyflare (PYFLARE_BENCH_BINARY).
+BENCH_ENV = PYFLARE_BENCH_BINARY=$(BUILD)/bench/pyflare
+
+bench: deps bench-binary bench-deps
+	$(Q)$(BENCH_ENV) $(PYTHON) bench/run.py
 
 # The same sections with fewer rounds and shorter runs (under 2 minutes): a smoke test.
-bench-quick: deps all bench-deps
-	$(Q)$(PYTHON) bench/run.py --quick --out build/bench/performance-quick.md
+bench-quick: deps bench-binary bench-deps
+	$(Q)$(BENCH_ENV) $(PYTHON) bench/run.py --quick --out build/bench/performance-quick.md
 
 # The peers the benchmark runs beside pyflare: perf (linux-perf), and a Debian sid root with
 # pyinstrument and Austin 3.7 (scripts/bench-root.sh).
@@ -226,8 +258,8 @@ bench-deps:
 	$(Q)scripts/bench-root.sh
 
 # The collector's CPU and memory over 10-minute recordings (about half an hour).
-bench-soak: deps all
-	$(Q)$(PYTHON) bench/run.py --only collector --soak --out build/bench/soak.md
+bench-soak: deps bench-binary
+	$(Q)$(BENCH_ENV) $(PYTHON) bench/run.py --only collector --soak --out build/bench/soak.md
 
 # --- kernel matrix ------------------------------------------------------------------------
 # Debian's kernels booted under QEMU (scripts/kernel/), and this machine's own: in each the BPF

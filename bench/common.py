@@ -22,7 +22,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-PYFLARE = os.environ.get("PYFLARE", os.path.join(REPO, "build", "pyflare"))
+# The bench build (make bench-binary): build/pyflare with the bench hooks, PYFLARE_BENCH_STAGE and
+# PYFLARE_BENCH_HISTOGRAM (user/record/bench_hooks.h), which the shipped binary does not have.
+PYFLARE = os.environ.get("PYFLARE_BENCH_BINARY") or os.path.join(REPO, "build", "bench", "pyflare")
 WORKLOADS = os.path.join(HERE, "workloads")
 HOST_PYTHON = "/usr/bin/python3"	# Debian's CPython: what a host most likely runs
 

@@ -6,6 +6,12 @@
 Each section (bench/sec_NAME.py) returns its Markdown and the goals it measured; the page
 opens with the environment and a table of every goal, met or not, then the sections.
 Raw results of the run are kept in build/bench/.
+
+Every section runs the bench build, build/bench/pyflare (`make bench-binary`, or
+$PYFLARE_BENCH_BINARY): the same sources as build/pyflare, built with -DPYFLARE_BENCH, which
+adds the hooks the ladder and the histograms need (PYFLARE_BENCH_STAGE,
+PYFLARE_BENCH_HISTOGRAM: user/record/bench_hooks.h). The shipped binary has none of them; its
+samplers run a few instructions fewer (the loads and tests of the bench settings).
 """
 import argparse
 import datetime
@@ -44,7 +50,8 @@ def environment() -> str:
         ("kernel", platform.release()),
         ("CPUs", "%d x %s" % (os.cpu_count(), cpu)),
         ("perf_event_max_sample_rate", max_rate),
-        ("pyflare", first_line([common.PYFLARE, "--version"])),
+        ("pyflare", "%s (the bench build, %s)" % (first_line([common.PYFLARE, "--version"]),
+                                                  os.path.relpath(common.PYFLARE, common.REPO))),
         ("commit", first_line(["git", "-C", common.REPO, "describe", "--always", "--dirty"])),
     ])
 
@@ -59,6 +66,10 @@ def main():
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("bench: needs root (BPF, kernel.bpf_stats_enabled)", file=sys.stderr)
+        return 2
+    if not os.access(common.PYFLARE, os.X_OK):
+        print("bench: no bench build at %s: run make bench-binary" % common.PYFLARE,
+              file=sys.stderr)
         return 2
     names = a.only.split(",") if a.only else SECTIONS
     ctx = common.Context(quick=a.quick, out_dir=os.path.join(common.REPO, "build", "bench"),

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench.bpf.h — hooks for `make bench` only (PYFLARE_BENCH_STAGE, PYFLARE_BENCH_HISTOGRAM;
- * see user/record/bench_hooks.c). Both settings (bench_stage, bench_histogram: config.bpf.h)
- * are read-only data fixed before load: at their defaults the verifier removes this code, so a
- * normal recording pays nothing for it.
+ * bench.bpf.h — the hooks of `make bench` (PYFLARE_BENCH_STAGE, PYFLARE_BENCH_HISTOGRAM; see
+ * user/record/bench_hooks.h), in the bench build only (-DPYFLARE_BENCH: build/bench/pyflare).
+ * There its settings (bench_stage, bench_histogram: config.bpf.h) are read-only data fixed
+ * before load, and at their defaults the verifier drops the branches they guard, though not
+ * the loads and tests of the settings: a few instructions a run. In the shipped build the
+ * hooks are empty, and its object has neither the settings nor the bench_hist map.
  */
 #ifndef PYFLARE_BENCH_BPF_H
 #define PYFLARE_BENCH_BPF_H
@@ -12,7 +14,9 @@
 #include <bpf/bpf_helpers.h>
 
 #include "config.bpf.h"
-#include "pyflare.h"
+
+#ifdef PYFLARE_BENCH
+#include "bench.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -20,6 +24,12 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bench_hist);
 } bench_hist SEC(".maps");
+
+/* Whether a sample stops at ladder stage @stage (enum bench_stage). */
+static __always_inline bool bench_stops_at(__u32 stage)
+{
+	return bench_stage == stage;
+}
 
 static __always_inline __u64 bench_start(void)
 {
@@ -42,5 +52,13 @@ static __always_inline void bench_end(__u32 prog, __u64 start)
 		bucket = BENCH_BUCKETS - 1;	/* the last bucket holds everything longer */
 	h->count[bucket]++;
 }
+
+#else /* the shipped build: hooks that are nothing and name nothing, not even in debug info */
+
+#define bench_stops_at(stage)	false
+#define bench_start()		0
+#define bench_end(prog, start)	((void)(start))
+
+#endif /* PYFLARE_BENCH */
 
 #endif /* PYFLARE_BENCH_BPF_H */

@@ -8,8 +8,9 @@
 #define PYFLARE_CONFIG_BPF_H
 
 #include "kernel.h"
-
-#include "pyflare.h"
+#ifdef PYFLARE_BENCH
+#include "bench.h"
+#endif
 
 /* -F: what one on-CPU sample weighs, its sampling period */
 const volatile __u64 sample_weight_ns = 1001001;	/* one period at 999 Hz */
@@ -21,9 +22,12 @@ const volatile bool follow_all = false;
 const volatile __u32 n_cgroups = 0;
 /* --min-block (wall mode): a wait shorter than this is summed in the kernel, not sent */
 const volatile __u64 min_block_ns = 100000;
-/* make bench (bench.bpf.h): where each sample stops, to split its cost (enum bench_stage) */
+
+#ifdef PYFLARE_BENCH
+/* the bench build (bench.bpf.h): where each sample stops, to split its cost (enum bench_stage) */
 const volatile __u32 bench_stage = BENCH_FULL;
-/* make bench: keep a histogram of each handler's run time (two clock reads more per run) */
+/* the bench build: keep a histogram of each handler's run time (two clock reads more a run) */
 const volatile bool bench_histogram = false;
+#endif
 
 #endif /* PYFLARE_CONFIG_BPF_H */

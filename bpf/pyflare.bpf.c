@@ -30,7 +30,7 @@ static __always_inline int timer_fired(enum walker walker)
 {
 	__u64 start;
 
-	if (bench_stage == BENCH_EMPTY)
+	if (bench_stops_at(BENCH_EMPTY))
 		return 0;
 	start = bench_start();
 	sample_if_profiled(walker);
@@ -67,7 +67,7 @@ static __always_inline int hrtimer_expired(__u64 *ctx, enum walker walker)
 	if ((__u64)timer->function != tick_handler)
 		return 0;
 	health_inc(HEALTH_TICKS);
-	if (bench_stage == BENCH_EMPTY)
+	if (bench_stops_at(BENCH_EMPTY))
 		return 0;
 	start = bench_start();
 	sample_if_profiled(walker);

@@ -108,7 +108,7 @@ __noinline int send_code_name(__u32 user, __u32 i)
 /* Sends the names of the code objects the walk in scratch area @user listed as new. */
 static __always_inline void send_code_names(const struct walk_scratch *ws, enum scratch_user user)
 {
-	if (bench_stage == BENCH_WALK)
+	if (bench_stops_at(BENCH_WALK))
 		return;
 	for (__u32 i = 0; i < CODE_EVENTS_PER_SAMPLE; i++) {
 		if (i >= ws->walk.n_new)
@@ -166,7 +166,7 @@ static __always_inline int walk_and_send_sample(const struct py_proc *cfg, __u64
 		return 0;
 	send_code_names(ws, SCRATCH_SAMPLER);
 	size = fill_sample(ws, cfg, EVENT_SAMPLE, pid_tgid, ident, sample_weight_ns);
-	if (bench_stage == BENCH_WALK)
+	if (bench_stops_at(BENCH_WALK))
 		return 0;
 	if (bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(ws)))
 		health_inc(HEALTH_RINGBUF_FULL);

@@ -6,8 +6,8 @@
     workload   workload("nested", opts=[...], fmt=None, status=0) -> Case: runs
                `pyflare record` once per interpreter and arguments (cached for the session)
 
-Environment: PYFLARE (the binary, default build/pyflare), PYFLARE_ARGS (options added to every
-record), PYFLARE_REFERENCE=1 (record with the in-interpreter stand-in refprof.py instead),
+Environment: PYFLARE (the binary, default build/pyflare), PYFLARE_BENCH_BINARY (the bench build,
+default build/bench/pyflare), PYFLARE_ARGS (options added to every record), PYFLARE_REFERENCE=1 (record with the in-interpreter stand-in refprof.py instead),
 PYFLARE_SID_ROOT (the sid root of scripts/sid-root.sh), PYENV_ROOT.
 """
 import importlib.util

@@ -11,7 +11,8 @@ each a list of samples: (stack, seconds), the stack a tuple of Frames (name, fil
 root first. Queries take a frame matcher: a Match (name, file, line: any subset), a Frame,
 a name, or a function of a Frame.
 
-The binary is $PYFLARE, or <repo>/build/pyflare. With PYFLARE_REFERENCE=1 the workloads are
+The binary is $PYFLARE, or <repo>/build/pyflare; the bench build, which test_bench_hooks.py
+runs, $PYFLARE_BENCH_BINARY or <repo>/build/bench/pyflare. With PYFLARE_REFERENCE=1 the workloads are
 run under refprof.py instead, a stand-in profiler that lives in the interpreter itself.
 """
 import itertools
@@ -37,6 +38,11 @@ _outputs = itertools.count(1)
 
 def pyflare_path() -> str:
     return os.environ.get("PYFLARE") or os.path.join(REPO, "build", "pyflare")
+
+
+def bench_pyflare_path() -> str:
+    """The bench build (`make bench-binary`), which alone has the bench hooks."""
+    return os.environ.get("PYFLARE_BENCH_BINARY") or os.path.join(REPO, "build", "bench", "pyflare")
 
 
 def reference_mode() -> bool:

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """The settings make bench gives a recording (user/record/bench_hooks.h): each ladder stage stops a
-sample where it says, and the run-time histograms count every profiled sample."""
+sample where it says, and the run-time histograms count every profiled sample. They are the bench
+build's (build/bench/pyflare); the shipped binary has none of them."""
 import json
 import os
 import re
@@ -8,17 +9,26 @@ import subprocess
 
 import pytest
 
-from pyflare_run import pyflare_path
+from pyflare_run import bench_pyflare_path, pyflare_path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEPTH = os.path.join(os.path.dirname(os.path.dirname(HERE)), "bench", "depth.py")
 
 
-def record(py, tmp, stage, seconds=1.5):
+@pytest.fixture(scope="module")
+def bench_pyflare():
+    path = bench_pyflare_path()
+    if not os.access(path, os.X_OK):
+        pytest.fail("the bench build is not at %s: build it with `make bench-binary`" % path,
+                    pytrace=False)
+    return path
+
+
+def record(binary, py, tmp, stage, seconds=1.5):
     """(samples reported, histogram of on_timer, stderr) of a 999 Hz recording of a spinner."""
     hist = os.path.join(tmp, "hist-%s.json" % stage)
     env = dict(os.environ, PYFLARE_BENCH_STAGE=stage, PYFLARE_BENCH_HISTOGRAM=hist)
-    r = subprocess.run([pyflare_path(), "record", "--mode", "cpu", "-F", "999", "-o",
+    r = subprocess.run([binary, "record", "--mode", "cpu", "-F", "999", "-o",
                         os.path.join(tmp, "out.txt"), "--", *py.command(DEPTH, "32", str(seconds))],
                        env=env, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
     assert r.returncode == 0, r.stderr
@@ -29,8 +39,8 @@ def record(py, tmp, stage, seconds=1.5):
     return samples, h["on_timer"], r.stderr
 
 
-def test_full_stage_counts_every_sample(py, tmp):
-    samples, timer, _ = record(py, tmp, "full")
+def test_full_stage_counts_every_sample(bench_pyflare, py, tmp):
+    samples, timer, _ = record(bench_pyflare, py, tmp, "full")
     assert samples > 900, samples
     # every profiled sample is a run of on_timer; the other CPU's ticks are runs too
     assert samples <= sum(timer) <= 2 * samples + 400, (samples, sum(timer))
@@ -38,8 +48,8 @@ def test_full_stage_counts_every_sample(py, tmp):
 
 
 @pytest.mark.parametrize("stage", ["empty", "walk", "ring"])
-def test_early_stages_record_nothing(py, tmp, stage):
-    samples, timer, err = record(py, tmp, stage)
+def test_early_stages_record_nothing(bench_pyflare, py, tmp, stage):
+    samples, timer, err = record(bench_pyflare, py, tmp, stage)
     assert samples == 0, err
     assert "this is no profile" in err
     if stage == "empty":		# returns before the clock is read: nothing counted
@@ -48,9 +58,22 @@ def test_early_stages_record_nothing(py, tmp, stage):
         assert sum(timer) > 900, timer
 
 
-def test_unknown_stage_is_refused(py):
-    r = subprocess.run([pyflare_path(), "record", "-d", "1", "--", "true"],
+def test_unknown_stage_is_refused(bench_pyflare, py):
+    r = subprocess.run([bench_pyflare, "record", "-d", "1", "--", "true"],
                        env=dict(os.environ, PYFLARE_BENCH_STAGE="fast"),
                        stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
     assert r.returncode == 1
     assert "PYFLARE_BENCH_STAGE=fast: expected full, empty, walk or ring" in r.stderr
+
+
+def test_the_shipped_binary_has_none_of_them(py):
+    """build/pyflare reads no bench setting, and holds neither the hooks nor their BPF map."""
+    r = subprocess.run([pyflare_path(), "record", "-d", "1", "--", "true"],
+                       env=dict(os.environ, PYFLARE_BENCH_STAGE="fast"),
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "PYFLARE_BENCH" not in r.stderr
+    with open(pyflare_path(), "rb") as f:
+        binary = f.read()
+    for name in (b"PYFLARE_BENCH", b"bench_hist", b"bench_stage", b"bench_hooks"):
+        assert name not in binary, name

@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* bench_hooks.c — PYFLARE_BENCH_STAGE and PYFLARE_BENCH_HISTOGRAM (see bench_hooks.h). */
+/*
+ * bench_hooks.c — PYFLARE_BENCH_STAGE and PYFLARE_BENCH_HISTOGRAM (see bench_hooks.h). Built
+ * into the bench binary only (the Makefile leaves it out of build/pyflare).
+ */
+#ifndef PYFLARE_BENCH
+#error "bench_hooks.c belongs to the bench build only (-DPYFLARE_BENCH)"
+#endif
+
 #include "record/bench_hooks.h"
 
 #include <errno.h>
@@ -12,6 +19,7 @@
 
 #include "lib/exit.h"
 #include "lib/log.h"
+#include "pyflare.h"
 #include "pyflare.skel.h"
 
 static const char *const stage_names[] = {
@@ -23,12 +31,15 @@ static const char *const prog_names[BENCH_PROGS] = {
 	[BENCH_PROG_SWITCH] = "on_switch",
 };
 
-int bench_hooks__configure(struct pyflare_bpf *skel, enum bench_stage *stage)
+/* The recording's stage: one environment, so one for the whole program. */
+static enum bench_stage stage = BENCH_FULL;
+
+int bench_hooks__configure(struct pyflare_bpf *skel)
 {
 	const char *want = getenv("PYFLARE_BENCH_STAGE");
 	const char *hist = getenv("PYFLARE_BENCH_HISTOGRAM");
 
-	*stage = BENCH_FULL;
+	stage = BENCH_FULL;
 	if (want && *want) {
 		size_t i;
 
@@ -40,14 +51,21 @@ int bench_hooks__configure(struct pyflare_bpf *skel, enum bench_stage *stage)
 				 "(a setting of make bench; unset it to profile)\n", want);
 			return EXIT_USAGE;
 		}
-		*stage = (enum bench_stage)i;
-		if (*stage != BENCH_FULL)
+		stage = (enum bench_stage)i;
+		if (stage != BENCH_FULL)
 			pr_warn("PYFLARE_BENCH_STAGE=%s: samples stop early, this is no profile\n",
 				want);
 	}
-	skel->rodata->bench_stage = *stage;
+	skel->rodata->bench_stage = stage;
 	skel->rodata->bench_histogram = hist && *hist;
 	return 0;
+}
+
+bool bench_hooks__drops_event(__u32 type)
+{
+	/* the transport's cost, not the collector's; the process events still find the targets */
+	return stage == BENCH_RING && type != EVENT_EXEC && type != EVENT_FORK &&
+	       type != EVENT_EXIT && type != EVENT_FOUND;
 }
 
 /* One handler's counts summed over the CPUs into @out. */

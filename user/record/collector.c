@@ -131,7 +131,6 @@ struct collector {
 	uint64_t *tls_todo;		/* ids of instances whose TLS slot is not confirmed yet */
 	size_t n_tls_todo, cap_tls_todo;
 	uint64_t start_ns;		/* CLOCK_MONOTONIC at start, the samples' clock */
-	enum bench_stage bench_stage;	/* BENCH_FULL but under make bench */
 	uint64_t busy_at_start;		/* --clock tick: the host's busy CPU time then */
 	bool ticks_checked;		/* --clock tick: check_ticks_seen() done */
 	uint64_t samples, empty, explicit_alive;
@@ -752,8 +751,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(type))
 		return 0;
 	memcpy(&type, data, sizeof(type));
-	if (c->bench_stage == BENCH_RING && type != EVENT_EXEC && type != EVENT_FORK &&
-	    type != EVENT_EXIT && type != EVENT_FOUND)
+	if (bench_hooks__drops_event(type))
 		return 0;	/* the bench's ladder: the transport's cost, not the collector's */
 	if (type == EVENT_SAMPLE)
 		err = on_sample(c, data, size);
@@ -1277,7 +1275,7 @@ static int configure_bpf(struct pyflare_bpf *skel, void *ctx)
 	skel->rodata->follow_all = c->opts->target == TARGET_ALL;
 	skel->rodata->n_cgroups = (__u32)c->cgroups.n;
 	skel->rodata->min_block_ns = c->opts->min_block_ns;
-	return bench_hooks__configure(skel, &c->bench_stage);
+	return bench_hooks__configure(skel);
 }
 
 /*
