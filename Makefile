@@ -4,8 +4,12 @@
 
 BUILD      ?= build
 PREFIX     ?= /usr/local
-CC         ?= gcc
+# make predefines CC (as cc), so `CC ?= gcc` would never apply: gcc unless CC is given
+ifeq ($(origin CC),default)
+CC         := gcc
+endif
 CLANG      ?= clang
+LLVM_STRIP ?= llvm-strip
 BPFTOOL    ?= bpftool
 PYTHON     ?= /usr/bin/python3
 V          ?= 0
@@ -21,12 +25,20 @@ endif
 VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
+# CFLAGS is the builder's (make CFLAGS=-O0); what the code needs to build is in
+# PYFLARE_CFLAGS, which CFLAGS given on the command line or in the environment cannot replace.
 CFLAGS     ?= -g -O2
-CFLAGS     += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -DPYFLARE_VERSION='"$(VERSION)"' \
-              -Iuser -Ibpf -I$(BUILD) -MMD -MP
+PYFLARE_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+              -DPYFLARE_VERSION='"$(VERSION)"' -Iuser -Ibpf -I$(BUILD) -MMD -MP
+ALL_CFLAGS  = $(PYFLARE_CFLAGS) $(CFLAGS)
 LDLIBS     := -lbpf -lelf -lz -lcjson -lm
-BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf \
-              -I/usr/include/$(shell uname -m)-linux-gnu -MMD -MP
+# clang -target bpf searches no system folder of the host: give it those clang searches for
+# the host (as libbpf-bootstrap does), the multiarch one with <asm/types.h> among them. Asked
+# when a BPF object is built, so that `make deps` has installed clang by then.
+BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 | \
+	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS  = -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf \
+              $(BPF_SYS_INCLUDES) -MMD -MP
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # The bench hooks (bench_hooks.c) are built into the bench binary only: see "bench build".
@@ -51,15 +63,19 @@ deps:
 	$(Q)scripts/deps.sh
 
 # --- BPF object and skeletons -------------------------------------------------------------
+# Each object loses its DWARF before a skeleton embeds it (llvm-strip -g): the kernel needs
+# only its BTF (.BTF, .BTF.ext: types, CO-RE relocations, line info), which stays.
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
 
 $(BUILD)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
@@ -93,21 +109,21 @@ $(BUILD)/user/render/render_html.o $(BUILD)/asan/user/render/render_html.o: $(BU
 $(BUILD)/user/%.o: user/%.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/asan/user/%.o: user/%.c | $(BUILD)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(BUILD)/pyflare: $(BUILD)/user/cli/main.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
 
 # The same binary with AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer.
 $(BUILD)/asan/pyflare: $(BUILD)/asan/user/cli/main.o $(SAN_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
 
 asan: $(BUILD)/asan/pyflare
 
@@ -121,6 +137,7 @@ BENCH_OBJS := $(patsubst user/%.c,$(BUILD)/bench/user/%.o,$(LIB_SRCS) $(BENCH_SR
 $(BUILD)/bench/%.bpf.o: bpf/%.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DPYFLARE_BENCH -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
 
 $(foreach u,$(SKEL_USERS) record/bench_hooks,$(BUILD)/bench/user/$(u).o): $(BUILD)/bench/pyflare.skel.h
 $(BUILD)/bench/user/render/render_html.o: $(BUILD)/html_assets.h
@@ -129,11 +146,11 @@ $(BUILD)/bench/user/render/render_html.o: $(BUILD)/html_assets.h
 $(BUILD)/bench/user/%.o: user/%.c | $(BUILD)
 	$(call msg,CC-BENCH,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) -DPYFLARE_BENCH -I$(BUILD)/bench $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) -DPYFLARE_BENCH -I$(BUILD)/bench $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/bench/pyflare: $(BUILD)/bench/user/cli/main.o $(BENCH_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
 
 bench-binary: $(BUILD)/bench/pyflare
 
@@ -147,13 +164,13 @@ $(BUILD):
 $(BUILD)/asan/tests/test_%: tests/unit/test_%.c $(SAN_OBJS) | $(BUILD)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(SAN_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(SAN_OBJS) $(LDLIBS) -o $@
 
 # test_X.c test-runs the programs of X_test.bpf.c through its skeleton, X_test.skel.h.
 $(BUILD)/tests/bpf/test_%: tests/bpf/test_%.c $(BUILD)/tests/bpf/%_test.skel.h $(LIB_OBJS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests/bpf -Itests/unit $< $(LIB_OBJS) $(LDLIBS) -lpthread -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(BUILD)/tests/bpf -Itests/unit $< $(LIB_OBJS) $(LDLIBS) -lpthread -o $@
 
 # Programs the functional tests run (tests/tools/NAME.c), with the sanitizers.
 TOOL_SRCS  := $(wildcard tests/tools/*.c)
@@ -162,7 +179,7 @@ TOOL_BINS  := $(patsubst tests/tools/%.c,$(BUILD)/asan/tests/tools/%,$(TOOL_SRCS
 $(BUILD)/asan/tests/tools/%: tests/tools/%.c $(SAN_OBJS) | $(BUILD)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) $(LDLIBS) -o $@
 
 test-tools: $(TOOL_BINS)
 
@@ -173,7 +190,8 @@ test-tools: $(TOOL_BINS)
 
 FUZZ_TIME    ?= 60
 FUZZ_TARGETS := session_file
-FUZZ_CFLAGS  := -g -O1 -std=gnu11 -D_GNU_SOURCE -DPYFLARE_VERSION='"$(VERSION)"' -Iuser \
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+                -DPYFLARE_VERSION='"$(VERSION)"' -Iuser \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer
 # The loader and what it needs: small, so the fuzzer's coverage is the loader's.
@@ -213,11 +231,11 @@ fuzz-corpus: $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 $(BUILD)/asan/fuzz/%.o: tests/fuzz/%.c | $(BUILD)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -DFUZZ_RENDER -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -DFUZZ_RENDER -c $< -o $@
 
 $(BUILD)/asan/tests/fuzz_replay_%: $(BUILD)/asan/fuzz/fuzz_%.o $(BUILD)/asan/fuzz/replay.o $(SAN_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
 
 test: deps all asan bench-binary test-tools sid-root
 	$(Q)scripts/run-tests.sh
