@@ -5,10 +5,11 @@
 #
 #   scripts/kernel/guest.sh OUT-DIR
 #
-# Writes to OUT-DIR: uname (the release), test_walk.log and test_walk.rc (the BPF walker's
-# tests, build/tests/bpf/test_walk; the same for any other tests/bpf/test_*.c), doctor.json and doctor.rc (`pyflare doctor --json`),
-# smoke.txt and smoke.rc (tests/kernel/smoke.py: one `check NAME STATUS DETAIL` per line), and
-# seconds.txt (how long each took). Needs root and the binaries `make kernel-test` builds.
+# Writes to OUT-DIR: uname (the release); test_walk.log and test_walk.rc (the BPF walker's
+# tests, build/tests/bpf/test_walk; the same for any other tests/bpf/test_*.c); doctor.json,
+# doctor.err and doctor.rc (`pyflare doctor --json`); smoke.log, smoke.rc and smoke.txt
+# (tests/kernel/smoke.py: one `check NAME STATUS DETAIL` per line); seconds.txt (how long each
+# step took) and, in a guest, dmesg.log. Needs root and the binaries `make kernel-test` builds.
 set -uo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -48,4 +49,5 @@ echo $? > "$out/doctor.rc"
 awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "doctor %.1f\n", b - a }' >> "$out/seconds.txt"
 step smoke /usr/bin/python3 tests/kernel/smoke.py ${PYFLARE_SMOKE_ARGS:-}
 grep '^check ' "$out/smoke.log" > "$out/smoke.txt"
+[ "${PYFLARE_GUEST:-}" != 1 ] || dmesg > "$out/dmesg.log" 2>&1
 exit 0

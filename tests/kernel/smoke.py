@@ -49,6 +49,8 @@ SHARE_TOL = {"timer": 0.08, "tick": 0.10}
 SECONDS_TOL, SECONDS_SLACK = 0.25, 0.05
 SLEEP_TOL, SLEEP_SLACK = 0.15, 0.03
 DEPTH = 150
+# CPU seconds the workload burns before the part measured, while pyflare finds it
+WARM_UP = float(os.environ.get("PYFLARE_SMOKE_WARM_UP", "0.2"))
 TIMEOUT = 120
 
 
@@ -99,6 +101,7 @@ class Tree:
     def __init__(self, doc, pid):
         self.doc = doc
         self.meta = doc.get("meta", {})
+        self.health = doc.get("health", {})
         frames = [(f.get("name", ""), f.get("file", "")) for f in doc["frames"]]
         self.samples = []
         for p in doc["processes"]:
@@ -136,6 +139,11 @@ class Tree:
                     return False
         return found
 
+    def state(self):
+        """The recording's rate and health, for a failure's message."""
+        return "%s Hz, health %s" % (self.meta.get("rate_hz"), ", ".join(
+            "%s %s" % kv for kv in self.health.items() if kv[1]))
+
     def heaviest(self, limit=3):
         top = sorted(self.samples, key=lambda sw: -sw[1])[:limit]
         return "; ".join("%.3fs %s" % (w, ">".join(f[0] for f in s[-4:])) for s, w in top)
@@ -156,7 +164,8 @@ class Smoke:
         measured = "%s-measured.json" % tag
         argv = ([PYFLARE, "record"] + list(opts) + ["-o", out, "--"] +
                 self.interp.command(self.placed.interp("workload.py"), self.placed.interp(measured),
-                                    str(cpu), str(sleep), str(depth)))
+                                    "--cpu", str(cpu), "--nap", str(sleep), "--depth", str(depth),
+                                    "--warm-up", str(WARM_UP)))
         r = pyflare_bpf(argv, self.env)
         if r.returncode != 0 or not os.path.exists(out):
             raise Fail("pyflare record %s exited %d: %s" % (" ".join(opts), r.returncode,
@@ -190,14 +199,15 @@ class Smoke:
         got = heavy / (heavy + light)
         want = spent["heavy"] / (spent["heavy"] + spent["light"])
         if abs(got - want) > SHARE_TOL[clock]:
-            raise Fail("heavy's share of heavy+light %.3f, the workload measured %.3f (± %.2f)" % (
-                got, want, SHARE_TOL[clock]))
+            raise Fail("heavy's share of heavy+light %.3f, the workload measured %.3f (± %.2f); %s" % (
+                got, want, SHARE_TOL[clock], tree.state()))
         # on-CPU seconds under Work.outer, waits left out
         outer = sum(w for s, w in tree.samples if not s[-1][0].startswith("[") and f("Work.outer") in s)
         slack = max(SECONDS_SLACK, SECONDS_TOL * spent["outer"])
         if abs(outer - spent["outer"]) > slack:
-            raise Fail("%.3f s on CPU under Work.outer, the workload measured %.3f s (± %.3f)" % (
-                outer, spent["outer"], slack))
+            raise Fail("%.3f s on CPU under Work.outer, the workload measured %.3f s (± %.3f); "
+                       "warm_up %.3f s of %.3f; %s" % (outer, spent["outer"], slack,
+                                                       tree.inclusive(f("warm_up")), spent["warm_up"], tree.state()))
         return "heavy %.3f of heavy+light (measured %.3f), %.3f s under Work.outer (measured %.3f s)" % (
             got, want, outer, spent["outer"])
 
@@ -327,7 +337,11 @@ def pyflare_bpf(argv, extra):
     global no_bpf
     if no_bpf:
         raise Fail("not run: %s" % no_bpf)
-    r = run_env(argv, extra)
+    try:
+        r = run_env(argv, extra)
+    except subprocess.TimeoutExpired:
+        no_bpf = "pyflare did not finish in %d s (a verifier that does not?)" % TIMEOUT
+        raise
     if "cannot load the BPF programs" in r.stderr:
         no_bpf = "the BPF programs do not load: " + one_line(r.stderr.strip().splitlines()[-1], 200)
     return r

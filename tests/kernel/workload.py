@@ -2,21 +2,23 @@
 """The kernel smoke's workload: what pyflare records in each guest, and what it measured
 about itself, so that the smoke compares pyflare's numbers with the workload's own.
 
-    python workload.py OUT.json [CPU_SECONDS [NAP_SECONDS [DEPTH]]]
+    python workload.py OUT.json [--cpu 0.9] [--nap 0.3] [--depth 1] [--warm-up 0.2]
 
-main() -> dive() DEPTH-1 times -> Work.outer(), which calls heavy() and light() in turns, the
-first burning twice the CPU time of the second (0.9 s of CPU in all by default), then nap(),
-which sleeps (only wall mode sees it). Each function's own CPU time is measured with
-time.thread_time() and its sleep with time.monotonic(); OUT.json gets them in seconds:
-{"heavy", "light", "outer_self", "outer", "nap", "depth"}. Runs unchanged on CPython 3.8-3.14.
+warm_up() burns first (WARM_UP seconds of CPU), then main() -> dive() DEPTH-1 times ->
+Work.outer(), which calls heavy() and light() in turns, the first burning twice the CPU time
+of the second (CPU seconds in all), then nap() sleeps NAP seconds (only wall mode sees it).
+Each function's own CPU time is measured with time.thread_time() and the sleep with
+time.monotonic(); OUT.json gets them in seconds: {"warm_up", "heavy", "light", "outer_self",
+"outer", "nap", "depth"}. Runs unchanged on CPython 3.8-3.14.
 """
+import argparse
 import json
 import sys
 import time
 
 clock = time.thread_time
 CHUNK = 1000
-ROUNDS = 6
+ROUNDS = 10
 spent = {"heavy": 0.0, "light": 0.0, "outer_self": 0.0, "nap": 0.0}
 
 
@@ -63,27 +65,33 @@ def dive(n, cpu):
     Work().outer(cpu)
 
 
-def warm_up(seconds=0.2):
+def warm_up(seconds):
     """Burns first, in a frame of its own: the moment the profiler needs to find a new
     interpreter falls here, not in the part measured."""
+    start = clock()
     x = 0
-    end = clock() + seconds
+    end = start + seconds
     while clock() < end:
         for _ in range(CHUNK): x = (x * 7 + 1) % 1000003
+    spent["warm_up"] = clock() - start
 
 
-def main(out, cpu, sleep, depth):
-    sys.setrecursionlimit(depth + 200)
-    warm_up()
-    dive(depth, cpu)
-    if sleep > 0:
-        nap(sleep)
-    spent["depth"] = depth
-    with open(out, "w") as f:
+def main(args):
+    sys.setrecursionlimit(args.depth + 200)
+    warm_up(args.warm_up)
+    dive(args.depth, args.cpu)
+    if args.nap > 0:
+        nap(args.nap)
+    spent["depth"] = args.depth
+    with open(args.out, "w") as f:
         json.dump(spent, f)
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    main(args[0], float(args[1]) if len(args) > 1 else 0.9, float(args[2]) if len(args) > 2 else 0.3,
-         int(args[3]) if len(args) > 3 else 1)
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("--cpu", type=float, default=0.9)
+    ap.add_argument("--nap", type=float, default=0.3)
+    ap.add_argument("--depth", type=int, default=1)
+    ap.add_argument("--warm-up", type=float, default=0.2)
+    main(ap.parse_args())
