@@ -1053,6 +1053,8 @@ void collector_status(struct collector *c, struct collector_status *st)
 		.lost = health_counter(c, HEALTH_RINGBUF_FULL),
 		.processes = alive,
 		.ncpus = (uint32_t)c->ncpus,
+		.wall = c->opts->wall,
+		.clock = c->opts->clock,
 	};
 }
 
