@@ -102,7 +102,7 @@ void collector_status(struct collector *c, struct collector_status *st)
 	};
 }
 
-/* Finds the folders of --cgroup/--container before anything is loaded. */
+/* Finds the folders of --cgroup/--container before anything is loaded: 0 or -errno. */
 static int select_cgroups(struct collector *c)
 {
 	const struct record_opts *o = c->opts;
@@ -115,7 +115,7 @@ static int select_cgroups(struct collector *c)
 
 		if (r) {
 			pr_error("%s\n", err);
-			return r == -EACCES || r == -EPERM ? EXIT_SYSTEM : EXIT_TARGET;
+			return r;
 		}
 	}
 	for (size_t i = 0; i < c->cgroups.n; i++) {
@@ -134,17 +134,21 @@ static int select_cgroups(struct collector *c)
 	return 0;
 }
 
-/* The sampler's cgroup array: the folders' fds, which the kernel resolves to cgroups. */
+/*
+ * The sampler's cgroup array: the folders' fds, which the kernel resolves to cgroups.
+ * Returns 0 or -errno.
+ */
 static int fill_cgroup_map(struct collector *c)
 {
 	for (__u32 i = 0; i < c->cgroups.n; i++) {
 		__u32 fd = (__u32)c->cgroups.fds[i];
+		int err = bpf_map__update_elem(c->skel->maps.cgroups, &i, sizeof(i), &fd,
+					       sizeof(fd), BPF_ANY);
 
-		if (bpf_map__update_elem(c->skel->maps.cgroups, &i, sizeof(i), &fd, sizeof(fd),
-					 BPF_ANY)) {
+		if (err) {
 			pr_error("cannot select cgroup %s in BPF: %s\n", c->cgroups.dirs[i],
-				 strerror(errno));
-			return EXIT_SYSTEM;
+				 strerror(-err));
+			return err;
 		}
 	}
 	return 0;
@@ -178,7 +182,10 @@ static unsigned ringbuf_bytes(unsigned rate_hz, int ncpus)
 	return bytes;
 }
 
-/* What every attempt at loading sets before it loads (bpf_load's configure). */
+/*
+ * What every attempt at loading sets before it loads (bpf_load's configure): 0, -errno, or
+ * bench_hooks__configure()'s status.
+ */
 static int configure_bpf(struct pyflare_bpf *skel, void *ctx)
 {
 	struct collector *c = ctx;
@@ -189,7 +196,7 @@ static int configure_bpf(struct pyflare_bpf *skel, void *ctx)
 	err = bpf_map__set_max_entries(skel->maps.events, rb_bytes);
 	if (err) {
 		pr_error("cannot size the ring buffer (%u bytes): %s\n", rb_bytes, strerror(-err));
-		return EXIT_SYSTEM;
+		return err;
 	}
 	skel->rodata->tick_handler = c->tick_handler;
 	skel->rodata->follow_all = c->opts->target == TARGET_ALL;
@@ -201,7 +208,8 @@ static int configure_bpf(struct pyflare_bpf *skel, void *ctx)
 /*
  * Loads the programs the options ask for, or the nearest this kernel loads: what was given
  * up is said now and kept in the session (c->kernel_notes), and c->opts becomes what the
- * recording really does (its mode and clock).
+ * recording really does (its mode and clock). Returns 0, -errno after the message that says
+ * what the kernel refused, or bench_hooks__configure()'s status.
  */
 static int load_bpf(struct collector *c)
 {
@@ -213,16 +221,17 @@ static int load_bpf(struct collector *c)
 	int err;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		err = -errno;
 		pr_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): pyflare needs Linux "
 			 ">= 5.8 built with CONFIG_DEBUG_INFO_BTF=y\n");
-		return EXIT_SYSTEM;
+		return err;
 	}
 	if (want.tick && !(c->tick_handler = find_tick(c)))
-		return EXIT_SYSTEM;
+		return -EOPNOTSUPP;
 	err = bpf_load(&want, configure_bpf, c, &c->skel, &got, c->kernel_notes,
 		       sizeof(c->kernel_notes));
 	if (err)
-		return err > 0 ? err : EXIT_SYSTEM;
+		return err;
 	if (c->kernel_notes[0])
 		pr_warn("%s\n", c->kernel_notes);
 	c->effective.wall = got.wall;
@@ -237,7 +246,7 @@ static int load_bpf(struct collector *c)
 	err = pyflare_bpf__attach(c->skel);
 	if (err) {
 		pr_error("cannot attach to the scheduler's process events: %s\n", strerror(-err));
-		return EXIT_SYSTEM;
+		return err;
 	}
 	return 0;
 }
@@ -345,6 +354,22 @@ static void collector_free(struct collector *c)
 	cgroup_selection_close(&c->cgroups);
 }
 
+/*
+ * The exit status of a recording that failed with -errno @err, its message said: the one
+ * place the recorder makes one. What the host refused (@refused: loading or attaching BPF,
+ * perf events, the ring buffer, PIDs out of sight) means pyflare lacks permissions or the
+ * kernel lacks features, whatever the errno: EXIT_SYSTEM, unless memory ran out. A
+ * positive @err is a status already: bench_hooks__configure()'s.
+ */
+static int exit_status(int err, bool refused)
+{
+	if (err > 0)
+		return err;
+	if (refused && err != -ENOMEM)
+		return EXIT_SYSTEM;
+	return exit_status_of(err);
+}
+
 int collector_record(const struct record_opts *o, struct session *s, int *command_status)
 {
 	return collector_record_live(o, s, NULL, command_status);
@@ -360,7 +385,8 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	struct timespec rt;
 	const char *why = NULL;
 	bool hook_stop = false;
-	int err, ret = 0;
+	bool refused = false;	/* the host refused: see exit_status() */
+	int err = 0;
 
 	*command_status = -1;
 	cgroup_selection_init(&c.cgroups);
@@ -373,26 +399,30 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	c.binaries = binary_cache__new(0);
 	if (!c.by_pid || !c.threads || !c.stacks || !c.sym || !c.binaries) {
 		pr_error("out of memory\n");
-		ret = EXIT_NOMEM;
+		err = -ENOMEM;
 		goto out;
 	}
 	if (proc_self_pid_ns() == 1) {
 		pr_error("pyflare runs in a PID namespace of its own, but the kernel reports host "
 			 "PIDs: run it in the host's (docker run --pid=host, Kubernetes hostPID: "
 			 "true; see docs/containers.md)\n");
-		ret = EXIT_SYSTEM;
+		err = -EOPNOTSUPP;
+		refused = true;
 		goto out;
 	}
-	ret = select_cgroups(&c);
-	if (!ret)
-		ret = load_bpf(&c);
-	if (ret)
+	err = select_cgroups(&c);
+	if (err)
+		goto out;
+	err = load_bpf(&c);
+	refused = err < 0;
+	if (err)
 		goto out;
 	o = c.opts;	/* the mode and clock this kernel allows */
 	c.rb = ring_buffer__new(bpf_map__fd(c.skel->maps.events), handle_event, &c, NULL);
 	if (!c.rb) {
-		pr_error("cannot open the BPF ring buffer: %s\n", strerror(errno));
-		ret = EXIT_SYSTEM;
+		err = -errno;
+		pr_error("cannot open the BPF ring buffer: %s\n", strerror(-err));
+		refused = true;
 		goto out;
 	}
 
@@ -402,8 +432,8 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	if (o->target == TARGET_COMMAND) {
 		c.launch = launch__new(o->argv, &o->command_stdio);
 		if (!c.launch) {
-			pr_error("cannot start %s: %s\n", o->argv[0], strerror(errno));
-			ret = EXIT_TARGET;
+			err = -errno;
+			pr_error("cannot start %s: %s\n", o->argv[0], strerror(-err));
 			goto out;
 		}
 		watch(&c, launch__pid(c.launch));
@@ -412,8 +442,8 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 
 		if (o->target == TARGET_PIDS) {
 			for (size_t i = 0; i < o->n_pids; i++) {
-				ret = attach(&c, o->pids[i], true);
-				if (ret)
+				err = attach(&c, o->pids[i], true);
+				if (err)
 					goto out;
 				if (c.cgroups.n &&
 				    !cgroup_selection_has_pid(&c.cgroups, o->pids[i]))
@@ -434,7 +464,7 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 			 "sampling at the scheduler tick (hrtimer_expire_entry)" :
 			 "the cpu-clock timers", strerror(-err),
 			 err == -EACCES || err == -EPERM ? " (need root or CAP_PERFMON)" : "");
-		ret = EXIT_SYSTEM;
+		refused = true;
 		goto out;
 	}
 	if (c.launch) {
@@ -443,17 +473,17 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 			pr_error("cannot run %s: %s\n", o->argv[0], strerror(-err));
 			launch__wait(c.launch);
 			*command_status = err == -ENOENT ? 127 : 126;
-			ret = EXIT_TARGET;
 			goto out;
 		}
 	}
 
 	while (!(why = should_stop(&c, now = now_ns(), &stop_at, command_status))) {
-		err = ring_buffer__poll(c.rb, c.n_pending ? 1 : POLL_MS);
-		if (err >= 0 || err == -EINTR)
-			err = ring_buffer__consume(c.rb);
-		if (err < 0 && err != -EINTR) {
-			pr_error("reading the ring buffer failed: %s\n", strerror(-err));
+		int n = ring_buffer__poll(c.rb, c.n_pending ? 1 : POLL_MS);
+
+		if (n >= 0 || n == -EINTR)
+			n = ring_buffer__consume(c.rb);
+		if (n < 0 && n != -EINTR) {
+			pr_error("reading the ring buffer failed: %s\n", strerror(-n));
 			break;
 		}
 		retry_pending(&c, now);
@@ -496,11 +526,11 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	clear_progress(&c);
 	pr_debug("recording stopped: %s\n", why ? why : "error");
 	log_binaries(&c, "end");
-	if (bench_hooks__write(c.skel) && !ret)
-		ret = EXIT_TARGET;
+	if (bench_hooks__write(c.skel))
+		err = -EIO;	/* an output that failed, said there: EXIT_TARGET */
 	if (c.err) {
 		pr_error("recording failed: %s\n", strerror(-c.err));
-		ret = exit_status_of(c.err);
+		err = c.err;
 	}
 	if (c.no_access > 1)
 		pr_warn("%llu processes were skipped: permission denied reading them (give pyflare "
@@ -513,5 +543,5 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 out:
 	clear_progress(&c);
 	collector_free(&c);
-	return ret;
+	return err ? exit_status(err, refused) : 0;
 }

@@ -157,7 +157,9 @@ static bool selected(struct collector *c, pid_t pid, bool explicit)
 
 /*
  * Starts profiling @pid if it runs CPython. @explicit: the user named it, so failure is
- * reported as an error (returned), not just noted. Returns 0 or an enum pyflare_exit.
+ * reported as an error (returned), not just noted. Returns 0 or -errno: -ESRCH (gone, or
+ * not selected), -ENOEXEC (not Python), -EACCES, -EOPNOTSUPP (its version), -ENOMEM, or the
+ * BPF map's.
  */
 int attach(struct collector *c, pid_t pid, bool explicit)
 {
@@ -170,10 +172,11 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	enum py_target_error r;
 	uint64_t id, analysed_ns = now_ns();
 	int64_t idx;
+	int err;
 
 	/* before the analysis, which reads the process's ELF files */
 	if (!selected(c, pid, explicit))
-		return explicit ? EXIT_TARGET : 0;
+		return explicit ? -ESRCH : 0;
 	r = py_target_analyse(c->binaries, pid, &target, why, sizeof(why));
 	switch (r) {
 	case PY_TARGET_OK:
@@ -187,13 +190,13 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 			pr_error("process %d: %s\n", pid, r == PY_TARGET_EXITED ? "no such process" :
 				 "not a Python process (no CPython runtime in its executable or "
 				 "libraries)");
-			return EXIT_TARGET;
+			return r == PY_TARGET_EXITED ? -ESRCH : -ENOEXEC;
 		}
 		return 0;
 	case PY_TARGET_NO_ACCESS:
 		if (explicit) {
 			pr_error("process %d: %s: %s\n", pid, why, proc_access_fix());
-			return EXIT_SYSTEM;
+			return -EACCES;
 		}
 		/* host-wide: a process we cannot look into may not even be Python */
 		if (proc_self_has_cap(CAP_SYS_PTRACE) == 1) {
@@ -207,7 +210,7 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	case PY_TARGET_UNSUPPORTED:
 		if (explicit) {
 			pr_error("process %d (%s): %s\n", pid, target.comm, why);
-			return EXIT_TARGET;
+			return -EOPNOTSUPP;
 		}
 		pr_warn("not profiling process %d (%s): %s\n", pid, target.comm, why);
 		session__add_refusal(c->s, (uint32_t)pid, target.comm, why);
@@ -221,7 +224,7 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 		struct tracked *tr = realloc(c->tracked, cap * sizeof(*tr));
 
 		if (!tr)
-			return EXIT_TARGET;
+			return -ENOMEM;
 		c->tracked = tr;
 		c->cap_tracked = cap;
 	}
@@ -245,7 +248,7 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	};
 	idx = session__add_process(c->s, &sp);
 	if (idx < 0)
-		return EXIT_TARGET;
+		return -errno;
 	id = c->n_tracked + 1;
 	t = &c->tracked[c->n_tracked++];
 	*t = (struct tracked){
@@ -264,9 +267,10 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 		keymap__set(c->by_pid, &key, id);
 	}
 	py_target_check_tls(&t->target);	/* -EAGAIN before the interpreter starts */
-	if (push_proc(c, t, id, BPF_ANY)) {
-		pr_error("process %d: cannot add it to the BPF map: %s\n", pid, strerror(errno));
-		return EXIT_SYSTEM;
+	err = push_proc(c, t, id, BPF_ANY);
+	if (err) {
+		pr_error("process %d: cannot add it to the BPF map: %s\n", pid, strerror(-err));
+		return err;
 	}
 	watch(c, pid);
 	drop_pending(c, pid);

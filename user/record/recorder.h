@@ -9,6 +9,9 @@
  *   events.c      the ring buffer's events into the session
  *   offcpu.c      wall mode: waits off CPU, short waits drained, waits still going on, GILs
  *   clock.c       the sampling clocks: perf timers per CPU, or the scheduler tick
+ *
+ * Errors: 0 or -errno, NULL with errno set, after the one message where the context is;
+ * collector_record_live() alone turns a failure into an exit status (exit_status()).
  */
 #ifndef PYFLARE_RECORDER_H
 #define PYFLARE_RECORDER_H
@@ -142,7 +145,7 @@ void housekeeping(struct collector *c, uint64_t now);
 
 /* --- threads.c: thread naming ---------------------------------------------------------------- */
 
-/* The session thread of (@t, @tid) at @time_ns, named or renamed now: its index or -1. */
+/* The session thread of (@t, @tid) at @time_ns, named or renamed now: its index or -errno. */
 int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t tid,
 		  uint64_t ident, uint64_t time_ns);
 /* Wall mode: a thread's kernel name as it left the CPU, unless it has threading's. */

@@ -88,7 +88,7 @@ static int read_thread_name(struct tracked *t, struct sampled_thread *st, uint64
 	return 0;
 }
 
-/* Renames session thread @st after what read_thread_name() finds now. */
+/* Renames session thread @st after what read_thread_name() finds now: 0 or -errno. */
 static int rename_thread(struct collector *c, struct tracked *t, struct sampled_thread *st,
 			 uint64_t ms)
 {
@@ -100,15 +100,14 @@ static int rename_thread(struct collector *c, struct tracked *t, struct sampled_
 	if (read_thread_name(t, st, ms, name, sizeof(name)))
 		return 0;
 	threads = session__threads(c->s, &count);
-	if (st->session_thread < count && strcmp(threads[st->session_thread].name, name) != 0 &&
-	    session__set_thread_name(c->s, st->session_thread, name))
-		return -1;
+	if (st->session_thread < count && strcmp(threads[st->session_thread].name, name) != 0)
+		return session__set_thread_name(c->s, st->session_thread, name);
 	return 0;
 }
 
 /*
- * The session thread of (@t, @tid) at @time_ns. A thread's name is read at its first
- * sample and again at most every THREAD_NAME_MS while it keeps being sampled: threads
+ * The session thread of (@t, @tid) at @time_ns, or -errno. A thread's name is read at its
+ * first sample and again at most every THREAD_NAME_MS while it keeps being sampled: threads
  * are often named after they start (threading names OS threads from 3.14, applications
  * call prctl or set Thread.name), and the last name is the one people know them by.
  */
@@ -120,6 +119,7 @@ int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t 
 	struct sampled_thread *st;
 	char name[PY_THREAD_NAME_MAX] = "";
 	int64_t n;
+	int err;
 
 	if (keymap__get(c->threads, &key, &idx) && idx < c->n_sampled) {
 		st = &c->sampled[idx];
@@ -130,14 +130,15 @@ int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t 
 						  THREAD_NAME_MS : THREAD_NAME_OLD_MS)) {
 			return st->session_thread;
 		}
-		return rename_thread(c, t, st, ms) ? -1 : (int64_t)st->session_thread;
+		err = rename_thread(c, t, st, ms);
+		return err ? err : (int64_t)st->session_thread;
 	}
 	if (c->n_sampled == c->cap_sampled) {
 		size_t cap = c->cap_sampled ? c->cap_sampled * 2 : 64;
 		struct sampled_thread *more = realloc(c->sampled, cap * sizeof(*more));
 
 		if (!more)
-			return -1;
+			return -ENOMEM;
 		c->sampled = more;
 		c->cap_sampled = cap;
 	}
@@ -147,10 +148,11 @@ int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t 
 	read_thread_name(t, st, ms, name, sizeof(name));
 	n = session__add_thread(c->s, t->session_proc, tid, name);
 	if (n < 0)
-		return -1;
+		return -errno;
 	st->session_thread = (uint32_t)n;
-	if (keymap__set(c->threads, &key, c->n_sampled))
-		return -1;
+	err = keymap__set(c->threads, &key, c->n_sampled);
+	if (err)
+		return err;
 	c->n_sampled++;
 	return n;
 }
