@@ -33,6 +33,7 @@ const char *const bpf_programs[] = {
 
 /* Why an attempt did not load: the program the verifier refused, and its last word. */
 struct refusal {
+	bool configure_failed;	/* its code ends the load: no variant would do better */
 	const char *prog;	/* NULL: no program was refused (maps, BTF, permissions); else name */
 	char name[64];
 	char verifier[256];
@@ -183,11 +184,13 @@ static int try_load(const struct bpf_choice *c, bpf_configure_fn configure, void
 	double t0;
 	int err;
 
+	r->configure_failed = false;
 	r->prog = NULL;
 	r->verifier[0] = '\0';
 	if (!skel)
 		return -errno;
 	err = configure ? configure(skel, ctx) : 0;
+	r->configure_failed = err != 0;
 	if (!err) {
 		choose(skel, c);
 		err = give_logs(skel, &logs, &each);
@@ -288,7 +291,7 @@ int bpf_load(const struct bpf_choice *want, bpf_configure_fn configure, void *ct
 	}
 	for (;;) {
 		err = try_load(&c, configure, ctx, skel, &r);
-		if (err > 0)
+		if (r.configure_failed)
 			return err;
 		if (!err) {
 			*got = c;

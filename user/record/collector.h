@@ -47,6 +47,8 @@ struct collector_status {
 	uint64_t lost;		/* records the kernel dropped so far: the ring buffer was full */
 	uint32_t processes;	/* process instances profiled now */
 	uint32_t ncpus;		/* CPUs sampled */
+	bool wall;		/* the mode and clock recording: what the options asked, */
+	enum sample_clock clock; /* less what this kernel could not do (bpf_load.h) */
 };
 
 void collector_status(struct collector *c, struct collector_status *st);

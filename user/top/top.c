@@ -113,12 +113,12 @@ static const struct top_tally *shown_tally(const struct top *t)
 static struct top_status status_of(const struct top *t)
 {
 	return (struct top_status){
-		.wall = t->o->record.wall,
+		.wall = t->last.wall,
 		.clock = t->clock[0] ? t->clock : NULL,
 		.whole_run = t->whole_run,
 		.processes = t->processes,
 		.ncpus = t->ncpus,
-		.sample_clock = sample_clock_name(t->o->record.clock),
+		.sample_clock = sample_clock_name(t->last.clock),
 		.rate_hz = t->o->record.rate_hz,
 		.paused = t->paused,
 	};
@@ -323,7 +323,7 @@ static void key(struct top *t, unsigned char k)
 		start_prompt(t, PROMPT_PID);
 		break;
 	case 'i':
-		if (t->o->record.wall)
+		if (t->last.wall)
 			t->hide_waits = !t->hide_waits;
 		else
 			say(t, false, "cpu mode: no waits to hide (--mode wall shows them)");
@@ -481,6 +481,8 @@ int top_run(const struct top_opts *opts)
 	top_tally_init(&t.window, start);
 	top_tally_init(&t.run, start);
 	t.last_cpu_ns = self_cpu_ns();
+	t.last.wall = o.record.wall;	/* until the recording says what this kernel allows */
+	t.last.clock = o.record.clock;
 	t.s = session__new();
 	if (!t.s) {
 		pr_error("out of memory\n");

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * events.c — what the ring buffer brings, into the session: samples (a thread's stack, its
+ * frames symbolized and interned), wall mode's stacks and waits, code objects' names, and
+ * the process events procs.c follows. A failure stops the recording through c->err.
+ */
+#include "record/recorder.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "lib/keymap.h"
+#include "python/symbolize.h"
+#include "record/bench_hooks.h"
+
+int64_t marker_frame(struct collector *c, enum frame_kind kind, const char *name)
+{
+	struct session_frame f = { .name = name, .file = "", .kind = kind };
+
+	return session__intern_frame(c->s, &f);
+}
+
+/*
+ * The session stack node of the frames of @smp (a sample or an EVENT_STACK) of process
+ * instance @t, with a marker at the root when the walk was cut short. Returns the node
+ * (> 0), 0 for an empty stack, or -ENOMEM.
+ */
+static int64_t stack_node(struct collector *c, struct tracked *t, const struct py_sample *smp)
+{
+	uint32_t n = smp->nr_frames;
+	int64_t node = 0, frame;
+
+	/* What is missing is at the root side: say so in the outermost frame */
+	if (smp->flags & SAMPLE_TRUNCATED)
+		frame = marker_frame(c, FRAME_TRUNCATED, "<truncated>");
+	else if (smp->flags & SAMPLE_READ_ERROR)
+		frame = marker_frame(c, FRAME_UNREADABLE, "<unreadable>");
+	else
+		frame = -2;
+	if (frame == -1)
+		return -ENOMEM;
+	if (frame >= 0)
+		node = session__intern_stack(c->s, 0, (uint32_t)frame);
+	for (uint32_t i = n; i-- > 0 && node >= 0;) {
+		frame = symbolizer__frame(c->sym, t->alive ? &t->target : NULL, smp->proc_id,
+					  &smp->frames[i]);
+		if (frame < 0)
+			return -ENOMEM;
+		node = session__intern_stack(c->s, (uint32_t)node, (uint32_t)frame);
+	}
+	return node < 0 ? -ENOMEM : node;
+}
+
+/* A well-formed stack event of a known process instance, or NULL. */
+static struct tracked *stack_event_owner(struct collector *c, const struct py_sample *smp,
+					 size_t size)
+{
+	uint32_t n = smp->nr_frames;
+
+	if (size < sizeof(*smp) - sizeof(smp->frames) || n > PYFLARE_MAX_FRAMES ||
+	    size < sizeof(*smp) - sizeof(smp->frames) + n * sizeof(smp->frames[0]))
+		return NULL;
+	return tracked_by_id(c, smp->proc_id);
+}
+
+static int on_sample(struct collector *c, const struct py_sample *smp, size_t size)
+{
+	struct session_sample out;
+	struct tracked *t = stack_event_owner(c, smp, size);
+	int64_t thread, node;
+
+	if (!t)
+		return 0;
+	c->samples++;
+	if (smp->nr_frames == 0 && !smp->flags) {
+		c->empty++;	/* a Python thread with no Python frame yet */
+		return 0;
+	}
+	thread = thread_of(c, smp->proc_id, t, smp->tid, smp->thread_id, smp->time_ns);
+	if (thread < 0)
+		return (int)thread;
+	node = stack_node(c, t, smp);
+	if (node <= 0)
+		return (int)node;
+	out = (struct session_sample){
+		.time_ns = smp->time_ns > c->start_ns ? smp->time_ns - c->start_ns : 0,
+		.weight_ns = smp->weight_ns,
+		.thread = (uint32_t)thread,
+		.stack = (uint32_t)node,
+	};
+	return session__add_sample(c->s, &out);
+}
+
+/* Wall mode: a stack off-CPU records will name by its hash. */
+static int on_stack(struct collector *c, const struct py_sample *smp, size_t size)
+{
+	struct tracked *t = stack_event_owner(c, smp, size);
+	struct keymap_key key = { smp->proc_id, smp->stack, 0 };
+	int64_t node;
+
+	if (!t)
+		return 0;
+	node = stack_node(c, t, smp);
+	if (node <= 0)
+		return (int)node;
+	return keymap__set(c->stacks, &key, (uint64_t)node) ? -ENOMEM : 0;
+}
+
+int handle_event(void *ctx, void *data, size_t size)
+{
+	struct collector *c = ctx;
+	__u32 type;
+	int err = 0;
+
+	if (size < sizeof(type))
+		return 0;
+	memcpy(&type, data, sizeof(type));
+	if (bench_hooks__drops_event(type))
+		return 0;	/* the bench's ladder: the transport's cost, not the collector's */
+	if (type == EVENT_SAMPLE)
+		err = on_sample(c, data, size);
+	else if (type == EVENT_STACK)
+		err = on_stack(c, data, size);
+	else if (type == EVENT_OFFCPU && size >= sizeof(struct offcpu_event))
+		err = on_offcpu(c, &((const struct offcpu_event *)data)->wait,
+				&((const struct offcpu_event *)data)->sum);
+	else if (type == EVENT_CODE && size >= sizeof(struct code_event))
+		err = symbolizer__remember(c->sym, data);
+	else if (size >= sizeof(struct proc_event))
+		on_proc_event(c, data);
+	if (err && !c->err)
+		c->err = err;
+	return 0;
+}

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * procs.c — process tracking: which processes are profiled, as they come and go. Found by
+ * the scan at the start (/proc, or the selected cgroups), then followed through the
+ * kernel's exec, fork and exit events; one whose libpython is not mapped yet waits in a
+ * pending list, one caught before its first thread has its TLS slot looked for again.
+ */
+#include "record/recorder.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "host/proc_info.h"
+#include "lib/keymap.h"
+#include "lib/log.h"
+#include "python/py_thread_names.h"
+#include "python/symbolize.h"
+#include "pyflare.skel.h"
+#include "record/proc_filter.h"
+
+#define PENDING_TIMEOUT_NS 3000000000ULL	/* wait this long for libpython to be mapped */
+#define PENDING_RETRY_NS 5000000ULL	/* the loader maps it within ms: a short process has no more */
+#define TLS_CHECK_TIMEOUT_NS 10000000000ULL	/* give up finding a thread's TLS slot */
+
+struct tracked *tracked_by_id(struct collector *c, uint64_t id)
+{
+	return id >= 1 && id <= c->n_tracked ? &c->tracked[id - 1] : NULL;
+}
+
+struct tracked *tracked_by_pid(struct collector *c, pid_t pid)
+{
+	struct keymap_key key = { (uint64_t)pid, 0, 0 };
+	uint64_t id;
+
+	return keymap__get(c->by_pid, &key, &id) ? tracked_by_id(c, id) : NULL;
+}
+
+static void add_pending(struct collector *c, pid_t pid, uint64_t start_time)
+{
+	for (size_t i = 0; i < c->n_pending; i++)
+		if (c->pending[i].pid == pid)
+			return;
+	if (c->n_pending == c->cap_pending) {
+		size_t cap = c->cap_pending ? c->cap_pending * 2 : 16;
+		struct pending *p = realloc(c->pending, cap * sizeof(*p));
+
+		if (!p)
+			return;
+		c->pending = p;
+		c->cap_pending = cap;
+	}
+	c->pending[c->n_pending++] = (struct pending){
+		.pid = pid,
+		.start_time = start_time,
+		.next_try = now_ns() + PENDING_RETRY_NS,
+		.deadline = now_ns() + PENDING_TIMEOUT_NS,
+	};
+}
+
+/* Instance @id's TLS slot is still to be found (housekeeping); forgotten if out of memory. */
+static void remember_tls_todo(struct collector *c, uint64_t id)
+{
+	if (c->n_tls_todo == c->cap_tls_todo) {
+		size_t cap = c->cap_tls_todo ? c->cap_tls_todo * 2 : 16;
+		uint64_t *todo = realloc(c->tls_todo, cap * sizeof(*todo));
+
+		if (!todo)
+			return;
+		c->tls_todo = todo;
+		c->cap_tls_todo = cap;
+	}
+	c->tls_todo[c->n_tls_todo++] = id;
+}
+
+static void drop_pending(struct collector *c, pid_t pid)
+{
+	for (size_t i = 0; i < c->n_pending; i++)
+		if (c->pending[i].pid == pid)
+			c->pending[i--] = c->pending[--c->n_pending];
+}
+
+/* The process instance is over: its samples keep the names already read. */
+static void untrack(struct collector *c, pid_t pid)
+{
+	struct tracked *t = tracked_by_pid(c, pid);
+	struct keymap_key key = { (uint64_t)pid, 0, 0 };
+	__u32 k = (__u32)pid;
+
+	drop_pending(c, pid);
+	if (!t)
+		return;
+	t->alive = false;
+	symbolizer__forget(c->sym, (uint64_t)(t - c->tracked) + 1);
+	py_thread_names__free(t->py_names);
+	t->py_names = NULL;
+	if (t->explicit && c->explicit_alive)
+		c->explicit_alive--;
+	keymap__set(c->by_pid, &key, 0);
+	bpf_map__delete_elem(c->skel->maps.procs, &k, sizeof(k), 0);
+}
+
+/* @flags: BPF_ANY for a new instance, BPF_EXIST for one the kernel may have dropped since. */
+static int push_proc(struct collector *c, struct tracked *t, uint64_t id, __u64 flags)
+{
+	struct py_proc proc;
+	__u32 key = (__u32)t->target.pid;
+
+	py_target_to_proc(&t->target, id, &proc);
+	return bpf_map__update_elem(c->skel->maps.procs, &key, sizeof(key), &proc, sizeof(proc),
+				    flags);
+}
+
+void watch(struct collector *c, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+	__u8 one = 1;
+
+	bpf_map__update_elem(c->skel->maps.watched, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
+}
+
+static void unwatch(struct collector *c, pid_t pid)
+{
+	__u32 key = (__u32)pid;
+
+	bpf_map__delete_elem(c->skel->maps.watched, &key, sizeof(key), 0);
+}
+
+/*
+ * Whether --comm/--cmdline select @pid, read now: a process may rename itself after exec.
+ * One that cannot be read is let through, for py_target_analyse() to say why.
+ */
+static bool selected(struct collector *c, pid_t pid, bool explicit)
+{
+	char comm[64], cmdline[4096];
+	const char *miss;
+
+	if (!proc_filter__active(c->opts->procs))
+		return true;
+	if (proc_read_comm(pid, comm, sizeof(comm)) ||
+	    proc_read_cmdline(pid, cmdline, sizeof(cmdline)))
+		return true;
+	miss = proc_filter__mismatch(c->opts->procs, comm, cmdline);
+	if (!miss)
+		return true;
+	if (explicit)
+		pr_error("process %d (%s) does not match %s\n", pid, comm, miss);
+	else
+		pr_debug("process %d (%s): skipped, it does not match %s\n", pid, comm, miss);
+	return false;
+}
+
+/*
+ * Starts profiling @pid if it runs CPython. @explicit: the user named it, so failure is
+ * reported as an error (returned), not just noted. Returns 0 or -errno: -ESRCH (gone, or
+ * not selected), -ENOEXEC (not Python), -EACCES, -EOPNOTSUPP (its version), -ENOMEM, or the
+ * BPF map's.
+ */
+int attach(struct collector *c, pid_t pid, bool explicit)
+{
+	struct session_process sp;
+	char cgroup[1024], container[16];
+	uint32_t ns_pid = 0;
+	struct tracked *t;
+	struct py_target target;
+	char why[256];
+	enum py_target_error r;
+	uint64_t id, analysed_ns = now_ns();
+	int64_t idx;
+	int err;
+
+	/* before the analysis, which reads the process's ELF files */
+	if (!selected(c, pid, explicit))
+		return explicit ? -ESRCH : 0;
+	r = py_target_analyse(c->binaries, pid, &target, why, sizeof(why));
+	switch (r) {
+	case PY_TARGET_OK:
+		break;
+	case PY_TARGET_NOT_YET:
+		add_pending(c, pid, target.start_time);
+		return 0;
+	case PY_TARGET_NOT_PYTHON:
+	case PY_TARGET_EXITED:
+		if (explicit) {
+			pr_error("process %d: %s\n", pid, r == PY_TARGET_EXITED ? "no such process" :
+				 "not a Python process (no CPython runtime in its executable or "
+				 "libraries)");
+			return r == PY_TARGET_EXITED ? -ESRCH : -ENOEXEC;
+		}
+		return 0;
+	case PY_TARGET_NO_ACCESS:
+		if (explicit) {
+			pr_error("process %d: %s: %s\n", pid, why, proc_access_fix());
+			return -EACCES;
+		}
+		/* host-wide: a process we cannot look into may not even be Python */
+		if (proc_self_has_cap(CAP_SYS_PTRACE) == 1) {
+			/* another user namespace or an LSM: nothing the user can change here */
+			pr_debug("process %d: %s\n", pid, why);
+		} else if (!c->no_access++) {
+			pr_warn("process %d: %s: without CAP_SYS_PTRACE pyflare cannot tell whether "
+				"such processes run Python, and skips them\n", pid, why);
+		}
+		return 0;
+	case PY_TARGET_UNSUPPORTED:
+		if (explicit) {
+			pr_error("process %d (%s): %s\n", pid, target.comm, why);
+			return -EOPNOTSUPP;
+		}
+		pr_warn("not profiling process %d (%s): %s\n", pid, target.comm, why);
+		session__add_refusal(c->s, (uint32_t)pid, target.comm, why);
+		return 0;
+	}
+
+	if (tracked_by_pid(c, pid))
+		untrack(c, pid);	/* an older image of the same PID */
+	if (c->n_tracked == c->cap_tracked) {
+		size_t cap = c->cap_tracked ? c->cap_tracked * 2 : 64;
+		struct tracked *tr = realloc(c->tracked, cap * sizeof(*tr));
+
+		if (!tr)
+			return -ENOMEM;
+		c->tracked = tr;
+		c->cap_tracked = cap;
+	}
+	/* where it runs: shown, never relied on, so a failure leaves them empty */
+	if (proc_read_ns_pid(pid, &ns_pid) || ns_pid == (uint32_t)pid)
+		ns_pid = 0;
+	if (proc_read_cgroup(pid, cgroup, sizeof(cgroup)) < 0)
+		cgroup[0] = '\0';
+	container_id_from_cgroup(cgroup, container, sizeof(container));
+	sp = (struct session_process){
+		.pid = (uint32_t)pid,
+		.start_time = target.start_time,
+		.comm = target.comm,
+		.cmdline = target.cmdline,
+		.exe = target.binary,
+		.python_version = target.version,
+		.lib_dirs = target.lib_dirs,
+		.ns_pid = ns_pid,
+		.cgroup = cgroup,
+		.container = container,
+	};
+	idx = session__add_process(c->s, &sp);
+	if (idx < 0)
+		return -errno;
+	id = c->n_tracked + 1;
+	t = &c->tracked[c->n_tracked++];
+	*t = (struct tracked){
+		.target = target,
+		.session_proc = (uint32_t)idx,
+		.alive = true,
+		.explicit = explicit,
+		.analysed_ns = analysed_ns,
+		.tls_deadline = now_ns() + TLS_CHECK_TIMEOUT_NS,
+	};
+	if (explicit)
+		c->explicit_alive++;
+	{
+		struct keymap_key key = { (uint64_t)pid, 0, 0 };
+
+		keymap__set(c->by_pid, &key, id);
+	}
+	py_target_check_tls(&t->target);	/* -EAGAIN before the interpreter starts */
+	err = push_proc(c, t, id, BPF_ANY);
+	if (err) {
+		pr_error("process %d: cannot add it to the BPF map: %s\n", pid, strerror(-err));
+		return err;
+	}
+	watch(c, pid);
+	drop_pending(c, pid);
+	/*
+	 * An exit before the entries above were written went unseen by the kernel side, which
+	 * only cleans up after the processes it follows: clean up here. One that starts later
+	 * is seen there (see proc_is_running()).
+	 */
+	if (!proc_is_running(pid, target.start_time)) {
+		untrack(c, pid);
+		unwatch(c, pid);
+		pr_debug("process %d exited while being attached\n", pid);
+		return 0;
+	}
+	if (!t->target.tls_checked)
+		remember_tls_todo(c, id);
+	pr_info("profiling process %d (%s), Python %s, offsets from %s\n", pid, target.comm,
+		target.version, target.layout.source);
+	return 0;
+}
+
+void on_proc_event(struct collector *c, const struct proc_event *e)
+{
+	switch (e->type) {
+	case EVENT_EXEC: {
+		struct tracked *t = tracked_by_pid(c, (pid_t)e->pid);
+
+		/* events are read late: an image analysed after this exec is the new one */
+		if (t && t->analysed_ns > e->time_ns)
+			break;
+		untrack(c, (pid_t)e->pid);
+		attach(c, (pid_t)e->pid, false);
+		break;
+	}
+	case EVENT_FORK:
+		attach(c, (pid_t)e->pid, false);
+		break;
+	case EVENT_EXIT:
+		untrack(c, (pid_t)e->pid);
+		break;
+	case EVENT_FOUND:
+		/* ran in a selected cgroup: moved in, or started before the scan saw it */
+		if (!tracked_by_pid(c, (pid_t)e->pid))
+			attach(c, (pid_t)e->pid, false);
+		break;
+	}
+}
+
+/*
+ * Retries the processes waiting for their libpython to be mapped, each every
+ * PENDING_RETRY_NS: an interpreter runs its first Python code some 15-30 ms after
+ * libpython is mapped, and a short program may be asleep (off CPU, unseen in wall
+ * mode) by the time a slower retry would attach it; a short-lived process is gone
+ * after a few tries.
+ */
+void retry_pending(struct collector *c, uint64_t now)
+{
+	for (size_t i = 0; i < c->n_pending;) {
+		struct pending p = c->pending[i];
+
+		if (now < p.next_try) {
+			i++;
+			continue;
+		}
+		if (now > p.deadline || !proc_is_running(p.pid, p.start_time)) {
+			c->pending[i] = c->pending[--c->n_pending];
+			continue;
+		}
+		c->pending[i].next_try = now + PENDING_RETRY_NS;
+		attach(c, p.pid, false);
+		/* once attached it left the list, and slot i holds another */
+		if (i < c->n_pending && c->pending[i].pid == p.pid)
+			i++;
+	}
+}
+
+/* Looks for the TLS slots not confirmed yet (processes caught before their first thread). */
+void housekeeping(struct collector *c, uint64_t now)
+{
+	for (size_t i = 0; i < c->n_tls_todo;) {
+		struct tracked *t = tracked_by_id(c, c->tls_todo[i]);
+		uint16_t kind, off;
+		int err;
+
+		if (!t || !t->alive || t->target.tls_checked || now > t->tls_deadline) {
+			c->tls_todo[i] = c->tls_todo[--c->n_tls_todo];
+			continue;
+		}
+		i++;
+		kind = t->target.tls_kind;
+		off = t->target.tls_offset;
+		err = py_target_check_tls(&t->target);
+		if (err == -ENOENT) {
+			pr_warn("process %d: cannot find its Python thread state in the C library's "
+				"thread data; its stacks may be missing\n", t->target.pid);
+			t->tls_deadline = 0;
+		}
+		if (!err) {
+			pr_debug("process %d: TLS slot at offset %u (kind %u, was %u at %u)\n",
+				 t->target.pid, t->target.tls_offset, t->target.tls_kind, kind, off);
+			/* the slot, and the key the sampler need not read any more; not if it
+			 * exec'd or exited meanwhile: the kernel dropped it then */
+			push_proc(c, t, (uint64_t)(t - c->tracked) + 1, BPF_EXIST);
+		}
+	}
+}
+
+static void attach_found(pid_t pid, void *ctx)
+{
+	struct collector *c = ctx;
+
+	if (pid != getpid() && !tracked_by_pid(c, pid))
+		attach(c, pid, false);
+}
+
+/* Every process on the host (or in the selected cgroups) that runs CPython. */
+void attach_all(struct collector *c)
+{
+	DIR *d;
+	struct dirent *de;
+	pid_t self = getpid();
+
+	if (c->cgroups.n) {
+		cgroup_selection_for_each_pid(&c->cgroups, attach_found, c);
+		return;
+	}
+	d = opendir("/proc");
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0 || pid == self)
+			continue;
+		attach(c, (pid_t)pid, false);
+	}
+	closedir(d);
+}

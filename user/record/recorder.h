@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * recorder.h — the recorder's own header: the collector's state and the functions its files
+ * share, as bpftool's commands share main.h. Not for cli/ or top/: their API is collector.h.
+ *
+ *   collector.c   the loop, the BPF lifecycle, the session's metadata, collector.h's API
+ *   procs.c       process tracking: attach, pending, exec/fork/exit, TLS slots to find
+ *   threads.c     thread naming
+ *   events.c      the ring buffer's events into the session
+ *   offcpu.c      wall mode: waits off CPU, short waits drained, waits still going on, GILs
+ *   clock.c       the sampling clocks: perf timers per CPU, or the scheduler tick
+ *
+ * Errors: 0 or -errno, NULL with errno set, after the one message where the context is;
+ * collector_record_live() alone turns a failure into an exit status (exit_status()).
+ */
+#ifndef PYFLARE_RECORDER_H
+#define PYFLARE_RECORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+#include <linux/types.h>
+
+#include "pyflare.h"
+#include "python/py_target.h"
+#include "record/cgroup_select.h"
+#include "record/collector.h"
+#include "record/record_opts.h"
+#include "session/session.h"
+
+struct binary_cache;
+struct bpf_link;
+struct bpf_program;
+struct keymap;
+struct launch;
+struct py_thread_names;
+struct pyflare_bpf;
+struct ring_buffer;
+struct symbolizer;
+
+/* One process instance. A PID that execs or is reused gets a new one. */
+struct tracked {
+	struct py_target target;
+	uint32_t session_proc;	/* index in the session's process table */
+	bool alive;
+	bool explicit;		/* named with -p: its exit ends the recording */
+	uint64_t analysed_ns;	/* when its analysis began: later execs make it stale */
+	uint64_t tls_deadline;	/* keep looking for the TLS slot until then */
+	struct py_thread_names *py_names;	/* threading's names, once wanted */
+	uint64_t py_names_ms;	/* when they were read (the samples' clock) */
+};
+
+/* A thread that was sampled, and how it is named. */
+struct sampled_thread {
+	uint64_t proc_id;	/* its process instance */
+	uint64_t ident;		/* pthread_self(): threading's key for it */
+	uint64_t named_ms;	/* when its name was last read (the samples' clock) */
+	uint64_t first_ms;	/* its first sample (the samples' clock) */
+	uint32_t tid;
+	uint32_t session_thread;
+	bool python_name;	/* it bears threading's name */
+};
+
+struct pending {
+	pid_t pid;
+	uint64_t start_time;	/* which process of that PID: another one is not retried */
+	uint64_t next_try;
+	uint64_t deadline;
+};
+
+struct collector {
+	const struct record_opts *opts;	/* &effective */
+	struct record_opts effective;	/* the options, with the mode and clock this kernel allows */
+	char kernel_notes[512];		/* what this kernel could not do, for the session */
+	struct bpf_program *sampler;	/* the clock's program, of the walker that loaded */
+	uint64_t tick_handler;		/* --clock tick: the kernel's tick handler */
+	struct session *s;
+	struct pyflare_bpf *skel;
+	struct ring_buffer *rb;
+	struct symbolizer *sym;
+	struct binary_cache *binaries;	/* interpreter files analysed so far */
+	struct launch *launch;
+	int *perf_fds;
+	struct bpf_link **links;	/* --clock timer: one per CPU */
+	struct bpf_link *tick_link;	/* --clock tick */
+	int ncpus;
+	struct tracked *tracked;	/* index = id - 1 */
+	size_t n_tracked, cap_tracked;
+	struct keymap *by_pid;		/* (pid, 0, 0) -> id of its live instance */
+	struct keymap *threads;		/* (id, tid, 0) -> index into sampled */
+	struct sampled_thread *sampled;
+	size_t n_sampled, cap_sampled;
+	struct keymap *stacks;		/* wall mode: (id, stack hash, 0) -> session stack node */
+	/*
+	 * Wall mode under a live view: (tid, wait start, 0) -> the part of that wait already
+	 * added (collector_account_waits), | WAIT_CARRIED (offcpu.c) once the wait was seen
+	 * to end.
+	 */
+	struct keymap *accounted;
+	struct pending *pending;
+	size_t n_pending, cap_pending;
+	struct cgroup_selection cgroups; /* --cgroup/--container; n == 0: no such limit */
+	uint64_t *tls_todo;		/* ids of instances whose TLS slot is not confirmed yet */
+	size_t n_tls_todo, cap_tls_todo;
+	uint64_t start_ns;		/* CLOCK_MONOTONIC at start, the samples' clock */
+	uint64_t busy_at_start;		/* --clock tick: the host's busy CPU time then */
+	bool ticks_checked;		/* --clock tick: check_ticks_seen() done */
+	uint64_t samples, empty, explicit_alive;
+	uint64_t no_access;		/* processes skipped: their memory or files unreadable */
+	uint64_t offcpu_waits;		/* wall mode: waits accounted */
+	uint64_t offcpu_unknown;	/* wall mode: records whose stack never arrived */
+	bool progress_shown;
+	int err;			/* first fatal error in the event handler */
+};
+
+/* CLOCK_MONOTONIC in nanoseconds: the samples' clock, as the kernel stamps them. */
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* --- procs.c: process tracking --------------------------------------------------------------- */
+
+struct tracked *tracked_by_id(struct collector *c, uint64_t id);
+/* The live instance of @pid, or NULL. */
+struct tracked *tracked_by_pid(struct collector *c, pid_t pid);
+/* Starts profiling @pid if it runs CPython. @explicit (-p): a failure is said and returned. */
+int attach(struct collector *c, pid_t pid, bool explicit);
+/* Every process on the host (or in the selected cgroups) that runs CPython. */
+void attach_all(struct collector *c);
+/* Has the kernel report @pid's execs, forks and exit, and follow its children. */
+void watch(struct collector *c, pid_t pid);
+/* An exec, fork, exit or process found in a selected cgroup. */
+void on_proc_event(struct collector *c, const struct proc_event *e);
+/* The processes whose libpython was not mapped yet, tried again. */
+void retry_pending(struct collector *c, uint64_t now);
+/* The TLS slots not confirmed yet, looked for again. */
+void housekeeping(struct collector *c, uint64_t now);
+
+/* --- threads.c: thread naming ---------------------------------------------------------------- */
+
+/* The session thread of (@t, @tid) at @time_ns, named or renamed now: its index or -errno. */
+int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t tid,
+		  uint64_t ident, uint64_t time_ns);
+/* Wall mode: a thread's kernel name as it left the CPU, unless it has threading's. */
+void name_at_switch(struct collector *c, uint64_t id, uint32_t tid, uint32_t thread,
+		    const char *comm, size_t len);
+/* At the end: the last names of the sampled threads of live processes. */
+void refresh_thread_names(struct collector *c);
+
+/* --- events.c: the ring buffer's events ------------------------------------------------------ */
+
+/* The ring buffer's callback (@ctx: the collector). Failures go to c->err. */
+int handle_event(void *ctx, void *data, size_t size);
+/* A frame of its own for a marker ("<truncated>", a wait's reason): its index, or -1 (ENOMEM). */
+int64_t marker_frame(struct collector *c, enum frame_kind kind, const char *name);
+
+/* --- offcpu.c: wall mode --------------------------------------------------------------------- */
+
+/* A wait that ended, as a sample: 0 or -errno. */
+int on_offcpu(struct collector *c, const struct offcpu_wait *wait, const struct offcpu_sum *sum);
+/* The short waits the kernel added up since the last drain: 0 or -errno. */
+int drain_short_waits(struct collector *c);
+/* At the end: threads still off CPU waited until @end_ns: 0 or -errno. */
+int flush_waiting_threads(struct collector *c, uint64_t end_ns);
+/* The GILs of interpreters that had not allocated theirs yet (3.12+). */
+void find_gils(struct collector *c);
+
+/* --- clock.c: the sampling clocks ------------------------------------------------------------ */
+
+/* --clock tick: the address of the tick's hrtimer function, or 0 after saying why not. */
+uint64_t find_tick(struct collector *c);
+/* Starts the sampling clock on every online CPU: 0 or -errno. */
+int start_clock(struct collector *c);
+void stop_clock(struct collector *c);
+/* --clock tick, a second in: warns if no tick was seen while the host was busy. */
+void check_ticks_seen(struct collector *c, uint64_t now);
+
+/* --- collector.c ----------------------------------------------------------------------------- */
+
+/* A BPF health counter (HEALTH_*), summed over the CPUs; 0 if it cannot be read. */
+uint64_t health_counter(struct collector *c, __u32 key);
+
+#endif /* PYFLARE_RECORDER_H */

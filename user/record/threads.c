@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * threads.c — thread naming: the session thread of each sampled thread, named after
+ * threading's Thread.name when it can be read, else the kernel's name, and named again
+ * while it keeps being sampled, since threads are often named after they start.
+ */
+#include "record/recorder.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/proc_info.h"
+#include "lib/keymap.h"
+#include "python/py_thread_names.h"
+
+/* A sampled thread's name (and threading's) is read again every THREAD_NAME_MS in its first
+ * THREAD_YOUNG_MS, every THREAD_NAME_OLD_MS after: threads are mostly named as they start,
+ * and a read costs ~150 us of the collector's time. */
+#define THREAD_NAME_MS 100
+#define THREAD_YOUNG_MS 2000
+#define THREAD_NAME_OLD_MS 1000
+
+/*
+ * The kernel's name of thread @tid of @t, while @t runs: once it has ended, its PID (and
+ * its main thread's TID) may be another process's, whose names it must not take.
+ */
+static int read_kernel_thread_name(const struct tracked *t, uint32_t tid, char *buf, size_t len)
+{
+	uint64_t start_time;
+	int err;
+
+	if (!t->alive)
+		return -ESRCH;
+	err = proc_read_thread_comm(t->target.pid, (pid_t)tid, buf, len);
+	/* read, then checked: a zombie still has its names, a new process its own start */
+	if (!err && (proc_read_start_time(t->target.pid, &start_time) ||
+		     start_time != t->target.start_time)) {
+		buf[0] = '\0';
+		return -ESRCH;
+	}
+	return err;
+}
+
+/* threading's table of @t's threads, read again when older than THREAD_NAME_MS. */
+static struct py_thread_names *python_names(struct tracked *t, uint64_t ms)
+{
+	if (!t->alive)
+		return NULL;
+	if (!t->py_names) {
+		t->py_names = py_thread_names__new();
+		if (!t->py_names)
+			return NULL;
+	} else if (ms < t->py_names_ms + THREAD_NAME_MS) {
+		return t->py_names;
+	}
+	py_thread_names__read(t->py_names, &t->target, ms * 1000000);
+	t->py_names_ms = ms;
+	return t->py_names;
+}
+
+/*
+ * The name of @st, a thread of @t, into @name: threading's (threading.Thread.name) when it
+ * can be read, else the kernel's. A thread that bore threading's name keeps it once it
+ * leaves threading's table (it is ending) rather than turn into the process's name.
+ * Returns 0, or -1 when there is no name to give (the thread keeps the one it has).
+ */
+static int read_thread_name(struct tracked *t, struct sampled_thread *st, uint64_t ms,
+			    char *name, size_t len)
+{
+	char kernel_name[64];
+	const char *py;
+
+	/* a thread gone (an off-CPU record is read after it ends) may share its ident with a
+	 * newer one: glibc reuses thread descriptors */
+	if (read_kernel_thread_name(t, st->tid, kernel_name, sizeof(kernel_name)))
+		return -1;
+	py = py_thread_names__find(python_names(t, ms), &t->target, st->ident);
+	if (py) {
+		snprintf(name, len, "%s", py);
+		st->python_name = true;
+		return 0;
+	}
+	if (st->python_name)
+		return -1;
+	snprintf(name, len, "%s", kernel_name);
+	return 0;
+}
+
+/* Renames session thread @st after what read_thread_name() finds now: 0 or -errno. */
+static int rename_thread(struct collector *c, struct tracked *t, struct sampled_thread *st,
+			 uint64_t ms)
+{
+	const struct session_thread *threads;
+	char name[PY_THREAD_NAME_MAX];
+	size_t count;
+
+	st->named_ms = ms;
+	if (read_thread_name(t, st, ms, name, sizeof(name)))
+		return 0;
+	threads = session__threads(c->s, &count);
+	if (st->session_thread < count && strcmp(threads[st->session_thread].name, name) != 0)
+		return session__set_thread_name(c->s, st->session_thread, name);
+	return 0;
+}
+
+/*
+ * The session thread of (@t, @tid) at @time_ns, or -errno. A thread's name is read at its
+ * first sample and again at most every THREAD_NAME_MS while it keeps being sampled: threads
+ * are often named after they start (threading names OS threads from 3.14, applications
+ * call prctl or set Thread.name), and the last name is the one people know them by.
+ */
+int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t tid,
+		  uint64_t ident, uint64_t time_ns)
+{
+	struct keymap_key key = { id, tid, 0 };
+	uint64_t idx, ms = time_ns / 1000000;
+	struct sampled_thread *st;
+	char name[PY_THREAD_NAME_MAX] = "";
+	int64_t n;
+	int err;
+
+	if (keymap__get(c->threads, &key, &idx) && idx < c->n_sampled) {
+		st = &c->sampled[idx];
+		if (st->ident != ident) {	/* another thread under a reused TID */
+			st->ident = ident;
+			st->python_name = false;
+		} else if (ms < st->named_ms + (ms < st->first_ms + THREAD_YOUNG_MS ?
+						  THREAD_NAME_MS : THREAD_NAME_OLD_MS)) {
+			return st->session_thread;
+		}
+		err = rename_thread(c, t, st, ms);
+		return err ? err : (int64_t)st->session_thread;
+	}
+	if (c->n_sampled == c->cap_sampled) {
+		size_t cap = c->cap_sampled ? c->cap_sampled * 2 : 64;
+		struct sampled_thread *more = realloc(c->sampled, cap * sizeof(*more));
+
+		if (!more)
+			return -ENOMEM;
+		c->sampled = more;
+		c->cap_sampled = cap;
+	}
+	st = &c->sampled[c->n_sampled];
+	*st = (struct sampled_thread){ .proc_id = id, .ident = ident, .named_ms = ms,
+				       .first_ms = ms, .tid = tid };
+	read_thread_name(t, st, ms, name, sizeof(name));
+	n = session__add_thread(c->s, t->session_proc, tid, name);
+	if (n < 0)
+		return -errno;
+	st->session_thread = (uint32_t)n;
+	err = keymap__set(c->threads, &key, c->n_sampled);
+	if (err)
+		return err;
+	c->n_sampled++;
+	return n;
+}
+
+/*
+ * The kernel's name of a thread as it left the CPU (@comm, from the switch): a thread that
+ * only waits is rarely sampled, and may be gone by the time its record is read, so this is
+ * often the newest name there is. A Python name (threading's) stays.
+ */
+void name_at_switch(struct collector *c, uint64_t id, uint32_t tid, uint32_t thread,
+		    const char *comm, size_t len)
+{
+	struct keymap_key key = { id, tid, 0 };
+	const struct session_thread *threads;
+	char name[17];
+	uint64_t idx;
+	size_t n;
+
+	if (!keymap__get(c->threads, &key, &idx) || idx >= c->n_sampled ||
+	    c->sampled[idx].python_name || !len || !*comm)
+		return;
+	snprintf(name, sizeof(name), "%.*s", (int)(len < 16 ? len : 16), comm);
+	threads = session__threads(c->s, &n);
+	if (thread < n && strcmp(threads[thread].name, name))
+		session__set_thread_name(c->s, thread, name);
+}
+
+/* At the end: the last names of the sampled threads of live processes (see thread_of). */
+void refresh_thread_names(struct collector *c)
+{
+	uint64_t ms = now_ns() / 1000000;
+
+	for (size_t i = 0; i < c->n_sampled; i++) {
+		struct sampled_thread *st = &c->sampled[i];
+		struct tracked *t = tracked_by_id(c, st->proc_id);
+
+		if (t && t->alive)
+			rename_thread(c, t, st, ms);
+	}
+}
