@@ -9,6 +9,7 @@
 (function () {
 	'use strict';
 
+	const started = performance.now();
 	const svg = document.documentElement;
 	const PAD = Number(svg.getAttribute('data-pad')) || 10;
 	const WIDTH = Number(svg.getAttribute('data-graph-width')) || 1180;
@@ -35,6 +36,8 @@
 
 		if (chars < 3)
 			return '';
+		if (!f.chars)
+			f.chars = Array.from(f.label);	// code points, as render_svg.c counts
 		if (f.chars.length <= chars)
 			return f.label;
 		return f.chars.slice(0, chars - 2).join('') + '..';
@@ -62,12 +65,12 @@
 		const open = [];
 
 		for (const e of g.children) {
-			if (!e.classList.contains('f'))
+			if (e.getAttribute('class') !== 'f')
 				continue;
-			const title = e.querySelector('title'), rect = e.querySelector('rect');
-			const lines = (title ? title.textContent : '').split('\n');
+			const [title, rect, text] = e.children;	// as render_svg.c writes them
+			const lines = title.textContent.split('\n');
 			const f = {
-				e, rect, text: e.querySelector('text'), graph,
+				e, rect, text, graph, chars: null,
 				i: graph.frames.length, end: 0, parent: null,
 				x: Number(e.getAttribute('data-x')),
 				w: Number(e.getAttribute('data-w')),
@@ -75,7 +78,6 @@
 				label: lines[0], info: lines.slice(1).join('  '), match: false,
 			};
 
-			f.chars = Array.from(f.label);
 			// Preorder, callers below their callees: a caller's row is further down.
 			while (open.length && open[open.length - 1].y <= f.y)
 				open.pop().end = f.i;
@@ -265,5 +267,6 @@
 
 	if (wanted)
 		search(wanted);
+	svg.setAttribute('data-script-ms', String(Math.round(performance.now() - started)));
 	svg.setAttribute('data-ready', '1');
 })();

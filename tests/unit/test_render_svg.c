@@ -215,12 +215,17 @@ static const struct frame *find(const struct svg *v, int g, const char *label)
 	return NULL;
 }
 
+/* (memmem with the length left: ASan's strstr measures the whole haystack at each call) */
 static size_t count(const char *hay, const char *needle)
 {
-	size_t n = 0, len = strlen(needle);
+	size_t n = 0, len = strlen(needle), left = strlen(hay);
+	const char *at;
 
-	for (hay = strstr(hay, needle); hay; hay = strstr(hay + len, needle))
+	while ((at = memmem(hay, left, needle, len)) != NULL) {
 		n++;
+		left -= at + len - hay;
+		hay = at + len;
+	}
 	return n;
 }
 
@@ -526,6 +531,59 @@ static void test_min_width(void)
 	session__free(s);
 }
 
+/*
+ * Past 50000 frames the narrowest go too, whole: 60 call chains 1000 deep, chain i weighing
+ * i + 1 samples. The widest chains stay, the narrowest go, the graph says so.
+ */
+static void test_max_frames(void)
+{
+	struct session *s = session__new();
+	uint32_t *tops = calloc(60, sizeof(*tops));
+	char *doc, name[32], *script;
+	size_t frames, first_chain;
+	uint64_t t = 0;
+	int64_t th;
+	int i, k, err;
+
+	session__add_process(s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "",
+							   "", 0, NULL });
+	th = session__add_thread(s, 0, 1, "");
+	for (i = 0; i < 60; i++) {
+		uint32_t node = 0;
+
+		for (k = 0; k < 1000; k++) {
+			struct session_frame f = { name, "deep.py", k + 1, k + 1, FRAME_PYTHON };
+
+			snprintf(name, sizeof(name), "c%02d_%03d", i, k);
+			node = session__intern_stack(s, node, session__intern_frame(s, &f));
+		}
+		tops[i] = node;
+		add_n(s, th, node, i + 1, W, &t);
+	}
+	doc = render(&render_svg, s, NULL, &err);
+	CHECK_INT(err, 0);
+	if (!doc)
+		goto out;
+	script = strstr(doc, "<script");
+	if (script)
+		*script = '\0';
+	frames = count(doc, "<g class=\"f\"");
+	CHECK(frames <= 50000 && frames > 25000);
+	/* whole chains: the 1000 frames of a chain, or none of them */
+	CHECK_INT((frames - 1) % 1000, 0);
+	first_chain = 60 - (frames - 1) / 1000;
+	snprintf(name, sizeof(name), ">c%02zu_999 (deep.py:1000)&#10;", first_chain);
+	CHECK_INT(count(doc, name), 1);
+	snprintf(name, sizeof(name), ">c%02zu_000 (deep.py:1)&#10;", first_chain - 1);
+	CHECK_INT(count(doc, name), 0);
+	CHECK_INT(count(doc, ">c59_999 (deep.py:1000)&#10;"), 1);
+	CHECK_INT(count(doc, " px left out"), 2);	/* the note and its tooltip */
+	free(doc);
+out:
+	free(tops);
+	session__free(s);
+}
+
 static void test_hostile(void)
 {
 	struct session *s = fixture();
@@ -618,6 +676,7 @@ int main(void)
 	RUN(test_timeline);
 	RUN(test_groups);
 	RUN(test_min_width);
+	RUN(test_max_frames);
 	RUN(test_hostile);
 	RUN(test_empty);
 	return test_summary();

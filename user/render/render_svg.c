@@ -29,6 +29,11 @@
 #define FONT_SIZE	12
 #define FONT_WIDTH	0.59			/* flamegraph.pl's average glyph width, in ems */
 #define MIN_WIDTH	0.1			/* narrower frames are left out (flamegraph.pl) */
+/*
+ * At most about this many frames (a frame is some 300 bytes and 4 elements): past it, the
+ * narrowest are left out too, so that a host-wide recording still opens in seconds.
+ */
+#define MAX_FRAMES	50000
 #define TOP_H		112			/* title, subtitles, details line */
 #define HEADING_H	22			/* a graph's heading above its rows */
 #define GRAPH_GAP	14
@@ -49,6 +54,8 @@ struct svg {
 	const struct session_process *procs;
 	const struct session_thread *threads;
 	uint64_t all_ns;		/* every graph's time: shares of all */
+	double min_px;			/* narrower frames are left out: MIN_WIDTH or more */
+	size_t cut;			/* frames MAX_FRAMES left out (at least) */
 	uint32_t *depth;		/* per graph (root child): its rows - 1 */
 	struct walk {
 		uint32_t node;
@@ -379,9 +386,66 @@ static int put_frame(struct svg *x, uint32_t id, const struct session_process *p
 
 /* --- graphs ----------------------------------------------------------------------------------- */
 
-static bool wide_enough(uint64_t ns, uint64_t total)
+/* A frame's width in pixels. Never more than its caller's: ns <= the caller's. */
+static double px(uint64_t ns, uint64_t total)
 {
-	return (double)ns * GRAPH_WIDTH >= MIN_WIDTH * (double)total;
+	return total ? (double)ns * GRAPH_WIDTH / (double)total : 0;
+}
+
+static int by_width_desc(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x > y ? -1 : x < y;
+}
+
+/*
+ * The narrowest frame drawn: MIN_WIDTH, or past MAX_FRAMES the width that keeps the widest
+ * MAX_FRAMES. As no frame is wider than its caller, the frames at least that wide are whole
+ * call paths: a frame is never drawn without its callers.
+ */
+static int choose_min_width(struct svg *x)
+{
+	const struct render_tree *t = &x->t;
+	uint64_t *graph_ns = malloc((t->n ? t->n : 1) * sizeof(*graph_ns));
+	double *widths = NULL, cut;
+	size_t i, n = 0, above;
+
+	x->min_px = MIN_WIDTH;
+	if (!graph_ns)
+		return -ENOMEM;
+	/* a node's graph is its process's: parents come before their children */
+	for (i = 1; i < t->n; i++) {
+		graph_ns[i] = t->nodes[i].kind == RENDER_NODE_PROCESS ? t->nodes[i].total_ns :
+			      graph_ns[t->nodes[i].parent];
+		n += px(t->nodes[i].total_ns, graph_ns[i]) >= MIN_WIDTH;
+	}
+	if (n <= MAX_FRAMES)
+		goto out;
+	widths = malloc(n * sizeof(*widths));
+	if (!widths) {
+		free(graph_ns);
+		return -ENOMEM;
+	}
+	for (i = 1, n = 0; i < t->n; i++) {
+		double w = px(t->nodes[i].total_ns, graph_ns[i]);
+
+		if (w >= MIN_WIDTH)
+			widths[n++] = w;
+	}
+	qsort(widths, n, sizeof(*widths), by_width_desc);
+	cut = widths[MAX_FRAMES];
+	for (above = MAX_FRAMES; above && widths[above - 1] == cut; above--)
+		;
+	/* frames as wide as the first left out go too, unless that leaves too few */
+	x->min_px = above >= MAX_FRAMES / 2 ? nextafter(cut, INFINITY) : cut;
+	for (above = 0; above < n && widths[above] >= x->min_px; above++)
+		;
+	x->cut = n - above;
+out:
+	free(widths);
+	free(graph_ns);
+	return 0;
 }
 
 /* What a node sorts by: a frame's name; a run of hidden frames by its bracket. */
@@ -429,7 +493,7 @@ static void sort_alphabetically(struct render_tree *t)
 }
 
 /*
- * Walks graph @top in preorder, frames narrower than MIN_WIDTH left out with what they call:
+ * Walks graph @top in preorder, frames narrower than min_px left out with what they call:
  * draws each frame when @base_y is set, else returns the deepest row's depth.
  */
 static int64_t walk(struct svg *x, uint32_t top, int base_y)
@@ -456,7 +520,7 @@ static int64_t walk(struct svg *x, uint32_t top, int base_y)
 		c = t->children[n->first_child + e->next++];
 		off = e->x;
 		e->x += t->nodes[c].total_ns;
-		if (!wide_enough(t->nodes[c].total_ns, total))
+		if (px(t->nodes[c].total_ns, total) < x->min_px)
 			continue;
 		sp++;
 		if (sp > deepest)
@@ -630,6 +694,8 @@ static int put_header(struct svg *x, int height)
 	      "Alphabetical order, as flamegraph.pl's", l.f);
 	if (x->t.ngroups)
 		fputs("; library code folded: [N frames hidden] (--show-all)", l.f);
+	if (x->cut)
+		fprintf(l.f, "; %zu frames under %.2f px left out", x->cut, x->min_px);
 	fputs(". Click a frame to zoom; Ctrl-F or / to search; Esc to reset", l.f);
 	s = text_close(&l);
 	if (!s)
@@ -706,6 +772,9 @@ static int svg_render(const struct session *s, const struct render_opts *o, FILE
 		return err;
 	if (!x.o->timeline)
 		sort_alphabetically(&x.t);
+	err = choose_min_width(&x);
+	if (err)
+		goto out;
 	root = &x.t.nodes[0];
 	x.all_ns = root->total_ns;
 	/* rows sit at most two levels (process, thread) above the deepest frame */
