@@ -92,8 +92,8 @@ SKEL_USERS := record/collector record/procs record/offcpu record/bpf_load
 $(foreach u,$(SKEL_USERS),$(BUILD)/user/$(u).o $(BUILD)/asan/user/$(u).o): $(BUILD)/pyflare.skel.h
 
 # The HTML report's page, script and style, compiled in (xxd -i), and the script's hash for the
-# page's Content-Security-Policy, which lets only that script run.
-HTML_ASSETS := html/report.html html/report.css html/report.js
+# page's Content-Security-Policy, which lets only that script run; the SVG flame graph's script.
+HTML_ASSETS := html/report.html html/report.css html/report.js html/flamegraph.js
 
 $(BUILD)/html_assets.h: $(HTML_ASSETS) | $(BUILD)
 	$(call msg,GEN,$@)
@@ -104,7 +104,8 @@ $(BUILD)/html_assets.h: $(HTML_ASSETS) | $(BUILD)
 		"$$(sha256sum html/report.js | cut -c1-64 | xxd -r -p | base64 -w0)"; } > $@.tmp
 	$(Q)mv $@.tmp $@
 
-$(BUILD)/user/render/render_html.o $(BUILD)/asan/user/render/render_html.o: $(BUILD)/html_assets.h
+$(foreach r,render_html render_svg,$(BUILD)/user/render/$(r).o $(BUILD)/asan/user/render/$(r).o): \
+	$(BUILD)/html_assets.h
 
 $(BUILD)/user/%.o: user/%.c | $(BUILD)
 	$(call msg,CC,$@)

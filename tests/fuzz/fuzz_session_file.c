@@ -46,7 +46,7 @@ static uint8_t *write_mem(const struct session *s, unsigned flags, size_t *len)
 static void render_all(const struct session *s)
 {
 	static const char *const names[] = { "text", "speedscope", "collapsed", "flat", "json",
-					     "pstats", "pprof", "html" };
+					     "pstats", "pprof", "html", "svg" };
 	struct frame_filter *filter = frame_filter__new();
 	struct render_opts o = render_opts_default;
 	FILE *null = fopen("/dev/null", "w");

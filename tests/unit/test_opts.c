@@ -485,6 +485,26 @@ static void test_formats(void)
 	CHECK_STR(o.argv[2], "x");
 	opts_release_record(&o);
 
+	/* the SVG flame graph, by extension or by either name (py-spy's and flamegraph.pl's) */
+	CHECK_INT(record(&o, "-o", "a.svg", "-o", "b", "-a", NULL), OPTS_OK);
+	CHECK(o.outputs[0].format == &render_svg);
+	CHECK(o.outputs[1].format == &render_text);	/* no extension: text, as before */
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "-r", "flamegraph", "-a", NULL), OPTS_OK);
+	CHECK(o.outputs[0].format == &render_svg);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "-r", "svg", "-o", "x.foo", "-a", NULL), OPTS_OK);
+	CHECK(o.outputs[0].format == &render_svg);
+	opts_release_record(&o);
+	/* an extension pyflare does not know is refused, naming the formats and extensions */
+	CHECK_RECORD_ERROR("unknown output extension '.foo': give -r FORMAT, or one of text "
+			   "(.txt), speedscope (.speedscope.json), collapsed (.collapsed .folded), "
+			   "flat, ",
+			   "-o", "a.svg", "-o", "x.foo", "-a");
+	CHECK_RECORD_ERROR("html (.html .htm), svg (.svg), pyflare (.pyflare)", "-o", "x.foo",
+			   "-a");
+	CHECK_RECORD_ERROR("unknown output extension '.speedscope'", "-o", "run.speedscope", "-a");
+	CHECK_RECORD_ERROR("-o 'out/' names no file", "-o", "out/", "-a");
 	CHECK_RECORD_ERROR("unknown format 'pdf': expected one of text, speedscope, collapsed, "
 			   "flat", "-r", "pdf", "-a");
 	CHECK_RECORD_ERROR("-p flat asks for the flat view, -r for speedscope", "-p", "flat",
@@ -546,6 +566,7 @@ static void test_report(void)
 	CHECK_REPORT_ERROR("unknown option '-a'", "-a", "a.pyflare");
 	CHECK_REPORT_ERROR("bad --hide-regex", "--hide-regex", "(", "a.pyflare");
 	CHECK_REPORT_ERROR("unknown format", "-r", "pdf", "a.pyflare");
+	CHECK_REPORT_ERROR("unknown output extension '.foo'", "a.pyflare", "-o", "x.foo");
 	CHECK_REPORT_ERROR("bad --group-by 'all'", "--group-by", "all", "a.pyflare");
 }
 

@@ -182,11 +182,13 @@ static void print_view_help(void)
 {
 	printf("output:\n"
 	       "  -o, --output FILE        write the report to FILE (atomically; - is stdout),\n"
-	       "                           in the format its extension names (.speedscope.json,\n"
-	       "                           .folded, ...; text otherwise). Repeat -o to write\n"
-	       "                           several formats at once\n"
+	       "                           in the format its extension names (.svg,\n"
+	       "                           .speedscope.json, .folded, ...; text for a name\n"
+	       "                           without one; an unknown one is refused). Repeat -o\n"
+	       "                           to write several formats at once\n"
 	       "  -r, --format FORMAT      the format of every -o: text (the default), flat\n"
-	       "                           (the cProfile/pstats table of functions), or any of:\n");
+	       "                           (the cProfile/pstats table of functions), svg (a\n"
+	       "                           flame graph; also -r flamegraph), or any of:\n");
 	print_formats();
 	printf("      --granularity G      function (default: one frame per function, as\n"
 	       "                           pyinstrument) or line (one per line, as py-spy)\n"
@@ -727,6 +729,57 @@ static bool want_color(enum opts_color color)
 	       !(term && !strcmp(term, "dumb"));
 }
 
+/* -r NAME; "flamegraph" is the SVG flame graph, as py-spy and flamegraph.pl call it. */
+static const struct renderer *format_by_name(const char *name)
+{
+	return renderer_by_name(name && !strcmp(name, "flamegraph") ? "svg" : name);
+}
+
+/* "text (.txt), speedscope (.speedscope.json), ..., flat, ...": the formats, their extensions. */
+static void format_list(char *buf, size_t len)
+{
+	char names[256], *p, *next;
+	size_t used = 0;
+
+	renderer_names(names, sizeof(names));
+	buf[0] = '\0';
+	for (p = strtok_r(names, ", ", &next); p && used < len; p = strtok_r(NULL, ", ", &next)) {
+		const struct renderer *r = renderer_by_name(p);
+		const char *const *ext;
+
+		used += snprintf(buf + used, len - used, "%s%s", used ? ", " : "", p);
+		for (ext = r ? r->extensions : NULL; ext && *ext && used < len; ext++)
+			used += snprintf(buf + used, len - used, "%s%s", ext == r->extensions ?
+					 " (" : " ", *ext);
+		if (r && r->extensions && *r->extensions && used < len)
+			used += snprintf(buf + used, len - used, ")");
+	}
+}
+
+/*
+ * An output's format when -r does not say: its extension's, text for a name without one
+ * ("profile", "-"). An extension pyflare does not know is refused, not written as text.
+ */
+static const struct renderer *format_by_path(const char *path, char *err, size_t errlen)
+{
+	const struct renderer *r = renderer_by_path(path);
+	const char *base = strrchr(path, '/'), *dot;
+	char list[200];
+
+	if (r)
+		return r;
+	base = base ? base + 1 : path;
+	dot = strrchr(base, '.');
+	if (!dot) {
+		usage(err, errlen, "-o '%.80s' names no file", path);
+		return NULL;
+	}
+	format_list(list, sizeof(list));
+	usage(err, errlen, "unknown output extension '%.20s': give -r FORMAT, or one of %s", dot,
+	      list);
+	return NULL;
+}
+
 /* Picks each output's format and checks what the view options say together. */
 static enum opts_result finish_view(struct view *v, char *err, size_t errlen)
 {
@@ -734,7 +787,7 @@ static enum opts_result finish_view(struct view *v, char *err, size_t errlen)
 	size_t i;
 
 	if (v->format) {
-		chosen = renderer_by_name(v->format);
+		chosen = format_by_name(v->format);
 		if (!chosen) {
 			char names[128];
 
@@ -753,10 +806,13 @@ static enum opts_result finish_view(struct view *v, char *err, size_t errlen)
 		frame_filter__show_all(v->filter);
 	if (*v->n_outputs == 0)
 		v->outputs[(*v->n_outputs)++].path = "-";
-	/* -r wins; otherwise the extension says, and text is the fallback */
+	/* -r wins; otherwise the extension says (none: text) */
 	for (i = 0; i < *v->n_outputs; i++) {
-		const struct renderer *by_ext = renderer_by_path(v->outputs[i].path);
-		const struct renderer *f = chosen ? chosen : by_ext ? by_ext : &render_text;
+		const struct renderer *f = chosen ? chosen :
+					   format_by_path(v->outputs[i].path, err, errlen);
+
+		if (!f)
+			return OPTS_USAGE;
 
 		/* -p flat is an option of the text report, as in pyinstrument */
 		if (v->flat && f == &render_text)

@@ -24,6 +24,7 @@ static const struct renderer *const renderers[] = {
 	&render_pstats,
 	&render_pprof,
 	&render_html,
+	&render_svg,
 	&render_session,
 };
 

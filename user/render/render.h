@@ -64,6 +64,7 @@ extern const struct renderer render_speedscope;
 extern const struct renderer render_collapsed;
 extern const struct renderer render_flat;	/* -r flat: cProfile-like rows */
 extern const struct renderer render_html;	/* .html */
+extern const struct renderer render_svg;	/* .svg: a flame graph (-r flamegraph) */
 extern const struct renderer render_json;	/* .json */
 extern const struct renderer render_pstats;	/* .pstats, .prof */
 extern const struct renderer render_pprof;	/* .pb.gz */
