@@ -141,7 +141,7 @@ $(BUILD)/bench/%.bpf.o: bpf/%.bpf.c | $(BUILD)
 	$(Q)$(LLVM_STRIP) -g $@
 
 $(foreach u,$(SKEL_USERS) record/bench_hooks,$(BUILD)/bench/user/$(u).o): $(BUILD)/bench/pyflare.skel.h
-$(BUILD)/bench/user/render/render_html.o: $(BUILD)/html_assets.h
+$(foreach r,render_html render_svg,$(BUILD)/bench/user/render/$(r).o): $(BUILD)/html_assets.h
 
 # -I$(BUILD)/bench first: its pyflare.skel.h, not $(BUILD)'s
 $(BUILD)/bench/user/%.o: user/%.c | $(BUILD)
