@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "lib/exit.h"
+#include "lib/grow.h"
 #include "lib/log.h"
 #include "dump/dump.h"
 #include "host/proc_info.h"
@@ -396,15 +397,8 @@ int dump__add(struct dump *d, pid_t pid)
 	struct reading r = { .proc_id = d->n + 1 };
 	int status;
 
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 4;
-		struct dump_process *procs = realloc(d->procs, cap * sizeof(*procs));
-
-		if (!procs)
-			return -ENOMEM;
-		d->procs = procs;
-		d->cap = cap;
-	}
+	if (GROW(d->procs, d->cap, d->n + 1, 4))
+		return -ENOMEM;
 	p = &d->procs[d->n++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;

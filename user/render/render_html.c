@@ -8,6 +8,7 @@
 #include "html_assets.h"	/* generated from html/ by the Makefile */
 #include "render/render.h"
 #include "render/render_json_common.h"
+#include "lib/grow.h"
 #include "lib/utf8.h"
 
 /*
@@ -355,15 +356,14 @@ static int flag_frames(struct html *x)
 	const struct session_stack *nodes = x->rs.nodes;
 	const struct session_frame *frames = x->rs.frames.frames;
 	uint32_t *nstamp, *fstamp;
-	size_t cap = 64, p, th, k;
+	size_t cap = 0, p, th, k;
 	char lib[256];
 	int err = -ENOMEM;
 
 	nstamp = calloc(x->rs.n ? x->rs.n : 1, sizeof(*nstamp));
 	fstamp = calloc(x->rs.frames.n ? x->rs.frames.n : 1, sizeof(*fstamp));
 	x->pflagged = calloc(x->nprocs + 1, sizeof(*x->pflagged));
-	x->flagged = malloc(cap * sizeof(*x->flagged));
-	if (!nstamp || !fstamp || !x->pflagged || !x->flagged)
+	if (!nstamp || !fstamp || !x->pflagged)
 		goto out;
 	for (p = 0; p < x->nprocs; p++) {
 		for (th = 0; th < x->nthreads; th++) {
@@ -385,16 +385,7 @@ static int flag_frames(struct html *x)
 						continue;
 					frame_library_name(&x->procs[p], f->file, lib, sizeof(lib));
 					sid = strtab_intern(&x->st, lib, true);
-					if (x->nflagged == cap) {
-						struct flagged *more;
-
-						cap *= 2;
-						more = realloc(x->flagged, cap * sizeof(*more));
-						if (!more)
-							goto out;
-						x->flagged = more;
-					}
-					if (sid < 0)
+					if (sid < 0 || GROW(x->flagged, cap, x->nflagged + 1, 64))
 						goto out;
 					x->flagged[x->nflagged].frame = nodes[node].frame;
 					x->flagged[x->nflagged++].lib = sid;

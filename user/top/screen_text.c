@@ -10,6 +10,7 @@
 #include <wchar.h>
 
 #include "render/render.h"
+#include "lib/grow.h"
 #include "lib/utf8.h"
 
 #define ELLIPSIS "\xe2\x80\xa6"	/* U+2026, one cell */
@@ -50,23 +51,12 @@ static int cp_cells(uint32_t c)
 
 static bool reserve(struct screen_line *l, size_t more)
 {
-	size_t cap;
-	char *p;
-
 	if (l->oom)
 		return false;
-	if (l->len + more + 1 <= l->cap)
-		return true;
-	cap = l->cap ? l->cap * 2 : 128;
-	while (cap < l->len + more + 1)
-		cap *= 2;
-	p = realloc(l->text, cap);
-	if (!p) {
+	if (GROW(l->text, l->cap, l->len + more + 1, 128)) {
 		l->oom = true;
 		return false;
 	}
-	l->text = p;
-	l->cap = cap;
 	return true;
 }
 
