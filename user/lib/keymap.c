@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "lib/hash.h"
+
 enum slot_state { SLOT_EMPTY = 0, SLOT_FULL, SLOT_DELETED };
 
 struct slot {

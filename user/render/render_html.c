@@ -9,6 +9,7 @@
 #include "render/render.h"
 #include "render/render_json_common.h"
 #include "lib/grow.h"
+#include "lib/strtab.h"
 #include "lib/utf8.h"
 
 /*
@@ -21,15 +22,6 @@
 #define MAX_BUCKETS 2000
 #define MIN_BUCKETS 64
 #define ENTRY_BUDGET 2500000
-
-struct strtab {
-	const char **strs;
-	size_t n, cap;
-	uint32_t *slots;	/* open addressing: string index + 1, 0 = empty */
-	size_t nslots;
-	char **owned;		/* the copies made by strtab_intern(..., true) */
-	size_t nowned;
-};
 
 struct flagged {
 	uint32_t frame;		/* folded frame */
@@ -63,84 +55,6 @@ struct html {
 	size_t *pflagged;	/* per process + 1: start of its frames in flagged */
 	struct entry *bucket;	/* one bucket of one thread being merged */
 };
-
-/* --- strings ------------------------------------------------------------------------------ */
-
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
-}
-
-/*
- * Returns the index of @str in the table, adding it if new: the pointer itself, or a copy when
- * @copy (for strings that do not outlive the call).
- */
-static int64_t strtab_intern(struct strtab *t, const char *str, bool copy)
-{
-	size_t j;
-
-	if (!str)
-		str = "";
-	if (t->n * 2 >= t->nslots) {
-		size_t nslots = t->nslots ? t->nslots * 2 : 1024, i;
-		uint32_t *slots = calloc(nslots, sizeof(*slots));
-
-		if (!slots)
-			return -ENOMEM;
-		for (i = 0; i < t->n; i++) {
-			j = str_hash(t->strs[i]) & (nslots - 1);
-			while (slots[j])
-				j = (j + 1) & (nslots - 1);
-			slots[j] = i + 1;
-		}
-		free(t->slots);
-		t->slots = slots;
-		t->nslots = nslots;
-	}
-	for (j = str_hash(str) & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1))
-		if (!strcmp(t->strs[t->slots[j] - 1], str))
-			return t->slots[j] - 1;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		const char **strs = realloc(t->strs, cap * sizeof(*strs));
-		char **owned = realloc(t->owned, cap * sizeof(*owned));
-
-		if (owned)
-			t->owned = owned;
-		if (strs)
-			t->strs = strs;
-		if (!strs || !owned)
-			return -ENOMEM;
-		t->cap = cap;
-	}
-	if (copy) {
-		char *dup = strdup(str);
-
-		if (!dup)
-			return -ENOMEM;
-		t->owned[t->nowned++] = dup;
-		str = dup;
-	}
-	t->strs[t->n] = str;
-	t->slots[j] = ++t->n;
-	return t->n - 1;
-}
-
-static void strtab_release(struct strtab *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->nowned; i++)
-		free(t->owned[i]);
-	free(t->owned);
-	free(t->strs);
-	free(t->slots);
-	memset(t, 0, sizeof(*t));
-}
 
 /* --- writing ------------------------------------------------------------------------------ */
 
@@ -384,7 +298,7 @@ static int flag_frames(struct html *x)
 					if (!hides(x, &x->procs[p], f))
 						continue;
 					frame_library_name(&x->procs[p], f->file, lib, sizeof(lib));
-					sid = strtab_intern(&x->st, lib, true);
+					sid = strtab_intern_copy(&x->st, lib);
 					if (sid < 0 || GROW(x->flagged, cap, x->nflagged + 1, 64))
 						goto out;
 					x->flagged[x->nflagged].frame = nodes[node].frame;
@@ -537,8 +451,8 @@ static int prepare(struct html *x)
 	if (!x->bucket || !x->fnames)
 		return -ENOMEM;
 	for (i = 0; i < rf->n; i++) {
-		int64_t name = strtab_intern(&x->st, render_frame_name(&rf->frames[i]), false);
-		int64_t file = strtab_intern(&x->st, rf->frames[i].file, false);
+		int64_t name = strtab_intern(&x->st, render_frame_name(&rf->frames[i]));
+		int64_t file = strtab_intern(&x->st, rf->frames[i].file);
 
 		if (name < 0 || file < 0)
 			return -ENOMEM;

@@ -6,6 +6,7 @@
 
 #include "render/frame_filter.h"
 #include "lib/grow.h"
+#include "lib/hash.h"
 #include "lib/keymap.h"
 #include "render/render.h"
 
@@ -13,14 +14,9 @@
 
 static uint64_t folded_hash(const struct session_frame *f)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	const char *p;
+	uint64_t h = fnv1a_str(FNV1A_OFFSET, f->name);
 
-	for (p = f->name; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-	h = (h ^ 0xff) * 0x100000001b3ULL;
-	for (p = f->file; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	h = fnv1a_str(fnv1a_byte(h, 0xff), f->file);
 	return hash_mix64(h ^ ((uint64_t)f->kind << 32 | f->line));
 }
 

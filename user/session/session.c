@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/grow.h"
+#include "lib/hash.h"
 #include "lib/keymap.h"
 #include "session/session.h"
 
@@ -95,16 +96,6 @@ static const char *arena_strdup(struct session *s, const char *str)
 	return p;
 }
 
-static uint64_t hash_str(uint64_t h, const char *str)
-{
-	/* FNV-1a */
-	for (; *str; str++) {
-		h ^= (unsigned char)*str;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 static const char *nz(const char *str)
 {
 	return str ? str : "";
@@ -112,10 +103,9 @@ static const char *nz(const char *str)
 
 static uint64_t frame_hash(const struct session_frame *f)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = fnv1a_str(FNV1A_OFFSET, nz(f->name));
 
-	h = hash_str(h, nz(f->name));
-	h = hash_str(h ^ 0xff, nz(f->file));
+	h = fnv1a_str(h ^ 0xff, nz(f->file));
 	return hash_mix64(h ^ ((uint64_t)f->first_line << 32 | f->line) ^ ((uint64_t)f->kind << 60));
 }
 
