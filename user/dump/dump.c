@@ -14,8 +14,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "lib/clock.h"
 #include "lib/exit.h"
 #include "lib/grow.h"
 #include "lib/log.h"
@@ -115,14 +115,6 @@ const struct dump_process *dump__processes(const struct dump *d, size_t *n)
 {
 	*n = d->n;
 	return d->procs;
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static int fail(struct dump_process *p, int status, const char *fmt, ...)
@@ -372,7 +364,7 @@ static int read_process(struct dump *d, struct dump_process *p, struct reading *
 	map_tids(r);
 	r->names = py_thread_names__new();	/* NULL: the kernel's names only */
 	if (r->names)
-		py_thread_names__read(r->names, &r->t, monotonic_ns());
+		py_thread_names__read(r->names, &r->t, now_ns());
 	snprintf(root, sizeof(root), "/proc/%d/root", p->pid);
 	snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", p->pid);
 	r->sources = source_files__open(root, cwd);	/* NULL: no source lines */
