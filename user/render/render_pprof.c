@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "lib/keymap.h"
+#include "lib/number.h"
 #include "lib/strtab.h"
 #include "render/protobuf.h"
 #include "render/render.h"
@@ -105,7 +106,7 @@ static char *members_text(const struct session_process *p)
 	for (uint32_t i = 0; text && i < p->nmembers; i++) {
 		if (i)
 			*at++ = ',';
-		at = render_format_u64(at, p->members[i]);
+		at = number_u64(at, p->members[i]);
 	}
 	if (text)
 		*at = '\0';
