@@ -142,8 +142,3 @@ void keymap__each(const struct keymap *m,
 		if (m->slots[i].state == SLOT_FULL)
 			fn(&m->slots[i].key, m->slots[i].value, ctx);
 }
-
-size_t keymap__count(const struct keymap *m)
-{
-	return m->count;
-}

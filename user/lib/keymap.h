@@ -30,6 +30,5 @@ void keymap__remove(struct keymap *m, const struct keymap_key *key);
 /* Calls @fn on every entry, in no particular order; @fn must not change @m. */
 void keymap__each(const struct keymap *m,
 		  void (*fn)(const struct keymap_key *key, uint64_t value, void *ctx), void *ctx);
-size_t keymap__count(const struct keymap *m);
 
 #endif /* PYFLARE_KEYMAP_H */
