@@ -347,7 +347,7 @@ static int read_process(struct dump *d, struct dump_process *p, struct reading *
 	if (err)
 		return err;
 	if (!r->t.gil_addr)
-		py_target_find_gil(&r->t);	/* 3.12+ may have had none at analysis */
+		py_target_find_gil(&r->t);	/* 3.12+ (gh-99113): none at analysis, maybe */
 	r->gil = (struct gil_range){ r->t.gil_addr, r->t.gil_size };
 	r->gil_known = py_target_gil_holder(&r->t, &r->gil_holder) == 0;
 	states = malloc(PY_WALK_THREADS_MAX * sizeof(*states));

@@ -3,10 +3,11 @@
  * py_thread_names.c — threading.Thread.name of each thread of a process, by ident.
  *
  * _PyRuntime.interpreters.main -> sys.modules (interp->modules up to 3.11,
- * interp->imports.modules from 3.12) -> "threading" -> its module dict -> "_active", a dict
- * of ident (int) -> Thread, whose instance attribute "_name" is the name (a str). Every
- * object on the way has its type checked (py_object.c); the names are decoded as code
- * object names are (symbolize_read_str), cut to PY_THREAD_NAME_MAX - 1 bytes of UTF-8.
+ * interp->imports.modules from 3.12: gh-101758) -> "threading" -> its module dict ->
+ * "_active", a dict of ident (int) -> Thread, whose instance attribute "_name" is the name
+ * (a str). Every object on the way has its type checked (py_object.c); the names are
+ * decoded as code object names are (symbolize_read_str), cut to PY_THREAD_NAME_MAX - 1
+ * bytes of UTF-8.
  *
  * Cost: a read of the table is a few system calls whatever the number of threads (the
  * idents are read all at once); a name costs a few more, and only when asked for.
