@@ -197,7 +197,7 @@ FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
                 -fno-omit-frame-pointer
 # The loader and what it needs: small, so the fuzzer's coverage is the loader's.
 FUZZ_SESSION_FILE_SRCS := user/session/session_file.c user/session/session_merge.c \
-			  user/session/session.c user/lib/keymap.c
+			  user/session/session.c user/lib/grow.c user/lib/keymap.c
 
 .PHONY: fuzz fuzz-corpus
 

@@ -9,7 +9,12 @@
 #ifndef PYFLARE_PYFLARE_H
 #define PYFLARE_PYFLARE_H
 
-#define PYFLARE_MAX_FRAMES	1024	/* frames walked per stack; the issue asks for >= 1024 */
+/*
+ * Frames walked per stack: CPython's default recursion limit is 1000 (Py_DEFAULT_RECURSION_LIMIT),
+ * so every stack a program reaches without raising the limit fits whole. A power of two: the
+ * walker stores frames[n & (PYFLARE_MAX_FRAMES - 1)], a bound the verifier can see.
+ */
+#define PYFLARE_MAX_FRAMES	1024
 #define PYFLARE_MAX_PROCS	8192	/* processes profiled at once (py_procs entries) */
 #define PYFLARE_RINGBUF_BYTES	(8u << 20) /* until userspace sizes it by rate and CPUs (collector.c) */
 #define PYFLARE_NO_OFFSET	0xffff	/* a field this CPython version does not have */

@@ -14,9 +14,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "lib/clock.h"
 #include "lib/exit.h"
+#include "lib/grow.h"
 #include "lib/log.h"
 #include "dump/dump.h"
 #include "host/proc_info.h"
@@ -114,14 +115,6 @@ const struct dump_process *dump__processes(const struct dump *d, size_t *n)
 {
 	*n = d->n;
 	return d->procs;
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static int fail(struct dump_process *p, int status, const char *fmt, ...)
@@ -354,7 +347,7 @@ static int read_process(struct dump *d, struct dump_process *p, struct reading *
 	if (err)
 		return err;
 	if (!r->t.gil_addr)
-		py_target_find_gil(&r->t);	/* 3.12+ may have had none at analysis */
+		py_target_find_gil(&r->t);	/* 3.12+ (gh-99113): none at analysis, maybe */
 	r->gil = (struct gil_range){ r->t.gil_addr, r->t.gil_size };
 	r->gil_known = py_target_gil_holder(&r->t, &r->gil_holder) == 0;
 	states = malloc(PY_WALK_THREADS_MAX * sizeof(*states));
@@ -371,7 +364,7 @@ static int read_process(struct dump *d, struct dump_process *p, struct reading *
 	map_tids(r);
 	r->names = py_thread_names__new();	/* NULL: the kernel's names only */
 	if (r->names)
-		py_thread_names__read(r->names, &r->t, monotonic_ns());
+		py_thread_names__read(r->names, &r->t, now_ns());
 	snprintf(root, sizeof(root), "/proc/%d/root", p->pid);
 	snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", p->pid);
 	r->sources = source_files__open(root, cwd);	/* NULL: no source lines */
@@ -396,15 +389,8 @@ int dump__add(struct dump *d, pid_t pid)
 	struct reading r = { .proc_id = d->n + 1 };
 	int status;
 
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 4;
-		struct dump_process *procs = realloc(d->procs, cap * sizeof(*procs));
-
-		if (!procs)
-			return -ENOMEM;
-		d->procs = procs;
-		d->cap = cap;
-	}
+	if (GROW(d->procs, d->cap, d->n + 1, 4))
+		return -ENOMEM;
 	p = &d->procs[d->n++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;

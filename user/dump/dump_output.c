@@ -3,15 +3,16 @@
  * dump_output.c — `pyflare dump` as text (like `py-spy dump`) or JSON (docs/formats.md).
  *
  * Everything shown comes from the target: names, paths and source lines go through
- * render_put_safe() in the text and render_put_json_string() in JSON.
+ * escape_put() in the text and the JSON writer's strings (lib/json.h) in JSON.
  */
 #include "dump/dump.h"
 
 #include <inttypes.h>
 #include <linux/types.h>
 
+#include "lib/escape.h"
+#include "lib/json.h"
 #include "pyflare.h"
-#include "render/render.h"
 
 struct colors {
 	const char *bold, *dim, *green, *yellow, *red, *reset;
@@ -47,7 +48,7 @@ static void text_thread_line(FILE *out, const struct dump_thread *th, const stru
 		fputs("Thread ?", out);
 	if (th->name[0]) {
 		fputs(" (", out);
-		render_put_safe(out, th->name, NULL);
+		escape_put(out, th->name, NULL);
 		putc(')', out);
 	}
 	fputs(c->reset, out);
@@ -59,7 +60,7 @@ static void text_thread_line(FILE *out, const struct dump_thread *th, const stru
 		break;
 	case DUMP_ACTIVITY_WAITING:
 		fprintf(out, " waiting: %s", c->red);
-		render_put_safe(out, th->waiting_for ? th->waiting_for : "[wait]", NULL);
+		escape_put(out, th->waiting_for ? th->waiting_for : "[wait]", NULL);
 		fputs(c->reset, out);
 		break;
 	case DUMP_ACTIVITY_STOPPED:
@@ -78,10 +79,10 @@ static void text_thread_line(FILE *out, const struct dump_thread *th, const stru
 static void text_frame(FILE *out, const struct dump_frame *f, const struct colors *c)
 {
 	fputs("    ", out);
-	render_put_safe(out, f->name, NULL);
+	escape_put(out, f->name, NULL);
 	if (f->file && f->file[0]) {
 		fprintf(out, " %s(", c->dim);
-		render_put_safe(out, f->file, NULL);
+		escape_put(out, f->file, NULL);
 		if (f->line)
 			fprintf(out, ":%" PRIu32, f->line);
 		fprintf(out, ")%s", c->reset);
@@ -89,7 +90,7 @@ static void text_frame(FILE *out, const struct dump_frame *f, const struct color
 	putc('\n', out);
 	if (f->source) {
 		fputs("        ", out);
-		render_put_safe(out, f->source, NULL);
+		escape_put(out, f->source, NULL);
 		putc('\n', out);
 	}
 }
@@ -123,11 +124,11 @@ void dump_write_text(FILE *out, const struct dump_process *procs, size_t n, bool
 			putc('\n', out);
 		first = false;
 		fprintf(out, "%sProcess %d:%s ", c->bold, (int)p->pid, c->reset);
-		render_put_safe(out, p->cmdline[0] ? p->cmdline : p->comm, NULL);
+		escape_put(out, p->cmdline[0] ? p->cmdline : p->comm, NULL);
 		fputs("\nPython ", out);
-		render_put_safe(out, p->version, NULL);
+		escape_put(out, p->version, NULL);
 		fputs(" (", out);
-		render_put_safe(out, p->exe, NULL);
+		escape_put(out, p->exe, NULL);
 		fputs(")\n", out);
 		if (!p->nthreads)
 			fputs("\nNo Python thread: the interpreter has not started.\n", out);
@@ -140,87 +141,123 @@ void dump_write_text(FILE *out, const struct dump_process *procs, size_t n, bool
 	}
 }
 
-/* --- JSON ------------------------------------------------------------------------------ */
+/* --- JSON ---------------------------------------------------------------------------- */
 
-static void json_key_string(FILE *out, const char *key, const char *value)
+/* "key": "value", or "key": null without a value. */
+static void json_key_string_or_null(struct json_writer *w, const char *key, const char *value)
 {
-	fprintf(out, "\"%s\": ", key);
+	json_key(w, key);
 	if (value)
-		render_put_json_string(out, value);
+		json_string(w, value);
 	else
-		fputs("null", out);
+		json_null(w);
 }
 
-static void json_thread(FILE *out, const struct dump_thread *th)
+static void json_thread(struct json_writer *w, const struct dump_thread *th)
 {
-	fputs("        {", out);
+	json_break(w, "\n        ");
+	json_begin_object(w);
+	json_key(w, "tid");
 	if (th->tid)
-		fprintf(out, "\"tid\": %" PRIu32, th->tid);
+		json_u64(w, th->tid);
 	else
-		fputs("\"tid\": null", out);
-	fprintf(out, ", \"ident\": %" PRIu64 ", ", th->ident);
-	json_key_string(out, "name", th->name);
-	fprintf(out, ", \"holds_gil\": %s", th->holds_gil < 0 ? "null" :
-					      th->holds_gil ? "true" : "false");
-	fprintf(out, ", \"state\": \"%s\", ", activity_name(th->activity));
-	json_key_string(out, "waiting_for",
-			th->activity == DUMP_ACTIVITY_WAITING ? th->waiting_for : NULL);
+		json_null(w);
+	json_key_u64(w, "ident", th->ident);
+	json_key_string_or_null(w, "name", th->name);
+	json_key(w, "holds_gil");
+	if (th->holds_gil < 0)
+		json_null(w);
+	else
+		json_bool(w, th->holds_gil);
+	json_key_string(w, "state", activity_name(th->activity));
+	json_key_string_or_null(w, "waiting_for",
+				th->activity == DUMP_ACTIVITY_WAITING ? th->waiting_for : NULL);
+	json_key(w, "syscall");
 	if (th->activity == DUMP_ACTIVITY_WAITING && th->syscall >= 0)
-		fprintf(out, ", \"syscall\": %" PRId32, th->syscall);
+		json_i64(w, th->syscall);
 	else
-		fputs(", \"syscall\": null", out);
-	fprintf(out, ",\n         \"consistent\": %s, \"truncated\": %s, \"unreadable\": %s,\n"
-		"         \"frames\": [", th->changing ? "false" : "true",
-		th->truncated ? "true" : "false", th->unreadable ? "true" : "false");
+		json_null(w);
+	json_break(w, "\n         ");
+	json_key(w, "consistent");
+	json_bool(w, !th->changing);
+	json_key(w, "truncated");
+	json_bool(w, th->truncated);
+	json_key(w, "unreadable");
+	json_bool(w, th->unreadable);
+	json_break(w, "\n         ");
+	json_key(w, "frames");
+	json_begin_array(w);
 	for (size_t i = 0; i < th->nframes; i++) {
 		const struct dump_frame *f = &th->frames[i];
 
-		fputs(i ? ",\n           {" : "\n           {", out);
-		json_key_string(out, "name", f->name);
-		fputs(", ", out);
-		json_key_string(out, "file", f->file);
+		json_break(w, "\n           ");
+		json_begin_object(w);
+		json_key_string_or_null(w, "name", f->name);
+		json_key_string_or_null(w, "file", f->file);
+		json_key(w, "line");
 		if (f->line)
-			fprintf(out, ", \"line\": %" PRIu32 ", ", f->line);
+			json_u64(w, f->line);
 		else
-			fputs(", \"line\": null, ", out);
-		json_key_string(out, "source", f->source);
-		putc('}', out);
+			json_null(w);
+		json_key_string_or_null(w, "source", f->source);
+		json_end_object(w);
 	}
-	fputs(th->nframes ? "\n         ]}" : "]}", out);
+	if (th->nframes)
+		json_break(w, "\n         ");
+	json_end_array(w);
+	json_end_object(w);
 }
 
-static void json_process(FILE *out, const struct dump_process *p)
+static void json_process(struct json_writer *w, const struct dump_process *p)
 {
-	fprintf(out, "    {\"pid\": %d, ", (int)p->pid);
-	json_key_string(out, "comm", p->comm);
-	fputs(", ", out);
-	json_key_string(out, "cmdline", p->cmdline);
-	fputs(", ", out);
-	json_key_string(out, "python_version", p->version[0] ? p->version : NULL);
-	fputs(", ", out);
-	json_key_string(out, "exe", p->exe[0] ? p->exe : NULL);
-	fputs(",\n     ", out);
+	json_break(w, "\n    ");
+	json_begin_object(w);
+	json_key(w, "pid");
+	json_i64(w, p->pid);
+	json_key_string_or_null(w, "comm", p->comm);
+	json_key_string_or_null(w, "cmdline", p->cmdline);
+	json_key_string_or_null(w, "python_version", p->version[0] ? p->version : NULL);
+	json_key_string_or_null(w, "exe", p->exe[0] ? p->exe : NULL);
+	json_break(w, "\n     ");
 	if (p->status) {
-		json_key_string(out, "error", p->error);
-		fprintf(out, ", \"exit_status\": %d}", p->status);
+		json_key_string_or_null(w, "error", p->error);
+		json_key(w, "exit_status");
+		json_i64(w, p->status);
+		json_end_object(w);
 		return;
 	}
-	fprintf(out, "\"error\": null, \"threads_cut\": %s,\n     \"threads\": [",
-		p->threads_cut ? "true" : "false");
-	for (size_t i = 0; i < p->nthreads; i++) {
-		fputs(i ? ",\n" : "\n", out);
-		json_thread(out, &p->threads[i]);
-	}
-	fputs(p->nthreads ? "\n     ]}" : "]}", out);
+	json_key(w, "error");
+	json_null(w);
+	json_key(w, "threads_cut");
+	json_bool(w, p->threads_cut);
+	json_break(w, "\n     ");
+	json_key(w, "threads");
+	json_begin_array(w);
+	for (size_t i = 0; i < p->nthreads; i++)
+		json_thread(w, &p->threads[i]);
+	if (p->nthreads)
+		json_break(w, "\n     ");
+	json_end_array(w);
+	json_end_object(w);
 }
 
 void dump_write_json(FILE *out, const struct dump_process *procs, size_t n)
 {
-	fputs("{\"format\": \"pyflare-dump\", \"version\": 1, \"exporter\": \"pyflare "
-	      PYFLARE_VERSION "\",\n \"processes\": [", out);
-	for (size_t i = 0; i < n; i++) {
-		fputs(i ? ",\n" : "\n", out);
-		json_process(out, &procs[i]);
-	}
-	fputs(n ? "\n ]}\n" : "]}\n", out);
+	struct json_writer w;
+
+	json_init(&w, out, JSON_SPACED);
+	json_begin_object(&w);
+	json_key_string(&w, "format", "pyflare-dump");
+	json_key_u64(&w, "version", 1);
+	json_key_string(&w, "exporter", "pyflare " PYFLARE_VERSION);
+	json_break(&w, "\n ");
+	json_key(&w, "processes");
+	json_begin_array(&w);
+	for (size_t i = 0; i < n; i++)
+		json_process(&w, &procs[i]);
+	if (n)
+		json_break(&w, "\n ");
+	json_end_array(&w);
+	json_end_object(&w);
+	json_space(&w, "\n");
 }

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -217,16 +216,6 @@ int proc_self_pid_ns(void)
 	if (sscanf(link, "pid:[%lu]", &ino) != 1)
 		return -EINVAL;
 	return ino == PROC_PID_INIT_INO ? 0 : 1;
-}
-
-int proc_read_ppid(pid_t pid, pid_t *ppid)
-{
-	char buf[1024], *tail;
-	int err = read_stat_tail(pid, buf, sizeof(buf), &tail);
-
-	if (err)
-		return err;
-	return sscanf(tail, "%*c %d", ppid) == 1 ? 0 : -EINVAL;
 }
 
 /* The last number of the NSpid: line of a status file: the ID in the innermost namespace. */
@@ -445,11 +434,6 @@ size_t container_id_from_cgroup(const char *path, char *buf, size_t len)
 		return 0;
 	snprintf(buf, len, "%.*s", CONTAINER_SHORT_LEN, found);
 	return strlen(buf);
-}
-
-bool proc_exists(pid_t pid)
-{
-	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
 #define PF_EXITING 0x00000004	/* include/linux/sched.h: getting shut down */

@@ -32,8 +32,6 @@ int proc_read_thread_comm(pid_t pid, pid_t tid, char *buf, size_t len);
 int proc_read_cmdline(pid_t pid, char *buf, size_t len);
 /* Field 22 of /proc/@pid/stat: clock ticks after boot. Tells a reused PID apart. */
 int proc_read_start_time(pid_t pid, uint64_t *start);
-/* Field 4 of /proc/@pid/stat. */
-int proc_read_ppid(pid_t pid, pid_t *ppid);
 /*
  * Whether pyflare itself runs in the host's PID namespace (0) or one of its own (1), where
  * its PIDs differ from the host PIDs the kernel side reports. -errno if it cannot tell.
@@ -91,8 +89,6 @@ bool container_id_prefix_ok(const char *prefix);
  * Returns how many are online, or -errno.
  */
 int sys_online_cpus(bool *online, int max);
-/* Whether @pid exists (kill(pid, 0) semantics, EPERM counts as existing). */
-bool proc_exists(pid_t pid);
 /*
  * Whether @pid is still the process that started at @start_time (field 22 of its stat)
  * and has not begun to exit: its main thread is not a zombie and has no PF_EXITING flag

@@ -68,7 +68,8 @@ const char *wait_reason(int32_t syscall, uint64_t arg0, uint32_t state,
 		return "[CPU wait]";	/* preempted: runnable, waiting for a CPU */
 	if (syscall < 0)
 		return state & TASK_UNINTERRUPTIBLE ? "[page fault]" : "[wait]";
-	/* time.sleep() is select(0, NULL, NULL, NULL, &t) before 3.11 (glibc: pselect6) */
+	/* time.sleep() is select(0, NULL, NULL, NULL, &t) before 3.11 (glibc: pselect6), then
+	 * clock_nanosleep (bpo-21302) */
 	if ((syscall == 23 || syscall == 270) && arg0 == 0)
 		return "[sleep]";
 	/* take_gil() waits on the condition variable and mutex inside the GIL's state */

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "lib/hash.h"
+
 enum slot_state { SLOT_EMPTY = 0, SLOT_FULL, SLOT_DELETED };
 
 struct slot {
@@ -139,9 +141,4 @@ void keymap__each(const struct keymap *m,
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->slots[i].state == SLOT_FULL)
 			fn(&m->slots[i].key, m->slots[i].value, ctx);
-}
-
-size_t keymap__count(const struct keymap *m)
-{
-	return m->count;
 }

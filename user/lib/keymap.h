@@ -12,17 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A 64-bit finaliser (MurmurHash3's fmix64): every input bit moves every output bit. */
-static inline uint64_t hash_mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 struct keymap_key {
 	uint64_t a, b, c;
 };
@@ -41,6 +30,5 @@ void keymap__remove(struct keymap *m, const struct keymap_key *key);
 /* Calls @fn on every entry, in no particular order; @fn must not change @m. */
 void keymap__each(const struct keymap *m,
 		  void (*fn)(const struct keymap_key *key, uint64_t value, void *ctx), void *ctx);
-size_t keymap__count(const struct keymap *m);
 
 #endif /* PYFLARE_KEYMAP_H */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * utf8.h — well-formed UTF-8 for formats that require it (marshal's str, protobuf's string),
- * and the decoder render.c's escapers walk names with: names come from hostile processes, so
- * each ill-formed byte becomes U+FFFD, as in JSON output.
+ * and the decoder the escapers (escape.c, json.c) walk names with: names come from hostile
+ * processes, so each ill-formed byte becomes U+FFFD, as in JSON output.
  */
 #ifndef PYFLARE_UTF8_H
 #define PYFLARE_UTF8_H

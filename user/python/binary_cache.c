@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "host/elf_build_id.h"
+#include "lib/grow.h"
 
 struct entry {
 	struct binary_key key;
@@ -100,17 +101,8 @@ static struct entry *slot(struct binary_cache *c)
 	struct entry *oldest;
 
 	if (c->n < c->max) {
-		if (c->n == c->cap) {
-			size_t cap = c->cap ? c->cap * 2 : 16;
-			struct entry *grown;
-
-			cap = cap < c->max ? cap : c->max;
-			grown = realloc(c->entries, cap * sizeof(*grown));
-			if (!grown)
-				return NULL;
-			c->entries = grown;
-			c->cap = cap;
-		}
+		if (GROW_MAX(c->entries, c->cap, c->n + 1, 16, c->max))
+			return NULL;
 		return &c->entries[c->n++];
 	}
 	oldest = &c->entries[0];

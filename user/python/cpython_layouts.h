@@ -13,15 +13,15 @@
  * `ptype/o struct _gil_runtime_state` (208 bytes, last_holder at 8, locked at 16, in every row),
  * `print (int)&((struct pyruntimestate*)0)->ceval.gil` (3.8-3.11, the GIL inside _PyRuntime),
  * `print (int)&((PyInterpreterState*)0)->ceval.gil` and `->_gil` (3.12, 3.13: a pointer,
- * and the GIL an interpreter owns). The 3.14 row is what Debian sid's python3.14 (3.14.10)
- * says in _Py_DebugOffsets; its interpreters.main follows interpreters.head in struct
- * pyinterpreters (Include/internal/pycore_runtime_structs.h), as in every version since 3.7.
- * The .obj parts (thread names, 3.8-3.13) come the same way: gdb `ptype/o` of
+ * and the GIL an interpreter owns, gh-99113). The 3.14 row is what Debian sid's python3.14
+ * (3.14.10) says in _Py_DebugOffsets; its interpreters.main follows interpreters.head in
+ * struct pyinterpreters (Include/internal/pycore_runtime_structs.h), as in every version
+ * since 3.7. The .obj parts (thread names, 3.8-3.13) come the same way: gdb `ptype/o` of
  * PyDictObject, struct _dictkeysobject, PyDictValues, PyModuleObject, PyLongObject and
  * `print (int)&((PyHeapTypeObject*)0)->ht_cached_keys`, `...->modules` (3.8-3.11) or
- * `...->imports.modules` (3.12, 3.13) on PyInterpreterState; 3.13's sys.modules, dict, int
- * and tp_flags offsets are also in its _Py_DebugOffsets, which override them. 3.14 has
- * none: it names OS threads itself (CPython gh-59705), so the kernel's name is threading's.
+ * `...->imports.modules` (3.12, 3.13; gh-101758) on PyInterpreterState; 3.13's sys.modules,
+ * dict, int and tp_flags offsets are also in its _Py_DebugOffsets, which override them. 3.14
+ * has none: it names OS threads itself (CPython gh-59705), so the kernel's name is threading's.
  */
 #ifndef PYFLARE_CPYTHON_LAYOUTS_H
 #define PYFLARE_CPYTHON_LAYOUTS_H
@@ -80,7 +80,10 @@ static const struct py_layout cpython_layouts[] = {
 			 .ht_cached_keys = 872, .long_size = 16, .long_digits = 24,
 			 .long_tagged = false },
 	},
-	{	/* 3.11: _PyInterpreterFrame on a data stack, reached through tstate->cframe */
+	{	/*
+		 * 3.11: _PyInterpreterFrame on a data stack (bpo-44590), reached through
+		 * tstate->cframe (bpo-45637); interpreter threads in a sub-struct (bpo-46008)
+		 */
 		.minor = 11, .rt_tss = 592, .rt_interp_head = 40, .is_threads_head = 16,
 		.ts_next = 8, .ts_thread_id = 152, .ts_frame = 56, .cframe_current = 8,
 		.ts_datastack = 296,
@@ -98,7 +101,7 @@ static const struct py_layout cpython_layouts[] = {
 			 .ht_cached_keys = 872, .long_size = 16, .long_digits = 24,
 			 .long_tagged = false },
 	},
-	{	/* 3.12: C-stack shim frames, owner FRAME_OWNED_BY_CSTACK (3) */
+	{	/* 3.12: C-stack shim frames, owner FRAME_OWNED_BY_CSTACK (3), gh-96421 */
 		.minor = 12, .rt_tss = 1544, .rt_interp_head = 40, .is_threads_head = 72,
 		.ts_next = 8, .ts_thread_id = 136, .ts_frame = 56, .cframe_current = 0,
 		.ts_datastack = 232,
@@ -116,7 +119,10 @@ static const struct py_layout cpython_layouts[] = {
 			 .ht_cached_keys = 880, .long_size = 16, .long_digits = 24,
 			 .long_tagged = true },
 	},
-	{	/* 3.13: _PyCFrame removed (CPython 006e44f9); C-entry frames execute None */
+	{	/*
+		 * 3.13: _PyCFrame removed (gh-108035, CPython 006e44f9); C-entry frames
+		 * execute None (gh-100987)
+		 */
 		.minor = 13, .rt_tss = 2160, .rt_interp_head = 632, .is_threads_head = 7344,
 		.ts_next = 8, .ts_thread_id = 152, .ts_frame = 72, .cframe_current = NO_OFF,
 		.ts_datastack = 232,
@@ -134,7 +140,10 @@ static const struct py_layout cpython_layouts[] = {
 			 .ht_cached_keys = 880, .long_size = 16, .long_digits = 24,
 			 .long_tagged = true },
 	},
-	{	/* 3.14: f_executable is a _PyStackRef with tag bits; owner INTERPRETER=3, CSTACK=4 */
+	{	/*
+		 * 3.14: f_executable is a _PyStackRef (gh-123923) with tag bits (gh-127705);
+		 * owner INTERPRETER=3 (gh-128563), CSTACK=4
+		 */
 		.minor = 14, .rt_tss = 2336, .rt_interp_head = 808, .is_threads_head = 7344,
 		.ts_next = 8, .ts_thread_id = 152, .ts_frame = 72, .cframe_current = NO_OFF,
 		.ts_datastack = 0,	/* from _Py_DebugOffsets */

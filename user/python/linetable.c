@@ -12,9 +12,10 @@ static int as_line(long long line)
 }
 
 /*
- * 3.8/3.9 co_lnotab: (addr_incr u8, line_incr s8) pairs; the line of @addr is the one in
- * force after the last pair whose address is <= @addr. The format cannot say "no line":
- * the answer is always a line, even past the end of the code (PyCode_Addr2Line).
+ * 3.8/3.9 co_lnotab (Objects/lnotab_notes.txt of 3.8): (addr_incr u8, line_incr s8) pairs;
+ * the line of @addr is the one in force after the last pair whose address is <= @addr. The
+ * format cannot say "no line": the answer is always a line, even past the end of the code
+ * (PyCode_Addr2Line).
  */
 static int lnotab_line(const unsigned char *t, size_t len, int firstlineno, int addr)
 {
@@ -30,9 +31,9 @@ static int lnotab_line(const unsigned char *t, size_t len, int firstlineno, int 
 }
 
 /*
- * 3.10 co_linetable: each (sdelta u8, ldelta s8) pair is the byte range [end, end + sdelta);
- * ldelta -128 marks it lineless without moving the running line. Empty ranges still move
- * the line, they just never match.
+ * 3.10 co_linetable (PEP 626, bpo-42246): each (sdelta u8, ldelta s8) pair is the byte
+ * range [end, end + sdelta); ldelta -128 marks it lineless without moving the running line.
+ * Empty ranges still move the line, they just never match.
  */
 static int linetable310_line(const unsigned char *t, size_t len, int firstlineno, int addr)
 {
@@ -79,9 +80,10 @@ enum {
 };
 
 /*
- * 3.11+ location table: entries start with a byte 1CCCCLLL and cover LLL+1 code units.
- * Only the start-line delta matters here; like CPython, the next entry is the next byte
- * with bit 7 set (varint bytes never have it), so columns need not be parsed.
+ * 3.11+ location table (gh-88116, Objects/locations.md of 3.11): entries start with a byte
+ * 1CCCCLLL and cover LLL+1 code units. Only the start-line delta matters here; like
+ * CPython, the next entry is the next byte with bit 7 set (varint bytes never have it), so
+ * columns need not be parsed.
  */
 static int loctable_line(const unsigned char *t, size_t len, int firstlineno, int addr)
 {

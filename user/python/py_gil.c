@@ -16,7 +16,7 @@
 
 #define GIL_MAX_SIZE 512	/* 208 bytes on every GIL build 3.8-3.14 */
 
-/* Reads the main interpreter's interp->ceval.gil (3.12+) and checks it points at a GIL. */
+/* Reads the main interpreter's interp->ceval.gil (3.12+, gh-99113); checks it is a GIL. */
 static int read_gil_pointer(const struct py_target *t, uint64_t *addr)
 {
 	const struct py_layout *l = &t->layout;
@@ -55,7 +55,7 @@ int py_target_find_gil(struct py_target *t)
 	    (size_t)l->gil_locked + sizeof(int32_t) > l->gil_size)
 		return -ENOTSUP;
 	if (l->rt_gil) {
-		/* up to 3.11: one GIL per process, _PyRuntime.ceval.gil */
+		/* up to 3.11: one GIL per process, _PyRuntime.ceval.gil (then gh-99113) */
 		addr = t->runtime_addr + l->rt_gil;
 	} else if (l->is_ceval_gil) {
 		err = read_gil_pointer(t, &addr);

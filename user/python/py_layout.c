@@ -162,8 +162,8 @@ uint16_t py_layout_fingerprint_offset(const struct py_layout *l)
 	/*
 	 * 16 bytes that tell code objects apart, so a new one at a freed one's address is
 	 * not taken for it (two module bodies share every small header field): up to 3.10
-	 * co_firstlineno, a hole, then the co_code pointer; from 3.11 PyVarObject's ob_size
-	 * (the bytecode's length) and the co_consts pointer right after the header.
+	 * co_firstlineno, a hole, then the co_code pointer; from 3.11 (bpo-46841) PyVarObject's
+	 * ob_size (the bytecode's length) and the co_consts pointer right after the header.
 	 */
 	return l->minor >= 11 ? 16 : (uint16_t)l->co_firstlineno;
 }

@@ -14,17 +14,19 @@
 
 enum lasti_unit {
 	LASTI_BYTES = 0,	/* 3.8, 3.9: f_lasti is a byte offset */
-	LASTI_UNITS,		/* 3.10: f_lasti counts 2-byte code units */
-	LASTI_POINTER,		/* 3.11+: the frame holds an instruction pointer */
+	LASTI_UNITS,		/* 3.10: f_lasti counts 2-byte code units (bpo-27129) */
+	LASTI_POINTER,		/* 3.11+: an instruction pointer (bpo-47177; 3.13: gh-109094) */
 };
 
 /*
  * Where an object keeps its instance attributes (a threading.Thread's _name), from the
  * object's own type: PyObject_GenericGetAttr's paths, per version (Objects/object.c,
- * Include/internal/pycore_object.h).
+ * Include/internal/pycore_object.h). The dict and values pointers moved before the object
+ * in 3.11 (bpo-45947), became one tagged word in 3.12 (gh-95245), and the values went inline
+ * in 3.13 (gh-115776).
  */
 enum py_instance_dict {
-	INSTANCE_DICT_NONE = 0,		/* not read (3.14+ names OS threads itself) */
+	INSTANCE_DICT_NONE = 0,		/* not read (3.14+ names OS threads itself: gh-59705) */
 	INSTANCE_DICT_OFFSET,		/* 3.8-3.10: a dict at obj + tp_dictoffset */
 	INSTANCE_DICT_MANAGED_311,	/* 3.11: values at obj - 32, else a dict at obj - 24 */
 	INSTANCE_DICT_MANAGED_312,	/* 3.12: obj - 24 holds values - 1 (odd) or a dict */
@@ -37,22 +39,26 @@ enum py_instance_dict {
  */
 struct py_object_layout {
 	enum py_instance_dict instance_dict;
-	uint32_t is_modules;		/* PyInterpreterState: modules / imports.modules */
+	uint32_t is_modules;		/* PyInterpreterState: modules, or imports.modules
+					 * from 3.12 (gh-101758) */
 	uint16_t md_dict;		/* PyModuleObject.md_dict */
 	uint16_t ma_keys;		/* PyDictObject.ma_keys */
 	uint16_t ma_values;		/* PyDictObject.ma_values (split dicts) */
 	uint16_t dk_nentries;		/* PyDictKeysObject.dk_nentries */
 	uint16_t dk_indices;		/* PyDictKeysObject.dk_indices: entries follow them */
-	uint16_t dv_values;		/* PyDictValues.values (3.11+; before, ma_values is it) */
+	uint16_t dv_values;		/* PyDictValues.values (3.11+: pycore_dict.h; before,
+					 * ma_values is it) */
 	uint16_t tp_basicsize;		/* PyTypeObject */
 	uint16_t tp_flags;
 	uint16_t tp_dictoffset;
 	uint16_t ht_cached_keys;	/* PyHeapTypeObject: the keys instances share */
 	uint16_t long_size;		/* PyLongObject: ob_size (digits) / long_value.lv_tag */
 	uint16_t long_digits;		/* ob_digit: 30-bit digits, least significant first */
-	bool dk_log2;			/* 3.11+: dk_log2_size, dk_log2_index_bytes and
-					 * dk_kind at 8, 9, 10; before, dk_size at 8 */
-	bool long_tagged;		/* 3.12+: lv_tag is digits << 3 | sign (0 +, 1 zero, 2 -) */
+	bool dk_log2;			/* 3.11+: dk_log2_size (bpo-44206), dk_log2_index_bytes
+					 * (GH-31439) and dk_kind (bpo-46845) at 8, 9, 10;
+					 * before, dk_size at 8 */
+	bool long_tagged;		/* 3.12+: lv_tag is digits << 3 | sign (0 +, 1 zero,
+					 * 2 -), gh-101291 */
 };
 
 /* Offsets in bytes; 0xffff where the version has no such field. */
@@ -62,8 +68,8 @@ struct py_layout {
 	uint32_t rt_tss;		/* _PyRuntimeState: autoTSSkey (Py_tss_t) */
 	uint32_t rt_interp_head;	/* _PyRuntimeState: interpreters.head */
 	uint32_t is_threads_head;	/* PyInterpreterState: first thread state */
-	/* The GIL (struct _gil_runtime_state): in _PyRuntime up to 3.11, per interpreter after.
-	   0 where the version has no such field. */
+	/* The GIL (struct _gil_runtime_state): in _PyRuntime up to 3.11, per interpreter after
+	   (gh-99113, PEP 684). 0 where the version has no such field. */
 	uint32_t rt_interp_main;	/* _PyRuntimeState: interpreters.main */
 	uint32_t rt_gil;		/* _PyRuntimeState: ceval.gil, the GIL (3.8-3.11) */
 	uint32_t is_ceval_gil;		/* PyInterpreterState: ceval.gil, a pointer (3.12+) */
@@ -74,30 +80,33 @@ struct py_layout {
 	uint16_t ts_next;		/* PyThreadState.next */
 	uint16_t ts_thread_id;		/* PyThreadState.thread_id */
 	uint16_t ts_frame;		/* frame / cframe / current_frame */
-	uint16_t ts_datastack;		/* datastack_chunk (3.11+; 0 before) */
-	uint16_t cframe_current;	/* _PyCFrame.current_frame (3.11, 3.12) */
-	uint16_t fr_code;		/* f_code / f_executable */
+	uint16_t ts_datastack;		/* datastack_chunk (3.11+: bpo-44590; 0 before) */
+	uint16_t cframe_current;	/* _PyCFrame.current_frame (3.11: bpo-45637, 3.12) */
+	uint16_t fr_code;		/* f_code / f_executable (3.13: gh-100987) */
 	uint16_t fr_back;		/* f_back / previous */
-	uint16_t fr_instr;		/* f_lasti / prev_instr / instr_ptr */
-	uint16_t fr_owner;		/* owner (3.12+) */
-	uint16_t owner_skip;		/* owner values from here on are C-stack frames */
+	uint16_t fr_instr;		/* f_lasti / prev_instr / instr_ptr, see lasti_unit */
+	uint16_t fr_owner;		/* owner: 3.12+ has C-stack shim frames (gh-96421) */
+	uint16_t owner_skip;		/* owner values from here on are C-stack frames
+					 * (3.12: CSTACK 3; 3.14: INTERPRETER 3, gh-128563) */
 	uint16_t co_flags;
 	uint16_t co_firstlineno;
 	uint16_t co_filename;
 	uint16_t co_name;
-	uint16_t co_qualname;		/* 3.11+ */
-	uint16_t co_linetable;		/* co_lnotab (3.8, 3.9) / co_linetable */
-	uint16_t co_code_adaptive;	/* 3.11+: the bytecode, inline in the code object */
+	uint16_t co_qualname;		/* 3.11+ (bpo-44530) */
+	uint16_t co_linetable;		/* co_lnotab (3.8, 3.9) / co_linetable (bpo-42246) */
+	uint16_t co_code_adaptive;	/* 3.11+: the bytecode, inline in the code object
+					 * (bpo-46841) */
 	uint16_t co_size;		/* bytes of a code object the symbolizer reads */
 	uint16_t str_length;		/* PyASCIIObject.length */
-	uint16_t str_state;		/* PyASCIIObject.state bit field */
+	uint16_t str_state;		/* PyASCIIObject.state bit field (PEP 393) */
 	uint16_t ascii_size;		/* sizeof(PyASCIIObject): compact ASCII data */
 	uint16_t compact_size;		/* sizeof(PyCompactUnicodeObject): other compact data */
 	uint16_t bytes_size;		/* PyBytesObject.ob_size */
 	uint16_t bytes_sval;		/* PyBytesObject.ob_sval */
 	enum lasti_unit lasti_unit;
-	bool stackref;			/* 3.14+: f_executable carries tag bits */
-	struct py_object_layout obj;	/* thread names (3.8-3.13) */
+	bool stackref;			/* 3.14+: f_executable carries tag bits (gh-123923,
+					 * tagged in GIL builds by gh-127705) */
+	struct py_object_layout obj;	/* thread names (3.8-3.13; 3.14: gh-59705) */
 };
 
 #define PY_NO_OFFSET 0xffff

@@ -5,10 +5,12 @@
  * The shapes, per version (struct py_object_layout; Objects/dictobject.c, Objects/object.c,
  * Include/internal/pycore_dict.h and pycore_object.h of each CPython):
  *  - PyDictKeysObject, 3.8-3.10: dk_size slots of 1-, 2- or 4-byte indices, then the entries
- *    {hash, key, value}. 3.11+: 1 << dk_log2_index_bytes bytes of indices, then entries
- *    {hash, key, value} (DICT_KEYS_GENERAL) or {key, value} (unicode and split keys).
+ *    {hash, key, value}. 3.11+: 1 << dk_log2_index_bytes bytes of indices (GH-31439), then
+ *    entries {hash, key, value} (DICT_KEYS_GENERAL) or {key, value} (unicode and split
+ *    keys, bpo-46845).
  *  - A split dict keeps its values apart, indexed like the entries of the keys it shares:
- *    ma_values is that array up to 3.10, a PyDictValues holding it (at dv_values) after.
+ *    ma_values is that array up to 3.10, a PyDictValues holding it (at dv_values) after
+ *    (Include/internal/pycore_dict.h of 3.11).
  *  - Instance attributes: see enum py_instance_dict.
  * Entries are scanned in order, with bounded counts; keys are compared as compact ASCII
  * strings, so no hash (randomised per process) is needed.
@@ -24,14 +26,16 @@
 #define ENTRIES_PER_READ 256	/* entries fetched by one read while scanning */
 #define KEY_NAME_MAX 32		/* the longest key name looked for */
 #define DICT_LOG2_SIZE_MAX 17	/* 2^17 slots hold PY_DICT_ENTRIES_MAX entries (2/3 full) */
-#define DICT_KEYS_GENERAL 0	/* 3.11+ dk_kind: entries carry the hash */
+#define DICT_KEYS_GENERAL 0	/* 3.11+ dk_kind (bpo-46845): entries carry the hash */
 #define DICT_KEYS_SPLIT 2
-#define TPFLAGS_INLINE_VALUES (1UL << 2)	/* 3.13 */
-#define TPFLAGS_MANAGED_DICT (1UL << 4)		/* 3.11+ */
+#define TPFLAGS_INLINE_VALUES (1UL << 2)	/* 3.13 (gh-115776) */
+#define TPFLAGS_MANAGED_DICT (1UL << 4)		/* 3.11+ (bpo-45947) */
 #define TPFLAGS_HEAPTYPE (1UL << 9)
-#define MANAGED_DICT_BEFORE 24		/* 3.11-3.13: obj - 24, the dict (3.12: or values) */
-#define MANAGED_VALUES_BEFORE 32	/* 3.11: obj - 32, the values */
-#define VALUES_CAPACITY 0		/* 3.13 PyDictValues: capacity, size, embedded, valid */
+/* 3.11-3.13: obj - 24, the dict (bpo-45947; 3.12: or the values, tagged, gh-95245) */
+#define MANAGED_DICT_BEFORE 24
+#define MANAGED_VALUES_BEFORE 32	/* 3.11: obj - 32, the values (bpo-45947) */
+/* 3.13 PyDictValues (gh-115776): capacity, size, embedded, valid */
+#define VALUES_CAPACITY 0
 #define VALUES_VALID 3
 #define LONG_DIGIT_BITS 30		/* PYLONG_BITS_IN_DIGIT of 64-bit builds */
 #define OBJECT_OFFSET_MAX 4096		/* tp_dictoffset / tp_basicsize of a plain object */
@@ -345,7 +349,7 @@ int py_object_attr(const struct py_target *t, uint64_t obj, const char *name,
 				return values_get(t, m, word[0] + 1, UINT32_MAX, name, value);
 			dict = word[0];
 			break;
-		default:	/* 3.13: inline values while valid, else the dict */
+		default:	/* 3.13: inline values while valid (gh-115776), else the dict */
 			if ((m->type_flags & TPFLAGS_INLINE_VALUES) && m->type_basicsize >= 16 &&
 			    m->type_basicsize <= OBJECT_OFFSET_MAX) {
 				uint64_t values = obj + (uint64_t)m->type_basicsize;

@@ -2,8 +2,9 @@
 /*
  * py_target.c — find a process's CPython: binary, version, layout and runtime address.
  *
- * Version ladder: _Py_DebugOffsets at _PyRuntime (3.13+), then the Py_Version constant
- * (3.11+), then the binary's file name. Unknown versions are refused by name.
+ * Version ladder: _Py_DebugOffsets at _PyRuntime (3.13+, gh-106597), then the Py_Version
+ * constant (3.11+, bpo-43931), then the binary's file name. Unknown versions are refused by
+ * name.
  *
  * What only depends on a file (its verdict, version, layout, symbol addresses) is worked
  * out once per file and kept in a binary_cache; per process remain its maps, the load
@@ -110,7 +111,7 @@ static int detect_version(const struct elf_file *e, const char *path, uint64_t r
 	int minor;
 
 	*free_threaded = false;
-	/* 3.13+: _PyRuntime starts with _Py_DebugOffsets: cookie, version, free_threaded */
+	/* 3.13+: _PyRuntime starts with _Py_DebugOffsets (gh-106597): cookie, version, ... */
 	if (elf_file__read(e, rt, head, sizeof(head)) == 0 && memcmp(head, "xdebugpy", 8) == 0) {
 		memcpy(&hex, head + 8, 8);
 		memcpy(&v, head + 16, 8);
@@ -118,7 +119,7 @@ static int detect_version(const struct elf_file *e, const char *path, uint64_t r
 		format_version(version, len, hex);
 		return (hex >> 24) == 3 ? (int)((hex >> 16) & 0xff) : -1;
 	}
-	/* 3.11+: const unsigned long Py_Version = PY_VERSION_HEX */
+	/* 3.11+: const unsigned long Py_Version = PY_VERSION_HEX (bpo-43931) */
 	if (elf_file__symbol(e, "Py_Version", &v, NULL) == 0 &&
 	    elf_file__read(e, v, &hex32, sizeof(hex32)) == 0 && (hex32 >> 24) == 3) {
 		format_version(version, len, hex32);
@@ -220,7 +221,8 @@ static int check_code_type(const struct py_target *t, char *why, size_t len)
 		snprintf(why, len, "cannot read PyCode_Type: %s", strerror(-err));
 		return -EAGAIN;
 	}
-	/* tp_basicsize is sizeof(PyCodeObject) up to 3.10, offsetof(co_code_adaptive) after */
+	/* tp_basicsize: sizeof(PyCodeObject) up to 3.10, offsetof(co_code_adaptive) after
+	 * (bpo-46841 made the code object variable-sized) */
 	want = l->co_code_adaptive != PY_NO_OFFSET ? l->co_code_adaptive : l->co_size;
 	if (basicsize != want) {
 		snprintf(why, len, "PyCodeObject is %llu bytes, not %llu as in CPython 3.%u "
@@ -348,7 +350,7 @@ static enum py_target_error use_binary(struct py_target *t, const struct proc_ma
 	t->module_type_addr = b->module_type ? b->module_type + bias : 0;
 	switch (check_code_type(t, why, len)) {
 	case 0:
-		py_target_find_gil(t);	/* 3.12+ may not have made its GIL yet: retried later */
+		py_target_find_gil(t);	/* 3.12+ (gh-99113) may have no GIL yet: retried later */
 		return PY_TARGET_OK;
 	case -EAGAIN:
 		return PY_TARGET_NOT_YET;

@@ -58,7 +58,7 @@ enum py_binary_verdict {
 	PY_BINARY_NO_VERSION,		/* a runtime, but its version cannot be told */
 	PY_BINARY_BAD_VERSION,		/* a version outside PY_MINOR_MIN..PY_MINOR_MAX */
 	PY_BINARY_FREE_THREADED,
-	PY_BINARY_BAD_DEBUG_OFFSETS,	/* 3.13+: _Py_DebugOffsets unreadable or insane */
+	PY_BINARY_BAD_DEBUG_OFFSETS,	/* 3.13+: _Py_DebugOffsets (gh-106597) unreadable/insane */
 	PY_BINARY_NO_CODE_TYPE,		/* no PyCode_Type symbol to check code objects by */
 };
 
@@ -103,9 +103,9 @@ int py_target_check_tls(struct py_target *t);
  *   -EINVAL   what interp->ceval.gil points at is not a GIL;
  *   -errno    from reading the target (-ESRCH gone, -EFAULT unreadable, -EPERM).
  * Up to 3.11 the GIL sits in _PyRuntime and nothing is read. From 3.12 each interpreter
- * has a GIL pointer (interp->ceval.gil); the main interpreter's is read from the target,
- * so subinterpreters with GILs of their own are not counted. py_target_analyse() calls
- * this once, whatever it returns; call it again (at attach, then now and then) until 0.
+ * has a GIL pointer (interp->ceval.gil, gh-99113); the main interpreter's is read from the
+ * target, so subinterpreters with GILs of their own are not counted. py_target_analyse()
+ * calls this once, whatever it returns; call it again (at attach, then now and then) until 0.
  */
 int py_target_find_gil(struct py_target *t);
 

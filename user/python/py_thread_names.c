@@ -3,10 +3,11 @@
  * py_thread_names.c — threading.Thread.name of each thread of a process, by ident.
  *
  * _PyRuntime.interpreters.main -> sys.modules (interp->modules up to 3.11,
- * interp->imports.modules from 3.12) -> "threading" -> its module dict -> "_active", a dict
- * of ident (int) -> Thread, whose instance attribute "_name" is the name (a str). Every
- * object on the way has its type checked (py_object.c); the names are decoded as code
- * object names are (symbolize_read_str), cut to PY_THREAD_NAME_MAX - 1 bytes of UTF-8.
+ * interp->imports.modules from 3.12: gh-101758) -> "threading" -> its module dict ->
+ * "_active", a dict of ident (int) -> Thread, whose instance attribute "_name" is the name
+ * (a str). Every object on the way has its type checked (py_object.c); the names are
+ * decoded as code object names are (symbolize_read_str), cut to PY_THREAD_NAME_MAX - 1
+ * bytes of UTF-8.
  *
  * Cost: a read of the table is a few system calls whatever the number of threads (the
  * idents are read all at once); a name costs a few more, and only when asked for.
@@ -22,6 +23,7 @@
 #include "python/py_target.h"
 #include "host/remote.h"
 #include "python/symbolize.h"
+#include "lib/grow.h"
 
 #define LOOK_AGAIN_MIN_NS 100000000ULL	/* threading not found: look again after 0.1 s, */
 #define LOOK_AGAIN_MAX_NS 2000000000ULL	/* twice as long each time, up to 2 s */
@@ -101,22 +103,16 @@ static int find_active(const struct py_target *t, uint64_t *active)
 	return err;
 }
 
-/* Room for @cap threads in every array. */
-static int grow(struct py_thread_names *tn, size_t cap)
+/* Room for more threads in every array: twice as many (ITEMS_FIRST at first). */
+static int grow_arrays(struct py_thread_names *tn)
 {
-	void *p;
+	size_t cap = grow_capacity(tn->cap, tn->cap + 1, ITEMS_FIRST, SIZE_MAX);
 
-	if ((p = realloc(tn->items, cap * sizeof(*tn->items))))
-		tn->items = p;
-	if (p && (p = realloc(tn->key_addrs, cap * sizeof(*tn->key_addrs))))
-		tn->key_addrs = p;
-	if (p && (p = realloc(tn->key_bytes, cap * INT_BYTES_MAX)))
-		tn->key_bytes = p;
-	if (p && (p = realloc(tn->key_ok, cap * sizeof(*tn->key_ok))))
-		tn->key_ok = p;
-	if (p && (p = realloc(tn->threads, cap * sizeof(*tn->threads))))
-		tn->threads = p;
-	if (!p)
+	if (grow_resize(&tn->items, cap, sizeof(*tn->items)) ||
+	    grow_resize(&tn->key_addrs, cap, sizeof(*tn->key_addrs)) ||
+	    grow_resize(&tn->key_bytes, cap, INT_BYTES_MAX) ||
+	    grow_resize(&tn->key_ok, cap, sizeof(*tn->key_ok)) ||
+	    grow_resize(&tn->threads, cap, sizeof(*tn->threads)))
 		return -ENOMEM;
 	tn->cap = cap;
 	return 0;
@@ -130,7 +126,7 @@ static int read_items(struct py_thread_names *tn, const struct py_target *t)
 
 		if (n < 0 || (size_t)n < tn->cap || tn->cap >= PY_THREADS_MAX)
 			return n;
-		if (grow(tn, tn->cap ? tn->cap * 2 : ITEMS_FIRST))
+		if (grow_arrays(tn))
 			return n;	/* as many as there is room for */
 	}
 }

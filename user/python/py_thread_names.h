@@ -4,8 +4,8 @@
  * read out of its memory as py-spy does: sys.modules["threading"]._active maps each
  * thread's ident (pthread_self(), also PyThreadState.thread_id) to its Thread object.
  *
- * 3.8-3.13 only: from 3.14 CPython names OS threads itself, so the kernel's name is
- * threading's (cut to 15 bytes). Anything that looks wrong gives no names, never an error:
+ * 3.8-3.13 only: from 3.14 CPython names OS threads itself (gh-59705), so the kernel's name
+ * is threading's (cut to 15 bytes). Anything that looks wrong gives no names, never an error:
  * the caller falls back on the kernel's names.
  */
 #ifndef PYFLARE_PY_THREAD_NAMES_H

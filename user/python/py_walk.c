@@ -82,8 +82,9 @@ struct walk {
 static int32_t frame_lasti(const struct walk *w, const unsigned char *buf, uint64_t code)
 {
 	if (w->cfg.flags & PROC_LASTI_IS_PTR) {
-		/* 3.11+: a pointer into the code object's own bytecode, in 2-byte code units;
-		 * before the first one (-1) is a frame that has not started yet */
+		/* 3.11+: a pointer (bpo-47177) into the code object's own bytecode
+		 * (bpo-46841), in 2-byte code units; before the first one (-1) is a frame
+		 * that has not started yet */
 		int64_t bytes = (int64_t)(u64_in(buf, w->cfg.fr_instr) - code -
 					  w->cfg.co_code_adaptive);
 
@@ -141,8 +142,9 @@ static bool walk_step(struct walk *w, uint64_t frame, uint64_t *back)
 	code = u64_in(buf, cfg->fr_code);
 	*back = u64_in(buf, cfg->fr_back);
 	if (cfg->flags & PROC_STACKREF)
-		code &= ~3ULL;			/* 3.14 _PyStackRef tag bits */
-	/* C-stack shim frames (3.12+) and C-entry frames executing None (3.13+) */
+		code &= ~3ULL;			/* 3.14 _PyStackRef tag bits (gh-127705) */
+	/* C-stack shim frames (3.12+, gh-96421) and C-entry frames executing None (3.13+,
+	 * gh-100987) */
 	if (cfg->fr_owner != PYFLARE_NO_OFFSET && buf[cfg->fr_owner] >= cfg->owner_skip)
 		return true;
 	if (!code || code == cfg->none_addr)

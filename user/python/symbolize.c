@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/grow.h"
 #include "lib/keymap.h"
 #include "python/linetable.h"
 #include "python/py_target.h"
@@ -227,6 +228,8 @@ int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size
 		return err;
 	memcpy(&length, head + l->str_length, sizeof(length));
 	memcpy(&state, head + l->str_state, sizeof(state));
+	/* PyASCIIObject.state (PEP 393; these bits alike in 3.8-3.14): kind at 2, compact 5,
+	 * ascii 6 */
 	kind = (state >> 2) & 7;		/* PyUnicode_1BYTE_KIND, 2 or 4 */
 	if (kind != 1 && kind != 2 && kind != 4)
 		return -EINVAL;
@@ -330,15 +333,8 @@ static const struct code_info *code_info(struct instance *in, const struct py_ta
 		free_code_info(&ci);
 		return NULL;
 	}
-	if (in->n_infos == in->cap_infos) {
-		size_t cap = in->cap_infos ? in->cap_infos * 2 : 16;
-		struct code_info *infos = realloc(in->infos, cap * sizeof(*infos));
-
-		if (!infos)
-			goto fail;
-		in->infos = infos;
-		in->cap_infos = cap;
-	}
+	if (GROW(in->infos, in->cap_infos, in->n_infos + 1, 16))
+		goto fail;
 	if (keymap__set(in->known, &key, in->n_infos))
 		goto fail;
 	in->infos[in->n_infos] = ci;

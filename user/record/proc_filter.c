@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/grow.h"
+
 struct proc_rule {
 	enum proc_filter_field field;
 	regex_t re;
@@ -18,7 +20,7 @@ struct proc_rule {
 
 struct proc_filter {
 	struct proc_rule *rules;
-	size_t n;
+	size_t n, cap;
 };
 
 struct proc_filter *proc_filter__new(void)
@@ -41,14 +43,12 @@ void proc_filter__free(struct proc_filter *f)
 int proc_filter__add(struct proc_filter *f, enum proc_filter_field field, const char *regex,
 		     char *err, size_t errlen)
 {
-	struct proc_rule *rules, *r;
+	struct proc_rule *r;
 	int ret;
 
-	rules = realloc(f->rules, (f->n + 1) * sizeof(*rules));
-	if (!rules)
+	if (GROW(f->rules, f->cap, f->n + 1, 4))
 		return -ENOMEM;
-	f->rules = rules;
-	r = &rules[f->n];
+	r = &f->rules[f->n];
 	r->field = field;
 	/* REG_NOSUB: only whether it matches counts */
 	ret = regcomp(&r->re, regex, REG_EXTENDED | REG_NOSUB);

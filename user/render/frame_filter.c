@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "render/frame_filter.h"
+#include "lib/grow.h"
 
 struct rule {
 	enum frame_filter_rule kind;
@@ -64,15 +65,8 @@ int frame_filter__add(struct frame_filter *f, enum frame_filter_rule rule, const
 			snprintf(err, errlen, "no pattern");
 		return -EINVAL;
 	}
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 8;
-		struct rule *rules = realloc(f->rules, cap * sizeof(*rules));
-
-		if (!rules)
-			return -ENOMEM;
-		f->rules = rules;
-		f->cap = cap;
-	}
+	if (GROW(f->rules, f->cap, f->n + 1, 8))
+		return -ENOMEM;
 	r = &f->rules[f->n];
 	r->kind = rule;
 	if (is_regex(rule)) {

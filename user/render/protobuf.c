@@ -5,26 +5,17 @@
 #include <string.h>
 
 #include "render/protobuf.h"
+#include "lib/grow.h"
 
 #define WIRE_VARINT	0
 #define WIRE_LEN	2
 
 static int reserve(struct pb *b, size_t more)
 {
-	size_t cap = b->cap ? b->cap : 64;
-	uint8_t *data;
-
 	if (b->err)
 		return b->err;
-	if (b->len + more <= b->cap)
-		return 0;
-	while (cap < b->len + more)
-		cap *= 2;
-	data = realloc(b->data, cap);
-	if (!data)
+	if (GROW(b->data, b->cap, b->len + more, 64))
 		return b->err = -ENOMEM;
-	b->data = data;
-	b->cap = cap;
 	return 0;
 }
 

@@ -6,7 +6,9 @@
 #include <time.h>
 
 #include "render/render.h"
-#include "lib/utf8.h"
+#include "lib/escape.h"
+#include "lib/json.h"
+#include "lib/number.h"
 
 const struct render_opts render_opts_default = {
 	.granularity = GRANULARITY_FUNCTION,
@@ -119,118 +121,21 @@ const char *render_frame_name(const struct session_frame *f)
 	}
 }
 
-/* Code points a terminal or an editor may act on instead of showing: hide nothing. */
-static bool invisible(uint32_t c)
-{
-	return (c >= 0x80 && c <= 0x9f) || c == 0x061c || (c >= 0x200b && c <= 0x200f) ||
-	       (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
-}
-
 size_t render_put_safe(FILE *out, const char *str, const char *also)
 {
-	const unsigned char *p = (const unsigned char *)(str ? str : "");
-	size_t written = 0;
-
-	while (*p) {
-		uint32_t c;
-		size_t n;
-
-		/* Most names are plain ASCII: write runs of it at once. */
-		for (n = 0; p[n] >= 0x20 && p[n] < 0x7f && !(also && strchr(also, p[n])); n++)
-			;
-		if (n) {
-			fwrite(p, 1, n, out);
-			written += n;
-			p += n;
-			continue;
-		}
-		n = utf8_decode(p, &c);
-		if (!n) {
-			written += fprintf(out, "\\x%02x", *p);
-			p++;
-		} else if (n == 1 && (c < 0x20 || c == 0x7f || (also && strchr(also, (int)c)))) {
-			written += fprintf(out, "\\x%02x", c);
-			p++;
-		} else if (invisible(c)) {
-			written += fprintf(out, "\\u%04x", c);
-			p += n;
-		} else {
-			fwrite(p, 1, n, out);
-			written += n;
-			p += n;
-		}
-	}
-	return written;
+	return escape_put(out, str, also);
 }
 
 void render_put_json_string(FILE *out, const char *str)
 {
-	const unsigned char *p = (const unsigned char *)(str ? str : "");
-
-	putc('"', out);
-	while (*p) {
-		uint32_t c;
-		size_t n = utf8_decode(p, &c);
-
-		if (!n) {
-			fputs("\\ufffd", out);
-			p++;
-			continue;
-		}
-		switch (c) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		default:
-			/* U+2028/2029 are valid JSON but end a line in older JavaScript. */
-			if (c < 0x20 || c == 0x2028 || c == 0x2029)
-				fprintf(out, "\\u%04x", c);
-			else
-				fwrite(p, 1, n, out);
-		}
-		p += n;
-	}
-	putc('"', out);
-}
-
-char *render_format_u64(char *p, uint64_t v)
-{
-	char tmp[20];
-	int n = 0;
-
-	do {
-		tmp[n++] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+	json_put_string(out, str, 0);
 }
 
 void render_put_seconds(FILE *out, uint64_t ns)
 {
-	unsigned long long sec = ns / 1000000000ULL;
-	unsigned int frac = ns % 1000000000ULL;
-	char digits[10];
-	int len = 9;
+	char buf[NUMBER_DECIMAL_LEN];
 
-	if (!frac) {
-		fprintf(out, "%llu", sec);
-		return;
-	}
-	snprintf(digits, sizeof(digits), "%09u", frac);
-	while (digits[len - 1] == '0')
-		len--;
-	fprintf(out, "%llu.%.*s", sec, len, digits);
+	fwrite(buf, 1, number_decimal(buf, ns, 9), out);
 }
 
 void render_format_local_time(char *buf, size_t len, uint64_t realtime_ns)
@@ -399,7 +304,7 @@ void render_format_members(char *buf, const struct session_process *p, bool unic
 			*at++ = ',';
 			*at++ = ' ';
 		}
-		at = render_format_u64(at, p->members[i]);
+		at = number_u64(at, p->members[i]);
 	}
 	strcpy(at, n > MEMBERS_SHOWN ? (unicode ? ", …" : ", ...") : "");
 }

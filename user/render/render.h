@@ -192,15 +192,14 @@ const char *render_time_label(const struct session *s);
 const char *render_frame_name(const struct session_frame *f);
 
 /*
- * Writes @str for a terminal or a line-based file: control characters, C1 controls,
- * bidirectional overrides, line separators and invalid UTF-8 become \xNN or \uNNNN, as does
- * every ASCII character in @also (e.g. ";" for collapsed stacks). Returns bytes written.
+ * Writes @str for a terminal or a line-based file, as escape_put() (lib/escape.h) does:
+ * control characters, C1 controls, bidirectional overrides, line separators and invalid
+ * UTF-8 become \xNN or \uNNNN, as does every ASCII character in @also (e.g. ";" for
+ * collapsed stacks). Returns bytes written.
  */
 size_t render_put_safe(FILE *out, const char *str, const char *also);
-/* Writes @str as a quoted JSON string; invalid UTF-8 becomes U+FFFD. */
+/* Writes @str as a quoted JSON string (json_put_string(), lib/json.h); bad UTF-8: U+FFFD. */
 void render_put_json_string(FILE *out, const char *str);
-/* Writes @v in decimal at @p, without a NUL (at most 20 bytes); returns the end. */
-char *render_format_u64(char *p, uint64_t v);
 /* Writes @ns as exact decimal seconds, without trailing zeros ("0.001001", "2"). */
 void render_put_seconds(FILE *out, uint64_t ns);
 /* Writes "YYYY-MM-DD HH:MM:SS TZ" local time of @realtime_ns into @buf. */

@@ -8,6 +8,9 @@
 #include "html_assets.h"	/* generated from html/ by the Makefile */
 #include "render/render.h"
 #include "render/render_json_common.h"
+#include "lib/grow.h"
+#include "lib/json.h"
+#include "lib/strtab.h"
 #include "lib/utf8.h"
 
 /*
@@ -21,15 +24,6 @@
 #define MIN_BUCKETS 64
 #define ENTRY_BUDGET 2500000
 
-struct strtab {
-	const char **strs;
-	size_t n, cap;
-	uint32_t *slots;	/* open addressing: string index + 1, 0 = empty */
-	size_t nslots;
-	char **owned;		/* the copies made by strtab_intern(..., true) */
-	size_t nowned;
-};
-
 struct flagged {
 	uint32_t frame;		/* folded frame */
 	uint32_t lib;		/* string: library name */
@@ -42,6 +36,7 @@ struct entry {
 
 struct html {
 	FILE *out;
+	struct json_writer w;	/* the data, JSON inert inside <script> (JSON_SCRIPT) */
 	const struct session *s;
 	const struct render_opts *o;
 	const struct session_sample *samples;
@@ -63,131 +58,7 @@ struct html {
 	struct entry *bucket;	/* one bucket of one thread being merged */
 };
 
-/* --- strings ------------------------------------------------------------------------------ */
-
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
-}
-
-/*
- * Returns the index of @str in the table, adding it if new: the pointer itself, or a copy when
- * @copy (for strings that do not outlive the call).
- */
-static int64_t strtab_intern(struct strtab *t, const char *str, bool copy)
-{
-	size_t j;
-
-	if (!str)
-		str = "";
-	if (t->n * 2 >= t->nslots) {
-		size_t nslots = t->nslots ? t->nslots * 2 : 1024, i;
-		uint32_t *slots = calloc(nslots, sizeof(*slots));
-
-		if (!slots)
-			return -ENOMEM;
-		for (i = 0; i < t->n; i++) {
-			j = str_hash(t->strs[i]) & (nslots - 1);
-			while (slots[j])
-				j = (j + 1) & (nslots - 1);
-			slots[j] = i + 1;
-		}
-		free(t->slots);
-		t->slots = slots;
-		t->nslots = nslots;
-	}
-	for (j = str_hash(str) & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1))
-		if (!strcmp(t->strs[t->slots[j] - 1], str))
-			return t->slots[j] - 1;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		const char **strs = realloc(t->strs, cap * sizeof(*strs));
-		char **owned = realloc(t->owned, cap * sizeof(*owned));
-
-		if (owned)
-			t->owned = owned;
-		if (strs)
-			t->strs = strs;
-		if (!strs || !owned)
-			return -ENOMEM;
-		t->cap = cap;
-	}
-	if (copy) {
-		char *dup = strdup(str);
-
-		if (!dup)
-			return -ENOMEM;
-		t->owned[t->nowned++] = dup;
-		str = dup;
-	}
-	t->strs[t->n] = str;
-	t->slots[j] = ++t->n;
-	return t->n - 1;
-}
-
-static void strtab_release(struct strtab *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->nowned; i++)
-		free(t->owned[i]);
-	free(t->owned);
-	free(t->strs);
-	free(t->slots);
-	memset(t, 0, sizeof(*t));
-}
-
 /* --- writing ------------------------------------------------------------------------------ */
-
-/* Bytes that may stand for themselves inside a JSON string inside a <script> element. */
-static bool json_plain(unsigned char c)
-{
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
-}
-
-/*
- * A JSON string that is also inert inside <script>: '<' '>' '&' and U+2028/2029 become \uXXXX,
- * so no name can close the element or open a comment; invalid UTF-8 becomes U+FFFD.
- */
-static void put_str(FILE *out, const char *str)
-{
-	const unsigned char *p = (const unsigned char *)(str ? str : "");
-
-	putc('"', out);
-	while (*p) {
-		uint32_t c;
-		size_t n;
-
-		for (n = 0; json_plain(p[n]); n++)
-			;
-		if (n) {
-			fwrite(p, 1, n, out);
-			p += n;
-			continue;
-		}
-		n = utf8_decode(p, &c);
-		if (!n) {
-			fputs("\\ufffd", out);
-			p++;
-			continue;
-		}
-		if (c == '"')
-			fputs("\\\"", out);
-		else if (c == '\\')
-			fputs("\\\\", out);
-		else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&' || c == 0x2028 ||
-			 c == 0x2029)
-			fprintf(out, "\\u%04x", c);
-		else
-			fwrite(p, 1, n, out);
-		p += n;
-	}
-	putc('"', out);
-}
 
 /* Text for an HTML element (the <title>): markup characters become references. */
 static void put_html_text(FILE *out, const char *str)
@@ -221,18 +92,6 @@ static void put_html_text(FILE *out, const char *str)
 	}
 }
 
-static void put_u64(FILE *out, uint64_t v)
-{
-	char tmp[20];
-
-	fwrite(tmp, 1, render_format_u64(tmp, v) - tmp, out);
-}
-
-static void put_key_str(FILE *out, const char *key, const char *value)
-{
-	render_json_put_field(out, key, value, put_str);
-}
-
 /* --- samples ------------------------------------------------------------------------------ */
 
 static uint64_t gcd(uint64_t a, uint64_t b)
@@ -263,8 +122,6 @@ static size_t put_buckets(struct html *x, uint32_t th, uint64_t bucket_ns, bool 
 	const uint32_t *o = &x->order[x->first[th]];
 	size_t n = x->first[th + 1] - x->first[th], i = 0, entries = 0;
 	uint64_t prev = 0;
-	FILE *out = x->out;
-	bool comma = false;
 
 	while (i < n) {
 		uint64_t b = x->samples[o[i]].time_ns / bucket_ns, k = 0, m = 0, j;
@@ -284,17 +141,11 @@ static size_t put_buckets(struct html *x, uint32_t th, uint64_t bucket_ns, bool 
 		entries += m;
 		if (!emit)
 			continue;
-		if (comma)
-			putc(',', out);
-		comma = true;
-		put_u64(out, b - prev);
-		putc(',', out);
-		put_u64(out, m);
+		json_u64(&x->w, b - prev);
+		json_u64(&x->w, m);
 		for (j = 0; j < m; j++) {
-			putc(',', out);
-			put_u64(out, x->bucket[j].fnode);
-			putc(',', out);
-			put_u64(out, x->bucket[j].weight_ns / x->unit_ns);
+			json_u64(&x->w, x->bucket[j].fnode);
+			json_u64(&x->w, x->bucket[j].weight_ns / x->unit_ns);
 		}
 		prev = b;
 	}
@@ -355,15 +206,14 @@ static int flag_frames(struct html *x)
 	const struct session_stack *nodes = x->rs.nodes;
 	const struct session_frame *frames = x->rs.frames.frames;
 	uint32_t *nstamp, *fstamp;
-	size_t cap = 64, p, th, k;
+	size_t cap = 0, p, th, k;
 	char lib[256];
 	int err = -ENOMEM;
 
 	nstamp = calloc(x->rs.n ? x->rs.n : 1, sizeof(*nstamp));
 	fstamp = calloc(x->rs.frames.n ? x->rs.frames.n : 1, sizeof(*fstamp));
 	x->pflagged = calloc(x->nprocs + 1, sizeof(*x->pflagged));
-	x->flagged = malloc(cap * sizeof(*x->flagged));
-	if (!nstamp || !fstamp || !x->pflagged || !x->flagged)
+	if (!nstamp || !fstamp || !x->pflagged)
 		goto out;
 	for (p = 0; p < x->nprocs; p++) {
 		for (th = 0; th < x->nthreads; th++) {
@@ -384,17 +234,8 @@ static int flag_frames(struct html *x)
 					if (!hides(x, &x->procs[p], f))
 						continue;
 					frame_library_name(&x->procs[p], f->file, lib, sizeof(lib));
-					sid = strtab_intern(&x->st, lib, true);
-					if (x->nflagged == cap) {
-						struct flagged *more;
-
-						cap *= 2;
-						more = realloc(x->flagged, cap * sizeof(*more));
-						if (!more)
-							goto out;
-						x->flagged = more;
-					}
-					if (sid < 0)
+					sid = strtab_intern_copy(&x->st, lib);
+					if (sid < 0 || GROW(x->flagged, cap, x->nflagged + 1, 64))
 						goto out;
 					x->flagged[x->nflagged].frame = nodes[node].frame;
 					x->flagged[x->nflagged++].lib = sid;
@@ -415,98 +256,134 @@ out:
 static void put_meta(struct html *x)
 {
 	const struct session_meta *m = session__meta(x->s);
-	FILE *out = x->out;
-	char when[64];
+	struct json_writer *w = &x->w;
+	char when[64], start_ms[48];
 
 	render_json_format_utc(when, sizeof(when), m->start_realtime_ns, 3);
-	fputs("{\"format\":\"pyflare-html\",\"version\":1,\n\"meta\":{", out);
-	put_key_str(out, "pyflare", PYFLARE_VERSION);
-	putc(',', out);
-	put_key_str(out, "target", m->target);
-	putc(',', out);
-	put_key_str(out, "mode", m->mode);
-	putc(',', out);
-	put_key_str(out, "clock", m->clock);
-	putc(',', out);
-	put_key_str(out, "recorded_at", when);
-	fprintf(out, ",\"start_ms\":%llu.%06llu,\"duration_ns\":%llu,\"rate_hz\":%u,\"ncpus\":%u,",
-		(unsigned long long)(m->start_realtime_ns / 1000000),
-		(unsigned long long)(m->start_realtime_ns % 1000000),
-		(unsigned long long)m->duration_ns, m->rate_hz, m->ncpus);
-	put_key_str(out, "granularity", render_granularity_name(x->o->granularity));
-	putc(',', out);
-	put_key_str(out, "group_by", group_by_name(x->o->group_by));
-	fprintf(out, ",\"samples\":%zu,\"unit_ns\":%llu,\"span_ns\":%llu,\"bucket_ns\":%llu,"
-		"\"nbuckets\":%u,\"hide_default\":%s},\n", x->nsamples,
-		(unsigned long long)x->unit_ns, (unsigned long long)x->span_ns,
-		(unsigned long long)x->bucket_ns, x->nbuckets, x->o->filter ? "true" : "false");
-	render_json_put_health(out, x->s, put_str);
-	fputs(",\n", out);
+	json_begin_object(w);
+	json_key_string(w, "format", "pyflare-html");
+	json_key_u64(w, "version", 1);
+	json_break(w, "\n");
+	json_key(w, "meta");
+	json_begin_object(w);
+	json_key_string(w, "pyflare", PYFLARE_VERSION);
+	json_key_string(w, "target", m->target);
+	json_key_string(w, "mode", m->mode);
+	json_key_string(w, "clock", m->clock);
+	json_key_string(w, "recorded_at", when);
+	/* milliseconds, exact to the nanosecond (six decimals always) */
+	json_key(w, "start_ms");
+	json_raw(w, start_ms, snprintf(start_ms, sizeof(start_ms), "%llu.%06llu",
+				       (unsigned long long)(m->start_realtime_ns / 1000000),
+				       (unsigned long long)(m->start_realtime_ns % 1000000)));
+	json_key_u64(w, "duration_ns", m->duration_ns);
+	json_key_u64(w, "rate_hz", m->rate_hz);
+	json_key_u64(w, "ncpus", m->ncpus);
+	json_key_string(w, "granularity", render_granularity_name(x->o->granularity));
+	json_key_string(w, "group_by", group_by_name(x->o->group_by));
+	json_key_u64(w, "samples", x->nsamples);
+	json_key_u64(w, "unit_ns", x->unit_ns);
+	json_key_u64(w, "span_ns", x->span_ns);
+	json_key_u64(w, "bucket_ns", x->bucket_ns);
+	json_key_u64(w, "nbuckets", x->nbuckets);
+	json_key(w, "hide_default");
+	json_bool(w, x->o->filter != NULL);
+	json_end_object(w);
+	json_break(w, "\n");
+	render_json_put_health(w, x->s);
+	json_break(w, "\n");
 }
 
 static void put_tables(struct html *x)
 {
 	const struct render_frames *rf = &x->rs.frames;
-	FILE *out = x->out;
+	struct json_writer *w = &x->w;
 	size_t i;
 
-	fputs("\"strings\":[", out);
+	/* long arrays get a line break every 16 (strings, frames) or 32 (stacks) entries */
+	json_key(w, "strings");
+	json_begin_array(w);
 	for (i = 0; i < x->st.n; i++) {
-		if (i)
-			fputs(i % 16 ? "," : ",\n", out);
-		put_str(out, x->st.strs[i]);
+		if (i && !(i % 16))
+			json_break(w, "\n");
+		json_string(w, x->st.strs[i]);
 	}
+	json_end_array(w);
+	json_break(w, "\n");
 	/* [name, file, line, kind] per frame; kind is enum frame_kind. */
-	fputs("],\n\"frames\":[", out);
+	json_key(w, "frames");
+	json_begin_array(w);
 	for (i = 0; i < rf->n; i++) {
-		fprintf(out, "%s%u,%u,%u,%u", i ? (i % 16 ? "," : ",\n") : "", x->fnames[2 * i],
-			x->fnames[2 * i + 1], rf->frames[i].line, rf->frames[i].kind);
+		if (i && !(i % 16))
+			json_break(w, "\n");
+		json_u64(w, x->fnames[2 * i]);
+		json_u64(w, x->fnames[2 * i + 1]);
+		json_u64(w, rf->frames[i].line);
+		json_u64(w, rf->frames[i].kind);
 	}
+	json_end_array(w);
+	json_break(w, "\n");
 	/* [parent, frame] per stack node from node 1; node 0 is the empty stack. */
-	fputs("],\n\"stacks\":[", out);
+	json_key(w, "stacks");
+	json_begin_array(w);
 	for (i = 1; i < x->rs.n; i++) {
-		if (i > 1)
-			fputs(i % 32 ? "," : ",\n", out);
-		put_u64(out, x->rs.nodes[i].parent);
-		putc(',', out);
-		put_u64(out, x->rs.nodes[i].frame);
+		if (i > 1 && !(i % 32))
+			json_break(w, "\n");
+		json_u64(w, x->rs.nodes[i].parent);
+		json_u64(w, x->rs.nodes[i].frame);
 	}
-	fputs("],\n\"processes\":[", out);
+	json_end_array(w);
+	json_break(w, "\n");
+	json_key(w, "processes");
+	json_begin_array(w);
 	for (i = 0; i < x->nprocs; i++) {
 		const struct session_process *p = &x->procs[i];
 		size_t k;
 
-		fprintf(out, "%s{\"pid\":%u,", i ? ",\n" : "", p->pid);
-		render_json_put_process(out, p, "python", put_str);
-		putc(',', out);
-		put_key_str(out, "lib_dirs", p->lib_dirs);
+		if (i)
+			json_break(w, "\n");
+		json_begin_object(w);
+		json_key_u64(w, "pid", p->pid);
+		render_json_put_process(w, p, "python");
+		json_key_string(w, "lib_dirs", p->lib_dirs);
 		/* [frame, library name] per frame hidden in this process */
-		fputs(",\"hidden\":[", out);
-		for (k = x->pflagged[i]; k < x->pflagged[i + 1]; k++)
-			fprintf(out, "%s%u,%u", k > x->pflagged[i] ? "," : "", x->flagged[k].frame,
-				x->flagged[k].lib);
-		fputs("]}", out);
+		json_key(w, "hidden");
+		json_begin_array(w);
+		for (k = x->pflagged[i]; k < x->pflagged[i + 1]; k++) {
+			json_u64(w, x->flagged[k].frame);
+			json_u64(w, x->flagged[k].lib);
+		}
+		json_end_array(w);
+		json_end_object(w);
 	}
-	fputs("],\n", out);
+	json_end_array(w);
+	json_break(w, "\n");
 }
 
 static void put_threads(struct html *x)
 {
-	FILE *out = x->out;
+	struct json_writer *w = &x->w;
 	size_t th;
 
-	fputs("\"threads\":[", out);
+	json_key(w, "threads");
+	json_begin_array(w);
 	for (th = 0; th < x->nthreads; th++) {
-		fprintf(out, "%s{\"process\":%u,\"tid\":%u,", th ? ",\n" : "",
-			x->threads[th].process, x->threads[th].tid);
-		put_key_str(out, "name", x->threads[th].name);
+		if (th)
+			json_break(w, "\n");
+		json_begin_object(w);
+		json_key_u64(w, "process", x->threads[th].process);
+		json_key_u64(w, "tid", x->threads[th].tid);
+		json_key_string(w, "name", x->threads[th].name);
 		if (render_is_merged_thread(&x->threads[th]))
-			fprintf(out, ",\"merged\":%u", x->threads[th].nmembers);
-		fputs(",\"buckets\":[", out);
+			json_key_u64(w, "merged", x->threads[th].nmembers);
+		json_key(w, "buckets");
+		json_begin_array(w);
 		put_buckets(x, th, x->bucket_ns, true);
-		fputs("]}", out);
+		json_end_array(w);
+		json_end_object(w);
 	}
-	fputs("]}", out);
+	json_end_array(w);
+	json_end_object(w);
 }
 
 /* Writes the template from @from up to the marker @name (or the end), then skips the marker. */
@@ -546,8 +423,8 @@ static int prepare(struct html *x)
 	if (!x->bucket || !x->fnames)
 		return -ENOMEM;
 	for (i = 0; i < rf->n; i++) {
-		int64_t name = strtab_intern(&x->st, render_frame_name(&rf->frames[i]), false);
-		int64_t file = strtab_intern(&x->st, rf->frames[i].file, false);
+		int64_t name = strtab_intern(&x->st, render_frame_name(&rf->frames[i]));
+		int64_t file = strtab_intern(&x->st, rf->frames[i].file);
 
 		if (name < 0 || file < 0)
 			return -ENOMEM;
@@ -595,6 +472,7 @@ static int html_render(const struct session *s, const struct render_opts *o, FIL
 	at = put_template(out, at, "css");
 	fwrite(report_css, 1, report_css_len, out);
 	at = put_template(out, at, "data");
+	json_init(&x.w, out, JSON_SCRIPT);
 	put_meta(&x);
 	put_tables(&x);
 	put_threads(&x);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/json.h"
 #include "render/frame_filter.h"
 #include "render/render.h"
 #include "render/render_json_common.h"
@@ -20,7 +21,7 @@
 #define FORMAT_VERSION	1
 
 struct json {
-	FILE *out;
+	struct json_writer w;
 	const struct session *s;
 	struct render_tree t;
 	int64_t *frame_index;	/* folded frame -> index in "frames", -1 if not listed */
@@ -28,12 +29,6 @@ struct json {
 	uint32_t *pos;		/* DFS: next child */
 	uint32_t *index;	/* DFS: the node's index in its thread's list */
 };
-
-static void put_time(FILE *out, const char *key, uint64_t ns)
-{
-	fprintf(out, "\"%s\":", key);
-	render_put_seconds(out, ns);
-}
 
 static const char *kind_name(enum frame_kind kind)
 {
@@ -54,24 +49,26 @@ static const char *kind_name(enum frame_kind kind)
 static void put_meta(struct json *x, const struct render_opts *o)
 {
 	const struct session_meta *m = session__meta(x->s);
-	FILE *out = x->out;
+	struct json_writer *w = &x->w;
 	char when[64];
 
 	render_json_format_utc(when, sizeof(when), m->start_realtime_ns, 9);
-	fputs("\"meta\":{", out);
-	render_json_put_field(out, "recorded_at", when, NULL);
-	fprintf(out, ",\"start_realtime_ns\":%llu,", (unsigned long long)m->start_realtime_ns);
-	render_json_put_recording(out, x->s, o);
-	fputs("},\n", out);
-	render_json_put_health(out, x->s, NULL);
-	fputs(",\n", out);
+	json_key(w, "meta");
+	json_begin_object(w);
+	json_key_string(w, "recorded_at", when);
+	json_key_u64(w, "start_realtime_ns", m->start_realtime_ns);
+	render_json_put_recording(w, x->s, o);
+	json_end_object(w);
+	json_break(w, "\n");
+	render_json_put_health(w, x->s);
+	json_break(w, "\n");
 }
 
 /* The folded frames the tree uses, in folded order. */
 static int put_frames(struct json *x)
 {
 	const struct render_frames *rf = &x->t.stacks.frames;
-	FILE *out = x->out;
+	struct json_writer *w = &x->w;
 	int64_t next = 0;
 	size_t i;
 
@@ -83,24 +80,27 @@ static int put_frames(struct json *x)
 	for (i = 1; i < x->t.n; i++)
 		if (x->t.nodes[i].kind == RENDER_NODE_FRAME)
 			x->frame_index[x->t.nodes[i].ref] = 0;
-	fputs("\"frames\":[", out);
+	json_key(w, "frames");
+	json_begin_array(w);
 	for (i = 0; i < rf->n; i++) {
 		const struct session_frame *f = &rf->frames[i];
 
 		if (x->frame_index[i] < 0)
 			continue;
-		x->frame_index[i] = next;
-		fputs(next++ ? ",\n{" : "\n{", out);
-		render_json_put_field(out, "name", render_frame_name(f), NULL);
-		fprintf(out, ",\"kind\":\"%s\"", kind_name(f->kind));
+		x->frame_index[i] = next++;
+		json_break(w, "\n");
+		json_begin_object(w);
+		json_key_string(w, "name", render_frame_name(f));
+		json_key_string(w, "kind", kind_name(f->kind));
 		if (f->kind == FRAME_PYTHON) {
-			putc(',', out);
-			render_json_put_field(out, "file", f->file, NULL);
-			fprintf(out, ",\"line\":%u,\"first_line\":%u", f->line, f->first_line);
+			json_key_string(w, "file", f->file);
+			json_key_u64(w, "line", f->line);
+			json_key_u64(w, "first_line", f->first_line);
 		}
-		putc('}', out);
+		json_end_object(w);
 	}
-	fputs("],\n", out);
+	json_end_array(w);
+	json_break(w, "\n");
 	return 0;
 }
 
@@ -108,10 +108,12 @@ static int put_frames(struct json *x)
 static void put_nodes(struct json *x, const struct session_process *p, uint32_t thread_node)
 {
 	const struct render_tree *t = &x->t;
+	struct json_writer *w = &x->w;
 	uint32_t count = 0;
 	int sp = 0;
 
-	fputs("\"nodes\":[", x->out);
+	json_key(w, "nodes");
+	json_begin_array(w);
 	x->stack[0] = thread_node;
 	x->pos[0] = 0;
 	while (sp >= 0) {
@@ -127,98 +129,105 @@ static void put_nodes(struct json *x, const struct session_process *p, uint32_t 
 		child = t->children[n->first_child + x->pos[sp]++];
 		c = &t->nodes[child];
 		f = &t->stacks.frames.frames[c->ref];
-		fprintf(x->out, "%s{\"frame\":%lld,\"parent\":%lld,", count ? ",\n" : "\n",
-			(long long)x->frame_index[c->ref], sp ? (long long)x->index[sp] : -1LL);
-		put_time(x->out, "total", c->total_ns);
-		putc(',', x->out);
-		put_time(x->out, "self", c->self_ns);
-		fprintf(x->out, ",\"samples\":%llu,\"library\":%s}", (unsigned long long)c->samples,
-			f->kind == FRAME_PYTHON && frame_is_library(p, f->file) ? "true" : "false");
+		json_break(w, "\n");
+		json_begin_object(w);
+		json_key(w, "frame");
+		json_i64(w, x->frame_index[c->ref]);
+		json_key(w, "parent");
+		json_i64(w, sp ? (int64_t)x->index[sp] : -1);
+		json_key_decimal(w, "total", c->total_ns, 9);
+		json_key_decimal(w, "self", c->self_ns, 9);
+		json_key_u64(w, "samples", c->samples);
+		json_key(w, "library");
+		json_bool(w, f->kind == FRAME_PYTHON && frame_is_library(p, f->file));
+		json_end_object(w);
 		sp++;
 		x->stack[sp] = child;
 		x->pos[sp] = 0;
 		x->index[sp] = count++;
 	}
-	fputs("]", x->out);
+	json_end_array(w);
 }
 
-static void put_lib_dirs(FILE *out, const char *dirs)
+static void put_lib_dirs(struct json_writer *w, const char *dirs)
 {
 	const char *p = dirs ? dirs : "";
-	bool first = true;
 
-	fputs("\"lib_dirs\":[", out);
+	json_key(w, "lib_dirs");
+	json_begin_array(w);
 	while (*p) {
 		size_t n = strcspn(p, ":");
 
 		if (n) {
 			char *dir = strndup(p, n);
 
-			if (!first)
-				putc(',', out);
-			render_put_json_string(out, dir ? dir : "");
+			json_string(w, dir ? dir : "");
 			free(dir);
-			first = false;
 		}
 		p += n;
 		if (*p)
 			p++;
 	}
-	putc(']', out);
+	json_end_array(w);
 }
 
 static void put_processes(struct json *x)
 {
 	const struct session_process *procs;
 	const struct session_thread *thr;
+	struct json_writer *w = &x->w;
 	size_t nprocs, nthreads, i, k;
-	FILE *out = x->out;
 
 	procs = session__processes(x->s, &nprocs);
 	thr = session__threads(x->s, &nthreads);
-	fputs("\"processes\":[", out);
+	json_key(w, "processes");
+	json_begin_array(w);
 	for (i = 0; i < nprocs; i++) {
 		const struct session_process *p = &procs[i];
 		const struct render_node *pn = &x->t.nodes[x->t.process_node[i]];
-		bool first = true;
 
-		fprintf(out, "%s{\"pid\":%u,\"start_time\":%llu,", i ? ",\n" : "\n", p->pid,
-			(unsigned long long)p->start_time);
-		render_json_put_process(out, p, "python_version", NULL);
-		putc(',', out);
-		put_lib_dirs(out, p->lib_dirs);
-		putc(',', out);
-		put_time(out, "total", x->t.process_node[i] ? pn->total_ns : 0);
-		fprintf(out, ",\"samples\":%llu,\"threads\":[",
-			x->t.process_node[i] ? (unsigned long long)pn->samples : 0ULL);
+		json_break(w, "\n");
+		json_begin_object(w);
+		json_key_u64(w, "pid", p->pid);
+		json_key_u64(w, "start_time", p->start_time);
+		render_json_put_process(w, p, "python_version");
+		put_lib_dirs(w, p->lib_dirs);
+		json_key_decimal(w, "total", x->t.process_node[i] ? pn->total_ns : 0, 9);
+		json_key_u64(w, "samples", x->t.process_node[i] ? pn->samples : 0);
+		json_key(w, "threads");
+		json_begin_array(w);
 		for (k = 0; k < nthreads; k++) {
 			const struct render_node *tn = &x->t.nodes[x->t.thread_node[k]];
 			bool sampled = x->t.thread_node[k] != 0;
 
 			if (thr[k].process != i)
 				continue;
-			fprintf(out, "%s{\"tid\":%u,", first ? "\n" : ",\n", thr[k].tid);
-			render_json_put_field(out, "name", thr[k].name, NULL);
-			fprintf(out, ",\"merged\":%u,",
-				render_is_merged_thread(&thr[k]) ? thr[k].nmembers : 1);
-			put_time(out, "total", sampled ? tn->total_ns : 0);
-			fprintf(out, ",\"samples\":%llu,",
-				sampled ? (unsigned long long)tn->samples : 0ULL);
-			if (sampled)
+			json_break(w, "\n");
+			json_begin_object(w);
+			json_key_u64(w, "tid", thr[k].tid);
+			json_key_string(w, "name", thr[k].name);
+			json_key_u64(w, "merged",
+				     render_is_merged_thread(&thr[k]) ? thr[k].nmembers : 1);
+			json_key_decimal(w, "total", sampled ? tn->total_ns : 0, 9);
+			json_key_u64(w, "samples", sampled ? tn->samples : 0);
+			if (sampled) {
 				put_nodes(x, p, x->t.thread_node[k]);
-			else
-				fputs("\"nodes\":[]", out);
-			putc('}', out);
-			first = false;
+			} else {
+				json_key(w, "nodes");
+				json_begin_array(w);
+				json_end_array(w);
+			}
+			json_end_object(w);
 		}
-		fputs("]}", out);
+		json_end_array(w);
+		json_end_object(w);
 	}
-	fputs("]", out);
+	json_end_array(w);
 }
 
 static int json_render(const struct session *s, const struct render_opts *o, FILE *out)
 {
-	struct json x = { .out = out, .s = s };
+	struct json x = { .s = s };
 	size_t depth;
 	int err;
 
@@ -238,16 +247,22 @@ static int json_render(const struct session *s, const struct render_opts *o, FIL
 	if (!x.stack || !x.pos || !x.index)
 		goto out;
 
-	fprintf(out, "{\"format\":\"%s\",\"version\":%d,\"exporter\":\"pyflare %s\",\n",
-		FORMAT_NAME, FORMAT_VERSION, PYFLARE_VERSION);
+	json_init(&x.w, out, 0);
+	json_begin_object(&x.w);
+	json_key_string(&x.w, "format", FORMAT_NAME);
+	json_key_u64(&x.w, "version", FORMAT_VERSION);
+	json_key_string(&x.w, "exporter", "pyflare " PYFLARE_VERSION);
+	json_break(&x.w, "\n");
 	put_meta(&x, o);
-	put_time(out, "total", x.t.nodes[0].total_ns);
-	fprintf(out, ",\"samples\":%llu,\n", (unsigned long long)x.t.nodes[0].samples);
+	json_key_decimal(&x.w, "total", x.t.nodes[0].total_ns, 9);
+	json_key_u64(&x.w, "samples", x.t.nodes[0].samples);
+	json_break(&x.w, "\n");
 	err = put_frames(&x);
 	if (err)
 		goto out;
 	put_processes(&x);
-	fputs("}\n", out);
+	json_end_object(&x.w);
+	json_space(&x.w, "\n");
 	err = ferror(out) ? -EIO : 0;
 out:
 	free(x.frame_index);

@@ -4,12 +4,6 @@
 
 #include "render/render_json_common.h"
 
-void render_json_put_field(FILE *out, const char *key, const char *value, render_json_str_fn put)
-{
-	fprintf(out, "\"%s\":", key);
-	(put ? put : render_put_json_string)(out, value);
-}
-
 void render_json_format_utc(char *buf, size_t len, uint64_t realtime_ns, int digits)
 {
 	time_t t = realtime_ns / 1000000000ULL;
@@ -30,72 +24,71 @@ void render_json_format_utc(char *buf, size_t len, uint64_t realtime_ns, int dig
 	snprintf(buf + used, len - used, ".%0*lluZ", digits, frac);
 }
 
-void render_json_put_recording(FILE *out, const struct session *s, const struct render_opts *o)
+void render_json_put_recording(struct json_writer *w, const struct session *s,
+			       const struct render_opts *o)
 {
 	const struct session_meta *m = session__meta(s);
 
-	fputs("\"duration\":", out);
-	render_put_seconds(out, m->duration_ns);
-	putc(',', out);
-	render_json_put_field(out, "target", m->target, NULL);
-	putc(',', out);
-	render_json_put_field(out, "mode", m->mode, NULL);
-	putc(',', out);
-	render_json_put_field(out, "clock", m->clock, NULL);
-	if (*m->kernel_notes) {
-		putc(',', out);
-		render_json_put_field(out, "kernel_notes", m->kernel_notes, NULL);
-	}
-	fprintf(out, ",\"rate_hz\":%u,\"ncpus\":%u,", m->rate_hz, m->ncpus);
-	render_json_put_field(out, "granularity", render_granularity_name(o->granularity), NULL);
-	putc(',', out);
-	render_json_put_field(out, "group_by", group_by_name(o->group_by), NULL);
+	json_key_decimal(w, "duration", m->duration_ns, 9);
+	json_key_string(w, "target", m->target);
+	json_key_string(w, "mode", m->mode);
+	json_key_string(w, "clock", m->clock);
+	if (*m->kernel_notes)
+		json_key_string(w, "kernel_notes", m->kernel_notes);
+	json_key_u64(w, "rate_hz", m->rate_hz);
+	json_key_u64(w, "ncpus", m->ncpus);
+	json_key_string(w, "granularity", render_granularity_name(o->granularity));
+	json_key_string(w, "group_by", group_by_name(o->group_by));
 }
 
-void render_json_put_health(FILE *out, const struct session *s, render_json_str_fn put)
+void render_json_put_health(struct json_writer *w, const struct session *s)
 {
 	const struct session_health *h = session__health(s);
 	const struct session_refusal *r;
 	size_t n, i;
 
-	fprintf(out, "\"health\":{\"samples\":%llu,\"lost\":%llu,\"truncated\":%llu,"
-		"\"unreadable\":%llu,\"unsymbolized\":%llu,\"no_thread_state\":%llu,"
-		"\"attached\":%u,\"refused\":%u},\n\"refusals\":[",
-		(unsigned long long)h->samples, (unsigned long long)h->lost,
-		(unsigned long long)h->truncated, (unsigned long long)h->unreadable,
-		(unsigned long long)h->unsymbolized, (unsigned long long)h->no_thread_state,
-		h->attached, h->refused);
+	json_key(w, "health");
+	json_begin_object(w);
+	json_key_u64(w, "samples", h->samples);
+	json_key_u64(w, "lost", h->lost);
+	json_key_u64(w, "truncated", h->truncated);
+	json_key_u64(w, "unreadable", h->unreadable);
+	json_key_u64(w, "unsymbolized", h->unsymbolized);
+	json_key_u64(w, "no_thread_state", h->no_thread_state);
+	json_key_u64(w, "attached", h->attached);
+	json_key_u64(w, "refused", h->refused);
+	json_end_object(w);
+	json_break(w, "\n");
+	json_key(w, "refusals");
+	json_begin_array(w);
 	r = session__refusals(s, &n);
 	for (i = 0; i < n; i++) {
-		fprintf(out, "%s{\"pid\":%u,", i ? "," : "", r[i].pid);
-		render_json_put_field(out, "comm", r[i].comm, put);
-		putc(',', out);
-		render_json_put_field(out, "reason", r[i].reason, put);
-		putc('}', out);
+		json_begin_object(w);
+		json_key_u64(w, "pid", r[i].pid);
+		json_key_string(w, "comm", r[i].comm);
+		json_key_string(w, "reason", r[i].reason);
+		json_end_object(w);
 	}
-	putc(']', out);
+	json_end_array(w);
 }
 
-void render_json_put_process(FILE *out, const struct session_process *p, const char *python_key,
-			     render_json_str_fn put)
+void render_json_put_process(struct json_writer *w, const struct session_process *p,
+			     const char *python_key)
 {
-	render_json_put_field(out, "comm", p->comm, put);
-	putc(',', out);
-	render_json_put_field(out, "cmdline", p->cmdline, put);
-	putc(',', out);
-	render_json_put_field(out, "exe", p->exe, put);
-	putc(',', out);
-	render_json_put_field(out, python_key, p->python_version, put);
-	fprintf(out, ",\"ns_pid\":%u,", p->ns_pid);
-	render_json_put_field(out, "cgroup", p->cgroup, put);
-	putc(',', out);
-	render_json_put_field(out, "container", p->container, put);
+	json_key_string(w, "comm", p->comm);
+	json_key_string(w, "cmdline", p->cmdline);
+	json_key_string(w, "exe", p->exe);
+	json_key_string(w, python_key, p->python_version);
+	json_key_u64(w, "ns_pid", p->ns_pid);
+	json_key_string(w, "cgroup", p->cgroup);
+	json_key_string(w, "container", p->container);
 	/* the PIDs it stands for: its own, or a group's members' (--group-by) */
-	fputs(",\"members\":[", out);
+	json_key(w, "members");
+	json_begin_array(w);
 	if (render_is_group(p))
 		for (uint32_t i = 0; i < p->nmembers; i++)
-			fprintf(out, "%s%u", i ? "," : "", p->members[i]);
+			json_u64(w, p->members[i]);
 	else
-		fprintf(out, "%u", p->pid);
-	putc(']', out);
+		json_u64(w, p->pid);
+	json_end_array(w);
 }

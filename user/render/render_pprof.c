@@ -7,6 +7,8 @@
 #include <zlib.h>
 
 #include "lib/keymap.h"
+#include "lib/number.h"
+#include "lib/strtab.h"
 #include "render/protobuf.h"
 #include "render/render.h"
 #include "lib/utf8.h"
@@ -79,13 +81,7 @@ struct pfunction {
 struct pprof {
 	const struct session *s;
 	struct render_stacks rs;
-	/* the string table: strs[0] = "" */
-	const char **strs;
-	size_t nstrs, strs_cap;
-	uint32_t *slots;	/* open addressing: string id + 1 */
-	size_t nslots;
-	char **owned;		/* repaired copies of ill-formed strings */
-	size_t nowned, owned_cap;
+	struct strtab st;	/* the string table: st.strs[0] = "" */
 	struct psample *samples;
 	size_t nsamples;
 	struct pfunction *functions;
@@ -95,101 +91,11 @@ struct pprof {
 	uint32_t *thread_name, *thread_comm, *thread_members;
 };
 
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return hash_mix64(h);
-}
-
-static int grow_slots(struct pprof *x)
-{
-	size_t nslots = x->nslots ? x->nslots * 2 : 1024, i;
-	uint32_t *slots = calloc(nslots, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (i = 0; i < x->nstrs; i++) {
-		size_t j = str_hash(x->strs[i]) & (nslots - 1);
-
-		while (slots[j])
-			j = (j + 1) & (nslots - 1);
-		slots[j] = i + 1;
-	}
-	free(x->slots);
-	x->slots = slots;
-	x->nslots = nslots;
-	return 0;
-}
-
-/* Room for one more string the table owns. */
-static int reserve_owned(struct pprof *x)
-{
-	if (x->nowned == x->owned_cap) {
-		size_t cap = x->owned_cap ? x->owned_cap * 2 : 16;
-		char **owned = realloc(x->owned, cap * sizeof(*owned));
-
-		if (!owned)
-			return -ENOMEM;
-		x->owned = owned;
-		x->owned_cap = cap;
-	}
-	return 0;
-}
-
-/* The string table index of @s (repaired to UTF-8 first); -ENOMEM on failure. */
+/* The string table id of @s, repaired to UTF-8 first (proto3 strings); -ENOMEM on failure. */
 static int64_t str_id(struct pprof *x, const char *s)
 {
-	char *repaired = NULL;
-	size_t j;
-
-	if (!utf8_valid(s)) {
-		if (reserve_owned(x))
-			return -ENOMEM;
-		repaired = utf8_sanitize(s);
-		if (!repaired)
-			return -ENOMEM;
-		s = repaired;
-	}
-	if ((x->nstrs + 1) * 2 > x->nslots && grow_slots(x))
-		goto nomem;
-	for (j = str_hash(s) & (x->nslots - 1); x->slots[j]; j = (j + 1) & (x->nslots - 1)) {
-		if (!strcmp(x->strs[x->slots[j] - 1], s)) {
-			free(repaired);
-			return x->slots[j] - 1;
-		}
-	}
-	if (x->nstrs == x->strs_cap) {
-		size_t cap = x->strs_cap ? x->strs_cap * 2 : 256;
-		const char **strs = realloc(x->strs, cap * sizeof(*strs));
-
-		if (!strs)
-			goto nomem;
-		x->strs = strs;
-		x->strs_cap = cap;
-	}
-	if (repaired)
-		x->owned[x->nowned++] = repaired;
-	x->strs[x->nstrs] = s;
-	x->slots[j] = ++x->nstrs;
-	return x->nstrs - 1;
-nomem:
-	free(repaired);
-	return -ENOMEM;
-}
-
-/* str_id() of @s, a string made for the table: the table owns it (or frees it, if it has it). */
-static int64_t str_id_take(struct pprof *x, char *s)
-{
-	int64_t id = s && !reserve_owned(x) ? str_id(x, s) : -ENOMEM;
-
-	if (id >= 0 && x->strs[id] == s)
-		x->owned[x->nowned++] = s;
-	else
-		free(s);
-	return id;
+	return utf8_valid(s) ? strtab_intern(&x->st, s) :
+			       strtab_intern_take(&x->st, utf8_sanitize(s));
 }
 
 /* "4242,4243,4244": the PIDs of a group, every one. NULL (ENOMEM). */
@@ -200,7 +106,7 @@ static char *members_text(const struct session_process *p)
 	for (uint32_t i = 0; text && i < p->nmembers; i++) {
 		if (i)
 			*at++ = ',';
-		at = render_format_u64(at, p->members[i]);
+		at = number_u64(at, p->members[i]);
 	}
 	if (text)
 		*at = '\0';
@@ -269,7 +175,9 @@ static int make_tables(struct pprof *x)
 		const struct session_process *p = &procs[thr[i].process];
 		int64_t name = str_id(x, thr[i].name);
 		int64_t comm = str_id(x, p->comm);
-		int64_t members = render_is_group(p) ? str_id_take(x, members_text(p)) : 0;
+		/* digits and commas: well-formed already */
+		int64_t members = render_is_group(p) ?
+				  strtab_intern_take(&x->st, members_text(p)) : 0;
 
 		if (name < 0 || comm < 0 || members < 0)
 			goto out;
@@ -530,8 +438,8 @@ static int put_profile(struct pprof *x, FILE *out, const struct render_opts *o)
 	flush_pb(g, &top);
 	put_samples(x, g, &top, &msg, &lk);
 	put_locations(x, g, &top, &msg);
-	for (i = 0; i < x->nstrs; i++) {
-		pb_string(&top, PROFILE_STRING_TABLE, x->strs[i]);
+	for (i = 0; i < x->st.n; i++) {
+		pb_string(&top, PROFILE_STRING_TABLE, x->st.strs[i]);
 		if (top.len >= sizeof(g->buf))
 			flush_pb(g, &top);
 	}
@@ -559,7 +467,6 @@ out:
 static int pprof_render(const struct session *s, const struct render_opts *o, FILE *out)
 {
 	struct pprof x = { .s = s };
-	size_t i;
 	int err;
 
 	if (!s || !out)
@@ -578,11 +485,7 @@ static int pprof_render(const struct session *s, const struct render_opts *o, FI
 		err = put_profile(&x, out, o);
 	if (!err && ferror(out))
 		err = -EIO;
-	for (i = 0; i < x.nowned; i++)
-		free(x.owned[i]);
-	free(x.owned);
-	free(x.strs);
-	free(x.slots);
+	strtab_release(&x.st);
 	free(x.samples);
 	free(x.functions);
 	free(x.location_function);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/grow.h"
 #include "lib/keymap.h"
 #include "render/marshal.h"
 #include "render/render.h"
@@ -195,15 +196,10 @@ static int64_t edge_id(struct pstats *x, uint32_t caller, uint32_t callee)
 	if (keymap__get(x->edge_ids, &key, &id))
 		return (int64_t)id;
 	if (x->nedges == x->edges_cap) {
-		size_t cap = x->edges_cap ? x->edges_cap * 2 : 256;
-		struct pedge *edges = realloc(x->edges, cap * sizeof(*edges));
-		uint32_t *on = realloc(x->edge_on_path, cap * sizeof(*on));
+		size_t cap = grow_capacity(x->edges_cap, x->nedges + 1, 256, SIZE_MAX);
 
-		if (edges)
-			x->edges = edges;
-		if (on)
-			x->edge_on_path = on;
-		if (!edges || !on)
+		if (grow_resize(&x->edges, cap, sizeof(*x->edges)) ||
+		    grow_resize(&x->edge_on_path, cap, sizeof(*x->edge_on_path)))
 			return -1;
 		x->edges_cap = cap;
 	}

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/json.h"
+#include "lib/number.h"
 #include "render/render.h"
 #include "render/render_json_common.h"
 
@@ -24,7 +26,7 @@ struct run {
 };
 
 struct speedscope {
-	FILE *out;
+	struct json_writer w;
 	const struct session *s;
 	const struct session_sample *samples;
 	struct render_stacks rs;
@@ -46,12 +48,12 @@ static void put_stack(struct speedscope *x, uint32_t fnode)
 		x->path[k++] = x->rs.nodes[fnode].frame;
 	*p++ = '[';
 	while (k--) {
-		p = render_format_u64(p, x->path[k]);
+		p = number_u64(p, x->path[k]);
 		if (k)
 			*p++ = ',';
 	}
 	*p++ = ']';
-	fwrite(x->line, 1, p - x->line, x->out);
+	json_raw(&x->w, x->line, p - x->line);
 }
 
 /*
@@ -63,7 +65,7 @@ static int put_profile_head(struct speedscope *x, uint32_t th, const char *type,
 {
 	const struct session_thread *thr = &session__threads(x->s, &(size_t){ 0 })[th];
 	const struct session_process *p = &session__processes(x->s, &(size_t){ 0 })[thr->process];
-	FILE *out = x->out;
+	struct json_writer *w = &x->w;
 	char members[RENDER_MEMBERS_LEN], group[RENDER_MEMBERS_LEN + 32], threads[32];
 	char *name;
 
@@ -79,13 +81,13 @@ static int put_profile_head(struct speedscope *x, uint32_t th, const char *type,
 	if (asprintf(&name, "%s%s / %s%s%s", group, *p->comm ? p->comm : "?", threads,
 		     *thr->name ? " " : "", thr->name) < 0)
 		return -ENOMEM;
-	fprintf(out, "{\"type\":\"%s\",\"name\":", type);
-	render_put_json_string(out, name);
+	json_begin_object(w);
+	json_key_string(w, "type", type);
+	json_key_string(w, "name", name);
 	free(name);
-	fputs(",\"unit\":\"seconds\",\"startValue\":", out);
-	render_put_seconds(out, start);
-	fputs(",\"endValue\":", out);
-	render_put_seconds(out, end);
+	json_key_string(w, "unit", "seconds");
+	json_key_decimal(w, "startValue", start, 9);
+	json_key_decimal(w, "endValue", end, 9);
 	return 0;
 }
 
@@ -107,10 +109,14 @@ static uint32_t root_first(struct speedscope *x, uint32_t fnode)
 
 static void put_event(struct speedscope *x, char type, uint32_t frame, uint64_t at, bool *first)
 {
-	fprintf(x->out, "%s{\"type\":\"%c\",\"frame\":%u,\"at\":", *first ? "" : ",\n", type,
-		frame);
-	render_put_seconds(x->out, at);
-	putc('}', x->out);
+	struct json_writer *w = &x->w;
+
+	json_break(w, "\n");
+	json_begin_object(w);
+	json_key_string(w, "type", (char[]){ type, '\0' });
+	json_key_u64(w, "frame", frame);
+	json_key_decimal(w, "at", at, 9);
+	json_end_object(w);
 	*first = false;
 }
 
@@ -125,6 +131,7 @@ static int put_evented(struct speedscope *x, uint32_t th)
 	size_t n = x->first[th + 1] - x->first[th], i;
 	uint32_t depth = 0, k;
 	uint64_t start = x->samples[o[0]].time_ns, end = start, at = start, prev_w = 0;
+	struct json_writer *w = &x->w;
 	bool first = true;
 	int err;
 
@@ -137,7 +144,9 @@ static int put_evented(struct speedscope *x, uint32_t th)
 	err = put_profile_head(x, th, "evented", start, end);
 	if (err)
 		return err;
-	fputs(",\n\"events\":[\n", x->out);
+	json_break(w, "\n");
+	json_key(w, "events");
+	json_begin_array(w);
 	for (i = 0; i < n; i++) {
 		const struct session_sample *smp = &x->samples[o[i]];
 		uint64_t t = smp->time_ns > at ? smp->time_ns : at;
@@ -165,7 +174,11 @@ static int put_evented(struct speedscope *x, uint32_t th)
 	}
 	for (k = depth; k-- > 0; )
 		put_event(x, 'C', x->open[k], end > at ? end : at, &first);
-	fputs("\n]}", x->out);
+	if (first)
+		json_space(w, "\n");	/* no event: "[\n\n]" */
+	json_break(w, "\n");
+	json_end_array(w);
+	json_end_object(w);
 	return 0;
 }
 
@@ -174,7 +187,7 @@ static int put_profile(struct speedscope *x, uint32_t th)
 	const uint32_t *o = &x->order[x->first[th]];
 	size_t n = x->first[th + 1] - x->first[th], nruns = 0, i;
 	uint64_t start = x->samples[o[0]].time_ns, end = 0;
-	FILE *out = x->out;
+	struct json_writer *w = &x->w;
 	int err;
 
 	/* speedscope merges equal neighbours anyway; merging here keeps the file small. */
@@ -194,18 +207,26 @@ static int put_profile(struct speedscope *x, uint32_t th)
 	err = put_profile_head(x, th, "sampled", start, end);
 	if (err)
 		return err;
-	fputs(",\n\"samples\":[\n", out);
-	for (i = 0; i < nruns; i++) {
-		put_stack(x, x->runs[i].fnode);
-		fputs(i + 1 < nruns ? ",\n" : "\n", out);
-	}
-	fputs("],\n\"weights\":[", out);
+	json_break(w, "\n");
+	json_key(w, "samples");
+	json_begin_array(w);
+	json_space(w, "\n");
+	/* one stack a line */
 	for (i = 0; i < nruns; i++) {
 		if (i)
-			putc(',', out);
-		render_put_seconds(out, x->runs[i].weight_ns);
+			json_break(w, "\n");
+		put_stack(x, x->runs[i].fnode);
 	}
-	fputs("]}", out);
+	if (nruns)
+		json_space(w, "\n");
+	json_end_array(w);
+	json_break(w, "\n");
+	json_key(w, "weights");
+	json_begin_array(w);
+	for (i = 0; i < nruns; i++)
+		json_decimal(w, x->runs[i].weight_ns, 9);
+	json_end_array(w);
+	json_end_object(w);
 	return 0;
 }
 
@@ -213,51 +234,67 @@ static void put_meta(struct speedscope *x, const struct render_opts *o)
 {
 	const struct session_meta *m = session__meta(x->s);
 	const struct session_process *p;
-	FILE *out = x->out;
+	struct json_writer *w = &x->w;
 	char when[64];
 	size_t n, i;
 
 	render_json_format_utc(when, sizeof(when), m->start_realtime_ns, 9);
-	fputs("\"pyflare\":{", out);
-	render_json_put_field(out, "version", PYFLARE_VERSION, NULL);
-	putc(',', out);
-	render_json_put_field(out, "recorded_at", when, NULL);
-	putc(',', out);
-	render_json_put_recording(out, x->s, o);
-	fputs(",\n", out);
-	render_json_put_health(out, x->s, NULL);
-	fputs(",\n\"processes\":[", out);
+	json_key(w, "pyflare");
+	json_begin_object(w);
+	json_key_string(w, "version", PYFLARE_VERSION);
+	json_key_string(w, "recorded_at", when);
+	render_json_put_recording(w, x->s, o);
+	json_break(w, "\n");
+	render_json_put_health(w, x->s);
+	json_break(w, "\n");
+	json_key(w, "processes");
+	json_begin_array(w);
 	p = session__processes(x->s, &n);
 	for (i = 0; i < n; i++) {
-		fprintf(out, "%s{\"pid\":%u,", i ? ",\n" : "", p[i].pid);
-		render_json_put_process(out, &p[i], "python_version", NULL);
-		putc(',', out);
-		render_json_put_field(out, "lib_dirs", p[i].lib_dirs, NULL);
-		putc('}', out);
+		if (i)
+			json_break(w, "\n");
+		json_begin_object(w);
+		json_key_u64(w, "pid", p[i].pid);
+		render_json_put_process(w, &p[i], "python_version");
+		json_key_string(w, "lib_dirs", p[i].lib_dirs);
+		json_end_object(w);
 	}
-	fputs("]},\n", out);
+	json_end_array(w);
+	json_end_object(w);
+	json_break(w, "\n");
 }
 
 static void put_frames(struct speedscope *x)
 {
 	const struct render_frames *rf = &x->rs.frames;
+	struct json_writer *w = &x->w;
 	size_t i;
 
-	fputs("\"shared\":{\"frames\":[\n", x->out);
+	json_key(w, "shared");
+	json_begin_object(w);
+	json_key(w, "frames");
+	json_begin_array(w);
+	json_space(w, "\n");
+	/* one frame a line */
 	for (i = 0; i < rf->n; i++) {
 		const struct session_frame *f = &rf->frames[i];
 
-		fputs("{\"name\":", x->out);
-		render_put_json_string(x->out, render_frame_name(f));
+		if (i)
+			json_break(w, "\n");
+		json_begin_object(w);
+		json_key_string(w, "name", render_frame_name(f));
 		if (f->kind == FRAME_PYTHON) {
-			fputs(",\"file\":", x->out);
-			render_put_json_string(x->out, f->file);
+			json_key_string(w, "file", f->file);
 			if (f->line)
-				fprintf(x->out, ",\"line\":%u", f->line);
+				json_key_u64(w, "line", f->line);
 		}
-		fputs(i + 1 < rf->n ? "},\n" : "}\n", x->out);
+		json_end_object(w);
 	}
-	fputs("]},\n", x->out);
+	if (rf->n)
+		json_space(w, "\n");
+	json_end_array(w);
+	json_end_object(w);
+	json_break(w, "\n");
 }
 
 struct profile_order {
@@ -291,7 +328,7 @@ static int profile_cmp(const void *a, const void *b, void *arg)
 
 static int speedscope_render(const struct session *s, const struct render_opts *o, FILE *out)
 {
-	struct speedscope x = { .out = out, .s = s };
+	struct speedscope x = { .s = s };
 	struct profile_order ord = { 0 };
 	const struct session_thread *thr;
 	const struct session_meta *m;
@@ -361,21 +398,31 @@ static int speedscope_render(const struct session *s, const struct render_opts *
 	if (!x.runs || !x.path || !x.open || !x.line)
 		goto out;
 
-	fprintf(out, "{\"$schema\":\"%s\",\n\"exporter\":\"pyflare %s\",\n\"name\":", SCHEMA_URL,
-		PYFLARE_VERSION);
-	render_put_json_string(out, *m->target ? m->target : "pyflare");
-	fprintf(out, ",\n\"activeProfileIndex\":%zu,\n", active);
+	json_init(&x.w, out, 0);
+	json_begin_object(&x.w);
+	json_key_string(&x.w, "$schema", SCHEMA_URL);
+	json_break(&x.w, "\n");
+	json_key_string(&x.w, "exporter", "pyflare " PYFLARE_VERSION);
+	json_break(&x.w, "\n");
+	json_key_string(&x.w, "name", *m->target ? m->target : "pyflare");
+	json_break(&x.w, "\n");
+	json_key_u64(&x.w, "activeProfileIndex", active);
+	json_break(&x.w, "\n");
 	put_meta(&x, o);
 	put_frames(&x);
-	fputs("\"profiles\":[\n", out);
+	json_key(&x.w, "profiles");
+	json_begin_array(&x.w);
+	json_space(&x.w, "\n");
 	for (i = 0; i < np; i++) {
 		if (i)
-			fputs(",\n", out);
+			json_break(&x.w, "\n");
 		err = o->timeline ? put_evented(&x, profiles[i]) : put_profile(&x, profiles[i]);
 		if (err)
 			goto out;
 	}
-	fputs("]}\n", out);
+	json_end_array(&x.w);
+	json_end_object(&x.w);
+	json_space(&x.w, "\n");
 	err = ferror(out) ? -EIO : 0;
 out:
 	free(profiles);

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "render/frame_filter.h"
+#include "lib/grow.h"
+#include "lib/hash.h"
 #include "lib/keymap.h"
 #include "render/render.h"
 
@@ -12,14 +14,9 @@
 
 static uint64_t folded_hash(const struct session_frame *f)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	const char *p;
+	uint64_t h = fnv1a_str(FNV1A_OFFSET, f->name);
 
-	for (p = f->name; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-	h = (h ^ 0xff) * 0x100000001b3ULL;
-	for (p = f->file; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	h = fnv1a_str(fnv1a_byte(h, 0xff), f->file);
 	return hash_mix64(h ^ ((uint64_t)f->kind << 32 | f->line));
 }
 
@@ -190,26 +187,14 @@ static int64_t new_node(struct tree_build *b, uint32_t parent, uint32_t kind, ui
 	struct render_tree *t = b->t;
 
 	if (t->n == b->cap) {
-		size_t cap = b->cap * 2;
-		struct render_node *nodes;
+		/* node ids are 32-bit */
+		size_t cap = grow_capacity(b->cap, t->n + 1, 256, UINT32_MAX);
 
-		if (cap > UINT32_MAX)
+		if (grow_resize(&t->nodes, cap, sizeof(*t->nodes)) ||
+		    (b->last && (grow_resize(&b->last, cap, sizeof(*b->last)) ||
+				 grow_resize(&b->prev, cap, sizeof(*b->prev)) ||
+				 grow_resize(&b->hits, cap, sizeof(*b->hits)))))
 			return -ENOMEM;
-		nodes = realloc(t->nodes, cap * sizeof(*nodes));
-		if (!nodes)
-			return -ENOMEM;
-		t->nodes = nodes;
-		if (b->last) {
-			uint32_t **arrays[] = { &b->last, &b->prev, &b->hits };
-
-			for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) {
-				uint32_t *a = realloc(*arrays[i], cap * sizeof(*a));
-
-				if (!a)
-					return -ENOMEM;
-				*arrays[i] = a;
-			}
-		}
 		b->cap = cap;
 	}
 	t->nodes[t->n] = (struct render_node){ .parent = parent, .kind = kind, .ref = ref };
@@ -227,17 +212,11 @@ static int64_t new_group(struct tree_build *b, uint32_t parent)
 	int64_t node;
 
 	if (t->ngroups == b->gcap) {
-		size_t cap = b->gcap ? b->gcap * 2 : 16;
-		struct render_group *groups = realloc(t->groups, cap * sizeof(*groups));
-		uint32_t *first;
+		size_t cap = grow_capacity(b->gcap, t->ngroups + 1, 16, SIZE_MAX);
 
-		if (!groups)
+		if (grow_resize(&t->groups, cap, sizeof(*t->groups)) ||
+		    grow_resize(&b->first_lib, cap, sizeof(*b->first_lib)))
 			return -ENOMEM;
-		t->groups = groups;
-		first = realloc(b->first_lib, cap * sizeof(*first));
-		if (!first)
-			return -ENOMEM;
-		b->first_lib = first;
 		b->gcap = cap;
 	}
 	node = new_node(b, parent, RENDER_NODE_GROUP, t->ngroups);
@@ -361,15 +340,8 @@ static int add_lib(struct tree_build *b, uint32_t g, uint32_t proc, uint32_t fra
 		if (!strcmp(b->libs[i - 1].name, name))
 			break;
 	if (!i) {
-		if (b->nlibs == b->libcap) {
-			size_t cap = b->libcap ? b->libcap * 2 : 16;
-			struct group_lib *libs = realloc(b->libs, cap * sizeof(*libs));
-
-			if (!libs)
-				return -ENOMEM;
-			b->libs = libs;
-			b->libcap = cap;
-		}
+		if (GROW(b->libs, b->libcap, b->nlibs + 1, 16))
+			return -ENOMEM;
 		b->libs[b->nlibs] = (struct group_lib){ .next = b->first_lib[g] };
 		memcpy(b->libs[b->nlibs].name, name, sizeof(name));
 		i = b->first_lib[g] = ++b->nlibs;

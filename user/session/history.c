@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/grow.h"
 #include "lib/log.h"
 #include "session/session_file.h"
 
@@ -217,16 +218,9 @@ static int list_names(int dirfd, struct names *out, bool clean)
 		if (!is_history_name(de->d_name) ||
 		    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
 			continue;
-		if (out->n == out->cap) {
-			size_t cap = out->cap ? out->cap * 2 : 16;
-			void *p = realloc(out->v, cap * sizeof(*out->v));
-
-			if (!p) {
-				err = -ENOMEM;
-				break;
-			}
-			out->v = p;
-			out->cap = cap;
+		if (GROW(out->v, out->cap, out->n + 1, 16)) {
+			err = -ENOMEM;
+			break;
 		}
 		memcpy(out->v[out->n++], de->d_name, NAME_LEN + 1);
 	}

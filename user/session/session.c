@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/grow.h"
+#include "lib/hash.h"
 #include "lib/keymap.h"
 #include "session/session.h"
 
@@ -94,38 +96,6 @@ static const char *arena_strdup(struct session *s, const char *str)
 	return p;
 }
 
-/* Makes room for @need elements; returns 0 or -ENOMEM. */
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 16;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	if (need > MAX_ENTRIES)
-		return -ENOMEM;
-	while (ncap < need)
-		ncap = ncap > MAX_ENTRIES / 2 ? MAX_ENTRIES : ncap * 2;
-	if (ncap > SIZE_MAX / elem)
-		return -ENOMEM;
-	p = realloc(*arr, ncap * elem);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
-static uint64_t hash_str(uint64_t h, const char *str)
-{
-	/* FNV-1a */
-	for (; *str; str++) {
-		h ^= (unsigned char)*str;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 static const char *nz(const char *str)
 {
 	return str ? str : "";
@@ -133,10 +103,9 @@ static const char *nz(const char *str)
 
 static uint64_t frame_hash(const struct session_frame *f)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = fnv1a_str(FNV1A_OFFSET, nz(f->name));
 
-	h = hash_str(h, nz(f->name));
-	h = hash_str(h ^ 0xff, nz(f->file));
+	h = fnv1a_str(h ^ 0xff, nz(f->file));
 	return hash_mix64(h ^ ((uint64_t)f->first_line << 32 | f->line) ^ ((uint64_t)f->kind << 60));
 }
 
@@ -199,7 +168,7 @@ struct session *session__new(void)
 	s->meta.clock = SESSION_CLOCK_TIMER;
 	s->meta.kernel_notes = "";
 	/* Node 0 is the empty stack, so a real node id is never 0. */
-	if (grow((void **)&s->stacks, &s->stacks_cap, 1, sizeof(*s->stacks))) {
+	if (GROW_MAX(s->stacks, s->stacks_cap, 1, 16, MAX_ENTRIES)) {
 		free(s);
 		errno = ENOMEM;
 		return NULL;
@@ -241,7 +210,7 @@ int64_t session__intern_frame(struct session *s, const struct session_frame *f)
 		return -1;
 	}
 	if (index_reserve(s, &s->frame_index, s->nframes + 1) ||
-	    grow((void **)&s->frames, &s->frames_cap, s->nframes + 1, sizeof(*s->frames))) {
+	    GROW_MAX(s->frames, s->frames_cap, s->nframes + 1, 16, MAX_ENTRIES)) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -276,7 +245,7 @@ int64_t session__intern_stack(struct session *s, uint32_t parent, uint32_t frame
 		return -1;
 	}
 	if (index_reserve(s, &s->stack_index, s->nstacks + 1) ||
-	    grow((void **)&s->stacks, &s->stacks_cap, s->nstacks + 1, sizeof(*s->stacks))) {
+	    GROW_MAX(s->stacks, s->stacks_cap, s->nstacks + 1, 16, MAX_ENTRIES)) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -304,7 +273,7 @@ int64_t session__add_process(struct session *s, const struct session_process *p)
 		errno = EINVAL;
 		return -1;
 	}
-	if (grow((void **)&s->procs, &s->procs_cap, s->nprocs + 1, sizeof(*s->procs))) {
+	if (GROW_MAX(s->procs, s->procs_cap, s->nprocs + 1, 16, MAX_ENTRIES)) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -362,7 +331,7 @@ int64_t session__add_thread(struct session *s, uint32_t process, uint32_t tid, c
 		errno = EINVAL;
 		return -1;
 	}
-	if (grow((void **)&s->threads, &s->threads_cap, s->nthreads + 1, sizeof(*s->threads))) {
+	if (GROW_MAX(s->threads, s->threads_cap, s->nthreads + 1, 16, MAX_ENTRIES)) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -382,7 +351,7 @@ int session__add_sample(struct session *s, const struct session_sample *smp)
 {
 	if (!s || !smp || smp->thread >= s->nthreads || !smp->stack || smp->stack >= s->nstacks)
 		return -EINVAL;
-	if (grow((void **)&s->samples, &s->samples_cap, s->nsamples + 1, sizeof(*s->samples)))
+	if (GROW_MAX(s->samples, s->samples_cap, s->nsamples + 1, 16, MAX_ENTRIES))
 		return -ENOMEM;
 	s->samples[s->nsamples++] = *smp;
 	return 0;
@@ -414,7 +383,7 @@ int session__add_refusal(struct session *s, uint32_t pid, const char *comm, cons
 
 	if (!s)
 		return -EINVAL;
-	if (grow((void **)&s->refusals, &s->refusals_cap, s->nrefusals + 1, sizeof(*s->refusals)))
+	if (GROW_MAX(s->refusals, s->refusals_cap, s->nrefusals + 1, 16, MAX_ENTRIES))
 		return -ENOMEM;
 	r = &s->refusals[s->nrefusals];
 	r->pid = pid;

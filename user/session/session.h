@@ -32,7 +32,7 @@ enum frame_kind {
 };
 
 struct session_frame {
-	const char *name;	/* co_qualname (co_name before 3.11), or a <marker> */
+	const char *name;	/* co_qualname (co_name before 3.11, bpo-44530), or a <marker> */
 	const char *file;	/* co_filename; "" for markers */
 	uint32_t first_line;	/* co_firstlineno; 0 if unknown */
 	uint32_t line;		/* line being executed; 0 if unknown */

@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "lib/grow.h"
+
 /* Header flags (docs/session-format.md). */
 #define HDR_COMPRESSED (1u << 0)
 #define HDR_KNOWN_FLAGS HDR_COMPRESSED
@@ -76,24 +78,9 @@ static void put_bytes(struct wbuf *b, const void *src, size_t n)
 {
 	if (b->err || !n)
 		return;
-	if (b->cap - b->len < n) {
-		size_t cap = b->cap ? b->cap : 4096;
-		uint8_t *p;
-
-		while (cap - b->len < n) {
-			if (cap > SIZE_MAX / 2) {
-				b->err = -ENOMEM;
-				return;
-			}
-			cap *= 2;
-		}
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
+	if (n > SIZE_MAX - b->len || GROW(b->p, b->cap, b->len + n, 4096)) {
+		b->err = -ENOMEM;
+		return;
 	}
 	memcpy(b->p + b->len, src, n);
 	b->len += n;
@@ -496,15 +483,9 @@ static const char *get_str(struct parser *ps, int k)
 		fail(ps, EINVAL, "a string holds a NUL byte in the %s section", ps->where);
 		return NULL;
 	}
-	if (ps->str_cap[k] < len + 1) {
-		char *p = realloc(ps->str[k], len + 1);
-
-		if (!p) {
-			fail(ps, ENOMEM, "out of memory");
-			return NULL;
-		}
-		ps->str[k] = p;
-		ps->str_cap[k] = len + 1;
+	if (GROW(ps->str[k], ps->str_cap[k], len + 1, 64)) {
+		fail(ps, ENOMEM, "out of memory");
+		return NULL;
 	}
 	memcpy(ps->str[k], ps->p, len);
 	ps->str[k][len] = '\0';
@@ -929,22 +910,16 @@ static bool inflate_body(struct parser *ps, const uint8_t *in, size_t inlen, uin
 	for (;;) {
 		if (z.avail_out == 0) {
 			/* grow with what really comes out, one byte past @want to see excess */
-			size_t ncap = cap ? cap * 2 : 65536;
-			uint8_t *p;
+			size_t had = cap;
 
 			if (cap > want)
 				break;
-			if (ncap > want + 1)
-				ncap = want + 1;
-			p = realloc(buf, ncap);
-			if (!p) {
+			if (GROW_MAX(buf, cap, cap + 1, 65536, want + 1)) {
 				oom(ps);
 				goto fail;
 			}
-			buf = p;
-			z.next_out = buf + cap;
-			z.avail_out = ncap - cap;
-			cap = ncap;
+			z.next_out = buf + had;
+			z.avail_out = cap - had;
 		}
 		if (!z.avail_in && left) {
 			size_t k = left < ZCHUNK ? left : ZCHUNK;
@@ -1096,7 +1071,7 @@ struct session *session_file_read(const char *path, char *err, size_t errlen)
 {
 	struct session *s = NULL;
 	uint8_t *buf = NULL;
-	size_t len = 0, cap;
+	size_t len = 0, cap = 0, first;
 	struct stat st;
 	int fd, e;
 
@@ -1112,29 +1087,19 @@ struct session *session_file_read(const char *path, char *err, size_t errlen)
 		goto sys_fail;
 	}
 	/* st_size is a hint only: the file may change, or be a pipe */
-	cap = S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size < MAX_FILE ?
-		      (size_t)st.st_size + 1 : 65536;
+	first = S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size < MAX_FILE ?
+			(size_t)st.st_size + 1 : 65536;
 	for (;;) {
 		ssize_t r;
 
 		if (len == cap) {
-			uint8_t *p;
-
 			if (cap > MAX_FILE) {
 				if (err && errlen)
 					snprintf(err, errlen, "too large for a pyflare session");
 				errno = EFBIG;
 				goto out;
 			}
-			p = realloc(buf, cap * 2);
-			if (!p)
-				goto sys_fail;
-			buf = p;
-			cap *= 2;
-		}
-		if (!buf) {
-			buf = malloc(cap);
-			if (!buf)
+			if (GROW(buf, cap, len + 1, first))
 				goto sys_fail;
 		}
 		r = read(fd, buf + len, cap - len);

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "render/render.h"
+#include "lib/escape.h"
+#include "lib/grow.h"
 #include "lib/utf8.h"
 
 #define ELLIPSIS "\xe2\x80\xa6"	/* U+2026, one cell */
@@ -50,23 +51,12 @@ static int cp_cells(uint32_t c)
 
 static bool reserve(struct screen_line *l, size_t more)
 {
-	size_t cap;
-	char *p;
-
 	if (l->oom)
 		return false;
-	if (l->len + more + 1 <= l->cap)
-		return true;
-	cap = l->cap ? l->cap * 2 : 128;
-	while (cap < l->len + more + 1)
-		cap *= 2;
-	p = realloc(l->text, cap);
-	if (!p) {
+	if (GROW(l->text, l->cap, l->len + more + 1, 128)) {
 		l->oom = true;
 		return false;
 	}
-	l->text = p;
-	l->cap = cap;
 	return true;
 }
 
@@ -83,19 +73,12 @@ static void append(struct screen_line *l, const char *p, size_t n, int cells)
 char *screen_escape(const char *str)
 {
 	struct screen_line out = { 0 };
-	char *safe = NULL;
-	size_t size = 0;
+	char *safe = escape_dup(str, NULL);
 	const unsigned char *p;
-	FILE *f = open_memstream(&safe, &size);
 
-	if (!f)
+	if (!safe)
 		return NULL;
-	render_put_safe(f, str, NULL);
-	if (fclose(f)) {
-		free(safe);
-		return NULL;
-	}
-	if (reserve(&out, size))
+	if (reserve(&out, strlen(safe)))
 		out.text[0] = '\0';
 	for (p = (const unsigned char *)safe; *p;) {
 		uint32_t c;
@@ -105,7 +88,7 @@ char *screen_escape(const char *str)
 		if (n && cp_cells(c) >= 0) {
 			append(&out, (const char *)p, n, 0);
 		} else {
-			/* render_put_safe() left only well-formed text: this is a code point */
+			/* escape_put() left only well-formed text: this is a code point */
 			snprintf(esc, sizeof(esc), c > 0xffff ? "\\U%08x" : "\\u%04x", n ? c : *p);
 			append(&out, esc, strlen(esc), 0);
 		}

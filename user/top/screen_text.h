@@ -2,7 +2,7 @@
 /*
  * screen_text.h — lines of text for a terminal, measured and cut in cells.
  *
- * Names come from the profiled processes: each is escaped as render_put_safe() does, and
+ * Names come from the profiled processes: each is escaped as escape_put() does, and
  * a code point whose width a terminal may see otherwise than we do (non-printable, a
  * variation selector) is escaped too, so a line never takes more cells than counted and
  * never wraps. Widths are those of the C.UTF-8 locale, whatever the user's: pyflare writes

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "record/collector.h"
+#include "lib/clock.h"
 #include "lib/exit.h"
 #include "lib/log.h"
 #include "top/top.h"
@@ -62,14 +63,6 @@ struct top {
 	struct top_capture capture;
 	int err;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t self_cpu_ns(void)
 {

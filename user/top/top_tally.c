@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "lib/grow.h"
 #include "lib/keymap.h"
 
 void top_tally_init(struct top_tally *t, uint64_t at_ns)
@@ -38,15 +39,8 @@ int top_tally_add(struct top_tally *t, uint32_t thread, uint32_t stack, uint64_t
 	if (!t->index && !(t->index = keymap__new()))
 		return -ENOMEM;
 	if (!keymap__get(t->index, &key, &at)) {
-		if (t->n == t->cap) {
-			size_t cap = t->cap ? t->cap * 2 : 64;
-			struct top_tally_entry *e = realloc(t->entries, cap * sizeof(*e));
-
-			if (!e)
-				return -ENOMEM;
-			t->entries = e;
-			t->cap = cap;
-		}
+		if (GROW(t->entries, t->cap, t->n + 1, 64))
+			return -ENOMEM;
 		at = t->n;
 		if (keymap__set(t->index, &key, at))
 			return -ENOMEM;

@@ -12,6 +12,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "lib/grow.h"
+
 #define ENTER_SCREEN "\033[?1049h\033[?25l\033[H\033[2J"
 #define LEAVE_SCREEN "\033[m\033[?25h\033[?1049l"
 
@@ -148,19 +150,9 @@ static void frame_put(struct frame *f, const char *s, size_t n)
 {
 	if (f->oom)
 		return;
-	if (f->len + n > f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 16384;
-		char *p;
-
-		while (cap < f->len + n)
-			cap *= 2;
-		p = realloc(f->p, cap);
-		if (!p) {
-			f->oom = true;
-			return;
-		}
-		f->p = p;
-		f->cap = cap;
+	if (GROW(f->p, f->cap, f->len + n, 16384)) {
+		f->oom = true;
+		return;
 	}
 	memcpy(f->p + f->len, s, n);
 	f->len += n;

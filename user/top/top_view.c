@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "top/screen_text.h"
+#include "lib/grow.h"
 
 const char *const top_key_help[] = {
 	"q Ctrl-C  quit",
@@ -65,6 +66,7 @@ struct build {
 	const struct top_status *st;
 	const struct top_view_opts *o;
 	struct top_screen *out;
+	size_t lines_cap;	/* out->lines' room */
 	struct render_stacks rs;
 	const struct session_process *procs;
 	const struct session_thread *threads;
@@ -87,16 +89,14 @@ struct build {
 static void push_line(struct build *b, struct screen_line *l, enum top_line_style style)
 {
 	struct top_screen *sc = b->out;
-	struct top_line *more = NULL;
 
 	if (!l->text && !l->oom)
 		l->text = calloc(1, 1);
-	if (l->oom || !l->text || !(more = realloc(sc->lines, (sc->n + 1) * sizeof(*more)))) {
+	if (l->oom || !l->text || GROW(sc->lines, b->lines_cap, sc->n + 1, 64)) {
 		b->oom = true;
 		screen_line_release(l);
 		return;
 	}
-	sc->lines = more;
 	sc->lines[sc->n++] = (struct top_line){ l->text, l->cells, style };
 	*l = (struct screen_line){ 0 };
 }

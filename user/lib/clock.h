@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* clock.h — the one clock pyflare's timers, deadlines and durations read. */
+#ifndef PYFLARE_CLOCK_H
+#define PYFLARE_CLOCK_H
+
+#include <stdint.h>
+
+/* CLOCK_MONOTONIC in nanoseconds: the samples' clock too (bpf_ktime_get_ns). */
+uint64_t now_ns(void);
+
+#endif /* PYFLARE_CLOCK_H */

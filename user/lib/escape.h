@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * escape.h — names from profiled processes (any bytes) made safe for a terminal or a
+ * line-based file. JSON strings are lib/json.h's, HTML text the HTML report's.
+ */
+#ifndef PYFLARE_ESCAPE_H
+#define PYFLARE_ESCAPE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/*
+ * Writes @str (NULL: "") for a terminal or a line-based file: control characters, C1
+ * controls, bidirectional overrides, line separators and invalid UTF-8 become \xNN or
+ * \uNNNN, as does every ASCII character in @also (e.g. ";" for collapsed stacks; NULL: none).
+ * Returns the bytes written.
+ */
+size_t escape_put(FILE *out, const char *str, const char *also);
+/* escape_put() into a new string, malloc'd; NULL with errno set. */
+char *escape_dup(const char *str, const char *also);
+
+#endif /* PYFLARE_ESCAPE_H */
