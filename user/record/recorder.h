@@ -26,6 +26,7 @@
 #include "pyflare.h"
 #include "python/py_target.h"
 #include "record/cgroup_select.h"
+#include "lib/clock.h"
 #include "record/collector.h"
 #include "record/record_opts.h"
 #include "session/session.h"
@@ -114,15 +115,6 @@ struct collector {
 	bool progress_shown;
 	int err;			/* first fatal error in the event handler */
 };
-
-/* CLOCK_MONOTONIC in nanoseconds: the samples' clock, as the kernel stamps them. */
-static inline uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* --- procs.c: process tracking --------------------------------------------------------------- */
 
