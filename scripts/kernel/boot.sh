@@ -134,13 +134,8 @@ fi
 say "booting (root over $fs, at most $timeout s)"
 start=$(date +%s.%N)
 status=0
-# The guest's clocks count the time its vCPU threads wait for a host CPU as time run (TCG has
-# no steal time), and its timers fire late then: on a busy host its profiles lose samples. So
-# QEMU runs ahead of the host's other work: in a session of its own, whose scheduler autogroup
-# gets KERNEL_NICE (-15; 0 to run as any other), as the process does.
-nice=${KERNEL_NICE:--15}
-setsid sh -c 'echo "$0" > /proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$nice" \
-	timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m $mem \
+# ahead.sh: QEMU runs ahead of the host's other work (a starved guest loses timer samples)
+"$here/ahead.sh" timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m $mem \
 	-nodefaults -display none -no-reboot -monitor none -serial "file:$out/console.log" \
 	-kernel "$image" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init pyflare.fs=$fs" \
