@@ -15,9 +15,9 @@
 # on), 2 vCPUs, 2 GiB. / is the host's, read-only, over virtio-9p (Debian builds 9p as modules:
 # they go into a small initramfs with a static busybox, cached per release beside the kernel),
 # or over virtiofs for kernels whose modules package is not served (virtiofs is built in from
-# 6.12). /tmp is the host's /tmp with a throwaway writable layer; /run, /var/tmp and
-# /root/.cache are empty tmpfs; proc, sysfs, devtmpfs, debugfs, tracefs, bpffs and cgroup2 are
-# mounted, and the kernel's config shows as /boot/config-RELEASE (pyflare reads CONFIG_HZ).
+# 6.12). /tmp is the host's /tmp with a throwaway writable layer; /run an empty tmpfs; proc,
+# sysfs, devtmpfs, debugfs, tracefs, bpffs and cgroup2 are mounted, and the kernel's config
+# shows as /boot/config-RELEASE (pyflare reads CONFIG_HZ there).
 set -euo pipefail
 
 timeout=600
