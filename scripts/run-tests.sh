@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # run-tests.sh — run pyflare's test suites and add up their results.
 #
-#   scripts/run-tests.sh                  every suite: unit, bpf, functional
-#   scripts/run-tests.sh unit|bpf|functional
+#   scripts/run-tests.sh                  every suite: unit, bpf, functional, kernel
+#   scripts/run-tests.sh unit|bpf|functional|kernel
 #
 # Unit tests run under ASan/UBSan/LSan and need no root. BPF and functional tests need
 # root and a kernel with BPF; without them they are skipped, except under CI=true, where
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit bpf functional)
+[ ${#suites[@]} -gt 0 ] || suites=(unit bpf functional kernel)
 
 total_pass=0
 total_fail=0
@@ -85,8 +85,12 @@ for suite in "${suites[@]}"; do
 		make -s all asan test-tools || { total_fail=$((total_fail + 1)); continue; }
 		run "$PYTHON" -m pytest -q -p no:cacheprovider tests/functional
 		;;
+	kernel)	# the oldest and newest kernel series booted under QEMU (make kernel-test-ci)
+		need_root kernel || continue
+		run make -s kernel-test-ci
+		;;
 	*)
-		echo "unknown suite '$suite' (unit, bpf, functional)" >&2
+		echo "unknown suite '$suite' (unit, bpf, functional, kernel)" >&2
 		exit 2
 		;;
 	esac

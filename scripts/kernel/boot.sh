@@ -15,9 +15,9 @@
 # on), 2 vCPUs, 2 GiB. / is the host's, read-only, over virtio-9p (Debian builds 9p as modules:
 # they go into a small initramfs with a static busybox, cached per release beside the kernel),
 # or over virtiofs for kernels whose modules package is not served (virtiofs is built in from
-# 6.12). /tmp is the host's /tmp with a throwaway writable layer; /run, /var/tmp and
-# /root/.cache are empty tmpfs; proc, sysfs, devtmpfs, debugfs, tracefs, bpffs and cgroup2 are
-# mounted, and the kernel's config shows as /boot/config-RELEASE (pyflare reads CONFIG_HZ).
+# 6.12). /tmp is the host's /tmp with a throwaway writable layer; /run an empty tmpfs; proc,
+# sysfs, devtmpfs, debugfs, tracefs, bpffs and cgroup2 are mounted, and the kernel's config
+# shows as /boot/config-RELEASE (pyflare reads CONFIG_HZ there).
 set -euo pipefail
 
 timeout=600
@@ -134,13 +134,8 @@ fi
 say "booting (root over $fs, at most $timeout s)"
 start=$(date +%s.%N)
 status=0
-# The guest's clocks count the time its vCPU threads wait for a host CPU as time run (TCG has
-# no steal time), and its timers fire late then: on a busy host its profiles lose samples. So
-# QEMU runs ahead of the host's other work: in a session of its own, whose scheduler autogroup
-# gets KERNEL_NICE (-15; 0 to run as any other), as the process does.
-nice=${KERNEL_NICE:--15}
-setsid sh -c 'echo "$0" > /proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "$nice" \
-	timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m $mem \
+# ahead.sh: QEMU runs ahead of the host's other work (a starved guest loses timer samples)
+"$here/ahead.sh" timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m $mem \
 	-nodefaults -display none -no-reboot -monitor none -serial "file:$out/console.log" \
 	-kernel "$image" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init pyflare.fs=$fs" \

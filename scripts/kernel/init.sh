@@ -39,9 +39,7 @@ mount -t debugfs debugfs $r/sys/kernel/debug
 mount -t tracefs tracefs $r/sys/kernel/tracing 2>/dev/null
 mount -t bpf bpf $r/sys/fs/bpf
 mount -t cgroup2 cgroup2 $r/sys/fs/cgroup
-for d in /run /var/tmp /root/.cache; do
-	[ -d $r$d ] && mount -t tmpfs tmpfs $r$d
-done
+mount -t tmpfs tmpfs $r/run
 
 # /tmp: the host's, with a throwaway layer on top; without overlayfs, a tmpfs with the
 # host's folders bound back in (read-only: the checkout may live there)

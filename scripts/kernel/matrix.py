@@ -9,19 +9,23 @@ boot.sh boots it under QEMU and guest.sh runs in it: the BPF walker's tests, `py
 --json` and tests/kernel/smoke.py. The same runs on this machine's kernel, no VM: "host".
 
 Prints one table, check x kernel: ok, FAIL, n/a (the kernel cannot, and pyflare said so), or
-- (not run), with each BPF program's verified instructions and load time from doctor's
-"bpf:PROGRAM" entries; writes it as markdown to build/kernel-test/matrix.md, the runs' files
-beside it. The last line is "kernel: N passed, N failed" (cells ok and FAIL).
+- (not run), with each BPF program's cost from doctor's "bpf:PROGRAM" entries: the instructions
+the verifier processed, its own time and the whole load's ("2435 / 74 / 328ms"); writes it as
+markdown to build/kernel-test/matrix.md, the runs' files beside it. The last line is
+"kernel: N passed, N failed" (cells ok and FAIL).
 
 Exit status 1 when a cell FAILs: a check failed, a BPF program is over MAX_VERIFIED_INSNS
-(20000) or MAX_LOAD_MS (300), or a kernel did not boot or report back in KERNEL_TIMEOUT seconds
-(420). A series with no package served is reported; under CI=true it fails the run too.
+(20000), MAX_VERIFY_MS (300: the verifier's time) or MAX_LOAD_MS (1000: the whole load's, which
+under TCG is ~100 ms of libbpf and map set-up before the verifier starts), or a kernel did not
+boot or report back in KERNEL_TIMEOUT seconds (420). A series with no package served is
+reported; under CI=true it fails the run too.
 """
 import argparse
 import datetime
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -31,7 +35,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(REPO, os.environ.get("BUILD") or "build", "kernel-test")
 DEFAULT_KERNELS = "5.10 6.1 6.12 6.18 6.19 7"
 MAX_INSNS = int(os.environ.get("MAX_VERIFIED_INSNS", "20000"))
-MAX_LOAD_MS = float(os.environ.get("MAX_LOAD_MS", "300"))
+MAX_VERIFY_MS = float(os.environ.get("MAX_VERIFY_MS", "300"))
+MAX_LOAD_MS = float(os.environ.get("MAX_LOAD_MS", "1000"))
 TIMEOUT = int(os.environ.get("KERNEL_TIMEOUT", "420"))
 CI = os.environ.get("CI") == "true"
 # The smoke's checks, in the table's order ("V": once per Python version).
@@ -54,7 +59,7 @@ class Column:
     def __init__(self, label, release="", version="", kdir=""):
         self.label, self.release, self.version, self.kdir = label, release, version, kdir
         self.cells = {}  # check -> (status "ok"|"FAIL"|"n/a"|"-", detail)
-        self.programs = {}  # "on_timer" -> (verified_insns, load_ms, status, finding)
+        self.programs = {}  # "on_timer" -> (verified_insns, verify_ms, load_ms, status, finding)
         self.seconds = None
         self.out = ""
 
@@ -123,8 +128,8 @@ def collect(col):
         for r in results:
             name = str(r.get("check", ""))
             if name.startswith("bpf:"):
-                col.programs[name[4:]] = (r.get("verified_insns"), r.get("load_ms"), r.get("status"),
-                                          r.get("finding") or "")
+                col.programs[name[4:]] = (r.get("verified_insns"), r.get("verify_ms"), r.get("load_ms"),
+                                          r.get("status"), r.get("finding") or "")
 
     for line in read(os.path.join(out, "smoke.log")).splitlines():  # as far as it got
         parts = line.split(None, 3)
@@ -140,15 +145,18 @@ def program_cell(col, prog):
     """(text, status) of one BPF program on one kernel."""
     if prog not in col.programs:
         return "-", "-"
-    insns, ms, status, finding = col.programs[prog]
+    insns, verify, load, status, finding = col.programs[prog]
     if insns is None and status != "fail":
         return "n/a", ""  # not for this kernel (the bpf_loop walker before 5.17, ...)
-    text = "%s / %s" % ("-" if insns is None else insns, "-" if ms is None else "%.0fms" % ms)
+    ms = lambda v: "-" if v is None else "%.0f" % v
+    text = "%s / %s / %sms" % ("-" if insns is None else insns, ms(verify), ms(load))
     over = []
     if insns is not None and insns > MAX_INSNS:
         over.append("%d verified instructions > %d" % (insns, MAX_INSNS))
-    if ms is not None and ms > MAX_LOAD_MS:
-        over.append("loads in %.0f ms > %.0f" % (ms, MAX_LOAD_MS))
+    if verify is not None and verify > MAX_VERIFY_MS:
+        over.append("verified in %.0f ms > %.0f" % (verify, MAX_VERIFY_MS))
+    if load is not None and load > MAX_LOAD_MS:
+        over.append("loads in %.0f ms > %.0f" % (load, MAX_LOAD_MS))
     if status == "fail" or over:
         return text + " FAIL", "; ".join(over + ([finding] if status == "fail" else []))
     return text, ""
@@ -157,8 +165,15 @@ def program_cell(col, prog):
 def run_host(col):
     col.out = os.path.join(OUT, "host")
     start = time.monotonic()
-    subprocess.run([os.path.join(HERE, "guest.sh"), col.out], stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    # ahead of the host's other work, as the guests' QEMU (see ahead.sh); in a session of its
+    # own, so its whole process group goes if this one is stopped
+    proc = subprocess.Popen([os.path.join(HERE, "ahead.sh"), os.path.join(HERE, "guest.sh"), col.out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        proc.wait()
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGTERM)
+        raise
     col.seconds = time.monotonic() - start
     col.release = read(os.path.join(col.out, "uname")).strip() or os.uname().release
     col.set("boot", "-", "no VM")
@@ -210,7 +225,7 @@ def table(columns):
                 notes.append("%s %s %s: %s" % (c.label, k, status, detail))
         rows.append(row)
     for p in sorted({p for c in columns for p in c.programs}):
-        row = ["bpf:%s insns/load" % p]
+        row = ["bpf:%s insns/verify/load" % p]
         for c in columns:
             text, why = program_cell(c, p)
             row.append(text)
@@ -233,10 +248,11 @@ def markdown(head, rows, notes, columns):
     commit = subprocess.run(["git", "-C", REPO, "describe", "--always", "--dirty"], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, universal_newlines=True).stdout.strip()
     lines = ["# pyflare on each kernel", "",
-             "`make kernel-test`, %s, pyflare %s. Limits: %d verified instructions, %.0f ms to load, per "
-             "BPF program. ok: passed; FAIL: failed; n/a: the kernel cannot, and pyflare says so; -: not run."
-             % (datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), commit or "?",
-                MAX_INSNS, MAX_LOAD_MS), ""]
+             "`make kernel-test`, %s, pyflare %s. ok: passed; FAIL: failed; n/a: the kernel cannot, and "
+             "pyflare says so; -: not run. BPF programs: instructions verified / the verifier's ms / the "
+             "whole load's ms (limits %d / %.0f / %.0f); guests run under QEMU's TCG, some 10x slower than "
+             "the host." % (datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                            commit or "?", MAX_INSNS, MAX_VERIFY_MS, MAX_LOAD_MS), ""]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "---|" * len(head))
     for r in rows:
@@ -248,6 +264,8 @@ def markdown(head, rows, notes, columns):
         for k, (status, detail) in c.cells.items():
             if status == "ok" and detail:
                 lines.append("- %s %s: %s" % (c.label, k, detail))
+        for p, (_, _, _, status, finding) in sorted(c.programs.items()):
+            lines.append("- %s bpf:%s %s: %s" % (c.label, p, status, finding))
     return "\n".join(lines) + "\n"
 
 

@@ -14,8 +14,9 @@ interpreter V unless said:
               of the same on-CPU shares; `unavailable` when pyflare says the kernel cannot
               (no sched_switch prev_state before 5.18) and records on-CPU time instead
     tick-V    --clock tick: the same shares and seconds, sampled at the scheduler tick
-    deep      (3.12) a stack 150 frames deep, all walked; `unavailable` where the kernel has
-              no bpf_loop (before 5.17): pyflare says so, the stack is cut but recorded
+    deep      (3.12) a stack 150 frames deep, all walked, by the walker without bpf_loop too
+              (before 5.17); `unavailable` where there is no bpf_loop, pyflare says so and the
+              stack comes out cut but recorded
     top       (3.12) `pyflare top` piped: plain tables, hot() first with 3/4 of the time
     dump-V    `pyflare dump -p PID --json` of a process with two deadlocked threads
 
@@ -51,7 +52,7 @@ SLEEP_TOL, SLEEP_SLACK = 0.15, 0.03
 DEPTH = 150
 # CPU seconds the workload burns before the part measured, while pyflare finds it
 WARM_UP = float(os.environ.get("PYFLARE_SMOKE_WARM_UP", "0.2"))
-TIMEOUT = 120
+TIMEOUT = 120  # seconds for one pyflare command
 
 
 # Set to pyflare's message once its BPF programs failed to load: the checks that need them
