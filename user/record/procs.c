@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "host/proc_info.h"
+#include "lib/grow.h"
 #include "lib/keymap.h"
 #include "lib/log.h"
 #include "python/py_thread_names.h"
@@ -46,15 +47,8 @@ static void add_pending(struct collector *c, pid_t pid, uint64_t start_time)
 	for (size_t i = 0; i < c->n_pending; i++)
 		if (c->pending[i].pid == pid)
 			return;
-	if (c->n_pending == c->cap_pending) {
-		size_t cap = c->cap_pending ? c->cap_pending * 2 : 16;
-		struct pending *p = realloc(c->pending, cap * sizeof(*p));
-
-		if (!p)
-			return;
-		c->pending = p;
-		c->cap_pending = cap;
-	}
+	if (GROW(c->pending, c->cap_pending, c->n_pending + 1, 16))
+		return;
 	c->pending[c->n_pending++] = (struct pending){
 		.pid = pid,
 		.start_time = start_time,
@@ -66,15 +60,8 @@ static void add_pending(struct collector *c, pid_t pid, uint64_t start_time)
 /* Instance @id's TLS slot is still to be found (housekeeping); forgotten if out of memory. */
 static void remember_tls_todo(struct collector *c, uint64_t id)
 {
-	if (c->n_tls_todo == c->cap_tls_todo) {
-		size_t cap = c->cap_tls_todo ? c->cap_tls_todo * 2 : 16;
-		uint64_t *todo = realloc(c->tls_todo, cap * sizeof(*todo));
-
-		if (!todo)
-			return;
-		c->tls_todo = todo;
-		c->cap_tls_todo = cap;
-	}
+	if (GROW(c->tls_todo, c->cap_tls_todo, c->n_tls_todo + 1, 16))
+		return;
 	c->tls_todo[c->n_tls_todo++] = id;
 }
 
@@ -219,15 +206,8 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 
 	if (tracked_by_pid(c, pid))
 		untrack(c, pid);	/* an older image of the same PID */
-	if (c->n_tracked == c->cap_tracked) {
-		size_t cap = c->cap_tracked ? c->cap_tracked * 2 : 64;
-		struct tracked *tr = realloc(c->tracked, cap * sizeof(*tr));
-
-		if (!tr)
-			return -ENOMEM;
-		c->tracked = tr;
-		c->cap_tracked = cap;
-	}
+	if (GROW(c->tracked, c->cap_tracked, c->n_tracked + 1, 64))
+		return -ENOMEM;
 	/* where it runs: shown, never relied on, so a failure leaves them empty */
 	if (proc_read_ns_pid(pid, &ns_pid) || ns_pid == (uint32_t)pid)
 		ns_pid = 0;

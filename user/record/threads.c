@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "host/proc_info.h"
+#include "lib/grow.h"
 #include "lib/keymap.h"
 #include "python/py_thread_names.h"
 
@@ -133,15 +134,8 @@ int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t 
 		err = rename_thread(c, t, st, ms);
 		return err ? err : (int64_t)st->session_thread;
 	}
-	if (c->n_sampled == c->cap_sampled) {
-		size_t cap = c->cap_sampled ? c->cap_sampled * 2 : 64;
-		struct sampled_thread *more = realloc(c->sampled, cap * sizeof(*more));
-
-		if (!more)
-			return -ENOMEM;
-		c->sampled = more;
-		c->cap_sampled = cap;
-	}
+	if (GROW(c->sampled, c->cap_sampled, c->n_sampled + 1, 64))
+		return -ENOMEM;
 	st = &c->sampled[c->n_sampled];
 	*st = (struct sampled_thread){ .proc_id = id, .ident = ident, .named_ms = ms,
 				       .first_ms = ms, .tid = tid };
