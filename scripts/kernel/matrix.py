@@ -188,7 +188,9 @@ def run_guest(col):
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, universal_newlines=True)
     col.seconds = time.monotonic() - start
     if r.returncode == 125 or not read(os.path.join(col.out, "uname")):
-        col.set("boot", "FAIL", " ".join(r.stderr.strip().splitlines()[-3:]))
+        said = [line for line in r.stderr.splitlines() if line.startswith("boot ")]
+        col.set("boot", "FAIL", " ".join(said[-2:] or r.stderr.strip().splitlines()[-3:]) +
+                " (see %s)" % os.path.relpath(col.out, REPO))
     else:
         col.set("boot", "ok", "%.0f s" % col.seconds)
     collect(col)
