@@ -16,7 +16,8 @@ cd "$(dirname "$0")/../.."
 out=${1:?usage: guest.sh OUT-DIR}
 mkdir -p "$out"
 build=${BUILD:-build}
-export PYFLARE=${PYFLARE:-$PWD/$build/pyflare}
+case $build in /*) ;; *) build=$PWD/$build ;; esac
+export PYFLARE=${PYFLARE:-$build/pyflare}
 : > "$out/seconds.txt"
 
 # step NAME COMMAND...: runs one step, its output to NAME.log, its status to NAME.rc
