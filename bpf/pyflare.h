@@ -49,7 +49,7 @@ enum pyflare_proc_flags {
 
 /*
  * Everything the walker needs to know about one profiled process, written by userspace
- * (user/record/collector.c) into the `procs` hash map, keyed by host TGID.
+ * (user/record/procs.c) into the `procs` hash map, keyed by host TGID.
  */
 struct py_proc {
 	__u64 id;		/* userspace's id of this process instance, copied to samples */

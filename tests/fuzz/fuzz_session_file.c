@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "session/session_file.h"
+#include "session/session_merge.h"
 #ifdef FUZZ_RENDER
 #include "render/frame_filter.h"
 #include "render/render.h"

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "python/py_gil.h"
 #include "python/py_target.h"
 #include "host/remote.h"
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "python/py_layout.h"
+#include "python/py_gil.h"
 #include "python/py_target.h"
 #include "test.h"
 

@@ -14,6 +14,7 @@
 #include "render/render.h"
 #include "cli/report.h"
 #include "session/session_file.h"
+#include "session/session_merge.h"
 #include "test.h"
 
 #define DEEP 1025	/* deeper than the walker goes */

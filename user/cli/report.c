@@ -12,6 +12,7 @@
 #include "lib/log.h"
 #include "render/outputs.h"
 #include "session/session_file.h"
+#include "session/session_merge.h"
 
 struct session *report_load(const char *const *paths, size_t n)
 {

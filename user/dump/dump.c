@@ -21,6 +21,7 @@
 #include "lib/log.h"
 #include "dump/dump.h"
 #include "host/proc_info.h"
+#include "python/py_gil.h"
 #include "python/py_target.h"
 #include "python/py_thread_names.h"
 #include "python/py_walk.h"

@@ -7,6 +7,7 @@
  * take_gil() waits with pthread_cond_timedwait on gil->cond under gil->mutex, and
  * drop_gil() (FORCE_SWITCHING) on gil->switch_cond: all four are inside the struct.
  */
+#include "python/py_gil.h"
 #include "python/py_target.h"
 
 #include <errno.h>

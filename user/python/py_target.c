@@ -10,6 +10,7 @@
  * out once per file and kept in a binary_cache; per process remain its maps, the load
  * bias and the checks made in its memory.
  */
+#include "python/py_gil.h"
 #include "python/py_target.h"
 
 #include <errno.h>

@@ -14,6 +14,7 @@
 
 #include "host/wait_reason.h"
 #include "lib/keymap.h"
+#include "python/py_gil.h"
 #include "pyflare.skel.h"
 
 #define WAIT_CARRIED (1ULL << 63)	/* an accounted wait that ended: its record is due */

@@ -14,6 +14,7 @@
 #include "session/health.h"
 #include "session/idle_threads.h"
 #include "session/session_file.h"
+#include "session/session_merge.h"
 #include "session/session_group.h"
 
 static bool is_stdout(const char *path)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "session/session_file.h"
+#include "session/session_merge.h"
 
 /* A group's differing names stop growing here, as a combined recording's targets do. */
 #define MAX_JOINED 1024

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "session/session_file.h"
+#include "session/session_merge.h"
 
 /* A joined target or mode stops growing here (64 files of long command lines). */
 #define MAX_JOINED 1024
