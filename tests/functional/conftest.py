@@ -122,6 +122,13 @@ class Case:
         return self.result.recording
 
     @property
+    def measured(self) -> Dict[str, Any]:
+        """What the workload measured of itself in this very run (pyflare_run.take_measured)."""
+        assert self.result.measured is not None, "%s wrote no %s" % (
+            self.stem, os.path.basename(pyflare_run.measured_path(self.placed, self.stem + ".py")))
+        return self.result.measured
+
+    @property
     def file(self) -> str:
         """The workload's co_filename, as its interpreter sees it."""
         return self.placed.interp(self.stem + ".py")

@@ -17,6 +17,7 @@ run under refprof.py instead, a stand-in profiler that lives in the interpreter 
 """
 import itertools
 import json
+import math
 import os
 import re
 import shlex
@@ -65,6 +66,11 @@ class Frame:
 
     def __str__(self) -> str:
         return "%s (%s:%d)" % (self.name, self.file, self.line)
+
+
+def is_wait(f: Frame) -> bool:
+    """Wall mode's wait markers: "[sleep]", "[CPU wait]", "[GIL]", ... (no file)."""
+    return f.name.startswith("[") and f.name.endswith("]") and not f.file
 
 
 Stack = Tuple[Frame, ...]  # root first
@@ -265,6 +271,119 @@ class Recording:
         return "\n".join(lines)
 
 
+# --- judging a profile against what the workload measured ----------------------------------
+#
+# A workload measures the spans the tests look at with _common.Stopwatch: wall-clock, CPU and
+# runnable seconds and context switches ("measured", a dict). On a busy machine each span
+# takes longer in wall-clock time, spends part of it runnable without a CPU ("[CPU wait]")
+# and leaves the CPU more often; its CPU seconds stay what they are. A profile is judged
+# against these numbers, never against the seconds the workload meant to spend.
+
+PERIOD = 1 / 999  # seconds between samples: the default rate for a command
+
+
+def on_cpu_slack(measured: Dict[str, float], period: float = PERIOD) -> float:
+    """How far the on-CPU seconds a profile gives a span may be from its measured CPU
+    seconds. Each stretch on a CPU is counted to within a sampling period either way, at
+    random, so the error grows as the square root of the stretches (the span's context
+    switches, plus one); four times that, 3% and 5 ms. A profile that loses a sample in
+    ten, or gives a function's time to another, is well outside."""
+    return 4 * period * math.sqrt(measured["switches"] + 1) + 0.03 * measured["cpu"] + 0.005
+
+
+def wall_slack(measured: Dict[str, float], period: float = PERIOD) -> float:
+    """How far the wall-mode seconds a profile gives a span may be from its measured
+    wall-clock seconds: the on-CPU part's sampling error, and 1%: the waits come from the
+    scheduler's switch times, exact to the microsecond."""
+    return on_cpu_slack(measured, period) + 0.01 * measured["wall"]
+
+
+def describe_measured(measured: Dict[str, float]) -> str:
+    runnable = measured.get("runnable")
+    return "measured %.3f s wall, %.3f s CPU, %s runnable, %d switches" % (
+        measured["wall"], measured["cpu"], "?" if runnable is None else "%.3f s" % runnable,
+        measured["switches"])
+
+
+def _stopwatch(f: Frame) -> bool:
+    """A frame of _common.Stopwatch's own (co_name before 3.11, co_qualname after)."""
+    return (f.name in ("__init__", "read", "Stopwatch.__init__", "Stopwatch.read")
+            and os.path.basename(f.file) == "_common.py")
+
+
+@dataclass
+class Span:
+    """The samples below a function that measured itself with a Stopwatch."""
+
+    on_cpu: float = 0.0
+    waits: Dict[str, float] = field(default_factory=dict)
+    # "[CPU wait]" samples (one each: pyflare sends each wait on its own) where the
+    # stopwatch cannot see them: in the function's own frame or the stopwatch's, around
+    # the wall-clock reads. A busy machine preempts a thread anywhere, now and then in
+    # the microsecond before the stopwatch starts or after it stops.
+    edge_waits: List[float] = field(default_factory=list)
+    # "[CPU wait]" below the stopwatch's frames: between the wall clock and the kernel's
+    # runnable count, which then misses it
+    stopwatch_wait: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.on_cpu + sum(self.waits.values())
+
+    @property
+    def edges(self) -> float:
+        """At most one preemption before the stopwatch starts and one after it stops."""
+        return sum(sorted(self.edge_waits)[-2:])
+
+    def describe(self) -> str:
+        return "profile: %.3f s on CPU, %s (%.3f s at the edges)" % (
+            self.on_cpu, ", ".join("%s %.3f s" % kv for kv in sorted(self.waits.items()))
+            or "no waits", self.edges)
+
+
+def span(rec: Recording, under: Matcher) -> Span:
+    """The samples of @rec below the (outermost) frame matching @under, as a Span."""
+    pred = matcher(under)
+    out = Span()
+    for s, w in rec.samples():
+        i = _first(s, pred)
+        if i < 0:
+            continue
+        if not is_wait(s[-1]):
+            out.on_cpu += w
+            continue
+        out.waits[s[-1].name] = out.waits.get(s[-1].name, 0.0) + w
+        if s[-1].name != "[CPU wait]":
+            continue
+        below = s[i + 1:-1]
+        if not below or (len(below) == 1 and _stopwatch(below[0])):
+            out.edge_waits.append(w)
+        if below and _stopwatch(below[0]):
+            out.stopwatch_wait += w
+    return out
+
+
+def wall_error(sp: Span, measured: Dict[str, float], period: float = PERIOD) -> Optional[str]:
+    """None when @sp's wall-mode time is @measured's wall-clock time; else why not. The
+    span is never shorter than the stopwatch's window, and longer only by what fell at its
+    edges."""
+    slack = wall_slack(measured, period)
+    low, high = measured["wall"] - slack, measured["wall"] + sp.edges + slack
+    if low <= sp.total <= high:
+        return None
+    return "%.3f s in the profile, want %.3f to %.3f s: %s; %s" % (
+        sp.total, low, high, describe_measured(measured), sp.describe())
+
+
+def on_cpu_error(sp: Span, measured: Dict[str, float], period: float = PERIOD) -> Optional[str]:
+    """None when @sp's on-CPU time is @measured's CPU time; else why not."""
+    slack = on_cpu_slack(measured, period)
+    if abs(sp.on_cpu - measured["cpu"]) <= slack:
+        return None
+    return "%.3f s on CPU in the profile, want %.3f ± %.3f s: %s; %s" % (
+        sp.on_cpu, measured["cpu"], slack, describe_measured(measured), sp.describe())
+
+
 # --- formats ------------------------------------------------------------------------------
 
 
@@ -340,6 +459,7 @@ class Result:
     output: str  # the output file, on the host
     seconds: float
     recording: Optional[Recording] = None
+    measured: Optional[dict] = None  # what the workload measured of itself (take_measured)
 
     def explain(self) -> str:
         tail = "\n".join(self.stderr.strip().splitlines()[-15:])
@@ -369,6 +489,26 @@ def record_command(interp, placed, script: str, output: str, opts: Sequence[str]
             + ["-o", output, "--"] + interp.command(placed.interp(script)))
 
 
+def measured_path(placed, script: str) -> str:
+    """Where a workload that measures itself writes what it measured: STEM-times.json
+    beside it (its own folder, as the host sees it)."""
+    return placed.host(os.path.splitext(os.path.basename(script))[0] + "-times.json")
+
+
+def take_measured(placed, script: str) -> Optional[dict]:
+    """What the run of @script that just ended measured of itself, or None; the file is
+    removed, so that it is never read for another run."""
+    path = measured_path(placed, script)
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
 def record(interp, placed, script: str, opts: Sequence[str] = (), fmt: Optional[str] = None,
            output: Optional[str] = None, timeout: float = RECORD_TIMEOUT,
            env: Optional[Dict[str, str]] = None) -> Result:
@@ -383,6 +523,7 @@ def record(interp, placed, script: str, opts: Sequence[str] = (), fmt: Optional[
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", **(env or {}))
     for var in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP"):
         env.pop(var, None)
+    take_measured(placed, script)  # none left from an earlier run
     start = time.monotonic()
     try:
         proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -392,7 +533,8 @@ def record(interp, placed, script: str, opts: Sequence[str] = (), fmt: Optional[
         raise RecordError("timed out after %d s: %s\nstderr (tail): %s" % (
             timeout, " ".join(argv), (e.stderr or b"")[-2000:])) from None
     result = Result(argv=argv, returncode=proc.returncode, stdout=proc.stdout, stderr=proc.stderr,
-                    output=output, seconds=time.monotonic() - start)
+                    output=output, seconds=time.monotonic() - start,
+                    measured=take_measured(placed, script))
     if os.path.exists(output) and os.path.getsize(output) > 0:
         try:
             result.recording = load_collapsed(output) if (fmt == "collapsed") else load_speedscope(output)

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -24,38 +25,59 @@ def bench_pyflare():
     return path
 
 
+# depth.py run by a wrapper that writes the process's CPU seconds when it ends: what the
+# samples are judged against (on a busy machine the spinner gets a CPU part of the time)
+MEASURED = """
+import runpy, sys, time
+out, sys.argv = sys.argv[1], sys.argv[2:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+finally:
+    with open(out, "w") as f:
+        f.write(repr(time.process_time()))
+"""
+
+
 def record(binary, py, tmp, stage, seconds=1.5):
-    """(samples reported, histogram of on_timer, stderr) of a 999 Hz recording of a spinner."""
+    """(samples reported, histogram of on_timer, stderr, the spinner's CPU seconds, the
+    recording's wall-clock seconds at most) of a 999 Hz recording of a spinner."""
     hist = os.path.join(tmp, "hist-%s.json" % stage)
+    cpu = os.path.join(tmp, "cpu-%s" % stage)
     env = dict(os.environ, PYFLARE_BENCH_STAGE=stage, PYFLARE_BENCH_HISTOGRAM=hist)
+    start = time.monotonic()
     r = subprocess.run([binary, "record", "--mode", "cpu", "-F", "999", "-o",
-                        os.path.join(tmp, "out.txt"), "--", *py.command(DEPTH, "32", str(seconds))],
+                        os.path.join(tmp, "out.txt"), "--",
+                        *py.command("-c", MEASURED, cpu, DEPTH, "32", str(seconds))],
                        env=env, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    wall = time.monotonic() - start
     assert r.returncode == 0, r.stderr
     samples = int(re.search(r"(\d+) samples,", r.stderr).group(1))
     with open(hist) as f:
         h = json.load(f)
     assert h["bucket_ns"] == 50
-    return samples, h["on_timer"], r.stderr
+    with open(cpu) as f:
+        cpu_seconds = float(f.read())
+    return samples, h["on_timer"], r.stderr, cpu_seconds, wall
 
 
 def test_full_stage_counts_every_sample(bench_pyflare, py, tmp):
-    samples, timer, _ = record(bench_pyflare, py, tmp, "full")
-    assert samples > 900, samples
-    # every profiled sample is a run of on_timer; the other CPU's ticks are runs too
-    assert samples <= sum(timer) <= 2 * samples + 400, (samples, sum(timer))
+    samples, timer, _, cpu, wall = record(bench_pyflare, py, tmp, "full")
+    # one a period of the spinner's CPU time
+    assert samples >= 0.8 * 999 * cpu, "%d samples for %.3f s of CPU" % (samples, cpu)
+    # every profiled sample is a run of on_timer; the other CPUs' ticks are runs too
+    assert samples <= sum(timer) <= os.cpu_count() * 999 * wall + 100, (samples, sum(timer), wall)
     assert any(timer[1:]), timer	# a walk takes more than 50 ns
 
 
 @pytest.mark.parametrize("stage", ["empty", "walk", "ring"])
 def test_early_stages_record_nothing(bench_pyflare, py, tmp, stage):
-    samples, timer, err = record(bench_pyflare, py, tmp, stage)
+    samples, timer, err, cpu, _ = record(bench_pyflare, py, tmp, stage)
     assert samples == 0, err
     assert "this is no profile" in err
     if stage == "empty":		# returns before the clock is read: nothing counted
         assert sum(timer) == 0, timer
     else:			# the walk ran for every tick of the spinner
-        assert sum(timer) > 900, timer
+        assert sum(timer) >= 0.8 * 999 * cpu, "%d runs for %.3f s of CPU" % (sum(timer), cpu)
 
 
 def test_unknown_stage_is_refused(bench_pyflare, py):

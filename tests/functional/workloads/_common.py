@@ -19,6 +19,7 @@ time is the function's own (self) time:
 The for line takes ~99% of the time: a chunk is ~50-100 us of bytecode, the while check
 one system call. `clock` is the builtin itself, so it adds no Python frame.
 """
+import resource
 import sys
 import time
 
@@ -39,6 +40,61 @@ def warm_up(seconds=WARM_UP):
     while clock() < end:
         for _ in range(CHUNK): x = (x * 7 + 1) % 1000003
     return x
+
+
+def _runnable_seconds():
+    """Seconds the calling thread has spent runnable but waiting for a CPU, as the kernel
+    counts it (run_delay in /proc/thread-self/schedstat), or None where that cannot be read
+    (no /proc, as in a chroot)."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _switches():
+    """Context switches of the calling thread so far, voluntary and not."""
+    usage = resource.getrusage(resource.RUSAGE_THREAD)
+    return usage.ru_nvcsw + usage.ru_nivcsw
+
+
+class Stopwatch:
+    """What the calling thread measures about its own time, from creation to read():
+
+        wall      seconds of wall-clock time (time.perf_counter)
+        cpu       seconds on a CPU (time.thread_time)
+        runnable  seconds runnable but waiting for a CPU (the kernel's run_delay), or None
+        switches  times it left the CPU, by choice or preempted (getrusage RUSAGE_THREAD)
+
+    so wall - cpu - runnable is the time it slept (I/O, locks, the GIL, time.sleep). On a
+    busy machine wall grows and cpu does not: a test compares a profile with these, never
+    with the seconds a workload meant to spend.
+
+    The wall clock is read first and last, so that everything else is inside its window;
+    the few bytecodes of the function before it starts and after it stops are not, nor the
+    system calls between the wall clock and the other counters (pyflare_run.span says what
+    a test makes of that).
+    """
+
+    def __init__(self):
+        self._wall = time.perf_counter()
+        self._runnable = _runnable_seconds()
+        self._cpu = time.thread_time()
+        self._switches = _switches()
+
+    def read(self):
+        switches = _switches()
+        cpu = time.thread_time()
+        runnable = _runnable_seconds()
+        wall = time.perf_counter()
+        return {"wall": wall - self._wall, "cpu": cpu - self._cpu,
+                "runnable": None if runnable is None or self._runnable is None
+                else runnable - self._runnable,
+                "switches": switches - self._switches}
+
+
+_runnable_seconds(), _switches()  # the first call imports and looks up codecs: not in a span
 
 
 def line_of(marker, path=None):
