@@ -52,7 +52,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 
-.PHONY: all deps demo test unit-test bpf-test functional-test asan install clean sid-root check-tools bench bench-quick bench-soak \
+.PHONY: all deps demo test format format-check unit-test bpf-test functional-test asan install clean sid-root check-tools bench bench-quick bench-soak \
         bench-binary test-tools
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -240,6 +240,13 @@ $(BUILD)/asan/tests/fuzz_replay_%: $(BUILD)/asan/fuzz/fuzz_%.o $(BUILD)/asan/fuz
 
 test: deps all asan bench-binary test-tools sid-root
 	$(Q)scripts/run-tests.sh
+
+# C sources in the style of .clang-format: format rewrites them, format-check lists what differs
+format:
+	$(Q)scripts/format.sh
+
+format-check:
+	$(Q)scripts/format.sh --check
 
 unit-test: $(UNIT_BINS)
 	$(Q)scripts/run-tests.sh unit

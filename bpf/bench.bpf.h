@@ -49,15 +49,15 @@ static __always_inline void bench_end(__u32 prog, __u64 start)
 		return;
 	bucket = (bpf_ktime_get_ns() - start) / BENCH_BUCKET_NS;
 	if (bucket >= BENCH_BUCKETS)
-		bucket = BENCH_BUCKETS - 1;	/* the last bucket holds everything longer */
+		bucket = BENCH_BUCKETS - 1; /* the last bucket holds everything longer */
 	h->count[bucket]++;
 }
 
 #else /* the shipped build: hooks that are nothing and name nothing, not even in debug info */
 
-#define bench_stops_at(stage)	false
-#define bench_start()		0
-#define bench_end(prog, start)	((void)(start))
+#define bench_stops_at(stage) false
+#define bench_start() 0
+#define bench_end(prog, start) ((void)(start))
 
 #endif /* PYFLARE_BENCH */
 

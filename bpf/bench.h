@@ -12,16 +12,16 @@
 
 /* make bench's ladder: where each sample stops (PYFLARE_BENCH_STAGE). */
 enum bench_stage {
-	BENCH_FULL = 0,		/* a normal recording */
-	BENCH_EMPTY,		/* the sampler returns at once: the interrupt's cost alone */
-	BENCH_WALK,		/* the stack is walked and nothing is sent */
-	BENCH_RING,		/* sent through the ring buffer; the collector drops the samples */
+	BENCH_FULL = 0, /* a normal recording */
+	BENCH_EMPTY,	/* the sampler returns at once: the interrupt's cost alone */
+	BENCH_WALK,	/* the stack is walked and nothing is sent */
+	BENCH_RING,	/* sent through the ring buffer; the collector drops the samples */
 };
 
 /* Run-time histograms of the handlers (PYFLARE_BENCH_HISTOGRAM): one per program. */
 enum bench_prog { BENCH_PROG_TIMER, BENCH_PROG_TICK, BENCH_PROG_SWITCH, BENCH_PROGS };
 #define BENCH_BUCKET_NS 50
-#define BENCH_BUCKETS 512	/* up to 25.6 us; the last bucket holds everything longer */
+#define BENCH_BUCKETS 512 /* up to 25.6 us; the last bucket holds everything longer */
 
 struct bench_hist {
 	__u64 count[BENCH_BUCKETS];

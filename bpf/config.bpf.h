@@ -13,7 +13,7 @@
 #endif
 
 /* -F: what one on-CPU sample weighs, its sampling period */
-const volatile __u64 sample_weight_ns = 1001001;	/* one period at 999 Hz */
+const volatile __u64 sample_weight_ns = 1001001; /* one period at 999 Hz */
 /* --clock tick: the address of the kernel's tick handler (tick_nohz_handler from 6.9) */
 const volatile __u64 tick_handler = 0;
 /* -a: report every exec, so new Python processes are found at once */

@@ -32,8 +32,8 @@ struct hrtimer {
 
 /* x86-64: a task's user registers at its last kernel entry (bpf_task_pt_regs). */
 struct pt_regs {
-	unsigned long di;	/* first system call argument */
-	unsigned long orig_ax;	/* the system call number, -1 outside one */
+	unsigned long di;      /* first system call argument */
+	unsigned long orig_ax; /* the system call number, -1 outside one */
 } __attribute__((preserve_access_index));
 
 #endif /* PYFLARE_KERNEL_H */

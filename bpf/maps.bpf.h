@@ -59,12 +59,12 @@ struct {
 	__type(value, __u64);
 } health SEC(".maps");
 
-#define SEEN_CODES_LOG2 12	/* 32 KiB: the most a per-CPU value may be */
+#define SEEN_CODES_LOG2 12		  /* 32 KiB: the most a per-CPU value may be */
 #define SEEN_CODES (1 << SEEN_CODES_LOG2) /* per-CPU cache of code objects already sent */
 
 /* A stack is far larger than the 512-byte BPF stack: build it here, then copy it out. */
-#define WINDOW_BYTES 8192	/* data-stack bytes read at once (3.11+): many frames per probe */
-#define FP_MEMO 8		/* fingerprints remembered within one sample */
+#define WINDOW_BYTES 8192 /* data-stack bytes read at once (3.11+): many frames per probe */
+#define FP_MEMO 8	  /* fingerprints remembered within one sample */
 
 /*
  * What a walk changes from frame to frame. It lives in map memory, never on the BPF stack:
@@ -73,10 +73,10 @@ struct {
  * 6.19+ at the verifier's 1M-instruction limit); map contents it does not track.
  */
 struct walk_state {
-	__u64 frame;		/* next frame to visit; 0 = done */
-	__u64 stack_lo;		/* where the data stack's current chunk begins; 0: unknown */
-	__u64 window_lo;	/* address of window[0]; window_len 0: empty */
-	__u64 hash;		/* of the frames recorded so far: names a stack (off-CPU) */
+	__u64 frame;	 /* next frame to visit; 0 = done */
+	__u64 stack_lo;	 /* where the data stack's current chunk begins; 0: unknown */
+	__u64 window_lo; /* address of window[0]; window_len 0: empty */
+	__u64 hash;	 /* of the frames recorded so far: names a stack (off-CPU) */
 	/* Fingerprints already read in this sample: a code object cannot be freed while it
 	 * runs, so one read serves all its frames (recursion, repeated layers). */
 	__u64 fp_code[FP_MEMO];
@@ -84,13 +84,13 @@ struct walk_state {
 	/* Code objects not in `seen`, with their fingerprints: names to send after the walk. */
 	__u64 new_code[CODE_EVENTS_PER_SAMPLE];
 	__u32 new_fingerprint[CODE_EVENTS_PER_SAMPLE];
-	__u32 n;		/* frames recorded */
+	__u32 n; /* frames recorded */
 	__u32 window_len;
-	__u32 window_next;	/* bytes the next window read asks for: grows as the stack does */
+	__u32 window_next; /* bytes the next window read asks for: grows as the stack does */
 	__u32 pid;
-	__u16 flags;		/* enum pyflare_sample_flags */
-	__u8 fresh;		/* a code object not in `seen`: wake the collector */
-	__u8 n_new;		/* entries of new_code */
+	__u16 flags; /* enum pyflare_sample_flags */
+	__u8 fresh;  /* a code object not in `seen`: wake the collector */
+	__u8 n_new;  /* entries of new_code */
 };
 
 /* new_code is indexed by a mask, which the verifier needs to see the index bounded */
@@ -100,9 +100,9 @@ _Static_assert(!(CODE_EVENTS_PER_SAMPLE & (CODE_EVENTS_PER_SAMPLE - 1)),
 struct walk_scratch {
 	struct py_sample sample;
 	struct walk_state walk;
-	struct py_proc proc;		/* the process's layout, for the global functions */
+	struct py_proc proc;		    /* the process's layout, for the global functions */
 	unsigned char tstate[TSTATE_BYTES]; /* the thread state's fields, read in a single probe */
-	unsigned char frame[128];	/* one frame, read in a single probe */
+	unsigned char frame[128];	    /* one frame, read in a single probe */
 	unsigned char window[WINDOW_BYTES]; /* a run of a thread's data stack */
 };
 

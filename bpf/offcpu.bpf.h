@@ -22,10 +22,10 @@
 #include "pyflare.h"
 #include "sample.bpf.h"
 
-#define OFFCPU_THREADS	16384	/* threads off CPU at once */
-#define TASK_DEAD	0x80	/* include/linux/sched.h: a thread's final switch-out */
-#define STACKS_SENT	65536	/* stacks userspace has been sent, by hash */
-#define SHORT_WAITS	16384	/* (thread, stack, reason) sums between two drains */
+#define OFFCPU_THREADS 16384 /* threads off CPU at once */
+#define TASK_DEAD 0x80	     /* include/linux/sched.h: a thread's final switch-out */
+#define STACKS_SENT 65536    /* stacks userspace has been sent, by hash */
+#define SHORT_WAITS 16384    /* (thread, stack, reason) sums between two drains */
 
 struct offcpu_started {
 	struct offcpu_wait wait;
@@ -83,7 +83,7 @@ static __always_inline void offcpu_switched_in(struct task_struct *next)
 	__u64 away;
 
 	if (!st)
-		return;		/* the one lookup a task that is not ours costs */
+		return; /* the one lookup a task that is not ours costs */
 	away = bpf_ktime_get_ns() - st->start_ns;
 	if (away >= min_block_ns) {
 		send_offcpu(&st->wait, st->start_ns, away, 1);
@@ -93,7 +93,7 @@ static __always_inline void offcpu_switched_in(struct task_struct *next)
 	} else {
 		fresh = (struct offcpu_sum){ st->start_ns, away, 1 };
 		if (bpf_map_update_elem(&short_waits, &st->wait, &fresh, BPF_NOEXIST))
-			send_offcpu(&st->wait, st->start_ns, away, 1);	/* full or raced */
+			send_offcpu(&st->wait, st->start_ns, away, 1); /* full or raced */
 	}
 	bpf_map_delete_elem(&offcpu_threads, &tid);
 }
@@ -110,11 +110,11 @@ static __always_inline void offcpu_switched_out(const struct py_proc *cfg, __u64
 	__u8 one = 1;
 
 	if (state & TASK_DEAD)
-		return;		/* its last switch: it will not come back to be accounted */
+		return; /* its last switch: it will not come back to be accounted */
 	/* wall mode needs 5.18+ (prev_state), which always has bpf_loop */
 	if (!ws || !walk_current_task(cfg, pid_tgid, ws, WALKER_BPF_LOOP, &ident) ||
 	    (!ws->walk.n && !ws->walk.flags))
-		return;		/* not a Python thread, or no Python code on it yet */
+		return; /* not a Python thread, or no Python code on it yet */
 	send_code_names(ws, SCRATCH_SWITCH);
 	size = fill_sample(ws, cfg, EVENT_STACK, pid_tgid, ident, 0);
 	st.wait.stack = ws->sample.stack;

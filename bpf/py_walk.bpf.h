@@ -18,11 +18,11 @@
 #include "maps.bpf.h"
 #include "pyflare.h"
 
-#define FRAME_BUF_MAX	128	/* sizeof walk_scratch.frame */
-#define GLIBC_KEY_2ND	32	/* PTHREAD_KEY_2NDLEVEL_SIZE: keys per TLS block */
-#define GLIBC_KEYS_MAX	1024	/* PTHREAD_KEYS_MAX */
+#define FRAME_BUF_MAX 128   /* sizeof walk_scratch.frame */
+#define GLIBC_KEY_2ND 32    /* PTHREAD_KEY_2NDLEVEL_SIZE: keys per TLS block */
+#define GLIBC_KEYS_MAX 1024 /* PTHREAD_KEYS_MAX */
 /* Frames visited, counting C-stack shim frames that are skipped, not recorded. */
-#define WALK_STEPS_MAX	(PYFLARE_MAX_FRAMES + PYFLARE_MAX_FRAMES / 2)
+#define WALK_STEPS_MAX (PYFLARE_MAX_FRAMES + PYFLARE_MAX_FRAMES / 2)
 /* The bounded-loop walker's frames per call of walk_frames_run (WALK_STEPS_MAX divides) */
 #define WALK_STEPS_PER_CALL 32
 
@@ -33,7 +33,7 @@
  */
 enum walker { WALKER_BPF_LOOP, WALKER_NO_BPF_LOOP };
 #define PAGE_BYTES 4096
-#define WINDOW_FIRST 1024	/* a shallow stack needs little: copying 8 KiB costs ~1 us */
+#define WINDOW_FIRST 1024 /* a shallow stack needs little: copying 8 KiB costs ~1 us */
 
 static __always_inline __u64 read_user_u64(__u64 addr, int *err)
 {
@@ -64,7 +64,10 @@ static __always_inline __u64 current_tstate(const struct py_proc *cfg, __u64 *id
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 fsbase = BPF_CORE_READ(task, thread.fsbase);
-	struct { __s32 initialised; __u32 key; } tss;
+	struct {
+		__s32 initialised;
+		__u32 key;
+	} tss;
 	__u64 slot, tstate;
 	int err = 0;
 
@@ -112,9 +115,8 @@ static __always_inline __u64 tstate_u64(const struct walk_scratch *ws, __u16 off
  * must be this thread's pthread_self() (the fs base on x86-64) or the slot was stale.
  * Returns 0, TSTATE_MISMATCH, or -1 when the state cannot be read.
  */
-static __always_inline int read_thread_state(const struct py_proc *cfg, __u64 tstate,
-					     __u64 ident, struct walk_scratch *ws,
-					     __u64 *frame, __u64 *chunk)
+static __always_inline int read_thread_state(const struct py_proc *cfg, __u64 tstate, __u64 ident,
+					     struct walk_scratch *ws, __u64 *frame, __u64 *chunk)
 {
 	__u16 lo = cfg->ts_frame < cfg->ts_thread_id ? cfg->ts_frame : cfg->ts_thread_id;
 	__u16 hi = cfg->ts_frame < cfg->ts_thread_id ? cfg->ts_thread_id : cfg->ts_frame;
@@ -145,7 +147,7 @@ static __always_inline int read_thread_state(const struct py_proc *cfg, __u64 ts
  */
 struct walk_ctx {
 	const struct py_proc *cfg;
-	struct walk_scratch *ws;	/* ws->walk: the walk's state */
+	struct walk_scratch *ws; /* ws->walk: the walk's state */
 	struct seen_codes *seen;
 };
 
@@ -179,10 +181,10 @@ static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w
 	 */
 	len = st->window_next < WINDOW_FIRST ? WINDOW_FIRST : st->window_next;
 	if (st->stack_lo && frame >= st->stack_lo)
-		len = WINDOW_BYTES;	/* cut at the chunk's start below: just the bytes in use */
+		len = WINDOW_BYTES; /* cut at the chunk's start below: just the bytes in use */
 	if (len > WINDOW_BYTES)
 		len = WINDOW_BYTES;
-	st->window_next = len * 2;	/* a deep stack: read more at once next time */
+	st->window_next = len * 2; /* a deep stack: read more at once next time */
 	start = frame + FRAME_BUF_MAX - len;
 	if (st->stack_lo && frame >= st->stack_lo && (frame < len || start < st->stack_lo)) {
 		/* nothing lies below the chunk's start (a mapping of its own): reading
@@ -190,12 +192,13 @@ static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w
 		start = st->stack_lo;
 		len = frame + FRAME_BUF_MAX - start;
 		if (len > WINDOW_BYTES)
-			len = WINDOW_BYTES;	/* never: it only got shorter (for the verifier) */
+			len = WINDOW_BYTES; /* never: it only got shorter (for the verifier) */
 	}
 	if (frame < len || bpf_probe_read_user(ws->window, len, (const void *)start)) {
 		start = frame & ~(__u64)(PAGE_BYTES - 1);
 		len = frame + size - start;
-		if (len > WINDOW_BYTES || bpf_probe_read_user(ws->window, len, (const void *)start)) {
+		if (len > WINDOW_BYTES ||
+		    bpf_probe_read_user(ws->window, len, (const void *)start)) {
 			st->window_len = 0;
 			if (bpf_probe_read_user(ws->frame, size, (const void *)frame))
 				return NULL;
@@ -204,7 +207,7 @@ static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w
 	}
 	st->window_lo = start;
 	st->window_len = len;
-	off = frame - start;	/* at most len - FRAME_BUF_MAX: the frame and its callers below */
+	off = frame - start; /* at most len - FRAME_BUF_MAX: the frame and its callers below */
 	if (off > WINDOW_BYTES - FRAME_BUF_MAX)
 		return NULL;
 	return ws->window + off;
@@ -237,7 +240,8 @@ static __always_inline __u32 code_fingerprint(const struct walk_ctx *w, __u64 co
 static __always_inline __u32 seen_slot(__u64 code, __u32 pid)
 {
 	return ((((code >> 4) ^ ((__u64)pid * 0x9e3779b1)) * 0x9e3779b97f4a7c15ULL) >>
-		(64 - SEEN_CODES_LOG2)) & (SEEN_CODES - 1);
+		(64 - SEEN_CODES_LOG2)) &
+	       (SEEN_CODES - 1);
 }
 
 /*
@@ -287,24 +291,25 @@ static long walk_step(__u32 i, void *data)
 	}
 	code = frame_u64(buf, cfg->fr_code);
 	back = frame_u64(buf, cfg->fr_back);
-	if (back == frame) {			/* a frame that is its own caller: corrupt */
+	if (back == frame) { /* a frame that is its own caller: corrupt */
 		st->flags |= SAMPLE_READ_ERROR;
 		return 1;
 	}
 	st->frame = back;
 	if (cfg->flags & PROC_STACKREF)
-		code &= ~3ULL;			/* 3.14 _PyStackRef tag bits */
+		code &= ~3ULL; /* 3.14 _PyStackRef tag bits */
 	/* C-stack shim frames (3.12+) and C-entry frames executing None (3.13+) */
-	if (cfg->fr_owner < FRAME_BUF_MAX && buf[cfg->fr_owner & (FRAME_BUF_MAX - 1)] >= cfg->owner_skip)
+	if (cfg->fr_owner < FRAME_BUF_MAX &&
+	    buf[cfg->fr_owner & (FRAME_BUF_MAX - 1)] >= cfg->owner_skip)
 		return 0;
 	if (!code || code == cfg->none_addr)
 		return 0;
-	if (code & 7) {				/* objects are 8-aligned: a frame half made */
+	if (code & 7) { /* objects are 8-aligned: a frame half made */
 		st->flags |= SAMPLE_READ_ERROR;
 		return 1;
 	}
 	n = st->n;
-	if (n >= PYFLARE_MAX_FRAMES) {		/* a Python frame beyond the limit */
+	if (n >= PYFLARE_MAX_FRAMES) { /* a Python frame beyond the limit */
 		st->flags |= SAMPLE_TRUNCATED;
 		return 1;
 	}
@@ -313,7 +318,8 @@ static long walk_step(__u32 i, void *data)
 	out->code = code;
 	if (cfg->flags & PROC_LASTI_IS_PTR) {
 		/* code units of 2 bytes; an arithmetic shift, as BPF has no signed division */
-		__s64 units = (__s64)(frame_u64(buf, cfg->fr_instr) - code - cfg->co_code_adaptive) >> 1;
+		__s64 units =
+			(__s64)(frame_u64(buf, cfg->fr_instr) - code - cfg->co_code_adaptive) >> 1;
 
 		out->lasti = units < -1 ? -1 : units > 0x7fffffff ? 0x7fffffff : (__s32)units;
 	} else if (cfg->fr_instr <= FRAME_BUF_MAX - 4) {
@@ -397,7 +403,7 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 	}
 	state = read_thread_state(cfg, tstate, *ident, ws, &frame, &chunk);
 	if (state == TSTATE_MISMATCH)
-		return false;	/* counted as such */
+		return false; /* counted as such */
 	if (state)
 		st->flags |= SAMPLE_READ_ERROR;
 	if (frame && (cfg->flags & PROC_CFRAME))
@@ -407,13 +413,13 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 	st->frame = frame;
 	st->stack_lo = chunk;
 	st->pid = pid_tgid >> 32;
-	ws->proc = *cfg;	/* for the global functions, which take no pointer */
+	ws->proc = *cfg; /* for the global functions, which take no pointer */
 	w.cfg = cfg;
 	w.ws = ws;
 	w.seen = bpf_map_lookup_elem(&seen, &zero);
 	walk_frames(&w, walker);
 	if (st->frame && !(st->flags & SAMPLE_READ_ERROR))
-		st->flags |= SAMPLE_TRUNCATED;	/* steps ran out with frames left */
+		st->flags |= SAMPLE_TRUNCATED; /* steps ran out with frames left */
 	if (st->flags & SAMPLE_TRUNCATED)
 		health_inc(HEALTH_TRUNCATED);
 	if (st->flags & SAMPLE_READ_ERROR)

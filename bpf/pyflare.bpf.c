@@ -129,7 +129,7 @@ int on_exec(__u64 *ctx)
 	(void)ctx;
 	bpf_map_delete_elem(&procs, &tgid);
 	if (n_cgroups)
-		bpf_map_delete_elem(&announced, &tgid);	/* the new image may be Python */
+		bpf_map_delete_elem(&announced, &tgid); /* the new image may be Python */
 	if (followed || (follow_all && in_selected_cgroups()))
 		send_proc_event(EVENT_EXEC, tgid, 0);
 	return 0;
@@ -146,7 +146,7 @@ int on_fork(__u64 *ctx)
 	__u8 one = 1;
 
 	if (BPF_CORE_READ(child, pid) != (int)ctgid || !is_followed(ptgid))
-		return 0;		/* a new thread, or a process nobody follows */
+		return 0; /* a new thread, or a process nobody follows */
 	bpf_map_update_elem(&watched, &ctgid, &one, BPF_NOEXIST);
 	send_proc_event(EVENT_FORK, ctgid, ptgid);
 	return 0;
@@ -160,11 +160,11 @@ int on_exit(__u64 *ctx)
 
 	(void)ctx;
 	if ((__u32)pid_tgid != tgid)
-		return 0;		/* a thread */
+		return 0; /* a thread */
 	if (n_cgroups)
-		bpf_map_delete_elem(&announced, &tgid);	/* the PID may be reused */
+		bpf_map_delete_elem(&announced, &tgid); /* the PID may be reused */
 	if (!is_followed(tgid))
-		return 0;		/* not ours */
+		return 0; /* not ours */
 	bpf_map_delete_elem(&procs, &tgid);
 	bpf_map_delete_elem(&watched, &tgid);
 	send_proc_event(EVENT_EXIT, tgid, 0);

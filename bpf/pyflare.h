@@ -14,17 +14,18 @@
  * so every stack a program reaches without raising the limit fits whole. A power of two: the
  * walker stores frames[n & (PYFLARE_MAX_FRAMES - 1)], a bound the verifier can see.
  */
-#define PYFLARE_MAX_FRAMES	1024
-#define PYFLARE_MAX_PROCS	8192	/* processes profiled at once (py_procs entries) */
-#define PYFLARE_RINGBUF_BYTES	(8u << 20) /* until userspace sizes it by rate and CPUs (collector.c) */
-#define PYFLARE_NO_OFFSET	0xffff	/* a field this CPython version does not have */
-#define PYFLARE_MAX_CGROUPS	8	/* cgroup folders --cgroup/--container select at once */
+#define PYFLARE_MAX_FRAMES 1024
+#define PYFLARE_MAX_PROCS 8192 /* processes profiled at once (py_procs entries) */
+/* until userspace sizes it by rate and CPUs (collector.c) */
+#define PYFLARE_RINGBUF_BYTES (8u << 20)
+#define PYFLARE_NO_OFFSET 0xffff /* a field this CPython version does not have */
+#define PYFLARE_MAX_CGROUPS 8	 /* cgroup folders --cgroup/--container select at once */
 
 /* Health counters: the key of the per-CPU `health` array. */
 enum pyflare_health {
 	HEALTH_SAMPLES = 0,	/* timer hits on a thread of a profiled process */
 	HEALTH_NO_TSTATE,	/* the thread has no Python thread state (not a Python thread) */
-	HEALTH_TSTATE_MISMATCH,	/* the thread-state slot held someone else's state */
+	HEALTH_TSTATE_MISMATCH, /* the thread-state slot held someone else's state */
 	HEALTH_READ_ERROR,	/* a frame could not be read: stack cut short */
 	HEALTH_TRUNCATED,	/* deeper than PYFLARE_MAX_FRAMES */
 	HEALTH_RINGBUF_FULL,	/* sample dropped */
@@ -35,16 +36,16 @@ enum pyflare_health {
 
 /* How a thread finds its PyThreadState through the C library's TLS. */
 enum pyflare_tls {
-	TLS_GLIBC = 0,		/* fsbase + specific_1stblock + key * 16 + 8 */
-	TLS_MUSL,		/* (*(fsbase + tsd_offset))[key] */
+	TLS_GLIBC = 0, /* fsbase + specific_1stblock + key * 16 + 8 */
+	TLS_MUSL,      /* (*(fsbase + tsd_offset))[key] */
 };
 
 enum pyflare_proc_flags {
-	PROC_CFRAME = 1 << 0,		/* 3.11/3.12: tstate->cframe->current_frame */
-	PROC_LASTI_IS_PTR = 1 << 1,	/* 3.11+: the frame holds an instruction pointer */
-	PROC_STACKREF = 1 << 2,		/* 3.14+: f_executable is a tagged _PyStackRef */
-	PROC_DATA_STACK = 1 << 3,	/* 3.11+: callers sit below callees in one memory block */
-	PROC_TSS_KEY = 1 << 4,		/* tss_key holds autoTSSkey's key: no need to read it */
+	PROC_CFRAME = 1 << 0,	    /* 3.11/3.12: tstate->cframe->current_frame */
+	PROC_LASTI_IS_PTR = 1 << 1, /* 3.11+: the frame holds an instruction pointer */
+	PROC_STACKREF = 1 << 2,	    /* 3.14+: f_executable is a tagged _PyStackRef */
+	PROC_DATA_STACK = 1 << 3,   /* 3.11+: callers sit below callees in one memory block */
+	PROC_TSS_KEY = 1 << 4,	    /* tss_key holds autoTSSkey's key: no need to read it */
 };
 
 /*
@@ -67,7 +68,7 @@ struct py_proc {
 	__u16 fr_owner;		/* owner (char) or PYFLARE_NO_OFFSET */
 	__u16 fr_size;		/* bytes to read per frame: covers every field above */
 	__u16 owner_skip;	/* owner values >= this are not Python frames (C stack shims) */
-	__u16 co_code_adaptive;	/* offsetof(PyCodeObject, co_code_adaptive) (3.11+) */
+	__u16 co_code_adaptive; /* offsetof(PyCodeObject, co_code_adaptive) (3.11+) */
 	__u16 co_fingerprint;	/* 16 bytes at this offset of a code object make its fingerprint */
 	__u16 co_filename;	/* for the names the kernel copies of code objects it */
 	__u16 co_name;		/* has not sent before (co_qualname where it exists) */
@@ -84,47 +85,47 @@ struct py_proc {
 
 /* One frame of a stack, innermost first. */
 struct py_frame {
-	__u64 code;		/* PyCodeObject address (tag bits masked) */
-	__s32 lasti;		/* f_lasti, or code units since co_code_adaptive (3.11+) */
-	__u32 fingerprint;	/* py_fingerprint() of the code object; 0 = not read */
+	__u64 code;	   /* PyCodeObject address (tag bits masked) */
+	__s32 lasti;	   /* f_lasti, or code units since co_code_adaptive (3.11+) */
+	__u32 fingerprint; /* py_fingerprint() of the code object; 0 = not read */
 };
 
 enum pyflare_sample_flags {
-	SAMPLE_TRUNCATED = 1 << 0,	/* more frames than PYFLARE_MAX_FRAMES */
-	SAMPLE_READ_ERROR = 1 << 1,	/* the chain could not be followed further */
+	SAMPLE_TRUNCATED = 1 << 0,  /* more frames than PYFLARE_MAX_FRAMES */
+	SAMPLE_READ_ERROR = 1 << 1, /* the chain could not be followed further */
 };
 
 enum pyflare_event_type {
-	EVENT_SAMPLE = 1,	/* struct py_sample */
-	EVENT_EXEC,		/* struct proc_event: a process called exec */
-	EVENT_FORK,		/* struct proc_event: a followed process forked */
-	EVENT_EXIT,		/* struct proc_event: a process exited */
-	EVENT_CODE,		/* struct code_event: names of a code object seen the first time */
-	EVENT_FOUND,		/* struct proc_event: an unknown process ran in a selected cgroup */
-	EVENT_STACK,		/* struct py_sample, weight 0: the frames `stack` names (wall mode) */
-	EVENT_OFFCPU,		/* struct offcpu_event: time a thread spent off CPU */
+	EVENT_SAMPLE = 1, /* struct py_sample */
+	EVENT_EXEC,	  /* struct proc_event: a process called exec */
+	EVENT_FORK,	  /* struct proc_event: a followed process forked */
+	EVENT_EXIT,	  /* struct proc_event: a process exited */
+	EVENT_CODE,	  /* struct code_event: names of a code object seen the first time */
+	EVENT_FOUND,	  /* struct proc_event: an unknown process ran in a selected cgroup */
+	EVENT_STACK,	  /* struct py_sample, weight 0: the frames `stack` names (wall mode) */
+	EVENT_OFFCPU,	  /* struct offcpu_event: time a thread spent off CPU */
 };
 
 struct py_sample {
-	__u32 type;		/* EVENT_SAMPLE */
-	__u32 pid;		/* host TGID */
-	__u32 tid;		/* host TID */
-	__u16 nr_frames;	/* valid entries in frames[] */
-	__u16 flags;		/* enum pyflare_sample_flags */
-	__u64 proc_id;		/* py_proc.id at the time of the sample */
-	__u64 time_ns;		/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
-	__u64 weight_ns;	/* time this sample stands for */
-	__u64 thread_id;	/* pthread_self() (== PyThreadState.thread_id): threading's ident */
-	__u64 stack;		/* hash of pid instance and frames: EVENT_STACK defines it */
+	__u32 type;	 /* EVENT_SAMPLE */
+	__u32 pid;	 /* host TGID */
+	__u32 tid;	 /* host TID */
+	__u16 nr_frames; /* valid entries in frames[] */
+	__u16 flags;	 /* enum pyflare_sample_flags */
+	__u64 proc_id;	 /* py_proc.id at the time of the sample */
+	__u64 time_ns;	 /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u64 weight_ns; /* time this sample stands for */
+	__u64 thread_id; /* pthread_self() (== PyThreadState.thread_id): threading's ident */
+	__u64 stack;	 /* hash of pid instance and frames: EVENT_STACK defines it */
 	struct py_frame frames[PYFLARE_MAX_FRAMES];
 };
 
 struct proc_event {
-	__u32 type;		/* EVENT_EXEC / EVENT_FORK / EVENT_EXIT / EVENT_FOUND */
-	__u32 pid;		/* host TGID of the process concerned */
-	__u32 parent;		/* EVENT_FORK: the parent's TGID */
+	__u32 type;   /* EVENT_EXEC / EVENT_FORK / EVENT_EXIT / EVENT_FOUND */
+	__u32 pid;    /* host TGID of the process concerned */
+	__u32 parent; /* EVENT_FORK: the parent's TGID */
 	__u32 _pad;
-	__u64 time_ns;		/* bpf_ktime_get_ns() when it happened */
+	__u64 time_ns; /* bpf_ktime_get_ns() when it happened */
 };
 
 /*
@@ -133,26 +134,26 @@ struct proc_event {
  */
 struct offcpu_wait {
 	__u64 proc_id;
-	__u64 stack;		/* py_sample.stack of the EVENT_STACK */
-	__u64 arg0;		/* the system call's first argument: a futex's address */
-	__u32 pid;		/* host TGID */
-	__u32 tid;		/* host TID */
-	__s32 syscall;		/* x86-64 system call number; -1: none (a fault, preemption) */
-	__u32 state;		/* task state at switch-out: 0 = preempted, still runnable */
-	char comm[16];		/* the thread's name then: it may be gone when this is read */
-	__u64 ident;		/* pthread_self(), as py_sample.thread_id */
+	__u64 stack;   /* py_sample.stack of the EVENT_STACK */
+	__u64 arg0;    /* the system call's first argument: a futex's address */
+	__u32 pid;     /* host TGID */
+	__u32 tid;     /* host TID */
+	__s32 syscall; /* x86-64 system call number; -1: none (a fault, preemption) */
+	__u32 state;   /* task state at switch-out: 0 = preempted, still runnable */
+	char comm[16]; /* the thread's name then: it may be gone when this is read */
+	__u64 ident;   /* pthread_self(), as py_sample.thread_id */
 };
 
 /* Waits added up: a thread off CPU @count times with one offcpu_wait, @total_ns in all. */
 struct offcpu_sum {
-	__u64 first_ns;		/* bpf_ktime_get_ns() when the first began */
+	__u64 first_ns; /* bpf_ktime_get_ns() when the first began */
 	__u64 total_ns;
 	__u64 count;
 };
 
 /* Waits of at least --min-block go to userspace one by one; shorter ones are summed. */
 struct offcpu_event {
-	__u32 type;		/* EVENT_OFFCPU */
+	__u32 type; /* EVENT_OFFCPU */
 	__u32 _pad;
 	struct offcpu_sum sum;
 	struct offcpu_wait wait;
@@ -160,7 +161,7 @@ struct offcpu_event {
 
 #define CODE_NAME_LEN 96
 #define CODE_FILE_LEN 160
-#define CODE_EVENTS_PER_SAMPLE 4	/* bounds the extra work of a sample with new code */
+#define CODE_EVENTS_PER_SAMPLE 4 /* bounds the extra work of a sample with new code */
 
 /*
  * The names of a code object, copied by the kernel when it first meets the object. The
@@ -169,7 +170,7 @@ struct offcpu_event {
  * soon as it has run). Only compact ASCII names are copied; others arrive empty.
  */
 struct code_event {
-	__u32 type;		/* EVENT_CODE */
+	__u32 type; /* EVENT_CODE */
 	__u32 pid;
 	__u64 proc_id;
 	__u64 code;
@@ -187,7 +188,7 @@ static inline __u32 py_fingerprint(__u64 a, __u64 b)
 	x ^= x >> 29;
 	x *= 0xbf58476d1ce4e5b9ULL;
 	x ^= x >> 32;
-	return (__u32)x | 1;	/* never 0: 0 means "not read" */
+	return (__u32)x | 1; /* never 0: 0 means "not read" */
 }
 
 _Static_assert(sizeof(struct py_proc) == 72, "py_proc layout changed");

@@ -56,9 +56,10 @@ static __always_inline void copy_ascii(const struct py_proc *cfg, __u64 str, cha
 	__u32 state = 0;
 
 	dst[0] = '\0';
-	if (!str || bpf_probe_read_user(&state, sizeof(state), (const void *)(str + cfg->str_state)))
+	if (!str ||
+	    bpf_probe_read_user(&state, sizeof(state), (const void *)(str + cfg->str_state)))
 		return;
-	if ((state & 0x60) != 0x60)	/* compact (bit 5) and ascii (bit 6) */
+	if ((state & 0x60) != 0x60) /* compact (bit 5) and ascii (bit 6) */
 		return;
 	bpf_probe_read_user_str(dst, len, (const void *)(str + cfg->str_ascii_data));
 }
@@ -85,7 +86,7 @@ __noinline int send_code_name(__u32 user, __u32 i)
 		return 0;
 	cfg = &ws->proc;
 	pid = ws->walk.pid;
-	i &= CODE_EVENTS_PER_SAMPLE - 1;	/* an unknown scalar to the verifier */
+	i &= CODE_EVENTS_PER_SAMPLE - 1; /* an unknown scalar to the verifier */
 	code = ws->walk.new_code[i];
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
@@ -126,7 +127,7 @@ static __always_inline __u64 fill_sample(struct walk_scratch *ws, const struct p
 	__u16 flags = st->flags;
 
 	if (n > PYFLARE_MAX_FRAMES)
-		n = PYFLARE_MAX_FRAMES;		/* never: the walk stops there (for the verifier) */
+		n = PYFLARE_MAX_FRAMES; /* never: the walk stops there (for the verifier) */
 	ws->sample.type = type;
 	ws->sample.pid = pid_tgid >> 32;
 	ws->sample.tid = (__u32)pid_tgid;
@@ -147,7 +148,8 @@ static __always_inline __u64 wakeup_flag(const struct walk_scratch *ws)
 	 * which the verifier would fold in and then search far more states (seconds of load) */
 	return ws->walk.fresh || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >
 					 bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 ?
-	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+		       BPF_RB_FORCE_WAKEUP :
+		       BPF_RB_NO_WAKEUP;
 }
 
 /*

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # run-tests.sh — run pyflare's test suites and add up their results.
 #
-#   scripts/run-tests.sh                  every suite: unit, bpf, functional, kernel
-#   scripts/run-tests.sh unit|bpf|functional|kernel
+#   scripts/run-tests.sh                  every suite: format, unit, bpf, functional, kernel
+#   scripts/run-tests.sh format|unit|bpf|functional|kernel
 #
 # Unit tests run under ASan/UBSan/LSan and need no root. BPF and functional tests need
 # root and a kernel with BPF; without them they are skipped, except under CI=true, where
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit bpf functional kernel)
+[ ${#suites[@]} -gt 0 ] || suites=(format unit bpf functional kernel)
 
 total_pass=0
 total_fail=0
@@ -56,6 +56,9 @@ need_root() {
 
 for suite in "${suites[@]}"; do
 	case "$suite" in
+	format)	# every C file as .clang-format has it (scripts/format.sh)
+		run scripts/format.sh --check
+		;;
 	unit)
 		make -s "$BUILD"/asan/pyflare $(ls tests/unit/test_*.c | sed "s|tests/unit/\(.*\)\.c|$BUILD/asan/tests/\1|") || { total_fail=$((total_fail + 1)); continue; }
 		for t in tests/unit/test_*.c; do
@@ -90,7 +93,7 @@ for suite in "${suites[@]}"; do
 		run make -s kernel-test-ci
 		;;
 	*)
-		echo "unknown suite '$suite' (unit, bpf, functional, kernel)" >&2
+		echo "unknown suite '$suite' (format, unit, bpf, functional, kernel)" >&2
 		exit 2
 		;;
 	esac

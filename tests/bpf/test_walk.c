@@ -32,46 +32,49 @@
 #include "walk_test.skel.h"
 
 /* The fake interpreter's layout: 3.12-like, though py_proc could say any offsets. */
-#define TS_THREAD_ID	152	/* PyThreadState.thread_id */
-#define TS_FRAME	56	/* PyThreadState.cframe (3.11) / current_frame */
-#define TS_DATASTACK	200	/* PyThreadState.datastack_chunk */
-#define CF_CURRENT	16	/* _PyCFrame.current_frame; not FR_BACK: a missed hop shows */
-#define FR_CODE		0	/* f_code / f_executable */
-#define FR_BACK		8	/* previous */
-#define FR_INSTR	56	/* prev_instr / instr_ptr */
-#define FR_OWNER	70	/* owner (char) */
-#define FR_SIZE		78
-#define OWNER_CSTACK	3	/* FRAME_OWNED_BY_CSTACK: a shim, not a Python frame */
-#define CO_ADAPTIVE	192	/* offsetof(PyCodeObject, co_code_adaptive) */
-#define CO_FINGERPRINT	48
-#define CO_FIRSTLINENO	68	/* outside the fingerprint, as from 3.11 */
-#define CO_FILENAME	112	/* co_filename */
-#define CO_NAME		128	/* co_qualname */
-#define STR_LENGTH	16	/* PyASCIIObject.length */
-#define STR_STATE	32	/* PyASCIIObject.state */
-#define STR_DATA	40	/* sizeof(PyASCIIObject) (3.12+) */
+#define TS_THREAD_ID 152 /* PyThreadState.thread_id */
+#define TS_FRAME 56	 /* PyThreadState.cframe (3.11) / current_frame */
+#define TS_DATASTACK 200 /* PyThreadState.datastack_chunk */
+#define CF_CURRENT 16	 /* _PyCFrame.current_frame; not FR_BACK: a missed hop shows */
+#define FR_CODE 0	 /* f_code / f_executable */
+#define FR_BACK 8	 /* previous */
+#define FR_INSTR 56	 /* prev_instr / instr_ptr */
+#define FR_OWNER 70	 /* owner (char) */
+#define FR_SIZE 78
+#define OWNER_CSTACK 3	/* FRAME_OWNED_BY_CSTACK: a shim, not a Python frame */
+#define CO_ADAPTIVE 192 /* offsetof(PyCodeObject, co_code_adaptive) */
+#define CO_FINGERPRINT 48
+#define CO_FIRSTLINENO 68 /* outside the fingerprint, as from 3.11 */
+#define CO_FILENAME 112	  /* co_filename */
+#define CO_NAME 128	  /* co_qualname */
+#define STR_LENGTH 16	  /* PyASCIIObject.length */
+#define STR_STATE 32	  /* PyASCIIObject.state */
+#define STR_DATA 40	  /* sizeof(PyASCIIObject) (3.12+) */
 
 /* ≤3.10: a PyFrameObject with an int f_lasti and no owner */
-#define FR310_BACK	24
-#define FR310_CODE	32
-#define FR310_LASTI	96
-#define FR310_SIZE	104
+#define FR310_BACK 24
+#define FR310_CODE 32
+#define FR310_LASTI 96
+#define FR310_SIZE 104
 
-#define TSTATE_BYTES	256
-#define FRAME_BYTES	128	/* room for every fr_size used here */
-#define CODE_BYTES	256
-#define MAX_FAKE	(PYFLARE_MAX_FRAMES + 16)
-#define ARENA_BYTES	(8u << 20)
-#define TLS_SCAN_BYTES	4096
+#define TSTATE_BYTES 256
+#define FRAME_BYTES 128 /* room for every fr_size used here */
+#define CODE_BYTES 256
+#define MAX_FAKE (PYFLARE_MAX_FRAMES + 16)
+#define ARENA_BYTES (8u << 20)
+#define TLS_SCAN_BYTES 4096
 
-#define PROC_ID		0x5eed0000cafeULL
-#define WEIGHT_NS	4242424242ULL
-#define KERNEL_ADDR	0xffffffff81000000ULL
+#define PROC_ID 0x5eed0000cafeULL
+#define WEIGHT_NS 4242424242ULL
+#define KERNEL_ADDR 0xffffffff81000000ULL
 
 /* --- the fake interpreter ---------------------------------------------------------------- */
 
-static struct { int32_t initialised; uint32_t key; } fake_tss;	/* _PyRuntime.autoTSSkey */
-static uint64_t fake_none[4];					/* _Py_NoneStruct */
+static struct {
+	int32_t initialised;
+	uint32_t key;
+} fake_tss;		      /* _PyRuntime.autoTSSkey */
+static uint64_t fake_none[4]; /* _Py_NoneStruct */
 static uint64_t fake_tstate[TSTATE_BYTES / 8] __attribute__((aligned(64)));
 static pthread_key_t tss_key;
 static int tls_offset = -1;
@@ -83,8 +86,8 @@ static int tls_offset = -1;
 static unsigned char *arena;
 static size_t arena_used;
 
-static unsigned char *fr[MAX_FAKE];	/* fake frames, fr[0] innermost */
-static unsigned char *co[MAX_FAKE];	/* fr[i]'s code object (untagged) */
+static unsigned char *fr[MAX_FAKE]; /* fake frames, fr[0] innermost */
+static unsigned char *co[MAX_FAKE]; /* fr[i]'s code object (untagged) */
 
 static void *alloc_zeroed(size_t n)
 {
@@ -192,7 +195,7 @@ static void proc_312(struct py_proc *p)
 	p->none_addr = (uintptr_t)fake_none;
 	p->tls_kind = TLS_GLIBC;
 	p->tls_offset = (__u16)tls_offset;
-	p->flags = PROC_LASTI_IS_PTR | PROC_DATA_STACK;	/* as 3.12 really is */
+	p->flags = PROC_LASTI_IS_PTR | PROC_DATA_STACK; /* as 3.12 really is */
 	p->ts_thread_id = TS_THREAD_ID;
 	p->ts_frame = TS_FRAME;
 	p->fr_code = FR_CODE;
@@ -224,23 +227,23 @@ static void proc_310(struct py_proc *p)
 struct inst {
 	const char *name;
 	struct walk_test_bpf *skel;
-	struct bpf_program *prog;	/* the walker's program: test_walk or test_walk_noloop */
+	struct bpf_program *prog; /* the walker's program: test_walk or test_walk_noloop */
 	struct ring_buffer *rb;
 };
 
 static struct inst with_loop = { .name = "bpf_loop" };
 static struct inst no_loop = { .name = "no-bpf_loop" };
-static struct inst *walker;	/* the walker the battery runs with: each in turn */
+static struct inst *walker; /* the walker the battery runs with: each in turn */
 
 /* What the last run produced. */
 static struct {
 	int n_samples;
-	int n_codes;			/* struct code_event received */
-	struct code_event codes[8];	/* the first of them */
-	size_t size;			/* bytes of the last sample */
-	struct py_sample s;		/* the last sample */
-	long long health[HEALTH__MAX];	/* each counter's change */
-	uint64_t t0, t1;		/* CLOCK_MONOTONIC around the run */
+	int n_codes;		       /* struct code_event received */
+	struct code_event codes[8];    /* the first of them */
+	size_t size;		       /* bytes of the last sample */
+	struct py_sample s;	       /* the last sample */
+	long long health[HEALTH__MAX]; /* each counter's change */
+	uint64_t t0, t1;	       /* CLOCK_MONOTONIC around the run */
 } R;
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -337,21 +340,21 @@ static void run_walk(const struct inst *in, const struct py_proc *p)
 		CHECK_INT(R.s.proc_id, PROC_ID);                                                \
 		CHECK_INT(R.s.weight_ns, WEIGHT_NS);                                            \
 		CHECK_INT(R.s.thread_id, (uint64_t)pthread_self());                             \
-		CHECK_INT(R.size, offsetof(struct py_sample, frames) +                          \
-					  (nr) * sizeof(struct py_frame));                      \
+		CHECK_INT(R.size,                                                               \
+			  offsetof(struct py_sample, frames) + (nr) * sizeof(struct py_frame)); \
 		CHECK(R.s.time_ns >= R.t0 && R.s.time_ns <= R.t1);                              \
 	} while (0)
 
 /* Every health counter's change in the last run. */
-#define CHECK_HEALTH(samples, no_tstate, mismatch, read_error, truncated)                       \
-	do {                                                                                    \
-		CHECK_INT(R.health[HEALTH_SAMPLES], (samples));                                 \
-		CHECK_INT(R.health[HEALTH_NO_TSTATE], (no_tstate));                             \
-		CHECK_INT(R.health[HEALTH_TSTATE_MISMATCH], (mismatch));                        \
-		CHECK_INT(R.health[HEALTH_READ_ERROR], (read_error));                           \
-		CHECK_INT(R.health[HEALTH_TRUNCATED], (truncated));                             \
-		CHECK_INT(R.health[HEALTH_RINGBUF_FULL], 0);                                    \
-		CHECK_INT(R.health[HEALTH_EVENTS_LOST], 0);                                     \
+#define CHECK_HEALTH(samples, no_tstate, mismatch, read_error, truncated) \
+	do {                                                              \
+		CHECK_INT(R.health[HEALTH_SAMPLES], (samples));           \
+		CHECK_INT(R.health[HEALTH_NO_TSTATE], (no_tstate));       \
+		CHECK_INT(R.health[HEALTH_TSTATE_MISMATCH], (mismatch));  \
+		CHECK_INT(R.health[HEALTH_READ_ERROR], (read_error));     \
+		CHECK_INT(R.health[HEALTH_TRUNCATED], (truncated));       \
+		CHECK_INT(R.health[HEALTH_RINGBUF_FULL], 0);              \
+		CHECK_INT(R.health[HEALTH_EVENTS_LOST], 0);               \
 	} while (0)
 
 /* The lasti a frame's bytes stand for, computed independently of the walker. */
@@ -380,9 +383,10 @@ static unsigned frame_mismatches(const struct py_proc *p, const unsigned *idx, u
 		if (got->code == code && got->lasti == lasti && got->fingerprint == fp)
 			continue;
 		if (!bad++)
-			fprintf(stderr, "  frame %u: code %#llx lasti %d fingerprint %#x, "
-				"want fake frame %u: code %#llx lasti %d fingerprint %#x\n", k,
-				(unsigned long long)got->code, got->lasti, got->fingerprint, i,
+			fprintf(stderr,
+				"  frame %u: code %#llx lasti %d fingerprint %#x, "
+				"want fake frame %u: code %#llx lasti %d fingerprint %#x\n",
+				k, (unsigned long long)got->code, got->lasti, got->fingerprint, i,
 				(unsigned long long)code, lasti, fp);
 	}
 	return bad;
@@ -425,12 +429,12 @@ static void test_skipped_frames(void)
 	reset_fake();
 	set_current_frame(build_chain(&p, 9));
 	fr[1][FR_OWNER] = OWNER_CSTACK;
-	fr[2][FR_OWNER] = 2;		/* FRAME_OWNED_BY_FRAME_OBJECT: a Python frame */
+	fr[2][FR_OWNER] = 2; /* FRAME_OWNED_BY_FRAME_OBJECT: a Python frame */
 	put_u64(fr[3], FR_CODE, (uintptr_t)fake_none);
-	fr[4][FR_OWNER] = 1;		/* FRAME_OWNED_BY_GENERATOR */
-	fr[5][FR_OWNER] = 4;		/* 3.14 FRAME_OWNED_BY_INTERPRETER */
+	fr[4][FR_OWNER] = 1; /* FRAME_OWNED_BY_GENERATOR */
+	fr[5][FR_OWNER] = 4; /* 3.14 FRAME_OWNED_BY_INTERPRETER */
 	put_u64(fr[6], FR_CODE, 0);
-	fr[8][FR_OWNER] = OWNER_CSTACK;	/* the entry shim at the bottom */
+	fr[8][FR_OWNER] = OWNER_CSTACK; /* the entry shim at the bottom */
 	run_walk(walker, &p);
 	CHECK_SAMPLE(4, 0);
 	CHECK_INT(frame_mismatches(&p, want, 4), 0);
@@ -443,7 +447,7 @@ static void *fake_str(const char *text)
 	unsigned char *o = alloc_zeroed(64 + 256);
 
 	put_u64(o, STR_LENGTH, strlen(text));
-	o[STR_STATE] = 0x64;		/* kind 1, compact, ascii */
+	o[STR_STATE] = 0x64; /* kind 1, compact, ascii */
 	memcpy(o + STR_DATA, text, strlen(text) + 1);
 	return o;
 }
@@ -478,7 +482,7 @@ static void test_code_names(void)
 	CHECK_STR(R.codes[0].file, "/srv/app/alpha.py");
 	CHECK_STR(R.codes[1].name, "beta.<locals>.inner");
 	CHECK_STR(R.codes[1].file, "");
-	CHECK_STR(R.codes[2].name, "");		/* no str object at all */
+	CHECK_STR(R.codes[2].name, ""); /* no str object at all */
 	/* on one CPU: the two left over come with the next sample, then nothing more */
 	cpu_set_t all, one;
 
@@ -494,8 +498,7 @@ static void test_code_names(void)
 			clear_seen(walker);
 		ring_buffer__consume(walker->rb);
 		R.n_codes = 0;
-		CHECK_INT(bpf_prog_test_run_opts(bpf_program__fd(walker->prog),
-						 &opts), 0);
+		CHECK_INT(bpf_prog_test_run_opts(bpf_program__fd(walker->prog), &opts), 0);
 		ring_buffer__consume(walker->rb);
 		CHECK_INT(R.n_codes, run == 0 ? CODE_EVENTS_PER_SAMPLE : run == 1 ? 2 : 0);
 		if (run == 1)
@@ -515,7 +518,7 @@ static void test_stackref_tags(void)
 	reset_fake();
 	set_current_frame(build_chain(&p, 4));
 	put_u64(fr[0], FR_CODE, (uintptr_t)co[0] | 1);
-	put_u64(fr[1], FR_CODE, (uintptr_t)fake_none | 1);	/* PyStackRef_None: skipped */
+	put_u64(fr[1], FR_CODE, (uintptr_t)fake_none | 1); /* PyStackRef_None: skipped */
 	put_u64(fr[2], FR_CODE, (uintptr_t)co[2] | 1);
 	run_walk(walker, &p);
 	CHECK_SAMPLE(3, 0);
@@ -644,7 +647,7 @@ static void test_lasti_clamp(void)
 	set_current_frame(build_chain(&p, 3));
 	put_u64(fr[0], FR_INSTR, (uintptr_t)co[0] - 4096);
 	put_u64(fr[1], FR_INSTR, (uintptr_t)co[1] + CO_ADAPTIVE + (1ULL << 33));
-	put_u64(fr[2], FR_INSTR, (uintptr_t)co[2] + CO_ADAPTIVE + 2 * 7 + 1);	/* mid-unit */
+	put_u64(fr[2], FR_INSTR, (uintptr_t)co[2] + CO_ADAPTIVE + 2 * 7 + 1); /* mid-unit */
 	run_walk(walker, &p);
 	CHECK_SAMPLE(3, 0);
 	CHECK_INT(R.s.frames[0].lasti, -1);
@@ -749,12 +752,12 @@ static void test_known_tss_key(void)
 	p.tss_key = tss_key;
 	reset_fake();
 	set_current_frame(build_chain(&p, 3));
-	fake_tss.initialised = 0;	/* would stop a sampler that read it */
+	fake_tss.initialised = 0; /* would stop a sampler that read it */
 	run_walk(walker, &p);
 	CHECK_SAMPLE(3, 0);
 	CHECK_INT(frame_mismatches(&p, NULL, 3), 0);
 
-	p.tss_key = tss_key + 1;	/* a key this thread never set: an empty slot */
+	p.tss_key = tss_key + 1; /* a key this thread never set: an empty slot */
 	reset_fake();
 	set_current_frame(build_chain(&p, 3));
 	run_walk(walker, &p);
@@ -798,7 +801,7 @@ static void test_311_cframe(void)
 	p.cframe_current = CF_CURRENT;
 	reset_fake();
 	cframe = alloc_zeroed(FRAME_BYTES);
-	put_u64(cframe, 0, 0xc0ffee);	/* what reading the cframe as a frame would record */
+	put_u64(cframe, 0, 0xc0ffee); /* what reading the cframe as a frame would record */
 	put_u64(cframe, CF_CURRENT, (uintptr_t)build_chain(&p, 3));
 	set_current_frame(cframe);
 	run_walk(walker, &p);
@@ -827,7 +830,7 @@ static void test_310_lasti(void)
 	proc_310(&p);
 	reset_fake();
 	set_current_frame(build_chain(&p, 4));
-	fr[1][FR_OWNER] = 0xff;		/* not an owner in this layout: must be ignored */
+	fr[1][FR_OWNER] = 0xff; /* not an owner in this layout: must be ignored */
 	memcpy(fr[2] + FR310_LASTI, &(int32_t){ 0x12345 }, 4);
 	run_walk(walker, &p);
 	CHECK_SAMPLE(4, 0);
@@ -983,7 +986,7 @@ int main(void)
 			(unsigned)tss_key, strerror(err));
 		return 1;
 	}
-	mlock(arena, ARENA_BYTES);	/* best effort: keep the pages present */
+	mlock(arena, ARENA_BYTES); /* best effort: keep the pages present */
 	reset_fake();
 	tls_offset = find_tls_offset();
 

@@ -14,7 +14,6 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-
 /* The walkers as the samplers run them (bpf/pyflare.bpf.c): one program each. */
 SEC("raw_tp")
 int test_walk(void *ctx)

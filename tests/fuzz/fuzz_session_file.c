@@ -22,12 +22,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A violated property: a crash libFuzzer records with the input. */
-#define ASSERT(cond)                                                                   \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "fuzz_session_file: %s failed\n", #cond);      \
-			abort();                                                       \
-		}                                                                      \
+#define ASSERT(cond)                                                              \
+	do {                                                                      \
+		if (!(cond)) {                                                    \
+			fprintf(stderr, "fuzz_session_file: %s failed\n", #cond); \
+			abort();                                                  \
+		}                                                                 \
 	} while (0)
 
 static uint8_t *write_mem(const struct session *s, unsigned flags, size_t *len)
@@ -46,8 +46,8 @@ static uint8_t *write_mem(const struct session *s, unsigned flags, size_t *len)
 #ifdef FUZZ_RENDER
 static void render_all(const struct session *s)
 {
-	static const char *const names[] = { "text", "speedscope", "collapsed", "flat", "json",
-					     "pstats", "pprof", "html", "svg" };
+	static const char *const names[] = { "text",   "speedscope", "collapsed", "flat", "json",
+					     "pstats", "pprof",	     "html",	  "svg" };
 	struct frame_filter *filter = frame_filter__new();
 	struct render_opts o = render_opts_default;
 	FILE *null = fopen("/dev/null", "w");
@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err[0] = '\0';
 	s = session_file_parse(data, size, err, sizeof(err));
 	if (!s) {
-		ASSERT(err[0] != '\0');	/* every refusal says why */
+		ASSERT(err[0] != '\0'); /* every refusal says why */
 		return 0;
 	}
 	/* what is accepted writes and reads back to the same bytes */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define REPLAY_MAX_INPUT (16u << 20)	/* larger than anything in a corpus */
+#define REPLAY_MAX_INPUT (16u << 20) /* larger than anything in a corpus */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

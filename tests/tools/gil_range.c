@@ -69,6 +69,7 @@ int main(int argc, char **argv)
 		own_gil = main_interp + t.layout.is_gil;
 	printf("{\"version\": \"%s\", \"source\": \"%s\", \"gil_addr\": %" PRIu64
 	       ", \"gil_size\": %" PRIu32 ", \"main_interp\": %" PRIu64 ", \"own_gil\": %" PRIu64
-	       "}\n", t.version, t.layout.source, t.gil_addr, t.gil_size, main_interp, own_gil);
+	       "}\n",
+	       t.version, t.layout.source, t.gil_addr, t.gil_size, main_interp, own_gil);
 	return 0;
 }

@@ -18,15 +18,17 @@
  * plain static function would fail the build under -Werror.
  */
 
-#define W 1001001ULL	/* one sample at 999 Hz, in ns */
+#define W 1001001ULL /* one sample at 999 Hz, in ns */
 
 /* Frames several fixtures have: app.py's, a truncation marker, a name of ill-formed bytes. */
+/* clang-format off */
 #define FX_MOD		{ "<module>", "app.py", 1, 10, FRAME_PYTHON }
 #define FX_MAIN25	{ "main", "app.py", 20, 25, FRAME_PYTHON }
 #define FX_MAIN27	{ "main", "app.py", 20, 27, FRAME_PYTHON }
 #define FX_WORK		{ "work", "app.py", 40, 42, FRAME_PYTHON }
 #define FX_TRUNC	{ "<truncated>", "", 0, 0, FRAME_TRUNCATED }
 #define FX_BAD		{ "caf\xe9\xff", "/tmp/\xc3\x28.py", 7, 8, FRAME_PYTHON }
+/* clang-format on */
 
 /* The stack node of @frames (frame indices, root first). */
 static inline uint32_t stack_of(struct session *s, const int *frames, int n)
@@ -55,13 +57,13 @@ static inline void add_n(struct session *s, uint32_t thread, uint32_t stack, int
 static inline void fixture_meta(struct session *s, uint64_t start, const char *target)
 {
 	session__set_meta(s, &(struct session_meta){
-		.start_realtime_ns = start,
-		.duration_ns = 2000000000ULL,
-		.rate_hz = 999,
-		.ncpus = 2,
-		.mode = "cpu",
-		.target = target,
-	});
+				     .start_realtime_ns = start,
+				     .duration_ns = 2000000000ULL,
+				     .rate_hz = 999,
+				     .ncpus = 2,
+				     .mode = "cpu",
+				     .target = target,
+			     });
 }
 
 /*
@@ -73,12 +75,12 @@ static inline void fixture_meta(struct session *s, uint64_t start, const char *t
 struct fixture_spec {
 	const char *target;
 	struct session_health health;
-	const char *refused_comm, *refused_reason;	/* of pid 7000 */
-	const char *lib_dirs;				/* of process 4242 */
-	const char *evil_comm, *evil_cmdline;		/* of process 5000 */
-	const char *evil_thread;			/* the name of thread 5000 */
-	bool worker_first;				/* worker is thread 0, MainThread 1 */
-	const struct session_frame *frames;		/* interned in order */
+	const char *refused_comm, *refused_reason; /* of pid 7000 */
+	const char *lib_dirs;			   /* of process 4242 */
+	const char *evil_comm, *evil_cmdline;	   /* of process 5000 */
+	const char *evil_thread;		   /* the name of thread 5000 */
+	bool worker_first;			   /* worker is thread 0, MainThread 1 */
+	const struct session_frame *frames;	   /* interned in order */
 	int nframes;
 };
 
@@ -100,12 +102,11 @@ static inline struct session *fixture_session(const struct fixture_spec *f,
 	session__add_process(s, &(struct session_process){ 4242, 1, "python3", "python3 app.py",
 							   "/usr/bin/python3", "3.12.1",
 							   f->lib_dirs, 0, "", "", 0, NULL });
-	session__add_process(s, &(struct session_process){ 5000, 2, f->evil_comm,
-							   f->evil_cmdline, "/usr/bin/python3",
-							   "3.11.4", "/usr/lib/python3.11", 0, "", "",
-							   0, NULL });
-	session__add_process(s, &(struct session_process){ 6000, 3, "idle", "idle.py", "", "",
-							   "", 0, "", "", 0, NULL });
+	session__add_process(s, &(struct session_process){
+					5000, 2, f->evil_comm, f->evil_cmdline, "/usr/bin/python3",
+					"3.11.4", "/usr/lib/python3.11", 0, "", "", 0, NULL });
+	session__add_process(s, &(struct session_process){ 6000, 3, "idle", "idle.py", "", "", "",
+							   0, "", "", 0, NULL });
 	if (f->worker_first) {
 		th->worker = session__add_thread(s, 0, 4243, "worker");
 		th->mainth = session__add_thread(s, 0, 4242, "MainThread");
@@ -148,8 +149,11 @@ static inline bool valid_utf8_n(const char *p, size_t len)
 	const unsigned char *u = (const unsigned char *)p, *end = u + len;
 
 	while (u < end) {
-		int n = *u < 0x80 ? 0 : (*u & 0xe0) == 0xc0 ? 1 : (*u & 0xf0) == 0xe0 ? 2 :
-			(*u & 0xf8) == 0xf0 ? 3 : -1;
+		int n = *u < 0x80	    ? 0 :
+			(*u & 0xe0) == 0xc0 ? 1 :
+			(*u & 0xf0) == 0xe0 ? 2 :
+			(*u & 0xf8) == 0xf0 ? 3 :
+					      -1;
 
 		if (n < 0 || (n == 1 && *u < 0xc2) || (n == 3 && *u > 0xf4) || end - u <= n)
 			return false;

@@ -47,7 +47,8 @@ static inline pid_t live_spawn_python(const char *exe)
 {
 	char *argv[] = { (char *)exe, "-c",
 			 "import sys, time\nsys.stdout.write('ready\\n')\nsys.stdout.flush()\n"
-			 "time.sleep(60)\n", NULL };
+			 "time.sleep(60)\n",
+			 NULL };
 
 	return live_spawn(argv);
 }

@@ -18,48 +18,48 @@ static int test_failures_in_case;
 static int test_passed, test_failed;
 static const char *test_current = "";
 
-#define CHECK(cond)                                                                    \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n", __FILE__,     \
-				__LINE__, test_current, #cond);                        \
-			test_failures_in_case++;                                       \
-		}                                                                      \
+#define CHECK(cond)                                                                          \
+	do {                                                                                 \
+		if (!(cond)) {                                                               \
+			fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__, \
+				test_current, #cond);                                        \
+			test_failures_in_case++;                                             \
+		}                                                                            \
 	} while (0)
 
-#define CHECK_INT(got, want)                                                           \
-	do {                                                                           \
-		long long g_ = (long long)(got), w_ = (long long)(want);               \
-		if (g_ != w_) {                                                        \
-			fprintf(stderr, "%s:%d: %s: %s is %lld, want %lld\n", __FILE__, \
-				__LINE__, test_current, #got, g_, w_);                 \
-			test_failures_in_case++;                                       \
-		}                                                                      \
+#define CHECK_INT(got, want)                                                                      \
+	do {                                                                                      \
+		long long g_ = (long long)(got), w_ = (long long)(want);                          \
+		if (g_ != w_) {                                                                   \
+			fprintf(stderr, "%s:%d: %s: %s is %lld, want %lld\n", __FILE__, __LINE__, \
+				test_current, #got, g_, w_);                                      \
+			test_failures_in_case++;                                                  \
+		}                                                                                 \
 	} while (0)
 
-#define CHECK_STR(got, want)                                                           \
-	do {                                                                           \
-		const char *g_ = (got), *w_ = (want);                                  \
-		if (!g_ || !w_ || strcmp(g_, w_) != 0) {                               \
-			fprintf(stderr, "%s:%d: %s: %s is \"%s\", want \"%s\"\n",     \
-				__FILE__, __LINE__, test_current, #got,                \
-				g_ ? g_ : "(null)", w_ ? w_ : "(null)");               \
-			test_failures_in_case++;                                       \
-		}                                                                      \
+#define CHECK_STR(got, want)                                                                \
+	do {                                                                                \
+		const char *g_ = (got), *w_ = (want);                                       \
+		if (!g_ || !w_ || strcmp(g_, w_) != 0) {                                    \
+			fprintf(stderr, "%s:%d: %s: %s is \"%s\", want \"%s\"\n", __FILE__, \
+				__LINE__, test_current, #got, g_ ? g_ : "(null)",           \
+				w_ ? w_ : "(null)");                                        \
+			test_failures_in_case++;                                            \
+		}                                                                           \
 	} while (0)
 
-#define RUN(fn)                                                                        \
-	do {                                                                           \
-		test_current = #fn;                                                    \
-		test_failures_in_case = 0;                                             \
-		fn();                                                                  \
-		if (test_failures_in_case) {                                           \
-			test_failed++;                                                 \
-			fprintf(stderr, "FAIL %s\n", #fn);                             \
-		} else {                                                               \
-			test_passed++;                                                 \
-			fprintf(stderr, "PASS %s\n", #fn);                             \
-		}                                                                      \
+#define RUN(fn)                                            \
+	do {                                               \
+		test_current = #fn;                        \
+		test_failures_in_case = 0;                 \
+		fn();                                      \
+		if (test_failures_in_case) {               \
+			test_failed++;                     \
+			fprintf(stderr, "FAIL %s\n", #fn); \
+		} else {                                   \
+			test_passed++;                     \
+			fprintf(stderr, "PASS %s\n", #fn); \
+		}                                          \
 	} while (0)
 
 /* Whether this is CI (CI=true), where nothing a test needs may be missing. */

@@ -70,7 +70,7 @@ static void test_keys(void)
 	snprintf(link_path, sizeof(link_path), "%s/true-link", tmpdir);
 	CHECK_INT(copy_file("/bin/true", copy), 0);
 	CHECK_INT(key_of(copy, -1, &b), 0);
-	CHECK(b.ino != a.ino);	/* same bytes, same build ID, another file */
+	CHECK(b.ino != a.ino); /* same bytes, same build ID, another file */
 	CHECK_INT(b.build_id_len, a.build_id_len);
 
 	CHECK_INT(link(copy, link_path), 0);
@@ -79,7 +79,7 @@ static void test_keys(void)
 	CHECK(a.ino == b.ino && a.mtime_ns == b.mtime_ns);
 
 	/* rewritten in place: the inode stays, the times move (ctime even if mtime is reset) */
-	nanosleep(&(struct timespec){ 0, 30000000 }, NULL);	/* past a coarse clock's tick */
+	nanosleep(&(struct timespec){ 0, 30000000 }, NULL); /* past a coarse clock's tick */
 	CHECK_INT(utimensat(AT_FDCWD, copy, times, 0), 0);
 	CHECK_INT(key_of(copy, -1, &b), 0);
 	CHECK(a.ino == b.ino && a.mtime_ns != b.mtime_ns && a.ctime_ns != b.ctime_ns);
@@ -110,7 +110,7 @@ static void test_bound_and_counts(void)
 	k2 = k1;
 	k2.ino = 20;
 	k3 = k1;
-	k3.name_tag = 24;	/* the same file under a name that says another version */
+	k3.name_tag = 24; /* the same file under a name that says another version */
 
 	CHECK(!binary_cache__get(c, &k1, &got));
 	CHECK_INT(binary_cache__put(c, &k1, &one), 0);
@@ -197,7 +197,7 @@ static void check_analysed_once(const char *python, int want_misses_for_python)
 				  PY_TARGET_NOT_PYTHON);
 	}
 	binary_cache__stats(c, &st);
-	CHECK_INT(st.misses, want_misses_for_python + 1);	/* the shell: once */
+	CHECK_INT(st.misses, want_misses_for_python + 1); /* the shell: once */
 	CHECK_INT(st.hits, 3 - want_misses_for_python + 1);
 	for (int i = 0; i < 3; i++)
 		live_stop(py[i]);
@@ -214,7 +214,7 @@ static void test_analysed_once_shared_libpython(void)
 		test_missing("pyenv's python3.12");
 		return;
 	}
-	check_analysed_once(g.gl_pathv[0], 1);	/* libpython; its executable is not looked at */
+	check_analysed_once(g.gl_pathv[0], 1); /* libpython; its executable is not looked at */
 	globfree(&g);
 }
 

@@ -10,7 +10,8 @@
 
 static void test_format_ok(void)
 {
-	struct doctor_result r = { .check = "btf", .status = DOCTOR_OK,
+	struct doctor_result r = { .check = "btf",
+				   .status = DOCTOR_OK,
 				   .finding = "/sys/kernel/btf/vmlinux is there" };
 	char buf[256];
 
@@ -20,8 +21,10 @@ static void test_format_ok(void)
 
 static void test_format_fail_with_fix(void)
 {
-	struct doctor_result r = { .check = "capabilities", .status = DOCTOR_FAIL,
-				   .finding = "missing CAP_BPF", .fix = "run as root" };
+	struct doctor_result r = { .check = "capabilities",
+				   .status = DOCTOR_FAIL,
+				   .finding = "missing CAP_BPF",
+				   .fix = "run as root" };
 	char buf[256];
 
 	doctor_format_line(&r, buf, sizeof(buf));
@@ -35,7 +38,8 @@ static void test_lockdown(void)
 
 	CHECK_INT(doctor_parse_lockdown("none [integrity] confidentiality", mode, sizeof(mode)), 0);
 	CHECK_STR(mode, "integrity");
-	CHECK_INT(doctor_parse_lockdown("[none] integrity confidentiality\n", mode, sizeof(mode)), 0);
+	CHECK_INT(doctor_parse_lockdown("[none] integrity confidentiality\n", mode, sizeof(mode)),
+		  0);
 	CHECK_STR(mode, "none");
 	CHECK_INT(doctor_parse_lockdown("none integrity [confidentiality]", mode, sizeof(mode)), 0);
 	CHECK_STR(mode, "confidentiality");

@@ -63,8 +63,9 @@ static void hostile(struct dump_process *p, struct dump_thread *th, struct dump_
 	th->changing = true;
 	th->frames = f;
 	th->nframes = 2;
-	f[0] = (struct dump_frame){ .name = EVIL_NAME, .file = EVIL_FILE, .line = 7,
-				    .source = EVIL_SOURCE };
+	f[0] = (struct dump_frame){
+		.name = EVIL_NAME, .file = EVIL_FILE, .line = 7, .source = EVIL_SOURCE
+	};
 	f[1] = (struct dump_frame){ .name = "<unknown code 0x10>", .file = "", .line = 0 };
 }
 
@@ -84,7 +85,7 @@ static void test_text_escapes(void)
 	/* no control character of the target's reaches the terminal: ESC, BEL, CR, newlines */
 	CHECK(strchr(plain, '\033') == NULL);
 	CHECK(strchr(plain, '\007') == NULL && strchr(plain, '\r') == NULL);
-	CHECK(strstr(plain, "\xe2\x80\xae") == NULL);	/* no right-to-left override */
+	CHECK(strstr(plain, "\xe2\x80\xae") == NULL); /* no right-to-left override */
 	CHECK(strstr(plain, "Thread 4243 (evil\\x1b]0;owned\\x07\\x1b[2J\\x0a\\x0dname) "
 			    "[holds the GIL] waiting: [lock] (changing, best effort)\n") != NULL);
 	CHECK(strstr(plain, "Process 4242: python3 \\x1b[2Japp.py\nPython 3.12.1 "
@@ -145,14 +146,14 @@ static void test_json(void)
 	procs = cJSON_GetObjectItemCaseSensitive(doc, "processes");
 	CHECK(cJSON_GetArraySize(procs) == 2);
 	CHECK(json_num(cJSON_GetArrayItem(procs, 0), "pid") == 4242);
-	CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(procs, 0),
-							    "error")));
+	CHECK(cJSON_IsNull(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(procs, 0), "error")));
 	CHECK_STR(json_str(cJSON_GetArrayItem(procs, 0), "cmdline"), "python3 \033[2Japp.py");
-	thread = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(procs, 0),
-								       "threads"), 0);
+	thread = cJSON_GetArrayItem(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(procs, 0), "threads"), 0);
 	CHECK(json_num(thread, "tid") == 4243);
 	CHECK(json_num(thread, "ident") == 140000000000000.0);
-	CHECK_STR(json_str(thread, "name"), EVIL_NAME);		/* the same string back */
+	CHECK_STR(json_str(thread, "name"), EVIL_NAME); /* the same string back */
 	CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(thread, "holds_gil")));
 	CHECK_STR(json_str(thread, "state"), "waiting");
 	CHECK_STR(json_str(thread, "waiting_for"), "[lock]");
@@ -218,7 +219,7 @@ static void dump_live(const char *python, const char *file)
 	CHECK(pid > 0);
 	if (!d || pid <= 0)
 		goto out;
-	nanosleep(&(struct timespec){ 0, 200000000 }, NULL);	/* into the last sleep */
+	nanosleep(&(struct timespec){ 0, 200000000 }, NULL); /* into the last sleep */
 	CHECK_INT(dump__add(d, pid), 0);
 	procs = dump__processes(d, &n);
 	CHECK_INT(n, 1);

@@ -25,13 +25,13 @@
 #include "test.h"
 
 #define MIN_MINOR 8
-#define MAX_MINOR 14	/* 3.14 is used when present, never required */
+#define MAX_MINOR 14 /* 3.14 is used when present, never required */
 #define REQ_MAX_MINOR 13
 
 struct interp {
 	int minor;
-	bool system;		/* Debian's /usr/bin/python3.11: libpython linked in statically */
-	char lib[PATH_MAX];	/* the file holding the interpreter: libpython or the executable */
+	bool system;	    /* Debian's /usr/bin/python3.11: libpython linked in statically */
+	char lib[PATH_MAX]; /* the file holding the interpreter: libpython or the executable */
 	char exe[PATH_MAX];
 	unsigned long hexversion;
 };
@@ -115,7 +115,7 @@ static int readelf_symbol(const char *path, const char *name, uint64_t *value, u
 		if (found && strcmp(bind, "LOCAL") == 0)
 			continue;
 		*value = v;
-		*size = strtoull(sz, NULL, 0);	/* readelf prints big sizes as 0x... */
+		*size = strtoull(sz, NULL, 0); /* readelf prints big sizes as 0x... */
 		found = true;
 		if (strcmp(bind, "LOCAL") != 0)
 			break;
@@ -337,10 +337,11 @@ static double now(void)
 /* Calls everything on @e; results must stay inside each function's documented set. */
 static void exercise(struct elf_file *e)
 {
-	static const char *const names[] = { "_PyRuntime", "Py_Version", "PyCode_Type",
-					     "_Py_NoneStruct", "main", "stderr", "_init", "" };
-	static const char *const secs[] = { ".PyRuntime", ".data", ".bss", ".text",
-					    ".dynsym", "" };
+	static const char *const names[] = { "_PyRuntime",  "Py_Version",
+					     "PyCode_Type", "_Py_NoneStruct",
+					     "main",	    "stderr",
+					     "_init",	    "" };
+	static const char *const secs[] = { ".PyRuntime", ".data", ".bss", ".text", ".dynsym", "" };
 	unsigned char buf[256];
 	uint64_t v, s, bias;
 	size_t len, i;
@@ -500,8 +501,8 @@ static void test_local_symbols_from_symtab(void)
 
 static void test_sections_match_readelf(void)
 {
-	static const char *const names[] = { ".PyRuntime", ".data", ".bss", ".text", ".dynsym",
-					     ".rodata", ".symtab" };
+	static const char *const names[] = { ".PyRuntime", ".data",   ".bss",	".text",
+					     ".dynsym",	   ".rodata", ".symtab" };
 	int i;
 	size_t k;
 
@@ -634,7 +635,8 @@ static void test_build_id_from_phdrs(void)
 	tmp_path(path, sizeof(path), "no-notes");
 	{
 		char *out = run("objcopy --remove-section=.note.gnu.build-id /bin/true '%s' 2>&1 "
-				"&& echo ok", path);
+				"&& echo ok",
+				path);
 
 		CHECK(out && strstr(out, "ok"));
 		free(out);
@@ -777,7 +779,8 @@ static int biases(pid_t pid, const struct elf_file *e, const char *path, uint64_
 		char file[PATH_MAX];
 
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %*s %4095s", &start,
-			   &end, &off, file) != 4 || strcmp(file, real) != 0)
+			   &end, &off, file) != 4 ||
+		    strcmp(file, real) != 0)
 			continue;
 		CHECK_INT(elf_file__load_bias(e, start, off, &b), 0);
 		{
@@ -843,7 +846,7 @@ static void test_load_bias_live(void)
 			continue;
 		}
 		CHECK(biases(pid, e, in->lib, &bias, &repeats) >= 2);
-		CHECK_INT(repeats, 0);	/* so every libpython mapping was checked */
+		CHECK_INT(repeats, 0); /* so every libpython mapping was checked */
 		if (in->system)
 			CHECK_INT(bias, 0);
 		else
@@ -1020,8 +1023,8 @@ enum expect { OPENS, FAILS, EITHER };
 struct corruption {
 	const char *what;
 	enum expect expect;
-	bool dynsym_only;	/* opens, yet .symtab is unusable: globals come from .dynsym */
-	bool no_names;		/* opens, section names unusable */
+	bool dynsym_only; /* opens, yet .symtab is unusable: globals come from .dynsym */
+	bool no_names;	  /* opens, section names unusable */
 	void (*apply)(unsigned char *img, size_t size);
 };
 
@@ -1109,7 +1112,7 @@ static void c_shstrndx_xindex(unsigned char *img, size_t size)
 static void c_shstrndx_text(unsigned char *img, size_t size)
 {
 	(void)size;
-	EH->e_shstrndx = 1;	/* a note, not a string table */
+	EH->e_shstrndx = 1; /* a note, not a string table */
 }
 
 static void c_phoff_end(unsigned char *img, size_t size)

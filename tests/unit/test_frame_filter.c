@@ -193,14 +193,14 @@ static void test_bad_rules(void)
 	CHECK_INT(frame_filter__add(f, FILTER_SHOW_REGEX, "*x", err, 0), -EINVAL);
 	CHECK_INT(frame_filter__add(f, FILTER_HIDE_GLOB, NULL, err, sizeof(err)), -EINVAL);
 	CHECK_INT(frame_filter__add(NULL, FILTER_HIDE_GLOB, "x", err, sizeof(err)), -EINVAL);
-	CHECK_INT(frame_filter__add(f, (enum frame_filter_rule)9, "x", err, sizeof(err)),
-		  -EINVAL);
+	CHECK_INT(frame_filter__add(f, (enum frame_filter_rule)9, "x", err, sizeof(err)), -EINVAL);
 	/* A glob is never wrong: "[" matches itself */
 	CHECK_INT(frame_filter__add(f, FILTER_HIDE_GLOB, "[", err, sizeof(err)), 0);
 	/* Many rules */
 	for (int i = 0; i < 100; i++)
-		CHECK_INT(frame_filter__add(f, i % 2 ? FILTER_HIDE_GLOB : FILTER_HIDE_REGEX,
-					    "x", err, sizeof(err)), 0);
+		CHECK_INT(frame_filter__add(f, i % 2 ? FILTER_HIDE_GLOB : FILTER_HIDE_REGEX, "x",
+					    err, sizeof(err)),
+			  0);
 	frame_filter__free(f);
 }
 

@@ -15,10 +15,10 @@ static void test_capacity(void)
 {
 	CHECK_INT(grow_capacity(0, 1, 16, SIZE_MAX), 16);
 	CHECK_INT(grow_capacity(0, 17, 16, SIZE_MAX), 32);
-	CHECK_INT(grow_capacity(16, 16, 16, SIZE_MAX), 16);	/* fits: unchanged */
+	CHECK_INT(grow_capacity(16, 16, 16, SIZE_MAX), 16); /* fits: unchanged */
 	CHECK_INT(grow_capacity(16, 17, 16, SIZE_MAX), 32);
 	CHECK_INT(grow_capacity(16, 100, 16, SIZE_MAX), 128);
-	CHECK_INT(grow_capacity(0, 1, 0, SIZE_MAX), 1);		/* no first: 1 */
+	CHECK_INT(grow_capacity(0, 1, 0, SIZE_MAX), 1); /* no first: 1 */
 	/* bounded: never past @max, which still serves what fits under it */
 	CHECK_INT(grow_capacity(16, 17, 16, 20), 20);
 	CHECK_INT(grow_capacity(0, 3, 16, 10), 10);

@@ -12,7 +12,9 @@ static void add(struct session *s, uint32_t thread, int64_t frame, uint64_t ns)
 
 	CHECK(node > 0);
 	CHECK_INT(session__add_sample(s, &(struct session_sample){ .weight_ns = ns,
-				  .thread = thread, .stack = (uint32_t)node }), 0);
+								   .thread = thread,
+								   .stack = (uint32_t)node }),
+		  0);
 }
 
 /* main (TID == PID) only waits, a worker computes, a pool thread ran 0.5% of its time */

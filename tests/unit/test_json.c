@@ -91,7 +91,8 @@ static void test_nesting_keeps_commas_per_level(void)
 		json_end_object(&w);
 	}
 	json_end_array(&w);
-	CHECK_STR(json_text(), "[{\"a\":[[0]],\"b\":0},{\"a\":[[1]],\"b\":1},{\"a\":[[2]],\"b\":2}]");
+	CHECK_STR(json_text(),
+		  "[{\"a\":[[0]],\"b\":0},{\"a\":[[1]],\"b\":1},{\"a\":[[2]],\"b\":2}]");
 }
 
 static void test_breaks(void)
@@ -183,14 +184,15 @@ static void test_strings(void)
 	CHECK_STR(string_of("plain text", 0), "\"plain text\"");
 	CHECK_STR(string_of(NULL, 0), "\"\"");
 	CHECK_STR(string_of("q\"b\\s/", 0), "\"q\\\"b\\\\s/\"");
-	CHECK_STR(string_of("a\nb\tc\rd\x01\x1f\x7f", 0), "\"a\\nb\\tc\\u000dd\\u0001\\u001f\x7f\"");
+	CHECK_STR(string_of("a\nb\tc\rd\x01\x1f\x7f", 0),
+		  "\"a\\nb\\tc\\u000dd\\u0001\\u001f\x7f\"");
 	/* line ends to older JavaScript */
 	CHECK_STR(string_of("x\xe2\x80\xa8y\xe2\x80\xa9z", 0), "\"x\\u2028y\\u2029z\"");
 	/* well-formed UTF-8 stays; each ill-formed byte becomes U+FFFD */
 	CHECK_STR(string_of("caf\xc3\xa9 \xf0\x9f\x94\xa5", 0), "\"caf\xc3\xa9 \xf0\x9f\x94\xa5\"");
 	CHECK_STR(string_of("caf\xc3(\xff", 0), "\"caf\\ufffd(\\ufffd\"");
-	CHECK_STR(string_of("\xe0\x80\xaf", 0), "\"\\ufffd\\ufffd\\ufffd\"");	/* overlong */
-	CHECK_STR(string_of("\xed\xa0\x80", 0), "\"\\ufffd\\ufffd\\ufffd\"");	/* surrogate */
+	CHECK_STR(string_of("\xe0\x80\xaf", 0), "\"\\ufffd\\ufffd\\ufffd\""); /* overlong */
+	CHECK_STR(string_of("\xed\xa0\x80", 0), "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
 	/* markup stays as is outside HTML */
 	CHECK_STR(string_of("<b>&amp;</b>", 0), "\"<b>&amp;</b>\"");
 }
@@ -198,8 +200,7 @@ static void test_strings(void)
 static void test_script_strings(void)
 {
 	/* nothing can end the <script> element or open a comment in it */
-	CHECK_STR(string_of("</script><!--", JSON_SCRIPT),
-		  "\"\\u003c/script\\u003e\\u003c!--\"");
+	CHECK_STR(string_of("</script><!--", JSON_SCRIPT), "\"\\u003c/script\\u003e\\u003c!--\"");
 	CHECK_STR(string_of("a&b", JSON_SCRIPT), "\"a\\u0026b\"");
 	/* every control character as \u, DEL too */
 	CHECK_STR(string_of("a\nb\tc\x7f", JSON_SCRIPT), "\"a\\u000ab\\u0009c\\u007f\"");

@@ -29,7 +29,7 @@ static bool absent(const struct keymap *m, struct keymap_key k)
 {
 	uint64_t v = 12345;
 
-	return !keymap__get(m, &k, &v) && v == 12345;	/* *value untouched */
+	return !keymap__get(m, &k, &v) && v == 12345; /* *value untouched */
 }
 
 static void test_set_get_replace_remove(void)
@@ -41,12 +41,12 @@ static void test_set_get_replace_remove(void)
 	CHECK(absent(m, k));
 	CHECK_INT(keymap__set(m, &k, 1), 0);
 	CHECK(has(m, k, 1));
-	CHECK_INT(keymap__set(m, &k, 2), 0);	/* replaces */
+	CHECK_INT(keymap__set(m, &k, 2), 0); /* replaces */
 	CHECK(has(m, k, 2));
 	keymap__remove(m, &k);
 	CHECK(absent(m, k));
-	keymap__remove(m, &k);			/* absent: nothing */
-	CHECK_INT(keymap__set(m, &k, 3), 0);	/* again after removal */
+	keymap__remove(m, &k);		     /* absent: nothing */
+	CHECK_INT(keymap__set(m, &k, 3), 0); /* again after removal */
 	CHECK(has(m, k, 3));
 	keymap__free(m);
 }
@@ -176,18 +176,18 @@ static void test_each(void)
 		CHECK_INT(keymap__set(m, K(i, 0, 0), i * 10), 0);
 	for (uint64_t i = 1; i <= 1000; i += 2)
 		keymap__remove(m, K(i, 0, 0));
-	CHECK_INT(keymap__set(m, K(2, 0, 0), 1), 0);	/* replaced: still one entry */
+	CHECK_INT(keymap__set(m, K(2, 0, 0), 1), 0); /* replaced: still one entry */
 	/* every live entry once, removed ones never */
 	keymap__each(m, count, &s);
 	CHECK_INT(s.n, 500);
-	CHECK_INT(s.sum_a, 500 * 501);			/* 2 + 4 + ... + 1000 */
+	CHECK_INT(s.sum_a, 500 * 501); /* 2 + 4 + ... + 1000 */
 	CHECK_INT(s.sum_value, 10 * 500 * 501 - 20 + 1);
 	keymap__free(m);
 }
 
 static void test_null(void)
 {
-	keymap__free(NULL);	/* accepted, as every destructor */
+	keymap__free(NULL); /* accepted, as every destructor */
 	CHECK(1);
 }
 

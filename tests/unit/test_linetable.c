@@ -15,7 +15,7 @@
  */
 static char **fixtures;
 static int nfixtures;
-static const char *fixture;	/* the one test_fixture() reads */
+static const char *fixture; /* the one test_fixture() reads */
 
 #define MAX_SHOWN 8
 
@@ -69,7 +69,7 @@ struct code_case {
 	unsigned char *table;
 	size_t len;
 	char label[200];
-	char hex[40];	/* the table's start, for messages */
+	char hex[40]; /* the table's start, for messages */
 };
 
 struct totals {
@@ -104,9 +104,10 @@ static int parse_lines(char *text, int **want)
 static void mismatch(struct totals *t, const struct code_case *cc, int addr, int got, int want)
 {
 	if (t->mismatches++ < MAX_SHOWN)
-		fprintf(stderr, "  %s: %s (firstlineno %d, table %zu bytes %s...): "
-			"addr %d: got %d, want %d\n", fixture, cc->label, cc->firstlineno,
-			cc->len, cc->hex, addr, got, want);
+		fprintf(stderr,
+			"  %s: %s (firstlineno %d, table %zu bytes %s...): "
+			"addr %d: got %d, want %d\n",
+			fixture, cc->label, cc->firstlineno, cc->len, cc->hex, addr, got, want);
 }
 
 /* Checks every position of one code object against CPython's answers in @want. */
@@ -235,8 +236,8 @@ static uint64_t next_rand(void)
 	return rng;
 }
 
-static const int hostile_addrs[] = { -1, -2, INT_MIN, 0, 1, 2, 7, 8, 255, 256, 65535,
-				     INT_MAX / 2, INT_MAX - 1, INT_MAX };
+static const int hostile_addrs[] = { -1, -2,  INT_MIN, 0,     1,	   2,		7,
+				     8,	 255, 256,     65535, INT_MAX / 2, INT_MAX - 1, INT_MAX };
 #define NADDRS (int)(sizeof(hostile_addrs) / sizeof(hostile_addrs[0]))
 
 /* Every answer is a line (>= 0) or -1, whatever the input. */
@@ -266,8 +267,8 @@ static void test_empty_and_null(void)
 
 static void test_constant_bytes(void)
 {
-	static const unsigned char fills[] = { 0x00, 0x01, 0x3f, 0x40, 0x7f, 0x80, 0xc0, 0xe8,
-					       0xf0, 0xf8, 0xfe, 0xff };
+	static const unsigned char fills[] = { 0x00, 0x01, 0x3f, 0x40, 0x7f, 0x80,
+					       0xc0, 0xe8, 0xf0, 0xf8, 0xfe, 0xff };
 	static unsigned char buf[1 << 16];
 
 	for (size_t f = 0; f < sizeof(fills); f++) {
@@ -315,7 +316,8 @@ static void test_random_bytes(void)
 
 			/* Mostly entry starts, or mostly varint bytes, or anything. */
 			buf[i] = mode == 0 ? (unsigned char)(r | 0x80) :
-				 mode == 1 ? (unsigned char)(r & 0x7f) : (unsigned char)r;
+				 mode == 1 ? (unsigned char)(r & 0x7f) :
+					     (unsigned char)r;
 		}
 		if (iter % 1000 == 0)
 			first = iter % 2000 ? INT_MAX : INT_MIN;

@@ -65,34 +65,34 @@ static enum opts_result top(struct top_opts *o, ...)
 	return opts_parse_top(argc, args, o, err, sizeof(err));
 }
 
-#define CHECK_TOP_ERROR(want, ...)                                                             \
-	do {                                                                                   \
-		struct top_opts o_;                                                            \
-		CHECK_INT(top(&o_, __VA_ARGS__, NULL), OPTS_USAGE);                            \
-		if (!strstr(err, want))                                                        \
-			fprintf(stderr, "  error was: %s (want \"%s\")\n", err, want);        \
-		CHECK(strstr(err, want) != NULL);                                              \
-		CHECK(o_.record.procs == NULL);                                                \
+#define CHECK_TOP_ERROR(want, ...)                                                     \
+	do {                                                                           \
+		struct top_opts o_;                                                    \
+		CHECK_INT(top(&o_, __VA_ARGS__, NULL), OPTS_USAGE);                    \
+		if (!strstr(err, want))                                                \
+			fprintf(stderr, "  error was: %s (want \"%s\")\n", err, want); \
+		CHECK(strstr(err, want) != NULL);                                      \
+		CHECK(o_.record.procs == NULL);                                        \
 	} while (0)
 
 /* The usage error of a record command line contains @want. */
-#define CHECK_RECORD_ERROR(want, ...)                                                          \
-	do {                                                                                   \
-		struct record_opts o_;                                                         \
-		CHECK_INT(record(&o_, __VA_ARGS__, NULL), OPTS_USAGE);                         \
-		if (!strstr(err, want))                                                        \
-			fprintf(stderr, "  error was: %s (want \"%s\")\n", err, want);        \
-		CHECK(strstr(err, want) != NULL);                                              \
-		CHECK(o_.filter == NULL && o_.procs == NULL);                                  \
+#define CHECK_RECORD_ERROR(want, ...)                                                  \
+	do {                                                                           \
+		struct record_opts o_;                                                 \
+		CHECK_INT(record(&o_, __VA_ARGS__, NULL), OPTS_USAGE);                 \
+		if (!strstr(err, want))                                                \
+			fprintf(stderr, "  error was: %s (want \"%s\")\n", err, want); \
+		CHECK(strstr(err, want) != NULL);                                      \
+		CHECK(o_.filter == NULL && o_.procs == NULL);                          \
 	} while (0)
 
-#define CHECK_REPORT_ERROR(want, ...)                                                          \
-	do {                                                                                   \
-		struct report_opts o_;                                                         \
-		CHECK_INT(report(&o_, __VA_ARGS__, NULL), OPTS_USAGE);                         \
-		if (!strstr(err, want))                                                        \
-			fprintf(stderr, "  error was: %s (want \"%s\")\n", err, want);        \
-		CHECK(strstr(err, want) != NULL);                                              \
+#define CHECK_REPORT_ERROR(want, ...)                                                  \
+	do {                                                                           \
+		struct report_opts o_;                                                 \
+		CHECK_INT(report(&o_, __VA_ARGS__, NULL), OPTS_USAGE);                 \
+		if (!strstr(err, want))                                                \
+			fprintf(stderr, "  error was: %s (want \"%s\")\n", err, want); \
+		CHECK(strstr(err, want) != NULL);                                      \
 	} while (0)
 
 static struct session_frame py(const char *file)
@@ -174,7 +174,8 @@ static void test_p_conflict(void)
 	struct record_opts o;
 
 	CHECK_INT(record(&o, "-p", "4242", "-p", "time=percent_of_total", "-p", "flat", "-p",
-			 "filter_threshold=0.001", NULL), OPTS_OK);
+			 "filter_threshold=0.001", NULL),
+		  OPTS_OK);
 	CHECK_INT(o.target, TARGET_PIDS);
 	CHECK_INT(o.n_pids, 1);
 	CHECK_INT(o.pids[0], 4242);
@@ -237,8 +238,9 @@ static void test_filters(void)
 	struct session_frame lib = py("/usr/lib/python3.12/json/x.py");
 	struct session_frame app = py("/srv/app/views.py"), test = py("/srv/app/tests/t.py");
 
-	CHECK_INT(record(&o, "--hide", "*/app/*", "--show", "*/json/*", "--show-regex",
-			 "tests/", "-a", NULL), OPTS_OK);
+	CHECK_INT(record(&o, "--hide", "*/app/*", "--show", "*/json/*", "--show-regex", "tests/",
+			 "-a", NULL),
+		  OPTS_OK);
 	CHECK(frame_filter__hides(o.render.filter, &proc, &app));
 	CHECK(!frame_filter__hides(o.render.filter, &proc, &test));
 	CHECK(!frame_filter__hides(o.render.filter, &proc, &lib));
@@ -287,8 +289,8 @@ static void test_proc_filters(void)
 	opts_release_record(&o);
 
 	/* before the command; the command's own --comm is its own */
-	CHECK_INT(record(&o, "--comm", "worker", "--", "python3", "app.py", "--comm", "x",
-			 NULL), OPTS_OK);
+	CHECK_INT(record(&o, "--comm", "worker", "--", "python3", "app.py", "--comm", "x", NULL),
+		  OPTS_OK);
 	CHECK_INT(o.target, TARGET_COMMAND);
 	CHECK_STR(o.argv[2], "--comm");
 	CHECK(proc_filter__matches(o.procs, "worker", ""));
@@ -312,11 +314,12 @@ static void test_cgroup_options(void)
 	CHECK_INT(o.n_cgroups, 1);
 	CHECK_STR(o.cgroups[0].value, "3f9c2A");
 	CHECK(o.cgroups[0].container);
-	CHECK_INT(o.rate_hz, 99);	/* attaching, not launching */
+	CHECK_INT(o.rate_hz, 99); /* attaching, not launching */
 	opts_release_record(&o);
 
-	CHECK_INT(record(&o, "--cgroup", "/system.slice/web.service", "--container", "ab",
-			 "--comm", "gunicorn", NULL), OPTS_OK);
+	CHECK_INT(record(&o, "--cgroup", "/system.slice/web.service", "--container", "ab", "--comm",
+			 "gunicorn", NULL),
+		  OPTS_OK);
 	CHECK_INT(o.target, TARGET_ALL);
 	CHECK_INT(o.n_cgroups, 2);
 	CHECK(!o.cgroups[0].container);
@@ -330,14 +333,14 @@ static void test_cgroup_options(void)
 	CHECK_INT(o.target, TARGET_COMMAND);
 	opts_release_record(&o);
 
-	CHECK_RECORD_ERROR("bad container id 'web': expected 1 to 64 hex digits",
-			   "--container", "web");
+	CHECK_RECORD_ERROR("bad container id 'web': expected 1 to 64 hex digits", "--container",
+			   "web");
 	CHECK_RECORD_ERROR("bad container id", "--container",
 			   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0");
 	CHECK_RECORD_ERROR("empty --cgroup", "--cgroup", "");
-	CHECK_RECORD_ERROR("too many --cgroup/--container: at most 8", "--cgroup", "1",
-			   "--cgroup", "2", "--cgroup", "3", "--cgroup", "4", "--cgroup", "5",
-			   "--cgroup", "6", "--cgroup", "7", "--cgroup", "8", "--cgroup", "9");
+	CHECK_RECORD_ERROR("too many --cgroup/--container: at most 8", "--cgroup", "1", "--cgroup",
+			   "2", "--cgroup", "3", "--cgroup", "4", "--cgroup", "5", "--cgroup", "6",
+			   "--cgroup", "7", "--cgroup", "8", "--cgroup", "9");
 }
 
 static void test_switches(void)
@@ -410,13 +413,14 @@ static void test_clock(void)
 	CHECK_INT(o.rate_hz, 99);
 	opts_release_record(&o);
 
-	snprintf(want, sizeof(want), "--clock tick samples at the kernel's tick rate (%u Hz here); "
-		 "drop -F or use --clock timer", hz);
+	snprintf(want, sizeof(want),
+		 "--clock tick samples at the kernel's tick rate (%u Hz here); "
+		 "drop -F or use --clock timer",
+		 hz);
 	CHECK_RECORD_ERROR(want, "--clock", "tick", "-F", "99", "-a");
 	CHECK_RECORD_ERROR(want, "-F", "99", "--clock", "tick", "-a");
 	CHECK_RECORD_ERROR(want, "--rate", "250", "--clock", "tick", "-a");
-	CHECK_RECORD_ERROR("drop -i or use --clock timer", "-i", "0.004", "--clock", "tick",
-			   "-a");
+	CHECK_RECORD_ERROR("drop -i or use --clock timer", "-i", "0.004", "--clock", "tick", "-a");
 
 	/* top takes it as record does */
 	CHECK_INT(top(&t, "--clock", "tick", "-a", NULL), OPTS_OK);
@@ -433,8 +437,9 @@ static void test_formats(void)
 {
 	struct record_opts o;
 
-	CHECK_INT(record(&o, "-o", "a.speedscope.json", "-o", "a.folded", "-o", "-", "-o",
-			 "a.txt", "-a", NULL), OPTS_OK);
+	CHECK_INT(record(&o, "-o", "a.speedscope.json", "-o", "a.folded", "-o", "-", "-o", "a.txt",
+			 "-a", NULL),
+		  OPTS_OK);
 	CHECK_INT(o.n_outputs, 4);
 	CHECK(o.outputs[0].format == &render_speedscope);
 	CHECK(o.outputs[1].format == &render_collapsed);
@@ -447,7 +452,8 @@ static void test_formats(void)
 	opts_release_record(&o);
 	/* -p flat turns the text reports into flat ones, as pyinstrument's text renderer */
 	CHECK_INT(record(&o, "-p", "flat", "-o", "a.speedscope.json", "-o", "-", "-o", "a.txt",
-			 "-a", NULL), OPTS_OK);
+			 "-a", NULL),
+		  OPTS_OK);
 	CHECK(o.outputs[0].format == &render_speedscope);
 	CHECK(o.outputs[1].format == &render_flat);
 	CHECK(o.outputs[2].format == &render_flat);
@@ -457,7 +463,8 @@ static void test_formats(void)
 	/* -t with a timeline format; --sort, --collapsed-roots, --granularity */
 	CHECK_INT(record(&o, "-t", "-o", "x.speedscope.json", "--sort", "cumulative",
 			 "--collapsed-roots", "thread,process", "--granularity", "line", "-a",
-			 NULL), OPTS_OK);
+			 NULL),
+		  OPTS_OK);
 	CHECK(o.render.timeline);
 	CHECK_INT(o.render.sort, FLAT_SORT_TOTAL);
 	CHECK_INT(o.render.collapsed_roots, COLLAPSED_ROOT_PROCESS | COLLAPSED_ROOT_THREAD);
@@ -479,8 +486,8 @@ static void test_formats(void)
 	CHECK_INT(record(&o, "--group-by", "none", "--group-by=cmdline", "-a", NULL), OPTS_OK);
 	CHECK_INT(o.render.group_by, GROUP_BY_CMDLINE);
 	opts_release_record(&o);
-	CHECK_INT(record(&o, "--group-by", "container", "--", "python3", "--group-by", "x",
-			 NULL), OPTS_OK);
+	CHECK_INT(record(&o, "--group-by", "container", "--", "python3", "--group-by", "x", NULL),
+		  OPTS_OK);
 	CHECK_INT(o.render.group_by, GROUP_BY_CONTAINER);
 	CHECK_STR(o.argv[2], "x");
 	opts_release_record(&o);
@@ -488,7 +495,7 @@ static void test_formats(void)
 	/* the SVG flame graph, by extension or by either name (py-spy's and flamegraph.pl's) */
 	CHECK_INT(record(&o, "-o", "a.svg", "-o", "b", "-a", NULL), OPTS_OK);
 	CHECK(o.outputs[0].format == &render_svg);
-	CHECK(o.outputs[1].format == &render_text);	/* no extension: text, as before */
+	CHECK(o.outputs[1].format == &render_text); /* no extension: text, as before */
 	opts_release_record(&o);
 	CHECK_INT(record(&o, "-r", "flamegraph", "-a", NULL), OPTS_OK);
 	CHECK(o.outputs[0].format == &render_svg);
@@ -506,9 +513,10 @@ static void test_formats(void)
 	CHECK_RECORD_ERROR("unknown output extension '.speedscope'", "-o", "run.speedscope", "-a");
 	CHECK_RECORD_ERROR("-o 'out/' names no file", "-o", "out/", "-a");
 	CHECK_RECORD_ERROR("unknown format 'pdf': expected one of text, speedscope, collapsed, "
-			   "flat", "-r", "pdf", "-a");
-	CHECK_RECORD_ERROR("-p flat asks for the flat view, -r for speedscope", "-p", "flat",
-			   "-r", "speedscope", "-a");
+			   "flat",
+			   "-r", "pdf", "-a");
+	CHECK_RECORD_ERROR("-p flat asks for the flat view, -r for speedscope", "-p", "flat", "-r",
+			   "speedscope", "-a");
 	CHECK_RECORD_ERROR("the flat view has no time order", "-t", "-r", "flat", "-a");
 	CHECK_RECORD_ERROR("the flat view has no time order", "-t", "-p", "flat", "-a");
 	CHECK_RECORD_ERROR("bad sort key 'calls': expected self, total, name or file", "--sort",
@@ -544,7 +552,8 @@ static void test_report(void)
 
 	/* -p is only a render option here */
 	CHECK_INT(report(&o, "--last", "-p", "time=percent_of_total", "--show-all", "-t", "-o",
-			 "x.speedscope.json", "-v", NULL), OPTS_OK);
+			 "x.speedscope.json", "-v", NULL),
+		  OPTS_OK);
 	CHECK(o.last);
 	CHECK(o.render.percent && o.render.timeline);
 	CHECK(!frame_filter__hides(o.render.filter, &proc, &lib));
@@ -578,7 +587,7 @@ static void test_top(void)
 	CHECK_INT(top(&o, "--", "python3", "app.py", "-p", "1", NULL), OPTS_OK);
 	CHECK_INT(o.record.target, TARGET_COMMAND);
 	CHECK_STR(o.record.argv[0], "python3");
-	CHECK_STR(o.record.argv[2], "-p");	/* the command's own */
+	CHECK_STR(o.record.argv[2], "-p"); /* the command's own */
 	CHECK(o.record.wall);
 	CHECK_INT(o.record.rate_hz, 999);
 	CHECK(o.delay == 1.0);
@@ -595,8 +604,8 @@ static void test_top(void)
 	opts_release_top(&o);
 
 	CHECK_INT(top(&o, "-p", "12,13", "--delay", "0.5", "--sort", "total", "--granularity",
-		      "line", "--mode", "cpu", "-F", "49", "-d", "10", "--comm", "^py", "-v",
-		      NULL), OPTS_OK);
+		      "line", "--mode", "cpu", "-F", "49", "-d", "10", "--comm", "^py", "-v", NULL),
+		  OPTS_OK);
 	CHECK_INT(o.record.target, TARGET_PIDS);
 	CHECK_INT(o.record.n_pids, 2);
 	CHECK_INT(o.record.pids[1], 13);
@@ -612,7 +621,8 @@ static void test_top(void)
 	CHECK(o.record.procs == NULL);
 
 	CHECK_INT(top(&o, "--container", "3f9c2a", "--sort", "own", "--min-block", "0.001",
-		      "--mode", "wall", NULL), OPTS_OK);
+		      "--mode", "wall", NULL),
+		  OPTS_OK);
 	CHECK_INT(o.record.target, TARGET_ALL);
 	CHECK_INT(o.record.n_cgroups, 1);
 	CHECK_INT(o.record.min_block_ns, 1000000);
@@ -670,13 +680,13 @@ static enum opts_result dump(struct dump_opts *o, ...)
 	return opts_parse_dump(argc, args, o, err, sizeof(err));
 }
 
-#define CHECK_DUMP_ERROR(want, ...)                                                            \
-	do {                                                                                   \
-		struct dump_opts o_;                                                           \
-		CHECK_INT(dump(&o_, __VA_ARGS__, NULL), OPTS_USAGE);                           \
-		if (!strstr(err, want))                                                        \
-			fprintf(stderr, "  error was: %s (want \"%s\")\n", err, want);        \
-		CHECK(strstr(err, want) != NULL);                                              \
+#define CHECK_DUMP_ERROR(want, ...)                                                    \
+	do {                                                                           \
+		struct dump_opts o_;                                                   \
+		CHECK_INT(dump(&o_, __VA_ARGS__, NULL), OPTS_USAGE);                   \
+		if (!strstr(err, want))                                                \
+			fprintf(stderr, "  error was: %s (want \"%s\")\n", err, want); \
+		CHECK(strstr(err, want) != NULL);                                      \
 	} while (0)
 
 static void test_dump(void)
@@ -687,9 +697,9 @@ static void test_dump(void)
 	CHECK_INT(dump(&o, "-p", "4242,4243", "--pid", "7", NULL), OPTS_OK);
 	CHECK_INT(o.n_pids, 3);
 	CHECK(o.pids[0] == 4242 && o.pids[1] == 4243 && o.pids[2] == 7);
-	CHECK(!o.json && !o.color);	/* the tests' stdout is no terminal */
+	CHECK(!o.json && !o.color); /* the tests' stdout is no terminal */
 	CHECK_INT(dump(&o, "--json", "-p", "1", "--color", NULL), OPTS_OK);
-	CHECK(o.json && !o.color);	/* JSON is never coloured */
+	CHECK(o.json && !o.color); /* JSON is never coloured */
 	CHECK_INT(dump(&o, "-p", "1", "--color", NULL), OPTS_OK);
 	CHECK(o.color);
 	CHECK_INT(dump(&o, "-p", "1", "--color", "--no-color", "-vv", NULL), OPTS_OK);

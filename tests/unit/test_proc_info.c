@@ -39,13 +39,16 @@ static void test_container_ids(void)
 	/* podman */
 	expect("/machine.slice/libpod-" ID ".scope", "3f9c2a1b4d5e");
 	expect("/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID
-	       ".scope/container", "3f9c2a1b4d5e");
+	       ".scope/container",
+	       "3f9c2a1b4d5e");
 	/* Kubernetes: cgroupfs and systemd drivers */
 	expect("/kubepods/burstable/pod" UID "/" ID, "3f9c2a1b4d5e");
 	expect("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID
-	       ".slice/cri-containerd-" ID ".scope", "3f9c2a1b4d5e");
+	       ".slice/cri-containerd-" ID ".scope",
+	       "3f9c2a1b4d5e");
 	expect("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID
-	       ".slice/crio-" ID ".scope", "3f9c2a1b4d5e");
+	       ".slice/crio-" ID ".scope",
+	       "3f9c2a1b4d5e");
 	/* none */
 	expect("/", "");
 	expect("", "");
@@ -53,10 +56,14 @@ static void test_container_ids(void)
 	expect("/user.slice/user-1000.slice/session-2.scope", "");
 	expect("/system.slice/docker.service", "");
 	/* one digit short, one too many, not hex */
-	expect("/docker/" "3f9c2a1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f", "");
+	expect("/docker/"
+	       "3f9c2a1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f",
+	       "");
 	expect("/docker/" ID "0", "");
-	expect("/docker-" "zz9c2a1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8"
-	       ".scope", "");
+	expect("/docker-"
+	       "zz9c2a1b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8"
+	       ".scope",
+	       "");
 	/* a short buffer is cut, never overrun */
 	{
 		char small[5];
@@ -91,7 +98,7 @@ static void test_is_running(void)
 
 	CHECK_INT(proc_read_start_time(getpid(), &start), 0);
 	CHECK(proc_is_running(getpid(), start));
-	CHECK(!proc_is_running(getpid(), start + 1));	/* another process with this PID */
+	CHECK(!proc_is_running(getpid(), start + 1)); /* another process with this PID */
 	CHECK(!proc_is_running(-1, start));
 	child = fork();
 	if (child == 0)
@@ -155,12 +162,12 @@ static void test_threads(void)
 		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	}
 	CHECK_INT(got, 0);
-	CHECK_INT(nr, 0);			/* read */
-	CHECK(arg0 == (uint64_t)pipe_fds[0]);	/* its first argument: the descriptor */
+	CHECK_INT(nr, 0);		      /* read */
+	CHECK(arg0 == (uint64_t)pipe_fds[0]); /* its first argument: the descriptor */
 	CHECK_INT(proc_read_thread_state(getpid(), reader_tid, &state), 0);
 	CHECK(state == 'S');
 	CHECK_INT(proc_read_ns_tid(getpid(), reader_tid, &ns), 0);
-	CHECK(ns == (uint32_t)reader_tid);	/* the same PID namespace */
+	CHECK(ns == (uint32_t)reader_tid); /* the same PID namespace */
 	CHECK_INT(proc_read_thread_state(getpid(), self, &state), 0);
 	CHECK(state == 'R');
 	n = proc_list_threads(getpid(), tids, 64);
@@ -170,7 +177,7 @@ static void test_threads(void)
 		found_reader |= tids[i] == reader_tid;
 	}
 	CHECK(found_self && found_reader);
-	CHECK_INT(proc_list_threads(getpid(), tids, 1), 1);	/* bounded */
+	CHECK_INT(proc_list_threads(getpid(), tids, 1), 1); /* bounded */
 	CHECK(proc_list_threads(-1, tids, 64) < 0);
 	CHECK(proc_read_thread_state(getpid(), -1, &state) < 0);
 	CHECK(proc_read_thread_syscall(getpid(), -1, &nr, &arg0) < 0);

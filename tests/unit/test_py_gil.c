@@ -48,14 +48,20 @@ static void fake_target(struct py_target *t, unsigned minor)
 /* Up to 3.11: _PyRuntime.ceval.gil, found without reading anything. */
 static void test_gil_in_runtime(void)
 {
-	static const struct { unsigned minor; uint32_t at; } rows[] = {
-		{ 8, 1152 }, { 9, 352 }, { 10, 352 }, { 11, 360 },
+	static const struct {
+		unsigned minor;
+		uint32_t at;
+	} rows[] = {
+		{ 8, 1152 },
+		{ 9, 352 },
+		{ 10, 352 },
+		{ 11, 360 },
 	};
 	struct py_target t;
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		fake_target(&t, rows[i].minor);
-		t.pid = 0x7ffffff0;	/* no such process: nothing may be read */
+		t.pid = 0x7ffffff0; /* no such process: nothing may be read */
 		CHECK_INT(py_target_find_gil(&t), 0);
 		CHECK(t.gil_addr == t.runtime_addr + rows[i].at);
 		CHECK_INT(t.gil_size, 208);

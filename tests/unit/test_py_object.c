@@ -48,7 +48,7 @@ static struct py_target target(unsigned minor)
 static uint64_t make_str(const struct py_target *t, unsigned char *buf, const char *s)
 {
 	const struct py_layout *l = &t->layout;
-	uint32_t state = 1u << 2 | 1u << 5 | 1u << 6;	/* kind 1, compact, ascii */
+	uint32_t state = 1u << 2 | 1u << 5 | 1u << 6; /* kind 1, compact, ascii */
 
 	memset(buf, 0, l->ascii_size);
 	put64(buf + 8, addr(str_type));
@@ -80,7 +80,7 @@ static void make_dict_312(const struct py_target *t)
 	put64(keys + 24, 3);
 	put64(keys + 40, a);
 	put64(keys + 48, 0x1111);
-	put64(keys + 56, 0);		/* deleted: no key, no value */
+	put64(keys + 56, 0); /* deleted: no key, no value */
 	put64(keys + 64, 0);
 	put64(keys + 72, c);
 	put64(keys + 80, 0x3333);
@@ -131,7 +131,7 @@ static void test_dict_312(void)
 	put64(key_a + t.layout.str_length, 1ULL << 40);
 	CHECK_INT(py_dict_get(&t, addr(dict), "threading", &v), -ENOENT);
 	put64(key_a + t.layout.str_length, 9);
-	key_a[t.layout.str_state] &= (unsigned char)~(1u << 6);	/* not ascii */
+	key_a[t.layout.str_state] &= (unsigned char)~(1u << 6); /* not ascii */
 	CHECK_INT(py_dict_get(&t, addr(dict), "threading", &v), -ENOENT);
 	make_dict_312(&t);
 	/* keys nowhere mapped */
@@ -169,7 +169,7 @@ static void test_dict_38(void)
 	put64(dict + 40, addr(values));
 	CHECK_INT(py_dict_get(&t, addr(dict), "_name", &v), 0);
 	CHECK_INT(v, 0x2000);
-	put64(values + 8, 0);	/* not set on this object */
+	put64(values + 8, 0); /* not set on this object */
 	CHECK_INT(py_dict_get(&t, addr(dict), "_name", &v), -ENOENT);
 	/* a size that is not a power of two, or too large */
 	put64(keys + 8, 12);
@@ -185,20 +185,20 @@ static void test_attr_312(void)
 	const struct py_object_layout *o = &t.layout.obj;
 	alignas(8) unsigned char obj[64] = { 0 };
 	alignas(8) unsigned char vals[32] = { 0 };
-	uint64_t flags = 1u << 4 | 1u << 9, v = 0;	/* MANAGED_DICT | HEAPTYPE */
+	uint64_t flags = 1u << 4 | 1u << 9, v = 0; /* MANAGED_DICT | HEAPTYPE */
 	struct py_attr_memo memo = { 0 };
 
 	memset(keys, 0, sizeof(keys));
 	memset(heap_type, 0, sizeof(heap_type));
 	keys[8] = 3;
 	keys[9] = 3;
-	keys[10] = 2;	/* split */
+	keys[10] = 2; /* split */
 	put64(keys + 24, 2);
 	put64(keys + 40, make_str(&t, key_a, "_target"));
 	put64(keys + 56, make_str(&t, key_b, "_name"));
 	put64(heap_type + o->tp_flags, flags);
 	put64(heap_type + o->ht_cached_keys, addr(keys));
-	put64(obj + 24 + 8, addr(heap_type));	/* the object starts 24 bytes in */
+	put64(obj + 24 + 8, addr(heap_type)); /* the object starts 24 bytes in */
 	put64(obj, addr(vals) - 1);
 	put64(vals + 8, 0x5555);
 	CHECK_INT(py_object_attr(&t, addr(obj) + 24, "_name", &memo, &v), 0);
@@ -208,7 +208,7 @@ static void test_attr_312(void)
 	put64(vals + 8, 0x6666);
 	CHECK_INT(py_object_attr(&t, addr(obj) + 24, "_name", &memo, &v), 0);
 	CHECK_INT(v, 0x6666);
-	put64(keys + 56, addr(key_c));	/* another key there now: searched again, not found */
+	put64(keys + 56, addr(key_c)); /* another key there now: searched again, not found */
 	make_str(&t, key_c, "_other");
 	CHECK_INT(py_object_attr(&t, addr(obj) + 24, "_name", &memo, &v), -ENOENT);
 	put64(keys + 56, addr(key_b));
@@ -231,23 +231,23 @@ static void test_long(void)
 
 	put64(n + 8, addr(long_type));
 	memcpy(n + 24, d, sizeof(d));
-	put64(n + 16, 2);		/* 3.8: ob_size, digits */
+	put64(n + 16, 2); /* 3.8: ob_size, digits */
 	CHECK_INT(py_long_value(&t38, addr(n), &v), 0);
 	CHECK_INT(v, want);
-	put64(n + 16, (uint64_t)-2);	/* negative */
+	put64(n + 16, (uint64_t)-2); /* negative */
 	CHECK_INT(py_long_value(&t38, addr(n), &v), -EINVAL);
-	put64(n + 16, 3);		/* beyond 60 bits */
+	put64(n + 16, 3); /* beyond 60 bits */
 	CHECK_INT(py_long_value(&t38, addr(n), &v), -EINVAL);
-	put64(n + 16, 2 << 3);		/* 3.12: lv_tag, 2 digits, positive */
+	put64(n + 16, 2 << 3); /* 3.12: lv_tag, 2 digits, positive */
 	CHECK_INT(py_long_value(&t312, addr(n), &v), 0);
 	CHECK_INT(v, want);
-	put64(n + 16, 2 << 3 | 2);	/* negative */
+	put64(n + 16, 2 << 3 | 2); /* negative */
 	CHECK_INT(py_long_value(&t312, addr(n), &v), -EINVAL);
-	put64(n + 16, 1);		/* zero */
+	put64(n + 16, 1); /* zero */
 	CHECK_INT(py_long_value(&t312, addr(n), &v), 0);
 	CHECK_INT(v, 0);
 	put64(n + 16, 1 << 3);
-	d[0] = 1u << 31;		/* not a 30-bit digit */
+	d[0] = 1u << 31; /* not a 30-bit digit */
 	memcpy(n + 24, d, sizeof(d));
 	CHECK_INT(py_long_value(&t312, addr(n), &v), -EINVAL);
 	put64(n + 8, addr(str_type));
@@ -263,10 +263,10 @@ static void test_read_many(void)
 
 	addrs[0] = addr(&a);
 	addrs[1] = 0;
-	addrs[2] = 0x10;		/* unmapped */
+	addrs[2] = 0x10; /* unmapped */
 	addrs[3] = addr(&b);
-	addrs[4] = 0x7ffffffff000ULL;	/* unmapped */
-	for (size_t i = 5; i < 600; i++)	/* more pieces than one call takes */
+	addrs[4] = 0x7ffffffff000ULL;	 /* unmapped */
+	for (size_t i = 5; i < 600; i++) /* more pieces than one call takes */
 		addrs[i] = addr(&c);
 	CHECK_INT(remote_read_many(getpid(), addrs, 600, 8, out, ok), 597);
 	CHECK(ok[0] && !ok[1] && !ok[2] && ok[3] && !ok[4] && ok[5] && ok[599]);

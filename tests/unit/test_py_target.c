@@ -241,12 +241,12 @@ static void test_debug_offsets_gil(void)
 	unsigned char blob[1024] = "xdebugpy";
 	struct py_layout l;
 
-	put_u64(blob, 8, 0x030d00f0);		/* 3.13.0 */
-	put_u64(blob, 40, 632);			/* runtime_state.interpreters_head */
-	put_u64(blob, 112, 16);			/* interpreter_state.ceval_gil */
-	put_u64(blob, 120, 7752);		/* interpreter_state.gil_runtime_state */
-	put_u64(blob, 136, 7752 + 16);		/* ..._locked */
-	put_u64(blob, 144, 7752 + 8);		/* ..._holder */
+	put_u64(blob, 8, 0x030d00f0);  /* 3.13.0 */
+	put_u64(blob, 40, 632);	       /* runtime_state.interpreters_head */
+	put_u64(blob, 112, 16);	       /* interpreter_state.ceval_gil */
+	put_u64(blob, 120, 7752);      /* interpreter_state.gil_runtime_state */
+	put_u64(blob, 136, 7752 + 16); /* ..._locked */
+	put_u64(blob, 144, 7752 + 8);  /* ..._holder */
 	py_layout_builtin(13, &l);
 	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), 0);
 	CHECK_INT(l.is_ceval_gil, 16);
@@ -254,15 +254,15 @@ static void test_debug_offsets_gil(void)
 	CHECK_INT(l.rt_interp_main, 640);
 	CHECK_INT(l.gil_size, 208);
 
-	put_u64(blob, 144, 7752 + 12);		/* last_holder moved: another struct */
+	put_u64(blob, 144, 7752 + 12); /* last_holder moved: another struct */
 	py_layout_builtin(13, &l);
 	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), 0);
 	CHECK_INT(l.gil_size, 0);
 	CHECK_INT(l.is_ceval_gil, 0);
-	CHECK_INT(l.ts_next, 0);		/* the rest of the layout is taken all the same */
+	CHECK_INT(l.ts_next, 0); /* the rest of the layout is taken all the same */
 
 	put_u64(blob, 144, 7752 + 8);
-	put_u64(blob, 112, 0);			/* no ceval.gil pointer */
+	put_u64(blob, 112, 0); /* no ceval.gil pointer */
 	py_layout_builtin(13, &l);
 	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), 0);
 	CHECK_INT(l.gil_size, 0);
@@ -286,8 +286,8 @@ static void test_builtin_tables(void)
 		CHECK_INT(l.gil_locked, 16);
 		CHECK_INT(l.gil_holder, 8);
 		CHECK_INT(l.rt_interp_main, l.rt_interp_head + 8);
-		CHECK(l.minor < 12 ? l.rt_gil && !l.is_ceval_gil && !l.is_gil
-				   : !l.rt_gil && l.is_ceval_gil && l.is_gil);
+		CHECK(l.minor < 12 ? l.rt_gil && !l.is_ceval_gil && !l.is_gil :
+				     !l.rt_gil && l.is_ceval_gil && l.is_gil);
 		/* thread names are read from memory up to 3.13; 3.14 names OS threads itself */
 		CHECK(l.minor < 14 ? l.obj.instance_dict != INSTANCE_DICT_NONE && l.obj.is_modules :
 				     l.obj.instance_dict == INSTANCE_DICT_NONE);

@@ -57,9 +57,9 @@ static const char script[] =
 	"stop.set()\n";
 
 static const char *names[NAMES] = {
-	"worker-\xce\xb1-1",				/* worker-α-1: 2-byte kind */
+	"worker-\xce\xb1-1", /* worker-α-1: 2-byte kind */
 	"a-very-long-thread-name-beyond-fifteen",
-	"emoji-\xf0\x9f\x98\x80",			/* U+1F600: 4-byte kind */
+	"emoji-\xf0\x9f\x98\x80", /* U+1F600: 4-byte kind */
 	"busy-with-forty-attributes",
 	"renamed-after-start",
 	/* 70 bytes: cut to 63, never inside a character (the last α would straddle 63) */
@@ -68,12 +68,12 @@ static const char *names[NAMES] = {
 static const char *expect_cut = "0123456789012345678901234567890123456789012345678901234567890"
 				"\xce\xb1";
 
-#define MANY 300	/* threads of test_many: more than one batch of reads takes */
+#define MANY 300 /* threads of test_many: more than one batch of reads takes */
 
 struct child {
 	pid_t pid;
-	FILE *out;		/* its stdout */
-	FILE *in;		/* its stdin: closing it ends the script */
+	FILE *out; /* its stdout */
+	FILE *in;  /* its stdin: closing it ends the script */
 	uint64_t idents[MANY], main_ident;
 };
 
@@ -238,8 +238,9 @@ static void test_sid_314(void)
 			test_current);
 		return;
 	}
-	check_process((const char *const[]){ "/usr/sbin/chroot", root, "/usr/bin/python3.14",
-					     NULL }, false);
+	check_process(
+		(const char *const[]){ "/usr/sbin/chroot", root, "/usr/bin/python3.14", NULL },
+		false);
 }
 
 /* Hundreds of threads: the table grows, the idents take more than one batch of reads. */

@@ -110,7 +110,7 @@ static void set_frame(const struct py_target *t, size_t i, uint64_t code, int un
 		memcpy(f + l->fr_instr, &lasti, sizeof(lasti));
 	}
 	if (l->fr_owner != PY_NO_OFFSET)
-		f[l->fr_owner] = 0;	/* FRAME_OWNED_BY_THREAD */
+		f[l->fr_owner] = 0; /* FRAME_OWNED_BY_THREAD */
 }
 
 static void test_threads(void)
@@ -162,7 +162,7 @@ static void test_chain(void)
 		uint64_t tag, c0, c1, c2;
 
 		fake_target(&t, minor);
-		tag = l->stackref ? 1 : 0;	/* 3.14 marks its code references with tag bits */
+		tag = l->stackref ? 1 : 0; /* 3.14 marks its code references with tag bits */
 		c0 = addr(code_at(0)), c1 = addr(code_at(1)), c2 = addr(code_at(2));
 		ts = tstate(&t, 0, 0x1111, NULL);
 		set_top(&t, ts, frame_at(0));
@@ -174,7 +174,7 @@ static void test_chain(void)
 			set_frame(&t, 3, c0, 0, frame_at(4));
 			frame_at(3)[l->fr_owner] = (unsigned char)l->owner_skip;
 		} else {
-			set_frame(&t, 3, 0, 0, frame_at(4));	/* no code: skipped as well */
+			set_frame(&t, 3, 0, 0, frame_at(4)); /* no code: skipped as well */
 		}
 		/* 3.13+: a C-entry frame executes None; before, no code at all */
 		set_frame(&t, 4, minor >= 13 ? addr(none_object) : 0, 0, NULL);
@@ -193,7 +193,7 @@ static void test_chain(void)
 		CHECK_INT(stack.frames[0].lasti, 7);
 		CHECK_INT(stack.frames[1].lasti, 3);
 		CHECK_INT(stack.frames[2].lasti, -1);
-		CHECK(stack.frames[0].fingerprint != 0);	/* the code objects are readable */
+		CHECK(stack.frames[0].fingerprint != 0); /* the code objects are readable */
 		/* a thread state with no frame: an empty stack */
 		set_top(&t, ts, NULL);
 		CHECK_INT(py_walk_stack(&t, addr(ts), &stack), 0);
@@ -252,7 +252,8 @@ static void test_garbage(void)
 		}
 		/* deeper than the limit: the first PYFLARE_MAX_FRAMES, then truncated */
 		for (i = 0; i < ARENA_FRAMES; i++)
-			set_frame(&t, i, c0, (int)(i % 100), i + 1 < ARENA_FRAMES ? frame_at(i + 1) : NULL);
+			set_frame(&t, i, c0, (int)(i % 100),
+				  i + 1 < ARENA_FRAMES ? frame_at(i + 1) : NULL);
 		CHECK_INT(py_walk_stack(&t, addr(ts), &stack), 0);
 		CHECK_INT(stack.n, PYFLARE_MAX_FRAMES);
 		CHECK_INT(stack.flags, SAMPLE_TRUNCATED);
@@ -279,17 +280,17 @@ static void test_same(void)
 	CHECK_INT(py_walk_stack(&t, addr(ts), &stack), 0);
 	CHECK_INT(py_walk_stack(&t, addr(ts), &other), 0);
 	CHECK(py_stack_same(&stack, &other));
-	set_frame(&t, 0, addr(code_at(0)), 6, frame_at(1));	/* the running line moved */
+	set_frame(&t, 0, addr(code_at(0)), 6, frame_at(1)); /* the running line moved */
 	CHECK_INT(py_walk_stack(&t, addr(ts), &other), 0);
 	CHECK(py_stack_same(&stack, &other));
-	set_frame(&t, 1, addr(code_at(1)), 10, NULL);		/* a caller moved: a new call */
+	set_frame(&t, 1, addr(code_at(1)), 10, NULL); /* a caller moved: a new call */
 	CHECK_INT(py_walk_stack(&t, addr(ts), &other), 0);
 	CHECK(!py_stack_same(&stack, &other));
-	set_frame(&t, 1, addr(code_at(2)), 9, NULL);		/* other code at the same place */
+	set_frame(&t, 1, addr(code_at(2)), 9, NULL); /* other code at the same place */
 	CHECK_INT(py_walk_stack(&t, addr(ts), &other), 0);
 	CHECK(!py_stack_same(&stack, &other));
 	set_frame(&t, 1, addr(code_at(1)), 9, NULL);
-	set_top(&t, ts, frame_at(1));				/* returned */
+	set_top(&t, ts, frame_at(1)); /* returned */
 	CHECK_INT(py_walk_stack(&t, addr(ts), &other), 0);
 	CHECK(!py_stack_same(&stack, &other));
 	/* the code object changed under the same address: its fingerprint tells */
@@ -313,7 +314,7 @@ int main(void)
 		return 1;
 	memset(codes, 0, 4 * CODE_BYTES);
 	for (int i = 0; i < 4; i++)
-		memset(code_at((size_t)i), i + 1, CODE_BYTES);	/* four different objects */
+		memset(code_at((size_t)i), i + 1, CODE_BYTES); /* four different objects */
 	RUN(test_threads);
 	RUN(test_chain);
 	RUN(test_garbage);

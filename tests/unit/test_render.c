@@ -150,11 +150,11 @@ static char *capture_seconds(uint64_t ns)
 	return buf;
 }
 
-#define CHECK_CAPTURE(expr, want)                                                              \
-	do {                                                                                   \
-		char *got_ = (expr);                                                           \
-		CHECK_STR(got_, want);                                                         \
-		free(got_);                                                                    \
+#define CHECK_CAPTURE(expr, want)      \
+	do {                           \
+		char *got_ = (expr);   \
+		CHECK_STR(got_, want); \
+		free(got_);            \
 	} while (0)
 
 static void test_escaping(void)
@@ -170,8 +170,14 @@ static void test_escaping(void)
 	CHECK_CAPTURE(capture_safe("\xed\xa0\x80", NULL), "\\xed\\xa0\\x80");
 	CHECK_CAPTURE(capture_safe("\xe2\x82", NULL), "\\xe2\\x82");
 	/* C1 CSI, right-to-left override, line separator. */
-	CHECK_CAPTURE(capture_safe("x\xc2\x9b" "1m", NULL), "x\\u009b1m");
-	CHECK_CAPTURE(capture_safe("\xe2\x80\xae" "evil", NULL), "\\u202eevil");
+	CHECK_CAPTURE(capture_safe("x\xc2\x9b"
+				   "1m",
+				   NULL),
+		      "x\\u009b1m");
+	CHECK_CAPTURE(capture_safe("\xe2\x80\xae"
+				   "evil",
+				   NULL),
+		      "\\u202eevil");
 	CHECK_CAPTURE(capture_safe("\xe2\x80\xa8", NULL), "\\u2028");
 	CHECK_CAPTURE(capture_safe("\xf0\x9f\x94\xa5", NULL), "\xf0\x9f\x94\xa5");
 	CHECK_CAPTURE(capture_safe(NULL, NULL), "");
@@ -374,9 +380,12 @@ static void test_text(void)
 
 	/* Its namespace PID and container; a bare cgroup when there is no container */
 	o.unicode = true;
-	CHECK_INT(session__set_process_identity(s, 0, 12, "/system.slice/docker-3f9c2a1b4d5e"
-						"6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8.scope",
-						"3f9c2a1b4d5e"), 0);
+	CHECK_INT(session__set_process_identity(
+			  s, 0, 12,
+			  "/system.slice/docker-3f9c2a1b4d5e"
+			  "6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8.scope",
+			  "3f9c2a1b4d5e"),
+		  0);
 	CHECK_INT(session__set_process_identity(s, 1, 0, "/evil\033[2J.slice", ""), 0);
 	out = render(&render_text, s, &o, &err);
 	CHECK_INT(err, 0);
@@ -430,9 +439,9 @@ static void test_text(void)
 /* Removes our own colour sequences; anything left is an escape that came from a name. */
 static void strip_colors(char *str)
 {
-	static const char *const seqs[] = { "\033[31m", "\033[33m", "\033[32m", "\033[92m",
-					     "\033[2m", "\033[1m", "\033[0m", "\033[48;5;24m",
-					     "\033[38;5;15m" };
+	static const char *const seqs[] = { "\033[31m", "\033[33m",	 "\033[32m",
+					    "\033[92m", "\033[2m",	 "\033[1m",
+					    "\033[0m",	"\033[48;5;24m", "\033[38;5;15m" };
 	size_t i;
 	char *p;
 
@@ -551,8 +560,9 @@ static void test_collapsed(void)
 	o.collapsed_roots = COLLAPSED_ROOT_THREAD;
 	out = render(&render_collapsed, s, &o, &err);
 	CHECK_INT(err, 0);
-	CHECK(strstr(out, "thread 4242 (MainThread);<module> (app.py:1);main (app.py:20) 105105\n")
-	      == out);
+	CHECK(strstr(out,
+		     "thread 4242 (MainThread);<module> (app.py:1);main (app.py:20) 105105\n") ==
+	      out);
 	CHECK(strstr(out, "\nthread 5000;caf") != NULL);
 	CHECK(strstr(out, "process") == NULL);
 	free(out);
@@ -651,7 +661,8 @@ static char *stacks(const cJSON *arr)
 	const cJSON *v, *x;
 
 	buf[0] = '\0';
-	cJSON_ArrayForEach(v, arr) {
+	cJSON_ArrayForEach(v, arr)
+	{
 		append(buf, sizeof(buf), "%s[", v == arr->child ? "" : " ");
 		cJSON_ArrayForEach(x, v)
 			append(buf, sizeof(buf), "%s%d", x == v->child ? "" : ",", x->valueint);
@@ -874,8 +885,8 @@ static void test_large(void)
 	session__add_thread(s, 0, 2, "b");
 	for (i = 0; i < 100; i++) {
 		snprintf(name, sizeof(name), "f%zu", i);
-		fr[i] = session__intern_frame(s, &(struct session_frame){ name, "m.py", i, i + 1,
-									  FRAME_PYTHON });
+		fr[i] = session__intern_frame(
+			s, &(struct session_frame){ name, "m.py", i, i + 1, FRAME_PYTHON });
 	}
 	for (i = 0; i < 20000; i++) {
 		uint32_t node = 0;
@@ -910,8 +921,22 @@ static void test_large(void)
 /* --- views: hidden library frames, percentages, timeline, flat ---------------------------- */
 
 /* Frames of the library fixture. */
-enum { L_MOD, L_RUN, L_DUMPS, L_ENCODE, L_ITER, L_DEFAULT, L_COMPILE, L_RECOMPILE, L_PARSE,
-       L_FIND, L_LOAD, L_EXEC, L_REQ, NL };
+enum {
+	L_MOD,
+	L_RUN,
+	L_DUMPS,
+	L_ENCODE,
+	L_ITER,
+	L_DEFAULT,
+	L_COMPILE,
+	L_RECOMPILE,
+	L_PARSE,
+	L_FIND,
+	L_LOAD,
+	L_EXEC,
+	L_REQ,
+	NL
+};
 
 static const struct session_frame lib_frames[NL] = {
 	[L_MOD] = { "<module>", "/app/main.py", 1, 3, FRAME_PYTHON },
@@ -957,12 +982,14 @@ static struct session *lib_fixture(void)
 	uint64_t t = 0;
 	size_t i;
 
-	session__set_meta(s, &(struct session_meta){ .duration_ns = 225 * W, .rate_hz = 999,
-						     .ncpus = 1, .mode = "cpu", .target = "app" });
-	session__add_process(s, &(struct session_process){ 100, 1, "python3", "python3 main.py",
-							   "/usr/bin/python3.12", "3.12.1",
-							   "/usr/lib/python3.12", 0, "", "",
-							   0, NULL });
+	session__set_meta(s, &(struct session_meta){ .duration_ns = 225 * W,
+						     .rate_hz = 999,
+						     .ncpus = 1,
+						     .mode = "cpu",
+						     .target = "app" });
+	session__add_process(s, &(struct session_process){
+					100, 1, "python3", "python3 main.py", "/usr/bin/python3.12",
+					"3.12.1", "/usr/lib/python3.12", 0, "", "", 0, NULL });
 	session__add_thread(s, 0, 100, "MainThread");
 	for (i = 0; i < NL; i++)
 		session__intern_frame(s, &lib_frames[i]);
@@ -981,17 +1008,16 @@ static const char *tree_of(const char *text)
 	return p ? p + 2 : "";
 }
 
-static const char lib_text[] =
-	"0.225 <module>  /app/main.py:1\n"
-	"└─ 0.225 run  /app/main.py:10\n"
-	"   ├─ 0.160 dumps  json/__init__.py:183\n"
-	"   │  └─ 0.150 [2 frames hidden]  json\n"
-	"   │     └─ 0.050 default  /app/main.py:20\n"
-	"   ├─ 0.030 compile  re/__init__.py:226\n"
-	"   │  └─ 0.030 [2 frames hidden]  re\n"
-	"   └─ 0.025 _find_and_load  <frozen importlib._bootstrap>:1165\n"
-	"      └─ 0.025 [3 frames hidden]  importlib, requests\n"
-	"\n";
+static const char lib_text[] = "0.225 <module>  /app/main.py:1\n"
+			       "└─ 0.225 run  /app/main.py:10\n"
+			       "   ├─ 0.160 dumps  json/__init__.py:183\n"
+			       "   │  └─ 0.150 [2 frames hidden]  json\n"
+			       "   │     └─ 0.050 default  /app/main.py:20\n"
+			       "   ├─ 0.030 compile  re/__init__.py:226\n"
+			       "   │  └─ 0.030 [2 frames hidden]  re\n"
+			       "   └─ 0.025 _find_and_load  <frozen importlib._bootstrap>:1165\n"
+			       "      └─ 0.025 [3 frames hidden]  importlib, requests\n"
+			       "\n";
 
 static void test_text_hidden(void)
 {
@@ -1104,8 +1130,8 @@ static struct session *timeline_fixture(void)
 
 	session__add_process(s, &(struct session_process){ .pid = 7, .comm = "python3" });
 	session__add_thread(s, 0, 7, "MainThread");
-	mod = session__intern_frame(s, &(struct session_frame){ "<module>", "t.py", 1, 1,
-								FRAME_PYTHON });
+	mod = session__intern_frame(
+		s, &(struct session_frame){ "<module>", "t.py", 1, 1, FRAME_PYTHON });
 	f = session__intern_frame(s, &(struct session_frame){ "f", "t.py", 5, 6, FRAME_PYTHON });
 	g = session__intern_frame(s, &(struct session_frame){ "g", "t.py", 9, 10, FRAME_PYTHON });
 	h = session__intern_frame(s, &(struct session_frame){ "h", "t.py", 13, 14, FRAME_PYTHON });
@@ -1117,7 +1143,9 @@ static struct session *timeline_fixture(void)
 		session__add_sample(s, &(struct session_sample){ i * 1000000ULL, 1000000, 0, sf });
 	for (i = 0; i < 15; i++)
 		session__add_sample(s, &(struct session_sample){ i * 1000000ULL, 1000000, 0,
-								 i < 5 ? sf : i < 10 ? sh : sg });
+								 i < 5	? sf :
+								 i < 10 ? sh :
+									  sg });
 	return s;
 }
 
@@ -1171,8 +1199,8 @@ static void test_timeline_markers(void)
 
 	session__add_process(s, &(struct session_process){ .pid = 7, .comm = "python3" });
 	session__add_thread(s, 0, 7, "MainThread");
-	mod = session__intern_frame(s, &(struct session_frame){ "<module>", "t.py", 1, 1,
-								FRAME_PYTHON });
+	mod = session__intern_frame(
+		s, &(struct session_frame){ "<module>", "t.py", 1, 1, FRAME_PYTHON });
 	f = session__intern_frame(s, &(struct session_frame){ "f", "t.py", 5, 6, FRAME_PYTHON });
 	bad = session__intern_frame(s, &(struct session_frame){ "", "", 0, 0, FRAME_UNREADABLE });
 	sf = session__intern_stack(s, session__intern_stack(s, 0, mod), f);
@@ -1337,19 +1365,22 @@ static void test_flat(void)
 
 	o.sort = FLAT_SORT_TOTAL;
 	out = render(&render_flat, s, &o, &err);
-	CHECK_STR(names_of(rows_of(out)), "run <module> dumps iterencode JSONEncoder.encode "
+	CHECK_STR(names_of(rows_of(out)),
+		  "run <module> dumps iterencode JSONEncoder.encode "
 		  "default parse _compile compile exec_module _find_and_load _load_unlocked "
 		  "<module>");
 	free(out);
 	o.sort = FLAT_SORT_NAME;
 	out = render(&render_flat, s, &o, &err);
-	CHECK_STR(names_of(rows_of(out)), "<module> <module> JSONEncoder.encode _compile "
+	CHECK_STR(names_of(rows_of(out)),
+		  "<module> <module> JSONEncoder.encode _compile "
 		  "_find_and_load _load_unlocked compile default dumps exec_module iterencode "
 		  "parse run");
 	free(out);
 	o.sort = FLAT_SORT_FILE;
 	out = render(&render_flat, s, &o, &err);
-	CHECK_STR(names_of(rows_of(out)), "<module> run default dumps JSONEncoder.encode "
+	CHECK_STR(names_of(rows_of(out)),
+		  "<module> run default dumps JSONEncoder.encode "
 		  "iterencode compile _compile parse <module> _load_unlocked _find_and_load "
 		  "exec_module");
 	free(out);
@@ -1382,10 +1413,10 @@ static void test_flat_recursion(void)
 	session__add_thread(s, 0, 1, "");
 	session__add_thread(s, 0, 11, "");
 	session__add_thread(s, 1, 2, "");
-	rec = session__intern_frame(s, &(struct session_frame){ "rec", "r.py", 1, 2,
-								FRAME_PYTHON });
-	leaf = session__intern_frame(s, &(struct session_frame){ "leaf", "r.py", 9, 9,
-								 FRAME_PYTHON });
+	rec = session__intern_frame(s,
+				    &(struct session_frame){ "rec", "r.py", 1, 2, FRAME_PYTHON });
+	leaf = session__intern_frame(s,
+				     &(struct session_frame){ "leaf", "r.py", 9, 9, FRAME_PYTHON });
 	for (i = 0; i < 5; i++)
 		node = session__intern_stack(s, node, rec);
 	add_n(s, 0, node, 3, W, &t);
@@ -1414,7 +1445,8 @@ static char *events_of(const cJSON *profile, bool *nested)
 
 	buf[0] = '\0';
 	*nested = true;
-	cJSON_ArrayForEach(e, item(profile, "events")) {
+	cJSON_ArrayForEach(e, item(profile, "events"))
+	{
 		const char *type = str(e, "type");
 		int frame = (int)num(e, "frame");
 		double at = num(e, "at");
@@ -1460,7 +1492,7 @@ static void test_speedscope_evented(void)
 	CHECK(item(p, "samples") == NULL);
 	/* f opens at 0, h within it at 5 ms, g replaces f at 10 ms; off CPU from 15 to 30 ms */
 	CHECK_STR(events_of(p, &nested), "O0@0 O1@0 O3@0.005 C3@0.01 C1@0.01 O2@0.01 C2@0.015 "
-		  "C0@0.015 O0@0.03 O1@0.03 C1@0.04 C0@0.04");
+					 "C0@0.015 O0@0.03 O1@0.03 C1@0.04 C0@0.04");
 	CHECK(nested);
 	cJSON_Delete(doc);
 	free(out);
@@ -1473,7 +1505,8 @@ static void test_speedscope_evented(void)
 	doc = cJSON_Parse(out);
 	CHECK(doc != NULL);
 	CHECK_INT(cJSON_GetArraySize(item(doc, "profiles")), 3);
-	cJSON_ArrayForEach(p, item(doc, "profiles")) {
+	cJSON_ArrayForEach(p, item(doc, "profiles"))
+	{
 		CHECK_STR(str(p, "type"), "evented");
 		events_of(p, &nested);
 		CHECK(nested);
@@ -1482,7 +1515,7 @@ static void test_speedscope_evented(void)
 	CHECK_STR(str(p, "name"), "4242 python3 / 4242 MainThread");
 	/* main:25 and main:27 are one function: main stays open, work opens twice */
 	CHECK_STR(events_of(p, &nested), "O0@1e-06 O1@1e-06 O2@1e-06 C2@0.3003013 O2@0.405406405 "
-		  "C2@0.408409408 C1@0.408409408 C0@0.408409408");
+					 "C2@0.408409408 C1@0.408409408 C0@0.408409408");
 	CHECK_STR(str(cJSON_GetArrayItem(item(doc, "profiles"), 2), "name"),
 		  "4242 python3 / 4243 worker");
 	cJSON_Delete(doc);

@@ -181,8 +181,7 @@ static void test_json(void)
 	CHECK(item(f, "file") == NULL && item(f, "line") == NULL);
 	CHECK_STR(str(cJSON_GetArrayItem(frames, 6), "name"), "caf\xef\xbf\xbd\xef\xbf\xbd");
 	CHECK_STR(str(cJSON_GetArrayItem(frames, 6), "file"), "/tmp/\xef\xbf\xbd(.py");
-	CHECK_STR(str(cJSON_GetArrayItem(frames, 8), "name"),
-		  "q\"b\\s\n\x01\xe2\x80\xa8");
+	CHECK_STR(str(cJSON_GetArrayItem(frames, 8), "name"), "q\"b\\s\n\x01\xe2\x80\xa8");
 
 	procs = item(doc, "processes");
 	CHECK_INT(cJSON_GetArraySize(procs), 3);
@@ -319,8 +318,8 @@ static void test_json_deep(void)
 	char *out;
 	int err, i, f;
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "",
-							   0, NULL });
+	session__add_process(
+		s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "", 0, NULL });
 	session__add_thread(s, 0, 1, "");
 	f = session__intern_frame(s, &(struct session_frame){ "r", "r.py", 1, 2, FRAME_PYTHON });
 	for (i = 0; i < 3000; i++)
@@ -331,8 +330,10 @@ static void test_json_deep(void)
 	doc = cJSON_Parse(out);
 	CHECK(doc != NULL);
 	if (doc) {
-		const cJSON *nodes = item(cJSON_GetArrayItem(item(cJSON_GetArrayItem(
-			item(doc, "processes"), 0), "threads"), 0), "nodes");
+		const cJSON *nodes = item(
+			cJSON_GetArrayItem(
+				item(cJSON_GetArrayItem(item(doc, "processes"), 0), "threads"), 0),
+			"nodes");
 
 		CHECK_INT(cJSON_GetArraySize(nodes), 3000);
 		CHECK(num(cJSON_GetArrayItem(nodes, 2999), "parent") == 2998);
@@ -366,12 +367,12 @@ static void test_json_empty(void)
 /* --- pstats: a small marshal reader ------------------------------------------------------ */
 
 struct mval {
-	char type;		/* 'd' dict, 't' tuple, 's' str, 'i' int, 'f' float */
+	char type; /* 'd' dict, 't' tuple, 's' str, 'i' int, 'f' float */
 	int64_t i;
 	double f;
 	char *s;
-	size_t n;		/* tuple items, or dict pairs */
-	struct mval *items;	/* a dict's are key, value, key, value, ... */
+	size_t n;	    /* tuple items, or dict pairs */
+	struct mval *items; /* a dict's are key, value, key, value, ... */
 };
 
 struct mreader {
@@ -588,7 +589,8 @@ static void test_pstats(void)
 		  "15 15 15 15");
 	CHECK_STR(figures(m_get(&d, "<img src=x>", 1, "q\"b\\s\n\x01\xe2\x80\xa8")), "7 7 7 7");
 	CHECK_STR(figures(m_get(&d, "/usr/lib/python3.12/json/decoder.py", 332,
-				"JSONDecoder.decode")), "20 20 20 20");
+				"JSONDecoder.decode")),
+		  "20 20 20 20");
 	/* pstats' "N function calls in T seconds": T is the sum of tt, the whole recording. */
 	for (i = 0; i < d.n; i++)
 		if (d.items[2 * i + 1].type == 't')
@@ -629,11 +631,11 @@ static void test_pstats_edges(void)
 	CHECK(len == 2 && !memcmp(out, "{0", 2));
 	free(out);
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "",
-							   0, NULL });
+	session__add_process(
+		s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "", 0, NULL });
 	session__add_thread(s, 0, 1, "");
-	f = session__intern_frame(s, &(struct session_frame){ "f", "f.py", 3000000000U, 3000000000U,
-							      FRAME_PYTHON });
+	f = session__intern_frame(
+		s, &(struct session_frame){ "f", "f.py", 3000000000U, 3000000000U, FRAME_PYTHON });
 	st = session__intern_stack(s, 0, f);
 	session__add_sample(s, &(struct session_sample){ 0, 10000000000ULL, 0, st });
 	out = render_n(&render_pstats, s, NULL, &err, &len);
@@ -682,8 +684,8 @@ static unsigned char *gunzip(const char *in, size_t len, size_t *outlen)
 struct field {
 	uint32_t num;
 	int wire;
-	uint64_t v;			/* varint */
-	const unsigned char *data;	/* length-delimited */
+	uint64_t v;		   /* varint */
+	const unsigned char *data; /* length-delimited */
 	size_t len;
 };
 
@@ -729,7 +731,7 @@ static bool pbr_next(struct pbr *r, struct field *f)
 		f->data = r->p;
 		r->p += f->len;
 	} else {
-		r->bad = true;	/* pyflare writes only varints and length-delimited fields */
+		r->bad = true; /* pyflare writes only varints and length-delimited fields */
 	}
 	return !r->bad;
 }
@@ -750,13 +752,13 @@ struct prof {
 		uint64_t thread_name, process, members;
 	} samples[MAXS];
 	size_t nsamples;
-	uint64_t loc_func[64], loc_line[64];	/* by location id */
-	uint64_t fn_name[64], fn_file[64], fn_start[64];	/* by function id */
+	uint64_t loc_func[64], loc_line[64];		 /* by location id */
+	uint64_t fn_name[64], fn_file[64], fn_start[64]; /* by function id */
 	int64_t time_nanos, duration, period, default_type;
 	uint64_t period_type[2];
 	size_t ncomments;
 	size_t nmappings;
-	bool mapping_symbolized;	/* has_functions, has_filenames, has_line_numbers */
+	bool mapping_symbolized; /* has_functions, has_filenames, has_line_numbers */
 	bool bad;
 };
 
@@ -1157,7 +1159,7 @@ static void test_pprof_groups(void)
 	CHECK(smp != NULL && smp->pid == 0 && !strcmp(pstr(&p, smp->members), "4242,5000,6000"));
 	for (i = 0; i < p.nstrs; i++)
 		has_comment |= !strcmp(p.strs[i], "target: python3 app.py; clock: timer at 999 Hz; "
-				       "granularity: function; grouped by none");
+						  "granularity: function; grouped by none");
 	CHECK(has_comment);
 	prof_free(&p);
 out:
@@ -1208,8 +1210,8 @@ static void test_many_frames(void)
 	char *out;
 	int err, k;
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "",
-							   0, NULL });
+	session__add_process(
+		s, &(struct session_process){ 1, 1, "p", "", "", "", "", 0, "", "", 0, NULL });
 	session__add_thread(s, 0, 1, "t");
 	for (k = 0; k < 3000; k++) {
 		char name[32];
@@ -1217,8 +1219,8 @@ static void test_many_frames(void)
 		uint32_t st;
 
 		snprintf(name, sizeof(name), k % 3 ? "f%d" : "f%d\xff", k);
-		fr = session__intern_frame(s, &(struct session_frame){ name, "m.py", k + 1, k + 1,
-								       FRAME_PYTHON });
+		fr = session__intern_frame(
+			s, &(struct session_frame){ name, "m.py", k + 1, k + 1, FRAME_PYTHON });
 		st = session__intern_stack(s, session__intern_stack(s, 0, 0), fr);
 		session__add_sample(s, &(struct session_sample){ k, 1000, 0, st });
 	}
@@ -1237,9 +1239,9 @@ static void test_many_frames(void)
 		}
 	}
 	CHECK(!r.bad);
-	CHECK_INT(counts[2], 3000);	/* samples */
-	CHECK_INT(counts[4], 3000);	/* locations */
-	CHECK_INT(counts[5], 3000);	/* functions */
+	CHECK_INT(counts[2], 3000); /* samples */
+	CHECK_INT(counts[4], 3000); /* locations */
+	CHECK_INT(counts[5], 3000); /* functions */
 	/* "" + 3000 names + file, thread, comm + types, units, labels, mapping, 2 comments */
 	CHECK_INT(counts[6], 1 + 3000 + 3 + 11);
 	for (i = 0; seen[0] && i + 1 < counts[6] && i < 4000; i++) {

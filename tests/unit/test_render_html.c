@@ -22,8 +22,19 @@
  */
 
 enum {
-	F_MOD, F_MAIN, F_LOADS, F_DECODE, F_CB, F_REQ, F_IMG, F_LS, F_BAD, F_QUOTE, F_COMMENT,
-	F_TRUNC, NF
+	F_MOD,
+	F_MAIN,
+	F_LOADS,
+	F_DECODE,
+	F_CB,
+	F_REQ,
+	F_IMG,
+	F_LS,
+	F_BAD,
+	F_QUOTE,
+	F_COMMENT,
+	F_TRUNC,
+	NF
 };
 
 #define IMG "<img src=x onerror=alert(1)>"
@@ -39,7 +50,10 @@ static const struct session_frame fixture_frames[NF] = {
 	[F_REQ] = { "get", "/venv/lib/python3.12/site-packages/requests/api.py", 62, 73,
 		    FRAME_PYTHON },
 	[F_IMG] = { IMG, SCRIPT ".py", 1, 2, FRAME_PYTHON },
-	[F_LS] = { "a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", "x.py", 3, 4, FRAME_PYTHON },
+	[F_LS] = { "a\xe2\x80\xa8"
+		   "b\xe2\x80\xa9"
+		   "c",
+		   "x.py", 3, 4, FRAME_PYTHON },
 	[F_BAD] = FX_BAD,
 	[F_QUOTE] = { "say \"hi\" \\ it's", "C:\\x\\y.py", 5, 6, FRAME_PYTHON },
 	[F_COMMENT] = { "<!-- <script>", "&amp;<\x7f\x01", 9, 9, FRAME_PYTHON },
@@ -264,7 +278,9 @@ static void test_hostile(void)
 	CHECK(f >= 0);
 	if (f >= 0)
 		CHECK_STR(frame_file(&d, f), SCRIPT ".py");
-	CHECK(frame_by_name(&d, "a\xe2\x80\xa8" "b\xe2\x80\xa9" "c") >= 0);
+	CHECK(frame_by_name(&d, "a\xe2\x80\xa8"
+				"b\xe2\x80\xa9"
+				"c") >= 0);
 	CHECK(frame_by_name(&d, "caf\xef\xbf\xbd\xef\xbf\xbd") >= 0);
 	f = frame_by_name(&d, "say \"hi\" \\ it's");
 	CHECK(f >= 0);
@@ -282,18 +298,22 @@ static void test_hostile(void)
 	meta = cJSON_GetObjectItem(doc, "meta");
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(procs, 1), "comm")),
 		  "<b>evil</b>");
-	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(procs, 1),
-							   "cmdline")),
-		  "</script><script>alert(2)</script>");
+	CHECK_STR(
+		cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(procs, 1), "cmdline")),
+		"</script><script>alert(2)</script>");
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(threads, 2), "name")),
 		  "<svg onload=alert(3)>");
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(meta, "target")),
 		  "python3 </title><script>alert(4)</script>");
-	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
-		  cJSON_GetObjectItem(doc, "refusals"), 0), "reason")),
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(
+			  cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "refusals"), 0), "reason")),
 		  "unsupported </script> 3.15");
-	CHECK_INT(thread_weight(&d, 2, IMG ";a\xe2\x80\xa8" "b\xe2\x80\xa9" "c;caf\xef\xbf\xbd"
-				"\xef\xbf\xbd;say \"hi\" \\ it's;<!-- <script>"), 7);
+	CHECK_INT(thread_weight(&d, 2,
+				IMG ";a\xe2\x80\xa8"
+				    "b\xe2\x80\xa9"
+				    "c;caf\xef\xbf\xbd"
+				    "\xef\xbf\xbd;say \"hi\" \\ it's;<!-- <script>"),
+		  7);
 	CHECK_INT(thread_weight(&d, 2, "<truncated>;" IMG), 3);
 	cJSON_Delete(doc);
 out:
@@ -339,8 +359,9 @@ static void test_values(void)
 		  "2023-11-14T22:13:20.123Z");
 	CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "start_ms")) > 1700000000123.0);
 	CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "start_ms")) < 1700000000124.0);
-	CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "health"),
-							   "lost")), 3);
+	CHECK_INT(cJSON_GetNumberValue(
+			  cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "health"), "lost")),
+		  3);
 	CHECK_INT(thread_weight(&d, 0, NULL), 160);
 	CHECK_INT(thread_weight(&d, 0, "<module>;main;loads;JSONDecoder.decode"), 100);
 	CHECK_INT(thread_weight(&d, 0, "<module>;main;loads;JSONDecoder.decode;callback"), 50);
@@ -371,8 +392,9 @@ static void test_values(void)
 	}
 	CHECK_INT(found, 3);
 	/* process 5000's frames are all its own; process 6000 has none */
-	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(
-		  cJSON_GetObjectItem(doc, "processes"), 1), "hidden")), 0);
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(
+			  cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "processes"), 1), "hidden")),
+		  0);
 	cJSON_Delete(doc);
 
 	/* --show-all: nothing hidden, and the viewer starts with every frame shown */
@@ -383,8 +405,10 @@ static void test_values(void)
 	doc = html ? data_of(html, &inert) : NULL;
 	CHECK(doc != NULL);
 	if (doc)
-		CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(
-			  cJSON_GetObjectItem(doc, "processes"), 0), "hidden")), 0);
+		CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(
+				  cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "processes"), 0),
+				  "hidden")),
+			  0);
 	cJSON_Delete(doc);
 	/* no filter at all: library frames flagged, shown at first */
 	free(html);
@@ -394,8 +418,10 @@ static void test_values(void)
 	if (doc) {
 		meta = cJSON_GetObjectItem(doc, "meta");
 		CHECK(cJSON_IsFalse(cJSON_GetObjectItem(meta, "hide_default")));
-		CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(
-			  cJSON_GetObjectItem(doc, "processes"), 0), "hidden")), 6);
+		CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(
+				  cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "processes"), 0),
+				  "hidden")),
+			  6);
 	}
 	cJSON_Delete(doc);
 out:
@@ -425,8 +451,9 @@ static void test_groups(void)
 	if (!doc)
 		goto out;
 	data_init(&d, doc);
-	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "meta"),
-							   "group_by")), "none");
+	CHECK_STR(cJSON_GetStringValue(
+			  cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "meta"), "group_by")),
+		  "none");
 	procs = cJSON_GetObjectItem(doc, "processes");
 	CHECK_INT(cJSON_GetArraySize(procs), 1);
 	members = cJSON_GetObjectItem(cJSON_GetArrayItem(procs, 0), "members");
@@ -440,8 +467,9 @@ static void test_groups(void)
 		  6);
 	threads = cJSON_GetObjectItem(doc, "threads");
 	CHECK_INT(cJSON_GetArraySize(threads), 3);
-	CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(threads, 0),
-							   "merged")), 2);
+	CHECK_INT(
+		cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(threads, 0), "merged")),
+		2);
 	CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(threads, 1), "merged") == NULL);
 	CHECK_INT(thread_weight(&d, 0, NULL), 160);
 	CHECK_INT(thread_weight(&d, 1, NULL), 40);
@@ -467,8 +495,8 @@ static void test_granularity(void)
 	char *html;
 	cJSON *doc;
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "",
-							   0, NULL });
+	session__add_process(
+		s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "", 0, NULL });
 	th = session__add_thread(s, 0, 1, "");
 	a = session__intern_frame(s, &(struct session_frame){ "f", "f.py", 1, 2, FRAME_PYTHON });
 	b = session__intern_frame(s, &(struct session_frame){ "f", "f.py", 1, 3, FRAME_PYTHON });
@@ -480,7 +508,7 @@ static void test_granularity(void)
 	if (doc) {
 		data_init(&d, doc);
 		CHECK_INT(d.nframes, 1);
-		CHECK_INT(int_at(d.frames, 2), 1);	/* the first line */
+		CHECK_INT(int_at(d.frames, 2), 1); /* the first line */
 		CHECK_INT(thread_weight(&d, 0, "f"), 5);
 	}
 	cJSON_Delete(doc);
@@ -493,7 +521,8 @@ static void test_granularity(void)
 		data_init(&d, doc);
 		CHECK_INT(d.nframes, 2);
 		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "meta"),
-								   "granularity")), "line");
+								   "granularity")),
+			  "line");
 	}
 	cJSON_Delete(doc);
 	free(html);
@@ -513,10 +542,12 @@ static void test_buckets(void)
 	int err, i, n, groups = 0, maxb = 0, bucket = 0;
 	long long sum = 0;
 
-	session__set_meta(s, &(struct session_meta){ .duration_ns = 60000000000ULL, .rate_hz = 999,
-						     .mode = "cpu", .target = "t" });
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "",
-							   0, NULL });
+	session__set_meta(s, &(struct session_meta){ .duration_ns = 60000000000ULL,
+						     .rate_hz = 999,
+						     .mode = "cpu",
+						     .target = "t" });
+	session__add_process(
+		s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "", 0, NULL });
 	th = session__add_thread(s, 0, 1, "");
 	for (i = 0; i < 3; i++) {
 		char name[8];
@@ -551,7 +582,7 @@ static void test_buckets(void)
 		bucket += int_at(b, i);
 		if (bucket > maxb)
 			maxb = bucket;
-		CHECK(groups == 0 || int_at(b, i) > 0);	/* buckets ascend */
+		CHECK(groups == 0 || int_at(b, i) > 0); /* buckets ascend */
 		CHECK(m >= 1 && m <= 3);
 		for (k = 0; k < m; k++)
 			sum += int_at(b, i + 3 + 2 * k);
@@ -609,8 +640,11 @@ static void test_big(void)
 	s = session__new();
 	filter = frame_filter__new();
 	session__set_meta(s, &(struct session_meta){ .start_realtime_ns = 1700000000000000000ULL,
-						     .duration_ns = 600000000000ULL, .rate_hz = 99,
-						     .ncpus = 20, .mode = "cpu", .target = "-a" });
+						     .duration_ns = 600000000000ULL,
+						     .rate_hz = 99,
+						     .ncpus = 20,
+						     .mode = "cpu",
+						     .target = "-a" });
 	for (i = 0; i < 20; i++) {
 		char comm[32], cmd[64];
 
@@ -636,8 +670,8 @@ static void test_big(void)
 				 i);
 		else
 			snprintf(file, sizeof(file), "/srv/app/pkg%d/module_%d.py", i % 97, i / 50);
-		session__intern_frame(s, &(struct session_frame){ name, file, i, i + 3,
-								  FRAME_PYTHON });
+		session__intern_frame(
+			s, &(struct session_frame){ name, file, i, i + 3, FRAME_PYTHON });
 	}
 	/* Stacks share prefixes like real ones do: each extends a random earlier stack. */
 	leaves = malloc(50000 * sizeof(*leaves));
@@ -665,8 +699,9 @@ static void test_big(void)
 
 		rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
 		/* each thread keeps to a few hundred stacks, as a real thread does */
-		session__add_sample(s, &(struct session_sample){ when, 10101010ULL, th[t],
-			leaves[(t * 977 + (rnd >> 33) % 400) % 50000] });
+		session__add_sample(s, &(struct session_sample){
+					       when, 10101010ULL, th[t],
+					       leaves[(t * 977 + (rnd >> 33) % 400) % 50000] });
 	}
 	o.filter = filter;
 	out = fopen(path, "w");
@@ -676,9 +711,10 @@ static void test_big(void)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	CHECK_INT(err, 0);
 	if (out) {
-		fprintf(stderr, "big session: 1200000 samples, %zu stack nodes, %ld bytes, "
-			"rendered in %.2f s\n", nstacks, ftell(out),
-			(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
+		fprintf(stderr,
+			"big session: 1200000 samples, %zu stack nodes, %ld bytes, "
+			"rendered in %.2f s\n",
+			nstacks, ftell(out), (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
 		fclose(out);
 	}
 	free(leaves);

@@ -24,8 +24,25 @@
 #define PAD 10.0
 
 enum {
-	F_MOD, F_MAIN, F_ALPHA, F_ZETA, F_LOADS, F_DECODE, F_CB, F_REQ, F_SLEEP, F_SCRIPT, F_CDATA,
-	F_CTRL, F_LS, F_NONCHAR, F_BAD, F_QUOTE, F_COMMENT, F_TRUNC, NF
+	F_MOD,
+	F_MAIN,
+	F_ALPHA,
+	F_ZETA,
+	F_LOADS,
+	F_DECODE,
+	F_CB,
+	F_REQ,
+	F_SLEEP,
+	F_SCRIPT,
+	F_CDATA,
+	F_CTRL,
+	F_LS,
+	F_NONCHAR,
+	F_BAD,
+	F_QUOTE,
+	F_COMMENT,
+	F_TRUNC,
+	NF
 };
 
 #define SCRIPT "</script><script>alert(1)</script>"
@@ -46,7 +63,9 @@ static const struct session_frame fixture_frames[NF] = {
 	[F_SLEEP] = { "[sleep]", "", 0, 0, FRAME_WAIT },
 	[F_SCRIPT] = { SCRIPT, "<img src=x onerror=alert(2)>.py", 1, 2, FRAME_PYTHON },
 	[F_CDATA] = { CDATA, "x.py", 3, 3, FRAME_PYTHON },
-	[F_CTRL] = { "a\x01" "b\x1b[31mc\x7f", "x.py", 4, 4, FRAME_PYTHON },
+	[F_CTRL] = { "a\x01"
+		     "b\x1b[31mc\x7f",
+		     "x.py", 4, 4, FRAME_PYTHON },
 	[F_LS] = { "x\xe2\x80\xa8y", "x.py", 5, 5, FRAME_PYTHON },
 	[F_NONCHAR] = { "n\xef\xbf\xbe\xef\xbf\xbf", "x.py", 6, 6, FRAME_PYTHON },
 	[F_BAD] = FX_BAD,
@@ -88,8 +107,8 @@ static struct session *fixture(void)
 	static const int sb[] = { F_MOD, F_MAIN, F_LOADS, F_DECODE, F_CB };
 	static const int sm[] = { F_MOD, F_MAIN }, ss[] = { F_MOD, F_MAIN, F_SLEEP };
 	static const int sr[] = { F_REQ };
-	static const int sh[] = { F_SCRIPT, F_CDATA, F_CTRL, F_LS, F_NONCHAR, F_BAD, F_QUOTE,
-				  F_COMMENT };
+	static const int sh[] = { F_SCRIPT,  F_CDATA, F_CTRL,  F_LS,
+				  F_NONCHAR, F_BAD,   F_QUOTE, F_COMMENT };
 	static const int st[] = { F_TRUNC, F_SCRIPT };
 	struct fixture_threads th;
 	struct session *s = fixture_session(&fixture_spec, &th);
@@ -121,8 +140,8 @@ struct frame {
 	unsigned long long x, w, graph_ns;
 	double rx, rw;
 	int y;
-	char label[512];	/* unescaped */
-	char text[512];		/* the label as drawn, unescaped */
+	char label[512]; /* unescaped */
+	char text[512];	 /* the label as drawn, unescaped */
 	char fill[32];
 };
 
@@ -137,8 +156,8 @@ static void unescape(char *buf, size_t len, const char *p, const char *end)
 {
 	static const struct {
 		const char *ref, *ch;
-	} refs[] = { { "&lt;", "<" }, { "&gt;", ">" }, { "&amp;", "&" }, { "&quot;", "\"" },
-		     { "&#39;", "'" }, { "&#10;", "\n" } };
+	} refs[] = { { "&lt;", "<" },	 { "&gt;", ">" },  { "&amp;", "&" },
+		     { "&quot;", "\"" }, { "&#39;", "'" }, { "&#10;", "\n" } };
 	size_t used = 0, k;
 
 	while (p < end && used + 1 < len) {
@@ -186,8 +205,8 @@ static bool parse(const char *doc, struct svg *v)
 		x = strstr(t, "&#10;");
 		unescape(f->label, sizeof(f->label), t + 7, x && x < te ? x : te);
 		r = strstr(te, "<rect x=\"");
-		if (!r || sscanf(r, "<rect x=\"%lf\" y=\"%d\" width=\"%lf\"", &f->rx, &f->y,
-				 &f->rw) != 3)
+		if (!r ||
+		    sscanf(r, "<rect x=\"%lf\" y=\"%d\" width=\"%lf\"", &f->rx, &f->y, &f->rw) != 3)
 			return false;
 		x = strstr(r, "fill=\"");
 		if (!x || sscanf(x, "fill=\"%31[^\"]\"", f->fill) != 1)
@@ -320,7 +339,8 @@ static void test_structure(void)
 	CHECK_INT(v->graphs, 2);
 	CHECK_INT(v->graph_ns[0], P4242_W * W);
 	CHECK_INT(v->graph_ns[1], P5000_W * W);
-	CHECK(strstr(doc, "data-ns=\"" "167167167\""));	/* ALL_W * W on the root */
+	CHECK(strstr(doc, "data-ns=\""
+			  "167167167\"")); /* ALL_W * W on the root */
 	CHECK(strstr(doc, "Process 4242 python3 — python3 app.py — Python 3.12.1: 152 ms, "
 			  "91.0% of all, 2 threads</title>"));
 
@@ -360,7 +380,7 @@ static void test_structure(void)
 	CHECK_INT(alpha->x, 7 * W);
 	CHECK_INT(loads->x, 27 * W);
 	CHECK_INT(zeta->x, 77 * W);
-	CHECK(sleep < alpha && alpha < loads && loads < zeta);	/* preorder */
+	CHECK(sleep < alpha && alpha < loads && loads < zeta); /* preorder */
 	/* callers below their callees */
 	check_child(proc, mainth);
 	check_child(proc, worker);
@@ -418,8 +438,9 @@ static void test_filters(void)
 
 	filter = frame_filter__new();
 	o.filter = filter;
-	CHECK_INT(frame_filter__add(filter, FILTER_SHOW_GLOB, "*/json/decoder.py", why,
-				    sizeof(why)), 0);
+	CHECK_INT(
+		frame_filter__add(filter, FILTER_SHOW_GLOB, "*/json/decoder.py", why, sizeof(why)),
+		0);
 	doc = render_svg_of(s, &o, v);
 	CHECK(find(v, 0, "JSONDecoder.decode (json/decoder.py:332)") != NULL);
 	CHECK(find(v, 0, "get (requests/api.py:62)") != NULL);
@@ -427,7 +448,7 @@ static void test_filters(void)
 
 	CHECK_INT(frame_filter__add(filter, FILTER_HIDE_GLOB, "/srv/app.py", why, sizeof(why)), 0);
 	doc = render_svg_of(s, &o, v);
-	CHECK(find(v, 0, "<module> (/srv/app.py:1)") != NULL);	/* the first of a run stays */
+	CHECK(find(v, 0, "<module> (/srv/app.py:1)") != NULL); /* the first of a run stays */
 	CHECK(find(v, 0, "main (/srv/app.py:10)") == NULL);
 	free(doc);
 
@@ -511,13 +532,15 @@ static void test_min_width(void)
 	int64_t th;
 	char *doc;
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "",
-							   "", 0, NULL });
+	session__add_process(
+		s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "", 0, NULL });
 	th = session__add_thread(s, 0, 1, "");
 	add_n(s, th, session__intern_stack(s, 0, session__intern_frame(s, &fb)), 20000, W, &t);
 	/* 1 of 20003 samples is 0.059 px; 2 are 0.118 */
-	add_n(s, th, session__intern_stack(s, session__intern_stack(s, 0,
-		session__intern_frame(s, &ft)), session__intern_frame(s, &fc)), 1, W, &t);
+	add_n(s, th,
+	      session__intern_stack(s, session__intern_stack(s, 0, session__intern_frame(s, &ft)),
+				    session__intern_frame(s, &fc)),
+	      1, W, &t);
 	add_n(s, th, session__intern_stack(s, 0, session__intern_frame(s, &fs)), 2, W, &t);
 	doc = render_svg_of(s, NULL, v);
 	CHECK(find(v, 0, "big (a.py:1)") != NULL);
@@ -545,8 +568,8 @@ static void test_max_frames(void)
 	int64_t th;
 	int i, k, err;
 
-	session__add_process(s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "",
-							   "", 0, NULL });
+	session__add_process(
+		s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "", 0, NULL });
 	th = session__add_thread(s, 0, 1, "");
 	for (i = 0; i < 60; i++) {
 		uint32_t node = 0;
@@ -577,7 +600,7 @@ static void test_max_frames(void)
 	snprintf(name, sizeof(name), ">c%02zu_000 (deep.py:1)&#10;", first_chain - 1);
 	CHECK_INT(count(doc, name), 0);
 	CHECK_INT(count(doc, ">c59_999 (deep.py:1000)&#10;"), 1);
-	CHECK_INT(count(doc, " px left out"), 2);	/* the note and its tooltip */
+	CHECK_INT(count(doc, " px left out"), 2); /* the note and its tooltip */
 	free(doc);
 out:
 	free(tops);

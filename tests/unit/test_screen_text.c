@@ -21,11 +21,15 @@ static void test_escape(void)
 	check_escape(NULL, "");
 	check_escape("\x1b[2J\x1b]0;pwned\x07", "\\x1b[2J\\x1b]0;pwned\\x07");
 	check_escape("a\nb\tc\x7f", "a\\x0ab\\x09c\\x7f");
-	check_escape("caf\xe9\xff", "caf\\xe9\\xff");			/* ill-formed bytes */
-	check_escape("r\xe2\x80\xae" "evil", "r\\u202eevil");		/* a bidi override */
-	check_escape("\xc2\x9b" "31m", "\\u009b31m");			/* a C1 control */
+	check_escape("caf\xe9\xff", "caf\\xe9\\xff"); /* ill-formed bytes */
+	check_escape("r\xe2\x80\xae"
+		     "evil",
+		     "r\\u202eevil"); /* a bidi override */
+	check_escape("\xc2\x9b"
+		     "31m",
+		     "\\u009b31m"); /* a C1 control */
 	check_escape("caf\xc3\xa9 \xe6\xbc\xa2\xe5\xad\x97",
-		     "caf\xc3\xa9 \xe6\xbc\xa2\xe5\xad\x97");	/* é, and two wide ones */
+		     "caf\xc3\xa9 \xe6\xbc\xa2\xe5\xad\x97"); /* é, and two wide ones */
 	/* a variation selector: terminals disagree on the width it gives */
 	check_escape("\xe2\x9d\xa4\xef\xb8\x8f", "\xe2\x9d\xa4\\ufe0f");
 	/* an unassigned code point: no width to count on */
@@ -38,8 +42,8 @@ static void test_cells(void)
 	CHECK_INT(screen_cells(NULL), 0);
 	CHECK_INT(screen_cells("abc"), 3);
 	CHECK_INT(screen_cells("caf\xc3\xa9"), 4);
-	CHECK_INT(screen_cells("\xe6\xbc\xa2\xe5\xad\x97"), 4);		/* wide */
-	CHECK_INT(screen_cells("e\xcc\x81"), 1);			/* combining acute */
+	CHECK_INT(screen_cells("\xe6\xbc\xa2\xe5\xad\x97"), 4); /* wide */
+	CHECK_INT(screen_cells("e\xcc\x81"), 1);		/* combining acute */
 }
 
 static char *put(const char *text, int max, enum screen_cut cut, int *cells)
@@ -55,13 +59,13 @@ static char *put(const char *text, int max, enum screen_cut cut, int *cells)
 	return out;
 }
 
-#define CHECK_PUT(text, max, cut, want, want_cells)                                            \
-	do {                                                                                   \
-		int c_;                                                                        \
-		char *got_ = put(text, max, cut, &c_);                                         \
-		CHECK_STR(got_, want);                                                         \
-		CHECK_INT(c_, want_cells);                                                     \
-		free(got_);                                                                    \
+#define CHECK_PUT(text, max, cut, want, want_cells)    \
+	do {                                           \
+		int c_;                                \
+		char *got_ = put(text, max, cut, &c_); \
+		CHECK_STR(got_, want);                 \
+		CHECK_INT(c_, want_cells);             \
+		free(got_);                            \
 	} while (0)
 
 static void test_cut(void)
@@ -71,7 +75,10 @@ static void test_cut(void)
 	CHECK_PUT("abcdef", 4, SCREEN_CUT_END, "abc\xe2\x80\xa6", 4);
 	CHECK_PUT("abcdef", 1, SCREEN_CUT_END, "\xe2\x80\xa6", 1);
 	CHECK_PUT("abcdef", 0, SCREEN_CUT_END, "", 0);
-	CHECK_PUT("/srv/app/views.py:12", 10, SCREEN_CUT_START, "\xe2\x80\xa6" "ews.py:12", 10);
+	CHECK_PUT("/srv/app/views.py:12", 10, SCREEN_CUT_START,
+		  "\xe2\x80\xa6"
+		  "ews.py:12",
+		  10);
 	/* a wide character that would straddle the edge is left out */
 	CHECK_PUT("\xe6\xbc\xa2\xe5\xad\x97\xe6\xbc\xa2", 5, SCREEN_CUT_END,
 		  "\xe6\xbc\xa2\xe5\xad\x97\xe2\x80\xa6", 5);

@@ -119,8 +119,11 @@ static void test_intern_stack(void)
 static void test_tables(void)
 {
 	struct session *s = session__new();
-	struct session_process p = { .pid = 42, .start_time = 777, .comm = "python3",
-				     .cmdline = "python3 app.py", .exe = NULL,
+	struct session_process p = { .pid = 42,
+				     .start_time = 777,
+				     .comm = "python3",
+				     .cmdline = "python3 app.py",
+				     .exe = NULL,
 				     .python_version = "3.12.1" };
 	const struct session_process *procs;
 	const struct session_thread *thr;
@@ -198,8 +201,8 @@ static void test_members(void)
 	size_t n;
 
 	CHECK_INT(session__add_process(s, &p), 0);
-	pids[1] = 0;	/* the session has its own copy */
-	p.comm = "oddest";	/* a string of another length before the next members */
+	pids[1] = 0;	   /* the session has its own copy */
+	p.comm = "oddest"; /* a string of another length before the next members */
 	p.members = (uint32_t[]){ 1, 2 };
 	p.nmembers = 2;
 	CHECK_INT(session__add_process(s, &p), 1);
@@ -229,8 +232,10 @@ static void test_meta_health(void)
 {
 	struct session *s = session__new();
 	char target[32] = "python3 app.py";
-	struct session_meta m = { 1700000000000000000ULL, 2000000000ULL, 999, 2, "cpu", target,
-				  "tick", "wall mode is not available" };
+	struct session_meta m = {
+		1700000000000000000ULL,	     2000000000ULL, 999, 2, "cpu", target, "tick",
+		"wall mode is not available"
+	};
 	struct session_health h = { 1, 2, 3, 4, 5, 6, 7, 8 };
 
 	CHECK_INT(session__set_meta(s, &m), 0);
@@ -271,7 +276,7 @@ static void test_many(void)
 	for (i = 0; i < 50000; i++) {
 		snprintf(name, sizeof(name), "f%u", i % 5000);
 		if (session__intern_frame(s, &(struct session_frame){ name, "m.py", i % 5000, i,
-								       FRAME_PYTHON }) != i)
+								      FRAME_PYTHON }) != i)
 			bad++;
 	}
 	CHECK_INT(bad, 0);
@@ -280,7 +285,7 @@ static void test_many(void)
 	for (i = 0; i < 50000; i++) {
 		snprintf(name, sizeof(name), "f%u", i % 5000);
 		if (session__intern_frame(s, &(struct session_frame){ name, "m.py", i % 5000, i,
-								       FRAME_PYTHON }) != i)
+								      FRAME_PYTHON }) != i)
 			bad++;
 	}
 	CHECK_INT(bad, 0);
@@ -329,8 +334,8 @@ static void test_million_samples(void)
 	fr = session__intern_frame(s, &(struct session_frame){ "f", "a.py", 1, 1, FRAME_PYTHON });
 	st = session__intern_stack(s, 0, fr);
 	for (i = 0; i < want && !err; i++)
-		err = session__add_sample(s, &(struct session_sample){ i * 500500, 1001001, i & 1,
-								       st });
+		err = session__add_sample(
+			s, &(struct session_sample){ i * 500500, 1001001, i & 1, st });
 	CHECK_INT(err, 0);
 	smp = session__samples(s, &n);
 	CHECK_INT(n, want);

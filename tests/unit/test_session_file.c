@@ -17,7 +17,7 @@
 #include "session/session_merge.h"
 #include "test.h"
 
-#define DEEP 1025	/* deeper than the walker goes */
+#define DEEP 1025 /* deeper than the walker goes */
 
 static char long_name[10000];
 
@@ -55,15 +55,14 @@ static struct session *fixture(uint64_t start, uint32_t pid_base)
 	session__add_refusal(s, pid_base + 7001, "\x1b]0;evil\x07", "not a \"Python\"\nprocess");
 	session__add_process(s, &(struct session_process){ pid_base + 4242, 111, "python3",
 							   "python3 app.py", "/usr/bin/python3",
-							   "3.12.1", "/usr/lib/python3.12:/x", 0, "", "",
-							   0, NULL });
-	session__add_process(s, &(struct session_process){ pid_base + 5000, 222,
-							   "\x1b[31mevil",
+							   "3.12.1", "/usr/lib/python3.12:/x", 0,
+							   "", "", 0, NULL });
+	session__add_process(s, &(struct session_process){ pid_base + 5000, 222, "\x1b[31mevil",
 							   "<script>alert(1)</script>\n\xff",
-							   "/usr/bin/python3", "3.11.4", "", 0, "", "",
-							   0, NULL });
-	session__add_process(s, &(struct session_process){ pid_base + 6000, 0, "idle", NULL,
-							   NULL, NULL, NULL, 0, "", "", 0, NULL });
+							   "/usr/bin/python3", "3.11.4", "", 0, "",
+							   "", 0, NULL });
+	session__add_process(s, &(struct session_process){ pid_base + 6000, 0, "idle", NULL, NULL,
+							   NULL, NULL, 0, "", "", 0, NULL });
 	th[0] = session__add_thread(s, 0, pid_base + 4243, "worker");
 	th[1] = session__add_thread(s, 0, pid_base + 4242, "MainThread");
 	th[2] = session__add_thread(s, 1, pid_base + 5000, "");
@@ -83,9 +82,9 @@ static struct session *fixture(uint64_t start, uint32_t pid_base)
 		node = session__intern_stack(s, node, 11);
 	st[7] = node;
 
-	for (i = 299; i >= 0; i--)	/* backwards in time */
-		session__add_sample(s, &(struct session_sample){ 1000 + i * W, W, th[1],
-								 st[i % 3 ? 1 : 2] });
+	for (i = 299; i >= 0; i--) /* backwards in time */
+		session__add_sample(
+			s, &(struct session_sample){ 1000 + i * W, W, th[1], st[i % 3 ? 1 : 2] });
 	t = 500000000;
 	for (i = 0; i < 120; i++, t += W)
 		session__add_sample(s, &(struct session_sample){ t, i % 7 ? W : 3 * W, th[0],
@@ -210,8 +209,8 @@ static void check_same(const struct session *a, const struct session *b)
 /* Every renderer there is, with a few option sets, writes the same bytes for @a and @b. */
 static void check_same_renders(const struct session *a, const struct session *b)
 {
-	static const char *const names[] = { "text", "speedscope", "collapsed", "flat", "json",
-					     "pstats", "pprof", "html" };
+	static const char *const names[] = { "text", "speedscope", "collapsed", "flat",
+					     "json", "pstats",	   "pprof",	"html" };
 	struct render_opts opts[4];
 	size_t la, lb, i, k, rendered = 0;
 
@@ -225,7 +224,7 @@ static void check_same_renders(const struct session *a, const struct session *b)
 		const struct renderer *r = renderer_by_name(names[i]);
 
 		if (!r)
-			continue;	/* not in this build yet */
+			continue; /* not in this build yet */
 		for (k = 0; k < 4; k++) {
 			char *x = render_ok(r, a, &opts[k], &la);
 			char *y = render_ok(r, b, &opts[k], &lb);
@@ -295,11 +294,11 @@ static void test_round_trip_extremes(void)
 	check_read_back(s, session_file_parse(buf, len, NULL, 0), false);
 	free(buf);
 
-	session__set_meta(s, &(struct session_meta){ UINT64_MAX, UINT64_MAX, UINT32_MAX,
-						     UINT32_MAX, "", "", NULL,
-						     "wall mode is not available (on_switch: \"R1\")" });
-	session__add_process(s, &(struct session_process){ .pid = UINT32_MAX,
-							   .start_time = UINT64_MAX });
+	session__set_meta(s, &(struct session_meta){
+				     UINT64_MAX, UINT64_MAX, UINT32_MAX, UINT32_MAX, "", "", NULL,
+				     "wall mode is not available (on_switch: \"R1\")" });
+	session__add_process(
+		s, &(struct session_process){ .pid = UINT32_MAX, .start_time = UINT64_MAX });
 	t = session__add_thread(s, 0, UINT32_MAX, NULL);
 	session__intern_frame(s, &(struct session_frame){ "", "", 0, 0, FRAME_PYTHON });
 	session__intern_stack(s, 0, 0);
@@ -384,7 +383,7 @@ static void test_merge(void)
 	/* the same processes again (attached twice): one process each, samples added */
 	CHECK_INT(session_merge(m, a), 0);
 	session__processes(m, &nm);
-	CHECK_INT(nm, 7);	/* the one with no start time is not known to be the same */
+	CHECK_INT(nm, 7); /* the one with no start time is not known to be the same */
 	t = session__threads(m, &ntm);
 	session__threads(a, &nta);
 	CHECK_INT(ntm, 11);
@@ -441,7 +440,8 @@ static void test_merge_targets(void)
 	/* the joined target stops growing */
 	for (int i = 0; i < 5; i++) {
 		big[0] = 'a' + i;
-		session__set_meta(x, &(struct session_meta){ 20, 1, 99, 1, "cpu", big, NULL, NULL });
+		session__set_meta(x,
+				  &(struct session_meta){ 20, 1, 99, 1, "cpu", big, NULL, NULL });
 		CHECK_INT(session_merge(m, x), 0);
 	}
 	CHECK(strlen(session__meta(m)->target) < 1024 + 700);
@@ -457,14 +457,13 @@ static struct session *small(void)
 	struct session *s = session__new();
 	uint32_t node;
 
-	session__set_meta(s, &(struct session_meta){ 1700000000000000000ULL, 1000000, 999, 2,
-						     "cpu", "t.py", NULL, NULL });
+	session__set_meta(s, &(struct session_meta){ 1700000000000000000ULL, 1000000, 999, 2, "cpu",
+						     "t.py", NULL, NULL });
 	session__set_health(s, &(struct session_health){ 3, 0, 1, 0, 0, 0, 1, 1 });
 	session__add_refusal(s, 9, "sh", "not Python");
-	session__add_process(s, &(struct session_process){ 42, 7, "python3", "python3 t.py",
-							   "/usr/bin/python3", "3.12.1",
-							   "/usr/lib/python3.12", 0, "", "",
-							   0, NULL });
+	session__add_process(s, &(struct session_process){
+					42, 7, "python3", "python3 t.py", "/usr/bin/python3",
+					"3.12.1", "/usr/lib/python3.12", 0, "", "", 0, NULL });
 	session__add_thread(s, 0, 42, "MainThread");
 	session__intern_frame(s, &(struct session_frame){ "<module>", "t.py", 1, 3, FRAME_PYTHON });
 	session__intern_frame(s, &(struct session_frame){ "f", "t.py", 5, 6, FRAME_PYTHON });
@@ -564,8 +563,8 @@ static void test_truncation_messages(void)
 	}
 	/* every section is named as the place it stops */
 	for (size_t k = 0; k < 8; k++) {
-		static const char *const names[] = { "meta", "health", "refusals", "processes",
-						     "threads", "frames", "stacks", "samples" };
+		static const char *const names[] = { "meta",	"health", "refusals", "processes",
+						     "threads", "frames", "stacks",   "samples" };
 		char want[64];
 		bool found = false;
 
@@ -686,7 +685,7 @@ static void b_header(struct built *x, uint32_t version, uint32_t flags)
 		x->b[x->len++] = version >> (8 * i);
 	for (int i = 0; i < 4; i++)
 		x->b[x->len++] = flags >> (8 * i);
-	x->len += 8;	/* body length: b_finish() */
+	x->len += 8; /* body length: b_finish() */
 }
 
 static void b_finish(struct built *x)
@@ -840,9 +839,9 @@ static void test_messages(void)
 	expect_error(&x, EINVAL, "1 byte after the end of the session");
 
 	struct {
-		uint64_t stack[3];	/* count, distance, frame */
+		uint64_t stack[3]; /* count, distance, frame */
 		uint64_t nsamples;
-		uint64_t sample[4];	/* time step, weight step, thread, stack step (zigzag) */
+		uint64_t sample[4]; /* time step, weight step, thread, stack step (zigzag) */
 		const char *want;
 	} cases[] = {
 		{ { 1, 0, 0 }, 0, { 0 }, "stack node 1 has a parent out of range" },
@@ -851,14 +850,21 @@ static void test_messages(void)
 		{ { 1, 1, 0 }, 1, { 0, 0, 1, 2 }, "sample 0 names thread 1 of 1" },
 		{ { 1, 1, 0 }, 1, { 0, 0, 0, 0 }, "sample 0 names stack node 0 of 1" },
 		{ { 1, 1, 0 }, 1, { 0, 0, 0, 4 }, "sample 0 names stack node 2 of 1" },
-		{ { 1, 1, 0 }, 1, { 0, 0, 0, 1 },
+		{ { 1, 1, 0 },
+		  1,
+		  { 0, 0, 0, 1 },
 		  "sample 0 names stack node 18446744073709551615 of 1" },
-		{ { 1, 1, 0 }, 1, { 0, 0, 1ULL << 32, 2 },
+		{ { 1, 1, 0 },
+		  1,
+		  { 0, 0, 1ULL << 32, 2 },
 		  "sample 0 names thread 4294967296 of 1" },
 		{ { 1, 1, 0 }, 2, { 0, 0, 0, 2 }, "truncated in the samples section" },
 		{ { 1000, 1, 0 }, 0, { 0 }, "truncated in the stacks section" },
-		{ { 1, 1, 0 }, 0, { 0, 0, 0, 2 }, "1 unexpected byte at the end of a column of "
-						  "the samples section" },
+		{ { 1, 1, 0 },
+		  0,
+		  { 0, 0, 0, 2 },
+		  "1 unexpected byte at the end of a column of "
+		  "the samples section" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		test_current = cases[i].want;
@@ -921,7 +927,10 @@ static void test_messages(void)
 	b_header(&x, 1, 0);
 	sec.len = 0;
 	b_var(&sec, 1), b_var(&sec, 2), b_var(&sec, 999), b_var(&sec, 1);
-	b_raw(&sec, "\x03" "c\0u", 4);
+	b_raw(&sec,
+	      "\x03"
+	      "c\0u",
+	      4);
 	b_str(&sec, "t"), b_str(&sec, "w");
 	b_section(&x, 1, &sec);
 	b_finish(&x);
@@ -994,7 +1003,8 @@ static void test_clock(void)
 	b_var(&sec, 0);
 	b_section(&x, 9, &sec);
 	b_finish(&x);
-	expect_error(&x, EINVAL, "the process identity section comes before the processes "
+	expect_error(&x, EINVAL,
+		     "the process identity section comes before the processes "
 		     "section");
 }
 
@@ -1096,7 +1106,8 @@ static void test_history(void)
 	for (i = 0; i < 12; i++) {
 		uint64_t start = 1700000000000000000ULL + (uint64_t)((i * 5) % 12) * 1000000000ULL;
 
-		session__set_meta(s, &(struct session_meta){ start, 1, 99, 1, "cpu", "t", NULL, NULL });
+		session__set_meta(
+			s, &(struct session_meta){ start, 1, 99, 1, "cpu", "t", NULL, NULL });
 		CHECK_INT(history_save(s), 0);
 	}
 	snprintf(path, sizeof(path), "%s/notes.txt", dir);
@@ -1116,7 +1127,7 @@ static void test_history(void)
 		utimensat(AT_FDCWD, path, old, 0);
 	}
 	snprintf(fresh, sizeof(fresh), "%s/.1.pyflare.tmp", dir);
-	write_file(fresh, "x", 1);	/* a save in progress */
+	write_file(fresh, "x", 1); /* a save in progress */
 
 	/* the same start twice: a microsecond apart, both kept; other files are left alone */
 	CHECK_INT(history_save(s), 0);
@@ -1126,7 +1137,7 @@ static void test_history(void)
 	CHECK_INT(count_files(dir, ".pyflare"), 10);
 	CHECK_INT(count_files(dir, "notes.txt"), 1);
 	CHECK_INT(count_files(dir, ".tmp"), 1);
-	CHECK(access(fresh, F_OK) == 0);	/* a save in progress stays */
+	CHECK(access(fresh, F_OK) == 0); /* a save in progress stays */
 
 	/* a relative XDG_DATA_HOME is ignored: HOME's .local/share */
 	setenv("XDG_DATA_HOME", "relative", 1);
@@ -1229,7 +1240,7 @@ static void test_report_run(void)
 	setenv("XDG_DATA_HOME", xdg, 1);
 	o.n_files = 0;
 	o.last = true;
-	CHECK_INT(report_run(&o), EXIT_TARGET);	/* none kept yet */
+	CHECK_INT(report_run(&o), EXIT_TARGET); /* none kept yet */
 	history_save(a);
 	history_save(b);
 	CHECK_INT(report_run(&o), 0);

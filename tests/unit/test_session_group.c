@@ -45,20 +45,34 @@ static struct session *workers(void)
 	fixture_meta(s, 1700000000000000000ULL, "-a");
 	session__set_health(s, &(struct session_health){ 80, 1, 2, 0, 0, 3, 3, 1 });
 	session__add_refusal(s, 300, "python3.15", "unsupported Python 3.15");
+	session__add_process(s, &(struct session_process){ .pid = 100,
+							   .start_time = 50,
+							   .comm = "gunicorn",
+							   .cmdline = "gunicorn app:wsgi",
+							   .exe = "/usr/bin/python3.12",
+							   .python_version = "3.12.1",
+							   .lib_dirs = "/usr/lib/python3.12",
+							   .cgroup = "/system.slice/app.service" });
 	session__add_process(s, &(struct session_process){
-		.pid = 100, .start_time = 50, .comm = "gunicorn", .cmdline = "gunicorn app:wsgi",
-		.exe = "/usr/bin/python3.12", .python_version = "3.12.1",
-		.lib_dirs = "/usr/lib/python3.12", .cgroup = "/system.slice/app.service" });
-	session__add_process(s, &(struct session_process){
-		.pid = 101, .start_time = 40, .comm = "gunicorn", .cmdline = "gunicorn app:wsgi",
-		.exe = "/usr/bin/python3.12", .python_version = "3.12.2",
-		.lib_dirs = "/usr/lib/python3.12:/srv/venv/lib/python3.12", .ns_pid = 7,
-		.cgroup = "/system.slice/app.service" });
-	session__add_process(s, &(struct session_process){
-		.pid = 200, .start_time = 60, .comm = "python3", .cmdline = "python3 cron.py",
-		.exe = "/usr/bin/python3.11", .python_version = "3.11.4",
-		.lib_dirs = "/usr/lib/python3.11", .ns_pid = 9,
-		.cgroup = "/system.slice/cron.service" });
+					.pid = 101,
+					.start_time = 40,
+					.comm = "gunicorn",
+					.cmdline = "gunicorn app:wsgi",
+					.exe = "/usr/bin/python3.12",
+					.python_version = "3.12.2",
+					.lib_dirs = "/usr/lib/python3.12:/srv/venv/lib/python3.12",
+					.ns_pid = 7,
+					.cgroup = "/system.slice/app.service" });
+	session__add_process(s,
+			     &(struct session_process){ .pid = 200,
+							.start_time = 60,
+							.comm = "python3",
+							.cmdline = "python3 cron.py",
+							.exe = "/usr/bin/python3.11",
+							.python_version = "3.11.4",
+							.lib_dirs = "/usr/lib/python3.11",
+							.ns_pid = 9,
+							.cgroup = "/system.slice/cron.service" });
 	a_main = session__add_thread(s, 0, 100, "MainThread");
 	a_worker = session__add_thread(s, 0, 110, "worker");
 	b_main = session__add_thread(s, 1, 101, "MainThread");
@@ -286,9 +300,9 @@ static void test_container(void)
 	} procs[] = {
 		{ 1, "/kubepods/pod1/aaa", "aaaaaaaaaaaa" },
 		{ 2, "/system.slice/web.service", "" },
-		{ 3, "/kubepods/pod1/aaa2", "aaaaaaaaaaaa" },	/* the same container */
-		{ 4, "", "" },					/* nothing known: alone */
-		{ 5, "/system.slice/web.service", "" },		/* the same cgroup */
+		{ 3, "/kubepods/pod1/aaa2", "aaaaaaaaaaaa" }, /* the same container */
+		{ 4, "", "" },				      /* nothing known: alone */
+		{ 5, "/system.slice/web.service", "" },	      /* the same cgroup */
 		{ 6, "/kubepods/pod2/bbb", "bbbbbbbbbbbb" },
 		{ 7, "", "" },
 		/* a container id equal to a cgroup path is still another key */
@@ -300,9 +314,12 @@ static void test_container(void)
 	size_t n = 0, i, k;
 
 	for (i = 0; i < sizeof(procs) / sizeof(procs[0]); i++) {
-		session__add_process(s, &(struct session_process){
-			.pid = procs[i].pid, .comm = "python3", .cmdline = "python3 app.py",
-			.cgroup = procs[i].cgroup, .container = procs[i].container });
+		session__add_process(s,
+				     &(struct session_process){ .pid = procs[i].pid,
+								.comm = "python3",
+								.cmdline = "python3 app.py",
+								.cgroup = procs[i].cgroup,
+								.container = procs[i].container });
 		session__add_thread(s, i, procs[i].pid, "MainThread");
 	}
 	g = session_group(s, GROUP_BY_CONTAINER);
@@ -341,8 +358,9 @@ static void test_same_process_twice(void)
 	struct session *s = session__new(), *g;
 	const struct session_process *p;
 	const struct session_thread *t;
-	struct session_process proc = { .pid = 100, .start_time = 50, .comm = "python3",
-					.cmdline = "python3 w.py" };
+	struct session_process proc = {
+		.pid = 100, .start_time = 50, .comm = "python3", .cmdline = "python3 w.py"
+	};
 	size_t n = 0;
 
 	session__add_process(s, &proc);
@@ -368,7 +386,7 @@ static void test_same_process_twice(void)
 /* --group-by process changes nothing: every report is the same, to the byte. */
 static void test_process(void)
 {
-	const struct renderer *rs[] = { &render_text, &render_json, &render_speedscope,
+	const struct renderer *rs[] = { &render_text,	   &render_json,  &render_speedscope,
 					&render_collapsed, &render_pprof, &render_html };
 	struct session *s = workers(), *g = session_group(s, GROUP_BY_PROCESS);
 	char *a = NULL, *b = NULL;
@@ -463,14 +481,17 @@ static struct session *hostile_pool(void)
 	for (i = 0; i < NF; i++)
 		session__intern_frame(s, &frames[i]);
 	for (i = 0; i < 8; i++) {
-		session__add_process(s, &(struct session_process){
-			.pid = 1000 + i, .comm = "\x1b[31mevil", .cmdline = "run\n\xe2\x80\xaepool",
-			.python_version = "3.12.1" });
+		session__add_process(s,
+				     &(struct session_process){ .pid = 1000 + i,
+								.comm = "\x1b[31mevil",
+								.cmdline = "run\n\xe2\x80\xaepool",
+								.python_version = "3.12.1" });
 		add_n(s, session__add_thread(s, i, 1000 + i, "\x1b]0;t\x07"),
 		      stack_of(s, handle, 2), 10, W, &t);
 	}
 	for (i = 0; i < 2; i++) {
-		session__add_process(s, &(struct session_process){ .pid = 2000 + i, .comm = "idle",
+		session__add_process(s, &(struct session_process){ .pid = 2000 + i,
+								   .comm = "idle",
 								   .cmdline = "idle.py" });
 		session__add_thread(s, 8 + i, 2000 + i, "MainThread");
 	}
@@ -492,7 +513,7 @@ static void test_text(void)
 		CHECK_INT(err, 0);
 		CHECK(strstr(out, "  Grouped:  by cmdline, 10 processes in 2 groups\n") != NULL);
 		CHECK(strstr(out, "8 processes (1000, 1001, 1002, 1003, 1004, 1005, …) "
-			     "\\x1b[31mevil — run\\x0a\\u202epool — Python 3.12.1\n") != NULL);
+				  "\\x1b[31mevil — run\\x0a\\u202epool — Python 3.12.1\n") != NULL);
 		CHECK(strstr(out, "  Samples: 80   CPU time: 0.080 s") != NULL);
 		CHECK(strstr(out, "No samples from: 2 processes (2000, 2001) idle\n") != NULL);
 		/* one sampled thread: no thread row, but the speedscope name says it (below) */
@@ -508,7 +529,7 @@ static void test_text(void)
 	CHECK(out != NULL);
 	if (out) {
 		CHECK(strstr(out, "8 processes (1000, 1001, 1002, 1003, 1004, 1005, ...) "
-			     "\\x1b[31mevil - run\\x0a\\u202epool - Python 3.12.1\n") != NULL);
+				  "\\x1b[31mevil - run\\x0a\\u202epool - Python 3.12.1\n") != NULL);
 		CHECK(strstr(out, "No samples from: 2 processes (2000, 2001) idle\n") != NULL);
 		CHECK(strstr(out, "  Grouped:  by cmdline") != NULL);
 		CHECK(strchr(out, '\x1b') == NULL);
@@ -535,7 +556,8 @@ static void test_text_threads(void)
 	out = g ? render(&render_text, g, &o, &err) : NULL;
 	CHECK(out != NULL);
 	if (out) {
-		CHECK(strstr(out, "2 processes (100, 101) gunicorn — cgroup /system.slice/app.service "
+		CHECK(strstr(out,
+			     "2 processes (100, 101) gunicorn — cgroup /system.slice/app.service "
 			     "— gunicorn app:wsgi — Python 3.12.1 + 3.12.2\n") != NULL);
 		CHECK(strstr(out, "2 threads MainThread") != NULL);
 		CHECK(strstr(out, "Thread 110 worker") != NULL);
@@ -594,7 +616,8 @@ static void test_collapsed(void)
 	out = g ? render(&render_collapsed, g, &o, &err) : NULL;
 	CHECK(out != NULL);
 	if (out) {
-		CHECK(strstr(out, "processes 100, 101 (gunicorn);threads 100+1 (MainThread);"
+		CHECK(strstr(out,
+			     "processes 100, 101 (gunicorn);threads 100+1 (MainThread);"
 			     "<module> (/srv/app.py:1);handle (/srv/app.py:5) 50050\n") != NULL);
 		CHECK(strstr(out, "processes 100, 101 (gunicorn);thread 110 (worker);") != NULL);
 		CHECK(strstr(out, "process 200 (python3);thread 200 (MainThread);") != NULL);
@@ -609,7 +632,8 @@ static void test_collapsed(void)
 	CHECK(out != NULL);
 	if (out) {
 		CHECK(strstr(out, "processes 1000, 1001, 1002, 1003, 1004, 1005, ... "
-			     "(\\x1b[31mevil + idle);threads 1000+7 (\\x1b]0\\x3bt\\x07);") != NULL);
+				  "(\\x1b[31mevil + idle);threads 1000+7 (\\x1b]0\\x3bt\\x07);") !=
+		      NULL);
 		CHECK(strchr(out, '\x1b') == NULL);
 	}
 	free(out);

@@ -61,7 +61,7 @@ static void test_lines(void)
 	CHECK_STR(buf, "def f(x):");
 	CHECK_INT(line_of(sf, "/m.py", 4, buf, sizeof(buf)), 0);
 	CHECK_STR(buf, "return x + 1  # tab");
-	CHECK_INT(line_of(sf, "/m.py", 5, buf, sizeof(buf)), 0);	/* no final newline */
+	CHECK_INT(line_of(sf, "/m.py", 5, buf, sizeof(buf)), 0); /* no final newline */
 	CHECK_STR(buf, "last");
 	CHECK_INT(line_of(sf, "/m.py", 6, buf, sizeof(buf)), -ENOENT);
 	CHECK_STR(buf, "");
@@ -91,7 +91,7 @@ static void test_cut(void)
 	data[n++] = 'x';
 	while (n < 600) {
 		data[n++] = (char)0xc3;
-		data[n++] = (char)0xa9;	/* é */
+		data[n++] = (char)0xa9; /* é */
 	}
 	CHECK_INT(source_line_of(data, n, 1, buf, sizeof(buf)), 0);
 	CHECK(strlen(buf) <= SOURCE_LINE_MAX + 3);
@@ -107,7 +107,8 @@ static void test_cut(void)
 	CHECK_INT(source_line_of(data, n, 1, small, 4), -EINVAL);
 	/* NUL bytes inside a line become U+FFFD, not the end of it */
 	CHECK_INT(source_line_of("a\0b\n", 4, 1, buf, sizeof(buf)), 0);
-	CHECK_STR(buf, "a\xef\xbf\xbd" "b");
+	CHECK_STR(buf, "a\xef\xbf\xbd"
+		       "b");
 	/* only white space: an empty line */
 	CHECK_INT(source_line_of(" \t \r\n", 5, 1, buf, sizeof(buf)), 0);
 	CHECK_STR(buf, "");
@@ -116,7 +117,8 @@ static void test_cut(void)
 /* Only regular files on real file systems are read; nothing blocks. */
 static void test_not_files(void)
 {
-	struct source_files *sf = source_files__open(root, NULL), *host = source_files__open("/", NULL);
+	struct source_files *sf = source_files__open(root, NULL),
+			    *host = source_files__open("/", NULL);
 	char buf[SOURCE_LINE_MAX + 8];
 
 	CHECK(sf && host);
@@ -125,7 +127,7 @@ static void test_not_files(void)
 	CHECK_INT(mkdir(in_root("folder.py"), 0755), 0);
 	CHECK_INT(line_of(sf, "/folder.py", 1, buf, sizeof(buf)), -EINVAL);
 	CHECK_INT(mkfifo(in_root("fifo.py"), 0644), 0);
-	CHECK_INT(line_of(sf, "/fifo.py", 1, buf, sizeof(buf)), -EINVAL);	/* at once */
+	CHECK_INT(line_of(sf, "/fifo.py", 1, buf, sizeof(buf)), -EINVAL); /* at once */
 	CHECK_INT(line_of(host, "/dev/zero", 1, buf, sizeof(buf)), -EINVAL);
 	CHECK_INT(line_of(host, "/proc/self/status", 1, buf, sizeof(buf)), -EINVAL);
 	CHECK_INT(line_of(host, "/sys/devices/system/cpu/online", 1, buf, sizeof(buf)), -EINVAL);
@@ -145,7 +147,7 @@ static void test_huge(void)
 	if (!sf || fd < 0)
 		goto out;
 	CHECK_INT(write(fd, "first\n", 6), 6);
-	CHECK_INT(ftruncate(fd, SOURCE_FILE_MAX + 4096), 0);	/* NULs: no more lines */
+	CHECK_INT(ftruncate(fd, SOURCE_FILE_MAX + 4096), 0); /* NULs: no more lines */
 	CHECK_INT(line_of(sf, "/huge.py", 1, buf, sizeof(buf)), 0);
 	CHECK_STR(buf, "first");
 	CHECK_INT(line_of(sf, "/huge.py", 3, buf, sizeof(buf)), -EFBIG);

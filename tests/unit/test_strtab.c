@@ -28,13 +28,13 @@ static void test_numbers_in_order(void)
 	CHECK_INT(strtab_intern(&t, "main"), 1);
 	CHECK_INT(strtab_intern(&t, "app.py"), 2);
 	CHECK_INT(strtab_intern(&t, "main"), 1);
-	CHECK_INT(strtab_intern(&t, NULL), 0);	/* NULL is "" */
+	CHECK_INT(strtab_intern(&t, NULL), 0); /* NULL is "" */
 	CHECK_INT(t.n, 3);
 	CHECK_STR(t.strs[1], "main");
 	CHECK_STR(t.strs[2], "app.py");
 	strtab_release(&t);
 	CHECK_INT(t.n, 0);
-	strtab_release(&t);	/* twice, and NULL: nothing */
+	strtab_release(&t); /* twice, and NULL: nothing */
 	strtab_release(NULL);
 }
 

@@ -15,7 +15,7 @@
 #define MAX_FILES 32
 
 static char dir[] = "/tmp/pyflare-tick-XXXXXX";
-static char made[MAX_FILES][256];	/* the files made, removed at the end */
+static char made[MAX_FILES][256]; /* the files made, removed at the end */
 static int nmade;
 
 /* @text into a file of the scratch folder (gzip-compressed with @gz); returns its path. */
@@ -70,39 +70,60 @@ static void test_kallsyms(void)
 	const char *name = NULL;
 
 	/* 6.9+: tick_nohz_handler is the hrtimer's function */
-	CHECK_INT(tick_clock_kallsyms_handler(file_with("k1",
-		"ffffffff81000000 T _stext\n"
-		"ffffffff814330e0 t tick_nohz_handler\n"
-		"ffffffff81433230 t tick_nohz_lowres_handler\n"
-		"ffffffffc0000000 t tick_nohz_handler_x\t[mod]\n", 0), &addr, &name), 0);
+	CHECK_INT(tick_clock_kallsyms_handler(
+			  file_with("k1",
+				    "ffffffff81000000 T _stext\n"
+				    "ffffffff814330e0 t tick_nohz_handler\n"
+				    "ffffffff81433230 t tick_nohz_lowres_handler\n"
+				    "ffffffffc0000000 t tick_nohz_handler_x\t[mod]\n",
+				    0),
+			  &addr, &name),
+		  0);
 	CHECK_INT(addr, 0xffffffff814330e0ULL);
 	CHECK_STR(name, "tick_nohz_handler");
 	/* before 6.9 both exist, and tick_nohz_handler is the low-resolution one: not it */
 	CHECK_INT(tick_clock_kallsyms_handler(file_with("k2",
-		"ffffffff81120000 t tick_nohz_handler\n"
-		"ffffffff81121000 t tick_sched_timer\n", 0), &addr, &name), 0);
+							"ffffffff81120000 t tick_nohz_handler\n"
+							"ffffffff81121000 t tick_sched_timer\n",
+							0),
+					      &addr, &name),
+		  0);
 	CHECK_INT(addr, 0xffffffff81121000ULL);
 	CHECK_STR(name, "tick_sched_timer");
 	CHECK_INT(tick_clock_kallsyms_handler(file_with("k3",
-		"ffffffff81121000 t tick_sched_timer\n"
-		"ffffffff81120000 t tick_nohz_handler\n", 0), &addr, &name), 0);
+							"ffffffff81121000 t tick_sched_timer\n"
+							"ffffffff81120000 t tick_nohz_handler\n",
+							0),
+					      &addr, &name),
+		  0);
 	CHECK_STR(name, "tick_sched_timer");
 	/* kptr_restrict: every address 0 */
 	CHECK_INT(tick_clock_kallsyms_handler(file_with("k4",
-		"0000000000000000 T _stext\n"
-		"0000000000000000 t tick_nohz_handler\n", 0), &addr, &name), -EPERM);
-	CHECK_INT(tick_clock_kallsyms_handler(file_with("k5",
-		"ffffffff81000000 T _stext\n"
-		"ffffffff81000010 t tick_nohz_lowres_handler\n", 0), &addr, &name), -ENOENT);
+							"0000000000000000 T _stext\n"
+							"0000000000000000 t tick_nohz_handler\n",
+							0),
+					      &addr, &name),
+		  -EPERM);
+	CHECK_INT(tick_clock_kallsyms_handler(
+			  file_with("k5",
+				    "ffffffff81000000 T _stext\n"
+				    "ffffffff81000010 t tick_nohz_lowres_handler\n",
+				    0),
+			  &addr, &name),
+		  -ENOENT);
 	CHECK_INT(tick_clock_kallsyms_handler("/nonexistent/kallsyms", &addr, &name), -ENOENT);
 }
 
 static void test_timer_list(void)
 {
-	CHECK_INT(tick_clock_timer_list_hres(file_with("t1",
-		"cpu: 0\n  .hres_active    : 1\ncpu: 1\n  .hres_active    : 1\n", 0)), 1);
-	CHECK_INT(tick_clock_timer_list_hres(file_with("t2",
-		"cpu: 0\n  .hres_active    : 1\ncpu: 1\n  .hres_active    : 0\n", 0)), 0);
+	CHECK_INT(
+		tick_clock_timer_list_hres(file_with(
+			"t1", "cpu: 0\n  .hres_active    : 1\ncpu: 1\n  .hres_active    : 1\n", 0)),
+		1);
+	CHECK_INT(
+		tick_clock_timer_list_hres(file_with(
+			"t2", "cpu: 0\n  .hres_active    : 1\ncpu: 1\n  .hres_active    : 0\n", 0)),
+		0);
 	CHECK_INT(tick_clock_timer_list_hres(file_with("t3", "Timer List Version: v0.9\n", 0)),
 		  -ENODATA);
 	CHECK_INT(tick_clock_timer_list_hres("/nonexistent/timer_list"), -ENOENT);
@@ -126,7 +147,7 @@ static void test_this_kernel(void)
 	CHECK(busy > 0);
 	CHECK(tick_clock_nohz_full(cpus, sizeof(cpus)) == (cpus[0] != '\0'));
 	if (geteuid() != 0)
-		return;	/* kallsyms shows zeros, and says so */
+		return; /* kallsyms shows zeros, and says so */
 	if (tick_clock_find(&tc, &p))
 		fprintf(stderr, "  %s; %s\n", p.why, p.fix);
 	CHECK_INT(tc.hz, hz);

@@ -55,8 +55,9 @@ static void fixture(struct fixture *x)
 		[F_SLEEP] = { "[sleep]", "", 0, 0, FRAME_WAIT },
 		[F_JSON] = { "JSONDecoder.decode", "/usr/lib/python3.12/json/decoder.py", 332, 337,
 			     FRAME_PYTHON },
-		[F_EVIL] = { "\x1b[2J\xe2\x80\xae" "evil\nname", "/tmp/\x1b[31m.py", 1, 2,
-			     FRAME_PYTHON },
+		[F_EVIL] = { "\x1b[2J\xe2\x80\xae"
+			     "evil\nname",
+			     "/tmp/\x1b[31m.py", 1, 2, FRAME_PYTHON },
 		[F_LONG] = { long_name, "/srv/app.py", 90, 91, FRAME_PYTHON },
 	};
 	uint32_t *f = x->frame;
@@ -64,12 +65,15 @@ static void fixture(struct fixture *x)
 	memset(long_name, 'x', sizeof(long_name) - 1);
 	memcpy(long_name, "Handler.", 8);
 	x->s = s;
-	session__add_process(s, &(struct session_process){ .pid = 4242, .comm = "python3",
-							    .lib_dirs = "/usr/lib/python3.12" });
-	session__add_process(s, &(struct session_process){ .pid = 4243, .comm = "python3",
-							    .lib_dirs = "/usr/lib/python3.12" });
+	session__add_process(s, &(struct session_process){ .pid = 4242,
+							   .comm = "python3",
+							   .lib_dirs = "/usr/lib/python3.12" });
+	session__add_process(s, &(struct session_process){ .pid = 4243,
+							   .comm = "python3",
+							   .lib_dirs = "/usr/lib/python3.12" });
 	session__add_process(s, &(struct session_process){ .pid = 5000,
-							    .comm = "\x1b]0;pwned\x07" "evil" });
+							   .comm = "\x1b]0;pwned\x07"
+								   "evil" });
 	x->main_4242 = (uint32_t)session__add_thread(s, 0, 4242, "MainThread");
 	x->worker_4242 = (uint32_t)session__add_thread(s, 0, 4244, "worker");
 	x->main_4243 = (uint32_t)session__add_thread(s, 1, 4243, "MainThread");
@@ -99,7 +103,11 @@ static void release(struct fixture *x)
 }
 
 static const struct top_status status = {
-	.wall = true, .clock = "12:03:04", .processes = 3, .ncpus = 2, .sample_clock = "tick",
+	.wall = true,
+	.clock = "12:03:04",
+	.processes = 3,
+	.ncpus = 2,
+	.sample_clock = "tick",
 	.rate_hz = 250,
 };
 
@@ -188,10 +196,10 @@ static void test_default_80x24(void)
 	CHECK(line_with(&sc, "pyflare 1.2% CPU") >= 0);
 	CHECK(line_with(&sc, "sort own") >= 0);
 	/* [sleep] is a row of its own, its process named */
-	CHECK(line_with(&sc, "[sleep]") >= 0 && strstr(sc.lines[line_with(&sc, "[sleep]")].text,
-							"4242 python3"));
+	CHECK(line_with(&sc, "[sleep]") >= 0 &&
+	      strstr(sc.lines[line_with(&sc, "[sleep]")].text, "4242 python3"));
 	/* library files shortened as the reports do */
-	CHECK(line_with(&sc, "json/decoder.py:332") < 0);	/* not sampled itself */
+	CHECK(line_with(&sc, "json/decoder.py:332") < 0); /* not sampled itself */
 	CHECK_INT(sc.rows, 6);
 	/* the key hint at the bottom */
 	CHECK(strstr(sc.lines[23].text, "q quit") != NULL);
@@ -212,7 +220,7 @@ static void test_small_40x10(void)
 	sc = build(&x, &status, &o);
 	check_lines(&sc, 40, 10);
 	titles = line_with(&sc, "FUNCTION");
-	CHECK(titles >= 1 && titles <= 2);	/* the header keeps to two lines */
+	CHECK(titles >= 1 && titles <= 2); /* the header keeps to two lines */
 	CHECK(strstr(sc.lines[titles].text, "OWN%") && strstr(sc.lines[titles].text, "TOTAL%"));
 	CHECK(strstr(first_row(&sc), "hot") != NULL);
 	CHECK(strstr(first_row(&sc), "53.8") != NULL);
@@ -238,7 +246,7 @@ static void test_wide_250(void)
 	CHECK(titles >= 0 && strstr(sc.lines[titles].text, "FILE:LINE") &&
 	      strstr(sc.lines[titles].text, "PROCESS") && strstr(sc.lines[titles].text, "OWN s") &&
 	      strstr(sc.lines[titles].text, "TOTAL s"));
-	CHECK_INT(titles, 1);	/* the whole header on one line */
+	CHECK_INT(titles, 1); /* the whole header on one line */
 	/* the long name is whole at this width */
 	CHECK(line_with(&sc, long_name) >= 0);
 	/* hostile names arrive escaped */
@@ -288,8 +296,8 @@ static void row_names(const struct top_screen *sc, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (size_t i = (size_t)titles + 1; titles >= 0 && i < sc->n; i++) {
-		static const char *const names[] = { "JSONDecoder", "main", "hot", "cold",
-						     "[sleep]", "evil", "Handler" };
+		static const char *const names[] = { "JSONDecoder", "main", "hot",    "cold",
+						     "[sleep]",	    "evil", "Handler" };
 
 		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
 			if (strstr(sc->lines[i].text, names[k])) {
@@ -355,7 +363,7 @@ static void test_filter(void)
 	CHECK(strstr(first_row(&sc), " 15.4 ") != NULL);
 	top_screen_release(&sc);
 
-	o.filter = "app.py:9";	/* file:line as shown */
+	o.filter = "app.py:9"; /* file:line as shown */
 	sc = build(&x, &status, &o);
 	row_names(&sc, order, sizeof(order));
 	CHECK_STR(order, "Handler ");
@@ -415,7 +423,7 @@ static void test_one_process(void)
 	CHECK(line_with(&sc, "1 thread ") >= 0);
 	top_screen_release(&sc);
 
-	o.pid = 5000;	/* its name escaped in the header too */
+	o.pid = 5000; /* its name escaped in the header too */
 	sc = build(&x, &status, &o);
 	CHECK(line_with(&sc, "process 5000 \\x1b]0;pwned\\x07evil") >= 0);
 	top_screen_release(&sc);
@@ -534,7 +542,7 @@ static void test_empty(void)
 	top_tally_reset(&x.t, 5000 * MS);
 	sc = build(&x, &st, &o);
 	check_lines(&sc, 80, 12);
-	CHECK(line_with(&sc, "(no samples yet)") >= 0);	/* no interval over yet */
+	CHECK(line_with(&sc, "(no samples yet)") >= 0); /* no interval over yet */
 	CHECK(line_with(&sc, "0 threads") >= 0);
 	top_screen_release(&sc);
 	x.t.end_ns = 6000 * MS;
@@ -559,8 +567,8 @@ static void test_recursion_and_bad_entries(void)
 	fixture(&x);
 	top_tally_reset(&x.t, 0);
 	x.t.end_ns = 1000 * MS;
-	top_tally_add(&x.t, x.main_4242, stack(x.s, 3, x.frame[F_HOT], x.frame[F_HOT],
-					       x.frame[F_HOT]), 100 * MS, 100);
+	top_tally_add(&x.t, x.main_4242,
+		      stack(x.s, 3, x.frame[F_HOT], x.frame[F_HOT], x.frame[F_HOT]), 100 * MS, 100);
 	sc = build(&x, &status, &o);
 	row = line_with(&sc, "hot");
 	CHECK(row >= 0 && strstr(sc.lines[row].text, "100.0  100.0   0.100   0.100"));
@@ -580,15 +588,15 @@ static void test_tally(void)
 
 	session__add_process(s, &(struct session_process){ .pid = 1 });
 	session__add_thread(s, 0, 1, "");
-	f = (uint32_t)session__intern_frame(s, &(struct session_frame){ "f", "a.py", 1, 1,
-									FRAME_PYTHON });
+	f = (uint32_t)session__intern_frame(
+		s, &(struct session_frame){ "f", "a.py", 1, 1, FRAME_PYTHON });
 	st = (uint32_t)session__intern_stack(s, 0, f);
 	session__add_sample(s, &(struct session_sample){ 10, 5, 0, st });
 	session__add_sample(s, &(struct session_sample){ 20, 7, 0, st });
 
 	top_tally_init(&a, 100);
 	top_tally_init(&b, 300);
-	top_tally_release(&b);	/* nothing added: nothing to free */
+	top_tally_release(&b); /* nothing added: nothing to free */
 	CHECK_INT(top_tally_add_session(&a, s), 0);
 	CHECK_INT(a.n, 1);
 	CHECK_INT(a.entries[0].weight_ns, 12);
@@ -599,7 +607,7 @@ static void test_tally(void)
 	b.end_ns = 400;
 	b.lost = 1;
 	CHECK_INT(top_tally_add(&b, 0, st, 3, 1), 0);
-	CHECK_INT(top_tally_add(&b, 1, st, 4, 1), 0);	/* another thread: another entry */
+	CHECK_INT(top_tally_add(&b, 1, st, 4, 1), 0); /* another thread: another entry */
 	CHECK_INT(top_tally_merge(&a, &b), 0);
 	CHECK_INT(a.n, 2);
 	CHECK_INT(a.entries[0].weight_ns, 15);

@@ -10,15 +10,15 @@ static const struct gil_range gil = { 0x7f0000001000ULL, 208 };
 
 static void test_syscalls(void)
 {
-	CHECK_STR(wait_reason(230, 0, TASK_INTERRUPTIBLE, &gil), "[sleep]");	/* clock_nanosleep */
-	CHECK_STR(wait_reason(35, 0, TASK_INTERRUPTIBLE, &gil), "[sleep]");	/* nanosleep */
-	CHECK_STR(wait_reason(0, 3, TASK_INTERRUPTIBLE, &gil), "[I/O read]");	/* read */
-	CHECK_STR(wait_reason(45, 3, TASK_INTERRUPTIBLE, &gil), "[I/O read]");	/* recvfrom */
-	CHECK_STR(wait_reason(1, 3, TASK_UNINTERRUPTIBLE, &gil), "[I/O write]");	/* write */
-	CHECK_STR(wait_reason(232, 5, TASK_INTERRUPTIBLE, &gil), "[poll]");	/* epoll_wait */
-	CHECK_STR(wait_reason(61, 0, TASK_INTERRUPTIBLE, &gil), "[wait child]");	/* wait4 */
-	CHECK_STR(wait_reason(288, 4, TASK_INTERRUPTIBLE, &gil), "[accept]");	/* accept4 */
-	CHECK_STR(wait_reason(999, 0, TASK_INTERRUPTIBLE, &gil), "[syscall]");	/* unknown */
+	CHECK_STR(wait_reason(230, 0, TASK_INTERRUPTIBLE, &gil), "[sleep]");   /* clock_nanosleep */
+	CHECK_STR(wait_reason(35, 0, TASK_INTERRUPTIBLE, &gil), "[sleep]");    /* nanosleep */
+	CHECK_STR(wait_reason(0, 3, TASK_INTERRUPTIBLE, &gil), "[I/O read]");  /* read */
+	CHECK_STR(wait_reason(45, 3, TASK_INTERRUPTIBLE, &gil), "[I/O read]"); /* recvfrom */
+	CHECK_STR(wait_reason(1, 3, TASK_UNINTERRUPTIBLE, &gil), "[I/O write]"); /* write */
+	CHECK_STR(wait_reason(232, 5, TASK_INTERRUPTIBLE, &gil), "[poll]");	 /* epoll_wait */
+	CHECK_STR(wait_reason(61, 0, TASK_INTERRUPTIBLE, &gil), "[wait child]"); /* wait4 */
+	CHECK_STR(wait_reason(288, 4, TASK_INTERRUPTIBLE, &gil), "[accept]");	 /* accept4 */
+	CHECK_STR(wait_reason(999, 0, TASK_INTERRUPTIBLE, &gil), "[syscall]");	 /* unknown */
 }
 
 /* time.sleep() before 3.11 is select(0, ...); glibc makes it pselect6 */
@@ -39,8 +39,7 @@ static void test_futex(void)
 	CHECK_STR(wait_reason(202, gil.addr - 4, TASK_INTERRUPTIBLE, &gil), "[lock]");
 	CHECK_STR(wait_reason(202, gil.addr, TASK_INTERRUPTIBLE, NULL), "[lock]");
 	/* an unknown GIL (size 0) makes no wait a GIL wait */
-	CHECK_STR(wait_reason(202, 0, TASK_INTERRUPTIBLE,
-			      &(struct gil_range){ 0, 0 }), "[lock]");
+	CHECK_STR(wait_reason(202, 0, TASK_INTERRUPTIBLE, &(struct gil_range){ 0, 0 }), "[lock]");
 }
 
 /* preempted (still runnable), or off CPU outside a system call */

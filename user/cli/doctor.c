@@ -43,8 +43,8 @@ struct doctor {
 	struct doctor_result res[N_CHECKS];
 	int n;
 	char exe[PATH_MAX];
-	int bpf_ok;		/* a perf_event program loads: later probes mean something */
-	int has_perfmon;	/* CAP_PERFMON or CAP_SYS_ADMIN: perf_event_paranoid is not applied */
+	int bpf_ok;	 /* a perf_event program loads: later probes mean something */
+	int has_perfmon; /* CAP_PERFMON or CAP_SYS_ADMIN: perf_event_paranoid is not applied */
 };
 
 const char *doctor_status_name(enum doctor_status status)
@@ -88,9 +88,8 @@ int doctor_parse_release(const char *release, int *major, int *minor)
 	return 0;
 }
 
-static __attribute__((format(printf, 4, 5)))
-struct doctor_result *add(struct doctor *d, const char *check, enum doctor_status status,
-			  const char *fmt, ...)
+static __attribute__((format(printf, 4, 5))) struct doctor_result *
+add(struct doctor *d, const char *check, enum doctor_status status, const char *fmt, ...)
 {
 	struct doctor_result *r = &d->res[d->n++];
 	va_list ap;
@@ -104,8 +103,8 @@ struct doctor_result *add(struct doctor *d, const char *check, enum doctor_statu
 	return r;
 }
 
-static __attribute__((format(printf, 2, 3)))
-void set_fix(struct doctor_result *r, const char *fmt, ...)
+static __attribute__((format(printf, 2, 3))) void set_fix(struct doctor_result *r, const char *fmt,
+							  ...)
 {
 	va_list ap;
 
@@ -145,8 +144,10 @@ static const char *root_fix(const struct doctor *d)
 {
 	static char fix[PATH_MAX + 96];
 
-	snprintf(fix, sizeof(fix), "run as root, or: sudo setcap "
-		 "cap_bpf,cap_perfmon,cap_sys_ptrace+ep %s", d->exe);
+	snprintf(fix, sizeof(fix),
+		 "run as root, or: sudo setcap "
+		 "cap_bpf,cap_perfmon,cap_sys_ptrace+ep %s",
+		 d->exe);
 	return fix;
 }
 
@@ -205,8 +206,10 @@ static void check_bpf(struct doctor *d)
 		add(d, "bpf", DOCTOR_OK, "bpf() loads perf_event and raw_tracepoint programs");
 		return;
 	}
-	r = add(d, "bpf", DOCTOR_FAIL, "cannot load BPF programs (perf_event: %s; "
-		"raw_tracepoint: %s)", probe_words(perf), probe_words(rawtp));
+	r = add(d, "bpf", DOCTOR_FAIL,
+		"cannot load BPF programs (perf_event: %s; "
+		"raw_tracepoint: %s)",
+		probe_words(perf), probe_words(rawtp));
 	if (perf == -EPERM || perf == -EACCES || rawtp == -EPERM || rawtp == -EACCES ||
 	    geteuid() != 0)
 		set_fix(r, "%s", root_fix(d));
@@ -251,13 +254,16 @@ static void check_bpf_loop(struct doctor *d)
 		return;
 	ret = libbpf_probe_bpf_helper(BPF_PROG_TYPE_PERF_EVENT, BPF_FUNC_loop, NULL);
 	if (ret > 0) {
-		add(d, "bpf_loop", DOCTOR_OK, "the bpf_loop helper is there: stacks up to 1024 "
+		add(d, "bpf_loop", DOCTOR_OK,
+		    "the bpf_loop helper is there: stacks up to 1024 "
 		    "frames");
 		return;
 	}
 	/* without it the other walker runs: as deep, a little slower per frame */
-	r = add(d, "bpf_loop", DOCTOR_WARN, "no bpf_loop helper (%s): record uses the walker "
-		"without it (as deep, a little slower per frame)", probe_words(ret));
+	r = add(d, "bpf_loop", DOCTOR_WARN,
+		"no bpf_loop helper (%s): record uses the walker "
+		"without it (as deep, a little slower per frame)",
+		probe_words(ret));
 	set_fix(r, "upgrade to Linux 5.17 or later for the faster walker");
 }
 
@@ -292,7 +298,10 @@ static void check_tp_btf(struct doctor *d)
 
 static void check_caps(struct doctor *d)
 {
-	static const struct { int cap; const char *name; } need[] = {
+	static const struct {
+		int cap;
+		const char *name;
+	} need[] = {
 		{ CAP_BPF, "CAP_BPF" },
 		{ CAP_PERFMON, "CAP_PERFMON" },
 		{ CAP_SYS_PTRACE, "CAP_SYS_PTRACE" },
@@ -320,8 +329,8 @@ static void check_caps(struct doctor *d)
 	}
 #undef HAS
 	if (!missing[0]) {
-		add(d, "capabilities", DOCTOR_OK, "%s", geteuid() == 0 ? "root" :
-		    "CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE");
+		add(d, "capabilities", DOCTOR_OK, "%s",
+		    geteuid() == 0 ? "root" : "CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE");
 		return;
 	}
 	r = add(d, "capabilities", DOCTOR_FAIL, "missing %s", missing);
@@ -334,7 +343,8 @@ static void check_paranoid(struct doctor *d)
 	long val;
 
 	if (read_long("/proc/sys/kernel/perf_event_paranoid", &val)) {
-		add(d, "perf_event_paranoid", DOCTOR_WARN, "cannot read "
+		add(d, "perf_event_paranoid", DOCTOR_WARN,
+		    "cannot read "
 		    "/proc/sys/kernel/perf_event_paranoid");
 		return;
 	}
@@ -348,8 +358,10 @@ static void check_paranoid(struct doctor *d)
 		return;
 	}
 	/* pyflare's timers watch every task of a CPU: paranoid >= 1 forbids that */
-	r = add(d, "perf_event_paranoid", DOCTOR_FAIL, "%ld: per-CPU timers need 0 or less "
-		"without CAP_PERFMON", val);
+	r = add(d, "perf_event_paranoid", DOCTOR_FAIL,
+		"%ld: per-CPU timers need 0 or less "
+		"without CAP_PERFMON",
+		val);
 	set_fix(r, "%s", root_fix(d));
 }
 
@@ -369,7 +381,8 @@ static void check_lockdown(struct doctor *d)
 	}
 	if (strcmp(mode, "confidentiality") == 0) {
 		/* it forbids bpf_probe_read_kernel, which reads the task's fsbase (CO-RE) */
-		r = add(d, "lockdown", DOCTOR_FAIL, "confidentiality: BPF programs may not read "
+		r = add(d, "lockdown", DOCTOR_FAIL,
+			"confidentiality: BPF programs may not read "
 			"kernel memory, which pyflare needs to find the thread");
 		set_fix(r, "boot with lockdown=integrity (or none); Secure Boot may set it");
 		return;
@@ -389,14 +402,16 @@ static void check_pid_ns(struct doctor *d)
 		return;
 	}
 	if (!own) {
-		add(d, "pid_namespace", DOCTOR_OK, "the host's: PIDs mean the same to the kernel "
+		add(d, "pid_namespace", DOCTOR_OK,
+		    "the host's: PIDs mean the same to the kernel "
 		    "and to pyflare");
 		return;
 	}
-	r = add(d, "pid_namespace", DOCTOR_FAIL, "pyflare runs in a PID namespace of its own: "
+	r = add(d, "pid_namespace", DOCTOR_FAIL,
+		"pyflare runs in a PID namespace of its own: "
 		"the kernel side reports host PIDs it cannot look up");
 	set_fix(r, "run it in the host's PID namespace: docker run --pid=host, Kubernetes "
-		"hostPID: true");
+		   "hostPID: true");
 }
 
 static void check_unpriv_bpf(struct doctor *d)
@@ -404,13 +419,16 @@ static void check_unpriv_bpf(struct doctor *d)
 	long val;
 
 	if (read_long("/proc/sys/kernel/unprivileged_bpf_disabled", &val)) {
-		add(d, "unprivileged_bpf", DOCTOR_OK, "cannot read "
+		add(d, "unprivileged_bpf", DOCTOR_OK,
+		    "cannot read "
 		    "kernel.unprivileged_bpf_disabled (for information only)");
 		return;
 	}
 	/* pyflare's program types always need CAP_BPF/CAP_PERFMON anyway */
-	add(d, "unprivileged_bpf", DOCTOR_OK, "kernel.unprivileged_bpf_disabled=%ld (for "
-	    "information: pyflare needs the capabilities either way)", val);
+	add(d, "unprivileged_bpf", DOCTOR_OK,
+	    "kernel.unprivileged_bpf_disabled=%ld (for "
+	    "information: pyflare needs the capabilities either way)",
+	    val);
 }
 
 static void check_cgroup(struct doctor *d)
@@ -423,11 +441,13 @@ static void check_cgroup(struct doctor *d)
 		return;
 	}
 	if (!statfs("/sys/fs/cgroup/unified", &st) && st.f_type == CGROUP2_MAGIC)
-		r = add(d, "cgroup", DOCTOR_WARN, "hybrid cgroups: v2 only at "
+		r = add(d, "cgroup", DOCTOR_WARN,
+			"hybrid cgroups: v2 only at "
 			"/sys/fs/cgroup/unified; recording works, --cgroup takes folders there, "
 			"--container finds only runtimes that create v2 cgroups");
 	else
-		r = add(d, "cgroup", DOCTOR_WARN, "no cgroup v2 at /sys/fs/cgroup; recording "
+		r = add(d, "cgroup", DOCTOR_WARN,
+			"no cgroup v2 at /sys/fs/cgroup; recording "
 			"works, choosing targets by cgroup or container will not");
 	set_fix(r, "boot with systemd.unified_cgroup_hierarchy=1");
 }
@@ -465,13 +485,16 @@ static void check_max_rate(struct doctor *d)
 	long val;
 
 	if (read_long("/proc/sys/kernel/perf_event_max_sample_rate", &val)) {
-		add(d, "max_sample_rate", DOCTOR_OK, "cannot read "
+		add(d, "max_sample_rate", DOCTOR_OK,
+		    "cannot read "
 		    "kernel.perf_event_max_sample_rate (for information only)");
 		return;
 	}
 	/* the kernel lowers it by itself when sampling interrupts take too long */
-	add(d, "max_sample_rate", DOCTOR_OK, "kernel.perf_event_max_sample_rate=%ld: -F above "
-	    "%ld Hz is throttled", val, val);
+	add(d, "max_sample_rate", DOCTOR_OK,
+	    "kernel.perf_event_max_sample_rate=%ld: -F above "
+	    "%ld Hz is throttled",
+	    val, val);
 }
 
 /* --clock tick: the rate, the tick's hrtimer function, the tracepoint, and the tick's gaps */
@@ -493,32 +516,39 @@ static void check_tick_clock(struct doctor *d)
 		return;
 	err = tick_clock_probe_attach();
 	if (err) {
-		r = add(d, "tick_clock", DOCTOR_WARN, "--clock tick cannot work: no BPF program "
-			"attaches to the hrtimer_expire_entry tracepoint (%s)", strerror(-err));
+		r = add(d, "tick_clock", DOCTOR_WARN,
+			"--clock tick cannot work: no BPF program "
+			"attaches to the hrtimer_expire_entry tracepoint (%s)",
+			strerror(-err));
 		if (err == -EPERM || err == -EACCES)
 			set_fix(r, "%s", root_fix(d));
 		else
 			set_fix(r, "use --clock timer (the tracepoint needs Linux 5.5 or later "
-				"with BTF)");
+				   "with BTF)");
 		return;
 	}
 	if (tick_clock_nohz_full(nohz_full, sizeof(nohz_full))) {
-		r = add(d, "tick_clock", DOCTOR_WARN, "--clock tick works (%u Hz, %s), but CPUs "
+		r = add(d, "tick_clock", DOCTOR_WARN,
+			"--clock tick works (%u Hz, %s), but CPUs "
 			"%s are nohz_full: their tick stops while one task runs there, so it "
-			"samples them too little", tc.hz, tc.handler_name, nohz_full);
+			"samples them too little",
+			tc.hz, tc.handler_name, nohz_full);
 		set_fix(r, "use --clock timer for programs on those CPUs");
 		return;
 	}
-	add(d, "tick_clock", DOCTOR_OK, "--clock tick works: %u Hz, %s through "
-	    "hrtimer_expire_entry%s", tc.hz, tc.handler_name,
-	    tick_clock_timer_list_hres("/proc/timer_list") == 1 ? "" :
-	    " (cannot read /proc/timer_list: a tick that is no hrtimer goes unseen until the "
-	    "recording warns)");
+	add(d, "tick_clock", DOCTOR_OK,
+	    "--clock tick works: %u Hz, %s through "
+	    "hrtimer_expire_entry%s",
+	    tc.hz, tc.handler_name,
+	    tick_clock_timer_list_hres("/proc/timer_list") == 1 ?
+		    "" :
+		    " (cannot read /proc/timer_list: a tick that is no hrtimer goes unseen until the "
+		    "recording warns)");
 }
 
 /* What a program that did not load costs a recording, and whether that is a failure. */
-static enum doctor_status program_refused(const char *name, const bool *loaded,
-					  const char **loss, const char **fix)
+static enum doctor_status program_refused(const char *name, const bool *loaded, const char **loss,
+					  const char **fix)
 {
 	bool loop = bpf_load_have_loop();
 
@@ -583,13 +613,15 @@ static void check_programs(struct doctor *d)
 		bpf_load_alone(bpf_programs[i], &rep);
 		loaded[i] = !rep.err;
 		if (loaded[i]) {
-			r = add(d, names[i], DOCTOR_OK, "loads: %u instructions verified%s, "
-				"loaded in %.1f ms", rep.verified_insns, verify_words(&rep),
-				rep.load_ms);
+			r = add(d, names[i], DOCTOR_OK,
+				"loads: %u instructions verified%s, "
+				"loaded in %.1f ms",
+				rep.verified_insns, verify_words(&rep), rep.load_ms);
 		} else {
 			st = program_refused(bpf_programs[i], loaded, &loss, &fix);
 			r = add(d, names[i], st, "does not load (%s; the verifier: \"%s\"): %s",
-				strerror(-rep.err), rep.verifier[0] ? rep.verifier : "nothing", loss);
+				strerror(-rep.err), rep.verifier[0] ? rep.verifier : "nothing",
+				loss);
 			if (*fix)
 				set_fix(r, "%s", fix);
 		}
@@ -600,8 +632,9 @@ static void check_programs(struct doctor *d)
 	}
 	/* bpf_programs' order: timer, timer_noloop, tick, tick_noloop, switch, exec, fork, exit */
 	if (!(loaded[0] || loaded[1]) || !(loaded[5] && loaded[6] && loaded[7])) {
-		r = add(d, "record", DOCTOR_FAIL, "cannot start: %s", !(loaded[0] || loaded[1]) ?
-			"no sampler loads on this kernel" : "the process-event programs do not load");
+		r = add(d, "record", DOCTOR_FAIL, "cannot start: %s",
+			!(loaded[0] || loaded[1]) ? "no sampler loads on this kernel" :
+						    "the process-event programs do not load");
 		set_fix(r, "see the bpf: lines above; report it with this kernel's release");
 		return;
 	}
@@ -622,7 +655,7 @@ static int print_json(const struct doctor *d)
 			goto oom;
 		snprintf(status, sizeof(status), "%s", doctor_status_name(d->res[i].status));
 		for (j = 0; status[j]; j++)
-			status[j] = (char)(status[j] | 0x20);	/* ASCII lowercase */
+			status[j] = (char)(status[j] | 0x20); /* ASCII lowercase */
 		if (!cJSON_AddStringToObject(o, "check", d->res[i].check) ||
 		    !cJSON_AddStringToObject(o, "status", status) ||
 		    !cJSON_AddStringToObject(o, "finding", d->res[i].finding) ||
@@ -631,12 +664,13 @@ static int print_json(const struct doctor *d)
 			goto oom;
 		if (d->res[i].has_cost &&
 		    (!(d->res[i].verified_insns ?
-		       cJSON_AddNumberToObject(o, "verified_insns", d->res[i].verified_insns) :
-		       cJSON_AddNullToObject(o, "verified_insns")) ||
+			       cJSON_AddNumberToObject(o, "verified_insns",
+						       d->res[i].verified_insns) :
+			       cJSON_AddNullToObject(o, "verified_insns")) ||
 		     !cJSON_AddNumberToObject(o, "load_ms", d->res[i].load_ms) ||
 		     !(d->res[i].verify_ms >= 0 ?
-		       cJSON_AddNumberToObject(o, "verify_ms", d->res[i].verify_ms) :
-		       cJSON_AddNullToObject(o, "verify_ms"))))
+			       cJSON_AddNumberToObject(o, "verify_ms", d->res[i].verify_ms) :
+			       cJSON_AddNullToObject(o, "verify_ms"))))
 			goto oom;
 	}
 	text = arr ? cJSON_Print(arr) : NULL;
@@ -675,7 +709,7 @@ int doctor_run(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	log_setup_libbpf();	/* probes that fail are findings, not libbpf noise */
+	log_setup_libbpf(); /* probes that fail are findings, not libbpf noise */
 	len = readlink("/proc/self/exe", d.exe, sizeof(d.exe) - 1);
 	if (len <= 0)
 		snprintf(d.exe, sizeof(d.exe), "%s", argv[0]);

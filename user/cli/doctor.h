@@ -24,7 +24,7 @@ struct doctor_result {
 	bool has_cost;
 	unsigned verified_insns;
 	double load_ms;
-	double verify_ms;	/* < 0: not known */
+	double verify_ms; /* < 0: not known */
 };
 
 /* "ok", "warn" or "FAIL", as printed; the JSON output uses them lowercased. */

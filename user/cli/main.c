@@ -58,7 +58,7 @@ static int cmd_record(int argc, char **argv)
 	err = outputs_write(&outs, s, &o.render);
 	if (err)
 		ret = err;
-	history_save(s);	/* only warns: keeping a copy never fails a recording */
+	history_save(s); /* only warns: keeping a copy never fails a recording */
 	if (!ret && o.target == TARGET_COMMAND && status >= 0)
 		ret = status;
 out:

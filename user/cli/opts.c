@@ -23,9 +23,9 @@
 #include "record/tick_clock.h"
 #include "top/top_view.h"
 
-#define RATE_COMMAND_HZ 999	/* launching a program: pyinstrument-like detail */
-#define RATE_ATTACH_HZ 99	/* production processes: each timer interrupt costs ~20 us */
-#define RATE_MAX_HZ 100000	/* kernel.perf_event_max_sample_rate default */
+#define RATE_COMMAND_HZ 999 /* launching a program: pyinstrument-like detail */
+#define RATE_ATTACH_HZ 99   /* production processes: each timer interrupt costs ~20 us */
+#define RATE_MAX_HZ 100000  /* kernel.perf_event_max_sample_rate default */
 
 enum {
 	OPT_GRANULARITY = 0x100,
@@ -57,6 +57,7 @@ enum {
 };
 
 /* The options of the reports, the same for record and report. */
+/* clang-format off */
 #define VIEW_OPTIONS                                                                          \
 	{ "output", required_argument, NULL, 'o' },                                           \
 	{ "format", required_argument, NULL, 'r' },                                           \
@@ -81,8 +82,10 @@ enum {
 	{ "verbose", no_argument, NULL, 'v' },                                                \
 	{ "help", no_argument, NULL, 'h' },                                                   \
 	{ "version", no_argument, NULL, OPT_VERSION }
+/* clang-format on */
 
 /* What to profile and how often: the same for record and top. */
+/* clang-format off */
 #define TARGET_OPTIONS                                                                        \
 	{ "pid", required_argument, NULL, 'p' },                                              \
 	{ "all", no_argument, NULL, 'a' },                                                    \
@@ -96,6 +99,7 @@ enum {
 	{ "clock", required_argument, NULL, OPT_CLOCK },                                      \
 	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },                              \
 	{ "container", required_argument, NULL, OPT_CONTAINER }
+/* clang-format on */
 
 static const struct option record_options[] = {
 	TARGET_OPTIONS,
@@ -198,7 +202,7 @@ static void print_view_help(void)
 	       "                           (the same container, else the same cgroup) or none\n"
 	       "                           (all in one); threads of a group merge by name.\n"
 	       "                           A saved session (.pyflare) keeps every process\n"
-"\n"
+	       "\n"
 	       "what the call tree shows (text and the other tree views):\n"
 	       "  library code (the process's stdlib, site-packages, dist-packages, <frozen>\n"
 	       "  modules) is hidden: each run of it becomes one '[N frames hidden]  json, re'\n"
@@ -458,10 +462,10 @@ struct view {
 	struct render_opts *render;
 	struct frame_filter *filter;
 	enum opts_color *color;
-	const char *format;	/* -r */
-	bool flat;		/* -p flat */
+	const char *format; /* -r */
+	bool flat;	    /* -p flat */
 	bool show_all;
-	const char *hide;	/* the first hiding rule, for the --show-all conflict */
+	const char *hide; /* the first hiding rule, for the --show-all conflict */
 };
 
 static int add_rule(struct view *v, enum frame_filter_rule rule, const char *opt,
@@ -490,7 +494,7 @@ static bool parse_bool(const char *value, bool *out)
 	size_t i;
 
 	if (!value) {
-		*out = true;	/* a bare flag: -p flat */
+		*out = true; /* a bare flag: -p flat */
 		return true;
 	}
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
@@ -502,8 +506,7 @@ static bool parse_bool(const char *value, bool *out)
 	return false;
 }
 
-static int parse_granularity(struct render_opts *render, const char *arg, char *err,
-			     size_t errlen)
+static int parse_granularity(struct render_opts *render, const char *arg, char *err, size_t errlen)
 {
 	if (!strcmp(arg, "function")) {
 		render->granularity = GRANULARITY_FUNCTION;
@@ -524,8 +527,8 @@ static int parse_sort(struct render_opts *render, const char *arg, char *err, si
 		enum flat_sort sort;
 	} keys[] = {
 		{ "self", FLAT_SORT_SELF },
-		{ "own", FLAT_SORT_SELF },		/* py-spy top's name */
-		{ "tottime", FLAT_SORT_SELF },		/* pstats' names */
+		{ "own", FLAT_SORT_SELF },     /* py-spy top's name */
+		{ "tottime", FLAT_SORT_SELF }, /* pstats' names */
 		{ "time", FLAT_SORT_SELF },
 		{ "total", FLAT_SORT_TOTAL },
 		{ "cumulative", FLAT_SORT_TOTAL },
@@ -563,8 +566,10 @@ static int parse_roots(struct view *v, const char *arg, char *err, size_t errlen
 		p += n + (p[n] == ',');
 	}
 	if (*p || !*arg) {
-		usage(err, errlen, "bad --collapsed-roots '%s': expected process, thread, "
-		      "process,thread or none", arg);
+		usage(err, errlen,
+		      "bad --collapsed-roots '%s': expected process, thread, "
+		      "process,thread or none",
+		      arg);
 		return -1;
 	}
 	v->render->collapsed_roots = roots;
@@ -640,19 +645,22 @@ static int render_option(struct view *v, const char *arg, char *err, size_t errl
 		else
 			*v->color = flag ? OPTS_COLOR_ALWAYS : OPTS_COLOR_NEVER;
 	} else {
-		usage(err, errlen, "unknown render option '%s' (-p takes time=percent_of_total, "
+		usage(err, errlen,
+		      "unknown render option '%s' (-p takes time=percent_of_total, "
 		      "filter_threshold=X, flat, flat_time=self|total, timeline, show_all, "
-		      "unicode, color, hide_regex=RE or show_regex=RE)", arg);
+		      "unicode, color, hide_regex=RE or show_regex=RE)",
+		      arg);
 		goto out;
 	}
 	ret = 0;
 	goto out;
 bad_value:
 	usage(err, errlen, "bad render option '%s': expected %s", arg,
-	      !strcmp(key, "time") ? "time=seconds or time=percent_of_total" :
+	      !strcmp(key, "time")	       ? "time=seconds or time=percent_of_total" :
 	      !strcmp(key, "filter_threshold") ? "filter_threshold=X, X from 0 to 1" :
-	      !strcmp(key, "flat_time") ? "flat_time=self or flat_time=total" :
-	      value ? "true or false" : "a value");
+	      !strcmp(key, "flat_time")	       ? "flat_time=self or flat_time=total" :
+	      value			       ? "true or false" :
+						 "a value");
 out:
 	free(copy);
 	return ret;
@@ -708,8 +716,10 @@ static int view_option(struct view *v, int c, const char *arg, char *err, size_t
 		return 1;
 	case OPT_GROUP_BY:
 		if (!group_by_parse(arg, &v->render->group_by)) {
-			usage(err, errlen, "bad --group-by '%s': expected process, cmdline, "
-			      "container or none", arg);
+			usage(err, errlen,
+			      "bad --group-by '%s': expected process, cmdline, "
+			      "container or none",
+			      arg);
 			return -1;
 		}
 		return 1;
@@ -749,8 +759,8 @@ static void format_list(char *buf, size_t len)
 
 		used += snprintf(buf + used, len - used, "%s%s", used ? ", " : "", p);
 		for (ext = r ? r->extensions : NULL; ext && *ext && used < len; ext++)
-			used += snprintf(buf + used, len - used, "%s%s", ext == r->extensions ?
-					 " (" : " ", *ext);
+			used += snprintf(buf + used, len - used, "%s%s",
+					 ext == r->extensions ? " (" : " ", *ext);
 		if (r && r->extensions && *r->extensions && used < len)
 			used += snprintf(buf + used, len - used, ")");
 	}
@@ -796,20 +806,24 @@ static enum opts_result finish_view(struct view *v, char *err, size_t errlen)
 				     v->format, names);
 		}
 		if (v->flat && chosen != &render_flat)
-			return usage(err, errlen, "-p flat asks for the flat view, -r for %s: "
-				     "give one of them", chosen->name);
+			return usage(err, errlen,
+				     "-p flat asks for the flat view, -r for %s: "
+				     "give one of them",
+				     chosen->name);
 	}
 	if (v->show_all && v->hide)
-		return usage(err, errlen, "--show-all shows every frame: it cannot be combined "
-			     "with %s", v->hide);
+		return usage(err, errlen,
+			     "--show-all shows every frame: it cannot be combined "
+			     "with %s",
+			     v->hide);
 	if (v->show_all)
 		frame_filter__show_all(v->filter);
 	if (*v->n_outputs == 0)
 		v->outputs[(*v->n_outputs)++].path = "-";
 	/* -r wins; otherwise the extension says (none: text) */
 	for (i = 0; i < *v->n_outputs; i++) {
-		const struct renderer *f = chosen ? chosen :
-					   format_by_path(v->outputs[i].path, err, errlen);
+		const struct renderer *f =
+			chosen ? chosen : format_by_path(v->outputs[i].path, err, errlen);
 
 		if (!f)
 			return OPTS_USAGE;
@@ -818,7 +832,8 @@ static enum opts_result finish_view(struct view *v, char *err, size_t errlen)
 		if (v->flat && f == &render_text)
 			f = &render_flat;
 		if (f == &render_flat && v->render->timeline)
-			return usage(err, errlen, "the flat view has no time order: give either "
+			return usage(err, errlen,
+				     "the flat view has no time order: give either "
 				     "-t/--timeline or the flat view");
 		v->outputs[i].format = f;
 	}
@@ -834,7 +849,7 @@ static bool init_view(struct view *v, struct output_spec *outputs, size_t *n_out
 		      struct render_opts *render, struct frame_filter **filter,
 		      enum opts_color *color)
 {
-	optind = 0;	/* 0: glibc starts afresh (argument order, a cut-short cluster) */
+	optind = 0; /* 0: glibc starts afresh (argument order, a cut-short cluster) */
 	opterr = 0;
 	*render = render_opts_default;
 	*filter = frame_filter__new();
@@ -898,7 +913,7 @@ static enum opts_result add_proc_rule(struct record_opts *o, enum proc_filter_fi
 /* The options of the targets whose meaning depends on others: settled at the end. */
 struct sampling {
 	const char *rate, *interval, *mode, *clock;
-	double min_block;	/* < 0: not given */
+	double min_block; /* < 0: not given */
 };
 
 /*
@@ -942,7 +957,9 @@ static int target_option(struct record_opts *o, struct sampling *sm, int c, cons
 	case OPT_COMM:
 	case OPT_CMDLINE:
 		return add_proc_rule(o, c == OPT_COMM ? PROC_FILTER_COMM : PROC_FILTER_CMDLINE, arg,
-				     err, errlen) ? -1 : 1;
+				     err, errlen) ?
+			       -1 :
+			       1;
 	case OPT_CGROUP:
 	case OPT_CONTAINER:
 		if (o->n_cgroups == OPTS_MAX_CGROUPS) {
@@ -955,16 +972,20 @@ static int target_option(struct record_opts *o, struct sampling *sm, int c, cons
 			return -1;
 		}
 		if (c == OPT_CONTAINER && !container_id_prefix_ok(arg)) {
-			usage(err, errlen, "bad container id '%s': expected 1 to 64 hex digits, as "
-			      "`docker ps` or `crictl ps` shows them", arg);
+			usage(err, errlen,
+			      "bad container id '%s': expected 1 to 64 hex digits, as "
+			      "`docker ps` or `crictl ps` shows them",
+			      arg);
 			return -1;
 		}
 		o->cgroups[o->n_cgroups++] = (struct cgroup_arg){ arg, c == OPT_CONTAINER };
 		return 1;
 	case OPT_MODE:
 		if (strcmp(arg, "wall") && strcmp(arg, "cpu")) {
-			usage(err, errlen, "bad mode '%s': expected wall (on- and off-CPU time) or "
-			      "cpu (on-CPU only)", arg);
+			usage(err, errlen,
+			      "bad mode '%s': expected wall (on- and off-CPU time) or "
+			      "cpu (on-CPU only)",
+			      arg);
 			return -1;
 		}
 		sm->mode = arg;
@@ -972,17 +993,20 @@ static int target_option(struct record_opts *o, struct sampling *sm, int c, cons
 	case OPT_CLOCK:
 		if (strcmp(arg, sample_clock_name(SAMPLE_CLOCK_TIMER)) &&
 		    strcmp(arg, sample_clock_name(SAMPLE_CLOCK_TICK))) {
-			usage(err, errlen, "bad clock '%s': expected timer (a perf timer at -F's "
-			      "rate) or tick (the scheduler tick, at the kernel's rate)", arg);
+			usage(err, errlen,
+			      "bad clock '%s': expected timer (a perf timer at -F's "
+			      "rate) or tick (the scheduler tick, at the kernel's rate)",
+			      arg);
 			return -1;
 		}
 		sm->clock = arg;
 		return 1;
 	case OPT_MIN_BLOCK:
-		if (!parse_double(arg, &sm->min_block) || sm->min_block < 0 ||
-		    sm->min_block > 10) {
-			usage(err, errlen, "bad --min-block '%s': expected seconds from 0 to 10 "
-			      "(default 0.0001)", arg);
+		if (!parse_double(arg, &sm->min_block) || sm->min_block < 0 || sm->min_block > 10) {
+			usage(err, errlen,
+			      "bad --min-block '%s': expected seconds from 0 to 10 "
+			      "(default 0.0001)",
+			      arg);
 			return -1;
 		}
 		return 1;
@@ -1008,14 +1032,16 @@ static enum opts_result tick_rate(struct record_opts *o, const struct sampling *
 	else
 		snprintf(here, sizeof(here), "%u Hz here", o->rate_hz);
 	if (sm->rate || sm->interval)
-		return usage(err, errlen, "--clock tick samples at the kernel's tick rate (%s); "
-			     "drop %s or use --clock timer", here, sm->rate ? "-F" : "-i");
+		return usage(err, errlen,
+			     "--clock tick samples at the kernel's tick rate (%s); "
+			     "drop %s or use --clock timer",
+			     here, sm->rate ? "-F" : "-i");
 	return OPTS_OK;
 }
 
 /* After the options: the command (argv[optind...]), the target, the mode and the rate. */
-static enum opts_result finish_targets(struct record_opts *o, const struct sampling *sm,
-				       int argc, char **argv, char *err, size_t errlen)
+static enum opts_result finish_targets(struct record_opts *o, const struct sampling *sm, int argc,
+				       char **argv, char *err, size_t errlen)
 {
 	if (optind < argc) {
 		if (o->target)
@@ -1024,9 +1050,10 @@ static enum opts_result finish_targets(struct record_opts *o, const struct sampl
 		o->argv = argv + optind;
 	}
 	if (!o->target && o->n_cgroups)
-		o->target = TARGET_ALL;	/* every Python process of those cgroups */
+		o->target = TARGET_ALL; /* every Python process of those cgroups */
 	if (!o->target)
-		return usage(err, errlen, "nothing to profile: give -p PID, -a, --container ID, "
+		return usage(err, errlen,
+			     "nothing to profile: give -p PID, -a, --container ID, "
 			     "--cgroup PATH or -- COMMAND");
 
 	/* pyinstrument's wall time for a program; on-CPU time host-wide, as the eBPF agents */
@@ -1034,14 +1061,15 @@ static enum opts_result finish_targets(struct record_opts *o, const struct sampl
 			     o->target == TARGET_COMMAND || o->target == TARGET_PIDS;
 	if (sm->min_block >= 0 && !o->wall)
 		return usage(err, errlen, "--min-block is for --mode wall");
-	o->min_block_ns = sm->min_block >= 0 ? (uint64_t)llround(sm->min_block * 1e9) :
-					       MIN_BLOCK_NS;
+	o->min_block_ns =
+		sm->min_block >= 0 ? (uint64_t)llround(sm->min_block * 1e9) : MIN_BLOCK_NS;
 	if (sm->rate && sm->interval)
 		return usage(err, errlen, "give either --rate or --interval, not both");
 	o->clock = SAMPLE_CLOCK_DEFAULT;
 	if (sm->clock)
 		o->clock = strcmp(sm->clock, sample_clock_name(SAMPLE_CLOCK_TICK)) ?
-				   SAMPLE_CLOCK_TIMER : SAMPLE_CLOCK_TICK;
+				   SAMPLE_CLOCK_TIMER :
+				   SAMPLE_CLOCK_TICK;
 	if (o->clock == SAMPLE_CLOCK_TICK)
 		return tick_rate(o, sm, err, errlen);
 	o->rate_hz = o->target == TARGET_COMMAND ? RATE_COMMAND_HZ : RATE_ATTACH_HZ;
@@ -1049,16 +1077,20 @@ static enum opts_result finish_targets(struct record_opts *o, const struct sampl
 		double hz;
 
 		if (!parse_double(sm->rate, &hz) || hz < 1 || hz > RATE_MAX_HZ || hz != floor(hz))
-			return usage(err, errlen, "bad rate '%s': expected a whole number of Hz "
-				     "from 1 to %d", sm->rate, RATE_MAX_HZ);
+			return usage(err, errlen,
+				     "bad rate '%s': expected a whole number of Hz "
+				     "from 1 to %d",
+				     sm->rate, RATE_MAX_HZ);
 		o->rate_hz = (unsigned)hz;
 	}
 	if (sm->interval) {
 		double s;
 
 		if (!parse_double(sm->interval, &s) || s < 1.0 / RATE_MAX_HZ || s > 1)
-			return usage(err, errlen, "bad interval '%s': expected seconds from "
-				     "0.00001 to 1", sm->interval);
+			return usage(err, errlen,
+				     "bad interval '%s': expected seconds from "
+				     "0.00001 to 1",
+				     sm->interval);
 		o->rate_hz = (unsigned)lround(1 / s);
 	}
 	return OPTS_OK;
@@ -1132,7 +1164,7 @@ static enum opts_result parse_top(int argc, char **argv, struct top_opts *o, cha
 	optind = 0;
 	opterr = 0;
 	rec->render = render_opts_default;
-	rec->quiet = true;	/* the view is the progress */
+	rec->quiet = true; /* the view is the progress */
 	o->delay = TOP_DELAY_DEFAULT;
 	while ((c = getopt_long(argc, argv, "+:p:ad:F:i:vh", top_options, NULL)) != -1) {
 		r = target_option(rec, &sm, c, optarg, err, errlen);
@@ -1144,8 +1176,10 @@ static enum opts_result parse_top(int argc, char **argv, struct top_opts *o, cha
 		case OPT_DELAY:
 			if (!parse_double(optarg, &o->delay) || o->delay < TOP_DELAY_MIN ||
 			    o->delay > TOP_DELAY_MAX)
-				return usage(err, errlen, "bad --delay '%s': expected seconds from "
-					     "%g to %g", optarg, TOP_DELAY_MIN, TOP_DELAY_MAX);
+				return usage(err, errlen,
+					     "bad --delay '%s': expected seconds from "
+					     "%g to %g",
+					     optarg, TOP_DELAY_MIN, TOP_DELAY_MAX);
 			break;
 		case OPT_GRANULARITY:
 			if (parse_granularity(&rec->render, optarg, err, errlen))
@@ -1162,8 +1196,7 @@ static enum opts_result parse_top(int argc, char **argv, struct top_opts *o, cha
 	return finish_targets(rec, &sm, argc, argv, err, errlen);
 }
 
-enum opts_result opts_parse_top(int argc, char **argv, struct top_opts *o, char *err,
-				size_t errlen)
+enum opts_result opts_parse_top(int argc, char **argv, struct top_opts *o, char *err, size_t errlen)
 {
 	enum opts_result res;
 
@@ -1281,8 +1314,10 @@ static enum opts_result parse_dump(int argc, char **argv, struct dump_opts *o, c
 		switch (c) {
 		case 'p':
 			if (!parse_pid_list(o->pids, &o->n_pids, optarg))
-				return usage(err, errlen, "bad PID list '%s': expected "
-					     "PID[,PID...] (at most %d)", optarg, OPTS_MAX_PIDS);
+				return usage(err, errlen,
+					     "bad PID list '%s': expected "
+					     "PID[,PID...] (at most %d)",
+					     optarg, OPTS_MAX_PIDS);
 			break;
 		case 'j':
 			o->json = true;

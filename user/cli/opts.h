@@ -20,31 +20,23 @@
 
 #define OPTS_MAX_FILES 64
 
-
-
-
-
-
-
 /* pyflare report FILE... | --last: render saved sessions (combined) again. */
 struct report_opts {
-	const char *files[OPTS_MAX_FILES];	/* .pyflare session files */
+	const char *files[OPTS_MAX_FILES]; /* .pyflare session files */
 	size_t n_files;
-	bool last;				/* --last: the newest kept recording */
+	bool last; /* --last: the newest kept recording */
 	struct output_spec outputs[OPTS_MAX_OUTPUTS];
 	size_t n_outputs;
-	struct render_opts render;		/* render.filter points at filter */
-	struct frame_filter *filter;		/* owned: opts_release_report() */
-	enum opts_color color;			/* what decided render.color */
+	struct render_opts render;   /* render.filter points at filter */
+	struct frame_filter *filter; /* owned: opts_release_report() */
+	enum opts_color color;	     /* what decided render.color */
 	int verbose;
 };
 
-
-
 enum opts_result {
 	OPTS_OK = 0,
-	OPTS_EXIT,	/* --help or --version was printed: exit 0 */
-	OPTS_USAGE,	/* bad usage: the message is in err */
+	OPTS_EXIT,  /* --help or --version was printed: exit 0 */
+	OPTS_USAGE, /* bad usage: the message is in err */
 };
 
 /* Parses `record`'s arguments (argv[0] is "record"). */
@@ -66,7 +58,6 @@ enum opts_result opts_parse_top(int argc, char **argv, struct top_opts *o, char 
 void opts_release_record(struct record_opts *o);
 void opts_release_report(struct report_opts *o);
 void opts_release_top(struct top_opts *o);
-
 
 void opts_print_usage(void);
 void opts_print_record_help(void);

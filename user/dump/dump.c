@@ -31,22 +31,22 @@
 #include "python/symbolize.h"
 #include "host/wait_reason.h"
 
-#define READS_MAX 3		/* named walks of a thread whose frames keep changing */
+#define READS_MAX 3 /* named walks of a thread whose frames keep changing */
 /*
  * offsetof(struct pthread, tid) in glibc on x86-64 (2.27 to 2.43 at least, as its own
  * libthread_db descriptor _thread_db_pthread_tid says): a thread's TID in its PID
  * namespace, found from its ident (pthread_self()) in every Python version.
  */
 #define GLIBC_PTHREAD_TID 0x2d0
-#define TASKS_MAX (2 * PY_WALK_THREADS_MAX)	/* threads of a process mapped to Python's */
+#define TASKS_MAX (2 * PY_WALK_THREADS_MAX) /* threads of a process mapped to Python's */
 
 struct dump {
 	struct dump_process *procs;
 	size_t n, cap;
-	struct session *strings;	/* frames' names and files, interned */
+	struct session *strings; /* frames' names and files, interned */
 	struct symbolizer *sy;
-	struct py_stack *walk[2];	/* a thread's last two walks */
-	uint32_t frame_index[PYFLARE_MAX_FRAMES];	/* walk[0]'s frames in strings */
+	struct py_stack *walk[2];		  /* a thread's last two walks */
+	uint32_t frame_index[PYFLARE_MAX_FRAMES]; /* walk[0]'s frames in strings */
 };
 
 /* A host TID and the TID its thread has in the process's own PID namespace. */
@@ -58,8 +58,8 @@ struct tid_pair {
 /* What reading one process needs besides the dump. */
 struct reading {
 	struct py_target t;
-	uint64_t proc_id;		/* the symbolizer's name for this process */
-	uint64_t gil_holder;		/* the thread state holding the GIL, 0: none */
+	uint64_t proc_id;    /* the symbolizer's name for this process */
+	uint64_t gil_holder; /* the thread state holding the GIL, 0: none */
 	bool gil_known;
 	struct gil_range gil;
 	struct tid_pair *tids;
@@ -149,7 +149,8 @@ static int analyse(struct dump_process *p, struct reading *r)
 	case PY_TARGET_EXITED:
 		return fail(p, EXIT_TARGET, "%s", "no such process");
 	case PY_TARGET_NOT_PYTHON:
-		return fail(p, EXIT_TARGET, "%s", "not a Python process (no CPython runtime in "
+		return fail(p, EXIT_TARGET, "%s",
+			    "not a Python process (no CPython runtime in "
 			    "its executable or libraries)");
 	case PY_TARGET_NO_ACCESS:
 		return fail(p, EXIT_SYSTEM, "%s: %s", why, proc_access_fix());
@@ -215,10 +216,10 @@ static void read_activity(const struct reading *r, struct dump_thread *th)
 		return;
 	}
 	if (state != 'S' && state != 'D')
-		return;		/* exiting ('Z', 'X'), or a state this does not know */
+		return; /* exiting ('Z', 'X'), or a state this does not know */
 	got = proc_read_thread_syscall(r->t.pid, (pid_t)th->tid, &nr, &arg0);
 	if (got == 1) {
-		th->activity = DUMP_ACTIVITY_RUNNING;	/* woke up in between */
+		th->activity = DUMP_ACTIVITY_RUNNING; /* woke up in between */
 		return;
 	}
 	if (got < 0)
@@ -300,7 +301,8 @@ static int keep_frames(struct dump *d, const struct reading *r, struct dump_thre
 		out->file = f->file;
 		out->line = f->kind == FRAME_PYTHON ? f->line : 0;
 		if (r->sources && out->line &&
-		    source_files__line(r->sources, out->file, out->line, source, sizeof(source)) == 0) {
+		    source_files__line(r->sources, out->file, out->line, source, sizeof(source)) ==
+			    0) {
 			out->source = strdup(source);
 			if (!out->source)
 				return -ENOMEM;
@@ -348,7 +350,7 @@ static int read_process(struct dump *d, struct dump_process *p, struct reading *
 	if (err)
 		return err;
 	if (!r->t.gil_addr)
-		py_target_find_gil(&r->t);	/* 3.12+ (gh-99113): none at analysis, maybe */
+		py_target_find_gil(&r->t); /* 3.12+ (gh-99113): none at analysis, maybe */
 	r->gil = (struct gil_range){ r->t.gil_addr, r->t.gil_size };
 	r->gil_known = py_target_gil_holder(&r->t, &r->gil_holder) == 0;
 	states = malloc(PY_WALK_THREADS_MAX * sizeof(*states));
@@ -356,19 +358,19 @@ static int read_process(struct dump *d, struct dump_process *p, struct reading *
 		return -ENOMEM;
 	n = py_walk_threads(&r->t, states, PY_WALK_THREADS_MAX, &p->threads_cut);
 	if (n == -EAGAIN)
-		n = 0;		/* no interpreter yet: no Python threads */
+		n = 0; /* no interpreter yet: no Python threads */
 	if (n < 0) {
 		free(states);
 		return fail(p, n == -EPERM || n == -EACCES ? EXIT_SYSTEM : EXIT_TARGET,
 			    "cannot read its thread states: %s", strerror(-n));
 	}
 	map_tids(r);
-	r->names = py_thread_names__new();	/* NULL: the kernel's names only */
+	r->names = py_thread_names__new(); /* NULL: the kernel's names only */
 	if (r->names)
 		py_thread_names__read(r->names, &r->t, now_ns());
 	snprintf(root, sizeof(root), "/proc/%d/root", p->pid);
 	snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", p->pid);
-	r->sources = source_files__open(root, cwd);	/* NULL: no source lines */
+	r->sources = source_files__open(root, cwd); /* NULL: no source lines */
 	p->threads = n ? calloc((size_t)n, sizeof(*p->threads)) : NULL;
 	err = n && !p->threads ? -ENOMEM : 0;
 	for (int i = 0; !err && i < n; i++) {

@@ -16,57 +16,56 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#define DUMP_MAX_PIDS 1024	/* as record's -p */
+#define DUMP_MAX_PIDS 1024 /* as record's -p */
 
 /* pyflare dump -p PID...: every thread's Python stack, now. */
 struct dump_opts {
 	pid_t pids[DUMP_MAX_PIDS];
 	size_t n_pids;
-	bool json;			/* --json */
-	bool color;			/* ANSI colours in the text */
+	bool json;  /* --json */
+	bool color; /* ANSI colours in the text */
 	int verbose;
 };
 
-
 struct dump_frame {
-	const char *name;	/* co_qualname (co_name before 3.11), or "<unknown code 0x...>" */
-	const char *file;	/* co_filename; "" when the code object could not be read */
-	uint32_t line;		/* the line running; 0 when unknown */
-	const char *source;	/* that line's text, trimmed; NULL when it cannot be read */
+	const char *name;   /* co_qualname (co_name before 3.11), or "<unknown code 0x...>" */
+	const char *file;   /* co_filename; "" when the code object could not be read */
+	uint32_t line;	    /* the line running; 0 when unknown */
+	const char *source; /* that line's text, trimmed; NULL when it cannot be read */
 };
 
 enum dump_activity {
-	DUMP_ACTIVITY_UNKNOWN = 0,	/* its thread was not found, or /proc could not say */
-	DUMP_ACTIVITY_RUNNING,		/* on a CPU, or runnable */
-	DUMP_ACTIVITY_WAITING,		/* blocked: waiting_for says on what */
-	DUMP_ACTIVITY_STOPPED,		/* stopped by a signal or a debugger */
+	DUMP_ACTIVITY_UNKNOWN = 0, /* its thread was not found, or /proc could not say */
+	DUMP_ACTIVITY_RUNNING,	   /* on a CPU, or runnable */
+	DUMP_ACTIVITY_WAITING,	   /* blocked: waiting_for says on what */
+	DUMP_ACTIVITY_STOPPED,	   /* stopped by a signal or a debugger */
 };
 
 struct dump_thread {
-	uint32_t tid;			/* host TID; 0 when it could not be found */
-	uint64_t ident;			/* threading's ident: pthread_self() */
-	char name[64];			/* threading's name, else the kernel's; may be "" */
-	int holds_gil;			/* 1, 0, or -1 when the GIL could not be read */
+	uint32_t tid;	/* host TID; 0 when it could not be found */
+	uint64_t ident; /* threading's ident: pthread_self() */
+	char name[64];	/* threading's name, else the kernel's; may be "" */
+	int holds_gil;	/* 1, 0, or -1 when the GIL could not be read */
 	enum dump_activity activity;
-	const char *waiting_for;	/* DUMP_ACTIVITY_WAITING: "[lock]", "[sleep]", ... */
-	int32_t syscall;		/* the system call it waits in; -1: none or unknown */
-	bool changing;			/* its frames changed on every read: best effort */
-	bool truncated;			/* more frames than shown (the walk's limit) */
-	bool unreadable;		/* the frame chain could not be followed further */
-	struct dump_frame *frames;	/* innermost first */
+	const char *waiting_for;   /* DUMP_ACTIVITY_WAITING: "[lock]", "[sleep]", ... */
+	int32_t syscall;	   /* the system call it waits in; -1: none or unknown */
+	bool changing;		   /* its frames changed on every read: best effort */
+	bool truncated;		   /* more frames than shown (the walk's limit) */
+	bool unreadable;	   /* the frame chain could not be followed further */
+	struct dump_frame *frames; /* innermost first */
 	size_t nframes;
 };
 
 struct dump_process {
 	pid_t pid;
-	int status;			/* 0, or the enum pyflare_exit it could not be read with */
-	char error[256];		/* why, when status is not 0 */
+	int status;	 /* 0, or the enum pyflare_exit it could not be read with */
+	char error[256]; /* why, when status is not 0 */
 	char comm[32];
 	char cmdline[1024];
-	char version[24];		/* "3.12.1" */
-	char exe[256];			/* the interpreter binary, as the process sees it */
-	bool threads_cut;		/* the list of thread states could not be read to its end */
-	struct dump_thread *threads;	/* by TID, unknown TIDs last */
+	char version[24];	     /* "3.12.1" */
+	char exe[256];		     /* the interpreter binary, as the process sees it */
+	bool threads_cut;	     /* the list of thread states could not be read to its end */
+	struct dump_thread *threads; /* by TID, unknown TIDs last */
 	size_t nthreads;
 };
 
@@ -74,7 +73,7 @@ struct dump;
 
 /* An empty dump. NULL with errno set. */
 struct dump *dump__new(void);
-void dump__free(struct dump *d);	/* accepts NULL */
+void dump__free(struct dump *d); /* accepts NULL */
 
 /*
  * Reads process @pid now and appends it, read or not (then with its status and error).

@@ -119,7 +119,7 @@ void dump_write_text(FILE *out, const struct dump_process *procs, size_t n, bool
 		const struct dump_process *p = &procs[i];
 
 		if (p->status)
-			continue;	/* its error went to stderr */
+			continue; /* its error went to stderr */
 		if (!first)
 			putc('\n', out);
 		first = false;

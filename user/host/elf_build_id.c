@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_PHDRS_LOOKED_AT 1024	/* a real file has a dozen; a hostile one, 65535 */
-#define MAX_NOTE_SEGMENT (64u << 10)	/* build IDs sit in small note segments */
+#define MAX_PHDRS_LOOKED_AT 1024     /* a real file has a dozen; a hostile one, 65535 */
+#define MAX_NOTE_SEGMENT (64u << 10) /* build IDs sit in small note segments */
 #define PHDR_BATCH 32
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -37,7 +37,7 @@ static int pread_exact(int fd, void *buf, size_t len, uint64_t off)
 		if (n < 0)
 			return -errno;
 		if (n == 0)
-			return -ENOEXEC;	/* shorter than its headers say */
+			return -ENOEXEC; /* shorter than its headers say */
 		done += (size_t)n;
 	}
 	return 0;
@@ -108,7 +108,8 @@ static int next_note(int fd, bool is64, uint64_t phoff, size_t count, uint64_t f
 				continue;
 			out->offset = is64 ? batch.p64[i].p_offset : batch.p32[i].p_offset;
 			out->size = is64 ? batch.p64[i].p_filesz : batch.p32[i].p_filesz;
-			out->align = (is64 ? batch.p64[i].p_align : batch.p32[i].p_align) == 8 ? 8 : 4;
+			out->align =
+				(is64 ? batch.p64[i].p_align : batch.p32[i].p_align) == 8 ? 8 : 4;
 			if (out->size < 12 || out->size > MAX_NOTE_SEGMENT ||
 			    out->offset > file_size || out->size > file_size - out->offset)
 				continue;
@@ -125,7 +126,7 @@ int elf_build_id_read(int fd, unsigned char *buf, size_t *len)
 		Elf64_Ehdr e64;
 		Elf32_Ehdr e32;
 	} h;
-	static unsigned char notes[MAX_NOTE_SEGMENT];	/* too big for the stack; one thread */
+	static unsigned char notes[MAX_NOTE_SEGMENT]; /* too big for the stack; one thread */
 	struct note_segment seg;
 	uint64_t phoff, file_size;
 	size_t phnum, phent, index = 0;

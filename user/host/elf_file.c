@@ -13,10 +13,10 @@
 #include "host/elf_file.h"
 
 /* Caps on what a hostile file can make us (or libelf) allocate and walk. */
-#define ELF_MAX_SECTIONS	(1u << 18)
-#define ELF_MAX_PHDRS		(1u << 16)
-#define ELF_MAX_LOADS		64
-#define ELF_MAX_TABLE		(256ull << 20)	/* one symbol, string, dynamic or note section */
+#define ELF_MAX_SECTIONS (1u << 18)
+#define ELF_MAX_PHDRS (1u << 16)
+#define ELF_MAX_LOADS 64
+#define ELF_MAX_TABLE (256ull << 20) /* one symbol, string, dynamic or note section */
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define ELF_HOST_DATA ELFDATA2LSB
@@ -34,10 +34,10 @@ struct elf_section {
 };
 
 struct elf_symtab {
-	Elf_Data *syms;		/* NULL when the table is absent or unusable */
+	Elf_Data *syms; /* NULL when the table is absent or unusable */
 	size_t count;
 	const char *strs;
-	size_t strs_size;	/* through the last NUL: any index below starts a C string */
+	size_t strs_size; /* through the last NUL: any index below starts a C string */
 };
 
 struct elf_file {
@@ -93,7 +93,7 @@ static int pread_full(int fd, void *buf, size_t len, uint64_t off)
 			return -errno;
 		}
 		if (n == 0)
-			return -EFAULT;	/* the file shrank under us */
+			return -EFAULT; /* the file shrank under us */
 		done += n;
 	}
 	return 0;
@@ -180,7 +180,7 @@ static int check_header(int fd, uint64_t file_size, struct elf_counts *c)
 		    !range_ok(shoff, shnum * want_shent, file_size))
 			return -ENOEXEC;
 		if (shstrndx >= shnum)
-			shstrndx = SHN_UNDEF;	/* usable, just without section names */
+			shstrndx = SHN_UNDEF; /* usable, just without section names */
 	}
 
 	/* Without program headers there is nothing to map, read or relocate. */
@@ -246,7 +246,7 @@ static void load_symtab(struct elf_file *e, size_t idx, struct elf_symtab *t)
 		return;
 	t->count = data->d_size / entsize;
 	if (t->count > INT_MAX)
-		t->count = INT_MAX;	/* gelf_getsym() takes an int; unreachable anyway */
+		t->count = INT_MAX; /* gelf_getsym() takes an int; unreachable anyway */
 	t->syms = data;
 }
 
@@ -349,8 +349,7 @@ static int load_sections(struct elf_file *e, const struct elf_counts *c)
 	}
 
 	/* Broken optional tables are left out rather than failing the open. */
-	if (c->shstrndx != SHN_UNDEF &&
-	    load_strtab(e, c->shstrndx, &e->shstrs, &e->shstrs_size)) {
+	if (c->shstrndx != SHN_UNDEF && load_strtab(e, c->shstrndx, &e->shstrs, &e->shstrs_size)) {
 		e->shstrs = NULL;
 		e->shstrs_size = 0;
 	}
@@ -517,8 +516,7 @@ int elf_file__symbol(const struct elf_file *e, const char *name, uint64_t *value
 	return 0;
 }
 
-int elf_file__section(const struct elf_file *e, const char *name, uint64_t *addr,
-		      uint64_t *size)
+int elf_file__section(const struct elf_file *e, const char *name, uint64_t *addr, uint64_t *size)
 {
 	size_t i;
 
@@ -613,8 +611,8 @@ int elf_file__placement(const struct elf_file *e, struct elf_placement *p)
 	return 0;
 }
 
-int elf_placement_load_bias(const struct elf_placement *p, uint64_t map_start,
-			    uint64_t map_offset, uint64_t *bias)
+int elf_placement_load_bias(const struct elf_placement *p, uint64_t map_start, uint64_t map_offset,
+			    uint64_t *bias)
 {
 	if (!p || !bias || p->nr_loads > ELF_PLACEMENT_MAX)
 		return -EINVAL;

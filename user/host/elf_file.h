@@ -16,15 +16,15 @@ struct elf_file;
 struct elf_segment {
 	uint64_t vaddr;
 	uint64_t offset;
-	uint64_t filesz;	/* already clamped to p_memsz */
+	uint64_t filesz; /* already clamped to p_memsz */
 	uint64_t memsz;
 };
 
 /* Where a file's segments go: enough to place its mappings once the file is closed. */
-#define ELF_PLACEMENT_MAX 16	/* real binaries have 2 to 6 */
+#define ELF_PLACEMENT_MAX 16 /* real binaries have 2 to 6 */
 
 struct elf_placement {
-	int type;		/* ET_EXEC or ET_DYN */
+	int type; /* ET_EXEC or ET_DYN */
 	uint32_t nr_loads;
 	struct elf_segment loads[ELF_PLACEMENT_MAX];
 };
@@ -51,8 +51,7 @@ int elf_file__type(const struct elf_file *e);
 int elf_file__symbol(const struct elf_file *e, const char *name, uint64_t *value, uint64_t *size);
 
 /* Section @name (e.g. ".PyRuntime"): its sh_addr and sh_size. 0 or -ENOENT. */
-int elf_file__section(const struct elf_file *e, const char *name, uint64_t *addr,
-		      uint64_t *size);
+int elf_file__section(const struct elf_file *e, const char *name, uint64_t *addr, uint64_t *size);
 
 /*
  * Reads @len bytes of initialised data at link-time virtual address @vaddr from the file.
@@ -81,8 +80,8 @@ int elf_file__load_bias(const struct elf_file *e, uint64_t map_start, uint64_t m
 int elf_file__placement(const struct elf_file *e, struct elf_placement *p);
 
 /* elf_file__load_bias() from a copy of the file's segments. */
-int elf_placement_load_bias(const struct elf_placement *p, uint64_t map_start,
-			    uint64_t map_offset, uint64_t *bias);
+int elf_placement_load_bias(const struct elf_placement *p, uint64_t map_start, uint64_t map_offset,
+			    uint64_t *bias);
 
 /* Whether a DT_NEEDED entry starts with @soname_prefix, e.g. "libpython3". */
 bool elf_file__needs(const struct elf_file *e, const char *soname_prefix);

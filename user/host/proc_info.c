@@ -60,7 +60,8 @@ int proc_read_maps(pid_t pid, struct proc_mapping *maps, size_t max)
 		int pos = 0;
 
 		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &start, &end, perms, &offset,
-			   &pos) < 4 || pos <= 0 || line[pos] != '/')
+			   &pos) < 4 ||
+		    pos <= 0 || line[pos] != '/')
 			continue;
 		line[strcspn(line, "\n")] = '\0';
 		maps[n].start = start;
@@ -132,7 +133,7 @@ static int read_stat_tail(pid_t pid, char *buf, size_t len, char **tail)
 	p = strrchr(buf, ')');
 	if (!p || p[1] != ' ')
 		return -EINVAL;
-	*tail = p + 2;		/* field 3, the state */
+	*tail = p + 2; /* field 3, the state */
 	return 0;
 }
 
@@ -143,7 +144,7 @@ int proc_read_start_time(pid_t pid, uint64_t *start)
 
 	if (err)
 		return err;
-	for (field = 3; field < 22; field++) {	/* starttime is field 22 */
+	for (field = 3; field < 22; field++) { /* starttime is field 22 */
 		tail = strchr(tail, ' ');
 		if (!tail)
 			return -EINVAL;
@@ -184,9 +185,9 @@ const char *proc_access_fix(void)
 {
 	/* with CAP_SYS_PTRACE already, more privileges would not help */
 	return proc_self_has_cap(CAP_SYS_PTRACE) == 1 ?
-		"the process is in another user namespace, or a security module (LSM) "
-		"forbids reading it" :
-		"run pyflare as root or give it CAP_SYS_PTRACE";
+		       "the process is in another user namespace, or a security module (LSM) "
+		       "forbids reading it" :
+		       "run pyflare as root or give it CAP_SYS_PTRACE";
 }
 
 int proc_self_has_cap(int cap)
@@ -231,7 +232,7 @@ static int read_ns_id(const char *path, uint32_t *nsid)
 		return (int)n;
 	line = strstr(buf, "\nNSpid:");
 	if (!line)
-		return -ENOENT;	/* kernels before 4.1 */
+		return -ENOENT; /* kernels before 4.1 */
 	p = line + strlen("\nNSpid:");
 	/* one PID per nested namespace, outermost first: the last is the innermost */
 	for (;;) {
@@ -299,7 +300,7 @@ int proc_read_thread_state(pid_t pid, pid_t tid, char *state)
 	n = read_small_file(path, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
-	p = strrchr(buf, ')');	/* the name may hold spaces and parentheses */
+	p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
 	if (!p || p[1] != ' ' || !p[2])
 		return -EINVAL;
 	*state = p[2];
@@ -399,7 +400,7 @@ bool container_id_prefix_ok(const char *prefix)
 const char *container_id_in_name(const char *name)
 {
 	static const char *const prefixes[] = { "docker-", "cri-containerd-", "crio-",
-						 "libpod-", "containerd-", "" };
+						"libpod-", "containerd-",     "" };
 
 	for (size_t k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++) {
 		size_t pl = strlen(prefixes[k]);
@@ -436,7 +437,7 @@ size_t container_id_from_cgroup(const char *path, char *buf, size_t len)
 	return strlen(buf);
 }
 
-#define PF_EXITING 0x00000004	/* include/linux/sched.h: getting shut down */
+#define PF_EXITING 0x00000004 /* include/linux/sched.h: getting shut down */
 
 bool proc_is_running(pid_t pid, uint64_t start_time)
 {
@@ -446,7 +447,7 @@ bool proc_is_running(pid_t pid, uint64_t start_time)
 
 	if (read_stat_tail(pid, buf, sizeof(buf), &tail))
 		return false;
-	state = *tail;	/* field 3 */
+	state = *tail; /* field 3 */
 	if (state == 'Z' || state == 'X' || state == 'x')
 		return false;
 	for (field = 3; field < 9; field++) {
@@ -455,7 +456,7 @@ bool proc_is_running(pid_t pid, uint64_t start_time)
 			return false;
 		tail++;
 	}
-	flags = strtoull(tail, &end, 10);	/* field 9 */
+	flags = strtoull(tail, &end, 10); /* field 9 */
 	if (end == tail || (flags & PF_EXITING))
 		return false;
 	for (; field < 22; field++) {
@@ -464,7 +465,7 @@ bool proc_is_running(pid_t pid, uint64_t start_time)
 			return false;
 		tail++;
 	}
-	start = strtoull(tail, &end, 10);	/* field 22 */
+	start = strtoull(tail, &end, 10); /* field 22 */
 	return end != tail && start == start_time;
 }
 

@@ -13,9 +13,9 @@
 struct proc_mapping {
 	uint64_t start;
 	uint64_t end;
-	uint64_t offset;	/* file offset of start */
-	bool exec;		/* mapped executable */
-	char path[256];		/* as the process sees it; "" for anonymous */
+	uint64_t offset; /* file offset of start */
+	bool exec;	 /* mapped executable */
+	char path[256];	 /* as the process sees it; "" for anonymous */
 };
 
 /*

@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <sys/uio.h>
 
-#define PIECES_PER_CALL 256	/* iovecs per process_vm_readv (the kernel takes 1024) */
+#define PIECES_PER_CALL 256 /* iovecs per process_vm_readv (the kernel takes 1024) */
 
 int remote_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
@@ -33,8 +33,7 @@ int remote_read_u64(pid_t pid, uint64_t addr, uint64_t *out)
 	return remote_read(pid, addr, out, sizeof(*out));
 }
 
-size_t remote_read_many(pid_t pid, const uint64_t *addrs, size_t n, size_t len, void *out,
-			bool *ok)
+size_t remote_read_many(pid_t pid, const uint64_t *addrs, size_t n, size_t len, void *out, bool *ok)
 {
 	struct iovec local[PIECES_PER_CALL], remote[PIECES_PER_CALL];
 	size_t index[PIECES_PER_CALL], got = 0, at = 0;
@@ -59,7 +58,7 @@ size_t remote_read_many(pid_t pid, const uint64_t *addrs, size_t n, size_t len, 
 			break;
 		r = process_vm_readv(pid, local, k, remote, k, 0);
 		if (r < 0 && errno != EFAULT)
-			break;	/* gone, or not ours to read: nothing more will be */
+			break; /* gone, or not ours to read: nothing more will be */
 		/* the reads stop at the first piece that faults: go on after it */
 		whole = r > 0 ? (size_t)r / len : 0;
 		for (size_t i = 0; i < whole; i++)

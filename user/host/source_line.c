@@ -17,26 +17,26 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define FILES_KEPT 64		/* files kept read, the oldest dropped first, */
-#define BYTES_KEPT (32u << 20)	/* while they hold more than this */
+#define FILES_KEPT 64	       /* files kept read, the oldest dropped first, */
+#define BYTES_KEPT (32u << 20) /* while they hold more than this */
 #define PATH_LEN_MAX 4096
 
 _Static_assert(SOURCE_FILE_MAX < BYTES_KEPT, "one file alone must fit what is kept");
 
 struct source_file {
-	char *path;		/* NULL: a free slot */
-	char *data;		/* the file's first bytes (up to SOURCE_FILE_MAX) */
+	char *path; /* NULL: a free slot */
+	char *data; /* the file's first bytes (up to SOURCE_FILE_MAX) */
 	size_t len;
-	int err;		/* why it could not be read: 0 when it was */
-	int truncated;		/* the file goes on past data */
+	int err;       /* why it could not be read: 0 when it was */
+	int truncated; /* the file goes on past data */
 };
 
 struct source_files {
-	int root;		/* O_PATH descriptors of the process's "/" and working folder */
-	int cwd;		/* -1: none */
+	int root; /* O_PATH descriptors of the process's "/" and working folder */
+	int cwd;  /* -1: none */
 	struct source_file files[FILES_KEPT];
-	size_t next;		/* the slot the next file replaces: the oldest */
-	size_t bytes;		/* held by the files kept */
+	size_t next;  /* the slot the next file replaces: the oldest */
+	size_t bytes; /* held by the files kept */
 };
 
 static void drop(struct source_files *sf, struct source_file *f)
@@ -206,7 +206,7 @@ static int is_space(char c)
 /* Copies @n bytes of a line into @buf (of @len >= 8), trimmed, cut and made printable. */
 static void copy_line(const char *p, size_t n, char *buf, size_t len)
 {
-	static const char replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
+	static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 	size_t keep = len - 4 < SOURCE_LINE_MAX ? len - 4 : SOURCE_LINE_MAX, at = 0, i;
 
 	while (n && is_space(*p)) {
@@ -252,7 +252,7 @@ int source_line_of(const char *data, size_t n, unsigned line, char *buf, size_t 
 		p = nl + 1;
 	}
 	if (p == end)
-		return -ENOENT;		/* a file ending in a newline has no line after it */
+		return -ENOENT; /* a file ending in a newline has no line after it */
 	{
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 

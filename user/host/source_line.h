@@ -13,8 +13,8 @@
 
 #include <stddef.h>
 
-#define SOURCE_LINE_MAX 160		/* bytes of a line kept; a longer one ends in "..." */
-#define SOURCE_FILE_MAX (4u << 20)	/* bytes of a file searched for a line */
+#define SOURCE_LINE_MAX 160	   /* bytes of a line kept; a longer one ends in "..." */
+#define SOURCE_FILE_MAX (4u << 20) /* bytes of a file searched for a line */
 
 struct source_files;
 
@@ -24,7 +24,7 @@ struct source_files;
  * few files read are kept. NULL with errno set when @root cannot be opened.
  */
 struct source_files *source_files__open(const char *root, const char *cwd);
-void source_files__close(struct source_files *sf);	/* accepts NULL */
+void source_files__close(struct source_files *sf); /* accepts NULL */
 
 /*
  * Line @line (from 1) of the file @path (a co_filename) into @buf: without the leading and

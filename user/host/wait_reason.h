@@ -10,7 +10,7 @@
 /* The interpreter's GIL state, [addr, addr + size): futex waits inside it wait for the GIL. */
 struct gil_range {
 	uint64_t addr;
-	uint64_t size;		/* 0: unknown, no wait is told to be the GIL */
+	uint64_t size; /* 0: unknown, no wait is told to be the GIL */
 };
 
 /*

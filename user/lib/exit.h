@@ -11,10 +11,10 @@
 
 enum pyflare_exit {
 	EXIT_OK = 0,
-	EXIT_USAGE = 1,		/* bad command line */
-	EXIT_SYSTEM = 2,	/* no permission, or the kernel lacks BPF/BTF */
-	EXIT_TARGET = 3,	/* no such process, not Python, unsupported, output failed */
-	EXIT_NOMEM = 4,		/* out of memory */
+	EXIT_USAGE = 1,	 /* bad command line */
+	EXIT_SYSTEM = 2, /* no permission, or the kernel lacks BPF/BTF */
+	EXIT_TARGET = 3, /* no such process, not Python, unsupported, output failed */
+	EXIT_NOMEM = 4,	 /* out of memory */
 };
 
 /* The status for a failure of -errno @err: out of memory, permissions, or the target's. */

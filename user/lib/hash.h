@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 /* FNV-1a, 64 bits: start from FNV1A_OFFSET, then add bytes. */
-#define FNV1A_OFFSET	0xcbf29ce484222325ULL
-#define FNV1A_PRIME	0x100000001b3ULL
+#define FNV1A_OFFSET 0xcbf29ce484222325ULL
+#define FNV1A_PRIME 0x100000001b3ULL
 
 /* @h with one more byte @c. */
 static inline uint64_t fnv1a_byte(uint64_t h, unsigned char c)

@@ -26,8 +26,8 @@
 #include <stdio.h>
 
 enum json_flags {
-	JSON_SPACED = 1 << 0,	/* a space after each comma (unless a break) and colon */
-	JSON_SCRIPT = 1 << 1,	/* strings inert inside HTML <script>: see json_put_string() */
+	JSON_SPACED = 1 << 0, /* a space after each comma (unless a break) and colon */
+	JSON_SCRIPT = 1 << 1, /* strings inert inside HTML <script>: see json_put_string() */
 };
 
 /* Objects and arrays nest at most this deep (deeper ones get wrong commas). */
@@ -35,11 +35,11 @@ enum json_flags {
 
 struct json_writer {
 	FILE *out;
-	unsigned flags;		/* enum json_flags */
-	unsigned depth;		/* open objects and arrays */
-	uint64_t filled;	/* bit d: the object or array at depth d has a value */
-	bool keyed;		/* a key was written: its value comes next */
-	const char *brk;	/* json_break()'s whitespace, not written yet */
+	unsigned flags;	 /* enum json_flags */
+	unsigned depth;	 /* open objects and arrays */
+	uint64_t filled; /* bit d: the object or array at depth d has a value */
+	bool keyed;	 /* a key was written: its value comes next */
+	const char *brk; /* json_break()'s whitespace, not written yet */
 };
 
 void json_init(struct json_writer *w, FILE *out, unsigned flags);

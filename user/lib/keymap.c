@@ -19,9 +19,9 @@ struct slot {
 
 struct keymap {
 	struct slot *slots;
-	size_t cap;		/* power of two */
-	size_t count;		/* full slots */
-	size_t used;		/* full and deleted slots: what probing sees */
+	size_t cap;   /* power of two */
+	size_t count; /* full slots */
+	size_t used;  /* full and deleted slots: what probing sees */
 };
 
 static uint64_t hash_key(const struct keymap_key *k)
@@ -109,7 +109,7 @@ int keymap__set(struct keymap *m, const struct keymap_key *key, uint64_t value)
 		s->value = value;
 		return 0;
 	}
-	if ((m->used + 1) * 4 > m->cap * 3) {	/* keep the load under 3/4 */
+	if ((m->used + 1) * 4 > m->cap * 3) { /* keep the load under 3/4 */
 		int err = resize(m, m->count * 2 + 1 > m->cap / 2 ? m->cap * 2 : m->cap);
 
 		if (err)

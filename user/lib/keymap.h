@@ -20,7 +20,7 @@ struct keymap;
 
 /* Returns a new empty map or NULL (ENOMEM). */
 struct keymap *keymap__new(void);
-void keymap__free(struct keymap *m);	/* accepts NULL */
+void keymap__free(struct keymap *m); /* accepts NULL */
 /* Returns true and sets *value when @key is present. */
 bool keymap__get(const struct keymap *m, const struct keymap_key *key, uint64_t *value);
 /* Inserts or replaces. Returns 0 or -ENOMEM. */

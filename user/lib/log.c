@@ -17,15 +17,15 @@ static void vlog(const char *prefix, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
-#define DEFINE_LOG(fn, level, prefix)                                                  \
-	void fn(const char *fmt, ...)                                                  \
-	{                                                                              \
-		va_list ap;                                                            \
-		if (log_level < (level))                                               \
-			return;                                                        \
-		va_start(ap, fmt);                                                     \
-		vlog(prefix, fmt, ap);                                                 \
-		va_end(ap);                                                            \
+#define DEFINE_LOG(fn, level, prefix)    \
+	void fn(const char *fmt, ...)    \
+	{                                \
+		va_list ap;              \
+		if (log_level < (level)) \
+			return;          \
+		va_start(ap, fmt);       \
+		vlog(prefix, fmt, ap);   \
+		va_end(ap);              \
 	}
 
 DEFINE_LOG(pr_error, LOG_QUIET, "error: ")

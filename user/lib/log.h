@@ -6,7 +6,7 @@
 #define PYFLARE_LOG_H
 
 enum log_level {
-	LOG_QUIET = -1,	/* errors only */
+	LOG_QUIET = -1, /* errors only */
 	LOG_WARN = 0,
 	LOG_INFO,
 	LOG_DEBUG,

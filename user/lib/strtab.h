@@ -12,12 +12,12 @@
 #include <stdint.h>
 
 struct strtab {
-	const char **strs;	/* by number */
+	const char **strs; /* by number */
 	size_t n;
 	size_t cap;
-	uint32_t *slots;	/* open addressing over strs: number + 1, 0 = empty */
-	size_t nslots;		/* a power of two, at least twice n */
-	char **owned;		/* the strings the table frees */
+	uint32_t *slots; /* open addressing over strs: number + 1, 0 = empty */
+	size_t nslots;	 /* a power of two, at least twice n */
+	char **owned;	 /* the strings the table frees */
 	size_t nowned;
 	size_t owned_cap;
 };

@@ -16,7 +16,7 @@
 struct entry {
 	struct binary_key key;
 	struct py_binary value;
-	uint64_t last_used;	/* the cache's clock at the last lookup that found it */
+	uint64_t last_used; /* the cache's clock at the last lookup that found it */
 };
 
 struct binary_cache {
@@ -67,8 +67,7 @@ static bool same_key(const struct binary_key *a, const struct binary_key *b)
 {
 	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
 	       a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns &&
-	       a->name_tag == b->name_tag &&
-	       a->build_id_len == b->build_id_len &&
+	       a->name_tag == b->name_tag && a->build_id_len == b->build_id_len &&
 	       memcmp(a->build_id, b->build_id, a->build_id_len) == 0;
 }
 
@@ -80,8 +79,7 @@ static struct entry *find(const struct binary_cache *c, const struct binary_key 
 	return NULL;
 }
 
-bool binary_cache__get(struct binary_cache *c, const struct binary_key *key,
-		       struct py_binary *out)
+bool binary_cache__get(struct binary_cache *c, const struct binary_key *key, struct py_binary *out)
 {
 	struct entry *e = find(c, key);
 

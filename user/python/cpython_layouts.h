@@ -28,6 +28,7 @@
 
 #define NO_OFF 0xffff
 
+/* clang-format off */
 static const struct py_layout cpython_layouts[] = {
 	{
 		.minor = 8, .rt_tss = 1392, .rt_interp_head = 32, .is_threads_head = 8,
@@ -156,6 +157,7 @@ static const struct py_layout cpython_layouts[] = {
 		.gil_size = 208, .gil_locked = 16, .gil_holder = 8,
 	},
 };
+/* clang-format on */
 
 /*
  * Byte positions of the fields we use inside _Py_DebugOffsets (every field a uint64_t),
@@ -179,6 +181,7 @@ struct debug_offsets_pos {
 	uint16_t is_modules, ma_keys, ma_values, tp_flags, long_size, long_digits;
 };
 
+/* clang-format off */
 static const struct debug_offsets_pos debug_offsets_positions[] = {
 	{ .minor = 13, .size = 584, .rt_interp_head = 40, .is_threads_head = 72,
 	  .ts_next = 168, .ts_frame = 184, .ts_thread_id = 192, .ts_datastack = 208,
@@ -199,6 +202,7 @@ static const struct debug_offsets_pos debug_offsets_positions[] = {
 	  .ascii_size = 640,
 	  .is_ceval_gil = 120, .is_gil = 128, .gil_locked = 144, .gil_holder = 152 },
 };
+/* clang-format on */
 
 #undef NO_OFF
 

@@ -15,7 +15,7 @@
 
 #include "host/remote.h"
 
-#define GIL_MAX_SIZE 512	/* 208 bytes on every GIL build 3.8-3.14 */
+#define GIL_MAX_SIZE 512 /* 208 bytes on every GIL build 3.8-3.14 */
 
 /* Reads the main interpreter's interp->ceval.gil (3.12+, gh-99113); checks it is a GIL. */
 static int read_gil_pointer(const struct py_target *t, uint64_t *addr)
@@ -30,12 +30,12 @@ static int read_gil_pointer(const struct py_target *t, uint64_t *addr)
 	if (err)
 		return err;
 	if (!interp)
-		return -EAGAIN;		/* before Py_Initialize made the main interpreter */
+		return -EAGAIN; /* before Py_Initialize made the main interpreter */
 	err = remote_read_u64(t->pid, interp + l->is_ceval_gil, addr);
 	if (err)
 		return err;
 	if (!*addr)
-		return -EAGAIN;		/* no GIL yet, or freed by Py_Finalize */
+		return -EAGAIN; /* no GIL yet, or freed by Py_Finalize */
 	/* all of it must be readable, and locked is -1 (not created yet), 0 or 1 */
 	err = remote_read(t->pid, *addr, gil, l->gil_size);
 	if (err)

@@ -12,7 +12,7 @@
 #include "python/cpython_layouts.h"
 #include "pyflare.h"
 
-#define DEBUG_COOKIE "xdebugpy"	/* _Py_Debug_Cookie */
+#define DEBUG_COOKIE "xdebugpy" /* _Py_Debug_Cookie */
 #define DEBUG_VERSION_POS 8	/* uint64_t version (PY_VERSION_HEX) */
 #define DEBUG_FREE_THREADED_POS 16
 
@@ -74,8 +74,8 @@ static void apply_gil_offsets(struct py_layout *out, const unsigned char *buf,
 	uint64_t ceval_gil = u64_at(buf, pos->is_ceval_gil), gil = u64_at(buf, pos->is_gil);
 	uint64_t locked = u64_at(buf, pos->gil_locked), holder = u64_at(buf, pos->gil_holder);
 
-	if (!ceval_gil || ceval_gil > 1 << 20 || gil > 1 << 20 ||
-	    holder != gil + out->gil_holder || locked != gil + out->gil_locked) {
+	if (!ceval_gil || ceval_gil > 1 << 20 || gil > 1 << 20 || holder != gil + out->gil_holder ||
+	    locked != gil + out->gil_locked) {
 		out->is_ceval_gil = 0;
 		out->is_gil = 0;
 		out->gil_size = 0;
@@ -123,7 +123,7 @@ int py_layout_apply_debug_offsets(struct py_layout *out, const void *runtime, si
 	err |= take16(&out->str_length, buf, pos->str_length, 64);
 	err |= take16(&out->ascii_size, buf, pos->ascii_size, 64);
 	if (err || py_layout_tstate_span(out->ts_frame, out->ts_thread_id, out->ts_datastack) >
-		       TSTATE_BYTES)
+			   TSTATE_BYTES)
 		return -EINVAL;
 	v = u64_at(buf, pos->rt_interp_head);
 	if (v > 1 << 20)

@@ -23,32 +23,32 @@
 #include "python/py_target.h"
 #include "host/remote.h"
 
-#define ENTRIES_PER_READ 256	/* entries fetched by one read while scanning */
-#define KEY_NAME_MAX 32		/* the longest key name looked for */
-#define DICT_LOG2_SIZE_MAX 17	/* 2^17 slots hold PY_DICT_ENTRIES_MAX entries (2/3 full) */
-#define DICT_KEYS_GENERAL 0	/* 3.11+ dk_kind (bpo-46845): entries carry the hash */
+#define ENTRIES_PER_READ 256  /* entries fetched by one read while scanning */
+#define KEY_NAME_MAX 32	      /* the longest key name looked for */
+#define DICT_LOG2_SIZE_MAX 17 /* 2^17 slots hold PY_DICT_ENTRIES_MAX entries (2/3 full) */
+#define DICT_KEYS_GENERAL 0   /* 3.11+ dk_kind (bpo-46845): entries carry the hash */
 #define DICT_KEYS_SPLIT 2
-#define TPFLAGS_INLINE_VALUES (1UL << 2)	/* 3.13 (gh-115776) */
-#define TPFLAGS_MANAGED_DICT (1UL << 4)		/* 3.11+ (bpo-45947) */
+#define TPFLAGS_INLINE_VALUES (1UL << 2) /* 3.13 (gh-115776) */
+#define TPFLAGS_MANAGED_DICT (1UL << 4)	 /* 3.11+ (bpo-45947) */
 #define TPFLAGS_HEAPTYPE (1UL << 9)
 /* 3.11-3.13: obj - 24, the dict (bpo-45947; 3.12: or the values, tagged, gh-95245) */
 #define MANAGED_DICT_BEFORE 24
-#define MANAGED_VALUES_BEFORE 32	/* 3.11: obj - 32, the values (bpo-45947) */
+#define MANAGED_VALUES_BEFORE 32 /* 3.11: obj - 32, the values (bpo-45947) */
 /* 3.13 PyDictValues (gh-115776): capacity, size, embedded, valid */
 #define VALUES_CAPACITY 0
 #define VALUES_VALID 3
-#define LONG_DIGIT_BITS 30		/* PYLONG_BITS_IN_DIGIT of 64-bit builds */
-#define OBJECT_OFFSET_MAX 4096		/* tp_dictoffset / tp_basicsize of a plain object */
+#define LONG_DIGIT_BITS 30     /* PYLONG_BITS_IN_DIGIT of 64-bit builds */
+#define OBJECT_OFFSET_MAX 4096 /* tp_dictoffset / tp_basicsize of a plain object */
 #define ADDRESS_MIN 4096
 
 /* A keys object, as far as reaching its entries goes. */
 struct keys_view {
-	uint64_t entries;	/* address of entry 0 */
-	uint64_t values;	/* split: address of values[0]; 0 when values are in the entries */
-	uint32_t n;		/* entries used so far, deleted ones included (dk_nentries) */
-	uint32_t capacity;	/* slots of values[] when known (3.13 inline values) */
-	uint8_t size;		/* bytes per entry */
-	uint8_t key_at;		/* the key's place in an entry; the value follows it */
+	uint64_t entries;  /* address of entry 0 */
+	uint64_t values;   /* split: address of values[0]; 0 when values are in the entries */
+	uint32_t n;	   /* entries used so far, deleted ones included (dk_nentries) */
+	uint32_t capacity; /* slots of values[] when known (3.13 inline values) */
+	uint8_t size;	   /* bytes per entry */
+	uint8_t key_at;	   /* the key's place in an entry; the value follows it */
 };
 
 static uint64_t u64_at(const unsigned char *buf, size_t at)
@@ -72,7 +72,7 @@ static bool str_is(const struct py_target *t, uint64_t addr, const char *s, size
 {
 	const struct py_layout *l = &t->layout;
 	unsigned char buf[128];
-	size_t n = (size_t)l->ascii_size + len + 1;	/* compact ASCII data ends with a NUL */
+	size_t n = (size_t)l->ascii_size + len + 1; /* compact ASCII data ends with a NUL */
 	uint32_t state;
 
 	if (!t->unicode_type_addr || addr < ADDRESS_MIN || n > sizeof(buf) ||
@@ -81,13 +81,12 @@ static bool str_is(const struct py_target *t, uint64_t addr, const char *s, size
 		return false;
 	memcpy(&state, buf + l->str_state, sizeof(state));
 	return u64_at(buf, 8) == t->unicode_type_addr && u64_at(buf, l->str_length) == len &&
-	       ((state >> 5) & 3) == 3 &&	/* compact and ascii */
+	       ((state >> 5) & 3) == 3 && /* compact and ascii */
 	       memcmp(buf + l->ascii_size, s, len + 1) == 0;
 }
 
 /* Where the entries of the keys object at @keys are; @values: the split values array. */
-static int view_keys(const struct py_target *t, uint64_t keys, uint64_t values,
-		     struct keys_view *v)
+static int view_keys(const struct py_target *t, uint64_t keys, uint64_t values, struct keys_view *v)
 {
 	const struct py_object_layout *o = &t->layout.obj;
 	unsigned char head[64];
@@ -114,7 +113,7 @@ static int view_keys(const struct py_target *t, uint64_t keys, uint64_t values,
 		v->size = kind == DICT_KEYS_GENERAL ? 24 : 16;
 		v->key_at = kind == DICT_KEYS_GENERAL ? 8 : 0;
 	} else {
-		int64_t size = (int64_t)u64_at(head, 8);	/* dk_size */
+		int64_t size = (int64_t)u64_at(head, 8); /* dk_size */
 
 		if (size < 1 || size > (1 << DICT_LOG2_SIZE_MAX) || (size & (size - 1)))
 			return -EINVAL;
@@ -134,8 +133,7 @@ static int view_keys(const struct py_target *t, uint64_t keys, uint64_t values,
 }
 
 /* The keys object (*keys) and entries of the dict at @dict, after checking it is one. */
-static int view_dict(const struct py_target *t, uint64_t dict, uint64_t *keys,
-		     struct keys_view *v)
+static int view_dict(const struct py_target *t, uint64_t dict, uint64_t *keys, struct keys_view *v)
 {
 	const struct py_object_layout *o = &t->layout.obj;
 	unsigned char head[64];
@@ -217,8 +215,8 @@ static int keys_get(const struct py_target *t, const struct keys_view *v, uint64
 
 	/* where the last object sharing these keys had it, if the same key is still there */
 	if (memo && memo->keys == keys && memo->name && !strcmp(memo->name, name) &&
-	    memo->index < v->n &&
-	    read_entries(t, v, memo->index, 1, &found, value) == 0 && found == memo->key)
+	    memo->index < v->n && read_entries(t, v, memo->index, 1, &found, value) == 0 &&
+	    found == memo->key)
 		return *value ? 0 : -ENOENT;
 	i = find_key(t, v, name, &key);
 	if (i < 0)
@@ -253,8 +251,7 @@ int py_dict_get(const struct py_target *t, uint64_t dict, const char *name, uint
 	return dict_get(t, dict, name, NULL, value);
 }
 
-int py_dict_items(const struct py_target *t, uint64_t dict, struct py_dict_item *items,
-		  size_t max)
+int py_dict_items(const struct py_target *t, uint64_t dict, struct py_dict_item *items, size_t max)
 {
 	uint64_t keys[ENTRIES_PER_READ], values[ENTRIES_PER_READ], keys_addr;
 	struct keys_view v;
@@ -266,7 +263,7 @@ int py_dict_items(const struct py_target *t, uint64_t dict, struct py_dict_item 
 
 		err = read_entries(t, &v, at, n, keys, values);
 		for (uint32_t i = 0; !err && i < n && got < max; i++)
-			if (keys[i] && values[i])	/* deleted entries have no value */
+			if (keys[i] && values[i]) /* deleted entries have no value */
 				items[got++] = (struct py_dict_item){ keys[i], values[i] };
 	}
 	return err ? err : (int)got;
@@ -305,7 +302,7 @@ static int values_get(const struct py_target *t, struct py_attr_memo *m, uint64_
 	struct keys_view v;
 	int err;
 
-	if (!m->type_cached_keys)	/* such values are only indexed by the type's keys */
+	if (!m->type_cached_keys) /* such values are only indexed by the type's keys */
 		return -ENOENT;
 	err = view_keys(t, m->type_cached_keys, values + t->layout.obj.dv_values, &v);
 	if (err)
@@ -326,14 +323,14 @@ int py_object_attr(const struct py_target *t, uint64_t obj, const char *name,
 
 	if (obj < ADDRESS_MIN || o->instance_dict == INSTANCE_DICT_NONE)
 		return -EINVAL;
-	err = remote_read_u64(t->pid, obj + 8, &type);	/* ob_type */
+	err = remote_read_u64(t->pid, obj + 8, &type); /* ob_type */
 	if (!err)
 		err = type < ADDRESS_MIN ? -EINVAL : type_info(t, type, m);
 	if (err)
 		return err;
 	if (o->instance_dict != INSTANCE_DICT_OFFSET && (m->type_flags & TPFLAGS_MANAGED_DICT)) {
 		switch (o->instance_dict) {
-		case INSTANCE_DICT_MANAGED_311:	/* values first; the dict once made */
+		case INSTANCE_DICT_MANAGED_311: /* values first; the dict once made */
 			err = remote_read(t->pid, obj - MANAGED_VALUES_BEFORE, word, sizeof(word));
 			if (err)
 				return err;
@@ -341,7 +338,7 @@ int py_object_attr(const struct py_target *t, uint64_t obj, const char *name,
 				return values_get(t, m, word[0], UINT32_MAX, name, value);
 			dict = word[1];
 			break;
-		case INSTANCE_DICT_MANAGED_312:	/* values - 1 (odd) or the dict */
+		case INSTANCE_DICT_MANAGED_312: /* values - 1 (odd) or the dict */
 			err = remote_read_u64(t->pid, obj - MANAGED_DICT_BEFORE, &word[0]);
 			if (err)
 				return err;
@@ -349,7 +346,7 @@ int py_object_attr(const struct py_target *t, uint64_t obj, const char *name,
 				return values_get(t, m, word[0] + 1, UINT32_MAX, name, value);
 			dict = word[0];
 			break;
-		default:	/* 3.13: inline values while valid (gh-115776), else the dict */
+		default: /* 3.13: inline values while valid (gh-115776), else the dict */
 			if ((m->type_flags & TPFLAGS_INLINE_VALUES) && m->type_basicsize >= 16 &&
 			    m->type_basicsize <= OBJECT_OFFSET_MAX) {
 				uint64_t values = obj + (uint64_t)m->type_basicsize;
@@ -370,7 +367,7 @@ int py_object_attr(const struct py_target *t, uint64_t obj, const char *name,
 	}
 	/* a dict at tp_dictoffset: every version, for types that do not manage theirs */
 	if (m->type_dictoffset <= 0 || m->type_dictoffset > OBJECT_OFFSET_MAX)
-		return -ENOENT;	/* none, or at the end of a variable-size object */
+		return -ENOENT; /* none, or at the end of a variable-size object */
 	err = remote_read_u64(t->pid, obj + (uint64_t)m->type_dictoffset, &dict);
 	if (err)
 		return err;
@@ -379,7 +376,7 @@ int py_object_attr(const struct py_target *t, uint64_t obj, const char *name,
 
 size_t py_long_bytes(const struct py_target *t)
 {
-	return (size_t)t->layout.obj.long_digits + 8;	/* two 4-byte digits */
+	return (size_t)t->layout.obj.long_digits + 8; /* two 4-byte digits */
 }
 
 int py_long_parse(const struct py_target *t, const unsigned char *buf, uint64_t *value)
@@ -392,11 +389,11 @@ int py_long_parse(const struct py_target *t, const unsigned char *buf, uint64_t 
 	    u64_at(buf, 8) != t->long_type_addr)
 		return -EINVAL;
 	size = u64_at(buf, o->long_size);
-	if (o->long_tagged) {	/* lv_tag: digits << 3 | sign (0 +, 1 zero, 2 -) */
+	if (o->long_tagged) { /* lv_tag: digits << 3 | sign (0 +, 1 zero, 2 -) */
 		if ((size & 3) == 2)
 			return -EINVAL;
 		ndigits = (size & 3) == 1 ? 0 : size >> 3;
-	} else {		/* ob_size: the number of digits, negative for negative numbers */
+	} else { /* ob_size: the number of digits, negative for negative numbers */
 		if ((int64_t)size < 0)
 			return -EINVAL;
 		ndigits = size;

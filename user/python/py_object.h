@@ -15,7 +15,7 @@
 
 struct py_target;
 
-#define PY_DICT_ENTRIES_MAX 65536	/* a dict with more entries is not read */
+#define PY_DICT_ENTRIES_MAX 65536 /* a dict with more entries is not read */
 
 /* One live entry of a dict: the addresses of its key and value objects. */
 struct py_dict_item {
@@ -29,15 +29,15 @@ struct py_dict_item {
  * holds for as long as the target's objects can be taken not to change (one batch).
  */
 struct py_attr_memo {
-	uint64_t type;			/* the type last read, and what it says */
+	uint64_t type; /* the type last read, and what it says */
 	uint64_t type_flags;
 	int64_t type_basicsize;
 	int64_t type_dictoffset;
-	uint64_t type_cached_keys;	/* ht_cached_keys, 0 for a static type */
-	uint64_t keys;			/* the keys object last searched, */
-	const char *name;		/* for this name, */
-	uint64_t key;			/* found as this str object */
-	uint32_t index;			/* at this entry */
+	uint64_t type_cached_keys; /* ht_cached_keys, 0 for a static type */
+	uint64_t keys;		   /* the keys object last searched, */
+	const char *name;	   /* for this name, */
+	uint64_t key;		   /* found as this str object */
+	uint32_t index;		   /* at this entry */
 };
 
 /* Whether the object at @obj has the type at @type (exactly; 0 is no type). */
@@ -47,8 +47,7 @@ bool py_object_is(const struct py_target *t, uint64_t obj, uint64_t type);
  * The live entries of the dict at @dict, in insertion order, into @items (at most @max).
  * Returns how many, or -errno (-EINVAL: not a dict, or beyond the bounds).
  */
-int py_dict_items(const struct py_target *t, uint64_t dict, struct py_dict_item *items,
-		  size_t max);
+int py_dict_items(const struct py_target *t, uint64_t dict, struct py_dict_item *items, size_t max);
 
 /* The value of the str key @name (ASCII) in the dict at @dict. 0, -ENOENT or -errno. */
 int py_dict_get(const struct py_target *t, uint64_t dict, const char *name, uint64_t *value);

@@ -29,12 +29,12 @@
 #include "host/remote.h"
 
 #define MAX_MAPPINGS 4096
-#define GLIBC_TLS_OFFSET 0x310	/* offsetof(struct pthread, specific_1stblock), glibc 2.27+ */
-#define TLS_SCAN_BYTES 4096	/* how much of a thread descriptor to search for the slot */
+#define GLIBC_TLS_OFFSET 0x310 /* offsetof(struct pthread, specific_1stblock), glibc 2.27+ */
+#define TLS_SCAN_BYTES 4096    /* how much of a thread descriptor to search for the slot */
 #define MAX_THREADS_CHECKED 64
-#define PY_TYPE_BASICSIZE 32	/* offsetof(PyTypeObject, tp_basicsize) */
-#define PY_TYPE_MEMBERS 240	/* offsetof(PyTypeObject, tp_members) */
-#define PY_MEMBERDEF_SIZE 40	/* sizeof(PyMemberDef): name, type, offset, flags, doc */
+#define PY_TYPE_BASICSIZE 32 /* offsetof(PyTypeObject, tp_basicsize) */
+#define PY_TYPE_MEMBERS 240  /* offsetof(PyTypeObject, tp_members) */
+#define PY_MEMBERDEF_SIZE 40 /* sizeof(PyMemberDef): name, type, offset, flags, doc */
 #define PY_MEMBERDEF_OFFSET 16
 
 static const char *base_name(const char *path)
@@ -68,7 +68,7 @@ static bool is_libpython(const char *path)
 /* Opens a mapped file as the process sees it, through its root (containers): fd or -errno. */
 static int open_mapped(pid_t pid, const struct proc_mapping *m)
 {
-	const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;	/* never hang on a FIFO */
+	const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY; /* never hang on a FIFO */
 	const char *deleted = strstr(m->path, " (deleted)");
 	char path[512];
 	int fd;
@@ -87,7 +87,7 @@ static int open_mapped(pid_t pid, const struct proc_mapping *m)
 
 static void format_version(char *buf, size_t len, uint64_t hex)
 {
-	static const char levels[] = { 'a', 'a', 'b', 'c' };	/* 0xA alpha, 0xB beta, 0xC rc */
+	static const char levels[] = { 'a', 'a', 'b', 'c' }; /* 0xA alpha, 0xB beta, 0xC rc */
 	unsigned level = (hex >> 4) & 0xf, serial = hex & 0xf;
 
 	if (level >= 0xa && level <= 0xc)
@@ -103,8 +103,8 @@ static void format_version(char *buf, size_t len, uint64_t hex)
  * The version of the interpreter in @e, whose _PyRuntime is at file address @rt.
  * Returns the minor version, or -1; fills @version and *free_threaded.
  */
-static int detect_version(const struct elf_file *e, const char *path, uint64_t rt,
-			  char *version, size_t len, bool *free_threaded)
+static int detect_version(const struct elf_file *e, const char *path, uint64_t rt, char *version,
+			  size_t len, bool *free_threaded)
 {
 	unsigned char head[24];
 	uint64_t v, hex;
@@ -201,7 +201,10 @@ int py_target_binary_layout(const char *path, struct py_layout *layout)
  */
 static int check_code_type(const struct py_target *t, char *why, size_t len)
 {
-	static const struct { const char *name; size_t field; } members[] = {
+	static const struct {
+		const char *name;
+		size_t field;
+	} members[] = {
 		{ "co_filename", offsetof(struct py_layout, co_filename) },
 		{ "co_name", offsetof(struct py_layout, co_name) },
 		{ "co_qualname", offsetof(struct py_layout, co_qualname) },
@@ -226,9 +229,10 @@ static int check_code_type(const struct py_target *t, char *why, size_t len)
 	 * (bpo-46841 made the code object variable-sized) */
 	want = l->co_code_adaptive != PY_NO_OFFSET ? l->co_code_adaptive : l->co_size;
 	if (basicsize != want) {
-		snprintf(why, len, "PyCodeObject is %llu bytes, not %llu as in CPython 3.%u "
-			 "(a debug or modified build?)", (unsigned long long)basicsize,
-			 (unsigned long long)want, l->minor);
+		snprintf(why, len,
+			 "PyCodeObject is %llu bytes, not %llu as in CPython 3.%u "
+			 "(a debug or modified build?)",
+			 (unsigned long long)basicsize, (unsigned long long)want, l->minor);
 		return -ENOTSUP;
 	}
 	for (int i = 0; i < 64; i++) {
@@ -248,9 +252,10 @@ static int check_code_type(const struct py_target *t, char *why, size_t len)
 				continue;
 			memcpy(&expect, (const char *)l + members[m].field, sizeof(expect));
 			if (off != expect) {
-				snprintf(why, len, "%s is at offset %llu, not %u as in CPython 3.%u "
-					 "(a modified build?)", name, (unsigned long long)off, expect,
-					 l->minor);
+				snprintf(why, len,
+					 "%s is at offset %llu, not %u as in CPython 3.%u "
+					 "(a modified build?)",
+					 name, (unsigned long long)off, expect, l->minor);
 				return -ENOTSUP;
 			}
 		}
@@ -275,7 +280,7 @@ static void analyse_file(const struct elf_file *e, const char *path, struct py_b
 	memset(b, 0, sizeof(*b));
 	b->needs_libpython = elf_file__needs(e, "libpython3");
 	if (find_runtime(e, &b->runtime))
-		return;		/* PY_BINARY_NOT_PYTHON */
+		return; /* PY_BINARY_NOT_PYTHON */
 	minor = detect_version(e, path, b->runtime, b->version, sizeof(b->version), &ft);
 	if (minor < 0)
 		b->verdict = PY_BINARY_NO_VERSION;
@@ -351,7 +356,7 @@ static enum py_target_error use_binary(struct py_target *t, const struct proc_ma
 	t->module_type_addr = b->module_type ? b->module_type + bias : 0;
 	switch (check_code_type(t, why, len)) {
 	case 0:
-		py_target_find_gil(t);	/* 3.12+ (gh-99113) may have no GIL yet: retried later */
+		py_target_find_gil(t); /* 3.12+ (gh-99113) may have no GIL yet: retried later */
 		return PY_TARGET_OK;
 	case -EAGAIN:
 		return PY_TARGET_NOT_YET;
@@ -397,20 +402,21 @@ static int describe_file(struct binary_cache *cache, pid_t pid, const struct pro
 	if (!e) {
 		if (errno != ENOEXEC)
 			return -errno;
-		memset(b, 0, sizeof(*b));	/* not ELF: not Python either, and remembered */
+		memset(b, 0, sizeof(*b)); /* not ELF: not Python either, and remembered */
 	} else {
 		analyse_file(e, m->path, b);
 		err = elf_file__placement(e, &b->placement);
 		elf_file__free(e);
-		if (err)	/* more segments than kept: unplaceable, so never cached */
+		if (err) /* more segments than kept: unplaceable, so never cached */
 			return b->verdict == PY_BINARY_OK ? -E2BIG : 0;
 	}
 	if (cache) {
 		binary_cache__put(cache, &key, b);
 		pr_debug("analysed %s (device %llu, inode %llu): %s\n", m->path,
 			 (unsigned long long)key.dev, (unsigned long long)key.ino,
-			 b->verdict == PY_BINARY_OK ? b->version :
-			 b->verdict == PY_BINARY_NOT_PYTHON ? "no CPython runtime" : "refused");
+			 b->verdict == PY_BINARY_OK	    ? b->version :
+			 b->verdict == PY_BINARY_NOT_PYTHON ? "no CPython runtime" :
+							      "refused");
 	}
 	return 0;
 }
@@ -451,7 +457,7 @@ static void find_lib_dirs(struct py_target *t, const struct proc_mapping *maps, 
 	snprintf(prefix, sizeof(prefix), "%s", t->binary);
 	slash = strrchr(prefix, '/');
 	if (slash) {
-		*slash = '\0';		/* the binary's folder: bin, lib, lib64 or another */
+		*slash = '\0'; /* the binary's folder: bin, lib, lib64 or another */
 		slash = strrchr(prefix, '/');
 		if (slash && (!strcmp(slash, "/bin") || !strcmp(slash, "/lib") ||
 			      !strcmp(slash, "/lib64") || !strncmp(slash, "/lib/", 5)))
@@ -476,7 +482,7 @@ static void detect_libc(struct py_target *t, const struct proc_mapping *maps, in
 	for (int i = 0; i < n; i++) {
 		if (strstr(base_name(maps[i].path), "ld-musl")) {
 			t->tls_kind = TLS_MUSL;
-			t->tls_offset = 0;	/* unknown until py_target_check_tls() */
+			t->tls_offset = 0; /* unknown until py_target_check_tls() */
 		}
 	}
 }
@@ -495,7 +501,7 @@ static void to_process_view(const char *root, char *path, size_t len)
 }
 
 enum py_target_error py_target_analyse(struct binary_cache *cache, pid_t pid, struct py_target *t,
-				      char *why, size_t len)
+				       char *why, size_t len)
 {
 	enum py_target_error result = PY_TARGET_NOT_PYTHON;
 	struct proc_mapping *maps;
@@ -507,15 +513,16 @@ enum py_target_error py_target_analyse(struct binary_cache *cache, pid_t pid, st
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	snprintf(why, len, "not a Python process");
-	maps = malloc(MAX_MAPPINGS * sizeof(*maps));	/* 1.1 MiB: filled, not zeroed */
+	maps = malloc(MAX_MAPPINGS * sizeof(*maps)); /* 1.1 MiB: filled, not zeroed */
 	if (!maps) {
 		snprintf(why, len, "out of memory");
 		return PY_TARGET_UNSUPPORTED;
 	}
 	n = proc_read_maps(pid, maps, MAX_MAPPINGS);
 	if (n < 0) {
-		snprintf(why, len, "%s", n == -EACCES || n == -EPERM ?
-			 "permission denied reading /proc/PID/maps" : "no such process");
+		snprintf(why, len, "%s",
+			 n == -EACCES || n == -EPERM ? "permission denied reading /proc/PID/maps" :
+						       "no such process");
 		free(maps);
 		return n == -EACCES || n == -EPERM ? PY_TARGET_NO_ACCESS : PY_TARGET_EXITED;
 	}
@@ -546,9 +553,10 @@ enum py_target_error py_target_analyse(struct binary_cache *cache, pid_t pid, st
 			bool seen = false;
 			int err;
 
-			if (pass == 0 ? !is_libpython(maps[i].path) : strcmp(maps[i].path, exe) != 0)
+			if (pass == 0 ? !is_libpython(maps[i].path) :
+					strcmp(maps[i].path, exe) != 0)
 				continue;
-			for (int j = 0; j < i; j++)	/* one look per file */
+			for (int j = 0; j < i; j++) /* one look per file */
 				seen |= strcmp(maps[j].path, maps[i].path) == 0;
 			if (seen)
 				continue;
@@ -559,8 +567,10 @@ enum py_target_error py_target_analyse(struct binary_cache *cache, pid_t pid, st
 				continue;
 			}
 			if (err == -E2BIG) {
-				snprintf(why, len, "%s: cannot place its mapping (more than %d "
-					 "segments)", maps[i].path, ELF_PLACEMENT_MAX);
+				snprintf(why, len,
+					 "%s: cannot place its mapping (more than %d "
+					 "segments)",
+					 maps[i].path, ELF_PLACEMENT_MAX);
 				result = PY_TARGET_UNSUPPORTED;
 				continue;
 			}
@@ -576,8 +586,7 @@ enum py_target_error py_target_analyse(struct binary_cache *cache, pid_t pid, st
 	if (result == PY_TARGET_OK) {
 		detect_libc(t, maps, n);
 		find_lib_dirs(t, maps, n);
-	}
-	else if (result == PY_TARGET_NOT_PYTHON && needs_libpython) {
+	} else if (result == PY_TARGET_NOT_PYTHON && needs_libpython) {
 		snprintf(why, len, "libpython is not loaded yet");
 		result = PY_TARGET_NOT_YET;
 	}
@@ -624,7 +633,10 @@ static int find_slot(struct py_target *t, uint64_t self, uint64_t tstate, uint32
 int py_target_check_tls(struct py_target *t)
 {
 	const struct py_layout *l = &t->layout;
-	struct { int32_t initialised; uint32_t key; } tss;
+	struct {
+		int32_t initialised;
+		uint32_t key;
+	} tss;
 	uint64_t interp, tstate, self;
 	int err, tried = 0;
 

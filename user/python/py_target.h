@@ -18,61 +18,61 @@ struct py_proc;
 struct binary_cache;
 
 struct py_target {
-	pid_t pid;			/* host PID */
-	uint64_t start_time;		/* /proc/PID/stat starttime */
-	char version[24];		/* "3.12.1", or "3.9" when the patch is unknown */
-	char binary[256];		/* the file with _PyRuntime, as the process sees it */
+	pid_t pid;	     /* host PID */
+	uint64_t start_time; /* /proc/PID/stat starttime */
+	char version[24];    /* "3.12.1", or "3.9" when the patch is unknown */
+	char binary[256];    /* the file with _PyRuntime, as the process sees it */
 	char comm[32];
 	char cmdline[1024];
-	char lib_dirs[512];		/* stdlib folders, ':'-separated (session_process) */
+	char lib_dirs[512]; /* stdlib folders, ':'-separated (session_process) */
 	struct py_layout layout;
-	uint64_t runtime_addr;		/* &_PyRuntime */
-	uint64_t code_type_addr;	/* &PyCode_Type: only such objects are code */
-	uint64_t none_addr;		/* &_Py_NoneStruct */
-	uint64_t gil_addr;		/* the main interpreter's GIL, 0 until known: */
-	uint32_t gil_size;		/* see py_target_find_gil() */
+	uint64_t runtime_addr;	 /* &_PyRuntime */
+	uint64_t code_type_addr; /* &PyCode_Type: only such objects are code */
+	uint64_t none_addr;	 /* &_Py_NoneStruct */
+	uint64_t gil_addr;	 /* the main interpreter's GIL, 0 until known: */
+	uint32_t gil_size;	 /* see py_target_find_gil() */
 	/* the types thread names are read through (py_thread_names.c); 0 if not exported */
-	uint64_t dict_type_addr;	/* &PyDict_Type */
-	uint64_t long_type_addr;	/* &PyLong_Type */
-	uint64_t unicode_type_addr;	/* &PyUnicode_Type */
-	uint64_t module_type_addr;	/* &PyModule_Type */
-	uint16_t tls_kind;		/* enum pyflare_tls */
-	uint16_t tls_offset;		/* see struct py_proc */
-	bool tls_checked;		/* the TLS slot was found in a live thread */
-	uint32_t tss_key;		/* autoTSSkey's key, once tls_checked */
+	uint64_t dict_type_addr;    /* &PyDict_Type */
+	uint64_t long_type_addr;    /* &PyLong_Type */
+	uint64_t unicode_type_addr; /* &PyUnicode_Type */
+	uint64_t module_type_addr;  /* &PyModule_Type */
+	uint16_t tls_kind;	    /* enum pyflare_tls */
+	uint16_t tls_offset;	    /* see struct py_proc */
+	bool tls_checked;	    /* the TLS slot was found in a live thread */
+	uint32_t tss_key;	    /* autoTSSkey's key, once tls_checked */
 };
 
 enum py_target_error {
 	PY_TARGET_OK = 0,
-	PY_TARGET_EXITED,	/* the process is gone */
-	PY_TARGET_NOT_PYTHON,	/* no CPython runtime in any of its binaries */
-	PY_TARGET_NOT_YET,	/* needs libpython, which is not mapped yet: retry soon */
-	PY_TARGET_UNSUPPORTED,	/* a CPython the profiler cannot read (message says why) */
-	PY_TARGET_NO_ACCESS,	/* permission denied reading its files or memory */
+	PY_TARGET_EXITED,      /* the process is gone */
+	PY_TARGET_NOT_PYTHON,  /* no CPython runtime in any of its binaries */
+	PY_TARGET_NOT_YET,     /* needs libpython, which is not mapped yet: retry soon */
+	PY_TARGET_UNSUPPORTED, /* a CPython the profiler cannot read (message says why) */
+	PY_TARGET_NO_ACCESS,   /* permission denied reading its files or memory */
 };
 
 /* What an interpreter file (executable or libpython) says, whichever process maps it. */
 enum py_binary_verdict {
-	PY_BINARY_NOT_PYTHON = 0,	/* no CPython runtime (or not an ELF file at all) */
-	PY_BINARY_OK,			/* a CPython this profiler reads */
-	PY_BINARY_NO_VERSION,		/* a runtime, but its version cannot be told */
-	PY_BINARY_BAD_VERSION,		/* a version outside PY_MINOR_MIN..PY_MINOR_MAX */
+	PY_BINARY_NOT_PYTHON = 0, /* no CPython runtime (or not an ELF file at all) */
+	PY_BINARY_OK,		  /* a CPython this profiler reads */
+	PY_BINARY_NO_VERSION,	  /* a runtime, but its version cannot be told */
+	PY_BINARY_BAD_VERSION,	  /* a version outside PY_MINOR_MIN..PY_MINOR_MAX */
 	PY_BINARY_FREE_THREADED,
-	PY_BINARY_BAD_DEBUG_OFFSETS,	/* 3.13+: _Py_DebugOffsets (gh-106597) unreadable/insane */
-	PY_BINARY_NO_CODE_TYPE,		/* no PyCode_Type symbol to check code objects by */
+	PY_BINARY_BAD_DEBUG_OFFSETS, /* 3.13+: _Py_DebugOffsets (gh-106597) unreadable/insane */
+	PY_BINARY_NO_CODE_TYPE,	     /* no PyCode_Type symbol to check code objects by */
 };
 
 struct py_binary {
 	enum py_binary_verdict verdict;
-	bool needs_libpython;		/* DT_NEEDED libpython3*: the runtime is there */
-	char version[24];		/* once a runtime is found and its version told */
-	struct py_layout layout;	/* PY_BINARY_OK only */
-	uint64_t runtime;		/* link-time addresses: add the load bias */
+	bool needs_libpython;	 /* DT_NEEDED libpython3*: the runtime is there */
+	char version[24];	 /* once a runtime is found and its version told */
+	struct py_layout layout; /* PY_BINARY_OK only */
+	uint64_t runtime;	 /* link-time addresses: add the load bias */
 	uint64_t code_type;
-	uint64_t none;			/* 0 when the file has no _Py_NoneStruct */
+	uint64_t none; /* 0 when the file has no _Py_NoneStruct */
 	/* the types thread names are read through (py_thread_names.c); 0 if not exported */
 	uint64_t dict_type, long_type, unicode_type, module_type;
-	struct elf_placement placement;	/* where its segments go, to find the load bias */
+	struct elf_placement placement; /* where its segments go, to find the load bias */
 };
 
 /*
@@ -82,7 +82,7 @@ struct py_binary {
  * are)").
  */
 enum py_target_error py_target_analyse(struct binary_cache *cache, pid_t pid, struct py_target *t,
-				      char *why, size_t len);
+				       char *why, size_t len);
 
 /*
  * Locates the thread-state slot of the C library by looking for a live thread's

@@ -26,34 +26,34 @@
 #include "lib/grow.h"
 
 #define LOOK_AGAIN_MIN_NS 100000000ULL	/* threading not found: look again after 0.1 s, */
-#define LOOK_AGAIN_MAX_NS 2000000000ULL	/* twice as long each time, up to 2 s */
+#define LOOK_AGAIN_MAX_NS 2000000000ULL /* twice as long each time, up to 2 s */
 #define ITEMS_FIRST 16
-#define INT_BYTES_MAX 64		/* py_long_bytes() of every version */
+#define INT_BYTES_MAX 64 /* py_long_bytes() of every version */
 
 enum name_state {
-	NAME_UNREAD = 0,	/* not asked for since the table was read */
+	NAME_UNREAD = 0, /* not asked for since the table was read */
 	NAME_READ,
-	NAME_NONE,		/* the Thread object gave no name */
+	NAME_NONE, /* the Thread object gave no name */
 };
 
 struct named_thread {
 	uint64_t ident;
-	uint64_t thread;	/* its Thread object */
+	uint64_t thread; /* its Thread object */
 	enum name_state state;
 	char name[PY_THREAD_NAME_MAX];
 };
 
 struct py_thread_names {
-	uint64_t active;		/* threading._active, once found */
-	uint64_t look_again_ns;		/* while not found: when to look again, */
-	uint64_t delay_ns;		/* and the delay that gave */
-	struct py_attr_memo memo;	/* what the Thread objects of this read share */
-	struct py_dict_item *items;	/* _active's entries, as last read */
-	uint64_t *key_addrs;		/* their keys, read all at once into key_bytes */
+	uint64_t active;	    /* threading._active, once found */
+	uint64_t look_again_ns;	    /* while not found: when to look again, */
+	uint64_t delay_ns;	    /* and the delay that gave */
+	struct py_attr_memo memo;   /* what the Thread objects of this read share */
+	struct py_dict_item *items; /* _active's entries, as last read */
+	uint64_t *key_addrs;	    /* their keys, read all at once into key_bytes */
 	unsigned char *key_bytes;
 	bool *key_ok;
-	struct named_thread *threads;	/* sorted by ident */
-	size_t n, cap;			/* threads in use; room in each array */
+	struct named_thread *threads; /* sorted by ident */
+	size_t n, cap;		      /* threads in use; room in each array */
 };
 
 struct py_thread_names *py_thread_names__new(void)
@@ -95,7 +95,8 @@ static int find_active(const struct py_target *t, uint64_t *active)
 		err = py_dict_get(t, modules, "threading", &threading);
 	if (!err)
 		err = py_object_is(t, threading, t->module_type_addr) ?
-		      remote_read_u64(t->pid, threading + o->md_dict, &globals) : -EINVAL;
+			      remote_read_u64(t->pid, threading + o->md_dict, &globals) :
+			      -EINVAL;
 	if (!err)
 		err = py_dict_get(t, globals, "_active", active);
 	if (!err && !py_object_is(t, *active, t->dict_type_addr))
@@ -127,7 +128,7 @@ static int read_items(struct py_thread_names *tn, const struct py_target *t)
 		if (n < 0 || (size_t)n < tn->cap || tn->cap >= PY_THREADS_MAX)
 			return n;
 		if (grow_arrays(tn))
-			return n;	/* as many as there is room for */
+			return n; /* as many as there is room for */
 	}
 }
 
@@ -138,8 +139,7 @@ static int by_ident(const void *a, const void *b)
 	return x->ident < y->ident ? -1 : x->ident > y->ident;
 }
 
-void py_thread_names__read(struct py_thread_names *tn, const struct py_target *t,
-			   uint64_t now_ns)
+void py_thread_names__read(struct py_thread_names *tn, const struct py_target *t, uint64_t now_ns)
 {
 	size_t len = py_long_bytes(t);
 	int n;
@@ -166,7 +166,7 @@ void py_thread_names__read(struct py_thread_names *tn, const struct py_target *t
 	}
 	n = read_items(tn, t);
 	if (n < 0) {
-		tn->active = 0;	/* look for it afresh next time */
+		tn->active = 0; /* look for it afresh next time */
 		return;
 	}
 	/* every ident in one go: they are int objects, the dict's keys */
@@ -177,7 +177,7 @@ void py_thread_names__read(struct py_thread_names *tn, const struct py_target *t
 		struct named_thread *nt = &tn->threads[tn->n];
 
 		if (!tn->key_ok[i] || py_long_parse(t, tn->key_bytes + (size_t)i * len, &nt->ident))
-			continue;	/* that thread keeps the kernel's name */
+			continue; /* that thread keeps the kernel's name */
 		nt->thread = tn->items[i].value;
 		nt->state = NAME_UNREAD;
 		tn->n++;

@@ -15,14 +15,14 @@
 
 struct py_target;
 
-#define PY_THREAD_NAME_MAX 64	/* bytes kept of a name, with its NUL (63 of UTF-8) */
-#define PY_THREADS_MAX 4096	/* threads named per process; others keep the kernel's name */
+#define PY_THREAD_NAME_MAX 64 /* bytes kept of a name, with its NUL (63 of UTF-8) */
+#define PY_THREADS_MAX 4096   /* threads named per process; others keep the kernel's name */
 
 struct py_thread_names;
 
 /* An empty table. NULL with errno set. */
 struct py_thread_names *py_thread_names__new(void);
-void py_thread_names__free(struct py_thread_names *tn);	/* accepts NULL */
+void py_thread_names__free(struct py_thread_names *tn); /* accepts NULL */
 
 /*
  * Reads threading's table of @t's threads afresh: each ident and its Thread object. Where
@@ -30,8 +30,7 @@ void py_thread_names__free(struct py_thread_names *tn);	/* accepts NULL */
  * after 0.1 s, then twice as long each time up to 2 s (@now_ns: a monotonic clock).
  * Empties the table when it cannot be read.
  */
-void py_thread_names__read(struct py_thread_names *tn, const struct py_target *t,
-			   uint64_t now_ns);
+void py_thread_names__read(struct py_thread_names *tn, const struct py_target *t, uint64_t now_ns);
 
 /*
  * The name of the thread whose ident is @ident in the table last read, or NULL. A name is

@@ -14,10 +14,10 @@
 #include "python/py_target.h"
 #include "host/remote.h"
 
-#define FRAME_BYTES_MAX 128	/* every field the walker reads lies in a frame's first bytes */
+#define FRAME_BYTES_MAX 128 /* every field the walker reads lies in a frame's first bytes */
 /* Frames visited, C-stack shims included, as the BPF walker allows */
 #define WALK_STEPS_MAX (PYFLARE_MAX_FRAMES + PYFLARE_MAX_FRAMES / 2)
-#define FP_MEMO 8		/* code object fingerprints remembered within one walk */
+#define FP_MEMO 8 /* code object fingerprints remembered within one walk */
 
 static uint64_t u64_in(const unsigned char *buf, uint16_t off)
 {
@@ -27,8 +27,7 @@ static uint64_t u64_in(const unsigned char *buf, uint16_t off)
 	return v;
 }
 
-int py_walk_threads(const struct py_target *t, struct py_thread_state *out, size_t max,
-		    bool *cut)
+int py_walk_threads(const struct py_target *t, struct py_thread_state *out, size_t max, bool *cut)
 {
 	const struct py_layout *l = &t->layout;
 	uint64_t interp, tstate;
@@ -51,7 +50,7 @@ int py_walk_threads(const struct py_target *t, struct py_thread_state *out, size
 		for (size_t i = 0; i < n && !seen; i++)
 			seen = out[i].addr == tstate;
 		if (seen || (tstate & 7)) {
-			*cut = true;	/* a list that loops, or not a pointer to a thread state */
+			*cut = true; /* a list that loops, or not a pointer to a thread state */
 			break;
 		}
 		out[n].addr = tstate;
@@ -70,11 +69,11 @@ int py_walk_threads(const struct py_target *t, struct py_thread_state *out, size
 /* One walk in progress. */
 struct walk {
 	const struct py_target *t;
-	struct py_proc cfg;		/* the BPF walker's offsets and flags */
+	struct py_proc cfg; /* the BPF walker's offsets and flags */
 	struct py_stack *out;
-	uint64_t visited[WALK_STEPS_MAX];	/* every frame met, shims too: loops end the walk */
+	uint64_t visited[WALK_STEPS_MAX]; /* every frame met, shims too: loops end the walk */
 	size_t steps;
-	uint64_t fp_code[FP_MEMO];	/* a code object's fingerprint is read once a walk */
+	uint64_t fp_code[FP_MEMO]; /* a code object's fingerprint is read once a walk */
 	uint32_t fp_value[FP_MEMO];
 };
 
@@ -85,8 +84,8 @@ static int32_t frame_lasti(const struct walk *w, const unsigned char *buf, uint6
 		/* 3.11+: a pointer (bpo-47177) into the code object's own bytecode
 		 * (bpo-46841), in 2-byte code units; before the first one (-1) is a frame
 		 * that has not started yet */
-		int64_t bytes = (int64_t)(u64_in(buf, w->cfg.fr_instr) - code -
-					  w->cfg.co_code_adaptive);
+		int64_t bytes =
+			(int64_t)(u64_in(buf, w->cfg.fr_instr) - code - w->cfg.co_code_adaptive);
 
 		return bytes < 0 ? -1 : bytes / 2 > INT32_MAX ? INT32_MAX : (int32_t)(bytes / 2);
 	}
@@ -133,8 +132,7 @@ static bool walk_step(struct walk *w, uint64_t frame, uint64_t *back)
 	unsigned char buf[FRAME_BYTES_MAX];
 	uint64_t code;
 
-	if ((frame & 7) || visited(w, frame) ||
-	    remote_read(w->t->pid, frame, buf, cfg->fr_size)) {
+	if ((frame & 7) || visited(w, frame) || remote_read(w->t->pid, frame, buf, cfg->fr_size)) {
 		out->flags |= SAMPLE_READ_ERROR;
 		return false;
 	}
@@ -142,18 +140,18 @@ static bool walk_step(struct walk *w, uint64_t frame, uint64_t *back)
 	code = u64_in(buf, cfg->fr_code);
 	*back = u64_in(buf, cfg->fr_back);
 	if (cfg->flags & PROC_STACKREF)
-		code &= ~3ULL;			/* 3.14 _PyStackRef tag bits (gh-127705) */
+		code &= ~3ULL; /* 3.14 _PyStackRef tag bits (gh-127705) */
 	/* C-stack shim frames (3.12+, gh-96421) and C-entry frames executing None (3.13+,
 	 * gh-100987) */
 	if (cfg->fr_owner != PYFLARE_NO_OFFSET && buf[cfg->fr_owner] >= cfg->owner_skip)
 		return true;
 	if (!code || code == cfg->none_addr)
 		return true;
-	if (code & 7) {				/* objects are 8-aligned: a frame half made */
+	if (code & 7) { /* objects are 8-aligned: a frame half made */
 		out->flags |= SAMPLE_READ_ERROR;
 		return false;
 	}
-	if (out->n >= PYFLARE_MAX_FRAMES) {	/* a Python frame beyond the limit */
+	if (out->n >= PYFLARE_MAX_FRAMES) { /* a Python frame beyond the limit */
 		out->flags |= SAMPLE_TRUNCATED;
 		return false;
 	}
@@ -201,7 +199,7 @@ int py_walk_stack(const struct py_target *t, uint64_t tstate, struct py_stack *o
 		frame = back;
 	}
 	if (frame)
-		out->flags |= SAMPLE_TRUNCATED;	/* steps ran out with frames left */
+		out->flags |= SAMPLE_TRUNCATED; /* steps ran out with frames left */
 	return 0;
 }
 

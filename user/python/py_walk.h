@@ -20,11 +20,11 @@
 
 struct py_target;
 
-#define PY_WALK_THREADS_MAX 4096	/* thread states listed per process */
+#define PY_WALK_THREADS_MAX 4096 /* thread states listed per process */
 
 struct py_thread_state {
-	uint64_t addr;		/* the PyThreadState */
-	uint64_t ident;		/* its thread_id: pthread_self(), threading's ident */
+	uint64_t addr;	/* the PyThreadState */
+	uint64_t ident; /* its thread_id: pthread_self(), threading's ident */
 };
 
 /*
@@ -32,15 +32,14 @@ struct py_thread_state {
  * @max. Returns how many, -EAGAIN while there is no interpreter yet, or -errno. A list
  * that loops back on itself or stops being readable ends there, with *@cut set.
  */
-int py_walk_threads(const struct py_target *t, struct py_thread_state *out, size_t max,
-		    bool *cut);
+int py_walk_threads(const struct py_target *t, struct py_thread_state *out, size_t max, bool *cut);
 
 /* One walk of one thread's frames (about 40 KiB: allocate it). */
 struct py_stack {
-	uint32_t n;				/* frames, innermost first */
-	uint16_t flags;				/* SAMPLE_TRUNCATED, SAMPLE_READ_ERROR */
-	struct py_frame frames[PYFLARE_MAX_FRAMES];	/* code object, instruction, fingerprint */
-	uint64_t addrs[PYFLARE_MAX_FRAMES];	/* where each frame lives */
+	uint32_t n;				    /* frames, innermost first */
+	uint16_t flags;				    /* SAMPLE_TRUNCATED, SAMPLE_READ_ERROR */
+	struct py_frame frames[PYFLARE_MAX_FRAMES]; /* code object, instruction, fingerprint */
+	uint64_t addrs[PYFLARE_MAX_FRAMES];	    /* where each frame lives */
 };
 
 /*

@@ -17,16 +17,16 @@
 #include "pyflare.h"
 #include "host/remote.h"
 
-#define CODE_READ_MAX 256	/* bytes of a code object read: every field we use is inside */
-#define NAME_CHARS_MAX 1024	/* longer names are cut */
-#define LINETABLE_MAX (256 << 10)	/* a bigger line table is treated as unreadable */
+#define CODE_READ_MAX 256	  /* bytes of a code object read: every field we use is inside */
+#define NAME_CHARS_MAX 1024	  /* longer names are cut */
+#define LINETABLE_MAX (256 << 10) /* a bigger line table is treated as unreadable */
 
 struct code_info {
-	uint32_t fingerprint;	/* of the object when it was read */
+	uint32_t fingerprint; /* of the object when it was read */
 	uint32_t first_line;
 	char *name;
 	char *file;
-	unsigned char *table;	/* line table bytes */
+	unsigned char *table; /* line table bytes */
 	size_t table_len;
 };
 
@@ -36,21 +36,21 @@ struct code_info {
  * other processes are profiled.
  */
 struct instance {
-	struct keymap *known;	/* (code address, detail, enum known_kind) -> see there */
+	struct keymap *known; /* (code address, detail, enum known_kind) -> see there */
 	struct code_info *infos;
 	size_t n_infos, cap_infos;
 };
 
 /* The three kinds of entry of struct instance's map, by the key's third word. */
 enum known_kind {
-	KNOWN_CODE = 0,		/* detail 0: index into infos */
-	KNOWN_FRAME,		/* detail lasti:fingerprint: the session frame */
-	KNOWN_KERNEL_NAME,	/* detail fingerprint: the frame named from a code event */
+	KNOWN_CODE = 0,	   /* detail 0: index into infos */
+	KNOWN_FRAME,	   /* detail lasti:fingerprint: the session frame */
+	KNOWN_KERNEL_NAME, /* detail fingerprint: the frame named from a code event */
 };
 
 struct symbolizer {
 	struct session *s;
-	struct keymap *instances;	/* (proc id, 0, 0) -> struct instance * */
+	struct keymap *instances; /* (proc id, 0, 0) -> struct instance * */
 	uint64_t unknown;
 };
 
@@ -160,7 +160,7 @@ int symbolizer__remember(struct symbolizer *sy, const struct code_event *e)
 	field_str(name, e->name, sizeof(e->name));
 	field_str(file, e->file, sizeof(e->file));
 	if (!name[0])
-		return 0;	/* a name the kernel could not copy: nothing to fall back on */
+		return 0; /* a name the kernel could not copy: nothing to fall back on */
 	in = instance_of(sy, e->proc_id, true);
 	if (!in)
 		return -ENOMEM;
@@ -185,7 +185,7 @@ static size_t put_utf8(char *buf, size_t at, size_t len, uint32_t cp)
 	size_t n;
 
 	if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		cp = 0xfffd;	/* lone surrogates (surrogateescape) are not UTF-8 */
+		cp = 0xfffd; /* lone surrogates (surrogateescape) are not UTF-8 */
 	if (cp < 0x80) {
 		out[0] = (unsigned char)cp;
 		n = 1;
@@ -230,12 +230,12 @@ int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size
 	memcpy(&state, head + l->str_state, sizeof(state));
 	/* PyASCIIObject.state (PEP 393; these bits alike in 3.8-3.14): kind at 2, compact 5,
 	 * ascii 6 */
-	kind = (state >> 2) & 7;		/* PyUnicode_1BYTE_KIND, 2 or 4 */
+	kind = (state >> 2) & 7; /* PyUnicode_1BYTE_KIND, 2 or 4 */
 	if (kind != 1 && kind != 2 && kind != 4)
 		return -EINVAL;
-	if (!((state >> 5) & 1))		/* not compact: data.any points elsewhere */
+	if (!((state >> 5) & 1)) /* not compact: data.any points elsewhere */
 		memcpy(&data_addr, head + l->compact_size, sizeof(data_addr));
-	else if ((state >> 6) & 1)		/* compact ASCII: data follows PyASCIIObject */
+	else if ((state >> 6) & 1) /* compact ASCII: data follows PyASCIIObject */
 		data_addr = addr + l->ascii_size;
 	else
 		data_addr = addr + l->compact_size;
@@ -246,12 +246,13 @@ int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size
 	for (size_t i = 0; i < chars; i++) {
 		uint32_t cp = kind == 1 ? data[i] :
 			      kind == 2 ? (uint32_t)data[2 * i] | (uint32_t)data[2 * i + 1] << 8 :
-			      (uint32_t)data[4 * i] | (uint32_t)data[4 * i + 1] << 8 |
-			      (uint32_t)data[4 * i + 2] << 16 | (uint32_t)data[4 * i + 3] << 24;
+					  (uint32_t)data[4 * i] | (uint32_t)data[4 * i + 1] << 8 |
+						  (uint32_t)data[4 * i + 2] << 16 |
+						  (uint32_t)data[4 * i + 3] << 24;
 		size_t next = put_utf8(buf, at, len, cp);
 
 		if (next == at)
-			break;	/* no room left */
+			break; /* no room left */
 		at = next;
 	}
 	buf[at] = '\0';
@@ -283,7 +284,7 @@ static int read_code(const struct py_target *t, uint64_t addr, struct code_info 
 	err = remote_read(t->pid, addr, code, l->co_size);
 	if (err)
 		return err;
-	memcpy(&type, code + 8, sizeof(type));		/* ob_type */
+	memcpy(&type, code + 8, sizeof(type)); /* ob_type */
 	if (type != t->code_type_addr)
 		return -EINVAL;
 	memcpy(&first_line, code + l->co_firstlineno, sizeof(first_line));
@@ -368,8 +369,10 @@ int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint
 		sy->unknown++;
 		snprintf(unknown, sizeof(unknown), "<unknown code 0x%llx>",
 			 (unsigned long long)f->code);
-		frame = (struct session_frame){ .name = unknown, .file = "", .kind = FRAME_UNKNOWN };
-		return session__intern_frame(sy->s, &frame);	/* not cached: may read later */
+		frame = (struct session_frame){ .name = unknown,
+						.file = "",
+						.kind = FRAME_UNKNOWN };
+		return session__intern_frame(sy->s, &frame); /* not cached: may read later */
 	}
 	line = linetable_line((int)t->layout.minor, ci->table, ci->table_len, (int)ci->first_line,
 			      f->lasti);

@@ -20,7 +20,7 @@ struct symbolizer;
 
 /* Frames are interned into @s. Returns NULL with errno set. */
 struct symbolizer *symbolizer__new(struct session *s);
-void symbolizer__free(struct symbolizer *sy);	/* accepts NULL */
+void symbolizer__free(struct symbolizer *sy); /* accepts NULL */
 
 /*
  * The session frame of @f, sampled in process instance @proc_id (@t). Always yields a

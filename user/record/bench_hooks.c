@@ -23,11 +23,15 @@
 #include "pyflare.skel.h"
 
 static const char *const stage_names[] = {
-	[BENCH_FULL] = "full", [BENCH_EMPTY] = "empty", [BENCH_WALK] = "walk", [BENCH_RING] = "ring",
+	[BENCH_FULL] = "full",
+	[BENCH_EMPTY] = "empty",
+	[BENCH_WALK] = "walk",
+	[BENCH_RING] = "ring",
 };
 
 static const char *const prog_names[BENCH_PROGS] = {
-	[BENCH_PROG_TIMER] = "on_timer", [BENCH_PROG_TICK] = "on_tick",
+	[BENCH_PROG_TIMER] = "on_timer",
+	[BENCH_PROG_TICK] = "on_tick",
 	[BENCH_PROG_SWITCH] = "on_switch",
 };
 
@@ -48,7 +52,8 @@ int bench_hooks__configure(struct pyflare_bpf *skel)
 				break;
 		if (i == sizeof(stage_names) / sizeof(stage_names[0])) {
 			pr_error("PYFLARE_BENCH_STAGE=%s: expected full, empty, walk or ring "
-				 "(a setting of make bench; unset it to profile)\n", want);
+				 "(a setting of make bench; unset it to profile)\n",
+				 want);
 			return EXIT_USAGE;
 		}
 		stage = (enum bench_stage)i;

@@ -34,9 +34,9 @@ int bench_hooks__write(const struct pyflare_bpf *skel);
 
 #else
 
-#define bench_hooks__configure(skel)	((void)(skel), 0)
-#define bench_hooks__drops_event(type)	((void)(type), 0)
-#define bench_hooks__write(skel)	((void)(skel), 0)
+#define bench_hooks__configure(skel) ((void)(skel), 0)
+#define bench_hooks__drops_event(type) ((void)(type), 0)
+#define bench_hooks__write(skel) ((void)(skel), 0)
 
 #endif /* PYFLARE_BENCH */
 

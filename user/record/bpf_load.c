@@ -20,21 +20,21 @@
 #include "lib/log.h"
 #include "pyflare.skel.h"
 
-#define LOG_BYTES	(64u << 10)	/* errors and statistics */
-#define LOG_BYTES_ALL	(64u << 20)	/* -vv: every instruction the verifier walked */
-#define LOG_STATS	4		/* BPF_LOG_STATS */
-#define LOG_INSNS	1		/* BPF_LOG_LEVEL1 */
+#define LOG_BYTES (64u << 10)	  /* errors and statistics */
+#define LOG_BYTES_ALL (64u << 20) /* -vv: every instruction the verifier walked */
+#define LOG_STATS 4		  /* BPF_LOG_STATS */
+#define LOG_INSNS 1		  /* BPF_LOG_LEVEL1 */
 #define ALONE_RINGBUF_BYTES (64u << 10)
 
 const char *const bpf_programs[] = {
-	"on_timer", "on_timer_noloop", "on_tick", "on_tick_noloop", "on_switch",
-	"on_exec", "on_fork", "on_exit", NULL,
+	"on_timer", "on_timer_noloop", "on_tick", "on_tick_noloop", "on_switch", "on_exec",
+	"on_fork",  "on_exit",	       NULL,
 };
 
 /* Why an attempt did not load: the program the verifier refused, and its last word. */
 struct refusal {
-	bool configure_failed;	/* its code ends the load: no variant would do better */
-	const char *prog;	/* NULL: no program was refused (maps, BTF, permissions); else name */
+	bool configure_failed; /* its code ends the load: no variant would do better */
+	const char *prog; /* NULL: no program was refused (maps, BTF, permissions); else name */
 	char name[64];
 	char verifier[256];
 };
@@ -122,12 +122,12 @@ static int give_logs(struct pyflare_bpf *skel, char **logs, size_t *each)
 	size_t n = 0, i = 0;
 
 	*each = all ? LOG_BYTES_ALL : LOG_BYTES;
-	bpf_object__for_each_program(prog, skel->obj)
-		n += bpf_program__autoload(prog);
-	*logs = calloc(n ? n : 1, *each);	/* pages the kernel does not write stay free */
+	bpf_object__for_each_program(prog, skel->obj) n += bpf_program__autoload(prog);
+	*logs = calloc(n ? n : 1, *each); /* pages the kernel does not write stay free */
 	if (!*logs)
 		return -ENOMEM;
-	bpf_object__for_each_program(prog, skel->obj) {
+	bpf_object__for_each_program(prog, skel->obj)
+	{
 		if (!bpf_program__autoload(prog))
 			continue;
 		bpf_program__set_log_buf(prog, *logs + i++ * *each, *each);
@@ -145,9 +145,9 @@ static void find_refusal(struct pyflare_bpf *skel, struct refusal *r)
 	struct bpf_program *prog, *last = NULL;
 	size_t size;
 
-	bpf_object__for_each_program(prog, skel->obj)
-		if (bpf_program__autoload(prog) && *bpf_program__log_buf(prog, &size))
-			last = prog;
+	bpf_object__for_each_program(prog, skel->obj) if (bpf_program__autoload(prog) &&
+							  *bpf_program__log_buf(prog, &size)) last =
+		prog;
 	r->prog = NULL;
 	r->verifier[0] = '\0';
 	if (!last)
@@ -155,7 +155,7 @@ static void find_refusal(struct pyflare_bpf *skel, struct refusal *r)
 	verifier_last_word(bpf_program__log_buf(last, &size), r->verifier, sizeof(r->verifier));
 	if (r->verifier[0]) {
 		snprintf(r->name, sizeof(r->name), "%s", bpf_program__name(last));
-		r->prog = r->name;	/* the skeleton, and the program's own name, go first */
+		r->prog = r->name; /* the skeleton, and the program's own name, go first */
 	}
 }
 
@@ -164,10 +164,9 @@ static void log_costs(struct pyflare_bpf *skel, double ms)
 	struct bpf_program *prog;
 	size_t size;
 
-	bpf_object__for_each_program(prog, skel->obj)
-		if (bpf_program__autoload(prog))
-			pr_debug("%s: %u instructions verified\n", bpf_program__name(prog),
-				 verified_insns(bpf_program__log_buf(prog, &size)));
+	bpf_object__for_each_program(prog, skel->obj) if (bpf_program__autoload(prog))
+		pr_debug("%s: %u instructions verified\n", bpf_program__name(prog),
+			 verified_insns(bpf_program__log_buf(prog, &size)));
 	pr_debug("BPF programs loaded in %.1f ms\n", ms);
 }
 
@@ -204,7 +203,7 @@ static int try_load(const struct bpf_choice *c, bpf_configure_fn configure, void
 		pyflare_bpf__destroy(skel);
 		skel = NULL;
 	}
-	free(logs);	/* libbpf reads the logs only while it loads */
+	free(logs); /* libbpf reads the logs only while it loads */
 	*out = skel;
 	return err;
 }
@@ -236,19 +235,24 @@ static bool give_up_one(struct bpf_choice *c, const struct refusal *r, char *los
 	if (c->bpf_loop && (!p || is_walker_with_loop(p))) {
 		c->bpf_loop = false;
 		pr_info("the bpf_loop walker did not load (%s: %s): using the walker without "
-			"bpf_loop\n", p ? p : "the programs", p ? r->verifier : "no reason given");
+			"bpf_loop\n",
+			p ? p : "the programs", p ? r->verifier : "no reason given");
 		return true;
 	}
 	if (c->wall && (!p || !strcmp(p, "on_switch"))) {
 		c->wall = false;
-		say_lost(lost, size, "wall mode is not available on this kernel, only on-CPU time "
-			 "is recorded (--mode cpu)", r);
+		say_lost(lost, size,
+			 "wall mode is not available on this kernel, only on-CPU time "
+			 "is recorded (--mode cpu)",
+			 r);
 		return true;
 	}
 	if (c->tick && (!p || is_tick(p))) {
 		c->tick = false;
-		say_lost(lost, size, "--clock tick is not available on this kernel, the perf timer "
-			 "samples instead (--clock timer)", r);
+		say_lost(lost, size,
+			 "--clock tick is not available on this kernel, the perf timer "
+			 "samples instead (--clock timer)",
+			 r);
 		return true;
 	}
 	return false;
@@ -264,10 +268,12 @@ static void explain(int err, const struct refusal *r)
 	else if (r->prog)
 		pr_error("cannot load the BPF program %s: %s; the verifier says: \"%s\" (pyflare "
 			 "doctor tells what this kernel can load; -vv keeps the verifier's whole "
-			 "log)\n", r->prog, strerror(-err), r->verifier);
+			 "log)\n",
+			 r->prog, strerror(-err), r->verifier);
 	else
 		pr_error("cannot load the BPF programs: %s (run with -v for libbpf's "
-			 "messages)\n", strerror(-err));
+			 "messages)\n",
+			 strerror(-err));
 }
 
 int bpf_load(const struct bpf_choice *want, bpf_configure_fn configure, void *ctx,
@@ -315,7 +321,8 @@ void bpf_load_alone(const char *name, struct bpf_prog_report *rep)
 		rep->err = -errno;
 		return;
 	}
-	bpf_object__for_each_program(prog, skel->obj) {
+	bpf_object__for_each_program(prog, skel->obj)
+	{
 		bool is_mine = !strcmp(bpf_program__name(prog), name);
 
 		bpf_program__set_autoload(prog, is_mine);

@@ -19,9 +19,9 @@ struct pyflare_bpf;
 
 /* Which programs a load asks for, or got. */
 struct bpf_choice {
-	bool wall;		/* on_switch: wall mode's time off CPU */
-	bool tick;		/* the scheduler tick's sampler, else the perf timer's */
-	bool bpf_loop;		/* the walker with bpf_loop, else the one without */
+	bool wall;     /* on_switch: wall mode's time off CPU */
+	bool tick;     /* the scheduler tick's sampler, else the perf timer's */
+	bool bpf_loop; /* the walker with bpf_loop, else the one without */
 };
 
 /* Called on each freshly opened skeleton before it loads: the caller's settings. */
@@ -41,11 +41,11 @@ int bpf_load(const struct bpf_choice *want, bpf_configure_fn configure, void *ct
 
 /* What loading one program taught (pyflare doctor, the kernel matrix). */
 struct bpf_prog_report {
-	int err;			/* 0 loaded, else -errno */
-	uint32_t verified_insns;	/* from the verifier's statistics; 0 if it gave none */
-	double load_ms;			/* the whole load: BTF, maps, relocations, verifier */
-	double verify_ms;		/* the verifier's own time, or -1 if it does not say */
-	char verifier[256];		/* the verifier's last word when it failed, else "" */
+	int err;		 /* 0 loaded, else -errno */
+	uint32_t verified_insns; /* from the verifier's statistics; 0 if it gave none */
+	double load_ms;		 /* the whole load: BTF, maps, relocations, verifier */
+	double verify_ms;	 /* the verifier's own time, or -1 if it does not say */
+	char verifier[256];	 /* the verifier's last word when it failed, else "" */
 };
 
 /* Every program, each variant: what pyflare doctor loads one by one. NULL-terminated. */

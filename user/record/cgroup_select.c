@@ -19,10 +19,10 @@
 
 #include "host/proc_info.h"
 
-#define WALK_MAX_DEPTH 32	/* cgroup.max.depth is unlimited; real trees are < 10 deep */
-#define WALK_MAX_DIRS 200000	/* a scan never runs away on a huge or looping tree */
+#define WALK_MAX_DEPTH 32    /* cgroup.max.depth is unlimited; real trees are < 10 deep */
+#define WALK_MAX_DIRS 200000 /* a scan never runs away on a huge or looping tree */
 #define CONTAINER_ID_LEN 64
-#define MAX_CANDIDATES 8	/* distinct containers named in an "ambiguous" message */
+#define MAX_CANDIDATES 8 /* distinct containers named in an "ambiguous" message */
 
 void cgroup_selection_init(struct cgroup_selection *sel)
 {
@@ -122,7 +122,7 @@ static bool is_cgroup2_dir(const char *path)
 int cgroup_v2_mount(char *buf, size_t len)
 {
 	static const char *const host_mounts[] = { "/proc/1/root/sys/fs/cgroup",
-						     "/proc/1/root/sys/fs/cgroup/unified" };
+						   "/proc/1/root/sys/fs/cgroup/unified" };
 
 	/*
 	 * In a container's cgroup namespace, its own cgroup2 mount shows only its own
@@ -143,14 +143,15 @@ int cgroup_v2_mount(char *buf, size_t len)
 static const char *namespace_hint(void)
 {
 	return in_own_cgroup_ns() ?
-		"; pyflare runs in a cgroup namespace of its own and sees only its own part of "
-		"the tree: run it with --cgroupns=host, or with the host's PID namespace and "
-		"CAP_SYS_PTRACE so it can reach /proc/1/root/sys/fs/cgroup" : "";
+		       "; pyflare runs in a cgroup namespace of its own and sees only its own part of "
+		       "the tree: run it with --cgroupns=host, or with the host's PID namespace and "
+		       "CAP_SYS_PTRACE so it can reach /proc/1/root/sys/fs/cgroup" :
+		       "";
 }
 
 /* Adds folder @path (a cgroup v2 one) to @sel; the same folder twice counts once. */
-static int add_dir(struct cgroup_selection *sel, const char *path, const char *label,
-		   char *err, size_t errlen)
+static int add_dir(struct cgroup_selection *sel, const char *path, const char *label, char *err,
+		   size_t errlen)
 {
 	struct stat st, other;
 	struct statfs sfs;
@@ -173,8 +174,10 @@ static int add_dir(struct cgroup_selection *sel, const char *path, const char *l
 	}
 	if (sel->n == PYFLARE_MAX_CGROUPS) {
 		close(fd);
-		return fail(err, errlen, -E2BIG, "too many cgroups: at most %d folders can be "
-			    "selected at once", PYFLARE_MAX_CGROUPS);
+		return fail(err, errlen, -E2BIG,
+			    "too many cgroups: at most %d folders can be "
+			    "selected at once",
+			    PYFLARE_MAX_CGROUPS);
 	}
 	sel->fds[sel->n] = fd;
 	snprintf(sel->dirs[sel->n], sizeof(sel->dirs[0]), "%s", path);
@@ -198,17 +201,21 @@ int cgroup_select_path(struct cgroup_selection *sel, const char *arg, char *err,
 	if (arg[0] == '/' && is_cgroup2_dir(arg))
 		return add_dir(sel, arg, label, err, errlen);
 	if (cgroup_v2_mount(mount, sizeof(mount)))
-		return fail(err, errlen, -ENOENT, "--cgroup %s: this system has no cgroup v2 "
-			    "hierarchy mounted; boot with systemd.unified_cgroup_hierarchy=1", arg);
+		return fail(err, errlen, -ENOENT,
+			    "--cgroup %s: this system has no cgroup v2 "
+			    "hierarchy mounted; boot with systemd.unified_cgroup_hierarchy=1",
+			    arg);
 	/* /sys/fs/cgroup/X on a hybrid system, where v2 is at /sys/fs/cgroup/unified */
 	if (!strncmp(arg, "/sys/fs/cgroup/", 15) && strncmp(arg, mount, strlen(mount)))
 		rel = arg + 14;
 	snprintf(path, sizeof(path), "%s%s%s", mount, rel[0] == '/' ? "" : "/", rel);
 	if (is_cgroup2_dir(path))
 		return add_dir(sel, path, label, err, errlen);
-	return fail(err, errlen, -ENOENT, "--cgroup %s: no such cgroup v2 folder (cgroup v2 is "
+	return fail(err, errlen, -ENOENT,
+		    "--cgroup %s: no such cgroup v2 folder (cgroup v2 is "
 		    "mounted at %s; give a folder there, or a path as /proc/PID/cgroup shows it, "
-		    "e.g. /system.slice/web.service)%s", arg, mount, namespace_hint());
+		    "e.g. /system.slice/web.service)%s",
+		    arg, mount, namespace_hint());
 }
 
 /* Depth-first walk of the folders under @dir; @visit returns false to skip a subtree. */
@@ -238,14 +245,14 @@ static void walk_tree(struct walk *w, const char *dir, int depth)
 }
 
 struct container_search {
-	struct walk walk;		/* first: the visitor gets it back */
+	struct walk walk; /* first: the visitor gets it back */
 	const char *prefix;
 	size_t prefix_len;
-	char ids[MAX_CANDIDATES][CONTAINER_ID_LEN + 1];	/* distinct containers matched */
+	char ids[MAX_CANDIDATES][CONTAINER_ID_LEN + 1]; /* distinct containers matched */
 	size_t n_ids, n_more;
-	char (*dirs)[1024];		/* folders of the first one */
+	char (*dirs)[1024]; /* folders of the first one */
 	size_t n_dirs;
-	char seen[MAX_CANDIDATES][13];	/* some containers present, for the "none" message */
+	char seen[MAX_CANDIDATES][13]; /* some containers present, for the "none" message */
 	size_t n_seen;
 };
 
@@ -264,7 +271,7 @@ static bool visit_container(struct walk *w, const char *path, const char *name)
 	if (strncmp(full, cs->prefix, cs->prefix_len)) {
 		if (cs->n_seen < MAX_CANDIDATES)
 			snprintf(cs->seen[cs->n_seen++], sizeof(cs->seen[0]), "%.12s", full);
-		return true;	/* a pod or a container holding containers */
+		return true; /* a pod or a container holding containers */
 	}
 	for (i = 0; i < cs->n_ids; i++)
 		if (!strcmp(cs->ids[i], full))
@@ -292,13 +299,16 @@ int cgroup_select_container(struct cgroup_selection *sel, const char *prefix, ch
 	int ret;
 
 	if (!container_id_prefix_ok(prefix))
-		return fail(err, errlen, -EINVAL, "bad container id '%.80s': expected 1 to 64 hex "
-			    "digits, as `docker ps` or `crictl ps` shows them", prefix);
+		return fail(err, errlen, -EINVAL,
+			    "bad container id '%.80s': expected 1 to 64 hex "
+			    "digits, as `docker ps` or `crictl ps` shows them",
+			    prefix);
 	for (size_t i = 0; i < len; i++)
 		lower[i] = (char)tolower((unsigned char)prefix[i]);
 	lower[len] = '\0';
 	if (cgroup_v2_mount(mount, sizeof(mount)))
-		return fail(err, errlen, -ENOENT, "--container %s: this system has no cgroup v2 "
+		return fail(err, errlen, -ENOENT,
+			    "--container %s: this system has no cgroup v2 "
 			    "hierarchy mounted; boot with systemd.unified_cgroup_hierarchy=1",
 			    prefix);
 	cs.prefix = lower;
@@ -310,22 +320,26 @@ int cgroup_select_container(struct cgroup_selection *sel, const char *prefix, ch
 		for (size_t i = 0; i < cs.n_ids && at < sizeof(list); i++)
 			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%.12s",
 					       i ? ", " : "", cs.ids[i]);
-		return fail(err, errlen, -EINVAL, "--container %s matches %zu containers (%s%s): "
-			    "give more digits", prefix, cs.n_ids + cs.n_more, list,
-			    cs.n_more ? ", ..." : "");
+		return fail(err, errlen, -EINVAL,
+			    "--container %s matches %zu containers (%s%s): "
+			    "give more digits",
+			    prefix, cs.n_ids + cs.n_more, list, cs.n_more ? ", ..." : "");
 	}
 	if (!cs.n_ids) {
 		for (size_t i = 0; i < cs.n_seen && at < sizeof(list); i++)
-			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s",
-					       i ? ", " : "", cs.seen[i]);
+			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", i ? ", " : "",
+					       cs.seen[i]);
 		if (cs.n_seen)
-			return fail(err, errlen, -ENOENT, "--container %s: no such container in the "
-				    "cgroup v2 hierarchy at %s (there are: %s%s)%s", prefix, mount,
-				    list, cs.n_seen == MAX_CANDIDATES ? ", ..." : "",
+			return fail(err, errlen, -ENOENT,
+				    "--container %s: no such container in the "
+				    "cgroup v2 hierarchy at %s (there are: %s%s)%s",
+				    prefix, mount, list, cs.n_seen == MAX_CANDIDATES ? ", ..." : "",
 				    namespace_hint());
-		return fail(err, errlen, -ENOENT, "--container %s: no container at all in the "
+		return fail(err, errlen, -ENOENT,
+			    "--container %s: no container at all in the "
 			    "cgroup v2 hierarchy at %s (is the runtime using cgroup v1? `pyflare "
-			    "doctor` checks)%s", prefix, mount, namespace_hint());
+			    "doctor` checks)%s",
+			    prefix, mount, namespace_hint());
 	}
 	snprintf(label, sizeof(label), "--container %.12s", cs.ids[0]);
 	for (size_t i = 0; i < cs.n_dirs; i++) {
@@ -339,7 +353,7 @@ int cgroup_select_container(struct cgroup_selection *sel, const char *prefix, ch
 /* --- the processes inside ------------------------------------------------------------------ */
 
 struct pid_walk {
-	struct walk walk;	/* first: the visitor gets it back */
+	struct walk walk; /* first: the visitor gets it back */
 	void (*fn)(pid_t pid, void *ctx);
 	void *ctx;
 	int found;

@@ -16,13 +16,13 @@
 
 #include "pyflare.h"
 
-#define CGROUP2_MAGIC 0x63677270	/* statfs f_type of a cgroup v2 file system */
+#define CGROUP2_MAGIC 0x63677270 /* statfs f_type of a cgroup v2 file system */
 
 struct cgroup_selection {
 	size_t n;
-	int fds[PYFLARE_MAX_CGROUPS];		/* open folders, for the BPF cgroup array */
-	char dirs[PYFLARE_MAX_CGROUPS][1024];	/* where they are in this mount namespace */
-	char label[512];			/* "--container 3f9c2a1b2c3d, --cgroup /x" */
+	int fds[PYFLARE_MAX_CGROUPS];	      /* open folders, for the BPF cgroup array */
+	char dirs[PYFLARE_MAX_CGROUPS][1024]; /* where they are in this mount namespace */
+	char label[512];		      /* "--container 3f9c2a1b2c3d, --cgroup /x" */
 };
 
 void cgroup_selection_init(struct cgroup_selection *sel);

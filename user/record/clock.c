@@ -18,8 +18,8 @@
 #include "lib/log.h"
 #include "record/tick_clock.h"
 
-#define TICK_CHECK_BUSY_NS 500000000ULL	/* --clock tick: no tick seen while the host was busy
-					 * this long is no clock (check_ticks_seen()) */
+/* --clock tick: no tick seen while the host was busy this long is no clock (check_ticks_seen()) */
+#define TICK_CHECK_BUSY_NS 500000000ULL
 
 /* --clock tick: on_tick on the hrtimer tracepoint, which the tick of every CPU goes through. */
 static int start_tick(struct collector *c, int ncpus)
@@ -52,8 +52,8 @@ static int start_timers(struct collector *c, const bool *online, int n)
 	for (int cpu = 0; cpu < n; cpu++) {
 		if (!online[cpu])
 			continue;
-		c->perf_fds[cpu] = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1,
-						PERF_FLAG_FD_CLOEXEC);
+		c->perf_fds[cpu] =
+			(int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 		if (c->perf_fds[cpu] < 0)
 			return -errno;
 		c->links[cpu] = bpf_program__attach_perf_event(c->sampler, c->perf_fds[cpu]);
@@ -78,7 +78,7 @@ int start_clock(struct collector *c)
 	err = sys_online_cpus(online, n);
 	if (err >= 0)
 		err = c->opts->clock == SAMPLE_CLOCK_TICK ? start_tick(c, err) :
-							     start_timers(c, online, n);
+							    start_timers(c, online, n);
 	free(online);
 	return err;
 }
@@ -88,7 +88,7 @@ void stop_clock(struct collector *c)
 	int n = libbpf_num_possible_cpus();
 
 	if (c->skel) {
-		bpf_link__destroy(c->tick_link);	/* NULL with --clock timer */
+		bpf_link__destroy(c->tick_link); /* NULL with --clock timer */
 		c->tick_link = NULL;
 	}
 
@@ -131,9 +131,10 @@ uint64_t find_tick(struct collector *c)
 		pr_error("cannot sample with --clock tick: %s; %s\n", p.why, p.fix);
 		return 0;
 	}
-	if (tc.hz != c->opts->rate_hz) {	/* read twice: a config changed meanwhile */
+	if (tc.hz != c->opts->rate_hz) { /* read twice: a config changed meanwhile */
 		pr_error("--clock tick: the kernel's tick rate changed from %u to %u Hz while "
-			 "pyflare started\n", c->opts->rate_hz, tc.hz);
+			 "pyflare started\n",
+			 c->opts->rate_hz, tc.hz);
 		return 0;
 	}
 	pr_info("sampling at the scheduler tick: %u Hz, %s at 0x%llx\n", tc.hz, tc.handler_name,
@@ -141,6 +142,7 @@ uint64_t find_tick(struct collector *c)
 	if (tick_clock_nohz_full(nohz_full, sizeof(nohz_full)))
 		pr_warn("--clock tick: CPUs %s are nohz_full: their tick stops while one task "
 			"runs there, so programs on them are sampled too little (--clock timer "
-			"is not)\n", nohz_full);
+			"is not)\n",
+			nohz_full);
 	return tc.handler;
 }

@@ -34,13 +34,14 @@
 
 #define RINGBUF_MIN_BYTES (1u << 20)
 #define RINGBUF_MAX_BYTES (64u << 20)
-#define POLL_MS 10		/* the sampler does not wake us: we look this often (1 ms while a
-				 * process waits for its libpython: see retry_pending()) */
-#define HOUSEKEEPING_NS 50000000ULL	/* TLS and GIL checks: every 50 ms */
-#define STOP_GRACE_NS 2000000000ULL	/* after Ctrl-C, let the command finish this long */
+/* the sampler does not wake us: we look this often (1 ms while a process waits for its
+ * libpython: see retry_pending()) */
+#define POLL_MS 10
+#define HOUSEKEEPING_NS 50000000ULL /* TLS and GIL checks: every 50 ms */
+#define STOP_GRACE_NS 2000000000ULL /* after Ctrl-C, let the command finish this long */
 #define PROGRESS_NS 250000000ULL
-#define DRAIN_NS 200000000ULL		/* wall mode: read the kernel's short-wait sums */
-#define TICK_CHECK_NS 1000000000ULL	/* --clock tick: ticks must have been seen by then */
+#define DRAIN_NS 200000000ULL	    /* wall mode: read the kernel's short-wait sums */
+#define TICK_CHECK_NS 1000000000ULL /* --clock tick: ticks must have been seen by then */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -112,8 +113,10 @@ static int select_cgroups(struct collector *c)
 
 	for (size_t i = 0; i < o->n_cgroups; i++) {
 		int r = o->cgroups[i].container ?
-			cgroup_select_container(&c->cgroups, o->cgroups[i].value, err, sizeof(err)) :
-			cgroup_select_path(&c->cgroups, o->cgroups[i].value, err, sizeof(err));
+				cgroup_select_container(&c->cgroups, o->cgroups[i].value, err,
+							sizeof(err)) :
+				cgroup_select_path(&c->cgroups, o->cgroups[i].value, err,
+						   sizeof(err));
 
 		if (r) {
 			pr_error("%s\n", err);
@@ -163,8 +166,9 @@ static void log_binaries(struct collector *c, const char *when)
 
 	binary_cache__stats(c->binaries, &st);
 	pr_info("%s: interpreter files analysed %llu times, recognised %llu times (%zu kept, "
-		"%llu dropped)\n", when, (unsigned long long)st.misses,
-		(unsigned long long)st.hits, st.entries, (unsigned long long)st.evictions);
+		"%llu dropped)\n",
+		when, (unsigned long long)st.misses, (unsigned long long)st.hits, st.entries,
+		(unsigned long long)st.evictions);
 }
 
 /*
@@ -175,8 +179,9 @@ static void log_binaries(struct collector *c, const char *when)
  */
 static unsigned ringbuf_bytes(unsigned rate_hz, int ncpus)
 {
-	uint64_t want = (uint64_t)(ncpus > 0 ? ncpus : 1) * rate_hz *
-			(__builtin_offsetof(struct py_sample, frames) + 64 * sizeof(struct py_frame)) / 2;
+	uint64_t want =
+		(uint64_t)(ncpus > 0 ? ncpus : 1) * rate_hz *
+		(__builtin_offsetof(struct py_sample, frames) + 64 * sizeof(struct py_frame)) / 2;
 	unsigned bytes = RINGBUF_MIN_BYTES;
 
 	while (bytes < want && bytes < RINGBUF_MAX_BYTES)
@@ -238,10 +243,10 @@ static int load_bpf(struct collector *c)
 		pr_warn("%s\n", c->kernel_notes);
 	c->effective.wall = got.wall;
 	c->effective.clock = got.tick ? SAMPLE_CLOCK_TICK : SAMPLE_CLOCK_TIMER;
-	c->sampler = got.tick ? (got.bpf_loop ? c->skel->progs.on_tick :
-						c->skel->progs.on_tick_noloop) :
-				(got.bpf_loop ? c->skel->progs.on_timer :
-						c->skel->progs.on_timer_noloop);
+	c->sampler =
+		got.tick ?
+			(got.bpf_loop ? c->skel->progs.on_tick : c->skel->progs.on_tick_noloop) :
+			(got.bpf_loop ? c->skel->progs.on_timer : c->skel->progs.on_timer_noloop);
 	err = fill_cgroup_map(c);
 	if (err)
 		return err;
@@ -387,7 +392,7 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	struct timespec rt;
 	const char *why = NULL;
 	bool hook_stop = false;
-	bool refused = false;	/* the host refused: see exit_status() */
+	bool refused = false; /* the host refused: see exit_status() */
 	int err = 0;
 
 	*command_status = -1;
@@ -419,7 +424,7 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	refused = err < 0;
 	if (err)
 		goto out;
-	o = c.opts;	/* the mode and clock this kernel allows */
+	o = c.opts; /* the mode and clock this kernel allows */
 	c.rb = ring_buffer__new(bpf_map__fd(c.skel->maps.events), handle_event, &c, NULL);
 	if (!c.rb) {
 		err = -errno;
@@ -450,7 +455,8 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 				if (c.cgroups.n &&
 				    !cgroup_selection_has_pid(&c.cgroups, o->pids[i]))
 					pr_warn("process %d is not in %s now: it is sampled only "
-						"while it is\n", o->pids[i], c.cgroups.label);
+						"while it is\n",
+						o->pids[i], c.cgroups.label);
 			}
 		} else {
 			attach_all(&c);
@@ -462,9 +468,11 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 
 	err = start_clock(&c);
 	if (err) {
-		pr_error("cannot start %s: %s%s\n", o->clock == SAMPLE_CLOCK_TICK ?
-			 "sampling at the scheduler tick (hrtimer_expire_entry)" :
-			 "the cpu-clock timers", strerror(-err),
+		pr_error("cannot start %s: %s%s\n",
+			 o->clock == SAMPLE_CLOCK_TICK ?
+				 "sampling at the scheduler tick (hrtimer_expire_entry)" :
+				 "the cpu-clock timers",
+			 strerror(-err),
 			 err == -EACCES || err == -EPERM ? " (need root or CAP_PERFMON)" : "");
 		refused = true;
 		goto out;
@@ -516,10 +524,10 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	if (hook_stop && hook->stop_command && c.launch && !launch__poll(c.launch, command_status))
 		kill(launch__pid(c.launch), SIGTERM);
 	stop_clock(&c);
-	bpf_link__destroy(c.skel->links.on_switch);	/* NULL outside wall mode */
+	bpf_link__destroy(c.skel->links.on_switch); /* NULL outside wall mode */
 	c.skel->links.on_switch = NULL;
 	now = now_ns();
-	ring_buffer__consume(c.rb);	/* what the sampler sent before the timers stopped */
+	ring_buffer__consume(c.rb); /* what the sampler sent before the timers stopped */
 	if (o->wall && !c.err)
 		c.err = drain_short_waits(&c);
 	if (o->wall && !c.err)
@@ -529,14 +537,15 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	pr_debug("recording stopped: %s\n", why ? why : "error");
 	log_binaries(&c, "end");
 	if (bench_hooks__write(c.skel))
-		err = -EIO;	/* an output that failed, said there: EXIT_TARGET */
+		err = -EIO; /* an output that failed, said there: EXIT_TARGET */
 	if (c.err) {
 		pr_error("recording failed: %s\n", strerror(-c.err));
 		err = c.err;
 	}
 	if (c.no_access > 1)
 		pr_warn("%llu processes were skipped: permission denied reading them (give pyflare "
-			"CAP_SYS_PTRACE)\n", (unsigned long long)c.no_access);
+			"CAP_SYS_PTRACE)\n",
+			(unsigned long long)c.no_access);
 	fill_session(&c, now, realtime_start);
 	if (c.launch && *command_status < 0)
 		launch__poll(c.launch, command_status);

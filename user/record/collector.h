@@ -34,7 +34,7 @@ struct collector_hook {
 	 */
 	void (*end)(struct collector *c, void *ctx);
 	void *ctx;
-	bool stop_command;	/* at an end poll() asked for, SIGTERM the command if it runs */
+	bool stop_command; /* at an end poll() asked for, SIGTERM the command if it runs */
 };
 
 /* collector_record() calling @hook while it records. */
@@ -42,12 +42,12 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 			  const struct collector_hook *hook, int *command_status);
 
 struct collector_status {
-	uint64_t elapsed_ns;	/* since the recording started: the samples' clock */
-	uint64_t samples;	/* stacks received so far */
-	uint64_t lost;		/* records the kernel dropped so far: the ring buffer was full */
-	uint32_t processes;	/* process instances profiled now */
-	uint32_t ncpus;		/* CPUs sampled */
-	bool wall;		/* the mode and clock recording: what the options asked, */
+	uint64_t elapsed_ns;	 /* since the recording started: the samples' clock */
+	uint64_t samples;	 /* stacks received so far */
+	uint64_t lost;		 /* records the kernel dropped so far: the ring buffer was full */
+	uint32_t processes;	 /* process instances profiled now */
+	uint32_t ncpus;		 /* CPUs sampled */
+	bool wall;		 /* the mode and clock recording: what the options asked, */
 	enum sample_clock clock; /* less what this kernel could not do (bpf_load.h) */
 };
 

@@ -73,7 +73,7 @@ static int on_sample(struct collector *c, const struct py_sample *smp, size_t si
 		return 0;
 	c->samples++;
 	if (smp->nr_frames == 0 && !smp->flags) {
-		c->empty++;	/* a Python thread with no Python frame yet */
+		c->empty++; /* a Python thread with no Python frame yet */
 		return 0;
 	}
 	thread = thread_of(c, smp->proc_id, t, smp->tid, smp->thread_id, smp->time_ns);
@@ -116,7 +116,7 @@ int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	memcpy(&type, data, sizeof(type));
 	if (bench_hooks__drops_event(type))
-		return 0;	/* the bench's ladder: the transport's cost, not the collector's */
+		return 0; /* the bench's ladder: the transport's cost, not the collector's */
 	if (type == EVENT_SAMPLE)
 		err = on_sample(c, data, size);
 	else if (type == EVENT_STACK)

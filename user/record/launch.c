@@ -21,8 +21,8 @@
 
 struct launch {
 	pid_t pid;
-	int gate;		/* write end: closing it releases the child */
-	int report;		/* read end: errno of a failed exec, or EOF */
+	int gate;   /* write end: closing it releases the child */
+	int report; /* read end: errno of a failed exec, or EOF */
 	bool exited;
 	int status;
 };

@@ -15,8 +15,8 @@ struct launch;
  * the command off its screen and its keys: no input, output into a file it shows later.
  */
 struct launch_stdio {
-	bool null_input;	/* stdin from /dev/null */
-	bool redirect;		/* stdout to out_fd and stderr to err_fd (each if >= 0) */
+	bool null_input; /* stdin from /dev/null */
+	bool redirect;	 /* stdout to out_fd and stderr to err_fd (each if >= 0) */
 	int out_fd, err_fd;
 };
 
@@ -36,6 +36,6 @@ int launch__release(struct launch *l);
 bool launch__poll(struct launch *l, int *status);
 /* Waits for the child's exit. */
 int launch__wait(struct launch *l);
-void launch__free(struct launch *l);	/* accepts NULL; does not kill the child */
+void launch__free(struct launch *l); /* accepts NULL; does not kill the child */
 
 #endif /* PYFLARE_LAUNCH_H */

@@ -17,8 +17,8 @@
 #include "python/py_gil.h"
 #include "pyflare.skel.h"
 
-#define WAIT_CARRIED (1ULL << 63)	/* an accounted wait that ended: its record is due */
-#define TASK_DEAD_STATE 0x80		/* the kernel's TASK_DEAD: a thread's last switch */
+#define WAIT_CARRIED (1ULL << 63) /* an accounted wait that ended: its record is due */
+#define TASK_DEAD_STATE 0x80	  /* the kernel's TASK_DEAD: a thread's last switch */
 
 /* Wall mode: time a thread spent off CPU, @sum of it with @wait, as one sample. */
 static int add_wait(struct collector *c, const struct offcpu_wait *wait,
@@ -32,14 +32,14 @@ static int add_wait(struct collector *c, const struct offcpu_wait *wait,
 	int64_t thread, reason, leaf;
 
 	if (!t || !sum->total_ns || sum->first_ns < c->start_ns)
-		return 0;	/* gone before we knew it, or asleep since before the start */
+		return 0; /* gone before we knew it, or asleep since before the start */
 	if (!keymap__get(c->stacks, &key, &node)) {
 		c->offcpu_unknown++;
 		return 0;
 	}
 	gil = (struct gil_range){ t->target.gil_addr, t->target.gil_size };
-	reason = marker_frame(c, FRAME_WAIT, wait_reason(wait->syscall, wait->arg0, wait->state,
-							 &gil));
+	reason = marker_frame(c, FRAME_WAIT,
+			      wait_reason(wait->syscall, wait->arg0, wait->state, &gil));
 	thread = thread_of(c, wait->proc_id, t, wait->tid, wait->ident, sum->first_ns);
 	if (reason < 0 || thread < 0)
 		return -ENOMEM;
@@ -59,8 +59,7 @@ static int add_wait(struct collector *c, const struct offcpu_wait *wait,
 }
 
 /* A wait that ended: all of it, or the rest of what a live view was already given. */
-int on_offcpu(struct collector *c, const struct offcpu_wait *wait,
-	      const struct offcpu_sum *sum)
+int on_offcpu(struct collector *c, const struct offcpu_wait *wait, const struct offcpu_sum *sum)
 {
 	struct keymap_key key = { wait->tid, sum->first_ns, 0 };
 	struct offcpu_sum rest = *sum;
@@ -101,7 +100,10 @@ int drain_short_waits(struct collector *c)
 int flush_waiting_threads(struct collector *c, uint64_t end_ns)
 {
 	struct bpf_map *m = c->skel->maps.offcpu_threads;
-	struct { struct offcpu_wait wait; __u64 start_ns; } st;
+	struct {
+		struct offcpu_wait wait;
+		__u64 start_ns;
+	} st;
 	struct tracked *t;
 	__u32 tid, next;
 	bool first = true;
@@ -117,8 +119,8 @@ int flush_waiting_threads(struct collector *c, uint64_t end_ns)
 		t = tracked_by_id(c, st.wait.proc_id);
 		if (!t || !t->alive)
 			continue;
-		err = on_offcpu(c, &st.wait, &(struct offcpu_sum){ st.start_ns, end_ns - st.start_ns,
-								   1 });
+		err = on_offcpu(c, &st.wait,
+				&(struct offcpu_sum){ st.start_ns, end_ns - st.start_ns, 1 });
 	}
 	return err;
 }
@@ -143,7 +145,10 @@ static void carry_ended(const struct keymap_key *key, uint64_t done, void *ctx)
 int collector_account_waits(struct collector *c)
 {
 	struct bpf_map *m = c->skel->maps.offcpu_threads;
-	struct { struct offcpu_wait wait; __u64 start_ns; } st;
+	struct {
+		struct offcpu_wait wait;
+		__u64 start_ns;
+	} st;
 	struct carry cr = { 0 };
 	uint64_t now = now_ns();
 	__u32 tid, next;
@@ -178,7 +183,8 @@ int collector_account_waits(struct collector *c)
 		if (c->accounted && keymap__get(c->accounted, &key, &done))
 			done &= ~WAIT_CARRIED;
 		if (now - st.start_ns > done) {
-			struct offcpu_sum part = { st.start_ns + done, now - st.start_ns - done, 1 };
+			struct offcpu_sum part = { st.start_ns + done, now - st.start_ns - done,
+						   1 };
 
 			cr.err = add_wait(c, &st.wait, &part);
 		}

@@ -15,7 +15,7 @@
 struct proc_rule {
 	enum proc_filter_field field;
 	regex_t re;
-	char *desc;	/* "--comm 'RE'", for messages */
+	char *desc; /* "--comm 'RE'", for messages */
 };
 
 struct proc_filter {
@@ -57,8 +57,8 @@ int proc_filter__add(struct proc_filter *f, enum proc_filter_field field, const 
 		regfree(&r->re);
 		return ret == REG_ESPACE ? -ENOMEM : -EINVAL;
 	}
-	if (asprintf(&r->desc, "--%s '%s'", field == PROC_FILTER_COMM ? "comm" : "cmdline",
-		     regex) < 0) {
+	if (asprintf(&r->desc, "--%s '%s'", field == PROC_FILTER_COMM ? "comm" : "cmdline", regex) <
+	    0) {
 		regfree(&r->re);
 		return -ENOMEM;
 	}

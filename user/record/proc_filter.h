@@ -10,15 +10,15 @@
 #include <stddef.h>
 
 enum proc_filter_field {
-	PROC_FILTER_COMM = 0,	/* --comm RE: /proc/PID/comm, at most 15 characters */
-	PROC_FILTER_CMDLINE,	/* --cmdline RE: the arguments joined by spaces */
+	PROC_FILTER_COMM = 0, /* --comm RE: /proc/PID/comm, at most 15 characters */
+	PROC_FILTER_CMDLINE,  /* --cmdline RE: the arguments joined by spaces */
 };
 
 struct proc_filter;
 
 /* An empty filter, which selects every process. Returns NULL with errno set. */
 struct proc_filter *proc_filter__new(void);
-void proc_filter__free(struct proc_filter *f);	/* accepts NULL */
+void proc_filter__free(struct proc_filter *f); /* accepts NULL */
 /*
  * Adds a POSIX extended regex that @field must match (found anywhere: anchor it with ^ and
  * $). Every rule must match. Returns 0, -EINVAL (bad regex: @err has regerror's text) or

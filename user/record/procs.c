@@ -25,9 +25,9 @@
 #include "pyflare.skel.h"
 #include "record/proc_filter.h"
 
-#define PENDING_TIMEOUT_NS 3000000000ULL	/* wait this long for libpython to be mapped */
-#define PENDING_RETRY_NS 5000000ULL	/* the loader maps it within ms: a short process has no more */
-#define TLS_CHECK_TIMEOUT_NS 10000000000ULL	/* give up finding a thread's TLS slot */
+#define PENDING_TIMEOUT_NS 3000000000ULL /* wait this long for libpython to be mapped */
+#define PENDING_RETRY_NS 5000000ULL /* the loader maps it within ms: a short process has no more */
+#define TLS_CHECK_TIMEOUT_NS 10000000000ULL /* give up finding a thread's TLS slot */
 
 struct tracked *tracked_by_id(struct collector *c, uint64_t id)
 {
@@ -174,9 +174,12 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	case PY_TARGET_NOT_PYTHON:
 	case PY_TARGET_EXITED:
 		if (explicit) {
-			pr_error("process %d: %s\n", pid, r == PY_TARGET_EXITED ? "no such process" :
-				 "not a Python process (no CPython runtime in its executable or "
-				 "libraries)");
+			pr_error(
+				"process %d: %s\n", pid,
+				r == PY_TARGET_EXITED ?
+					"no such process" :
+					"not a Python process (no CPython runtime in its executable or "
+					"libraries)");
 			return r == PY_TARGET_EXITED ? -ESRCH : -ENOEXEC;
 		}
 		return 0;
@@ -191,7 +194,8 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 			pr_debug("process %d: %s\n", pid, why);
 		} else if (!c->no_access++) {
 			pr_warn("process %d: %s: without CAP_SYS_PTRACE pyflare cannot tell whether "
-				"such processes run Python, and skips them\n", pid, why);
+				"such processes run Python, and skips them\n",
+				pid, why);
 		}
 		return 0;
 	case PY_TARGET_UNSUPPORTED:
@@ -205,7 +209,7 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	}
 
 	if (tracked_by_pid(c, pid))
-		untrack(c, pid);	/* an older image of the same PID */
+		untrack(c, pid); /* an older image of the same PID */
 	if (GROW(c->tracked, c->cap_tracked, c->n_tracked + 1, 64))
 		return -ENOMEM;
 	/* where it runs: shown, never relied on, so a failure leaves them empty */
@@ -246,7 +250,7 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 
 		keymap__set(c->by_pid, &key, id);
 	}
-	py_target_check_tls(&t->target);	/* -EAGAIN before the interpreter starts */
+	py_target_check_tls(&t->target); /* -EAGAIN before the interpreter starts */
 	err = push_proc(c, t, id, BPF_ANY);
 	if (err) {
 		pr_error("process %d: cannot add it to the BPF map: %s\n", pid, strerror(-err));
@@ -345,12 +349,14 @@ void housekeeping(struct collector *c, uint64_t now)
 		err = py_target_check_tls(&t->target);
 		if (err == -ENOENT) {
 			pr_warn("process %d: cannot find its Python thread state in the C library's "
-				"thread data; its stacks may be missing\n", t->target.pid);
+				"thread data; its stacks may be missing\n",
+				t->target.pid);
 			t->tls_deadline = 0;
 		}
 		if (!err) {
 			pr_debug("process %d: TLS slot at offset %u (kind %u, was %u at %u)\n",
-				 t->target.pid, t->target.tls_offset, t->target.tls_kind, kind, off);
+				 t->target.pid, t->target.tls_offset, t->target.tls_kind, kind,
+				 off);
 			/* the slot, and the key the sampler need not read any more; not if it
 			 * exec'd or exited meanwhile: the kernel dropped it then */
 			push_proc(c, t, (uint64_t)(t - c->tracked) + 1, BPF_EXIST);

@@ -44,56 +44,56 @@ struct symbolizer;
 /* One process instance. A PID that execs or is reused gets a new one. */
 struct tracked {
 	struct py_target target;
-	uint32_t session_proc;	/* index in the session's process table */
+	uint32_t session_proc; /* index in the session's process table */
 	bool alive;
-	bool explicit;		/* named with -p: its exit ends the recording */
-	uint64_t analysed_ns;	/* when its analysis began: later execs make it stale */
-	uint64_t tls_deadline;	/* keep looking for the TLS slot until then */
-	struct py_thread_names *py_names;	/* threading's names, once wanted */
-	uint64_t py_names_ms;	/* when they were read (the samples' clock) */
+	bool explicit;			  /* named with -p: its exit ends the recording */
+	uint64_t analysed_ns;		  /* when its analysis began: later execs make it stale */
+	uint64_t tls_deadline;		  /* keep looking for the TLS slot until then */
+	struct py_thread_names *py_names; /* threading's names, once wanted */
+	uint64_t py_names_ms;		  /* when they were read (the samples' clock) */
 };
 
 /* A thread that was sampled, and how it is named. */
 struct sampled_thread {
-	uint64_t proc_id;	/* its process instance */
-	uint64_t ident;		/* pthread_self(): threading's key for it */
-	uint64_t named_ms;	/* when its name was last read (the samples' clock) */
-	uint64_t first_ms;	/* its first sample (the samples' clock) */
+	uint64_t proc_id;  /* its process instance */
+	uint64_t ident;	   /* pthread_self(): threading's key for it */
+	uint64_t named_ms; /* when its name was last read (the samples' clock) */
+	uint64_t first_ms; /* its first sample (the samples' clock) */
 	uint32_t tid;
 	uint32_t session_thread;
-	bool python_name;	/* it bears threading's name */
+	bool python_name; /* it bears threading's name */
 };
 
 struct pending {
 	pid_t pid;
-	uint64_t start_time;	/* which process of that PID: another one is not retried */
+	uint64_t start_time; /* which process of that PID: another one is not retried */
 	uint64_t next_try;
 	uint64_t deadline;
 };
 
 struct collector {
-	const struct record_opts *opts;	/* &effective */
-	struct record_opts effective;	/* the options, with the mode and clock this kernel allows */
-	char kernel_notes[512];		/* what this kernel could not do, for the session */
-	struct bpf_program *sampler;	/* the clock's program, of the walker that loaded */
-	uint64_t tick_handler;		/* --clock tick: the kernel's tick handler */
+	const struct record_opts *opts; /* &effective */
+	struct record_opts effective; /* the options, with the mode and clock this kernel allows */
+	char kernel_notes[512];	      /* what this kernel could not do, for the session */
+	struct bpf_program *sampler;  /* the clock's program, of the walker that loaded */
+	uint64_t tick_handler;	      /* --clock tick: the kernel's tick handler */
 	struct session *s;
 	struct pyflare_bpf *skel;
 	struct ring_buffer *rb;
 	struct symbolizer *sym;
-	struct binary_cache *binaries;	/* interpreter files analysed so far */
+	struct binary_cache *binaries; /* interpreter files analysed so far */
 	struct launch *launch;
 	int *perf_fds;
-	struct bpf_link **links;	/* --clock timer: one per CPU */
-	struct bpf_link *tick_link;	/* --clock tick */
+	struct bpf_link **links;    /* --clock timer: one per CPU */
+	struct bpf_link *tick_link; /* --clock tick */
 	int ncpus;
-	struct tracked *tracked;	/* index = id - 1 */
+	struct tracked *tracked; /* index = id - 1 */
 	size_t n_tracked, cap_tracked;
-	struct keymap *by_pid;		/* (pid, 0, 0) -> id of its live instance */
-	struct keymap *threads;		/* (id, tid, 0) -> index into sampled */
+	struct keymap *by_pid;	/* (pid, 0, 0) -> id of its live instance */
+	struct keymap *threads; /* (id, tid, 0) -> index into sampled */
 	struct sampled_thread *sampled;
 	size_t n_sampled, cap_sampled;
-	struct keymap *stacks;		/* wall mode: (id, stack hash, 0) -> session stack node */
+	struct keymap *stacks; /* wall mode: (id, stack hash, 0) -> session stack node */
 	/*
 	 * Wall mode under a live view: (tid, wait start, 0) -> the part of that wait already
 	 * added (collector_account_waits), | WAIT_CARRIED (offcpu.c) once the wait was seen
@@ -103,17 +103,17 @@ struct collector {
 	struct pending *pending;
 	size_t n_pending, cap_pending;
 	struct cgroup_selection cgroups; /* --cgroup/--container; n == 0: no such limit */
-	uint64_t *tls_todo;		/* ids of instances whose TLS slot is not confirmed yet */
+	uint64_t *tls_todo;		 /* ids of instances whose TLS slot is not confirmed yet */
 	size_t n_tls_todo, cap_tls_todo;
-	uint64_t start_ns;		/* CLOCK_MONOTONIC at start, the samples' clock */
-	uint64_t busy_at_start;		/* --clock tick: the host's busy CPU time then */
-	bool ticks_checked;		/* --clock tick: check_ticks_seen() done */
+	uint64_t start_ns;	/* CLOCK_MONOTONIC at start, the samples' clock */
+	uint64_t busy_at_start; /* --clock tick: the host's busy CPU time then */
+	bool ticks_checked;	/* --clock tick: check_ticks_seen() done */
 	uint64_t samples, empty, explicit_alive;
-	uint64_t no_access;		/* processes skipped: their memory or files unreadable */
-	uint64_t offcpu_waits;		/* wall mode: waits accounted */
-	uint64_t offcpu_unknown;	/* wall mode: records whose stack never arrived */
+	uint64_t no_access;	 /* processes skipped: their memory or files unreadable */
+	uint64_t offcpu_waits;	 /* wall mode: waits accounted */
+	uint64_t offcpu_unknown; /* wall mode: records whose stack never arrived */
 	bool progress_shown;
-	int err;			/* first fatal error in the event handler */
+	int err; /* first fatal error in the event handler */
 };
 
 /* --- procs.c: process tracking --------------------------------------------------------------- */
@@ -137,8 +137,8 @@ void housekeeping(struct collector *c, uint64_t now);
 /* --- threads.c: thread naming ---------------------------------------------------------------- */
 
 /* The session thread of (@t, @tid) at @time_ns, named or renamed now: its index or -errno. */
-int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t tid,
-		  uint64_t ident, uint64_t time_ns);
+int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t tid, uint64_t ident,
+		  uint64_t time_ns);
 /* Wall mode: a thread's kernel name as it left the CPU, unless it has threading's. */
 void name_at_switch(struct collector *c, uint64_t id, uint32_t tid, uint32_t thread,
 		    const char *comm, size_t len);

@@ -67,8 +67,8 @@ static struct py_thread_names *python_names(struct tracked *t, uint64_t ms)
  * leaves threading's table (it is ending) rather than turn into the process's name.
  * Returns 0, or -1 when there is no name to give (the thread keeps the one it has).
  */
-static int read_thread_name(struct tracked *t, struct sampled_thread *st, uint64_t ms,
-			    char *name, size_t len)
+static int read_thread_name(struct tracked *t, struct sampled_thread *st, uint64_t ms, char *name,
+			    size_t len)
 {
 	char kernel_name[64];
 	const char *py;
@@ -112,8 +112,8 @@ static int rename_thread(struct collector *c, struct tracked *t, struct sampled_
  * are often named after they start (threading names OS threads from 3.14, applications
  * call prctl or set Thread.name), and the last name is the one people know them by.
  */
-int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t tid,
-		  uint64_t ident, uint64_t time_ns)
+int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t tid, uint64_t ident,
+		  uint64_t time_ns)
 {
 	struct keymap_key key = { id, tid, 0 };
 	uint64_t idx, ms = time_ns / 1000000;
@@ -124,11 +124,12 @@ int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t 
 
 	if (keymap__get(c->threads, &key, &idx) && idx < c->n_sampled) {
 		st = &c->sampled[idx];
-		if (st->ident != ident) {	/* another thread under a reused TID */
+		if (st->ident != ident) { /* another thread under a reused TID */
 			st->ident = ident;
 			st->python_name = false;
 		} else if (ms < st->named_ms + (ms < st->first_ms + THREAD_YOUNG_MS ?
-						  THREAD_NAME_MS : THREAD_NAME_OLD_MS)) {
+							THREAD_NAME_MS :
+							THREAD_NAME_OLD_MS)) {
 			return st->session_thread;
 		}
 		err = rename_thread(c, t, st, ms);
@@ -137,8 +138,9 @@ int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t 
 	if (GROW(c->sampled, c->cap_sampled, c->n_sampled + 1, 64))
 		return -ENOMEM;
 	st = &c->sampled[c->n_sampled];
-	*st = (struct sampled_thread){ .proc_id = id, .ident = ident, .named_ms = ms,
-				       .first_ms = ms, .tid = tid };
+	*st = (struct sampled_thread){
+		.proc_id = id, .ident = ident, .named_ms = ms, .first_ms = ms, .tid = tid
+	};
 	read_thread_name(t, st, ms, name, sizeof(name));
 	n = session__add_thread(c->s, t->session_proc, tid, name);
 	if (n < 0)

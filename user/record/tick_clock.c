@@ -19,13 +19,13 @@
 
 #include "host/proc_info.h"
 
-#define TICK_SCHED_TIMER "tick_sched_timer"	/* the tick's hrtimer function before 6.9 */
-#define TICK_NOHZ_HANDLER "tick_nohz_handler"	/* ... and from 6.9 (renamed) */
+#define TICK_SCHED_TIMER "tick_sched_timer"   /* the tick's hrtimer function before 6.9 */
+#define TICK_NOHZ_HANDLER "tick_nohz_handler" /* ... and from 6.9 (renamed) */
 #define FIX_TIMER "use --clock timer"
 
 int tick_clock_config_hz(const char *path, unsigned *hz)
 {
-	gzFile f = gzopen(path, "rb");	/* reads an uncompressed file as it is */
+	gzFile f = gzopen(path, "rb"); /* reads an uncompressed file as it is */
 	char line[256];
 	int err = -ENOENT;
 
@@ -139,13 +139,19 @@ static void hidden_addresses(struct tick_clock_problem *p)
 		fclose(f);
 	}
 	if (restrict_level >= 2)
-		snprintf(p->why, sizeof(p->why), "/proc/kallsyms hides kernel addresses from "
-			 "everyone (kernel.kptr_restrict=%d)", restrict_level);
+		snprintf(p->why, sizeof(p->why),
+			 "/proc/kallsyms hides kernel addresses from "
+			 "everyone (kernel.kptr_restrict=%d)",
+			 restrict_level);
 	else
-		snprintf(p->why, sizeof(p->why), "/proc/kallsyms hides kernel addresses from "
-			 "pyflare (%s)", proc_self_has_cap(CAP_SYSLOG) == 1 ?
-			 "kernel.kptr_restrict or a security module" : "it lacks CAP_SYSLOG");
-	snprintf(p->fix, sizeof(p->fix), "run pyflare as root with sysctl kernel.kptr_restrict=1 "
+		snprintf(p->why, sizeof(p->why),
+			 "/proc/kallsyms hides kernel addresses from "
+			 "pyflare (%s)",
+			 proc_self_has_cap(CAP_SYSLOG) == 1 ?
+				 "kernel.kptr_restrict or a security module" :
+				 "it lacks CAP_SYSLOG");
+	snprintf(p->fix, sizeof(p->fix),
+		 "run pyflare as root with sysctl kernel.kptr_restrict=1 "
 		 "(or 0), or " FIX_TIMER);
 }
 
@@ -156,10 +162,13 @@ int tick_clock_find(struct tick_clock *tc, struct tick_clock_problem *p)
 
 	*tc = (struct tick_clock){ 0 };
 	if (tick_clock_hz(&tc->hz)) {
-		snprintf(p->why, sizeof(p->why), "cannot find the kernel's tick rate: no CONFIG_HZ "
-			 "in /proc/config.gz or /boot/config-%s", uname(&u) ? "RELEASE" : u.release);
-		snprintf(p->fix, sizeof(p->fix), FIX_TIMER " (or modprobe configs, which makes "
-			 "/proc/config.gz)");
+		snprintf(p->why, sizeof(p->why),
+			 "cannot find the kernel's tick rate: no CONFIG_HZ "
+			 "in /proc/config.gz or /boot/config-%s",
+			 uname(&u) ? "RELEASE" : u.release);
+		snprintf(p->fix, sizeof(p->fix),
+			 FIX_TIMER " (or modprobe configs, which makes "
+				   "/proc/config.gz)");
 		return -1;
 	}
 	err = tick_clock_kallsyms_handler("/proc/kallsyms", &tc->handler, &tc->handler_name);
@@ -169,8 +178,9 @@ int tick_clock_find(struct tick_clock *tc, struct tick_clock_problem *p)
 	}
 	if (err) {
 		if (err == -ENOENT)
-			snprintf(p->why, sizeof(p->why), "neither " TICK_SCHED_TIMER " nor "
-				 TICK_NOHZ_HANDLER " is in /proc/kallsyms: the tick's hrtimer cannot "
+			snprintf(p->why, sizeof(p->why),
+				 "neither " TICK_SCHED_TIMER " nor " TICK_NOHZ_HANDLER
+				 " is in /proc/kallsyms: the tick's hrtimer cannot "
 				 "be told from the others");
 		else
 			snprintf(p->why, sizeof(p->why), "cannot read /proc/kallsyms: %s",
@@ -181,10 +191,12 @@ int tick_clock_find(struct tick_clock *tc, struct tick_clock_problem *p)
 	/* low-resolution mode ticks from a clock event device, never through an hrtimer;
 	 * an unreadable timer_list (no root) cannot tell, and the recording checks later */
 	if (!tick_clock_timer_list_hres("/proc/timer_list")) {
-		snprintf(p->why, sizeof(p->why), "the tick is not an hrtimer here: high-resolution "
+		snprintf(p->why, sizeof(p->why),
+			 "the tick is not an hrtimer here: high-resolution "
 			 "timers are off (hres_active 0 in /proc/timer_list), so no tick would be "
 			 "seen");
-		snprintf(p->fix, sizeof(p->fix), "boot with highres=on (CONFIG_HIGH_RES_TIMERS=y), "
+		snprintf(p->fix, sizeof(p->fix),
+			 "boot with highres=on (CONFIG_HIGH_RES_TIMERS=y), "
 			 "or " FIX_TIMER);
 		return -1;
 	}
@@ -193,7 +205,7 @@ int tick_clock_find(struct tick_clock *tc, struct tick_clock_problem *p)
 
 int tick_clock_nohz_full(char *cpus, size_t len)
 {
-	FILE *f = fopen("/sys/devices/system/cpu/nohz_full", "r");	/* CONFIG_NO_HZ_FULL */
+	FILE *f = fopen("/sys/devices/system/cpu/nohz_full", "r"); /* CONFIG_NO_HZ_FULL */
 	bool some;
 
 	if (!len)

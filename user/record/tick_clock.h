@@ -12,9 +12,9 @@
 #include <stdint.h>
 
 struct tick_clock {
-	unsigned hz;			/* CONFIG_HZ: ticks per second on a busy CPU */
-	uint64_t handler;		/* the tick's hrtimer function, from /proc/kallsyms */
-	const char *handler_name;	/* tick_sched_timer (before 6.9) or tick_nohz_handler */
+	unsigned hz;		  /* CONFIG_HZ: ticks per second on a busy CPU */
+	uint64_t handler;	  /* the tick's hrtimer function, from /proc/kallsyms */
+	const char *handler_name; /* tick_sched_timer (before 6.9) or tick_nohz_handler */
 };
 
 /* Why the tick cannot be a clock here, and what to do about it, in plain words. */

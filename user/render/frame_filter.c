@@ -12,8 +12,8 @@
 
 struct rule {
 	enum frame_filter_rule kind;
-	char *pattern;		/* globs */
-	regex_t re;		/* regexes */
+	char *pattern; /* globs */
+	regex_t re;    /* regexes */
 };
 
 struct frame_filter {
@@ -116,7 +116,7 @@ bool frame_filter__hides(const struct frame_filter *f, const struct session_proc
 		if (!rule_matches(&f->rules[i], file))
 			continue;
 		if (is_show(f->rules[i].kind))
-			return false;	/* show wins, whatever the order on the command line */
+			return false; /* show wins, whatever the order on the command line */
 		hide = true;
 	}
 	return hide || frame_is_library(p, file);
@@ -192,8 +192,7 @@ static void copy_until(char *buf, size_t len, const char *str, const char *stops
 	buf[n] = '\0';
 }
 
-void frame_library_name(const struct session_process *p, const char *file, char *buf,
-			size_t len)
+void frame_library_name(const struct session_process *p, const char *file, char *buf, size_t len)
 {
 	const char *rest, *base;
 

@@ -12,17 +12,17 @@
 #include "session/session.h"
 
 enum frame_filter_rule {
-	FILTER_HIDE_GLOB = 0,	/* --hide GLOB: fnmatch on the file path */
-	FILTER_HIDE_REGEX,	/* --hide-regex RE: POSIX extended regex on the file path */
-	FILTER_SHOW_GLOB,	/* --show GLOB */
-	FILTER_SHOW_REGEX,	/* --show-regex RE */
+	FILTER_HIDE_GLOB = 0, /* --hide GLOB: fnmatch on the file path */
+	FILTER_HIDE_REGEX,    /* --hide-regex RE: POSIX extended regex on the file path */
+	FILTER_SHOW_GLOB,     /* --show GLOB */
+	FILTER_SHOW_REGEX,    /* --show-regex RE */
 };
 
 struct frame_filter;
 
 /* A filter that hides library code. Returns NULL with errno set. */
 struct frame_filter *frame_filter__new(void);
-void frame_filter__free(struct frame_filter *f);	/* accepts NULL */
+void frame_filter__free(struct frame_filter *f); /* accepts NULL */
 /* Adds a rule. Returns 0, -EINVAL (bad regex: @err says why) or -ENOMEM. */
 int frame_filter__add(struct frame_filter *f, enum frame_filter_rule rule, const char *pattern,
 		      char *err, size_t errlen);
@@ -45,7 +45,6 @@ bool frame_is_library(const struct session_process *p, const char *file);
  * /usr/lib/python3.11/json/decoder.py, "requests" for .../site-packages/requests/api.py,
  * "importlib" for <frozen importlib._bootstrap>). Writes into @buf.
  */
-void frame_library_name(const struct session_process *p, const char *file, char *buf,
-			size_t len);
+void frame_library_name(const struct session_process *p, const char *file, char *buf, size_t len);
 
 #endif /* PYFLARE_FRAME_FILTER_H */

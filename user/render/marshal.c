@@ -8,18 +8,18 @@
 #include "lib/utf8.h"
 
 /* Type codes of CPython's Python/marshal.c. */
-#define TYPE_NULL		'0'
-#define TYPE_INT		'i'
-#define TYPE_LONG		'l'
-#define TYPE_BINARY_FLOAT	'g'
-#define TYPE_UNICODE		'u'
-#define TYPE_TUPLE		'('
-#define TYPE_SMALL_TUPLE	')'
-#define TYPE_DICT		'{'
+#define TYPE_NULL '0'
+#define TYPE_INT 'i'
+#define TYPE_LONG 'l'
+#define TYPE_BINARY_FLOAT 'g'
+#define TYPE_UNICODE 'u'
+#define TYPE_TUPLE '('
+#define TYPE_SMALL_TUPLE ')'
+#define TYPE_DICT '{'
 
 /* marshal's long digits: 15 bits each (PyLong_MARSHAL_SHIFT), least significant first. */
-#define LONG_SHIFT	15
-#define LONG_MASK	((1u << LONG_SHIFT) - 1)
+#define LONG_SHIFT 15
+#define LONG_MASK ((1u << LONG_SHIFT) - 1)
 
 static void put_u32(FILE *out, uint32_t v)
 {

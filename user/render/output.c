@@ -65,7 +65,7 @@ struct output *output__open(const char *path)
 		err = errno;
 		goto fail;
 	}
-	fchmod(fd, 0644);	/* mkostemp makes 0600; a report is an ordinary file */
+	fchmod(fd, 0644); /* mkostemp makes 0600; a report is an ordinary file */
 	out->stream = fdopen(fd, "w");
 	if (!out->stream) {
 		err = errno;

@@ -73,8 +73,7 @@ static int render_one(const struct output_spec *spec, const struct render_opts *
  * grouped (--group-by). Returns a new session to free, NULL with *err = 0 when that is @s
  * itself, or NULL with *err < 0.
  */
-static struct session *report_view(const struct session *s, const struct render_opts *o,
-				   int *err)
+static struct session *report_view(const struct session *s, const struct render_opts *o, int *err)
 {
 	struct session *trimmed = NULL, *grouped;
 	bool *drop = NULL;
@@ -82,10 +81,12 @@ static struct session *report_view(const struct session *s, const struct render_
 
 	*err = n < 0 ? (int)n : 0;
 	if (n > 0) {
-		fprintf(stderr, "pyflare: %ld thread%s that only waited left out of the reports "
-			"(--idle shows them)\n", n, n == 1 ? "" : "s");
+		fprintf(stderr,
+			"pyflare: %ld thread%s that only waited left out of the reports "
+			"(--idle shows them)\n",
+			n, n == 1 ? "" : "s");
 		trimmed = session__new();
-		*err = trimmed ? session_merge(trimmed, s) : -ENOMEM;	/* a copy */
+		*err = trimmed ? session_merge(trimmed, s) : -ENOMEM; /* a copy */
 		if (!*err)
 			session__drop_thread_samples(trimmed, drop);
 	}

@@ -38,9 +38,9 @@ enum opts_color {
 bool opts_use_color(const struct render_opts *o, const struct renderer *format, bool to_stdout);
 
 struct outputs {
-	const struct output_spec *specs;	/* path "-" is stdout */
+	const struct output_spec *specs; /* path "-" is stdout */
 	size_t n;
-	struct output *files[OPTS_MAX_OUTPUTS];	/* NULL for stdout, or once written */
+	struct output *files[OPTS_MAX_OUTPUTS]; /* NULL for stdout, or once written */
 };
 
 /*

@@ -7,8 +7,8 @@
 #include "render/protobuf.h"
 #include "lib/grow.h"
 
-#define WIRE_VARINT	0
-#define WIRE_LEN	2
+#define WIRE_VARINT 0
+#define WIRE_LEN 2
 
 static int reserve(struct pb *b, size_t more)
 {

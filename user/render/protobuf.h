@@ -30,7 +30,7 @@ void pb_varint(struct pb *b, uint64_t v);
 void pb_uint(struct pb *b, uint32_t field, uint64_t v);
 static inline void pb_int(struct pb *b, uint32_t field, int64_t v)
 {
-	pb_uint(b, field, (uint64_t)v);	/* two's complement: ten bytes if negative */
+	pb_uint(b, field, (uint64_t)v); /* two's complement: ten bytes if negative */
 }
 /* A length-delimited field: string, bytes, packed repeated, nested message. Never skipped. */
 void pb_bytes(struct pb *b, uint32_t field, const void *data, size_t len);

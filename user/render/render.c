@@ -18,16 +18,8 @@ const struct render_opts render_opts_default = {
 };
 
 static const struct renderer *const renderers[] = {
-	&render_text,
-	&render_speedscope,
-	&render_collapsed,
-	&render_flat,
-	&render_json,
-	&render_pstats,
-	&render_pprof,
-	&render_html,
-	&render_svg,
-	&render_session,
+	&render_text,	&render_speedscope, &render_collapsed, &render_flat, &render_json,
+	&render_pstats, &render_pprof,	    &render_html,      &render_svg,  &render_session,
 };
 
 #define NRENDERERS (sizeof(renderers) / sizeof(renderers[0]))
@@ -242,7 +234,8 @@ void render_put_text_header(FILE *out, const struct session *s, const struct ren
 		render_put_safe(out, m->kernel_notes, NULL);
 		putc('\n', out);
 	}
-	fprintf(out, "  Health:   %llu samples taken, %llu lost (ring buffer full), %llu stacks "
+	fprintf(out,
+		"  Health:   %llu samples taken, %llu lost (ring buffer full), %llu stacks "
 		"truncated,\n            %llu cut short by a failed read, %llu frames not "
 		"symbolized, %llu without thread state\n",
 		(unsigned long long)h->samples, (unsigned long long)h->lost,
@@ -267,14 +260,17 @@ void render_put_no_samples(FILE *out, const struct session *s)
 	session__processes(s, &nprocs);
 	session__refusals(s, &nrefused);
 	if (nprocs)
-		fprintf(out, "No samples: the %zu process%s profiled ran no Python code on a CPU "
-			"while recording.\n\n", nprocs, nprocs == 1 ? "" : "es");
+		fprintf(out,
+			"No samples: the %zu process%s profiled ran no Python code on a CPU "
+			"while recording.\n\n",
+			nprocs, nprocs == 1 ? "" : "es");
 	else if (nrefused)
 		fputs("No samples: no Python process could be profiled (see Refused above).\n\n",
 		      out);
 	else
 		fputs("No samples: no Python process was found for this target. `pyflare "
-		      "doctor` checks the system; -v says what was skipped.\n\n", out);
+		      "doctor` checks the system; -v says what was skipped.\n\n",
+		      out);
 }
 
 bool render_is_group(const struct session_process *p)
@@ -309,8 +305,7 @@ void render_format_members(char *buf, const struct session_process *p, bool unic
 	strcpy(at, n > MEMBERS_SHOWN ? (unicode ? ", …" : ", ...") : "");
 }
 
-void render_put_idle_process(FILE *out, const struct session_process *p, size_t *n,
-			     bool unicode)
+void render_put_idle_process(FILE *out, const struct session_process *p, size_t *n, bool unicode)
 {
 	char members[RENDER_MEMBERS_LEN];
 
@@ -323,8 +318,7 @@ void render_put_idle_process(FILE *out, const struct session_process *p, size_t 
 	render_put_safe(out, p->comm, NULL);
 }
 
-void render_put_process_line(FILE *out, const struct session_process *p, bool color,
-			     bool unicode)
+void render_put_process_line(FILE *out, const struct session_process *p, bool color, bool unicode)
 {
 	const char *dash = unicode ? "—" : "-";
 	char members[RENDER_MEMBERS_LEN];

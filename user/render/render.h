@@ -16,36 +16,36 @@
 #include "session/session_group.h"
 
 enum granularity {
-	GRANULARITY_FUNCTION = 0,	/* qualname, file, first line (pyinstrument) */
-	GRANULARITY_LINE,		/* qualname, file, current line (py-spy) */
+	GRANULARITY_FUNCTION = 0, /* qualname, file, first line (pyinstrument) */
+	GRANULARITY_LINE,	  /* qualname, file, current line (py-spy) */
 };
 
 enum flat_sort {
-	FLAT_SORT_SELF = 0,	/* -r flat --sort self (default) */
+	FLAT_SORT_SELF = 0, /* -r flat --sort self (default) */
 	FLAT_SORT_TOTAL,
 	FLAT_SORT_NAME,
 	FLAT_SORT_FILE,
 };
 
 enum collapsed_roots {
-	COLLAPSED_ROOT_PROCESS = 1 << 0,	/* --collapsed-roots process */
-	COLLAPSED_ROOT_THREAD = 1 << 1,		/* --collapsed-roots thread */
+	COLLAPSED_ROOT_PROCESS = 1 << 0, /* --collapsed-roots process */
+	COLLAPSED_ROOT_THREAD = 1 << 1,	 /* --collapsed-roots thread */
 };
 
 struct frame_filter;
 
 struct render_opts {
 	enum granularity granularity;
-	double prune_share;	/* text: hide rows below this share of the total (0.01) */
-	bool color;		/* text: ANSI colours */
-	bool unicode;		/* text: box-drawing characters */
+	double prune_share; /* text: hide rows below this share of the total (0.01) */
+	bool color;	    /* text: ANSI colours */
+	bool unicode;	    /* text: box-drawing characters */
 	/* Which frames are hidden (library code by default); NULL shows every frame. */
 	const struct frame_filter *filter;
-	bool percent;		/* text: time as a percentage of the total (-p time=percent_of_total) */
-	bool timeline;		/* -t: time order, repeated calls not merged (text, speedscope) */
-	enum flat_sort sort;	/* flat: row order */
+	bool percent;  /* text: time as a percentage of the total (-p time=percent_of_total) */
+	bool timeline; /* -t: time order, repeated calls not merged (text, speedscope) */
+	enum flat_sort sort;	  /* flat: row order */
 	unsigned collapsed_roots; /* enum collapsed_roots: frames prepended to each line */
-	unsigned idle;		/* enum idle_threads (idle_threads.h): --idle / --no-idle */
+	unsigned idle;		  /* enum idle_threads (idle_threads.h): --idle / --no-idle */
 	/*
 	 * --group-by: how the session was grouped before it reached the renderer (outputs.c
 	 * groups it, session_group.h); the reports say so. The session format never groups.
@@ -54,21 +54,21 @@ struct render_opts {
 };
 
 struct renderer {
-	const char *name;		/* value of -r/--format */
-	const char *const *extensions;	/* NULL-terminated, e.g. ".speedscope.json" */
+	const char *name;	       /* value of -r/--format */
+	const char *const *extensions; /* NULL-terminated, e.g. ".speedscope.json" */
 	int (*render)(const struct session *s, const struct render_opts *o, FILE *out);
 };
 
 extern const struct renderer render_text;
 extern const struct renderer render_speedscope;
 extern const struct renderer render_collapsed;
-extern const struct renderer render_flat;	/* -r flat: cProfile-like rows */
-extern const struct renderer render_html;	/* .html */
-extern const struct renderer render_svg;	/* .svg: a flame graph (-r flamegraph) */
-extern const struct renderer render_json;	/* .json */
-extern const struct renderer render_pstats;	/* .pstats, .prof */
-extern const struct renderer render_pprof;	/* .pb.gz */
-extern const struct renderer render_session;	/* .pyflare: the raw session (session_file.h) */
+extern const struct renderer render_flat;    /* -r flat: cProfile-like rows */
+extern const struct renderer render_html;    /* .html */
+extern const struct renderer render_svg;     /* .svg: a flame graph (-r flamegraph) */
+extern const struct renderer render_json;    /* .json */
+extern const struct renderer render_pstats;  /* .pstats, .prof */
+extern const struct renderer render_pprof;   /* .pb.gz */
+extern const struct renderer render_session; /* .pyflare: the raw session (session_file.h) */
 
 /* Returns the renderer called @name, or NULL. */
 const struct renderer *renderer_by_name(const char *name);
@@ -88,9 +88,9 @@ extern const struct render_opts render_opts_default;
  * (kind, name). A folded frame's `line` is the line to show; its strings are the session's.
  */
 struct render_frames {
-	struct session_frame *frames;	/* the folded table */
+	struct session_frame *frames; /* the folded table */
 	size_t n;
-	uint32_t *map;			/* session frame index -> folded index */
+	uint32_t *map; /* session frame index -> folded index */
 };
 
 int render_frames__fold(struct render_frames *rf, const struct session *s, enum granularity g);
@@ -99,9 +99,9 @@ void render_frames__release(struct render_frames *rf);
 /* Session stacks over folded frames: a prefix tree like the session's, node 0 the root. */
 struct render_stacks {
 	struct render_frames frames;
-	struct session_stack *nodes;	/* frame = folded frame index */
+	struct session_stack *nodes; /* frame = folded frame index */
 	size_t n;
-	uint32_t *map;			/* session stack node -> folded node */
+	uint32_t *map; /* session stack node -> folded node */
 	uint32_t max_depth;
 };
 
@@ -110,27 +110,27 @@ void render_stacks__release(struct render_stacks *rs);
 
 enum render_node_kind {
 	RENDER_NODE_ROOT = 0,
-	RENDER_NODE_PROCESS,	/* ref = session process index */
-	RENDER_NODE_THREAD,	/* ref = session thread index */
-	RENDER_NODE_FRAME,	/* ref = folded frame index */
-	RENDER_NODE_GROUP,	/* hidden frames folded into one row: ref = index into groups */
+	RENDER_NODE_PROCESS, /* ref = session process index */
+	RENDER_NODE_THREAD,  /* ref = session thread index */
+	RENDER_NODE_FRAME,   /* ref = folded frame index */
+	RENDER_NODE_GROUP,   /* hidden frames folded into one row: ref = index into groups */
 };
 
 struct render_node {
 	uint32_t parent;
-	uint32_t kind;		/* enum render_node_kind */
+	uint32_t kind; /* enum render_node_kind */
 	uint32_t ref;
-	uint32_t first_child;	/* into render_tree.children */
+	uint32_t first_child; /* into render_tree.children */
 	uint32_t nchildren;
-	uint64_t total_ns;	/* weight of the samples at or below this node */
-	uint64_t self_ns;	/* weight of the samples ending here */
-	uint64_t samples;	/* samples at or below this node */
+	uint64_t total_ns; /* weight of the samples at or below this node */
+	uint64_t self_ns;  /* weight of the samples ending here */
+	uint64_t samples;  /* samples at or below this node */
 };
 
 enum render_threads {
-	RENDER_THREADS_AUTO = 0,	/* thread level in processes with several sampled threads */
-	RENDER_THREADS_MERGE,		/* never a thread level */
-	RENDER_THREADS_SPLIT,		/* always a thread level */
+	RENDER_THREADS_AUTO = 0, /* thread level in processes with several sampled threads */
+	RENDER_THREADS_MERGE,	 /* never a thread level */
+	RENDER_THREADS_SPLIT,	 /* always a thread level */
 };
 
 /*
@@ -139,22 +139,22 @@ enum render_threads {
  */
 struct render_tree {
 	struct render_stacks stacks;
-	struct render_node *nodes;	/* node 0 is the root */
+	struct render_node *nodes; /* node 0 is the root */
 	size_t n;
 	uint32_t *children;
-	uint32_t *process_node;		/* per session process: its node, 0 if it has no samples */
-	uint32_t *thread_node;		/* per session thread: its thread node, 0 if none */
+	uint32_t *process_node; /* per session process: its node, 0 if it has no samples */
+	uint32_t *thread_node;	/* per session thread: its thread node, 0 if none */
 	size_t nprocesses_sampled;
-	struct render_group *groups;	/* render_tree__build_view() with a filter */
+	struct render_group *groups; /* render_tree__build_view() with a filter */
 	size_t ngroups;
-	bool timeline;			/* children in time order, not sorted */
+	bool timeline; /* children in time order, not sorted */
 };
 
 /* "[12 frames hidden]  json, re": a run of hidden frames below the call into them. */
 struct render_group {
-	uint32_t node;		/* the RENDER_NODE_GROUP node */
-	uint32_t nframes;	/* call-tree frames folded into it */
-	char libs[64];		/* their libraries, most time first: "json, re"; "..." if cut */
+	uint32_t node;	  /* the RENDER_NODE_GROUP node */
+	uint32_t nframes; /* call-tree frames folded into it */
+	char libs[64];	  /* their libraries, most time first: "json, re"; "..." if cut */
 };
 
 int render_tree__build(struct render_tree *t, const struct session *s, enum granularity g,
@@ -181,8 +181,8 @@ void render_sort_by_time(uint32_t *idx, size_t n, const struct session_sample *s
  * thread T's are (*order)[(*first)[T] .. (*first)[T + 1]). Every sample's thread must be below
  * @nthreads. Returns 0 or -ENOMEM; the caller frees *order and *first either way.
  */
-int render_order_samples(const struct session_sample *samples, size_t nsamples,
-			 size_t nthreads, uint32_t **order, uint32_t **first);
+int render_order_samples(const struct session_sample *samples, size_t nsamples, size_t nthreads,
+			 uint32_t **order, uint32_t **first);
 
 /* "function" or "line", as --granularity takes it. */
 const char *render_granularity_name(enum granularity g);
@@ -223,14 +223,12 @@ void render_put_text_header(FILE *out, const struct session *s, const struct ren
  * the processes attached but never sampled; *n counts them, and the caller ends the line
  * when it is not 0.
  */
-void render_put_idle_process(FILE *out, const struct session_process *p, size_t *n,
-			     bool unicode);
+void render_put_idle_process(FILE *out, const struct session_process *p, size_t *n, bool unicode);
 /*
  * "Process 4242 python3 — python3 app.py — Python 3.12.1", or for a group
  * "3 processes (4242, 4243, 4244) python3 — python3 app.py — Python 3.12.1".
  */
-void render_put_process_line(FILE *out, const struct session_process *p, bool color,
-			     bool unicode);
+void render_put_process_line(FILE *out, const struct session_process *p, bool color, bool unicode);
 /*
  * Whether @p is a group of processes (--group-by), and the first of its PIDs as a report
  * shows them: "4242, 4243, 4244" or "4242, 4243, 4244, 4245, 4246, 4247, …" (@unicode;

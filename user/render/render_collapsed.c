@@ -19,7 +19,7 @@
 
 /* A distinct (root frames, stack) and its time; its text is at .text in the buffer. */
 struct line {
-	uint32_t ctx;		/* 0, or the process or thread index + 1 */
+	uint32_t ctx; /* 0, or the process or thread index + 1 */
 	uint32_t fnode;
 	uint64_t weight;
 	size_t text;
@@ -32,7 +32,7 @@ struct collapsed {
 	struct line *lines;
 	size_t n;
 	uint32_t *path;
-	char *buf;		/* every line's text, NUL-terminated */
+	char *buf; /* every line's text, NUL-terminated */
 };
 
 static void put_frame(FILE *out, const struct session_frame *f)
@@ -119,7 +119,7 @@ static int gather(struct collapsed *x)
 			key.a = thr[smp[i].thread].process + 1;
 		key.b = x->rs.map[smp[i].stack];
 		if (!key.b)
-			continue;	/* an empty stack has no line */
+			continue; /* an empty stack has no line */
 		if (!keymap__get(index, &key, &at)) {
 			at = x->n++;
 			x->lines[at] = (struct line){ .ctx = key.a, .fnode = key.b };

@@ -25,7 +25,7 @@ struct leaf {
 struct row {
 	uint32_t frame;
 	uint64_t self, total, samples;
-	uint64_t stamp;		/* the last leaf counted + 1: recursion counts once */
+	uint64_t stamp; /* the last leaf counted + 1: recursion counts once */
 };
 
 struct flat {
@@ -35,8 +35,8 @@ struct flat {
 	struct render_stacks rs;
 	struct leaf *leaves;
 	size_t nleaves;
-	struct row *rows;	/* per folded frame */
-	uint32_t *order;	/* the frames of the process being drawn */
+	struct row *rows; /* per folded frame */
+	uint32_t *order;  /* the frames of the process being drawn */
 };
 
 static int by_proc(const void *a, const void *b)
@@ -247,9 +247,10 @@ static void put_process(struct flat *x, size_t from, size_t to, uint32_t threads
 		}
 	}
 	if (shown < n)
-		fprintf(x->out, "(%zu more function%s below %g%% of the time: "
-			"-p filter_threshold=0 shows them)\n", n - shown, n - shown == 1 ? "" : "s",
-			prune * 100);
+		fprintf(x->out,
+			"(%zu more function%s below %g%% of the time: "
+			"-p filter_threshold=0 shows them)\n",
+			n - shown, n - shown == 1 ? "" : "s", prune * 100);
 	putc('\n', x->out);
 	for (i = 0; i < n; i++)
 		x->rows[x->order[i]] = (struct row){ .frame = x->order[i] };
@@ -312,7 +313,7 @@ static int flat_render(const struct session *s, const struct render_opts *o, FIL
 	}
 
 	/* Processes with the most time first, as in the text view */
-	for (from = 0; from < x.nleaves; ) {
+	for (from = 0; from < x.nleaves;) {
 		uint32_t p = x.leaves[from].proc;
 		size_t to = from;
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "render/frame_filter.h"
-#include "html_assets.h"	/* generated from html/ by the Makefile */
+#include "html_assets.h" /* generated from html/ by the Makefile */
 #include "render/render.h"
 #include "render/render_json_common.h"
 #include "lib/grow.h"
@@ -25,8 +25,8 @@
 #define ENTRY_BUDGET 2500000
 
 struct flagged {
-	uint32_t frame;		/* folded frame */
-	uint32_t lib;		/* string: library name */
+	uint32_t frame; /* folded frame */
+	uint32_t lib;	/* string: library name */
 };
 
 struct entry {
@@ -36,7 +36,7 @@ struct entry {
 
 struct html {
 	FILE *out;
-	struct json_writer w;	/* the data, JSON inert inside <script> (JSON_SCRIPT) */
+	struct json_writer w; /* the data, JSON inert inside <script> (JSON_SCRIPT) */
 	const struct session *s;
 	const struct render_opts *o;
 	const struct session_sample *samples;
@@ -44,18 +44,18 @@ struct html {
 	const struct session_process *procs;
 	size_t nsamples, nthreads, nprocs;
 	struct render_stacks rs;
-	uint32_t *order;	/* sample indices grouped by thread, by time within a thread */
-	uint32_t *first;	/* per thread + 1: start of its samples in order */
-	uint64_t unit_ns;	/* every weight is a multiple of it */
-	uint64_t span_ns;	/* from 0 to past the last sample */
+	uint32_t *order;  /* sample indices grouped by thread, by time within a thread */
+	uint32_t *first;  /* per thread + 1: start of its samples in order */
+	uint64_t unit_ns; /* every weight is a multiple of it */
+	uint64_t span_ns; /* from 0 to past the last sample */
 	uint64_t bucket_ns;
 	uint32_t nbuckets;
 	struct strtab st;
-	uint32_t *fnames;	/* per folded frame: string of its name, then of its file */
-	struct flagged *flagged;	/* per process, the frames the report hides */
+	uint32_t *fnames;	 /* per folded frame: string of its name, then of its file */
+	struct flagged *flagged; /* per process, the frames the report hides */
 	size_t nflagged;
-	size_t *pflagged;	/* per process + 1: start of its frames in flagged */
-	struct entry *bucket;	/* one bucket of one thread being merged */
+	size_t *pflagged;     /* per process + 1: start of its frames in flagged */
+	struct entry *bucket; /* one bucket of one thread being merged */
 };
 
 /* --- writing ------------------------------------------------------------------------------ */
@@ -273,9 +273,10 @@ static void put_meta(struct html *x)
 	json_key_string(w, "recorded_at", when);
 	/* milliseconds, exact to the nanosecond (six decimals always) */
 	json_key(w, "start_ms");
-	json_raw(w, start_ms, snprintf(start_ms, sizeof(start_ms), "%llu.%06llu",
-				       (unsigned long long)(m->start_realtime_ns / 1000000),
-				       (unsigned long long)(m->start_realtime_ns % 1000000)));
+	json_raw(w, start_ms,
+		 snprintf(start_ms, sizeof(start_ms), "%llu.%06llu",
+			  (unsigned long long)(m->start_realtime_ns / 1000000),
+			  (unsigned long long)(m->start_realtime_ns % 1000000)));
 	json_key_u64(w, "duration_ns", m->duration_ns);
 	json_key_u64(w, "rate_hz", m->rate_hz);
 	json_key_u64(w, "ncpus", m->ncpus);

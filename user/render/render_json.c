@@ -17,17 +17,17 @@
  * is the sum of what is listed. Times are seconds, exact to the nanosecond.
  */
 
-#define FORMAT_NAME	"pyflare-tree"
-#define FORMAT_VERSION	1
+#define FORMAT_NAME "pyflare-tree"
+#define FORMAT_VERSION 1
 
 struct json {
 	struct json_writer w;
 	const struct session *s;
 	struct render_tree t;
-	int64_t *frame_index;	/* folded frame -> index in "frames", -1 if not listed */
-	uint32_t *stack;	/* DFS: tree node */
-	uint32_t *pos;		/* DFS: next child */
-	uint32_t *index;	/* DFS: the node's index in its thread's list */
+	int64_t *frame_index; /* folded frame -> index in "frames", -1 if not listed */
+	uint32_t *stack;      /* DFS: tree node */
+	uint32_t *pos;	      /* DFS: next child */
+	uint32_t *index;      /* DFS: the node's index in its thread's list */
 };
 
 static const char *kind_name(enum frame_kind kind)

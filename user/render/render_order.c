@@ -26,8 +26,8 @@ void render_sort_by_time(uint32_t *idx, size_t n, const struct session_sample *s
 		qsort_r(idx, n, sizeof(*idx), by_time, (void *)samples);
 }
 
-int render_order_samples(const struct session_sample *samples, size_t nsamples,
-			 size_t nthreads, uint32_t **order, uint32_t **first)
+int render_order_samples(const struct session_sample *samples, size_t nsamples, size_t nthreads,
+			 uint32_t **order, uint32_t **first)
 {
 	uint32_t *o, *f, *fill;
 	size_t i, th;

@@ -64,29 +64,29 @@ enum {
 };
 
 /* A name in brackets, like "[vdso]": no file a reader could open. */
-#define MAPPING_NAME	"[python]"
+#define MAPPING_NAME "[python]"
 
 struct psample {
 	uint32_t thread;
-	uint32_t fnode;		/* folded stack node */
+	uint32_t fnode; /* folded stack node */
 	uint64_t count;
 	uint64_t ns;
 };
 
 struct pfunction {
-	uint32_t name, file;	/* string ids */
+	uint32_t name, file; /* string ids */
 	uint32_t start_line;
 };
 
 struct pprof {
 	const struct session *s;
 	struct render_stacks rs;
-	struct strtab st;	/* the string table: st.strs[0] = "" */
+	struct strtab st; /* the string table: st.strs[0] = "" */
 	struct psample *samples;
 	size_t nsamples;
 	struct pfunction *functions;
 	size_t nfunctions;
-	uint32_t *location_function;	/* per folded frame: function id, 0 = frame not used */
+	uint32_t *location_function; /* per folded frame: function id, 0 = frame not used */
 	/* per thread: string ids of its name, its process's comm and a group's members */
 	uint32_t *thread_name, *thread_comm, *thread_members;
 };
@@ -176,8 +176,8 @@ static int make_tables(struct pprof *x)
 		int64_t name = str_id(x, thr[i].name);
 		int64_t comm = str_id(x, p->comm);
 		/* digits and commas: well-formed already */
-		int64_t members = render_is_group(p) ?
-				  strtab_intern_take(&x->st, members_text(p)) : 0;
+		int64_t members =
+			render_is_group(p) ? strtab_intern_take(&x->st, members_text(p)) : 0;
 
 		if (name < 0 || comm < 0 || members < 0)
 			goto out;
@@ -266,8 +266,7 @@ static void put_value_type(struct pb *top, struct pb *msg, uint32_t field, uint3
 	pb_message(top, field, msg);
 }
 
-static void put_label(struct pb *sample, struct pb *label, uint32_t key, uint32_t str,
-		      int64_t num)
+static void put_label(struct pb *sample, struct pb *label, uint32_t key, uint32_t str, int64_t num)
 {
 	pb_reset(label);
 	pb_uint(label, LABEL_KEY, key);
@@ -476,7 +475,7 @@ static int pprof_render(const struct session *s, const struct render_opts *o, FI
 	err = render_stacks__build(&x.rs, s, o->granularity);
 	if (err)
 		return err;
-	err = str_id(&x, "") < 0 ? -ENOMEM : 0;	/* string_table[0] must be "" */
+	err = str_id(&x, "") < 0 ? -ENOMEM : 0; /* string_table[0] must be "" */
 	if (!err)
 		err = aggregate(&x);
 	if (!err)

@@ -29,29 +29,29 @@
  */
 
 struct pkey {
-	char *file;	/* well-formed UTF-8 */
+	char *file; /* well-formed UTF-8 */
 	char *name;
 	uint32_t line;
 };
 
 struct pstat {
-	uint64_t n;	/* samples */
+	uint64_t n; /* samples */
 	uint64_t tt_ns;
 	uint64_t ct_ns;
 };
 
 struct pedge {
-	uint32_t caller, callee;	/* keys */
+	uint32_t caller, callee; /* keys */
 	struct pstat st;
 };
 
 struct pstats {
 	struct render_stacks rs;
-	struct pkey *keys;	/* per folded frame, then merged: keys[key_of[frame]] */
-	uint32_t *key_of;	/* folded frame -> key */
+	struct pkey *keys; /* per folded frame, then merged: keys[key_of[frame]] */
+	uint32_t *key_of;  /* folded frame -> key */
 	size_t nkeys;
-	struct pstat *stat;	/* per key */
-	uint32_t *on_path;	/* per key, then per edge: times on the current DFS path */
+	struct pstat *stat; /* per key */
+	uint32_t *on_path;  /* per key, then per edge: times on the current DFS path */
 	uint32_t *edge_on_path;
 	struct pedge *edges;
 	size_t nedges, edges_cap;
@@ -215,13 +215,15 @@ static int64_t edge_id(struct pstats *x, uint32_t caller, uint32_t callee)
  * cumulative figures only when the function is not already on the path above it: that is
  * "once per sample, however deep the recursion", for every sample at once. Edges likewise.
  */
+struct entry {
+	uint32_t node;
+	uint32_t pos;
+	int64_t edge; /* caller -> this node's function, -1 for an outermost frame */
+};
+
 static int walk(struct pstats *x)
 {
-	struct entry {
-		uint32_t node;
-		uint32_t pos;
-		int64_t edge;	/* caller -> this node's function, -1 for an outermost frame */
-	} *stack;
+	struct entry *stack;
 	int sp = 0, err = 0;
 
 	stack = malloc((x->rs.max_depth + 2) * sizeof(*stack));
@@ -249,7 +251,7 @@ static int walk(struct pstats *x)
 		}
 		child = x->children[x->first_child[e->node] + e->pos++];
 		if (!x->total_n[child])
-			continue;	/* a stack no sample ends in or below */
+			continue; /* a stack no sample ends in or below */
 		key = x->key_of[x->rs.nodes[child].frame];
 		parent = x->rs.nodes[child].parent;
 		if (!x->on_path[key]++) {

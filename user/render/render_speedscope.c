@@ -21,7 +21,7 @@
 #define SCHEMA_URL "https://www.speedscope.app/file-format-schema.json"
 
 struct run {
-	uint32_t fnode;		/* folded stack node */
+	uint32_t fnode; /* folded stack node */
 	uint64_t weight_ns;
 };
 
@@ -30,10 +30,10 @@ struct speedscope {
 	const struct session *s;
 	const struct session_sample *samples;
 	struct render_stacks rs;
-	uint32_t *order;	/* sample indices grouped by thread, by time within a thread */
-	uint32_t *first;	/* per thread + 1: start of its samples in order */
+	uint32_t *order; /* sample indices grouped by thread, by time within a thread */
+	uint32_t *first; /* per thread + 1: start of its samples in order */
 	uint32_t *path;
-	uint32_t *open;		/* evented: the frames open, root first */
+	uint32_t *open; /* evented: the frames open, root first */
 	char *line;
 	struct run *runs;
 };
@@ -154,7 +154,7 @@ static int put_evented(struct speedscope *x, uint32_t th)
 
 		/* Off CPU in between: all closes where the previous sample ended */
 		if (i && t - at > prev_w + prev_w / 2) {
-			for (k = depth; k-- > 0; )
+			for (k = depth; k-- > 0;)
 				put_event(x, 'C', x->open[k], at + prev_w, &first);
 			depth = 0;
 		}
@@ -162,7 +162,7 @@ static int put_evented(struct speedscope *x, uint32_t th)
 		len = root_first(x, x->rs.map[smp->stack]);
 		while (common < depth && common < len && x->open[common] == x->path[common])
 			common++;
-		for (k = depth; k-- > common; )
+		for (k = depth; k-- > common;)
 			put_event(x, 'C', x->open[k], t, &first);
 		for (k = common; k < len; k++) {
 			x->open[k] = x->path[k];
@@ -172,10 +172,10 @@ static int put_evented(struct speedscope *x, uint32_t th)
 		at = t;
 		prev_w = smp->weight_ns;
 	}
-	for (k = depth; k-- > 0; )
+	for (k = depth; k-- > 0;)
 		put_event(x, 'C', x->open[k], end > at ? end : at, &first);
 	if (first)
-		json_space(w, "\n");	/* no event: "[\n\n]" */
+		json_space(w, "\n"); /* no event: "[\n\n]" */
 	json_break(w, "\n");
 	json_end_array(w);
 	json_end_object(w);
@@ -299,7 +299,7 @@ static void put_frames(struct speedscope *x)
 
 struct profile_order {
 	const struct speedscope *x;
-	uint64_t *proc_first;	/* per process: the time of its first sample */
+	uint64_t *proc_first; /* per process: the time of its first sample */
 };
 
 static int profile_cmp(const void *a, const void *b, void *arg)

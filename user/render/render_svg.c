@@ -17,33 +17,40 @@
 #include <string.h>
 
 #include "render/frame_filter.h"
-#include "html_assets.h"	/* generated from html/ by the Makefile: flamegraph_js */
+#include "html_assets.h" /* generated from html/ by the Makefile: flamegraph_js */
 #include "render/render.h"
 #include "session/health.h"
 #include "lib/utf8.h"
 
-#define SVG_WIDTH	1200
-#define PAD		10			/* left and right margins */
-#define GRAPH_WIDTH	(SVG_WIDTH - 2 * PAD)	/* the width of every graph's base */
-#define FRAME_H		16			/* a row; its rectangle is one pixel less */
-#define FONT_SIZE	12
-#define FONT_WIDTH	0.59			/* flamegraph.pl's average glyph width, in ems */
-#define MIN_WIDTH	0.1			/* narrower frames are left out (flamegraph.pl) */
+#define SVG_WIDTH 1200
+#define PAD 10				  /* left and right margins */
+#define GRAPH_WIDTH (SVG_WIDTH - 2 * PAD) /* the width of every graph's base */
+#define FRAME_H 16			  /* a row; its rectangle is one pixel less */
+#define FONT_SIZE 12
+#define FONT_WIDTH 0.59 /* flamegraph.pl's average glyph width, in ems */
+#define MIN_WIDTH 0.1	/* narrower frames are left out (flamegraph.pl) */
 /*
  * At most about this many frames (a frame is some 300 bytes and 4 elements): past it, the
  * narrowest are left out too, so that a host-wide recording still opens in seconds.
  */
-#define MAX_FRAMES	50000
-#define TOP_H		112			/* title, subtitles, details line */
-#define HEADING_H	22			/* a graph's heading above its rows */
-#define GRAPH_GAP	14
-#define TITLE_CHARS	90			/* the title sits between the two buttons */
+#define MAX_FRAMES 50000
+#define TOP_H 112    /* title, subtitles, details line */
+#define HEADING_H 22 /* a graph's heading above its rows */
+#define GRAPH_GAP 14
+#define TITLE_CHARS 90 /* the title sits between the two buttons */
 
 enum palette {
-	PAL_APP,	/* the program's own code: warm */
-	PAL_LIB,	/* library code (shown): blue */
-	PAL_MARKER,	/* <truncated>, [sleep], ...: grey */
-	PAL_META,	/* process and thread rows */
+	PAL_APP,    /* the program's own code: warm */
+	PAL_LIB,    /* library code (shown): blue */
+	PAL_MARKER, /* <truncated>, [sleep], ...: grey */
+	PAL_META,   /* process and thread rows */
+};
+
+/* A frame of the depth-first walk that lays out the graph. */
+struct svg_walk {
+	uint32_t node;
+	uint32_t next; /* the next child to look at */
+	uint64_t x;    /* where that child starts, ns from the graph's left */
 };
 
 struct svg {
@@ -53,15 +60,11 @@ struct svg {
 	struct render_tree t;
 	const struct session_process *procs;
 	const struct session_thread *threads;
-	uint64_t all_ns;		/* every graph's time: shares of all */
-	double min_px;			/* narrower frames are left out: MIN_WIDTH or more */
-	size_t cut;			/* frames MAX_FRAMES left out (at least) */
-	uint32_t *depth;		/* per graph (root child): its rows - 1 */
-	struct walk {
-		uint32_t node;
-		uint32_t next;		/* the next child to look at */
-		uint64_t x;		/* where that child starts, ns from the graph's left */
-	} *stack;
+	uint64_t all_ns; /* every graph's time: shares of all */
+	double min_px;	 /* narrower frames are left out: MIN_WIDTH or more */
+	size_t cut;	 /* frames MAX_FRAMES left out (at least) */
+	uint32_t *depth; /* per graph (root child): its rows - 1 */
+	struct svg_walk *stack;
 };
 
 /* --- text ------------------------------------------------------------------------------------- */
@@ -369,12 +372,16 @@ static int put_frame(struct svg *x, uint32_t id, const struct session_process *p
 		fputs("&#10;", out);
 		put_xml(out, path);
 	}
-	fprintf(out, "</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" rx=\"2\" "
-		"fill=\"", fx, y, fw, FRAME_H - 1);
+	fprintf(out,
+		"</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" rx=\"2\" "
+		"fill=\"",
+		fx, y, fw, FRAME_H - 1);
 	/* a function keeps its colour wherever it is called from, as in the HTML report */
-	put_fill(out, pal, n->kind == RENDER_NODE_FRAME ?
-		 render_frame_name(&x->t.stacks.frames.frames[n->ref]) :
-		 n->kind == RENDER_NODE_GROUP ? "[frames hidden]" : label);
+	put_fill(out, pal,
+		 n->kind == RENDER_NODE_FRAME ?
+			 render_frame_name(&x->t.stacks.frames.frames[n->ref]) :
+		 n->kind == RENDER_NODE_GROUP ? "[frames hidden]" :
+						label);
 	fprintf(out, "\"/><text x=\"%.2f\" y=\"%.1f\">", fx + 3, y + 10.5);
 	fit(label, fw);
 	put_xml(out, label);
@@ -416,8 +423,9 @@ static int choose_min_width(struct svg *x)
 		return -ENOMEM;
 	/* a node's graph is its process's: parents come before their children */
 	for (i = 1; i < t->n; i++) {
-		graph_ns[i] = t->nodes[i].kind == RENDER_NODE_PROCESS ? t->nodes[i].total_ns :
-			      graph_ns[t->nodes[i].parent];
+		graph_ns[i] = t->nodes[i].kind == RENDER_NODE_PROCESS ?
+				      t->nodes[i].total_ns :
+				      graph_ns[t->nodes[i].parent];
 		n += px(t->nodes[i].total_ns, graph_ns[i]) >= MIN_WIDTH;
 	}
 	if (n <= MAX_FRAMES)
@@ -506,9 +514,9 @@ static int64_t walk(struct svg *x, uint32_t top, int base_y)
 
 	if (base_y && (err = put_frame(x, top, p, 0, total, 0, base_y)))
 		return err;
-	x->stack[0] = (struct walk){ .node = top };
+	x->stack[0] = (struct svg_walk){ .node = top };
 	while (sp >= 0) {
-		struct walk *e = &x->stack[sp];
+		struct svg_walk *e = &x->stack[sp];
 		const struct render_node *n = &t->nodes[e->node];
 		uint32_t c;
 		uint64_t off;
@@ -527,7 +535,7 @@ static int64_t walk(struct svg *x, uint32_t top, int base_y)
 			deepest = sp;
 		if (base_y && (err = put_frame(x, c, p, off, total, sp, base_y)))
 			return err;
-		x->stack[sp] = (struct walk){ .node = c, .x = off };
+		x->stack[sp] = (struct svg_walk){ .node = c, .x = off };
 	}
 	return deepest;
 }
@@ -566,7 +574,8 @@ static int put_graph(struct svg *x, uint32_t top, uint32_t depth, int y)
 
 	if (!head)
 		return -ENOMEM;
-	fprintf(x->out, "<g class=\"graph\" data-ns=\"%llu\" data-pid=\"%u\">\n"
+	fprintf(x->out,
+		"<g class=\"graph\" data-ns=\"%llu\" data-pid=\"%u\">\n"
 		"<text class=\"heading\" x=\"%d\" y=\"%d\"><title>",
 		(unsigned long long)n->total_ns, x->procs[n->ref].pid, PAD, y + 14);
 	put_xml(x->out, head);
@@ -626,14 +635,18 @@ static int put_header(struct svg *x, int height)
 	render_format_time(duration, sizeof(duration), m->duration_ns, " s");
 	render_format_local_time(when, sizeof(when), m->start_realtime_ns);
 
-	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
+	fprintf(out,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
 		"<svg version=\"1.1\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
 		"xmlns=\"http://www.w3.org/2000/svg\" data-pad=\"%d\" data-graph-width=\"%d\" "
-		"data-ns=\"%llu\">\n", SVG_WIDTH, height, SVG_WIDTH, height, PAD, GRAPH_WIDTH,
+		"data-ns=\"%llu\">\n",
+		SVG_WIDTH, height, SVG_WIDTH, height, PAD, GRAPH_WIDTH,
 		(unsigned long long)x->all_ns);
 	fputs("<!-- pyflare " PYFLARE_VERSION ": a flame graph. Click a frame to zoom, Ctrl-F or "
-	      "/ to search, Esc to reset. -->\n", out);
-	fprintf(out, "<defs><linearGradient id=\"background\" x1=\"0\" y1=\"0\" x2=\"0\" y2=\"1\">"
+	      "/ to search, Esc to reset. -->\n",
+	      out);
+	fprintf(out,
+		"<defs><linearGradient id=\"background\" x1=\"0\" y1=\"0\" x2=\"0\" y2=\"1\">"
 		"<stop stop-color=\"#eeeeee\" offset=\"5%%\"/><stop stop-color=\"#eeeeb0\" "
 		"offset=\"95%%\"/></linearGradient></defs>\n"
 		"<style type=\"text/css\"><![CDATA[\n%s]]></style>\n"
@@ -691,7 +704,8 @@ static int put_header(struct svg *x, int height)
 	if (!text_open(&l))
 		return -ENOMEM;
 	fputs(x->o->timeline ? "Time order (-t), a flame chart" :
-	      "Alphabetical order, as flamegraph.pl's", l.f);
+			       "Alphabetical order, as flamegraph.pl's",
+	      l.f);
 	if (x->t.ngroups)
 		fputs("; library code folded: [N frames hidden] (--show-all)", l.f);
 	if (x->cut)
@@ -703,11 +717,12 @@ static int put_header(struct svg *x, int height)
 	put_line(out, "note", "sub", 80, s, GRAPH_WIDTH / (FONT_SIZE * FONT_WIDTH));
 	free(s);
 
-	fprintf(out, "<text id=\"unzoom\" class=\"hide\" x=\"%d\" y=\"24\">Reset Zoom</text>\n"
+	fprintf(out,
+		"<text id=\"unzoom\" class=\"hide\" x=\"%d\" y=\"24\">Reset Zoom</text>\n"
 		"<text id=\"search\" x=\"%d\" y=\"24\">Search</text>\n"
 		"<text id=\"matched\" class=\"hide\" x=\"%d\" y=\"%d\"> </text>\n"
-		"<text id=\"details\" x=\"%d\" y=\"%d\"> </text>\n", PAD, SVG_WIDTH - PAD,
-		SVG_WIDTH - PAD, TOP_H - 12, PAD, TOP_H - 12);
+		"<text id=\"details\" x=\"%d\" y=\"%d\"> </text>\n",
+		PAD, SVG_WIDTH - PAD, SVG_WIDTH - PAD, TOP_H - 12, PAD, TOP_H - 12);
 	return ferror(out) ? -EIO : 0;
 }
 

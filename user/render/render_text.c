@@ -13,8 +13,14 @@ struct colors {
 
 /* pyinstrument's: time by share, application code white on blue. */
 static const struct colors colors_on = {
-	"\033[31m", "\033[33m", "\033[32m", "\033[92m\033[2m", "\033[2m", "\033[1m",
-	"\033[48;5;24m\033[38;5;15m", "\033[0m",
+	"\033[31m",
+	"\033[33m",
+	"\033[32m",
+	"\033[92m\033[2m",
+	"\033[2m",
+	"\033[1m",
+	"\033[48;5;24m\033[38;5;15m",
+	"\033[0m",
 };
 static const struct colors colors_off = { "", "", "", "", "", "", "", "" };
 
@@ -25,22 +31,25 @@ struct glyphs {
 static const struct glyphs glyphs_unicode = { "├─ ", "└─ ", "│  ", "   " };
 static const struct glyphs glyphs_ascii = { "|- ", "`- ", "|  ", "   " };
 
+/* A row of the depth-first walk that draws the tree. */
+struct stack_entry {
+	uint32_t node;
+	uint32_t pos; /* next child to look at */
+	uint32_t end; /* one past the last child above the pruning threshold */
+};
+
 struct text {
 	FILE *out;
 	const struct session *s;
 	const struct render_tree *t;
 	const struct colors *c;
 	const struct glyphs *g;
-	const struct session_process *proc;	/* the process being drawn */
+	const struct session_process *proc; /* the process being drawn */
 	double prune;
-	bool percent;		/* times as a share of the process's total */
-	uint64_t total;		/* of the process being drawn: shares and pruning */
-	bool *is_last;		/* per depth: the row is its parent's last shown child */
-	struct stack_entry {
-		uint32_t node;
-		uint32_t pos;	/* next child to look at */
-		uint32_t end;	/* one past the last child above the pruning threshold */
-	} *stack;
+	bool percent;	/* times as a share of the process's total */
+	uint64_t total; /* of the process being drawn: shares and pruning */
+	bool *is_last;	/* per depth: the row is its parent's last shown child */
+	struct stack_entry *stack;
 };
 
 static void put_time(const struct text *x, uint64_t ns)

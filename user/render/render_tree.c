@@ -157,9 +157,9 @@ void render_stacks__release(struct render_stacks *rs)
 /* A library of a group, "json" in "[3 frames hidden]  json, re". */
 struct group_lib {
 	char name[32];
-	uint64_t weight;	/* of the samples through the library's frames in the group */
-	uint64_t stamp;		/* the last sample (or stack) counted + 1: one count each */
-	uint32_t next;		/* the group's next library + 1; 0 ends the list */
+	uint64_t weight; /* of the samples through the library's frames in the group */
+	uint64_t stamp;	 /* the last sample (or stack) counted + 1: one count each */
+	uint32_t next;	 /* the group's next library + 1; 0 ends the list */
 };
 
 /* Timeline: how many newer siblings a call may look past to continue. */
@@ -173,12 +173,12 @@ struct tree_build {
 	struct keymap *memo;	/* (context node, folded stack node) -> tree node */
 	struct keymap *kids;	/* (parent, kind, ref) -> child, when stacks can meet */
 	struct keymap *hidden;	/* (process, folded frame) -> 1 + hidden */
-	struct keymap *members;	/* timeline: (group node, folded stack node) counted */
+	struct keymap *members; /* timeline: (group node, folded stack node) counted */
 	uint32_t *last;		/* timeline: per node, its child used last + 1 */
 	uint32_t *prev;		/* timeline: per node, the sibling used before it + 1 */
 	uint32_t *hits;		/* timeline: per node, the samples through it so far */
 	uint32_t *path;
-	uint32_t *first_lib;	/* per group: its first library + 1 */
+	uint32_t *first_lib; /* per group: its first library + 1 */
 	struct group_lib *libs;
 };
 
@@ -289,8 +289,8 @@ static int is_hidden(struct tree_build *b, uint32_t proc, uint32_t frame, bool *
 		*hidden = v == 2;
 		return 0;
 	}
-	*hidden = frame_filter__hides(b->filter, &b->procs[proc],
-				      &b->t->stacks.frames.frames[frame]);
+	*hidden =
+		frame_filter__hides(b->filter, &b->procs[proc], &b->t->stacks.frames.frames[frame]);
 	return keymap__set(b->hidden, &key, 1 + *hidden);
 }
 
@@ -328,8 +328,8 @@ static int64_t step(struct tree_build *b, uint32_t parent, uint32_t fnode, uint3
 }
 
 /* Counts @weight once per @stamp for the library of @frame in group @g. */
-static int add_lib(struct tree_build *b, uint32_t g, uint32_t proc, uint32_t frame,
-		   uint64_t weight, uint64_t stamp)
+static int add_lib(struct tree_build *b, uint32_t g, uint32_t proc, uint32_t frame, uint64_t weight,
+		   uint64_t stamp)
 {
 	char name[sizeof(b->libs->name)];
 	uint32_t i;
@@ -486,6 +486,12 @@ static uint32_t context_of(const struct render_tree *t, const struct session_thr
 	return t->thread_node[th] ? t->thread_node[th] : t->process_node[thr[th].process];
 }
 
+/* A distinct (context, stack) of weigh_groups() and its weight. */
+struct leaf {
+	uint32_t ctx, fnode, proc;
+	uint64_t weight;
+};
+
 /*
  * Weighs the libraries of each group (aggregated trees): every distinct (context, stack)
  * once, each library counted once per stack.
@@ -496,10 +502,7 @@ static int weigh_groups(struct tree_build *b, const struct session *s)
 	const struct session_stack *fn = t->stacks.nodes;
 	const struct session_thread *thr = session__threads(s, &(size_t){ 0 });
 	const struct session_sample *samples;
-	struct leaf {
-		uint32_t ctx, fnode, proc;
-		uint64_t weight;
-	} *leaves;
+	struct leaf *leaves;
 	struct keymap *index = keymap__new();
 	size_t nsamples, nleaves = 0, i;
 	int err = -ENOMEM;
@@ -515,7 +518,8 @@ static int weigh_groups(struct tree_build *b, const struct session *s)
 
 		if (!keymap__get(index, &key, &at)) {
 			at = nleaves++;
-			leaves[at] = (struct leaf){ .ctx = key.a, .fnode = key.b,
+			leaves[at] = (struct leaf){ .ctx = key.a,
+						    .fnode = key.b,
 						    .proc = thr[samples[i].thread].process };
 			if (keymap__set(index, &key, at))
 				goto out;

@@ -35,7 +35,8 @@ void health_format(const struct session *s, char *buf, size_t len)
 		return;
 	buf[0] = '\0';
 	r = session__refusals(s, &n);
-	append(buf, len, &at, "%llu samples, %llu lost, %llu truncated, %llu unreadable, "
+	append(buf, len, &at,
+	       "%llu samples, %llu lost, %llu truncated, %llu unreadable, "
 	       "%llu frames unsymbolized; %u process%s attached, %u refused",
 	       (unsigned long long)h->samples, (unsigned long long)h->lost,
 	       (unsigned long long)h->truncated, (unsigned long long)h->unreadable,

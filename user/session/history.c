@@ -28,10 +28,10 @@ static const char *const xdg_parts[] = { "pyflare", "sessions", NULL };
 
 /* Where the history lives and whose it is. */
 struct place {
-	char base[4096];		/* $XDG_DATA_HOME or the home folder */
-	const char *const *parts;	/* folders below base */
-	char path[4096];		/* the whole path, for messages and history_last() */
-	bool for_user;			/* root working for a sudo user: chown, no links */
+	char base[4096];	  /* $XDG_DATA_HOME or the home folder */
+	const char *const *parts; /* folders below base */
+	char path[4096];	  /* the whole path, for messages and history_last() */
+	bool for_user;		  /* root working for a sudo user: chown, no links */
 	uid_t uid;
 	gid_t gid;
 };
@@ -50,7 +50,7 @@ static bool parse_id(const char *str, unsigned long *v)
 static int locate(struct place *pl)
 {
 	const char *xdg = getenv("XDG_DATA_HOME"), *user = getenv("SUDO_USER");
-	const char *home = NULL, *const *part;
+	const char *home = NULL, *const * part;
 	unsigned long uid, gid;
 	struct passwd *pw;
 	size_t at;
@@ -145,8 +145,8 @@ static bool is_history_name(const char *name)
 	for (i = 0; i < NAME_LEN; i++) {
 		if (name[i] == '\0')
 			return false;
-		if (name_pattern[i] == 'd' ? name[i] < '0' || name[i] > '9'
-					   : name[i] != name_pattern[i])
+		if (name_pattern[i] == 'd' ? name[i] < '0' || name[i] > '9' :
+					     name[i] != name_pattern[i])
 			return false;
 	}
 	return name[NAME_LEN] == '\0';
@@ -160,9 +160,8 @@ static void format_name(char *buf, size_t len, uint64_t ns)
 
 	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 ||
 	    !(n = strftime(buf, len, "%Y%m%dT%H%M%S", &tm)))
-		n = snprintf(buf, len, "19700101T000000");	/* a start no clock gives */
-	snprintf(buf + n, len - n, ".%06uZ.pyflare",
-		 (unsigned)(ns % 1000000000ULL / 1000));
+		n = snprintf(buf, len, "19700101T000000"); /* a start no clock gives */
+	snprintf(buf + n, len - n, ".%06uZ.pyflare", (unsigned)(ns % 1000000000ULL / 1000));
 }
 
 struct names {

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#define IDLE_WAIT_PERCENT 99	/* waiting this much of its time, a thread is idle */
+#define IDLE_WAIT_PERCENT 99 /* waiting this much of its time, a thread is idle */
 
 long idle_threads_find(const struct session *s, enum idle_threads mode, bool **drop)
 {
@@ -32,7 +32,8 @@ long idle_threads_find(const struct session *s, enum idle_threads mode, bool **d
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < nsamples; i++) {
-		const struct session_stack *leaf = smp[i].stack < nstacks ? &st[smp[i].stack] : NULL;
+		const struct session_stack *leaf =
+			smp[i].stack < nstacks ? &st[smp[i].stack] : NULL;
 		uint32_t t = smp[i].thread;
 
 		if (t >= nthreads)
@@ -42,7 +43,8 @@ long idle_threads_find(const struct session *s, enum idle_threads mode, bool **d
 			waited[t] += smp[i].weight_ns;
 	}
 	for (size_t t = 0; t < nthreads; t++) {
-		bool main_thread = thr[t].process < nprocs && procs[thr[t].process].pid == thr[t].tid;
+		bool main_thread =
+			thr[t].process < nprocs && procs[thr[t].process].pid == thr[t].tid;
 
 		/* a pool worker starting up runs a little before it waits for good */
 		if (!total[t] || waited[t] < total[t] / 100 * IDLE_WAIT_PERCENT ||

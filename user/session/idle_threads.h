@@ -10,9 +10,9 @@
 #include "session/session.h"
 
 enum idle_threads {
-	IDLE_AUTO = 0,	/* drop idle threads, but never a process's main thread */
-	IDLE_KEEP,	/* --idle */
-	IDLE_DROP,	/* --no-idle */
+	IDLE_AUTO = 0, /* drop idle threads, but never a process's main thread */
+	IDLE_KEEP,     /* --idle */
+	IDLE_DROP,     /* --no-idle */
 };
 
 /*

@@ -106,7 +106,8 @@ static uint64_t frame_hash(const struct session_frame *f)
 	uint64_t h = fnv1a_str(FNV1A_OFFSET, nz(f->name));
 
 	h = fnv1a_str(h ^ 0xff, nz(f->file));
-	return hash_mix64(h ^ ((uint64_t)f->first_line << 32 | f->line) ^ ((uint64_t)f->kind << 60));
+	return hash_mix64(h ^ ((uint64_t)f->first_line << 32 | f->line) ^
+			  ((uint64_t)f->kind << 60));
 }
 
 static bool frame_eq(const struct session_frame *a, const struct session_frame *b)
@@ -291,8 +292,8 @@ int64_t session__add_process(struct session *s, const struct session_process *p)
 	np->nmembers = p->nmembers;
 	np->members = NULL;
 	if (p->nmembers) {
-		uint32_t *members = arena_alloc(s, p->nmembers * sizeof(*members),
-						_Alignof(uint32_t));
+		uint32_t *members =
+			arena_alloc(s, p->nmembers * sizeof(*members), _Alignof(uint32_t));
 
 		if (members)
 			memcpy(members, p->members, p->nmembers * sizeof(*members));
@@ -374,7 +375,7 @@ size_t session__drop_thread_samples(struct session *s, const bool *drop)
 void session__clear_samples(struct session *s)
 {
 	if (s)
-		s->nsamples = 0;	/* the array is kept: the next samples reuse it */
+		s->nsamples = 0; /* the array is kept: the next samples reuse it */
 }
 
 int session__add_refusal(struct session *s, uint32_t pid, const char *comm, const char *reason)

@@ -24,34 +24,34 @@
 #include <stdint.h>
 
 enum frame_kind {
-	FRAME_PYTHON = 0,	/* a Python function: name, file and lines are set */
-	FRAME_TRUNCATED,	/* stack deeper than the walk limit: outer frames missing */
-	FRAME_UNREADABLE,	/* the frame chain could not be read past this point */
-	FRAME_UNKNOWN,		/* a code object that could not be symbolized */
-	FRAME_WAIT,		/* wall mode: what an off-CPU thread waited for, "[sleep]" */
+	FRAME_PYTHON = 0, /* a Python function: name, file and lines are set */
+	FRAME_TRUNCATED,  /* stack deeper than the walk limit: outer frames missing */
+	FRAME_UNREADABLE, /* the frame chain could not be read past this point */
+	FRAME_UNKNOWN,	  /* a code object that could not be symbolized */
+	FRAME_WAIT,	  /* wall mode: what an off-CPU thread waited for, "[sleep]" */
 };
 
 struct session_frame {
-	const char *name;	/* co_qualname (co_name before 3.11, bpo-44530), or a <marker> */
-	const char *file;	/* co_filename; "" for markers */
-	uint32_t first_line;	/* co_firstlineno; 0 if unknown */
-	uint32_t line;		/* line being executed; 0 if unknown */
+	const char *name;    /* co_qualname (co_name before 3.11, bpo-44530), or a <marker> */
+	const char *file;    /* co_filename; "" for markers */
+	uint32_t first_line; /* co_firstlineno; 0 if unknown */
+	uint32_t line;	     /* line being executed; 0 if unknown */
 	enum frame_kind kind;
 };
 
 /* A node of the stack tree. */
 struct session_stack {
-	uint32_t parent;	/* caller's node; 0 = this frame is the outermost */
-	uint32_t frame;		/* index into the frame table */
-	uint32_t depth;		/* number of frames from the root, 1 for outermost */
+	uint32_t parent; /* caller's node; 0 = this frame is the outermost */
+	uint32_t frame;	 /* index into the frame table */
+	uint32_t depth;	 /* number of frames from the root, 1 for outermost */
 };
 
 struct session_process {
-	uint32_t pid;		/* host PID */
-	uint64_t start_time;	/* /proc/PID/stat starttime: tells reused PIDs apart */
-	const char *comm;	/* kernel name of the process */
-	const char *cmdline;	/* arguments joined by spaces */
-	const char *exe;	/* interpreter binary as the process sees it */
+	uint32_t pid;		    /* host PID */
+	uint64_t start_time;	    /* /proc/PID/stat starttime: tells reused PIDs apart */
+	const char *comm;	    /* kernel name of the process */
+	const char *cmdline;	    /* arguments joined by spaces */
+	const char *exe;	    /* interpreter binary as the process sees it */
 	const char *python_version; /* "3.12.1" */
 	/*
 	 * Where this process's library code lives, as the process sees it: its stdlib
@@ -60,9 +60,9 @@ struct session_process {
 	 * (frame_filter.h).
 	 */
 	const char *lib_dirs;
-	uint32_t ns_pid;	/* PID inside its own PID namespace; 0 = the same as pid */
-	const char *cgroup;	/* cgroup v2 path ("0::" line of /proc/PID/cgroup); "" if unknown */
-	const char *container;	/* short (12 hex) container id from the cgroup; "" if none */
+	uint32_t ns_pid;       /* PID inside its own PID namespace; 0 = the same as pid */
+	const char *cgroup;    /* cgroup v2 path ("0::" line of /proc/PID/cgroup); "" if unknown */
+	const char *container; /* short (12 hex) container id from the cgroup; "" if none */
 	/*
 	 * A group of processes (--group-by, session_group.h) has nmembers > 1: the host PIDs of
 	 * its members, in the order they were met (pid is the first). 0 or 1: one process.
@@ -72,51 +72,51 @@ struct session_process {
 };
 
 struct session_thread {
-	uint32_t process;	/* index into the process table */
-	uint32_t tid;		/* host TID */
-	const char *name;	/* thread name; may be "" */
+	uint32_t process; /* index into the process table */
+	uint32_t tid;	  /* host TID */
+	const char *name; /* thread name; may be "" */
 	/* In a group of processes: how many threads of that name it stands for; 0 or 1: one. */
 	uint32_t nmembers;
 };
 
 struct session_sample {
-	uint64_t time_ns;	/* since the recording started (CLOCK_MONOTONIC) */
-	uint64_t weight_ns;	/* the time this sample stands for */
-	uint32_t thread;	/* index into the thread table */
-	uint32_t stack;		/* leaf node; never 0 */
+	uint64_t time_ns;   /* since the recording started (CLOCK_MONOTONIC) */
+	uint64_t weight_ns; /* the time this sample stands for */
+	uint32_t thread;    /* index into the thread table */
+	uint32_t stack;	    /* leaf node; never 0 */
 };
 
 /* Why a process was not profiled. */
 struct session_refusal {
 	uint32_t pid;
 	const char *comm;
-	const char *reason;	/* one line, e.g. "unsupported Python 3.15" */
+	const char *reason; /* one line, e.g. "unsupported Python 3.15" */
 };
 
 /* Figures of the recording's health; shown at the end and inside outputs. */
 struct session_health {
-	uint64_t samples;		/* stacks received from the kernel */
-	uint64_t lost;			/* dropped: ring buffer full */
-	uint64_t truncated;		/* stacks deeper than the walk limit */
-	uint64_t unreadable;		/* stacks cut short by a failed memory read */
-	uint64_t unsymbolized;		/* frames whose code object could not be read */
-	uint64_t no_thread_state;	/* timer hits on a thread with no Python state */
-	uint32_t attached;		/* processes profiled */
-	uint32_t refused;		/* processes not profiled (see refusals) */
+	uint64_t samples;	  /* stacks received from the kernel */
+	uint64_t lost;		  /* dropped: ring buffer full */
+	uint64_t truncated;	  /* stacks deeper than the walk limit */
+	uint64_t unreadable;	  /* stacks cut short by a failed memory read */
+	uint64_t unsymbolized;	  /* frames whose code object could not be read */
+	uint64_t no_thread_state; /* timer hits on a thread with no Python state */
+	uint32_t attached;	  /* processes profiled */
+	uint32_t refused;	  /* processes not profiled (see refusals) */
 };
 
 /* The clock of a session that names none: all there was before --clock. */
 #define SESSION_CLOCK_TIMER "timer"
 
 struct session_meta {
-	uint64_t start_realtime_ns;	/* wall clock at start, ns since the epoch */
-	uint64_t duration_ns;		/* length of the recording */
-	uint32_t rate_hz;		/* sampling rate per CPU */
-	uint32_t ncpus;			/* CPUs sampled */
-	const char *mode;		/* "cpu" */
-	const char *target;		/* command line, "-p 1,2" or "-a" */
-	const char *clock;		/* what sampled: "timer" (NULL or "" set it) or "tick" */
-	const char *kernel_notes;	/* what the kernel could not do (wall mode, the tick), or "" */
+	uint64_t start_realtime_ns; /* wall clock at start, ns since the epoch */
+	uint64_t duration_ns;	    /* length of the recording */
+	uint32_t rate_hz;	    /* sampling rate per CPU */
+	uint32_t ncpus;		    /* CPUs sampled */
+	const char *mode;	    /* "cpu" */
+	const char *target;	    /* command line, "-p 1,2" or "-a" */
+	const char *clock;	    /* what sampled: "timer" (NULL or "" set it) or "tick" */
+	const char *kernel_notes;   /* what the kernel could not do (wall mode, the tick), or "" */
 };
 
 struct session;

@@ -53,13 +53,13 @@ static const char *const section_names[] = {
 
 /* Fewest bytes a record of each table takes: a count above (bytes left / this) is a lie. */
 enum {
-	MIN_REFUSAL = 3,	/* pid, two string lengths */
-	MIN_PROCESS = 7,	/* pid, start time, five string lengths */
-	MIN_THREAD = 3,		/* process, tid, name length */
-	MIN_FRAME = 5,		/* kind, two string lengths, two lines */
-	MIN_STACK = 2,		/* parent distance, frame */
-	MIN_SAMPLE = 4,		/* time, weight, thread, stack: a byte in each column */
-	MIN_PROC_IDENTITY = 3,	/* namespace pid, two string lengths */
+	MIN_REFUSAL = 3,       /* pid, two string lengths */
+	MIN_PROCESS = 7,       /* pid, start time, five string lengths */
+	MIN_THREAD = 3,	       /* process, tid, name length */
+	MIN_FRAME = 5,	       /* kind, two string lengths, two lines */
+	MIN_STACK = 2,	       /* parent distance, frame */
+	MIN_SAMPLE = 4,	       /* time, weight, thread, stack: a byte in each column */
+	MIN_PROC_IDENTITY = 3, /* namespace pid, two string lengths */
 };
 
 /* Input fed to zlib at once (its lengths are 32-bit). */
@@ -346,7 +346,7 @@ int session_file_write_flags(const struct session *s, FILE *out, unsigned flags)
 		return -EINVAL;
 	err = encode_body(s, &body);
 	if (!err && body.len > SESSION_FILE_MAX_BODY)
-		err = -EFBIG;	/* no reader would take it */
+		err = -EFBIG; /* no reader would take it */
 	if (err)
 		goto out;
 	memcpy(hdr, SESSION_FILE_MAGIC, 8);
@@ -355,8 +355,8 @@ int session_file_write_flags(const struct session *s, FILE *out, unsigned flags)
 	put_le(hdr + 16, body.len, 8);
 	err = write_all(out, hdr, sizeof(hdr));
 	if (!err)
-		err = compress ? write_deflated(out, body.p, body.len)
-			       : write_all(out, body.p, body.len);
+		err = compress ? write_deflated(out, body.p, body.len) :
+				 write_all(out, body.p, body.len);
 	if (!err && ferror(out))
 		err = -EIO;
 out:
@@ -371,20 +371,20 @@ int session_file_write(const struct session *s, FILE *out)
 
 /* --- reading ------------------------------------------------------------------------------ */
 
-#define NSTR 5	/* strings of one record held at once (a process has five) */
+#define NSTR 5 /* strings of one record held at once (a process has five) */
 
 struct parser {
 	struct session *s;
 	char *err;
 	size_t errlen;
 	int errnum;		/* 0 until the first failure, whose message stays */
-	const uint8_t *p, *end;	/* the section being read */
+	const uint8_t *p, *end; /* the section being read */
 	const char *where;	/* its name, for messages */
 	uint32_t *fmap;		/* file frame index -> session frame index */
 	size_t nframes;
 	uint32_t *smap;		/* file stack node -> session stack node */
 	size_t nstacks;		/* nodes, the root included */
-	unsigned seen_optional;	/* bit i: optional_sections[i] was read */
+	unsigned seen_optional; /* bit i: optional_sections[i] was read */
 	char *str[NSTR];
 	size_t str_cap[NSTR];
 };
@@ -462,7 +462,7 @@ static bool get_count(struct parser *ps, size_t *n, size_t min_record)
 		return false;
 	if (x > (uint64_t)(ps->end - ps->p) / min_record)
 		return truncated(ps);
-	if (x > UINT32_MAX - 2)	/* the session's indices are 32-bit */
+	if (x > UINT32_MAX - 2) /* the session's indices are 32-bit */
 		return fail(ps, EINVAL, "too many entries in the %s section", ps->where);
 	*n = x;
 	return true;
@@ -572,8 +572,10 @@ static bool parse_proc_identity(struct parser *ps)
 	if (!get_count(ps, &n, MIN_PROC_IDENTITY))
 		return false;
 	if (n != nprocs)
-		return fail(ps, EINVAL, "%zu entr%s in the process identity section for %zu "
-			    "process%s", n, n == 1 ? "y" : "ies", nprocs, nprocs == 1 ? "" : "es");
+		return fail(ps, EINVAL,
+			    "%zu entr%s in the process identity section for %zu "
+			    "process%s",
+			    n, n == 1 ? "y" : "ies", nprocs, nprocs == 1 ? "" : "es");
 	for (i = 0; i < n; i++) {
 		if (!get_u32(ps, &ns_pid) || !(cgroup = get_str(ps, 0)) ||
 		    !(container = get_str(ps, 1)))
@@ -694,8 +696,7 @@ static bool parse_stacks(struct parser *ps)
 enum { COL_TIME, COL_WEIGHT, COL_THREAD, COL_STACK, NCOLS };
 
 /* Reads the next value of column @c, its own bounds standing in for the section's. */
-static bool get_col(struct parser *ps, const uint8_t **col, const uint8_t *col_end,
-		    uint64_t *v)
+static bool get_col(struct parser *ps, const uint8_t **col, const uint8_t *col_end, uint64_t *v)
 {
 	const uint8_t *p = ps->p, *end = ps->end;
 	bool ok;
@@ -777,9 +778,10 @@ static bool parse_samples(struct parser *ps)
 	}
 	for (k = 0; k < NCOLS; k++) {
 		if (col[k] != col_end[k]) {
-			fail(ps, EINVAL, "%zu unexpected byte%s at the end of a column of the "
-			     "samples section", (size_t)(col_end[k] - col[k]),
-			     plural(col_end[k] - col[k]));
+			fail(ps, EINVAL,
+			     "%zu unexpected byte%s at the end of a column of the "
+			     "samples section",
+			     (size_t)(col_end[k] - col[k]), plural(col_end[k] - col[k]));
 			goto out;
 		}
 	}
@@ -791,14 +793,10 @@ out:
 }
 
 static bool (*const section_parsers[])(struct parser *) = {
-	[SEC_META] = parse_meta,
-	[SEC_HEALTH] = parse_health,
-	[SEC_REFUSALS] = parse_refusals,
-	[SEC_PROCESSES] = parse_processes,
-	[SEC_THREADS] = parse_threads,
-	[SEC_FRAMES] = parse_frames,
-	[SEC_STACKS] = parse_stacks,
-	[SEC_SAMPLES] = parse_samples,
+	[SEC_META] = parse_meta,	 [SEC_HEALTH] = parse_health,
+	[SEC_REFUSALS] = parse_refusals, [SEC_PROCESSES] = parse_processes,
+	[SEC_THREADS] = parse_threads,	 [SEC_FRAMES] = parse_frames,
+	[SEC_STACKS] = parse_stacks,	 [SEC_SAMPLES] = parse_samples,
 };
 
 /* The optional sections this version reads: each at most once, after the one it adds to. */
@@ -823,7 +821,7 @@ static bool parse_body(struct parser *ps, const uint8_t *body, size_t len, bool 
 	uint64_t id, slen;
 
 	while (p < end) {
-		bool (*parse)(struct parser *ps) = NULL;
+		bool (*parse)(struct parser * ps) = NULL;
 		size_t k;
 
 		ps->p = p;
@@ -837,8 +835,10 @@ static bool parse_body(struct parser *ps, const uint8_t *body, size_t len, bool 
 			if (id < next)
 				return fail(ps, EINVAL, "a second %s section", section_names[id]);
 			if (id > next)
-				return fail(ps, EINVAL, complete ? "the %s section is missing" :
-					    "truncated before the %s section", section_names[next]);
+				return fail(ps, EINVAL,
+					    complete ? "the %s section is missing" :
+						       "truncated before the %s section",
+					    section_names[next]);
 			ps->where = section_names[id];
 			parse = section_parsers[id];
 		} else {
@@ -853,7 +853,8 @@ static bool parse_body(struct parser *ps, const uint8_t *body, size_t len, bool 
 			ps->where = section_names[id];
 			/* it adds to an earlier section: that one must be there, and this only once */
 			if (next <= after)
-				return fail(ps, EINVAL, "the %s section comes before the %s section",
+				return fail(ps, EINVAL,
+					    "the %s section comes before the %s section",
 					    section_names[id], section_names[after]);
 			if (ps->seen_optional & (1u << k))
 				return fail(ps, EINVAL, "a second %s section", section_names[id]);
@@ -869,17 +870,21 @@ static bool parse_body(struct parser *ps, const uint8_t *body, size_t len, bool 
 			if (!parse(ps))
 				return false;
 			if (ps->p != ps->end)
-				return fail(ps, EINVAL, "%zu unexpected byte%s at the end of the "
-					    "%s section", (size_t)(ps->end - ps->p),
-					    plural(ps->end - ps->p), ps->where);
+				return fail(ps, EINVAL,
+					    "%zu unexpected byte%s at the end of the "
+					    "%s section",
+					    (size_t)(ps->end - ps->p), plural(ps->end - ps->p),
+					    ps->where);
 			if (id <= SEC_LAST)
 				next++;
 		}
 		p += slen;
 	}
 	if (next <= SEC_LAST)
-		return fail(ps, EINVAL, complete ? "the %s section is missing" :
-			    "truncated before the %s section", section_names[next]);
+		return fail(ps, EINVAL,
+			    complete ? "the %s section is missing" :
+				       "truncated before the %s section",
+			    section_names[next]);
 	return true;
 }
 
@@ -990,14 +995,18 @@ static bool parse_file(struct parser *ps, const uint8_t *b, size_t len)
 	flags = get_le(b + 12, 4);
 	want = get_le(b + 16, 8);
 	if (version != SESSION_FILE_VERSION)
-		return fail(ps, ENOTSUP, "unsupported format version %u (this pyflare reads "
-			    "version %u)", version, SESSION_FILE_VERSION);
+		return fail(ps, ENOTSUP,
+			    "unsupported format version %u (this pyflare reads "
+			    "version %u)",
+			    version, SESSION_FILE_VERSION);
 	if (flags & ~HDR_KNOWN_FLAGS)
 		return fail(ps, ENOTSUP, "unsupported format flags 0x%x (this pyflare knows 0x%x)",
 			    flags, HDR_KNOWN_FLAGS);
 	if (want > SESSION_FILE_MAX_BODY)
-		return fail(ps, EINVAL, "corrupted: a body of %llu bytes is over the %llu MiB "
-			    "limit", (unsigned long long)want, SESSION_FILE_MAX_BODY >> 20);
+		return fail(ps, EINVAL,
+			    "corrupted: a body of %llu bytes is over the %llu MiB "
+			    "limit",
+			    (unsigned long long)want, SESSION_FILE_MAX_BODY >> 20);
 	b += SESSION_FILE_HEADER_SIZE;
 	len -= SESSION_FILE_HEADER_SIZE;
 	if (flags & HDR_COMPRESSED) {
@@ -1006,8 +1015,10 @@ static bool parse_file(struct parser *ps, const uint8_t *b, size_t len)
 		body = inflated;
 		if (complete && have != want) {
 			free(inflated);
-			return fail(ps, EINVAL, "corrupted: the body is %zu bytes, the header says "
-				    "%llu", have, (unsigned long long)want);
+			return fail(ps, EINVAL,
+				    "corrupted: the body is %zu bytes, the header says "
+				    "%llu",
+				    have, (unsigned long long)want);
 		}
 	} else {
 		if (len > want)
@@ -1088,7 +1099,8 @@ struct session *session_file_read(const char *path, char *err, size_t errlen)
 	}
 	/* st_size is a hint only: the file may change, or be a pipe */
 	first = S_ISREG(st.st_mode) && st.st_size > 0 && (uint64_t)st.st_size < MAX_FILE ?
-			(size_t)st.st_size + 1 : 65536;
+			(size_t)st.st_size + 1 :
+			65536;
 	for (;;) {
 		ssize_t r;
 

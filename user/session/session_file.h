@@ -17,14 +17,14 @@
 
 #include "session/session.h"
 
-#define SESSION_FILE_MAGIC "PYFLARE"	/* 8 bytes with its NUL */
-#define SESSION_FILE_VERSION 1		/* the one version this pyflare reads and writes */
+#define SESSION_FILE_MAGIC "PYFLARE" /* 8 bytes with its NUL */
+#define SESSION_FILE_VERSION 1	     /* the one version this pyflare reads and writes */
 #define SESSION_FILE_HEADER_SIZE 24
 
 /* Limits of a file this pyflare reads (far above what a recording produces). */
-#define SESSION_FILE_MAX_BODY (2ULL << 30)	/* uncompressed body, bytes */
-#define SESSION_FILE_MAX_STRING (16u << 20)	/* one string, bytes */
-#define SESSION_FILE_MAX_DEPTH 65536		/* frames in one stack */
+#define SESSION_FILE_MAX_BODY (2ULL << 30)  /* uncompressed body, bytes */
+#define SESSION_FILE_MAX_STRING (16u << 20) /* one string, bytes */
+#define SESSION_FILE_MAX_DEPTH 65536	    /* frames in one stack */
 
 enum session_file_flags {
 	/* Write the body uncompressed (tests and the fuzzing corpus); readers take both. */

@@ -42,10 +42,10 @@ bool group_by_parse(const char *name, enum group_by *by)
 /* --- which processes are one group ------------------------------------------------------ */
 
 enum key_kind {
-	KEY_ALONE = 0,	/* nothing to group by: the process stays on its own */
+	KEY_ALONE = 0, /* nothing to group by: the process stays on its own */
 	KEY_CMDLINE,
 	KEY_CONTAINER,
-	KEY_CGROUP,	/* --group-by container, outside any container */
+	KEY_CGROUP, /* --group-by container, outside any container */
 	KEY_ALL,
 };
 
@@ -162,8 +162,8 @@ static bool listed_before(const struct session_process *procs, const uint32_t *i
 }
 
 /* Adds the group of the @n processes @idx of @procs to @into. Returns 0 or -ENOMEM. */
-static int add_group(struct session *into, const struct session_process *procs,
-		     const uint32_t *idx, size_t n)
+static int add_group(struct session *into, const struct session_process *procs, const uint32_t *idx,
+		     size_t n)
 {
 	struct session_process gp = procs[idx[0]], member;
 	char *joined[NJOINED] = { NULL };
@@ -203,7 +203,7 @@ static int add_group(struct session *into, const struct session_process *procs,
 	}
 	for (f = 0; f < NJOINED; f++)
 		*field(&gp, f) = joined[f];
-	gp.ns_pid = 0;	/* one namespace PID cannot stand for several */
+	gp.ns_pid = 0; /* one namespace PID cannot stand for several */
 	gp.nmembers = nmembers;
 	gp.members = members;
 	err = session__add_process(into, &gp) < 0 ? -ENOMEM : 0;
@@ -264,7 +264,7 @@ static int group_threads(struct session *into, const struct session *from, const
 		if (ft[i].process >= nproc)
 			return -EINVAL;
 		g = gmap[ft[i].process];
-		it = session__threads(into, &nit);	/* adding may move the table */
+		it = session__threads(into, &nit); /* adding may move the table */
 		j = nit;
 		if (gsize[g] > 1)
 			for (j = 0; j < nit; j++)

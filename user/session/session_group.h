@@ -14,10 +14,10 @@
 #include "session/session.h"
 
 enum group_by {
-	GROUP_BY_PROCESS = 0,	/* every process on its own (the default) */
-	GROUP_BY_CMDLINE,	/* processes with the same command line */
-	GROUP_BY_CONTAINER,	/* the same container id, else the same cgroup */
-	GROUP_BY_NONE,		/* every process in one group */
+	GROUP_BY_PROCESS = 0, /* every process on its own (the default) */
+	GROUP_BY_CMDLINE,     /* processes with the same command line */
+	GROUP_BY_CONTAINER,   /* the same container id, else the same cgroup */
+	GROUP_BY_NONE,	      /* every process in one group */
 };
 
 /* "process", "cmdline", "container" or "none", as --group-by takes it. */

@@ -130,7 +130,7 @@ static int merge_threads(struct session *into, const struct session *from, uint3
 		return -ENOMEM;
 	/* only processes @into held before: @from's own entries never fold together */
 	for (i = 0; i < nfp; i++) {
-		ip = session__processes(into, &unused);	/* adding may move the table */
+		ip = session__processes(into, &unused); /* adding may move the table */
 		for (j = 0; j < nip; j++)
 			if (same_process(&ip[j], &fp[i]))
 				break;
@@ -270,7 +270,7 @@ int session_merge(struct session *into, const struct session *from)
 	session__refusals(into, &niref);
 	ref = session__refusals(from, &nref);
 	for (i = 0; i < nref; i++) {
-		iref = session__refusals(into, &j);	/* adding may move the table */
+		iref = session__refusals(into, &j); /* adding may move the table */
 		for (j = 0; j < niref; j++)
 			if (same_refusal(&iref[j], &ref[i]))
 				break;

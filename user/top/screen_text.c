@@ -13,7 +13,7 @@
 #include "lib/grow.h"
 #include "lib/utf8.h"
 
-#define ELLIPSIS "\xe2\x80\xa6"	/* U+2026, one cell */
+#define ELLIPSIS "\xe2\x80\xa6" /* U+2026, one cell */
 
 /* Widths as C.UTF-8 gives them: the same for every user, and testable. */
 static locale_t utf8_locale(void)
@@ -37,8 +37,7 @@ static int cp_cells(uint32_t c)
 	if (c >= 0x20 && c < 0x7f)
 		return 1;
 	/* a variation selector widens the emoji before it on some terminals, not others */
-	if (c < 0x20 || c == 0x7f || (c >= 0xfe00 && c <= 0xfe0f) ||
-	    (c >= 0xe0100 && c <= 0xe01ef))
+	if (c < 0x20 || c == 0x7f || (c >= 0xfe00 && c <= 0xfe0f) || (c >= 0xe0100 && c <= 0xe01ef))
 		return -1;
 	loc = utf8_locale();
 	if (!loc)

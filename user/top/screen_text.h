@@ -15,8 +15,8 @@
 #include <stddef.h>
 
 enum screen_cut {
-	SCREEN_CUT_END = 0,	/* "Handler.proc…": the start of a name tells most */
-	SCREEN_CUT_START,	/* "…/views/orders.py:120": the end of a path does */
+	SCREEN_CUT_END = 0, /* "Handler.proc…": the start of a name tells most */
+	SCREEN_CUT_START,   /* "…/views/orders.py:120": the end of a path does */
 };
 
 /* A line being built: NUL-terminated text and the cells it takes. */
@@ -24,7 +24,7 @@ struct screen_line {
 	char *text;
 	size_t len, cap;
 	int cells;
-	bool oom;	/* an allocation failed: the line is cut short */
+	bool oom; /* an allocation failed: the line is cut short */
 };
 
 /* A hostile @str (any bytes) as it is shown: escaped, malloc'd; NULL without memory. */

@@ -27,8 +27,8 @@
 #include "top/top_term.h"
 #include "top/top_view.h"
 
-#define PIPED_ROWS 40		/* a piped table's rows, the rest counted */
-#define MESSAGE_NS 8000000000ULL	/* how long a message stays on the last line */
+#define PIPED_ROWS 40		 /* a piped table's rows, the rest counted */
+#define MESSAGE_NS 8000000000ULL /* how long a message stays on the last line */
 #define INPUT_MAX 120
 
 enum prompt { PROMPT_NONE = 0, PROMPT_FILTER, PROMPT_PID };
@@ -36,29 +36,29 @@ enum prompt { PROMPT_NONE = 0, PROMPT_FILTER, PROMPT_PID };
 struct top {
 	const struct top_opts *o;
 	struct session *s;
-	bool interactive;	/* a terminal: the full screen; otherwise tables on stdout */
-	bool on_screen;		/* the terminal is taken */
-	struct top_tally filling;	/* since the last refresh */
-	struct top_tally window;	/* the last interval */
-	struct top_tally run;		/* the whole run (since start or the last r) */
+	bool interactive;	  /* a terminal: the full screen; otherwise tables on stdout */
+	bool on_screen;		  /* the terminal is taken */
+	struct top_tally filling; /* since the last refresh */
+	struct top_tally window;  /* the last interval */
+	struct top_tally run;	  /* the whole run (since start or the last r) */
 	uint64_t next_refresh;
-	struct collector_status last;	/* at the last refresh */
+	struct collector_status last; /* at the last refresh */
 	uint64_t last_cpu_ns;
 	uint32_t processes, ncpus;
-	char clock[16];			/* local time of the last refresh */
+	char clock[16]; /* local time of the last refresh */
 	/* what the keys set */
 	enum flat_sort sort;
 	enum granularity granularity;
 	bool whole_run, paused, help, hide_waits, quit;
-	bool ended;			/* the recording ended by itself */
+	bool ended; /* the recording ended by itself */
 	uint32_t pid;
 	char filter[INPUT_MAX + 1];
 	enum prompt prompt;
 	char input[INPUT_MAX + 1];
 	char message[256];
-	uint64_t message_until;		/* 0: for good */
+	uint64_t message_until; /* 0: for good */
 	int width, height;
-	bool dirty;			/* draw again */
+	bool dirty; /* draw again */
 	uint64_t start_ns;
 	struct top_capture capture;
 	int err;
@@ -159,7 +159,8 @@ static int draw(struct top *t)
 	if (t->prompt) {
 		snprintf(prompt, sizeof(prompt), "%s%s_",
 			 t->prompt == PROMPT_FILTER ? "filter (Enter applies, Esc cancels): " :
-						      "process PID (empty: all): ", t->input);
+						      "process PID (empty: all): ",
+			 t->input);
 		v.prompt = prompt;
 	} else if (t->message[0] && (!t->message_until || now_ns() < t->message_until)) {
 		v.message = t->message;
@@ -244,7 +245,7 @@ static void prompt_key(struct top *t, unsigned char k)
 	} else if (k == 0x7f || k == 0x08) {
 		if (len)
 			t->input[len - 1] = '\0';
-	} else if (k == 0x15) {	/* Ctrl-U */
+	} else if (k == 0x15) { /* Ctrl-U */
 		t->input[0] = '\0';
 	} else if (k >= 0x20 && k < 0x7f && len < INPUT_MAX) {
 		t->input[len] = (char)k;
@@ -267,7 +268,7 @@ static void start_prompt(struct top *t, enum prompt p)
 static void key(struct top *t, unsigned char k)
 {
 	if (t->help) {
-		t->help = false;	/* any key closes the help; q still quits */
+		t->help = false; /* any key closes the help; q still quits */
 		if (k != 'q')
 			return;
 	}
@@ -292,7 +293,7 @@ static void key(struct top *t, unsigned char k)
 	case 'l':
 	case 'L':
 		t->granularity = t->granularity == GRANULARITY_LINE ? GRANULARITY_FUNCTION :
-								       GRANULARITY_LINE;
+								      GRANULARITY_LINE;
 		break;
 	case 'w':
 		t->whole_run = !t->whole_run;
@@ -301,7 +302,7 @@ static void key(struct top *t, unsigned char k)
 	case 'P':
 		t->paused = !t->paused;
 		if (!t->paused)
-			t->next_refresh = 0;	/* what came meanwhile, at once */
+			t->next_refresh = 0; /* what came meanwhile, at once */
 		break;
 	case 'r':
 	case 'R':
@@ -409,7 +410,7 @@ static void on_end(struct collector *c, void *ctx)
 	if (t->err || t->quit)
 		return;
 	t->err = fold(t);
-	t->paused = false;	/* the end is worth seeing */
+	t->paused = false; /* the end is worth seeing */
 	if (!t->err && (t->interactive || t->filling.n))
 		t->err = refresh(t, c, true);
 	/* what stays on the screen: the whole of it (w shows the last interval) */
@@ -455,10 +456,13 @@ static void release(struct top *t)
 
 int top_run(const struct top_opts *opts)
 {
-	struct top_opts o = *opts;	/* the command's streams depend on the terminal */
+	struct top_opts o = *opts; /* the command's streams depend on the terminal */
 	struct top t = { .o = &o };
 	struct collector_hook hook = {
-		.poll = on_poll, .end = on_end, .ctx = &t, .stop_command = true,
+		.poll = on_poll,
+		.end = on_end,
+		.ctx = &t,
+		.stop_command = true,
 	};
 	int ret, status = -1;
 	uint64_t start;
@@ -474,7 +478,7 @@ int top_run(const struct top_opts *opts)
 	top_tally_init(&t.window, start);
 	top_tally_init(&t.run, start);
 	t.last_cpu_ns = self_cpu_ns();
-	t.last.wall = o.record.wall;	/* until the recording says what this kernel allows */
+	t.last.wall = o.record.wall; /* until the recording says what this kernel allows */
 	t.last.clock = o.record.clock;
 	t.s = session__new();
 	if (!t.s) {
@@ -488,16 +492,20 @@ int top_run(const struct top_opts *opts)
 		if (err) {
 			pr_error("cannot keep messages off the screen: %s\n", strerror(-err));
 			release(&t);
-				return EXIT_SYSTEM;
+			return EXIT_SYSTEM;
 		}
 		o.record.command_stdio = (struct launch_stdio){
-			.null_input = true, .redirect = true,
-			.out_fd = t.capture.output_fd, .err_fd = t.capture.output_fd,
+			.null_input = true,
+			.redirect = true,
+			.out_fd = t.capture.output_fd,
+			.err_fd = t.capture.output_fd,
 		};
 	} else {
 		/* stdout carries the tables alone */
 		o.record.command_stdio = (struct launch_stdio){
-			.redirect = true, .out_fd = STDERR_FILENO, .err_fd = -1,
+			.redirect = true,
+			.out_fd = STDERR_FILENO,
+			.err_fd = -1,
 		};
 	}
 

@@ -17,7 +17,7 @@
 struct top_opts {
 	/* No outputs: record.render's sort and granularity are the view's first ones */
 	struct record_opts record;
-	double delay;			/* --delay: seconds between two refreshes */
+	double delay; /* --delay: seconds between two refreshes */
 };
 
 /* Runs `pyflare top` as @o asks. Returns the exit status. */

@@ -73,7 +73,7 @@ bool top_capture_last_line(struct top_capture *c, char *buf, size_t len)
 	tail[n] = '\0';
 	end = strrchr(tail, '\n');
 	if (!end)
-		return false;	/* a line being written: next time */
+		return false; /* a line being written: next time */
 	c->diag_seen = from + (uint64_t)(end - tail) + 1;
 	*end = '\0';
 	start = strrchr(tail, '\n');

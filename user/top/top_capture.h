@@ -13,11 +13,11 @@
 #include <stdint.h>
 
 struct top_capture {
-	int saved_stderr;	/* the real stderr, while captured; -1 otherwise */
-	int diag_fd;		/* pyflare's stderr goes here */
-	int output_fd;		/* the command's stdout and stderr go here */
-	uint64_t diag_dropped, output_dropped;	/* bytes left out of each */
-	uint64_t diag_seen;	/* how far top_capture_last_line() has read */
+	int saved_stderr;		       /* the real stderr, while captured; -1 otherwise */
+	int diag_fd;			       /* pyflare's stderr goes here */
+	int output_fd;			       /* the command's stdout and stderr go here */
+	uint64_t diag_dropped, output_dropped; /* bytes left out of each */
+	uint64_t diag_seen;		       /* how far top_capture_last_line() has read */
 };
 
 /* Starts capturing pyflare's stderr. Returns 0 or -errno (nothing is captured then). */

@@ -17,8 +17,8 @@
 struct keymap;
 
 struct top_tally_entry {
-	uint32_t thread;	/* session thread */
-	uint32_t stack;		/* session stack node (the leaf) */
+	uint32_t thread; /* session thread */
+	uint32_t stack;	 /* session stack node (the leaf) */
 	uint64_t weight_ns;
 	uint64_t samples;
 };
@@ -26,12 +26,12 @@ struct top_tally_entry {
 struct top_tally {
 	struct top_tally_entry *entries;
 	size_t n, cap;
-	struct keymap *index;		/* (thread, stack) -> entry */
-	uint64_t begin_ns, end_ns;	/* the span, on the recording's clock */
+	struct keymap *index;	   /* (thread, stack) -> entry */
+	uint64_t begin_ns, end_ns; /* the span, on the recording's clock */
 	/* What the owner measured over the span, for the header */
-	uint64_t received;		/* stacks the collector received */
-	uint64_t lost;			/* records the kernel could not send */
-	uint64_t self_cpu_ns;		/* pyflare's own CPU time */
+	uint64_t received;    /* stacks the collector received */
+	uint64_t lost;	      /* records the kernel could not send */
+	uint64_t self_cpu_ns; /* pyflare's own CPU time */
 };
 
 /* An empty tally from @at_ns. Nothing to free until something is added. */

@@ -123,7 +123,7 @@ void top_term_wait(int ms)
 {
 	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 
-	poll(&p, 1, ms);	/* a signal ends it early, which is what is wanted */
+	poll(&p, 1, ms); /* a signal ends it early, which is what is wanted */
 }
 
 bool top_term_resized(void)

@@ -33,15 +33,12 @@ enum col { COL_OWN_PCT, COL_TOTAL_PCT, COL_OWN, COL_TOTAL, COL_FUNC, COL_WHERE, 
 
 static const struct {
 	const char *title;
-	int width;	/* numbers: fixed; text: the least worth showing */
-	int gap;	/* spaces before it */
+	int width; /* numbers: fixed; text: the least worth showing */
+	int gap;   /* spaces before it */
 } cols[NCOL] = {
-	[COL_OWN_PCT] = { "OWN%", 5, 0 },
-	[COL_TOTAL_PCT] = { "TOTAL%", 6, 1 },
-	[COL_OWN] = { "OWN s", 7, 1 },
-	[COL_TOTAL] = { "TOTAL s", 7, 1 },
-	[COL_FUNC] = { "FUNCTION", 24, 2 },
-	[COL_WHERE] = { "FILE:LINE", 12, 2 },
+	[COL_OWN_PCT] = { "OWN%", 5, 0 },   [COL_TOTAL_PCT] = { "TOTAL%", 6, 1 },
+	[COL_OWN] = { "OWN s", 7, 1 },	    [COL_TOTAL] = { "TOTAL s", 7, 1 },
+	[COL_FUNC] = { "FUNCTION", 24, 2 }, [COL_WHERE] = { "FILE:LINE", 12, 2 },
 	[COL_PROC] = { "PROCESS", 12, 2 },
 };
 
@@ -53,11 +50,11 @@ static const enum col optional[] = { COL_TOTAL_PCT, COL_OWN, COL_WHERE, COL_PROC
 
 struct row {
 	uint64_t self, total;
-	uint64_t stamp;		/* the last entry counted + 1: recursion counts once */
-	uint32_t proc;		/* the session process of its first entry: names its file */
-	uint32_t last_pid;	/* entries come by PID: a new one is one more process */
+	uint64_t stamp;	   /* the last entry counted + 1: recursion counts once */
+	uint32_t proc;	   /* the session process of its first entry: names its file */
+	uint32_t last_pid; /* entries come by PID: a new one is one more process */
 	uint32_t npids;
-	char *name, *where, *who;	/* as shown (escaped) */
+	char *name, *where, *who; /* as shown (escaped) */
 };
 
 struct build {
@@ -66,20 +63,20 @@ struct build {
 	const struct top_status *st;
 	const struct top_view_opts *o;
 	struct top_screen *out;
-	size_t lines_cap;	/* out->lines' room */
+	size_t lines_cap; /* out->lines' room */
 	struct render_stacks rs;
 	const struct session_process *procs;
 	const struct session_thread *threads;
 	const struct session_stack *stacks;
 	const struct session_frame *frames;
 	size_t nprocs, nthreads, nstacks, nframes;
-	struct row *rows;	/* per folded frame */
-	uint32_t *order;	/* the folded frames with time, then those shown, sorted */
+	struct row *rows; /* per folded frame */
+	uint32_t *order;  /* the folded frames with time, then those shown, sorted */
 	size_t norder;
-	uint64_t base, waited;	/* the time shown (the shares' whole), of it waiting */
+	uint64_t base, waited; /* the time shown (the shares' whole), of it waiting */
 	uint32_t nthreads_seen;
-	uint32_t npids;		/* processes in the view: with one, no process column */
-	int width[NCOL];	/* -1: not shown */
+	uint32_t npids;	 /* processes in the view: with one, no process column */
+	int width[NCOL]; /* -1: not shown */
 	bool oom;
 };
 
@@ -193,7 +190,7 @@ static int select_entries(struct build *b, uint32_t **sel, size_t *nsel)
 		const struct top_tally_entry *prev = i ? &t->entries[(*sel)[i - 1]] : NULL;
 
 		if (!prev || b->procs[b->threads[e->thread].process].pid !=
-			     b->procs[b->threads[prev->thread].process].pid)
+				     b->procs[b->threads[prev->thread].process].pid)
 			b->npids++;
 	}
 	return 0;
@@ -438,7 +435,7 @@ static size_t put_header(struct build *b, int max_lines)
 			continue;
 		}
 		if (lines == max_lines)
-			continue;	/* a shorter one further on may still fit */
+			continue; /* a shorter one further on may still fit */
 		if (lines)
 			push_line(b, &l, TOP_LINE_PLAIN);
 		lines++;
@@ -493,7 +490,7 @@ static void lay_out(struct build *b, size_t nrows)
 		int cost = cols[c].gap + cols[c].width;
 
 		if (c == COL_PROC && b->npids <= 1)
-			continue;	/* the header names the one process */
+			continue; /* the header names the one process */
 		if (used + cost > width)
 			break;
 		used += cost;
@@ -509,12 +506,12 @@ static void lay_out(struct build *b, size_t nrows)
 		if (b->width[c] >= 0)
 			flex -= b->width[c];
 	if (b->width[COL_PROC] >= 0)
-		b->width[COL_PROC] = min_int(need[COL_PROC],
-					     max_int(cols[COL_PROC].width, flex / 5));
+		b->width[COL_PROC] =
+			min_int(need[COL_PROC], max_int(cols[COL_PROC].width, flex / 5));
 	flex -= max_int(b->width[COL_PROC], 0);
 	if (b->width[COL_WHERE] >= 0)
-		b->width[COL_WHERE] = min_int(need[COL_WHERE],
-					      max_int(cols[COL_WHERE].width, flex * 2 / 5));
+		b->width[COL_WHERE] =
+			min_int(need[COL_WHERE], max_int(cols[COL_WHERE].width, flex * 2 / 5));
 	b->width[COL_FUNC] = flex - max_int(b->width[COL_WHERE], 0);
 	if (b->width[COL_FUNC] > need[COL_FUNC]) {
 		int spare = b->width[COL_FUNC] - need[COL_FUNC];
@@ -586,7 +583,7 @@ static void put_table_line(struct build *b, const struct row *r)
 		*l = cut;
 	}
 	if (r)
-		screen_line_trim(l);	/* an empty last cell: a wait has no file */
+		screen_line_trim(l); /* an empty last cell: a wait has no file */
 	push_line(b, l, r ? TOP_LINE_PLAIN : TOP_LINE_TITLES);
 }
 
@@ -595,7 +592,8 @@ static const char *no_rows(const struct build *b)
 {
 	if (!b->t->n)
 		return b->st->whole_run || b->t->end_ns == b->t->begin_ns ?
-			       "(no samples yet)" : "(no samples in this interval)";
+			       "(no samples yet)" :
+			       "(no samples in this interval)";
 	if (!b->base)
 		return b->o->pid ? "(no samples from this process here: p and Enter shows all)" :
 				   "(no samples on CPU here)";
@@ -642,7 +640,7 @@ static void draw(struct build *b)
 	header = put_header(b, header_max);
 	if (height && (int)header >= height)
 		return;
-	body = height ? height - (int)header - 1 - 1 : -1;	/* titles, status line */
+	body = height ? height - (int)header - 1 - 1 : -1; /* titles, status line */
 	if (height && body < 0) {
 		put_status(b);
 		return;
@@ -682,9 +680,8 @@ static void draw(struct build *b)
 	}
 }
 
-int top_view_build(const struct session *s, const struct top_tally *t,
-		   const struct top_status *st, const struct top_view_opts *o,
-		   struct top_screen *out)
+int top_view_build(const struct session *s, const struct top_tally *t, const struct top_status *st,
+		   const struct top_view_opts *o, struct top_screen *out)
 {
 	struct build b = { .s = s, .t = t, .st = st, .o = o, .out = out };
 	int err;
