@@ -10,14 +10,13 @@
 Each thread writes how long its function ran (wall clock) into waits-times.json beside this
 file, for the tests to compare with the thread's total time in the profile.
 """
-import json
 import os
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import CHUNK, frame, line_of, module_frame, ThreadNames, warm_up
+from _common import CHUNK, frame, line_of, module_frame, ThreadNames, warm_up, write_measured
 
 wall = time.perf_counter
 CYCLES, BUSY, NAP = 3, 0.8, 0.2
@@ -99,9 +98,7 @@ def main():  # @main
         names.start(t)
     for t in spinners:
         t.join()
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "waits-times.json"),
-              "w") as f:
-        json.dump(times, f)
+    write_measured("waits-times.json", times)
 
 
 EXPECT = {
