@@ -10,6 +10,9 @@ itself, cut to 15 bytes, and the kernel's name is shown. A thread threading does
 one profile, under the last name it had, in the speedscope file and the json tree alike;
 and the same holds inside a PID namespace, where threads are matched to their names by
 pthread id, not TID.
+
+workloads/reused_idents.py runs threads one after another, so that glibc gives each the pthread
+id (threading's ident) of the one before: each must still bear only names of its own.
 """
 import json
 import os
@@ -113,3 +116,37 @@ def test_thread_names_in_pid_namespace(py, tmp):
     want = sorted(["MainThread", "worker-\u03b1-1", "a-very-long-thread-name-beyond-fifteen",
                    "after-rename", "raw-os-name"])
     assert names == want, names
+
+
+def test_reused_idents_keep_their_own_names(workload):
+    """A thread that inherits the ident of a thread that ended (glibc reuses thread
+    descriptors) is not given the name threading had, or still has, for that ident: its
+    Thread object (gone, or a _DummyThread threading keeps up to 3.12) is another thread's."""
+    if reference_mode():
+        pytest.skip("refprof.py cannot tell a _thread's TID")
+    case = workload("reused_idents")
+    with open(case.placed.host(case.expect["out"]), encoding="utf-8") as f:
+        measured = json.load(f)
+    assert len(measured) == case.expect["threads"], measured
+    idents = [t["ident"] for t in measured]
+    reused = [t for i, t in enumerate(measured) if t["ident"] in idents[:i]]
+    assert reused, "no thread got the ident of one before it: nothing was tested\n%s" % measured
+    by_tid = {p.tid: p for p in case.rec.holding(Match(file=case.file)).profiles}
+    wrong = []
+    for t in measured:
+        assert t["tid"] in by_tid, "%s on %s: thread %s never sampled\n%s" % (
+            "reused_idents", case.interp.id, t, case.rec.describe())
+        got = by_tid[t["tid"]].thread
+        python = t["python"] if case.interp.minor < 14 else None
+        if t["kind"] == "dummy":  # named by threading only once it asks current_thread()
+            want = [n for n in (python, t["kernel"]) if n]
+        else:
+            want = [python or t["kernel"]]
+        if got not in want:
+            owners = [o for o in measured if got in (o["python"], o["kernel"])]
+            wrong.append("%s thread %d is named %r, want %s (the name of %s)" % (
+                t["kind"], t["tid"], got, " or ".join(repr(n) for n in want),
+                ", ".join("%s thread %d, %s ident" % (
+                    o["kind"], o["tid"], "the same" if o["ident"] == t["ident"] else "another")
+                    for o in owners) or "no thread of it"))
+    assert not wrong, "reused_idents on %s:\n%s" % (case.interp.id, "\n".join(wrong))

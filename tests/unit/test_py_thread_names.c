@@ -7,7 +7,8 @@
  * its root when run as root) runs a script whose threads have names of every kind of str:
  * ASCII, 2- and 4-byte characters, longer than the cap, renamed after start, with a dict
  * made by vars(), with more attributes than the class's shared keys hold. The names read
- * must be Python's, by ident; on 3.14, none (CPython names OS threads itself). A child is
+ * must be Python's, by ident, and only for the thread of that ident's TID (glibc hands idents
+ * on to later threads); on 3.14, none (CPython names OS threads itself). A child is
  * ours to read without root (ptrace rules let a parent read its children).
  */
 #include <errno.h>
@@ -28,7 +29,8 @@
 #define SID_ROOT_DEFAULT "/var/cache/pyflare/sid-root"
 #define NAMES 6
 
-/* The script: starts a thread per name, prints their idents and the main thread's, waits. */
+/* The script: starts a thread per name, prints their idents, the main thread's and their
+ * TIDs, waits. */
 static const char script[] =
 	"import sys, threading\n"
 	"names = sys.argv[1:]\n"
@@ -52,7 +54,8 @@ static const char script[] =
 	"threads[4].name = names[4]\n"
 	"ready.wait()\n"
 	"main = threading.main_thread().ident\n"
-	"print(' '.join(str(t.ident) for t in threads), main, flush=True)\n"
+	"print(' '.join(str(t.ident) for t in threads), main,\n"
+	"      ' '.join(str(t.native_id) for t in threads), flush=True)\n"
 	"sys.stdin.read()\n"
 	"stop.set()\n";
 
@@ -75,11 +78,12 @@ struct child {
 	FILE *out; /* its stdout */
 	FILE *in;  /* its stdin: closing it ends the script */
 	uint64_t idents[MANY], main_ident;
+	uint32_t tids[MANY];
 };
 
 /*
  * Runs @argv_prefix (an interpreter) on @code with the @n thread names @args, and reads
- * the idents it prints: one per thread, then the main thread's.
+ * the idents it prints: one per thread, then the main thread's; then a TID per thread.
  */
 static int start(struct child *c, const char *const *argv_prefix, const char *code,
 		 const char *const *args, int n_args)
@@ -117,7 +121,12 @@ static int start(struct child *c, const char *const *argv_prefix, const char *co
 	for (int i = 0; i < n_args && i < MANY; i++)
 		if (fscanf(c->out, "%lu", &c->idents[i]) != 1)
 			return -EIO;
-	return fscanf(c->out, "%lu", &c->main_ident) == 1 ? 0 : -EIO;
+	if (fscanf(c->out, "%lu", &c->main_ident) != 1)
+		return -EIO;
+	for (int i = 0; i < n_args && i < MANY; i++)
+		if (fscanf(c->out, "%u", &c->tids[i]) != 1)
+			return -EIO;
+	return 0;
 }
 
 static void stop(struct child *c)
@@ -165,18 +174,27 @@ static void check_process(const char *const *argv, bool want_names)
 		py_thread_names__read(tn, &t, 0);
 		if (!want_names) {
 			for (int i = 0; i < NAMES; i++)
-				CHECK(py_thread_names__find(tn, &t, c.idents[i]) == NULL);
-			CHECK(py_thread_names__find(tn, &t, c.main_ident) == NULL);
+				CHECK(py_thread_names__find(tn, &t, c.idents[i], c.tids[i]) ==
+				      NULL);
+			CHECK(py_thread_names__find(tn, &t, c.main_ident, c.pid) == NULL);
 		} else {
 			for (int i = 0; i < NAMES - 1; i++)
-				CHECK_STR(py_thread_names__find(tn, &t, c.idents[i]), names[i]);
-			CHECK_STR(py_thread_names__find(tn, &t, c.idents[NAMES - 1]), expect_cut);
-			CHECK_STR(py_thread_names__find(tn, &t, c.main_ident), "MainThread");
-			CHECK(py_thread_names__find(tn, &t, 12345) == NULL);
+				CHECK_STR(py_thread_names__find(tn, &t, c.idents[i], c.tids[i]),
+					  names[i]);
+			CHECK_STR(py_thread_names__find(tn, &t, c.idents[NAMES - 1],
+							c.tids[NAMES - 1]),
+				  expect_cut);
+			CHECK_STR(py_thread_names__find(tn, &t, c.main_ident, c.pid), "MainThread");
+			CHECK(py_thread_names__find(tn, &t, 12345, c.tids[0]) == NULL);
+			/* a thread under another's ident (glibc hands idents on): not its name */
+			CHECK(py_thread_names__find(tn, &t, c.idents[0], c.tids[1]) == NULL);
+			CHECK(py_thread_names__find(tn, &t, c.idents[1], c.tids[0]) == NULL);
+			/* the TID not known: the ident alone */
+			CHECK_STR(py_thread_names__find(tn, &t, c.idents[1], 0), names[1]);
 			/* a second read, with everything remembered, gives the same */
 			py_thread_names__read(tn, &t, 1);
-			CHECK_STR(py_thread_names__find(tn, &t, c.idents[0]), names[0]);
-			CHECK_STR(py_thread_names__find(tn, &t, c.main_ident), "MainThread");
+			CHECK_STR(py_thread_names__find(tn, &t, c.idents[0], c.tids[0]), names[0]);
+			CHECK_STR(py_thread_names__find(tn, &t, c.main_ident, c.pid), "MainThread");
 		}
 	} else {
 		test_failures_in_case++;
@@ -256,7 +274,8 @@ static void test_many(void)
 		"for t in threads:\n"
 		"    t.start()\n"
 		"main = threading.main_thread().ident\n"
-		"print(' '.join(str(t.ident) for t in threads), main, flush=True)\n"
+		"print(' '.join(str(t.ident) for t in threads), main,\n"
+		"      ' '.join(str(t.native_id) for t in threads), flush=True)\n"
 		"sys.stdin.read()\n";
 	struct child c = { 0 };
 	struct py_target t;
@@ -276,8 +295,8 @@ static void test_many(void)
 	if (!test_failures_in_case && tn && analyse(&c, &t) == 0) {
 		py_thread_names__read(tn, &t, 0);
 		for (int i = 0; i < MANY; i++)
-			CHECK_STR(py_thread_names__find(tn, &t, c.idents[i]), many[i]);
-		CHECK_STR(py_thread_names__find(tn, &t, c.main_ident), "MainThread");
+			CHECK_STR(py_thread_names__find(tn, &t, c.idents[i], c.tids[i]), many[i]);
+		CHECK_STR(py_thread_names__find(tn, &t, c.main_ident, c.pid), "MainThread");
 	}
 	stop(&c);
 	globfree(&g);

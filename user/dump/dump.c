@@ -314,11 +314,12 @@ static int keep_frames(struct dump *d, const struct reading *r, struct dump_thre
 static int read_thread(struct dump *d, const struct reading *r, const struct py_thread_state *ts,
 		       struct dump_thread *th)
 {
-	const char *name = py_thread_names__find(r->names, &r->t, ts->ident);
+	const char *name;
 	int err;
 
 	th->ident = ts->ident;
 	th->tid = host_tid(r, ts->ident);
+	name = py_thread_names__find(r->names, &r->t, ts->ident, th->tid);
 	th->holds_gil = r->gil_known ? r->gil_holder == ts->addr : -1;
 	if (name)
 		snprintf(th->name, sizeof(th->name), "%s", name);

@@ -9,6 +9,13 @@
  * decoded as code object names are (symbolize_read_str), cut to PY_THREAD_NAME_MAX - 1
  * bytes of UTF-8.
  *
+ * A name is given only to the thread it belongs to. glibc gives a new thread the descriptor,
+ * so the pthread_self() (ident), of one that ended: the table may still hold the old thread
+ * under that ident, when read before it ended, or for good (a _DummyThread, made when a
+ * thread threading did not start calls current_thread(), stays in _active up to 3.12). So
+ * the Thread object must say it is that ident's (_ident, as the key read says) and that
+ * thread's (_native_id, its TID): TIDs are not reused so soon.
+ *
  * Cost: a read of the table is a few system calls whatever the number of threads (the
  * idents are read all at once); a name costs a few more, and only when asked for.
  */
@@ -21,6 +28,7 @@
 
 #include "python/py_object.h"
 #include "python/py_target.h"
+#include "host/proc_info.h"
 #include "host/remote.h"
 #include "python/symbolize.h"
 #include "lib/grow.h"
@@ -38,18 +46,24 @@ enum name_state {
 
 struct named_thread {
 	uint64_t ident;
-	uint64_t thread; /* its Thread object */
+	uint64_t thread;    /* its Thread object */
+	uint64_t native_id; /* its _native_id, read with its name */
 	enum name_state state;
 	char name[PY_THREAD_NAME_MAX];
 };
 
+/* The attributes of a Thread object read, each with a memo of its own (struct py_attr_memo
+ * remembers where one name was found). */
+enum thread_attr { ATTR_IDENT, ATTR_NATIVE_ID, ATTR_NAME, ATTRS };
+static const char *const attr_names[ATTRS] = { "_ident", "_native_id", "_name" };
+
 struct py_thread_names {
-	uint64_t active;	    /* threading._active, once found */
-	uint64_t look_again_ns;	    /* while not found: when to look again, */
-	uint64_t delay_ns;	    /* and the delay that gave */
-	struct py_attr_memo memo;   /* what the Thread objects of this read share */
-	struct py_dict_item *items; /* _active's entries, as last read */
-	uint64_t *key_addrs;	    /* their keys, read all at once into key_bytes */
+	uint64_t active;		 /* threading._active, once found */
+	uint64_t look_again_ns;		 /* while not found: when to look again, */
+	uint64_t delay_ns;		 /* and the delay that gave */
+	struct py_attr_memo memo[ATTRS]; /* what the Thread objects of this read share */
+	struct py_dict_item *items;	 /* _active's entries, as last read */
+	uint64_t *key_addrs;		 /* their keys, read all at once into key_bytes */
 	unsigned char *key_bytes;
 	bool *key_ok;
 	struct named_thread *threads; /* sorted by ident */
@@ -185,22 +199,58 @@ void py_thread_names__read(struct py_thread_names *tn, const struct py_target *t
 	qsort(tn->threads, tn->n, sizeof(*tn->threads), by_ident);
 }
 
-/* Reads the name of @nt out of its Thread object. */
+/* The int attribute @attr of the Thread object of @nt. 0 or -errno. */
+static int thread_int(struct py_thread_names *tn, const struct py_target *t,
+		      const struct named_thread *nt, enum thread_attr attr, uint64_t *value)
+{
+	uint64_t obj;
+	int err = py_object_attr(t, nt->thread, attr_names[attr], &tn->memo[attr], &obj);
+
+	return err ? err : py_long_value(t, obj, value);
+}
+
+/*
+ * Reads the name and _native_id of @nt out of its Thread object, if it says it is the
+ * Thread of that ident: a key read apart from its entry (the table can change meanwhile)
+ * is not taken on trust.
+ */
 static void read_name(struct py_thread_names *tn, const struct py_target *t,
 		      struct named_thread *nt)
 {
-	uint64_t name;
+	uint64_t name, ident;
 
 	nt->state = NAME_NONE;
-	if (py_object_attr(t, nt->thread, "_name", &tn->memo, &name) ||
+	if (thread_int(tn, t, nt, ATTR_IDENT, &ident) || ident != nt->ident ||
+	    thread_int(tn, t, nt, ATTR_NATIVE_ID, &nt->native_id) ||
+	    py_object_attr(t, nt->thread, attr_names[ATTR_NAME], &tn->memo[ATTR_NAME], &name) ||
 	    !py_object_is(t, name, t->unicode_type_addr) ||
 	    symbolize_read_str(t, name, nt->name, sizeof(nt->name)) || !nt->name[0])
 		return;
 	nt->state = NAME_READ;
 }
 
+/*
+ * Whether the Thread whose _native_id is @native_id is thread @tid (the host's TID; 0:
+ * unknown) of @t: see the top of this file.
+ */
+static bool is_thread(const struct py_target *t, uint64_t native_id, uint32_t tid)
+{
+	uint32_t ns_tid;
+
+	if (!tid || native_id == tid)
+		return true;
+	/* A process's first thread: no thread of the process had its ident before it (the
+	 * initial thread's descriptor is not one glibc hands on; a forked child's one thread is
+	 * the only one its _after_fork() keeps), and in a forked child its Thread still has
+	 * the TID it had in the parent (_after_fork() sets _ident anew, not _native_id). */
+	if (tid == (uint32_t)t->pid)
+		return true;
+	/* in a PID namespace, threading knows the thread by its TID there */
+	return !proc_read_ns_tid(t->pid, (pid_t)tid, &ns_tid) && native_id == ns_tid;
+}
+
 const char *py_thread_names__find(struct py_thread_names *tn, const struct py_target *t,
-				  uint64_t ident)
+				  uint64_t ident, uint32_t tid)
 {
 	struct named_thread key = { .ident = ident }, *found;
 
@@ -211,5 +261,6 @@ const char *py_thread_names__find(struct py_thread_names *tn, const struct py_ta
 		return NULL;
 	if (found->state == NAME_UNREAD)
 		read_name(tn, t, found);
-	return found->state == NAME_READ ? found->name : NULL;
+	return found->state == NAME_READ && is_thread(t, found->native_id, tid) ? found->name :
+										  NULL;
 }

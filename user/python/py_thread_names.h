@@ -33,11 +33,14 @@ void py_thread_names__free(struct py_thread_names *tn); /* accepts NULL */
 void py_thread_names__read(struct py_thread_names *tn, const struct py_target *t, uint64_t now_ns);
 
 /*
- * The name of the thread whose ident is @ident in the table last read, or NULL. A name is
- * read from its Thread object the first time it is asked for after each read, so that only
- * the threads being sampled cost anything.
+ * The name of the thread whose ident is @ident and TID @tid (the host's) in the table last
+ * read, or NULL. A name is read from its Thread object the first time it is asked for after
+ * each read, so that only the threads being sampled cost anything; it is given only if that
+ * Thread is this thread, by its ident and its TID (_native_id): glibc hands a thread's ident
+ * on to a later thread, and the table can be older than that. @tid 0 (not known): the ident
+ * alone decides.
  */
 const char *py_thread_names__find(struct py_thread_names *tn, const struct py_target *t,
-				  uint64_t ident);
+				  uint64_t ident, uint32_t tid);
 
 #endif /* PYFLARE_PY_THREAD_NAMES_H */

@@ -44,7 +44,9 @@ static int read_kernel_thread_name(const struct tracked *t, uint32_t tid, char *
 	return err;
 }
 
-/* threading's table of @t's threads, read again when older than THREAD_NAME_MS. */
+/* threading's table of @t's threads, read again when older than THREAD_NAME_MS. Its entries
+ * may be of threads that ended since, whose idents glibc hands on to new threads: a name is
+ * only given to the thread whose TID its Thread holds (py_thread_names__find). */
 static struct py_thread_names *python_names(struct tracked *t, uint64_t ms)
 {
 	if (!t->alive)
@@ -77,7 +79,7 @@ static int read_thread_name(struct tracked *t, struct sampled_thread *st, uint64
 	 * newer one: glibc reuses thread descriptors */
 	if (read_kernel_thread_name(t, st->tid, kernel_name, sizeof(kernel_name)))
 		return -1;
-	py = py_thread_names__find(python_names(t, ms), &t->target, st->ident);
+	py = py_thread_names__find(python_names(t, ms), &t->target, st->ident, st->tid);
 	if (py) {
 		snprintf(name, len, "%s", py);
 		st->python_name = true;

@@ -97,6 +97,16 @@ class Stopwatch:
 _runnable_seconds(), _switches()  # the first call imports and looks up codecs: not in a span
 
 
+def write_measured(name, data):
+    """Writes @data, what a workload measured, as JSON into the file @name beside the workloads,
+    for its tests to compare with what the profiler saw."""
+    import json
+    import os
+
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), name), "w") as f:
+        json.dump(data, f)
+
+
 def line_of(marker, path=None):
     """The line number of the one line ending in the comment `# @marker` in the caller's file."""
     if path is None:

@@ -13,7 +13,8 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import CHUNK, Stopwatch, clock, frame, line_of, module_frame, warm_up
+from _common import (CHUNK, Stopwatch, clock, frame, line_of, module_frame, warm_up,
+                     write_measured)
 
 calls = []
 
@@ -71,9 +72,7 @@ def main():  # @main
     compile_all()
     own_work()
     encode_all()
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "views-times.json"),
-              "w") as f:
-        json.dump(calls, f)
+    write_measured("views-times.json", calls)
 
 
 EXPECT = {

@@ -12,14 +12,14 @@ seconds) and the numbers go into waits-times.json beside this file, for the test
 with the profile: on a busy machine every wait lasts longer than planned, and the threads
 spend time runnable, waiting for a CPU ("[CPU wait]").
 """
-import json
 import os
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import CHUNK, frame, line_of, module_frame, Stopwatch, ThreadNames, warm_up
+from _common import (CHUNK, frame, line_of, module_frame, Stopwatch, ThreadNames, warm_up,
+                     write_measured)
 
 wall = time.perf_counter
 CYCLES, BUSY, NAP = 3, 0.8, 0.2
@@ -110,9 +110,7 @@ def main():  # @main
         names.start(t)
     for t in spinners:
         t.join()
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "waits-times.json"),
-              "w") as f:
-        json.dump(times, f)
+    write_measured("waits-times.json", times)
 
 
 EXPECT = {
