@@ -22,6 +22,7 @@
 #include "host/proc_info.h"
 #include "record/tick_clock.h"
 #include "top/top_view.h"
+#include "cli/version.h"
 
 #define RATE_COMMAND_HZ 999 /* launching a program: pyinstrument-like detail */
 #define RATE_ATTACH_HZ 99   /* production processes: each timer interrupt costs ~20 us */
@@ -135,6 +136,28 @@ static const struct option report_options[] = {
 	VIEW_OPTIONS,
 	{ 0 },
 };
+
+/* getopt's short options: "+" stops at the command record or top runs, ":" reports a
+ * missing value as ':' */
+#define RECORD_SHORTS "+:p:ad:F:i:o:r:tqvh"
+#define TOP_SHORTS "+:p:ad:F:i:vh"
+#define REPORT_SHORTS ":p:o:r:tvh"
+#define DUMP_SHORTS ":p:vh"
+
+static const struct opts_command commands[] = {
+	{ "record", RECORD_SHORTS, record_options },
+	{ "top", TOP_SHORTS, top_options },
+	{ "report", REPORT_SHORTS, report_options },
+	{ "dump", DUMP_SHORTS, dump_options },
+};
+
+const struct opts_command *opts_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
 
 void opts_print_usage(void)
 {
@@ -873,7 +896,7 @@ static enum opts_result last_option(int c, char **argv, void (*print_help)(void)
 		print_help();
 		return OPTS_EXIT;
 	case OPT_VERSION:
-		printf("pyflare %s\n", PYFLARE_VERSION);
+		version_print();
 		return OPTS_EXIT;
 	case ':':
 		return usage(err, errlen, "option '%s' needs a value", argv[optind - 1]);
@@ -1107,7 +1130,7 @@ static enum opts_result parse_record(int argc, char **argv, struct record_opts *
 	if (!init_view(&v, o->outputs, &o->n_outputs, &o->render, &o->filter, &o->color))
 		return usage(err, errlen, "out of memory");
 	/* "+": stop at the first non-option, so the command's own options are left alone */
-	while ((c = getopt_long(argc, argv, "+:p:ad:F:i:o:r:tqvh", record_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, RECORD_SHORTS, record_options, NULL)) != -1) {
 		/* PIDs start with a digit, pyinstrument's render options never do */
 		if (c == 'p' && !(optarg[0] >= '0' && optarg[0] <= '9')) {
 			if (render_option(&v, optarg, err, errlen))
@@ -1166,7 +1189,7 @@ static enum opts_result parse_top(int argc, char **argv, struct top_opts *o, cha
 	rec->render = render_opts_default;
 	rec->quiet = true; /* the view is the progress */
 	o->delay = TOP_DELAY_DEFAULT;
-	while ((c = getopt_long(argc, argv, "+:p:ad:F:i:vh", top_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, TOP_SHORTS, top_options, NULL)) != -1) {
 		r = target_option(rec, &sm, c, optarg, err, errlen);
 		if (r < 0)
 			return OPTS_USAGE;
@@ -1223,7 +1246,7 @@ static enum opts_result parse_report(int argc, char **argv, struct report_opts *
 
 	if (!init_view(&v, o->outputs, &o->n_outputs, &o->render, &o->filter, &o->color))
 		return usage(err, errlen, "out of memory");
-	while ((c = getopt_long(argc, argv, ":p:o:r:tvh", report_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, REPORT_SHORTS, report_options, NULL)) != -1) {
 		r = view_option(&v, c == 'p' ? OPT_RENDER_OPTION : c, optarg, err, errlen);
 		if (r < 0)
 			return OPTS_USAGE;
@@ -1310,7 +1333,7 @@ static enum opts_result parse_dump(int argc, char **argv, struct dump_opts *o, c
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:vh", dump_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, DUMP_SHORTS, dump_options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (!parse_pid_list(o->pids, &o->n_pids, optarg))
