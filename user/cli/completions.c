@@ -127,7 +127,8 @@ static void print_bash(FILE *out)
 				"\"$cur\")); return ;;\n",
 				pattern[VALUE_PID]);
 		if (pattern[VALUE_FORMAT][0])
-			fprintf(out, "\t\t%s) COMPREPLY=($(compgen -W '%s' -- \"$cur\")); return ;;\n",
+			fprintf(out,
+				"\t\t%s) COMPREPLY=($(compgen -W '%s' -- \"$cur\")); return ;;\n",
 				pattern[VALUE_FORMAT], names);
 		if (pattern[VALUE_OTHER][0])
 			fprintf(out, "\t\t%s) return ;;\t# a value of the user's own\n",
@@ -252,7 +253,8 @@ static void print_fish(FILE *out)
 			enum value_kind v = value_of(o);
 			char s = short_of(cmd, o);
 
-			fprintf(out, "complete -c pyflare -n '__fish_seen_subcommand_from %s' -l %s",
+			fprintf(out,
+				"complete -c pyflare -n '__fish_seen_subcommand_from %s' -l %s",
 				when, o->name);
 			if (s)
 				fprintf(out, " -s %c", s);
