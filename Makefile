@@ -52,7 +52,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 
-.PHONY: all deps demo test format format-check unit-test bpf-test functional-test asan install clean sid-root check-tools bench bench-quick bench-soak \
+.PHONY: FORCE all deps demo test format format-check unit-test bpf-test functional-test asan install clean sid-root check-tools bench bench-quick bench-soak \
         bench-binary test-tools
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -106,6 +106,15 @@ $(BUILD)/html_assets.h: $(HTML_ASSETS) | $(BUILD)
 
 $(foreach r,render_html render_svg,$(BUILD)/user/render/$(r).o $(BUILD)/asan/user/render/$(r).o): \
 	$(BUILD)/html_assets.h
+
+# The commit --version names (cli/version.c alone includes it): rewritten only when it changes,
+# so that a new commit rebuilds one object.
+$(BUILD)/commit.h: FORCE | $(BUILD)
+	$(Q)c=$$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown); \
+	    printf '#define PYFLARE_COMMIT "%s"\n' "$$c" > $@.tmp; \
+	    if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(foreach d,$(BUILD) $(BUILD)/asan $(BUILD)/bench,$(d)/user/cli/version.o): $(BUILD)/commit.h
 
 $(BUILD)/user/%.o: user/%.c | $(BUILD)
 	$(call msg,CC,$@)
@@ -309,9 +318,21 @@ kernel-test: deps all $(BPFT_BINS) sid-root
 kernel-test-ci: deps all $(BPFT_BINS) sid-root
 	$(Q)$(KERNEL_ENV) $(PYTHON) scripts/kernel/matrix.py --no-host --kernels "$(KERNELS_CI)"
 
+# The binary, its man page, the docs it points to (docs/X.md is installed as
+# $(DOCDIR)/X.md) and completion for bash, zsh and fish, written by the binary itself from
+# its option tables. PREFIX (/usr/local) and DESTDIR (a staging root, for packages) as usual.
+DOCDIR ?= $(PREFIX)/share/doc/pyflare
 install: $(BUILD)/pyflare
 	install -D -m 0755 $(BUILD)/pyflare $(DESTDIR)$(PREFIX)/bin/pyflare
 	install -D -m 0644 docs/pyflare.1 $(DESTDIR)$(PREFIX)/share/man/man1/pyflare.1
+	install -d $(DESTDIR)$(DOCDIR)/docs
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	$(BUILD)/pyflare completions bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pyflare
+	$(BUILD)/pyflare completions zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_pyflare
+	$(BUILD)/pyflare completions fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/pyflare.fish
 
 clean:
 	rm -rf $(BUILD)

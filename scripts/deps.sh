@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev pkg-config
 	  gcc make python3 python3-pytest python3-yaml mmdebstrap uidmap chromium binutils xxd golang-go
-	  libclang-rt-dev tmux stress-ng clang-format-14)
+	  libclang-rt-dev tmux stress-ng clang-format-14 zsh fish)
 
 missing=()
 for p in "${packages[@]}"; do

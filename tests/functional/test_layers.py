@@ -27,6 +27,7 @@ OUTSIDE = {
     "bench.h": {"record"},
     "pyflare.skel.h": {"record"},
     "html_assets.h": {"render"},
+    "commit.h": {"cli"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

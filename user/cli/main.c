@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "record/collector.h"
+#include "cli/completions.h"
 #include "cli/doctor.h"
+#include "cli/version.h"
 #include "dump/dump.h"
 #include "session/history.h"
 #include "lib/exit.h"
@@ -142,8 +144,15 @@ int main(int argc, char **argv)
 		return cmd_top(argc - 1, argv + 1);
 	if (strcmp(argv[1], "doctor") == 0)
 		return doctor_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "completions") == 0) {
+		if (argc == 3 && !completions_print(argv[2], stdout))
+			return EXIT_OK;
+		pr_error("usage: pyflare completions bash|zsh|fish (a script for the shell to "
+			 "source, or to install: make install does)\n");
+		return EXIT_USAGE;
+	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("pyflare %s\n", PYFLARE_VERSION);
+		version_print();
 		return EXIT_OK;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

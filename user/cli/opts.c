@@ -22,6 +22,7 @@
 #include "host/proc_info.h"
 #include "record/tick_clock.h"
 #include "top/top_view.h"
+#include "cli/version.h"
 
 #define RATE_COMMAND_HZ 999 /* launching a program: pyinstrument-like detail */
 #define RATE_ATTACH_HZ 99   /* production processes: each timer interrupt costs ~20 us */
@@ -136,6 +137,28 @@ static const struct option report_options[] = {
 	{ 0 },
 };
 
+/* getopt's short options: "+" stops at the command record or top runs, ":" reports a
+ * missing value as ':' */
+#define RECORD_SHORTS "+:p:ad:F:i:o:r:tqvh"
+#define TOP_SHORTS "+:p:ad:F:i:vh"
+#define REPORT_SHORTS ":p:o:r:tvh"
+#define DUMP_SHORTS ":p:vh"
+
+static const struct opts_command commands[] = {
+	{ "record", RECORD_SHORTS, record_options },
+	{ "top", TOP_SHORTS, top_options },
+	{ "report", REPORT_SHORTS, report_options },
+	{ "dump", DUMP_SHORTS, dump_options },
+};
+
+const struct opts_command *opts_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
 void opts_print_usage(void)
 {
 	printf("usage: pyflare record [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
@@ -143,6 +166,7 @@ void opts_print_usage(void)
 	       "       pyflare report [options] (FILE... | --last)\n"
 	       "       pyflare dump [--json] -p PID[,PID...]\n"
 	       "       pyflare doctor [--json]\n"
+	       "       pyflare completions bash|zsh|fish\n"
 	       "\n"
 	       "pyflare is a sampling profiler for CPython 3.8-3.14 that walks Python stacks\n"
 	       "in the kernel with eBPF: no code change, no restart, no pause of the target.\n"
@@ -153,6 +177,7 @@ void opts_print_usage(void)
 	       "  report    show a saved recording again, with other options or formats\n"
 	       "  dump      print every thread's Python stack of running processes, now\n"
 	       "  doctor    check that this machine can record, and say what to fix\n"
+	       "  completions  print a shell completion script (make install installs them)\n"
 	       "\n"
 	       "Run 'pyflare COMMAND --help' (record, top, report, dump) for the options.\n"
 	       "Recording needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE, and a\n"
@@ -873,7 +898,7 @@ static enum opts_result last_option(int c, char **argv, void (*print_help)(void)
 		print_help();
 		return OPTS_EXIT;
 	case OPT_VERSION:
-		printf("pyflare %s\n", PYFLARE_VERSION);
+		version_print();
 		return OPTS_EXIT;
 	case ':':
 		return usage(err, errlen, "option '%s' needs a value", argv[optind - 1]);
@@ -1107,7 +1132,7 @@ static enum opts_result parse_record(int argc, char **argv, struct record_opts *
 	if (!init_view(&v, o->outputs, &o->n_outputs, &o->render, &o->filter, &o->color))
 		return usage(err, errlen, "out of memory");
 	/* "+": stop at the first non-option, so the command's own options are left alone */
-	while ((c = getopt_long(argc, argv, "+:p:ad:F:i:o:r:tqvh", record_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, RECORD_SHORTS, record_options, NULL)) != -1) {
 		/* PIDs start with a digit, pyinstrument's render options never do */
 		if (c == 'p' && !(optarg[0] >= '0' && optarg[0] <= '9')) {
 			if (render_option(&v, optarg, err, errlen))
@@ -1166,7 +1191,7 @@ static enum opts_result parse_top(int argc, char **argv, struct top_opts *o, cha
 	rec->render = render_opts_default;
 	rec->quiet = true; /* the view is the progress */
 	o->delay = TOP_DELAY_DEFAULT;
-	while ((c = getopt_long(argc, argv, "+:p:ad:F:i:vh", top_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, TOP_SHORTS, top_options, NULL)) != -1) {
 		r = target_option(rec, &sm, c, optarg, err, errlen);
 		if (r < 0)
 			return OPTS_USAGE;
@@ -1223,7 +1248,7 @@ static enum opts_result parse_report(int argc, char **argv, struct report_opts *
 
 	if (!init_view(&v, o->outputs, &o->n_outputs, &o->render, &o->filter, &o->color))
 		return usage(err, errlen, "out of memory");
-	while ((c = getopt_long(argc, argv, ":p:o:r:tvh", report_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, REPORT_SHORTS, report_options, NULL)) != -1) {
 		r = view_option(&v, c == 'p' ? OPT_RENDER_OPTION : c, optarg, err, errlen);
 		if (r < 0)
 			return OPTS_USAGE;
@@ -1310,7 +1335,7 @@ static enum opts_result parse_dump(int argc, char **argv, struct dump_opts *o, c
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:vh", dump_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, DUMP_SHORTS, dump_options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (!parse_pid_list(o->pids, &o->n_pids, optarg))

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <getopt.h>
 #include <sys/types.h>
 
 #include "dump/dump.h"
@@ -58,6 +59,16 @@ enum opts_result opts_parse_top(int argc, char **argv, struct top_opts *o, char 
 void opts_release_record(struct record_opts *o);
 void opts_release_report(struct report_opts *o);
 void opts_release_top(struct top_opts *o);
+
+/* A command's options as getopt_long() takes them: what completions.c reads. */
+struct opts_command {
+	const char *name;	    /* "record", "top", "report", "dump" */
+	const char *shorts;	    /* getopt's optstring */
+	const struct option *longs; /* ends with { 0 } */
+};
+
+/* The options of command @name, or NULL (doctor parses its one option itself). */
+const struct opts_command *opts_command(const char *name);
 
 void opts_print_usage(void);
 void opts_print_record_help(void);
