@@ -31,7 +31,10 @@ CFLAGS     ?= -g -O2
 PYFLARE_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
               -DPYFLARE_VERSION='"$(VERSION)"' -Iuser -Ibpf -I$(BUILD) -MMD -MP
 ALL_CFLAGS  = $(PYFLARE_CFLAGS) $(CFLAGS)
-LDLIBS     := -lbpf -lelf -lz -lcjson -lm
+LDLIBS     := -lbpf -lelf -lz -lm
+# The unit tests read back what the renderers write with cJSON; pyflare itself writes JSON
+# with lib/json.c and links no JSON library.
+TEST_LDLIBS := $(LDLIBS) -lcjson
 # clang -target bpf searches no system folder of the host: give it those clang searches for
 # the host (as libbpf-bootstrap does), the multiarch one with <asm/types.h> among them. Asked
 # when a BPF object is built, so that `make deps` has installed clang by then.
@@ -52,7 +55,7 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRCS))
 BPFT_SRCS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS  := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 
-.PHONY: FORCE all deps demo test format format-check unit-test bpf-test functional-test asan install clean sid-root check-tools bench bench-quick bench-soak \
+.PHONY: FORCE all static old-root deps demo test format format-check unit-test bpf-test functional-test asan install clean sid-root check-tools bench bench-quick bench-soak \
         bench-binary test-tools
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -130,6 +133,22 @@ $(BUILD)/pyflare: $(BUILD)/user/cli/main.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
 
+# One statically linked binary an SRE copies to any x86-64 host, whatever its C library
+# (glibc's, Debian's libbpf.a, libelf.a and libz.a): `make static`. Linked from the same
+# objects as build/pyflare. glibc cannot load NSS modules into a static binary, so user and
+# group names resolve from /etc/passwd and /etc/group alone there (docs: README, Install).
+static: $(BUILD)/static/pyflare
+
+$(BUILD)/static/user_db.o: user/lib/user_db.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -DPYFLARE_STATIC -c $< -o $@
+
+$(BUILD)/static/pyflare: $(BUILD)/user/cli/main.o $(BUILD)/static/user_db.o \
+			 $(filter-out $(BUILD)/user/lib/user_db.o,$(LIB_OBJS))
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -static $^ $(LDLIBS) -o $@
+
 # The same binary with AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer.
 $(BUILD)/asan/pyflare: $(BUILD)/asan/user/cli/main.o $(SAN_OBJS)
 	$(call msg,LINK,$@)
@@ -174,13 +193,13 @@ $(BUILD):
 $(BUILD)/asan/tests/test_%: tests/unit/test_%.c $(SAN_OBJS) | $(BUILD)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(SAN_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(SAN_OBJS) $(TEST_LDLIBS) -o $@
 
 # test_X.c test-runs the programs of X_test.bpf.c through its skeleton, X_test.skel.h.
 $(BUILD)/tests/bpf/test_%: tests/bpf/test_%.c $(BUILD)/tests/bpf/%_test.skel.h $(LIB_OBJS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -I$(BUILD)/tests/bpf -Itests/unit $< $(LIB_OBJS) $(LDLIBS) -lpthread -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(BUILD)/tests/bpf -Itests/unit $< $(LIB_OBJS) $(TEST_LDLIBS) -lpthread -o $@
 
 # Programs the functional tests run (tests/tools/NAME.c), with the sanitizers.
 TOOL_SRCS  := $(wildcard tests/tools/*.c)
@@ -189,7 +208,7 @@ TOOL_BINS  := $(patsubst tests/tools/%.c,$(BUILD)/asan/tests/tools/%,$(TOOL_SRCS
 $(BUILD)/asan/tests/tools/%: tests/tools/%.c $(SAN_OBJS) | $(BUILD)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) $(TEST_LDLIBS) -o $@
 
 test-tools: $(TOOL_BINS)
 
@@ -245,9 +264,9 @@ $(BUILD)/asan/fuzz/%.o: tests/fuzz/%.c | $(BUILD)
 
 $(BUILD)/asan/tests/fuzz_replay_%: $(BUILD)/asan/fuzz/fuzz_%.o $(BUILD)/asan/fuzz/replay.o $(SAN_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $^ $(TEST_LDLIBS) -o $@
 
-test: deps all asan bench-binary test-tools sid-root
+test: deps all asan bench-binary test-tools static sid-root old-root
 	$(Q)scripts/run-tests.sh
 
 # C sources in the style of .clang-format: format rewrites them, format-check lists what differs
@@ -263,12 +282,18 @@ unit-test: $(UNIT_BINS)
 bpf-test: $(BPFT_BINS)
 	$(Q)scripts/run-tests.sh bpf
 
-functional-test: all asan bench-binary test-tools
+functional-test: all asan bench-binary test-tools static
 	$(Q)scripts/run-tests.sh functional
 
 # A Debian sid root with its own CPython 3.14: the newest interpreter, and a container.
 sid-root:
 	$(Q)scripts/sid-root.sh
+
+# A Debian bullseye root (glibc 2.31, CPython 3.9): where only the static build can run.
+old-root:
+	$(Q)PYFLARE_SID_ROOT=$${PYFLARE_OLD_ROOT:-/var/cache/pyflare/bullseye-root} \
+	    PYFLARE_SID_SUITE=bullseye PYFLARE_SID_PACKAGES=python3.9 \
+	    PYFLARE_SID_PYTHON=/usr/bin/python3.9 scripts/sid-root.sh
 
 demo: deps all
 	$(Q)scripts/demo.sh

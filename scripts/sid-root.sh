@@ -11,6 +11,8 @@
 #   PYFLARE_SID_PACKAGES="a b"     packages to install (default: python3.14 python3.15: the
 #                                  newest supported CPython, and one pyflare must refuse)
 #   PYFLARE_SID_REBUILD=1          build afresh even when a complete root exists
+#   PYFLARE_SID_SUITE=bullseye     another Debian release than sid (make static's test builds
+#                                  a bullseye root: a C library older than the build's)
 #
 # The root is built in a temporary folder beside DIR and renamed into place only when complete,
 # so an interrupted build never leaves a half root behind. A file DIR/.pyflare-sid-root records
@@ -21,6 +23,7 @@ set -euo pipefail
 root="${PYFLARE_SID_ROOT:-/var/cache/pyflare/sid-root}"
 root="${root%/}"
 packages="${PYFLARE_SID_PACKAGES:-python3.14 python3.15}"
+suite="${PYFLARE_SID_SUITE:-sid}"
 python="${PYFLARE_SID_PYTHON:-/usr/bin/python3.14}"
 marker="$root/.pyflare-sid-root"
 
@@ -115,7 +118,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'say "interrupted; nothing was left behind"; exit 130' INT TERM HUP
 
-say "building $root from $mirror (sid: $packages)"
+say "building $root from $mirror ($suite: $packages)"
 start=$(date +%s)
 # In the background, so that a signal reaches the trap (and so mmdebstrap) at once.
 mmdebstrap --quiet --mode=root --variant=essential \
@@ -127,14 +130,14 @@ mmdebstrap --quiet --mode=root --variant=essential \
 	--dpkgopt='path-exclude=/usr/share/info/*' \
 	--dpkgopt='path-exclude=/usr/share/doc/*' \
 	--dpkgopt='path-include=/usr/share/doc/*/copyright' \
-	sid "$tmp" "deb $mirror sid main" >"$log" 2>&1 &
+	"$suite" "$tmp" "deb $mirror $suite main" >"$log" 2>&1 &
 child=$!
 status=0
 wait "$child" || status=$?
 child=
 if [ "$status" -ne 0 ]; then
 	tail -n 20 "$log" >&2
-	fail "failed: mmdebstrap could not build sid from $mirror (exit $status)"
+	fail "failed: mmdebstrap could not build $suite from $mirror (exit $status)"
 fi
 
 if ! version="$(chroot "$tmp" "$python" -c 'import sys; print(sys.version.split()[0])' 2>>"$log")"; then

@@ -18,13 +18,13 @@
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include <cjson/cJSON.h>
 #include <linux/capability.h>
 #include <linux/perf_event.h>
 
 #include "record/bpf_load.h"
 #include "record/cgroup_select.h"
 #include "lib/exit.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "host/proc_info.h"
 #include "record/tick_clock.h"
@@ -643,47 +643,54 @@ static void check_programs(struct doctor *d)
 	    loaded[2] || loaded[3] ? " and tick" : " only");
 }
 
+/* @ms, a duration in milliseconds, to the microsecond (negative: null). */
+static void json_ms(struct json_writer *w, const char *key, double ms)
+{
+	json_key(w, key);
+	if (ms < 0)
+		json_null(w);
+	else
+		json_decimal(w, (uint64_t)(ms * 1000 + 0.5), 3);
+}
+
 static int print_json(const struct doctor *d)
 {
-	cJSON *arr = cJSON_CreateArray(), *o;
-	char *text, status[8];
-	int i, j;
+	struct json_writer w;
+	char status[8];
 
-	for (i = 0; arr && i < d->n; i++) {
-		o = cJSON_CreateObject();
-		if (!o || !cJSON_AddItemToArray(arr, o))
-			goto oom;
-		snprintf(status, sizeof(status), "%s", doctor_status_name(d->res[i].status));
-		for (j = 0; status[j]; j++)
+	json_init(&w, stdout, JSON_SPACED);
+	json_begin_array(&w);
+	for (int i = 0; i < d->n; i++) {
+		const struct doctor_result *r = &d->res[i];
+
+		snprintf(status, sizeof(status), "%s", doctor_status_name(r->status));
+		for (int j = 0; status[j]; j++)
 			status[j] = (char)(status[j] | 0x20); /* ASCII lowercase */
-		if (!cJSON_AddStringToObject(o, "check", d->res[i].check) ||
-		    !cJSON_AddStringToObject(o, "status", status) ||
-		    !cJSON_AddStringToObject(o, "finding", d->res[i].finding) ||
-		    !(d->res[i].fix[0] ? cJSON_AddStringToObject(o, "fix", d->res[i].fix) :
-					 cJSON_AddNullToObject(o, "fix")))
-			goto oom;
-		if (d->res[i].has_cost &&
-		    (!(d->res[i].verified_insns ?
-			       cJSON_AddNumberToObject(o, "verified_insns",
-						       d->res[i].verified_insns) :
-			       cJSON_AddNullToObject(o, "verified_insns")) ||
-		     !cJSON_AddNumberToObject(o, "load_ms", d->res[i].load_ms) ||
-		     !(d->res[i].verify_ms >= 0 ?
-			       cJSON_AddNumberToObject(o, "verify_ms", d->res[i].verify_ms) :
-			       cJSON_AddNullToObject(o, "verify_ms"))))
-			goto oom;
+		json_break(&w, "\n  ");
+		json_begin_object(&w);
+		json_key_string(&w, "check", r->check);
+		json_key_string(&w, "status", status);
+		json_key_string(&w, "finding", r->finding);
+		json_key(&w, "fix");
+		if (r->fix[0])
+			json_string(&w, r->fix);
+		else
+			json_null(&w);
+		if (r->has_cost) {
+			json_key(&w, "verified_insns");
+			if (r->verified_insns)
+				json_u64(&w, r->verified_insns);
+			else
+				json_null(&w);
+			json_ms(&w, "load_ms", r->load_ms);
+			json_ms(&w, "verify_ms", r->verify_ms);
+		}
+		json_end_object(&w);
 	}
-	text = arr ? cJSON_Print(arr) : NULL;
-	if (!text)
-		goto oom;
-	printf("%s\n", text);
-	free(text);
-	cJSON_Delete(arr);
-	return 0;
-oom:
-	cJSON_Delete(arr);
-	pr_error("out of memory\n");
-	return -ENOMEM;
+	json_break(&w, "\n");
+	json_end_array(&w);
+	fputc('\n', stdout);
+	return ferror(stdout) ? -EIO : 0;
 }
 
 int doctor_run(int argc, char **argv)

@@ -12,12 +12,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "lib/user_db.h"
 
 struct launch {
 	pid_t pid;
@@ -41,7 +42,9 @@ static int drop_to_sudo_user(void)
 	gid = (gid_t)strtoul(gid_s, NULL, 10);
 	if (uid == 0)
 		return 0;
-	if ((user ? initgroups(user, gid) : setgroups(0, NULL)) || setgid(gid) || setuid(uid))
+	if (user ? user_set_groups(user, gid) : setgroups(0, NULL) ? -errno : 0)
+		return -errno;
+	if (setgid(gid) || setuid(uid))
 		return -errno;
 	return 0;
 }

@@ -5,7 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lib/grow.h"
+#include "lib/user_db.h"
 #include "lib/log.h"
 #include "session/session_file.h"
 
@@ -51,8 +52,8 @@ static int locate(struct place *pl)
 {
 	const char *xdg = getenv("XDG_DATA_HOME"), *user = getenv("SUDO_USER");
 	const char *home = NULL, *const * part;
+	char home_buf[PATH_MAX];
 	unsigned long uid, gid;
-	struct passwd *pw;
 	size_t at;
 	int n;
 
@@ -63,16 +64,13 @@ static int locate(struct place *pl)
 		pl->uid = uid;
 		pl->gid = gid;
 		/* the user's own home, not root's, whatever $HOME sudo left */
-		pw = getpwnam(user);
-		if (!pw || pw->pw_uid != uid)
-			pw = getpwuid(uid);
-		home = pw ? pw->pw_dir : NULL;
+		if (!user_home(user, (uid_t)uid, home_buf, sizeof(home_buf)))
+			home = home_buf;
 	} else {
 		home = getenv("HOME");
-		if (!home || home[0] != '/') {
-			pw = getpwuid(geteuid());
-			home = pw ? pw->pw_dir : NULL;
-		}
+		if ((!home || home[0] != '/') &&
+		    !user_home(NULL, geteuid(), home_buf, sizeof(home_buf)))
+			home = home_buf;
 	}
 	/* the XDG spec: a relative $XDG_DATA_HOME is invalid and ignored */
 	if (xdg && xdg[0] == '/') {
