@@ -66,3 +66,18 @@ def test_the_check_sees_includes():
     found = list(includes())
     assert len(found) > 100
     assert any(f == "cli" and n == "record/collector.h" for _, f, n in found)
+
+
+def test_render_h_is_the_interface_only():
+    """render/render.h is what callers use (the ops table, its options, the registry); the
+    renderers' shared helpers live in render_tree.h, render_order.h and render_util.h, so that
+    a caller's include does not pull in the renderers' internals."""
+    with open(os.path.join(REPO, "user", "render", "render.h")) as f:
+        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    declared = re.findall(r"^[A-Za-z][^;{}()#]*?\b(\w+)\s*(?:\(|;)", text, re.M)
+    declared += re.findall(r"^\s*struct\s+(\w+)\s*\{", text, re.M)
+    interface = re.compile(r"^(renderer_\w+|renderer|render_opts(_default)?|render_(text|speedscope|"
+                           r"collapsed|flat|html|svg|json|pstats|pprof|session)|frame_filter)$")
+    helpers = sorted({d for d in declared if not interface.match(d)})
+    assert declared, "the check found no declaration in render.h"
+    assert not helpers, "render.h declares renderer helpers, not the interface: %s" % helpers
