@@ -81,3 +81,24 @@ def test_render_h_is_the_interface_only():
     helpers = sorted({d for d in declared if not interface.match(d)})
     assert declared, "the check found no declaration in render.h"
     assert not helpers, "render.h declares renderer helpers, not the interface: %s" % helpers
+
+
+def test_architecture_file_table_matches_the_folders():
+    """docs/architecture.md's file table names every source file of user/ (a header with no .c
+    of its own too), and every user/ file it names exists: the table a newcomer reads is the
+    tree they find."""
+    with open(os.path.join(REPO, "docs", "architecture.md")) as f:
+        doc = f.read()
+    table = doc[doc.index("### Files"):]
+    table = table[:table.index("\n## ")]
+    named = set(re.findall(r"`([\w/]+\.[ch])`", table))
+    files = [os.path.relpath(p, os.path.join(REPO, "user"))
+             for p in glob.glob(os.path.join(REPO, "user", "*", "*.[ch]"))]
+    assert len(files) > 100
+    unnamed = sorted(p for p in files
+                     if (p.endswith(".c") or not os.path.exists(os.path.join(REPO, "user", p[:-1] + "c")))
+                     and p not in named and os.path.basename(p) not in named)
+    assert not unnamed, "files of user/ missing from docs/architecture.md's file table: %s" % unnamed
+    stale = sorted(n for n in named if "/" in n and n.split("/")[0] in MAY_INCLUDE
+                   and not os.path.exists(os.path.join(REPO, "user", n)))
+    assert not stale, "docs/architecture.md's file table names files that do not exist: %s" % stale
