@@ -64,7 +64,6 @@ struct {
 
 /* A stack is far larger than the 512-byte BPF stack: build it here, then copy it out. */
 #define WINDOW_BYTES 8192 /* data-stack bytes read at once (3.11+): many frames per probe */
-#define FP_MEMO 8	  /* fingerprints remembered within one sample */
 
 /*
  * What a walk changes from frame to frame. It lives in map memory, never on the BPF stack:
@@ -77,14 +76,16 @@ struct walk_state {
 	__u64 stack_lo;	 /* where the data stack's current chunk begins; 0: unknown */
 	__u64 window_lo; /* address of window[0]; window_len 0: empty */
 	__u64 hash;	 /* of the frames recorded so far: names a stack (off-CPU) */
+	__u64 loop_mark; /* py_chain_loops()'s frame kept */
 	/* Fingerprints already read in this sample: a code object cannot be freed while it
 	 * runs, so one read serves all its frames (recursion, repeated layers). */
-	__u64 fp_code[FP_MEMO];
-	__u32 fp_value[FP_MEMO];
+	__u64 fp_code[PYFLARE_FP_MEMO];
+	__u32 fp_value[PYFLARE_FP_MEMO];
 	/* Code objects not in `seen`, with their fingerprints: names to send after the walk. */
 	__u64 new_code[CODE_EVENTS_PER_SAMPLE];
 	__u32 new_fingerprint[CODE_EVENTS_PER_SAMPLE];
-	__u32 n; /* frames recorded */
+	__u32 n;      /* frames recorded */
+	__u32 visits; /* frames visited, shims too */
 	__u32 window_len;
 	__u32 window_next; /* bytes the next window read asks for: grows as the stack does */
 	__u32 pid;
@@ -102,8 +103,8 @@ struct walk_scratch {
 	struct walk_state walk;
 	struct py_proc proc;		    /* the process's layout, for the global functions */
 	unsigned char tstate[TSTATE_BYTES]; /* the thread state's fields, read in a single probe */
-	unsigned char frame[128];	    /* one frame, read in a single probe */
-	unsigned char window[WINDOW_BYTES]; /* a run of a thread's data stack */
+	unsigned char frame[PYFLARE_FRAME_BYTES_MAX]; /* one frame, read in a single probe */
+	unsigned char window[WINDOW_BYTES];	      /* a run of a thread's data stack */
 };
 
 /*

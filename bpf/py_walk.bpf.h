@@ -18,12 +18,10 @@
 #include "maps.bpf.h"
 #include "pyflare.h"
 
-#define FRAME_BUF_MAX 128   /* sizeof walk_scratch.frame */
 #define GLIBC_KEY_2ND 32    /* PTHREAD_KEY_2NDLEVEL_SIZE: keys per TLS block */
 #define GLIBC_KEYS_MAX 1024 /* PTHREAD_KEYS_MAX */
-/* Frames visited, counting C-stack shim frames that are skipped, not recorded. */
-#define WALK_STEPS_MAX (PYFLARE_MAX_FRAMES + PYFLARE_MAX_FRAMES / 2)
-/* The bounded-loop walker's frames per call of walk_frames_run (WALK_STEPS_MAX divides) */
+/* The bounded-loop walker's frames per call of walk_frames_run (it divides
+ * PYFLARE_WALK_STEPS_MAX) */
 #define WALK_STEPS_PER_CALL 32
 
 /*
@@ -47,7 +45,7 @@ static __always_inline __u64 read_user_u64(__u64 addr, int *err)
 /* A u64 at a CPython-defined offset inside the frame buffer (bounds known to the verifier). */
 static __always_inline __u64 frame_u64(const unsigned char *buf, __u16 off)
 {
-	if (off > FRAME_BUF_MAX - 8)
+	if (off > PYFLARE_FRAME_BYTES_MAX - 8)
 		return 0;
 	return *(const __u64 *)(buf + off);
 }
@@ -165,7 +163,7 @@ static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w
 	struct walk_state *st = &ws->walk;
 	__u64 off = frame - st->window_lo, start, len;
 
-	if (size == 0 || size > FRAME_BUF_MAX)
+	if (size == 0 || size > PYFLARE_FRAME_BYTES_MAX)
 		return NULL;
 	if (!(w->cfg->flags & PROC_DATA_STACK)) {
 		if (bpf_probe_read_user(ws->frame, size, (const void *)frame))
@@ -173,10 +171,10 @@ static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w
 		return ws->frame;
 	}
 	if (st->window_len && frame >= st->window_lo && off + size <= st->window_len &&
-	    off <= WINDOW_BYTES - FRAME_BUF_MAX)
+	    off <= WINDOW_BYTES - PYFLARE_FRAME_BYTES_MAX)
 		return ws->window + off;
 	/*
-	 * The window ending FRAME_BUF_MAX bytes after this frame (its callers lie below it);
+	 * The window ending PYFLARE_FRAME_BYTES_MAX bytes after this frame (its callers lie below it);
 	 * where that crosses into unmapped memory (a chunk's ends), from the frame's page on.
 	 */
 	len = st->window_next < WINDOW_FIRST ? WINDOW_FIRST : st->window_next;
@@ -185,12 +183,12 @@ static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w
 	if (len > WINDOW_BYTES)
 		len = WINDOW_BYTES;
 	st->window_next = len * 2; /* a deep stack: read more at once next time */
-	start = frame + FRAME_BUF_MAX - len;
+	start = frame + PYFLARE_FRAME_BYTES_MAX - len;
 	if (st->stack_lo && frame >= st->stack_lo && (frame < len || start < st->stack_lo)) {
 		/* nothing lies below the chunk's start (a mapping of its own): reading
 		 * there would fault, a costly miss before the retry below */
 		start = st->stack_lo;
-		len = frame + FRAME_BUF_MAX - start;
+		len = frame + PYFLARE_FRAME_BYTES_MAX - start;
 		if (len > WINDOW_BYTES)
 			len = WINDOW_BYTES; /* never: it only got shorter (for the verifier) */
 	}
@@ -207,8 +205,9 @@ static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w
 	}
 	st->window_lo = start;
 	st->window_len = len;
-	off = frame - start; /* at most len - FRAME_BUF_MAX: the frame and its callers below */
-	if (off > WINDOW_BYTES - FRAME_BUF_MAX)
+	off = frame -
+	      start; /* at most len - PYFLARE_FRAME_BYTES_MAX: the frame and its callers below */
+	if (off > WINDOW_BYTES - PYFLARE_FRAME_BYTES_MAX)
 		return NULL;
 	return ws->window + off;
 }
@@ -217,7 +216,7 @@ static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w
 static __always_inline __u32 code_fingerprint(const struct walk_ctx *w, __u64 code, bool *first)
 {
 	struct walk_state *st = &w->ws->walk;
-	__u32 slot = (code >> 4) & (FP_MEMO - 1);
+	__u32 slot = (code >> 4) & (PYFLARE_FP_MEMO - 1);
 	__u64 head[2];
 
 	*first = false;
@@ -258,7 +257,7 @@ static __always_inline void note_new_code(const struct walk_ctx *w, __u64 code, 
 	if (w->seen->code[seen_slot(code, st->pid)] == code)
 		return;
 	st->fresh = true;
-	/* met again after FP_MEMO forgot its fingerprint: listed once */
+	/* met again after PYFLARE_FP_MEMO forgot its fingerprint: listed once */
 	for (__u32 i = 0; i < CODE_EVENTS_PER_SAMPLE; i++)
 		if (i < n && st->new_code[i] == code)
 			return;
@@ -284,23 +283,22 @@ static long walk_step(__u32 i, void *data)
 	(void)i;
 	if (!frame)
 		return 1;
-	buf = (frame & 7) ? NULL : frame_bytes(w, frame, cfg->fr_size);
+	/* misaligned, met before (a loop: pyflare.h), or unreadable */
+	buf = (frame & 7) || py_chain_loops(&st->loop_mark, st->visits++, frame) ?
+		      NULL :
+		      frame_bytes(w, frame, cfg->fr_size);
 	if (!buf) {
 		st->flags |= SAMPLE_READ_ERROR;
 		return 1;
 	}
 	code = frame_u64(buf, cfg->fr_code);
 	back = frame_u64(buf, cfg->fr_back);
-	if (back == frame) { /* a frame that is its own caller: corrupt */
-		st->flags |= SAMPLE_READ_ERROR;
-		return 1;
-	}
 	st->frame = back;
 	if (cfg->flags & PROC_STACKREF)
 		code &= ~3ULL; /* 3.14 _PyStackRef tag bits */
 	/* C-stack shim frames (3.12+) and C-entry frames executing None (3.13+) */
-	if (cfg->fr_owner < FRAME_BUF_MAX &&
-	    buf[cfg->fr_owner & (FRAME_BUF_MAX - 1)] >= cfg->owner_skip)
+	if (cfg->fr_owner < PYFLARE_FRAME_BYTES_MAX &&
+	    buf[cfg->fr_owner & (PYFLARE_FRAME_BYTES_MAX - 1)] >= cfg->owner_skip)
 		return 0;
 	if (!code || code == cfg->none_addr)
 		return 0;
@@ -322,7 +320,7 @@ static long walk_step(__u32 i, void *data)
 			(__s64)(frame_u64(buf, cfg->fr_instr) - code - cfg->co_code_adaptive) >> 1;
 
 		out->lasti = units < -1 ? -1 : units > 0x7fffffff ? 0x7fffffff : (__s32)units;
-	} else if (cfg->fr_instr <= FRAME_BUF_MAX - 4) {
+	} else if (cfg->fr_instr <= PYFLARE_FRAME_BYTES_MAX - 4) {
 		out->lasti = *(const __s32 *)(buf + cfg->fr_instr);
 	} else {
 		out->lasti = -1;
@@ -372,11 +370,11 @@ __noinline int walk_frames_run(void)
 static __always_inline void walk_frames(struct walk_ctx *w, enum walker walker)
 {
 	if (walker == WALKER_BPF_LOOP) {
-		bpf_loop(WALK_STEPS_MAX, walk_step, w, 0);
+		bpf_loop(PYFLARE_WALK_STEPS_MAX, walk_step, w, 0);
 		return;
 	}
 	/* no callback is referenced here: kernels before 5.13 reject the program that does */
-	for (int i = 0; i < WALK_STEPS_MAX / WALK_STEPS_PER_CALL; i++)
+	for (int i = 0; i < PYFLARE_WALK_STEPS_MAX / WALK_STEPS_PER_CALL; i++)
 		if (walk_frames_run())
 			break;
 }

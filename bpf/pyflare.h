@@ -15,6 +15,16 @@
  * walker stores frames[n & (PYFLARE_MAX_FRAMES - 1)], a bound the verifier can see.
  */
 #define PYFLARE_MAX_FRAMES 1024
+
+/*
+ * The frame walkers' limits, shared by the kernel's (bpf/py_walk.bpf.h) and dump's
+ * (user/python/py_walk.c), which must judge every chain alike.
+ */
+/* Frames visited, counting C-stack shim frames that are skipped, not recorded. */
+#define PYFLARE_WALK_STEPS_MAX (PYFLARE_MAX_FRAMES + PYFLARE_MAX_FRAMES / 2)
+/* A frame's bytes read at once: every field a walker reads lies in a frame's first bytes. */
+#define PYFLARE_FRAME_BYTES_MAX 128
+#define PYFLARE_FP_MEMO 8      /* code-object fingerprints remembered within one walk */
 #define PYFLARE_MAX_PROCS 8192 /* processes profiled at once (py_procs entries) */
 /* until userspace sizes it by rate and CPUs (collector.c) */
 #define PYFLARE_RINGBUF_BYTES (8u << 20)
@@ -189,6 +199,25 @@ static inline __u32 py_fingerprint(__u64 a, __u64 b)
 	x *= 0xbf58476d1ce4e5b9ULL;
 	x ^= x >> 32;
 	return (__u32)x | 1; /* never 0: 0 means "not read" */
+}
+
+/*
+ * Whether a frame chain loops: called with every frame a walk visits (shims too) before it
+ * is read, @visits the frames visited before it, *@mark 0 at the start. A chain that comes
+ * back to a frame it visited is corrupt (or was read while it changed), and both walkers
+ * end it with SAMPLE_READ_ERROR, as a frame that cannot be read. A walker cannot afford a
+ * set of the frames met (the kernel's has no room for one), so this is Brent's cycle
+ * detection: the frame at visit 0, 1, 3, 7, 15... is kept, and meeting it again is a loop.
+ * Any loop is seen within about twice its start plus its length in visits: a loop that
+ * starts too deep to be seen within the walk's limits ends the walk as SAMPLE_TRUNCATED.
+ */
+static inline int py_chain_loops(__u64 *mark, __u32 visits, __u64 frame)
+{
+	if (frame == *mark)
+		return 1;
+	if (!(visits & (visits + 1))) /* visits + 1 is a power of two */
+		*mark = frame;
+	return 0;
 }
 
 _Static_assert(sizeof(struct py_proc) == 72, "py_proc layout changed");

@@ -527,40 +527,51 @@ static void test_stackref_tags(void)
 }
 
 /*
- * A → B → A. Only a frame that is its own caller is recognised as corrupt, so a longer
- * cycle is walked until the frame cap: SAMPLE_TRUNCATED, not SAMPLE_READ_ERROR, with the
- * cap's worth of alternating frames.
+ * Chains that loop are corrupt, whatever the loop's length: SAMPLE_READ_ERROR, with the
+ * frames met until the walk noticed (py_chain_loops(), pyflare.h, the rule dump's walker
+ * follows too: tests/unit/test_py_walk.c walks the same chains).
  */
-static void test_cycle(void)
+
+/* A chain of @n frames whose last one's caller is fr[@to]: @want[0..@nwant) recorded. */
+static void check_loop(unsigned n, unsigned to, const unsigned *want, unsigned nwant)
 {
-	static unsigned want[PYFLARE_MAX_FRAMES];
 	struct py_proc p;
 
-	for (unsigned k = 0; k < PYFLARE_MAX_FRAMES; k++)
-		want[k] = k % 2;
 	proc_312(&p);
 	reset_fake();
-	set_current_frame(build_chain(&p, 2));
-	set_back(&p, fr[1], fr[0]);
+	set_current_frame(build_chain(&p, n));
+	set_back(&p, fr[n - 1], fr[to]);
 	run_walk(walker, &p);
-	CHECK_SAMPLE(PYFLARE_MAX_FRAMES, SAMPLE_TRUNCATED);
-	CHECK_INT(frame_mismatches(&p, want, PYFLARE_MAX_FRAMES), 0);
-	CHECK_HEALTH(1, 0, 0, 0, 1);
+	CHECK_SAMPLE(nwant, SAMPLE_READ_ERROR);
+	CHECK_INT(frame_mismatches(&p, want, nwant), 0);
+	CHECK_HEALTH(1, 0, 0, 1, 0);
 }
 
-/* A frame that is its own caller: the frames before it, then a read error. */
+/* A → B → A: the frames up to the second visit of B, then a read error. */
+static void test_cycle(void)
+{
+	static const unsigned want[] = { 0, 1, 0 };
+
+	check_loop(2, 0, want, 3);
+}
+
+/* A frame that is its own caller, below two others. */
 static void test_self_loop(void)
 {
-	struct py_proc p;
+	static const unsigned want[] = { 0, 1, 2, 2 };
 
-	proc_312(&p);
-	reset_fake();
-	set_current_frame(build_chain(&p, 3));
-	set_back(&p, fr[2], fr[2]);
-	run_walk(walker, &p);
-	CHECK_SAMPLE(2, SAMPLE_READ_ERROR);
-	CHECK_INT(frame_mismatches(&p, NULL, 2), 0);
-	CHECK_HEALTH(1, 0, 0, 1, 0);
+	check_loop(3, 2, want, 4);
+}
+
+/* 30 frames, then a loop of 10 (the 40th frame's caller is the 31st). */
+static void test_loop_after_prefix(void)
+{
+	static unsigned want[41];
+
+	for (unsigned k = 0; k < 40; k++)
+		want[k] = k;
+	want[40] = 30;
+	check_loop(40, 30, want, 41);
 }
 
 static void test_null_back(void)
@@ -948,6 +959,7 @@ static void run_battery(struct inst *in)
 	RUN(test_code_names);
 	RUN(test_cycle);
 	RUN(test_self_loop);
+	RUN(test_loop_after_prefix);
 	RUN(test_null_back);
 	RUN(test_unreadable);
 	RUN(test_lasti_clamp);

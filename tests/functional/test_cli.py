@@ -413,3 +413,27 @@ def test_unsupported_version_refused_by_name(tmp):
     meta = json.load(open(out))["pyflare"]
     assert meta["health"]["refused"] == 1
     assert "not supported" in meta["refusals"][0]["reason"]
+
+
+def test_process_name_is_escaped_on_the_terminal(tmp):
+    """A process names itself (prctl PR_SET_NAME, any bytes): -v's "profiling process" line
+    shows its escape sequences and bidirectional overrides escaped (lib/escape.h), never raw."""
+    rename = ("import ctypes, time\n"
+              "ctypes.CDLL(None).prctl(15, b'x\\x1b[2J\\xe2\\x80\\xae', 0, 0, 0)\n"
+              "print('ready', flush=True)\n"
+              "end = time.time() + 30\n"
+              "while time.time() < end: sum(range(100))\n")
+    proc = subprocess.Popen(["/usr/bin/python3.11", "-c", rename], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline().strip() == b"ready"
+        r = subprocess.run([pyflare_path(), "record", "-v", "-p", str(proc.pid), "-d", "0.3",
+                            "-o", os.path.join(tmp, "r.json")], capture_output=True, timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert r.returncode == 0, r.stderr
+    line = [x for x in r.stderr.split(b"\n")
+            if x.startswith(b"pyflare: profiling process %d " % proc.pid)]
+    assert len(line) == 1, r.stderr
+    assert b"(x\\x1b[2J\\u202e)" in line[0], line[0]
+    assert all(0x20 <= b < 0x7f for b in line[0]), line[0]

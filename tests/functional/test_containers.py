@@ -337,6 +337,22 @@ def test_empty_cgroup_gives_a_clear_empty_report(cgroups, tmp_path):
     assert "0 processes attached" in err
 
 
+def test_cgroup_name_is_escaped_on_the_terminal(cgroups, tmp_path):
+    """A folder name is the container's to choose: -v's "selected cgroup" line shows its
+    escape sequences, bidirectional overrides and bad UTF-8 escaped (lib/escape.h), never raw."""
+    raw = b"evil\x1b[31m\xe2\x80\xae\xff"
+    folder = os.path.join(cgroups.top.encode(), raw)
+    os.makedirs(folder)
+    cgroups.made.append(folder)
+    r = subprocess.run([pyflare_path(), "record", "-v", "-o", str(tmp_path / "r.json"),
+                        "--cgroup", folder, "-d", "0.3"], capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    line = [x for x in r.stderr.split(b"\n") if x.startswith(b"pyflare: selected cgroup ")]
+    assert len(line) == 1, r.stderr
+    assert line[0].endswith(b"evil\\x1b[31m\\u202e\\xff"), line[0]
+    assert all(b >= 0x20 and b < 0x7f for b in line[0]), line[0]
+
+
 def test_pyflare_in_its_own_pid_namespace_says_so(tmp_path):
     _needs_root()
     if not shutil.which("unshare"):

@@ -67,3 +67,39 @@ def test_the_check_sees_includes():
     found = list(includes())
     assert len(found) > 100
     assert any(f == "cli" and n == "record/collector.h" for _, f, n in found)
+
+
+def test_render_h_is_the_interface_only():
+    """render/render.h is what callers use (the ops table, its options, the registry); the
+    renderers' shared helpers live in render_tree.h, render_order.h and render_util.h, so that
+    a caller's include does not pull in the renderers' internals."""
+    with open(os.path.join(REPO, "user", "render", "render.h")) as f:
+        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    declared = re.findall(r"^[A-Za-z][^;{}()#]*?\b(\w+)\s*(?:\(|;)", text, re.M)
+    declared += re.findall(r"^\s*struct\s+(\w+)\s*\{", text, re.M)
+    interface = re.compile(r"^(renderer_\w+|renderer|render_opts(_default)?|render_(text|speedscope|"
+                           r"collapsed|flat|html|svg|json|pstats|pprof|session)|frame_filter)$")
+    helpers = sorted({d for d in declared if not interface.match(d)})
+    assert declared, "the check found no declaration in render.h"
+    assert not helpers, "render.h declares renderer helpers, not the interface: %s" % helpers
+
+
+def test_architecture_file_table_matches_the_folders():
+    """docs/architecture.md's file table names every source file of user/ (a header with no .c
+    of its own too), and every user/ file it names exists: the table a newcomer reads is the
+    tree they find."""
+    with open(os.path.join(REPO, "docs", "architecture.md")) as f:
+        doc = f.read()
+    table = doc[doc.index("### Files"):]
+    table = table[:table.index("\n## ")]
+    named = set(re.findall(r"`([\w/]+\.[ch])`", table))
+    files = [os.path.relpath(p, os.path.join(REPO, "user"))
+             for p in glob.glob(os.path.join(REPO, "user", "*", "*.[ch]"))]
+    assert len(files) > 100
+    unnamed = sorted(p for p in files
+                     if (p.endswith(".c") or not os.path.exists(os.path.join(REPO, "user", p[:-1] + "c")))
+                     and p not in named and os.path.basename(p) not in named)
+    assert not unnamed, "files of user/ missing from docs/architecture.md's file table: %s" % unnamed
+    stale = sorted(n for n in named if "/" in n and n.split("/")[0] in MAY_INCLUDE
+                   and not os.path.exists(os.path.join(REPO, "user", n)))
+    assert not stale, "docs/architecture.md's file table names files that do not exist: %s" % stale

@@ -204,7 +204,7 @@ static void test_chain(void)
 	}
 }
 
-/* Garbage ends the walk, flagged, and never loops. */
+/* Garbage ends the walk, flagged (chains that loop: test_loops). */
 static void test_garbage(void)
 {
 	for (unsigned minor = PY_MINOR_MIN; minor <= PY_MINOR_MAX; minor++) {
@@ -218,18 +218,6 @@ static void test_garbage(void)
 		c0 = addr(code_at(0));
 		ts = tstate(&t, 0, 0x1111, NULL);
 		set_top(&t, ts, frame_at(0));
-		/* a frame that is its own caller */
-		set_frame(&t, 0, c0, 0, frame_at(0));
-		CHECK_INT(py_walk_stack(&t, addr(ts), &stack), 0);
-		CHECK_INT(stack.n, 1);
-		CHECK_INT(stack.flags, SAMPLE_READ_ERROR);
-		/* a longer loop */
-		set_frame(&t, 0, c0, 0, frame_at(1));
-		set_frame(&t, 1, c0, 0, frame_at(2));
-		set_frame(&t, 2, c0, 0, frame_at(0));
-		CHECK_INT(py_walk_stack(&t, addr(ts), &stack), 0);
-		CHECK_INT(stack.n, 3);
-		CHECK_INT(stack.flags, SAMPLE_READ_ERROR);
 		/* a misaligned caller, an unreadable one, a misaligned code object */
 		set_frame(&t, 0, c0, 0, frame_at(1) + 4);
 		CHECK_INT(py_walk_stack(&t, addr(ts), &stack), 0);
@@ -267,6 +255,61 @@ static void test_garbage(void)
 }
 
 /* Two walks agree when only the innermost frame's instruction moved on. */
+/*
+ * Chains that loop, judged as the BPF walker judges them (tests/bpf/test_walk.c walks the
+ * same chains): read errors, with the frames met until the walk noticed.
+ */
+static void check_loop(const struct py_target *t, const unsigned char *ts, const unsigned *want,
+		       uint32_t n)
+{
+	CHECK_INT(py_walk_stack(t, addr(ts), &stack), 0);
+	CHECK_INT(stack.n, n);
+	CHECK_INT(stack.flags, SAMPLE_READ_ERROR);
+	for (uint32_t k = 0; k < n && k < stack.n; k++)
+		CHECK(stack.addrs[k] == addr(frame_at(want[k])));
+}
+
+static void test_loops(void)
+{
+	static const unsigned own[] = { 0 }, two[] = { 0, 1, 0 }, three[] = { 0, 1, 2, 0, 1, 2 },
+			      self[] = { 0, 1, 2, 2 };
+	static unsigned prefix[41];
+
+	for (unsigned k = 0; k < 40; k++)
+		prefix[k] = k;
+	prefix[40] = 30;
+	for (unsigned minor = PY_MINOR_MIN; minor <= PY_MINOR_MAX; minor++) {
+		struct py_target t;
+		unsigned char *ts;
+		uint64_t c0;
+
+		fake_target(&t, minor);
+		c0 = addr(code_at(0));
+		ts = tstate(&t, 0, 0x1111, NULL);
+		set_top(&t, ts, frame_at(0));
+		/* a frame that is its own caller */
+		set_frame(&t, 0, c0, 0, frame_at(0));
+		check_loop(&t, ts, own, 1);
+		/* A -> B -> C -> A */
+		set_frame(&t, 0, c0, 0, frame_at(1));
+		set_frame(&t, 1, c0, 0, frame_at(2));
+		set_frame(&t, 2, c0, 0, frame_at(0));
+		check_loop(&t, ts, three, 6);
+		/* A -> B -> A */
+		set_frame(&t, 0, c0, 0, frame_at(1));
+		set_frame(&t, 1, c0, 0, frame_at(0));
+		check_loop(&t, ts, two, 3);
+		/* a frame that is its own caller, below two others */
+		set_frame(&t, 1, c0, 0, frame_at(2));
+		set_frame(&t, 2, c0, 0, frame_at(2));
+		check_loop(&t, ts, self, 4);
+		/* 30 frames, then a loop of 10 */
+		for (size_t i = 0; i < 40; i++)
+			set_frame(&t, i, c0, 0, frame_at(i + 1 < 40 ? i + 1 : 30));
+		check_loop(&t, ts, prefix, 41);
+	}
+}
+
 static void test_same(void)
 {
 	struct py_target t;
@@ -318,6 +361,7 @@ int main(void)
 	RUN(test_threads);
 	RUN(test_chain);
 	RUN(test_garbage);
+	RUN(test_loops);
 	RUN(test_same);
 	free(runtime);
 	free(interp);

@@ -11,6 +11,8 @@
 #include "render/frame_filter.h"
 #include "fixture.h"
 #include "render/render.h"
+#include "render/render_tree.h"
+#include "render/render_util.h"
 #include "test.h"
 
 /* Frame indices of the fixture, in interning order. */

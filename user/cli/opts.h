@@ -20,6 +20,10 @@
 #include "top/top.h"
 
 #define OPTS_MAX_FILES 64
+/* -F's defaults and limit, which the help states */
+#define RATE_COMMAND_HZ 999 /* launching a program: pyinstrument-like detail */
+#define RATE_ATTACH_HZ 99   /* production processes: each timer interrupt costs ~20 us */
+#define RATE_MAX_HZ 100000  /* kernel.perf_event_max_sample_rate default */
 
 /* pyflare report FILE... | --last: render saved sessions (combined) again. */
 struct report_opts {

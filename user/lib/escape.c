@@ -68,3 +68,24 @@ char *escape_dup(const char *str, const char *also)
 	}
 	return safe;
 }
+
+char *escape_into(char *buf, size_t len, const char *str)
+{
+	char *safe = escape_dup(str, NULL);
+	size_t n;
+
+	if (!safe) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	n = strlen(safe);
+	if (n >= len) {
+		n = len - 1;
+		while (n && ((unsigned char)safe[n] & 0xc0) == 0x80)
+			n--; /* never half a UTF-8 character */
+	}
+	memcpy(buf, safe, n);
+	buf[n] = '\0';
+	free(safe);
+	return buf;
+}

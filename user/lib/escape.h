@@ -18,5 +18,12 @@
 size_t escape_put(FILE *out, const char *str, const char *also);
 /* escape_put() into a new string, malloc'd; NULL with errno set. */
 char *escape_dup(const char *str, const char *also);
+/*
+ * escape_put() into @buf of @len bytes (> 0), cut before a character that does not fit
+ * ("?" when out of memory); returns @buf. For a short name in a message: a comm.
+ */
+char *escape_into(char *buf, size_t len, const char *str);
+/* Bytes escape_into() needs for a whole TASK_COMM_LEN comm: 15 bytes, \xNN each. */
+#define ESCAPED_COMM_LEN 64
 
 #endif /* PYFLARE_ESCAPE_H */

@@ -14,11 +14,6 @@
 #include "python/py_target.h"
 #include "host/remote.h"
 
-#define FRAME_BYTES_MAX 128 /* every field the walker reads lies in a frame's first bytes */
-/* Frames visited, C-stack shims included, as the BPF walker allows */
-#define WALK_STEPS_MAX (PYFLARE_MAX_FRAMES + PYFLARE_MAX_FRAMES / 2)
-#define FP_MEMO 8 /* code object fingerprints remembered within one walk */
-
 static uint64_t u64_in(const unsigned char *buf, uint16_t off)
 {
 	uint64_t v;
@@ -71,10 +66,10 @@ struct walk {
 	const struct py_target *t;
 	struct py_proc cfg; /* the BPF walker's offsets and flags */
 	struct py_stack *out;
-	uint64_t visited[WALK_STEPS_MAX]; /* every frame met, shims too: loops end the walk */
-	size_t steps;
-	uint64_t fp_code[FP_MEMO]; /* a code object's fingerprint is read once a walk */
-	uint32_t fp_value[FP_MEMO];
+	__u64 loop_mark;		   /* py_chain_loops()'s frame kept */
+	uint32_t steps;			   /* frames visited, shims too */
+	uint64_t fp_code[PYFLARE_FP_MEMO]; /* a code object's fingerprint is read once a walk */
+	uint32_t fp_value[PYFLARE_FP_MEMO];
 };
 
 /* The instruction of a frame, in the units linetable_line() takes for this version. */
@@ -100,7 +95,7 @@ static int32_t frame_lasti(const struct walk *w, const unsigned char *buf, uint6
 /* The fingerprint of the code object at @code (0 if unreadable), as the kernel takes it. */
 static uint32_t code_fingerprint(struct walk *w, uint64_t code)
 {
-	size_t slot = (code >> 4) & (FP_MEMO - 1);
+	size_t slot = (code >> 4) & (PYFLARE_FP_MEMO - 1);
 	uint64_t head[2];
 
 	if (w->fp_code[slot] == code)
@@ -112,15 +107,6 @@ static uint32_t code_fingerprint(struct walk *w, uint64_t code)
 	return w->fp_value[slot];
 }
 
-/* Whether the frame at @frame was met before in this walk. */
-static bool visited(const struct walk *w, uint64_t frame)
-{
-	for (size_t i = 0; i < w->steps; i++)
-		if (w->visited[i] == frame)
-			return true;
-	return false;
-}
-
 /*
  * Visits the frame at @frame: records it when it runs Python code, and sets *@back to its
  * caller. Returns false when the walk must stop (a flag in out says why).
@@ -129,14 +115,16 @@ static bool walk_step(struct walk *w, uint64_t frame, uint64_t *back)
 {
 	const struct py_proc *cfg = &w->cfg;
 	struct py_stack *out = w->out;
-	unsigned char buf[FRAME_BYTES_MAX];
+	unsigned char buf[PYFLARE_FRAME_BYTES_MAX];
 	uint64_t code;
 
-	if ((frame & 7) || visited(w, frame) || remote_read(w->t->pid, frame, buf, cfg->fr_size)) {
+	/* misaligned, met before (a loop, judged as the BPF walker does: pyflare.h), or
+	 * unreadable */
+	if ((frame & 7) || py_chain_loops(&w->loop_mark, w->steps++, frame) ||
+	    remote_read(w->t->pid, frame, buf, cfg->fr_size)) {
 		out->flags |= SAMPLE_READ_ERROR;
 		return false;
 	}
-	w->visited[w->steps++] = frame;
 	code = u64_in(buf, cfg->fr_code);
 	*back = u64_in(buf, cfg->fr_back);
 	if (cfg->flags & PROC_STACKREF)
@@ -187,13 +175,13 @@ int py_walk_stack(const struct py_target *t, uint64_t tstate, struct py_stack *o
 	py_target_to_proc(t, 0, &w.cfg);
 	out->n = 0;
 	out->flags = 0;
-	if (w.cfg.fr_size > FRAME_BYTES_MAX ||
+	if (w.cfg.fr_size > PYFLARE_FRAME_BYTES_MAX ||
 	    (w.cfg.fr_owner != PYFLARE_NO_OFFSET && w.cfg.fr_owner >= w.cfg.fr_size))
 		return -EINVAL;
 	err = first_frame(&w, tstate, &frame);
 	if (err)
 		return err;
-	while (frame && w.steps < WALK_STEPS_MAX) {
+	while (frame && w.steps < PYFLARE_WALK_STEPS_MAX) {
 		if (!walk_step(&w, frame, &back))
 			return 0;
 		frame = back;

@@ -47,9 +47,9 @@ struct py_stack {
  * and C-entry frames skipped (3.12 gh-96421, 3.13 gh-100987), 3.14 stack-reference tags
  * masked (gh-127705), the instruction turned into what linetable_line() takes. At most
  * PYFLARE_MAX_FRAMES frames (more: the walk ends with SAMPLE_TRUNCATED); a frame that
- * cannot be read, a misaligned pointer or a chain that comes back to a frame already seen
- * ends it with SAMPLE_READ_ERROR. Returns 0, or -errno when the thread state itself cannot
- * be read.
+ * cannot be read, a misaligned pointer or a chain that loops (py_chain_loops(), pyflare.h,
+ * the BPF walker's rule) ends it with SAMPLE_READ_ERROR. Returns 0, or -errno when the
+ * thread state itself cannot be read.
  */
 int py_walk_stack(const struct py_target *t, uint64_t tstate, struct py_stack *out);
 

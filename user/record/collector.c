@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "host/proc_info.h"
+#include "lib/escape.h"
 #include "lib/keymap.h"
 #include "lib/log.h"
 #include "python/binary_cache.h"
@@ -124,17 +125,11 @@ static int select_cgroups(struct collector *c)
 		}
 	}
 	for (size_t i = 0; i < c->cgroups.n; i++) {
-		/* a folder name a container made: no control characters to the terminal */
-		char shown[sizeof(c->cgroups.dirs[0])];
-		size_t k;
+		/* a folder name a container made: escaped for the terminal */
+		char *shown = escape_dup(c->cgroups.dirs[i], NULL);
 
-		for (k = 0; c->cgroups.dirs[i][k] && k < sizeof(shown) - 1; k++) {
-			unsigned char ch = (unsigned char)c->cgroups.dirs[i][k];
-
-			shown[k] = ch < 0x20 || (ch >= 0x7f && ch < 0xa0) ? '?' : (char)ch;
-		}
-		shown[k] = '\0';
-		pr_info("selected cgroup %s\n", shown);
+		pr_info("selected cgroup %s\n", shown ? shown : "(name not shown: out of memory)");
+		free(shown);
 	}
 	return 0;
 }
@@ -151,8 +146,11 @@ static int fill_cgroup_map(struct collector *c)
 					       sizeof(fd), BPF_ANY);
 
 		if (err) {
-			pr_error("cannot select cgroup %s in BPF: %s\n", c->cgroups.dirs[i],
+			char *shown = escape_dup(c->cgroups.dirs[i], NULL);
+
+			pr_error("cannot select cgroup %s in BPF: %s\n", shown ? shown : "",
 				 strerror(-err));
+			free(shown);
 			return err;
 		}
 	}

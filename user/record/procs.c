@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "host/proc_info.h"
+#include "lib/escape.h"
 #include "lib/grow.h"
 #include "lib/keymap.h"
 #include "lib/log.h"
@@ -124,7 +125,7 @@ static void unwatch(struct collector *c, pid_t pid)
  */
 static bool selected(struct collector *c, pid_t pid, bool explicit)
 {
-	char comm[64], cmdline[4096];
+	char comm[64], cmdline[4096], shown[ESCAPED_COMM_LEN];
 	const char *miss;
 
 	if (!proc_filter__active(c->opts->procs))
@@ -136,9 +137,11 @@ static bool selected(struct collector *c, pid_t pid, bool explicit)
 	if (!miss)
 		return true;
 	if (explicit)
-		pr_error("process %d (%s) does not match %s\n", pid, comm, miss);
+		pr_error("process %d (%s) does not match %s\n", pid,
+			 escape_into(shown, sizeof(shown), comm), miss);
 	else
-		pr_debug("process %d (%s): skipped, it does not match %s\n", pid, comm, miss);
+		pr_debug("process %d (%s): skipped, it does not match %s\n", pid,
+			 escape_into(shown, sizeof(shown), comm), miss);
 	return false;
 }
 
@@ -155,7 +158,7 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	uint32_t ns_pid = 0;
 	struct tracked *t;
 	struct py_target target;
-	char why[256];
+	char why[256], shown[ESCAPED_COMM_LEN];
 	enum py_target_error r;
 	uint64_t id, analysed_ns = now_ns();
 	int64_t idx;
@@ -200,10 +203,12 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 		return 0;
 	case PY_TARGET_UNSUPPORTED:
 		if (explicit) {
-			pr_error("process %d (%s): %s\n", pid, target.comm, why);
+			pr_error("process %d (%s): %s\n", pid,
+				 escape_into(shown, sizeof(shown), target.comm), why);
 			return -EOPNOTSUPP;
 		}
-		pr_warn("not profiling process %d (%s): %s\n", pid, target.comm, why);
+		pr_warn("not profiling process %d (%s): %s\n", pid,
+			escape_into(shown, sizeof(shown), target.comm), why);
 		session__add_refusal(c->s, (uint32_t)pid, target.comm, why);
 		return 0;
 	}
@@ -271,8 +276,9 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	}
 	if (!t->target.tls_checked)
 		remember_tls_todo(c, id);
-	pr_info("profiling process %d (%s), Python %s, offsets from %s\n", pid, target.comm,
-		target.version, target.layout.source);
+	pr_info("profiling process %d (%s), Python %s, offsets from %s\n", pid,
+		escape_into(shown, sizeof(shown), target.comm), target.version,
+		target.layout.source);
 	return 0;
 }
 

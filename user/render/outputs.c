@@ -11,6 +11,7 @@
 #include "lib/exit.h"
 #include "lib/log.h"
 #include "render/output.h"
+#include "render/render_util.h"
 #include "session/health.h"
 #include "session/idle_threads.h"
 #include "session/session_file.h"

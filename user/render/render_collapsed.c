@@ -6,6 +6,8 @@
 
 #include "lib/keymap.h"
 #include "render/render.h"
+#include "render/render_tree.h"
+#include "render/render_util.h"
 
 /*
  * One line per distinct stack after folding, root first, weighing its time in integer

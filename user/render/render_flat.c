@@ -7,6 +7,8 @@
 #include "render/frame_filter.h"
 #include "lib/keymap.h"
 #include "render/render.h"
+#include "render/render_tree.h"
+#include "render/render_util.h"
 
 /*
  * Self time is the time of the samples ending in the function; total time that of the samples

@@ -7,6 +7,9 @@
 #include "render/frame_filter.h"
 #include "html_assets.h" /* generated from html/ by the Makefile */
 #include "render/render.h"
+#include "render/render_tree.h"
+#include "render/render_order.h"
+#include "render/render_util.h"
 #include "render/render_json_common.h"
 #include "lib/grow.h"
 #include "lib/json.h"

@@ -7,6 +7,8 @@
 #include "lib/json.h"
 #include "render/frame_filter.h"
 #include "render/render.h"
+#include "render/render_tree.h"
+#include "render/render_util.h"
 #include "render/render_json_common.h"
 
 /*

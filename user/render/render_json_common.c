@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "render/render_json_common.h"
+#include "render/render_util.h"
 
 void render_json_format_utc(char *buf, size_t len, uint64_t realtime_ns, int digits)
 {

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "render/render.h"
+#include "render/render_order.h"
 
 static int by_time(const void *a, const void *b, void *arg)
 {

@@ -11,6 +11,8 @@
 #include "lib/strtab.h"
 #include "render/protobuf.h"
 #include "render/render.h"
+#include "render/render_tree.h"
+#include "render/render_util.h"
 #include "lib/utf8.h"
 
 /*

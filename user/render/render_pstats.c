@@ -8,6 +8,8 @@
 #include "lib/keymap.h"
 #include "render/marshal.h"
 #include "render/render.h"
+#include "render/render_tree.h"
+#include "render/render_util.h"
 #include "lib/utf8.h"
 
 /*

@@ -10,6 +10,9 @@
 #include "lib/json.h"
 #include "lib/number.h"
 #include "render/render.h"
+#include "render/render_tree.h"
+#include "render/render_order.h"
+#include "render/render_util.h"
 #include "render/render_json_common.h"
 
 /*

@@ -19,6 +19,8 @@
 #include "render/frame_filter.h"
 #include "html_assets.h" /* generated from html/ by the Makefile: flamegraph_js */
 #include "render/render.h"
+#include "render/render_tree.h"
+#include "render/render_util.h"
 #include "session/health.h"
 #include "lib/utf8.h"
 

@@ -6,6 +6,8 @@
 
 #include "render/frame_filter.h"
 #include "render/render.h"
+#include "render/render_tree.h"
+#include "render/render_util.h"
 
 struct colors {
 	const char *red, *yellow, *green, *dim_green, *faint, *bold, *app, *end;

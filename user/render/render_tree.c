@@ -9,6 +9,8 @@
 #include "lib/hash.h"
 #include "lib/keymap.h"
 #include "render/render.h"
+#include "render/render_tree.h"
+#include "render/render_order.h"
 
 /* --- frames ------------------------------------------------------------------------------- */
 

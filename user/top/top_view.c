@@ -10,6 +10,8 @@
 
 #include "top/screen_text.h"
 #include "lib/grow.h"
+#include "render/render_tree.h"
+#include "render/render_util.h"
 
 const char *const top_key_help[] = {
 	"q Ctrl-C  quit",

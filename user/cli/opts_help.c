@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opts_help.c — the usage line and the --help of `pyflare record`, `report`, `top` and `dump`
+ * (opts.h); opts.c parses and checks the options themselves.
+ */
+#include "cli/opts.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "record/tick_clock.h"
+#include "render/render.h"
+#include "top/top_view.h"
+
+void opts_print_usage(void)
+{
+	printf("usage: pyflare record [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
+	       "       pyflare top [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
+	       "       pyflare report [options] (FILE... | --last)\n"
+	       "       pyflare dump [--json] -p PID[,PID...]\n"
+	       "       pyflare doctor [--json]\n"
+	       "       pyflare completions bash|zsh|fish\n"
+	       "\n"
+	       "pyflare is a sampling profiler for CPython 3.8-3.14 that walks Python stacks\n"
+	       "in the kernel with eBPF: no code change, no restart, no pause of the target.\n"
+	       "\n"
+	       "commands:\n"
+	       "  record    profile a command, running processes or the whole host\n"
+	       "  top       the same, live: the functions taking the time, second by second\n"
+	       "  report    show a saved recording again, with other options or formats\n"
+	       "  dump      print every thread's Python stack of running processes, now\n"
+	       "  doctor    check that this machine can record, and say what to fix\n"
+	       "  completions  print a shell completion script (make install installs them)\n"
+	       "\n"
+	       "Run 'pyflare COMMAND --help' (record, top, report, dump) for the options.\n"
+	       "Recording needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE, and a\n"
+	       "kernel >= 5.8 with BTF; dump only needs to read the processes (root or\n"
+	       "CAP_SYS_PTRACE).\n");
+}
+
+/* The format names, wrapped to the help's second column. */
+static void print_formats(void)
+{
+	char names[256], *p, *next;
+	int col = 27;
+
+	renderer_names(names, sizeof(names));
+	printf("%27s", "");
+	for (p = strtok_r(names, ", ", &next); p; p = strtok_r(NULL, ", ", &next)) {
+		if (col > 27 && col + 2 + (int)strlen(p) > 79) {
+			printf(",\n%27s", "");
+			col = 27;
+		} else if (col > 27) {
+			printf(", ");
+			col += 2;
+		}
+		col += printf("%s", p);
+	}
+	putchar('\n');
+}
+
+/* The options of the views, for both helps. */
+static void print_view_help(void)
+{
+	printf("output:\n"
+	       "  -o, --output FILE        write the report to FILE (atomically; - is stdout),\n"
+	       "                           in the format its extension names (.svg,\n"
+	       "                           .speedscope.json, .folded, ...; text for a name\n"
+	       "                           without one; an unknown one is refused). Repeat -o\n"
+	       "                           to write several formats at once\n"
+	       "  -r, --format FORMAT      the format of every -o: text (the default), flat\n"
+	       "                           (the cProfile/pstats table of functions), svg (a\n"
+	       "                           flame graph; also -r flamegraph), or any of:\n");
+	print_formats();
+	printf("      --granularity G      function (default: one frame per function, as\n"
+	       "                           pyinstrument) or line (one per line, as py-spy)\n"
+	       "      --group-by KEY       process (default: each process apart), cmdline\n"
+	       "                           (processes with the same arguments are one group:\n"
+	       "                           20 gunicorn workers read as one service), container\n"
+	       "                           (the same container, else the same cgroup) or none\n"
+	       "                           (all in one); threads of a group merge by name.\n"
+	       "                           A saved session (.pyflare) keeps every process\n"
+	       "\n"
+	       "what the call tree shows (text and the other tree views):\n"
+	       "  library code (the process's stdlib, site-packages, dist-packages, <frozen>\n"
+	       "  modules) is hidden: each run of it becomes one '[N frames hidden]  json, re'\n"
+	       "  row below the call into it. A --show pattern wins over every hiding rule.\n"
+	       "      --hide GLOB          also hide frames whose file matches GLOB ('*'\n"
+	       "                           crosses '/': --hide '*/vendor/*'); repeatable\n"
+	       "      --hide-regex RE      the same with an extended regex, found anywhere in\n"
+	       "                           the path (anchor it with ^ and $)\n"
+	       "      --show GLOB          always show frames whose file matches GLOB, e.g.\n"
+	       "                           --show '*/site-packages/requests/*'; repeatable\n"
+	       "      --show-regex RE      the same with an extended regex\n"
+	       "      --show-all           hide nothing, library code included\n"
+	       "  -t, --timeline           keep time order: children in the order they first\n"
+	       "                           ran, a call repeated after another call is a new\n"
+	       "                           row; speedscope gets evented profiles\n"
+	       "  -p, --render-option KEY[=VALUE]\n"
+	       "                           pyinstrument's render options: time=percent_of_total\n"
+	       "                           (or seconds), filter_threshold=0.001 (hide rows under\n"
+	       "                           this share of the process's time; default 0.01),\n"
+	       "                           flat (text reports become -r flat), flat_time=self|\n"
+	       "                           total, timeline, show_all, unicode, color,\n"
+	       "                           hide_regex=RE, show_regex=RE\n"
+	       "      --sort KEY           flat view order: self (default), total, name or file\n"
+	       "                           (pstats' tottime, cumulative and filename work too)\n"
+	       "      --collapsed-roots process,thread\n"
+	       "                           lead each collapsed line with 'process PID (comm)'\n"
+	       "                           and/or 'thread TID (name)' frames (default: none,\n"
+	       "                           equal stacks of all threads and processes add up)\n"
+	       "      --idle, --no-idle    wall mode: keep or drop the threads that did nothing\n"
+	       "                           but wait (default: drop them, except each\n"
+	       "                           process's main thread)\n"
+	       "      --color, --no-color  ANSI colours in text reports (default: when stdout\n"
+	       "                           is a terminal and NO_COLOR is not set)\n"
+	       "      --unicode, --no-unicode\n"
+	       "                           box-drawing characters or ASCII (default: unicode)\n");
+}
+
+/* The targets and process filters, for record's help (@render_options: -p takes them) and top's. */
+static void print_target_help(bool render_options)
+{
+	printf("targets:\n");
+	if (render_options)
+		printf("  -p, --pid PID[,PID...]   attach to running processes (repeatable). A -p\n"
+		       "                           value that does not start with a digit is a\n"
+		       "                           render option, as pyinstrument's:\n"
+		       "                           -p time=percent_of_total\n");
+	else
+		printf("  -p, --pid PID[,PID...]   attach to running processes (repeatable)\n");
+	printf("  -a, --all                every Python process on the host\n"
+	       "  -- COMMAND [ARGS...]     run COMMAND as the invoking user (SUDO_USER under\n"
+	       "                           sudo) and profile it; its exit status is pyflare's\n"
+	       "      --container ID       only processes of the container whose id starts\n"
+	       "                           with ID (docker, containerd, CRI-O, podman and\n"
+	       "                           Kubernetes names; `docker ps` shows 12 digits)\n"
+	       "      --cgroup PATH        only processes in the cgroup v2 folder PATH or below\n"
+	       "                           it (/sys/fs/cgroup/system.slice/web.service, or\n"
+	       "                           /system.slice/web.service as /proc/PID/cgroup says).\n"
+	       "                           Both are repeatable, alone select like -a within\n"
+	       "                           them, and are checked at every sample: a process\n"
+	       "                           that moves in is found, one that moves out stops\n"
+	       "                           counting\n"
+	       "      --comm RE            only processes whose kernel name (/proc/PID/comm, 15\n"
+	       "                           characters) matches the extended regex RE\n"
+	       "      --cmdline RE         only processes whose arguments, joined by spaces,\n"
+	       "                           match RE. Both are found anywhere (anchor with ^\n"
+	       "                           and $), combine with each other and with -a or a\n"
+	       "                           command (whose children are followed, and only\n"
+	       "                           those that match profiled); a -p PID that does not\n"
+	       "                           match is an error. They are checked when a process\n"
+	       "                           is found, forks or execs: a forked worker is judged\n"
+	       "                           by the cmdline it inherits, a later rename is not\n"
+	       "                           seen\n"
+	       "\n");
+}
+
+/* The sampling options, for record's and top's help. */
+static void print_sampling_help(void)
+{
+	printf("sampling:\n"
+	       "      --mode MODE          wall: on-CPU samples plus the time each thread\n"
+	       "                           spends waiting, from the scheduler (sleep, I/O,\n"
+	       "                           locks, the GIL), so times add up to wall-clock time\n"
+	       "                           (default with a command or -p, as pyinstrument);\n"
+	       "                           cpu: on-CPU samples only (default with -a,\n"
+	       "                           --container, --cgroup)\n"
+	       "      --min-block SECONDS  wall mode: waits shorter than this are added up in\n"
+	       "                           the kernel rather than sent one by one (0.0001)\n"
+	       "  -d, --duration SECONDS   stop after this long (default: until the end)\n"
+	       "  -F, --rate HZ            samples per second per CPU (default %d with a\n"
+	       "                           command, %d when attaching: each sample costs the\n"
+	       "                           sampled CPU some microseconds)\n"
+	       "  -i, --interval SECONDS   the same as a period, as in pyinstrument (-i 0.001)\n"
+	       "      --clock CLOCK        what takes the samples (default %s). timer: a\n"
+	       "                           perf timer on every CPU at -F's rate, an interrupt\n"
+	       "                           of its own; tick: the scheduler tick, which\n"
+	       "                           interrupts a busy CPU anyway, at the kernel's rate\n"
+	       "                           (CONFIG_HZ, 100 to 1000; no -F): sampling adds no\n"
+	       "                           interrupt, but a CPU shared by busy tasks skews it\n"
+	       "\n",
+	       RATE_COMMAND_HZ, RATE_ATTACH_HZ, sample_clock_name(SAMPLE_CLOCK_DEFAULT));
+}
+
+void opts_print_record_help(void)
+{
+	printf("usage: pyflare record [options] -- COMMAND [ARGS...]\n"
+	       "       pyflare record [options] -p PID[,PID...]\n"
+	       "       pyflare record [options] -a\n"
+	       "       pyflare record [options] --container ID | --cgroup PATH\n"
+	       "\n"
+	       "Sample the Python stacks of a command and its Python children, of running\n"
+	       "processes, or of every Python process on the host, then print where the\n"
+	       "time went. Recording stops at --duration, when the command or every target\n"
+	       "exits, or on Ctrl-C / SIGTERM; the report is written in every case.\n"
+	       "\n");
+	print_target_help(true);
+	print_sampling_help();
+	print_view_help();
+	printf("\n"
+	       "  -q, --quiet              no progress line while recording\n"
+	       "  -v, --verbose            more diagnostics (-vv: libbpf's too)\n"
+	       "  -h, --help               this help\n"
+	       "      --version            print the version\n"
+	       "\n"
+	       "examples:\n"
+	       "  sudo pyflare record -- python3 app.py\n"
+	       "  sudo pyflare record --show-all -p time=percent_of_total -- python3 app.py\n"
+	       "  sudo pyflare record --show '*/site-packages/sqlalchemy/*' -- ./manage.py\n"
+	       "  sudo pyflare record -r flat --sort total -- python3 app.py\n"
+	       "  sudo pyflare record -t -o run.speedscope.json -- python3 app.py --port 8000\n"
+	       "  sudo pyflare record -o - -o run.speedscope.json -o run.folded -- ./job.py\n"
+	       "  sudo pyflare record -p 4242,4243 -d 30 -p filter_threshold=0.001\n"
+	       "  sudo pyflare record -a -d 10 -r collapsed --collapsed-roots process \\\n"
+	       "      | flamegraph.pl > host.svg\n"
+	       "  sudo pyflare record --granularity line -F 499 -p $(pgrep -f celery)\n"
+	       "  sudo pyflare record -a -d 30 --comm 'gunicorn|celery'\n"
+	       "  sudo pyflare record --container 3f9c2a -d 30 -o c.speedscope.json\n"
+	       "  sudo pyflare record --cgroup /sys/fs/cgroup/system.slice/web.service -d 30\n"
+	       "\n"
+	       "The health line printed at the end (and stored in every output) counts the\n"
+	       "samples taken and lost, truncated stacks, unreadable frames and the\n"
+	       "processes attached or refused, with the reason.\n");
+}
+
+void opts_print_report_help(void)
+{
+	printf("usage: pyflare report [options] FILE...\n"
+	       "       pyflare report [options] --last\n"
+	       "\n"
+	       "Show saved recordings (.pyflare sessions) again, combined, in any format and\n"
+	       "with any of the view options: nothing is sampled.\n"
+	       "\n"
+	       "      --last               the newest recording pyflare kept\n");
+	print_view_help();
+	printf("\n"
+	       "  -v, --verbose            more diagnostics\n"
+	       "  -h, --help               this help\n"
+	       "      --version            print the version\n"
+	       "\n"
+	       "examples:\n"
+	       "  pyflare report --last --show-all\n"
+	       "  pyflare report run.pyflare -r flat --sort total\n"
+	       "  pyflare report run.pyflare -t -o run.speedscope.json\n"
+	       "  pyflare report a.pyflare b.pyflare -p time=percent_of_total \\\n"
+	       "      --hide '*/tests/*'\n");
+}
+
+void opts_print_top_help(void)
+{
+	printf("usage: pyflare top [options] -- COMMAND [ARGS...]\n"
+	       "       pyflare top [options] -p PID[,PID...]\n"
+	       "       pyflare top [options] -a\n"
+	       "       pyflare top [options] --container ID | --cgroup PATH\n"
+	       "\n"
+	       "Show live, as top does, the Python functions taking the time: one row per\n"
+	       "function with its own and total time and the processes it ran in, refreshed\n"
+	       "every --delay seconds, over the last interval or the whole run. On a terminal\n"
+	       "it takes the screen (? lists the keys, q quits); piped, it prints one table\n"
+	       "per interval until the targets exit, --duration passes or Ctrl-C. A command\n"
+	       "reads no input there, and its output goes to pyflare's standard error, which\n"
+	       "is shown when the screen is given back.\n"
+	       "\n"
+	       "OWN%% and TOTAL%% are shares of all the time shown: on CPU, and in wall mode\n"
+	       "the waits too ([sleep], [lock], ...). When the recording ends by itself, the\n"
+	       "whole run stays on the screen until q. q quits with status 0 and stops a\n"
+	       "command still running (SIGTERM); one that ended gives its status, as with\n"
+	       "record.\n"
+	       "\n");
+	print_target_help(false);
+	print_sampling_help();
+	printf("view:\n"
+	       "      --delay SECONDS      between two refreshes (default 1)\n"
+	       "      --granularity G      function (default) or line: a row per line\n"
+	       "      --sort KEY           own (default), total, name or file\n"
+	       "  -v, --verbose            more diagnostics\n"
+	       "  -h, --help               this help\n"
+	       "      --version            print the version\n"
+	       "\n"
+	       "keys:\n");
+	for (const char *const *k = top_key_help; *k; k++)
+		printf("  %s\n", *k);
+	printf("\n"
+	       "examples:\n"
+	       "  sudo pyflare top -- python3 app.py\n"
+	       "  sudo pyflare top -p $(pgrep -d, -f gunicorn)\n"
+	       "  sudo pyflare top -a --comm 'celery|gunicorn'\n"
+	       "  sudo pyflare top -a -d 60 --delay 5 > top.log\n");
+}
+
+void opts_print_dump_help(void)
+{
+	printf("usage: pyflare dump [options] -p PID[,PID...]\n"
+	       "\n"
+	       "Print the Python stack of every thread of running processes, as it is now,\n"
+	       "blocked threads included (what a hung service is doing), without stopping\n"
+	       "them: each thread's id and name, whether it holds the GIL, what it waits for\n"
+	       "([lock], [GIL], [sleep], [I/O read], ...) or that it runs, and its frames,\n"
+	       "innermost first, with file, line and the line's source text read from the\n"
+	       "file as the process sees it (inside its container). The process runs on\n"
+	       "while it is read: a thread whose frames kept changing is marked\n"
+	       "\"(changing, best effort)\".\n"
+	       "\n"
+	       "  -p, --pid PID[,PID...]   the processes to read (repeatable)\n"
+	       "      --json               one JSON document instead of text (docs/formats.md)\n"
+	       "      --color, --no-color  ANSI colours (default: when stdout is a terminal\n"
+	       "                           and NO_COLOR is not set)\n"
+	       "  -v, --verbose            more diagnostics\n"
+	       "  -h, --help               this help\n"
+	       "      --version            print the version\n"
+	       "\n"
+	       "Needs root or CAP_SYS_PTRACE (reading another process's memory). Exit status:\n"
+	       "0 when every process was read, else that of the first that was not: 2 no\n"
+	       "permission, 3 no such process, not Python or an unsupported Python.\n"
+	       "\n"
+	       "examples:\n"
+	       "  sudo pyflare dump -p 4242\n"
+	       "  sudo pyflare dump -p $(pgrep -d, -f gunicorn) --json | jq .\n");
+}
