@@ -221,6 +221,34 @@ def test_usage_errors():
         assert text in r.stderr, (args, r.stderr)
 
 
+def test_py_spy_spellings(py, tmp):
+    """py-spy's long options are pyflare's; its -r RATE, -f, --gil, --function and an empty
+    -p $(pgrep ...) are answered with what to type instead, never misread."""
+    a = start_busy(py, tmp)
+    try:
+        out = os.path.join(tmp, "raw.txt")
+        r = pyflare("record", "--pid", str(a.pid), "--rate", "100", "--duration", "1",
+                    "--nonblocking", "--idle", "--format", "raw", "-o", out)
+        assert r.returncode == 0, r.stderr
+        assert "(collapsed)" in r.stderr, r.stderr
+        rec = load_collapsed(out)
+        assert rec.inclusive(lambda f: f.name == "busy_forever") > 0.05
+    finally:
+        a.kill()
+    for args, text in ((["-r", "100", "--", "true"], "did you mean -F 100?"),
+                       (["-f", "speedscope", "--", "true"], "did you mean -r speedscope?"),
+                       (["--format", "chrometrace", "--", "true"], "-t -o run.speedscope.json"),
+                       (["--gil", "--", "true"], "--mode wall shows the waits for the GIL"),
+                       (["--function", "--", "true"], "--granularity line"),
+                       (["-p", "-d", "5"], "-p has no PID before '-d'"),
+                       (["-p", "--", "true"], "-p has no PID before '--'")):
+        r = pyflare("record", *args)
+        assert r.returncode == 1, (args, r.stderr)
+        assert text in r.stderr, (args, r.stderr)
+    r = pyflare("dump", "-p", "--json")
+    assert r.returncode == 1 and "-p has no PID before '--json'" in r.stderr, r.stderr
+
+
 def test_help_and_version():
     r = pyflare("record", "--help")
     assert r.returncode == 0
