@@ -36,8 +36,7 @@ static bool is_rate(const char *s)
 	return end != s && !*end && v > 0;
 }
 
-bool spelling_format_refusal(const char *name, enum spelling_command command, char *buf,
-			     size_t len)
+bool spelling_format_refusal(const char *name, enum spelling_command command, char *buf, size_t len)
 {
 	if (!strcmp(name, "chrometrace")) {
 		snprintf(buf, len,
