@@ -29,7 +29,7 @@ static void test_python_dialect(void)
 	CHECK(search("\\d+", "/srv/v2/app.py"));
 	CHECK(!search("\\d", "/srv/d/app.py")); /* ERE: the letter d */
 	CHECK(search("^/srv/\\w+/", "/srv/app/x.py"));
-	CHECK(search("\\w", "/é"));	/* Unicode's \w, as on a Python str */
+	CHECK(search("\\w", "/é")); /* Unicode's \w, as on a Python str */
 	CHECK(search("(?<!test_)views\\.py$", "/srv/app/views.py"));
 	CHECK(!search("(?<!test_)views\\.py$", "/srv/app/test_views.py"));
 	CHECK(search("(?P<pkg>requests)/", "/x/site-packages/requests/api.py"));
