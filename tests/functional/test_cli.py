@@ -420,12 +420,27 @@ def test_unsupported_version_refused_by_name(tmp):
         assert "Python 3.15" in r.stderr and "not supported (3.8 to 3.14 are)" in r.stderr
     finally:
         proc.kill()
-    # a command: found at its exec, refused, and named so in the report. It lives until
-    # pyflare has said so (its stdin is pyflare's): found late on a busy machine, a
-    # process that had already exited could not be refused at all
+    # a command: found at its exec, refused, and named so in the report; nothing was
+    # profiled, which the last line and the exit status say
     out = os.path.join(tmp, "r.speedscope.json")
+    status, err = record_refused_command(root, out)
+    assert status == 5, err
+    assert "1 refused" in err and "not supported" in err, err
+    assert err.splitlines()[-1].startswith("pyflare: error: nothing was profiled: the 1 "
+                                           "process found was refused"), err
+    meta = json.load(open(out))["pyflare"]
+    assert meta["health"]["refused"] == 1
+    assert "not supported" in meta["refusals"][0]["reason"]
+
+
+def record_refused_command(root, out, exit_code=0):
+    """Records python3.15 of the sid root as a command, which pyflare refuses; the command
+    then exits with @exit_code. Returns (pyflare's status, its stderr). The command lives
+    until pyflare has said it refused it (its stdin is pyflare's): found late on a busy
+    machine, a process that had already exited could not be refused at all."""
     p = subprocess.Popen([pyflare_path(), "record", "-o", out, "--", "chroot", root,
-                          "/usr/bin/python3.15", "-c", "import sys; sys.stdin.read()"],
+                          "/usr/bin/python3.15", "-c",
+                          "import sys; sys.stdin.read(); sys.exit(%d)" % exit_code],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          universal_newlines=True)
     lines = wait_for_line(p.stderr, "not profiling process")
@@ -435,9 +450,21 @@ def test_unsupported_version_refused_by_name(tmp):
         p.wait(timeout=60)
     finally:
         p.kill()
-    err = "".join(lines) + rest
-    assert p.returncode == 0, err
-    assert "1 refused" in err and "not supported" in err, err
-    meta = json.load(open(out))["pyflare"]
-    assert meta["health"]["refused"] == 1
-    assert "not supported" in meta["refusals"][0]["reason"]
+    return p.returncode, "".join(lines) + rest
+
+
+def test_nothing_profiled_exit_status(tmp):
+    """Every process refused: exit status 5, so that CI notices, unless the command's own
+    status is not 0, which wins. A command that runs no Python is no refusal: its status."""
+    r = pyflare("record", "--", "sleep", "0.2")
+    assert r.returncode == 0, r.stderr
+    assert "no Python process was found" in r.stdout, r.stdout
+    assert "nothing was profiled" not in r.stderr, r.stderr
+    r = pyflare("record", "--", "sh", "-c", "exit 3")
+    assert r.returncode == 3, r.stderr
+    root = pythons.SID_ROOT
+    if not os.path.exists(os.path.join(root, "usr/bin/python3.15")):
+        skip_or_fail("no python3.15 in the sid root (scripts/sid-root.sh)")
+    status, err = record_refused_command(root, os.path.join(tmp, "r.txt"), exit_code=7)
+    assert status == 7, err
+    assert "1 refused" in err, err
