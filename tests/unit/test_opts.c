@@ -725,6 +725,7 @@ static void test_peer_spellings(void)
 	CHECK_RECORD_ERROR("unknown option '--gil': ", "--gil", "-a");
 	CHECK_RECORD_ERROR("--mode wall shows the waits for the GIL", "--gil", "-a");
 	CHECK_TOP_ERROR("--mode cpu", "--gil", "-a");
+	CHECK_TOP_ERROR("the i key hides or shows them", "--idle", "-a");
 	CHECK_RECORD_ERROR("--granularity line", "--function", "-a");
 	CHECK_RECORD_ERROR("Python frames only", "--native", "-a");
 	CHECK_RECORD_ERROR("bad duration 'forever'", "-d", "forever", "-a");

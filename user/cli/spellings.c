@@ -77,6 +77,9 @@ static const struct {
 	{ "--native", RECORD_TOP | SPELLING_DUMP,
 	  "pyflare reads Python frames only: time in C code counts on the Python line "
 	  "that called it" },
+	{ "--idle", SPELLING_TOP,
+	  "top shows the waits of idle threads already in --mode wall (the default with "
+	  "a command or -p); the i key hides or shows them" },
 	{ "--threads", SPELLING_RECORD,
 	  "every thread is shown apart already; for collapsed stacks give "
 	  "--collapsed-roots thread" },
