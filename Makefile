@@ -25,13 +25,17 @@ endif
 VERSION    := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
+# PCRE2 for the users' regexes (Python's dialect); pkg-config's answer, Debian's when none yet
+PCRE2_CFLAGS := $(shell pkg-config --cflags libpcre2-8 2>/dev/null)
+PCRE2_LIBS   := $(shell pkg-config --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
 # CFLAGS is the builder's (make CFLAGS=-O0); what the code needs to build is in
 # PYFLARE_CFLAGS, which CFLAGS given on the command line or in the environment cannot replace.
 CFLAGS     ?= -g -O2
 PYFLARE_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-              -DPYFLARE_VERSION='"$(VERSION)"' -Iuser -Ibpf -I$(BUILD) -MMD -MP
+              -DPYFLARE_VERSION='"$(VERSION)"' -Iuser -Ibpf -I$(BUILD) -MMD -MP \
+              $(PCRE2_CFLAGS)
 ALL_CFLAGS  = $(PYFLARE_CFLAGS) $(CFLAGS)
-LDLIBS     := -lbpf -lelf -lz -lm
+LDLIBS     := -lbpf -lelf -lz -lm $(PCRE2_LIBS)
 # The unit tests read back what the renderers write with cJSON; pyflare itself writes JSON
 # with lib/json.c and links no JSON library.
 TEST_LDLIBS := $(LDLIBS) -lcjson

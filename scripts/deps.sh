@@ -3,7 +3,7 @@
 # Run by `make demo` and `make test`; a no-op when everything is there.
 set -euo pipefail
 
-packages=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev pkg-config
+packages=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libpcre2-dev pkg-config
 	  gcc make python3 python3-pytest python3-yaml mmdebstrap uidmap chromium binutils xxd golang-go
 	  libclang-rt-dev tmux stress-ng clang-format-14 zsh fish)
 

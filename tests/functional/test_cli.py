@@ -221,6 +221,34 @@ def test_usage_errors():
         assert text in r.stderr, (args, r.stderr)
 
 
+def test_py_spy_spellings(py, tmp):
+    """py-spy's long options are pyflare's; its -r RATE, -f, --gil, --function and an empty
+    -p $(pgrep ...) are answered with what to type instead, never misread."""
+    a = start_busy(py, tmp)
+    try:
+        out = os.path.join(tmp, "raw.txt")
+        r = pyflare("record", "--pid", str(a.pid), "--rate", "100", "--duration", "1",
+                    "--nonblocking", "--idle", "--format", "raw", "-o", out)
+        assert r.returncode == 0, r.stderr
+        assert "(collapsed)" in r.stderr, r.stderr
+        rec = load_collapsed(out)
+        assert rec.inclusive(lambda f: f.name == "busy_forever") > 0.05
+    finally:
+        a.kill()
+    for args, text in ((["-r", "100", "--", "true"], "did you mean -F 100?"),
+                       (["-f", "speedscope", "--", "true"], "did you mean -r speedscope?"),
+                       (["--format", "chrometrace", "--", "true"], "-t -o run.speedscope.json"),
+                       (["--gil", "--", "true"], "--mode wall shows the waits for the GIL"),
+                       (["--function", "--", "true"], "--granularity line"),
+                       (["-p", "-d", "5"], "-p has no PID before '-d'"),
+                       (["-p", "--", "true"], "-p has no PID before '--'")):
+        r = pyflare("record", *args)
+        assert r.returncode == 1, (args, r.stderr)
+        assert text in r.stderr, (args, r.stderr)
+    r = pyflare("dump", "-p", "--json")
+    assert r.returncode == 1 and "-p has no PID before '--json'" in r.stderr, r.stderr
+
+
 def test_help_and_version():
     r = pyflare("record", "--help")
     assert r.returncode == 0
@@ -392,12 +420,27 @@ def test_unsupported_version_refused_by_name(tmp):
         assert "Python 3.15" in r.stderr and "not supported (3.8 to 3.14 are)" in r.stderr
     finally:
         proc.kill()
-    # a command: found at its exec, refused, and named so in the report. It lives until
-    # pyflare has said so (its stdin is pyflare's): found late on a busy machine, a
-    # process that had already exited could not be refused at all
+    # a command: found at its exec, refused, and named so in the report; nothing was
+    # profiled, which the last line and the exit status say
     out = os.path.join(tmp, "r.speedscope.json")
+    status, err = record_refused_command(root, out)
+    assert status == 5, err
+    assert "1 refused" in err and "not supported" in err, err
+    assert err.splitlines()[-1].startswith("pyflare: error: nothing was profiled: the 1 "
+                                           "process found was refused"), err
+    meta = json.load(open(out))["pyflare"]
+    assert meta["health"]["refused"] == 1
+    assert "not supported" in meta["refusals"][0]["reason"]
+
+
+def record_refused_command(root, out, exit_code=0):
+    """Records python3.15 of the sid root as a command, which pyflare refuses; the command
+    then exits with @exit_code. Returns (pyflare's status, its stderr). The command lives
+    until pyflare has said it refused it (its stdin is pyflare's): found late on a busy
+    machine, a process that had already exited could not be refused at all."""
     p = subprocess.Popen([pyflare_path(), "record", "-o", out, "--", "chroot", root,
-                          "/usr/bin/python3.15", "-c", "import sys; sys.stdin.read()"],
+                          "/usr/bin/python3.15", "-c",
+                          "import sys; sys.stdin.read(); sys.exit(%d)" % exit_code],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          universal_newlines=True)
     lines = wait_for_line(p.stderr, "not profiling process")
@@ -407,12 +450,24 @@ def test_unsupported_version_refused_by_name(tmp):
         p.wait(timeout=60)
     finally:
         p.kill()
-    err = "".join(lines) + rest
-    assert p.returncode == 0, err
-    assert "1 refused" in err and "not supported" in err, err
-    meta = json.load(open(out))["pyflare"]
-    assert meta["health"]["refused"] == 1
-    assert "not supported" in meta["refusals"][0]["reason"]
+    return p.returncode, "".join(lines) + rest
+
+
+def test_nothing_profiled_exit_status(tmp):
+    """Every process refused: exit status 5, so that CI notices, unless the command's own
+    status is not 0, which wins. A command that runs no Python is no refusal: its status."""
+    r = pyflare("record", "--", "sleep", "0.2")
+    assert r.returncode == 0, r.stderr
+    assert "no Python process was found" in r.stdout, r.stdout
+    assert "nothing was profiled" not in r.stderr, r.stderr
+    r = pyflare("record", "--", "sh", "-c", "exit 3")
+    assert r.returncode == 3, r.stderr
+    root = pythons.SID_ROOT
+    if not os.path.exists(os.path.join(root, "usr/bin/python3.15")):
+        skip_or_fail("no python3.15 in the sid root (scripts/sid-root.sh)")
+    status, err = record_refused_command(root, os.path.join(tmp, "r.txt"), exit_code=7)
+    assert status == 7, err
+    assert "1 refused" in err, err
 
 
 def test_process_name_is_escaped_on_the_terminal(tmp):

@@ -32,9 +32,13 @@ def documented_options(command):
     r = subprocess.run([pyflare_path(), command, "--help"], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, universal_newlines=True, timeout=30)
     assert r.returncode == 0, r.stdout
-    # an example's profiled command (after " -- ") has options of its own
-    text = "\n".join(line.split(" -- ")[0] for line in r.stdout.split("\n"))
-    found = set(re.findall(r"(?<![\w-])--([a-z][a-z-]+)", text))
+    # the option rows: "  -o, --output FILE  ..." or "      --show-all  ...", and a row
+    # naming two ("--color, --no-color"); prose that mentions other tools' options is not one
+    found = set()
+    for line in r.stdout.split("\n"):
+        m = re.match(r"\s+(?:-\w, )?((?:--[a-z][a-z-]*(?:, )?)+)", line)
+        if m:
+            found.update(re.findall(r"--([a-z][a-z-]*)", m.group(1)))
     assert len(found) >= 3, r.stdout
     return found
 

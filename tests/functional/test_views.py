@@ -283,6 +283,30 @@ def test_hide_user_code(py, py_placed):
     assert group and "views" in group[0].label and "json" in group[0].label, describe(text)
 
 
+def test_python_style_regexes(py, py_placed):
+    """--show-regex and --hide-regex read as pyinstrument's users write them, in Python's re
+    dialect ((?:...), \\d, lookbehind): what re.search finds in a frame's path is shown or
+    hidden. (POSIX ERE refused (?:, and read \\d as the letter d.)"""
+    show = r"/python3\.\d+/json/(?:encoder|__init__)\.py$"
+    hide = r"(?<!_)views\.py$"
+    run = record(py, py_placed, "--show-regex", show, "--hide-regex", hide,
+                 outs=("views.txt", "views.speedscope.json"))
+    files = {f.file for f in load_speedscope(run.outputs[1]).frames()}
+    encoder = [f for f in files if f.endswith("/json/encoder.py")]
+    views = [f for f in files if f.endswith("/views.py")]
+    assert encoder and views, files
+    # Python's own re is the judge of what the patterns match
+    assert all(re.search(show, f) for f in encoder), (show, encoder)
+    assert all(re.search(hide, f) for f in views), (hide, views)
+    text = run.text(0)
+    rs = rows(text)
+    assert any(r.where.startswith("json/encoder.py:") for r in rs), describe(text)
+    assert find(rs, "encode_all") < 0 and find(rs, "main") < 0, describe(text)
+    # what neither pattern matches keeps the default: re's frames stay hidden
+    assert any(r.hidden and re.search(r"[ ,](re|sre_\w+)(,|$)", r.label) for r in rs), \
+        describe(text)
+
+
 def test_hide_regex_error(py):
     r = subprocess.run([pyflare_path(), "record", "--hide-regex", "(", "--", *py.command("-c",
                         "pass")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -176,6 +176,17 @@ static void test_rules(void)
 	CHECK_INT(frame_filter__add(f, FILTER_SHOW_REGEX, "^/srv/", NULL, 0), 0);
 	CHECK(!frame_filter__hides(f, &p, &app));
 	frame_filter__free(f);
+
+	/* Python's dialect, as pyinstrument's users write it: (?:...), \\d a digit */
+	f = frame_filter__new();
+	CHECK_INT(frame_filter__add(f, FILTER_HIDE_REGEX, "/(?:srv|opt)/app/\\w+\\d\\.py$", err,
+				    sizeof(err)),
+		  0);
+	app = py("/opt/app/v2.py");
+	CHECK(frame_filter__hides(f, &p, &app));
+	app = py("/opt/app/vd.py");
+	CHECK(!frame_filter__hides(f, &p, &app));
+	frame_filter__free(f);
 }
 
 static void test_bad_rules(void)

@@ -9,6 +9,7 @@
 #include "render/frame_filter.h"
 #include "cli/opts.h"
 #include "record/proc_filter.h"
+#include "session/idle_threads.h"
 #include "test.h"
 #include "record/tick_clock.h"
 
@@ -689,6 +690,55 @@ static enum opts_result dump(struct dump_opts *o, ...)
 		CHECK(strstr(err, want) != NULL);                                      \
 	} while (0)
 
+/* py-spy's and pyinstrument's spellings: taken when they mean the same, else answered */
+static void test_peer_spellings(void)
+{
+	struct record_opts o;
+	struct top_opts t;
+	struct dump_opts d;
+
+	CHECK_INT(record(&o, "--pid", "42", "--rate", "100", "--duration", "unlimited",
+			 "--nonblocking", "--idle", "--format", "flamegraph", "--outfile", "p.svg",
+			 NULL),
+		  OPTS_OK);
+	CHECK_INT(o.pids[0], 42);
+	CHECK_INT(o.rate_hz, 100);
+	CHECK(o.duration == 0);
+	CHECK_INT(o.render.idle, IDLE_KEEP);
+	CHECK_STR(o.outputs[0].path, "p.svg");
+	CHECK(o.outputs[0].format == &render_svg);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "--format", "raw", "-a", NULL), OPTS_OK);
+	CHECK(o.outputs[0].format == &render_collapsed);
+	opts_release_record(&o);
+	CHECK_INT(top(&t, "--nonblocking", "--rate", "50", "-a", NULL), OPTS_OK);
+	CHECK_INT(t.record.rate_hz, 50);
+	opts_release_top(&t);
+	CHECK_INT(dump(&d, "--nonblocking", "-p", "7", NULL), OPTS_OK);
+
+	/* -r is still the format, -F still the rate: py-spy's -r 100 gets a hint */
+	CHECK_RECORD_ERROR("did you mean -F 100?", "-r", "100", "-a");
+	CHECK_REPORT_ERROR("pyflare record -F 100", "-r", "100", "x.pyflare");
+	CHECK_RECORD_ERROR("-t -o run.speedscope.json", "--format", "chrometrace", "-a");
+	CHECK_RECORD_ERROR("did you mean -r speedscope?", "-f", "speedscope", "-a");
+	CHECK_RECORD_ERROR("did you mean -r FORMAT?", "-a", "-f");
+	CHECK_RECORD_ERROR("unknown option '--gil': ", "--gil", "-a");
+	CHECK_RECORD_ERROR("--mode wall shows the waits for the GIL", "--gil", "-a");
+	CHECK_TOP_ERROR("--mode cpu", "--gil", "-a");
+	CHECK_TOP_ERROR("the i key hides or shows them", "--idle", "-a");
+	CHECK_RECORD_ERROR("--granularity line", "--function", "-a");
+	CHECK_RECORD_ERROR("Python frames only", "--native", "-a");
+	CHECK_RECORD_ERROR("bad duration 'forever'", "-d", "forever", "-a");
+
+	/* -p $(pgrep ...) that found nothing: the next option is no render option or PID */
+	CHECK_RECORD_ERROR("-p has no PID before '-d'", "-p", "-d", "5");
+	CHECK_RECORD_ERROR("-p has no PID before '--'", "-p", "--", "python3");
+	CHECK_RECORD_ERROR("-p has no PID (did $(pgrep", "-p", "", "-a");
+	CHECK_RECORD_ERROR("needs a value: no PID (did $(pgrep", "-a", "-p");
+	CHECK_TOP_ERROR("-p has no PID before '-d'", "-p", "-d", "5");
+	CHECK_DUMP_ERROR("-p has no PID before '--json'", "-p", "--json");
+}
+
 static void test_dump(void)
 {
 	struct dump_opts o;
@@ -735,5 +785,6 @@ int main(void)
 	RUN(test_top);
 	RUN(test_help);
 	RUN(test_dump);
+	RUN(test_peer_spellings);
 	return test_summary();
 }

@@ -75,6 +75,14 @@ static void test_bad_regex(void)
 	CHECK_INT(proc_filter__add(f, PROC_FILTER_COMM, "a(", err, sizeof(err)), -EINVAL);
 	CHECK(err[0] != '\0');
 	CHECK_INT(proc_filter__add(f, PROC_FILTER_CMDLINE, "[z-a]", err, sizeof(err)), -EINVAL);
+	/* Python's dialect: (?: compiles, \\d is a digit, not the letter d */
+	CHECK_INT(proc_filter__add(f, PROC_FILTER_COMM, "^(?:gunicorn|celery)\\d*$", err,
+				   sizeof(err)),
+		  0);
+	CHECK(proc_filter__matches(f, "celery2", ""));
+	CHECK(!proc_filter__matches(f, "celeryd", ""));
+	proc_filter__free(f);
+	f = proc_filter__new();
 	/* a rejected rule is not kept */
 	CHECK(!proc_filter__active(f));
 	CHECK(proc_filter__matches(f, "x", "y"));

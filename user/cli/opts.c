@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cli/spellings.h"
 #include "render/frame_filter.h"
 #include "session/idle_threads.h"
 #include "record/proc_filter.h"
@@ -50,12 +51,14 @@ enum {
 	OPT_GROUP_BY,
 	OPT_DELAY,
 	OPT_CLOCK,
+	OPT_NONBLOCKING,
 };
 
 /* The options of the reports, the same for record and report. */
 /* clang-format off */
 #define VIEW_OPTIONS                                                                          \
 	{ "output", required_argument, NULL, 'o' },                                           \
+	{ "outfile", required_argument, NULL, 'o' },                                          \
 	{ "format", required_argument, NULL, 'r' },                                           \
 	{ "renderer", required_argument, NULL, 'r' },                                         \
 	{ "granularity", required_argument, NULL, OPT_GRANULARITY },                          \
@@ -94,7 +97,8 @@ enum {
 	{ "mode", required_argument, NULL, OPT_MODE },                                        \
 	{ "clock", required_argument, NULL, OPT_CLOCK },                                      \
 	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },                              \
-	{ "container", required_argument, NULL, OPT_CONTAINER }
+	{ "container", required_argument, NULL, OPT_CONTAINER },                              \
+	{ "nonblocking", no_argument, NULL, OPT_NONBLOCKING }
 /* clang-format on */
 
 static const struct option record_options[] = {
@@ -107,6 +111,7 @@ static const struct option record_options[] = {
 static const struct option dump_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "nonblocking", no_argument, NULL, OPT_NONBLOCKING },
 	{ "color", no_argument, NULL, OPT_COLOR },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -208,7 +213,8 @@ struct view {
 	const char *format; /* -r */
 	bool flat;	    /* -p flat */
 	bool show_all;
-	const char *hide; /* the first hiding rule, for the --show-all conflict */
+	const char *hide;	       /* the first hiding rule, for the --show-all conflict */
+	enum spelling_command command; /* whose options: for the hints */
 };
 
 static int add_rule(struct view *v, enum frame_filter_rule rule, const char *opt,
@@ -482,10 +488,10 @@ static bool want_color(enum opts_color color)
 	       !(term && !strcmp(term, "dumb"));
 }
 
-/* -r NAME; "flamegraph" is the SVG flame graph, as py-spy and flamegraph.pl call it. */
+/* -r NAME, or py-spy's name of the format (flamegraph is the SVG flame graph). */
 static const struct renderer *format_by_name(const char *name)
 {
-	return renderer_by_name(name && !strcmp(name, "flamegraph") ? "svg" : name);
+	return renderer_by_name(spelling_format(name));
 }
 
 /* "text (.txt), speedscope (.speedscope.json), ..., flat, ...": the formats, their extensions. */
@@ -542,8 +548,11 @@ static enum opts_result finish_view(struct view *v, char *err, size_t errlen)
 	if (v->format) {
 		chosen = format_by_name(v->format);
 		if (!chosen) {
-			char names[128];
+			char names[128], hint[200];
 
+			if (spelling_format_refusal(v->format, v->command, hint, sizeof(hint)))
+				return usage(err, errlen, "unknown format '%s': %s", v->format,
+					     hint);
 			renderer_names(names, sizeof(names));
 			return usage(err, errlen, "unknown format '%s': expected one of %s",
 				     v->format, names);
@@ -588,8 +597,8 @@ static enum opts_result finish_view(struct view *v, char *err, size_t errlen)
  * Default view options, the filter hiding library code, and getopt started afresh. Returns
  * false without memory.
  */
-static bool init_view(struct view *v, struct output_spec *outputs, size_t *n_outputs,
-		      struct render_opts *render, struct frame_filter **filter,
+static bool init_view(struct view *v, enum spelling_command command, struct output_spec *outputs,
+		      size_t *n_outputs, struct render_opts *render, struct frame_filter **filter,
 		      enum opts_color *color)
 {
 	optind = 0; /* 0: glibc starts afresh (argument order, a cut-short cluster) */
@@ -603,13 +612,40 @@ static bool init_view(struct view *v, struct output_spec *outputs, size_t *n_out
 		.render = render,
 		.filter = *filter,
 		.color = color,
+		.command = command,
 	};
 	return *filter != NULL;
 }
 
+/* -p with no PID after it: `-p $(pgrep -d, x)` when nothing matched. */
+static enum opts_result empty_pid(const char *next, char *err, size_t errlen)
+{
+	return usage(err, errlen,
+		     "-p has no PID%s%s%s (did $(pgrep ...) find nothing?): give -p "
+		     "PID[,PID...]",
+		     *next ? " before '" : "", next, *next ? "'" : "");
+}
+
+/* An option no command takes, with what to type instead when it is a peer's spelling. */
+static enum opts_result unknown_option(int argc, char **argv, enum spelling_command command,
+				       char *err, size_t errlen)
+{
+	char opt[3] = { '-', (char)optopt, '\0' }, hint[256];
+	/* a short option is in optopt (argv[optind - 1] may be an earlier word of a cluster) */
+	const char *name = optopt ? opt : argv[optind - 1];
+	const char *next = optopt && optind < argc && !strcmp(argv[optind], opt) ?
+				   argv[optind + 1] :
+			   optind < argc ? argv[optind] :
+					   NULL;
+
+	if (spelling_hint(name, next, command, hint, sizeof(hint)))
+		return usage(err, errlen, "unknown option '%s': %s", name, hint);
+	return usage(err, errlen, "unknown option '%s'", name);
+}
+
 /* What is left after each command's own options: help, version, and getopt's errors. */
-static enum opts_result last_option(int c, char **argv, void (*print_help)(void), char *err,
-				    size_t errlen)
+static enum opts_result last_option(int c, int argc, char **argv, enum spelling_command command,
+				    void (*print_help)(void), char *err, size_t errlen)
 {
 	switch (c) {
 	case 'h':
@@ -619,9 +655,13 @@ static enum opts_result last_option(int c, char **argv, void (*print_help)(void)
 		version_print();
 		return OPTS_EXIT;
 	case ':':
+		if (optopt == 'p')
+			return usage(err, errlen,
+				     "option '-p' needs a value: no PID (did $(pgrep ...) find "
+				     "nothing?); give -p PID[,PID...]");
 		return usage(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 	default:
-		return usage(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		return unknown_option(argc, argv, command, err, errlen);
 	}
 }
 
@@ -668,6 +708,10 @@ static int target_option(struct record_opts *o, struct sampling *sm, int c, cons
 {
 	switch (c) {
 	case 'p':
+		if (spelling_empty_pid(arg)) {
+			empty_pid(arg, err, errlen);
+			return -1;
+		}
 		if (!parse_pid_list(o->pids, &o->n_pids, arg)) {
 			usage(err, errlen, "bad PID list '%s': expected PID[,PID...]", arg);
 			return -1;
@@ -686,8 +730,16 @@ static int target_option(struct record_opts *o, struct sampling *sm, int c, cons
 		o->target = TARGET_ALL;
 		return 1;
 	case 'd':
+		/* py-spy's -d unlimited: the default, until the targets exit or Ctrl-C */
+		if (!strcmp(arg, "unlimited")) {
+			o->duration = 0;
+			return 1;
+		}
 		if (!parse_double(arg, &o->duration) || o->duration <= 0) {
-			usage(err, errlen, "bad duration '%s': expected seconds > 0", arg);
+			usage(err, errlen,
+			      "bad duration '%s': expected seconds > 0 (or unlimited, the "
+			      "default)",
+			      arg);
 			return -1;
 		}
 		return 1;
@@ -755,6 +807,8 @@ static int target_option(struct record_opts *o, struct sampling *sm, int c, cons
 		return 1;
 	case 'v':
 		o->verbose++;
+		return 1;
+	case OPT_NONBLOCKING: /* py-spy's: pyflare never pauses its targets anyway */
 		return 1;
 	default:
 		return 0;
@@ -847,12 +901,14 @@ static enum opts_result parse_record(int argc, char **argv, struct record_opts *
 	struct view v;
 	int c, r;
 
-	if (!init_view(&v, o->outputs, &o->n_outputs, &o->render, &o->filter, &o->color))
+	if (!init_view(&v, SPELLING_RECORD, o->outputs, &o->n_outputs, &o->render, &o->filter,
+		       &o->color))
 		return usage(err, errlen, "out of memory");
 	/* "+": stop at the first non-option, so the command's own options are left alone */
 	while ((c = getopt_long(argc, argv, RECORD_SHORTS, record_options, NULL)) != -1) {
 		/* PIDs start with a digit, pyinstrument's render options never do */
-		if (c == 'p' && !(optarg[0] >= '0' && optarg[0] <= '9')) {
+		if (c == 'p' && !spelling_empty_pid(optarg) &&
+		    !(optarg[0] >= '0' && optarg[0] <= '9')) {
 			if (render_option(&v, optarg, err, errlen))
 				return OPTS_USAGE;
 			continue;
@@ -867,7 +923,8 @@ static enum opts_result parse_record(int argc, char **argv, struct record_opts *
 		if (c == 'q')
 			o->quiet = true;
 		else
-			return last_option(c, argv, opts_print_record_help, err, errlen);
+			return last_option(c, argc, argv, SPELLING_RECORD, opts_print_record_help,
+					   err, errlen);
 	}
 	res = finish_targets(o, &sm, argc, argv, err, errlen);
 	return res ? res : finish_view(&v, err, errlen);
@@ -933,7 +990,8 @@ static enum opts_result parse_top(int argc, char **argv, struct top_opts *o, cha
 				return OPTS_USAGE;
 			break;
 		default:
-			return last_option(c, argv, opts_print_top_help, err, errlen);
+			return last_option(c, argc, argv, SPELLING_TOP, opts_print_top_help, err,
+					   errlen);
 		}
 	}
 	return finish_targets(rec, &sm, argc, argv, err, errlen);
@@ -964,7 +1022,8 @@ static enum opts_result parse_report(int argc, char **argv, struct report_opts *
 	struct view v;
 	int c, r;
 
-	if (!init_view(&v, o->outputs, &o->n_outputs, &o->render, &o->filter, &o->color))
+	if (!init_view(&v, SPELLING_REPORT, o->outputs, &o->n_outputs, &o->render, &o->filter,
+		       &o->color))
 		return usage(err, errlen, "out of memory");
 	while ((c = getopt_long(argc, argv, REPORT_SHORTS, report_options, NULL)) != -1) {
 		r = view_option(&v, c == 'p' ? OPT_RENDER_OPTION : c, optarg, err, errlen);
@@ -980,7 +1039,8 @@ static enum opts_result parse_report(int argc, char **argv, struct report_opts *
 			o->verbose++;
 			break;
 		default:
-			return last_option(c, argv, opts_print_report_help, err, errlen);
+			return last_option(c, argc, argv, SPELLING_REPORT, opts_print_report_help,
+					   err, errlen);
 		}
 	}
 	for (; optind < argc; optind++) {
@@ -1026,6 +1086,8 @@ static enum opts_result parse_dump(int argc, char **argv, struct dump_opts *o, c
 	while ((c = getopt_long(argc, argv, DUMP_SHORTS, dump_options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
+			if (spelling_empty_pid(optarg))
+				return empty_pid(optarg, err, errlen);
 			if (!parse_pid_list(o->pids, &o->n_pids, optarg))
 				return usage(err, errlen,
 					     "bad PID list '%s': expected "
@@ -1035,6 +1097,8 @@ static enum opts_result parse_dump(int argc, char **argv, struct dump_opts *o, c
 		case 'j':
 			o->json = true;
 			break;
+		case OPT_NONBLOCKING: /* py-spy's: dump never stops the process anyway */
+			break;
 		case OPT_COLOR:
 		case OPT_NO_COLOR:
 			color = c == OPT_COLOR ? OPTS_COLOR_ALWAYS : OPTS_COLOR_NEVER;
@@ -1043,7 +1107,8 @@ static enum opts_result parse_dump(int argc, char **argv, struct dump_opts *o, c
 			o->verbose++;
 			break;
 		default:
-			return last_option(c, argv, opts_print_dump_help, err, errlen);
+			return last_option(c, argc, argv, SPELLING_DUMP, opts_print_dump_help, err,
+					   errlen);
 		}
 	}
 	if (optind < argc)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * exit.h — pyflare's exit statuses (docs/pyflare.1, EXIT STATUS). A launched command's own
- * status replaces EXIT_OK. Leaf code returns -errno; the command layer turns it into one of
+ * status replaces EXIT_OK and EXIT_NOTHING. Leaf code returns -errno; the command layer turns it into one of
  * these, once, after the message that explains it.
  */
 #ifndef PYFLARE_EXIT_H
@@ -15,6 +15,9 @@ enum pyflare_exit {
 	EXIT_SYSTEM = 2, /* no permission, or the kernel lacks BPF/BTF */
 	EXIT_TARGET = 3, /* no such process, not Python, unsupported, output failed */
 	EXIT_NOMEM = 4,	 /* out of memory */
+	/* a recording that profiled nothing: every process it found was refused (a CI job
+	 * must notice), its report written all the same */
+	EXIT_NOTHING = 5,
 };
 
 /* The status for a failure of -errno @err: out of memory, permissions, or the target's. */

@@ -5,16 +5,16 @@
 #include "record/proc_filter.h"
 
 #include <errno.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/grow.h"
+#include "lib/regex_match.h"
 
 struct proc_rule {
 	enum proc_filter_field field;
-	regex_t re;
+	struct regex_match *re;
 	char *desc; /* "--comm 'RE'", for messages */
 };
 
@@ -33,7 +33,7 @@ void proc_filter__free(struct proc_filter *f)
 	if (!f)
 		return;
 	for (size_t i = 0; i < f->n; i++) {
-		regfree(&f->rules[i].re);
+		regex_match__free(f->rules[i].re);
 		free(f->rules[i].desc);
 	}
 	free(f->rules);
@@ -44,22 +44,17 @@ int proc_filter__add(struct proc_filter *f, enum proc_filter_field field, const 
 		     char *err, size_t errlen)
 {
 	struct proc_rule *r;
-	int ret;
 
 	if (GROW(f->rules, f->cap, f->n + 1, 4))
 		return -ENOMEM;
 	r = &f->rules[f->n];
 	r->field = field;
-	/* REG_NOSUB: only whether it matches counts */
-	ret = regcomp(&r->re, regex, REG_EXTENDED | REG_NOSUB);
-	if (ret) {
-		regerror(ret, &r->re, err, errlen);
-		regfree(&r->re);
-		return ret == REG_ESPACE ? -ENOMEM : -EINVAL;
-	}
+	r->re = regex_match__new(regex, err, errlen);
+	if (!r->re)
+		return -errno;
 	if (asprintf(&r->desc, "--%s '%s'", field == PROC_FILTER_COMM ? "comm" : "cmdline", regex) <
 	    0) {
-		regfree(&r->re);
+		regex_match__free(r->re);
 		return -ENOMEM;
 	}
 	f->n++;
@@ -77,7 +72,7 @@ const char *proc_filter__mismatch(const struct proc_filter *f, const char *comm,
 	for (size_t i = 0; f && i < f->n; i++) {
 		const char *s = f->rules[i].field == PROC_FILTER_COMM ? comm : cmdline;
 
-		if (regexec(&f->rules[i].re, s ? s : "", 0, NULL, 0))
+		if (!regex_match__search(f->rules[i].re, s))
 			return f->rules[i].desc;
 	}
 	return NULL;

@@ -20,9 +20,9 @@ struct proc_filter;
 struct proc_filter *proc_filter__new(void);
 void proc_filter__free(struct proc_filter *f); /* accepts NULL */
 /*
- * Adds a POSIX extended regex that @field must match (found anywhere: anchor it with ^ and
- * $). Every rule must match. Returns 0, -EINVAL (bad regex: @err has regerror's text) or
- * -ENOMEM.
+ * Adds a regex in Python's dialect (PCRE2: lib/regex_match.h) that @field must match
+ * (found anywhere: anchor it with ^ and $). Every rule must match. Returns 0, -EINVAL (bad
+ * regex: @err has PCRE2's message) or -ENOMEM.
  */
 int proc_filter__add(struct proc_filter *f, enum proc_filter_field field, const char *regex,
 		     char *err, size_t errlen);

@@ -2,18 +2,18 @@
 /* frame_filter.c — which frames reports hide: library code by default, then the user's rules. */
 #include <errno.h>
 #include <fnmatch.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "render/frame_filter.h"
 #include "lib/grow.h"
+#include "lib/regex_match.h"
 
 struct rule {
 	enum frame_filter_rule kind;
-	char *pattern; /* globs */
-	regex_t re;    /* regexes */
+	char *pattern;		/* globs */
+	struct regex_match *re; /* regexes */
 };
 
 struct frame_filter {
@@ -44,10 +44,8 @@ void frame_filter__free(struct frame_filter *f)
 	if (!f)
 		return;
 	for (i = 0; i < f->n; i++) {
-		if (is_regex(f->rules[i].kind))
-			regfree(&f->rules[i].re);
-		else
-			free(f->rules[i].pattern);
+		regex_match__free(f->rules[i].re);
+		free(f->rules[i].pattern);
 	}
 	free(f->rules);
 	free(f);
@@ -68,17 +66,12 @@ int frame_filter__add(struct frame_filter *f, enum frame_filter_rule rule, const
 	if (GROW(f->rules, f->cap, f->n + 1, 8))
 		return -ENOMEM;
 	r = &f->rules[f->n];
-	r->kind = rule;
+	*r = (struct rule){ .kind = rule };
 	if (is_regex(rule)) {
-		/* Unanchored, as grep: "^" and "$" anchor it to the whole path. */
-		int ret = regcomp(&r->re, pattern, REG_EXTENDED | REG_NOSUB);
-
-		if (ret) {
-			if (err && errlen)
-				regerror(ret, &r->re, err, errlen);
-			regfree(&r->re);
-			return ret == REG_ESPACE ? -ENOMEM : -EINVAL;
-		}
+		/* Unanchored, as Python's re.search: "^" and "$" anchor it to the whole path. */
+		r->re = regex_match__new(pattern, err, errlen);
+		if (!r->re)
+			return -errno;
 	} else {
 		r->pattern = strdup(pattern);
 		if (!r->pattern)
@@ -97,7 +90,7 @@ void frame_filter__show_all(struct frame_filter *f)
 static bool rule_matches(const struct rule *r, const char *file)
 {
 	if (is_regex(r->kind))
-		return regexec(&r->re, file, 0, NULL, 0) == 0;
+		return regex_match__search(r->re, file);
 	/* No FNM_PATHNAME: "*" crosses "/", as in pyinstrument's default --hide pattern. */
 	return fnmatch(r->pattern, file, 0) == 0;
 }

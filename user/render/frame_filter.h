@@ -13,7 +13,7 @@
 
 enum frame_filter_rule {
 	FILTER_HIDE_GLOB = 0, /* --hide GLOB: fnmatch on the file path */
-	FILTER_HIDE_REGEX,    /* --hide-regex RE: POSIX extended regex on the file path */
+	FILTER_HIDE_REGEX,    /* --hide-regex RE: a Python-style regex (PCRE2) on the path */
 	FILTER_SHOW_GLOB,     /* --show GLOB */
 	FILTER_SHOW_REGEX,    /* --show-regex RE */
 };
