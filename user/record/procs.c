@@ -271,6 +271,12 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	}
 	if (!t->target.tls_checked)
 		remember_tls_todo(c, id);
+	/* found by the first scan: waiting since the recording began, as far as it can tell */
+	if (c->opts->wall &&
+	    enter_waiting_threads(c, t, id, c->started ? now_ns() : c->start_ns) < 0)
+		pr_warn("process %d: out of memory reading its threads: waits under way when it "
+			"was attached are left out\n",
+			pid);
 	pr_info("profiling process %d (%s), Python %s, offsets from %s\n", pid, target.comm,
 		target.version, target.layout.source);
 	return 0;

@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: MIT
+"""Attaching in wall mode to threads that already wait: their waits count from the start.
+
+The kernel hears of a wait when its thread leaves the CPU; a thread that left before
+pyflare attached (a hung service, the first reason to attach) is entered at attach, read
+from userspace as `pyflare dump` reads it. workloads/already_waiting.py blocks a thread in
+each kind of wait before the recording starts: time.sleep() ([sleep]), Lock.acquire()
+([lock]), a read of an empty pipe ([I/O read]), the GIL ([GIL]: the main thread holds it
+asleep in a C call, [sleep]). `pyflare record -p PID -d 2` (wall mode, -p's default) must
+show each waiting, in its own function, for the whole recording: what the session says it
+lasted, not a wall-clock constant. The GIL waiter comes back every 5 ms to ask again
+(CPython's switch interval), and may wait for a CPU each time on a busy machine.
+"""
+import json
+import os
+import select
+import subprocess
+import time
+
+import pytest
+
+from conftest import skip_or_fail
+from pyflare_run import kill_session, run_pyflare
+
+STEM = "already_waiting"
+START_TIMEOUT = 60
+# system calls, x86-64: where each thread must sit before the recording starts
+SLEEPS = {"35", "230", "23", "270"}  # nanosleep, clock_nanosleep; select, pselect6 before 3.11
+FUTEX = {"202"}
+READ = {"0"}
+# thread -> (its function, what it waits for, the system calls that wait)
+WAITS = {
+    "sleeper": ("sleeper", "[sleep]", SLEEPS),
+    "locked": ("locked", "[lock]", FUTEX),
+    "reader": ("reader", "[I/O read]", READ),
+    "gil-waiter": ("gil_waiter", "[GIL]", FUTEX),
+    "main": ("hold_gil", "[sleep]", SLEEPS),
+}
+# share of the recording a thread blocked throughout it may fall short by: a wait entered at
+# attach is exact; the GIL waiter's are many (200 a second), each wake-up's time on a CPU
+# between them is no wait, and some of them may go to other waits ([CPU wait])
+SHORT = 0.005
+GIL_SHORT = 0.1
+
+
+@pytest.fixture(autouse=True)
+def need_root():
+    if os.geteuid() != 0:
+        skip_or_fail("pyflare record needs root")
+
+
+def _syscall(pid, tid):
+    try:
+        with open("/proc/%d/task/%d/syscall" % (pid, tid)) as f:
+            return f.read().split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+@pytest.fixture
+def waiting(interp, placed):
+    """The workload, every thread blocked where it should be: (pid, {name: tid})."""
+    proc = subprocess.Popen(interp.command(placed.interp(STEM + ".py")), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, universal_newlines=True,
+                            start_new_session=True)
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], START_TIMEOUT)
+        line = proc.stdout.readline() if ready else ""
+        assert line, "%s did not start (exit %s)" % (STEM, proc.poll())
+        tids = json.loads(line)
+        end = time.monotonic() + START_TIMEOUT
+        while True:
+            where = {name: _syscall(proc.pid, tid) for name, tid in tids.items()}
+            if all(where[name] in WAITS[name][2] for name in WAITS):
+                break
+            assert time.monotonic() < end, "%s: not all blocked yet: %s" % (interp.id, where)
+            time.sleep(0.05)
+        yield proc.pid, tids
+    finally:
+        kill_session(proc)
+
+
+def _cpu_seconds(pid, tid):
+    """The thread's CPU time so far (schedstat's first field, in ns)."""
+    with open("/proc/%d/task/%d/schedstat" % (pid, tid)) as f:
+        return int(f.read().split()[0]) / 1e9
+
+
+def _waits(thread, frames):
+    """{(function, wait): seconds} of a thread in the JSON tree: each wait under its frame."""
+    nodes = thread["nodes"]
+    out = {}
+    for node in nodes:
+        f = frames[node["frame"]]
+        if f["kind"] == "wait" and node["parent"] >= 0:
+            key = (frames[nodes[node["parent"]]["frame"]]["name"], f["name"])
+            out[key] = out.get(key, 0.0) + node["total"]
+    return out
+
+
+def test_waits_under_way_count_from_the_start(interp, placed, waiting, tmp):
+    pid, tids = waiting
+    out = os.path.join(tmp, "attach.json")
+    cpu = {name: _cpu_seconds(pid, tid) for name, tid in tids.items()}
+    r = run_pyflare("record", "-q", "--idle", "-p", str(pid), "-d", "2", "-o", out, timeout=120)
+    assert r.returncode == 0, r.stderr
+    cpu = {name: _cpu_seconds(pid, tid) - cpu[name] for name, tid in tids.items()}
+    with open(out) as f:
+        doc = json.load(f)
+    assert doc["meta"]["mode"] == "wall", doc["meta"]
+    duration = doc["meta"]["duration"]
+    (proc,) = doc["processes"]
+    by_tid = {t["tid"]: t for t in proc["threads"]}
+    for name, (function, reason, _) in WAITS.items():
+        thread = by_tid.get(tids[name])
+        assert thread, "%s: no thread %s (TID %d) in %s" % (
+            interp.id, name, tids[name], sorted(by_tid))
+        waits = _waits(thread, doc["frames"])
+        got = waits.get((function, reason), 0.0)
+        explain = "%s: %s waited %s in a recording of %.3f s, used %.3f s of CPU" % (
+            interp.id, name, waits, duration, cpu[name])
+        if name == "gil-waiter":
+            got += waits.get((function, "[CPU wait]"), 0.0)
+            assert waits.get((function, reason), 0.0) >= duration / 2, explain
+            assert duration * (1 - GIL_SHORT) - cpu[name] <= got <= duration * (1 + 1e-6), explain
+            continue
+        assert duration * (1 - SHORT) <= got <= duration * (1 + 1e-6), explain
+        assert thread["total"] <= duration * (1 + 1e-6), explain
