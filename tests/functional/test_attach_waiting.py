@@ -11,16 +11,19 @@ show each waiting, in its own function, for the whole recording: what the sessio
 lasted, not a wall-clock constant. The GIL waiter comes back every 5 ms to ask again
 (CPython's switch interval), and may wait for a CPU each time on a busy machine.
 """
+import contextlib
 import json
 import os
+import re
 import select
+import shutil
 import subprocess
 import time
 
 import pytest
 
 from conftest import skip_or_fail
-from pyflare_run import kill_session, run_pyflare
+from pyflare_run import WORKLOADS, kill_session, pyflare_path, run_pyflare
 
 STEM = "already_waiting"
 START_TIMEOUT = 60
@@ -57,12 +60,12 @@ def _syscall(pid, tid):
         return None
 
 
-@pytest.fixture
-def waiting(interp, placed):
-    """The workload, every thread blocked where it should be: (pid, {name: tid})."""
-    proc = subprocess.Popen(interp.command(placed.interp(STEM + ".py")), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, universal_newlines=True,
-                            start_new_session=True)
+@contextlib.contextmanager
+def blocked(argv, what):
+    """Runs the workload (@argv) until every thread is blocked where it should be, then
+    yields (pid, {name: tid}); kills it after."""
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            universal_newlines=True, start_new_session=True)
     try:
         ready, _, _ = select.select([proc.stdout], [], [], START_TIMEOUT)
         line = proc.stdout.readline() if ready else ""
@@ -73,11 +76,17 @@ def waiting(interp, placed):
             where = {name: _syscall(proc.pid, tid) for name, tid in tids.items()}
             if all(where[name] in WAITS[name][2] for name in WAITS):
                 break
-            assert time.monotonic() < end, "%s: not all blocked yet: %s" % (interp.id, where)
+            assert time.monotonic() < end, "%s: not all blocked yet: %s" % (what, where)
             time.sleep(0.05)
         yield proc.pid, tids
     finally:
         kill_session(proc)
+
+
+@pytest.fixture
+def waiting(interp, placed):
+    with blocked(interp.command(placed.interp(STEM + ".py")), interp.id) as running:
+        yield running
 
 
 def _cpu_seconds(pid, tid):
@@ -126,3 +135,30 @@ def test_waits_under_way_count_from_the_start(interp, placed, waiting, tmp):
             continue
         assert duration * (1 - SHORT) <= got <= duration * (1 + 1e-6), explain
         assert thread["total"] <= duration * (1 + 1e-6), explain
+
+
+def test_top_counts_waits_under_way(py, tmp):
+    """pyflare top -p, piped: each full interval shows the waits that began before it
+    attached, as long as the interval (its header's "last 1.0 s", to the tenth)."""
+    shutil.copy(os.path.join(WORKLOADS, STEM + ".py"), tmp)
+    with blocked(py.command(os.path.join(tmp, STEM + ".py")), py.id) as (pid, _):
+        r = subprocess.run([pyflare_path(), "top", "-p", str(pid), "--delay", "1",
+                            "-d", "3.5"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    tables = [t for t in r.stdout.split("\n\n") if t.strip()]
+    # the first interval also holds the BPF programs' loading; the last is cut short
+    assert len(tables) >= 3, r.stdout
+    for table in tables[1:-1]:
+        lines = table.split("\n")
+        length = float(re.search(r"last (\d+\.\d) s", lines[0]).group(1))
+        function, file = lines[1].index("FUNCTION"), lines[1].index("FILE:LINE")
+        # OWN s by function (the third number)
+        own = {line[function:file].strip(): float(line[:function].split()[2])
+               for line in lines[2:] if line.strip()}
+        # two threads sleep (sleeper, and main holding the GIL); one each waits otherwise
+        for reason, threads in (("[sleep]", 2), ("[lock]", 1), ("[I/O read]", 1)):
+            got = own.get(reason, 0.0)
+            assert abs(got - threads * length) <= threads * 0.05 + 0.01, \
+                "%s: %s %.3f s in an interval of %.1f s, want %d x that\n%s" % (
+                    py.id, reason, got, length, threads, table)
