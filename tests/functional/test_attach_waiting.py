@@ -107,27 +107,27 @@ def _waits(thread, frames):
     return out
 
 
-def test_waits_under_way_count_from_the_start(interp, placed, waiting, tmp):
-    pid, tids = waiting
-    out = os.path.join(tmp, "attach.json")
+def record_waits(pid, tids, target, out, what):
+    """Records for 2 s with @target's options (JSON to @out) and checks that each thread of
+    the workload waited, in its function, for what it waits for, all the recording long."""
     cpu = {name: _cpu_seconds(pid, tid) for name, tid in tids.items()}
-    r = run_pyflare("record", "-q", "--idle", "-p", str(pid), "-d", "2", "-o", out, timeout=120)
+    r = run_pyflare("record", "-q", "--idle", *target, "-d", "2", "-o", out, timeout=120)
     assert r.returncode == 0, r.stderr
     cpu = {name: _cpu_seconds(pid, tid) - cpu[name] for name, tid in tids.items()}
     with open(out) as f:
         doc = json.load(f)
     assert doc["meta"]["mode"] == "wall", doc["meta"]
     duration = doc["meta"]["duration"]
-    (proc,) = doc["processes"]
+    (proc,) = [p for p in doc["processes"] if p["pid"] == pid]
     by_tid = {t["tid"]: t for t in proc["threads"]}
     for name, (function, reason, _) in WAITS.items():
         thread = by_tid.get(tids[name])
         assert thread, "%s: no thread %s (TID %d) in %s" % (
-            interp.id, name, tids[name], sorted(by_tid))
+            what, name, tids[name], sorted(by_tid))
         waits = _waits(thread, doc["frames"])
         got = waits.get((function, reason), 0.0)
         explain = "%s: %s waited %s in a recording of %.3f s, used %.3f s of CPU" % (
-            interp.id, name, waits, duration, cpu[name])
+            what, name, waits, duration, cpu[name])
         if name == "gil-waiter":
             got += waits.get((function, "[CPU wait]"), 0.0)
             assert waits.get((function, reason), 0.0) >= duration / 2, explain
@@ -135,6 +135,22 @@ def test_waits_under_way_count_from_the_start(interp, placed, waiting, tmp):
             continue
         assert duration * (1 - SHORT) <= got <= duration * (1 + 1e-6), explain
         assert thread["total"] <= duration * (1 + 1e-6), explain
+
+
+def test_waits_under_way_count_from_the_start(interp, waiting, tmp):
+    """-p PID: wall mode by default."""
+    pid, tids = waiting
+    record_waits(pid, tids, ("-p", str(pid)), os.path.join(tmp, "attach.json"), interp.id)
+
+
+def test_waits_under_way_found_by_scan(py, tmp):
+    """-a --mode wall, narrowed to the workload by its command line: found by the scan."""
+    shutil.copy(os.path.join(WORKLOADS, STEM + ".py"), tmp)
+    script = os.path.join(tmp, STEM + ".py")
+    with blocked(py.command(script), py.id) as (pid, tids):
+        # the scratch folder's name is unique, and plain: a regex that matches itself
+        record_waits(pid, tids, ("-a", "--mode", "wall", "--cmdline", os.path.basename(tmp)),
+                     os.path.join(tmp, "scan.json"), py.id + " -a")
 
 
 def test_top_counts_waits_under_way(py, tmp):
