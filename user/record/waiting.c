@@ -118,8 +118,7 @@ static int enter_thread(struct reading *r, const struct py_thread_state *ts)
 		return 0; /* woke up meanwhile */
 	if (err < 0)
 		nr = -1; /* waiting, for what /proc does not say */
-	if (py_walk_stack(&r->t->target, ts->addr, r->stack) ||
-	    (!r->stack->n && !r->stack->flags))
+	if (py_walk_stack(&r->t->target, ts->addr, r->stack) || (!r->stack->n && !r->stack->flags))
 		return 0; /* as the kernel: no Python code on it yet, or unreadable */
 	err = name_stack(r, &st.wait.stack);
 	if (err)
