@@ -27,11 +27,6 @@
 #define STACKS_SENT 65536    /* stacks userspace has been sent, by hash */
 #define SHORT_WAITS 16384    /* (thread, stack, reason) sums between two drains */
 
-struct offcpu_started {
-	struct offcpu_wait wait;
-	__u64 start_ns;
-};
-
 /* Profiled threads now off CPU, by TID. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -328,8 +328,7 @@ static long walk_step(__u32 i, void *data)
 	out->fingerprint = cfg->co_fingerprint ? code_fingerprint(w, code, &first) : 0;
 	if (out->fingerprint && first && w->seen)
 		note_new_code(w, code, out->fingerprint);
-	st->hash = (st->hash ^ code) * 0x9e3779b97f4a7c15ULL;
-	st->hash = (st->hash ^ (__u32)out->lasti) * 0xbf58476d1ce4e5b9ULL;
+	st->hash = py_stack_hash_frame(st->hash, code, out->lasti);
 	st->n = n + 1;
 	return 0;
 }

@@ -154,6 +154,12 @@ struct offcpu_wait {
 	__u64 ident;   /* pthread_self(), as py_sample.thread_id */
 };
 
+/* A profiled thread off CPU now (the value of `offcpu_threads`, by TID): its wait, since when. */
+struct offcpu_started {
+	struct offcpu_wait wait;
+	__u64 start_ns; /* bpf_ktime_get_ns() at its switch-out, or when userspace found it waiting */
+};
+
 /* Waits added up: a thread off CPU @count times with one offcpu_wait, @total_ns in all. */
 struct offcpu_sum {
 	__u64 first_ns; /* bpf_ktime_get_ns() when the first began */
@@ -220,10 +226,27 @@ static inline int py_chain_loops(__u64 *mark, __u32 visits, __u64 frame)
 	return 0;
 }
 
+/*
+ * The name of a stack (wall mode), built as the walker goes, innermost frame first: the
+ * kernel's walker and userspace's (a thread found waiting at attach) name a stack alike.
+ */
+static inline __u64 py_stack_hash_frame(__u64 h, __u64 code, __s32 lasti)
+{
+	h = (h ^ code) * 0x9e3779b97f4a7c15ULL;
+	return (h ^ (__u32)lasti) * 0xbf58476d1ce4e5b9ULL;
+}
+
+/* The frames' hash @h made the stack's name: of process instance @proc_id, with its flags. */
+static inline __u64 py_stack_name(__u64 h, __u64 proc_id, __u64 flags, __u64 n)
+{
+	return h ^ proc_id ^ ((__u64)flags << 48) ^ n;
+}
+
 _Static_assert(sizeof(struct py_proc) == 72, "py_proc layout changed");
 _Static_assert(sizeof(struct code_event) == 288, "code_event layout changed");
 _Static_assert(sizeof(struct py_frame) == 16, "py_frame layout changed");
 _Static_assert(sizeof(struct offcpu_event) == 96, "offcpu_event layout changed");
+_Static_assert(sizeof(struct offcpu_started) == 72, "offcpu_started layout changed");
 _Static_assert(__builtin_offsetof(struct py_sample, frames) == 56, "py_sample layout changed");
 
 #endif /* PYFLARE_PYFLARE_H */

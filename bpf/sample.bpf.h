@@ -137,7 +137,7 @@ static __always_inline __u64 fill_sample(struct walk_scratch *ws, const struct p
 	ws->sample.time_ns = bpf_ktime_get_ns();
 	ws->sample.weight_ns = weight_ns;
 	ws->sample.thread_id = ident;
-	ws->sample.stack = st->hash ^ cfg->id ^ ((__u64)flags << 48) ^ n;
+	ws->sample.stack = py_stack_name(st->hash, cfg->id, flags, n);
 	return __builtin_offsetof(struct py_sample, frames) + (__u64)n * sizeof(struct py_frame);
 }
 

@@ -563,3 +563,13 @@ def descendants(pid: int) -> List[int]:
         except OSError:
             pass
     return out + [g for c in out for g in descendants(c)]
+
+
+def kill_session(proc) -> None:
+    """Kills @proc's session (started with start_new_session=True), its stdout pipe closed."""
+    try:
+        os.killpg(proc.pid, 9)
+    except OSError:
+        pass
+    proc.wait()
+    proc.stdout.close()

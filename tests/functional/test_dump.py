@@ -26,7 +26,7 @@ from typing import Dict, List, Optional
 import pytest
 
 from conftest import skip_or_fail
-from pyflare_run import descendants, pyflare_path, run_pyflare
+from pyflare_run import descendants, kill_session, pyflare_path, run_pyflare
 from pythons import SID_ROOT
 
 STEM = "deadlock"
@@ -149,7 +149,7 @@ def _start(argv, counter_host: str, interp_pid=None) -> Running:
     ready, _, _ = select.select([proc.stdout], [], [], START_TIMEOUT)
     line = proc.stdout.readline() if ready else ""
     if not line:
-        _stop(proc)
+        kill_session(proc)
         pytest.fail("%s did not start (exit %s)" % (" ".join(argv), proc.poll()), pytrace=False)
     pid = interp_pid(proc) if interp_pid else proc.pid
     _wait_asleep(pid)
@@ -171,22 +171,13 @@ def _wait_asleep(pid, timeout=5.0):
         time.sleep(0.01)
 
 
-def _stop(proc):
-    try:
-        os.killpg(proc.pid, 9)
-    except OSError:
-        pass
-    proc.wait()
-    proc.stdout.close()
-
-
 @pytest.fixture
 def deadlocked(interp, placed):
     counter = "dump-counter"
     run = _start(interp.command(placed.interp(STEM + ".py"), placed.interp(counter)),
                  placed.host(counter))
     yield run
-    _stop(run.proc)
+    kill_session(run.proc)
 
 
 def _dump(pid, *opts):
@@ -327,7 +318,7 @@ def test_dump_pid_namespace():
             except AssertionError as e:
                 raise AssertionError("%s\n%s" % (e, text)) from None
         finally:
-            _stop(run.proc)
+            kill_session(run.proc)
     finally:
         shutil.rmtree(inside, ignore_errors=True)
 
@@ -375,4 +366,4 @@ def placed_py(py, tmp):
     run = _start(py.command(os.path.join(tmp, STEM + ".py"), os.path.join(tmp, "counter")),
                  os.path.join(tmp, "counter"))
     yield run
-    _stop(run.proc)
+    kill_session(run.proc)

@@ -501,6 +501,19 @@ static void test_text_empty(void)
 	out = render(&render_flat, s, NULL, &err);
 	CHECK_INT(err, 0);
 	CHECK(strstr(out, "\nNo samples: the 1 process profiled ran no Python code") != NULL);
+	/* where to look next: what its threads are doing now, and wall mode's waits */
+	CHECK(strstr(out, "`pyflare dump -p 8` shows where its threads are now; --mode wall") !=
+	      NULL);
+	free(out);
+	CHECK_INT(session__set_meta(s, &(struct session_meta){ .mode = "wall",
+							       .target = "",
+							       .clock = "timer",
+							       .kernel_notes = "" }),
+		  0);
+	out = render(&render_text, s, NULL, &err);
+	CHECK(strstr(out, "\nNo samples: the 1 process profiled had no Python code on a thread's "
+			  "stack, on a CPU or off it, while recording. `pyflare dump -p 8` shows "
+			  "where its threads are now.\n") != NULL);
 	free(out);
 	session__free(s);
 }

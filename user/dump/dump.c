@@ -25,20 +25,13 @@
 #include "python/py_target.h"
 #include "python/py_thread_names.h"
 #include "python/py_walk.h"
-#include "host/remote.h"
 #include "session/session.h"
 #include "host/source_line.h"
+#include "host/thread_tids.h"
 #include "python/symbolize.h"
 #include "host/wait_reason.h"
 
 #define READS_MAX 3 /* named walks of a thread whose frames keep changing */
-/*
- * offsetof(struct pthread, tid) in glibc on x86-64 (2.27 to 2.43 at least, as its own
- * libthread_db descriptor _thread_db_pthread_tid says): a thread's TID in its PID
- * namespace, found from its ident (pthread_self()) in every Python version.
- */
-#define GLIBC_PTHREAD_TID 0x2d0
-#define TASKS_MAX (2 * PY_WALK_THREADS_MAX) /* threads of a process mapped to Python's */
 
 struct dump {
 	struct dump_process *procs;
@@ -49,12 +42,6 @@ struct dump {
 	uint32_t frame_index[PYFLARE_MAX_FRAMES]; /* walk[0]'s frames in strings */
 };
 
-/* A host TID and the TID its thread has in the process's own PID namespace. */
-struct tid_pair {
-	uint32_t host;
-	uint32_t ns;
-};
-
 /* What reading one process needs besides the dump. */
 struct reading {
 	struct py_target t;
@@ -62,8 +49,7 @@ struct reading {
 	uint64_t gil_holder; /* the thread state holding the GIL, 0: none */
 	bool gil_known;
 	struct gil_range gil;
-	struct tid_pair *tids;
-	size_t ntids;
+	struct thread_tids *tids; /* NULL: no thread's TID is known */
 	struct py_thread_names *names;
 	struct source_files *sources;
 };
@@ -159,41 +145,6 @@ static int analyse(struct dump_process *p, struct reading *r)
 		break;
 	}
 	return fail(p, EXIT_TARGET, "%s", why);
-}
-
-/* Each thread of the process with its TID in the process's own PID namespace. */
-static int map_tids(struct reading *r)
-{
-	pid_t *tasks = malloc(TASKS_MAX * sizeof(*tasks));
-	int n = tasks ? proc_list_threads(r->t.pid, tasks, TASKS_MAX) : -ENOMEM;
-
-	r->tids = n > 0 ? calloc((size_t)n, sizeof(*r->tids)) : NULL;
-	for (int i = 0; r->tids && i < n; i++) {
-		uint32_t ns;
-
-		if (proc_read_ns_tid(r->t.pid, tasks[i], &ns) == 0)
-			r->tids[r->ntids++] = (struct tid_pair){ (uint32_t)tasks[i], ns };
-	}
-	free(tasks);
-	return n < 0 ? n : 0;
-}
-
-/*
- * The host TID of the thread whose ident is @ident: its TID in its namespace, read from
- * glibc's thread descriptor, then the task whose NSpid says so. 0 when not found (musl,
- * a thread that exited).
- */
-static uint32_t host_tid(const struct reading *r, uint64_t ident)
-{
-	int32_t ns;
-
-	if (r->t.tls_kind != TLS_GLIBC || !ident ||
-	    remote_read(r->t.pid, ident + GLIBC_PTHREAD_TID, &ns, sizeof(ns)) || ns <= 0)
-		return 0;
-	for (size_t i = 0; i < r->ntids; i++)
-		if (r->tids[i].ns == (uint32_t)ns)
-			return r->tids[i].host;
-	return 0;
 }
 
 /* Running, stopped or waiting, and for what: /proc's state and system call of the thread. */
@@ -318,7 +269,7 @@ static int read_thread(struct dump *d, const struct reading *r, const struct py_
 	int err;
 
 	th->ident = ts->ident;
-	th->tid = host_tid(r, ts->ident);
+	th->tid = thread_tids__find(r->tids, ts->ident);
 	name = py_thread_names__find(r->names, &r->t, ts->ident, th->tid);
 	th->holds_gil = r->gil_known ? r->gil_holder == ts->addr : -1;
 	if (name)
@@ -365,7 +316,7 @@ static int read_process(struct dump *d, struct dump_process *p, struct reading *
 		return fail(p, n == -EPERM || n == -EACCES ? EXIT_SYSTEM : EXIT_TARGET,
 			    "cannot read its thread states: %s", strerror(-n));
 	}
-	map_tids(r);
+	r->tids = thread_tids__read(r->t.pid, r->t.tls_kind == TLS_GLIBC);
 	r->names = py_thread_names__new(); /* NULL: the kernel's names only */
 	if (r->names)
 		py_thread_names__read(r->names, &r->t, now_ns());
@@ -403,7 +354,7 @@ int dump__add(struct dump *d, pid_t pid)
 		status = fail(p, EXIT_NOMEM, "%s", "out of memory");
 	if (status)
 		free_threads(p);
-	free(r.tids);
+	thread_tids__free(r.tids);
 	py_thread_names__free(r.names);
 	source_files__close(r.sources);
 	symbolizer__forget(d->sy, r.proc_id);

@@ -475,6 +475,7 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 		refused = true;
 		goto out;
 	}
+	c.started = true;
 	if (c.launch) {
 		err = launch__release(c.launch);
 		if (err) {

@@ -91,19 +91,22 @@ static int on_sample(struct collector *c, const struct py_sample *smp, size_t si
 	return session__add_sample(c->s, &out);
 }
 
+int remember_stack(struct collector *c, struct tracked *t, const struct py_sample *smp)
+{
+	struct keymap_key key = { smp->proc_id, smp->stack, 0 };
+	int64_t node = stack_node(c, t, smp);
+
+	if (node <= 0)
+		return (int)node;
+	return keymap__set(c->stacks, &key, (uint64_t)node) ? -ENOMEM : 0;
+}
+
 /* Wall mode: a stack off-CPU records will name by its hash. */
 static int on_stack(struct collector *c, const struct py_sample *smp, size_t size)
 {
 	struct tracked *t = stack_event_owner(c, smp, size);
-	struct keymap_key key = { smp->proc_id, smp->stack, 0 };
-	int64_t node;
 
-	if (!t)
-		return 0;
-	node = stack_node(c, t, smp);
-	if (node <= 0)
-		return (int)node;
-	return keymap__set(c->stacks, &key, (uint64_t)node) ? -ENOMEM : 0;
+	return t ? remember_stack(c, t, smp) : 0;
 }
 
 int handle_event(void *ctx, void *data, size_t size)

@@ -100,10 +100,7 @@ int drain_short_waits(struct collector *c)
 int flush_waiting_threads(struct collector *c, uint64_t end_ns)
 {
 	struct bpf_map *m = c->skel->maps.offcpu_threads;
-	struct {
-		struct offcpu_wait wait;
-		__u64 start_ns;
-	} st;
+	struct offcpu_started st;
 	struct tracked *t;
 	__u32 tid, next;
 	bool first = true;
@@ -145,10 +142,7 @@ static void carry_ended(const struct keymap_key *key, uint64_t done, void *ctx)
 int collector_account_waits(struct collector *c)
 {
 	struct bpf_map *m = c->skel->maps.offcpu_threads;
-	struct {
-		struct offcpu_wait wait;
-		__u64 start_ns;
-	} st;
+	struct offcpu_started st;
 	struct carry cr = { 0 };
 	uint64_t now = now_ns();
 	__u32 tid, next;

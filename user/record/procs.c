@@ -276,6 +276,13 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	}
 	if (!t->target.tls_checked)
 		remember_tls_todo(c, id);
+	/* threads already off CPU: waiting since the start if the first scan found them (as
+	 * far as can be told), since now if found during the recording (a fork, an exec) */
+	if (c->opts->wall &&
+	    enter_waiting_threads(c, t, id, c->started ? now_ns() : c->start_ns) < 0)
+		pr_warn("process %d: out of memory reading its threads: waits under way when it "
+			"was attached are left out\n",
+			pid);
 	pr_info("profiling process %d (%s), Python %s, offsets from %s\n", pid,
 		escape_into(shown, sizeof(shown), target.comm), target.version,
 		target.layout.source);

@@ -8,6 +8,7 @@
  *   threads.c     thread naming
  *   events.c      the ring buffer's events into the session
  *   offcpu.c      wall mode: waits off CPU, short waits drained, waits still going on, GILs
+ *   waiting.c     wall mode: the threads already waiting when a process is attached
  *   clock.c       the sampling clocks: perf timers per CPU, or the scheduler tick
  *
  * Errors: 0 or -errno, NULL with errno set, after the one message where the context is;
@@ -113,7 +114,8 @@ struct collector {
 	uint64_t offcpu_waits;	 /* wall mode: waits accounted */
 	uint64_t offcpu_unknown; /* wall mode: records whose stack never arrived */
 	bool progress_shown;
-	int err; /* first fatal error in the event handler */
+	bool started; /* the clock runs: a process attached now was found during the recording */
+	int err;      /* first fatal error in the event handler */
 };
 
 /* --- procs.c: process tracking --------------------------------------------------------------- */
@@ -149,6 +151,8 @@ void refresh_thread_names(struct collector *c);
 
 /* The ring buffer's callback (@ctx: the collector). Failures go to c->err. */
 int handle_event(void *ctx, void *data, size_t size);
+/* Wall mode: the frames of @smp (of @t), named in c->stacks by its hash. 0 or -ENOMEM. */
+int remember_stack(struct collector *c, struct tracked *t, const struct py_sample *smp);
 /* A frame of its own for a marker ("<truncated>", a wait's reason): its index, or -1 (ENOMEM). */
 int64_t marker_frame(struct collector *c, enum frame_kind kind, const char *name);
 
@@ -162,6 +166,15 @@ int drain_short_waits(struct collector *c);
 int flush_waiting_threads(struct collector *c, uint64_t end_ns);
 /* The GILs of interpreters that had not allocated theirs yet (3.12+). */
 void find_gils(struct collector *c);
+
+/* --- waiting.c: wall mode, waits under way at attach ------------------------------------------ */
+
+/*
+ * Wall mode: the threads of @t (instance @id, in `procs` already) that are off CPU now,
+ * each entered in `offcpu_threads` as waiting since @since_ns with its stack, unless the
+ * kernel has an entry of its own for it. Returns how many, or -ENOMEM.
+ */
+int enter_waiting_threads(struct collector *c, struct tracked *t, uint64_t id, uint64_t since_ns);
 
 /* --- clock.c: the sampling clocks ------------------------------------------------------------ */
 

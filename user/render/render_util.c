@@ -175,18 +175,37 @@ void render_put_text_header(FILE *out, const struct session *s, const struct ren
 	putc('\n', out);
 }
 
+#define DUMP_PIDS_SHOWN 4 /* PIDs the "No samples" hint names; more: "PID" */
+
+/* "pyflare dump -p 12,34": where the threads of @procs stand now, their PIDs if few. */
+static void put_dump_command(FILE *out, const struct session_process *procs, size_t n)
+{
+	size_t shown = 0;
+
+	fputs("`pyflare dump -p ", out);
+	for (size_t i = 0; n <= DUMP_PIDS_SHOWN && i < n; i++)
+		if (procs[i].pid)
+			fprintf(out, "%s%u", shown++ ? "," : "", procs[i].pid);
+	fputs(shown ? "`" : "PID`", out);
+}
+
 void render_put_no_samples(FILE *out, const struct session *s)
 {
 	size_t nprocs, nrefused;
+	const struct session_process *procs = session__processes(s, &nprocs);
+	bool wall = !strcmp(session__meta(s)->mode, "wall");
 
-	session__processes(s, &nprocs);
 	session__refusals(s, &nrefused);
-	if (nprocs)
-		fprintf(out,
-			"No samples: the %zu process%s profiled ran no Python code on a CPU "
-			"while recording.\n\n",
-			nprocs, nprocs == 1 ? "" : "es");
-	else if (nrefused)
+	if (nprocs) {
+		fprintf(out, "No samples: the %zu process%s profiled %s while recording. ", nprocs,
+			nprocs == 1 ? "" : "es",
+			wall ? "had no Python code on a thread's stack, on a CPU or off it," :
+			       "ran no Python code on a CPU");
+		put_dump_command(out, procs, nprocs);
+		fprintf(out, " shows where %s threads are now%s.\n\n",
+			nprocs == 1 ? "its" : "their",
+			wall ? "" : "; --mode wall counts their time off CPU too");
+	} else if (nrefused)
 		fputs("No samples: no Python process could be profiled (see Refused above).\n\n",
 		      out);
 	else
