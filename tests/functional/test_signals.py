@@ -234,3 +234,55 @@ def test_signal_while_writing_leaves_no_temporary_file(py, tmp, command, sig):
     assert p.returncode == -sig
     assert not temp_files(tmp), temp_files(tmp)
     assert not os.path.exists(html)
+
+
+# --- messages that say what happened ----------------------------------------------------
+
+
+def test_full_disk_is_said(py, tmp):
+    """ENOSPC while writing HTML is "No space left on device", in place (/dev/full) and in a
+    file system that fills up (a 16 KiB tmpfs), which keeps no partial report."""
+    script = write(os.path.join(tmp, "short.py"), SHORT)
+    saved = os.path.join(tmp, "run.pyflare")
+    r = start_record(["record", "-o", saved, "--"] + py.command(script), tmp)
+    assert r.wait(timeout=120) == 0, r.stderr.read()
+    small = os.path.join(tmp, "small")
+    os.mkdir(small)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", small], check=True)
+    try:
+        for out in ("/dev/full", os.path.join(small, "x.html")):
+            r = subprocess.run([pyflare_path(), "report", saved, "-r", "html", "-o", out],
+                               stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+            assert r.returncode == 3, r.stderr
+            assert "cannot write the html report to %s: No space left on device" % out \
+                in r.stderr, r.stderr
+            assert "Input/output error" not in r.stderr
+        assert os.listdir(small) == []
+    finally:
+        subprocess.run(["umount", small], check=True)
+
+
+def test_zombie_pid_has_exited(py, tmp):
+    """A PID whose process exited but is not reaped yet: it has exited, not "not Python"."""
+    zombie = subprocess.Popen(py.command("-c", "pass"))
+    try:
+        while not is_gone(zombie.pid):
+            time.sleep(0.05)
+        for command in ("record", "dump"):
+            r = subprocess.run([pyflare_path(), command, "-p", str(zombie.pid)],
+                               stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               universal_newlines=True, timeout=60)
+            assert r.returncode == 3, r.stderr
+            assert "process %d: it has exited" % zombie.pid in r.stderr, r.stderr
+            assert "not a Python process" not in r.stderr
+    finally:
+        zombie.wait()
+
+
+def test_too_many_pids_says_the_limit():
+    pids = ",".join(str(n) for n in range(1, 1100))
+    for command in ("record", "dump"):
+        r = subprocess.run([pyflare_path(), command, "-p", pids], stdin=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+        assert r.returncode == 1, r.stderr
+        assert "1099 PIDs, more than the limit of 1024" in r.stderr, r.stderr

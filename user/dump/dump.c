@@ -149,9 +149,7 @@ static int analyse(struct dump_process *p, struct reading *r)
 	case PY_TARGET_EXITED:
 		return fail(p, EXIT_TARGET, "%s", "no such process");
 	case PY_TARGET_NOT_PYTHON:
-		return fail(p, EXIT_TARGET, "%s",
-			    "not a Python process (no CPython runtime in "
-			    "its executable or libraries)");
+		return fail(p, EXIT_TARGET, "%s", proc_not_python_why(p->pid));
 	case PY_TARGET_NO_ACCESS:
 		return fail(p, EXIT_SYSTEM, "%s: %s", why, proc_access_fix());
 	case PY_TARGET_NOT_YET:

@@ -174,12 +174,9 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	case PY_TARGET_NOT_PYTHON:
 	case PY_TARGET_EXITED:
 		if (explicit) {
-			pr_error(
-				"process %d: %s\n", pid,
-				r == PY_TARGET_EXITED ?
-					"no such process" :
-					"not a Python process (no CPython runtime in its executable or "
-					"libraries)");
+			pr_error("process %d: %s\n", pid,
+				 r == PY_TARGET_EXITED ? "no such process" :
+							 proc_not_python_why(pid));
 			return r == PY_TARGET_EXITED ? -ESRCH : -ENOEXEC;
 		}
 		return 0;

@@ -143,8 +143,11 @@ int outputs_write(struct outputs *outs, const struct session *s, const struct re
 		if (err == -EPIPE) {
 			say_output_closed(spec->path, spec->format->name, &said_closed);
 		} else if (err) {
-			pr_error("cannot write the %s report to %s: %s\n", spec->format->name,
-				 is_stdout(spec->path) ? "stdout" : spec->path, strerror(-err));
+			pr_error("cannot write the %s report to %s: %s%s\n", spec->format->name,
+				 is_stdout(spec->path) ? "stdout" : spec->path, strerror(-err),
+				 err == -ENOSPC || err == -EDQUOT ?
+					 " (free some space there, or write it elsewhere)" :
+					 "");
 			ret = EXIT_TARGET;
 		} else if (!is_stdout(spec->path)) {
 			fprintf(stderr, "pyflare: wrote %s (%s)\n", spec->path, spec->format->name);
