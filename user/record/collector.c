@@ -98,7 +98,7 @@ uint64_t health_counter(struct collector *c, __u32 key)
 
 static uint32_t count_attached(struct collector *c)
 {
-	return (uint32_t)c->n_tracked;
+	return (uint32_t)c->n_instances;
 }
 
 static void show_progress(struct collector *c, uint64_t now)
@@ -390,6 +390,7 @@ static void collector_free(struct collector *c)
 	symbolizer__free(c->sym);
 	binary_cache__free(c->binaries);
 	keymap__free(c->by_pid);
+	keymap__free(c->instances);
 	keymap__free(c->threads);
 	keymap__free(c->stacks);
 	keymap__free(c->accounted);
@@ -442,10 +443,11 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	handle_stop_signals(saved_signals);
 	c.by_pid = keymap__new();
 	c.threads = keymap__new();
+	c.instances = keymap__new();
 	c.stacks = keymap__new();
 	c.sym = symbolizer__new(s);
 	c.binaries = binary_cache__new(0);
-	if (!c.by_pid || !c.threads || !c.stacks || !c.sym || !c.binaries) {
+	if (!c.by_pid || !c.threads || !c.instances || !c.stacks || !c.sym || !c.binaries) {
 		pr_error("out of memory\n");
 		err = -ENOMEM;
 		goto out;
@@ -502,7 +504,7 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 		} else {
 			attach_all(&c);
 		}
-		pr_info("attached %zu processes in %.3f s\n", c.n_tracked,
+		pr_info("attached %zu processes in %.3f s\n", c.n_instances,
 			(double)(now_ns() - begin) / 1e9);
 		log_binaries(&c, "attach");
 	}

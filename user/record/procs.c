@@ -143,6 +143,35 @@ static bool selected(struct collector *c, pid_t pid, bool explicit)
 }
 
 /*
+ * The session process of instance (PID, start time) @sp, added when it is new. An instance
+ * is attached more than once when it execs another Python, and when its exec event is read
+ * after the analysis it raced with: the event is raised once the new image is loaded, but
+ * /proc shows that image before (seen in ~1 of 200 `chroot ROOT python` children, whose
+ * fork event was read mid-exec). Each image keeps its own id (names, threads); the
+ * instance keeps one entry, named after its latest image. Returns its index or -errno.
+ */
+static int64_t session_process_of(struct collector *c, const struct session_process *sp)
+{
+	struct keymap_key key = { sp->pid, sp->start_time, 0 };
+	uint64_t known;
+	int64_t idx;
+
+	if (keymap__get(c->instances, &key, &known)) {
+		/* what it runs now: an analysis mid-exec read no command line yet */
+		int err = session__set_process_image(c->s, (uint32_t)(known - 1), sp);
+
+		return err ? err : (int64_t)known - 1;
+	}
+	idx = session__add_process(c->s, sp);
+	if (idx < 0)
+		return -errno;
+	if (keymap__set(c->instances, &key, (uint64_t)idx + 1))
+		return -ENOMEM;
+	c->n_instances++;
+	return idx;
+}
+
+/*
  * Starts profiling @pid if it runs CPython. @explicit: the user named it, so failure is
  * reported as an error (returned), not just noted. Returns 0 or -errno: -ESRCH (gone, or
  * not selected), -ENOEXEC (not Python), -EACCES, -EOPNOTSUPP (its version), -ENOMEM, or the
@@ -227,9 +256,9 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 		.cgroup = cgroup,
 		.container = container,
 	};
-	idx = session__add_process(c->s, &sp);
+	idx = session_process_of(c, &sp);
 	if (idx < 0)
-		return -errno;
+		return (int)idx;
 	id = c->n_tracked + 1;
 	t = &c->tracked[c->n_tracked++];
 	*t = (struct tracked){
