@@ -122,6 +122,25 @@ def test_report_to_closed_stdout(py, tmp):
     assert json.load(open(os.path.join(tmp, "x.json")))
 
 
+def test_dump_to_closed_stdout(py, tmp):
+    """`pyflare dump -p PID | head -1` with head gone: said, not a death by SIGPIPE."""
+    target = subprocess.Popen(py.command("-c", SPIN), stdout=subprocess.PIPE)
+    try:
+        target.stdout.readline()
+        rd, wr = os.pipe()
+        os.close(rd)
+        try:
+            r = subprocess.run([pyflare_path(), "dump", "-p", str(target.pid)], stdout=wr,
+                               stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+        finally:
+            os.close(wr)
+        assert r.returncode == 0, r.stderr
+        assert "stdout was closed by its reader" in r.stderr, r.stderr
+    finally:
+        target.kill()
+        target.wait()
+
+
 # --- stop signals and the recorded command ----------------------------------------------
 
 

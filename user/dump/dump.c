@@ -440,7 +440,11 @@ int dump_run(const struct dump_opts *o)
 		dump_write_json(stdout, procs, n);
 	else
 		dump_write_text(stdout, procs, n, o->color);
-	if (fflush(stdout) || ferror(stdout)) {
+	if ((fflush(stdout) || ferror(stdout)) && errno == EPIPE) {
+		/* `| head`: the reader had what it wanted (SIGPIPE is ignored: temp_files.h) */
+		fprintf(stderr,
+			"pyflare: stdout was closed by its reader: the dump is cut short\n");
+	} else if (ferror(stdout)) {
 		pr_error("cannot write the dump: %s\n", strerror(errno));
 		ret = EXIT_TARGET;
 	}
