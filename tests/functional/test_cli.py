@@ -236,6 +236,25 @@ def test_chroot_children_attached_once(tmp):
     assert "%d processes attached" % len(seen) in r.stderr, r.stderr
 
 
+def test_chroot_children_refused_once(tmp):
+    """The same with sid's Python 3.15, which pyflare refuses: each child refused once."""
+    python = os.path.join(pythons.SID_ROOT, "usr/bin/python3.15")
+    host = pythons.by_id("3.11-debian")
+    if not os.path.exists(python) or not host.available:
+        skip_or_fail("no python3.15 in the sid root (scripts/sid-root.sh), or no 3.11-debian")
+    drive = write(os.path.join(tmp, "drive.py"), DRIVE_CHROOT_CHILDREN)
+    out = os.path.join(tmp, "children.json")
+    n = 40
+    r = pyflare("record", "-o", out, "--", *host.command(
+        drive, pythons.SID_ROOT, "/usr/bin/python3.15", str(n)), timeout=600)
+    assert r.returncode == 0, r.stderr
+    with open(out) as f:
+        refused = [p["pid"] for p in json.load(f)["refusals"]]
+    twice = sorted(set(pid for pid in refused if refused.count(pid) > 1))
+    assert not twice, "refused twice: %s" % twice
+    assert len(refused) == n and "%d refused" % n in r.stderr, r.stderr
+
+
 # --- errors -----------------------------------------------------------------------------
 
 

@@ -152,7 +152,7 @@ static bool selected(struct collector *c, pid_t pid, bool explicit)
  */
 static int64_t session_process_of(struct collector *c, const struct session_process *sp)
 {
-	struct keymap_key key = { sp->pid, sp->start_time, 0 };
+	struct keymap_key key = { sp->pid, sp->start_time, 0 }; /* 0: attached */
 	uint64_t known;
 	int64_t idx;
 
@@ -169,6 +169,21 @@ static int64_t session_process_of(struct collector *c, const struct session_proc
 		return -ENOMEM;
 	c->n_instances++;
 	return idx;
+}
+
+/*
+ * Whether instance (@pid, @start_time) was refused already (analysed again at its exec
+ * event, as in session_process_of()): a refusal is said and counted once. Remembers it.
+ */
+static bool refused_before(struct collector *c, pid_t pid, uint64_t start_time)
+{
+	struct keymap_key key = { (uint64_t)pid, start_time, 1 }; /* 1: refusals */
+	uint64_t seen;
+
+	if (keymap__get(c->instances, &key, &seen))
+		return true;
+	keymap__set(c->instances, &key, 1); /* out of memory: said twice at worst */
+	return false;
 }
 
 /*
@@ -229,6 +244,8 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 			pr_error("process %d (%s): %s\n", pid, target.comm, why);
 			return -EOPNOTSUPP;
 		}
+		if (refused_before(c, pid, target.start_time))
+			return 0;
 		pr_warn("not profiling process %d (%s): %s\n", pid, target.comm, why);
 		session__add_refusal(c->s, (uint32_t)pid, target.comm, why);
 		return 0;
