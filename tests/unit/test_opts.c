@@ -77,6 +77,18 @@ static enum opts_result top(struct top_opts *o, ...)
 	} while (0)
 
 /* The usage error of a record command line contains @want. */
+/* "1,2,...,1025": one PID past -p's limit. */
+static char *pid_list_1_to_1025(void)
+{
+	static char list[1025 * 6];
+	size_t at = 0;
+
+	for (int pid = 1; pid <= 1025; pid++)
+		at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%d", pid > 1 ? "," : "",
+				       pid);
+	return list;
+}
+
 #define CHECK_RECORD_ERROR(want, ...)                                                  \
 	do {                                                                           \
 		struct record_opts o_;                                                 \
@@ -157,6 +169,14 @@ static void test_targets(void)
 	CHECK_RECORD_ERROR("nothing to profile", "-q");
 	CHECK_RECORD_ERROR("bad PID list '12x'", "-p", "12x");
 	CHECK_RECORD_ERROR("bad PID list '0'", "-p", "0");
+	{
+		/* past the limit: said as such, whether in one list or over several -p */
+		char *many = pid_list_1_to_1025();
+
+		CHECK_RECORD_ERROR("-p names 1025 PIDs, more than the limit of 1024", "-p", many);
+		many[strlen(many) - 5] = '\0'; /* 1..1024, then one more */
+		CHECK_RECORD_ERROR("-p names 1025 PIDs, more", "-p", many, "-p", "7");
+	}
 	CHECK_RECORD_ERROR("-a cannot be combined with -p", "-p", "1", "-a");
 	CHECK_RECORD_ERROR("-p cannot be combined with -a", "-a", "-p", "1");
 	CHECK_RECORD_ERROR("cannot be combined with -p or -a", "-a", "python3");
@@ -758,6 +778,11 @@ static void test_dump(void)
 	CHECK_DUMP_ERROR("bad PID list 'x'", "-p", "x");
 	CHECK_DUMP_ERROR("bad PID list '1,,2'", "-p", "1,,2");
 	CHECK_DUMP_ERROR("bad PID list '0'", "-p", "0");
+	{
+		char *many = pid_list_1_to_1025();
+
+		CHECK_DUMP_ERROR("-p names 1025 PIDs, more than the limit of 1024", "-p", many);
+	}
 	CHECK_DUMP_ERROR("unexpected argument '4242'", "-p", "1", "4242");
 	CHECK_DUMP_ERROR("unknown option '-a'", "-a");
 	CHECK_DUMP_ERROR("option '-p' needs a value", "-p");

@@ -228,6 +228,32 @@ static void test_members(void)
 	session__free(s);
 }
 
+/* An instance that execs is named after its latest image; the rest of it stays. */
+static void test_process_image(void)
+{
+	struct session *s = session__new();
+	struct session_process p = { .pid = 7, .start_time = 5, .comm = "python3.11", .ns_pid = 3 };
+	const struct session_process *procs;
+	size_t n;
+
+	CHECK_INT(session__add_process(s, &p), 0);
+	p = (struct session_process){ .comm = "python3.14",
+				      .cmdline = "python3.14 -c pass",
+				      .exe = "/usr/bin/python3.14",
+				      .python_version = "3.14.1" };
+	CHECK_INT(session__set_process_image(s, 0, &p), 0);
+	CHECK_INT(session__set_process_image(s, 1, &p), -EINVAL);
+	procs = session__processes(s, &n);
+	CHECK_INT(n, 1);
+	CHECK_STR(procs[0].comm, "python3.14");
+	CHECK_STR(procs[0].cmdline, "python3.14 -c pass");
+	CHECK_STR(procs[0].exe, "/usr/bin/python3.14");
+	CHECK_STR(procs[0].python_version, "3.14.1");
+	CHECK_STR(procs[0].lib_dirs, "");
+	CHECK(procs[0].pid == 7 && procs[0].start_time == 5 && procs[0].ns_pid == 3);
+	session__free(s);
+}
+
 static void test_meta_health(void)
 {
 	struct session *s = session__new();
@@ -354,6 +380,7 @@ int main(void)
 	RUN(test_intern_stack);
 	RUN(test_tables);
 	RUN(test_members);
+	RUN(test_process_image);
 	RUN(test_meta_health);
 	RUN(test_many);
 	RUN(test_million_samples);

@@ -14,6 +14,7 @@
 #include "session/history.h"
 #include "lib/exit.h"
 #include "lib/log.h"
+#include "lib/temp_files.h"
 #include "cli/opts.h"
 #include "render/outputs.h"
 #include "cli/report.h"
@@ -153,6 +154,7 @@ static int cmd_top(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	temp_files_handle_signals();
 	if (argc < 2) {
 		opts_print_usage();
 		return EXIT_USAGE;

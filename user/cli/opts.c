@@ -193,13 +193,29 @@ static bool parse_pid_list(pid_t *pids, size_t *n, const char *arg)
 
 		errno = 0;
 		v = strtol(p, &end, 10);
-		if (errno || end == p || v <= 0 || v > INT_MAX || (*end && *end != ',') ||
-		    *n >= OPTS_MAX_PIDS)
+		if (errno || end == p || v <= 0 || v > INT_MAX || (*end && *end != ','))
 			return false;
-		pids[(*n)++] = (pid_t)v;
+		if (*n < OPTS_MAX_PIDS)
+			pids[*n] = (pid_t)v;
+		++*n; /* counted past the limit, for pid_list_option() to say so */
 		p = *end ? end + 1 : end;
 	}
 	return *n > before;
+}
+
+/* -p LIST (given once or more): OPTS_OK, or a usage error that says what is wrong. */
+static enum opts_result pid_list_option(pid_t *pids, size_t *n, const char *arg, char *err,
+					size_t errlen)
+{
+	if (!parse_pid_list(pids, n, arg))
+		return usage(err, errlen, "bad PID list '%.64s': expected PID[,PID...]", arg);
+	if (*n > OPTS_MAX_PIDS) {
+		usage(err, errlen, "-p names %zu PIDs, more than the limit of %d: give at most %d",
+		      *n, OPTS_MAX_PIDS, OPTS_MAX_PIDS);
+		*n = OPTS_MAX_PIDS;
+		return OPTS_USAGE;
+	}
+	return OPTS_OK;
 }
 
 /* --- the view options, shared -------------------------------------------------------------- */
@@ -712,10 +728,8 @@ static int target_option(struct record_opts *o, struct sampling *sm, int c, cons
 			empty_pid(arg, err, errlen);
 			return -1;
 		}
-		if (!parse_pid_list(o->pids, &o->n_pids, arg)) {
-			usage(err, errlen, "bad PID list '%s': expected PID[,PID...]", arg);
+		if (pid_list_option(o->pids, &o->n_pids, arg, err, errlen) != OPTS_OK)
 			return -1;
-		}
 		if (o->target && o->target != TARGET_PIDS) {
 			usage(err, errlen, "-p cannot be combined with -a");
 			return -1;
@@ -1088,11 +1102,8 @@ static enum opts_result parse_dump(int argc, char **argv, struct dump_opts *o, c
 		case 'p':
 			if (spelling_empty_pid(optarg))
 				return empty_pid(optarg, err, errlen);
-			if (!parse_pid_list(o->pids, &o->n_pids, optarg))
-				return usage(err, errlen,
-					     "bad PID list '%s': expected "
-					     "PID[,PID...] (at most %d)",
-					     optarg, OPTS_MAX_PIDS);
+			if (pid_list_option(o->pids, &o->n_pids, optarg, err, errlen) != OPTS_OK)
+				return OPTS_USAGE;
 			break;
 		case 'j':
 			o->json = true;

@@ -125,12 +125,14 @@ static void print_target_help(bool render_options)
 {
 	printf("targets:\n");
 	if (render_options)
-		printf("  -p, --pid PID[,PID...]   attach to running processes (repeatable). A -p\n"
-		       "                           value that does not start with a digit is a\n"
-		       "                           render option, as pyinstrument's:\n"
+		printf("  -p, --pid PID[,PID...]   attach to running processes (repeatable, at most\n"
+		       "                           1024 in all). A -p value that does not start\n"
+		       "                           with a digit is a render option, as\n"
+		       "                           pyinstrument's:\n"
 		       "                           -p time=percent_of_total\n");
 	else
-		printf("  -p, --pid PID[,PID...]   attach to running processes (repeatable)\n");
+		printf("  -p, --pid PID[,PID...]   attach to running processes (repeatable, at most\n"
+		       "                           1024 in all)\n");
 	printf("  -a, --all                every Python process on the host\n"
 	       "  -- COMMAND [ARGS...]     run COMMAND as the invoking user (SUDO_USER under\n"
 	       "                           sudo) and profile it; its exit status is pyflare's\n"
@@ -200,7 +202,8 @@ void opts_print_record_help(void)
 	       "Sample the Python stacks of a command and its Python children, of running\n"
 	       "processes, or of every Python process on the host, then print where the\n"
 	       "time went. Recording stops at --duration, when the command or every target\n"
-	       "exits, or on Ctrl-C / SIGTERM; the report is written in every case.\n"
+	       "exits, or on Ctrl-C / SIGTERM / SIGHUP, which the command gets too; the report\n"
+	       "is written in every case (man pyflare: SIGNALS).\n"
 	       "\n");
 	print_target_help(true);
 	print_sampling_help();

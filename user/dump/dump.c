@@ -135,9 +135,7 @@ static int analyse(struct dump_process *p, struct reading *r)
 	case PY_TARGET_EXITED:
 		return fail(p, EXIT_TARGET, "%s", "no such process");
 	case PY_TARGET_NOT_PYTHON:
-		return fail(p, EXIT_TARGET, "%s",
-			    "not a Python process (no CPython runtime in "
-			    "its executable or libraries)");
+		return fail(p, EXIT_TARGET, "%s", proc_not_python_why(p->pid));
 	case PY_TARGET_NO_ACCESS:
 		return fail(p, EXIT_SYSTEM, "%s: %s", why, proc_access_fix());
 	case PY_TARGET_NOT_YET:
@@ -393,7 +391,11 @@ int dump_run(const struct dump_opts *o)
 		dump_write_json(stdout, procs, n);
 	else
 		dump_write_text(stdout, procs, n, o->color);
-	if (fflush(stdout) || ferror(stdout)) {
+	if ((fflush(stdout) || ferror(stdout)) && errno == EPIPE) {
+		/* `| head`: the reader had what it wanted (SIGPIPE is ignored: temp_files.h) */
+		fprintf(stderr,
+			"pyflare: stdout was closed by its reader: the dump is cut short\n");
+	} else if (ferror(stdout)) {
 		pr_error("cannot write the dump: %s\n", strerror(errno));
 		ret = EXIT_TARGET;
 	}

@@ -307,6 +307,21 @@ int proc_read_thread_state(pid_t pid, pid_t tid, char *state)
 	return 0;
 }
 
+bool proc_is_zombie(pid_t pid)
+{
+	char state = 0;
+
+	return !proc_read_thread_state(pid, pid, &state) && state == 'Z';
+}
+
+const char *proc_not_python_why(pid_t pid)
+{
+	if (proc_is_zombie(pid))
+		return "it has exited (a zombie its parent has not reaped): nothing runs there to "
+		       "profile";
+	return "not a Python process (no CPython runtime in its executable or libraries)";
+}
+
 int proc_read_thread_syscall(pid_t pid, pid_t tid, int32_t *nr, uint64_t *arg0)
 {
 	char path[96], buf[256], *end;

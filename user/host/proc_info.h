@@ -58,6 +58,10 @@ int proc_read_ns_tid(pid_t pid, pid_t tid, uint32_t *nstid);
 int proc_list_threads(pid_t pid, pid_t *tids, size_t max);
 /* Field 3 of /proc/@pid/task/@tid/stat: 'R' running or runnable, 'S', 'D', 'T', ... */
 int proc_read_thread_state(pid_t pid, pid_t tid, char *state);
+/* Whether @pid has exited and waits for its parent to reap it (a zombie: state 'Z'). */
+bool proc_is_zombie(pid_t pid);
+/* Why process @pid cannot be profiled when it is no (more a) Python process: for messages. */
+const char *proc_not_python_why(pid_t pid);
 /*
  * What /proc/@pid/task/@tid/syscall says: 1 when the thread is running (no system call to
  * tell), 0 when it is blocked, with the system call number in *@nr (-1: blocked outside

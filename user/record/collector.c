@@ -39,16 +39,47 @@
  * libpython: see retry_pending()) */
 #define POLL_MS 10
 #define HOUSEKEEPING_NS 50000000ULL /* TLS and GIL checks: every 50 ms */
-#define STOP_GRACE_NS 2000000000ULL /* after Ctrl-C, let the command finish this long */
+#define STOP_GRACE_NS 2000000000ULL /* after a stop signal, let the command finish this long */
 #define PROGRESS_NS 250000000ULL
 #define DRAIN_NS 200000000ULL	    /* wall mode: read the kernel's short-wait sums */
 #define TICK_CHECK_NS 1000000000ULL /* --clock tick: ticks must have been seen by then */
 
-static volatile sig_atomic_t stop_signal;
+/* SIGINT, SIGTERM and SIGHUP stop the recording; SIGUSR1 is only noted (docs/pyflare.1) */
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+static volatile sig_atomic_t stop_signal, stop_from_terminal, usr1_seen;
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *info, void *uctx)
 {
+	(void)uctx;
+	if (sig == SIGUSR1) {
+		usr1_seen = 1;
+		return;
+	}
+	/* the terminal's Ctrl-C or hangup reached the command's process group as well */
+	stop_from_terminal = info && info->si_code == SI_KERNEL;
 	stop_signal = sig;
+}
+
+/* Puts on_signal in place for the recording, keeping what was there in @saved. */
+static void handle_stop_signals(struct sigaction saved[4])
+{
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
+
+	stop_signal = stop_from_terminal = usr1_seen = 0;
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++) {
+		sigaction(stop_signals[i], NULL, &saved[i]);
+		/* under nohup a hangup is not meant to stop anything */
+		if (stop_signals[i] != SIGHUP || saved[i].sa_handler != SIG_IGN)
+			sigaction(stop_signals[i], &sa, NULL);
+	}
+	sigaction(SIGUSR1, &sa, &saved[3]);
+}
+
+static void restore_signals(const struct sigaction saved[4])
+{
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaction(stop_signals[i], &saved[i], NULL);
+	sigaction(SIGUSR1, &saved[3], NULL);
 }
 
 uint64_t health_counter(struct collector *c, __u32 key)
@@ -68,7 +99,7 @@ uint64_t health_counter(struct collector *c, __u32 key)
 
 static uint32_t count_attached(struct collector *c)
 {
-	return (uint32_t)c->n_tracked;
+	return (uint32_t)c->n_instances;
 }
 
 static void show_progress(struct collector *c, uint64_t now)
@@ -270,14 +301,25 @@ static const char *should_stop(struct collector *c, uint64_t now, uint64_t *stop
 		return "command exited";
 	if (o->target == TARGET_PIDS && c->explicit_alive == 0)
 		return "targets exited";
+	if (usr1_seen == 1) {
+		usr1_seen = 2;
+		pr_warn("SIGUSR1 ignored: SIGINT, SIGTERM or SIGHUP stop the recording\n");
+	}
 	if (stop_signal) {
-		/* a terminal's Ctrl-C reaches the command too: give it time to finish */
-		if (!c->launch || stop_signal != SIGINT)
+		if (!c->launch)
 			return "signal";
-		if (!*stop_at)
+		/* the command gets the signal as from a terminal, then time to finish */
+		if (!*stop_at) {
 			*stop_at = now + STOP_GRACE_NS;
-		else if (now > *stop_at)
+			if (!stop_from_terminal)
+				kill(launch__pid(c->launch), stop_signal);
+		} else if (now > *stop_at) {
+			pr_warn("%s (PID %d) still runs %.0f s after SIG%s: left running (kill %d "
+				"stops it)\n",
+				o->argv[0], (int)launch__pid(c->launch), STOP_GRACE_NS / 1e9,
+				sigabbrev_np(stop_signal), (int)launch__pid(c->launch));
 			return "signal";
+		}
 	}
 	return NULL;
 }
@@ -346,6 +388,7 @@ static void collector_free(struct collector *c)
 	symbolizer__free(c->sym);
 	binary_cache__free(c->binaries);
 	keymap__free(c->by_pid);
+	keymap__free(c->instances);
 	keymap__free(c->threads);
 	keymap__free(c->stacks);
 	keymap__free(c->accounted);
@@ -384,7 +427,7 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 			  const struct collector_hook *hook, int *command_status)
 {
 	struct collector c = { .effective = *o, .opts = &c.effective, .s = s };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction saved_signals[4];
 	uint64_t now, last_housekeeping = 0, last_progress = 0, last_drain = 0, stop_at = 0;
 	uint64_t realtime_start;
 	struct timespec rt;
@@ -395,14 +438,14 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 
 	*command_status = -1;
 	cgroup_selection_init(&c.cgroups);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	handle_stop_signals(saved_signals);
 	c.by_pid = keymap__new();
 	c.threads = keymap__new();
+	c.instances = keymap__new();
 	c.stacks = keymap__new();
 	c.sym = symbolizer__new(s);
 	c.binaries = binary_cache__new(0);
-	if (!c.by_pid || !c.threads || !c.stacks || !c.sym || !c.binaries) {
+	if (!c.by_pid || !c.threads || !c.instances || !c.stacks || !c.sym || !c.binaries) {
 		pr_error("out of memory\n");
 		err = -ENOMEM;
 		goto out;
@@ -459,7 +502,7 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 		} else {
 			attach_all(&c);
 		}
-		pr_info("attached %zu processes in %.3f s\n", c.n_tracked,
+		pr_info("attached %zu processes in %.3f s\n", c.n_instances,
 			(double)(now_ns() - begin) / 1e9);
 		log_binaries(&c, "attach");
 	}
@@ -553,5 +596,7 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 out:
 	clear_progress(&c);
 	collector_free(&c);
+	/* from here a signal ends pyflare, removing the reports' temporary files */
+	restore_signals(saved_signals);
 	return err ? exit_status(err, refused) : 0;
 }

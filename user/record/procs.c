@@ -146,6 +146,50 @@ static bool selected(struct collector *c, pid_t pid, bool explicit)
 }
 
 /*
+ * The session process of instance (PID, start time) @sp, added when it is new. An instance
+ * is attached more than once when it execs another Python, and when its exec event is read
+ * after the analysis it raced with: the event is raised once the new image is loaded, but
+ * /proc shows that image before (seen in ~1 of 200 `chroot ROOT python` children, whose
+ * fork event was read mid-exec). Each image keeps its own id (names, threads); the
+ * instance keeps one entry, named after its latest image. Returns its index or -errno.
+ */
+static int64_t session_process_of(struct collector *c, const struct session_process *sp)
+{
+	struct keymap_key key = { sp->pid, sp->start_time, 0 }; /* 0: attached */
+	uint64_t known;
+	int64_t idx;
+
+	if (keymap__get(c->instances, &key, &known)) {
+		/* what it runs now: an analysis mid-exec read no command line yet */
+		int err = session__set_process_image(c->s, (uint32_t)(known - 1), sp);
+
+		return err ? err : (int64_t)known - 1;
+	}
+	idx = session__add_process(c->s, sp);
+	if (idx < 0)
+		return -errno;
+	if (keymap__set(c->instances, &key, (uint64_t)idx + 1))
+		return -ENOMEM;
+	c->n_instances++;
+	return idx;
+}
+
+/*
+ * Whether instance (@pid, @start_time) was refused already (analysed again at its exec
+ * event, as in session_process_of()): a refusal is said and counted once. Remembers it.
+ */
+static bool refused_before(struct collector *c, pid_t pid, uint64_t start_time)
+{
+	struct keymap_key key = { (uint64_t)pid, start_time, 1 }; /* 1: refusals */
+	uint64_t seen;
+
+	if (keymap__get(c->instances, &key, &seen))
+		return true;
+	keymap__set(c->instances, &key, 1); /* out of memory: said twice at worst */
+	return false;
+}
+
+/*
  * Starts profiling @pid if it runs CPython. @explicit: the user named it, so failure is
  * reported as an error (returned), not just noted. Returns 0 or -errno: -ESRCH (gone, or
  * not selected), -ENOEXEC (not Python), -EACCES, -EOPNOTSUPP (its version), -ENOMEM, or the
@@ -177,12 +221,9 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	case PY_TARGET_NOT_PYTHON:
 	case PY_TARGET_EXITED:
 		if (explicit) {
-			pr_error(
-				"process %d: %s\n", pid,
-				r == PY_TARGET_EXITED ?
-					"no such process" :
-					"not a Python process (no CPython runtime in its executable or "
-					"libraries)");
+			pr_error("process %d: %s\n", pid,
+				 r == PY_TARGET_EXITED ? "no such process" :
+							 proc_not_python_why(pid));
 			return r == PY_TARGET_EXITED ? -ESRCH : -ENOEXEC;
 		}
 		return 0;
@@ -207,6 +248,8 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 				 escape_into(shown, sizeof(shown), target.comm), why);
 			return -EOPNOTSUPP;
 		}
+		if (refused_before(c, pid, target.start_time))
+			return 0;
 		pr_warn("not profiling process %d (%s): %s\n", pid,
 			escape_into(shown, sizeof(shown), target.comm), why);
 		session__add_refusal(c->s, (uint32_t)pid, target.comm, why);
@@ -235,9 +278,9 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 		.cgroup = cgroup,
 		.container = container,
 	};
-	idx = session__add_process(c->s, &sp);
+	idx = session_process_of(c, &sp);
 	if (idx < 0)
-		return -errno;
+		return (int)idx;
 	id = c->n_tracked + 1;
 	t = &c->tracked[c->n_tracked++];
 	*t = (struct tracked){

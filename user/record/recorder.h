@@ -90,7 +90,14 @@ struct collector {
 	int ncpus;
 	struct tracked *tracked; /* index = id - 1 */
 	size_t n_tracked, cap_tracked;
-	struct keymap *by_pid;	/* (pid, 0, 0) -> id of its live instance */
+	struct keymap *by_pid; /* (pid, 0, 0) -> id of its live instance */
+	/*
+	 * (pid, start time, 0) -> its session process + 1: one per process instance, however
+	 * many times it is attached (each image it execs, or an image analysed mid-exec);
+	 * (pid, start time, 1) -> 1 once it was refused
+	 */
+	struct keymap *instances;
+	size_t n_instances;	/* what the health line calls processes attached */
 	struct keymap *threads; /* (id, tid, 0) -> index into sampled */
 	struct sampled_thread *sampled;
 	size_t n_sampled, cap_sampled;

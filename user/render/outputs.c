@@ -31,9 +31,8 @@ int outputs_open(struct outputs *outs, const struct output_spec *specs, size_t n
 	outs->specs = specs;
 	outs->n = n;
 	for (size_t i = 0; i < n; i++) {
-		if (is_stdout(specs[i].path))
-			continue;
-		outs->files[i] = output__open(specs[i].path);
+		outs->files[i] = is_stdout(specs[i].path) ? output__open_stdout() :
+							    output__open(specs[i].path);
 		if (!outs->files[i]) {
 			pr_error("cannot write %s: %s\n", specs[i].path, strerror(errno));
 			outputs_abort(outs);
@@ -43,30 +42,41 @@ int outputs_open(struct outputs *outs, const struct output_spec *specs, size_t n
 	return 0;
 }
 
-/* Renders one report into @out (a file to commit) or stdout. Returns 0 or -errno. */
 bool opts_use_color(const struct render_opts *o, const struct renderer *format, bool to_stdout)
 {
 	return o->color && to_stdout && (format == &render_text || format == &render_flat);
 }
 
+/* Renders one report into @out and commits it. Returns 0 or -errno. */
 static int render_one(const struct output_spec *spec, const struct render_opts *opts,
 		      const struct session *s, struct output *out)
 {
 	struct render_opts ro = *opts;
-	FILE *stream = out ? output__stream(out) : stdout;
-	int err;
+	FILE *stream = output__start(out);
 
-	ro.color = opts_use_color(opts, spec->format, !out);
-	err = spec->format->render(s, &ro, stream);
-	if (!err && !out && fflush(stdout))
-		err = -errno;
-	if (!out)
-		return err;
-	if (err) {
+	if (!stream) {
+		int err = -errno;
+
 		output__abort(out);
 		return err;
 	}
-	return output__commit(out);
+	ro.color = opts_use_color(opts, spec->format, is_stdout(spec->path));
+	return output__commit(out, spec->format->render(s, &ro, stream));
+}
+
+/*
+ * A reader that went away (`| head`, a FIFO's reader) closed that output, nothing more: the
+ * other outputs are written and the session kept. Said once.
+ */
+static void say_output_closed(const char *path, const char *format, bool *said)
+{
+	if (*said)
+		return;
+	*said = true;
+	fprintf(stderr,
+		"pyflare: %s was closed by its reader: the %s report there is cut short; "
+		"the other outputs are written\n",
+		is_stdout(path) ? "stdout" : path, format);
 }
 
 /*
@@ -111,6 +121,7 @@ int outputs_write(struct outputs *outs, const struct session *s, const struct re
 	struct session *view;
 	char health[1024];
 	int ret = 0, err, view_err;
+	bool said_closed = false;
 
 	/* names in it come from the targets (or a file): escaped for the terminal */
 	health_format(s, health, sizeof(health));
@@ -130,9 +141,14 @@ int outputs_write(struct outputs *outs, const struct session *s, const struct re
 			err = view_err;
 		}
 		outs->files[i] = NULL;
-		if (err) {
-			pr_error("cannot write the %s report to %s: %s\n", spec->format->name,
-				 is_stdout(spec->path) ? "stdout" : spec->path, strerror(-err));
+		if (err == -EPIPE) {
+			say_output_closed(spec->path, spec->format->name, &said_closed);
+		} else if (err) {
+			pr_error("cannot write the %s report to %s: %s%s\n", spec->format->name,
+				 is_stdout(spec->path) ? "stdout" : spec->path, strerror(-err),
+				 err == -ENOSPC || err == -EDQUOT ?
+					 " (free some space there, or write it elsewhere)" :
+					 "");
 			ret = EXIT_TARGET;
 		} else if (!is_stdout(spec->path)) {
 			fprintf(stderr, "pyflare: wrote %s (%s)\n", spec->path, spec->format->name);

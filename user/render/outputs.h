@@ -40,11 +40,11 @@ bool opts_use_color(const struct render_opts *o, const struct renderer *format, 
 struct outputs {
 	const struct output_spec *specs; /* path "-" is stdout */
 	size_t n;
-	struct output *files[OPTS_MAX_OUTPUTS]; /* NULL for stdout, or once written */
+	struct output *files[OPTS_MAX_OUTPUTS]; /* NULL once written */
 };
 
 /*
- * Opens a temporary file for each report file of @specs (at most OPTS_MAX_OUTPUTS). Returns
+ * Opens stdout or a temporary file for each report of @specs (at most OPTS_MAX_OUTPUTS). Returns
  * 0, or EXIT_TARGET after printing which path cannot be written.
  */
 int outputs_open(struct outputs *outs, const struct output_spec *specs, size_t n);
@@ -52,7 +52,8 @@ int outputs_open(struct outputs *outs, const struct output_spec *specs, size_t n
 /*
  * Prints the health line on stderr, then renders @s into every output, committing each
  * file: grouped by o->group_by (session_group.h), except a saved session, which keeps the
- * processes as recorded. Returns 0, or EXIT_TARGET after printing each report that failed.
+ * processes as recorded. An output whose reader closed it (EPIPE: `| head`) is said once
+ * and is no failure. Returns 0, or EXIT_TARGET after printing each report that failed.
  */
 int outputs_write(struct outputs *outs, const struct session *s, const struct render_opts *o);
 

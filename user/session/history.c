@@ -17,6 +17,7 @@
 #include "lib/grow.h"
 #include "lib/user_db.h"
 #include "lib/log.h"
+#include "lib/temp_files.h"
 #include "session/session_file.h"
 
 /* "20240501T123456.123456Z.pyflare": d is a digit. */
@@ -243,35 +244,35 @@ int history_dir(char *path, size_t len)
 	return 0;
 }
 
-/* Writes @s to a hidden file in @dirfd, then gives it its name. Fills @name. */
-static int save_file(const struct place *pl, int dirfd, const struct session *s, char *name)
+/* Writes @s into @fd (closed here), synced. Returns 0 or -errno. */
+static int write_file(const struct place *pl, int fd, const struct session *s)
 {
-	uint64_t ns = session__meta(s)->start_realtime_ns;
-	struct timespec now;
-	char tmp[64];
 	FILE *f;
-	int fd, err, tries;
+	int err;
 
-	snprintf(tmp, sizeof(tmp), ".%d" TEMP_SUFFIX, (int)getpid());
-	unlinkat(dirfd, tmp, 0);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
 	if (pl->for_user && fchown(fd, pl->uid, pl->gid))
 		pr_debug("cannot give the recording to uid %u: %m\n", (unsigned)pl->uid);
 	f = fdopen(fd, "w");
 	if (!f) {
 		err = -errno;
 		close(fd);
-		goto fail;
+		return err;
 	}
 	err = session_file_write(s, f);
 	if (!err && (fflush(f) || fsync(fileno(f))))
 		err = -errno;
 	if (fclose(f) && !err)
 		err = -errno;
-	if (err)
-		goto fail;
+	return err;
+}
+
+/* Renames @tmp in @dirfd to the name of its recording's start. Fills @name. */
+static int name_file(int dirfd, const char *tmp, const struct session *s, char *name)
+{
+	uint64_t ns = session__meta(s)->start_realtime_ns;
+	struct timespec now;
+	int tries;
+
 	if (!ns && !clock_gettime(CLOCK_REALTIME, &now))
 		ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
 	/* two recordings that started in the same microsecond: the second a microsecond on */
@@ -290,9 +291,28 @@ static int save_file(const struct place *pl, int dirfd, const struct session *s,
 			return 0;
 		break;
 	}
-	err = errno ? -errno : -EEXIST;
-fail:
+	return errno ? -errno : -EEXIST;
+}
+
+/* Writes @s to a hidden file in @dirfd, then gives it its name. Fills @name. */
+static int save_file(const struct place *pl, int dirfd, const struct session *s, char *name)
+{
+	char tmp[64], tmp_path[sizeof(pl->path) + sizeof(tmp)];
+	int fd, err, temp_handle;
+
+	snprintf(tmp, sizeof(tmp), ".%d" TEMP_SUFFIX, (int)getpid());
+	snprintf(tmp_path, sizeof(tmp_path), "%s/%s", pl->path, tmp);
 	unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	temp_handle = temp_files_remember(tmp_path); /* a signal now removes it */
+	err = write_file(pl, fd, s);
+	if (!err)
+		err = name_file(dirfd, tmp, s, name);
+	if (err)
+		unlinkat(dirfd, tmp, 0);
+	temp_files_forget(temp_handle);
 	return err;
 }
 

@@ -307,6 +307,27 @@ int64_t session__add_process(struct session *s, const struct session_process *p)
 	return s->nprocs++;
 }
 
+int session__set_process_image(struct session *s, uint32_t process, const struct session_process *p)
+{
+	const char *comm, *cmdline, *exe, *version, *lib_dirs;
+
+	if (!s || !p || process >= s->nprocs)
+		return -EINVAL;
+	comm = arena_strdup(s, p->comm);
+	cmdline = arena_strdup(s, p->cmdline);
+	exe = arena_strdup(s, p->exe);
+	version = arena_strdup(s, p->python_version);
+	lib_dirs = arena_strdup(s, p->lib_dirs);
+	if (!comm || !cmdline || !exe || !version || !lib_dirs)
+		return -ENOMEM;
+	s->procs[process].comm = comm;
+	s->procs[process].cmdline = cmdline;
+	s->procs[process].exe = exe;
+	s->procs[process].python_version = version;
+	s->procs[process].lib_dirs = lib_dirs;
+	return 0;
+}
+
 int session__set_process_identity(struct session *s, uint32_t process, uint32_t ns_pid,
 				  const char *cgroup, const char *container)
 {

@@ -143,6 +143,12 @@ int64_t session__add_thread(struct session *s, uint32_t process, uint32_t tid, c
 int session__add_sample(struct session *s, const struct session_sample *smp);
 int session__add_refusal(struct session *s, uint32_t pid, const char *comm, const char *reason);
 /*
+ * Sets what process @process runs, from @p (comm, cmdline, exe, python_version, lib_dirs):
+ * its latest image, when one process instance execs. Returns 0 or -ENOMEM / -EINVAL.
+ */
+int session__set_process_image(struct session *s, uint32_t process,
+			       const struct session_process *p);
+/*
  * Sets what tells where process @process runs (read back after the processes table).
  * Returns 0 or -ENOMEM / -EINVAL (bad process index).
  */
