@@ -9,6 +9,7 @@
 #include "render/marshal.h"
 #include "render/render.h"
 #include "lib/utf8.h"
+#include "lib/saturate.h"
 
 /*
  * The file is what cProfile's Profile.dump_stats() writes: marshal.dump() of
@@ -161,7 +162,7 @@ static int sum_nodes(struct pstats *x, const struct session *s)
 			return -EINVAL;
 		}
 		node = x->rs.map[smp[i].stack];
-		x->self_ns[node] += smp[i].weight_ns;
+		x->self_ns[node] = sat_add(x->self_ns[node], smp[i].weight_ns);
 		x->self_n[node]++;
 	}
 	/* Folded parents come before their children, so one backward pass sums the totals. */
@@ -172,7 +173,7 @@ static int sum_nodes(struct pstats *x, const struct session *s)
 	for (i = n - 1; i > 0; i--) {
 		uint32_t p = x->rs.nodes[i].parent;
 
-		x->total_ns[p] += x->total_ns[i];
+		x->total_ns[p] = sat_add(x->total_ns[p], x->total_ns[i]);
 		x->total_n[p] += x->total_n[i];
 		x->first_child[p + 1]++;
 	}
@@ -256,9 +257,9 @@ static int walk(struct pstats *x)
 		parent = x->rs.nodes[child].parent;
 		if (!x->on_path[key]++) {
 			x->stat[key].n += x->total_n[child];
-			x->stat[key].ct_ns += x->total_ns[child];
+			x->stat[key].ct_ns = sat_add(x->stat[key].ct_ns, x->total_ns[child]);
 		}
-		x->stat[key].tt_ns += x->self_ns[child];
+		x->stat[key].tt_ns = sat_add(x->stat[key].tt_ns, x->self_ns[child]);
 		if (parent) {
 			edge = edge_id(x, x->key_of[x->rs.nodes[parent].frame], key);
 			if (edge < 0) {
@@ -267,9 +268,11 @@ static int walk(struct pstats *x)
 			}
 			if (!x->edge_on_path[edge]++) {
 				x->edges[edge].st.n += x->total_n[child];
-				x->edges[edge].st.ct_ns += x->total_ns[child];
+				x->edges[edge].st.ct_ns =
+					sat_add(x->edges[edge].st.ct_ns, x->total_ns[child]);
 			}
-			x->edges[edge].st.tt_ns += x->self_ns[child];
+			x->edges[edge].st.tt_ns =
+				sat_add(x->edges[edge].st.tt_ns, x->self_ns[child]);
 		}
 		stack[++sp] = (struct entry){ child, 0, edge };
 	}
