@@ -15,7 +15,7 @@
 #include "session/session_file.h"
 #include "test.h"
 
-static const char *const formats[] = { "text", "speedscope", "collapsed", "flat", "json",
+static const char *const formats[] = { "text",	 "speedscope", "collapsed", "flat", "json",
 				       "pstats", "pprof",      "html",	    "svg" };
 
 /* A one-thread session with @n samples at @times, of @weights, sample i 1 + i % 3 frames deep. */
