@@ -163,10 +163,78 @@ static void test_weights(void)
 	session__free(s);
 }
 
-int main(void)
+/* A session at a recording's limits: names of 1,024 characters down a 1,026-deep stack. */
+static struct session *deepest(void)
 {
+	static char name[1025];
+	struct session *s;
+	uint32_t node = 0;
+	int i;
+
+	memset(name, 'n', sizeof(name) - 1);
+	s = extreme(3000, 999, (const uint64_t[]){ 0 }, (const uint64_t[]){ 1 }, 0);
+	for (i = 0; i < SESSION_FILE_MAX_DEPTH; i++) {
+		name[i % 1024] = 'a' + i % 26; /* a new frame at each depth */
+		node = session__intern_stack(
+			s, node,
+			session__intern_frame(
+				s, &(struct session_frame){ name, name, 1, i, FRAME_PYTHON }));
+	}
+	for (i = 0; i < 3; i++)
+		session__add_sample(s, &(struct session_sample){ 1000 * i, 1000, 0, node });
+	return s;
+}
+
+/*
+ * The seeds of the render fuzzer (tests/fuzz/corpus/session_render): these sessions as
+ * files. `test_render_extremes --write-corpus DIR`.
+ */
+static int write_corpus(const char *dir)
+{
+	static const uint64_t durations[] = { UINT64_MAX, 1ULL << 63, 0 };
+	static const uint64_t t[] = { 0, UINT64_MAX / 2, UINT64_MAX - 1, UINT64_MAX },
+			      w[] = { UINT64_MAX, 2, UINT64_MAX / 2, 1 };
+	struct session *s[5];
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		s[i] = extreme(durations[i], i ? 999 : 0, t, w, 4);
+	s[3] = extreme(10, UINT32_MAX, t + 1, w, 3);
+	s[4] = deepest();
+	for (i = 0; i < 5; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/edge-%zu.pyflare", dir, i);
+		f = fopen(path, "w");
+		/* the deepest compressed: under the fuzzer's input size */
+		CHECK(f && session_file_write_flags(s[i], f,
+						    i == 4 ? 0 : SESSION_FILE_UNCOMPRESSED) == 0);
+		if (f)
+			fclose(f);
+		session__free(s[i]);
+	}
+	return test_failures_in_case != 0;
+}
+
+/* The longest names down the deepest stack: every format renders them. */
+static void test_deepest(void)
+{
+	struct session *s = through_file(deepest());
+
+	CHECK(s != NULL);
+	if (s)
+		render_every_format(s, "deepest");
+	session__free(s);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--write-corpus"))
+		return write_corpus(argv[2]);
 	RUN(test_durations);
 	RUN(test_times);
 	RUN(test_weights);
+	RUN(test_deepest);
 	return test_summary();
 }
