@@ -68,3 +68,22 @@ char *escape_dup(const char *str, const char *also)
 	}
 	return safe;
 }
+
+char *escape_dup_utf8(const char *str)
+{
+	char *valid = utf8_sanitize(str ? str : ""), *safe;
+
+	if (!valid)
+		return NULL;
+	safe = escape_dup(valid, NULL);
+	free(valid);
+	return safe;
+}
+
+bool escape_is_plain(const char *str)
+{
+	for (; *str; str++)
+		if ((unsigned char)*str < 0x20 || (unsigned char)*str >= 0x7f)
+			return false;
+	return true;
+}

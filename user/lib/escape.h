@@ -6,6 +6,7 @@
 #ifndef PYFLARE_ESCAPE_H
 #define PYFLARE_ESCAPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -18,5 +19,13 @@
 size_t escape_put(FILE *out, const char *str, const char *also);
 /* escape_put() into a new string, malloc'd; NULL with errno set. */
 char *escape_dup(const char *str, const char *also);
+/*
+ * For formats whose strings must be well-formed UTF-8 and are shown in a terminal by other
+ * tools (pstats, pprof: `go tool pprof -top`): ill-formed bytes become U+FFFD, then what
+ * escape_put() escapes is escaped. malloc'd; NULL with errno set.
+ */
+char *escape_dup_utf8(const char *str);
+/* @str (not NULL) is printable ASCII only: every escape leaves it as it is. */
+bool escape_is_plain(const char *str);
 
 #endif /* PYFLARE_ESCAPE_H */

@@ -6,12 +6,12 @@
 
 #include <zlib.h>
 
+#include "lib/escape.h"
 #include "lib/keymap.h"
 #include "lib/number.h"
 #include "lib/strtab.h"
 #include "render/protobuf.h"
 #include "render/render.h"
-#include "lib/utf8.h"
 #include "lib/saturate.h"
 
 /*
@@ -99,10 +99,11 @@ static int64_t pprof_int(uint64_t v)
 	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
 }
 
+/* Strings as go tool pprof prints them to a terminal: well-formed, controls escaped. */
 static int64_t str_id(struct pprof *x, const char *s)
 {
-	return utf8_valid(s) ? strtab_intern(&x->st, s) :
-			       strtab_intern_take(&x->st, utf8_sanitize(s));
+	return escape_is_plain(s) ? strtab_intern(&x->st, s) :
+				    strtab_intern_take(&x->st, escape_dup_utf8(s));
 }
 
 /* "4242,4243,4244": the PIDs of a group, every one. NULL (ENOMEM). */

@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/escape.h"
 #include "lib/grow.h"
 #include "lib/keymap.h"
 #include "render/marshal.h"
 #include "render/render.h"
-#include "lib/utf8.h"
 #include "lib/saturate.h"
 
 /*
@@ -30,7 +30,7 @@
  */
 
 struct pkey {
-	char *file; /* well-formed UTF-8 */
+	char *file; /* well-formed UTF-8, controls escaped (escape_dup_utf8) */
 	char *name;
 	uint32_t line;
 };
@@ -103,8 +103,9 @@ static int make_keys(struct pstats *x)
 		const struct session_frame *f = &rf->frames[i];
 		bool py = f->kind == FRAME_PYTHON;
 
-		fk[i].file = utf8_sanitize(py ? f->file : "~");
-		fk[i].name = utf8_sanitize(render_frame_name(f));
+		/* pstats.Stats.print_stats() writes them to a terminal as they are */
+		fk[i].file = escape_dup_utf8(py ? f->file : "~");
+		fk[i].name = escape_dup_utf8(render_frame_name(f));
 		fk[i].line = py ? f->line : 0;
 		if (!fk[i].file || !fk[i].name)
 			goto out;
