@@ -6,9 +6,9 @@
  * What the loader accepts, each format draws twice (the defaults; then line granularity,
  * time order, percentages, the library filter and every collapsed root), to a sink that
  * counts bytes. No renderer may crash, fail on a loaded session, or write more than the
- * session plausibly holds (RENDER_OUTPUT_BOUND). The work per input is bounded: a session
- * whose samples times depth pass WORK_BUDGET is only loaded (what a render costs grows with
- * them, not with the bytes read).
+ * session plausibly holds (output_bound()). The work per input is bounded: a session whose
+ * samples times depth pass WORK_BUDGET, or whose samples' names written out pass TEXT_BUDGET,
+ * is only loaded (what a render costs grows with them, not with the bytes read).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +20,7 @@
 #include "session/session_file.h"
 
 #define WORK_BUDGET (4u << 20) /* samples x the deepest stack */
+#define TEXT_BUDGET (1u << 20) /* bytes: each sample's names and files, end to end */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -84,6 +85,23 @@ static uint64_t output_bound(const struct session *s)
 	return (8u << 20) + entries * per_entry;
 }
 
+/* Each sample's frames' names and files, end to end: what most formats write at least. */
+static uint64_t sample_text(const struct session *s)
+{
+	const struct session_frame *fr = session__frames(s, &(size_t){ 0 });
+	const struct session_stack *st = session__stacks(s, &(size_t){ 0 });
+	const struct session_sample *smp;
+	size_t n, i;
+	uint64_t bytes = 0;
+
+	smp = session__samples(s, &n);
+	for (i = 0; i < n && bytes <= TEXT_BUDGET; i++)
+		for (uint32_t node = smp[i].stack; node && bytes <= TEXT_BUDGET;
+		     node = st[node].parent)
+			bytes += strlen(fr[st[node].frame].name) + strlen(fr[st[node].frame].file);
+	return bytes;
+}
+
 static void render_all(const struct session *s)
 {
 	static const char *const names[] = { "text",   "speedscope", "collapsed", "flat", "json",
@@ -134,7 +152,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!s)
 		return 0;
 	session__samples(s, &nsamples);
-	if ((uint64_t)(nsamples + 1) * (max_depth(s) + 1) <= WORK_BUDGET)
+	if ((uint64_t)(nsamples + 1) * (max_depth(s) + 1) <= WORK_BUDGET &&
+	    sample_text(s) <= TEXT_BUDGET)
 		render_all(s);
 	session__free(s);
 	return 0;

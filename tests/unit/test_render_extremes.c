@@ -163,25 +163,28 @@ static void test_weights(void)
 	session__free(s);
 }
 
-/* A session at a recording's limits: names of 1,024 characters down a 1,026-deep stack. */
-static struct session *deepest(void)
+/*
+ * A session at a recording's limits: a 1,026-deep stack of names @len characters long (a
+ * recording keeps 1,024), a new frame at each depth.
+ */
+static struct session *deepest(size_t len)
 {
 	static char name[1025];
 	struct session *s;
 	uint32_t node = 0;
 	int i;
 
-	memset(name, 'n', sizeof(name) - 1);
+	memset(name, 'n', len);
+	name[len] = '\0';
 	s = extreme(3000, 999, (const uint64_t[]){ 0 }, (const uint64_t[]){ 1 }, 0);
 	for (i = 0; i < SESSION_FILE_MAX_DEPTH; i++) {
-		name[i % 1024] = 'a' + i % 26; /* a new frame at each depth */
+		name[i % len] = 'a' + i % 26;
 		node = session__intern_stack(
 			s, node,
 			session__intern_frame(
 				s, &(struct session_frame){ name, name, 1, i, FRAME_PYTHON }));
 	}
-	for (i = 0; i < 3; i++)
-		session__add_sample(s, &(struct session_sample){ 1000 * i, 1000, 0, node });
+	session__add_sample(s, &(struct session_sample){ 0, 1000, 0, node });
 	return s;
 }
 
@@ -201,7 +204,7 @@ static int write_corpus(const char *dir)
 	for (i = 0; i < 3; i++)
 		s[i] = extreme(durations[i], i ? 999 : 0, t, w, 4);
 	s[3] = extreme(10, UINT32_MAX, t + 1, w, 3);
-	s[4] = deepest();
+	s[4] = deepest(256); /* within the fuzzer's TEXT_BUDGET */
 	for (i = 0; i < 5; i++) {
 		FILE *f;
 
@@ -220,7 +223,7 @@ static int write_corpus(const char *dir)
 /* The longest names down the deepest stack: every format renders them. */
 static void test_deepest(void)
 {
-	struct session *s = through_file(deepest());
+	struct session *s = through_file(deepest(1024));
 
 	CHECK(s != NULL);
 	if (s)
