@@ -100,3 +100,12 @@ def test_pstats_no_controls(recorded):
     assert not controls(text), "pstats prints %r:\n%r" % (controls(text), text)
     assert EVIL_SHOWN in text, "no %s in pstats' print_stats:\n%s" % (EVIL_SHOWN, text)
 
+
+def test_nul_kept_whole(recorded):
+    """A name is all of its characters: a NUL inside is shown escaped, not an end."""
+    interp, out = recorded
+    with open(out["txt"], encoding="utf-8") as f:
+        text = f.read()
+    assert NUL_SHOWN in text, "no %s in the text report:\n%s" % (NUL_SHOWN, text)
+    assert NUL_SHOWN in pprof_top(out["pb.gz"])
+    assert NUL_SHOWN in pstats_print(interp, out["pstats"])
