@@ -197,7 +197,8 @@ static int write_corpus(const char *dir)
 	static const uint64_t durations[] = { UINT64_MAX, 1ULL << 63, 0 };
 	static const uint64_t t[] = { 0, UINT64_MAX / 2, UINT64_MAX - 1, UINT64_MAX },
 			      w[] = { UINT64_MAX, 2, UINT64_MAX / 2, 1 };
-	struct session *s[5];
+	static const uint64_t early[] = { 0, 1000, 5000 }, ms[] = { 1000, 1000, 1000 };
+	struct session *s[6];
 	char path[4096];
 	size_t i;
 
@@ -205,7 +206,9 @@ static int write_corpus(const char *dir)
 		s[i] = extreme(durations[i], i ? 999 : 0, t, w, 4);
 	s[3] = extreme(10, UINT32_MAX, t + 1, w, 3);
 	s[4] = deepest(256); /* within the fuzzer's TEXT_BUDGET */
-	for (i = 0; i < 5; i++) {
+	/* a duration near 2^64, the samples early: the HTML buckets' SIGFPE */
+	s[5] = extreme(UINT64_MAX, 999, early, ms, 3);
+	for (i = 0; i < 6; i++) {
 		FILE *f;
 
 		snprintf(path, sizeof(path), "%s/edge-%zu.pyflare", dir, i);
