@@ -7,8 +7,10 @@
  * time order, percentages, the library filter and every collapsed root), to a sink that
  * counts bytes. No renderer may crash, fail on a loaded session, or write more than the
  * session plausibly holds (output_bound()). The work per input is bounded: a session whose
- * samples times depth pass WORK_BUDGET, or whose samples' names written out pass TEXT_BUDGET,
- * is only loaded (what a render costs grows with them, not with the bytes read).
+ * samples times depth pass WORK_BUDGET, whose samples' names written out pass TEXT_BUDGET, or
+ * whose samples' squared depths pass INDENT_BUDGET (the text view's -t indents each of a
+ * sample's rows by its depth: a 708-byte file wrote 38 MB), is only loaded: what a render
+ * costs grows with them, not with the bytes read.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,8 +21,9 @@
 #include "render/render.h"
 #include "session/session_file.h"
 
-#define WORK_BUDGET (4u << 20) /* samples x the deepest stack */
-#define TEXT_BUDGET (1u << 20) /* bytes: each sample's names and files, end to end */
+#define WORK_BUDGET (4u << 20)	 /* samples x the deepest stack */
+#define TEXT_BUDGET (1u << 20)	 /* bytes: each sample's names and files, end to end */
+#define INDENT_BUDGET (4u << 20) /* the sum of each sample's depth squared */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -102,6 +105,19 @@ static uint64_t sample_text(const struct session *s)
 	return bytes;
 }
 
+static uint64_t indent_work(const struct session *s)
+{
+	const struct session_stack *st = session__stacks(s, &(size_t){ 0 });
+	const struct session_sample *smp;
+	size_t n, i;
+	uint64_t work = 0;
+
+	smp = session__samples(s, &n);
+	for (i = 0; i < n; i++)
+		work += (uint64_t)st[smp[i].stack].depth * st[smp[i].stack].depth;
+	return work;
+}
+
 static void render_all(const struct session *s)
 {
 	static const char *const names[] = { "text",   "speedscope", "collapsed", "flat", "json",
@@ -153,7 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	session__samples(s, &nsamples);
 	if ((uint64_t)(nsamples + 1) * (max_depth(s) + 1) <= WORK_BUDGET &&
-	    sample_text(s) <= TEXT_BUDGET)
+	    sample_text(s) <= TEXT_BUDGET && indent_work(s) <= INDENT_BUDGET)
 		render_all(s);
 	session__free(s);
 	return 0;
