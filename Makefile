@@ -222,14 +222,19 @@ test-tools: $(TOOL_BINS)
 # replayed under ASan/UBSan, without libFuzzer, by the unit tests (scripts/run-tests.sh unit).
 
 FUZZ_TIME    ?= 60
-FUZZ_TARGETS := session_file
+FUZZ_TARGETS := session_file session_render
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-                -DPYFLARE_VERSION='"$(VERSION)"' -Iuser \
+                -DPYFLARE_VERSION='"$(VERSION)"' -Iuser -I$(BUILD) \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer
 # The loader and what it needs: small, so the fuzzer's coverage is the loader's.
 FUZZ_SESSION_FILE_SRCS := user/session/session_file.c user/session/session_merge.c \
 			  user/session/session.c user/lib/grow.c user/lib/keymap.c
+
+# The loader and every renderer, with what they need.
+FUZZ_SESSION_RENDER_SRCS := $(filter-out user/render/outputs.c user/render/output.c \
+			    user/session/history.c,$(wildcard user/render/*.c user/session/*.c)) \
+			    $(filter-out user/lib/log.c,$(wildcard user/lib/*.c))
 
 .PHONY: fuzz fuzz-corpus
 
@@ -237,6 +242,12 @@ $(BUILD)/fuzz/fuzz_session_file: tests/fuzz/fuzz_session_file.c $(FUZZ_SESSION_F
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $^ -lz -o $@
+
+$(BUILD)/fuzz/fuzz_session_render: tests/fuzz/fuzz_session_render.c $(FUZZ_SESSION_RENDER_SRCS) \
+		$(BUILD)/html_assets.h | $(BUILD)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lz -lm -o $@
 
 fuzz: $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 	$(Q)for t in $(FUZZ_TARGETS); do \
@@ -260,11 +271,11 @@ fuzz-corpus: $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 		     "$$(cat tests/fuzz/corpus/$$t/* | wc -c) bytes" || exit 1; \
 	done
 
-# The same entry points, replayed over the corpus by tests/fuzz/replay.c, renderers included.
+# The same entry points, replayed over the corpus by tests/fuzz/replay.c.
 $(BUILD)/asan/fuzz/%.o: tests/fuzz/%.c | $(BUILD)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -DFUZZ_RENDER -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(BUILD)/asan/tests/fuzz_replay_%: $(BUILD)/asan/fuzz/fuzz_%.o $(BUILD)/asan/fuzz/replay.o $(SAN_OBJS)
 	$(call msg,LINK,$@)

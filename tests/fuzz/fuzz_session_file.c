@@ -4,8 +4,8 @@
  *
  * Whatever the input, the loader must answer without crashing, leaking or looping: NULL with
  * a message, or a session. A session it accepts must write and read back to the same bytes,
- * and merge into an empty session as an exact copy. Built with -DFUZZ_RENDER (the corpus
- * replay of `make test`), every renderer also draws each accepted session.
+ * and merge into an empty session as an exact copy. What the renderers make of it is
+ * fuzz_session_render.c's.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,10 +14,6 @@
 
 #include "session/session_file.h"
 #include "session/session_merge.h"
-#ifdef FUZZ_RENDER
-#include "render/frame_filter.h"
-#include "render/render.h"
-#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,36 +38,6 @@ static uint8_t *write_mem(const struct session *s, unsigned flags, size_t *len)
 	ASSERT(err == 0);
 	return (uint8_t *)buf;
 }
-
-#ifdef FUZZ_RENDER
-static void render_all(const struct session *s)
-{
-	static const char *const names[] = { "text",   "speedscope", "collapsed", "flat", "json",
-					     "pstats", "pprof",	     "html",	  "svg" };
-	struct frame_filter *filter = frame_filter__new();
-	struct render_opts o = render_opts_default;
-	FILE *null = fopen("/dev/null", "w");
-	size_t i;
-
-	ASSERT(null != NULL);
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const struct renderer *r = renderer_by_name(names[i]);
-
-		if (!r)
-			continue;
-		o = render_opts_default;
-		r->render(s, &o, null);
-		o.granularity = GRANULARITY_LINE;
-		o.timeline = true;
-		o.filter = filter;
-		o.prune_share = 0;
-		o.collapsed_roots = COLLAPSED_ROOT_PROCESS | COLLAPSED_ROOT_THREAD;
-		r->render(s, &o, null);
-	}
-	fclose(null);
-	frame_filter__free(filter);
-}
-#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -107,10 +73,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	back = session_file_parse(c, lc, err, sizeof(err));
 	ASSERT(back != NULL);
 	free(c);
-#ifdef FUZZ_RENDER
-	render_all(s);
-	render_all(m);
-#endif
 	session__free(back);
 	session__free(m);
 	session__free(s);

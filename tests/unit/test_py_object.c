@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_py_object.c — the dict, int and attribute reader on objects laid out by hand, as
+ * test_py_object.c — the dict, int, attribute and str readers on objects laid out by hand, as
  * the pyenv builds' DWARF describes them, in this process's own memory (process_vm_readv
  * of ourselves): found when well-formed, refused when any count, size or type is off.
  * tests/unit/test_py_thread_names.c reads the same from real interpreters.
@@ -14,6 +14,7 @@
 #include "python/py_layout.h"
 #include "python/py_object.h"
 #include "python/py_target.h"
+#include "python/symbolize.h"
 #include "host/remote.h"
 #include "test.h"
 
@@ -44,18 +45,26 @@ static struct py_target target(unsigned minor)
 	return t;
 }
 
-/* A compact ASCII str object at @buf (room for its text and NUL). */
-static uint64_t make_str(const struct py_target *t, unsigned char *buf, const char *s)
+/* A compact ASCII object of type @type at @buf holding the @len characters of @s. */
+static uint64_t make_str_n(const struct py_target *t, unsigned char *buf, const char *s, size_t len,
+			   const void *type)
 {
 	const struct py_layout *l = &t->layout;
 	uint32_t state = 1u << 2 | 1u << 5 | 1u << 6; /* kind 1, compact, ascii */
 
 	memset(buf, 0, l->ascii_size);
-	put64(buf + 8, addr(str_type));
-	put64(buf + l->str_length, strlen(s));
+	put64(buf + 8, addr(type));
+	put64(buf + l->str_length, len);
 	memcpy(buf + l->str_state, &state, sizeof(state));
-	memcpy(buf + l->ascii_size, s, strlen(s) + 1);
+	memcpy(buf + l->ascii_size, s, len);
+	buf[l->ascii_size + len] = '\0';
 	return addr(buf);
+}
+
+/* A compact ASCII str object at @buf (room for its text and NUL). */
+static uint64_t make_str(const struct py_target *t, unsigned char *buf, const char *s)
+{
+	return make_str_n(t, buf, s, strlen(s), str_type);
 }
 
 static alignas(8) unsigned char key_a[96], key_b[96], key_c[96];
@@ -277,9 +286,36 @@ static void test_read_many(void)
 	CHECK_INT(remote_read_many(getpid(), addrs, 0, 8, out, ok), 0);
 }
 
+/*
+ * A code object's name is read only from a str (its ob_type the target's PyUnicode_Type): a
+ * length read from anything else is not trusted. A NUL inside is kept, escaped.
+ */
+static void test_str(void)
+{
+	static alignas(8) unsigned char obj[256];
+	struct py_target t = target(12);
+	char buf[64];
+
+	CHECK_INT(symbolize_read_str(&t, make_str(&t, obj, "work"), buf, sizeof(buf)), 0);
+	CHECK_STR(buf, "work");
+	/* anything else is refused, however str-like it looks */
+	CHECK_INT(symbolize_read_str(&t, make_str_n(&t, obj, "work", 4, other_type), buf,
+				     sizeof(buf)),
+		  -EINVAL);
+	/* the whole name, its NUL shown as the formats show a control */
+	CHECK_INT(symbolize_read_str(&t, make_str_n(&t, obj, "nul\0tail", 8, str_type), buf,
+				     sizeof(buf)),
+		  0);
+	CHECK_STR(buf, "nul\\x00tail");
+	/* cut to fit, never inside the escape */
+	CHECK_INT(symbolize_read_str(&t, make_str_n(&t, obj, "ab\0c", 4, str_type), buf, 5), 0);
+	CHECK_STR(buf, "ab");
+}
+
 int main(void)
 {
 	RUN(test_read_many);
+	RUN(test_str);
 	RUN(test_dict_312);
 	RUN(test_dict_38);
 	RUN(test_attr_312);

@@ -541,6 +541,31 @@ static const struct mval *callers(const struct mval *v)
 	return v && v->type == 't' && v->n == 5 && v->items[4].type == 'd' ? &v->items[4] : NULL;
 }
 
+/* A C0 or C1 control, or a line separator, a terminal would act on. */
+static bool has_control(const char *str)
+{
+	const unsigned char *u = (const unsigned char *)str;
+
+	for (; *u; u++)
+		if (*u < 0x20 || *u == 0x7f || (u[0] == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f) ||
+		    (u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9)))
+			return true;
+	return false;
+}
+
+/* Any string inside @v (a marshalled value) with a control. */
+static bool has_control_str(const struct mval *v)
+{
+	size_t n = v->type == 'd' ? 2 * v->n : v->type == 't' ? v->n : 0;
+
+	if (v->type == 's' && has_control(v->s))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (has_control_str(&v->items[i]))
+			return true;
+	return false;
+}
+
 static bool m_parse(const char *buf, size_t len, struct mval *v)
 {
 	const unsigned char *p = (const unsigned char *)buf;
@@ -587,7 +612,9 @@ static void test_pstats(void)
 	CHECK_STR(figures(m_get(&d, "~", 0, "<truncated>")), "30 30 0 30");
 	CHECK_STR(figures(m_get(&d, "/tmp/\xef\xbf\xbd(.py", 7, "caf\xef\xbf\xbd\xef\xbf\xbd")),
 		  "15 15 15 15");
-	CHECK_STR(figures(m_get(&d, "<img src=x>", 1, "q\"b\\s\n\x01\xe2\x80\xa8")), "7 7 7 7");
+	/* controls escaped as every other format does: pstats prints names as they are */
+	CHECK_STR(figures(m_get(&d, "<img src=x>", 1, "q\"b\\s\\x0a\\x01\\u2028")), "7 7 7 7");
+	CHECK(!has_control_str(&d));
 	CHECK_STR(figures(m_get(&d, "/usr/lib/python3.12/json/decoder.py", 332,
 				"JSONDecoder.decode")),
 		  "20 20 20 20");
@@ -1092,12 +1119,15 @@ static void test_pprof(void)
 	smp = find_sample(&p, "caf\xef\xbf\xbd\xef\xbf\xbd@7", 5000);
 	CHECK(smp != NULL && smp->values[0] == 10);
 	if (smp) {
-		CHECK_STR(pstr(&p, smp->process), "\x1b[31mev\xef\xbf\xbdil");
+		CHECK_STR(pstr(&p, smp->process), "\\x1b[31mev\xef\xbf\xbdil");
 		CHECK_STR(pstr(&p, smp->thread_name), "\xef\xbf\xbd\xef\xbf\xbd");
 		CHECK_INT(smp->pid, 5000);
 	}
-	smp = find_sample(&p, "q\"b\\s\n\x01\xe2\x80\xa8@1", 5000);
+	/* go tool pprof -top prints names to the terminal: controls escaped */
+	smp = find_sample(&p, "q\"b\\s\\x0a\\x01\\u2028@1", 5000);
 	CHECK(smp != NULL && smp->values[0] == 7);
+	for (size_t k = 0; k < p.nstrs; k++)
+		CHECK(!has_control(p.strs[k]));
 	prof_free(&p);
 	free(pb);
 	free(out);

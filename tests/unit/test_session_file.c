@@ -19,7 +19,7 @@
 
 #define DEEP 1025 /* deeper than the walker goes */
 
-static char long_name[10000];
+static char long_name[SESSION_FILE_MAX_STRING + 1]; /* the longest a file holds */
 
 /*
  * Three processes (one hostile, one without samples), five threads, frames of every kind
@@ -653,7 +653,7 @@ static void test_random_damage(void)
 
 /* A header followed by hand-made sections. */
 struct built {
-	uint8_t b[4096];
+	uint8_t b[1 << 16];
 	size_t len;
 };
 
@@ -733,8 +733,12 @@ static void b_meta(struct built *x, struct built *sec)
 	b_section(x, 1, sec);
 }
 
-/* A valid body up to the stacks: one process, a thread of @process, a frame of @kind. */
-static void b_prefix_of(struct built *x, struct built *sec, unsigned process, unsigned kind)
+/*
+ * A valid body up to the stacks: one process, a thread of @process, a frame of @kind called
+ * @name.
+ */
+static void b_prefix_named(struct built *x, struct built *sec, unsigned process, unsigned kind,
+			   const char *name)
 {
 	b_meta(x, sec);
 	sec->len = 0;
@@ -753,9 +757,23 @@ static void b_prefix_of(struct built *x, struct built *sec, unsigned process, un
 	b_var(sec, 1), b_var(sec, process), b_var(sec, 42), b_str(sec, "main");
 	b_section(x, 5, sec);
 	sec->len = 0;
-	b_var(sec, 1), b_var(sec, kind), b_str(sec, "f"), b_str(sec, "t.py"), b_var(sec, 1),
+	b_var(sec, 1), b_var(sec, kind), b_str(sec, name), b_str(sec, "t.py"), b_var(sec, 1),
 		b_var(sec, 2);
 	b_section(x, 6, sec);
+}
+
+static void b_prefix_of(struct built *x, struct built *sec, unsigned process, unsigned kind)
+{
+	b_prefix_named(x, sec, process, kind, "f");
+}
+
+/* A samples section without samples. */
+static void b_no_samples(struct built *x, struct built *sec)
+{
+	sec->len = 0;
+	for (int i = 0; i < 5; i++)
+		b_var(sec, 0);
+	b_section(x, 8, sec);
 }
 
 static void b_prefix(struct built *x, struct built *sec)
@@ -943,6 +961,76 @@ static void test_messages(void)
 	b_section(&x, 1, &sec);
 	b_finish(&x);
 	expect_error(&x, EINVAL, "a number out of range in the meta section");
+}
+
+/*
+ * A recording's limits hold on load: a name longer than a recording keeps, or a stack deeper
+ * than the walker goes, is refused (a 31 KB file with one 16 MB name on a 2,000-deep stack
+ * made `report -o x.txt` write gigabytes). At the limits a file is read.
+ */
+static void test_live_limits(void)
+{
+	static struct built x, sec;
+	static char name[SESSION_FILE_MAX_STRING + 2];
+	char err[256] = "";
+	struct session *s;
+	size_t depth;
+
+	for (size_t len = SESSION_FILE_MAX_STRING; len <= SESSION_FILE_MAX_STRING + 1; len++) {
+		memset(name, 'n', len);
+		name[len] = '\0';
+		b_prefix_named(&x, &sec, 0, FRAME_PYTHON, name);
+		sec.len = 0;
+		b_var(&sec, 0);
+		b_section(&x, 7, &sec);
+		b_no_samples(&x, &sec);
+		b_finish(&x);
+		s = session_file_parse(x.b, x.len, err, sizeof(err));
+		CHECK((s != NULL) == (len == SESSION_FILE_MAX_STRING));
+		if (!s)
+			CHECK_STR(err,
+				  "a string of 4097 bytes in the frames section, longer than a "
+				  "recording keeps (4096)");
+		session__free(s);
+	}
+	for (depth = SESSION_FILE_MAX_DEPTH; depth <= SESSION_FILE_MAX_DEPTH + 1; depth++) {
+		b_prefix(&x, &sec);
+		sec.len = 0;
+		b_var(&sec, depth);
+		for (size_t i = 0; i < depth; i++)
+			b_var(&sec, 1), b_var(&sec, 0); /* each node the child of the one before */
+		b_section(&x, 7, &sec);
+		b_no_samples(&x, &sec);
+		b_finish(&x);
+		s = session_file_parse(x.b, x.len, err, sizeof(err));
+		CHECK((s != NULL) == (depth == SESSION_FILE_MAX_DEPTH));
+		if (!s)
+			CHECK_STR(err, "stack node 1027 is deeper than 1026 frames");
+		session__free(s);
+	}
+
+	/* what the writer is given longer, it cuts to the limit, at a character */
+	s = session__new();
+	name[0] = 'x';
+	for (size_t i = 1; i + 2 <= SESSION_FILE_MAX_STRING + 1; i += 2)
+		memcpy(name + i, "\xc3\xa9", 2);
+	name[SESSION_FILE_MAX_STRING + 1] = '\0';
+	session__intern_frame(s, &(struct session_frame){ name, name, 1, 1, FRAME_PYTHON });
+	{
+		size_t len, n;
+		uint8_t *buf = save(s, 0, &len);
+		struct session *back = session_file_parse(buf, len, err, sizeof(err));
+		const struct session_frame *f = back ? session__frames(back, &n) : NULL;
+
+		CHECK(f != NULL);
+		if (f) {
+			CHECK_INT(strlen(f[0].name), SESSION_FILE_MAX_STRING - 1);
+			CHECK(valid_utf8(f[0].name));
+		}
+		session__free(back);
+		free(buf);
+	}
+	session__free(s);
 }
 
 /* The clock section: written for a clock other than the timer only, read back, checked. */
@@ -1307,6 +1395,7 @@ int main(int argc, char **argv)
 	RUN(test_bit_flips);
 	RUN(test_random_damage);
 	RUN(test_messages);
+	RUN(test_live_limits);
 	RUN(test_bad_frame_and_thread);
 	RUN(test_read_file);
 	RUN(test_history);

@@ -89,3 +89,22 @@ char *escape_into(char *buf, size_t len, const char *str)
 	free(safe);
 	return buf;
 }
+
+char *escape_dup_utf8(const char *str)
+{
+	char *valid = utf8_sanitize(str ? str : ""), *safe;
+
+	if (!valid)
+		return NULL;
+	safe = escape_dup(valid, NULL);
+	free(valid);
+	return safe;
+}
+
+bool escape_is_plain(const char *str)
+{
+	for (; *str; str++)
+		if ((unsigned char)*str < 0x20 || (unsigned char)*str >= 0x7f)
+			return false;
+	return true;
+}

@@ -6,6 +6,7 @@
 #ifndef PYFLARE_ESCAPE_H
 #define PYFLARE_ESCAPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -25,5 +26,13 @@ char *escape_dup(const char *str, const char *also);
 char *escape_into(char *buf, size_t len, const char *str);
 /* Bytes escape_into() needs for a whole TASK_COMM_LEN comm: 15 bytes, \xNN each. */
 #define ESCAPED_COMM_LEN 64
+/*
+ * For formats whose strings must be well-formed UTF-8 and are shown in a terminal by other
+ * tools (pstats, pprof: `go tool pprof -top`): ill-formed bytes become U+FFFD, then what
+ * escape_put() escapes is escaped. malloc'd; NULL with errno set.
+ */
+char *escape_dup_utf8(const char *str);
+/* @str (not NULL) is printable ASCII only: every escape leaves it as it is. */
+bool escape_is_plain(const char *str);
 
 #endif /* PYFLARE_ESCAPE_H */

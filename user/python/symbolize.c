@@ -211,11 +211,25 @@ static size_t put_utf8(char *buf, size_t at, size_t len, uint32_t cp)
 	return at + n;
 }
 
+/*
+ * Appends code point @cp as put_utf8() does, but a NUL, which would end the name there, as
+ * the four characters "\\x00": the whole name is kept, shown as the formats show a control.
+ */
+static size_t put_char(char *buf, size_t at, size_t len, uint32_t cp)
+{
+	if (cp)
+		return put_utf8(buf, at, len, cp);
+	if (at + 4 >= len)
+		return at;
+	memcpy(buf + at, "\\x00", 4);
+	return at + 4;
+}
+
 int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size_t len)
 {
 	const struct py_layout *l = &t->layout;
 	unsigned char head[128], data[NAME_CHARS_MAX * 4];
-	uint64_t length, data_addr;
+	uint64_t type, length, data_addr;
 	uint32_t state, kind;
 	size_t at = 0, chars;
 	int err;
@@ -226,6 +240,10 @@ int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size
 	err = remote_read(t->pid, addr, head, l->compact_size + 8);
 	if (err)
 		return err;
+	/* only a str's length and state mean anything: a code object may point anywhere */
+	memcpy(&type, head + 8, sizeof(type));
+	if (t->unicode_type_addr && type != t->unicode_type_addr)
+		return -EINVAL;
 	memcpy(&length, head + l->str_length, sizeof(length));
 	memcpy(&state, head + l->str_state, sizeof(state));
 	/* PyASCIIObject.state (PEP 393; these bits alike in 3.8-3.14): kind at 2, compact 5,
@@ -249,7 +267,7 @@ int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size
 					  (uint32_t)data[4 * i] | (uint32_t)data[4 * i + 1] << 8 |
 						  (uint32_t)data[4 * i + 2] << 16 |
 						  (uint32_t)data[4 * i + 3] << 24;
-		size_t next = put_utf8(buf, at, len, cp);
+		size_t next = put_char(buf, at, len, cp);
 
 		if (next == at)
 			break; /* no room left */

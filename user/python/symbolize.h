@@ -45,7 +45,9 @@ void symbolizer__forget(struct symbolizer *sy, uint64_t proc_id);
 
 /*
  * Reads a str object of the target into @buf as UTF-8, cut at a character boundary to fit
- * @len. Shared with py_thread_names.c, and exposed for tests.
+ * @len; a NUL inside is written as "\x00", so the whole name is kept. -EINVAL for an object
+ * that is not a str (its ob_type is not the target's PyUnicode_Type, when that is known).
+ * Shared with py_thread_names.c, and exposed for tests.
  */
 int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size_t len);
 

@@ -12,6 +12,11 @@
 #include "lib/keymap.h"
 #include "python/symbolize.h"
 #include "record/bench_hooks.h"
+#include "session/session_file.h"
+
+/* what a recording keeps, a saved session must hold */
+_Static_assert(PYFLARE_MAX_FRAMES + 2 <= SESSION_FILE_MAX_DEPTH,
+	       "a recorded stack deeper than a file holds");
 
 int64_t marker_frame(struct collector *c, enum frame_kind kind, const char *name)
 {

@@ -8,6 +8,7 @@
 #include "render/render.h"
 #include "render/render_tree.h"
 #include "render/render_util.h"
+#include "lib/saturate.h"
 
 /*
  * One line per distinct stack after folding, root first, weighing its time in integer
@@ -128,7 +129,7 @@ static int gather(struct collapsed *x)
 			if (keymap__set(index, &key, at))
 				goto out;
 		}
-		x->lines[at].weight += smp[i].weight_ns;
+		x->lines[at].weight = sat_add(x->lines[at].weight, smp[i].weight_ns);
 	}
 	err = 0;
 out:
@@ -199,8 +200,8 @@ static int collapsed_render(const struct session *s, const struct render_opts *o
 
 		/* Two frames may print alike (a name holding " (f:1)"): one line, not two */
 		while (i + 1 < x.n && !strcmp(x.buf + x.lines[i].text, x.buf + x.lines[i + 1].text))
-			ns += x.lines[++i].weight;
-		us = (ns + 500) / 1000;
+			ns = sat_add(ns, x.lines[++i].weight);
+		us = ns / 1000 + (ns % 1000 >= 500); /* rounded, even near 2^64 */
 		fprintf(out, "%s %llu\n", x.buf + x.lines[i].text,
 			(unsigned long long)(us ? us : 1));
 	}

@@ -9,6 +9,7 @@
 #include "render/render.h"
 #include "render/render_tree.h"
 #include "render/render_util.h"
+#include "lib/saturate.h"
 
 /*
  * Self time is the time of the samples ending in the function; total time that of the samples
@@ -80,7 +81,7 @@ static int gather(struct flat *x)
 			if (keymap__set(index, &key, at))
 				goto out;
 		}
-		x->leaves[at].weight += smp[i].weight_ns;
+		x->leaves[at].weight = sat_add(x->leaves[at].weight, smp[i].weight_ns);
 		x->leaves[at].samples++;
 	}
 	qsort(x->leaves, x->nleaves, sizeof(*x->leaves), by_proc);
@@ -213,10 +214,11 @@ static void put_process(struct flat *x, size_t from, size_t to, uint32_t threads
 	for (i = from; i < to; i++) {
 		uint32_t fnode = x->leaves[i].fnode;
 
-		total += x->leaves[i].weight;
+		total = sat_add(total, x->leaves[i].weight);
 		samples += x->leaves[i].samples;
 		if (fnode)
-			x->rows[fn[fnode].frame].self += x->leaves[i].weight;
+			x->rows[fn[fnode].frame].self =
+				sat_add(x->rows[fn[fnode].frame].self, x->leaves[i].weight);
 		for (; fnode; fnode = fn[fnode].parent) {
 			struct row *r = &x->rows[fn[fnode].frame];
 
@@ -225,7 +227,7 @@ static void put_process(struct flat *x, size_t from, size_t to, uint32_t threads
 			if (!r->stamp)
 				x->order[n++] = fn[fnode].frame;
 			r->stamp = i + 1;
-			r->total += x->leaves[i].weight;
+			r->total = sat_add(r->total, x->leaves[i].weight);
 			r->samples += x->leaves[i].samples;
 		}
 	}
@@ -324,7 +326,7 @@ static int flat_render(const struct session *s, const struct render_opts *o, FIL
 			goto out;
 		}
 		for (; to < x.nleaves && x.leaves[to].proc == p; to++)
-			ptotal[p] += x.leaves[to].weight;
+			ptotal[p] = sat_add(ptotal[p], x.leaves[to].weight);
 		pfrom[p] = from;
 		pto[p] = to;
 		porder[np++] = p;

@@ -12,6 +12,7 @@
 #include "render/render_util.h"
 #include "render/render_json_common.h"
 #include "lib/grow.h"
+#include "lib/saturate.h"
 #include "lib/json.h"
 #include "lib/strtab.h"
 #include "lib/utf8.h"
@@ -137,7 +138,8 @@ static size_t put_buckets(struct html *x, uint32_t th, uint64_t bucket_ns, bool 
 		qsort(x->bucket, k, sizeof(*x->bucket), by_fnode);
 		for (j = 0; j < k; j++) {
 			if (m && x->bucket[m - 1].fnode == x->bucket[j].fnode)
-				x->bucket[m - 1].weight_ns += x->bucket[j].weight_ns;
+				x->bucket[m - 1].weight_ns =
+					sat_add(x->bucket[m - 1].weight_ns, x->bucket[j].weight_ns);
 			else
 				x->bucket[m++] = x->bucket[j];
 		}
@@ -157,38 +159,38 @@ static size_t put_buckets(struct html *x, uint32_t th, uint64_t bucket_ns, bool 
 
 /*
  * Time buckets: about one per sampling period, at most MAX_BUCKETS, and coarser while the
- * entries would pass ENTRY_BUDGET.
+ * entries would pass ENTRY_BUDGET. Computed from the last nanosecond covered, not the span
+ * past it, so that times and durations up to 2^64 - 1 (a crafted file) never overflow.
  */
 static void choose_buckets(struct html *x)
 {
 	const struct session_meta *m = session__meta(x->s);
-	uint64_t period = m->rate_hz ? 1000000000ULL / m->rate_hz : 1000000ULL, nb;
+	uint64_t period = m->rate_hz ? 1000000000ULL / m->rate_hz : 1000000ULL, nb, last;
 	size_t i, th;
 
-	x->span_ns = m->duration_ns;
+	last = m->duration_ns ? m->duration_ns - 1 : 0;
 	x->unit_ns = 0;
 	for (i = 0; i < x->nsamples; i++) {
-		if (x->samples[i].time_ns >= x->span_ns)
-			x->span_ns = x->samples[i].time_ns + 1;
+		if (x->samples[i].time_ns > last)
+			last = x->samples[i].time_ns;
 		x->unit_ns = gcd(x->unit_ns, x->samples[i].weight_ns);
 	}
 	if (!x->unit_ns)
 		x->unit_ns = 1;
-	if (!x->span_ns)
-		x->span_ns = 1;
+	x->span_ns = last < UINT64_MAX ? last + 1 : UINT64_MAX;
 	nb = x->span_ns / (period ? period : 1);
 	nb = nb < 1 ? 1 : nb > MAX_BUCKETS ? MAX_BUCKETS : nb;
 	for (;;) {
 		size_t entries = 0;
 
-		x->bucket_ns = (x->span_ns + nb - 1) / nb;
+		x->bucket_ns = last / nb + 1; /* so that last / bucket_ns < nb */
 		for (th = 0; th < x->nthreads; th++)
 			entries += put_buckets(x, th, x->bucket_ns, false);
 		if (entries <= ENTRY_BUDGET || nb <= MIN_BUCKETS)
 			break;
 		nb /= 2;
 	}
-	x->nbuckets = (x->span_ns + x->bucket_ns - 1) / x->bucket_ns;
+	x->nbuckets = last / x->bucket_ns + 1;
 }
 
 /* --- frames the report hides -------------------------------------------------------------- */

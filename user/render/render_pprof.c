@@ -6,6 +6,7 @@
 
 #include <zlib.h>
 
+#include "lib/escape.h"
 #include "lib/keymap.h"
 #include "lib/number.h"
 #include "lib/strtab.h"
@@ -14,6 +15,7 @@
 #include "render/render_tree.h"
 #include "render/render_util.h"
 #include "lib/utf8.h"
+#include "lib/saturate.h"
 
 /*
  * Message and field numbers are those of google/pprof's proto/profile.proto. Samples of the
@@ -94,10 +96,17 @@ struct pprof {
 };
 
 /* The string table id of @s, repaired to UTF-8 first (proto3 strings); -ENOMEM on failure. */
+/* pprof's numbers are int64: a time past 2^63 - 1 (a crafted file) stops there, not negative. */
+static int64_t pprof_int(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+/* Strings as go tool pprof prints them to a terminal: well-formed, controls escaped. */
 static int64_t str_id(struct pprof *x, const char *s)
 {
-	return utf8_valid(s) ? strtab_intern(&x->st, s) :
-			       strtab_intern_take(&x->st, utf8_sanitize(s));
+	return escape_is_plain(s) ? strtab_intern(&x->st, s) :
+				    strtab_intern_take(&x->st, escape_dup_utf8(s));
 }
 
 /* "4242,4243,4244": the PIDs of a group, every one. NULL (ENOMEM). */
@@ -145,7 +154,7 @@ static int aggregate(struct pprof *x)
 				goto out;
 		}
 		x->samples[id].count++;
-		x->samples[id].ns += smp[i].weight_ns;
+		x->samples[id].ns = sat_add(x->samples[id].ns, smp[i].weight_ns);
 	}
 	err = 0;
 out:
@@ -302,7 +311,7 @@ static void put_samples(struct pprof *x, struct gz *g, struct pb *top, struct pb
 		pb_message(msg, SAMPLE_LOCATION_ID, &packed);
 		pb_reset(&packed);
 		pb_varint(&packed, smp->count);
-		pb_varint(&packed, smp->ns);
+		pb_varint(&packed, pprof_int(smp->ns));
 		pb_message(msg, SAMPLE_VALUE, &packed);
 		/* a group is its members, a merged thread its name: no one PID or TID */
 		if (x->thread_members[smp->thread])
@@ -444,8 +453,8 @@ static int put_profile(struct pprof *x, FILE *out, const struct render_opts *o)
 		if (top.len >= sizeof(g->buf))
 			flush_pb(g, &top);
 	}
-	pb_int(&top, PROFILE_TIME_NANOS, m->start_realtime_ns);
-	pb_int(&top, PROFILE_DURATION_NANOS, m->duration_ns);
+	pb_int(&top, PROFILE_TIME_NANOS, pprof_int(m->start_realtime_ns));
+	pb_int(&top, PROFILE_DURATION_NANOS, pprof_int(m->duration_ns));
 	put_value_type(&top, &msg, PROFILE_PERIOD_TYPE, type, ns);
 	pb_int(&top, PROFILE_PERIOD, m->rate_hz ? 1000000000ULL / m->rate_hz : 0);
 	pb_int(&top, PROFILE_COMMENT, comment);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/escape.h"
 #include "lib/grow.h"
 #include "lib/keymap.h"
 #include "render/marshal.h"
@@ -11,6 +12,7 @@
 #include "render/render_tree.h"
 #include "render/render_util.h"
 #include "lib/utf8.h"
+#include "lib/saturate.h"
 
 /*
  * The file is what cProfile's Profile.dump_stats() writes: marshal.dump() of
@@ -31,7 +33,7 @@
  */
 
 struct pkey {
-	char *file; /* well-formed UTF-8 */
+	char *file; /* well-formed UTF-8, controls escaped (escape_dup_utf8) */
 	char *name;
 	uint32_t line;
 };
@@ -104,8 +106,9 @@ static int make_keys(struct pstats *x)
 		const struct session_frame *f = &rf->frames[i];
 		bool py = f->kind == FRAME_PYTHON;
 
-		fk[i].file = utf8_sanitize(py ? f->file : "~");
-		fk[i].name = utf8_sanitize(render_frame_name(f));
+		/* pstats.Stats.print_stats() writes them to a terminal as they are */
+		fk[i].file = escape_dup_utf8(py ? f->file : "~");
+		fk[i].name = escape_dup_utf8(render_frame_name(f));
 		fk[i].line = py ? f->line : 0;
 		if (!fk[i].file || !fk[i].name)
 			goto out;
@@ -163,7 +166,7 @@ static int sum_nodes(struct pstats *x, const struct session *s)
 			return -EINVAL;
 		}
 		node = x->rs.map[smp[i].stack];
-		x->self_ns[node] += smp[i].weight_ns;
+		x->self_ns[node] = sat_add(x->self_ns[node], smp[i].weight_ns);
 		x->self_n[node]++;
 	}
 	/* Folded parents come before their children, so one backward pass sums the totals. */
@@ -174,7 +177,7 @@ static int sum_nodes(struct pstats *x, const struct session *s)
 	for (i = n - 1; i > 0; i--) {
 		uint32_t p = x->rs.nodes[i].parent;
 
-		x->total_ns[p] += x->total_ns[i];
+		x->total_ns[p] = sat_add(x->total_ns[p], x->total_ns[i]);
 		x->total_n[p] += x->total_n[i];
 		x->first_child[p + 1]++;
 	}
@@ -258,9 +261,9 @@ static int walk(struct pstats *x)
 		parent = x->rs.nodes[child].parent;
 		if (!x->on_path[key]++) {
 			x->stat[key].n += x->total_n[child];
-			x->stat[key].ct_ns += x->total_ns[child];
+			x->stat[key].ct_ns = sat_add(x->stat[key].ct_ns, x->total_ns[child]);
 		}
-		x->stat[key].tt_ns += x->self_ns[child];
+		x->stat[key].tt_ns = sat_add(x->stat[key].tt_ns, x->self_ns[child]);
 		if (parent) {
 			edge = edge_id(x, x->key_of[x->rs.nodes[parent].frame], key);
 			if (edge < 0) {
@@ -269,9 +272,11 @@ static int walk(struct pstats *x)
 			}
 			if (!x->edge_on_path[edge]++) {
 				x->edges[edge].st.n += x->total_n[child];
-				x->edges[edge].st.ct_ns += x->total_ns[child];
+				x->edges[edge].st.ct_ns =
+					sat_add(x->edges[edge].st.ct_ns, x->total_ns[child]);
 			}
-			x->edges[edge].st.tt_ns += x->self_ns[child];
+			x->edges[edge].st.tt_ns =
+				sat_add(x->edges[edge].st.tt_ns, x->self_ns[child]);
 		}
 		stack[++sp] = (struct entry){ child, 0, edge };
 	}

@@ -14,6 +14,7 @@
 #include "render/render_order.h"
 #include "render/render_util.h"
 #include "render/render_json_common.h"
+#include "lib/saturate.h"
 
 /*
  * The document is written directly: a long recording has millions of samples, which as a
@@ -141,8 +142,8 @@ static int put_evented(struct speedscope *x, uint32_t th)
 	for (i = 0; i < n; i++) {
 		const struct session_sample *smp = &x->samples[o[i]];
 
-		if (smp->time_ns + smp->weight_ns > end)
-			end = smp->time_ns + smp->weight_ns;
+		if (sat_add(smp->time_ns, smp->weight_ns) > end)
+			end = sat_add(smp->time_ns, smp->weight_ns);
 	}
 	err = put_profile_head(x, th, "evented", start, end);
 	if (err)
@@ -156,9 +157,9 @@ static int put_evented(struct speedscope *x, uint32_t th)
 		uint32_t len, common = 0;
 
 		/* Off CPU in between: all closes where the previous sample ended */
-		if (i && t - at > prev_w + prev_w / 2) {
+		if (i && t - at > sat_add(prev_w, prev_w / 2)) {
 			for (k = depth; k-- > 0;)
-				put_event(x, 'C', x->open[k], at + prev_w, &first);
+				put_event(x, 'C', x->open[k], sat_add(at, prev_w), &first);
 			depth = 0;
 		}
 		/* The frames open, x->open[0 .. depth), against this sample's */
@@ -198,10 +199,11 @@ static int put_profile(struct speedscope *x, uint32_t th)
 		const struct session_sample *smp = &x->samples[o[i]];
 		uint32_t fnode = x->rs.map[smp->stack];
 
-		if (smp->time_ns + smp->weight_ns > end)
-			end = smp->time_ns + smp->weight_ns;
+		if (sat_add(smp->time_ns, smp->weight_ns) > end)
+			end = sat_add(smp->time_ns, smp->weight_ns);
 		if (nruns && x->runs[nruns - 1].fnode == fnode) {
-			x->runs[nruns - 1].weight_ns += smp->weight_ns;
+			x->runs[nruns - 1].weight_ns =
+				sat_add(x->runs[nruns - 1].weight_ns, smp->weight_ns);
 			continue;
 		}
 		x->runs[nruns++] = (struct run){ fnode, smp->weight_ns };
@@ -388,7 +390,7 @@ static int speedscope_render(const struct session *s, const struct render_opts *
 		uint64_t w = 0, k;
 
 		for (k = x.first[profiles[i]]; k < x.first[profiles[i] + 1]; k++)
-			w += x.samples[x.order[k]].weight_ns;
+			w = sat_add(w, x.samples[x.order[k]].weight_ns);
 		if (w > best) {
 			best = w;
 			active = i;

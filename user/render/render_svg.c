@@ -23,6 +23,7 @@
 #include "render/render_util.h"
 #include "session/health.h"
 #include "lib/utf8.h"
+#include "lib/saturate.h"
 
 #define SVG_WIDTH 1200
 #define PAD 10				  /* left and right margins */
@@ -529,7 +530,7 @@ static int64_t walk(struct svg *x, uint32_t top, int base_y)
 		}
 		c = t->children[n->first_child + e->next++];
 		off = e->x;
-		e->x += t->nodes[c].total_ns;
+		e->x = sat_add(e->x, t->nodes[c].total_ns);
 		if (px(t->nodes[c].total_ns, total) < x->min_px)
 			continue;
 		sp++;

@@ -11,6 +11,7 @@
 #include "render/render.h"
 #include "render/render_tree.h"
 #include "render/render_order.h"
+#include "lib/saturate.h"
 
 /* --- frames ------------------------------------------------------------------------------- */
 
@@ -350,7 +351,7 @@ static int add_lib(struct tree_build *b, uint32_t g, uint32_t proc, uint32_t fra
 	}
 	if (b->libs[i - 1].stamp != stamp) {
 		b->libs[i - 1].stamp = stamp;
-		b->libs[i - 1].weight += weight;
+		b->libs[i - 1].weight = sat_add(b->libs[i - 1].weight, weight);
 	}
 	return 0;
 }
@@ -526,7 +527,7 @@ static int weigh_groups(struct tree_build *b, const struct session *s)
 			if (keymap__set(index, &key, at))
 				goto out;
 		}
-		leaves[at].weight += samples[i].weight_ns;
+		leaves[at].weight = sat_add(leaves[at].weight, samples[i].weight_ns);
 	}
 	for (i = 0; i < nleaves; i++) {
 		uint32_t fnode;
@@ -689,7 +690,7 @@ int render_tree__build_view(struct render_tree *t, const struct session *s,
 			node = node_for(&b, ctx, t->stacks.map[smp->stack], p);
 		if (node < 0)
 			goto fail;
-		t->nodes[node].self_ns += smp->weight_ns;
+		t->nodes[node].self_ns = sat_add(t->nodes[node].self_ns, smp->weight_ns);
 		t->nodes[node].samples++;
 	}
 
@@ -699,7 +700,7 @@ int render_tree__build_view(struct render_tree *t, const struct session *s,
 	for (i = t->n - 1; i > 0; i--) {
 		struct render_node *p = &t->nodes[t->nodes[i].parent];
 
-		p->total_ns += t->nodes[i].total_ns;
+		p->total_ns = sat_add(p->total_ns, t->nodes[i].total_ns);
 		p->samples += t->nodes[i].samples;
 	}
 	err = 0;

@@ -8,6 +8,7 @@
 #include "lib/escape.h"
 #include "lib/json.h"
 #include "lib/number.h"
+#include "lib/saturate.h"
 
 const char *render_granularity_name(enum granularity g)
 {
@@ -134,7 +135,7 @@ void render_put_text_header(FILE *out, const struct session *s, const struct ren
 
 	smp = session__samples(s, &nsamples);
 	for (i = 0; i < nsamples; i++)
-		cpu_ns += smp[i].weight_ns;
+		cpu_ns = sat_add(cpu_ns, smp[i].weight_ns);
 	render_format_local_time(when, sizeof(when), m->start_realtime_ns);
 	render_format_time(duration, sizeof(duration), m->duration_ns, " s");
 	render_format_time(cpu, sizeof(cpu), cpu_ns, " s");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* idle_threads.c — find the threads whose every sample is a wait (wall mode). */
 #include "session/idle_threads.h"
+#include "lib/saturate.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -38,9 +39,9 @@ long idle_threads_find(const struct session *s, enum idle_threads mode, bool **d
 
 		if (t >= nthreads)
 			continue;
-		total[t] += smp[i].weight_ns;
+		total[t] = sat_add(total[t], smp[i].weight_ns);
 		if (leaf && leaf->frame < nframes && fr[leaf->frame].kind == FRAME_WAIT)
-			waited[t] += smp[i].weight_ns;
+			waited[t] = sat_add(waited[t], smp[i].weight_ns);
 	}
 	for (size_t t = 0; t < nthreads; t++) {
 		bool main_thread =

@@ -110,10 +110,16 @@ static void put_delta(struct wbuf *b, uint64_t cur, uint64_t prev)
 	put_varint(b, (d << 1) ^ (0 - (d >> 63)));
 }
 
+/* A string the reader takes: one longer than a recording keeps is cut at a character. */
 static void put_str(struct wbuf *b, const char *str)
 {
 	size_t n = str ? strlen(str) : 0;
 
+	if (n > SESSION_FILE_MAX_STRING) {
+		n = SESSION_FILE_MAX_STRING;
+		while (n && ((unsigned char)str[n] & 0xc0) == 0x80)
+			n--;
+	}
 	put_varint(b, n);
 	put_bytes(b, str, n);
 }
@@ -477,6 +483,13 @@ static const char *get_str(struct parser *ps, int k)
 		return NULL;
 	if (len > (uint64_t)(ps->end - ps->p)) {
 		truncated(ps);
+		return NULL;
+	}
+	if (len > SESSION_FILE_MAX_STRING) {
+		fail(ps, EINVAL,
+		     "a string of %llu bytes in the %s section, longer than a recording keeps "
+		     "(%u)",
+		     (unsigned long long)len, ps->where, SESSION_FILE_MAX_STRING);
 		return NULL;
 	}
 	if (memchr(ps->p, '\0', len)) {

@@ -21,10 +21,18 @@
 #define SESSION_FILE_VERSION 1	     /* the one version this pyflare reads and writes */
 #define SESSION_FILE_HEADER_SIZE 24
 
-/* Limits of a file this pyflare reads (far above what a recording produces). */
-#define SESSION_FILE_MAX_BODY (2ULL << 30)  /* uncompressed body, bytes */
-#define SESSION_FILE_MAX_STRING (16u << 20) /* one string, bytes */
-#define SESSION_FILE_MAX_DEPTH 65536	    /* frames in one stack */
+/*
+ * Limits of a file this pyflare reads: those of a recording, so that a small crafted file
+ * cannot stand for gigabytes of output (a long name repeated down a deep stack).
+ */
+#define SESSION_FILE_MAX_BODY (2ULL << 30) /* uncompressed body, bytes */
+/*
+ * One string, bytes: a recording keeps 1,024 characters of a name (up to 4 bytes each in
+ * UTF-8) and reads at most 4 KiB of a command line.
+ */
+#define SESSION_FILE_MAX_STRING 4096
+/* Frames in one stack: the walker's 1,024 (PYFLARE_MAX_FRAMES), a marker, a wait. */
+#define SESSION_FILE_MAX_DEPTH 1026
 
 enum session_file_flags {
 	/* Write the body uncompressed (tests and the fuzzing corpus); readers take both. */

@@ -7,20 +7,11 @@
 
 #include "session/session_file.h"
 #include "session/session_merge.h"
+#include "lib/saturate.h"
 
 /* A joined target or mode stops growing here (64 files of long command lines). */
 #define MAX_JOINED 1024
 #define JOIN_SEP " + "
-
-static uint64_t add_sat(uint64_t a, uint64_t b)
-{
-	return a + b < a ? UINT64_MAX : a + b;
-}
-
-static uint32_t add_sat32(uint32_t a, uint32_t b)
-{
-	return a + b < a ? UINT32_MAX : a + b;
-}
 
 static bool is_empty(const struct session *s)
 {
@@ -84,8 +75,8 @@ static int merge_meta(struct session *into, const struct session *from)
 {
 	const struct session_meta *a = session__meta(into), *b = session__meta(from);
 	struct session_meta m = *a;
-	uint64_t end_a = add_sat(a->start_realtime_ns, a->duration_ns);
-	uint64_t end_b = add_sat(b->start_realtime_ns, b->duration_ns);
+	uint64_t end_a = sat_add(a->start_realtime_ns, a->duration_ns);
+	uint64_t end_b = sat_add(b->start_realtime_ns, b->duration_ns);
 	char *target, *mode, *clock;
 	int err;
 
@@ -291,7 +282,7 @@ int session_merge(struct session *into, const struct session *from)
 			err = -EINVAL;
 			goto out;
 		}
-		s.time_ns = add_sat(s.time_ns, offset);
+		s.time_ns = sat_add(s.time_ns, offset);
 		s.thread = tmap[s.thread];
 		s.stack = smap[s.stack];
 		err = session__add_sample(into, &s);
@@ -301,15 +292,15 @@ int session_merge(struct session *into, const struct session *from)
 
 	h = *session__health(into);
 	fh = session__health(from);
-	h.samples = add_sat(h.samples, fh->samples);
-	h.lost = add_sat(h.lost, fh->lost);
-	h.truncated = add_sat(h.truncated, fh->truncated);
-	h.unreadable = add_sat(h.unreadable, fh->unreadable);
-	h.unsymbolized = add_sat(h.unsymbolized, fh->unsymbolized);
-	h.no_thread_state = add_sat(h.no_thread_state, fh->no_thread_state);
-	h.attached = add_sat32(h.attached, fh->attached);
+	h.samples = sat_add(h.samples, fh->samples);
+	h.lost = sat_add(h.lost, fh->lost);
+	h.truncated = sat_add(h.truncated, fh->truncated);
+	h.unreadable = sat_add(h.unreadable, fh->unreadable);
+	h.unsymbolized = sat_add(h.unsymbolized, fh->unsymbolized);
+	h.no_thread_state = sat_add(h.no_thread_state, fh->no_thread_state);
+	h.attached = sat_add32(h.attached, fh->attached);
 	h.attached = h.attached > merged ? h.attached - merged : 0;
-	h.refused = add_sat32(h.refused, fh->refused);
+	h.refused = sat_add32(h.refused, fh->refused);
 	h.refused = h.refused > dup_refusals ? h.refused - dup_refusals : 0;
 	session__set_health(into, &h);
 	err = 0;
