@@ -292,8 +292,9 @@ def test_timeline_shares(browser, phased):
     for name in ("spin1", "spin2"):
         p = ph[name]
         share = p["cpu"] / (p["end"] - p["start"])  # what the workload's thread got of a CPU
-        a, b = inside(p)
-        cpu, wait = lane_mean(main, "cpu", a, b), lane_mean(main, "wait", a, b)
+        # the columns of the phase (a busy machine shares its CPUs unevenly over time)
+        cpu, wait = lane_mean(main, "cpu", p["start"], p["end"]), \
+            lane_mean(main, "wait", p["start"], p["end"])
         print("%s: measured CPU share %.2f, drawn CPU %.2f, waiting %.2f" % (name, share, cpu,
                                                                             wait))
         assert cpu == pytest.approx(share, abs=0.15), name
@@ -305,9 +306,9 @@ def test_timeline_shares(browser, phased):
         print("%s: drawn CPU %.2f, waiting %.2f" % (name, cpu, wait))
         assert wait > 0.9 and cpu < 0.05, name
     p = ph["child_spin"]
-    a, b = inside(p)
-    assert lane_mean(child, "cpu", a, b) == pytest.approx(p["cpu"] / (p["end"] - p["start"]),
-                                                          abs=0.15)
+    share, cpu = p["cpu"] / (p["end"] - p["start"]), lane_mean(child, "cpu", p["start"], p["end"])
+    print("child_spin: measured CPU share %.2f, drawn CPU %.2f" % (share, cpu))
+    assert cpu == pytest.approx(share, abs=0.15)
 
     # every column of every lane draws what the report's data holds for its time
     for lane in lanes:
@@ -323,3 +324,45 @@ def test_timeline_shares(browser, phased):
     for t in thread_lanes:
         if t["process"] == main["process"]:
             assert t["cpu"] == main["cpu"] and t["wait"] == main["wait"]
+
+
+def test_timeline_waits_elsewhere(phased):
+    """The other time-ordered views of the same recording: speedscope's evented profile (-t)
+    opens the sleep where the workload began it and closes it where it ended; the text
+    timeline (-t) shows spin, the sleep, spin again (a wait is a call, not noise to look past
+    that would merge both spins)."""
+    ph, tmp = phased["phases"], phased["tmp"]
+    ss = os.path.join(tmp, "phases.speedscope.json")
+    r = subprocess.run([pyflare_path(), "report", "-t", "-o", ss, "-p", "filter_threshold=0",
+                        phased["session"]], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    with open(ss) as f:
+        doc = json.load(f)
+    names = [f["name"] for f in doc["shared"]["frames"]]
+    main = [p for p in doc["profiles"] if p["name"].startswith("%d " % phased["main"])]
+    assert len(main) == 1, [p["name"] for p in doc["profiles"]]
+    sleeps = [(e["type"], e["at"]) for e in main[0]["events"] if names[e["frame"]] == "[sleep]"]
+    assert [t for t, _ in sleeps] == ["O", "C"], sleeps
+    # times from the recording's start; the workload's own clock reads around the call
+    p, slack = ph["sleep"], 0.005
+    print("sleep: measured %.4f-%.4f s, evented %.4f-%.4f s"
+          % (p["start"], p["end"], sleeps[0][1], sleeps[1][1]))
+    assert p["start"] - slack <= sleeps[0][1] and sleeps[1][1] <= p["end"] + slack
+    assert sleeps[1][1] - sleeps[0][1] > 0.9 * (p["end"] - p["start"])
+
+    r = subprocess.run([pyflare_path(), "report", "-t", "-p", "filter_threshold=0", "--no-color",
+                        phased["session"]], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if re.search(r"[\d.]+ phase ", line))
+    col = lines[at].index("phase") + 3
+    calls = []
+    for line in lines[at + 1:]:
+        m = re.match(r"^.*?─ [\d.]+ (\S+)", line)
+        if not m or m.start(1) < col:
+            break
+        if m.start(1) == col:
+            calls.append(m.group(1))
+    assert calls[:4] == ["spin", "[sleep]", "spin", "run"], r.stdout
