@@ -30,6 +30,7 @@
 #define MIN_BUCKETS 64
 #define ENTRY_BUDGET 2500000
 #define PIECE_BUDGET (4 * ENTRY_BUDGET)
+#define MERGE_EVERY 65536 /* pieces added before merging a thread's pieces so far */
 
 struct flagged {
 	uint32_t frame; /* folded frame */
@@ -148,7 +149,7 @@ static void sample_buckets(const struct html *x, const struct session_sample *sm
 	*to = (*end - 1) / bucket_ns;
 }
 
-/* How many (bucket, stack) pieces a thread's samples make before merging. */
+/* How many (bucket, stack) pieces the samples make before merging. */
 static size_t count_pieces(const struct html *x, uint64_t bucket_ns)
 {
 	size_t i, n = 0;
@@ -188,6 +189,22 @@ static int add_pieces(struct html *x, size_t *n, const struct session_sample *sm
 	return 0;
 }
 
+/* Sorts pieces [0, @k) by bucket and stack and adds up equal ones; returns how many remain. */
+static size_t merge_pieces(struct html *x, size_t k)
+{
+	size_t j, m = 0;
+
+	qsort(x->pieces, k, sizeof(*x->pieces), by_bucket_fnode);
+	for (j = 0; j < k; j++) {
+		if (m && x->pieces[m - 1].bucket == x->pieces[j].bucket &&
+		    x->pieces[m - 1].fnode == x->pieces[j].fnode)
+			x->pieces[m - 1].weight += x->pieces[j].weight;
+		else
+			x->pieces[m++] = x->pieces[j];
+	}
+	return m;
+}
+
 /*
  * Merges one thread's samples into (bucket, stack, weight) entries and, when @emit, writes
  * them as [bucket delta, n, stack, weight, ... n pairs, bucket delta, ...] with weights in
@@ -199,17 +216,14 @@ static ssize_t put_buckets(struct html *x, uint32_t th, uint64_t bucket_ns, bool
 	size_t n = x->first[th + 1] - x->first[th], k = 0, m = 0, i, j;
 	uint64_t prev = 0;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (add_pieces(x, &k, &x->samples[o[i]], bucket_ns))
 			return -ENOMEM;
-	qsort(x->pieces, k, sizeof(*x->pieces), by_bucket_fnode);
-	for (j = 0; j < k; j++) {
-		if (m && x->pieces[m - 1].bucket == x->pieces[j].bucket &&
-		    x->pieces[m - 1].fnode == x->pieces[j].fnode)
-			x->pieces[m - 1].weight += x->pieces[j].weight;
-		else
-			x->pieces[m++] = x->pieces[j];
+		/* overlapping waits (a made-up session) merge as they come: memory stays bounded */
+		if (k > 2 * m + MERGE_EVERY)
+			k = m = merge_pieces(x, k);
 	}
+	m = merge_pieces(x, k);
 	for (i = 0; emit && i < m; i = j) {
 		uint64_t b = x->pieces[i].bucket;
 
