@@ -1006,7 +1006,7 @@
 
 	/*
 	 * What a lane draws per column, as shares of the column's wall time: on CPU, waiting, and
-	 * on CPU in matching stacks. A thread is busy 100% at most; a process lane holds its
+	 * in stacks matching the search. A thread is busy 100% at most; a process lane holds its
 	 * threads' time, and past one thread's worth (several threads busy at once) it is full,
 	 * split in proportion: a process with one busy thread fills its lane.
 	 */
