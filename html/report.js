@@ -9,7 +9,7 @@
 	const t0 = performance.now();
 
 	const KIND_ROOT = 0, KIND_PROC = 1, KIND_THREAD = 2, KIND_FRAME = 3;
-	const FRAME_PYTHON = 0;
+	const FRAME_PYTHON = 0, FRAME_WAIT = 4;
 	const ROW_H = 18;		// flame graph row, CSS px
 	const TREE_ROW_H = 22;		// must match .row height in report.css
 	const CHILD_LIMIT = 100;	// tree rows under one parent before a "more" row
@@ -120,6 +120,7 @@
 	});
 	const grandTotal = threads.reduce((a, t) => a + t.total, 0);
 	const anyLib = procs.some((p) => p.libOf.size > 0);
+	const anyWait = (D.frames || []).some((v, i) => i % 4 === 3 && v === FRAME_WAIT);
 	const anySplit = procs.some((p) => p.threads.filter((t) => t.ne).length > 1);
 
 	// Which frames are library code in process p (whether or not they are hidden).
@@ -717,6 +718,7 @@
 
 			css = {
 				lane: v('--lane'), laneMatch: v('--lane-match'),
+				laneWait: v('--lane-wait'),
 				laneBg: v('--lane-bg'), matchText: v('--match-text'),
 				shade: v('--shade'), text: v('--frame-text'), fg: v('--fg'),
 				dim: v('--dim'), line: v('--line'), metaFrame: v('--meta-frame'),
@@ -961,31 +963,101 @@
 				       threads: [t] }));
 	}
 
-	// Weight per bucket of a lane; with @match, only of the stacks matching the search.
+	// A stack whose leaf is a wait marker ("[sleep]"): time off CPU, in wall mode.
+	const stackWait = new Uint8Array(NS);
+	for (let i = 1; i < NS; i++)
+		stackWait[i] = fKind[sFrame[i]] === FRAME_WAIT ? 1 : 0;
+
+	// Weight per bucket of a lane: { cpu, wait }; with @match, only of the stacks matching
+	// the search (one array).
 	function laneData(lane, match) {
 		const key = lane.kind + ':' + lane.ref;
 		const cache = match ? tl.matchCache : tl.cache;
 		let a = cache.get(key);
 
 		if (!a) {
-			a = new Float64Array(NB);
+			const cpu = new Float64Array(NB), wait = match ? cpu : new Float64Array(NB);
+
 			for (const t of lane.threads) {
 				for (let g = 0; g < t.ng; g++) {
-					if (!match) {
-						a[t.gB[g]] += t.gW[g];
-						continue;
+					const b = t.gB[g];
+
+					for (let e = t.gStart[g]; e < t.gStart[g + 1]; e++) {
+						const s = t.eS[e];
+
+						if (match && !stackMatch[s])
+							continue;
+						(stackWait[s] ? wait : cpu)[b] += t.eW[e];
 					}
-					for (let e = t.gStart[g]; e < t.gStart[g + 1]; e++)
-						if (stackMatch[t.eS[e]])
-							a[t.gB[g]] += t.eW[e];
 				}
 			}
+			a = match ? cpu : { cpu, wait };
 			cache.set(key, a);
 		}
 		return a;
 	}
 
+	// The buckets of column @col of @cols: [b0, b1).
+	function columnBuckets(col, cols) {
+		const b0 = Math.floor(col * NB / cols);
+
+		return [b0, Math.max(b0 + 1, Math.floor((col + 1) * NB / cols))];
+	}
+
+	/*
+	 * What a lane draws per column, as shares of the column's wall time: on CPU, waiting, and
+	 * in stacks matching the search. A thread is busy 100% at most; a process lane holds its
+	 * threads' time, and past one thread's worth (several threads busy at once) it is full,
+	 * split in proportion: a process with one busy thread fills its lane.
+	 */
+	function laneShares(lane, cols) {
+		const data = laneData(lane, false), mdata = st.query ? laneData(lane, true) : null;
+		const cpu = new Float64Array(cols), wait = new Float64Array(cols);
+		const match = new Float64Array(cols);
+
+		for (let col = 0; col < cols; col++) {
+			const [b0, b1] = columnBuckets(col, cols);
+			let c = 0, w = 0, m = 0;
+
+			for (let b = b0; b < b1; b++) {
+				c += data.cpu[b];
+				w += data.wait[b];
+				if (mdata)
+					m += mdata[b];
+			}
+			const whole = (b1 - b0) * bucketUnits, k = c + w > whole ? 1 / (c + w) : 1 / whole;
+
+			cpu[col] = c * k;
+			wait[col] = w * k;
+			match[col] = m * k;
+		}
+		return { cpu, wait, match };
+	}
+
 	const bucketX = (b) => tl.gutter + b * tl.plotW / NB;
+
+	const bucketS = () => (meta.bucket_ns || 0) / 1e9;
+
+	// For tests (#timeline-data): a lane's shares per column, and the time each column covers.
+	function exposeLane(lane, sh, cols) {
+		const round = (a) => Array.from(a, (v) => Math.round(v * 1e4) / 1e4);
+		const t0 = [], t1 = [];
+
+		for (let col = 0; col < cols; col++) {
+			const [b0, b1] = columnBuckets(col, cols);
+
+			t0.push(b0 * bucketS());
+			t1.push(b1 * bucketS());
+		}
+		const proc = lane.kind === KIND_PROC ? lane.ref : threads[lane.ref].proc;
+
+		return {
+			kind: lane.kind === KIND_PROC ? 'process' : 'thread', process: proc,
+			pid: procs[proc].pid,
+			tid: lane.kind === KIND_THREAD ? threads[lane.ref].tid : null,
+			t0, t1, cpu: round(sh.cpu), wait: round(sh.wait),
+		};
+	}
 
 	function niceStep(span) {
 		const raw = span / 8, pow = Math.pow(10, Math.floor(Math.log10(raw)));
@@ -1018,51 +1090,39 @@
 		ctx.textBaseline = 'middle';
 		const cols = Math.max(1, Math.floor(tl.plotW));
 
+		const exposed = location.hash === '#timeline-data' ? [] : null;
+
 		tl.lanes.forEach((lane, li) => {
-			const y = li * tl.laneH, data = laneData(lane, false);
-			const mdata = st.query ? laneData(lane, true) : null;
-			const colV = new Float64Array(cols), colM = new Float64Array(cols);
-			let max = 0;
-
-			for (let col = 0; col < cols; col++) {
-				const b0 = Math.floor(col * NB / cols);
-				const b1 = Math.max(b0 + 1, Math.floor((col + 1) * NB / cols));
-				let v = 0, m = 0;
-
-				for (let b = b0; b < b1; b++) {
-					v += data[b];
-					if (mdata)
-						m += mdata[b];
-				}
-				colV[col] = v / ((b1 - b0) * bucketUnits);
-				colM[col] = m / ((b1 - b0) * bucketUnits);
-				if (colV[col] > max)
-					max = colV[col];
-			}
-			// A thread is busy 100% at most; a process lane scales to its busiest time.
-			const scale = lane.kind === KIND_THREAD ? 1 : Math.max(1, max);
+			const y = li * tl.laneH, sh = laneShares(lane, cols);
 			const ih = tl.laneH - (tl.laneH > 8 ? 2 : 1);
+			const px = tl.plotW / cols, bw = Math.max(px, 1);
+			// a share as a bar height: at least a pixel when there is any
+			const height = (share) => (share > 0 ? Math.max(1, ih * Math.min(1, share)) : 0);
 
 			ctx.fillStyle = li % 2 ? c.panel : c.laneBg;
 			ctx.fillRect(tl.gutter, y, tl.plotW, tl.laneH);
-			const px = tl.plotW / cols;
-
 			for (let col = 0; col < cols; col++) {
-				if (!colV[col])
-					continue;
-				const bh = Math.max(1, ih * Math.min(1, colV[col] / scale));
+				const x = tl.gutter + col * px, ch = height(sh.cpu[col]);
+				const wh = height(sh.cpu[col] + sh.wait[col]) - ch;
 
-				const x = tl.gutter + col * px, bw = Math.max(px, 1);
-
-				ctx.fillStyle = c.lane;
-				ctx.fillRect(x, y + tl.laneH - bh, bw, bh);
-				if (colM[col]) {
-					const mh = Math.max(1, ih * Math.min(1, colM[col] / scale));
+				// on CPU at the bottom, waiting stacked above it
+				if (ch) {
+					ctx.fillStyle = c.lane;
+					ctx.fillRect(x, y + tl.laneH - ch, bw, ch);
+				}
+				if (wh > 0) {
+					ctx.fillStyle = c.laneWait;
+					ctx.fillRect(x, y + tl.laneH - ch - wh, bw, wh);
+				}
+				if (sh.match[col]) {
+					const mh = height(sh.match[col]);
 
 					ctx.fillStyle = c.laneMatch;
 					ctx.fillRect(x, y + tl.laneH - mh, bw, mh);
 				}
 			}
+			if (exposed)
+				exposed.push(exposeLane(lane, sh, cols));
 			if (tl.laneH >= 11) {
 				const sel = lane.kind === KIND_THREAD ? st.thread === lane.ref :
 					st.proc === lane.ref;
@@ -1075,6 +1135,8 @@
 					     y + tl.laneH / 2);
 			}
 		});
+		if (exposed)
+			cvs.dataset.lanes = JSON.stringify({ cols, bucket_s: bucketS(), lanes: exposed });
 		if (!tl.lanes.length) {
 			ctx.fillStyle = c.dim;
 			ctx.fillText('No samples.', 8, 8);
@@ -1605,13 +1667,16 @@
 					 (lane.kind === KIND_PROC ? 'process' : 'thread')]]);
 				return;
 			}
-			const b = timelineBucket(e), v = laneData(lane, false)[b];
+			const b = timelineBucket(e), d = laneData(lane, false);
 			const bs = (meta.bucket_ns || 0) / 1e9;
-
-			showTooltip(e.clientX, e.clientY, [['tt-name', lane.label],
+			const pct = (v) => (100 * v / bucketUnits).toFixed(0) + '% (' + fmtTime(v) + ')';
+			const lines = [['tt-name', lane.label],
 				['tt-dim', fmtSeconds(b * bs) + ' – ' + fmtSeconds((b + 1) * bs)],
-				['', 'CPU ' + (100 * v / bucketUnits).toFixed(0) + '% (' +
-				 fmtTime(v) + ')']]);
+				['', 'on CPU ' + pct(d.cpu[b])]];
+
+			if (d.wait[b])
+				lines.push(['', 'waiting ' + pct(d.wait[b])]);
+			showTooltip(e.clientX, e.clientY, lines);
 		});
 		tc.addEventListener('mouseleave', hideTooltip);
 		tc.addEventListener('keydown', (e) => {
@@ -1870,6 +1935,7 @@
 	// --- start -------------------------------------------------------------------------------
 
 	renderHeader();
+	$('legend').hidden = !anyWait;
 	fillProcesses();
 	fillThreads();
 	syncControls();
@@ -1881,6 +1947,8 @@
 	window.addEventListener('hashchange', () => {
 		if (location.hash === '#selftest')
 			selfTest();
+		if (location.hash === '#timeline-data')
+			schedule('timeline');
 	});
 	// For tests and the curious: how long the page took to become usable.
 	document.body.dataset.loadMs = Math.round(performance.now() - t0);

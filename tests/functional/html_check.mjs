@@ -10,6 +10,9 @@
 //            shown as text
 //   big      a large recording: prints the timings, and the CPU time the page's process
 //            took to get ready (load_cpu_ms), which the test holds to a limit
+//   timeline the shares the timeline draws per lane and column (on CPU, waiting), for all
+//            processes (lanes=JSON) and for the threads of the first one (thread_lanes=JSON),
+//            which the test compares with what the workload measured
 // Env:   PYFLARE_NPM_DIR  folder holding node_modules (default ~/.cache/pyflare/npm)
 //        CHROMIUM         browser binary (default /usr/bin/chromium)
 //        HTML_CHECK_TIMEOUT_MS  how long each step may take (default 60000); the self-test,
@@ -310,12 +313,39 @@ async function checkBig(page, loadMs) {
 	say('selftest_ms', Date.now() - t);
 }
 
+// The timeline's drawn shares (report.js exposes them at #timeline-data), after a redraw.
+async function drawnLanes(page) {
+	await page.evaluate(() => {
+		delete document.getElementById('timeline').dataset.lanes;
+		location.hash = 'timeline-data';
+	});
+	await waitFor(page, () => document.getElementById('timeline').dataset.lanes, undefined,
+		      'the timeline\'s shares (#timeline-data)');
+	return page.evaluate(() => document.getElementById('timeline').dataset.lanes);
+}
+
+async function checkTimeline(page) {
+	const timelineInk = await inkedPixels(page, 'timeline');
+
+	say('timeline_pixels', timelineInk);
+	say('lanes', await drawnLanes(page));
+	const first = await page.evaluate(() => [...document.querySelectorAll('#process option')]
+		.find((o) => !o.disabled && o.value !== '-1')?.value);
+
+	if (first === undefined)
+		fail('the process selector offers no sampled process');
+	await page.selectOption('#process', first);
+	await page.evaluate(() => { location.hash = ''; });
+	say('thread_lanes', await drawnLanes(page));
+	await page.selectOption('#process', '-1');
+}
+
 async function main() {
 	const [mode, reportPath, shotPath, ...names] = process.argv.slice(2);
 
-	if (!['report', 'hostile', 'big'].includes(mode) || !reportPath || !shotPath)
-		fail('usage: node html_check.mjs report|hostile|big REPORT.html SCREENSHOT.png ' +
-		     '[NAME...]');
+	if (!['report', 'hostile', 'big', 'timeline'].includes(mode) || !reportPath || !shotPath)
+		fail('usage: node html_check.mjs report|hostile|big|timeline REPORT.html ' +
+		     'SCREENSHOT.png [NAME...]');
 	let playwright;
 
 	try {
@@ -389,6 +419,8 @@ async function main() {
 			await checkReport(page, names);
 		else if (mode === 'hostile')
 			await checkHostile(page, names);
+		else if (mode === 'timeline')
+			await checkTimeline(page);
 		else
 			await checkBig(page, loadMs);
 		await page.waitForTimeout(200);

@@ -1201,32 +1201,42 @@ static void test_text_timeline(void)
 	session__free(s);
 }
 
-/* A sample that could not be read whole does not cut a timeline's calls in two. */
-static void test_timeline_markers(void)
+/* Process 7's MainThread, and the stacks <module> (*@smod) and <module>;f (*@sf). */
+static struct session *module_f_session(uint32_t *smod, uint32_t *sf)
 {
 	struct session *s = session__new();
-	struct render_opts o = render_opts_default;
-	int64_t mod, f, g, bad;
-	uint32_t sf, sbad;
-	uint64_t t = 0;
-	char *out;
-	int err;
+	int64_t mod, f;
 
 	session__add_process(s, &(struct session_process){ .pid = 7, .comm = "python3" });
 	session__add_thread(s, 0, 7, "MainThread");
 	mod = session__intern_frame(
 		s, &(struct session_frame){ "<module>", "t.py", 1, 1, FRAME_PYTHON });
 	f = session__intern_frame(s, &(struct session_frame){ "f", "t.py", 5, 6, FRAME_PYTHON });
+	*smod = session__intern_stack(s, 0, mod);
+	*sf = session__intern_stack(s, *smod, f);
+	return s;
+}
+
+/* A sample that could not be read whole does not cut a timeline's calls in two. */
+static void test_timeline_markers(void)
+{
+	struct render_opts o = render_opts_default;
+	int64_t g, bad;
+	uint32_t smod, sf, sbad;
+	struct session *s = module_f_session(&smod, &sf);
+	uint64_t t = 0;
+	char *out;
+	int err;
+
 	bad = session__intern_frame(s, &(struct session_frame){ "", "", 0, 0, FRAME_UNREADABLE });
-	sf = session__intern_stack(s, session__intern_stack(s, 0, mod), f);
 	sbad = session__intern_stack(s, 0, bad);
 	add_n(s, 0, sf, 5, W, &t);
 	add_n(s, 0, sbad, 1, W, &t);
-	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), bad), 1, W, &t);
+	add_n(s, 0, session__intern_stack(s, smod, bad), 1, W, &t);
 	add_n(s, 0, sf, 5, W, &t);
 	/* Nor does a call seen in one sample only: it is below what sampling can tell */
 	g = session__intern_frame(s, &(struct session_frame){ "g", "t.py", 9, 9, FRAME_PYTHON });
-	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, W, &t);
+	add_n(s, 0, session__intern_stack(s, smod, g), 1, W, &t);
 	add_n(s, 0, sf, 5, W, &t);
 	o.timeline = true;
 	out = render(&render_text, s, &o, &err);
@@ -1239,7 +1249,7 @@ static void test_timeline_markers(void)
 				"\n");
 	free(out);
 	/* g again, once: no call in between either, whatever came before */
-	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, W, &t);
+	add_n(s, 0, session__intern_stack(s, smod, g), 1, W, &t);
 	add_n(s, 0, sf, 1, W, &t);
 	out = render(&render_text, s, &o, &err);
 	CHECK_STR(tree_of(out), "0.019 <module>  t.py:1\n"
@@ -1251,8 +1261,8 @@ static void test_timeline_markers(void)
 				"\n");
 	free(out);
 	/* Two samples are a call: f splits */
-	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, W, &t);
-	add_n(s, 0, session__intern_stack(s, session__intern_stack(s, 0, mod), g), 1, W, &t);
+	add_n(s, 0, session__intern_stack(s, smod, g), 1, W, &t);
+	add_n(s, 0, session__intern_stack(s, smod, g), 1, W, &t);
 	add_n(s, 0, sf, 1, W, &t);
 	out = render(&render_text, s, &o, &err);
 	CHECK_STR(tree_of(out), "0.022 <module>  t.py:1\n"
@@ -1263,6 +1273,43 @@ static void test_timeline_markers(void)
 				"├─ 0.002 g  t.py:9\n"
 				"└─ 0.001 f  t.py:5\n"
 				"0.001 <unreadable>\n"
+				"\n");
+	free(out);
+	session__free(s);
+}
+
+/*
+ * A wait is one sample of its whole length: a call, not noise. f, a 500 ms sleep in main's
+ * own code, then f again: two calls of f in a timeline, either side of the sleep; a wait of
+ * less than a sampling period between them is looked past as before.
+ */
+static void test_timeline_waits(void)
+{
+	struct render_opts o = render_opts_default;
+	uint32_t smod, sf, ssleep;
+	struct session *s = module_f_session(&smod, &sf);
+	uint64_t t = 0;
+	char *out;
+	int err;
+
+	ssleep = session__intern_stack(
+		s, smod,
+		session__intern_frame(s,
+				      &(struct session_frame){ "[sleep]", "", 0, 0, FRAME_WAIT }));
+	add_n(s, 0, sf, 5, W, &t);
+	add_n(s, 0, ssleep, 1, 500 * W, &t);
+	add_n(s, 0, sf, 5, W, &t);
+	add_n(s, 0, ssleep, 1, W / 2, &t);
+	add_n(s, 0, sf, 5, W, &t);
+	o.timeline = true;
+	o.prune_share = 0;
+	out = render(&render_text, s, &o, &err);
+	CHECK_INT(err, 0);
+	CHECK_STR(tree_of(out), "0.516 <module>  t.py:1\n"
+				"├─ 0.005 f  t.py:5\n"
+				"├─ 0.501 [sleep]\n"
+				"├─ 0.010 f  t.py:5\n"
+				"└─ 0.001 [sleep]\n"
 				"\n");
 	free(out);
 	session__free(s);
@@ -1558,6 +1605,7 @@ int main(void)
 	RUN(test_text_percent);
 	RUN(test_text_timeline);
 	RUN(test_timeline_markers);
+	RUN(test_timeline_waits);
 	RUN(test_timeline_groups);
 	RUN(test_flat);
 	RUN(test_flat_recursion);

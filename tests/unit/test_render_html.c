@@ -529,25 +529,47 @@ static void test_granularity(void)
 	session__free(s);
 }
 
+/* Renders @s with default options into *@html; returns its data, checked inert, or NULL. */
+static cJSON *render_data(struct session *s, char **html)
+{
+	bool inert = false;
+	cJSON *doc;
+	int err;
+
+	*html = render(&render_html, s, NULL, &err);
+	CHECK_INT(err, 0);
+	doc = *html ? data_of(*html, &inert) : NULL;
+	CHECK(doc != NULL);
+	CHECK(inert);
+	return doc;
+}
+
+/* A session of one process and no thread yet. */
+static struct session *one_process_session(uint64_t duration_ns, uint32_t rate_hz, const char *mode)
+{
+	struct session *s = session__new();
+
+	session__set_meta(s, &(struct session_meta){ .duration_ns = duration_ns,
+						     .rate_hz = rate_hz,
+						     .mode = mode,
+						     .target = "t" });
+	session__add_process(
+		s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "", 0, NULL });
+	return s;
+}
+
 /* Buckets: at most 2000, covering every sample, each stack once per bucket. */
 static void test_buckets(void)
 {
-	struct session *s = session__new();
+	struct session *s = one_process_session(60000000000ULL, 999, "cpu");
 	struct data d;
-	bool inert;
 	int64_t th;
 	uint32_t st[3];
 	char *html;
 	cJSON *doc, *meta, *b;
-	int err, i, n, groups = 0, maxb = 0, bucket = 0;
+	int i, n, groups = 0, maxb = 0, bucket = 0;
 	long long sum = 0;
 
-	session__set_meta(s, &(struct session_meta){ .duration_ns = 60000000000ULL,
-						     .rate_hz = 999,
-						     .mode = "cpu",
-						     .target = "t" });
-	session__add_process(
-		s, &(struct session_process){ 1, 1, "p", "p", "", "3.12", "", 0, "", "", 0, NULL });
 	th = session__add_thread(s, 0, 1, "");
 	for (i = 0; i < 3; i++) {
 		char name[8];
@@ -562,10 +584,7 @@ static void test_buckets(void)
 
 		session__add_sample(s, &(struct session_sample){ k * W, W, th, st[k % 3] });
 	}
-	html = render(&render_html, s, NULL, &err);
-	CHECK_INT(err, 0);
-	doc = data_of(html, &inert);
-	CHECK(doc != NULL);
+	doc = render_data(s, &html);
 	if (!doc)
 		goto out;
 	data_init(&d, doc);
@@ -596,6 +615,154 @@ static void test_buckets(void)
 out:
 	free(html);
 	session__free(s);
+}
+
+/* A thread's weight (in units) per bucket, from its entries: @per must hold @n buckets. */
+static void bucket_weights(cJSON *doc, int th, long long *per, int n)
+{
+	cJSON *thread = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "threads"), th);
+	cJSON *b = cJSON_GetObjectItem(thread, "buckets");
+	int i = 0, bucket = 0, size = cJSON_GetArraySize(b);
+
+	memset(per, 0, n * sizeof(*per));
+	while (i < size) {
+		int m = int_at(b, i + 1), k;
+
+		bucket += int_at(b, i);
+		CHECK(bucket >= 0 && bucket < n);
+		for (k = 0; k < m; k++)
+			if (bucket >= 0 && bucket < n)
+				per[bucket] += int_at(b, i + 3 + 2 * k);
+		i += 2 + 2 * m;
+	}
+}
+
+static int meta_int(cJSON *doc, const char *key)
+{
+	return cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "meta"), key));
+}
+
+/* A 10 s wall-mode session at 1000 Hz (2000 buckets of 5 ms) with one process. */
+static struct session *wait_session(void)
+{
+	return one_process_session(10000000000ULL, 1000, "wall");
+}
+
+static uint32_t main_stack(struct session *s)
+{
+	static const struct session_frame main_f = { "main", "m.py", 1, 2, FRAME_PYTHON };
+
+	return session__intern_stack(s, 0, session__intern_frame(s, &main_f));
+}
+
+/* main, then the wait marker @reason. */
+static uint32_t wait_stack(struct session *s, const char *reason)
+{
+	struct session_frame wait_f = { reason, "", 0, 0, FRAME_WAIT };
+
+	return session__intern_stack(s, main_stack(s), session__intern_frame(s, &wait_f));
+}
+
+/*
+ * A wait is spread over the buckets its interval covers, in proportion, adding up to its
+ * weight; an on-CPU sample stays in the bucket of its time; a wait that runs past the end of
+ * the recording (a session file may say 2^64 - 1) stops there.
+ */
+static void test_waits(void)
+{
+	struct session *s = wait_session();
+	int64_t th = session__add_thread(s, 0, 1, "");
+	int64_t th2 = session__add_thread(s, 0, 2, "");
+	uint32_t sleep = wait_stack(s, "[sleep]"), cpu = main_stack(s);
+	static long long per[2000];
+	long long sum = 0;
+	char *html;
+	cJSON *doc;
+	int b;
+
+	/* 1 ms units: on CPU at 1.0 s, asleep from 1.0025 s for 0.5 s, on CPU at 1.503 s */
+	session__add_sample(s, &(struct session_sample){ 1000000000ULL, 1000000, th, cpu });
+	session__add_sample(s, &(struct session_sample){ 1002500000ULL, 500000000, th, sleep });
+	session__add_sample(s, &(struct session_sample){ 1503000000ULL, 1000000, th, cpu });
+	/* hostile: a wait of 2^64 - 1 ms from 9 s */
+	session__add_sample(s, &(struct session_sample){
+				       9000000000ULL, UINT64_MAX / 1000000 * 1000000, th2, sleep });
+	doc = render_data(s, &html);
+	if (!doc)
+		goto out;
+	CHECK_INT(meta_int(doc, "nbuckets"), 2000);
+	CHECK_INT(meta_int(doc, "bucket_ns"), 5000000);
+	/* the wait starts and ends half-way through a bucket: pieces of whole 0.5 ms units */
+	CHECK_INT(meta_int(doc, "unit_ns"), 500000);
+	bucket_weights(doc, 0, per, 2000);
+	CHECK_INT(per[199], 0);
+	/* bucket 200 [1.000, 1.005): the CPU sample (1 ms) and the wait's first 2.5 ms */
+	CHECK_INT(per[200], 2 + 5);
+	for (b = 201; b < 300; b++)
+		if (per[b] != 10)
+			break;
+	CHECK_INT(b, 300);
+	/* bucket 300 [1.500, 1.505): the wait's last 2.5 ms and the CPU sample */
+	CHECK_INT(per[300], 5 + 2);
+	CHECK_INT(per[301], 0);
+	for (b = 0; b < 2000; b++)
+		sum += per[b];
+	CHECK_INT(sum, 2 + 1000 + 2);
+	/* the hostile wait: from 9 s to the end, in each bucket */
+	bucket_weights(doc, 1, per, 2000);
+	CHECK_INT(per[1799], 0);
+	for (b = 1800; b < 2000; b++)
+		if (!per[b])
+			break;
+	CHECK_INT(b, 2000);
+	cJSON_Delete(doc);
+out:
+	free(html);
+	session__free(s);
+}
+
+/* The report's meta.nbuckets, read from the page without parsing the (big) data. */
+static long rendered_nbuckets(struct session *s)
+{
+	char *html, *at;
+	long n = -1;
+	int err;
+
+	html = render(&render_html, s, NULL, &err);
+	CHECK_INT(err, 0);
+	at = html ? strstr(html, "\"nbuckets\":") : NULL;
+	if (at)
+		n = strtol(at + strlen("\"nbuckets\":"), NULL, 10);
+	free(html);
+	return n;
+}
+
+/*
+ * A wait makes an entry in each bucket it covers: 1500 threads asleep the whole recording
+ * (3 M entries at 2000 buckets) pass ENTRY_BUDGET, so the buckets halve; 6000 waits over the
+ * whole recording on one thread (12 M pieces, 2000 entries) pass the work budget, so they halve.
+ */
+static void test_wait_budget(void)
+{
+	struct session *s = wait_session(), *s2 = wait_session();
+	int i;
+
+	for (i = 0; i < 1500; i++) {
+		char reason[16];
+		int64_t th = session__add_thread(s, 0, 10 + i, "");
+
+		snprintf(reason, sizeof(reason), "[wait %d]", i);
+		session__add_sample(s, &(struct session_sample){ 0, 10000000000ULL, th,
+								 wait_stack(s, reason) });
+	}
+	CHECK_INT(rendered_nbuckets(s), 1000);
+	session__add_thread(s2, 0, 1, "");
+	for (i = 0; i < 6000; i++)
+		session__add_sample(s2, &(struct session_sample){ i, 10000000000ULL, 0,
+								  wait_stack(s2, "[sleep]") });
+	CHECK_INT(rendered_nbuckets(s2), 1000);
+	session__free(s);
+	session__free(s2);
 }
 
 static void test_empty(void)
@@ -732,6 +899,8 @@ int main(void)
 	RUN(test_groups);
 	RUN(test_granularity);
 	RUN(test_buckets);
+	RUN(test_waits);
+	RUN(test_wait_budget);
 	RUN(test_empty);
 	RUN(test_big);
 	return test_summary();

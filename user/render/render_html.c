@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "render/frame_filter.h"
 #include "html_assets.h" /* generated from html/ by the Makefile */
@@ -23,19 +24,28 @@
  * time bucket. The viewer builds any call tree (threads, time range, library frames hidden or
  * not) from those in one pass. A bucket holds each stack once, so a 10-minute host-wide
  * recording stays a few tens of MB; past ENTRY_BUDGET entries the buckets get coarser.
+ *
+ * An on-CPU sample goes to the bucket of its time. A wait (wall mode) is an interval, from its
+ * time for its weight: its weight is spread over the buckets it covers, so each bucket says how
+ * much of it the thread spent waiting. Spreading is work per bucket covered: past
+ * PIECE_BUDGET pieces the buckets get coarser too.
  */
 #define MAX_BUCKETS 2000
 #define MIN_BUCKETS 64
 #define ENTRY_BUDGET 2500000
+#define PIECE_BUDGET (4 * ENTRY_BUDGET)
+#define MERGE_EVERY 65536 /* pieces added before merging a thread's pieces so far */
 
 struct flagged {
 	uint32_t frame; /* folded frame */
 	uint32_t lib;	/* string: library name */
 };
 
+/* A stack's weight in one bucket, in units (of unit_ns). */
 struct entry {
+	uint64_t bucket;
 	uint32_t fnode;
-	uint64_t weight_ns;
+	uint64_t weight;
 };
 
 struct html {
@@ -50,7 +60,8 @@ struct html {
 	struct render_stacks rs;
 	uint32_t *order;  /* sample indices grouped by thread, by time within a thread */
 	uint32_t *first;  /* per thread + 1: start of its samples in order */
-	uint64_t unit_ns; /* every weight is a multiple of it */
+	uint64_t unit_ns; /* every weight, and every piece of a wait, is a multiple of it */
+	uint64_t weight_gcd;
 	uint64_t span_ns; /* from 0 to past the last sample */
 	uint64_t bucket_ns;
 	uint32_t nbuckets;
@@ -59,7 +70,8 @@ struct html {
 	struct flagged *flagged; /* per process, the frames the report hides */
 	size_t nflagged;
 	size_t *pflagged;     /* per process + 1: start of its frames in flagged */
-	struct entry *bucket; /* one bucket of one thread being merged */
+	struct entry *pieces; /* one thread's weights per bucket, being merged */
+	size_t pieces_cap;
 };
 
 /* --- writing ------------------------------------------------------------------------------ */
@@ -109,88 +121,195 @@ static uint64_t gcd(uint64_t a, uint64_t b)
 	return a;
 }
 
-static int by_fnode(const void *a, const void *b)
+static int by_bucket_fnode(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
 
+	if (x->bucket != y->bucket)
+		return x->bucket < y->bucket ? -1 : 1;
 	return x->fnode < y->fnode ? -1 : x->fnode > y->fnode;
+}
+
+/* A wait: its leaf is a wait marker ("[sleep]"), and its time is when it began. */
+static bool is_wait(const struct html *x, uint32_t fnode)
+{
+	return fnode && x->rs.frames.frames[x->rs.nodes[fnode].frame].kind == FRAME_WAIT;
+}
+
+/*
+ * The buckets a sample's weight goes to: [*from, *to]. A wait covers [time, time + weight),
+ * cut at the end of the recording (a session file may say anything); *end is where it ends.
+ */
+static void sample_buckets(const struct html *x, const struct session_sample *smp,
+			   uint64_t bucket_ns, uint64_t *from, uint64_t *to, uint64_t *end)
+{
+	uint64_t t = smp->time_ns;
+
+	*from = *to = t / bucket_ns;
+	*end = t;
+	if (!is_wait(x, x->rs.map[smp->stack]) || !smp->weight_ns || t >= x->span_ns)
+		return;
+	*end = smp->weight_ns < x->span_ns - t ? t + smp->weight_ns : x->span_ns;
+	*to = (*end - 1) / bucket_ns;
+}
+
+/* How many (bucket, stack) pieces the samples make before merging. */
+static size_t count_pieces(const struct html *x, uint64_t bucket_ns)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < x->nsamples; i++) {
+		uint64_t from, to, end;
+
+		sample_buckets(x, &x->samples[i], bucket_ns, &from, &to, &end);
+		n += to - from + 1;
+	}
+	return n;
+}
+
+/*
+ * Adds one sample's pieces: all its weight in one bucket, or a wait's shared out by how much of
+ * each bucket it covers. Shares are cut from running totals, so they add up to the weight.
+ */
+static int add_pieces(struct html *x, size_t *n, const struct session_sample *smp,
+		      uint64_t bucket_ns)
+{
+	uint32_t fnode = x->rs.map[smp->stack];
+	uint64_t units = smp->weight_ns / x->unit_ns, from, to, end, b, given = 0;
+
+	sample_buckets(x, smp, bucket_ns, &from, &to, &end);
+	if (GROW(x->pieces, x->pieces_cap, *n + (to - from + 1), 256))
+		return -ENOMEM;
+	for (b = from; b <= to; b++) {
+		uint64_t upto = b == to ? end : (b + 1) * bucket_ns;
+		uint64_t share = b == to ? units :
+					   (uint64_t)((unsigned __int128)units *
+						      (upto - smp->time_ns) / (end - smp->time_ns));
+
+		if (share > given || from == to)
+			x->pieces[(*n)++] = (struct entry){ b, fnode, share - given };
+		given = share;
+	}
+	return 0;
+}
+
+/* Sorts pieces [0, @k) by bucket and stack and adds up equal ones; returns how many remain. */
+static size_t merge_pieces(struct html *x, size_t k)
+{
+	size_t j, m = 0;
+
+	qsort(x->pieces, k, sizeof(*x->pieces), by_bucket_fnode);
+	for (j = 0; j < k; j++) {
+		if (m && x->pieces[m - 1].bucket == x->pieces[j].bucket &&
+		    x->pieces[m - 1].fnode == x->pieces[j].fnode)
+			x->pieces[m - 1].weight =
+				sat_add(x->pieces[m - 1].weight, x->pieces[j].weight);
+		else
+			x->pieces[m++] = x->pieces[j];
+	}
+	return m;
 }
 
 /*
  * Merges one thread's samples into (bucket, stack, weight) entries and, when @emit, writes
  * them as [bucket delta, n, stack, weight, ... n pairs, bucket delta, ...] with weights in
- * units. Returns the number of entries.
+ * units. Returns the number of entries, or -errno.
  */
-static size_t put_buckets(struct html *x, uint32_t th, uint64_t bucket_ns, bool emit)
+static ssize_t put_buckets(struct html *x, uint32_t th, uint64_t bucket_ns, bool emit)
 {
 	const uint32_t *o = &x->order[x->first[th]];
-	size_t n = x->first[th + 1] - x->first[th], i = 0, entries = 0;
+	size_t n = x->first[th + 1] - x->first[th], k = 0, m = 0, i, j;
 	uint64_t prev = 0;
 
-	while (i < n) {
-		uint64_t b = x->samples[o[i]].time_ns / bucket_ns, k = 0, m = 0, j;
+	for (i = 0; i < n; i++) {
+		if (add_pieces(x, &k, &x->samples[o[i]], bucket_ns))
+			return -ENOMEM;
+		/* overlapping waits (a made-up session) merge as they come: memory stays bounded */
+		if (k > 2 * m + MERGE_EVERY)
+			k = m = merge_pieces(x, k);
+	}
+	m = merge_pieces(x, k);
+	for (i = 0; emit && i < m; i = j) {
+		uint64_t b = x->pieces[i].bucket;
 
-		for (; i < n && x->samples[o[i]].time_ns / bucket_ns == b; i++) {
-			const struct session_sample *smp = &x->samples[o[i]];
-
-			x->bucket[k++] = (struct entry){ x->rs.map[smp->stack], smp->weight_ns };
-		}
-		qsort(x->bucket, k, sizeof(*x->bucket), by_fnode);
-		for (j = 0; j < k; j++) {
-			if (m && x->bucket[m - 1].fnode == x->bucket[j].fnode)
-				x->bucket[m - 1].weight_ns =
-					sat_add(x->bucket[m - 1].weight_ns, x->bucket[j].weight_ns);
-			else
-				x->bucket[m++] = x->bucket[j];
-		}
-		entries += m;
-		if (!emit)
-			continue;
+		for (j = i; j < m && x->pieces[j].bucket == b; j++)
+			;
 		json_u64(&x->w, b - prev);
-		json_u64(&x->w, m);
-		for (j = 0; j < m; j++) {
-			json_u64(&x->w, x->bucket[j].fnode);
-			json_u64(&x->w, x->bucket[j].weight_ns / x->unit_ns);
+		json_u64(&x->w, j - i);
+		for (k = i; k < j; k++) {
+			json_u64(&x->w, x->pieces[k].fnode);
+			json_u64(&x->w, x->pieces[k].weight);
 		}
 		prev = b;
 	}
-	return entries;
+	return m;
+}
+
+/*
+ * The unit of the weights written: it divides every weight and, for a wait over several
+ * buckets, where it starts and ends in its buckets, so its pieces are whole units.
+ */
+static void choose_unit(struct html *x)
+{
+	size_t i;
+
+	x->unit_ns = x->weight_gcd;
+	for (i = 0; i < x->nsamples && x->unit_ns > 1; i++) {
+		const struct session_sample *smp = &x->samples[i];
+		uint64_t from, to, end;
+
+		sample_buckets(x, smp, x->bucket_ns, &from, &to, &end);
+		if (from == to)
+			continue;
+		x->unit_ns = gcd(x->unit_ns, x->bucket_ns);
+		x->unit_ns = gcd(x->unit_ns, smp->time_ns % x->bucket_ns);
+		x->unit_ns = gcd(x->unit_ns, end % x->bucket_ns);
+	}
 }
 
 /*
  * Time buckets: about one per sampling period, at most MAX_BUCKETS, and coarser while the
- * entries would pass ENTRY_BUDGET. Computed from the last nanosecond covered, not the span
- * past it, so that times and durations up to 2^64 - 1 (a crafted file) never overflow.
+ * pieces would pass PIECE_BUDGET or the entries ENTRY_BUDGET. Computed from the last
+ * nanosecond covered, not the span past it, so that times and durations up to 2^64 - 1 (a
+ * crafted file) never overflow. 0 or -errno.
  */
-static void choose_buckets(struct html *x)
+static int choose_buckets(struct html *x)
 {
 	const struct session_meta *m = session__meta(x->s);
 	uint64_t period = m->rate_hz ? 1000000000ULL / m->rate_hz : 1000000ULL, nb, last;
 	size_t i, th;
 
 	last = m->duration_ns ? m->duration_ns - 1 : 0;
-	x->unit_ns = 0;
+	x->weight_gcd = 0;
 	for (i = 0; i < x->nsamples; i++) {
 		if (x->samples[i].time_ns > last)
 			last = x->samples[i].time_ns;
-		x->unit_ns = gcd(x->unit_ns, x->samples[i].weight_ns);
+		x->weight_gcd = gcd(x->weight_gcd, x->samples[i].weight_ns);
 	}
-	if (!x->unit_ns)
-		x->unit_ns = 1;
+	if (!x->weight_gcd)
+		x->weight_gcd = 1;
 	x->span_ns = last < UINT64_MAX ? last + 1 : UINT64_MAX;
 	nb = x->span_ns / (period ? period : 1);
 	nb = nb < 1 ? 1 : nb > MAX_BUCKETS ? MAX_BUCKETS : nb;
-	for (;;) {
+	for (;; nb /= 2) {
 		size_t entries = 0;
 
 		x->bucket_ns = last / nb + 1; /* so that last / bucket_ns < nb */
-		for (th = 0; th < x->nthreads; th++)
-			entries += put_buckets(x, th, x->bucket_ns, false);
+		if (nb > MIN_BUCKETS && count_pieces(x, x->bucket_ns) > PIECE_BUDGET)
+			continue;
+		choose_unit(x);
+		for (th = 0; th < x->nthreads && entries <= ENTRY_BUDGET; th++) {
+			ssize_t got = put_buckets(x, th, x->bucket_ns, false);
+
+			if (got < 0)
+				return (int)got;
+			entries += got;
+		}
 		if (entries <= ENTRY_BUDGET || nb <= MIN_BUCKETS)
 			break;
-		nb /= 2;
 	}
 	x->nbuckets = last / x->bucket_ns + 1;
+	return 0;
 }
 
 /* --- frames the report hides -------------------------------------------------------------- */
@@ -366,7 +485,7 @@ static void put_tables(struct html *x)
 	json_break(w, "\n");
 }
 
-static void put_threads(struct html *x)
+static int put_threads(struct html *x)
 {
 	struct json_writer *w = &x->w;
 	size_t th;
@@ -384,12 +503,14 @@ static void put_threads(struct html *x)
 			json_key_u64(w, "merged", x->threads[th].nmembers);
 		json_key(w, "buckets");
 		json_begin_array(w);
-		put_buckets(x, th, x->bucket_ns, true);
+		if (put_buckets(x, th, x->bucket_ns, true) < 0)
+			return -ENOMEM;
 		json_end_array(w);
 		json_end_object(w);
 	}
 	json_end_array(w);
 	json_end_object(w);
+	return 0;
 }
 
 /* Writes the template from @from up to the marker @name (or the end), then skips the marker. */
@@ -411,7 +532,7 @@ static const char *put_template(FILE *out, const char *from, const char *name)
 static int prepare(struct html *x)
 {
 	const struct render_frames *rf;
-	size_t i, maxrun = 1;
+	size_t i;
 	int err;
 
 	err = render_stacks__build(&x->rs, x->s, x->o->granularity);
@@ -421,12 +542,8 @@ static int prepare(struct html *x)
 	err = render_order_samples(x->samples, x->nsamples, x->nthreads, &x->order, &x->first);
 	if (err)
 		return err;
-	for (i = 0; i < x->nthreads; i++)
-		if (x->first[i + 1] - x->first[i] > maxrun)
-			maxrun = x->first[i + 1] - x->first[i];
-	x->bucket = malloc(maxrun * sizeof(*x->bucket));
 	x->fnames = malloc((rf->n ? rf->n : 1) * 2 * sizeof(*x->fnames));
-	if (!x->bucket || !x->fnames)
+	if (!x->fnames)
 		return -ENOMEM;
 	for (i = 0; i < rf->n; i++) {
 		int64_t name = strtab_intern(&x->st, render_frame_name(&rf->frames[i]));
@@ -468,7 +585,9 @@ static int html_render(const struct session *s, const struct render_opts *o, FIL
 	err = flag_frames(&x);
 	if (err)
 		goto out;
-	choose_buckets(&x);
+	err = choose_buckets(&x);
+	if (err)
+		goto out;
 
 	at = put_template(out, at, "csp-script");
 	fputs("'sha256-" REPORT_JS_SHA256 "'", out);
@@ -481,7 +600,9 @@ static int html_render(const struct session *s, const struct render_opts *o, FIL
 	json_init(&x.w, out, JSON_SCRIPT);
 	put_meta(&x);
 	put_tables(&x);
-	put_threads(&x);
+	err = put_threads(&x);
+	if (err)
+		goto out;
 	at = put_template(out, at, "js");
 	fwrite(report_js, 1, report_js_len, out);
 	put_template(out, at, NULL);
@@ -490,7 +611,7 @@ out:
 	strtab_release(&x.st);
 	free(x.order);
 	free(x.first);
-	free(x.bucket);
+	free(x.pieces);
 	free(x.fnames);
 	free(x.flagged);
 	free(x.pflagged);

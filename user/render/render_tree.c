@@ -179,7 +179,8 @@ struct tree_build {
 	struct keymap *members; /* timeline: (group node, folded stack node) counted */
 	uint32_t *last;		/* timeline: per node, its child used last + 1 */
 	uint32_t *prev;		/* timeline: per node, the sibling used before it + 1 */
-	uint32_t *hits;		/* timeline: per node, the samples through it so far */
+	uint32_t *hits;		/* timeline: per node, the sampling periods through it so far */
+	uint64_t period_ns;	/* timeline: one sample's time */
 	uint32_t *path;
 	uint32_t *first_lib; /* per group: its first library + 1 */
 	struct group_lib *libs;
@@ -230,10 +231,18 @@ static int64_t new_group(struct tree_build *b, uint32_t parent)
 	return node;
 }
 
-/* A frame that stands for what could not be read: <truncated>, <unreadable>, <unknown>. */
+/*
+ * A frame that stands for what could not be read: <truncated>, <unreadable>, <unknown>. A wait
+ * ("[sleep]") is none: it was measured, start to end, like a call.
+ */
 static bool is_marker(const struct render_tree *t, uint32_t kind, uint32_t ref)
 {
-	return kind == RENDER_NODE_FRAME && t->stacks.frames.frames[ref].kind != FRAME_PYTHON;
+	enum frame_kind k;
+
+	if (kind != RENDER_NODE_FRAME)
+		return false;
+	k = t->stacks.frames.frames[ref].kind;
+	return k != FRAME_PYTHON && k != FRAME_WAIT;
 }
 
 /* The child (@kind, @ref) of @parent, made on first use. Groups match by kind alone. */
@@ -390,6 +399,18 @@ static int64_t node_for(struct tree_build *b, uint32_t ctx, uint32_t fnode, uint
 	return base;
 }
 
+/*
+ * @hits plus a sample of @weight in sampling periods, at least 1: a wait (one sample of its
+ * whole length) counts for the time it took, so a long one is a call, not noise.
+ */
+static uint32_t add_periods(const struct tree_build *b, uint32_t hits, uint64_t weight)
+{
+	uint64_t periods = weight / b->period_ns;
+
+	periods = periods ? periods : 1;
+	return periods >= UINT32_MAX - hits ? UINT32_MAX : hits + (uint32_t)periods;
+}
+
 /* Timeline: the node for a sample at the end of @ctx's newest branch, or a new branch. */
 static int64_t node_in_time(struct tree_build *b, uint32_t ctx, uint32_t fnode, uint32_t proc,
 			    uint64_t weight, uint64_t stamp)
@@ -406,7 +427,7 @@ static int64_t node_in_time(struct tree_build *b, uint32_t ctx, uint32_t fnode, 
 		if (node < 0)
 			return node;
 		if (node != base)
-			b->hits[node]++;
+			b->hits[node] = add_periods(b, b->hits[node], weight);
 		if (member) {
 			struct keymap_key key = { (uint64_t)node, b->path[k], 0 };
 			uint32_t g = b->t->nodes[node].ref;
@@ -601,7 +622,7 @@ int render_tree__build_view(struct render_tree *t, const struct session *s,
 	const struct session_thread *thr;
 	struct tree_build b = { .t = t, .cap = 256 };
 	size_t nsamples, nthreads, nprocs, nstacks, i;
-	uint32_t *sampled_threads = NULL, *order = NULL;
+	uint32_t *sampled_threads = NULL, *order = NULL, rate_hz;
 	uint8_t *seen = NULL;
 	int err;
 
@@ -610,6 +631,10 @@ int render_tree__build_view(struct render_tree *t, const struct session *s,
 		o = &render_opts_default;
 	t->timeline = o->timeline;
 	b.filter = o->filter;
+	rate_hz = session__meta(s)->rate_hz;
+	b.period_ns = rate_hz ? 1000000000ULL / rate_hz : 1000000ULL;
+	if (!b.period_ns)
+		b.period_ns = 1; /* a rate above 1 GHz: a crafted file */
 	err = render_stacks__build(&t->stacks, s, o->granularity);
 	if (err)
 		return err;
