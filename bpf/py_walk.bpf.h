@@ -205,8 +205,8 @@ static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w
 	}
 	st->window_lo = start;
 	st->window_len = len;
-	off = frame -
-	      start; /* at most len - PYFLARE_FRAME_BYTES_MAX: the frame and its callers below */
+	/* at most len - PYFLARE_FRAME_BYTES_MAX: the frame and its callers below */
+	off = frame - start;
 	if (off > WINDOW_BYTES - PYFLARE_FRAME_BYTES_MAX)
 		return NULL;
 	return ws->window + off;
