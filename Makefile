@@ -247,7 +247,7 @@ $(BUILD)/fuzz/fuzz_session_render: tests/fuzz/fuzz_session_render.c $(FUZZ_SESSI
 		$(BUILD)/html_assets.h | $(BUILD)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lz -lm -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(filter %.c,$^) -lz -lm $(PCRE2_LIBS) -o $@
 
 fuzz: $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 	$(Q)for t in $(FUZZ_TARGETS); do \
