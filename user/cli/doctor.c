@@ -151,6 +151,8 @@ static const char *root_fix(const struct doctor *d)
 	return fix;
 }
 
+/* The ring buffer needs 5.8; the kernel matrix starts at 5.10 (docs/kernels.md), so 5.8 and 5.9
+ * are a warning, not a promise. */
 static void check_kernel(struct doctor *d)
 {
 	struct utsname u;
@@ -159,15 +161,23 @@ static void check_kernel(struct doctor *d)
 
 	if (uname(&u) || doctor_parse_release(u.release, &major, &minor)) {
 		r = add(d, "kernel", DOCTOR_WARN, "cannot tell the kernel release");
-		set_fix(r, "make sure the kernel is Linux 5.8 or later");
+		set_fix(r, "make sure the kernel is Linux 5.10 or later");
 		return;
 	}
-	if (major > 5 || (major == 5 && minor >= 8)) {
-		add(d, "kernel", DOCTOR_OK, "Linux %s (5.8 or later)", u.release);
+	if (major > 5 || (major == 5 && minor >= 10)) {
+		add(d, "kernel", DOCTOR_OK, "Linux %s (5.10 or later)", u.release);
 		return;
 	}
-	r = add(d, "kernel", DOCTOR_FAIL, "Linux %s is older than 5.8", u.release);
-	set_fix(r, "upgrade to Linux 5.8 or later (5.17+ for the deepest stacks)");
+	if (major == 5 && minor >= 8) {
+		r = add(d, "kernel", DOCTOR_WARN,
+			"Linux %s may work but is untested: pyflare is tested from 5.10",
+			u.release);
+		set_fix(r, "upgrade to Linux 5.10 or later");
+		return;
+	}
+	r = add(d, "kernel", DOCTOR_FAIL, "Linux %s is older than 5.8 (no BPF ring buffer)",
+		u.release);
+	set_fix(r, "upgrade to Linux 5.10 or later (5.17+ for the deepest stacks)");
 }
 
 static void check_btf(struct doctor *d)
@@ -242,7 +252,7 @@ static void check_ringbuf(struct doctor *d)
 		return;
 	}
 	r = add(d, "ringbuf", DOCTOR_FAIL, "no BPF ring buffer map (%s)", probe_words(ret));
-	set_fix(r, "upgrade to Linux 5.8 or later");
+	set_fix(r, "upgrade to Linux 5.10 or later");
 }
 
 static void check_bpf_loop(struct doctor *d)
@@ -293,7 +303,7 @@ static void check_tp_btf(struct doctor *d)
 		return;
 	}
 	r = add(d, "tp_btf", DOCTOR_FAIL, "%s is not in the kernel's BTF", tps[i] + 10);
-	set_fix(r, "use Linux 5.8 or later built with CONFIG_DEBUG_INFO_BTF=y");
+	set_fix(r, "use Linux 5.10 or later built with CONFIG_DEBUG_INFO_BTF=y");
 }
 
 static void check_caps(struct doctor *d)
