@@ -202,7 +202,7 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	uint32_t ns_pid = 0;
 	struct tracked *t;
 	struct py_target target;
-	char why[256], shown[ESCAPED_COMM_LEN];
+	char why[256], shown[ESCAPED_COMM_LEN], why_shown[4 * sizeof(why)];
 	enum py_target_error r;
 	uint64_t id, analysed_ns = now_ns();
 	int64_t idx;
@@ -229,29 +229,33 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 		return 0;
 	case PY_TARGET_NO_ACCESS:
 		if (explicit) {
-			pr_error("process %d: %s: %s\n", pid, why, proc_access_fix());
+			pr_error("process %d: %s: %s\n", pid,
+				 escape_into(why_shown, sizeof(why_shown), why), proc_access_fix());
 			return -EACCES;
 		}
 		/* host-wide: a process we cannot look into may not even be Python */
 		if (proc_self_has_cap(CAP_SYS_PTRACE) == 1) {
 			/* another user namespace or an LSM: nothing the user can change here */
-			pr_debug("process %d: %s\n", pid, why);
+			pr_debug("process %d: %s\n", pid,
+				 escape_into(why_shown, sizeof(why_shown), why));
 		} else if (!c->no_access++) {
 			pr_warn("process %d: %s: without CAP_SYS_PTRACE pyflare cannot tell whether "
 				"such processes run Python, and skips them\n",
-				pid, why);
+				pid, escape_into(why_shown, sizeof(why_shown), why));
 		}
 		return 0;
 	case PY_TARGET_UNSUPPORTED:
 		if (explicit) {
 			pr_error("process %d (%s): %s\n", pid,
-				 escape_into(shown, sizeof(shown), target.comm), why);
+				 escape_into(shown, sizeof(shown), target.comm),
+				 escape_into(why_shown, sizeof(why_shown), why));
 			return -EOPNOTSUPP;
 		}
 		if (refused_before(c, pid, target.start_time))
 			return 0;
 		pr_warn("not profiling process %d (%s): %s\n", pid,
-			escape_into(shown, sizeof(shown), target.comm), why);
+			escape_into(shown, sizeof(shown), target.comm),
+			escape_into(why_shown, sizeof(why_shown), why));
 		session__add_refusal(c->s, (uint32_t)pid, target.comm, why);
 		return 0;
 	}
