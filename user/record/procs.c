@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "host/proc_info.h"
+#include "host/proc_tree.h"
 #include "lib/escape.h"
 #include "lib/grow.h"
 #include "lib/keymap.h"
@@ -345,9 +346,21 @@ void on_proc_event(struct collector *c, const struct proc_event *e)
 		attach(c, (pid_t)e->pid, false);
 		break;
 	}
-	case EVENT_FORK:
+	case EVENT_FORK: {
+		struct tracked *t = tracked_by_pid(c, (pid_t)e->pid);
+
+		/* -p alone is those processes: the kernel follows the forks of every process
+		 * it samples (for -a), and this child is no target */
+		if (c->opts->target == TARGET_PIDS && !c->opts->subprocesses) {
+			unwatch(c, (pid_t)e->pid);
+			break;
+		}
+		/* found in /proc by follow_descendants() after it forked: attached already */
+		if (t && t->analysed_ns > e->time_ns)
+			break;
 		attach(c, (pid_t)e->pid, false);
 		break;
+	}
 	case EVENT_EXIT:
 		untrack(c, (pid_t)e->pid);
 		break;
@@ -357,6 +370,35 @@ void on_proc_event(struct collector *c, const struct proc_event *e)
 			attach(c, (pid_t)e->pid, false);
 		break;
 	}
+}
+
+/* A descendant alive when following began: its forks followed from now, itself profiled. */
+static int follow_found(pid_t pid, void *ctx)
+{
+	struct collector *c = ctx;
+	int err;
+
+	watch(c, pid);
+	if (tracked_by_pid(c, pid))
+		return 0; /* a fork event read meanwhile attached it */
+	err = attach(c, pid, false);
+	return err == -ENOMEM ? err : 0;
+}
+
+int follow_descendants(struct collector *c, const pid_t *roots, size_t n_roots)
+{
+	int found;
+
+	/* watched before /proc is read: a fork from now on is the kernel's to report */
+	for (size_t i = 0; i < n_roots; i++)
+		watch(c, roots[i]);
+	found = proc_tree_walk(roots, n_roots, follow_found, c);
+	if (found < 0) {
+		pr_error("cannot find the processes' descendants in /proc: %s\n", strerror(-found));
+		return found;
+	}
+	pr_debug("%d descendants alive when following began\n", found);
+	return 0;
 }
 
 /*
