@@ -91,7 +91,7 @@ static void test_tree(void)
 
 	CHECK_INT(pipe(release), 0);
 	CHECK_INT(pipe(report), 0);
-	spawn(2, 3, NULL);	   /* a child, 2 grandchildren, 4 great-grandchildren */
+	spawn(2, 3, NULL);	  /* a child, 2 grandchildren, 4 great-grandchildren */
 	spawn(1, 2, "x) 1 (y z"); /* a name that looks like /proc/PID/stat's fields */
 	close(release[0]);
 	while (n < 9 && read(report[0], &kids[n], sizeof(kids[n])) == sizeof(kids[n]))
