@@ -334,7 +334,7 @@ def test_help_and_version():
     r = pyflare("record", "--help")
     assert r.returncode == 0
     for opt in ("--pid", "--all", "--duration", "--rate", "--interval", "--output", "--format",
-                "--granularity", "--quiet", "examples:"):
+                "--granularity", "--quiet", "--subprocesses", "examples:"):
         assert opt in r.stdout
     r = pyflare("--version")
     assert r.returncode == 0 and r.stdout.startswith("pyflare ")
