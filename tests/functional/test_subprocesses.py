@@ -137,7 +137,7 @@ def test_record_subprocesses(py, tmp):
         p = by_pid[pid]
         own = functions(p, doc["frames"])
         # the worker's time is its function's (the rest: the moment before it started)
-        assert own.get(name, 0) >= 0.8 * p["total"], (name, own, p["total"])
+        assert own.get(name, 0) >= 0.5 * p["total"], (name, own, p["total"])
     # the shell between the master and via_shell runs no Python: not a process of the report
     assert len(by_pid) == 1 + len(BEFORE | AFTER), sorted(by_pid)
     assert doc["meta"]["target"] == "-p %d --subprocesses" % master
