@@ -333,8 +333,27 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	return 0;
 }
 
+/*
+ * Whether @pid is a target: under -p without --subprocesses only the processes given are.
+ * The kernel reports the forks of every process it samples (what -a needs), and the child's
+ * execs until its fork event is read here and it is unwatched.
+ */
+static bool is_target(const struct collector *c, pid_t pid)
+{
+	if (c->opts->target != TARGET_PIDS || c->opts->subprocesses)
+		return true;
+	for (size_t i = 0; i < c->opts->n_pids; i++)
+		if (c->opts->pids[i] == pid)
+			return true;
+	return false;
+}
+
 void on_proc_event(struct collector *c, const struct proc_event *e)
 {
+	if ((e->type == EVENT_FORK || e->type == EVENT_EXEC) && !is_target(c, (pid_t)e->pid)) {
+		unwatch(c, (pid_t)e->pid);
+		return;
+	}
 	switch (e->type) {
 	case EVENT_EXEC: {
 		struct tracked *t = tracked_by_pid(c, (pid_t)e->pid);
@@ -349,12 +368,6 @@ void on_proc_event(struct collector *c, const struct proc_event *e)
 	case EVENT_FORK: {
 		struct tracked *t = tracked_by_pid(c, (pid_t)e->pid);
 
-		/* -p alone is those processes: the kernel follows the forks of every process
-		 * it samples (for -a), and this child is no target */
-		if (c->opts->target == TARGET_PIDS && !c->opts->subprocesses) {
-			unwatch(c, (pid_t)e->pid);
-			break;
-		}
 		/* found in /proc by follow_descendants() after it forked: attached already */
 		if (t && t->analysed_ns > e->time_ns)
 			break;
