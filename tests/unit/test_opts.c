@@ -735,6 +735,23 @@ static void test_peer_spellings(void)
 	CHECK_INT(t.record.rate_hz, 50);
 	opts_release_top(&t);
 	CHECK_INT(dump(&d, "--nonblocking", "-p", "7", NULL), OPTS_OK);
+	CHECK(!d.subprocesses);
+
+	/* --subprocesses, py-spy's -s: wherever -p is taken */
+	CHECK_INT(record(&o, "-p", "42", "--subprocesses", NULL), OPTS_OK);
+	CHECK(o.subprocesses && o.target == TARGET_PIDS);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "-s", "-p", "42", NULL), OPTS_OK);
+	CHECK(o.subprocesses);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "-p", "42", NULL), OPTS_OK);
+	CHECK(!o.subprocesses);
+	opts_release_record(&o);
+	CHECK_INT(top(&t, "-p", "42", "-s", NULL), OPTS_OK);
+	CHECK(t.record.subprocesses);
+	opts_release_top(&t);
+	CHECK_INT(dump(&d, "--subprocesses", "-p", "7", NULL), OPTS_OK);
+	CHECK(d.subprocesses);
 
 	/* -r is still the format, -F still the rate: py-spy's -r 100 gets a hint */
 	CHECK_RECORD_ERROR("did you mean -F 100?", "-r", "100", "-a");

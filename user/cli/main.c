@@ -21,27 +21,6 @@
 #include "session/session.h"
 #include "top/top.h"
 
-/*
- * A recording that found processes and refused every one (an unsupported CPython, ...):
- * said as the last line, as the reasons scroll by above it. Returns EXIT_NOTHING, or
- * EXIT_OK when something was profiled, or nothing found (a command that runs no Python is
- * no error of pyflare's: the report says no Python process was found).
- */
-static int nothing_profiled(const struct session *s)
-{
-	size_t nprocs, nrefused;
-
-	session__processes(s, &nprocs);
-	session__refusals(s, &nrefused);
-	if (nprocs || !nrefused)
-		return EXIT_OK;
-	pr_error("nothing was profiled: %s %zu process%s found %s refused (the reasons are "
-		 "above); exit status %d\n",
-		 nrefused == 1 ? "the" : "all", nrefused, nrefused == 1 ? "" : "es",
-		 nrefused == 1 ? "was" : "were", EXIT_NOTHING);
-	return EXIT_NOTHING;
-}
-
 static int cmd_record(int argc, char **argv)
 {
 	struct outputs outs = { 0 };
@@ -86,7 +65,7 @@ static int cmd_record(int argc, char **argv)
 	if (!ret && o.target == TARGET_COMMAND && status >= 0)
 		ret = status;
 	if (!ret) /* last, after every line that names a refusal */
-		ret = nothing_profiled(s);
+		ret = collector_nothing_profiled(s);
 out:
 	outputs_abort(&outs);
 	opts_release_record(&o);

@@ -87,6 +87,7 @@ enum {
 /* clang-format off */
 #define TARGET_OPTIONS                                                                        \
 	{ "pid", required_argument, NULL, 'p' },                                              \
+	{ "subprocesses", no_argument, NULL, 's' },                                           \
 	{ "all", no_argument, NULL, 'a' },                                                    \
 	{ "duration", required_argument, NULL, 'd' },                                         \
 	{ "rate", required_argument, NULL, 'F' },                                             \
@@ -110,6 +111,7 @@ static const struct option record_options[] = {
 
 static const struct option dump_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
+	{ "subprocesses", no_argument, NULL, 's' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "nonblocking", no_argument, NULL, OPT_NONBLOCKING },
 	{ "color", no_argument, NULL, OPT_COLOR },
@@ -139,10 +141,10 @@ static const struct option report_options[] = {
 
 /* getopt's short options: "+" stops at the command record or top runs, ":" reports a
  * missing value as ':' */
-#define RECORD_SHORTS "+:p:ad:F:i:o:r:tqvh"
-#define TOP_SHORTS "+:p:ad:F:i:vh"
+#define RECORD_SHORTS "+:p:sad:F:i:o:r:tqvh"
+#define TOP_SHORTS "+:p:sad:F:i:vh"
 #define REPORT_SHORTS ":p:o:r:tvh"
-#define DUMP_SHORTS ":p:vh"
+#define DUMP_SHORTS ":p:svh"
 
 static const struct opts_command commands[] = {
 	{ "record", RECORD_SHORTS, record_options },
@@ -736,6 +738,9 @@ static int target_option(struct record_opts *o, struct sampling *sm, int c, cons
 		}
 		o->target = TARGET_PIDS;
 		return 1;
+	case 's': /* py-spy's; a command's descendants and -a's processes are followed anyway */
+		o->subprocesses = true;
+		return 1;
 	case 'a':
 		if (o->target == TARGET_PIDS) {
 			usage(err, errlen, "-a cannot be combined with -p");
@@ -1104,6 +1109,9 @@ static enum opts_result parse_dump(int argc, char **argv, struct dump_opts *o, c
 				return empty_pid(optarg, err, errlen);
 			if (pid_list_option(o->pids, &o->n_pids, optarg, err, errlen) != OPTS_OK)
 				return OPTS_USAGE;
+			break;
+		case 's':
+			o->subprocesses = true;
 			break;
 		case 'j':
 			o->json = true;

@@ -17,7 +17,7 @@ void opts_print_usage(void)
 	printf("usage: pyflare record [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
 	       "       pyflare top [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
 	       "       pyflare report [options] (FILE... | --last)\n"
-	       "       pyflare dump [--json] -p PID[,PID...]\n"
+	       "       pyflare dump [--json] -p PID[,PID...] [--subprocesses]\n"
 	       "       pyflare doctor [--json]\n"
 	       "       pyflare completions bash|zsh|fish\n"
 	       "\n"
@@ -133,6 +133,9 @@ static void print_target_help(bool render_options)
 	else
 		printf("  -p, --pid PID[,PID...]   attach to running processes (repeatable, at most\n"
 		       "                           1024 in all)\n");
+	printf("  -s, --subprocesses       -p's processes and all their descendants: those\n"
+	       "                           alive now (a gunicorn master's workers) and those\n"
+	       "                           forked later, through fork and exec (py-spy's)\n");
 	printf("  -a, --all                every Python process on the host\n"
 	       "  -- COMMAND [ARGS...]     run COMMAND as the invoking user (SUDO_USER under\n"
 	       "                           sudo) and profile it; its exit status is pyflare's\n"
@@ -222,6 +225,7 @@ void opts_print_record_help(void)
 	       "  sudo pyflare record -t -o run.speedscope.json -- python3 app.py --port 8000\n"
 	       "  sudo pyflare record -o - -o run.speedscope.json -o run.folded -- ./job.py\n"
 	       "  sudo pyflare record -p 4242,4243 -d 30 -p filter_threshold=0.001\n"
+	       "  sudo pyflare record -p $(pgrep -o gunicorn) --subprocesses -o web.svg\n"
 	       "  sudo pyflare record -o profile.svg --pid 4242 --rate 100 --duration 30\n"
 	       "  sudo pyflare record -a -d 10 -r collapsed --collapsed-roots process \\\n"
 	       "      | flamegraph.pl > host.svg\n"
@@ -236,7 +240,8 @@ void opts_print_record_help(void)
 	       "\n"
 	       "From py-spy: -r is the format here and -F the rate (py-spy's -r 100 is -F 100),\n"
 	       "-f is -r, --function is the default (--granularity function); the long\n"
-	       "--pid, --rate, --duration, --format, --idle and --nonblocking are the same.\n");
+	       "--pid, --rate, --duration, --format, --idle, --nonblocking and\n"
+	       "--subprocesses are the same.\n");
 }
 
 void opts_print_report_help(void)
@@ -300,13 +305,14 @@ void opts_print_top_help(void)
 	       "examples:\n"
 	       "  sudo pyflare top -- python3 app.py\n"
 	       "  sudo pyflare top -p $(pgrep -d, -f gunicorn)\n"
+	       "  sudo pyflare top -p $(pgrep -o gunicorn) --subprocesses\n"
 	       "  sudo pyflare top -a --comm 'celery|gunicorn'\n"
 	       "  sudo pyflare top -a -d 60 --delay 5 > top.log\n");
 }
 
 void opts_print_dump_help(void)
 {
-	printf("usage: pyflare dump [options] -p PID[,PID...]\n"
+	printf("usage: pyflare dump [options] -p PID[,PID...] [--subprocesses]\n"
 	       "\n"
 	       "Print the Python stack of every thread of running processes, as it is now,\n"
 	       "blocked threads included (what a hung service is doing), without stopping\n"
@@ -318,6 +324,7 @@ void opts_print_dump_help(void)
 	       "\"(changing, best effort)\".\n"
 	       "\n"
 	       "  -p, --pid PID[,PID...]   the processes to read (repeatable)\n"
+	       "  -s, --subprocesses       and every descendant of theirs that runs Python\n"
 	       "      --json               one JSON document instead of text (docs/formats.md)\n"
 	       "      --color, --no-color  ANSI colours (default: when stdout is a terminal\n"
 	       "                           and NO_COLOR is not set)\n"
@@ -331,5 +338,6 @@ void opts_print_dump_help(void)
 	       "\n"
 	       "examples:\n"
 	       "  sudo pyflare dump -p 4242\n"
+	       "  sudo pyflare dump -p $(pgrep -o gunicorn) --subprocesses\n"
 	       "  sudo pyflare dump -p $(pgrep -d, -f gunicorn) --json | jq .\n");
 }

@@ -22,8 +22,9 @@
 struct dump_opts {
 	pid_t pids[DUMP_MAX_PIDS];
 	size_t n_pids;
-	bool json;  /* --json */
-	bool color; /* ANSI colours in the text */
+	bool subprocesses; /* --subprocesses: their descendants too */
+	bool json;	   /* --json */
+	bool color;	   /* ANSI colours in the text */
 	int verbose;
 };
 
@@ -60,6 +61,7 @@ struct dump_process {
 	pid_t pid;
 	int status;	 /* 0, or the enum pyflare_exit it could not be read with */
 	char error[256]; /* why, when status is not 0 */
+	bool no_python;	 /* why is that it exited or runs no Python */
 	char comm[32];
 	char cmdline[1024];
 	char version[24];	     /* "3.12.1" */
@@ -81,6 +83,13 @@ void dump__free(struct dump *d); /* accepts NULL */
  * Python, unsupported); -ENOMEM when it could not even be appended.
  */
 int dump__add(struct dump *d, pid_t pid);
+
+/*
+ * The same for the descendants of the processes added so far (--subprocesses), those
+ * /proc shows now: each that runs Python is appended, the others left out, said at -v.
+ * Returns EXIT_OK, or -ENOMEM.
+ */
+int dump__add_descendants(struct dump *d);
 
 const struct dump_process *dump__processes(const struct dump *d, size_t *n);
 

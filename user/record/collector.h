@@ -18,6 +18,15 @@
  */
 int collector_record(const struct record_opts *o, struct session *s, int *command_status);
 
+/*
+ * A recording that found processes and refused every one (an unsupported CPython, ...):
+ * said as the last line, as the reasons scroll by above it. Returns EXIT_NOTHING, or
+ * EXIT_OK when something was profiled, or nothing found (a command that runs no Python is
+ * no error of pyflare's: the report says no Python process was found). A launched
+ * command's own non-zero status wins over it: ask only when there is none.
+ */
+int collector_nothing_profiled(const struct session *s);
+
 /* --- a live view (pyflare top) ----------------------------------------------------------- */
 
 struct collector;

@@ -136,6 +136,13 @@ int attach(struct collector *c, pid_t pid, bool explicit);
 void attach_all(struct collector *c);
 /* Has the kernel report @pid's execs, forks and exit, and follow its children. */
 void watch(struct collector *c, pid_t pid);
+/*
+ * Follows the descendants of @roots (-p's with --subprocesses): those to come through the
+ * kernel's fork events (watch(), as for a launched command, which has none alive yet),
+ * those alive now found in /proc, each watched, then attached if it runs CPython.
+ * 0 or -errno.
+ */
+int follow_descendants(struct collector *c, const pid_t *roots, size_t n_roots);
 /* An exec, fork, exit or process found in a selected cgroup. */
 void on_proc_event(struct collector *c, const struct proc_event *e);
 /* The processes whose libpython was not mapped yet, tried again. */
