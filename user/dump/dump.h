@@ -29,7 +29,7 @@ struct dump_opts {
 };
 
 struct dump_frame {
-	const char *name;   /* co_qualname (co_name before 3.11), or "<unknown code 0x...>" */
+	const char *name;   /* co_qualname (co_name before 3.11), or "<unsymbolized code 0x...>" */
 	const char *file;   /* co_filename; "" when the code object could not be read */
 	uint32_t line;	    /* the line running; 0 when unknown */
 	const char *source; /* that line's text, trimmed; NULL when it cannot be read */

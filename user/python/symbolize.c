@@ -51,7 +51,6 @@ enum known_kind {
 struct symbolizer {
 	struct session *s;
 	struct keymap *instances; /* (proc id, 0, 0) -> struct instance * */
-	uint64_t unknown;
 };
 
 struct symbolizer *symbolizer__new(struct session *s)
@@ -133,11 +132,6 @@ void symbolizer__free(struct symbolizer *sy)
 	keymap__each(sy->instances, free_instance_entry, NULL);
 	keymap__free(sy->instances);
 	free(sy);
-}
-
-uint64_t symbolizer__unknown(const struct symbolizer *sy)
-{
-	return sy->unknown;
 }
 
 /* A bounded, NUL-terminated copy of a fixed-size field the kernel filled. */
@@ -371,7 +365,7 @@ int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint
 	struct instance *in = instance_of(sy, proc_id, t != NULL);
 	const struct code_info *ci;
 	struct session_frame frame;
-	char unknown[64];
+	char unknown[SESSION_UNSYMBOLIZED_LEN];
 	uint64_t id;
 	int64_t idx;
 	int line;
@@ -384,9 +378,7 @@ int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint
 
 		if (in && f->fingerprint && keymap__get(in->known, &named, &id))
 			return (int64_t)id;
-		sy->unknown++;
-		snprintf(unknown, sizeof(unknown), "<unknown code 0x%llx>",
-			 (unsigned long long)f->code);
+		session_unsymbolized_name(unknown, f->code);
 		frame = (struct session_frame){ .name = unknown,
 						.file = "",
 						.kind = FRAME_UNKNOWN };

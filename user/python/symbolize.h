@@ -37,9 +37,6 @@ int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint
  */
 int symbolizer__remember(struct symbolizer *sy, const struct code_event *e);
 
-/* Frames that could not be symbolized so far. */
-uint64_t symbolizer__unknown(const struct symbolizer *sy);
-
 /* Drops the caches of one process instance (it exited or exec'd). */
 void symbolizer__forget(struct symbolizer *sy, uint64_t proc_id);
 

@@ -32,6 +32,7 @@
 #include "record/bpf_load.h"
 #include "record/launch.h"
 #include "record/proc_filter.h"
+#include "session/health.h"
 
 #define RINGBUF_MIN_BYTES (1u << 20)
 #define RINGBUF_MAX_BYTES (64u << 20)
@@ -368,13 +369,22 @@ static void fill_session(struct collector *c, uint64_t end_ns, uint64_t realtime
 	session__set_meta(c->s, &meta);
 
 	session__refusals(c->s, &n_refusals);
-	h.samples = c->samples;
+	/* every timer hit is shown or not for one reason: the sum of session.h */
+	h.samples = health_counter(c, HEALTH_SAMPLES);
 	h.lost = health_counter(c, HEALTH_RINGBUF_FULL);
 	h.truncated = health_counter(c, HEALTH_TRUNCATED);
 	h.unreadable = health_counter(c, HEALTH_READ_ERROR);
-	h.unsymbolized = symbolizer__unknown(c->sym);
-	h.no_thread_state = health_counter(c, HEALTH_NO_TSTATE) +
-			    health_counter(c, HEALTH_TSTATE_MISMATCH) + c->empty;
+	h.unsymbolized = health_unsymbolized_frames(c->s);
+	h.no_python_frame = c->empty;
+	if (!o->wall) {
+		h.no_thread_state = health_counter(c, HEALTH_NO_TSTATE) +
+				    health_counter(c, HEALTH_TSTATE_MISMATCH);
+	} else {
+		/* the kernel's counts hold switches out too: the timer's part is what is left */
+		uint64_t gone = h.samples > c->samples ? h.samples - c->samples : 0;
+
+		h.no_thread_state = gone > h.lost ? gone - h.lost : 0;
+	}
 	h.attached = count_attached(c);
 	h.refused = (uint32_t)n_refusals;
 	session__set_health(c->s, &h);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* session.c — the session data model: growable tables, interning hashes and a string arena. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -454,6 +455,12 @@ int session__set_meta(struct session *s, const struct session_meta *meta)
 		return -ENOMEM;
 	s->meta = m;
 	return 0;
+}
+
+void session_unsymbolized_name(char *buf, uint64_t code)
+{
+	snprintf(buf, SESSION_UNSYMBOLIZED_LEN, "<unsymbolized code 0x%llx>",
+		 (unsigned long long)code);
 }
 
 void session__set_health(struct session *s, const struct session_health *h)
