@@ -133,6 +133,12 @@ int py_layout_apply_debug_offsets(struct py_layout *out, const void *runtime, si
 	if (v > 1 << 20)
 		return -EINVAL;
 	out->is_threads_head = (uint32_t)v;
+	if (pos->is_code_gen) {
+		v = u64_at(buf, pos->is_code_gen);
+		if (v > 1 << 20 || take16(&out->ts_interp, buf, pos->ts_interp, 4096))
+			return -EINVAL;
+		out->is_code_gen = (uint32_t)v;
+	}
 	/* struct pyinterpreters is { mutex, head, main, next_id } in every version */
 	out->rt_interp_main = out->rt_interp_head + 8;
 	apply_gil_offsets(out, buf, pos);

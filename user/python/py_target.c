@@ -657,6 +657,9 @@ int py_target_check_tls(struct py_target *t)
 		if (self && find_slot(t, self, tstate, tss.key) == 0) {
 			t->tls_checked = true;
 			t->tss_key = tss.key;
+			if (remote_read_u64(t->pid, t->runtime_addr + l->rt_interp_main,
+					    &t->main_interp))
+				t->main_interp = 0; /* no code cache: every fingerprint read */
 			return 0;
 		}
 		tried++;
@@ -695,6 +698,15 @@ void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *o
 	if ((out->flags & PROC_DATA_STACK) && l->ts_datastack &&
 	    py_layout_tstate_span(l->ts_datastack, l->ts_frame, l->ts_thread_id) <= TSTATE_BYTES)
 		out->ts_datastack = l->ts_datastack;
+	/* the walker reads thread_id to datastack_chunk and interp at once: in 256 bytes */
+	if (out->ts_datastack && l->is_code_gen && l->ts_interp && t->main_interp &&
+	    py_layout_tstate_span(l->ts_interp, l->ts_datastack, l->ts_thread_id) <= TSTATE_BYTES &&
+	    py_layout_tstate_span(l->ts_interp, l->ts_frame, l->ts_datastack) <= TSTATE_BYTES &&
+	    py_layout_tstate_span(l->ts_interp, l->ts_frame, l->ts_thread_id) <= TSTATE_BYTES) {
+		out->ts_interp = l->ts_interp;
+		out->interp = t->main_interp;
+		out->code_gen = t->main_interp + l->is_code_gen;
+	}
 	out->cframe_current = l->cframe_current == PY_NO_OFFSET ? 0 : l->cframe_current;
 	out->fr_code = l->fr_code;
 	out->fr_back = l->fr_back;
