@@ -18,6 +18,7 @@
 #include "code_cache.bpf.h"
 #include "maps.bpf.h"
 #include "pyflare.h"
+#include "thread_cache.bpf.h"
 
 #define GLIBC_KEY_2ND 32    /* PTHREAD_KEY_2NDLEVEL_SIZE: keys per TLS block */
 #define GLIBC_KEYS_MAX 1024 /* PTHREAD_KEYS_MAX */
@@ -55,14 +56,12 @@ static __always_inline __u64 frame_u64(const unsigned char *buf, __u16 off)
  * The PyThreadState bound to this OS thread by the gilstate API: the slot of CPython's
  * autoTSSkey in the C library's thread-specific data. Unlike the 3.12+ _Py_tss_tstate
  * thread-local, it stays set while the thread runs C code with the GIL released.
- * Returns 0 when the thread has none; read_thread_state() checks that it is this thread's.
- * Sets *ident to the thread's pthread_self(), which threading calls its ident.
+ * @fsbase is the thread's (current_fsbase()). Returns 0 when the thread has none;
+ * read_thread_state() checks that it is this thread's.
  */
 #define TSTATE_MISMATCH 1
-static __always_inline __u64 current_tstate(const struct py_proc *cfg, __u64 *ident)
+static __always_inline __u64 current_tstate(const struct py_proc *cfg, __u64 fsbase)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u64 fsbase = BPF_CORE_READ(task, thread.fsbase);
 	struct {
 		__s32 initialised;
 		__u32 key;
@@ -92,10 +91,15 @@ static __always_inline __u64 current_tstate(const struct py_proc *cfg, __u64 *id
 		return 0;
 	}
 	tstate = read_user_u64(slot, &err);
-	if (err || !tstate)
-		return 0;
-	*ident = fsbase;
-	return tstate;
+	return err ? 0 : tstate;
+}
+
+/* The current thread's fs base: its pthread_self(), which threading calls its ident. */
+static __always_inline __u64 current_fsbase(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, thread.fsbase);
 }
 
 /* A u64 at a CPython-defined offset inside ws->tstate, which holds the struct from @lo on. */
@@ -111,7 +115,8 @@ static __always_inline __u64 tstate_u64(const struct walk_scratch *ws, __u16 off
 /*
  * The fields of thread state @tstate the walker needs, in one read (a read costs far more
  * than its bytes): the current frame, the data stack's current chunk, and thread_id, which
- * must be this thread's pthread_self() (the fs base on x86-64) or the slot was stale; and,
+ * must be this thread's pthread_self() (the fs base on x86-64) or the slot was stale; where
+ * its place is known, _status, which must say the state is still bound to its thread; and,
  * where the code cache may serve (cfg->code_gen), the thread's interpreter.
  * Returns 0, TSTATE_MISMATCH, or -1 when the state cannot be read.
  */
@@ -131,13 +136,16 @@ static __always_inline int read_thread_state(const struct py_proc *cfg, __u64 ts
 		lo = cfg->ts_interp;
 	if (cfg->code_gen && cfg->ts_interp > hi)
 		hi = cfg->ts_interp;
+	if (cfg->ts_status && cfg->ts_status < lo)
+		lo = cfg->ts_status;
+	if (cfg->ts_status > hi)
+		hi = cfg->ts_status;
 	len = (__u32)hi - lo + 8;
 	if (len > TSTATE_BYTES || bpf_probe_read_user(ws->tstate, len, (const void *)(tstate + lo)))
 		return -1;
-	if (tstate_u64(ws, cfg->ts_thread_id, lo) != ident) {
-		health_inc(HEALTH_TSTATE_MISMATCH);
+	if (tstate_u64(ws, cfg->ts_thread_id, lo) != ident ||
+	    (cfg->ts_status && !tstate_status_bound((__u32)tstate_u64(ws, cfg->ts_status, lo))))
 		return TSTATE_MISMATCH;
-	}
 	*frame = tstate_u64(ws, cfg->ts_frame, lo);
 	*chunk = cfg->ts_datastack ? tstate_u64(ws, cfg->ts_datastack, lo) : 0;
 	*interp = cfg->code_gen ? tstate_u64(ws, cfg->ts_interp, lo) : 0;
@@ -437,14 +445,30 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 	int err = 0, state;
 
 	__builtin_memset(st, 0, sizeof(*st));
-	tstate = current_tstate(cfg, ident);
+	*ident = current_fsbase();
+	/* a thread met before: its state, if that still says it is the thread's */
+	tstate = *ident ? thread_cache_get(cfg, (__u32)pid_tgid, *ident) : 0;
+	if (tstate) {
+		state = read_thread_state(cfg, tstate, *ident, ws, &frame, &chunk, &interp);
+		if (state) {
+			thread_cache_forget((__u32)pid_tgid);
+			tstate = 0;
+		}
+	}
 	if (!tstate) {
-		health_inc(HEALTH_NO_TSTATE);
+		tstate = *ident ? current_tstate(cfg, *ident) : 0;
+		if (!tstate) {
+			health_inc(HEALTH_NO_TSTATE);
+			return false;
+		}
+		state = read_thread_state(cfg, tstate, *ident, ws, &frame, &chunk, &interp);
+		if (!state)
+			thread_cache_put(cfg, (__u32)pid_tgid, *ident, tstate);
+	}
+	if (state == TSTATE_MISMATCH) {
+		health_inc(HEALTH_TSTATE_MISMATCH);
 		return false;
 	}
-	state = read_thread_state(cfg, tstate, *ident, ws, &frame, &chunk, &interp);
-	if (state == TSTATE_MISMATCH)
-		return false; /* counted as such */
 	if (state)
 		st->flags |= SAMPLE_READ_ERROR;
 	if (frame && (cfg->flags & PROC_CFRAME))

@@ -56,6 +56,7 @@ enum pyflare_proc_flags {
 	PROC_STACKREF = 1 << 2,	    /* 3.14+: f_executable is a tagged _PyStackRef */
 	PROC_DATA_STACK = 1 << 3,   /* 3.11+: callers sit below callees in one memory block */
 	PROC_TSS_KEY = 1 << 4,	    /* tss_key holds autoTSSkey's key: no need to read it */
+	PROC_THREAD_CACHE = 1 << 5, /* ts_status tells a stale thread state: cache them */
 };
 
 /*
@@ -88,7 +89,7 @@ struct py_proc {
 	__u16 ts_datastack;	/* PyThreadState.datastack_chunk (PROC_DATA_STACK); 0: unknown */
 	__u32 tss_key;		/* PROC_TSS_KEY: the key, fixed once the interpreter is up */
 	__u16 ts_interp;	/* PyThreadState.interp, when code_gen is set */
-	__u16 _pad;
+	__u16 ts_status;	/* PyThreadState._status (PROC_THREAD_CACHE); 0: not read */
 	/*
 	 * 3.14+: &interp->_code_object_generation of the main interpreter @interp, which
 	 * CPython bumps for every code object it frees. While it stands still no code object

@@ -83,6 +83,7 @@ struct py_layout {
 	uint16_t ts_next;	 /* PyThreadState.next */
 	uint16_t ts_thread_id;	 /* PyThreadState.thread_id */
 	uint16_t ts_interp;	 /* PyThreadState.interp (read with is_code_gen only) */
+	uint16_t ts_status;	 /* PyThreadState._status (3.13+, _Py_DebugOffsets); 0: unknown */
 	uint16_t ts_frame;	 /* frame / cframe / current_frame */
 	uint16_t ts_datastack;	 /* datastack_chunk (3.11+: bpo-44590; 0 before) */
 	uint16_t cframe_current; /* _PyCFrame.current_frame (3.11: bpo-45637, 3.12) */
@@ -120,6 +121,9 @@ uint16_t py_layout_fingerprint_offset(const struct py_layout *l);
 
 /* Bytes from the first to the end of the last of these PyThreadState fields (0s ignored). */
 unsigned py_layout_tstate_span(uint16_t a, uint16_t b, uint16_t c);
+
+/* The same for @n fields, the first of which counts even when 0. */
+unsigned py_layout_tstate_fields_span(const uint16_t *fields, unsigned n);
 
 /* Fills @out with the built-in layout of 3.@minor. Returns 0 or -ENOTSUP. */
 int py_layout_builtin(unsigned minor, struct py_layout *out);
