@@ -164,7 +164,7 @@ static __always_inline int walk_and_send_sample(const struct py_proc *cfg, __u64
 	__u64 size, ident = 0;
 
 	health_inc(HEALTH_SAMPLES);
-	if (!ws || !walk_current_task(cfg, pid_tgid, ws, walker, &ident))
+	if (!ws || !walk_current_task(cfg, pid_tgid, ws, walker, SCRATCH_SAMPLER, &ident))
 		return 0;
 	send_code_names(ws, SCRATCH_SAMPLER);
 	size = fill_sample(ws, cfg, EVENT_SAMPLE, pid_tgid, ident, sample_weight_ns);
