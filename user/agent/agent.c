@@ -150,7 +150,8 @@ static void cut_slice(struct agent *a, uint64_t end_ns)
 		a->samples_per_s = m->duration_ns ? session__health(slice)->samples * 1e9 /
 							    (double)m->duration_ns :
 						    0;
-		a->cpu_percent = (double)(cpu - a->cpu_at_cut) * 100.0 / (double)(mono - a->mono_at_cut);
+		a->cpu_percent =
+			(double)(cpu - a->cpu_at_cut) * 100.0 / (double)(mono - a->mono_at_cut);
 	}
 	a->cpu_at_cut = cpu;
 	a->mono_at_cut = mono;

@@ -50,8 +50,9 @@ void agent_health_text(const struct agent_health *h, FILE *out)
 	fprintf(out, "samples:    %llu (%.1f/s over the last slice), %llu lost\n",
 		(unsigned long long)h->samples, h->samples_per_s, (unsigned long long)h->lost);
 	fprintf(out, "processes:  %u profiled now\n", h->processes);
-	fprintf(out, "agent:      %.1f MiB resident, %.2f%% of a core (last slice), %.2f%% since "
-		     "the start\n",
+	fprintf(out,
+		"agent:      %.1f MiB resident, %.2f%% of a core (last slice), %.2f%% since "
+		"the start\n",
 		mib(h->rss_bytes), h->cpu_percent, h->cpu_percent_avg);
 	fprintf(out, "slices:     every %.0f s, %llu written, %llu could not be written%s%s%s\n",
 		h->slice_ns / 1e9, (unsigned long long)h->slices_written,

@@ -16,18 +16,18 @@ struct agent_health {
 	const char *mode, *clock;
 	uint32_t rate_hz, ncpus;
 	uint64_t uptime_ns;
-	uint64_t samples, lost;	  /* since the start */
-	double samples_per_s;	  /* over the last slice */
-	uint32_t processes;	  /* profiled now */
-	uint64_t rss_bytes;	  /* the agent's resident memory now */
-	double cpu_percent;	  /* of one core, over the last slice */
-	double cpu_percent_avg;	  /* of one core, since the start */
-	uint64_t slice_ns;	  /* --slice */
-	uint64_t slices_written;  /* since the start */
-	uint64_t slices_failed;	  /* could not be written (the samples are gone) */
-	const char *last_error;	  /* why the last one failed, or "" */
-	const char *last_slice;	  /* path of the last slice written, or "" */
-	uint64_t last_slice_age_ns; /* since it was written */
+	uint64_t samples, lost;		       /* since the start */
+	double samples_per_s;		       /* over the last slice */
+	uint32_t processes;		       /* profiled now */
+	uint64_t rss_bytes;		       /* the agent's resident memory now */
+	double cpu_percent;		       /* of one core, over the last slice */
+	double cpu_percent_avg;		       /* of one core, since the start */
+	uint64_t slice_ns;		       /* --slice */
+	uint64_t slices_written;	       /* since the start */
+	uint64_t slices_failed;		       /* could not be written (the samples are gone) */
+	const char *last_error;		       /* why the last one failed, or "" */
+	const char *last_slice;		       /* path of the last slice written, or "" */
+	uint64_t last_slice_age_ns;	       /* since it was written */
 	uint64_t files_kept, bytes_kept;       /* in the folder, after the last retention */
 	uint64_t files_removed, bytes_removed; /* by retention, since the start */
 	uint64_t window_ns;		       /* the flight recorder's window */

@@ -30,7 +30,8 @@ static int take_lock(const char *dir, char *err, size_t errlen)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/" CONTROL_LOCK_NAME, dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* read-only: flock needs no more, and the folder can still be remounted read-only */
+	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		int e = errno;
 

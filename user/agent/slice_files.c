@@ -58,9 +58,8 @@ bool slice_file_parse(const char *name, struct slice_file *f)
 	end = strptime(p, "%Y%m%dT%H%M%S", &tm);
 	if (!end || p + 15 != end)
 		return false;
-	if (sscanf(end, ".%3uZ-%llu.%3us" EXT "%n", &ms, &dsec, &dms, &used) != 3 ||
-	    end[used] || strlen(end) != (size_t)used || ms > 999 || dms > 999 ||
-	    dsec > 100ULL * 365 * 86400)
+	if (sscanf(end, ".%3uZ-%llu.%3us" EXT "%n", &ms, &dsec, &dms, &used) != 3 || end[used] ||
+	    strlen(end) != (size_t)used || ms > 999 || dms > 999 || dsec > 100ULL * 365 * 86400)
 		return false;
 	sec = timegm(&tm);
 	if (sec < 0)

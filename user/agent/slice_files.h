@@ -24,8 +24,8 @@
 
 struct slice_file {
 	char *path;
-	bool snapshot;	      /* a snapshot, not a time slice */
-	uint64_t start_ns;    /* wall clock, ns since the epoch */
+	bool snapshot;	   /* a snapshot, not a time slice */
+	uint64_t start_ns; /* wall clock, ns since the epoch */
 	uint64_t duration_ns;
 	uint64_t bytes;
 };

@@ -20,8 +20,8 @@ struct slicer {
 
 /* Where the live session stands now: its meta and health just set, the clocks now. */
 struct slicer_now {
-	uint64_t elapsed_ns;	  /* the recording's clock (the samples') */
-	uint64_t realtime_ns;	  /* the wall clock, ns since the epoch */
+	uint64_t elapsed_ns;  /* the recording's clock (the samples') */
+	uint64_t realtime_ns; /* the wall clock, ns since the epoch */
 };
 
 /*
