@@ -317,3 +317,74 @@ def test_agent_usage_errors(tmp):
     assert r.returncode == 1 and "not after --since" in r.stderr
     r = run_pyflare("report", tmp)
     assert r.returncode == 3 and "holds no slice" in r.stderr, r.stderr
+
+
+# --- deploy/: the DaemonSet and the systemd unit run the agent ------------------------------
+
+
+def run_deployed(tmp, argv, caps, probe):
+    """@argv (the manifest's or unit's command, pyflare and its folder replaced by ours, one
+    slice a second) under a bounding set of exactly @caps: it writes slices, @probe answers,
+    SIGTERM ends it with 0."""
+    if not shutil.which("setpriv"):
+        pytest.fail("setpriv is not installed (util-linux)")
+    d = os.path.join(tmp, "deployed")
+    argv = [pyflare_path() if a == argv[0] else a for a in argv]
+    argv = [d if a == "/var/lib/pyflare" else a for a in argv] + ["--slice", "1", "-v"]
+    bounding = "-all," + ",".join("+" + c.lower() for c in caps)
+    err = open(os.path.join(tmp, "deployed.err"), "w+")
+    p = subprocess.Popen(["setpriv", "--bounding-set", bounding, "--inh-caps", "-all", "--"]
+                         + argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        end = time.monotonic() + 60
+        while time.monotonic() < end and len(slices(d) if os.path.isdir(d) else []) < 2:
+            assert p.poll() is None, open(err.name).read()
+            time.sleep(0.1)
+        assert len(slices(d)) >= 2, open(err.name).read()
+        probe = [pyflare_path() if a == probe[0] else d if a == "/var/lib/pyflare" else a
+                 for a in probe]
+        r = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0 and "slices:" in r.stdout, r.stderr
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=60) == 0, open(err.name).read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_daemonset_runs_the_agent(tmp):
+    import yaml
+    with open(os.path.join(os.path.dirname(WORKLOADS), "..", "..", "deploy",
+                           "pyflare-daemonset.yaml")) as f:
+        docs = list(yaml.safe_load_all(f))
+    pod = [d for d in docs if d["kind"] == "DaemonSet"][0]["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    assert c["command"][:2] == ["pyflare", "agent"]
+    folder = c["command"][c["command"].index("--dir") + 1]
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes[mounts[folder]]["hostPath"]["path"] == folder
+    assert pod["terminationGracePeriodSeconds"] >= 10
+    run_deployed(tmp, c["command"], c["securityContext"]["capabilities"]["add"],
+                 c["livenessProbe"]["exec"]["command"])
+
+
+def test_systemd_unit_runs_the_agent(tmp):
+    path = os.path.join(os.path.dirname(WORKLOADS), "..", "..", "deploy",
+                        "pyflare-agent.service")
+    with open(path) as f:
+        unit = f.read()
+    keys = dict(re.findall(r"^(\w+)=(.*)$", unit, re.M))
+    argv = keys["ExecStart"].split()
+    assert argv[1] == "agent" and keys["KillSignal"] == "SIGTERM"
+    caps = [c[len("CAP_"):] for c in keys["CapabilityBoundingSet"].split()]
+    # systemd's own check of the unit, with this build's binary in its place
+    copy = os.path.join(tmp, "pyflare-agent.service")
+    with open(copy, "w") as f:
+        f.write(unit.replace(argv[0], pyflare_path()))
+    if shutil.which("systemd-analyze"):
+        r = subprocess.run(["systemd-analyze", "verify", copy], capture_output=True, text=True)
+        problems = [l for l in r.stderr.splitlines() if "man pyflare" not in l]
+        assert not problems, r.stderr
+    run_deployed(tmp, argv, caps, [argv[0], "status", "--dir", "/var/lib/pyflare"])
