@@ -16,8 +16,8 @@ import uuid
 
 import pytest
 
-from pyflare_run import (WORKLOADS, Match, describe_measured, load_speedscope, on_cpu_error,
-                         pyflare_path, run_pyflare, span)
+from pyflare_run import (WORKLOADS, Match, load_speedscope, on_cpu_error, pyflare_path,
+                         run_pyflare, span, wall_error)
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -81,12 +81,13 @@ def agents():
         a.kill()
 
 
-def start_burn(py, tmp, tag, seconds):
+def start_burn(py, tmp, tag, seconds, *more):
     """workloads/agent_burn.py, ready and waiting for its go."""
     for name in ("agent_burn.py", "_common.py"):
         shutil.copy(os.path.join(WORKLOADS, name), tmp)
     out = os.path.join(tmp, "measured-%s.json" % uuid.uuid4().hex[:8])
-    p = subprocess.Popen(py.command(os.path.join(tmp, "agent_burn.py"), out, str(seconds), tag),
+    p = subprocess.Popen(py.command(os.path.join(tmp, "agent_burn.py"), out, str(seconds), tag,
+                                    *more),
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, universal_newlines=True)
     assert p.stdout.readline().strip() == "ready"
     return p, out
@@ -154,6 +155,24 @@ def test_agent_slices_add_up_to_what_the_workload_measured(py, tmp, agents):
     # a window before the slices has none, and says where they are
     r = run_pyflare("report", d, "--since", "2000-01-01 00:00", "--until", "2000-01-01 01:00")
     assert r.returncode == 3 and "no slice" in r.stderr, r.stderr
+
+
+def test_agent_wall_mode_splits_a_wait_across_slices(py, tmp, agents):
+    """A 3 s sleep under --slice 1: each slice has its part of the wait (the waits still
+    going on are counted at each cut), and the window adds up to the measured wall time."""
+    tag = "agent-wall-" + uuid.uuid4().hex[:8]
+    d = os.path.join(tmp, "dir")
+    p, out = start_burn(py, tmp, tag, 3.0, "sleep")
+    a = Agent(d, tag, "--slice", "1", "--mode", "wall")
+    agents.append(a)
+    a.wait_for(lambda: a.status()["processes"] >= 1, "the workload attached")
+    measured = go(p, out)
+    assert a.stop() == 0, a.log()
+    with_sleep = [n for n in slices(d)
+                  if speedscope(os.path.join(d, n), tmp).inclusive(Match("napping")) > 0]
+    assert len(with_sleep) >= 3, with_sleep
+    err = wall_error(span(speedscope(d, tmp), Match("napping")), measured, PERIOD)
+    assert err is None, err
 
 
 def test_agent_group_by_and_formats_over_a_window(py, tmp, agents):
