@@ -31,8 +31,12 @@ static struct session *make_live(void)
 {
 	struct session *s = session__new();
 	struct session_process p = { .pid = 100, .comm = "a", .cmdline = "python a.py" };
-	struct session_meta m = { .start_realtime_ns = 1000 * S, .duration_ns = 10 * S,
-				  .rate_hz = 99, .ncpus = 2, .mode = "cpu", .target = "-a" };
+	struct session_meta m = { .start_realtime_ns = 1000 * S,
+				  .duration_ns = 10 * S,
+				  .rate_hz = 99,
+				  .ncpus = 2,
+				  .mode = "cpu",
+				  .target = "-a" };
 	struct session_frame f = { "main", "a.py", 1, 2, FRAME_PYTHON };
 	int64_t fa, fb, s1, s2, s3;
 
@@ -52,7 +56,8 @@ static struct session *make_live(void)
 	s3 = session__intern_stack(s, 0, (uint32_t)fb);
 	(void)s3; /* a node no sample uses */
 	for (uint64_t t = 0; t < 10; t++) {
-		struct session_sample smp = { .time_ns = t * S, .weight_ns = 10000000,
+		struct session_sample smp = { .time_ns = t * S,
+					      .weight_ns = 10000000,
 					      .thread = t < 5 ? (uint32_t)(t % 2) : 1,
 					      .stack = (uint32_t)(t % 2 ? s2 : s1) };
 
@@ -71,8 +76,8 @@ static void test_window_keeps_only_what_it_uses(void)
 	const struct session_sample *smp;
 
 	/* 6 s to 8 s: process 2 only, times from the window's start */
-	w = session_window(live, &(struct session_window){ .from_ns = 6 * S, .to_ns = 8 * S,
-							   .first_refusal = 1 });
+	w = session_window(live, &(struct session_window){
+					 .from_ns = 6 * S, .to_ns = 8 * S, .first_refusal = 1 });
 	CHECK(w != NULL);
 	smp = session__samples(w, &n);
 	CHECK_INT(n, 2);
@@ -101,8 +106,8 @@ static void test_window_keeps_only_what_it_uses(void)
 	session__free(w);
 
 	/* take_earlier: what came before the start counts at it */
-	w = session_window(live, &(struct session_window){ .from_ns = 8 * S, .to_ns = 9 * S,
-							   .take_earlier = true });
+	w = session_window(live, &(struct session_window){
+					 .from_ns = 8 * S, .to_ns = 9 * S, .take_earlier = true });
 	smp = session__samples(w, &n);
 	CHECK_INT(n, 9);
 	CHECK_INT(smp[0].time_ns, 0);
@@ -273,8 +278,8 @@ static void test_flight_recorder_is_bounded(void)
 	/* a slice every 10 s for 10 minutes: never more than the window's worth kept */
 	for (uint64_t end = 10; end <= 600; end += 10) {
 		struct session *live = make_live();
-		struct session *sl = session_window(live, &(struct session_window){
-							   .from_ns = 0, .to_ns = 10 * S });
+		struct session *sl = session_window(
+			live, &(struct session_window){ .from_ns = 0, .to_ns = 10 * S });
 		struct session_meta m = *session__meta(sl);
 
 		m.start_realtime_ns = (end - 10) * S; /* one after the other */
@@ -324,8 +329,7 @@ static void test_quantities(void)
 	CHECK(parse_time_point("10m", now, &v) && v == now - 600 * S);
 	CHECK(parse_time_point("@1700000000", now, &v) && v == 1700000000ULL * S);
 	CHECK(parse_time_point("2026-12-06 18:00Z", now, &v) && v == (1796583049ULL - 3049) * S);
-	CHECK(parse_time_point("2026-12-06T18:00:30Z", now, &v) &&
-	      v == (1796583049ULL - 3019) * S);
+	CHECK(parse_time_point("2026-12-06T18:00:30Z", now, &v) && v == (1796583049ULL - 3019) * S);
 	/* a time of day: today's, local time, and never after now */
 	CHECK(parse_time_point("00:00", now, &v));
 	t = (time_t)(v / S);

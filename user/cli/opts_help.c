@@ -16,7 +16,7 @@ void opts_print_usage(void)
 {
 	printf("usage: pyflare record [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
 	       "       pyflare top [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
-	       "       pyflare report [options] (FILE... | --last)\n"
+	       "       pyflare report [options] (FILE... | DIR | --last)\n"
 	       "       pyflare dump [--json] -p PID[,PID...] [--subprocesses]\n"
 	       "       pyflare agent [options] [--dir DIR]\n"
 	       "       pyflare status [--dir DIR] [--json]\n"
