@@ -318,17 +318,36 @@ int agent_default_dir(char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* @dir and the folders above it that are missing, each 0700: 0 or -errno. */
+static int make_dirs(const char *dir)
+{
+	char path[4096];
+	size_t len = strlen(dir);
+
+	if (len >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, dir, len + 1);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(path, 0700) && errno != EEXIST ? -errno : 0;
+}
+
 /* The folder, made if missing (0700: slices hold command lines): 0 or -errno, said. */
 static int prepare_dir(const char *dir)
 {
 	struct stat st;
+	int err = make_dirs(dir);
 
-	if (mkdir(dir, 0700) && errno != EEXIST) {
-		int e = errno;
-
+	if (err) {
 		pr_error("cannot create the agent's folder %s: %s (give another with --dir)\n", dir,
-			 strerror(e));
-		return -e;
+			 strerror(-err));
+		return err;
 	}
 	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
 		pr_error("%s is not a folder (give the agent's folder with --dir)\n", dir);
