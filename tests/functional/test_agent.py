@@ -279,6 +279,23 @@ def test_agent_full_then_read_only_folder(py, tmp, agents):
         subprocess.run(["umount", "-l", d])
 
 
+def test_agent_refuses_a_read_only_folder_at_start(tmp):
+    """At the start nothing could be kept (not even its lock and socket): an error, exit 3."""
+    d = os.path.join(tmp, "ro")
+    os.makedirs(d)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", d],
+                       stderr=subprocess.PIPE, universal_newlines=True)
+    if r.returncode:
+        pytest.fail("cannot mount a tmpfs on %s: %s" % (d, r.stderr))
+    try:
+        r = run_pyflare("agent", "--dir", d, "--cmdline", "nothing")
+        assert r.returncode == 3, r.stderr
+        assert "cannot write into the agent's folder" in r.stderr and "--dir" in r.stderr
+        assert "warning" not in r.stderr, r.stderr
+    finally:
+        subprocess.run(["umount", "-l", d])
+
+
 def test_agent_snapshot_and_sigusr1(py, tmp, agents):
     tag = "agent-snap-" + uuid.uuid4().hex[:8]
     d = os.path.join(tmp, "dir")

@@ -353,10 +353,14 @@ static int prepare_dir(const char *dir)
 		pr_error("%s is not a folder (give the agent's folder with --dir)\n", dir);
 		return -ENOTDIR;
 	}
-	if (access(dir, W_OK))
-		pr_warn("cannot write into %s: %s; the agent samples all the same, and counts the "
-			"slices it cannot write (pyflare status)\n",
-			dir, strerror(errno));
+	/* later, a folder that cannot be written costs slices, counted; at the start nothing
+	 * could be kept, not even the lock and the socket */
+	if (access(dir, W_OK)) {
+		err = -errno;
+		pr_error("cannot write into the agent's folder %s: %s (give another with --dir)\n",
+			 dir, strerror(-err));
+		return err;
+	}
 	return 0;
 }
 
