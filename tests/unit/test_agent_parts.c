@@ -297,6 +297,21 @@ static void test_flight_recorder_is_bounded(void)
 		CHECK(n > 0 && n <= 30);
 		session__free(snap);
 	}
+	/* the wall clock set back: the newest slice starts before the others */
+	{
+		struct session *live = make_live();
+		struct session *sl = session_window(
+			live, &(struct session_window){ .from_ns = 0, .to_ns = 10 * S });
+		struct session_meta m = *session__meta(sl);
+
+		m.start_realtime_ns = 100 * S;
+		session__set_meta(sl, &m);
+		session__free(live);
+		flight_recorder_add(&fr, sl, 610 * S);
+		snap = flight_recorder_snapshot(&fr, NULL, 610 * S, 30 * S);
+		CHECK(snap != NULL);
+		session__free(snap);
+	}
 	flight_recorder_free(&fr);
 	fr.window_ns = 0;
 	flight_recorder_add(&fr, session__new(), 1);

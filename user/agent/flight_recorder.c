@@ -28,32 +28,50 @@ void flight_recorder_add(struct flight_recorder *fr, struct session *slice, uint
 	fr->slices[fr->n++] = (struct flight_slice){ slice, end_ns };
 }
 
+static int by_start(const void *a, const void *b)
+{
+	uint64_t x = session__meta(*(const struct session *const *)a)->start_realtime_ns;
+	uint64_t y = session__meta(*(const struct session *const *)b)->start_realtime_ns;
+
+	return x < y ? -1 : x > y;
+}
+
 struct session *flight_recorder_snapshot(const struct flight_recorder *fr,
 					 const struct session *newest, uint64_t now_ns,
 					 uint64_t last_ns)
 {
-	struct session *all = session__new(), *out;
+	const struct session **parts = malloc((fr->n + 1) * sizeof(*parts));
+	struct session *all = session__new(), *out = NULL;
 	struct session_window w = { .to_ns = UINT64_MAX };
+	size_t n = 0;
 	uint64_t duration;
 	int err = 0;
 
-	if (!all)
-		return NULL;
+	if (!parts || !all) {
+		errno = ENOMEM;
+		goto done;
+	}
 	if (last_ns > fr->window_ns && fr->window_ns)
 		last_ns = fr->window_ns;
-	for (size_t i = 0; i < fr->n && !err; i++)
+	for (size_t i = 0; i < fr->n; i++)
 		if (fr->slices[i].end_ns + last_ns >= now_ns)
-			err = session_merge(all, fr->slices[i].s);
-	if (!err && newest)
-		err = session_merge(all, newest);
+			parts[n++] = fr->slices[i].s;
+	if (newest)
+		parts[n++] = newest;
+	/* in order of their wall-clock starts, as merging wants: a clock set back in the
+	 * window stamped a later slice earlier */
+	qsort(parts, n, sizeof(*parts), by_start);
+	for (size_t i = 0; i < n && !err; i++)
+		err = session_merge(all, parts[i]);
 	if (err) {
-		session__free(all);
 		errno = -err;
-		return NULL;
+		goto done;
 	}
 	duration = session__meta(all)->duration_ns;
 	w.from_ns = duration > last_ns ? duration - last_ns : 0;
 	out = session_window(all, &w);
+done:
+	free(parts);
 	session__free(all);
 	return out;
 }
