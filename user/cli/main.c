@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "record/collector.h"
+#include "agent/agent.h"
+#include "cli/agent_client.h"
 #include "cli/completions.h"
 #include "cli/doctor.h"
 #include "cli/version.h"
@@ -131,6 +133,66 @@ static int cmd_top(int argc, char **argv)
 	return ret;
 }
 
+static int cmd_agent(int argc, char **argv)
+{
+	struct agent_opts o;
+	char err_msg[256], dir[4096];
+	int ret;
+
+	switch (opts_parse_agent(argc, argv, &o, dir, sizeof(dir), err_msg, sizeof(err_msg))) {
+	case OPTS_EXIT:
+		return EXIT_OK;
+	case OPTS_USAGE:
+		pr_error("%s (see pyflare agent --help)\n", err_msg);
+		return EXIT_USAGE;
+	case OPTS_OK:
+		break;
+	}
+	log_level = LOG_WARN + o.record.verbose;
+	log_setup_libbpf();
+	ret = agent_run(&o);
+	opts_release_record(&o.record);
+	return ret;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	struct status_opts o;
+	char err_msg[256];
+
+	switch (opts_parse_status(argc, argv, &o, err_msg, sizeof(err_msg))) {
+	case OPTS_EXIT:
+		return EXIT_OK;
+	case OPTS_USAGE:
+		pr_error("%s (see pyflare status --help)\n", err_msg);
+		return EXIT_USAGE;
+	case OPTS_OK:
+		break;
+	}
+	return status_run(&o);
+}
+
+static int cmd_snapshot(int argc, char **argv)
+{
+	struct snapshot_opts o;
+	char err_msg[256];
+	int ret;
+
+	switch (opts_parse_snapshot(argc, argv, &o, err_msg, sizeof(err_msg))) {
+	case OPTS_EXIT:
+		return EXIT_OK;
+	case OPTS_USAGE:
+		pr_error("%s (see pyflare snapshot --help)\n", err_msg);
+		return EXIT_USAGE;
+	case OPTS_OK:
+		break;
+	}
+	log_level = LOG_WARN + o.verbose;
+	ret = snapshot_run(&o);
+	opts_release_snapshot(&o);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	temp_files_handle_signals();
@@ -146,6 +208,12 @@ int main(int argc, char **argv)
 		return cmd_dump(argc - 1, argv + 1);
 	if (strcmp(argv[1], "top") == 0)
 		return cmd_top(argc - 1, argv + 1);
+	if (strcmp(argv[1], "agent") == 0)
+		return cmd_agent(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(argv[1], "snapshot") == 0)
+		return cmd_snapshot(argc - 1, argv + 1);
 	if (strcmp(argv[1], "doctor") == 0)
 		return doctor_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "completions") == 0) {

@@ -302,7 +302,7 @@ static const char *should_stop(struct collector *c, uint64_t now, uint64_t *stop
 		return "command exited";
 	if (o->target == TARGET_PIDS && c->explicit_alive == 0)
 		return "targets exited";
-	if (usr1_seen == 1) {
+	if (usr1_seen == 1 && !c->usr1_hooked) {
 		usr1_seen = 2;
 		pr_warn("SIGUSR1 ignored: SIGINT, SIGTERM or SIGHUP stop the recording\n");
 	}
@@ -388,6 +388,11 @@ static void fill_session(struct collector *c, uint64_t end_ns, uint64_t realtime
 	h.attached = count_attached(c);
 	h.refused = (uint32_t)n_refusals;
 	session__set_health(c->s, &h);
+}
+
+void collector_fill_session(struct collector *c)
+{
+	fill_session(c, now_ns(), c->realtime_start);
 }
 
 static void collector_free(struct collector *c)
@@ -488,6 +493,8 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	realtime_start = (uint64_t)rt.tv_sec * 1000000000ULL + (uint64_t)rt.tv_nsec;
+	c.realtime_start = realtime_start;
+	c.usr1_hooked = hook && hook->usr1;
 	c.start_ns = now_ns();
 	if (o->target == TARGET_COMMAND) {
 		c.launch = launch__new(o->argv, &o->command_stdio);
@@ -580,6 +587,10 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 			why = "the live view ended";
 			hook_stop = true;
 			break;
+		}
+		if (c.usr1_hooked && usr1_seen) {
+			usr1_seen = 0;
+			hook->usr1(&c, hook->ctx);
 		}
 	}
 	/* the view's q reaches no command the way a terminal's Ctrl-C does */

@@ -113,9 +113,11 @@ struct collector {
 	struct cgroup_selection cgroups; /* --cgroup/--container; n == 0: no such limit */
 	uint64_t *tls_todo;		 /* ids of instances whose TLS slot is not confirmed yet */
 	size_t n_tls_todo, cap_tls_todo;
-	uint64_t start_ns;	/* CLOCK_MONOTONIC at start, the samples' clock */
-	uint64_t busy_at_start; /* --clock tick: the host's busy CPU time then */
-	bool ticks_checked;	/* --clock tick: check_ticks_seen() done */
+	uint64_t start_ns;	 /* CLOCK_MONOTONIC at start, the samples' clock */
+	uint64_t realtime_start; /* CLOCK_REALTIME then, ns since the epoch */
+	bool usr1_hooked;	 /* SIGUSR1 goes to the hook, not warned about */
+	uint64_t busy_at_start;	 /* --clock tick: the host's busy CPU time then */
+	bool ticks_checked;	 /* --clock tick: check_ticks_seen() done */
 	uint64_t samples, empty, explicit_alive;
 	uint64_t no_access;	 /* processes skipped: their memory or files unreadable */
 	uint64_t offcpu_waits;	 /* wall mode: waits accounted */

@@ -400,6 +400,18 @@ void session__clear_samples(struct session *s)
 		s->nsamples = 0; /* the array is kept: the next samples reuse it */
 }
 
+void session__drop_samples_before(struct session *s, uint64_t time_ns)
+{
+	size_t kept = 0;
+
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nsamples; i++)
+		if (s->samples[i].time_ns >= time_ns)
+			s->samples[kept++] = s->samples[i];
+	s->nsamples = kept;
+}
+
 int session__add_refusal(struct session *s, uint32_t pid, const char *comm, const char *reason)
 {
 	struct session_refusal *r;

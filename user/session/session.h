@@ -181,6 +181,11 @@ size_t session__drop_thread_samples(struct session *s, const bool *drop);
  * come and clears them, so a long run does not keep each one.
  */
 void session__clear_samples(struct session *s);
+/*
+ * Removes the samples before @time_ns, keeping the others in order: the agent lets a time
+ * slice go once it is written, keeping the samples of the next one already received.
+ */
+void session__drop_samples_before(struct session *s, uint64_t time_ns);
 /* Replaces the thread's name (threads are often named after their first sample). */
 int session__set_thread_name(struct session *s, uint32_t thread, const char *name);
 /* Sets how many threads a thread of a group stands for. Returns 0 or -EINVAL. */
