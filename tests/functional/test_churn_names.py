@@ -22,6 +22,7 @@ import time
 import pytest
 
 from pyflare_run import WORKLOADS, pyflare_path
+from workloads._common import line_of
 
 pytestmark = pytest.mark.usefixtures("root")
 
@@ -47,7 +48,8 @@ def take_measured():
 
 def children_profile(report, pids):
     """Of the processes @pids in a pyflare-tree JSON report: how many are there, their on-CPU
-    seconds, the seconds of stacks with an unsymbolized frame, and the churn_leaf frames."""
+    seconds, the seconds of stacks with an unsymbolized frame, and the churn_leaf frames with
+    their seconds."""
     frames = report["frames"]
     found, total, unknown, leaves = 0, 0.0, 0.0, []
     for proc in report["processes"]:
@@ -63,36 +65,46 @@ def children_profile(report, pids):
                 total += node["self"]
                 unknown += node["self"] if bad[-1] else 0.0
                 if frame["name"] == "churn_leaf":
-                    leaves.append(frame)
+                    leaves.append((frame, node["self"]))
     return found, total, unknown, leaves
 
 
 def check_report(out, stderr):
     report, measured = json.load(open(out)), take_measured()
-    summary, shares, leaves = [], {}, []
+    def_line = line_of("churn_leaf", CHILD_FILE)
+    summary, shares, leaves = [], {}, {}
     for kind in ("exec", "fork"):
         pids, cpu = set(measured[kind]["pids"]), measured[kind]["cpu"]
         assert len(pids) == CHILDREN // 2
-        found, total, unknown, kind_leaves = children_profile(report, pids)
+        found, total, unknown, leaves[kind] = children_profile(report, pids)
+        on_def = sum(s for f, s in leaves[kind] if f["line"] == def_line)
         summary.append("%s: %d of %d children in the report, %.2f s of the %.2f s of CPU they "
-                       "used, %.3f s unsymbolized" % (kind, found, len(pids), total, cpu, unknown))
+                       "used, %.3f s unsymbolized; churn_leaf %.3f s, %.3f s of it on its def line"
+                       % (kind, found, len(pids), total, cpu, unknown,
+                          sum(s for f, s in leaves[kind]), on_def))
         # the share is of what was recorded: most of what they ran must be there
         assert found >= 0.8 * len(pids), summary[-1] + "\n" + stderr[-2000:]
         assert total >= 0.3 * cpu, summary[-1] + "\n" + stderr[-2000:]
         shares[kind] = unknown / total
-        leaves += kind_leaves
     print("\n".join(summary))
     # each kind: the new interpreters die in their start-up's deep import stacks, the forks
     # share their code objects' addresses with the parent and with each other
     assert max(shares.values()) <= UNSYMBOLIZED_MAX, "\n".join(summary)
-    # the children's own frames, named: from the code object, or the kernel's copy of its
-    # names, which knows the function's first line only (shown as its line)
-    assert leaves and all(f["file"] == CHILD_FILE for f in leaves), leaves[:5]
+    # the children's own frames, named; a new interpreter's from the code object, or from
+    # the kernel's copy of its names, which knows the function's first line only (shown as
+    # its line); a fork's from the code object, its own or, once it is gone, its parent's
+    # at the same address: with the line executed, never the def line
+    frames = [f for kind in leaves for f, s in leaves[kind]]
+    assert frames and all(f["file"] == CHILD_FILE for f in frames), frames[:5]
+    fork_leaf = sum(s for f, s in leaves["fork"])
+    assert fork_leaf > 0 and all(f["line"] != def_line for f, s in leaves["fork"]), (
+        "\n".join(summary))
 
 
 def test_churn_under_command(py, tmp):
     out = os.path.join(tmp, "churn.json")
-    proc = subprocess.run([pyflare_path(), "record", "--mode", "cpu", "-o", out, "--"] +
+    proc = subprocess.run([pyflare_path(), "record", "--mode", "cpu", "--granularity", "line",
+                           "-o", out, "--"] +
                           workload(py), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -105,7 +117,7 @@ def test_churn_host_wide(py, tmp):
     select = re.escape(os.path.join(WORKLOADS, "churn"))
     with open(log, "w") as err:
         rec = subprocess.Popen([pyflare_path(), "record", "-a", "-v", "--cmdline", select,
-                                "-o", out], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                "--granularity", "line", "-o", out], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=err)
     try:
         deadline = time.monotonic() + 60
