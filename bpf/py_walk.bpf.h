@@ -259,38 +259,47 @@ static __always_inline __u32 code_fingerprint(const struct walk_ctx *w, __u64 co
 }
 
 /*
- * The slot of `seen` for code object @code of process @pid. Hashed with the process: code
- * objects cluster in a few address bits, and forked workers share addresses; a slot that
+ * The slot of `seen` for code object @code of process instance @id. Hashed with the instance:
+ * code objects cluster in a few address bits, and forked workers share addresses; a slot that
  * collides makes its objects look new at each sample, which wakes the collector and sends
  * their names again.
  */
-static __always_inline __u32 seen_slot(__u64 code, __u32 pid)
+static __always_inline __u32 seen_slot(__u64 code, __u64 id)
 {
-	return ((((code >> 4) ^ ((__u64)pid * 0x9e3779b1)) * 0x9e3779b97f4a7c15ULL) >>
+	return ((((code >> 4) ^ (id * 0x9e3779b1)) * 0x9e3779b97f4a7c15ULL) >>
 		(64 - SEEN_CODES_LOG2)) &
 	       (SEEN_CODES - 1);
+}
+
+/*
+ * What `seen` holds for code object @code of instance @id: the address alone would let a
+ * fork child's object pass for its parent's or a sibling's at the same address in that slot,
+ * and its names would never be sent (a short-lived child is gone before the collector reads).
+ */
+static __always_inline __u64 seen_tag(__u64 code, __u64 id)
+{
+	return code ^ (id * 0x9e3779b97f4a7c15ULL);
 }
 
 /*
  * Code object @code, met for the first time in this walk. One this CPU has not sent lately
  * (`seen`) wakes the collector, and the first CODE_EVENTS_PER_SAMPLE of them are listed in
  * the walk's state, for their names to be sent once the walk is over (send_code_names in
- * sample.bpf.h); the others stay new for the next sample.
+ * sample.bpf.h), and marked in `seen` at once, so one met again in this walk (after
+ * PYFLARE_FP_MEMO forgot it) is not listed twice; the others stay new for the next sample.
  */
 static __always_inline void note_new_code(const struct walk_ctx *w, __u64 code, __u32 fingerprint)
 {
 	struct walk_state *st = &w->ws->walk;
-	__u32 n = st->n_new;
+	__u32 n = st->n_new, slot = seen_slot(code, w->cfg->id);
+	__u64 tag = seen_tag(code, w->cfg->id);
 
-	if (w->seen->code[seen_slot(code, st->pid)] == code)
+	if (w->seen->code[slot] == tag)
 		return;
 	st->fresh = true;
-	/* met again after PYFLARE_FP_MEMO forgot its fingerprint: listed once */
-	for (__u32 i = 0; i < CODE_EVENTS_PER_SAMPLE; i++)
-		if (i < n && st->new_code[i] == code)
-			return;
 	if (n >= CODE_EVENTS_PER_SAMPLE)
 		return;
+	w->seen->code[slot] = tag;
 	st->new_code[n & (CODE_EVENTS_PER_SAMPLE - 1)] = code;
 	st->new_fingerprint[n & (CODE_EVENTS_PER_SAMPLE - 1)] = fingerprint;
 	st->n_new = n + 1;

@@ -187,7 +187,9 @@ struct offcpu_event {
 
 #define CODE_NAME_LEN 96
 #define CODE_FILE_LEN 160
-#define CODE_EVENTS_PER_SAMPLE 4 /* bounds the extra work of a sample with new code */
+/* names a sample sends at most: a new process's first samples meet up to ~30 (imports nest
+ * 5 frames deep each), and one that lives a few ms has few samples to send them in */
+#define CODE_EVENTS_PER_SAMPLE 16
 
 /*
  * The names of a code object, copied by the kernel when it first meets the object. The

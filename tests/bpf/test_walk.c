@@ -456,7 +456,11 @@ static void *fake_str(const char *text)
 	return o;
 }
 
-/* Code objects a CPU meets for the first time come with their names, at most 4 a sample. */
+/*
+ * Code objects a CPU meets for the first time come with their names, at most
+ * CODE_EVENTS_PER_SAMPLE a sample; the same addresses in another process instance (a fork
+ * child's objects, where its parent's were) come again, with that instance's id.
+ */
 static void test_code_names(void)
 {
 	struct py_proc p;
@@ -467,7 +471,7 @@ static void test_code_names(void)
 	p.str_state = STR_STATE;
 	p.str_ascii_data = STR_DATA;
 	reset_fake();
-	set_current_frame(build_chain(&p, 6));
+	set_current_frame(build_chain(&p, CODE_EVENTS_PER_SAMPLE + 2));
 	put_u64(co[0], CO_NAME, (uintptr_t)fake_str("Alpha.spin"));
 	put_u64(co[0], CO_FILENAME, (uintptr_t)fake_str("/srv/app/alpha.py"));
 	put_u64(co[1], CO_NAME, (uintptr_t)fake_str("beta.<locals>.inner"));
@@ -475,7 +479,7 @@ static void test_code_names(void)
 	put_u64(co[1], CO_FILENAME, (uintptr_t)fake_str("/srv/app/\xc3\xa9.py"));
 	((unsigned char *)(uintptr_t)get_u64(co[1], CO_FILENAME))[STR_STATE] = 0x24;
 	run_walk(walker, &p);
-	CHECK_SAMPLE(6, 0);
+	CHECK_SAMPLE(CODE_EVENTS_PER_SAMPLE + 2, 0);
 	CHECK_INT(R.n_codes, CODE_EVENTS_PER_SAMPLE);
 	CHECK_INT(R.codes[0].code, (uintptr_t)co[0]);
 	CHECK_INT(R.codes[0].proc_id, PROC_ID);
@@ -494,19 +498,30 @@ static void test_code_names(void)
 	CPU_SET(0, &one);
 	CHECK_INT(sched_getaffinity(0, sizeof(all), &all), 0);
 	CHECK_INT(sched_setaffinity(0, sizeof(one), &one), 0);
-	for (int run = 0; run < 3; run++) {
+	for (int run = 0; run < 5; run++) {
+		__u32 tgid = (__u32)getpid();
 		__u64 args[1] = { 0 };
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
 
 		if (run == 0)
 			clear_seen(walker);
+		if (run == 3) { /* another instance, same addresses: a fork child */
+			p.id = PROC_ID + 1;
+			CHECK_INT(bpf_map_update_elem(bpf_map__fd(walker->skel->maps.procs), &tgid,
+						      &p, BPF_ANY),
+				  0);
+		}
 		ring_buffer__consume(walker->rb);
 		R.n_codes = 0;
 		CHECK_INT(bpf_prog_test_run_opts(bpf_program__fd(walker->prog), &opts), 0);
 		ring_buffer__consume(walker->rb);
-		CHECK_INT(R.n_codes, run == 0 ? CODE_EVENTS_PER_SAMPLE : run == 1 ? 2 : 0);
+		CHECK_INT(R.n_codes, run == 0 || run == 3 ? CODE_EVENTS_PER_SAMPLE :
+				     run == 1 || run == 4 ? 2 :
+							    0);
 		if (run == 1)
-			CHECK_INT(R.codes[1].code, (uintptr_t)co[5]);
+			CHECK_INT(R.codes[1].code, (uintptr_t)co[CODE_EVENTS_PER_SAMPLE + 1]);
+		if (run == 3)
+			CHECK_INT(R.codes[0].proc_id, PROC_ID + 1);
 	}
 	sched_setaffinity(0, sizeof(all), &all);
 }

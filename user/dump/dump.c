@@ -188,7 +188,7 @@ static int symbolize(struct dump *d, const struct reading *r)
 	const struct py_stack *s = d->walk[0];
 
 	for (uint32_t i = 0; i < s->n; i++) {
-		int64_t f = symbolizer__frame(d->sy, &r->t, r->proc_id, &s->frames[i]);
+		int64_t f = symbolizer__frame(d->sy, &r->t, r->proc_id, NULL, 0, &s->frames[i]);
 
 		if (f < 0)
 			return -ENOMEM;

@@ -358,6 +358,7 @@ fail:
 }
 
 int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint64_t proc_id,
+			  const struct py_target *origin, uint64_t origin_id,
 			  const struct py_frame *f)
 {
 	struct keymap_key key = { f->code, (uint64_t)(uint32_t)f->lasti << 32 | f->fingerprint,
@@ -373,6 +374,15 @@ int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint
 	if (in && keymap__get(in->known, &key, &id))
 		return (int64_t)id;
 	ci = in && t ? code_info(in, t, f->code, f->fingerprint) : NULL;
+	if (!ci && in && origin && f->fingerprint) {
+		/* a fork child that is gone: the object its parent still has at that address,
+		 * the fingerprint says the same one (the line table too, then) */
+		struct instance *from = instance_of(sy, origin_id, true);
+
+		ci = from ? code_info(from, origin, f->code, f->fingerprint) : NULL;
+		if (ci)
+			t = origin;
+	}
 	if (!ci) {
 		struct keymap_key named = { f->code, f->fingerprint, KNOWN_KERNEL_NAME };
 

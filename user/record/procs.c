@@ -370,12 +370,20 @@ void on_proc_event(struct collector *c, const struct proc_event *e)
 		break;
 	}
 	case EVENT_FORK: {
-		struct tracked *t = tracked_by_pid(c, (pid_t)e->pid);
+		/* an id, not a pointer: attaching may move the table */
+		struct tracked *parent = tracked_by_pid(c, (pid_t)e->parent), *child;
+		uint64_t parent_id =
+			parent && parent->alive ? (uint64_t)(parent - c->tracked) + 1 : 0;
 
+		child = tracked_by_pid(c, (pid_t)e->pid);
 		/* found in /proc by follow_descendants() after it forked: attached already */
-		if (t && t->analysed_ns > e->time_ns)
+		if (child && child->analysed_ns > e->time_ns)
 			break;
 		attach(c, (pid_t)e->pid, false);
+		child = tracked_by_pid(c, (pid_t)e->pid);
+		/* a child gone before its code objects are read finds them in its parent */
+		if (child && child->alive && (uint64_t)(child - c->tracked) + 1 != parent_id)
+			child->forked_from = parent_id;
 		break;
 	}
 	case EVENT_EXIT:

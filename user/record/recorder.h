@@ -52,6 +52,7 @@ struct tracked {
 	uint64_t tls_deadline;		  /* keep looking for the TLS slot until then */
 	struct py_thread_names *py_names; /* threading's names, once wanted */
 	uint64_t py_names_ms;		  /* when they were read (the samples' clock) */
+	uint64_t forked_from; /* the instance it was forked from (its code objects'), or 0 */
 };
 
 /* A thread that was sampled, and how it is named. */
