@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* linetable.c — decode CPython 3.8–3.14 line tables exactly as PyCode_Addr2Line does. */
+/* linetable.c — decode CPython 3.8–3.15 line tables exactly as PyCode_Addr2Line does. */
 #include <limits.h>
 #include <stdbool.h>
 
