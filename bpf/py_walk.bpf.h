@@ -52,25 +52,45 @@ static __always_inline __u64 frame_u64(const unsigned char *buf, __u16 off)
 	return *(const __u64 *)(buf + off);
 }
 
+#define TCB_DTV 8	   /* glibc tcbhead_t.dtv, musl struct pthread.dtv: fsbase + 8 */
+#define GLIBC_DTV_ENTRY 16 /* glibc dtv_t: { void *val; void *to_free; } */
+
 /*
- * The PyThreadState bound to this OS thread by the gilstate API: the slot of CPython's
- * autoTSSkey in the C library's thread-specific data. Unlike the 3.12+ _Py_tss_tstate
- * thread-local, it stays set while the thread runs C code with the GIL released.
- * @fsbase is the thread's (current_fsbase()). Returns 0 when the thread has none;
- * read_thread_state() checks that it is this thread's.
+ * 3.15+: the address of the _Py_tss_gilstate thread-local of the thread at @fsbase: in the
+ * executable's static TLS block (tls_module 0) or, for a libpython, in its module's block,
+ * found through the thread's DTV (a module loaded with the program sits in static TLS too,
+ * but only the DTV says where). Returns 0 when it cannot be read (a dlopen'ed module's
+ * block not yet allocated for this thread).
  */
-#define TSTATE_MISMATCH 1
-static __always_inline __u64 current_tstate(const struct py_proc *cfg, __u64 fsbase)
+static __always_inline __u64 tls_var_slot(const struct py_proc *cfg, __u64 fsbase)
+{
+	__u64 dtv, block;
+	int err = 0;
+
+	if (!cfg->tls_module)
+		return fsbase + cfg->tls_var;
+	dtv = read_user_u64(fsbase + TCB_DTV, &err);
+	block = read_user_u64(dtv + (__u64)cfg->tls_module *
+					      (cfg->tls_kind == TLS_MUSL ? 8 : GLIBC_DTV_ENTRY),
+			      &err);
+	if (err || !block || block == (__u64)-1) /* glibc's TLS_DTV_UNALLOCATED */
+		return 0;
+	return block + cfg->tls_var;
+}
+
+/*
+ * Up to 3.14: the address of the slot of CPython's autoTSSkey in the C library's
+ * thread-specific data of the thread at @fsbase. Returns 0 when there is none.
+ */
+static __always_inline __u64 tss_slot(const struct py_proc *cfg, __u64 fsbase)
 {
 	struct {
 		__s32 initialised;
 		__u32 key;
 	} tss;
-	__u64 slot, tstate;
+	__u64 slot;
 	int err = 0;
 
-	if (!fsbase)
-		return 0;
 	if (cfg->flags & PROC_TSS_KEY) {
 		tss.key = cfg->tss_key;
 	} else if (bpf_probe_read_user(&tss, sizeof(tss), (const void *)cfg->tss_addr) ||
@@ -90,6 +110,26 @@ static __always_inline __u64 current_tstate(const struct py_proc *cfg, __u64 fsb
 	} else {
 		return 0;
 	}
+	return err ? 0 : slot;
+}
+
+/*
+ * The PyThreadState bound to this OS thread by the gilstate API: up to 3.14 the slot of
+ * CPython's autoTSSkey, from 3.15 (which dropped autoTSSkey) the _Py_tss_gilstate
+ * thread-local. Unlike _Py_tss_tstate (3.12+), which is cleared when the thread releases
+ * the GIL, either stays set while the thread runs C code with the GIL released.
+ * @fsbase is the thread's (current_fsbase()). Returns 0 when the thread has none;
+ * read_thread_state() checks that it is this thread's.
+ */
+#define TSTATE_MISMATCH 1
+static __always_inline __u64 current_tstate(const struct py_proc *cfg, __u64 fsbase)
+{
+	__u64 slot, tstate;
+	int err = 0;
+
+	slot = cfg->flags & PROC_TLS_VAR ? tls_var_slot(cfg, fsbase) : tss_slot(cfg, fsbase);
+	if (!slot)
+		return 0;
 	tstate = read_user_u64(slot, &err);
 	return err ? 0 : tstate;
 }

@@ -57,6 +57,7 @@ enum pyflare_proc_flags {
 	PROC_DATA_STACK = 1 << 3,   /* 3.11+: callers sit below callees in one memory block */
 	PROC_TSS_KEY = 1 << 4,	    /* tss_key holds autoTSSkey's key: no need to read it */
 	PROC_THREAD_CACHE = 1 << 5, /* ts_status tells a stale thread state: cache them */
+	PROC_TLS_VAR = 1 << 6,	    /* 3.15+: the thread state is a C thread-local (tls_var) */
 };
 
 /*
@@ -98,6 +99,14 @@ struct py_proc {
 	 */
 	__u64 interp;
 	__u64 code_gen;
+	/*
+	 * PROC_TLS_VAR (3.15+, where autoTSSkey is gone): CPython's _Py_tss_gilstate thread-local.
+	 * tls_module 0: at fsbase + tls_var (the executable's static TLS, x86-64 variant II:
+	 * tls_var < 0); else at tls_var bytes into the TLS block of module tls_module, which
+	 * the thread's DTV (fsbase + 8) points to.
+	 */
+	__u32 tls_module;
+	__s64 tls_var;
 };
 
 /* Bytes of a PyThreadState the walker reads at once: its frame, thread id and data stack. */
@@ -254,7 +263,7 @@ static inline __u64 py_stack_name(__u64 h, __u64 proc_id, __u64 flags, __u64 n)
 	return h ^ proc_id ^ ((__u64)flags << 48) ^ n;
 }
 
-_Static_assert(sizeof(struct py_proc) == 88, "py_proc layout changed");
+_Static_assert(sizeof(struct py_proc) == 104, "py_proc layout changed");
 _Static_assert(sizeof(struct code_event) == 288, "code_event layout changed");
 _Static_assert(sizeof(struct py_frame) == 16, "py_frame layout changed");
 _Static_assert(sizeof(struct offcpu_event) == 96, "offcpu_event layout changed");

@@ -4,7 +4,8 @@
 #
 # Each interpreter compiles a corpus (tests/unit/gen_linetable_cases.py) and writes its own
 # answers to build/fixtures/linetable-<version>.txt; test_linetable decodes every table and
-# must agree at every position. Interpreters: pyenv 3.8–3.13, /usr/bin/python3.11, and each
+# must agree at every position. Interpreters: pyenv 3.8–3.13, /usr/bin/python3.11, the sid
+# root's 3.14 and 3.15 when running as root, and each
 # colon-separated command in PYFLARE_TEST_PYTHONS (split on spaces, e.g.
 # "chroot /var/cache/pyflare/sid-root /usr/bin/python3.14"). With CI=true, finding no
 # interpreter is a failure.
@@ -22,6 +23,13 @@ for p in "$pyenv"/versions/3.{8,9,10,11,12,13}*/bin/python3 /usr/bin/python3.11;
 	[ -x "$p" ] && pythons+=("$p")
 done
 shopt -u nullglob
+# The sid root's 3.14 and 3.15 (scripts/sid-root.sh), run chroot'ed: root only
+sid=${PYFLARE_SID_ROOT:-/var/cache/pyflare/sid-root}
+if [ "$(id -u)" -eq 0 ] && [ -f "$sid/.pyflare-sid-root" ]; then
+	for v in 3.14 3.15; do
+		[ -x "$sid/usr/bin/python$v" ] && pythons+=("chroot $sid /usr/bin/python$v")
+	done
+fi
 if [ -n "${PYFLARE_TEST_PYTHONS:-}" ]; then
 	IFS=: read -r -a extra <<<"$PYFLARE_TEST_PYTHONS"
 	for cmd in "${extra[@]}"; do

@@ -34,7 +34,7 @@ step() {
 
 uname -r > "$out/uname"
 # In a guest the sid root is read-only: its /tmp, where the smoke puts the workloads for
-# Python 3.14, gets a tmpfs of its own.
+# Python 3.14 and 3.15, gets a tmpfs of its own.
 sid=${PYFLARE_SID_ROOT:-/var/cache/pyflare/sid-root}
 if [ "${PYFLARE_GUEST:-}" = 1 ] && [ -d "$sid/tmp" ] && ! touch "$sid/tmp/.pyflare-w" 2>/dev/null; then
 	mount -t tmpfs tmpfs "$sid/tmp"

@@ -41,7 +41,7 @@ TIMEOUT = int(os.environ.get("KERNEL_TIMEOUT", "420"))
 CI = os.environ.get("CI") == "true"
 # The smoke's checks, in the table's order ("V": once per Python version).
 SMOKE_ORDER = ["record-V", "wall-V", "tick-V", "deep", "top", "dump-V"]
-VERSIONS = ["3.11", "3.12", "3.13", "3.14"]
+VERSIONS = ["3.11", "3.12", "3.13", "3.14", "3.15"]
 
 
 def say(msg):

@@ -82,6 +82,9 @@ static uint64_t fake_none[4]; /* _Py_NoneStruct */
 static uint64_t fake_tstate[TSTATE_BYTES / 8] __attribute__((aligned(64)));
 static pthread_key_t tss_key;
 static int tls_offset = -1;
+/* 3.15+: CPython's _Py_tss_gilstate, a C thread-local of the module defining it (here: this
+ * executable, module 1 of the DTV, its block in static TLS below the thread pointer) */
+static __thread void *fake_gilstate;
 
 /*
  * Frames and code objects live in one mapping populated up front: bpf_probe_read_user cannot
@@ -138,6 +141,7 @@ static void reset_fake(void)
 	fake_tss.initialised = 1;
 	fake_tss.key = tss_key;
 	pthread_setspecific(tss_key, fake_tstate);
+	fake_gilstate = fake_tstate;
 }
 
 static void set_current_frame(const void *frame)
@@ -907,6 +911,60 @@ static void test_known_tss_key(void)
 	CHECK_HEALTH(1, 1, 0, 0, 0);
 }
 
+/* The DTV entry of module @modid of this thread (glibc: dtv_t is 16 bytes, fsbase + 8). */
+static uintptr_t dtv_block(unsigned modid)
+{
+	uintptr_t dtv = *(const uintptr_t *)((uintptr_t)pthread_self() + 8);
+
+	return *(const uintptr_t *)(dtv + (uintptr_t)modid * 16);
+}
+
+/*
+ * 3.15+: the thread state is the _Py_tss_gilstate thread-local, at a fixed offset from the
+ * fs base in an executable's static TLS, or found through the thread's DTV for a shared
+ * libpython. Both find it with autoTSSkey gone (no key, no Py_tss_t), and nothing when the
+ * thread-local is empty.
+ */
+static void test_tls_var(void)
+{
+	uintptr_t var = (uintptr_t)&fake_gilstate, block = dtv_block(1);
+	struct py_proc p;
+
+	proc_312(&p);
+	p.flags |= PROC_TLS_VAR | PROC_STACKREF;
+	p.tss_addr = 0; /* 3.15 has no autoTSSkey: reading it would fault */
+
+	/* the executable's static TLS: a negative offset from the thread pointer */
+	p.tls_var = (__s64)(var - (uintptr_t)pthread_self());
+	CHECK(p.tls_var < 0);
+	reset_fake();
+	pthread_setspecific(tss_key, NULL); /* not the TSS slot: the thread-local is read */
+	set_current_frame(build_chain(&p, 3));
+	run_walk(walker, &p);
+	CHECK_SAMPLE(3, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, 3), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+
+	/* through the DTV: module 1 (this executable), the variable's offset in its block */
+	CHECK(block && var >= block && var - block < 4096);
+	p.tls_module = 1;
+	p.tls_var = (__s64)(var - block);
+	reset_fake();
+	set_current_frame(build_chain(&p, 4));
+	run_walk(walker, &p);
+	CHECK_SAMPLE(4, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, 4), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+
+	/* a thread whose thread-local is empty (no Python thread state bound): no sample */
+	reset_fake();
+	set_current_frame(build_chain(&p, 2));
+	fake_gilstate = NULL;
+	run_walk(walker, &p);
+	CHECK_INT(R.n_samples, 0);
+	CHECK_HEALTH(1, 1, 0, 0, 0);
+}
+
 /* Keys past the first 32 live in a second-level block that glibc allocates on first use. */
 static void test_second_level_key(void)
 {
@@ -1100,6 +1158,7 @@ static void run_battery(struct inst *in)
 	RUN(test_code_cache);
 	RUN(test_thread_cache);
 	RUN(test_known_tss_key);
+	RUN(test_tls_var);
 	RUN(test_second_level_key);
 	RUN(test_311_cframe);
 	RUN(test_310_lasti);

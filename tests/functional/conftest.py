@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Fixtures of the functional tests: pyflare records the workloads under each interpreter.
 
-    interp     one of the eight interpreters (pythons.IDS); skipped when missing, or failed
-               under CI=true, where all eight must be there
+    interp     one of the nine interpreters (pythons.IDS); skipped when missing, or failed
+               under CI=true, where all nine must be there
     workload   workload("nested", opts=[...], fmt=None, status=0) -> Case: runs
                `pyflare record` once per interpreter and arguments (cached for the session)
 

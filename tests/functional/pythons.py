@@ -1,22 +1,25 @@
 # SPDX-License-Identifier: MIT
 """The CPython interpreters the functional tests run pyflare against.
 
-Eight of them, always the same ids, found or not on this machine:
+Nine of them, always the same ids, found or not on this machine:
 
     3.8-pyenv ... 3.13-pyenv   pyenv builds (--enable-shared: libpython3.X.so), PYENV_ROOT
     3.11-debian                Debian 12's /usr/bin/python3.11 (libpython linked in, stripped)
-    3.14-sid                   Debian sid's python3.14 inside the root that scripts/sid-root.sh
-                               builds (PYFLARE_SID_ROOT), run as `chroot ROOT /usr/bin/python3.14`:
+    3.14-sid, 3.15-sid         Debian sid's python3.14 and python3.15 (both libpython linked in,
+                               stripped) inside the root that scripts/sid-root.sh builds
+                               (PYFLARE_SID_ROOT), run as `chroot ROOT /usr/bin/python3.X`:
                                pyflare sees a container process whose binary and libraries it can
                                only reach through /proc/PID/root
 
 Each has an argv prefix to run it and a way to put the workloads where it can read them
 (place_workloads): a fresh copy in a temporary folder, inside the root for the chroot one.
 """
+import atexit
 import glob
 import os
 import re
 import shutil
+import struct
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -28,7 +31,7 @@ SID_MARKER = ".pyflare-sid-root"  # written by scripts/sid-root.sh when the root
 
 IDS = [
     "3.8-pyenv", "3.9-pyenv", "3.10-pyenv", "3.11-pyenv", "3.12-pyenv", "3.13-pyenv",
-    "3.11-debian", "3.14-sid",
+    "3.11-debian", "3.14-sid", "3.15-sid",
 ]
 
 
@@ -51,7 +54,7 @@ class Placed:
 
 @dataclass
 class Interpreter:
-    id: str  # "3.8-pyenv", "3.11-debian", "3.14-sid"
+    id: str  # "3.8-pyenv", "3.11-debian", "3.14-sid", "3.15-sid"
     minor: int  # 8 for 3.8
     argv: List[str] = field(default_factory=list)  # prefix: argv + [script, args...]
     root: Optional[str] = None  # the root it runs chrooted in, or None for the host's
@@ -132,10 +135,10 @@ def _debian() -> Interpreter:
     return interp
 
 
-def _sid() -> Interpreter:
+def _sid(minor: int) -> Interpreter:
     root = os.path.abspath(SID_ROOT)
-    interp = Interpreter(id="3.14-sid", minor=14, root=root)
-    python = "/usr/bin/python3.14"
+    interp = Interpreter(id="3.%d-sid" % minor, minor=minor, root=root)
+    python = "/usr/bin/python3.%d" % minor
     if not os.path.isfile(os.path.join(root, SID_MARKER)):
         interp.missing = "no complete sid root at %s: run scripts/sid-root.sh (make sid-root)" % root
     elif not os.path.exists(os.path.join(root, python.lstrip("/"))):
@@ -149,12 +152,46 @@ def _sid() -> Interpreter:
 
 _cache: Optional[List[Interpreter]] = None
 
+NEWER_VERSION_HEX = 0x031000F0  # 3.16.0 final: newer than pyflare knows
+_newer: Optional[str] = None
+
+
+def fake_newer_python() -> Optional[str]:
+    """A copy of the sid root's python3.15, named python3.16, whose _Py_DebugOffsets (the
+    first rung of pyflare's version ladder) say 3.16.0: a CPython newer than any pyflare
+    knows, which it must refuse by name. It runs as 3.15 does. Returns its path as the root
+    sees it (run it with `chroot SID_ROOT PATH`), or None without a python3.15 there.
+    Made once per test session, in the root's tmp, removed at exit."""
+    global _newer
+    if _newer:
+        return _newer
+    root = os.path.abspath(SID_ROOT)
+    src = os.path.join(root, "usr/bin/python3.15")
+    if not os.path.exists(src):
+        return None
+    data = bytearray(open(src, "rb").read())
+    at = data.find(b"xdebugpy")
+    # the cookie that begins _Py_DebugOffsets, followed by PY_VERSION_HEX (3.15.x)
+    while at >= 0 and (struct.unpack_from("<Q", data, at + 8)[0] >> 16) != 0x030F:
+        at = data.find(b"xdebugpy", at + 1)
+    assert at >= 0, "%s: no _Py_DebugOffsets of 3.15" % src
+    struct.pack_into("<Q", data, at + 8, NEWER_VERSION_HEX)
+    folder = tempfile.mkdtemp(prefix="pyflare-newer-", dir=os.path.join(root, "tmp"))
+    os.chmod(folder, 0o755)
+    path = os.path.join(folder, "python3.16")
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, 0o755)
+    atexit.register(shutil.rmtree, folder, True)
+    _newer = "/" + os.path.relpath(path, root)
+    return _newer
+
 
 def discover() -> List[Interpreter]:
-    """All eight, in IDS order; each either usable (version set) or with missing set."""
+    """All nine, in IDS order; each either usable (version set) or with missing set."""
     global _cache
     if _cache is None:
-        found = [_pyenv(minor) for minor in range(8, 14)] + [_debian(), _sid()]
+        found = [_pyenv(minor) for minor in range(8, 14)] + [_debian(), _sid(14), _sid(15)]
         for interp in found:
             if interp.available:
                 _probe(interp)

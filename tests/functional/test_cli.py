@@ -237,16 +237,17 @@ def test_chroot_children_attached_once(tmp):
 
 
 def test_chroot_children_refused_once(tmp):
-    """The same with sid's Python 3.15, which pyflare refuses: each child refused once."""
-    python = os.path.join(pythons.SID_ROOT, "usr/bin/python3.15")
+    """The same with a Python newer than pyflare knows (sid's 3.15 saying 3.16), which
+    pyflare refuses: each child refused once."""
+    python = pythons.fake_newer_python()
     host = pythons.by_id("3.11-debian")
-    if not os.path.exists(python) or not host.available:
+    if not python or not host.available:
         skip_or_fail("no python3.15 in the sid root (scripts/sid-root.sh), or no 3.11-debian")
     drive = write(os.path.join(tmp, "drive.py"), DRIVE_CHROOT_CHILDREN)
     out = os.path.join(tmp, "children.json")
     n = 40
     r = pyflare("record", "-o", out, "--", *host.command(
-        drive, pythons.SID_ROOT, "/usr/bin/python3.15", str(n)), timeout=600)
+        drive, pythons.SID_ROOT, python, str(n)), timeout=600)
     assert r.returncode == 0, r.stderr
     with open(out) as f:
         refused = [p["pid"] for p in json.load(f)["refusals"]]
@@ -487,18 +488,20 @@ def test_speedscope_timeline_in_app(py, tmp):
 
 
 def test_unsupported_version_refused_by_name(tmp):
-    """CPython 3.15 (from the sid root) is refused, by name, never read as 3.14."""
+    """A CPython newer than the newest pyflare knows (sid's 3.15 whose _Py_DebugOffsets say
+    3.16.0) is refused, by name, never read as 3.15."""
     root = pythons.SID_ROOT
-    if not os.path.exists(os.path.join(root, "usr/bin/python3.15")):
+    python = pythons.fake_newer_python()
+    if not python:
         skip_or_fail("no python3.15 in the sid root (scripts/sid-root.sh)")
-    busy = ["chroot", root, "/usr/bin/python3.15", "-c",
+    busy = ["chroot", root, python, "-c",
             "import sys, time\nprint('ready', flush=True)\nwhile True: sum(range(100))"]
     proc = subprocess.Popen(busy, stdout=subprocess.PIPE, universal_newlines=True)
     try:
         assert proc.stdout.readline().strip() == "ready"
         r = pyflare("record", "-p", str(proc.pid), "-d", "1")
         assert r.returncode == 3, r.stderr
-        assert "Python 3.15" in r.stderr and "not supported (3.8 to 3.14 are)" in r.stderr
+        assert "Python 3.16.0 is not supported (3.8 to 3.15 are)" in r.stderr, r.stderr
     finally:
         proc.kill()
     # a command: found at its exec, refused, and named so in the report; nothing was
@@ -515,14 +518,15 @@ def test_unsupported_version_refused_by_name(tmp):
 
 
 def record_refused_command(root, out, exit_code=0, how=None):
-    """Records python3.15 of the sid root as a command, which pyflare refuses; the command
-    then exits with @exit_code. Returns (pyflare's status, its stderr). The command lives
-    until pyflare has said it refused it (its stdin is pyflare's): found late on a busy
-    machine, a process that had already exited could not be refused at all. @how: the
-    command and options before the command (default: record -o @out)."""
+    """Records a Python newer than pyflare knows (pythons.fake_newer_python()) as a command,
+    which pyflare refuses; the command then exits with @exit_code. Returns (pyflare's status,
+    its stderr). The command lives until pyflare has said it refused it (its stdin is
+    pyflare's): found late on a busy machine, a process that had already exited could not
+    be refused at all. @how: the command and options before the command (default: record
+    -o @out)."""
     how = how or ["record", "-o", out]
     p = subprocess.Popen([pyflare_path()] + how + ["--", "chroot", root,
-                          "/usr/bin/python3.15", "-c",
+                          pythons.fake_newer_python(), "-c",
                           "import sys; sys.stdin.read(); sys.exit(%d)" % exit_code],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          universal_newlines=True)
@@ -546,7 +550,7 @@ def test_nothing_profiled_exit_status(tmp):
     r = pyflare("record", "--", "sh", "-c", "exit 3")
     assert r.returncode == 3, r.stderr
     root = pythons.SID_ROOT
-    if not os.path.exists(os.path.join(root, "usr/bin/python3.15")):
+    if not pythons.fake_newer_python():
         skip_or_fail("no python3.15 in the sid root (scripts/sid-root.sh)")
     status, err = record_refused_command(root, os.path.join(tmp, "r.txt"), exit_code=7)
     assert status == 7, err

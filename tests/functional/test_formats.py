@@ -92,7 +92,7 @@ def workload_pid(case) -> int:
 
 # --- pstats, loaded by the target's own Python --------------------------------------------
 
-# Runs in the target interpreter (3.8 to 3.14): everything a pstats user would call, then the
+# Runs in the target interpreter (3.8 to 3.15): everything a pstats user would call, then the
 # stats as JSON for the checks.
 PSTATS_LOADER = r"""
 import io, json, pstats, sys

@@ -23,7 +23,7 @@ from conftest import skip_or_fail
 from pyflare_run import REPO
 
 SYS_FUTEX = 202  # x86-64
-GIL_SIZE = 208  # sizeof(struct _gil_runtime_state) on every GIL build 3.8-3.14
+GIL_SIZE = 208  # sizeof(struct _gil_runtime_state) on every GIL build 3.8-3.15
 WANT_SPINNER_WAITS = 50  # futex waits seen in spinner threads before judging
 WANT_LOCK_WAITS = 5
 OBSERVE_SECONDS = 10

@@ -509,12 +509,13 @@ def test_reused_pid_gets_its_own_names(py, tmp):
 
 def test_one_path_two_files(tmp):
     """Two containers showing different interpreters under one path (the sid root's 3.14,
-    and its 3.15 mounted over it in a mount namespace of its own): each is judged by its
-    own file, not by the path: the first is profiled, the second refused as 3.15."""
+    and a Python newer than pyflare knows mounted over it in a mount namespace of its own):
+    each is judged by its own file, not by the path: the first is profiled, the second
+    refused as 3.16."""
     root = pythons.SID_ROOT
     path = "/usr/bin/python3.14"
-    if not os.path.exists(os.path.join(root, "usr/bin/python3.15")) or \
-            not os.path.exists(os.path.join(root, path.lstrip("/"))):
+    newer = pythons.fake_newer_python()
+    if not newer or not os.path.exists(os.path.join(root, path.lstrip("/"))):
         skip_or_fail("no python3.14 and python3.15 in the sid root (scripts/sid-root.sh)")
     if not shutil.which("unshare"):
         skip_or_fail("unshare is not installed")
@@ -524,8 +525,8 @@ def test_one_path_two_files(tmp):
                             universal_newlines=True)
     other = subprocess.Popen(
         ["unshare", "-m", "--propagation", "private", "sh", "-c",
-         'mount --bind "$1/usr/bin/python3.15" "$1$2" && exec chroot "$1" "$2" -c "$3"',
-         "sh", root, path, body], stdout=subprocess.PIPE, universal_newlines=True)
+         'mount --bind "$1$4" "$1$2" && exec chroot "$1" "$2" -c "$3"',
+         "sh", root, path, body, newer], stdout=subprocess.PIPE, universal_newlines=True)
     try:
         for p in (real, other):
             assert p.stdout.readline().strip() == "ready"
@@ -541,7 +542,7 @@ def test_one_path_two_files(tmp):
         assert real.pid in profiled, r.stderr
         assert profiled[real.pid]["python_version"].startswith("3.14")
         assert profiled[real.pid]["exe"] == path
-        others = [pid for pid in refused if "Python 3.15" in refused[pid]["reason"]]
+        others = [pid for pid in refused if "Python 3.16" in refused[pid]["reason"]]
         assert len(others) == 1 and others[0] not in profiled, (doc["refusals"], r.stderr)
     finally:
         for p in (real, other):

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The functional smoke `make kernel-test` runs on each kernel: pyflare records known
-workloads under CPython 3.11, 3.12, 3.13 (pyenv) and 3.14 (the sid root, chrooted), and every
+workloads under CPython 3.11, 3.12, 3.13 (pyenv), 3.14 and 3.15 (the sid root, chrooted), and every
 number it reports is held against what the workload measured about itself.
 
-    python3 tests/kernel/smoke.py [--pythons 3.11,3.12,3.13,3.14] [--only record,wall,...]
+    python3 tests/kernel/smoke.py [--pythons 3.11,3.12,3.13,3.14,3.15] [--only record,wall,...]
 
 One line per check on stdout: `check NAME ok|fail|unavailable DETAIL`. Checks, per
 interpreter V unless said:
@@ -42,8 +42,9 @@ sys.path.insert(0, FUNCTIONAL)
 import pythons  # noqa: E402  (the functional tests' interpreters: pyenv, the sid root)
 
 PYFLARE = os.environ.get("PYFLARE") or os.path.join(REPO, "build", "pyflare")
-VERSIONS = ["3.11", "3.12", "3.13", "3.14"]
-IDS = {"3.11": "3.11-pyenv", "3.12": "3.12-pyenv", "3.13": "3.13-pyenv", "3.14": "3.14-sid"}
+VERSIONS = ["3.11", "3.12", "3.13", "3.14", "3.15"]
+IDS = {"3.11": "3.11-pyenv", "3.12": "3.12-pyenv", "3.13": "3.13-pyenv", "3.14": "3.14-sid",
+       "3.15": "3.15-sid"}
 CHECKS = ["record", "wall", "tick", "deep", "top", "dump"]
 
 # Tolerances. Shares are fractions of one; times relative, plus a little absolute slack.

@@ -11,7 +11,7 @@ Each function's own CPU time is measured with time.thread_time() and the sleep w
 time.monotonic(); OUT.json gets them in seconds: {"warm_up", "heavy", "light", "outer_self",
 "outer", "nap", "depth"}, and how much of heavy's and light's thread_time() a vCPU spent
 waiting for its host ("heavy_stolen", "light_stolen": see stolen()). Runs unchanged on CPython
-3.8-3.14.
+3.8-3.15.
 """
 import argparse
 import json

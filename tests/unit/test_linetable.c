@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "python/linetable.h"
+#include "python/py_layout.h"
 #include "test.h"
 
 /*
@@ -167,8 +168,8 @@ static void test_fixture(void)
 		if (!strncmp(line, "python ", 7)) {
 			if (sscanf(line, "python %31s minor %d", version, &minor) != 2)
 				minor = -1;
-			CHECK(minor >= 8 && minor <= 14);
-			if (minor < 8 || minor > 14)
+			CHECK(minor >= PY_MINOR_MIN && minor <= PY_MINOR_MAX);
+			if (minor < PY_MINOR_MIN || minor > PY_MINOR_MAX)
 				break;
 		} else if (!strncmp(line, "code ", 5) && minor > 0) {
 			char *rest = line + 5, *end, *hex;
@@ -253,7 +254,7 @@ static void probe(const unsigned char *src, size_t len, int firstlineno)
 
 static void test_empty_and_null(void)
 {
-	for (int minor = 8; minor <= 14; minor++) {
+	for (int minor = PY_MINOR_MIN; minor <= PY_MINOR_MAX; minor++) {
 		CHECK_INT(linetable_line(minor, NULL, 0, 10, -1), 10);
 		CHECK_INT(linetable_line(minor, NULL, 0, 10, -2), -1);
 		CHECK_INT(linetable_line(minor, NULL, 5, 10, 0), -1);
@@ -261,7 +262,7 @@ static void test_empty_and_null(void)
 		CHECK_INT(linetable_line(minor, NULL, 0, 10, 0), minor <= 9 ? 10 : -1);
 	}
 	CHECK_INT(linetable_line(7, (const unsigned char *)"\x80", 1, 10, 0), -1);
-	CHECK_INT(linetable_line(15, (const unsigned char *)"\x80", 1, 10, 0), -1);
+	CHECK_INT(linetable_line(PY_MINOR_MAX + 1, (const unsigned char *)"\x80", 1, 10, 0), -1);
 	probe(NULL, 0, 1);
 }
 

@@ -2,8 +2,9 @@
 /*
  * test_py_target.c — version detection and layouts on the real interpreter binaries of
  * this machine: pyenv 3.8-3.13 (shared libpython), Debian's static 3.11, and sid's 3.14
- * and 3.15 in the sid root (scripts/sid-root.sh). No root and no process needed: the
- * version ladder and _Py_DebugOffsets are read from the files.
+ * and 3.15 in the sid root (scripts/sid-root.sh), and patched copies of them (a 3.16, moved
+ * fields). No root and no process needed: the version ladder and _Py_DebugOffsets are read
+ * from the files.
  */
 #include <errno.h>
 #include <glob.h>
@@ -108,7 +109,7 @@ static void test_debian_static(void)
 		CHECK_STR(got, want);
 }
 
-/* sid's 3.14 (newest supported) and 3.15 (which pyflare must refuse by name) */
+/* sid's 3.14 and 3.15 (the newest supported) */
 static void test_sid_versions(void)
 {
 	char path[512], got[32];
@@ -124,7 +125,7 @@ static void test_sid_versions(void)
 	if (have(path)) {
 		CHECK_INT(py_target_binary_version(path, got, sizeof(got), &ft), 15);
 		CHECK(strncmp(got, "3.15.", 5) == 0);
-		CHECK_INT(py_layout_builtin(15, &(struct py_layout){ 0 }), -ENOTSUP);
+		CHECK(!ft);
 	}
 }
 
@@ -200,7 +201,7 @@ static void check_same_layout(const struct py_layout *got, const struct py_layou
 }
 
 /*
- * 3.13 and 3.14 describe themselves: what their _Py_DebugOffsets say must match the
+ * 3.13, 3.14 and 3.15 describe themselves: what their _Py_DebugOffsets say must match the
  * built-in rows (read with gdb from DWARF for 3.13), which checks the byte positions of
  * the fields inside _Py_DebugOffsets that py_layout.c relies on.
  */
@@ -217,11 +218,13 @@ static void test_debug_offsets_agree(void)
 	} else {
 		have("/root/.pyenv/versions/3.13.*/lib/libpython3.13.so.1.0");
 	}
-	snprintf(path, sizeof(path), "%s/usr/bin/python3.14", sid_root());
-	if (have(path)) {
+	for (unsigned minor = 14; minor <= 15; minor++) {
+		snprintf(path, sizeof(path), "%s/usr/bin/python3.%u", sid_root(), minor);
+		if (!have(path))
+			continue;
 		CHECK_INT(py_target_binary_layout(path, &got), 0);
 		CHECK_STR(got.source, "_Py_DebugOffsets");
-		CHECK_INT(py_layout_builtin(14, &want), 0);
+		CHECK_INT(py_layout_builtin(minor, &want), 0);
 		check_same_layout(&got, &want);
 	}
 }
@@ -232,9 +235,146 @@ static void put_u64(unsigned char *blob, size_t pos, uint64_t v)
 	memcpy(blob + pos, &v, sizeof(v));
 }
 
+static uint64_t get_u64(const unsigned char *blob, size_t pos)
+{
+	uint64_t v;
+
+	memcpy(&v, blob + pos, sizeof(v));
+	return v;
+}
+
+struct patch {
+	size_t pos;   /* byte in _Py_DebugOffsets */
+	uint64_t add; /* added to what the file has there */
+};
+
 /*
- * The GIL fields of _Py_DebugOffsets (3.13 positions) are taken when they fit the built-in
- * struct _gil_runtime_state; when they do not, the GIL is unknown but the layout stands.
+ * A copy of the interpreter @src named @name whose _Py_DebugOffsets of 3.@minor (found by
+ * its cookie and version) have @n fields changed; its path in @out. 0 when it cannot be
+ * made.
+ */
+static int patched_copy(const char *src, unsigned minor, const char *name, const struct patch *p,
+			size_t n, char *out, size_t len)
+{
+	FILE *f = fopen(src, "rb");
+	unsigned char *data = NULL;
+	long size;
+	size_t at;
+	int ok = 0;
+
+	if (!f)
+		return 0;
+	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 64 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (data = malloc((size_t)size)) && fread(data, 1, (size_t)size, f) == (size_t)size) {
+		for (at = 0; at + 1024 < (size_t)size; at++)
+			if (!memcmp(data + at, "xdebugpy", 8) &&
+			    ((get_u64(data, at + 8) >> 16) & 0xffff) == (0x0300 | minor))
+				break;
+		ok = at + 1024 < (size_t)size;
+	}
+	fclose(f);
+	if (ok) {
+		for (size_t i = 0; i < n; i++)
+			put_u64(data, at + p[i].pos, get_u64(data, at + p[i].pos) + p[i].add);
+		snprintf(out, len, "/tmp/pyflare-test-%d-%s", (int)getpid(), name);
+		f = fopen(out, "wb");
+		ok = f && fwrite(data, 1, (size_t)size, f) == (size_t)size;
+		if (f)
+			ok &= fclose(f) == 0;
+	}
+	free(data);
+	return ok;
+}
+
+/*
+ * The layout of a 3.13+ interpreter comes from its own _Py_DebugOffsets, not from the
+ * table: a copy of sid's python3.15 whose offsets were moved is read with the moved ones
+ * (a point release that moved fields keeps working), the table giving only what the
+ * offsets lack.
+ */
+static void test_debug_offsets_not_tables(void)
+{
+	/* byte positions in 3.15's _Py_DebugOffsets (cpython_layouts.h) and a move each */
+	static const struct patch moves[] = {
+		{ 208, 8 },  /* thread_state.current_frame */
+		{ 240, 16 }, /* thread_state.thread_id */
+		{ 256, 8 },  /* thread_state.datastack_chunk */
+		{ 320, 8 },  /* interpreter_frame.previous */
+		{ 336, 8 },  /* interpreter_frame.instr_ptr */
+		{ 352, 1 },  /* interpreter_frame.owner */
+		{ 392, 8 },  /* code_object.name */
+		{ 400, 8 },  /* code_object.qualname */
+		{ 416, 4 },  /* code_object.firstlineno */
+		{ 448, 16 }, /* code_object.co_code_adaptive */
+		{ 720, 4 },  /* unicode_object.state */
+		{ 736, 8 },  /* unicode_object.asciiobject_size */
+		{ 744, 16 }, /* unicode_object.compactunicodeobject_size */
+		{ 152, 16 }, /* interpreter_state.gil_runtime_state_holder */
+		{ 40, 8 },   /* runtime_state.interpreters_head */
+	};
+	struct py_layout real, moved, table;
+	char src[512], copy[600];
+
+	snprintf(src, sizeof(src), "%s/usr/bin/python3.15", sid_root());
+	if (!have(src))
+		return;
+	CHECK(patched_copy(src, 15, "python3.15", moves, sizeof(moves) / sizeof(moves[0]), copy,
+			   sizeof(copy)));
+	CHECK_INT(py_target_binary_layout(src, &real), 0);
+	CHECK_INT(py_target_binary_layout(copy, &moved), 0);
+	unlink(copy);
+	CHECK_INT(py_layout_builtin(15, &table), 0);
+	CHECK_STR(moved.source, "_Py_DebugOffsets");
+	CHECK_INT(moved.ts_frame, real.ts_frame + 8);
+	CHECK_INT(moved.ts_thread_id, real.ts_thread_id + 16);
+	CHECK_INT(moved.ts_datastack, real.ts_datastack + 8);
+	CHECK_INT(moved.fr_back, real.fr_back + 8);
+	CHECK_INT(moved.fr_instr, real.fr_instr + 8);
+	CHECK_INT(moved.fr_owner, real.fr_owner + 1);
+	CHECK_INT(moved.co_name, real.co_name + 8);
+	CHECK_INT(moved.co_qualname, real.co_qualname + 8);
+	CHECK_INT(moved.co_firstlineno, real.co_firstlineno + 4);
+	CHECK_INT(moved.co_code_adaptive, real.co_code_adaptive + 16);
+	CHECK_INT(moved.co_size, real.co_code_adaptive + 16);
+	CHECK_INT(moved.str_state, real.str_state + 4);
+	CHECK_INT(moved.ascii_size, real.ascii_size + 8);
+	CHECK_INT(moved.compact_size, real.compact_size + 16);
+	CHECK_INT(moved.gil_holder, real.gil_holder + 16);
+	CHECK_INT(moved.rt_interp_head, real.rt_interp_head + 8);
+	CHECK_INT(moved.rt_interp_main, real.rt_interp_main + 8);
+	/* none of them is the table's any more; what the offsets lack still is */
+	CHECK(moved.ts_frame != table.ts_frame && moved.co_name != table.co_name &&
+	      moved.gil_holder != table.gil_holder && moved.compact_size != table.compact_size);
+	CHECK_INT(moved.owner_skip, table.owner_skip);
+	CHECK_INT(moved.co_flags, table.co_flags);
+	CHECK_INT(moved.gil_size, table.gil_size);
+	CHECK(moved.stackref);
+}
+
+/* A CPython newer than the newest known (a copy of 3.15 whose offsets say 3.16.0): its
+ * version is told, by the same ladder, and no layout is guessed for it. */
+static void test_newer_version(void)
+{
+	static const struct patch to_316[] = { { 8, 0x00010000 } }; /* version: 3.15 -> 3.16 */
+	char src[512], copy[600], got[32];
+	struct py_layout l;
+	bool ft = true;
+
+	snprintf(src, sizeof(src), "%s/usr/bin/python3.15", sid_root());
+	if (!have(src))
+		return;
+	CHECK(patched_copy(src, 15, "python3.15", to_316, 1, copy, sizeof(copy)));
+	CHECK_INT(py_target_binary_version(copy, got, sizeof(got), &ft), 16);
+	CHECK(strncmp(got, "3.16.", 5) == 0);
+	CHECK(!ft);
+	CHECK_INT(py_target_binary_layout(copy, &l), -ENOTSUP);
+	unlink(copy);
+}
+
+/*
+ * The GIL fields of _Py_DebugOffsets (3.13 positions) are taken when they lie inside the
+ * built-in size of struct _gil_runtime_state; when they do not, the GIL is unknown but the
+ * layout stands.
  */
 static void test_debug_offsets_gil(void)
 {
@@ -254,7 +394,14 @@ static void test_debug_offsets_gil(void)
 	CHECK_INT(l.rt_interp_main, 640);
 	CHECK_INT(l.gil_size, 208);
 
-	put_u64(blob, 144, 7752 + 12); /* last_holder moved: another struct */
+	put_u64(blob, 144, 7752 + 24); /* last_holder moved inside the struct: taken */
+	py_layout_builtin(13, &l);
+	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), 0);
+	CHECK_INT(l.gil_holder, 24);
+	CHECK_INT(l.gil_locked, 16);
+	CHECK_INT(l.gil_size, 208);
+
+	put_u64(blob, 144, 7752 + 208); /* past the struct's known size: the GIL is unknown */
 	py_layout_builtin(13, &l);
 	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), 0);
 	CHECK_INT(l.gil_size, 0);
@@ -293,7 +440,10 @@ static void test_builtin_tables(void)
 				     l.obj.instance_dict == INSTANCE_DICT_NONE);
 	}
 	CHECK_INT(py_layout_builtin(7, &l), -ENOTSUP);
-	CHECK_INT(py_layout_builtin(15, &l), -ENOTSUP);
+	CHECK_INT(py_layout_builtin(PY_MINOR_MAX + 1, &l), -ENOTSUP);
+	/* up to 3.14 the thread state is autoTSSkey's; 3.15 dropped it (py_tls.h) */
+	CHECK_INT(py_layout_builtin(15, &l), 0);
+	CHECK_INT(l.rt_tss, 0);
 	py_layout_builtin(13, &l);
 	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), -EINVAL);
 	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, 16), -EINVAL);
@@ -317,5 +467,7 @@ int main(void)
 	RUN(test_renamed_binaries);
 	RUN(test_debug_offsets_agree);
 	RUN(test_debug_offsets_gil);
+	RUN(test_debug_offsets_not_tables);
+	RUN(test_newer_version);
 	return test_summary();
 }

@@ -24,7 +24,7 @@ void opts_print_usage(void)
 	       "       pyflare doctor [--json]\n"
 	       "       pyflare completions bash|zsh|fish\n"
 	       "\n"
-	       "pyflare is a sampling profiler for CPython 3.8-3.14 that walks Python stacks\n"
+	       "pyflare is a sampling profiler for CPython 3.8-3.15 that walks Python stacks\n"
 	       "in the kernel with eBPF: no code change, no restart, no pause of the target.\n"
 	       "\n"
 	       "commands:\n"

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cpython_layouts.h — where CPython 3.8–3.14 keep what the profiler reads (x86-64, glibc,
+ * cpython_layouts.h — where CPython 3.8–3.15 keep what the profiler reads (x86-64, glibc,
  * default GIL builds). Facts, not code: each row was read with gdb from the DWARF of the
  * pyenv builds on our CI machine (`print (int)&((PyThreadState*)0)->thread_id`, ...) and
  * agrees with py-spy's bindgen bindings (benfred/py-spy src/python_bindings/v3_*.rs) and
  * pyroscope's DWARF tables (grafana/pyroscope ebpf/python/python_offsets_gen_amd64.go).
  * 3.13+ binaries describe themselves in _Py_DebugOffsets; the rows for them hold only
- * what those offsets leave out (the TSS key, frame owner values, co_flags) and serve as a
- * cross-check. Included once, by user/python/py_layout.c.
+ * what those offsets leave out (the TSS key, frame owner values, co_flags, the GIL's size)
+ * and serve as a cross-check. Included once, by user/python/py_layout.c.
  *
  * The GIL fields (rt_interp_main ... gil_holder) come from the same DWARF:
  * `ptype/o struct _gil_runtime_state` (208 bytes, last_holder at 8, locked at 16, in every row),
@@ -156,6 +156,25 @@ static const struct py_layout cpython_layouts[] = {
 		.rt_interp_main = 816, .rt_gil = 0, .is_ceval_gil = 16, .is_gil = 7784,
 		.gil_size = 208, .gil_locked = 16, .gil_holder = 8,
 	},
+	{	/*
+		 * 3.15: autoTSSkey is gone (rt_tss 0: the thread state is the _Py_tss_gilstate
+		 * thread-local, user/python/py_tls.c); PyThreadState gained base_frame and the
+		 * profiler fields before thread_id. What Debian sid's python3.15 (3.15.2) says in
+		 * _Py_DebugOffsets; only owner_skip, co_flags, stackref and the GIL's size are
+		 * taken from this row (its Include/internal headers: pycore_interpframe_structs.h
+		 * has INTERPRETER=3 as its last owner, pycore_gil.h the same struct as 3.14)
+		 */
+		.minor = 15, .rt_tss = 0, .rt_interp_head = 936, .is_threads_head = 7336,
+		.ts_next = 8, .ts_thread_id = 176, .ts_frame = 72, .cframe_current = NO_OFF,
+		.ts_datastack = 256,
+		.fr_code = 0, .fr_back = 8, .fr_instr = 56, .fr_owner = 74, .owner_skip = 3,
+		.co_flags = 48, .co_firstlineno = 68, .co_filename = 112, .co_name = 120,
+		.co_qualname = 128, .co_linetable = 136, .co_code_adaptive = 208, .co_size = 208,
+		.str_length = 16, .str_state = 32, .ascii_size = 40, .compact_size = 56,
+		.bytes_size = 16, .bytes_sval = 32, .lasti_unit = LASTI_POINTER, .stackref = true,
+		.rt_interp_main = 944, .rt_gil = 0, .is_ceval_gil = 16, .is_gil = 7736,
+		.gil_size = 208, .gil_locked = 16, .gil_holder = 8,
+	},
 };
 /* clang-format on */
 
@@ -163,7 +182,11 @@ static const struct py_layout cpython_layouts[] = {
  * Byte positions of the fields we use inside _Py_DebugOffsets (every field a uint64_t),
  * which changes layout between minors (Include/internal/pycore_debug_offsets.h;
  * sizes 584 in 3.13 and 760 in 3.14, measured with py-spy's bindings; 3.14 adds
- * interpreter_state.threads_main before gc, which moves the GIL fields by 8).
+ * interpreter_state.threads_main before gc, which moves the GIL fields by 8; 3.15, 888
+ * bytes, computed with offsetof() from the struct in Debian's libpython3.15-dev 3.15.2
+ * and checked against the values in its python3.15: thread_state gains base_frame,
+ * last_profiled_frame(_seq) before thread_id, err_stackitem follows thread_state,
+ * type_object and heap_type_object grow, unicode_object adds compactunicodeobject_size).
  */
 struct debug_offsets_pos {
 	unsigned minor;
@@ -175,6 +198,7 @@ struct debug_offsets_pos {
 	uint16_t co_code_adaptive;
 	uint16_t bytes_size, bytes_sval;
 	uint16_t str_state, str_length, ascii_size;
+	uint16_t compact_size; /* unicode_object.compactunicodeobject_size (3.15+), else 0 */
 	/* interpreter_state.ceval_gil, gil_runtime_state, ..._locked, ..._holder */
 	uint16_t is_ceval_gil, is_gil, gil_locked, gil_holder;
 	/* interpreter_state.code_object_generation, thread_state.interp: 0 where absent
@@ -209,6 +233,14 @@ static const struct debug_offsets_pos debug_offsets_positions[] = {
 	  .ascii_size = 640,
 	  .is_ceval_gil = 120, .is_gil = 128, .gil_locked = 144, .gil_holder = 152,
 	  .is_code_gen = 160, .ts_interp = 200, .ts_status = 240 },
+	{ .minor = 15, .size = 888, .rt_interp_head = 40, .is_threads_head = 72,
+	  .ts_next = 192, .ts_frame = 208, .ts_thread_id = 240, .ts_datastack = 256,
+	  .fr_back = 320, .fr_code = 328, .fr_instr = 336, .fr_owner = 352,
+	  .co_filename = 384, .co_name = 392, .co_qualname = 400, .co_linetable = 408,
+	  .co_firstlineno = 416, .co_code_adaptive = 448,
+	  .bytes_size = 696, .bytes_sval = 704, .str_state = 720, .str_length = 728,
+	  .ascii_size = 736, .compact_size = 744,
+	  .is_ceval_gil = 120, .is_gil = 128, .gil_locked = 144, .gil_holder = 152 },
 };
 /* clang-format on */
 

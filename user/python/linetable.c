@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* linetable.c — decode CPython 3.8–3.14 line tables exactly as PyCode_Addr2Line does. */
+/* linetable.c — decode CPython 3.8–3.15 line tables exactly as PyCode_Addr2Line does. */
 #include <limits.h>
 #include <stdbool.h>
 
 #include "python/linetable.h"
+#include "python/py_layout.h"
 
 /* A line that does not fit an int, or is negative, can only come from a hostile table. */
 static int as_line(long long line)
@@ -122,7 +123,7 @@ static int loctable_line(const unsigned char *t, size_t len, int firstlineno, in
 
 int linetable_line(int minor, const unsigned char *table, size_t len, int firstlineno, int addr)
 {
-	if (minor < 8 || minor > 14)
+	if (minor < PY_MINOR_MIN || minor > PY_MINOR_MAX)
 		return -1;
 	/* -1 is the "not started yet" position; PyCode_Addr2Line answers co_firstlineno. */
 	if (addr == -1)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* linetable.h — map an instruction position to a source line, as CPython 3.8–3.14 does. */
+/* linetable.h — map an instruction position to a source line, as CPython 3.8–3.15 does. */
 #ifndef PYFLARE_LINETABLE_H
 #define PYFLARE_LINETABLE_H
 

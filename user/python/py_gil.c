@@ -15,7 +15,7 @@
 
 #include "host/remote.h"
 
-#define GIL_MAX_SIZE 512 /* 208 bytes on every GIL build 3.8-3.14 */
+#define GIL_MAX_SIZE 512 /* 208 bytes on every GIL build 3.8-3.15 */
 
 /* Reads the main interpreter's interp->ceval.gil (3.12+, gh-99113); checks it is a GIL. */
 static int read_gil_pointer(const struct py_target *t, uint64_t *addr)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * py_layout.c — CPython field offsets: built-in tables up to 3.12, the target's own
- * _Py_DebugOffsets from 3.13 on.
+ * _Py_DebugOffsets from 3.13 on (the table only for what those leave out).
  */
 #include "python/py_layout.h"
 
@@ -64,9 +64,11 @@ static int take16(uint16_t *dst, const unsigned char *buf, uint16_t pos, uint64_
 }
 
 /*
- * The GIL fields, kept only when last_holder and locked sit where the built-in
- * struct _gil_runtime_state (and so gil_size) has them; otherwise the GIL is unknown
- * (gil_size 0), which costs wall mode its GIL attribution, not the profile.
+ * The GIL fields: where the target says struct _gil_runtime_state and its locked and
+ * last_holder are. Only its size is not in _Py_DebugOffsets (the table's, which wall mode
+ * uses to tell a futex on the GIL); fields that fall outside it, or no ceval.gil pointer,
+ * leave the GIL unknown (gil_size 0), which costs wall mode its GIL attribution, not the
+ * profile.
  */
 static void apply_gil_offsets(struct py_layout *out, const unsigned char *buf,
 			      const struct debug_offsets_pos *pos)
@@ -74,8 +76,8 @@ static void apply_gil_offsets(struct py_layout *out, const unsigned char *buf,
 	uint64_t ceval_gil = u64_at(buf, pos->is_ceval_gil), gil = u64_at(buf, pos->is_gil);
 	uint64_t locked = u64_at(buf, pos->gil_locked), holder = u64_at(buf, pos->gil_holder);
 
-	if (!ceval_gil || ceval_gil > 1 << 20 || gil > 1 << 20 || holder != gil + out->gil_holder ||
-	    locked != gil + out->gil_locked) {
+	if (!ceval_gil || ceval_gil > 1 << 20 || gil > 1 << 20 || holder < gil || locked < gil ||
+	    holder - gil + 8 > out->gil_size || locked - gil + 4 > out->gil_size) {
 		out->is_ceval_gil = 0;
 		out->is_gil = 0;
 		out->gil_size = 0;
@@ -83,6 +85,8 @@ static void apply_gil_offsets(struct py_layout *out, const unsigned char *buf,
 	}
 	out->is_ceval_gil = (uint32_t)ceval_gil;
 	out->is_gil = (uint32_t)gil;
+	out->gil_holder = (uint16_t)(holder - gil);
+	out->gil_locked = (uint16_t)(locked - gil);
 }
 
 int py_layout_apply_debug_offsets(struct py_layout *out, const void *runtime, size_t len)
@@ -158,8 +162,10 @@ int py_layout_apply_debug_offsets(struct py_layout *out, const void *runtime, si
 		if (err)
 			return -EINVAL;
 	}
-	/* PyCompactUnicodeObject adds utf8_length and utf8 to PyASCIIObject */
+	/* PyCompactUnicodeObject adds utf8_length and utf8 to PyASCIIObject; 3.15 says so */
 	out->compact_size = out->ascii_size + 16;
+	if (pos->compact_size && take16(&out->compact_size, buf, pos->compact_size, 128))
+		return -EINVAL;
 	out->co_size = out->co_code_adaptive;
 	out->source = "_Py_DebugOffsets";
 	return 0;

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define PY_MINOR_MIN 8
-#define PY_MINOR_MAX 14
+#define PY_MINOR_MAX 15
 
 enum lasti_unit {
 	LASTI_BYTES = 0, /* 3.8, 3.9: f_lasti is a byte offset */
@@ -65,7 +65,7 @@ struct py_object_layout {
 struct py_layout {
 	unsigned minor;
 	const char *source;	  /* "built-in table" or "_Py_DebugOffsets" */
-	uint32_t rt_tss;	  /* _PyRuntimeState: autoTSSkey (Py_tss_t) */
+	uint32_t rt_tss;	  /* _PyRuntimeState: autoTSSkey (Py_tss_t); 0 from 3.15 */
 	uint32_t rt_interp_head;  /* _PyRuntimeState: interpreters.head */
 	uint32_t is_threads_head; /* PyInterpreterState: first thread state */
 	/* PyInterpreterState._code_object_generation: one more for every code object freed

@@ -271,6 +271,20 @@ static uint64_t symbol_or_0(const struct elf_file *e, const char *name)
 	return elf_file__symbol(e, name, &sym, NULL) ? 0 : sym;
 }
 
+/* 3.15+: how @e reaches its _Py_tss_gilstate thread-local (py_tls.h). 0 or -ENOENT. */
+static int find_tls_access(const struct elf_file *e, struct py_tls_access *a)
+{
+	unsigned char code[PY_TLS_CODE_BYTES];
+	uint64_t fn, size;
+
+	if (elf_file__symbol(e, PY_TLS_FUNCTION, &fn, &size))
+		return -ENOENT;
+	memset(code, 0, sizeof(code)); /* a short function: zeros decode as nothing */
+	if (elf_file__read(e, fn, code, size && size < sizeof(code) ? size : sizeof(code)))
+		return -ENOENT;
+	return py_tls_decode(code, sizeof(code), fn, a);
+}
+
 /* Everything @e says of itself, found at @path (a version may only be in its name). */
 static void analyse_file(const struct elf_file *e, const char *path, struct py_binary *b)
 {
@@ -292,6 +306,8 @@ static void analyse_file(const struct elf_file *e, const char *path, struct py_b
 		b->verdict = PY_BINARY_BAD_DEBUG_OFFSETS;
 	else if (elf_file__symbol(e, "PyCode_Type", &b->code_type, NULL))
 		b->verdict = PY_BINARY_NO_CODE_TYPE;
+	else if (!b->layout.rt_tss && find_tls_access(e, &b->tls))
+		b->verdict = PY_BINARY_NO_TLS;
 	else
 		b->verdict = PY_BINARY_OK;
 	b->none = symbol_or_0(e, "_Py_NoneStruct");
@@ -321,6 +337,12 @@ static void explain_refusal(const struct py_binary *b, const char *path, char *w
 		break;
 	case PY_BINARY_NO_CODE_TYPE:
 		snprintf(why, len, "%s has no PyCode_Type symbol", path);
+		break;
+	case PY_BINARY_NO_TLS:
+		snprintf(why, len,
+			 "Python %s: cannot tell where %s keeps its thread state (no %s "
+			 "of a known form)",
+			 b->version, path, PY_TLS_FUNCTION);
 		break;
 	default:
 		snprintf(why, len, "%s: not a usable CPython", path);
@@ -354,6 +376,8 @@ static enum py_target_error use_binary(struct py_target *t, const struct proc_ma
 	t->long_type_addr = b->long_type ? b->long_type + bias : 0;
 	t->unicode_type_addr = b->unicode_type ? b->unicode_type + bias : 0;
 	t->module_type_addr = b->module_type ? b->module_type + bias : 0;
+	t->tls_access = b->tls;
+	t->tls_bias = bias;
 	switch (check_code_type(t, why, len)) {
 	case 0:
 		py_target_find_gil(t); /* 3.12+ (gh-99113) may have no GIL yet: retried later */
@@ -630,22 +654,24 @@ static int find_slot(struct py_target *t, uint64_t self, uint64_t tstate, uint32
 	return -ENOENT;
 }
 
-int py_target_check_tls(struct py_target *t)
+/*
+ * Walks the main interpreter's thread states for one bound to its thread the way
+ * @holds_own (a slot finder) says; sets tls_checked when one is. Returns 0, -EAGAIN before
+ * the interpreter has a thread, -ENOENT when none is, or -errno.
+ */
+static int find_bound_thread(struct py_target *t,
+			     int (*holds_own)(struct py_target *t, uint64_t self, uint64_t tstate,
+					      uint32_t key),
+			     uint32_t key)
 {
 	const struct py_layout *l = &t->layout;
-	struct {
-		int32_t initialised;
-		uint32_t key;
-	} tss;
 	uint64_t interp, tstate, self;
 	int err, tried = 0;
 
-	err = remote_read(t->pid, t->runtime_addr + l->rt_tss, &tss, sizeof(tss));
-	if (!err)
-		err = remote_read_u64(t->pid, t->runtime_addr + l->rt_interp_head, &interp);
+	err = remote_read_u64(t->pid, t->runtime_addr + l->rt_interp_head, &interp);
 	if (err)
 		return err;
-	if (!tss.initialised || !interp)
+	if (!interp)
 		return -EAGAIN;
 	err = remote_read_u64(t->pid, interp + l->is_threads_head, &tstate);
 	if (err)
@@ -654,9 +680,8 @@ int py_target_check_tls(struct py_target *t)
 		if (remote_read_u64(t->pid, tstate + l->ts_thread_id, &self))
 			return -EFAULT;
 		/* Not every thread state is bound to a thread (C code may make its own) */
-		if (self && find_slot(t, self, tstate, tss.key) == 0) {
+		if (self && holds_own(t, self, tstate, key) == 0) {
 			t->tls_checked = true;
-			t->tss_key = tss.key;
 			if (remote_read_u64(t->pid, t->runtime_addr + l->rt_interp_main,
 					    &t->main_interp))
 				t->main_interp = 0; /* no code cache: every fingerprint read */
@@ -669,6 +694,51 @@ int py_target_check_tls(struct py_target *t)
 	return tried ? -ENOENT : -EAGAIN;
 }
 
+/* 3.15+: does the _Py_tss_gilstate of the thread at @self hold @tstate, read as the walker
+ * reads it? */
+static int tls_var_holds(struct py_target *t, uint64_t self, uint64_t tstate, uint32_t unused)
+{
+	unsigned dtv_entry = t->tls_kind == TLS_MUSL ? 8 : 16;
+	uint64_t slot, value;
+	int err;
+
+	(void)unused;
+	err = py_tls_slot(t->pid, self, t->tls_module, t->tls_var, dtv_entry, &slot);
+	if (!err)
+		err = remote_read_u64(t->pid, slot, &value);
+	return err ? err : value == tstate ? 0 : -ENOENT;
+}
+
+int py_target_check_tls(struct py_target *t)
+{
+	struct {
+		int32_t initialised;
+		uint32_t key;
+	} tss;
+	int err;
+
+	if (!t->layout.rt_tss) {
+		/* 3.15+: where _Py_tss_gilstate is (libpython's GOT, once relocated) */
+		if (!t->tls_var_found) {
+			err = py_tls_resolve(&t->tls_access, t->pid, t->tls_bias, &t->tls_module,
+					     &t->tls_var);
+			if (err)
+				return err;
+			t->tls_var_found = true;
+		}
+		return find_bound_thread(t, tls_var_holds, 0);
+	}
+	err = remote_read(t->pid, t->runtime_addr + t->layout.rt_tss, &tss, sizeof(tss));
+	if (err)
+		return err;
+	if (!tss.initialised)
+		return -EAGAIN;
+	err = find_bound_thread(t, find_slot, tss.key);
+	if (!err)
+		t->tss_key = tss.key;
+	return err;
+}
+
 void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *out)
 {
 	const struct py_layout *l = &t->layout;
@@ -676,7 +746,9 @@ void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *o
 
 	memset(out, 0, sizeof(*out));
 	out->id = id;
-	out->tss_addr = t->runtime_addr + l->rt_tss;
+	/* 3.15+ has no autoTSSkey: until the thread-local is found, no thread state (the
+	 * walker reads nothing at address 0) */
+	out->tss_addr = l->rt_tss ? t->runtime_addr + l->rt_tss : 0;
 	out->none_addr = t->none_addr;
 	out->tls_kind = t->tls_kind;
 	out->tls_offset = t->tls_offset;
@@ -686,7 +758,11 @@ void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *o
 		out->flags |= PROC_LASTI_IS_PTR | PROC_DATA_STACK;
 	if (l->stackref)
 		out->flags |= PROC_STACKREF;
-	if (t->tls_checked) {
+	if (!l->rt_tss && t->tls_var_found) {
+		out->flags |= PROC_TLS_VAR;
+		out->tls_module = t->tls_module;
+		out->tls_var = t->tls_var;
+	} else if (t->tls_checked) {
 		/* one read less per sample; a process that re-initialises Python with another
 		 * key shows as thread-state mismatches (health), not as wrong stacks */
 		out->flags |= PROC_TSS_KEY;

@@ -13,6 +13,7 @@
 
 #include "host/elf_file.h"
 #include "python/py_layout.h"
+#include "python/py_tls.h"
 
 struct py_proc;
 struct binary_cache;
@@ -41,6 +42,12 @@ struct py_target {
 	bool tls_checked;	    /* the TLS slot was found in a live thread */
 	uint32_t tss_key;	    /* autoTSSkey's key, once tls_checked */
 	uint64_t main_interp;	    /* _PyRuntime.interpreters.main, once tls_checked */
+	/* 3.15+ (layout.rt_tss 0): the _Py_tss_gilstate thread-local (py_tls.h) */
+	struct py_tls_access tls_access; /* how its file reaches it */
+	uint64_t tls_bias;		 /* that file's load bias */
+	bool tls_var_found;		 /* tls_module and tls_var hold where it is */
+	uint32_t tls_module;		 /* 0: static TLS, fs-relative; else the DTV's module */
+	int64_t tls_var;
 };
 
 enum py_target_error {
@@ -61,6 +68,7 @@ enum py_binary_verdict {
 	PY_BINARY_FREE_THREADED,
 	PY_BINARY_BAD_DEBUG_OFFSETS, /* 3.13+: _Py_DebugOffsets (gh-106597) unreadable/insane */
 	PY_BINARY_NO_CODE_TYPE,	     /* no PyCode_Type symbol to check code objects by */
+	PY_BINARY_NO_TLS, /* 3.15+: how it reaches its thread-state thread-local is unknown */
 };
 
 struct py_binary {
@@ -74,22 +82,25 @@ struct py_binary {
 	/* the types thread names are read through (py_thread_names.c); 0 if not exported */
 	uint64_t dict_type, long_type, unicode_type, module_type;
 	struct elf_placement placement; /* where its segments go, to find the load bias */
+	struct py_tls_access tls;	/* 3.15+: how it reaches _Py_tss_gilstate */
 };
 
 /*
  * Finds the interpreter of process @pid and fills @t. What depends only on a file is
  * taken from @cache when known there, and kept in it otherwise (@cache may be NULL). On failure returns the reason and
- * writes a one-line explanation into @why (e.g. "Python 3.15 is not supported (3.8-3.14
- * are)").
+ * writes a one-line explanation into @why (e.g. "Python 3.16.0 is not supported (3.8 to
+ * 3.15 are)").
  */
 enum py_target_error py_target_analyse(struct binary_cache *cache, pid_t pid, struct py_target *t,
 				       char *why, size_t len);
 
 /*
- * Locates the thread-state slot of the C library by looking for a live thread's
- * PyThreadState in its thread descriptor; updates tls_kind/tls_offset. Returns 0 when
- * found, -EAGAIN when the interpreter has no thread yet, -ENOENT when no known layout
- * matches, or -errno.
+ * Locates the thread-state slot by looking for a live thread's PyThreadState in it: up to
+ * 3.14 the autoTSSkey slot in the C library's thread descriptor (updates
+ * tls_kind/tls_offset), from 3.15 the _Py_tss_gilstate thread-local (resolves tls_module and
+ * tls_var first). Returns 0 when found, -EAGAIN when the interpreter has no thread yet (or,
+ * 3.15+, its loader has not relocated libpython yet), -ENOENT when no known layout matches,
+ * or -errno.
  */
 int py_target_check_tls(struct py_target *t);
 

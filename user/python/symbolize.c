@@ -240,7 +240,7 @@ int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size
 		return -EINVAL;
 	memcpy(&length, head + l->str_length, sizeof(length));
 	memcpy(&state, head + l->str_state, sizeof(state));
-	/* PyASCIIObject.state (PEP 393; these bits alike in 3.8-3.14): kind at 2, compact 5,
+	/* PyASCIIObject.state (PEP 393; these bits alike in 3.8-3.15): kind at 2, compact 5,
 	 * ascii 6 */
 	kind = (state >> 2) & 7; /* PyUnicode_1BYTE_KIND, 2 or 4 */
 	if (kind != 1 && kind != 2 && kind != 4)

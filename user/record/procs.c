@@ -473,8 +473,9 @@ void housekeeping(struct collector *c, uint64_t now)
 		off = t->target.tls_offset;
 		err = py_target_check_tls(&t->target);
 		if (err == -ENOENT) {
-			pr_warn("process %d: cannot find its Python thread state in the C library's "
-				"thread data; its stacks may be missing\n",
+			pr_warn("process %d: cannot find its Python thread state in its threads' "
+				"data (autoTSSkey's slot, or 3.15+'s thread-local); its stacks may be "
+				"missing\n",
 				t->target.pid);
 			t->tls_deadline = 0;
 		}

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Shared pieces of the functional-test workloads.
 
-Every workload runs unchanged on CPython 3.8 to 3.14, prints nothing on stdout, and burns
+Every workload runs unchanged on CPython 3.8 to 3.15, prints nothing on stdout, and burns
 known amounts of CPU time in known functions and lines, so that a test can check what
 pyflare recorded against the workload's EXPECT dict.
 
