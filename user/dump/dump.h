@@ -23,6 +23,7 @@ struct dump_opts {
 	pid_t pids[DUMP_MAX_PIDS];
 	size_t n_pids;
 	bool json;  /* --json */
+	bool async; /* --async: every asyncio task too (3.14+) */
 	bool color; /* ANSI colours in the text */
 	int verbose;
 };

@@ -84,7 +84,9 @@ static int on_sample(struct collector *c, const struct py_sample *smp, size_t si
 	thread = thread_of(c, smp->proc_id, t, smp->tid, smp->thread_id, smp->time_ns);
 	if (thread < 0)
 		return (int)thread;
-	node = stack_node(c, t, smp);
+	node = c->opts->async ? async_sample_stack(c, t, smp) : 0;
+	if (node == 0)
+		node = stack_node(c, t, smp);
 	if (node <= 0)
 		return (int)node;
 	out = (struct session_sample){

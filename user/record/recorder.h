@@ -37,6 +37,7 @@ struct bpf_link;
 struct bpf_program;
 struct keymap;
 struct launch;
+struct py_asyncio;
 struct py_thread_names;
 struct pyflare_bpf;
 struct ring_buffer;
@@ -52,6 +53,9 @@ struct tracked {
 	uint64_t tls_deadline;		  /* keep looking for the TLS slot until then */
 	struct py_thread_names *py_names; /* threading's names, once wanted */
 	uint64_t py_names_ms;		  /* when they were read (the samples' clock) */
+	struct py_asyncio *asyncio;	  /* --async: its task layout, once asyncio is imported */
+	uint64_t asyncio_retry_ns;	  /* --async: when to look for it again */
+	uint64_t asyncio_scan_ns;	  /* --async, wall mode: its tasks' last reading */
 };
 
 /* A thread that was sampled, and how it is named. */
@@ -183,6 +187,18 @@ void find_gils(struct collector *c);
  */
 int enter_waiting_threads(struct collector *c, struct tracked *t, uint64_t id, uint64_t since_ns);
 
+/* --- async_tasks.c: --async, samples by asyncio task ---------------------------------------- */
+/* Looks for the asyncio offsets of the processes that have none yet (entered in the kernel). */
+void async_find(struct collector *c, uint64_t now);
+/* Forgets @t's asyncio state (it exited or exec'd). */
+void async_forget(struct collector *c, struct tracked *t);
+/*
+ * The stack node of sample @smp under its asyncio task and the tasks awaiting it, the event
+ * loop's frames cut; 0 when the sample ran no task that can be read; -ENOMEM.
+ */
+int64_t async_sample_stack(struct collector *c, struct tracked *t, const struct py_sample *smp);
+/* Wall mode: the time since the last call charged to each suspended task: 0 or -errno. */
+int async_charge_waits(struct collector *c, uint64_t now);
 /* --- clock.c: the sampling clocks ------------------------------------------------------------ */
 
 /* --clock tick: the address of the tick's hrtimer function, or 0 after saying why not. */

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * async_tasks.c — --async: samples by asyncio task (CPython 3.14+).
+ *
+ * The kernel reads, with each sample, the task its thread was stepping
+ * (bpf/asyncio.bpf.h); here that task's name and the chain of tasks awaiting it become
+ * frames of kind FRAME_TASK, outermost awaiter first, put where the task's coroutine
+ * begins in the stack: the event loop's frames below it are cut. Names are read from the
+ * process when the sample is handled (a poll later at most), so a task renamed or freed in
+ * between is shown by its new name, or not at all (its coroutine is no longer in the stack).
+ *
+ * In wall mode the tasks that do not run are read at every poll: each one suspended on a
+ * future is charged the time since the last poll at its await, ending in what it awaits.
+ * The event loop's own idle wait stays the thread's, under no task.
+ */
+#include "record/recorder.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "python/py_asyncio.h"
+#include "python/py_walk.h"
+#include "python/symbolize.h"
+#include "host/thread_tids.h"
+#include "pyflare.skel.h"
+
+#define FIND_RETRY_NS 200000000ULL /* asyncio imported later: looked for every 200 ms */
+#define CHAIN_MAX 16		   /* awaiting tasks shown above a task */
+#define CORO_FRAMES_MAX 128	   /* frames of a suspended task's coroutines */
+#define TASKS_MAX 4096		   /* tasks of a thread read in wall mode */
+#define WAIT_WEIGHT_MAX_NS 1000000000ULL /* a poll late by more is not charged whole */
+
+/* Looks for the asyncio offsets of the processes that have none yet. */
+void async_find(struct collector *c, uint64_t now)
+{
+	for (size_t i = 0; i < c->n_tracked; i++) {
+		struct tracked *t = &c->tracked[i];
+		struct py_async_proc entry;
+		struct py_asyncio a;
+		__u32 key = (__u32)t->target.pid;
+		int err;
+
+		if (!t->alive || t->asyncio || now < t->asyncio_retry_ns)
+			continue;
+		t->asyncio_retry_ns = now + FIND_RETRY_NS;
+		err = py_asyncio_find(&t->target, &a);
+		if (err) {
+			if (err != -ENOENT || t->target.layout.minor < 14)
+				t->asyncio_retry_ns = UINT64_MAX; /* it will not change */
+			if (err != -ENOENT || t->target.layout.minor < 14)
+				pr_warn("process %d: --async: %s; its samples are not split by "
+					"task\n",
+					t->target.pid, py_asyncio_why_not(&t->target, err));
+			continue;
+		}
+		t->asyncio = malloc(sizeof(*t->asyncio));
+		if (!t->asyncio)
+			continue;
+		*t->asyncio = a;
+		entry = (struct py_async_proc){ .proc_id = i + 1, .ts_running_task = a.ts_running_task };
+		if (bpf_map__update_elem(c->skel->maps.async_procs, &key, sizeof(key), &entry,
+					 sizeof(entry), BPF_ANY))
+			pr_warn("process %d: --async: cannot enter it in the kernel's table\n",
+				t->target.pid);
+		pr_debug("process %d: asyncio tasks readable (running task at +%u)\n",
+			 t->target.pid, a.ts_running_task);
+	}
+}
+
+/* Forgets a process instance's asyncio state (it exited or exec'd). */
+void async_forget(struct collector *c, struct tracked *t)
+{
+	__u32 key = (__u32)t->target.pid;
+
+	if (t->asyncio && c->skel)
+		bpf_map__delete_elem(c->skel->maps.async_procs, &key, sizeof(key), 0);
+	free(t->asyncio);
+	t->asyncio = NULL;
+}
+
+/* The frame of task @task, "Task NAME". */
+static int64_t task_frame(struct collector *c, const struct py_task *task)
+{
+	char name[PY_TASK_NAME_MAX + 8];
+
+	snprintf(name, sizeof(name), "Task %s", task->name);
+	return marker_frame(c, FRAME_TASK, name);
+}
+
+/*
+ * The stack nodes of task @addr and the tasks awaiting it, outermost first: *@node is the
+ * task's own. Returns 0, or -ENOENT when @addr is no task now, or -ENOMEM.
+ */
+static int task_chain(struct collector *c, struct tracked *t, uint64_t addr, struct py_task *task,
+		      int64_t *node)
+{
+	struct py_task chain[CHAIN_MAX];
+	size_t n = 0;
+
+	if (py_asyncio_task(&t->target, t->asyncio, addr, task))
+		return -ENOENT;
+	chain[n++] = *task;
+	/* the first awaiting task of each: a task awaited by several (a shared one) is shown
+	 * under one of them */
+	while (n < CHAIN_MAX && chain[n - 1].n_awaited_by) {
+		bool seen = false;
+
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = chain[i].addr == chain[n - 1].awaited_by[0];
+		if (seen || py_asyncio_task(&t->target, t->asyncio, chain[n - 1].awaited_by[0],
+					    &chain[n]))
+			break;
+		n++;
+	}
+	*node = 0;
+	while (n-- > 0) {
+		int64_t f = task_frame(c, &chain[n]);
+
+		if (f < 0)
+			return -ENOMEM;
+		*node = session__intern_stack(c->s, (uint32_t)*node, (uint32_t)f);
+		if (*node < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Interns frames @f[0..n) (outermost first) under @node: the new node, or -ENOMEM. */
+static int64_t add_frames(struct collector *c, struct tracked *t, uint64_t proc_id, int64_t node,
+			  const struct py_frame *f, size_t n, bool innermost_first)
+{
+	for (size_t i = 0; i < n && node >= 0; i++) {
+		const struct py_frame *fr = innermost_first ? &f[n - 1 - i] : &f[i];
+		int64_t frame = symbolizer__frame(c->sym, t->alive ? &t->target : NULL, proc_id, fr);
+
+		if (frame < 0)
+			return -ENOMEM;
+		node = session__intern_stack(c->s, (uint32_t)node, (uint32_t)frame);
+	}
+	return node < 0 ? -ENOMEM : node;
+}
+
+int64_t async_sample_stack(struct collector *c, struct tracked *t, const struct py_sample *smp)
+{
+	struct py_task task;
+	uint64_t code;
+	int64_t node;
+	uint32_t at;
+	int err;
+
+	if (!smp->task || !t->asyncio || !t->alive)
+		return 0;
+	code = py_asyncio_coro_code(&t->target, t->asyncio,
+				    py_asyncio_task(&t->target, t->asyncio, smp->task, &task) ?
+					    0 :
+					    task.coro);
+	if (!code)
+		return 0;
+	/* the task's coroutine: the outermost frame running its code */
+	for (at = smp->nr_frames; at-- > 0;)
+		if (smp->frames[at].code == code)
+			break;
+	if (at >= smp->nr_frames)
+		return 0; /* the task no longer runs that coroutine: not shown as the task */
+	err = task_chain(c, t, smp->task, &task, &node);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	return add_frames(c, t, smp->proc_id, node, smp->frames, at + 1, true);
+}
+
+/* What a suspended task waits for, as its stack's last frame: "[await sleep]"... */
+static int64_t await_frame(struct collector *c, struct tracked *t, const struct py_task *task,
+			   int64_t leaf_frame)
+{
+	const struct session_frame *frames;
+	char what[PY_TASK_NAME_MAX], name[PY_TASK_NAME_MAX + 16];
+	size_t nframes;
+
+	frames = session__frames(c->s, &nframes);
+	switch (py_asyncio_awaits(&t->target, t->asyncio, task->waiter, what, sizeof(what))) {
+	case PY_AWAIT_TASK:
+		snprintf(name, sizeof(name), "[await Task %s]", what);
+		break;
+	case PY_AWAIT_GATHER:
+		snprintf(name, sizeof(name), "[await gather]");
+		break;
+	default:
+		/* asyncio.sleep() awaits a future a timer completes: told by its frame */
+		if (leaf_frame >= 0 && (size_t)leaf_frame < nframes &&
+		    !strcmp(frames[leaf_frame].name, "sleep") &&
+		    strstr(frames[leaf_frame].file, "asyncio/tasks.py"))
+			snprintf(name, sizeof(name), "[await sleep]");
+		else
+			snprintf(name, sizeof(name), "[await I/O]");
+	}
+	return marker_frame(c, FRAME_WAIT, name);
+}
+
+/* Wall mode: charges @weight_ns to each suspended task of thread state @tstate. */
+static int charge_thread(struct collector *c, struct tracked *t, uint64_t id,
+			 const struct py_thread_state *ts, const struct thread_tids *tids,
+			 uint64_t weight_ns, uint64_t now, uint64_t *tasks,
+			 struct py_frame *frames)
+{
+	uint64_t running = 0;
+	int64_t thread = -1;
+	bool cut;
+	int n = py_asyncio_tasks(&t->target, t->asyncio, ts->addr, tasks, TASKS_MAX, &cut);
+
+	py_asyncio_running_task(&t->target, t->asyncio, ts->addr, &running);
+	for (int i = 0; i < n; i++) {
+		struct py_task task;
+		struct session_sample out;
+		int64_t node, leaf = -1, wait;
+		size_t nstacks;
+		int nf, err;
+
+		if (tasks[i] == running || py_asyncio_task(&t->target, t->asyncio, tasks[i], &task) ||
+		    task.state != PY_TASK_WAITING)
+			continue;
+		nf = py_asyncio_coro_frames(&t->target, t->asyncio, task.coro, frames,
+					    CORO_FRAMES_MAX);
+		if (nf <= 0)
+			continue;
+		err = task_chain(c, t, tasks[i], &task, &node);
+		if (err == -ENOENT)
+			continue;
+		if (err)
+			return err;
+		node = add_frames(c, t, id, node, frames, (size_t)nf, false);
+		if (node < 0)
+			return (int)node;
+		leaf = (int64_t)session__stacks(c->s, &nstacks)[node].frame;
+		wait = await_frame(c, t, &task, leaf);
+		if (wait < 0)
+			return -ENOMEM;
+		node = session__intern_stack(c->s, (uint32_t)node, (uint32_t)wait);
+		if (node < 0)
+			return -ENOMEM;
+		if (thread < 0) {
+			thread = thread_of(c, id, t, thread_tids__find(tids, ts->ident), ts->ident,
+					   now);
+			if (thread < 0)
+				return (int)thread;
+		}
+		out = (struct session_sample){
+			.time_ns = now > c->start_ns ? now - c->start_ns : 0,
+			.weight_ns = weight_ns,
+			.thread = (uint32_t)thread,
+			.stack = (uint32_t)node,
+		};
+		err = session__add_sample(c->s, &out);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int async_charge_waits(struct collector *c, uint64_t now)
+{
+	struct py_thread_state *states = NULL;
+	uint64_t *tasks = NULL;
+	struct py_frame *frames = NULL;
+	int err = 0;
+
+	for (size_t i = 0; i < c->n_tracked && !err; i++) {
+		struct tracked *t = &c->tracked[i];
+		struct thread_tids *tids;
+		uint64_t weight;
+		bool cut;
+		int n;
+
+		if (!t->alive || !t->asyncio)
+			continue;
+		weight = t->asyncio_scan_ns ? now - t->asyncio_scan_ns : 0;
+		t->asyncio_scan_ns = now;
+		if (!weight)
+			continue;
+		if (weight > WAIT_WEIGHT_MAX_NS)
+			weight = WAIT_WEIGHT_MAX_NS;
+		if (!states) {
+			states = malloc(PY_WALK_THREADS_MAX * sizeof(*states));
+			tasks = malloc(TASKS_MAX * sizeof(*tasks));
+			frames = malloc(CORO_FRAMES_MAX * sizeof(*frames));
+			if (!states || !tasks || !frames) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		n = py_walk_threads(&t->target, states, PY_WALK_THREADS_MAX, &cut);
+		tids = thread_tids__read(t->target.pid, t->target.tls_kind == TLS_GLIBC);
+		for (int j = 0; j < n && !err; j++)
+			err = charge_thread(c, t, i + 1, &states[j], tids, weight, now, tasks,
+					    frames);
+		thread_tids__free(tids);
+	}
+	free(states);
+	free(tasks);
+	free(frames);
+	return err;
+}
