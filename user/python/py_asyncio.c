@@ -42,9 +42,19 @@ struct asyncio_debug_pos {
 };
 
 static const struct asyncio_debug_pos debug_positions[] = {
-	{ .minor = 14, .native_thread_id = 224, .stackpointer = 296, .tp_name = 424,
-	  .tp_flags = 440, .set_used = 504, .set_table = 512, .set_mask = 520, .long_tag = 576,
-	  .long_digit = 584, .gi_iframe = 680, .gi_frame_state = 688, .yield_from_slot = 1,
+	{ .minor = 14,
+	  .native_thread_id = 224,
+	  .stackpointer = 296,
+	  .tp_name = 424,
+	  .tp_flags = 440,
+	  .set_used = 504,
+	  .set_table = 512,
+	  .set_mask = 520,
+	  .long_tag = 576,
+	  .long_digit = 584,
+	  .gi_iframe = 680,
+	  .gi_frame_state = 688,
+	  .yield_from_slot = 1,
 	  .frame_yield_from = -1 },
 };
 
@@ -292,8 +302,8 @@ int py_asyncio_task(const struct py_target *t, const struct py_asyncio *a, uint6
 	return 0;
 }
 
-int py_asyncio_running_task(const struct py_target *t, const struct py_asyncio *a,
-			    uint64_t tstate, uint64_t *task)
+int py_asyncio_running_task(const struct py_target *t, const struct py_asyncio *a, uint64_t tstate,
+			    uint64_t *task)
 {
 	return remote_read_u64(t->pid, tstate + a->ts_running_task, task);
 }
@@ -348,8 +358,7 @@ static int coro_frame(const struct py_target *t, const struct py_asyncio *a, uin
 	return state > 0 ? -ENOENT : 0;
 }
 
-uint64_t py_asyncio_coro_code(const struct py_target *t, const struct py_asyncio *a,
-			      uint64_t coro)
+uint64_t py_asyncio_coro_code(const struct py_target *t, const struct py_asyncio *a, uint64_t coro)
 {
 	struct py_frame f;
 	uint64_t frame;

@@ -32,12 +32,12 @@ struct py_asyncio {
 	uint32_t ts_running_loop; /* _PyThreadStateImpl */
 	uint32_t ts_running_task, ts_tasks_head;
 	/* from _Py_DebugOffsets */
-	uint16_t tp_name, tp_flags;		  /* PyTypeObject */
-	uint16_t set_used, set_table, set_mask;	  /* PySetObject */
-	uint16_t long_tag, long_digit;		  /* PyLongObject (3.12+ layout) */
-	uint16_t gi_iframe, gi_frame_state;	  /* PyGenObject: the coroutine's own frame */
-	uint16_t fr_stackpointer;		  /* _PyInterpreterFrame */
-	uint16_t ts_native_thread_id;		  /* PyThreadState */
+	uint16_t tp_name, tp_flags;		/* PyTypeObject */
+	uint16_t set_used, set_table, set_mask; /* PySetObject */
+	uint16_t long_tag, long_digit;		/* PyLongObject (3.12+ layout) */
+	uint16_t gi_iframe, gi_frame_state;	/* PyGenObject: the coroutine's own frame */
+	uint16_t fr_stackpointer;		/* _PyInterpreterFrame */
+	uint16_t ts_native_thread_id;		/* PyThreadState */
 	uint8_t yield_from_slot; /* a suspended frame's awaitable: stackpointer[-slot] */
 	int8_t frame_yield_from; /* gi_frame_state of a coroutine suspended in an await */
 };
@@ -75,8 +75,8 @@ int py_asyncio_task(const struct py_target *t, const struct py_asyncio *a, uint6
 		    struct py_task *out);
 
 /* The task thread state @tstate steps now, 0 for none, or -errno. */
-int py_asyncio_running_task(const struct py_target *t, const struct py_asyncio *a,
-			    uint64_t tstate, uint64_t *task);
+int py_asyncio_running_task(const struct py_target *t, const struct py_asyncio *a, uint64_t tstate,
+			    uint64_t *task);
 
 /* The tasks of thread state @tstate (@tstate 0: those of the main interpreter whose thread
  * is gone), at most @max. Returns how many, or -errno; *@cut when the list was cut short. */
@@ -89,8 +89,7 @@ int py_asyncio_coro_frames(const struct py_target *t, const struct py_asyncio *a
 			   struct py_frame *out, size_t max);
 
 /* The code object coroutine @coro runs (to find its frame in a thread's stack), or 0. */
-uint64_t py_asyncio_coro_code(const struct py_target *t, const struct py_asyncio *a,
-			      uint64_t coro);
+uint64_t py_asyncio_coro_code(const struct py_target *t, const struct py_asyncio *a, uint64_t coro);
 
 enum py_await_kind {
 	PY_AWAIT_FUTURE = 0, /* a future something else completes (I/O, a timer, a queue) */

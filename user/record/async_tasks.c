@@ -27,10 +27,10 @@
 #include "host/thread_tids.h"
 #include "pyflare.skel.h"
 
-#define FIND_RETRY_NS 200000000ULL /* asyncio imported later: looked for every 200 ms */
-#define CHAIN_MAX 16		   /* awaiting tasks shown above a task */
-#define CORO_FRAMES_MAX 128	   /* frames of a suspended task's coroutines */
-#define TASKS_MAX 4096		   /* tasks of a thread read in wall mode */
+#define FIND_RETRY_NS 200000000ULL	 /* asyncio imported later: looked for every 200 ms */
+#define CHAIN_MAX 16			 /* awaiting tasks shown above a task */
+#define CORO_FRAMES_MAX 128		 /* frames of a suspended task's coroutines */
+#define TASKS_MAX 4096			 /* tasks of a thread read in wall mode */
 #define WAIT_WEIGHT_MAX_NS 1000000000ULL /* a poll late by more is not charged whole */
 
 /* Looks for the asyncio offsets of the processes that have none yet. */
@@ -60,7 +60,8 @@ void async_find(struct collector *c, uint64_t now)
 		if (!t->asyncio)
 			continue;
 		*t->asyncio = a;
-		entry = (struct py_async_proc){ .proc_id = i + 1, .ts_running_task = a.ts_running_task };
+		entry = (struct py_async_proc){ .proc_id = i + 1,
+						.ts_running_task = a.ts_running_task };
 		if (bpf_map__update_elem(c->skel->maps.async_procs, &key, sizeof(key), &entry,
 					 sizeof(entry), BPF_ANY))
 			pr_warn("process %d: --async: cannot enter it in the kernel's table\n",
@@ -110,8 +111,8 @@ static int task_chain(struct collector *c, struct tracked *t, uint64_t addr, str
 
 		for (size_t i = 0; i < n && !seen; i++)
 			seen = chain[i].addr == chain[n - 1].awaited_by[0];
-		if (seen || py_asyncio_task(&t->target, t->asyncio, chain[n - 1].awaited_by[0],
-					    &chain[n]))
+		if (seen ||
+		    py_asyncio_task(&t->target, t->asyncio, chain[n - 1].awaited_by[0], &chain[n]))
 			break;
 		n++;
 	}
@@ -134,7 +135,8 @@ static int64_t add_frames(struct collector *c, struct tracked *t, uint64_t proc_
 {
 	for (size_t i = 0; i < n && node >= 0; i++) {
 		const struct py_frame *fr = innermost_first ? &f[n - 1 - i] : &f[i];
-		int64_t frame = symbolizer__frame(c->sym, t->alive ? &t->target : NULL, proc_id, fr);
+		int64_t frame =
+			symbolizer__frame(c->sym, t->alive ? &t->target : NULL, proc_id, fr);
 
 		if (frame < 0)
 			return -ENOMEM;
@@ -153,10 +155,9 @@ int64_t async_sample_stack(struct collector *c, struct tracked *t, const struct 
 
 	if (!smp->task || !t->asyncio || !t->alive)
 		return 0;
-	code = py_asyncio_coro_code(&t->target, t->asyncio,
-				    py_asyncio_task(&t->target, t->asyncio, smp->task, &task) ?
-					    0 :
-					    task.coro);
+	code = py_asyncio_coro_code(
+		&t->target, t->asyncio,
+		py_asyncio_task(&t->target, t->asyncio, smp->task, &task) ? 0 : task.coro);
 	if (!code)
 		return 0;
 	/* the task's coroutine: the outermost frame running its code */
@@ -202,8 +203,7 @@ static int64_t await_frame(struct collector *c, struct tracked *t, const struct 
 /* Wall mode: charges @weight_ns to each suspended task of thread state @tstate. */
 static int charge_thread(struct collector *c, struct tracked *t, uint64_t id,
 			 const struct py_thread_state *ts, const struct thread_tids *tids,
-			 uint64_t weight_ns, uint64_t now, uint64_t *tasks,
-			 struct py_frame *frames)
+			 uint64_t weight_ns, uint64_t now, uint64_t *tasks, struct py_frame *frames)
 {
 	uint64_t running = 0;
 	int64_t thread = -1;
@@ -218,7 +218,8 @@ static int charge_thread(struct collector *c, struct tracked *t, uint64_t id,
 		size_t nstacks;
 		int nf, err;
 
-		if (tasks[i] == running || py_asyncio_task(&t->target, t->asyncio, tasks[i], &task) ||
+		if (tasks[i] == running ||
+		    py_asyncio_task(&t->target, t->asyncio, tasks[i], &task) ||
 		    task.state != PY_TASK_WAITING)
 			continue;
 		nf = py_asyncio_coro_frames(&t->target, t->asyncio, task.coro, frames,

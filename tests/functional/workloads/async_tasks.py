@@ -9,10 +9,10 @@ Task "main" starts, and awaits with asyncio.gather():
   waiter    awaits the task cpu-a
 
 Each task measures its own CPU time around each burst (time.thread_time: the loop runs
-them all in one thread, one at a time) and writes it to async_tasks.json, with the wall
+them all in one thread, one at a time) and writes it to async_tasks-times.json, with the wall
 time sleeper slept. With the argument `hold`, the tasks wait instead of working
 (sleeper sleeps, waiter awaits a task that sleeps, gatherer awaits sleeping sub-tasks) and
-the workload writes async_tasks.json once they are all suspended, then sleeps until
+the workload writes async_tasks-times.json once they are all suspended, then sleeps until
 killed: for `pyflare dump --async`."""
 import asyncio
 import os
@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import CHUNK, Stopwatch, clock, line_of, warm_up, write_measured
+from _common import CHUNK, Stopwatch, clock, frame, line_of, warm_up, write_measured
 
 SECONDS = {"cpu-a": 0.30, "cpu-b": 0.10, "sub-0": 0.05, "sub-1": 0.05, "sub-2": 0.05}
 SLEEP = 0.4
@@ -68,9 +68,22 @@ async def main(hold):  # @main
     w = asyncio.create_task(waiter(a), name="waiter")
     if hold:
         await asyncio.sleep(0.2)
-        write_measured("async_tasks.json", {"pid": os.getpid(), "lines": {
+        write_measured("async_tasks-times.json", {"pid": os.getpid(), "lines": {
             k: line_of(k) for k in ("sleep", "gather", "await_task", "all")}})
     await asyncio.gather(a, b, s, g, w)  # @all
+
+
+EXPECT = {
+    "frames": {
+        "burn": frame("burn", line_of("burn")),
+        "sleeper": frame("sleeper", line_of("sleeper")),
+        "gatherer": frame("gatherer", line_of("gatherer")),
+        "waiter": frame("waiter", line_of("waiter")),
+        "main": frame("main", line_of("main")),
+    },
+    "lines": {k: line_of(k) for k in ("sleep", "gather", "await_task", "all", "yield")},
+    "cpu_tasks": sorted(SECONDS),
+}
 
 
 if __name__ == "__main__":
@@ -78,5 +91,5 @@ if __name__ == "__main__":
     warm_up()
     asyncio.run(main(hold), debug=False)
     if not hold:
-        write_measured("async_tasks.json", {"cpu": CPU, "lines": {
+        write_measured("async_tasks-times.json", {"cpu": CPU, "lines": {
             k: line_of(k) for k in ("sleep", "gather", "await_task", "all", "burn", "yield")}})
