@@ -17,8 +17,8 @@
 #include "python/symbolize.h"
 #include "session/session.h"
 
-#define TASKS_MAX 4096	/* tasks listed per thread */
-#define FRAMES_MAX 128	/* coroutine frames per task */
+#define TASKS_MAX 4096 /* tasks listed per thread */
+#define FRAMES_MAX 128 /* coroutine frames per task */
 
 static const char *state_name(enum py_task_state s)
 {
@@ -51,10 +51,11 @@ static void task_awaits(const struct py_target *t, const struct py_asyncio *a,
 		snprintf(buf, len, "[await gather]");
 		break;
 	default:
-		snprintf(buf, len, leaf && !strcmp(leaf->name, "sleep") &&
-					   strstr(leaf->file, "asyncio/tasks.py") ?
-				   "[await sleep]" :
-				   "[await I/O]");
+		snprintf(buf, len,
+			 leaf && !strcmp(leaf->name, "sleep") &&
+					 strstr(leaf->file, "asyncio/tasks.py") ?
+				 "[await sleep]" :
+				 "[await I/O]");
 	}
 }
 
