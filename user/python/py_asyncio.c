@@ -29,7 +29,7 @@
 /*
  * Where the fields py_asyncio reads sit inside _Py_DebugOffsets (each a uint64_t), which
  * grows between minors (Include/internal/pycore_debug_offsets.h); read from a running
- * Debian python3.14 (3.14.2) and checked against its known values (PyGenObject 160 bytes
+ * Debian python3.14 (3.14.10) and checked against its known values (PyGenObject 160 bytes
  * with its 88-byte frame at 72; gi_frame_state at 67 after three char flags).
  */
 struct asyncio_debug_pos {
@@ -38,25 +38,27 @@ struct asyncio_debug_pos {
 	uint16_t set_used, set_table, set_mask, long_tag, long_digit;
 	uint16_t gi_iframe, gi_frame_state;
 	uint8_t yield_from_slot;
-	int8_t frame_yield_from; /* FRAME_SUSPENDED_YIELD_FROM (Include/internal/pycore_frame.h) */
+	/* gi_frame_state values (Include/internal/pycore_frame.h, renumbered in 3.15): suspended
+	 * in an await (FRAME_SUSPENDED_YIELD_FROM), and running; the states before it (created,
+	 * suspended) have a frame to show, those after (completed, cleared) none */
+	int8_t frame_yield_from, frame_executing;
 };
 
+/* clang-format off */
 static const struct asyncio_debug_pos debug_positions[] = {
-	{ .minor = 14,
-	  .native_thread_id = 224,
-	  .stackpointer = 296,
-	  .tp_name = 424,
-	  .tp_flags = 440,
-	  .set_used = 504,
-	  .set_table = 512,
-	  .set_mask = 520,
-	  .long_tag = 576,
-	  .long_digit = 584,
-	  .gi_iframe = 680,
-	  .gi_frame_state = 688,
-	  .yield_from_slot = 1,
-	  .frame_yield_from = -1 },
+	{ .minor = 14, .native_thread_id = 224, .stackpointer = 296, .tp_name = 424,
+	  .tp_flags = 440, .set_used = 504, .set_table = 512, .set_mask = 520, .long_tag = 576,
+	  .long_digit = 584, .gi_iframe = 680, .gi_frame_state = 688, .yield_from_slot = 1,
+	  .frame_yield_from = -1, .frame_executing = 0 },
+	/* 3.15 (Debian's 3.15.2, read the same way; the states and the awaited object's slot
+	 * checked with ctypes in a running 3.15: two slots below the stack pointer, where
+	 * CPython's own Modules/_remote_debugging/asyncio.c reads it) */
+	{ .minor = 15, .native_thread_id = 224, .stackpointer = 360, .tp_name = 488,
+	  .tp_flags = 504, .set_used = 600, .set_table = 608, .set_mask = 616, .long_tag = 672,
+	  .long_digit = 680, .gi_iframe = 808, .gi_frame_state = 816, .yield_from_slot = 2,
+	  .frame_yield_from = 2, .frame_executing = 4 },
 };
+/* clang-format on */
 
 static uint64_t u64_at(const unsigned char *buf, size_t off)
 {
@@ -133,7 +135,7 @@ static int take32(uint32_t *dst, uint64_t v, uint64_t max)
 int py_asyncio_find(const struct py_target *t, struct py_asyncio *out)
 {
 	const struct asyncio_debug_pos *pos = NULL;
-	unsigned char sec[ASYNCIO_DEBUG_BYTES], rt[800];
+	unsigned char sec[ASYNCIO_DEBUG_BYTES], rt[1024];
 	int err = 0;
 
 	for (size_t i = 0; i < sizeof(debug_positions) / sizeof(debug_positions[0]); i++)
@@ -178,6 +180,7 @@ int py_asyncio_find(const struct py_target *t, struct py_asyncio *out)
 	out->gi_frame_state = (uint16_t)u64_at(rt, pos->gi_frame_state);
 	out->yield_from_slot = pos->yield_from_slot;
 	out->frame_yield_from = pos->frame_yield_from;
+	out->frame_executing = pos->frame_executing;
 	if (u64_at(rt, pos->stackpointer) >= 256 || u64_at(rt, pos->gi_iframe) >= 512 ||
 	    u64_at(rt, pos->gi_frame_state) >= 512 || u64_at(rt, pos->tp_flags) >= 1024 ||
 	    u64_at(rt, pos->tp_name) >= 1024 || u64_at(rt, pos->set_mask) >= 256 ||
@@ -353,9 +356,7 @@ static int coro_frame(const struct py_target *t, const struct py_asyncio *a, uin
 		return err;
 	*frame = coro + a->gi_iframe;
 	*awaiting = state == a->frame_yield_from;
-	/* created (not started yet) and suspended states are below 0, executing is 0;
-	 * completed and cleared coroutines have no frame to show */
-	return state > 0 ? -ENOENT : 0;
+	return state > a->frame_executing ? -ENOENT : 0; /* completed or cleared */
 }
 
 uint64_t py_asyncio_coro_code(const struct py_target *t, const struct py_asyncio *a, uint64_t coro)

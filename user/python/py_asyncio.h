@@ -40,6 +40,7 @@ struct py_asyncio {
 	uint16_t ts_native_thread_id;		/* PyThreadState */
 	uint8_t yield_from_slot; /* a suspended frame's awaitable: stackpointer[-slot] */
 	int8_t frame_yield_from; /* gi_frame_state of a coroutine suspended in an await */
+	int8_t frame_executing;	 /* gi_frame_state of a running one; above: no frame */
 };
 
 /* Finds @t's asyncio offsets: 0, -ENOENT (asyncio not imported yet), -ENOTSUP (before
