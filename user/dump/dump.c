@@ -99,7 +99,7 @@ static int read_tasks(struct dump *d, const struct reading *r, struct dump_proce
 {
 	struct py_asyncio a;
 	struct dump_tasks_reader tr = { &r->t, &a, d->sy, d->strings, r->proc_id };
-	int err = py_asyncio_find(&r->t, &a);
+	int err = py_asyncio_find(&r->t, &a, false);
 
 	p->async = true;
 	if (err) {

@@ -91,16 +91,18 @@ static int read_section(pid_t pid, const struct proc_mapping *m, unsigned char *
 	return err ? err : remote_read(pid, bias + addr, buf, ASYNCIO_DEBUG_BYTES);
 }
 
-/* Whether @path may hold _AsyncioDebug: the _asyncio module or the interpreter itself. */
-static bool may_hold_asyncio(const struct py_target *t, const char *path)
+/* Whether @path may hold _AsyncioDebug: the _asyncio module, or the interpreter itself
+ * (a build with _asyncio built in) unless @modules_only. */
+static bool may_hold_asyncio(const struct py_target *t, const char *path, bool modules_only)
 {
 	const char *base = strrchr(path, '/');
 
 	base = base ? base + 1 : path;
-	return !strncmp(base, "_asyncio.", strlen("_asyncio.")) || !strcmp(path, t->binary);
+	return !strncmp(base, "_asyncio.", strlen("_asyncio.")) ||
+	       (!modules_only && !strcmp(path, t->binary));
 }
 
-static int find_section(const struct py_target *t, unsigned char *buf)
+static int find_section(const struct py_target *t, unsigned char *buf, bool modules_only)
 {
 	struct proc_mapping *maps = calloc(2048, sizeof(*maps));
 	int n, err = -ENOENT;
@@ -113,7 +115,7 @@ static int find_section(const struct py_target *t, unsigned char *buf)
 
 		for (int j = 0; j < i && first; j++)
 			first = strcmp(maps[j].path, maps[i].path) != 0;
-		if (first && may_hold_asyncio(t, maps[i].path)) {
+		if (first && may_hold_asyncio(t, maps[i].path, modules_only)) {
 			int e = read_section(t->pid, &maps[i], buf);
 
 			if (e != -ENOENT)
@@ -132,7 +134,7 @@ static int take32(uint32_t *dst, uint64_t v, uint64_t max)
 	return 0;
 }
 
-int py_asyncio_find(const struct py_target *t, struct py_asyncio *out)
+int py_asyncio_find(const struct py_target *t, struct py_asyncio *out, bool modules_only)
 {
 	const struct asyncio_debug_pos *pos = NULL;
 	unsigned char sec[ASYNCIO_DEBUG_BYTES], rt[1024];
@@ -143,7 +145,7 @@ int py_asyncio_find(const struct py_target *t, struct py_asyncio *out)
 			pos = &debug_positions[i];
 	if (!pos)
 		return -ENOTSUP;
-	err = find_section(t, sec);
+	err = find_section(t, sec, modules_only);
 	if (err)
 		return err;
 	/* _asyncio_task_object: size, name, awaited_by, is_task, awaited_by_is_set, coro, node */

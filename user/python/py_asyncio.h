@@ -45,8 +45,10 @@ struct py_asyncio {
 
 /* Finds @t's asyncio offsets: 0, -ENOENT (asyncio not imported yet), -ENOTSUP (before
  * 3.14, or a 3.14+ this build has no _Py_DebugOffsets positions for), -EINVAL (offsets
- * that make no sense), or another -errno. */
-int py_asyncio_find(const struct py_target *t, struct py_asyncio *out);
+ * that make no sense), or another -errno. @modules_only: look in a mapped _asyncio module
+ * only, not in the interpreter file (which, if _asyncio is built in, has it from the
+ * start: a search repeated until asyncio is imported need not read it again). */
+int py_asyncio_find(const struct py_target *t, struct py_asyncio *out, bool modules_only);
 
 /* Why task attribution is not available for @t (py_asyncio_find()'s @err), in a sentence. */
 const char *py_asyncio_why_not(const struct py_target *t, int err);

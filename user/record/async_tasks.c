@@ -27,7 +27,10 @@
 #include "host/thread_tids.h"
 #include "pyflare.skel.h"
 
-#define FIND_RETRY_NS 200000000ULL	 /* asyncio imported later: looked for every 200 ms */
+/* asyncio imported later: looked for after 50 ms, then ever less often, up to every 2 s (a
+ * host-wide recording has many processes that never import it) */
+#define FIND_RETRY_NS 50000000ULL
+#define FIND_RETRY_MAX_NS 2000000000ULL
 #define CHAIN_MAX 16			 /* awaiting tasks shown above a task */
 #define CORO_FRAMES_MAX 128		 /* frames of a suspended task's coroutines */
 #define TASKS_MAX 4096			 /* tasks of a thread read in wall mode */
@@ -45,17 +48,25 @@ void async_find(struct collector *c, uint64_t now)
 
 		if (!t->alive || t->asyncio || now < t->asyncio_retry_ns)
 			continue;
-		t->asyncio_retry_ns = now + FIND_RETRY_NS;
-		err = py_asyncio_find(&t->target, &a);
-		if (err) {
-			if (err != -ENOENT || t->target.layout.minor < 14)
-				t->asyncio_retry_ns = UINT64_MAX; /* it will not change */
-			if (err != -ENOENT || t->target.layout.minor < 14)
+		err = py_asyncio_find(&t->target, &a, t->asyncio_tries != 0);
+		t->asyncio_retry_ns =
+			now + (t->asyncio_tries < 6 ? FIND_RETRY_NS << t->asyncio_tries :
+						      FIND_RETRY_MAX_NS);
+		t->asyncio_tries++;
+		if (err && err != -ENOENT) {
+			t->asyncio_retry_ns = UINT64_MAX; /* it will not change */
+			/* said once a recording; each process with -v (-a meets many) */
+			if (!c->async_said)
 				pr_warn("process %d: --async: %s; its samples are not split by "
 					"task\n",
 					t->target.pid, py_asyncio_why_not(&t->target, err));
-			continue;
+			else
+				pr_info("process %d: --async: %s\n", t->target.pid,
+					py_asyncio_why_not(&t->target, err));
+			c->async_said = true;
 		}
+		if (err)
+			continue;
 		t->asyncio = malloc(sizeof(*t->asyncio));
 		if (!t->asyncio)
 			continue;

@@ -55,6 +55,7 @@ struct tracked {
 	uint64_t py_names_ms;		  /* when they were read (the samples' clock) */
 	struct py_asyncio *asyncio;	  /* --async: its task layout, once asyncio is imported */
 	uint64_t asyncio_retry_ns;	  /* --async: when to look for it again */
+	uint32_t asyncio_tries;		  /* --async: how many times it was looked for */
 	uint64_t asyncio_scan_ns;	  /* --async, wall mode: its tasks' last reading */
 };
 
@@ -125,8 +126,9 @@ struct collector {
 	uint64_t offcpu_waits;	 /* wall mode: waits accounted */
 	uint64_t offcpu_unknown; /* wall mode: records whose stack never arrived */
 	bool progress_shown;
-	bool started; /* the clock runs: a process attached now was found during the recording */
-	int err;      /* first fatal error in the event handler */
+	bool async_said; /* --async: a process whose tasks cannot be read was named */
+	bool started;	 /* the clock runs: a process attached now was found during the recording */
+	int err;	 /* first fatal error in the event handler */
 };
 
 /* --- procs.c: process tracking --------------------------------------------------------------- */
