@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/keymap.h"
 #include "lib/log.h"
 #include "python/py_asyncio.h"
 #include "python/py_walk.h"
@@ -34,6 +35,8 @@
 #define CHAIN_MAX 16			 /* awaiting tasks shown above a task */
 #define CORO_FRAMES_MAX 128		 /* frames of a suspended task's coroutines */
 #define TASKS_MAX 4096			 /* tasks of a thread read in wall mode */
+#define TASK_VIEW_MS 100		 /* a task's name and awaiters, read again after this */
+#define TASK_VIEWS_MAX 65536		 /* entries of the tasks' cache before it starts over */
 #define WAIT_WEIGHT_MAX_NS 1000000000ULL /* a poll late by more is not charged whole */
 
 /* Looks for the asyncio offsets of the processes that have none yet. */
@@ -156,9 +159,52 @@ static int64_t add_frames(struct collector *c, struct tracked *t, uint64_t proc_
 	return node < 0 ? -ENOMEM : node;
 }
 
+/*
+ * What samples of task @addr need: the code its coroutine runs and the stack node of the
+ * task under those awaiting it. Kept TASK_VIEW_MS of the samples' clock, so a task
+ * sampled a thousand times a second is read ten times. Returns 0, -ENOENT (no task that
+ * can be read there) or -ENOMEM.
+ */
+static int task_view(struct collector *c, struct tracked *t, uint64_t proc_id, uint64_t addr,
+		     uint64_t time_ns, uint64_t *code, int64_t *node)
+{
+	struct keymap_key kcode = { proc_id, addr, 0 }, knode = { proc_id, addr, 1 };
+	uint64_t ms = time_ns / 1000000, v;
+	struct py_task task;
+	int err;
+
+	if (c->task_views && keymap__get(c->task_views, &kcode, code) &&
+	    keymap__get(c->task_views, &knode, &v) && ms <= v >> 32) {
+		*node = (int64_t)(uint32_t)v;
+		return *code ? 0 : -ENOENT;
+	}
+	*code = py_asyncio_task(&t->target, t->asyncio, addr, &task) ?
+			0 :
+			py_asyncio_coro_code(&t->target, t->asyncio, task.coro);
+	*node = 0;
+	if (*code) {
+		err = task_chain(c, t, addr, &task, node);
+		if (err == -ENOMEM)
+			return err;
+		if (err)
+			*code = 0;
+	}
+	if (!c->task_views || c->n_task_views >= TASK_VIEWS_MAX) {
+		keymap__free(c->task_views); /* a long recording's tasks come and go */
+		c->task_views = keymap__new();
+		c->n_task_views = 0;
+		if (!c->task_views)
+			return -ENOMEM;
+	}
+	if (keymap__set(c->task_views, &kcode, *code) ||
+	    keymap__set(c->task_views, &knode, (ms + TASK_VIEW_MS) << 32 | (uint32_t)*node))
+		return -ENOMEM;
+	c->n_task_views += 2;
+	return *code ? 0 : -ENOENT;
+}
+
 int64_t async_sample_stack(struct collector *c, struct tracked *t, const struct py_sample *smp)
 {
-	struct py_task task;
 	uint64_t code;
 	int64_t node;
 	uint32_t at;
@@ -166,20 +212,15 @@ int64_t async_sample_stack(struct collector *c, struct tracked *t, const struct 
 
 	if (!smp->task || !t->asyncio || !t->alive)
 		return 0;
-	code = py_asyncio_coro_code(
-		&t->target, t->asyncio,
-		py_asyncio_task(&t->target, t->asyncio, smp->task, &task) ? 0 : task.coro);
-	if (!code)
-		return 0;
+	err = task_view(c, t, smp->proc_id, smp->task, smp->time_ns, &code, &node);
+	if (err)
+		return err == -ENOENT ? 0 : err;
 	/* the task's coroutine: the outermost frame running its code */
 	for (at = smp->nr_frames; at-- > 0;)
 		if (smp->frames[at].code == code)
 			break;
 	if (at >= smp->nr_frames)
 		return 0; /* the task no longer runs that coroutine: not shown as the task */
-	err = task_chain(c, t, smp->task, &task, &node);
-	if (err)
-		return err == -ENOENT ? 0 : err;
 	return add_frames(c, t, smp->proc_id, node, smp->frames, at + 1, true);
 }
 

@@ -392,6 +392,7 @@ static void collector_free(struct collector *c)
 	keymap__free(c->instances);
 	keymap__free(c->threads);
 	keymap__free(c->stacks);
+	keymap__free(c->task_views);
 	keymap__free(c->accounted);
 	free(c->sampled);
 	for (size_t i = 0; i < c->n_tracked; i++) {

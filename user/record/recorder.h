@@ -107,6 +107,10 @@ struct collector {
 	struct sampled_thread *sampled;
 	size_t n_sampled, cap_sampled;
 	struct keymap *stacks; /* wall mode: (id, stack hash, 0) -> session stack node */
+	/* --async: (id, task, 0) -> its coroutine's code, (id, task, 1) -> until when (ms, high
+	 * 32 bits) its stack node (low 32) holds (async_tasks.c) */
+	struct keymap *task_views;
+	size_t n_task_views;
 	/*
 	 * Wall mode under a live view: (tid, wait start, 0) -> the part of that wait already
 	 * added (collector_account_waits), | WAIT_CARRIED (offcpu.c) once the wait was seen
