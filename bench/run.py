@@ -135,13 +135,20 @@ little as it can:
   bytes from the chunk's start to the current frame hold every caller; the walker reads that
   span at once (up to 8 KiB, more reads only for deeper stacks or frames elsewhere, such as
   generators). It never starts below the chunk: a read there faulted on every sample.
-- **Fingerprints are what is left.** A code object's identity needs a read of its header (a
-  freed object's address can be reused by another one): one read per distinct function in
-  the stack, so a stack of a function a frame costs ~100-160 ns a frame more than a
-  recursing one. A per-CPU cache of fingerprints across samples (by frame address, code
-  object and globals) was tried and removed: it saved 10-20% of a 32-function sample, but
-  the verifier's work on the walker grew tenfold (pyflare took 1.5-3.5 s to start in wall
-  mode instead of 0.3 s).
+- **No read of the TLS slot for a thread met before** (3.13+): where each thread's
+  `PyThreadState` is stays in a per-thread cache (`bpf/thread_cache.bpf.h`), used only while
+  the state says it is still bound to that thread (`thread_id` and `_status`, read in the
+  same probe as the frame).
+- **Fingerprints across samples** (3.14+). A code object's identity needs a read of its
+  header (a freed object's address can be reused by another one): one read per distinct
+  function in the stack. A per-CPU cache (`bpf/code_cache.bpf.h`) keeps them across samples
+  with the process's `_code_object_generation`, which CPython 3.14 bumps for every code
+  object it frees: an entry serves only while that count has not moved, so a new object at
+  an old address is never taken for the old one (`tests/functional/test_reused_code.py`).
+  Before 3.14 there is no such count, and every distinct function is read each sample. (An
+  earlier cache keyed by frame address, code object and globals saved 10-20% but could not
+  tell a reused address, and made the verifier's work grow tenfold; with the walker's state
+  out of the BPF stack this one costs ~2,500 verified instructions more.)
 - **Interrupts are the floor on a VM.** A perf timer interrupt costs tens of microseconds of
   the guest's time here, whatever the program does; `--clock tick` samples on the scheduler's
   tick, which interrupts every busy CPU anyway, and so adds none (at the kernel's HZ, with the

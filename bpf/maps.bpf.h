@@ -78,6 +78,7 @@ struct walk_state {
 	__u64 hash;	 /* of the frames recorded so far: names a stack (off-CPU) */
 	__u64 loop_mark; /* py_chain_loops()'s frame kept */
 	__u64 tstate;	 /* the thread state walked (--async reads its running task) */
+	__u64 code_gen;	 /* the process's code-object generation (code_cache.bpf.h) */
 	/* Fingerprints already read in this sample: a code object cannot be freed while it
 	 * runs, so one read serves all its frames (recursion, repeated layers). */
 	__u64 fp_code[PYFLARE_FP_MEMO];
@@ -90,9 +91,10 @@ struct walk_state {
 	__u32 window_len;
 	__u32 window_next; /* bytes the next window read asks for: grows as the stack does */
 	__u32 pid;
-	__u16 flags; /* enum pyflare_sample_flags */
-	__u8 fresh;  /* a code object not in `seen`: wake the collector */
-	__u8 n_new;  /* entries of new_code */
+	__u16 flags;	    /* enum pyflare_sample_flags */
+	__u8 fresh;	    /* a code object not in `seen`: wake the collector */
+	__u8 n_new;	    /* entries of new_code */
+	__u8 code_gen_read; /* code_gen holds this sample's: the code cache serves the walk */
 };
 
 /* new_code is indexed by a mask, which the verifier needs to see the index bounded */

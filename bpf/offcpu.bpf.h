@@ -107,7 +107,7 @@ static __always_inline void offcpu_switched_out(const struct py_proc *cfg, __u64
 	if (state & TASK_DEAD)
 		return; /* its last switch: it will not come back to be accounted */
 	/* wall mode needs 5.18+ (prev_state), which always has bpf_loop */
-	if (!ws || !walk_current_task(cfg, pid_tgid, ws, WALKER_BPF_LOOP, &ident) ||
+	if (!ws || !walk_current_task(cfg, pid_tgid, ws, WALKER_BPF_LOOP, SCRATCH_SWITCH, &ident) ||
 	    (!ws->walk.n && !ws->walk.flags))
 		return; /* not a Python thread, or no Python code on it yet */
 	send_code_names(ws, SCRATCH_SWITCH);

@@ -15,8 +15,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
+#include "code_cache.bpf.h"
 #include "maps.bpf.h"
 #include "pyflare.h"
+#include "thread_cache.bpf.h"
 
 #define GLIBC_KEY_2ND 32    /* PTHREAD_KEY_2NDLEVEL_SIZE: keys per TLS block */
 #define GLIBC_KEYS_MAX 1024 /* PTHREAD_KEYS_MAX */
@@ -54,14 +56,12 @@ static __always_inline __u64 frame_u64(const unsigned char *buf, __u16 off)
  * The PyThreadState bound to this OS thread by the gilstate API: the slot of CPython's
  * autoTSSkey in the C library's thread-specific data. Unlike the 3.12+ _Py_tss_tstate
  * thread-local, it stays set while the thread runs C code with the GIL released.
- * Returns 0 when the thread has none; read_thread_state() checks that it is this thread's.
- * Sets *ident to the thread's pthread_self(), which threading calls its ident.
+ * @fsbase is the thread's (current_fsbase()). Returns 0 when the thread has none;
+ * read_thread_state() checks that it is this thread's.
  */
 #define TSTATE_MISMATCH 1
-static __always_inline __u64 current_tstate(const struct py_proc *cfg, __u64 *ident)
+static __always_inline __u64 current_tstate(const struct py_proc *cfg, __u64 fsbase)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u64 fsbase = BPF_CORE_READ(task, thread.fsbase);
 	struct {
 		__s32 initialised;
 		__u32 key;
@@ -91,10 +91,15 @@ static __always_inline __u64 current_tstate(const struct py_proc *cfg, __u64 *id
 		return 0;
 	}
 	tstate = read_user_u64(slot, &err);
-	if (err || !tstate)
-		return 0;
-	*ident = fsbase;
-	return tstate;
+	return err ? 0 : tstate;
+}
+
+/* The current thread's fs base: its pthread_self(), which threading calls its ident. */
+static __always_inline __u64 current_fsbase(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, thread.fsbase);
 }
 
 /* A u64 at a CPython-defined offset inside ws->tstate, which holds the struct from @lo on. */
@@ -110,11 +115,14 @@ static __always_inline __u64 tstate_u64(const struct walk_scratch *ws, __u16 off
 /*
  * The fields of thread state @tstate the walker needs, in one read (a read costs far more
  * than its bytes): the current frame, the data stack's current chunk, and thread_id, which
- * must be this thread's pthread_self() (the fs base on x86-64) or the slot was stale.
+ * must be this thread's pthread_self() (the fs base on x86-64) or the slot was stale; where
+ * its place is known, _status, which must say the state is still bound to its thread; and,
+ * where the code cache may serve (cfg->code_gen), the thread's interpreter.
  * Returns 0, TSTATE_MISMATCH, or -1 when the state cannot be read.
  */
 static __always_inline int read_thread_state(const struct py_proc *cfg, __u64 tstate, __u64 ident,
-					     struct walk_scratch *ws, __u64 *frame, __u64 *chunk)
+					     struct walk_scratch *ws, __u64 *frame, __u64 *chunk,
+					     __u64 *interp)
 {
 	__u16 lo = cfg->ts_frame < cfg->ts_thread_id ? cfg->ts_frame : cfg->ts_thread_id;
 	__u16 hi = cfg->ts_frame < cfg->ts_thread_id ? cfg->ts_thread_id : cfg->ts_frame;
@@ -124,15 +132,23 @@ static __always_inline int read_thread_state(const struct py_proc *cfg, __u64 ts
 		lo = cfg->ts_datastack;
 	if (cfg->ts_datastack > hi)
 		hi = cfg->ts_datastack;
+	if (cfg->code_gen && cfg->ts_interp < lo)
+		lo = cfg->ts_interp;
+	if (cfg->code_gen && cfg->ts_interp > hi)
+		hi = cfg->ts_interp;
+	if (cfg->ts_status && cfg->ts_status < lo)
+		lo = cfg->ts_status;
+	if (cfg->ts_status > hi)
+		hi = cfg->ts_status;
 	len = (__u32)hi - lo + 8;
 	if (len > TSTATE_BYTES || bpf_probe_read_user(ws->tstate, len, (const void *)(tstate + lo)))
 		return -1;
-	if (tstate_u64(ws, cfg->ts_thread_id, lo) != ident) {
-		health_inc(HEALTH_TSTATE_MISMATCH);
+	if (tstate_u64(ws, cfg->ts_thread_id, lo) != ident ||
+	    (cfg->ts_status && !tstate_status_bound((__u32)tstate_u64(ws, cfg->ts_status, lo))))
 		return TSTATE_MISMATCH;
-	}
 	*frame = tstate_u64(ws, cfg->ts_frame, lo);
 	*chunk = cfg->ts_datastack ? tstate_u64(ws, cfg->ts_datastack, lo) : 0;
+	*interp = cfg->code_gen ? tstate_u64(ws, cfg->ts_interp, lo) : 0;
 	return 0;
 }
 
@@ -147,6 +163,7 @@ struct walk_ctx {
 	const struct py_proc *cfg;
 	struct walk_scratch *ws; /* ws->walk: the walk's state */
 	struct seen_codes *seen;
+	struct code_cache *codes; /* NULL: read every fingerprint (code_cache.bpf.h) */
 };
 
 /*
@@ -212,57 +229,77 @@ static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w
 	return ws->window + off;
 }
 
-/* The fingerprint of the code object at @code: 0 if unreadable. */
+/*
+ * The fingerprint of the code object at @code: 0 if unreadable. *@first: not met before in
+ * this walk. Read from the code object unless this CPU's code cache vouches for it.
+ */
 static __always_inline __u32 code_fingerprint(const struct walk_ctx *w, __u64 code, bool *first)
 {
 	struct walk_state *st = &w->ws->walk;
-	__u32 slot = (code >> 4) & (PYFLARE_FP_MEMO - 1);
+	__u32 slot = (code >> 4) & (PYFLARE_FP_MEMO - 1), fp = 0;
 	__u64 head[2];
 
 	*first = false;
 	if (st->fp_code[slot] == code)
 		return st->fp_value[slot];
-	if (bpf_probe_read_user(head, sizeof(head), (const void *)(code + w->cfg->co_fingerprint)))
-		return 0;
+	if (w->codes)
+		fp = code_cache_get(w->codes, code, w->cfg->id, st->code_gen);
+	if (!fp) {
+		if (bpf_probe_read_user(head, sizeof(head),
+					(const void *)(code + w->cfg->co_fingerprint)))
+			return 0;
+		fp = py_fingerprint(head[0], head[1]);
+		if (w->codes)
+			code_cache_put(w->codes, code, w->cfg->id, st->code_gen, fp);
+	}
 	st->fp_code[slot] = code;
-	st->fp_value[slot] = py_fingerprint(head[0], head[1]);
+	st->fp_value[slot] = fp;
 	*first = true;
-	return st->fp_value[slot];
+	return fp;
 }
 
 /*
- * The slot of `seen` for code object @code of process @pid. Hashed with the process: code
- * objects cluster in a few address bits, and forked workers share addresses; a slot that
+ * The slot of `seen` for code object @code of process instance @id. Hashed with the instance:
+ * code objects cluster in a few address bits, and forked workers share addresses; a slot that
  * collides makes its objects look new at each sample, which wakes the collector and sends
  * their names again.
  */
-static __always_inline __u32 seen_slot(__u64 code, __u32 pid)
+static __always_inline __u32 seen_slot(__u64 code, __u64 id)
 {
-	return ((((code >> 4) ^ ((__u64)pid * 0x9e3779b1)) * 0x9e3779b97f4a7c15ULL) >>
+	return ((((code >> 4) ^ (id * 0x9e3779b1)) * 0x9e3779b97f4a7c15ULL) >>
 		(64 - SEEN_CODES_LOG2)) &
 	       (SEEN_CODES - 1);
+}
+
+/*
+ * What `seen` holds for code object @code of instance @id: the address alone would let a
+ * fork child's object pass for its parent's or a sibling's at the same address in that slot,
+ * and its names would never be sent (a short-lived child is gone before the collector reads).
+ */
+static __always_inline __u64 seen_tag(__u64 code, __u64 id)
+{
+	return code ^ (id * 0x9e3779b97f4a7c15ULL);
 }
 
 /*
  * Code object @code, met for the first time in this walk. One this CPU has not sent lately
  * (`seen`) wakes the collector, and the first CODE_EVENTS_PER_SAMPLE of them are listed in
  * the walk's state, for their names to be sent once the walk is over (send_code_names in
- * sample.bpf.h); the others stay new for the next sample.
+ * sample.bpf.h), and marked in `seen` at once, so one met again in this walk (after
+ * PYFLARE_FP_MEMO forgot it) is not listed twice; the others stay new for the next sample.
  */
 static __always_inline void note_new_code(const struct walk_ctx *w, __u64 code, __u32 fingerprint)
 {
 	struct walk_state *st = &w->ws->walk;
-	__u32 n = st->n_new;
+	__u32 n = st->n_new, slot = seen_slot(code, w->cfg->id);
+	__u64 tag = seen_tag(code, w->cfg->id);
 
-	if (w->seen->code[seen_slot(code, st->pid)] == code)
+	if (w->seen->code[slot] == tag)
 		return;
 	st->fresh = true;
-	/* met again after PYFLARE_FP_MEMO forgot its fingerprint: listed once */
-	for (__u32 i = 0; i < CODE_EVENTS_PER_SAMPLE; i++)
-		if (i < n && st->new_code[i] == code)
-			return;
 	if (n >= CODE_EVENTS_PER_SAMPLE)
 		return;
+	w->seen->code[slot] = tag;
 	st->new_code[n & (CODE_EVENTS_PER_SAMPLE - 1)] = code;
 	st->new_fingerprint[n & (CODE_EVENTS_PER_SAMPLE - 1)] = fingerprint;
 	st->n_new = n + 1;
@@ -354,6 +391,7 @@ __noinline int walk_one_frame(void)
 	w.cfg = &ws->proc;
 	w.ws = ws;
 	w.seen = bpf_map_lookup_elem(&seen, &zero);
+	w.codes = ws->walk.code_gen_read ? bpf_map_lookup_elem(&code_cache, &key) : NULL;
 	return walk_step(0, &w);
 }
 
@@ -379,28 +417,67 @@ static __always_inline void walk_frames(struct walk_ctx *w, enum walker walker)
 }
 
 /*
- * Walks the current thread's Python frames into ws->sample.frames and ws->walk. Returns
- * false when the thread has no Python thread state of this process (counted in health).
+ * The code cache for a walk of a thread of interpreter @interp, or NULL when its code
+ * objects' fingerprints must be read: the process's code-object generation is read into
+ * st->code_gen first (code_cache.bpf.h).
+ */
+static __always_inline struct code_cache *walk_code_cache(const struct py_proc *cfg,
+							  struct walk_state *st, __u64 interp,
+							  enum scratch_user user)
+{
+	__u32 key = user;
+	int err = 0;
+
+	/* only the main interpreter's generation is known: a subinterpreter counts its own */
+	if (!cfg->code_gen || !interp || interp != cfg->interp)
+		return NULL;
+	st->code_gen = read_user_u64(cfg->code_gen, &err);
+	if (err)
+		return NULL;
+	st->code_gen_read = 1;
+	return bpf_map_lookup_elem(&code_cache, &key);
+}
+
+/*
+ * Walks the current thread's Python frames into ws->sample.frames and ws->walk, with the
+ * caches of scratch user @user. Returns false when the thread has no Python thread state of
+ * this process (counted in health).
  */
 static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 pid_tgid,
 					      struct walk_scratch *ws, enum walker walker,
-					      __u64 *ident)
+					      enum scratch_user user, __u64 *ident)
 {
 	struct walk_state *st = &ws->walk;
 	struct walk_ctx w;
 	__u32 zero = 0;
-	__u64 tstate, frame = 0, chunk = 0;
+	__u64 tstate, frame = 0, chunk = 0, interp = 0;
 	int err = 0, state;
 
 	__builtin_memset(st, 0, sizeof(*st));
-	tstate = current_tstate(cfg, ident);
+	*ident = current_fsbase();
+	/* a thread met before: its state, if that still says it is the thread's */
+	tstate = *ident ? thread_cache_get(cfg, (__u32)pid_tgid, *ident) : 0;
+	if (tstate) {
+		state = read_thread_state(cfg, tstate, *ident, ws, &frame, &chunk, &interp);
+		if (state) {
+			thread_cache_forget((__u32)pid_tgid);
+			tstate = 0;
+		}
+	}
 	if (!tstate) {
-		health_inc(HEALTH_NO_TSTATE);
+		tstate = *ident ? current_tstate(cfg, *ident) : 0;
+		if (!tstate) {
+			health_inc(HEALTH_NO_TSTATE);
+			return false;
+		}
+		state = read_thread_state(cfg, tstate, *ident, ws, &frame, &chunk, &interp);
+		if (!state)
+			thread_cache_put(cfg, (__u32)pid_tgid, *ident, tstate);
+	}
+	if (state == TSTATE_MISMATCH) {
+		health_inc(HEALTH_TSTATE_MISMATCH);
 		return false;
 	}
-	state = read_thread_state(cfg, tstate, *ident, ws, &frame, &chunk);
-	if (state == TSTATE_MISMATCH)
-		return false; /* counted as such */
 	if (state)
 		st->flags |= SAMPLE_READ_ERROR;
 	if (frame && (cfg->flags & PROC_CFRAME))
@@ -415,6 +492,7 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 	w.cfg = cfg;
 	w.ws = ws;
 	w.seen = bpf_map_lookup_elem(&seen, &zero);
+	w.codes = state ? NULL : walk_code_cache(cfg, st, interp, user);
 	walk_frames(&w, walker);
 	if (st->frame && !(st->flags & SAMPLE_READ_ERROR))
 		st->flags |= SAMPLE_TRUNCATED; /* steps ran out with frames left */

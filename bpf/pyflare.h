@@ -56,6 +56,7 @@ enum pyflare_proc_flags {
 	PROC_STACKREF = 1 << 2,	    /* 3.14+: f_executable is a tagged _PyStackRef */
 	PROC_DATA_STACK = 1 << 3,   /* 3.11+: callers sit below callees in one memory block */
 	PROC_TSS_KEY = 1 << 4,	    /* tss_key holds autoTSSkey's key: no need to read it */
+	PROC_THREAD_CACHE = 1 << 5, /* ts_status tells a stale thread state: cache them */
 };
 
 /*
@@ -87,7 +88,16 @@ struct py_proc {
 	__u16 co_firstlineno;	/* for the names the kernel copies */
 	__u16 ts_datastack;	/* PyThreadState.datastack_chunk (PROC_DATA_STACK); 0: unknown */
 	__u32 tss_key;		/* PROC_TSS_KEY: the key, fixed once the interpreter is up */
-	__u32 _pad;
+	__u16 ts_interp;	/* PyThreadState.interp, when code_gen is set */
+	__u16 ts_status;	/* PyThreadState._status (PROC_THREAD_CACHE); 0: not read */
+	/*
+	 * 3.14+: &interp->_code_object_generation of the main interpreter @interp, which
+	 * CPython bumps for every code object it frees. While it stands still no code object
+	 * address has been reused, and the walker may take a code object's fingerprint from
+	 * its cache (bpf/code_cache.bpf.h) instead of reading it. 0: no such counter.
+	 */
+	__u64 interp;
+	__u64 code_gen;
 };
 
 /* Bytes of a PyThreadState the walker reads at once: its frame, thread id and data stack. */
@@ -184,7 +194,9 @@ struct offcpu_event {
 
 #define CODE_NAME_LEN 96
 #define CODE_FILE_LEN 160
-#define CODE_EVENTS_PER_SAMPLE 4 /* bounds the extra work of a sample with new code */
+/* names a sample sends at most: a new process's first samples meet up to ~30 (imports nest
+ * 5 frames deep each), and one that lives a few ms has few samples to send them in */
+#define CODE_EVENTS_PER_SAMPLE 16
 
 /*
  * The names of a code object, copied by the kernel when it first meets the object. The
@@ -249,7 +261,7 @@ static inline __u64 py_stack_name(__u64 h, __u64 proc_id, __u64 flags, __u64 n)
 	return h ^ proc_id ^ ((__u64)flags << 48) ^ n;
 }
 
-_Static_assert(sizeof(struct py_proc) == 72, "py_proc layout changed");
+_Static_assert(sizeof(struct py_proc) == 88, "py_proc layout changed");
 _Static_assert(sizeof(struct code_event) == 288, "code_event layout changed");
 _Static_assert(sizeof(struct py_frame) == 16, "py_frame layout changed");
 _Static_assert(sizeof(struct offcpu_event) == 96, "offcpu_event layout changed");

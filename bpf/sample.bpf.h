@@ -67,10 +67,11 @@ static __always_inline void copy_ascii(const struct py_proc *cfg, __u64 str, cha
 
 /*
  * Sends the names of the @i-th code object that the walk in scratch area @user listed as new
- * to this CPU (struct code_event), and puts it in `seen`; one that finds the ring buffer full
- * stays new for the next sample. A global function, so the verifier checks it once, not once
- * for each code object a sample may send; as before Linux 5.12 it takes no pointer, it finds
- * the walk in `scratch` and the process's layout in the walk's copy, ws->proc. Returns 0.
+ * to this CPU (struct code_event); the walk marked it in `seen`, and one that finds the ring
+ * buffer full is unmarked, to stay new for the next sample. A global function, so the verifier
+ * checks it once, not once for each code object a sample may send; as before Linux 5.12 it
+ * takes no pointer, it finds the walk in `scratch` and the process's layout in the walk's
+ * copy, ws->proc. Returns 0.
  */
 __noinline int send_code_name(__u32 user, __u32 i)
 {
@@ -78,7 +79,7 @@ __noinline int send_code_name(__u32 user, __u32 i)
 	const struct py_proc *cfg;
 	struct seen_codes *cache;
 	struct code_event *e;
-	__u32 zero = 0, pid;
+	__u32 zero = 0, slot;
 	__u64 code;
 	int err = 0;
 
@@ -86,14 +87,17 @@ __noinline int send_code_name(__u32 user, __u32 i)
 	if (!ws || !cache)
 		return 0;
 	cfg = &ws->proc;
-	pid = ws->walk.pid;
 	i &= CODE_EVENTS_PER_SAMPLE - 1; /* an unknown scalar to the verifier */
 	code = ws->walk.new_code[i];
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		slot = seen_slot(code, cfg->id);
+		if (cache->code[slot] == seen_tag(code, cfg->id))
+			cache->code[slot] = 0;
 		return 0;
+	}
 	e->type = EVENT_CODE;
-	e->pid = pid;
+	e->pid = ws->walk.pid;
 	e->proc_id = cfg->id;
 	e->code = code;
 	e->fingerprint = ws->walk.new_fingerprint[i];
@@ -103,7 +107,6 @@ __noinline int send_code_name(__u32 user, __u32 i)
 	copy_ascii(cfg, read_user_u64(code + cfg->co_name, &err), e->name, sizeof(e->name));
 	copy_ascii(cfg, read_user_u64(code + cfg->co_filename, &err), e->file, sizeof(e->file));
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-	cache->code[seen_slot(code, pid)] = code;
 	return 0;
 }
 
@@ -166,7 +169,7 @@ static __always_inline int walk_and_send_sample(const struct py_proc *cfg, __u64
 	__u64 size, ident = 0;
 
 	health_inc(HEALTH_SAMPLES);
-	if (!ws || !walk_current_task(cfg, pid_tgid, ws, walker, &ident))
+	if (!ws || !walk_current_task(cfg, pid_tgid, ws, walker, SCRATCH_SAMPLER, &ident))
 		return 0;
 	send_code_names(ws, SCRATCH_SAMPLER);
 	size = fill_sample(ws, cfg, EVENT_SAMPLE, pid_tgid, ident, sample_weight_ns);

@@ -628,13 +628,16 @@
 			hl.appendChild(el('span', n > 0 && level ? level : '',
 					  fmtInt(n) + ' ' + label));
 		};
-		hl.textContent = 'Health: ';
-		part(h.samples, 'stacks received');
-		part(h.lost, 'lost', 'bad');
+		// samples taken = shown + lost + no thread state + no Python frame (session.h)
+		hl.textContent = 'Health: ' + fmtInt(h.samples) + ' samples taken = ' +
+			fmtInt(h.shown) + ' shown + ';
+		hl.title = D.health_legend || '';
+		hl.appendChild(el('span', h.lost > 0 ? 'bad' : '', fmtInt(h.lost) + ' lost'));
+		hl.appendChild(document.createTextNode(' + ' + fmtInt(h.no_thread_state) +
+			' no thread state + ' + fmtInt(h.no_python_frame) + ' no Python frame'));
 		part(h.truncated, 'truncated', 'warn');
 		part(h.unreadable, 'cut short', 'warn');
-		part(h.unsymbolized, 'frames unsymbolized', 'warn');
-		part(h.no_thread_state, 'timer hits outside Python');
+		part(h.unsymbolized, 'frames unsymbolized (<unsymbolized code 0x…>)', 'warn');
 		part(h.attached, h.attached === 1 ? 'process attached' : 'processes attached');
 		part(h.refused, 'refused', 'warn');
 

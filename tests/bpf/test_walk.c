@@ -32,14 +32,18 @@
 #include "walk_test.skel.h"
 
 /* The fake interpreter's layout: 3.12-like, though py_proc could say any offsets. */
-#define TS_THREAD_ID 152 /* PyThreadState.thread_id */
-#define TS_FRAME 56	 /* PyThreadState.cframe (3.11) / current_frame */
-#define TS_DATASTACK 200 /* PyThreadState.datastack_chunk */
-#define CF_CURRENT 16	 /* _PyCFrame.current_frame; not FR_BACK: a missed hop shows */
-#define FR_CODE 0	 /* f_code / f_executable */
-#define FR_BACK 8	 /* previous */
-#define FR_INSTR 56	 /* prev_instr / instr_ptr */
-#define FR_OWNER 70	 /* owner (char) */
+#define TS_THREAD_ID 152   /* PyThreadState.thread_id */
+#define TS_FRAME 56	   /* PyThreadState.cframe (3.11) / current_frame */
+#define TS_DATASTACK 200   /* PyThreadState.datastack_chunk */
+#define TS_INTERP 16	   /* PyThreadState.interp (read with py_proc.code_gen) */
+#define TS_STATUS 32	   /* PyThreadState._status (3.13+) */
+#define STATUS_BOUND 0x3   /* initialized, bound */
+#define STATUS_UNBOUND 0x7 /* and unbound since: about to be freed */
+#define CF_CURRENT 16	   /* _PyCFrame.current_frame; not FR_BACK: a missed hop shows */
+#define FR_CODE 0	   /* f_code / f_executable */
+#define FR_BACK 8	   /* previous */
+#define FR_INSTR 56	   /* prev_instr / instr_ptr */
+#define FR_OWNER 70	   /* owner (char) */
 #define FR_SIZE 78
 #define OWNER_CSTACK 3	/* FRAME_OWNED_BY_CSTACK: a shim, not a Python frame */
 #define CO_ADAPTIVE 192 /* offsetof(PyCodeObject, co_code_adaptive) */
@@ -452,7 +456,11 @@ static void *fake_str(const char *text)
 	return o;
 }
 
-/* Code objects a CPU meets for the first time come with their names, at most 4 a sample. */
+/*
+ * Code objects a CPU meets for the first time come with their names, at most
+ * CODE_EVENTS_PER_SAMPLE a sample; the same addresses in another process instance (a fork
+ * child's objects, where its parent's were) come again, with that instance's id.
+ */
 static void test_code_names(void)
 {
 	struct py_proc p;
@@ -463,7 +471,7 @@ static void test_code_names(void)
 	p.str_state = STR_STATE;
 	p.str_ascii_data = STR_DATA;
 	reset_fake();
-	set_current_frame(build_chain(&p, 6));
+	set_current_frame(build_chain(&p, CODE_EVENTS_PER_SAMPLE + 2));
 	put_u64(co[0], CO_NAME, (uintptr_t)fake_str("Alpha.spin"));
 	put_u64(co[0], CO_FILENAME, (uintptr_t)fake_str("/srv/app/alpha.py"));
 	put_u64(co[1], CO_NAME, (uintptr_t)fake_str("beta.<locals>.inner"));
@@ -471,7 +479,7 @@ static void test_code_names(void)
 	put_u64(co[1], CO_FILENAME, (uintptr_t)fake_str("/srv/app/\xc3\xa9.py"));
 	((unsigned char *)(uintptr_t)get_u64(co[1], CO_FILENAME))[STR_STATE] = 0x24;
 	run_walk(walker, &p);
-	CHECK_SAMPLE(6, 0);
+	CHECK_SAMPLE(CODE_EVENTS_PER_SAMPLE + 2, 0);
 	CHECK_INT(R.n_codes, CODE_EVENTS_PER_SAMPLE);
 	CHECK_INT(R.codes[0].code, (uintptr_t)co[0]);
 	CHECK_INT(R.codes[0].proc_id, PROC_ID);
@@ -490,21 +498,144 @@ static void test_code_names(void)
 	CPU_SET(0, &one);
 	CHECK_INT(sched_getaffinity(0, sizeof(all), &all), 0);
 	CHECK_INT(sched_setaffinity(0, sizeof(one), &one), 0);
-	for (int run = 0; run < 3; run++) {
+	for (int run = 0; run < 5; run++) {
+		__u32 tgid = (__u32)getpid();
 		__u64 args[1] = { 0 };
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
 
 		if (run == 0)
 			clear_seen(walker);
+		if (run == 3) { /* another instance, same addresses: a fork child */
+			p.id = PROC_ID + 1;
+			CHECK_INT(bpf_map_update_elem(bpf_map__fd(walker->skel->maps.procs), &tgid,
+						      &p, BPF_ANY),
+				  0);
+		}
 		ring_buffer__consume(walker->rb);
 		R.n_codes = 0;
 		CHECK_INT(bpf_prog_test_run_opts(bpf_program__fd(walker->prog), &opts), 0);
 		ring_buffer__consume(walker->rb);
-		CHECK_INT(R.n_codes, run == 0 ? CODE_EVENTS_PER_SAMPLE : run == 1 ? 2 : 0);
+		CHECK_INT(R.n_codes, run == 0 || run == 3 ? CODE_EVENTS_PER_SAMPLE :
+				     run == 1 || run == 4 ? 2 :
+							    0);
 		if (run == 1)
-			CHECK_INT(R.codes[1].code, (uintptr_t)co[5]);
+			CHECK_INT(R.codes[1].code, (uintptr_t)co[CODE_EVENTS_PER_SAMPLE + 1]);
+		if (run == 3)
+			CHECK_INT(R.codes[0].proc_id, PROC_ID + 1);
 	}
 	sched_setaffinity(0, sizeof(all), &all);
+}
+
+/* Forgets the fingerprints every CPU keeps across samples (code_cache.bpf.h). */
+static void clear_code_cache(const struct inst *in)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	size_t size =
+		bpf_map__value_size(in->skel->maps.code_cache) * (size_t)(ncpus > 0 ? ncpus : 1);
+	void *zero = calloc(1, size);
+
+	for (__u32 key = 0; zero && key < 2; key++)
+		bpf_map_update_elem(bpf_map__fd(in->skel->maps.code_cache), &key, zero, BPF_ANY);
+	free(zero);
+}
+
+/*
+ * 3.14+: a fingerprint read once serves later samples on the CPU while the process's
+ * code-object generation stands still, and never once it has moved (a code object was
+ * freed: another may be at its address) or for a thread of another interpreter.
+ */
+static void test_code_cache(void)
+{
+	static uint64_t generation = 7, interp_mark[1];
+	unsigned char *changed;
+	struct py_proc p;
+	cpu_set_t all, one;
+
+	proc_312(&p);
+	p.ts_datastack = TS_DATASTACK;
+	p.ts_interp = TS_INTERP;
+	p.interp = (uintptr_t)interp_mark;
+	p.code_gen = (uintptr_t)&generation;
+	reset_fake();
+	set_current_frame(build_chain(&p, 4));
+	fake_tstate[TS_DATASTACK / 8] = (uintptr_t)fr[3];
+	fake_tstate[TS_INTERP / 8] = (uintptr_t)interp_mark;
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	CHECK_INT(sched_getaffinity(0, sizeof(all), &all), 0);
+	CHECK_INT(sched_setaffinity(0, sizeof(one), &one), 0); /* the cache is per CPU */
+	clear_code_cache(walker);
+	run_walk(walker, &p);
+	CHECK_SAMPLE(4, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, 4), 0);
+
+	/* the header changes, the generation does not: the cache answers, not the object */
+	changed = alloc_zeroed(CODE_BYTES);
+	memcpy(changed, co[1], CODE_BYTES);
+	put_u64(co[1], CO_FINGERPRINT + 8, 0xfeedULL);
+	run_walk(walker, &p);
+	CHECK_SAMPLE(4, 0);
+	CHECK_INT(R.s.frames[1].fingerprint, code_fingerprint(changed));
+
+	/* a code object freed: the generation moves and the header is read again */
+	generation++;
+	run_walk(walker, &p);
+	CHECK_SAMPLE(4, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, 4), 0);
+
+	/* a thread of another interpreter, whose frees this generation does not count */
+	put_u64(co[2], CO_FINGERPRINT + 8, 0xbeefULL);
+	fake_tstate[TS_INTERP / 8] = (uintptr_t)interp_mark + 8;
+	run_walk(walker, &p);
+	CHECK_SAMPLE(4, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, 4), 0);
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
+/*
+ * 3.13+: a thread's state is kept across its samples while it says it is still bound to
+ * the thread; one that no longer does is dropped, and the slot names the thread's state.
+ */
+static void test_thread_cache(void)
+{
+	static uint64_t other_tstate[TSTATE_BYTES / 8] __attribute__((aligned(64)));
+	__u32 tid = (__u32)gettid();
+	struct py_proc p;
+
+	proc_312(&p);
+	p.flags |= PROC_TSS_KEY | PROC_THREAD_CACHE;
+	p.tss_key = tss_key;
+	p.ts_datastack = TS_DATASTACK;
+	p.ts_status = TS_STATUS;
+	bpf_map_delete_elem(bpf_map__fd(walker->skel->maps.thread_cache), &tid);
+	reset_fake();
+	fake_tstate[TS_STATUS / 8] = STATUS_BOUND;
+	set_current_frame(build_chain(&p, 3));
+	run_walk(walker, &p);
+	CHECK_SAMPLE(3, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, 3), 0);
+
+	/* the slot now names another state: the thread's cached one is still walked */
+	memcpy(other_tstate, fake_tstate, sizeof(other_tstate));
+	other_tstate[TS_FRAME / 8] = (uintptr_t)fr[1];
+	pthread_setspecific(tss_key, other_tstate);
+	run_walk(walker, &p);
+	CHECK_SAMPLE(3, 0);
+	CHECK_INT(R.s.frames[0].code, (uintptr_t)co[0]);
+
+	/* the cached state unbound (CPython is freeing it): the slot's is walked */
+	fake_tstate[TS_STATUS / 8] = STATUS_UNBOUND;
+	run_walk(walker, &p);
+	CHECK_SAMPLE(2, 0);
+	CHECK_INT(R.s.frames[0].code, (uintptr_t)co[1]);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+
+	/* and an unbound state is no thread's, even through the slot */
+	other_tstate[TS_STATUS / 8] = STATUS_UNBOUND;
+	run_walk(walker, &p);
+	CHECK_INT(R.n_samples, 0);
+	CHECK_HEALTH(1, 0, 1, 0, 0);
+	pthread_setspecific(tss_key, fake_tstate);
 }
 
 /* 3.14: f_executable is a _PyStackRef; the tag bits go before the address is used. */
@@ -966,6 +1097,8 @@ static void run_battery(struct inst *in)
 	RUN(test_depth_limit);
 	RUN(test_no_tstate);
 	RUN(test_data_stack_chunk);
+	RUN(test_code_cache);
+	RUN(test_thread_cache);
 	RUN(test_known_tss_key);
 	RUN(test_second_level_key);
 	RUN(test_311_cframe);

@@ -6,6 +6,7 @@
 //   report   a real recording: the flame graph draws, the call tree shows NAME (the first
 //            one), search highlights matches, the process selector, the library toggle and
 //            the time range change what is shown
+//   names    any recording: the call tree shows every NAME, found by search
 //   hostile  the unit test's hostile names: no dialog, no element made of a name, every NAME
 //            shown as text
 //   big      a large recording: prints the timings, and the CPU time the page's process
@@ -243,6 +244,17 @@ async function checkReport(page, names) {
 	await page.mouse.move(0, 0);
 }
 
+async function checkNames(page, names) {
+	await selfTest(page);
+	for (const name of names) {
+		const found = await search(page, name);
+
+		say('search', JSON.stringify(found));
+		if (!(found.matches > 0 && (await rowsText(page)).includes(name)))
+			fail(`"${name}" is not in the call tree (search: ${JSON.stringify(found)})`);
+	}
+}
+
 async function checkHostile(page, names) {
 	const intruders = await page.evaluate(() => ({
 		elements: document.querySelectorAll('img, svg, iframe, object, embed, frame')
@@ -343,8 +355,9 @@ async function checkTimeline(page) {
 async function main() {
 	const [mode, reportPath, shotPath, ...names] = process.argv.slice(2);
 
-	if (!['report', 'hostile', 'big', 'timeline'].includes(mode) || !reportPath || !shotPath)
-		fail('usage: node html_check.mjs report|hostile|big|timeline REPORT.html ' +
+	if (!['report', 'names', 'hostile', 'big', 'timeline'].includes(mode) || !reportPath ||
+	    !shotPath)
+		fail('usage: node html_check.mjs report|names|hostile|big|timeline REPORT.html ' +
 		     'SCREENSHOT.png [NAME...]');
 	let playwright;
 
@@ -415,8 +428,13 @@ async function main() {
 		say('load_ms', loadMs);
 		say('load_cpu_ms', Math.round(processTime.value * 1000));
 		say('script_ms', scriptMs);
+		// the header's health line, as a reader sees it (its sum: test_health.py)
+		say('health', JSON.stringify(await page.evaluate(() =>
+			document.getElementById('health').textContent)));
 		if (mode === 'report')
 			await checkReport(page, names);
+		else if (mode === 'names')
+			await checkNames(page, names);
 		else if (mode === 'hostile')
 			await checkHostile(page, names);
 		else if (mode === 'timeline')

@@ -334,7 +334,7 @@ def test_help_and_version():
     r = pyflare("record", "--help")
     assert r.returncode == 0
     for opt in ("--pid", "--all", "--duration", "--rate", "--interval", "--output", "--format",
-                "--granularity", "--quiet", "examples:"):
+                "--granularity", "--quiet", "--subprocesses", "examples:"):
         assert opt in r.stdout
     r = pyflare("--version")
     assert r.returncode == 0 and r.stdout.startswith("pyflare ")
@@ -514,12 +514,14 @@ def test_unsupported_version_refused_by_name(tmp):
     assert "not supported" in meta["refusals"][0]["reason"]
 
 
-def record_refused_command(root, out, exit_code=0):
+def record_refused_command(root, out, exit_code=0, how=None):
     """Records python3.15 of the sid root as a command, which pyflare refuses; the command
     then exits with @exit_code. Returns (pyflare's status, its stderr). The command lives
     until pyflare has said it refused it (its stdin is pyflare's): found late on a busy
-    machine, a process that had already exited could not be refused at all."""
-    p = subprocess.Popen([pyflare_path(), "record", "-o", out, "--", "chroot", root,
+    machine, a process that had already exited could not be refused at all. @how: the
+    command and options before the command (default: record -o @out)."""
+    how = how or ["record", "-o", out]
+    p = subprocess.Popen([pyflare_path()] + how + ["--", "chroot", root,
                           "/usr/bin/python3.15", "-c",
                           "import sys; sys.stdin.read(); sys.exit(%d)" % exit_code],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -549,6 +551,25 @@ def test_nothing_profiled_exit_status(tmp):
     status, err = record_refused_command(root, os.path.join(tmp, "r.txt"), exit_code=7)
     assert status == 7, err
     assert "1 refused" in err, err
+
+
+def test_top_nothing_profiled_exit_status():
+    """pyflare top says and exits as record does: 5 when every process was refused, the
+    command's own status when it is not 0."""
+    root = pythons.SID_ROOT
+    if not os.path.exists(os.path.join(root, "usr/bin/python3.15")):
+        skip_or_fail("no python3.15 in the sid root (scripts/sid-root.sh)")
+    top = ["top", "--delay", "0.5"]
+    status, err = record_refused_command(root, None, how=top)
+    assert status == 5, err
+    assert err.splitlines()[-1].startswith("pyflare: error: nothing was profiled: the 1 "
+                                           "process found was refused"), err
+    status, err = record_refused_command(root, None, exit_code=7, how=top)
+    assert status == 7, err
+    assert "nothing was profiled" not in err, err
+    r = pyflare("top", "--delay", "0.5", "--", "sleep", "0.2")
+    assert r.returncode == 0, r.stderr
+    assert "nothing was profiled" not in r.stderr, r.stderr
 
 
 def test_process_name_is_escaped_on_the_terminal(tmp):

@@ -13,7 +13,7 @@ import pytest
 from pyflare_run import pyflare_path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-COMMANDS = ("record", "top", "report", "dump")
+COMMANDS = ("record", "top", "report", "dump", "agent", "status", "snapshot")
 
 
 @pytest.fixture(scope="module")

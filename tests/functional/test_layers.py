@@ -18,7 +18,8 @@ MAY_INCLUDE = {
     "record": {"lib", "host", "session", "python", "render"},
     "dump": {"lib", "host", "session", "python", "render"},
     "top": {"lib", "host", "session", "python", "render", "record"},
-    "cli": {"lib", "host", "session", "python", "render", "record", "dump", "top"},
+    "agent": {"lib", "host", "session", "python", "render", "record"},
+    "cli": {"lib", "host", "session", "python", "render", "record", "dump", "top", "agent"},
 }
 # Headers from outside user/: the ABI shared with the BPF side (bench.h: the bench build's), and
 # what the build generates.

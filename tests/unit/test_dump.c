@@ -66,7 +66,7 @@ static void hostile(struct dump_process *p, struct dump_thread *th, struct dump_
 	f[0] = (struct dump_frame){
 		.name = EVIL_NAME, .file = EVIL_FILE, .line = 7, .source = EVIL_SOURCE
 	};
-	f[1] = (struct dump_frame){ .name = "<unknown code 0x10>", .file = "", .line = 0 };
+	f[1] = (struct dump_frame){ .name = "<unsymbolized code 0x10>", .file = "", .line = 0 };
 }
 
 static void test_text_escapes(void)
@@ -92,7 +92,7 @@ static void test_text_escapes(void)
 			    "(/usr/bin/python3.12)\n") != NULL);
 	CHECK(strstr(plain, "(/tmp/x\"y\\z\\x0a.py:7)\n") != NULL);
 	CHECK(strstr(plain, "        print('\\x1b[31mred')  # \\xff\\xfe not UTF-8 \\u202e rtl\n"));
-	CHECK(strstr(plain, "    <unknown code 0x10>\n") != NULL);
+	CHECK(strstr(plain, "    <unsymbolized code 0x10>\n") != NULL);
 	/* the colours are ours alone: each ESC starts one of our sequences */
 	for (const char *e = strchr(colored, '\033'); e; e = strchr(e + 1, '\033'))
 		CHECK(!strncmp(e, "\033[0m", 4) || !strncmp(e, "\033[1m", 4) ||

@@ -590,7 +590,16 @@ static void test_report(void)
 	CHECK_INT(o.render.group_by, GROUP_BY_NONE);
 	opts_release_report(&o);
 
-	CHECK_REPORT_ERROR("nothing to report: give FILE... or --last", "-r", "text");
+	CHECK_REPORT_ERROR("nothing to report: give FILE..., an agent's folder or --last", "-r",
+			   "text");
+	/* a window */
+	CHECK_INT(report(&o, "d", "--since", "10m", "--until", "now", NULL), OPTS_OK);
+	CHECK(o.since_ns > 0 && o.until_ns > o.since_ns);
+	CHECK(o.until_ns - o.since_ns >= 599000000000ULL &&
+	      o.until_ns - o.since_ns < 601000000000ULL);
+	opts_release_report(&o);
+	CHECK_REPORT_ERROR("bad --since 'soon'", "d", "--since", "soon");
+	CHECK_REPORT_ERROR("--until is not after --since", "d", "--since", "1m", "--until", "2m");
 	CHECK_REPORT_ERROR("either recordings or --last", "--last", "a.pyflare");
 	CHECK_REPORT_ERROR("unknown render option '4242'", "-p", "4242", "a.pyflare");
 	CHECK_REPORT_ERROR("unknown option '-a'", "-a", "a.pyflare");
@@ -598,6 +607,58 @@ static void test_report(void)
 	CHECK_REPORT_ERROR("unknown format", "-r", "pdf", "a.pyflare");
 	CHECK_REPORT_ERROR("unknown output extension '.foo'", "a.pyflare", "-o", "x.foo");
 	CHECK_REPORT_ERROR("bad --group-by 'all'", "--group-by", "all", "a.pyflare");
+}
+
+static enum opts_result agent(struct agent_opts *o, char *dir, ...)
+{
+	va_list ap;
+	int argc;
+
+	va_start(ap, dir);
+	argc = collect_args("agent", ap);
+	va_end(ap);
+	return opts_parse_agent(argc, args, o, dir, 4096, err, sizeof(err));
+}
+
+/* agent: record's -a with its filters and sampling, and its own files' options. */
+static void test_agent(void)
+{
+	static char dir[4096];
+	struct agent_opts o;
+
+	CHECK_INT(agent(&o, dir, "--dir", "/srv/pf", NULL), OPTS_OK);
+	CHECK_STR(o.dir, "/srv/pf");
+	CHECK_INT(o.record.target, TARGET_ALL);
+	CHECK(!o.record.wall);
+	CHECK_INT(o.record.rate_hz, 99);
+	CHECK_INT(o.record.clock, SAMPLE_CLOCK_TIMER);
+	CHECK(o.slice_s == 60.0 && o.window_s == 300.0);
+	CHECK_INT(o.keep_for_ns, 24ULL * 3600 * 1000000000ULL);
+	CHECK_INT(o.keep_bytes, 1ULL << 30);
+	opts_release_record(&o.record);
+
+	CHECK_INT(agent(&o, dir, "--dir", "d", "--container", "3f2a9c", "--comm", "gunicorn",
+			"--mode", "wall", "-F", "49", "--slice", "5m", "--keep-for", "7d",
+			"--keep-size", "5G", "--window", "0", NULL),
+		  OPTS_OK);
+	CHECK_INT(o.record.n_cgroups, 1);
+	CHECK(o.record.procs != NULL && o.record.wall);
+	CHECK_INT(o.record.rate_hz, 49);
+	CHECK(o.slice_s == 300.0 && o.window_s == 0.0);
+	CHECK_INT(o.keep_for_ns, 7ULL * 86400 * 1000000000ULL);
+	CHECK_INT(o.keep_bytes, 5ULL << 30);
+	opts_release_record(&o.record);
+	CHECK(o.record.procs == NULL);
+
+	CHECK_INT(agent(&o, dir, "--slice", "0.5", NULL), OPTS_USAGE);
+	CHECK(strstr(err, "bad --slice") != NULL);
+	CHECK_INT(agent(&o, dir, "-p", "1", NULL), OPTS_USAGE);
+	CHECK(strstr(err, "unknown option '-p'") != NULL);
+	CHECK_INT(agent(&o, dir, "--comm", "x", "python3", NULL), OPTS_USAGE);
+	CHECK(strstr(err, "unexpected argument 'python3'") != NULL);
+	CHECK(o.record.procs == NULL);
+	CHECK_INT(agent(&o, dir, "--keep-size", "big", NULL), OPTS_USAGE);
+	CHECK(strstr(err, "bad --keep-size") != NULL);
 }
 
 /* top: record's targets and sampling, its own view options, no outputs. */
@@ -735,6 +796,23 @@ static void test_peer_spellings(void)
 	CHECK_INT(t.record.rate_hz, 50);
 	opts_release_top(&t);
 	CHECK_INT(dump(&d, "--nonblocking", "-p", "7", NULL), OPTS_OK);
+	CHECK(!d.subprocesses);
+
+	/* --subprocesses, py-spy's -s: wherever -p is taken */
+	CHECK_INT(record(&o, "-p", "42", "--subprocesses", NULL), OPTS_OK);
+	CHECK(o.subprocesses && o.target == TARGET_PIDS);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "-s", "-p", "42", NULL), OPTS_OK);
+	CHECK(o.subprocesses);
+	opts_release_record(&o);
+	CHECK_INT(record(&o, "-p", "42", NULL), OPTS_OK);
+	CHECK(!o.subprocesses);
+	opts_release_record(&o);
+	CHECK_INT(top(&t, "-p", "42", "-s", NULL), OPTS_OK);
+	CHECK(t.record.subprocesses);
+	opts_release_top(&t);
+	CHECK_INT(dump(&d, "--subprocesses", "-p", "7", NULL), OPTS_OK);
+	CHECK(d.subprocesses);
 
 	/* -r is still the format, -F still the rate: py-spy's -r 100 gets a hint */
 	CHECK_RECORD_ERROR("did you mean -F 100?", "-r", "100", "-a");
@@ -797,6 +875,7 @@ int main(void)
 {
 	unsetenv("NO_COLOR");
 	RUN(test_defaults);
+	RUN(test_agent);
 	RUN(test_targets);
 	RUN(test_p_conflict);
 	RUN(test_render_options);

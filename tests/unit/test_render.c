@@ -38,7 +38,7 @@ static const struct session_frame fixture_frames[NF] = {
  */
 static const struct fixture_spec fixture_spec = {
 	.target = "python3 app.py",
-	.health = { 670, 3, 2, 1, 4, 9, 3, 1 },
+	.health = { 687, 3, 2, 1, 4, 9, 5, 3, 1 },
 	.refused_comm = "python3.15",
 	.refused_reason = "unsupported Python 3.15",
 	.lib_dirs = "/usr/lib/python3.12",
@@ -328,9 +328,13 @@ static const char fixture_text[] =
 	"  Duration: 2.000 s                    CPU time: 0.671 s\n"
 	"  Target:   python3 app.py\n"
 	"  Mode:     cpu, 999 Hz timer on 2 CPUs\n"
-	"  Health:   670 samples taken, 3 lost (ring buffer full), 2 stacks truncated,\n"
-	"            1 cut short by a failed read, 4 frames not symbolized, 9 without thread "
-	"state\n"
+	"  Health:   687 samples taken = 670 shown + 3 lost + 9 no thread state + 5 no Python "
+	"frame\n"
+	"            (lost: ring buffer full; no thread state: process start or exit, or a thread "
+	"that runs no Python; no Python frame: the interpreter in C: start-up, compiling the "
+	"script, exit)\n"
+	"            2 stacks truncated, 1 cut short by a failed read, 4 frames not symbolized "
+	"(shown as <unsymbolized code 0x...>)\n"
 	"  Processes: 3 attached, 1 refused\n"
 	"  Refused:  7000 python3.15: unsupported Python 3.15\n"
 	"\n"
@@ -640,7 +644,7 @@ static void test_collapsed_single(void)
 	session__add_sample(s, &(struct session_sample){ 0, 300, 0, st2 });
 	out = render(&render_collapsed, s, NULL, &err);
 	CHECK_INT(err, 0);
-	CHECK_STR(out, "f (a.py:1) 1\nf (a.py:1);<unknown> 1\n");
+	CHECK_STR(out, "f (a.py:1) 1\nf (a.py:1);<unsymbolized code> 1\n");
 	free(out);
 	session__free(s);
 }
@@ -778,12 +782,14 @@ static void test_speedscope(void)
 	CHECK(num(meta, "ncpus") == 2);
 	CHECK_STR(str(meta, "granularity"), "function");
 	h = item(meta, "health");
-	CHECK(num(h, "samples") == 670);
+	CHECK(num(h, "samples") == 687);
+	CHECK(num(h, "shown") == 670);
 	CHECK(num(h, "lost") == 3);
 	CHECK(num(h, "truncated") == 2);
 	CHECK(num(h, "unreadable") == 1);
 	CHECK(num(h, "unsymbolized") == 4);
 	CHECK(num(h, "no_thread_state") == 9);
+	CHECK(num(h, "no_python_frame") == 5);
 	CHECK(num(h, "attached") == 3);
 	CHECK(num(h, "refused") == 1);
 	CHECK_STR(str(cJSON_GetArrayItem(item(meta, "refusals"), 0), "reason"),

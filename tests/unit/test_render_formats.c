@@ -40,7 +40,7 @@ static const struct session_frame fixture_frames[NF] = {
  */
 static const struct fixture_spec fixture_spec = {
 	.target = "python3 app.py",
-	.health = { 522, 3, 30, 1, 4, 9, 3, 1 },
+	.health = { 522, 3, 30, 1, 4, 9, 2, 3, 1 },
 	.refused_comm = "python3.15",
 	.refused_reason = "unsupported Python 3.15",
 	.lib_dirs = "/usr/lib/python3.12:/usr/lib/extra",

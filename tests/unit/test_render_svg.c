@@ -76,7 +76,7 @@ static const struct session_frame fixture_frames[NF] = {
 
 static const struct fixture_spec fixture_spec = {
 	.target = "python3 </title><script>alert(4)</script>",
-	.health = { 190, 3, 3, 1, 4, 9, 3, 1 },
+	.health = { 190, 3, 3, 1, 4, 9, 2, 3, 1 },
 	.refused_comm = "<i>x</i>",
 	.refused_reason = "unsupported </script> 3.15",
 	.lib_dirs = "/usr/lib/python3.12",

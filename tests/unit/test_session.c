@@ -262,7 +262,7 @@ static void test_meta_health(void)
 		1700000000000000000ULL,	     2000000000ULL, 999, 2, "cpu", target, "tick",
 		"wall mode is not available"
 	};
-	struct session_health h = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct session_health h = { 1, 2, 3, 4, 5, 6, 9, 7, 8 };
 
 	CHECK_INT(session__set_meta(s, &m), 0);
 	strcpy(target, "changed");
@@ -275,6 +275,7 @@ static void test_meta_health(void)
 	session__set_health(s, &h);
 	CHECK_INT(session__health(s)->lost, 2);
 	CHECK_INT(session__health(s)->no_thread_state, 6);
+	CHECK_INT(session__health(s)->no_python_frame, 9);
 	CHECK_INT(session__health(s)->refused, 8);
 	m.mode = NULL;
 	m.clock = NULL;

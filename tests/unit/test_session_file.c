@@ -10,6 +10,7 @@
 
 #include "record/collector.h"
 #include "fixture.h"
+#include "session/health.h"
 #include "session/history.h"
 #include "render/render.h"
 #include "cli/report.h"
@@ -52,7 +53,7 @@ static struct session *fixture(uint64_t start, uint32_t pid_base)
 
 	memset(long_name, 'n', sizeof(long_name) - 1);
 	fixture_meta(s, start, "python3 app.py --name 'caf\xc3\xa9'");
-	session__set_health(s, &(struct session_health){ 670, 3, 2, 1, 4, UINT64_MAX, 3, 2 });
+	session__set_health(s, &(struct session_health){ 670, 3, 2, 1, 4, UINT64_MAX, 5, 3, 2 });
 	session__add_refusal(s, pid_base + 7000, "python3.15", "unsupported Python 3.15");
 	session__add_refusal(s, pid_base + 7001, "\x1b]0;evil\x07", "not a \"Python\"\nprocess");
 	session__add_process(s, &(struct session_process){ pid_base + 4242, 111, "python3",
@@ -371,6 +372,7 @@ static void test_merge(void)
 	CHECK_INT(smp[na].thread, 5 + 1);
 	CHECK_INT(session__health(m)->samples, 2 * 670);
 	CHECK_INT(session__health(m)->no_thread_state, UINT64_MAX);
+	CHECK_INT(session__health(m)->no_python_frame, 2 * 5);
 	CHECK_INT(session__health(m)->attached, 6);
 	session__refusals(m, &nm);
 	CHECK_INT(nm, 4);
@@ -461,7 +463,7 @@ static struct session *small(void)
 
 	session__set_meta(s, &(struct session_meta){ 1700000000000000000ULL, 1000000, 999, 2, "cpu",
 						     "t.py", NULL, NULL });
-	session__set_health(s, &(struct session_health){ 3, 0, 1, 0, 0, 0, 1, 1 });
+	session__set_health(s, &(struct session_health){ 3, 0, 1, 0, 0, 0, 0, 1, 1 });
 	session__add_refusal(s, 9, "sh", "not Python");
 	session__add_process(s, &(struct session_process){
 					42, 7, "python3", "python3 t.py", "/usr/bin/python3",
@@ -515,6 +517,86 @@ static void test_process_identity(void)
 	session__free(s);
 }
 
+/* Reads the varint at *@at of @buf, moving past it. */
+static uint64_t varint_at(const uint8_t *buf, size_t *at)
+{
+	uint64_t v = 0;
+
+	for (int shift = 0; shift < 64; shift += 7) {
+		uint8_t b = buf[(*at)++];
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			break;
+	}
+	return v;
+}
+
+/* Takes the section @id out of the uncompressed file @buf, as a writer without it wrote. */
+static bool drop_section(uint8_t *buf, size_t *len, uint64_t id)
+{
+	size_t at = SESSION_FILE_HEADER_SIZE;
+
+	while (at < *len) {
+		size_t start = at;
+		uint64_t this = varint_at(buf, &at), n = varint_at(buf, &at);
+
+		at += n;
+		if (this != id)
+			continue;
+		memmove(buf + start, buf + at, *len - at);
+		*len -= at - start;
+		for (int i = 0; i < 8; i++) /* the body's length, after magic, version, flags */
+			buf[16 + i] = (uint8_t)((*len - SESSION_FILE_HEADER_SIZE) >> (8 * i));
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The sample sum (session.h) read back, and from a file of the writers before it, which have
+ * no samples-not-shown section: they counted the samples received, the 2 without a Python
+ * frame among them and among the 7 without thread state, and unsymbolized frames by stack.
+ */
+static void test_sample_sum(void)
+{
+	struct session *s = small(), *back;
+	struct session_health h = { 13, 1, 0, 0, 0, 7, 2, 1, 1 };
+	size_t len;
+	uint8_t *buf;
+	char err[256];
+
+	session__set_health(s, &h);
+	CHECK_INT(health_samples_shown(s), 3);
+	CHECK_INT(health_unaccounted(s), 0);
+	buf = save(s, SESSION_FILE_UNCOMPRESSED, &len);
+	back = session_file_parse(buf, len, err, sizeof(err));
+	CHECK(back && !memcmp(session__health(back), &h, sizeof(h)));
+	session__free(back);
+	free(buf);
+
+	/* as an old writer: 5 received (3 shown), 7 without thread state (2 of them empty) */
+	h = (struct session_health){ 5, 1, 0, 0, 9, 7, 0, 1, 1 };
+	session__set_health(s, &h);
+	CHECK_INT(health_unaccounted(s), 5 - (3 + 1 + 7));
+	buf = save(s, SESSION_FILE_UNCOMPRESSED, &len);
+	CHECK(drop_section(buf, &len, 12));
+	back = session_file_parse(buf, len, err, sizeof(err));
+	CHECK(back != NULL);
+	if (back) {
+		const struct session_health *got = session__health(back);
+
+		CHECK_INT(got->samples, 3 + 1 + 5 + 2);
+		CHECK_INT(got->no_thread_state, 5);
+		CHECK_INT(got->no_python_frame, 2);
+		CHECK_INT(got->unsymbolized, 0); /* counted again: this session has none */
+		CHECK_INT(health_unaccounted(back), 0);
+	}
+	session__free(back);
+	free(buf);
+	session__free(s);
+}
+
 static void test_truncations(void)
 {
 	struct session *s = small(), *back;
@@ -553,13 +635,13 @@ static void test_truncation_messages(void)
 	size_t len;
 	uint8_t *buf = save(s, SESSION_FILE_UNCOMPRESSED, &len);
 	char err[256];
-	const char *seen[16];
+	const char *seen[24];
 	size_t nseen = 0, cut;
 
 	for (cut = SESSION_FILE_HEADER_SIZE; cut < len; cut++) {
 		session_file_parse(buf, cut, err, sizeof(err));
 		if (!nseen || strcmp(seen[nseen - 1], err)) {
-			if (nseen < 16)
+			if (nseen < 24)
 				seen[nseen++] = strdup(err);
 		}
 	}
@@ -1401,6 +1483,7 @@ int main(int argc, char **argv)
 	RUN(test_random_damage);
 	RUN(test_messages);
 	RUN(test_live_limits);
+	RUN(test_sample_sum);
 	RUN(test_bad_frame_and_thread);
 	RUN(test_read_file);
 	RUN(test_history);

@@ -43,7 +43,7 @@ static struct session *workers(void)
 	int i;
 
 	fixture_meta(s, 1700000000000000000ULL, "-a");
-	session__set_health(s, &(struct session_health){ 80, 1, 2, 0, 0, 3, 3, 1 });
+	session__set_health(s, &(struct session_health){ 80, 1, 2, 0, 0, 3, 4, 3, 1 });
 	session__add_refusal(s, 300, "python3.15", "unsupported Python 3.15");
 	session__add_process(s, &(struct session_process){ .pid = 100,
 							   .start_time = 50,

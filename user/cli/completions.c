@@ -17,7 +17,8 @@
 #include "cli/opts.h"
 #include "render/render.h"
 
-static const char *const command_names[] = { "record", "top", "report", "dump", "doctor" };
+static const char *const command_names[] = { "record", "top",	"report", "dump",
+					     "doctor", "agent", "status", "snapshot" };
 
 #define N_COMMANDS (sizeof(command_names) / sizeof(command_names[0]))
 
@@ -28,7 +29,7 @@ static enum value_kind value_of(const struct option *o)
 {
 	if (o->has_arg == no_argument)
 		return VALUE_NONE;
-	if (!strcmp(o->name, "output"))
+	if (!strcmp(o->name, "output") || !strcmp(o->name, "dir"))
 		return VALUE_FILE;
 	if (!strcmp(o->name, "pid"))
 		return VALUE_PID;

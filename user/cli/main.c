@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "record/collector.h"
+#include "agent/agent.h"
+#include "cli/agent_client.h"
 #include "cli/completions.h"
 #include "cli/doctor.h"
 #include "cli/version.h"
@@ -20,27 +22,6 @@
 #include "cli/report.h"
 #include "session/session.h"
 #include "top/top.h"
-
-/*
- * A recording that found processes and refused every one (an unsupported CPython, ...):
- * said as the last line, as the reasons scroll by above it. Returns EXIT_NOTHING, or
- * EXIT_OK when something was profiled, or nothing found (a command that runs no Python is
- * no error of pyflare's: the report says no Python process was found).
- */
-static int nothing_profiled(const struct session *s)
-{
-	size_t nprocs, nrefused;
-
-	session__processes(s, &nprocs);
-	session__refusals(s, &nrefused);
-	if (nprocs || !nrefused)
-		return EXIT_OK;
-	pr_error("nothing was profiled: %s %zu process%s found %s refused (the reasons are "
-		 "above); exit status %d\n",
-		 nrefused == 1 ? "the" : "all", nrefused, nrefused == 1 ? "" : "es",
-		 nrefused == 1 ? "was" : "were", EXIT_NOTHING);
-	return EXIT_NOTHING;
-}
 
 static int cmd_record(int argc, char **argv)
 {
@@ -86,7 +67,7 @@ static int cmd_record(int argc, char **argv)
 	if (!ret && o.target == TARGET_COMMAND && status >= 0)
 		ret = status;
 	if (!ret) /* last, after every line that names a refusal */
-		ret = nothing_profiled(s);
+		ret = collector_nothing_profiled(s);
 out:
 	outputs_abort(&outs);
 	opts_release_record(&o);
@@ -152,6 +133,66 @@ static int cmd_top(int argc, char **argv)
 	return ret;
 }
 
+static int cmd_agent(int argc, char **argv)
+{
+	struct agent_opts o;
+	char err_msg[256], dir[4096];
+	int ret;
+
+	switch (opts_parse_agent(argc, argv, &o, dir, sizeof(dir), err_msg, sizeof(err_msg))) {
+	case OPTS_EXIT:
+		return EXIT_OK;
+	case OPTS_USAGE:
+		pr_error("%s (see pyflare agent --help)\n", err_msg);
+		return EXIT_USAGE;
+	case OPTS_OK:
+		break;
+	}
+	log_level = LOG_WARN + o.record.verbose;
+	log_setup_libbpf();
+	ret = agent_run(&o);
+	opts_release_record(&o.record);
+	return ret;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	struct status_opts o;
+	char err_msg[256];
+
+	switch (opts_parse_status(argc, argv, &o, err_msg, sizeof(err_msg))) {
+	case OPTS_EXIT:
+		return EXIT_OK;
+	case OPTS_USAGE:
+		pr_error("%s (see pyflare status --help)\n", err_msg);
+		return EXIT_USAGE;
+	case OPTS_OK:
+		break;
+	}
+	return status_run(&o);
+}
+
+static int cmd_snapshot(int argc, char **argv)
+{
+	struct snapshot_opts o;
+	char err_msg[256];
+	int ret;
+
+	switch (opts_parse_snapshot(argc, argv, &o, err_msg, sizeof(err_msg))) {
+	case OPTS_EXIT:
+		return EXIT_OK;
+	case OPTS_USAGE:
+		pr_error("%s (see pyflare snapshot --help)\n", err_msg);
+		return EXIT_USAGE;
+	case OPTS_OK:
+		break;
+	}
+	log_level = LOG_WARN + o.verbose;
+	ret = snapshot_run(&o);
+	opts_release_snapshot(&o);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	temp_files_handle_signals();
@@ -167,6 +208,12 @@ int main(int argc, char **argv)
 		return cmd_dump(argc - 1, argv + 1);
 	if (strcmp(argv[1], "top") == 0)
 		return cmd_top(argc - 1, argv + 1);
+	if (strcmp(argv[1], "agent") == 0)
+		return cmd_agent(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(argv[1], "snapshot") == 0)
+		return cmd_snapshot(argc - 1, argv + 1);
 	if (strcmp(argv[1], "doctor") == 0)
 		return doctor_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "completions") == 0) {

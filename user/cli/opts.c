@@ -14,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "agent/quantities.h"
 #include "cli/spellings.h"
 #include "render/frame_filter.h"
 #include "session/idle_threads.h"
@@ -53,6 +55,14 @@ enum {
 	OPT_CLOCK,
 	OPT_NONBLOCKING,
 	OPT_ASYNC,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_DIR,
+	OPT_SLICE,
+	OPT_KEEP_FOR,
+	OPT_KEEP_SIZE,
+	OPT_WINDOW,
+	OPT_JSON,
 };
 
 /* The options of the reports, the same for record and report. */
@@ -88,6 +98,7 @@ enum {
 /* clang-format off */
 #define TARGET_OPTIONS                                                                        \
 	{ "pid", required_argument, NULL, 'p' },                                              \
+	{ "subprocesses", no_argument, NULL, 's' },                                           \
 	{ "all", no_argument, NULL, 'a' },                                                    \
 	{ "duration", required_argument, NULL, 'd' },                                         \
 	{ "rate", required_argument, NULL, 'F' },                                             \
@@ -112,6 +123,7 @@ static const struct option record_options[] = {
 
 static const struct option dump_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
+	{ "subprocesses", no_argument, NULL, 's' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "async", no_argument, NULL, OPT_ASYNC },
 	{ "nonblocking", no_argument, NULL, OPT_NONBLOCKING },
@@ -136,22 +148,69 @@ static const struct option top_options[] = {
 
 static const struct option report_options[] = {
 	{ "last", no_argument, NULL, OPT_LAST },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	VIEW_OPTIONS,
+	{ 0 },
+};
+
+/* record's targets but -p, -d and a command: the agent profiles a host, or its cgroups */
+static const struct option agent_options[] = {
+	{ "all", no_argument, NULL, 'a' },
+	{ "rate", required_argument, NULL, 'F' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "container", required_argument, NULL, OPT_CONTAINER },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "clock", required_argument, NULL, OPT_CLOCK },
+	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "slice", required_argument, NULL, OPT_SLICE },
+	{ "keep-for", required_argument, NULL, OPT_KEEP_FOR },
+	{ "keep-size", required_argument, NULL, OPT_KEEP_SIZE },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ 0 },
+};
+
+static const struct option status_options[] = {
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ 0 },
+};
+
+static const struct option snapshot_options[] = {
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "last", required_argument, NULL, OPT_LAST },
 	VIEW_OPTIONS,
 	{ 0 },
 };
 
 /* getopt's short options: "+" stops at the command record or top runs, ":" reports a
  * missing value as ':' */
-#define RECORD_SHORTS "+:p:ad:F:i:o:r:tqvh"
-#define TOP_SHORTS "+:p:ad:F:i:vh"
+#define RECORD_SHORTS "+:p:sad:F:i:o:r:tqvh"
+#define TOP_SHORTS "+:p:sad:F:i:vh"
 #define REPORT_SHORTS ":p:o:r:tvh"
-#define DUMP_SHORTS ":p:vh"
+#define DUMP_SHORTS ":p:svh"
+#define AGENT_SHORTS ":aF:i:qvh"
+#define STATUS_SHORTS ":h"
+#define SNAPSHOT_SHORTS ":o:r:p:tvh"
 
 static const struct opts_command commands[] = {
 	{ "record", RECORD_SHORTS, record_options },
 	{ "top", TOP_SHORTS, top_options },
 	{ "report", REPORT_SHORTS, report_options },
 	{ "dump", DUMP_SHORTS, dump_options },
+	{ "agent", AGENT_SHORTS, agent_options },
+	{ "status", STATUS_SHORTS, status_options },
+	{ "snapshot", SNAPSHOT_SHORTS, snapshot_options },
 };
 
 const struct opts_command *opts_command(const char *name)
@@ -739,6 +798,9 @@ static int target_option(struct record_opts *o, struct sampling *sm, int c, cons
 		}
 		o->target = TARGET_PIDS;
 		return 1;
+	case 's': /* py-spy's; a command's descendants and -a's processes are followed anyway */
+		o->subprocesses = true;
+		return 1;
 	case 'a':
 		if (o->target == TARGET_PIDS) {
 			usage(err, errlen, "-a cannot be combined with -p");
@@ -1036,6 +1098,27 @@ void opts_release_top(struct top_opts *o)
 
 /* --- report -------------------------------------------------------------------------------- */
 
+static uint64_t realtime_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* --since/--until TIME into *@t: 0, or -1 after a usage error. */
+static int time_option(const char *opt, const char *arg, uint64_t *t, char *err, size_t errlen)
+{
+	if (parse_time_point(arg, realtime_now_ns(), t) && *t)
+		return 0;
+	usage(err, errlen,
+	      "bad %s '%s': expected a time before now (10m, 2h, 1d), a time of day (03:05, "
+	      "03:05:30), a date and time (2026-12-06 03:05, Z after it for UTC), @SECONDS "
+	      "or now",
+	      opt, arg);
+	return -1;
+}
+
 static enum opts_result parse_report(int argc, char **argv, struct report_opts *o, char *err,
 				     size_t errlen)
 {
@@ -1055,6 +1138,12 @@ static enum opts_result parse_report(int argc, char **argv, struct report_opts *
 		case OPT_LAST:
 			o->last = true;
 			break;
+		case OPT_SINCE:
+		case OPT_UNTIL:
+			if (time_option(c == OPT_SINCE ? "--since" : "--until", optarg,
+					c == OPT_SINCE ? &o->since_ns : &o->until_ns, err, errlen))
+				return OPTS_USAGE;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -1071,7 +1160,10 @@ static enum opts_result parse_report(int argc, char **argv, struct report_opts *
 	if (o->last && o->n_files)
 		return usage(err, errlen, "give either recordings or --last, not both");
 	if (!o->last && !o->n_files)
-		return usage(err, errlen, "nothing to report: give FILE... or --last");
+		return usage(err, errlen,
+			     "nothing to report: give FILE..., an agent's folder or --last");
+	if (o->since_ns && o->until_ns && o->until_ns <= o->since_ns)
+		return usage(err, errlen, "--until is not after --since: the window is empty");
 	return finish_view(&v, err, errlen);
 }
 
@@ -1111,6 +1203,9 @@ static enum opts_result parse_dump(int argc, char **argv, struct dump_opts *o, c
 			if (pid_list_option(o->pids, &o->n_pids, optarg, err, errlen) != OPTS_OK)
 				return OPTS_USAGE;
 			break;
+		case 's':
+			o->subprocesses = true;
+			break;
 		case 'j':
 			o->json = true;
 			break;
@@ -1146,4 +1241,207 @@ enum opts_result opts_parse_dump(int argc, char **argv, struct dump_opts *o, cha
 {
 	memset(o, 0, sizeof(*o));
 	return parse_dump(argc, argv, o, err, errlen);
+}
+
+/* --- agent, status, snapshot ----------------------------------------------------------------- */
+
+/* --dir DIR (or the default) into @dir: OPTS_OK or a usage error. */
+static enum opts_result dir_option(const char *arg, char *dir, size_t len, char *err, size_t errlen)
+{
+	if (arg) {
+		if (!*arg || strlen(arg) >= len)
+			return usage(err, errlen, "bad --dir '%.64s': expected a folder", arg);
+		snprintf(dir, len, "%s", arg);
+		return OPTS_OK;
+	}
+	if (agent_default_dir(dir, len))
+		return usage(err, errlen, "no folder for the agent (no HOME): give --dir DIR");
+	return OPTS_OK;
+}
+
+static enum opts_result agent_option(struct agent_opts *o, int c, const char *arg, const char **dir,
+				     char *err, size_t errlen)
+{
+	uint64_t v;
+
+	switch (c) {
+	case OPT_DIR:
+		*dir = arg;
+		return OPTS_OK;
+	case OPT_SLICE:
+		if (!parse_duration_ns(arg, &v) || v < (uint64_t)(AGENT_SLICE_MIN * 1e9) ||
+		    v > 86400ULL * 1000000000ULL)
+			return usage(err, errlen,
+				     "bad --slice '%s': expected seconds from 1 to 86400 (or 5m, "
+				     "1h; default 60)",
+				     arg);
+		o->slice_s = (double)v / 1e9;
+		return OPTS_OK;
+	case OPT_KEEP_FOR:
+		if (!parse_duration_ns(arg, &o->keep_for_ns))
+			return usage(err, errlen,
+				     "bad --keep-for '%s': expected a duration (24h, 7d, 90m; 0: "
+				     "no age limit)",
+				     arg);
+		return OPTS_OK;
+	case OPT_KEEP_SIZE:
+		if (!parse_size_bytes(arg, &o->keep_bytes))
+			return usage(err, errlen,
+				     "bad --keep-size '%s': expected a size (1G, 500M; 0: no size "
+				     "limit)",
+				     arg);
+		return OPTS_OK;
+	case OPT_WINDOW:
+		if (!parse_duration_ns(arg, &v) || v > 86400ULL * 1000000000ULL)
+			return usage(err, errlen,
+				     "bad --window '%s': expected seconds up to 86400 (or 5m; 0: "
+				     "no flight recorder; default 300)",
+				     arg);
+		o->window_s = (double)v / 1e9;
+		return OPTS_OK;
+	case 'q':
+		o->record.quiet = true;
+		return OPTS_OK;
+	default:
+		return OPTS_USAGE;
+	}
+}
+
+enum opts_result opts_parse_agent(int argc, char **argv, struct agent_opts *o, char *dir,
+				  size_t dirlen, char *err, size_t errlen)
+{
+	struct sampling sm = { .min_block = -1 };
+	const char *dir_arg = NULL;
+	enum opts_result res;
+	int c, r;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;
+	opterr = 0;
+	o->record.render = render_opts_default;
+	o->slice_s = AGENT_SLICE_DEFAULT;
+	o->keep_for_ns = AGENT_KEEP_FOR_DEFAULT;
+	o->keep_bytes = AGENT_KEEP_SIZE_DEFAULT;
+	o->window_s = AGENT_WINDOW_DEFAULT;
+	while ((c = getopt_long(argc, argv, AGENT_SHORTS, agent_options, NULL)) != -1) {
+		r = target_option(&o->record, &sm, c, optarg, err, errlen);
+		if (r < 0)
+			goto bad;
+		if (r)
+			continue;
+		if (c == OPT_DIR || c == OPT_SLICE || c == OPT_KEEP_FOR || c == OPT_KEEP_SIZE ||
+		    c == OPT_WINDOW || c == 'q') {
+			if (agent_option(o, c, optarg, &dir_arg, err, errlen))
+				goto bad;
+			continue;
+		}
+		res = last_option(c, argc, argv, SPELLING_RECORD, opts_print_agent_help, err,
+				  errlen);
+		opts_release_record(&o->record);
+		return res;
+	}
+	if (optind < argc) {
+		usage(err, errlen,
+		      "unexpected argument '%s': the agent profiles every Python process (or "
+		      "those of --container, --cgroup, --comm, --cmdline), not a command",
+		      argv[optind]);
+		goto bad;
+	}
+	o->record.target = TARGET_ALL;
+	o->record.quiet = true; /* no progress line: a service's log is not a terminal */
+	if (finish_targets(&o->record, &sm, argc, argv, err, errlen) ||
+	    dir_option(dir_arg, dir, dirlen, err, errlen))
+		goto bad;
+	o->dir = dir;
+	return OPTS_OK;
+bad:
+	opts_release_record(&o->record);
+	return OPTS_USAGE;
+}
+
+enum opts_result opts_parse_status(int argc, char **argv, struct status_opts *o, char *err,
+				   size_t errlen)
+{
+	const char *dir = NULL;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, STATUS_SHORTS, status_options, NULL)) != -1) {
+		if (c == OPT_DIR)
+			dir = optarg;
+		else if (c == OPT_JSON)
+			o->json = true;
+		else
+			return last_option(c, argc, argv, SPELLING_REPORT, opts_print_status_help,
+					   err, errlen);
+	}
+	if (optind < argc)
+		return usage(err, errlen,
+			     "unexpected argument '%s': give the agent's folder with --dir",
+			     argv[optind]);
+	return dir_option(dir, o->dir, sizeof(o->dir), err, errlen);
+}
+
+static enum opts_result parse_snapshot(int argc, char **argv, struct snapshot_opts *o, char *err,
+				       size_t errlen)
+{
+	const char *dir = NULL;
+	struct view v;
+	uint64_t ns;
+	int c, r;
+
+	if (!init_view(&v, SPELLING_REPORT, o->outputs, &o->n_outputs, &o->render, &o->filter,
+		       &o->color))
+		return usage(err, errlen, "out of memory");
+	while ((c = getopt_long(argc, argv, SNAPSHOT_SHORTS, snapshot_options, NULL)) != -1) {
+		r = view_option(&v, c == 'p' ? OPT_RENDER_OPTION : c, optarg, err, errlen);
+		if (r < 0)
+			return OPTS_USAGE;
+		if (r)
+			continue;
+		switch (c) {
+		case OPT_DIR:
+			dir = optarg;
+			break;
+		case OPT_LAST:
+			if (!parse_duration_ns(optarg, &ns) || !ns)
+				return usage(err, errlen,
+					     "bad --last '%s': expected seconds > 0 (or 2m)",
+					     optarg);
+			o->last_s = (double)ns / 1e9;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		default:
+			return last_option(c, argc, argv, SPELLING_REPORT, opts_print_snapshot_help,
+					   err, errlen);
+		}
+	}
+	if (optind < argc)
+		return usage(err, errlen, "unexpected argument '%s': give the reports with -o FILE",
+			     argv[optind]);
+	if (dir_option(dir, o->dir, sizeof(o->dir), err, errlen))
+		return OPTS_USAGE;
+	return finish_view(&v, err, errlen);
+}
+
+enum opts_result opts_parse_snapshot(int argc, char **argv, struct snapshot_opts *o, char *err,
+				     size_t errlen)
+{
+	enum opts_result res;
+
+	memset(o, 0, sizeof(*o));
+	res = parse_snapshot(argc, argv, o, err, errlen);
+	if (res != OPTS_OK)
+		opts_release_snapshot(o);
+	return res;
+}
+
+void opts_release_snapshot(struct snapshot_opts *o)
+{
+	if (o)
+		release_view(&o->filter, &o->render);
 }

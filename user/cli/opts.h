@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <sys/types.h>
 
+#include "agent/agent.h"
 #include "dump/dump.h"
 #include "record/record_opts.h"
 #include "render/outputs.h"
@@ -35,6 +36,26 @@ struct report_opts {
 	struct render_opts render;   /* render.filter points at filter */
 	struct frame_filter *filter; /* owned: opts_release_report() */
 	enum opts_color color;	     /* what decided render.color */
+	int verbose;
+	/* --since/--until: only the samples of that window (wall clock, ns since the epoch) */
+	uint64_t since_ns, until_ns; /* 0: not given */
+};
+
+/* pyflare status [--dir DIR] [--json]: the running agent's health. */
+struct status_opts {
+	char dir[4096];
+	bool json;
+};
+
+/* pyflare snapshot [--dir DIR] [--last SECONDS] [-o FILE...]: the agent's last seconds. */
+struct snapshot_opts {
+	char dir[4096];
+	double last_s; /* 0: the agent's whole window */
+	struct output_spec outputs[OPTS_MAX_OUTPUTS];
+	size_t n_outputs;
+	struct render_opts render;
+	struct frame_filter *filter; /* owned: opts_release_snapshot() */
+	enum opts_color color;
 	int verbose;
 };
 
@@ -59,6 +80,16 @@ enum opts_result opts_parse_dump(int argc, char **argv, struct dump_opts *o, cha
 enum opts_result opts_parse_top(int argc, char **argv, struct top_opts *o, char *err,
 				size_t errlen);
 
+/* Parses `agent`'s arguments (argv[0] is "agent"). */
+enum opts_result opts_parse_agent(int argc, char **argv, struct agent_opts *o, char *dir,
+				  size_t dirlen, char *err, size_t errlen);
+/* Parses `status`'s and `snapshot`'s arguments. Allocates nothing for status. */
+enum opts_result opts_parse_status(int argc, char **argv, struct status_opts *o, char *err,
+				   size_t errlen);
+enum opts_result opts_parse_snapshot(int argc, char **argv, struct snapshot_opts *o, char *err,
+				     size_t errlen);
+void opts_release_snapshot(struct snapshot_opts *o);
+
 /* Free what the parsers allocated (the frame and process filters); nothing is left after OPTS_EXIT/USAGE. */
 void opts_release_record(struct record_opts *o);
 void opts_release_report(struct report_opts *o);
@@ -78,6 +109,9 @@ void opts_print_usage(void);
 void opts_print_record_help(void);
 void opts_print_report_help(void);
 void opts_print_dump_help(void);
+void opts_print_agent_help(void);
+void opts_print_status_help(void);
+void opts_print_snapshot_help(void);
 void opts_print_top_help(void);
 
 #endif /* PYFLARE_OPTS_H */

@@ -16,8 +16,11 @@ void opts_print_usage(void)
 {
 	printf("usage: pyflare record [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
 	       "       pyflare top [options] (-p PID[,PID...] | -a | -- COMMAND [ARGS...])\n"
-	       "       pyflare report [options] (FILE... | --last)\n"
-	       "       pyflare dump [--json] [--async] -p PID[,PID...]\n"
+	       "       pyflare report [options] (FILE... | DIR | --last)\n"
+	       "       pyflare dump [--json] [--async] -p PID[,PID...] [--subprocesses]\n"
+	       "       pyflare agent [options] [--dir DIR]\n"
+	       "       pyflare status [--dir DIR] [--json]\n"
+	       "       pyflare snapshot [--dir DIR] [--last SECONDS] [-o FILE...]\n"
 	       "       pyflare doctor [--json]\n"
 	       "       pyflare completions bash|zsh|fish\n"
 	       "\n"
@@ -29,10 +32,14 @@ void opts_print_usage(void)
 	       "  top       the same, live: the functions taking the time, second by second\n"
 	       "  report    show a saved recording again, with other options or formats\n"
 	       "  dump      print every thread's Python stack of running processes, now\n"
+	       "  agent     profile the host always, in time slices kept on disk\n"
+	       "  status    ask a running agent how it is doing\n"
+	       "  snapshot  ask a running agent for its last minutes, as a recording\n"
 	       "  doctor    check that this machine can record, and say what to fix\n"
 	       "  completions  print a shell completion script (make install installs them)\n"
 	       "\n"
-	       "Run 'pyflare COMMAND --help' (record, top, report, dump) for the options.\n"
+	       "Run 'pyflare COMMAND --help' (record, top, report, dump, agent, status,\n"
+	       "snapshot) for the options.\n"
 	       "Recording needs root, or CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE, and a\n"
 	       "kernel >= 5.8 with BTF; dump only needs to read the processes (root or\n"
 	       "CAP_SYS_PTRACE).\n");
@@ -133,6 +140,9 @@ static void print_target_help(bool render_options)
 	else
 		printf("  -p, --pid PID[,PID...]   attach to running processes (repeatable, at most\n"
 		       "                           1024 in all)\n");
+	printf("  -s, --subprocesses       -p's processes and all their descendants: those\n"
+	       "                           alive now (a gunicorn master's workers) and those\n"
+	       "                           forked later, through fork and exec (py-spy's)\n");
 	printf("  -a, --all                every Python process on the host\n"
 	       "  -- COMMAND [ARGS...]     run COMMAND as the invoking user (SUDO_USER under\n"
 	       "                           sudo) and profile it; its exit status is pyflare's\n"
@@ -228,6 +238,7 @@ void opts_print_record_help(void)
 	       "  sudo pyflare record -t -o run.speedscope.json -- python3 app.py --port 8000\n"
 	       "  sudo pyflare record -o - -o run.speedscope.json -o run.folded -- ./job.py\n"
 	       "  sudo pyflare record -p 4242,4243 -d 30 -p filter_threshold=0.001\n"
+	       "  sudo pyflare record -p $(pgrep -o gunicorn) --subprocesses -o web.svg\n"
 	       "  sudo pyflare record -o profile.svg --pid 4242 --rate 100 --duration 30\n"
 	       "  sudo pyflare record -a -d 10 -r collapsed --collapsed-roots process \\\n"
 	       "      | flamegraph.pl > host.svg\n"
@@ -236,24 +247,36 @@ void opts_print_record_help(void)
 	       "  sudo pyflare record --container 3f9c2a -d 30 -o c.speedscope.json\n"
 	       "  sudo pyflare record --cgroup /sys/fs/cgroup/system.slice/web.service -d 30\n"
 	       "\n"
-	       "The health line printed at the end (and stored in every output) counts the\n"
-	       "samples taken and lost, truncated stacks, unreadable frames and the\n"
-	       "processes attached or refused, with the reason.\n"
+	       "The health line printed at the end (and stored in every output) adds up the\n"
+	       "samples: taken = shown + lost (ring buffer full) + no thread state (process\n"
+	       "start or exit, threads that run no Python) + no Python frame (the interpreter\n"
+	       "in C: start-up, compiling the script, exit); then truncated stacks,\n"
+	       "unreadable stacks, frames not symbolized (shown as <unsymbolized code 0x...>)\n"
+	       "and the processes attached or refused, with the reason.\n"
 	       "\n"
 	       "From py-spy: -r is the format here and -F the rate (py-spy's -r 100 is -F 100),\n"
 	       "-f is -r, --function is the default (--granularity function); the long\n"
-	       "--pid, --rate, --duration, --format, --idle and --nonblocking are the same.\n");
+	       "--pid, --rate, --duration, --format, --idle, --nonblocking and\n"
+	       "--subprocesses are the same.\n");
 }
 
 void opts_print_report_help(void)
 {
 	printf("usage: pyflare report [options] FILE...\n"
 	       "       pyflare report [options] --last\n"
+	       "       pyflare report [options] DIR [--since TIME] [--until TIME]\n"
 	       "\n"
 	       "Show saved recordings (.pyflare sessions) again, combined, in any format and\n"
-	       "with any of the view options: nothing is sampled.\n"
+	       "with any of the view options: nothing is sampled. A folder stands for the\n"
+	       "time slices `pyflare agent` wrote into it.\n"
 	       "\n"
-	       "      --last               the newest recording pyflare kept\n");
+	       "      --last               the newest recording pyflare kept\n"
+	       "      --since TIME         only the samples from TIME on: 10m, 2h, 1d (that\n"
+	       "                           long ago), 03:05 or 03:05:30 (today, local time;\n"
+	       "                           yesterday if later than now), 2026-12-06 03:05\n"
+	       "                           (Z after it: UTC), @SECONDS (since the epoch)\n"
+	       "      --until TIME         only the samples before TIME (the same forms, or\n"
+	       "                           now)\n");
 	print_view_help();
 	printf("\n"
 	       "  -v, --verbose            more diagnostics\n"
@@ -265,7 +288,8 @@ void opts_print_report_help(void)
 	       "  pyflare report run.pyflare -r flat --sort total\n"
 	       "  pyflare report run.pyflare -t -o run.speedscope.json\n"
 	       "  pyflare report a.pyflare b.pyflare -p time=percent_of_total \\\n"
-	       "      --hide '*/tests/*'\n");
+	       "      --hide '*/tests/*'\n"
+	       "  pyflare report /var/lib/pyflare --since 03:05 --until 03:20 -o night.html\n");
 }
 
 void opts_print_top_help(void)
@@ -306,13 +330,14 @@ void opts_print_top_help(void)
 	       "examples:\n"
 	       "  sudo pyflare top -- python3 app.py\n"
 	       "  sudo pyflare top -p $(pgrep -d, -f gunicorn)\n"
+	       "  sudo pyflare top -p $(pgrep -o gunicorn) --subprocesses\n"
 	       "  sudo pyflare top -a --comm 'celery|gunicorn'\n"
 	       "  sudo pyflare top -a -d 60 --delay 5 > top.log\n");
 }
 
 void opts_print_dump_help(void)
 {
-	printf("usage: pyflare dump [options] -p PID[,PID...]\n"
+	printf("usage: pyflare dump [options] -p PID[,PID...] [--subprocesses]\n"
 	       "\n"
 	       "Print the Python stack of every thread of running processes, as it is now,\n"
 	       "blocked threads included (what a hung service is doing), without stopping\n"
@@ -324,6 +349,7 @@ void opts_print_dump_help(void)
 	       "\"(changing, best effort)\".\n"
 	       "\n"
 	       "  -p, --pid PID[,PID...]   the processes to read (repeatable)\n"
+	       "  -s, --subprocesses       and every descendant of theirs that runs Python\n"
 	       "      --json               one JSON document instead of text (docs/formats.md)\n"
 	       "      --async              every asyncio task too (CPython 3.14+): name, state,\n"
 	       "                           await line, what it awaits, the tasks awaiting it\n"
@@ -339,5 +365,95 @@ void opts_print_dump_help(void)
 	       "\n"
 	       "examples:\n"
 	       "  sudo pyflare dump -p 4242\n"
+	       "  sudo pyflare dump -p $(pgrep -o gunicorn) --subprocesses\n"
 	       "  sudo pyflare dump -p $(pgrep -d, -f gunicorn) --json | jq .\n");
+}
+
+void opts_print_agent_help(void)
+{
+	printf("usage: pyflare agent [options]\n"
+	       "\n"
+	       "Profile every Python process of the host (or of the containers, cgroups or\n"
+	       "names given) until SIGTERM or SIGINT, in bounded memory. Every --slice\n"
+	       "seconds the samples of that slice are written into DIR as one session file,\n"
+	       "slice-START-DURATION.pyflare (atomically), and let go; the oldest are removed\n"
+	       "past --keep-for and --keep-size. The last --window seconds are also kept in\n"
+	       "memory, for `pyflare snapshot`; SIGUSR1 writes them into DIR as a\n"
+	       "snapshot-*.pyflare. A stop signal writes the slice under way, then the agent\n"
+	       "exits 0. A slice it cannot write (a full or read-only disk) is counted, said\n"
+	       "and let go: sampling goes on. `pyflare status` asks how it is doing, through\n"
+	       "DIR/agent.sock (root only; one agent per DIR). See docs/agent.md.\n"
+	       "\n"
+	       "targets (default: every Python process, as -a):\n"
+	       "  -a, --all                every Python process on the host\n"
+	       "      --container ID       only processes of that container (repeatable)\n"
+	       "      --cgroup PATH        only processes in that cgroup v2 folder or below\n"
+	       "      --comm RE            only processes whose kernel name matches RE\n"
+	       "      --cmdline RE         only processes whose arguments match RE\n"
+	       "                           (see pyflare record --help for the details)\n"
+	       "\n"
+	       "sampling:\n"
+	       "      --mode MODE          cpu (default): on-CPU samples; wall: the waits too\n"
+	       "      --min-block SECONDS  wall mode: shorter waits are summed in the kernel\n"
+	       "  -F, --rate HZ            samples per second per CPU (default %d)\n"
+	       "  -i, --interval SECONDS   the same as a period\n"
+	       "      --clock CLOCK        timer (default) or tick (the scheduler tick)\n"
+	       "\n"
+	       "files:\n"
+	       "      --dir DIR            where the slices go (default %s as root,\n"
+	       "                           else ~/.local/state/pyflare/agent); made 0700\n"
+	       "      --slice SECONDS      the length of a slice (default %.0f; 5m, 1h too)\n"
+	       "      --keep-for DURATION  remove slices that ended longer ago (default 24h;\n"
+	       "                           90m, 7d; 0: no age limit)\n"
+	       "      --keep-size SIZE     remove the oldest while DIR's slices and snapshots\n"
+	       "                           take more (default 1G; 500M; 0: no size limit)\n"
+	       "      --window SECONDS     the last seconds kept in memory for snapshots\n"
+	       "                           (default %.0f; 0: none)\n"
+	       "\n"
+	       "  -q, --quiet              warnings and errors only (the default)\n"
+	       "  -v, --verbose            say each slice written (-vv: more)\n"
+	       "  -h, --help               this help\n"
+	       "      --version            print the version\n"
+	       "\n"
+	       "examples:\n"
+	       "  pyflare agent\n"
+	       "  pyflare agent --container 3f2a9c --slice 5m --keep-for 7d --keep-size 5G\n"
+	       "  pyflare report /var/lib/pyflare --since 03:05 --until 03:20 -o night.html\n",
+	       RATE_ATTACH_HZ, AGENT_DIR_DEFAULT, AGENT_SLICE_DEFAULT, AGENT_WINDOW_DEFAULT);
+}
+
+void opts_print_status_help(void)
+{
+	printf("usage: pyflare status [--dir DIR] [--json]\n"
+	       "\n"
+	       "Ask the agent running on DIR (default %s as root) how it is doing:\n"
+	       "samples a second, samples lost, processes profiled, its memory and CPU, the\n"
+	       "last slice written and the slices it could not write. Exit status 3 when no\n"
+	       "agent answers.\n"
+	       "\n"
+	       "      --dir DIR            the agent's folder\n"
+	       "      --json               one JSON object\n"
+	       "  -h, --help               this help\n",
+	       AGENT_DIR_DEFAULT);
+}
+
+void opts_print_snapshot_help(void)
+{
+	printf("usage: pyflare snapshot [--dir DIR] [--last SECONDS] [options]\n"
+	       "\n"
+	       "Ask the agent running on DIR (default %s as root) for the samples it\n"
+	       "keeps in memory (its --window), up to now, and write them as any recording:\n"
+	       "-o FILE... in the formats their extensions say (a .pyflare keeps the\n"
+	       "session), text on stdout without -o.\n"
+	       "\n"
+	       "      --dir DIR            the agent's folder\n"
+	       "      --last SECONDS       only the last SECONDS (default: the whole window)\n",
+	       AGENT_DIR_DEFAULT);
+	print_view_help();
+	printf("\n"
+	       "  -v, --verbose            more diagnostics\n"
+	       "  -h, --help               this help\n"
+	       "\n"
+	       "examples:\n"
+	       "  pyflare snapshot --last 60 -o incident.html -o incident.pyflare\n");
 }

@@ -23,6 +23,7 @@
 #include "dump/dump_tasks.h"
 #include "host/proc_info.h"
 #include "python/py_asyncio.h"
+#include "host/proc_tree.h"
 #include "python/py_gil.h"
 #include "python/py_target.h"
 #include "python/py_thread_names.h"
@@ -162,8 +163,10 @@ static int analyse(struct dump_process *p, struct reading *r)
 	case PY_TARGET_OK:
 		return 0;
 	case PY_TARGET_EXITED:
+		p->no_python = true;
 		return fail(p, EXIT_TARGET, "%s", "no such process");
 	case PY_TARGET_NOT_PYTHON:
+		p->no_python = true;
 		return fail(p, EXIT_TARGET, "%s", proc_not_python_why(p->pid));
 	case PY_TARGET_NO_ACCESS:
 		return fail(p, EXIT_SYSTEM, "%s: %s", why, proc_access_fix());
@@ -214,7 +217,7 @@ static int symbolize(struct dump *d, const struct reading *r)
 	const struct py_stack *s = d->walk[0];
 
 	for (uint32_t i = 0; i < s->n; i++) {
-		int64_t f = symbolizer__frame(d->sy, &r->t, r->proc_id, &s->frames[i]);
+		int64_t f = symbolizer__frame(d->sy, &r->t, r->proc_id, NULL, 0, &s->frames[i]);
 
 		if (f < 0)
 			return -ENOMEM;
@@ -390,6 +393,43 @@ int dump__add(struct dump *d, pid_t pid)
 	return status;
 }
 
+static int add_descendant(pid_t pid, void *ctx)
+{
+	struct dump *d = ctx;
+	int status = dump__add(d, pid);
+	struct dump_process *p;
+
+	if (status <= 0)
+		return status;
+	p = &d->procs[d->n - 1];
+	/* only the Python ones are asked for: the shells and helpers between them are not */
+	if (p->no_python)
+		pr_debug("process %d: %s: left out\n", pid, p->error);
+	else
+		pr_warn("process %d, a descendant: %s: left out\n", pid, p->error);
+	d->n--;
+	return 0;
+}
+
+int dump__add_descendants(struct dump *d)
+{
+	pid_t *roots = malloc((d->n ? d->n : 1) * sizeof(*roots));
+	size_t n = d->n;
+	int found;
+
+	if (!roots)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		roots[i] = d->procs[i].pid;
+	found = proc_tree_walk(roots, n, add_descendant, d);
+	free(roots);
+	if (found == -ENOMEM)
+		return found;
+	if (found < 0)
+		pr_warn("cannot find the processes' descendants in /proc: %s\n", strerror(-found));
+	return EXIT_OK;
+}
+
 int dump_run(const struct dump_opts *o)
 {
 	const struct dump_process *procs;
@@ -418,6 +458,11 @@ int dump_run(const struct dump_opts *o)
 			if (ret == EXIT_OK)
 				ret = status;
 		}
+	}
+	if (o->subprocesses && dump__add_descendants(d) < 0) {
+		pr_error("out of memory\n");
+		dump__free(d);
+		return EXIT_NOMEM;
 	}
 	procs = dump__processes(d, &n);
 	if (o->json)

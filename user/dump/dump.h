@@ -22,14 +22,15 @@
 struct dump_opts {
 	pid_t pids[DUMP_MAX_PIDS];
 	size_t n_pids;
-	bool json;  /* --json */
-	bool async; /* --async: every asyncio task too (3.14+) */
-	bool color; /* ANSI colours in the text */
+	bool subprocesses; /* --subprocesses: their descendants too */
+	bool json;	   /* --json */
+	bool async;	   /* --async: every asyncio task too (3.14+) */
+	bool color;	   /* ANSI colours in the text */
 	int verbose;
 };
 
 struct dump_frame {
-	const char *name;   /* co_qualname (co_name before 3.11), or "<unknown code 0x...>" */
+	const char *name;   /* co_qualname (co_name before 3.11), or "<unsymbolized code 0x...>" */
 	const char *file;   /* co_filename; "" when the code object could not be read */
 	uint32_t line;	    /* the line running; 0 when unknown */
 	const char *source; /* that line's text, trimmed; NULL when it cannot be read */
@@ -74,6 +75,7 @@ struct dump_process {
 	pid_t pid;
 	int status;	 /* 0, or the enum pyflare_exit it could not be read with */
 	char error[256]; /* why, when status is not 0 */
+	bool no_python;	 /* why is that it exited or runs no Python */
 	char comm[32];
 	char cmdline[1024];
 	char version[24];	     /* "3.12.1" */
@@ -103,6 +105,13 @@ int dump__add(struct dump *d, pid_t pid);
 
 /* dump --async: processes added from now on have their asyncio tasks read too. */
 void dump__want_tasks(struct dump *d);
+
+/*
+ * The same for the descendants of the processes added so far (--subprocesses), those
+ * /proc shows now: each that runs Python is appended, the others left out, said at -v.
+ * Returns EXIT_OK, or -ENOMEM.
+ */
+int dump__add_descendants(struct dump *d);
 
 const struct dump_process *dump__processes(const struct dump *d, size_t *n);
 

@@ -88,7 +88,7 @@ static int read_task(struct dump_tasks_reader *r, uint64_t addr, uint64_t runnin
 			return -ENOMEM;
 	}
 	for (int i = 0; i < n; i++) {
-		int64_t f = symbolizer__frame(r->sy, r->t, r->proc_id, &frames[i]);
+		int64_t f = symbolizer__frame(r->sy, r->t, r->proc_id, NULL, 0, &frames[i]);
 		const struct session_frame *sf;
 
 		if (f < 0)

@@ -137,6 +137,24 @@ static int read_stat_tail(pid_t pid, char *buf, size_t len, char **tail)
 	return 0;
 }
 
+int proc_read_ppid(pid_t pid, pid_t *ppid)
+{
+	char buf[1024], *tail, *end;
+	long v;
+	int err = read_stat_tail(pid, buf, sizeof(buf), &tail);
+
+	if (err)
+		return err;
+	tail = strchr(tail, ' '); /* past the state: field 4 is the parent's PID */
+	if (!tail)
+		return -EINVAL;
+	v = strtol(++tail, &end, 10);
+	if (end == tail || *end != ' ' || v < 0 || v > INT32_MAX)
+		return -EINVAL;
+	*ppid = (pid_t)v;
+	return 0;
+}
+
 int proc_read_start_time(pid_t pid, uint64_t *start)
 {
 	char buf[1024], *tail, *end;

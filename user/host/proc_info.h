@@ -32,6 +32,8 @@ int proc_read_thread_comm(pid_t pid, pid_t tid, char *buf, size_t len);
 int proc_read_cmdline(pid_t pid, char *buf, size_t len);
 /* Field 22 of /proc/@pid/stat: clock ticks after boot. Tells a reused PID apart. */
 int proc_read_start_time(pid_t pid, uint64_t *start);
+/* Field 4 of /proc/@pid/stat: its parent's PID (0 for the namespace's first). 0 or -errno. */
+int proc_read_ppid(pid_t pid, pid_t *ppid);
 /*
  * Whether pyflare itself runs in the host's PID namespace (0) or one of its own (1), where
  * its PIDs differ from the host PIDs the kernel side reports. -errno if it cannot tell.

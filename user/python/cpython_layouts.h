@@ -177,6 +177,13 @@ struct debug_offsets_pos {
 	uint16_t str_state, str_length, ascii_size;
 	/* interpreter_state.ceval_gil, gil_runtime_state, ..._locked, ..._holder */
 	uint16_t is_ceval_gil, is_gil, gil_locked, gil_holder;
+	/* interpreter_state.code_object_generation, thread_state.interp: 0 where absent
+	 * (3.14 added the counter: struct _Py_DebugOffsets in
+	 * Include/internal/pycore_debug_offsets.h; sid's 3.14.10 gives 7992 and 16) */
+	uint16_t is_code_gen, ts_interp;
+	/* thread_state.status: PyThreadState._status, whose bits say whether a thread state
+	 * is still bound to its thread (Include/cpython/pystate.h, 3.13 and 3.14) */
+	uint16_t ts_status;
 	/* thread names: 0 where not taken from _Py_DebugOffsets */
 	uint16_t is_modules, ma_keys, ma_values, tp_flags, long_size, long_digits;
 };
@@ -192,7 +199,7 @@ static const struct debug_offsets_pos debug_offsets_positions[] = {
 	  .ascii_size = 560,
 	  .is_ceval_gil = 112, .is_gil = 120, .gil_locked = 136, .gil_holder = 144,
 	  .is_modules = 88, .ma_keys = 456, .ma_values = 464,
-	  .tp_flags = 392, .long_size = 496, .long_digits = 504 },
+	  .tp_flags = 392, .long_size = 496, .long_digits = 504, .ts_status = 216 },
 	{ .minor = 14, .size = 760, .rt_interp_head = 40, .is_threads_head = 72,
 	  .ts_next = 192, .ts_frame = 208, .ts_thread_id = 216, .ts_datastack = 232,
 	  .fr_back = 256, .fr_code = 264, .fr_instr = 272, .fr_owner = 288,
@@ -200,7 +207,8 @@ static const struct debug_offsets_pos debug_offsets_positions[] = {
 	  .co_firstlineno = 352, .co_code_adaptive = 384,
 	  .bytes_size = 600, .bytes_sval = 608, .str_state = 624, .str_length = 632,
 	  .ascii_size = 640,
-	  .is_ceval_gil = 120, .is_gil = 128, .gil_locked = 144, .gil_holder = 152 },
+	  .is_ceval_gil = 120, .is_gil = 128, .gil_locked = 144, .gil_holder = 152,
+	  .is_code_gen = 160, .ts_interp = 200, .ts_status = 240 },
 };
 /* clang-format on */
 

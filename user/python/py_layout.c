@@ -133,6 +133,14 @@ int py_layout_apply_debug_offsets(struct py_layout *out, const void *runtime, si
 	if (v > 1 << 20)
 		return -EINVAL;
 	out->is_threads_head = (uint32_t)v;
+	if (pos->ts_status && take16(&out->ts_status, buf, pos->ts_status, 4096))
+		return -EINVAL;
+	if (pos->is_code_gen) {
+		v = u64_at(buf, pos->is_code_gen);
+		if (v > 1 << 20 || take16(&out->ts_interp, buf, pos->ts_interp, 4096))
+			return -EINVAL;
+		out->is_code_gen = (uint32_t)v;
+	}
 	/* struct pyinterpreters is { mutex, head, main, next_id } in every version */
 	out->rt_interp_main = out->rt_interp_head + 8;
 	apply_gil_offsets(out, buf, pos);
@@ -170,15 +178,20 @@ uint16_t py_layout_fingerprint_offset(const struct py_layout *l)
 
 unsigned py_layout_tstate_span(uint16_t a, uint16_t b, uint16_t c)
 {
-	uint16_t lo = a, hi = a;
+	const uint16_t fields[] = { a, b, c };
 
-	if (b < lo)
-		lo = b;
-	if (b > hi)
-		hi = b;
-	if (c && c < lo)
-		lo = c;
-	if (c > hi)
-		hi = c;
+	return py_layout_tstate_fields_span(fields, 3);
+}
+
+unsigned py_layout_tstate_fields_span(const uint16_t *fields, unsigned n)
+{
+	uint16_t lo = fields[0], hi = fields[0];
+
+	for (unsigned i = 1; i < n; i++) {
+		if (fields[i] && fields[i] < lo)
+			lo = fields[i];
+		if (fields[i] > hi)
+			hi = fields[i];
+	}
 	return (unsigned)(hi - lo) + 8;
 }

@@ -68,6 +68,9 @@ struct py_layout {
 	uint32_t rt_tss;	  /* _PyRuntimeState: autoTSSkey (Py_tss_t) */
 	uint32_t rt_interp_head;  /* _PyRuntimeState: interpreters.head */
 	uint32_t is_threads_head; /* PyInterpreterState: first thread state */
+	/* PyInterpreterState._code_object_generation: one more for every code object freed
+	   (3.14+, from _Py_DebugOffsets); 0 where the version has none */
+	uint32_t is_code_gen;
 	/* The GIL (struct _gil_runtime_state): in _PyRuntime up to 3.11, per interpreter after
 	   (gh-99113, PEP 684). 0 where the version has no such field. */
 	uint32_t rt_interp_main; /* _PyRuntimeState: interpreters.main */
@@ -79,6 +82,8 @@ struct py_layout {
 	uint16_t gil_holder;	 /* _gil_runtime_state.last_holder: PyThreadState * */
 	uint16_t ts_next;	 /* PyThreadState.next */
 	uint16_t ts_thread_id;	 /* PyThreadState.thread_id */
+	uint16_t ts_interp;	 /* PyThreadState.interp (read with is_code_gen only) */
+	uint16_t ts_status;	 /* PyThreadState._status (3.13+, _Py_DebugOffsets); 0: unknown */
 	uint16_t ts_frame;	 /* frame / cframe / current_frame */
 	uint16_t ts_datastack;	 /* datastack_chunk (3.11+: bpo-44590; 0 before) */
 	uint16_t cframe_current; /* _PyCFrame.current_frame (3.11: bpo-45637, 3.12) */
@@ -116,6 +121,9 @@ uint16_t py_layout_fingerprint_offset(const struct py_layout *l);
 
 /* Bytes from the first to the end of the last of these PyThreadState fields (0s ignored). */
 unsigned py_layout_tstate_span(uint16_t a, uint16_t b, uint16_t c);
+
+/* The same for @n fields, the first of which counts even when 0. */
+unsigned py_layout_tstate_fields_span(const uint16_t *fields, unsigned n);
 
 /* Fills @out with the built-in layout of 3.@minor. Returns 0 or -ENOTSUP. */
 int py_layout_builtin(unsigned minor, struct py_layout *out);

@@ -656,6 +656,9 @@ int py_target_check_tls(struct py_target *t)
 		if (self && find_slot(t, self, tstate, tss.key) == 0) {
 			t->tls_checked = true;
 			t->tss_key = tss.key;
+			if (remote_read_u64(t->pid, t->runtime_addr + l->rt_interp_main,
+					    &t->main_interp))
+				t->main_interp = 0; /* no code cache: every fingerprint read */
 			return 0;
 		}
 		tried++;
@@ -694,6 +697,24 @@ void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *o
 	if ((out->flags & PROC_DATA_STACK) && l->ts_datastack &&
 	    py_layout_tstate_span(l->ts_datastack, l->ts_frame, l->ts_thread_id) <= TSTATE_BYTES)
 		out->ts_datastack = l->ts_datastack;
+	/* the walker reads every PyThreadState field it needs at once: in TSTATE_BYTES */
+	if (out->ts_datastack && l->is_code_gen && l->ts_interp && t->main_interp &&
+	    py_layout_tstate_fields_span((const uint16_t[]){ l->ts_interp, l->ts_frame,
+							     l->ts_thread_id, l->ts_datastack },
+					 4) <= TSTATE_BYTES) {
+		out->ts_interp = l->ts_interp;
+		out->interp = t->main_interp;
+		out->code_gen = t->main_interp + l->is_code_gen;
+	}
+	/* a thread's state kept across its samples: only where a stale one can be told */
+	if ((out->flags & PROC_TSS_KEY) && out->ts_datastack && l->ts_status &&
+	    py_layout_tstate_fields_span((const uint16_t[]){ l->ts_status, l->ts_frame,
+							     l->ts_thread_id, l->ts_datastack,
+							     out->ts_interp },
+					 5) <= TSTATE_BYTES) {
+		out->ts_status = l->ts_status;
+		out->flags |= PROC_THREAD_CACHE;
+	}
 	out->cframe_current = l->cframe_current == PY_NO_OFFSET ? 0 : l->cframe_current;
 	out->fr_code = l->fr_code;
 	out->fr_back = l->fr_back;

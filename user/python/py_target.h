@@ -40,6 +40,7 @@ struct py_target {
 	uint16_t tls_offset;	    /* see struct py_proc */
 	bool tls_checked;	    /* the TLS slot was found in a live thread */
 	uint32_t tss_key;	    /* autoTSSkey's key, once tls_checked */
+	uint64_t main_interp;	    /* _PyRuntime.interpreters.main, once tls_checked */
 };
 
 enum py_target_error {

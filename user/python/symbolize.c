@@ -51,7 +51,6 @@ enum known_kind {
 struct symbolizer {
 	struct session *s;
 	struct keymap *instances; /* (proc id, 0, 0) -> struct instance * */
-	uint64_t unknown;
 };
 
 struct symbolizer *symbolizer__new(struct session *s)
@@ -133,11 +132,6 @@ void symbolizer__free(struct symbolizer *sy)
 	keymap__each(sy->instances, free_instance_entry, NULL);
 	keymap__free(sy->instances);
 	free(sy);
-}
-
-uint64_t symbolizer__unknown(const struct symbolizer *sy)
-{
-	return sy->unknown;
 }
 
 /* A bounded, NUL-terminated copy of a fixed-size field the kernel filled. */
@@ -364,6 +358,7 @@ fail:
 }
 
 int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint64_t proc_id,
+			  const struct py_target *origin, uint64_t origin_id,
 			  const struct py_frame *f)
 {
 	struct keymap_key key = { f->code, (uint64_t)(uint32_t)f->lasti << 32 | f->fingerprint,
@@ -371,7 +366,7 @@ int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint
 	struct instance *in = instance_of(sy, proc_id, t != NULL);
 	const struct code_info *ci;
 	struct session_frame frame;
-	char unknown[64];
+	char unknown[SESSION_UNSYMBOLIZED_LEN];
 	uint64_t id;
 	int64_t idx;
 	int line;
@@ -379,14 +374,21 @@ int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint
 	if (in && keymap__get(in->known, &key, &id))
 		return (int64_t)id;
 	ci = in && t ? code_info(in, t, f->code, f->fingerprint) : NULL;
+	if (!ci && in && origin && f->fingerprint) {
+		/* a fork child that is gone: the object its parent still has at that address,
+		 * the fingerprint says the same one (the line table too, then) */
+		struct instance *from = instance_of(sy, origin_id, true);
+
+		ci = from ? code_info(from, origin, f->code, f->fingerprint) : NULL;
+		if (ci)
+			t = origin;
+	}
 	if (!ci) {
 		struct keymap_key named = { f->code, f->fingerprint, KNOWN_KERNEL_NAME };
 
 		if (in && f->fingerprint && keymap__get(in->known, &named, &id))
 			return (int64_t)id;
-		sy->unknown++;
-		snprintf(unknown, sizeof(unknown), "<unknown code 0x%llx>",
-			 (unsigned long long)f->code);
+		session_unsymbolized_name(unknown, f->code);
 		frame = (struct session_frame){ .name = unknown,
 						.file = "",
 						.kind = FRAME_UNKNOWN };

@@ -23,11 +23,15 @@ struct symbolizer *symbolizer__new(struct session *s);
 void symbolizer__free(struct symbolizer *sy); /* accepts NULL */
 
 /*
- * The session frame of @f, sampled in process instance @proc_id (@t). Always yields a
+ * The session frame of @f, sampled in process instance @proc_id (@t, NULL once it is gone).
+ * @origin (instance @origin_id), when not NULL, is the live process it was forked from: a
+ * code object the child no longer has is read there, at the same address, if it is still
+ * the same object (its fingerprint), which gives the frame its line. Always yields a
  * frame: one of kind FRAME_UNKNOWN when the code object cannot be read.
  * Returns the frame index or -1 (ENOMEM).
  */
 int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint64_t proc_id,
+			  const struct py_target *origin, uint64_t origin_id,
 			  const struct py_frame *f);
 
 /*
@@ -36,9 +40,6 @@ int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint
  * Returns 0 or -ENOMEM.
  */
 int symbolizer__remember(struct symbolizer *sy, const struct code_event *e);
-
-/* Frames that could not be symbolized so far. */
-uint64_t symbolizer__unknown(const struct symbolizer *sy);
 
 /* Drops the caches of one process instance (it exited or exec'd). */
 void symbolizer__forget(struct symbolizer *sy, uint64_t proc_id);

@@ -149,8 +149,8 @@ static int64_t add_frames(struct collector *c, struct tracked *t, uint64_t proc_
 {
 	for (size_t i = 0; i < n && node >= 0; i++) {
 		const struct py_frame *fr = innermost_first ? &f[n - 1 - i] : &f[i];
-		int64_t frame =
-			symbolizer__frame(c->sym, t->alive ? &t->target : NULL, proc_id, fr);
+		int64_t frame = symbolizer__frame(c->sym, t->alive ? &t->target : NULL, proc_id,
+						  NULL, 0, fr);
 
 		if (frame < 0)
 			return -ENOMEM;

@@ -18,6 +18,15 @@
  */
 int collector_record(const struct record_opts *o, struct session *s, int *command_status);
 
+/*
+ * A recording that found processes and refused every one (an unsupported CPython, ...):
+ * said as the last line, as the reasons scroll by above it. Returns EXIT_NOTHING, or
+ * EXIT_OK when something was profiled, or nothing found (a command that runs no Python is
+ * no error of pyflare's: the report says no Python process was found). A launched
+ * command's own non-zero status wins over it: ask only when there is none.
+ */
+int collector_nothing_profiled(const struct session *s);
+
 /* --- a live view (pyflare top) ----------------------------------------------------------- */
 
 struct collector;
@@ -33,6 +42,11 @@ struct collector_hook {
 	 * (the waits still going on counted up to the end), the collector not yet freed.
 	 */
 	void (*end)(struct collector *c, void *ctx);
+	/*
+	 * When set, SIGUSR1 during the recording calls it (after a poll) instead of being
+	 * warned about and ignored: the agent's snapshot.
+	 */
+	void (*usr1)(struct collector *c, void *ctx);
 	void *ctx;
 	bool stop_command; /* at an end poll() asked for, SIGTERM the command if it runs */
 };
@@ -52,6 +66,12 @@ struct collector_status {
 };
 
 void collector_status(struct collector *c, struct collector_status *st);
+
+/*
+ * Sets the session's meta and health as they stand now, as the end of the recording sets
+ * them (its duration up to now): what the agent's time slices take theirs from.
+ */
+void collector_fill_session(struct collector *c);
 
 /*
  * Wall mode: adds the waits still going on, up to now, as samples, so that a view

@@ -32,6 +32,7 @@ int64_t marker_frame(struct collector *c, enum frame_kind kind, const char *name
  */
 static int64_t stack_node(struct collector *c, struct tracked *t, const struct py_sample *smp)
 {
+	struct tracked *origin = tracked_by_id(c, t->forked_from);
 	uint32_t n = smp->nr_frames;
 	int64_t node = 0, frame;
 
@@ -48,7 +49,8 @@ static int64_t stack_node(struct collector *c, struct tracked *t, const struct p
 		node = session__intern_stack(c->s, 0, (uint32_t)frame);
 	for (uint32_t i = n; i-- > 0 && node >= 0;) {
 		frame = symbolizer__frame(c->sym, t->alive ? &t->target : NULL, smp->proc_id,
-					  &smp->frames[i]);
+					  origin && origin->alive ? &origin->target : NULL,
+					  t->forked_from, &smp->frames[i]);
 		if (frame < 0)
 			return -ENOMEM;
 		node = session__intern_stack(c->s, (uint32_t)node, (uint32_t)frame);

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "host/proc_info.h"
+#include "host/proc_tree.h"
 #include "lib/escape.h"
 #include "lib/grow.h"
 #include "lib/keymap.h"
@@ -337,8 +338,27 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	return 0;
 }
 
+/*
+ * Whether @pid is a target: under -p without --subprocesses only the processes given are.
+ * The kernel reports the forks of every process it samples (what -a needs), and the child's
+ * execs until its fork event is read here and it is unwatched.
+ */
+static bool is_target(const struct collector *c, pid_t pid)
+{
+	if (c->opts->target != TARGET_PIDS || c->opts->subprocesses)
+		return true;
+	for (size_t i = 0; i < c->opts->n_pids; i++)
+		if (c->opts->pids[i] == pid)
+			return true;
+	return false;
+}
+
 void on_proc_event(struct collector *c, const struct proc_event *e)
 {
+	if ((e->type == EVENT_FORK || e->type == EVENT_EXEC) && !is_target(c, (pid_t)e->pid)) {
+		unwatch(c, (pid_t)e->pid);
+		return;
+	}
 	switch (e->type) {
 	case EVENT_EXEC: {
 		struct tracked *t = tracked_by_pid(c, (pid_t)e->pid);
@@ -350,9 +370,23 @@ void on_proc_event(struct collector *c, const struct proc_event *e)
 		attach(c, (pid_t)e->pid, false);
 		break;
 	}
-	case EVENT_FORK:
+	case EVENT_FORK: {
+		/* an id, not a pointer: attaching may move the table */
+		struct tracked *parent = tracked_by_pid(c, (pid_t)e->parent), *child;
+		uint64_t parent_id =
+			parent && parent->alive ? (uint64_t)(parent - c->tracked) + 1 : 0;
+
+		child = tracked_by_pid(c, (pid_t)e->pid);
+		/* found in /proc by follow_descendants() after it forked: attached already */
+		if (child && child->analysed_ns > e->time_ns)
+			break;
 		attach(c, (pid_t)e->pid, false);
+		child = tracked_by_pid(c, (pid_t)e->pid);
+		/* a child gone before its code objects are read finds them in its parent */
+		if (child && child->alive && (uint64_t)(child - c->tracked) + 1 != parent_id)
+			child->forked_from = parent_id;
 		break;
+	}
 	case EVENT_EXIT:
 		untrack(c, (pid_t)e->pid);
 		break;
@@ -362,6 +396,37 @@ void on_proc_event(struct collector *c, const struct proc_event *e)
 			attach(c, (pid_t)e->pid, false);
 		break;
 	}
+}
+
+/* A descendant alive when following began: its forks followed from now, itself profiled. */
+static int follow_found(pid_t pid, void *ctx)
+{
+	struct collector *c = ctx;
+	int err;
+
+	watch(c, pid);
+	if (tracked_by_pid(c, pid))
+		return 0; /* a fork event read meanwhile attached it */
+	err = attach(c, pid, false);
+	return err == -ENOMEM ? err : 0;
+}
+
+int follow_descendants(struct collector *c, const pid_t *roots, size_t n_roots)
+{
+	uint64_t begin = now_ns();
+	int found;
+
+	/* watched before /proc is read: a fork from now on is the kernel's to report */
+	for (size_t i = 0; i < n_roots; i++)
+		watch(c, roots[i]);
+	found = proc_tree_walk(roots, n_roots, follow_found, c);
+	if (found < 0) {
+		pr_error("cannot find the processes' descendants in /proc: %s\n", strerror(-found));
+		return found;
+	}
+	pr_debug("%d descendants alive when following began, found in %.3f s\n", found,
+		 (double)(now_ns() - begin) / 1e9);
+	return 0;
 }
 
 /*

@@ -54,6 +54,7 @@ struct record_opts {
 	enum target_kind target;
 	pid_t pids[OPTS_MAX_PIDS];
 	size_t n_pids;
+	bool subprocesses;	 /* --subprocesses: -p's descendants too, existing and new */
 	char **argv;		 /* the command, NULL-terminated (points into main's argv) */
 	double duration;	 /* seconds; 0 = until the targets exit or Ctrl-C */
 	unsigned rate_hz;	 /* per CPU; --clock tick: the kernel's HZ, 0 if unknown */

@@ -57,6 +57,7 @@ struct tracked {
 	uint64_t asyncio_retry_ns;	  /* --async: when to look for it again */
 	uint32_t asyncio_tries;		  /* --async: how many times it was looked for */
 	uint64_t asyncio_scan_ns;	  /* --async, wall mode: its tasks' last reading */
+	uint64_t forked_from; /* the instance it was forked from (its code objects'), or 0 */
 };
 
 /* A thread that was sampled, and how it is named. */
@@ -122,9 +123,11 @@ struct collector {
 	struct cgroup_selection cgroups; /* --cgroup/--container; n == 0: no such limit */
 	uint64_t *tls_todo;		 /* ids of instances whose TLS slot is not confirmed yet */
 	size_t n_tls_todo, cap_tls_todo;
-	uint64_t start_ns;	/* CLOCK_MONOTONIC at start, the samples' clock */
-	uint64_t busy_at_start; /* --clock tick: the host's busy CPU time then */
-	bool ticks_checked;	/* --clock tick: check_ticks_seen() done */
+	uint64_t start_ns;	 /* CLOCK_MONOTONIC at start, the samples' clock */
+	uint64_t realtime_start; /* CLOCK_REALTIME then, ns since the epoch */
+	bool usr1_hooked;	 /* SIGUSR1 goes to the hook, not warned about */
+	uint64_t busy_at_start;	 /* --clock tick: the host's busy CPU time then */
+	bool ticks_checked;	 /* --clock tick: check_ticks_seen() done */
 	uint64_t samples, empty, explicit_alive;
 	uint64_t no_access;	 /* processes skipped: their memory or files unreadable */
 	uint64_t offcpu_waits;	 /* wall mode: waits accounted */
@@ -146,6 +149,13 @@ int attach(struct collector *c, pid_t pid, bool explicit);
 void attach_all(struct collector *c);
 /* Has the kernel report @pid's execs, forks and exit, and follow its children. */
 void watch(struct collector *c, pid_t pid);
+/*
+ * Follows the descendants of @roots (-p's with --subprocesses): those to come through the
+ * kernel's fork events (watch(), as for a launched command, which has none alive yet),
+ * those alive now found in /proc, each watched, then attached if it runs CPython.
+ * 0 or -errno.
+ */
+int follow_descendants(struct collector *c, const pid_t *roots, size_t n_roots);
 /* An exec, fork, exit or process found in a selected cgroup. */
 void on_proc_event(struct collector *c, const struct proc_event *e);
 /* The processes whose libpython was not mapped yet, tried again. */

@@ -11,6 +11,7 @@
 #include "render/render_tree.h"
 #include "render/render_order.h"
 #include "render/render_util.h"
+#include "session/health.h"
 #include "render/render_json_common.h"
 #include "lib/grow.h"
 #include "lib/saturate.h"
@@ -416,6 +417,7 @@ static void put_meta(struct html *x)
 	json_end_object(w);
 	json_break(w, "\n");
 	render_json_put_health(w, x->s);
+	json_key_string(w, "health_legend", health_legend);
 	json_break(w, "\n");
 }
 

@@ -4,6 +4,7 @@
 
 #include "render/render_json_common.h"
 #include "render/render_util.h"
+#include "session/health.h"
 
 void render_json_format_utc(char *buf, size_t len, uint64_t realtime_ns, int digits)
 {
@@ -51,11 +52,13 @@ void render_json_put_health(struct json_writer *w, const struct session *s)
 	json_key(w, "health");
 	json_begin_object(w);
 	json_key_u64(w, "samples", h->samples);
+	json_key_u64(w, "shown", health_samples_shown(s));
 	json_key_u64(w, "lost", h->lost);
 	json_key_u64(w, "truncated", h->truncated);
 	json_key_u64(w, "unreadable", h->unreadable);
 	json_key_u64(w, "unsymbolized", h->unsymbolized);
 	json_key_u64(w, "no_thread_state", h->no_thread_state);
+	json_key_u64(w, "no_python_frame", h->no_python_frame);
 	json_key_u64(w, "attached", h->attached);
 	json_key_u64(w, "refused", h->refused);
 	json_end_object(w);

@@ -9,6 +9,7 @@
 #include "lib/json.h"
 #include "lib/number.h"
 #include "lib/saturate.h"
+#include "session/health.h"
 
 const char *render_granularity_name(enum granularity g)
 {
@@ -30,7 +31,7 @@ const char *render_frame_name(const struct session_frame *f)
 	case FRAME_UNREADABLE:
 		return "<unreadable>";
 	case FRAME_UNKNOWN:
-		return "<unknown>";
+		return "<unsymbolized code>"; /* a file's frame without its address */
 	default:
 		return "<anonymous>";
 	}
@@ -122,6 +123,25 @@ static void put_grouping(FILE *out, const struct session *s, enum group_by by)
 		members, members == 1 ? "" : "es", n, n == 1 ? "" : "s");
 }
 
+/*
+ * "Health:   935 samples taken = 923 shown + 0 lost + ...": the sum of session.h, which a
+ * reader can add up, and what its counts mean.
+ */
+static void put_sample_sum(FILE *out, const struct session *s)
+{
+	uint64_t shown = health_samples_shown(s);
+	char sum[256];
+	size_t all;
+
+	session__samples(s, &all);
+	health_format_sum(s, sum, sizeof(sum));
+	fprintf(out, "  Health:   %s", sum);
+	/* wall mode: the Samples above count the waits off CPU too, which no timer took */
+	if (all > shown)
+		fprintf(out, "; and %llu waits off CPU", (unsigned long long)(all - shown));
+	fprintf(out, "\n            (%s)\n", health_legend);
+}
+
 void render_put_text_header(FILE *out, const struct session *s, const struct render_opts *o)
 {
 	const struct session_meta *m = session__meta(s);
@@ -157,13 +177,13 @@ void render_put_text_header(FILE *out, const struct session *s, const struct ren
 		render_put_safe(out, m->kernel_notes, NULL);
 		putc('\n', out);
 	}
+	put_sample_sum(out, s);
 	fprintf(out,
-		"  Health:   %llu samples taken, %llu lost (ring buffer full), %llu stacks "
-		"truncated,\n            %llu cut short by a failed read, %llu frames not "
-		"symbolized, %llu without thread state\n",
-		(unsigned long long)h->samples, (unsigned long long)h->lost,
+		"            %llu stacks truncated, %llu cut short by a failed read, %llu frames "
+		"not symbolized%s\n",
 		(unsigned long long)h->truncated, (unsigned long long)h->unreadable,
-		(unsigned long long)h->unsymbolized, (unsigned long long)h->no_thread_state);
+		(unsigned long long)h->unsymbolized,
+		h->unsymbolized ? " (shown as <unsymbolized code 0x...>)" : "");
 	fprintf(out, "  Processes: %u attached, %u refused\n", h->attached, h->refused);
 	r = session__refusals(s, &nref);
 	for (i = 0; i < nref; i++) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* session.c — the session data model: growable tables, interning hashes and a string arena. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -399,6 +400,18 @@ void session__clear_samples(struct session *s)
 		s->nsamples = 0; /* the array is kept: the next samples reuse it */
 }
 
+void session__drop_samples_before(struct session *s, uint64_t time_ns)
+{
+	size_t kept = 0;
+
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nsamples; i++)
+		if (s->samples[i].time_ns >= time_ns)
+			s->samples[kept++] = s->samples[i];
+	s->nsamples = kept;
+}
+
 int session__add_refusal(struct session *s, uint32_t pid, const char *comm, const char *reason)
 {
 	struct session_refusal *r;
@@ -454,6 +467,12 @@ int session__set_meta(struct session *s, const struct session_meta *meta)
 		return -ENOMEM;
 	s->meta = m;
 	return 0;
+}
+
+void session_unsymbolized_name(char *buf, uint64_t code)
+{
+	snprintf(buf, SESSION_UNSYMBOLIZED_LEN, "<unsymbolized code 0x%llx>",
+		 (unsigned long long)code);
 }
 
 void session__set_health(struct session *s, const struct session_health *h)

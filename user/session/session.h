@@ -27,9 +27,9 @@ enum frame_kind {
 	FRAME_PYTHON = 0, /* a Python function: name, file and lines are set */
 	FRAME_TRUNCATED,  /* stack deeper than the walk limit: outer frames missing */
 	FRAME_UNREADABLE, /* the frame chain could not be read past this point */
-	FRAME_UNKNOWN,	  /* a code object that could not be symbolized */
-	FRAME_WAIT,	  /* wall mode: what an off-CPU thread waited for, "[sleep]" */
-	FRAME_TASK,	  /* --async: an asyncio task, "Task NAME", above its coroutine */
+	FRAME_UNKNOWN, /* a code object that could not be symbolized: session_unsymbolized_name() */
+	FRAME_WAIT,    /* wall mode: what an off-CPU thread waited for, "[sleep]" */
+	FRAME_TASK,    /* --async: an asyncio task, "Task NAME", above its coroutine */
 };
 
 struct session_frame {
@@ -94,14 +94,22 @@ struct session_refusal {
 	const char *reason; /* one line, e.g. "unsupported Python 3.15" */
 };
 
-/* Figures of the recording's health; shown at the end and inside outputs. */
+/*
+ * Figures of the recording's health; shown at the end and inside outputs. Every timer hit on a
+ * thread of a profiled process is a sample taken, and either shown (a sample of the session
+ * whose leaf is no wait) or not shown for one of the reasons counted here:
+ *   samples = shown + lost + no_thread_state + no_python_frame
+ * (health_samples_shown() counts the shown, health.h). Wall mode's waits off CPU are samples
+ * of the session too, but no timer hits: they are not in this sum.
+ */
 struct session_health {
-	uint64_t samples;	  /* stacks received from the kernel */
-	uint64_t lost;		  /* dropped: ring buffer full */
+	uint64_t samples;	  /* taken: timer hits on a thread of a profiled process */
+	uint64_t lost;		  /* not shown: dropped, the ring buffer was full */
 	uint64_t truncated;	  /* stacks deeper than the walk limit */
 	uint64_t unreadable;	  /* stacks cut short by a failed memory read */
-	uint64_t unsymbolized;	  /* frames whose code object could not be read */
-	uint64_t no_thread_state; /* timer hits on a thread with no Python state */
+	uint64_t unsymbolized;	  /* frames shown as <unsymbolized code 0x...>, over the samples */
+	uint64_t no_thread_state; /* not shown: the thread had no Python thread state */
+	uint64_t no_python_frame; /* not shown: a thread state but no Python frame on it */
 	uint32_t attached;	  /* processes profiled */
 	uint32_t refused;	  /* processes not profiled (see refusals) */
 };
@@ -121,6 +129,15 @@ struct session_meta {
 };
 
 struct session;
+
+/* Room for session_unsymbolized_name()'s longest name. */
+#define SESSION_UNSYMBOLIZED_LEN 48
+/*
+ * Writes into @buf (SESSION_UNSYMBOLIZED_LEN bytes) the name every view shows for a frame whose
+ * code object at @code could not be read: "<unsymbolized code 0x7f6f6b89cd50>". The one place
+ * it is made, so that a user finds the same marker in each format.
+ */
+void session_unsymbolized_name(char *buf, uint64_t code);
 
 /* Returns a new empty session, or NULL with errno set. */
 struct session *session__new(void);
@@ -165,6 +182,11 @@ size_t session__drop_thread_samples(struct session *s, const bool *drop);
  * come and clears them, so a long run does not keep each one.
  */
 void session__clear_samples(struct session *s);
+/*
+ * Removes the samples before @time_ns, keeping the others in order: the agent lets a time
+ * slice go once it is written, keeping the samples of the next one already received.
+ */
+void session__drop_samples_before(struct session *s, uint64_t time_ns);
 /* Replaces the thread's name (threads are often named after their first sample). */
 int session__set_thread_name(struct session *s, uint32_t thread, const char *name);
 /* Sets how many threads a thread of a group stands for. Returns 0 or -EINVAL. */

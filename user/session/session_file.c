@@ -15,6 +15,8 @@
 #include <zlib.h>
 
 #include "lib/grow.h"
+#include "lib/saturate.h"
+#include "session/health.h"
 
 /* Header flags (docs/session-format.md). */
 #define HDR_COMPRESSED (1u << 0)
@@ -35,6 +37,7 @@ enum section_id {
 	SEC_PROC_IDENTITY = 9,
 	SEC_CLOCK = 10,
 	SEC_KERNEL_NOTES = 11,
+	SEC_NOT_SHOWN = 12,
 };
 
 static const char *const section_names[] = {
@@ -49,6 +52,7 @@ static const char *const section_names[] = {
 	[SEC_PROC_IDENTITY] = "process identity",
 	[SEC_CLOCK] = "clock",
 	[SEC_KERNEL_NOTES] = "kernel notes",
+	[SEC_NOT_SHOWN] = "samples not shown",
 };
 
 /* Fewest bytes a record of each table takes: a count above (bytes left / this) is a lie. */
@@ -184,6 +188,9 @@ static int encode_body(const struct session *s, struct wbuf *body)
 	put_varint(&sec, h->attached);
 	put_varint(&sec, h->refused);
 	put_section(body, &sec, SEC_HEALTH);
+	/* always: its presence says the health section counts as session.h does now */
+	put_varint(&sec, h->no_python_frame);
+	put_section(body, &sec, SEC_NOT_SHOWN);
 
 	ref = session__refusals(s, &n);
 	put_varint(&sec, n);
@@ -391,6 +398,7 @@ struct parser {
 	uint32_t *smap;		/* file stack node -> session stack node */
 	size_t nstacks;		/* nodes, the root included */
 	unsigned seen_optional; /* bit i: optional_sections[i] was read */
+	bool counts_now;	/* the samples-not-shown section was read: see count_as_now() */
 	char *str[NSTR];
 	size_t str_cap[NSTR];
 };
@@ -537,6 +545,39 @@ static bool parse_health(struct parser *ps)
 		return false;
 	session__set_health(ps->s, &h);
 	return true;
+}
+
+static bool parse_not_shown(struct parser *ps)
+{
+	struct session_health h = *session__health(ps->s);
+
+	if (!get_varint(ps, &h.no_python_frame))
+		return false;
+	session__set_health(ps->s, &h);
+	ps->counts_now = true;
+	return true;
+}
+
+/*
+ * A file written before the samples-not-shown section counted the samples received (those
+ * without a Python frame among them, never shown), put those without a Python frame among
+ * the ones without thread state, and counted unsymbolized frames by stack: turned into the
+ * counts of session.h.
+ */
+static void count_as_now(struct session *s)
+{
+	struct session_health h = *session__health(s);
+	uint64_t shown = health_samples_shown(s);
+	uint64_t empty = h.samples > shown ? h.samples - shown : 0;
+
+	if (empty > h.no_thread_state)
+		empty = h.no_thread_state;
+	h.no_python_frame = empty;
+	h.no_thread_state -= empty;
+	h.samples = sat_add(sat_add(shown, h.lost), sat_add(h.no_thread_state, empty));
+	/* they counted stacks, which wall mode shares between waits: the frames shown now */
+	h.unsymbolized = health_unsymbolized_frames(s);
+	session__set_health(s, &h);
 }
 
 static bool parse_refusals(struct parser *ps)
@@ -821,6 +862,7 @@ static const struct {
 	{ SEC_PROC_IDENTITY, SEC_PROCESSES, parse_proc_identity },
 	{ SEC_CLOCK, SEC_META, parse_clock },
 	{ SEC_KERNEL_NOTES, SEC_META, parse_kernel_notes },
+	{ SEC_NOT_SHOWN, SEC_HEALTH, parse_not_shown },
 };
 
 /*
@@ -1045,6 +1087,8 @@ static bool parse_file(struct parser *ps, const uint8_t *b, size_t len)
 	/* what is there parsed, but the stream was cut (e.g. in its checksum) */
 	if (ok && !complete)
 		ok = fail(ps, EINVAL, "truncated at the end of the file");
+	if (ok && !ps->counts_now)
+		count_as_now(ps->s);
 	free(inflated);
 	return ok;
 }

@@ -298,6 +298,7 @@ int session_merge(struct session *into, const struct session *from)
 	h.unreadable = sat_add(h.unreadable, fh->unreadable);
 	h.unsymbolized = sat_add(h.unsymbolized, fh->unsymbolized);
 	h.no_thread_state = sat_add(h.no_thread_state, fh->no_thread_state);
+	h.no_python_frame = sat_add(h.no_python_frame, fh->no_python_frame);
 	h.attached = sat_add32(h.attached, fh->attached);
 	h.attached = h.attached > merged ? h.attached - merged : 0;
 	h.refused = sat_add32(h.refused, fh->refused);

@@ -527,6 +527,8 @@ int top_run(const struct top_opts *opts)
 	/* q is a normal end; a command that ended by itself gives its status, as with record */
 	if (!ret && t.ended && o.record.target == TARGET_COMMAND && status >= 0)
 		ret = status;
+	if (!ret) /* last, after the screen is given back with the lines that name refusals */
+		ret = collector_nothing_profiled(t.s);
 	release(&t);
 	return ret;
 }

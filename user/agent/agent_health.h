@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * agent_health.h — what `pyflare status` shows of a running agent: the sampling, its own
+ * cost, the slices written and those it could not write, as text or JSON.
+ */
+#ifndef PYFLARE_AGENT_HEALTH_H
+#define PYFLARE_AGENT_HEALTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct agent_health {
+	uint32_t pid;
+	const char *dir;
+	const char *mode, *clock;
+	uint32_t rate_hz, ncpus;
+	uint64_t uptime_ns;
+	uint64_t samples, lost;		       /* since the start */
+	double samples_per_s;		       /* over the last slice */
+	uint32_t processes;		       /* profiled now */
+	uint64_t rss_bytes;		       /* the agent's resident memory now */
+	double cpu_percent;		       /* of one core, over the last slice */
+	double cpu_percent_avg;		       /* of one core, since the start */
+	uint64_t slice_ns;		       /* --slice */
+	uint64_t slices_written;	       /* since the start */
+	uint64_t slices_failed;		       /* could not be written (the samples are gone) */
+	const char *last_error;		       /* why the last one failed, or "" */
+	const char *last_slice;		       /* path of the last slice written, or "" */
+	uint64_t last_slice_age_ns;	       /* since it was written */
+	uint64_t files_kept, bytes_kept;       /* in the folder, after the last retention */
+	uint64_t files_removed, bytes_removed; /* by retention, since the start */
+	uint64_t window_ns;		       /* the flight recorder's window */
+	uint32_t window_slices;		       /* slices held for it */
+	uint64_t snapshots;		       /* written or sent */
+};
+
+/* The agent's resident memory (/proc/self/statm) and CPU time (user + system), now. */
+uint64_t agent_self_rss(void);
+uint64_t agent_self_cpu_ns(void);
+
+/* `pyflare status`'s text. */
+void agent_health_text(const struct agent_health *h, FILE *out);
+/* `pyflare status --json`: one object, the same figures. */
+void agent_health_json(const struct agent_health *h, FILE *out);
+
+#endif /* PYFLARE_AGENT_HEALTH_H */
