@@ -22,6 +22,8 @@ const volatile bool follow_all = false;
 const volatile __u32 n_cgroups = 0;
 /* --min-block (wall mode): a wait shorter than this is summed in the kernel, not sent */
 const volatile __u64 min_block_ns = 100000;
+/* --async: read the asyncio task each sampled thread runs (asyncio.bpf.h) */
+const volatile bool async_tasks = false;
 
 #ifdef PYFLARE_BENCH
 /* the bench build (bench.bpf.h): where each sample stops, to split its cost (enum bench_stage) */

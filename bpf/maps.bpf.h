@@ -77,6 +77,7 @@ struct walk_state {
 	__u64 window_lo; /* address of window[0]; window_len 0: empty */
 	__u64 hash;	 /* of the frames recorded so far: names a stack (off-CPU) */
 	__u64 loop_mark; /* py_chain_loops()'s frame kept */
+	__u64 tstate;	 /* the thread state walked (--async reads its running task) */
 	__u64 code_gen;	 /* the process's code-object generation (code_cache.bpf.h) */
 	/* Fingerprints already read in this sample: a code object cannot be freed while it
 	 * runs, so one read serves all its frames (recursion, repeated layers). */

@@ -112,6 +112,10 @@ static __always_inline void offcpu_switched_out(const struct py_proc *cfg, __u64
 		return; /* not a Python thread, or no Python code on it yet */
 	send_code_names(ws, SCRATCH_SWITCH);
 	size = fill_sample(ws, cfg, EVENT_STACK, pid_tgid, ident, 0);
+	/* --async: the task it was stepping names the stack too (the same frames under another
+	 * task are another stack); 0, the stack's name unchanged, outside a task */
+	ws->sample.task = running_task(cfg, pid_tgid >> 32, ws->walk.tstate);
+	ws->sample.stack ^= ws->sample.task * 0x9e3779b97f4a7c15ULL;
 	st.wait.stack = ws->sample.stack;
 	if (!bpf_map_update_elem(&stacks_sent, &st.wait.stack, &one, BPF_NOEXIST) &&
 	    bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(ws))) {

@@ -525,6 +525,7 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 	if (err)
 		st->flags |= SAMPLE_READ_ERROR;
 	st->frame = frame;
+	st->tstate = tstate;
 	st->stack_lo = chunk;
 	st->pid = pid_tgid >> 32;
 	ws->proc = *cfg; /* for the global functions, which take no pointer */

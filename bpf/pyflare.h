@@ -146,7 +146,14 @@ struct py_sample {
 	__u64 weight_ns; /* time this sample stands for */
 	__u64 thread_id; /* pthread_self() (== PyThreadState.thread_id): threading's ident */
 	__u64 stack;	 /* hash of pid instance and frames: EVENT_STACK defines it */
+	__u64 task;	 /* --async: the asyncio task the thread ran (3.14+), else 0 */
 	struct py_frame frames[PYFLARE_MAX_FRAMES];
+};
+
+/* --async (bpf/asyncio.bpf.h): where a process's threads keep the task they run. */
+struct py_async_proc {
+	__u64 proc_id;	       /* the py_proc.id this is for: an exec makes another */
+	__u64 ts_running_task; /* _PyThreadStateImpl.asyncio_running_task (3.14+) */
 };
 
 struct proc_event {
@@ -268,6 +275,6 @@ _Static_assert(sizeof(struct code_event) == 288, "code_event layout changed");
 _Static_assert(sizeof(struct py_frame) == 16, "py_frame layout changed");
 _Static_assert(sizeof(struct offcpu_event) == 96, "offcpu_event layout changed");
 _Static_assert(sizeof(struct offcpu_started) == 72, "offcpu_started layout changed");
-_Static_assert(__builtin_offsetof(struct py_sample, frames) == 56, "py_sample layout changed");
+_Static_assert(__builtin_offsetof(struct py_sample, frames) == 64, "py_sample layout changed");
 
 #endif /* PYFLARE_PYFLARE_H */

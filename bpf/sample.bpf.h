@@ -14,6 +14,7 @@
 #include "kernel.h"
 #include <bpf/bpf_helpers.h>
 
+#include "asyncio.bpf.h"
 #include "bench.bpf.h"
 #include "config.bpf.h"
 #include "maps.bpf.h"
@@ -141,6 +142,7 @@ static __always_inline __u64 fill_sample(struct walk_scratch *ws, const struct p
 	ws->sample.weight_ns = weight_ns;
 	ws->sample.thread_id = ident;
 	ws->sample.stack = py_stack_name(st->hash, cfg->id, flags, n);
+	ws->sample.task = 0;
 	return __builtin_offsetof(struct py_sample, frames) + (__u64)n * sizeof(struct py_frame);
 }
 
@@ -171,6 +173,7 @@ static __always_inline int walk_and_send_sample(const struct py_proc *cfg, __u64
 		return 0;
 	send_code_names(ws, SCRATCH_SAMPLER);
 	size = fill_sample(ws, cfg, EVENT_SAMPLE, pid_tgid, ident, sample_weight_ns);
+	ws->sample.task = running_task(cfg, pid_tgid >> 32, ws->walk.tstate);
 	if (bench_stops_at(BENCH_WALK))
 		return 0;
 	if (bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(ws)))

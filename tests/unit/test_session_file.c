@@ -42,6 +42,8 @@ static struct session *fixture(uint64_t start, uint32_t pid_base)
 		{ "\x1b[31mred\x1b[0m\u202e", "<img src=x onerror=alert(1)>", 1, 2, FRAME_PYTHON },
 		{ long_name, long_name, UINT32_MAX, UINT32_MAX - 1, FRAME_PYTHON },
 		{ "recurse", "deep.py", 3, 4, FRAME_PYTHON },
+		{ "[await sleep]", "", 0, 0, FRAME_WAIT },
+		{ "Task \x1b[31mworker-1", "", 0, 0, FRAME_TASK },
 	};
 	struct session *s = session__new();
 	uint32_t st[8], node;
@@ -1185,6 +1187,9 @@ static void test_bad_frame_and_thread(void)
 	b_prefix_of(&x, &sec, 0, 9);
 	b_finish(&x);
 	expect_error(&x, EINVAL, "frame 0 is of unknown kind 9");
+	b_prefix_of(&x, &sec, 0, FRAME_TASK + 1); /* the first kind after the newest */
+	b_finish(&x);
+	expect_error(&x, EINVAL, "frame 0 is of unknown kind 6");
 	b_prefix_of(&x, &sec, 1, FRAME_PYTHON);
 	b_finish(&x);
 	expect_error(&x, EINVAL, "thread 0 names process 1 of 1");

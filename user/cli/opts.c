@@ -54,6 +54,7 @@ enum {
 	OPT_DELAY,
 	OPT_CLOCK,
 	OPT_NONBLOCKING,
+	OPT_ASYNC,
 	OPT_SINCE,
 	OPT_UNTIL,
 	OPT_DIR,
@@ -109,7 +110,8 @@ enum {
 	{ "clock", required_argument, NULL, OPT_CLOCK },                                      \
 	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },                              \
 	{ "container", required_argument, NULL, OPT_CONTAINER },                              \
-	{ "nonblocking", no_argument, NULL, OPT_NONBLOCKING }
+	{ "nonblocking", no_argument, NULL, OPT_NONBLOCKING },                                \
+	{ "async", no_argument, NULL, OPT_ASYNC }
 /* clang-format on */
 
 static const struct option record_options[] = {
@@ -123,6 +125,7 @@ static const struct option dump_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "subprocesses", no_argument, NULL, 's' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "async", no_argument, NULL, OPT_ASYNC },
 	{ "nonblocking", no_argument, NULL, OPT_NONBLOCKING },
 	{ "color", no_argument, NULL, OPT_COLOR },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
@@ -884,6 +887,9 @@ static int target_option(struct record_opts *o, struct sampling *sm, int c, cons
 	case 'v':
 		o->verbose++;
 		return 1;
+	case OPT_ASYNC:
+		o->async = true;
+		return 1;
 	case OPT_NONBLOCKING: /* py-spy's: pyflare never pauses its targets anyway */
 		return 1;
 	default:
@@ -1202,6 +1208,9 @@ static enum opts_result parse_dump(int argc, char **argv, struct dump_opts *o, c
 			break;
 		case 'j':
 			o->json = true;
+			break;
+		case OPT_ASYNC:
+			o->async = true;
 			break;
 		case OPT_NONBLOCKING: /* py-spy's: dump never stops the process anyway */
 			break;

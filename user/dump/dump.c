@@ -20,7 +20,9 @@
 #include "lib/grow.h"
 #include "lib/log.h"
 #include "dump/dump.h"
+#include "dump/dump_tasks.h"
 #include "host/proc_info.h"
+#include "python/py_asyncio.h"
 #include "host/proc_tree.h"
 #include "python/py_gil.h"
 #include "python/py_target.h"
@@ -41,6 +43,7 @@ struct dump {
 	struct symbolizer *sy;
 	struct py_stack *walk[2];		  /* a thread's last two walks */
 	uint32_t frame_index[PYFLARE_MAX_FRAMES]; /* walk[0]'s frames in strings */
+	bool tasks;				  /* --async */
 };
 
 /* What reading one process needs besides the dump. */
@@ -83,6 +86,32 @@ static void free_threads(struct dump_process *p)
 	free(p->threads);
 	p->threads = NULL;
 	p->nthreads = 0;
+	dump_tasks_free(p);
+}
+
+void dump__want_tasks(struct dump *d)
+{
+	d->tasks = true;
+}
+
+/* --async: the tasks of every thread of @p, and of threads that are gone. */
+static int read_tasks(struct dump *d, const struct reading *r, struct dump_process *p,
+		      const struct py_thread_state *states, int n)
+{
+	struct py_asyncio a;
+	struct dump_tasks_reader tr = { &r->t, &a, d->sy, d->strings, r->proc_id };
+	int err = py_asyncio_find(&r->t, &a, false);
+
+	p->async = true;
+	if (err) {
+		snprintf(p->tasks_note, sizeof(p->tasks_note), "%s",
+			 py_asyncio_why_not(&r->t, err));
+		return 0;
+	}
+	for (int i = 0; !err && i < n; i++)
+		err = dump_tasks_read(&tr, states[i].addr,
+				      thread_tids__find(r->tids, states[i].ident), p);
+	return err ? err : dump_tasks_read(&tr, 0, 0, p);
 }
 
 void dump__free(struct dump *d)
@@ -330,6 +359,8 @@ static int read_process(struct dump *d, struct dump_process *p, struct reading *
 		err = read_thread(d, r, &states[i], &p->threads[i]);
 		p->nthreads++;
 	}
+	if (!err && d->tasks)
+		err = read_tasks(d, r, p, states, n);
 	free(states);
 	if (err)
 		return err;
@@ -412,6 +443,8 @@ int dump_run(const struct dump_opts *o)
 		pr_error("out of memory\n");
 		return EXIT_NOMEM;
 	}
+	if (o->async)
+		dump__want_tasks(d);
 	for (size_t i = 0; i < o->n_pids; i++) {
 		int status = dump__add(d, o->pids[i]);
 

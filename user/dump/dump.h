@@ -24,6 +24,7 @@ struct dump_opts {
 	size_t n_pids;
 	bool subprocesses; /* --subprocesses: their descendants too */
 	bool json;	   /* --json */
+	bool async;	   /* --async: every asyncio task too (3.14+) */
 	bool color;	   /* ANSI colours in the text */
 	int verbose;
 };
@@ -57,6 +58,19 @@ struct dump_thread {
 	size_t nframes;
 };
 
+/* dump --async: one asyncio task (CPython 3.14+). */
+struct dump_task {
+	uint64_t id;		/* the task object's address, as pstree's ids */
+	char name[128];		/* Task.get_name() */
+	const char *state;	/* "running", "waiting", "ready", "done" */
+	uint32_t tid;		/* its event loop's thread; 0: that thread is gone */
+	char awaits[160];	/* "[await sleep]", "[await Task NAME]", ...; "" when not waiting */
+	uint64_t awaited_by[8]; /* ids of the tasks awaiting it */
+	size_t n_awaited_by;
+	struct dump_frame *frames; /* its coroutines, innermost (the await line) first */
+	size_t nframes;
+};
+
 struct dump_process {
 	pid_t pid;
 	int status;	 /* 0, or the enum pyflare_exit it could not be read with */
@@ -69,6 +83,11 @@ struct dump_process {
 	bool threads_cut;	     /* the list of thread states could not be read to its end */
 	struct dump_thread *threads; /* by TID, unknown TIDs last */
 	size_t nthreads;
+	bool async;	      /* --async: tasks were asked for */
+	char tasks_note[256]; /* --async: why there are none to show, else "" */
+	bool tasks_cut;	      /* a list of tasks could not be read to its end */
+	struct dump_task *tasks;
+	size_t ntasks;
 };
 
 struct dump;
@@ -83,6 +102,9 @@ void dump__free(struct dump *d); /* accepts NULL */
  * Python, unsupported); -ENOMEM when it could not even be appended.
  */
 int dump__add(struct dump *d, pid_t pid);
+
+/* dump --async: processes added from now on have their asyncio tasks read too. */
+void dump__want_tasks(struct dump *d);
 
 /*
  * The same for the descendants of the processes added so far (--subprocesses), those

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <linux/types.h>
 
+#include "dump/dump_tasks.h"
 #include "lib/escape.h"
 #include "lib/json.h"
 #include "pyflare.h"
@@ -138,6 +139,8 @@ void dump_write_text(FILE *out, const struct dump_process *procs, size_t n, bool
 		}
 		if (p->threads_cut)
 			fputs("\n(the list of threads could not be read to its end)\n", out);
+		if (p->async)
+			dump_tasks_write_text(out, p);
 	}
 }
 
@@ -238,6 +241,8 @@ static void json_process(struct json_writer *w, const struct dump_process *p)
 	if (p->nthreads)
 		json_break(w, "\n     ");
 	json_end_array(w);
+	if (p->async)
+		dump_tasks_write_json(w, p);
 	json_end_object(w);
 }
 

@@ -65,8 +65,7 @@ static bool is_libpython(const char *path)
 	return strncmp(base_name(path), "libpython3", strlen("libpython3")) == 0;
 }
 
-/* Opens a mapped file as the process sees it, through its root (containers): fd or -errno. */
-static int open_mapped(pid_t pid, const struct proc_mapping *m)
+int py_target_open_mapped(pid_t pid, const struct proc_mapping *m)
 {
 	const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY; /* never hang on a FIFO */
 	const char *deleted = strstr(m->path, " (deleted)");
@@ -407,7 +406,7 @@ static int describe_file(struct binary_cache *cache, pid_t pid, const struct pro
 {
 	struct binary_key key;
 	struct elf_file *e;
-	int fd = open_mapped(pid, m), err;
+	int fd = py_target_open_mapped(pid, m), err;
 
 	if (fd < 0)
 		return fd;

@@ -153,6 +153,29 @@ static bool walk_step(struct walk *w, uint64_t frame, uint64_t *back)
 	return true;
 }
 
+int py_walk_frame(const struct py_target *t, uint64_t frame, struct py_frame *out)
+{
+	struct walk w = { .t = t };
+	unsigned char buf[PYFLARE_FRAME_BYTES_MAX];
+	uint64_t code;
+
+	py_target_to_proc(t, 0, &w.cfg);
+	if (w.cfg.fr_size > sizeof(buf) || (frame & 7) ||
+	    remote_read(t->pid, frame, buf, w.cfg.fr_size))
+		return -EFAULT;
+	code = u64_in(buf, w.cfg.fr_code);
+	if (w.cfg.flags & PROC_STACKREF)
+		code &= ~3ULL; /* 3.14 _PyStackRef tag bits (gh-127705) */
+	if (!code || (code & 7) || code == w.cfg.none_addr)
+		return -EINVAL;
+	*out = (struct py_frame){
+		.code = code,
+		.lasti = frame_lasti(&w, buf, code),
+		.fingerprint = code_fingerprint(&w, code),
+	};
+	return 0;
+}
+
 /* The thread's innermost frame: tstate->frame, ->cframe->current_frame or ->current_frame. */
 static int first_frame(const struct walk *w, uint64_t tstate, uint64_t *frame)
 {

@@ -54,6 +54,13 @@ struct py_stack {
 int py_walk_stack(const struct py_target *t, uint64_t tstate, struct py_stack *out);
 
 /*
+ * One frame at @frame (a coroutine's own frame, gi_iframe, which no thread is running) as
+ * the walk records it: its code object, instruction and fingerprint. Returns 0, -EFAULT
+ * (unreadable) or -EINVAL (no Python code there).
+ */
+int py_walk_frame(const struct py_target *t, uint64_t frame, struct py_frame *out);
+
+/*
  * Whether two walks of one thread saw the same chain: the same frames at the same
  * addresses running the same code, each at the same instruction except the innermost,
  * which a running thread moves on without changing the chain.

@@ -239,6 +239,7 @@ static int configure_bpf(struct pyflare_bpf *skel, void *ctx)
 	skel->rodata->follow_all = c->opts->target == TARGET_ALL;
 	skel->rodata->n_cgroups = (__u32)c->cgroups.n;
 	skel->rodata->min_block_ns = c->opts->min_block_ns;
+	skel->rodata->async_tasks = c->opts->async;
 	return bench_hooks__configure(skel);
 }
 
@@ -408,10 +409,13 @@ static void collector_free(struct collector *c)
 	keymap__free(c->instances);
 	keymap__free(c->threads);
 	keymap__free(c->stacks);
+	keymap__free(c->task_views);
 	keymap__free(c->accounted);
 	free(c->sampled);
-	for (size_t i = 0; i < c->n_tracked; i++)
+	for (size_t i = 0; i < c->n_tracked; i++) {
 		py_thread_names__free(c->tracked[i].py_names);
+		free(c->tracked[i].asyncio);
+	}
 	free(c->tracked);
 	free(c->pending);
 	free(c->tls_todo);
@@ -566,6 +570,10 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 			break;
 		}
 		retry_pending(&c, now);
+		if (o->async)
+			async_find(&c, now);
+		if (o->async && o->wall && !c.err)
+			c.err = async_charge_waits(&c, now);
 		if (o->wall && now - last_drain >= DRAIN_NS) {
 			c.err = c.err ? c.err : drain_short_waits(&c);
 			last_drain = now;

@@ -86,7 +86,9 @@ static int on_sample(struct collector *c, const struct py_sample *smp, size_t si
 	thread = thread_of(c, smp->proc_id, t, smp->tid, smp->thread_id, smp->time_ns);
 	if (thread < 0)
 		return (int)thread;
-	node = stack_node(c, t, smp);
+	node = c->opts->async ? async_sample_stack(c, t, smp) : 0;
+	if (node == 0)
+		node = stack_node(c, t, smp);
 	if (node <= 0)
 		return (int)node;
 	out = (struct session_sample){
@@ -101,8 +103,10 @@ static int on_sample(struct collector *c, const struct py_sample *smp, size_t si
 int remember_stack(struct collector *c, struct tracked *t, const struct py_sample *smp)
 {
 	struct keymap_key key = { smp->proc_id, smp->stack, 0 };
-	int64_t node = stack_node(c, t, smp);
+	int64_t node = c->opts->async ? async_sample_stack(c, t, smp) : 0;
 
+	if (node == 0)
+		node = stack_node(c, t, smp);
 	if (node <= 0)
 		return (int)node;
 	return keymap__set(c->stacks, &key, (uint64_t)node) ? -ENOMEM : 0;

@@ -88,6 +88,7 @@ static void untrack(struct collector *c, pid_t pid)
 	symbolizer__forget(c->sym, (uint64_t)(t - c->tracked) + 1);
 	py_thread_names__free(t->py_names);
 	t->py_names = NULL;
+	async_forget(c, t);
 	if (t->explicit && c->explicit_alive)
 		c->explicit_alive--;
 	keymap__set(c->by_pid, &key, 0);

@@ -60,6 +60,7 @@ struct record_opts {
 	unsigned rate_hz;	 /* per CPU; --clock tick: the kernel's HZ, 0 if unknown */
 	enum sample_clock clock; /* --clock */
 	bool wall;		 /* --mode wall: off-CPU time too */
+	bool async;		 /* --async: samples by asyncio task (3.14+) */
 	uint64_t min_block_ns;	 /* --min-block */
 	/* Reports to write. Without -o: one report on stdout. */
 	struct output_spec outputs[OPTS_MAX_OUTPUTS];

@@ -37,6 +37,7 @@ struct bpf_link;
 struct bpf_program;
 struct keymap;
 struct launch;
+struct py_asyncio;
 struct py_thread_names;
 struct pyflare_bpf;
 struct ring_buffer;
@@ -52,6 +53,10 @@ struct tracked {
 	uint64_t tls_deadline;		  /* keep looking for the TLS slot until then */
 	struct py_thread_names *py_names; /* threading's names, once wanted */
 	uint64_t py_names_ms;		  /* when they were read (the samples' clock) */
+	struct py_asyncio *asyncio;	  /* --async: its task layout, once asyncio is imported */
+	uint64_t asyncio_retry_ns;	  /* --async: when to look for it again */
+	uint32_t asyncio_tries;		  /* --async: how many times it was looked for */
+	uint64_t asyncio_scan_ns;	  /* --async, wall mode: its tasks' last reading */
 	uint64_t forked_from; /* the instance it was forked from (its code objects'), or 0 */
 };
 
@@ -103,6 +108,10 @@ struct collector {
 	struct sampled_thread *sampled;
 	size_t n_sampled, cap_sampled;
 	struct keymap *stacks; /* wall mode: (id, stack hash, 0) -> session stack node */
+	/* --async: (id, task, 0) -> its coroutine's code, (id, task, 1) -> until when (ms, high
+	 * 32 bits) its stack node (low 32) holds (async_tasks.c) */
+	struct keymap *task_views;
+	size_t n_task_views;
 	/*
 	 * Wall mode under a live view: (tid, wait start, 0) -> the part of that wait already
 	 * added (collector_account_waits), | WAIT_CARRIED (offcpu.c) once the wait was seen
@@ -124,8 +133,9 @@ struct collector {
 	uint64_t offcpu_waits;	 /* wall mode: waits accounted */
 	uint64_t offcpu_unknown; /* wall mode: records whose stack never arrived */
 	bool progress_shown;
-	bool started; /* the clock runs: a process attached now was found during the recording */
-	int err;      /* first fatal error in the event handler */
+	bool async_said; /* --async: a process whose tasks cannot be read was named */
+	bool started;	 /* the clock runs: a process attached now was found during the recording */
+	int err;	 /* first fatal error in the event handler */
 };
 
 /* --- procs.c: process tracking --------------------------------------------------------------- */
@@ -193,6 +203,18 @@ void find_gils(struct collector *c);
  */
 int enter_waiting_threads(struct collector *c, struct tracked *t, uint64_t id, uint64_t since_ns);
 
+/* --- async_tasks.c: --async, samples by asyncio task ---------------------------------------- */
+/* Looks for the asyncio offsets of the processes that have none yet (entered in the kernel). */
+void async_find(struct collector *c, uint64_t now);
+/* Forgets @t's asyncio state (it exited or exec'd). */
+void async_forget(struct collector *c, struct tracked *t);
+/*
+ * The stack node of sample @smp under its asyncio task and the tasks awaiting it, the event
+ * loop's frames cut; 0 when the sample ran no task that can be read; -ENOMEM.
+ */
+int64_t async_sample_stack(struct collector *c, struct tracked *t, const struct py_sample *smp);
+/* Wall mode: the time since the last call charged to each suspended task: 0 or -errno. */
+int async_charge_waits(struct collector *c, uint64_t now);
 /* --- clock.c: the sampling clocks ------------------------------------------------------------ */
 
 /* --clock tick: the address of the tick's hrtimer function, or 0 after saying why not. */

@@ -43,6 +43,8 @@ static const char *kind_name(enum frame_kind kind)
 		return "unreadable";
 	case FRAME_WAIT:
 		return "wait";
+	case FRAME_TASK:
+		return "task";
 	default:
 		return "unknown";
 	}

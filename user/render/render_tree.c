@@ -242,7 +242,7 @@ static bool is_marker(const struct render_tree *t, uint32_t kind, uint32_t ref)
 	if (kind != RENDER_NODE_FRAME)
 		return false;
 	k = t->stacks.frames.frames[ref].kind;
-	return k != FRAME_PYTHON && k != FRAME_WAIT;
+	return k != FRAME_PYTHON && k != FRAME_WAIT && k != FRAME_TASK;
 }
 
 /* The child (@kind, @ref) of @parent, made on first use. Groups match by kind alone. */

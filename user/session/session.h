@@ -29,6 +29,7 @@ enum frame_kind {
 	FRAME_UNREADABLE, /* the frame chain could not be read past this point */
 	FRAME_UNKNOWN, /* a code object that could not be symbolized: session_unsymbolized_name() */
 	FRAME_WAIT,    /* wall mode: what an off-CPU thread waited for, "[sleep]" */
+	FRAME_TASK,    /* --async: an asyncio task, "Task NAME", above its coroutine */
 };
 
 struct session_frame {

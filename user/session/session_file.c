@@ -698,7 +698,7 @@ static bool parse_frames(struct parser *ps)
 		    !(f.file = get_str(ps, 1)) || !get_u32(ps, &f.first_line) ||
 		    !get_u32(ps, &f.line))
 			return false;
-		if (kind > FRAME_WAIT)
+		if (kind > FRAME_TASK)
 			return fail(ps, EINVAL, "frame %zu is of unknown kind %u", i, kind);
 		f.kind = kind;
 		/* a file written by pyflare has no duplicates; a duplicate just folds */

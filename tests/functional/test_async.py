@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: MIT
+"""test_async.py — --async: samples by asyncio task (CPython 3.14+), what suspended tasks
+await in wall mode, and `dump --async` (workloads/async_tasks.py).
+
+Before 3.14 the _asyncio module publishes no layout for debuggers: pyflare says that task
+attribution needs 3.14 and records as without --async."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+from pyflare_run import run_pyflare
+
+# a task's share of the tasks' CPU time may differ from the workload's own by this much
+SHARE_SLACK = 0.05
+
+
+def innermost_task(stack):
+    """The name of the innermost task frame of a stack ("cpu-a"), or None."""
+    names = [f.name[len("Task "):] for f in stack if f.name.startswith("Task ") and not f.file]
+    return names[-1] if names else None
+
+
+def task_times(rec):
+    """Seconds under each task, by its innermost task frame."""
+    out = {}
+    for stack, w in rec.samples():
+        name = innermost_task(stack)
+        if name:
+            out[name] = out.get(name, 0.0) + w
+    return out
+
+
+def test_cpu_split_by_task(workload, interp):
+    """Each task's share of the tasks' CPU time is the workload's own, within 5 points; the
+    tasks awaiting each one are above it; the event loop's frames are not in a task's stack."""
+    if interp.minor < 14:
+        case = workload("async_tasks", opts=("--async",))
+        assert "needs CPython 3.14" in case.result.stderr, case.result.explain()
+        assert not task_times(case.rec), case.rec.describe()
+        return
+    case = workload("async_tasks", opts=("--async",))
+    cpu = case.measured["cpu"]
+    got = task_times(case.rec)
+    names = case.expect["cpu_tasks"]
+    want_total = sum(cpu[n] for n in names)
+    got_total = sum(got.get(n, 0.0) for n in names)
+    assert got_total > 0, case.rec.describe()
+    for n in names:
+        want, share = cpu[n] / want_total, got.get(n, 0.0) / got_total
+        assert abs(share - want) <= SHARE_SLACK, "task %s: %.3f of the tasks' CPU, want %.3f " \
+            "(%s)\n%s" % (n, share, want, got, case.rec.describe())
+    for stack, _ in case.rec.samples():
+        tasks = [f.name for f in stack if f.name.startswith("Task ") and not f.file]
+        if "Task sub-0" in tasks:
+            assert tasks[-2:] == ["Task gatherer", "Task sub-0"], tasks
+        if tasks:
+            first = min(i for i, f in enumerate(stack) if f.name.startswith("Task "))
+            assert not any("asyncio/base_events.py" in f.file for f in stack[first:]), stack
+
+
+def test_wall_awaits(workload, interp):
+    """Wall mode: a suspended task's time is at its await line, ending in what it awaits; the
+    sleeper's [await sleep] lasts as long as it slept. Before 3.14: the note, no task."""
+    case = workload("async_tasks", opts=("--async", "--mode", "wall", "--granularity", "line"))
+    if interp.minor < 14:
+        assert "needs CPython 3.14" in case.result.stderr, case.result.explain()
+        assert not task_times(case.rec), case.rec.describe()
+        return
+    lines = case.expect["lines"]
+    waits = {}
+    for stack, w in case.rec.samples():
+        task = innermost_task(stack)
+        if task and stack[-1].name.startswith("[await"):
+            mine = [f for f in stack if f.file == case.file]
+            key = (task, mine[-1].line if mine else 0, stack[-1].name)
+            waits[key] = waits.get(key, 0.0) + w
+    described = "\n".join("%s line %d %s: %.3f s" % (k + (v,)) for k, v in sorted(waits.items()))
+    for key in (("sleeper", lines["sleep"], "[await sleep]"),
+                ("gatherer", lines["gather"], "[await gather]"),
+                ("waiter", lines["await_task"], "[await Task cpu-a]")):
+        assert waits.get(key, 0) > 0, "no %s\n%s" % (key, described)
+    slept = case.measured["cpu"]["slept"]
+    got = waits[("sleeper", lines["sleep"], "[await sleep]")]
+    assert abs(got - slept) <= 0.05 * slept + 0.03, "sleeper awaited %.3f s, slept %.3f s\n%s" % (
+        got, slept, described)
+
+
+def test_dump_async(interp, placed):
+    """dump --async lists every task: its name, state, await line and the task awaiting it.
+    Before 3.14: a note that says task attribution needs 3.14."""
+    times = placed.host("async_tasks-times.json")
+    if os.path.exists(times):
+        os.unlink(times)
+    proc = subprocess.Popen(interp.command(placed.interp("async_tasks.py"), "hold"),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not os.path.exists(times) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.1)
+        with open(times) as f:
+            known = json.load(f)
+        out = run_pyflare("dump", "--async", "--json", "-p", str(known["pid"]))
+        assert out.returncode == 0, out.stderr
+        doc = json.loads(out.stdout)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    if interp.minor < 14:
+        notes = [p["tasks_note"] for p in doc["processes"]]
+        assert notes and all("needs CPython 3.14" in n for n in notes), doc
+        return
+    tasks = {t["name"]: t for p in doc["processes"] for t in p["tasks"]}
+    lines = known["lines"]
+    file = placed.interp("async_tasks.py")
+    want = {  # name: (awaits, line of the workload's own await, awaited by)
+        "sleeper": ("[await sleep]", lines["sleep"], ["Task-1"]),
+        "gatherer": ("[await gather]", lines["gather"], ["Task-1"]),
+        "waiter": ("[await Task cpu-a]", lines["await_task"], ["Task-1"]),
+        "sub-1": ("[await sleep]", None, ["gatherer"]),
+        "cpu-b": ("[await sleep]", None, ["Task-1"]),
+        "Task-1": ("[await gather]", lines["all"], []),
+    }
+    for name, (awaits, line, by) in want.items():
+        assert name in tasks, "no task %s: %s" % (name, sorted(tasks))
+        t = tasks[name]
+        assert t["state"] == "waiting" and t["awaits"] == awaits, t
+        assert sorted(t["awaited_by"]) == sorted(by), t
+        if line:
+            mine = [f for f in t["frames"] if f["file"] == file]
+            assert mine and mine[0]["line"] == line, t
+    assert sorted(tasks["cpu-a"]["awaited_by"]) == ["Task-1", "waiter"], tasks["cpu-a"]
