@@ -126,16 +126,17 @@ void render_put_text_header(FILE *out, const struct session *s, const struct ren
 {
 	const struct session_meta *m = session__meta(s);
 	const struct session_health *h = session__health(s);
-	const struct session_sample *smp;
+	struct session_cursor cur;
+	struct session_sample smp;
 	const struct session_refusal *r;
 	const char *bold = o->color ? "\033[1m" : "", *end = o->color ? "\033[0m" : "";
 	size_t nref, nsamples, i;
 	uint64_t cpu_ns = 0;
 	char when[64], duration[32], cpu[32];
 
-	smp = session__samples(s, &nsamples);
-	for (i = 0; i < nsamples; i++)
-		cpu_ns = sat_add(cpu_ns, smp[i].weight_ns);
+	nsamples = session__nsamples(s);
+	for (session__samples_begin(s, &cur); session__samples_next(&cur, &smp);)
+		cpu_ns = sat_add(cpu_ns, smp.weight_ns);
 	render_format_local_time(when, sizeof(when), m->start_realtime_ns);
 	render_format_time(duration, sizeof(duration), m->duration_ns, " s");
 	render_format_time(cpu, sizeof(cpu), cpu_ns, " s");
