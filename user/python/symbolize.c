@@ -135,6 +135,23 @@ void symbolizer__free(struct symbolizer *sy)
 	free(sy);
 }
 
+static void add_instance_stats(const struct keymap_key *key, uint64_t value, void *ctx)
+{
+	const struct instance *in = (const struct instance *)(uintptr_t)value;
+	struct symbolizer_stats *st = ctx;
+
+	(void)key;
+	st->instances++;
+	st->codes += in->n_infos;
+	st->entries += keymap__count(in->known);
+}
+
+void symbolizer__stats(const struct symbolizer *sy, struct symbolizer_stats *st)
+{
+	*st = (struct symbolizer_stats){ 0 };
+	keymap__each(sy->instances, add_instance_stats, st);
+}
+
 uint64_t symbolizer__unknown(const struct symbolizer *sy)
 {
 	return sy->unknown;
