@@ -10,6 +10,7 @@
 #include "record/recorder.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,9 +42,10 @@
 #define HOUSEKEEPING_NS 50000000ULL /* TLS and GIL checks: every 50 ms */
 #define STOP_GRACE_NS 2000000000ULL /* after a stop signal, let the command finish this long */
 #define PROGRESS_NS 250000000ULL
-#define DRAIN_NS 200000000ULL	    /* wall mode: read the kernel's short-wait sums */
-#define TICK_CHECK_NS 1000000000ULL /* --clock tick: ticks must have been seen by then */
-#define SWEEP_NS 2000000000ULL	    /* what ended processes left: freed, and sizes said (-v) */
+#define DRAIN_NS 200000000ULL		  /* wall mode: read the kernel's short-wait sums */
+#define TICK_CHECK_NS 1000000000ULL	  /* --clock tick: ticks must have been seen by then */
+#define MMAP_THRESHOLD_BYTES (128 * 1024) /* glibc's default, kept (see mallopt below) */
+#define SWEEP_NS 2000000000ULL /* what ended processes left: freed, and sizes said (-v) */
 
 /* SIGINT, SIGTERM and SIGHUP stop the recording; SIGUSR1 is only noted (docs/pyflare.1) */
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
@@ -445,6 +447,13 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	int err = 0;
 
 	*command_status = -1;
+	/*
+	 * A recording runs long: a big block freed (an interpreter file's symbols, read at
+	 * attach) would raise glibc's mmap threshold, and the next ones would come from the heap,
+	 * where what they leave is never given back. Fixed, blocks over it are mapped and
+	 * returned whole.
+	 */
+	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
 	cgroup_selection_init(&c.cgroups);
 	handle_stop_signals(saved_signals);
 	c.tracked = keymap__new();
@@ -454,7 +463,8 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	c.stacks = keymap__new();
 	c.sym = symbolizer__new(s);
 	c.binaries = binary_cache__new(0);
-	if (!c.tracked || !c.by_pid || !c.threads || !c.instances || !c.stacks || !c.sym || !c.binaries) {
+	if (!c.tracked || !c.by_pid || !c.threads || !c.instances || !c.stacks || !c.sym ||
+	    !c.binaries) {
 		pr_error("out of memory\n");
 		err = -ENOMEM;
 		goto out;

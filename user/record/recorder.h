@@ -66,9 +66,9 @@ struct tracked {
 struct sampled_thread {
 	struct sampled_thread *next; /* of the same process instance */
 	uint64_t proc_id;	     /* its process instance */
-	uint64_t ident;	   /* pthread_self(): threading's key for it */
-	uint64_t named_ms; /* when its name was last read (the samples' clock) */
-	uint64_t first_ms; /* its first sample (the samples' clock) */
+	uint64_t ident;		     /* pthread_self(): threading's key for it */
+	uint64_t named_ms;	     /* when its name was last read (the samples' clock) */
+	uint64_t first_ms;	     /* its first sample (the samples' clock) */
 	uint32_t tid;
 	uint32_t session_thread;
 	bool python_name; /* it bears threading's name */

@@ -54,6 +54,6 @@ void log_tables(struct collector *c)
 		keymap__count(c->tracked), keymap__count(c->by_pid), keymap__count(c->instances),
 		keymap__count(c->threads), c->n_pending, c->n_tls_todo, keymap__count(c->stacks),
 		sy.instances, sy.codes, sy.entries, bin.entries, map_entries(c->skel->maps.procs),
-		map_entries(c->skel->maps.watched), nproc, nthr, nfr, nst,
-		session__nsamples(c->s), session__samples_bytes(c->s) / 1024);
+		map_entries(c->skel->maps.watched), nproc, nthr, nfr, nst, session__nsamples(c->s),
+		session__samples_bytes(c->s) / 1024);
 }
