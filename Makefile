@@ -95,7 +95,7 @@ $(BUILD)/tests/bpf/%.skel.h: $(BUILD)/tests/bpf/%.bpf.o
 # --- userspace ----------------------------------------------------------------------------
 
 # The objects that include the skeleton: it must exist before they are compiled.
-SKEL_USERS := record/collector record/procs record/offcpu record/bpf_load
+SKEL_USERS := record/collector record/procs record/offcpu record/bpf_load record/tables
 $(foreach u,$(SKEL_USERS),$(BUILD)/user/$(u).o $(BUILD)/asan/user/$(u).o): $(BUILD)/pyflare.skel.h
 
 # The HTML report's page, script and style, compiled in (xxd -i), and the script's hash for the

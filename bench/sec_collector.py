@@ -350,7 +350,7 @@ The ring buffer the kernel fills (8 MiB) is mapped into the collector twice over
 maps its data pages twice so that a record wrapping the end reads in one piece), so VmRSS
 counts it as 16 MiB of resident file pages: it is the kernel's memory, locked once, but it
 is part of the RSS the goal measures. The heap (RssAnon) is the collector's own: every
-sample it keeps for the report (the session keeps each sample, 24 bytes, for the timeline
+sample it keeps for the report (the session keeps each sample, packed in 6 to 9 bytes, for the timeline
 and `.pyflare` files), the interned stacks and frames, and what it knows of each process.
 The peak comes at the end, while the report is written: the last two columns are the peak
 RSS of `pyflare report --last` writing the same recording (its kept copy) as text (the

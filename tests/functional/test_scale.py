@@ -276,10 +276,9 @@ def churn_work():
 churn_work()
 '''
 
-CHURN = r'''
+# The churn drivers' work in a fork and their reaping of children.
+CHURN_HELPERS = r'''
 import os, sys, time
-
-n, rate, child = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
 
 def forked_work():
     t = time.thread_time()
@@ -294,6 +293,10 @@ def reap(block):
             return
         if pid == 0:
             return
+'''
+
+CHURN = CHURN_HELPERS + r'''
+n, rate, child = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
 
 print("ready", flush=True)
 sys.stdin.readline()
@@ -548,3 +551,115 @@ def test_one_path_two_files(tmp):
         for p in (real, other):
             p.kill()
             p.wait()
+
+
+# --- thousands of processes coming and going: what the collector keeps returns to its size ----
+
+# Under -v the collector says the size of each of its tables every 2 s (record/tables.c).
+TABLES = re.compile(r"tables: (.*); session: (.*)")
+# Per process instance: each must be back to its size before the churn once it is over.
+PER_PROCESS = ("tracked", "by_pid", "instances", "threads", "pending", "tls_todo", "wall_stacks",
+               "sym_instances", "bpf_procs", "bpf_watched")
+# The driver's own code objects and frames: it runs the same code in the warm-up as in the
+# churn, but a line it was not sampled at before adds a frame.
+DRIVER_SLACK = 50
+
+CHURN_MANY = CHURN_HELPERS + r'''
+rate, child = float(sys.argv[1]), sys.argv[2]
+
+def run(n):
+    """n short-lived processes at @rate a second, half forks, half new interpreters."""
+    start = time.monotonic()
+    for i in range(n):
+        delay = start + i / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        if i % 2:
+            pid = os.fork()
+            if pid == 0:
+                forked_work()
+                os._exit(0)
+        else:
+            os.posix_spawn(sys.executable, [sys.executable, "-S", child], os.environ)
+        reap(False)
+    reap(True)
+    return time.monotonic() - start
+
+print("ready", flush=True)
+for line in sys.stdin:
+    took = run(int(line))
+    print("%.2f" % took, flush=True)
+'''
+
+
+def tables(running):
+    """({table: entries}, {session table: entries}) of the last "tables:" line, and how many
+    such lines there were."""
+    found = [TABLES.search(line) for line in running.lines]
+    found = [m for m in found if m]
+    assert found, "no tables line (pyflare -v): %s" % running.stderr()[-2000:]
+
+    def parse(text):
+        return {k: int(v) for k, v in re.findall(r"(\w+) (\d+)", text)}
+
+    return parse(found[-1].group(1)), parse(found[-1].group(2)), len(found)
+
+
+def next_tables(running, timeout=30):
+    """The tables of a line written after this call (the collector sweeps every 2 s)."""
+    seen = tables(running)[2]
+    eventually(lambda: tables(running)[2] > seen, timeout=timeout)
+    return tables(running)
+
+
+def test_churn_tables_return(py, tmp):
+    """PYFLARE_CHURN_PROCESSES (2000) short-lived Python processes under `record -a`: every
+    per-process table the collector keeps (its processes, threads, code caches, instance
+    keys, the kernel's maps) is back to its size before once they are gone, and resident
+    memory grows only by what the session keeps of each (its process and thread entries).
+    10,000 take some 2 minutes more: PYFLARE_CHURN_PROCESSES=10000."""
+    n = int(os.environ.get("PYFLARE_CHURN_PROCESSES", "2000"))
+    child = write(os.path.join(tmp, "churn_child.py"), CHURN_CHILD)
+    driver = subprocess.Popen(py.command(write(os.path.join(tmp, "churn_many.py"), CHURN_MANY),
+                                         "100", child),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              universal_newlines=True)
+    assert driver.stdout.readline().strip() == "ready"
+    running = Running(["-a", "--cmdline", re.escape(tmp), "-v", "-F", "499", "-o",
+                       os.path.join(tmp, "churn.json")], os.path.join(tmp, "churn.log"))
+
+    def churn_of(count):
+        driver.stdin.write("%d\n" % count)
+        driver.stdin.flush()
+        return float(driver.stdout.readline())
+
+    try:
+        running.wait_for(r"attached \d+ processes in")
+        # a warm-up: the driver's code sampled and read, the tables grown to their working
+        # size, the session's first entries; then the baseline, after a sweep
+        churn_of(200)
+        before, session_before, _ = next_tables(running)
+        before, session_before, _ = next_tables(running)
+        rss_before = rss_kib(running.pid)
+        took = churn_of(n)
+        after, session_after, _ = next_tables(running)
+        after, session_after, _ = next_tables(running)
+        rss_after = rss_kib(running.pid)
+        added = session_after["processes"] - session_before["processes"]
+        print("%d processes in %.1f s, %d of them attached; tables before %s, after %s; "
+              "RSS %d KiB before, %d KiB after (%+.2f KiB a process attached)" % (
+                  n, took, added, before, after, rss_before, rss_after,
+                  (rss_after - rss_before) / max(1, added)))
+        assert added >= n // 4, "only %d of %d processes attached" % (added, n)
+        grown = {k: (before[k], after[k]) for k in PER_PROCESS if after[k] != before[k]}
+        assert not grown, "tables not back to their size (before, after): %s" % grown
+        for k in ("sym_codes", "sym_entries"):
+            assert after[k] <= before[k] + DRIVER_SLACK, (k, before[k], after[k])
+        # the session keeps each process (its entry, command line, cgroup) and thread: some
+        # 0.5 KiB; everything else the collector kept of it was freed
+        assert rss_after - rss_before <= 1.5 * added, (rss_before, rss_after, added)
+        assert running.stop() == 0, running.stderr()[-3000:]
+    finally:
+        running.kill()
+        driver.stdin.close()
+        driver.wait(30)

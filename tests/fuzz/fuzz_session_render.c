@@ -66,13 +66,13 @@ static uint64_t output_bound(const struct session *s)
 {
 	const struct session_frame *fr;
 	const struct session_stack *st;
-	const struct session_sample *smp;
-	size_t nfr, nst, nsmp, nthr, nproc, nref, i;
+	struct session_cursor cur;
+	struct session_sample smp;
+	size_t nfr, nst, nthr, nproc, nref, i;
 	uint64_t longest = 0, depth = max_depth(s), entries, per_entry;
 
 	fr = session__frames(s, &nfr);
 	st = session__stacks(s, &nst);
-	smp = session__samples(s, &nsmp);
 	session__threads(s, &nthr);
 	session__processes(s, &nproc);
 	session__refusals(s, &nref);
@@ -82,8 +82,8 @@ static uint64_t output_bound(const struct session *s)
 	if (longest < SESSION_FILE_MAX_STRING)
 		longest = SESSION_FILE_MAX_STRING; /* a process's or thread's strings */
 	entries = 16 + nst + nfr + nthr + nproc + nref;
-	for (i = 0; i < nsmp; i++)
-		entries += st[smp[i].stack].depth + 4; /* its frames, process and thread roots */
+	for (session__samples_begin(s, &cur); session__samples_next(&cur, &smp);)
+		entries += st[smp.stack].depth + 4; /* its frames, process and thread roots */
 	per_entry = 6 * 2 * longest + 16 * depth + 256;
 	return (8u << 20) + entries * per_entry;
 }
@@ -93,13 +93,13 @@ static uint64_t sample_text(const struct session *s)
 {
 	const struct session_frame *fr = session__frames(s, &(size_t){ 0 });
 	const struct session_stack *st = session__stacks(s, &(size_t){ 0 });
-	const struct session_sample *smp;
-	size_t n, i;
+	struct session_cursor cur;
+	struct session_sample smp;
 	uint64_t bytes = 0;
 
-	smp = session__samples(s, &n);
-	for (i = 0; i < n && bytes <= TEXT_BUDGET; i++)
-		for (uint32_t node = smp[i].stack; node && bytes <= TEXT_BUDGET;
+	for (session__samples_begin(s, &cur);
+	     bytes <= TEXT_BUDGET && session__samples_next(&cur, &smp);)
+		for (uint32_t node = smp.stack; node && bytes <= TEXT_BUDGET;
 		     node = st[node].parent)
 			bytes += strlen(fr[st[node].frame].name) + strlen(fr[st[node].frame].file);
 	return bytes;
@@ -108,13 +108,12 @@ static uint64_t sample_text(const struct session *s)
 static uint64_t indent_work(const struct session *s)
 {
 	const struct session_stack *st = session__stacks(s, &(size_t){ 0 });
-	const struct session_sample *smp;
-	size_t n, i;
+	struct session_cursor cur;
+	struct session_sample smp;
 	uint64_t work = 0;
 
-	smp = session__samples(s, &n);
-	for (i = 0; i < n; i++)
-		work += (uint64_t)st[smp[i].stack].depth * st[smp[i].stack].depth;
+	for (session__samples_begin(s, &cur); session__samples_next(&cur, &smp);)
+		work += (uint64_t)st[smp.stack].depth * st[smp.stack].depth;
 	return work;
 }
 
@@ -167,7 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = session_file_parse(data, size, err, sizeof(err));
 	if (!s)
 		return 0;
-	session__samples(s, &nsamples);
+	nsamples = session__nsamples(s);
 	if ((uint64_t)(nsamples + 1) * (max_depth(s) + 1) <= WORK_BUDGET &&
 	    sample_text(s) <= TEXT_BUDGET && indent_work(s) <= INDENT_BUDGET)
 		render_all(s);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "session/session.h"
+#include "samples_of.h"
 #include "test.h"
 
 static void test_new_free(void)
@@ -21,7 +22,7 @@ static void test_new_free(void)
 	CHECK_INT(st[0].depth, 0);
 	session__frames(s, &n);
 	CHECK_INT(n, 0);
-	session__samples(s, &n);
+	samples_of(s, &n);
 	CHECK_INT(n, 0);
 	CHECK_STR(session__meta(s)->mode, "");
 	CHECK_STR(session__meta(s)->target, "");
@@ -165,7 +166,7 @@ static void test_tables(void)
 	CHECK_STR(thr[0].name, "MainThread");
 	CHECK_STR(thr[1].name, "worker");
 	CHECK_INT(thr[1].tid, 43);
-	smp = session__samples(s, &n);
+	smp = samples_of(s, &n);
 	CHECK_INT(n, 1);
 	CHECK_INT(smp[0].time_ns, 10);
 	CHECK_INT(smp[0].thread, 1);
@@ -179,12 +180,12 @@ static void test_tables(void)
 	/* cleared: no sample left, the rest stays, and samples can be added again */
 	session__clear_samples(s);
 	session__clear_samples(NULL);
-	session__samples(s, &n);
+	samples_of(s, &n);
 	CHECK_INT(n, 0);
 	session__threads(s, &n);
 	CHECK_INT(n, 2);
 	CHECK_INT(session__add_sample(s, &(struct session_sample){ 30, 1000, 0, st }), 0);
-	smp = session__samples(s, &n);
+	smp = samples_of(s, &n);
 	CHECK_INT(n, 1);
 	CHECK_INT(smp[0].time_ns, 30);
 	session__free(s);
@@ -364,13 +365,135 @@ static void test_million_samples(void)
 		err = session__add_sample(
 			s, &(struct session_sample){ i * 500500, 1001001, i & 1, st });
 	CHECK_INT(err, 0);
-	smp = session__samples(s, &n);
+	smp = samples_of(s, &n);
 	CHECK_INT(n, want);
 	for (i = 0; i < n; i++)
 		sum += smp[i].weight_ns;
 	CHECK_INT(sum, (uint64_t)want * 1001001);
 	CHECK_INT(smp[n - 1].time_ns, (uint64_t)(want - 1) * 500500);
 	CHECK_INT(smp[n - 1].thread, (want - 1) & 1);
+	/* kept packed: a sample of these takes 6 bytes, not 24 (struct session_sample) */
+	CHECK(session__samples_bytes(s) <= want * 6 + 64 * 1024);
+	session__free(s);
+}
+
+/*
+ * Samples come back as they went in, whatever their values: times that step back (another
+ * CPU's sample read late) or jump by the whole range, weights that change or not, the
+ * largest thread and stack indices; through a cursor that adding more does not disturb,
+ * and after dropping some threads' samples.
+ */
+static void test_samples_packed(void)
+{
+	static const uint64_t times[] = { 0, 5, 3, UINT64_MAX, 0, 1ULL << 63, 1000000, 999999 };
+	static const uint64_t weights[] = { 0, 1001001, 1001001, UINT64_MAX, 7, 7, 0, 1 };
+	const size_t nthreads = 300, want = 50000;
+	struct session *s = session__new();
+	struct session_sample smp, *all;
+	struct session_cursor cur;
+	int64_t st[3];
+	bool drop[300] = { 0 };
+	size_t i, n, dropped;
+
+	session__add_process(s, &(struct session_process){ .pid = 1 });
+	for (i = 0; i < nthreads; i++)
+		session__add_thread(s, 0, (uint32_t)i + 1, "t");
+	st[0] = session__intern_stack(
+		s, 0,
+		session__intern_frame(s,
+				      &(struct session_frame){ "f", "a.py", 1, 1, FRAME_PYTHON }));
+	st[1] = session__intern_stack(s, st[0], 0);
+	st[2] = session__intern_stack(s, st[1], 0);
+	for (i = 0; i < want; i++)
+		CHECK_INT(session__add_sample(
+				  s, &(struct session_sample){ times[i % 8] + i / 8, weights[i % 7],
+							       (uint32_t)(i * 7 % nthreads),
+							       st[i % 3] }),
+			  0);
+	CHECK_INT(session__nsamples(s), want);
+	session__samples_begin(s, &cur);
+	for (i = 0; i < want; i++) {
+		CHECK(session__samples_next(&cur, &smp));
+		if (smp.time_ns != times[i % 8] + i / 8 || smp.weight_ns != weights[i % 7] ||
+		    smp.thread != i * 7 % nthreads || smp.stack != st[i % 3]) {
+			CHECK_INT(i, (size_t)-1); /* says which one */
+			break;
+		}
+	}
+	CHECK(!session__samples_next(&cur, &smp));
+	/* one more: the cursor at the end sees it */
+	CHECK_INT(session__add_sample(s, &(struct session_sample){ 42, 43, 299, st[2] }), 0);
+	CHECK(session__samples_next(&cur, &smp));
+	CHECK_INT(smp.time_ns, 42);
+	CHECK_INT(smp.weight_ns, 43);
+	CHECK_INT(smp.thread, 299);
+	CHECK(!session__samples_next(&cur, &smp));
+
+	for (i = 0; i < nthreads; i += 2)
+		drop[i] = true;
+	dropped = session__drop_thread_samples(s, drop);
+	all = session__samples_copy(s, &n);
+	CHECK(all != NULL);
+	CHECK_INT(n + dropped, want + 1);
+	for (i = 0; all && i < n; i++)
+		CHECK(!drop[all[i].thread]);
+	CHECK_INT(all[n - 1].time_ns, 42);
+	free(all);
+	session__clear_samples(s);
+	CHECK_INT(session__nsamples(s), 0);
+	CHECK_INT(session__samples_bytes(s), 0);
+	session__free(s);
+}
+
+/*
+ * The agent's slicing on the packed log: the samples at or after the cut stay, in order, with
+ * their own times and weights (kept as steps from the sample before, which is another now).
+ */
+static void test_drop_samples_before(void)
+{
+	const size_t want = 40000, cut = 15000;
+	struct session *s = session__new();
+	struct session_sample smp;
+	struct session_cursor cur;
+	int64_t st;
+	size_t i, kept = 0, bytes;
+
+	session__add_process(s, &(struct session_process){ .pid = 1 });
+	session__add_thread(s, 0, 1, "a");
+	session__add_thread(s, 0, 2, "b");
+	st = session__intern_stack(
+		s, 0,
+		session__intern_frame(s,
+				      &(struct session_frame){ "f", "a.py", 1, 1, FRAME_PYTHON }));
+	/* times mostly rising, every fifth one late (before the cut when near it) */
+	for (i = 0; i < want; i++)
+		CHECK_INT(session__add_sample(
+				  s, &(struct session_sample){ i % 5 ? i : i - (i > 3 ? 3 : i),
+							       i % 11 ? 1000 : i, (uint32_t)(i % 2),
+							       (uint32_t)st }),
+			  0);
+	bytes = session__samples_bytes(s);
+	session__drop_samples_before(s, cut);
+	session__samples_begin(s, &cur);
+	for (i = 0; i < want; i++) {
+		uint64_t t = i % 5 ? i : i - (i > 3 ? 3 : i);
+
+		if (t < cut)
+			continue;
+		kept++;
+		CHECK(session__samples_next(&cur, &smp));
+		if (smp.time_ns != t || smp.weight_ns != (i % 11 ? 1000 : i) ||
+		    smp.thread != i % 2 || smp.stack != (uint32_t)st) {
+			CHECK_INT(i, (size_t)-1); /* says which one */
+			break;
+		}
+	}
+	CHECK(!session__samples_next(&cur, &smp));
+	CHECK_INT(session__nsamples(s), kept);
+	CHECK(session__samples_bytes(s) < bytes); /* the blocks of the samples gone are freed */
+	session__drop_samples_before(s, UINT64_MAX);
+	CHECK_INT(session__nsamples(s), 0);
+	session__drop_samples_before(NULL, 0);
 	session__free(s);
 }
 
@@ -385,5 +508,7 @@ int main(void)
 	RUN(test_meta_health);
 	RUN(test_many);
 	RUN(test_million_samples);
+	RUN(test_samples_packed);
+	RUN(test_drop_samples_before);
 	return test_summary();
 }

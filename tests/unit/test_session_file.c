@@ -16,6 +16,7 @@
 #include "cli/report.h"
 #include "session/session_file.h"
 #include "session/session_merge.h"
+#include "samples_of.h"
 #include "test.h"
 
 #define DEEP 1025 /* deeper than the walker goes */
@@ -202,9 +203,9 @@ static void check_same(const struct session *a, const struct session *b)
 		same_rows(x, na, y, nb, sizeof(*x));
 	}
 	{
-		const struct session_sample *x = session__samples(a, &na), *y;
+		const struct session_sample *x = samples_of(a, &na), *y;
 
-		y = session__samples(b, &nb);
+		y = samples_of(b, &nb);
 		same_rows(x, na, y, nb, sizeof(*x));
 	}
 }
@@ -363,9 +364,9 @@ static void test_merge(void)
 	CHECK_INT(p[3].pid, 104242);
 	session__threads(m, &ntm);
 	CHECK_INT(ntm, 10);
-	session__samples(a, &na);
-	session__samples(b, &nb);
-	smp = session__samples(m, &nm);
+	samples_of(a, &na);
+	samples_of(b, &nb);
+	smp = samples_of(m, &nm);
 	CHECK_INT(nm, na + nb);
 	/* b's samples moved by the second between the starts, onto b's threads */
 	CHECK_INT(smp[na].time_ns, 1000 + 299 * W + 1000000000ULL);
@@ -391,8 +392,8 @@ static void test_merge(void)
 	t = session__threads(m, &ntm);
 	session__threads(a, &nta);
 	CHECK_INT(ntm, 11);
-	smp = session__samples(m, &nm);
-	session__samples(a, &na);
+	smp = samples_of(m, &nm);
+	samples_of(a, &na);
 	CHECK_INT(nm, 2 * na + nb);
 	CHECK_INT(smp[na + nb].thread, 1);
 	CHECK_INT(t[smp[na + nb].thread].tid, 4242);
@@ -918,7 +919,7 @@ static void test_messages(void)
 	s = session_file_parse(x.b, x.len, err, sizeof(err));
 	CHECK(s != NULL);
 	if (s) {
-		const struct session_sample *smp = session__samples(s, &len);
+		const struct session_sample *smp = samples_of(s, &len);
 
 		CHECK_INT(len, 1);
 		CHECK_INT(smp[0].time_ns, 1);

@@ -12,6 +12,7 @@
 #include "render/render.h"
 #include "session/session_file.h"
 #include "session/session_group.h"
+#include "samples_of.h"
 #include "test.h"
 
 enum { F_APP, F_HANDLE, F_WORK, F_HELPER, F_CRON, NF };
@@ -97,7 +98,7 @@ static uint64_t total_of(const struct session *s, uint32_t p, int64_t thread)
 	size_t n, i;
 	uint64_t total = 0;
 
-	smp = session__samples(s, &n);
+	smp = samples_of(s, &n);
 	thr = session__threads(s, &(size_t){ 0 });
 	for (i = 0; i < n; i++)
 		if (thread >= 0 ? smp[i].thread == thread : thr[smp[i].thread].process == p)
@@ -125,8 +126,8 @@ static void check_same_samples(const struct session *s, const struct session *g)
 	size_t na, nb, i;
 	char sa[512], sb[512];
 
-	a = session__samples(s, &na);
-	b = session__samples(g, &nb);
+	a = samples_of(s, &na);
+	b = samples_of(g, &nb);
 	CHECK_INT(nb, na);
 	for (i = 0; i < na && i < nb; i++) {
 		CHECK_INT(b[i].time_ns, a[i].time_ns);

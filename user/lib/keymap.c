@@ -125,6 +125,11 @@ int keymap__set(struct keymap *m, const struct keymap_key *key, uint64_t value)
 	return 0;
 }
 
+size_t keymap__count(const struct keymap *m)
+{
+	return m->count;
+}
+
 void keymap__remove(struct keymap *m, const struct keymap_key *key)
 {
 	struct slot *s = find(m, key);

@@ -25,6 +25,8 @@ void keymap__free(struct keymap *m); /* accepts NULL */
 bool keymap__get(const struct keymap *m, const struct keymap_key *key, uint64_t *value);
 /* Inserts or replaces. Returns 0 or -ENOMEM. */
 int keymap__set(struct keymap *m, const struct keymap_key *key, uint64_t value);
+/* How many keys it holds. */
+size_t keymap__count(const struct keymap *m);
 /* Removes @key if present. */
 void keymap__remove(struct keymap *m, const struct keymap_key *key);
 /* Calls @fn on every entry, in no particular order; @fn must not change @m. */

@@ -134,6 +134,23 @@ void symbolizer__free(struct symbolizer *sy)
 	free(sy);
 }
 
+static void add_instance_stats(const struct keymap_key *key, uint64_t value, void *ctx)
+{
+	const struct instance *in = (const struct instance *)(uintptr_t)value;
+	struct symbolizer_stats *st = ctx;
+
+	(void)key;
+	st->instances++;
+	st->codes += in->n_infos;
+	st->entries += keymap__count(in->known);
+}
+
+void symbolizer__stats(const struct symbolizer *sy, struct symbolizer_stats *st)
+{
+	*st = (struct symbolizer_stats){ 0 };
+	keymap__each(sy->instances, add_instance_stats, st);
+}
+
 /* A bounded, NUL-terminated copy of a fixed-size field the kernel filled. */
 static void field_str(char *dst, const char *src, size_t len)
 {
@@ -219,48 +236,54 @@ static size_t put_char(char *buf, size_t at, size_t len, uint32_t cp)
 	return at + 4;
 }
 
-int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size_t len)
+/*
+ * The str object at @addr as UTF-8 into @buf (see symbolize_read_str), from the @have bytes
+ * at @addr already read into @pre (its header at least): the characters are read only when
+ * they lie past them.
+ */
+static int str_from(const struct py_target *t, uint64_t addr, const unsigned char *pre, size_t have,
+		    char *buf, size_t len)
 {
 	const struct py_layout *l = &t->layout;
-	unsigned char head[128], data[NAME_CHARS_MAX * 4];
+	unsigned char data[NAME_CHARS_MAX * 4];
+	const unsigned char *chars_at = data;
 	uint64_t type, length, data_addr;
 	uint32_t state, kind;
 	size_t at = 0, chars;
 	int err;
 
-	if (len == 0 || (size_t)l->compact_size + 8 > sizeof(head))
+	if (len == 0 || have < (size_t)l->compact_size + 8)
 		return -EINVAL;
 	buf[0] = '\0';
-	err = remote_read(t->pid, addr, head, l->compact_size + 8);
-	if (err)
-		return err;
 	/* only a str's length and state mean anything: a code object may point anywhere */
-	memcpy(&type, head + 8, sizeof(type));
+	memcpy(&type, pre + 8, sizeof(type));
 	if (t->unicode_type_addr && type != t->unicode_type_addr)
 		return -EINVAL;
-	memcpy(&length, head + l->str_length, sizeof(length));
-	memcpy(&state, head + l->str_state, sizeof(state));
+	memcpy(&length, pre + l->str_length, sizeof(length));
+	memcpy(&state, pre + l->str_state, sizeof(state));
 	/* PyASCIIObject.state (PEP 393; these bits alike in 3.8-3.15): kind at 2, compact 5,
 	 * ascii 6 */
 	kind = (state >> 2) & 7; /* PyUnicode_1BYTE_KIND, 2 or 4 */
 	if (kind != 1 && kind != 2 && kind != 4)
 		return -EINVAL;
 	if (!((state >> 5) & 1)) /* not compact: data.any points elsewhere */
-		memcpy(&data_addr, head + l->compact_size, sizeof(data_addr));
+		memcpy(&data_addr, pre + l->compact_size, sizeof(data_addr));
 	else if ((state >> 6) & 1) /* compact ASCII: data follows PyASCIIObject */
 		data_addr = addr + l->ascii_size;
 	else
 		data_addr = addr + l->compact_size;
 	chars = length < NAME_CHARS_MAX ? (size_t)length : NAME_CHARS_MAX;
-	err = remote_read(t->pid, data_addr, data, chars * kind);
-	if (err)
+	if (data_addr >= addr && data_addr - addr <= have &&
+	    chars * kind <= have - (data_addr - addr))
+		chars_at = pre + (data_addr - addr); /* read with the header */
+	else if ((err = remote_read(t->pid, data_addr, data, chars * kind)))
 		return err;
 	for (size_t i = 0; i < chars; i++) {
-		uint32_t cp = kind == 1 ? data[i] :
-			      kind == 2 ? (uint32_t)data[2 * i] | (uint32_t)data[2 * i + 1] << 8 :
-					  (uint32_t)data[4 * i] | (uint32_t)data[4 * i + 1] << 8 |
-						  (uint32_t)data[4 * i + 2] << 16 |
-						  (uint32_t)data[4 * i + 3] << 24;
+		const unsigned char *c = chars_at + i * kind;
+		uint32_t cp = kind == 1 ? c[0] :
+			      kind == 2 ? (uint32_t)c[0] | (uint32_t)c[1] << 8 :
+					  (uint32_t)c[0] | (uint32_t)c[1] << 8 |
+						  (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24;
 		size_t next = put_char(buf, at, len, cp);
 
 		if (next == at)
@@ -269,6 +292,19 @@ int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size
 	}
 	buf[at] = '\0';
 	return 0;
+}
+
+int symbolize_read_str(const struct py_target *t, uint64_t addr, char *buf, size_t len)
+{
+	unsigned char head[128];
+	size_t have = (size_t)t->layout.compact_size + 8;
+	int err;
+
+	if (len == 0 || have > sizeof(head))
+		return -EINVAL;
+	buf[0] = '\0';
+	err = remote_read(t->pid, addr, head, have);
+	return err ? err : str_from(t, addr, head, have, buf, len);
 }
 
 static uint32_t code_fingerprint(const struct py_layout *l, const unsigned char *code)
@@ -281,17 +317,30 @@ static uint32_t code_fingerprint(const struct py_layout *l, const unsigned char 
 	return py_fingerprint(a, b);
 }
 
+/*
+ * What read_code() reads at once of the name, the file name and the line table, past each
+ * object's header: most names, paths and tables fit, so a code object costs two system calls
+ * rather than seven (process_vm_readv is most of the collector's time when processes come
+ * and go: each one's code objects are read anew). One that is longer, or whose piece runs
+ * into a page that is not mapped, is read again on its own.
+ */
+#define PREFETCH_BYTES 512
+
+enum { PIECE_NAME, PIECE_FILE, PIECE_TABLE, PIECES };
+
 /* Reads the code object at @addr. Returns 0, or -errno when it is not readable code. */
 static int read_code(const struct py_target *t, uint64_t addr, struct code_info *ci)
 {
 	const struct py_layout *l = &t->layout;
-	unsigned char code[CODE_READ_MAX];
+	unsigned char code[CODE_READ_MAX], pre[PIECES][PREFETCH_BYTES];
 	char name[NAME_CHARS_MAX * 2], file[NAME_CHARS_MAX * 4];
-	uint64_t type, name_ptr, file_ptr, table_ptr, table_len;
+	uint64_t type, ptr[PIECES], table_len;
+	bool ok[PIECES];
 	int32_t first_line;
 	int err;
 
-	if (l->co_size > sizeof(code))
+	if (l->co_size > sizeof(code) || (size_t)l->compact_size + 8 > PREFETCH_BYTES ||
+	    (size_t)l->bytes_sval > PREFETCH_BYTES)
 		return -EINVAL;
 	err = remote_read(t->pid, addr, code, l->co_size);
 	if (err)
@@ -300,14 +349,22 @@ static int read_code(const struct py_target *t, uint64_t addr, struct code_info 
 	if (type != t->code_type_addr)
 		return -EINVAL;
 	memcpy(&first_line, code + l->co_firstlineno, sizeof(first_line));
-	memcpy(&name_ptr, code + (l->co_qualname != PY_NO_OFFSET ? l->co_qualname : l->co_name), 8);
-	memcpy(&file_ptr, code + l->co_filename, 8);
-	memcpy(&table_ptr, code + l->co_linetable, 8);
-	err = symbolize_read_str(t, name_ptr, name, sizeof(name));
+	memcpy(&ptr[PIECE_NAME],
+	       code + (l->co_qualname != PY_NO_OFFSET ? l->co_qualname : l->co_name), 8);
+	memcpy(&ptr[PIECE_FILE], code + l->co_filename, 8);
+	memcpy(&ptr[PIECE_TABLE], code + l->co_linetable, 8);
+	remote_read_many(t->pid, ptr, PIECES, PREFETCH_BYTES, pre, ok);
+	err = ok[PIECE_NAME] ? str_from(t, ptr[PIECE_NAME], pre[PIECE_NAME], PREFETCH_BYTES, name,
+					sizeof(name)) :
+			       symbolize_read_str(t, ptr[PIECE_NAME], name, sizeof(name));
 	if (!err)
-		err = symbolize_read_str(t, file_ptr, file, sizeof(file));
-	if (!err)
-		err = remote_read_u64(t->pid, table_ptr + l->bytes_size, &table_len);
+		err = ok[PIECE_FILE] ? str_from(t, ptr[PIECE_FILE], pre[PIECE_FILE], PREFETCH_BYTES,
+						file, sizeof(file)) :
+				       symbolize_read_str(t, ptr[PIECE_FILE], file, sizeof(file));
+	if (!err && ok[PIECE_TABLE])
+		memcpy(&table_len, pre[PIECE_TABLE] + l->bytes_size, sizeof(table_len));
+	else if (!err)
+		err = remote_read_u64(t->pid, ptr[PIECE_TABLE] + l->bytes_size, &table_len);
 	if (err)
 		return err;
 	ci->fingerprint = code_fingerprint(l, code);
@@ -318,8 +375,12 @@ static int read_code(const struct py_target *t, uint64_t addr, struct code_info 
 	ci->table = malloc(ci->table_len ? ci->table_len : 1);
 	if (!ci->name || !ci->file || !ci->table) {
 		err = -ENOMEM;
+	} else if (ci->table_len && ok[PIECE_TABLE] &&
+		   ci->table_len <= PREFETCH_BYTES - (size_t)l->bytes_sval) {
+		memcpy(ci->table, pre[PIECE_TABLE] + l->bytes_sval, ci->table_len);
 	} else if (ci->table_len) {
-		err = remote_read(t->pid, table_ptr + l->bytes_sval, ci->table, ci->table_len);
+		err = remote_read(t->pid, ptr[PIECE_TABLE] + l->bytes_sval, ci->table,
+				  ci->table_len);
 	}
 	if (err) {
 		free_code_info(ci);

@@ -41,6 +41,14 @@ int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint
  */
 int symbolizer__remember(struct symbolizer *sy, const struct code_event *e);
 
+/* What the caches hold (pyflare -v shows it): for a look at their size. */
+struct symbolizer_stats {
+	size_t instances; /* process instances with a cache */
+	size_t codes;	  /* code objects read */
+	size_t entries;	  /* entries of the instances' maps (codes, frames, kernel names) */
+};
+void symbolizer__stats(const struct symbolizer *sy, struct symbolizer_stats *st);
+
 /* Drops the caches of one process instance (it exited or exec'd). */
 void symbolizer__forget(struct symbolizer *sy, uint64_t proc_id);
 

@@ -39,50 +39,60 @@
 #define TASK_VIEWS_MAX 65536		 /* entries of the tasks' cache before it starts over */
 #define WAIT_WEIGHT_MAX_NS 1000000000ULL /* a poll late by more is not charged whole */
 
+struct find_ctx {
+	struct collector *c;
+	uint64_t now;
+};
+
+static void find_one(const struct keymap_key *k, uint64_t value, void *ctx)
+{
+	struct find_ctx *f = ctx;
+	struct collector *c = f->c;
+	struct tracked *t = (struct tracked *)(uintptr_t)value;
+	struct py_async_proc entry;
+	struct py_asyncio a;
+	__u32 key = (__u32)t->target.pid;
+	int err;
+
+	(void)k;
+	if (!t->alive || t->asyncio || f->now < t->asyncio_retry_ns)
+		return;
+	err = py_asyncio_find(&t->target, &a, t->asyncio_tries != 0);
+	t->asyncio_retry_ns = f->now + (t->asyncio_tries < 6 ? FIND_RETRY_NS << t->asyncio_tries :
+							       FIND_RETRY_MAX_NS);
+	t->asyncio_tries++;
+	if (err && err != -ENOENT) {
+		t->asyncio_retry_ns = UINT64_MAX; /* it will not change */
+		/* said once a recording; each process with -v (-a meets many) */
+		if (!c->async_said)
+			pr_warn("process %d: --async: %s; its samples are not split by task\n",
+				t->target.pid, py_asyncio_why_not(&t->target, err));
+		else
+			pr_info("process %d: --async: %s\n", t->target.pid,
+				py_asyncio_why_not(&t->target, err));
+		c->async_said = true;
+	}
+	if (err)
+		return;
+	t->asyncio = malloc(sizeof(*t->asyncio));
+	if (!t->asyncio)
+		return;
+	*t->asyncio = a;
+	entry = (struct py_async_proc){ .proc_id = t->id, .ts_running_task = a.ts_running_task };
+	if (bpf_map__update_elem(c->skel->maps.async_procs, &key, sizeof(key), &entry,
+				 sizeof(entry), BPF_ANY))
+		pr_warn("process %d: --async: cannot enter it in the kernel's table\n",
+			t->target.pid);
+	pr_debug("process %d: asyncio tasks readable (running task at +%u)\n", t->target.pid,
+		 a.ts_running_task);
+}
+
 /* Looks for the asyncio offsets of the processes that have none yet. */
 void async_find(struct collector *c, uint64_t now)
 {
-	for (size_t i = 0; i < c->n_tracked; i++) {
-		struct tracked *t = &c->tracked[i];
-		struct py_async_proc entry;
-		struct py_asyncio a;
-		__u32 key = (__u32)t->target.pid;
-		int err;
+	struct find_ctx f = { c, now };
 
-		if (!t->alive || t->asyncio || now < t->asyncio_retry_ns)
-			continue;
-		err = py_asyncio_find(&t->target, &a, t->asyncio_tries != 0);
-		t->asyncio_retry_ns =
-			now + (t->asyncio_tries < 6 ? FIND_RETRY_NS << t->asyncio_tries :
-						      FIND_RETRY_MAX_NS);
-		t->asyncio_tries++;
-		if (err && err != -ENOENT) {
-			t->asyncio_retry_ns = UINT64_MAX; /* it will not change */
-			/* said once a recording; each process with -v (-a meets many) */
-			if (!c->async_said)
-				pr_warn("process %d: --async: %s; its samples are not split by "
-					"task\n",
-					t->target.pid, py_asyncio_why_not(&t->target, err));
-			else
-				pr_info("process %d: --async: %s\n", t->target.pid,
-					py_asyncio_why_not(&t->target, err));
-			c->async_said = true;
-		}
-		if (err)
-			continue;
-		t->asyncio = malloc(sizeof(*t->asyncio));
-		if (!t->asyncio)
-			continue;
-		*t->asyncio = a;
-		entry = (struct py_async_proc){ .proc_id = i + 1,
-						.ts_running_task = a.ts_running_task };
-		if (bpf_map__update_elem(c->skel->maps.async_procs, &key, sizeof(key), &entry,
-					 sizeof(entry), BPF_ANY))
-			pr_warn("process %d: --async: cannot enter it in the kernel's table\n",
-				t->target.pid);
-		pr_debug("process %d: asyncio tasks readable (running task at +%u)\n",
-			 t->target.pid, a.ts_running_task);
-	}
+	keymap__each(c->tracked, find_one, &f);
 }
 
 /* Forgets a process instance's asyncio state (it exited or exec'd). */
@@ -312,46 +322,57 @@ static int charge_thread(struct collector *c, struct tracked *t, uint64_t id,
 	return 0;
 }
 
+struct charge_ctx {
+	struct collector *c;
+	uint64_t now;
+	struct py_thread_state *states;
+	uint64_t *tasks;
+	struct py_frame *frames;
+	int err;
+};
+
+static void charge_one(const struct keymap_key *k, uint64_t value, void *ctx)
+{
+	struct charge_ctx *w = ctx;
+	struct tracked *t = (struct tracked *)(uintptr_t)value;
+	struct thread_tids *tids;
+	uint64_t weight;
+	bool cut;
+	int n;
+
+	(void)k;
+	if (w->err || !t->alive || !t->asyncio)
+		return;
+	weight = t->asyncio_scan_ns ? w->now - t->asyncio_scan_ns : 0;
+	t->asyncio_scan_ns = w->now;
+	if (!weight)
+		return;
+	if (weight > WAIT_WEIGHT_MAX_NS)
+		weight = WAIT_WEIGHT_MAX_NS;
+	if (!w->states) {
+		w->states = malloc(PY_WALK_THREADS_MAX * sizeof(*w->states));
+		w->tasks = malloc(TASKS_MAX * sizeof(*w->tasks));
+		w->frames = malloc(CORO_FRAMES_MAX * sizeof(*w->frames));
+		if (!w->states || !w->tasks || !w->frames) {
+			w->err = -ENOMEM;
+			return;
+		}
+	}
+	n = py_walk_threads(&t->target, w->states, PY_WALK_THREADS_MAX, &cut);
+	tids = thread_tids__read(t->target.pid, t->target.tls_kind == TLS_GLIBC);
+	for (int j = 0; j < n && !w->err; j++)
+		w->err = charge_thread(w->c, t, t->id, &w->states[j], tids, weight, w->now,
+				       w->tasks, w->frames);
+	thread_tids__free(tids);
+}
+
 int async_charge_waits(struct collector *c, uint64_t now)
 {
-	struct py_thread_state *states = NULL;
-	uint64_t *tasks = NULL;
-	struct py_frame *frames = NULL;
-	int err = 0;
+	struct charge_ctx w = { .c = c, .now = now };
 
-	for (size_t i = 0; i < c->n_tracked && !err; i++) {
-		struct tracked *t = &c->tracked[i];
-		struct thread_tids *tids;
-		uint64_t weight;
-		bool cut;
-		int n;
-
-		if (!t->alive || !t->asyncio)
-			continue;
-		weight = t->asyncio_scan_ns ? now - t->asyncio_scan_ns : 0;
-		t->asyncio_scan_ns = now;
-		if (!weight)
-			continue;
-		if (weight > WAIT_WEIGHT_MAX_NS)
-			weight = WAIT_WEIGHT_MAX_NS;
-		if (!states) {
-			states = malloc(PY_WALK_THREADS_MAX * sizeof(*states));
-			tasks = malloc(TASKS_MAX * sizeof(*tasks));
-			frames = malloc(CORO_FRAMES_MAX * sizeof(*frames));
-			if (!states || !tasks || !frames) {
-				err = -ENOMEM;
-				break;
-			}
-		}
-		n = py_walk_threads(&t->target, states, PY_WALK_THREADS_MAX, &cut);
-		tids = thread_tids__read(t->target.pid, t->target.tls_kind == TLS_GLIBC);
-		for (int j = 0; j < n && !err; j++)
-			err = charge_thread(c, t, i + 1, &states[j], tids, weight, now, tasks,
-					    frames);
-		thread_tids__free(tids);
-	}
-	free(states);
-	free(tasks);
-	free(frames);
-	return err;
+	keymap__each(c->tracked, charge_one, &w);
+	free(w.states);
+	free(w.tasks);
+	free(w.frames);
+	return w.err;
 }

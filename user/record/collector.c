@@ -10,6 +10,7 @@
 #include "record/recorder.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +43,10 @@
 #define HOUSEKEEPING_NS 50000000ULL /* TLS and GIL checks: every 50 ms */
 #define STOP_GRACE_NS 2000000000ULL /* after a stop signal, let the command finish this long */
 #define PROGRESS_NS 250000000ULL
-#define DRAIN_NS 200000000ULL	    /* wall mode: read the kernel's short-wait sums */
-#define TICK_CHECK_NS 1000000000ULL /* --clock tick: ticks must have been seen by then */
+#define DRAIN_NS 200000000ULL		  /* wall mode: read the kernel's short-wait sums */
+#define TICK_CHECK_NS 1000000000ULL	  /* --clock tick: ticks must have been seen by then */
+#define MMAP_THRESHOLD_BYTES (128 * 1024) /* glibc's default, kept (see mallopt below) */
+#define SWEEP_NS 2000000000ULL /* what ended processes left: freed, and sizes said (-v) */
 
 /* SIGINT, SIGTERM and SIGHUP stop the recording; SIGUSR1 is only noted (docs/pyflare.1) */
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
@@ -123,10 +126,8 @@ static void clear_progress(struct collector *c)
 
 void collector_status(struct collector *c, struct collector_status *st)
 {
-	uint32_t alive = 0;
+	uint32_t alive = (uint32_t)keymap__count(c->tracked);
 
-	for (size_t i = 0; i < c->n_tracked; i++)
-		alive += c->tracked[i].alive;
 	*st = (struct collector_status){
 		.elapsed_ns = now_ns() - c->start_ns,
 		.samples = c->samples,
@@ -396,6 +397,15 @@ void collector_fill_session(struct collector *c)
 	fill_session(c, now_ns(), c->realtime_start);
 }
 
+/* At the end, a process instance still running. */
+static void free_tracked(struct collector *c, struct tracked *t)
+{
+	forget_threads(c, t);
+	py_thread_names__free(t->py_names);
+	free(t->asyncio);
+	free(t);
+}
+
 static void collector_free(struct collector *c)
 {
 	stop_clock(c);
@@ -405,18 +415,16 @@ static void collector_free(struct collector *c)
 	pyflare_bpf__destroy(c->skel);
 	symbolizer__free(c->sym);
 	binary_cache__free(c->binaries);
+	if (c->tracked && c->threads)
+		each_tracked(c, free_tracked);
 	keymap__free(c->by_pid);
 	keymap__free(c->instances);
 	keymap__free(c->threads);
 	keymap__free(c->stacks);
 	keymap__free(c->task_views);
 	keymap__free(c->accounted);
-	free(c->sampled);
-	for (size_t i = 0; i < c->n_tracked; i++) {
-		py_thread_names__free(c->tracked[i].py_names);
-		free(c->tracked[i].asyncio);
-	}
-	free(c->tracked);
+	keymap__free(c->tracked);
+	free(c->ended);
 	free(c->pending);
 	free(c->tls_todo);
 	launch__free(c->launch);
@@ -450,6 +458,7 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	struct collector c = { .effective = *o, .opts = &c.effective, .s = s };
 	struct sigaction saved_signals[4];
 	uint64_t now, last_housekeeping = 0, last_progress = 0, last_drain = 0, stop_at = 0;
+	uint64_t last_sweep = 0;
 	uint64_t realtime_start;
 	struct timespec rt;
 	const char *why = NULL;
@@ -458,15 +467,24 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	int err = 0;
 
 	*command_status = -1;
+	/*
+	 * A recording runs long: a big block freed (an interpreter file's symbols, read at
+	 * attach) would raise glibc's mmap threshold, and the next ones would come from the heap,
+	 * where what they leave is never given back. Fixed, blocks over it are mapped and
+	 * returned whole.
+	 */
+	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
 	cgroup_selection_init(&c.cgroups);
 	handle_stop_signals(saved_signals);
+	c.tracked = keymap__new();
 	c.by_pid = keymap__new();
 	c.threads = keymap__new();
 	c.instances = keymap__new();
 	c.stacks = keymap__new();
 	c.sym = symbolizer__new(s);
 	c.binaries = binary_cache__new(0);
-	if (!c.by_pid || !c.threads || !c.instances || !c.stacks || !c.sym || !c.binaries) {
+	if (!c.tracked || !c.by_pid || !c.threads || !c.instances || !c.stacks || !c.sym ||
+	    !c.binaries) {
 		pr_error("out of memory\n");
 		err = -ENOMEM;
 		goto out;
@@ -583,6 +601,11 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 			if (o->wall)
 				find_gils(&c);
 			last_housekeeping = now;
+		}
+		if (now - last_sweep >= SWEEP_NS) {
+			sweep_exited(&c);
+			log_tables(&c);
+			last_sweep = now;
 		}
 		if (o->clock == SAMPLE_CLOCK_TICK && !c.ticks_checked &&
 		    now - c.start_ns >= TICK_CHECK_NS)

@@ -120,6 +120,12 @@ static int on_stack(struct collector *c, const struct py_sample *smp, size_t siz
 	return t ? remember_stack(c, t, smp) : 0;
 }
 
+/* The names of a code object the kernel met first, kept while its process instance is. */
+static int on_code(struct collector *c, const struct code_event *e)
+{
+	return tracked_by_id(c, e->proc_id) ? symbolizer__remember(c->sym, e) : 0;
+}
+
 int handle_event(void *ctx, void *data, size_t size)
 {
 	struct collector *c = ctx;
@@ -139,7 +145,7 @@ int handle_event(void *ctx, void *data, size_t size)
 		err = on_offcpu(c, &((const struct offcpu_event *)data)->wait,
 				&((const struct offcpu_event *)data)->sum);
 	else if (type == EVENT_CODE && size >= sizeof(struct code_event))
-		err = symbolizer__remember(c->sym, data);
+		err = on_code(c, data);
 	else if (size >= sizeof(struct proc_event))
 		on_proc_event(c, data);
 	if (err && !c->err)

@@ -197,12 +197,14 @@ int collector_account_waits(struct collector *c)
 }
 
 /* 3.12+: the GIL is allocated as the interpreter starts; wall mode needs it. */
+static void find_gil(struct collector *c, struct tracked *t)
+{
+	(void)c;
+	if (!t->target.gil_addr && t->target.layout.gil_size)
+		py_target_find_gil(&t->target);
+}
+
 void find_gils(struct collector *c)
 {
-	for (size_t i = 0; i < c->n_tracked; i++) {
-		struct tracked *t = &c->tracked[i];
-
-		if (t->alive && !t->target.gil_addr && t->target.layout.gil_size)
-			py_target_find_gil(&t->target);
-	}
+	each_tracked(c, find_gil);
 }

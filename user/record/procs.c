@@ -33,7 +33,30 @@
 
 struct tracked *tracked_by_id(struct collector *c, uint64_t id)
 {
-	return id >= 1 && id <= c->n_tracked ? &c->tracked[id - 1] : NULL;
+	struct keymap_key key = { id, 0, 0 };
+	uint64_t ptr;
+
+	return keymap__get(c->tracked, &key, &ptr) ? (struct tracked *)(uintptr_t)ptr : NULL;
+}
+
+struct each_ctx {
+	struct collector *c;
+	void (*fn)(struct collector *c, struct tracked *t);
+};
+
+static void each_entry(const struct keymap_key *key, uint64_t value, void *ctx)
+{
+	struct each_ctx *e = ctx;
+
+	(void)key;
+	e->fn(e->c, (struct tracked *)(uintptr_t)value);
+}
+
+void each_tracked(struct collector *c, void (*fn)(struct collector *c, struct tracked *t))
+{
+	struct each_ctx e = { c, fn };
+
+	keymap__each(c->tracked, each_entry, &e);
 }
 
 struct tracked *tracked_by_pid(struct collector *c, pid_t pid)
@@ -74,8 +97,24 @@ static void drop_pending(struct collector *c, pid_t pid)
 			c->pending[i--] = c->pending[--c->n_pending];
 }
 
-/* The process instance is over: its samples keep the names already read. */
-static void untrack(struct collector *c, pid_t pid)
+/*
+ * Process instance (@pid, @start_time) ended: what told it apart from a later one of the same
+ * PID (whether it was attached, or refused) is of no more use.
+ */
+static void forget_instance(struct collector *c, pid_t pid, uint64_t start_time)
+{
+	struct keymap_key key = { (uint64_t)pid, start_time, 0 };
+
+	keymap__remove(c->instances, &key);
+	key.c = 1;
+	keymap__remove(c->instances, &key);
+}
+
+/*
+ * The process image is over (@exited: the process, not just its image, which exec
+ * replaced): everything kept of it is freed, its samples keep the names already read.
+ */
+static void untrack(struct collector *c, pid_t pid, bool exited)
 {
 	struct tracked *t = tracked_by_pid(c, pid);
 	struct keymap_key key = { (uint64_t)pid, 0, 0 };
@@ -85,14 +124,22 @@ static void untrack(struct collector *c, pid_t pid)
 	if (!t)
 		return;
 	t->alive = false;
-	symbolizer__forget(c->sym, (uint64_t)(t - c->tracked) + 1);
+	symbolizer__forget(c->sym, t->id);
 	py_thread_names__free(t->py_names);
-	t->py_names = NULL;
 	async_forget(c, t);
+	forget_threads(c, t);
 	if (t->explicit && c->explicit_alive)
 		c->explicit_alive--;
-	keymap__set(c->by_pid, &key, 0);
+	keymap__remove(c->by_pid, &key);
+	key = (struct keymap_key){ t->id, 0, 0 };
+	keymap__remove(c->tracked, &key);
 	bpf_map__delete_elem(c->skel->maps.procs, &k, sizeof(k), 0);
+	/* wall mode: its stacks, named by its id, are swept from c->stacks in a while */
+	if (c->opts->wall && !GROW(c->ended, c->cap_ended, c->n_ended + 1, 16))
+		c->ended[c->n_ended++] = t->id;
+	if (exited)
+		forget_instance(c, pid, t->target.start_time);
+	free(t);
 }
 
 /* @flags: BPF_ANY for a new instance, BPF_EXIST for one the kernel may have dropped since. */
@@ -262,10 +309,9 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 		return 0;
 	}
 
-	if (tracked_by_pid(c, pid))
-		untrack(c, pid); /* an older image of the same PID */
-	if (GROW(c->tracked, c->cap_tracked, c->n_tracked + 1, 64))
-		return -ENOMEM;
+	t = tracked_by_pid(c, pid);
+	if (t) /* an older image of the same PID, or of an earlier process whose exit we missed */
+		untrack(c, pid, t->target.start_time != target.start_time);
 	/* where it runs: shown, never relied on, so a failure leaves them empty */
 	if (proc_read_ns_pid(pid, &ns_pid) || ns_pid == (uint32_t)pid)
 		ns_pid = 0;
@@ -287,9 +333,12 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	idx = session_process_of(c, &sp);
 	if (idx < 0)
 		return (int)idx;
-	id = c->n_tracked + 1;
-	t = &c->tracked[c->n_tracked++];
+	t = malloc(sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	id = ++c->last_id;
 	*t = (struct tracked){
+		.id = id,
 		.target = target,
 		.session_proc = (uint32_t)idx,
 		.alive = true,
@@ -297,13 +346,23 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 		.analysed_ns = analysed_ns,
 		.tls_deadline = now_ns() + TLS_CHECK_TIMEOUT_NS,
 	};
+	{
+		struct keymap_key key = { id, 0, 0 };
+
+		if (keymap__set(c->tracked, &key, (uint64_t)(uintptr_t)t)) {
+			free(t);
+			return -ENOMEM;
+		}
+		key = (struct keymap_key){ (uint64_t)pid, 0, 0 };
+		if (keymap__set(c->by_pid, &key, id)) {
+			key = (struct keymap_key){ id, 0, 0 };
+			keymap__remove(c->tracked, &key);
+			free(t);
+			return -ENOMEM;
+		}
+	}
 	if (explicit)
 		c->explicit_alive++;
-	{
-		struct keymap_key key = { (uint64_t)pid, 0, 0 };
-
-		keymap__set(c->by_pid, &key, id);
-	}
 	py_target_check_tls(&t->target); /* -EAGAIN before the interpreter starts */
 	err = push_proc(c, t, id, BPF_ANY);
 	if (err) {
@@ -318,7 +377,7 @@ int attach(struct collector *c, pid_t pid, bool explicit)
 	 * is seen there (see proc_is_running()).
 	 */
 	if (!proc_is_running(pid, target.start_time)) {
-		untrack(c, pid);
+		untrack(c, pid, true);
 		unwatch(c, pid);
 		pr_debug("process %d exited while being attached\n", pid);
 		return 0;
@@ -366,15 +425,14 @@ void on_proc_event(struct collector *c, const struct proc_event *e)
 		/* events are read late: an image analysed after this exec is the new one */
 		if (t && t->analysed_ns > e->time_ns)
 			break;
-		untrack(c, (pid_t)e->pid);
+		untrack(c, (pid_t)e->pid, false);
 		attach(c, (pid_t)e->pid, false);
 		break;
 	}
 	case EVENT_FORK: {
-		/* an id, not a pointer: attaching may move the table */
+		/* an id, not a pointer: the parent may exit, and be freed, before the child */
 		struct tracked *parent = tracked_by_pid(c, (pid_t)e->parent), *child;
-		uint64_t parent_id =
-			parent && parent->alive ? (uint64_t)(parent - c->tracked) + 1 : 0;
+		uint64_t parent_id = parent && parent->alive ? parent->id : 0;
 
 		child = tracked_by_pid(c, (pid_t)e->pid);
 		/* found in /proc by follow_descendants() after it forked: attached already */
@@ -383,12 +441,12 @@ void on_proc_event(struct collector *c, const struct proc_event *e)
 		attach(c, (pid_t)e->pid, false);
 		child = tracked_by_pid(c, (pid_t)e->pid);
 		/* a child gone before its code objects are read finds them in its parent */
-		if (child && child->alive && (uint64_t)(child - c->tracked) + 1 != parent_id)
+		if (child && child->alive && child->id != parent_id)
 			child->forked_from = parent_id;
 		break;
 	}
 	case EVENT_EXIT:
-		untrack(c, (pid_t)e->pid);
+		untrack(c, (pid_t)e->pid, true);
 		break;
 	case EVENT_FOUND:
 		/* ran in a selected cgroup: moved in, or started before the scan saw it */
@@ -486,9 +544,76 @@ void housekeeping(struct collector *c, uint64_t now)
 				 off);
 			/* the slot, and the key the sampler need not read any more; not if it
 			 * exec'd or exited meanwhile: the kernel dropped it then */
-			push_proc(c, t, (uint64_t)(t - c->tracked) + 1, BPF_EXIST);
+			push_proc(c, t, t->id, BPF_EXIST);
 		}
 	}
+}
+
+/* Keys of a keymap to remove once keymap__each() is over. */
+struct doomed {
+	struct collector *c;
+	struct keymap_key *keys;
+	size_t n, cap;
+	bool failed;
+};
+
+static void doom(struct doomed *d, const struct keymap_key *key)
+{
+	if (GROW(d->keys, d->cap, d->n + 1, 16))
+		d->failed = true; /* out of memory: kept until the next sweep */
+	else
+		d->keys[d->n++] = *key;
+}
+
+/* An instance entry of a process gone, that no exit event removed: a refused process (the
+ * kernel follows none), or one whose last image was no Python. */
+static void doom_ended_instance(const struct keymap_key *key, uint64_t value, void *ctx)
+{
+	struct doomed *d = ctx;
+	struct keymap_key pid_key = { key->a, 0, 0 };
+	uint64_t id;
+
+	(void)value;
+	if (key->c == 0 && keymap__get(d->c->by_pid, &pid_key, &id) &&
+	    tracked_by_id(d->c, id)->target.start_time == key->b)
+		return; /* profiled now: untrack() removes it */
+	if (!proc_is_running((pid_t)key->a, key->b))
+		doom(d, key);
+}
+
+/* Wall mode: a stack of an instance that ended. */
+static void doom_ended_stack(const struct keymap_key *key, uint64_t value, void *ctx)
+{
+	struct doomed *d = ctx;
+
+	(void)value;
+	for (size_t i = 0; i < d->c->n_ended; i++)
+		if (d->c->ended[i] == key->a) {
+			doom(d, key);
+			return;
+		}
+}
+
+static void remove_doomed(struct keymap *m, struct doomed *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		keymap__remove(m, &d->keys[i]);
+	free(d->keys);
+	*d = (struct doomed){ .c = d->c };
+}
+
+void sweep_exited(struct collector *c)
+{
+	struct doomed d = { .c = c };
+
+	keymap__each(c->instances, doom_ended_instance, &d);
+	remove_doomed(c->instances, &d);
+	if (!c->n_ended)
+		return;
+	keymap__each(c->stacks, doom_ended_stack, &d);
+	if (!d.failed)
+		c->n_ended = 0;
+	remove_doomed(c->stacks, &d);
 }
 
 static void attach_found(pid_t pid, void *ctx)

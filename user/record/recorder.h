@@ -10,6 +10,7 @@
  *   offcpu.c      wall mode: waits off CPU, short waits drained, waits still going on, GILs
  *   waiting.c     wall mode: the threads already waiting when a process is attached
  *   clock.c       the sampling clocks: perf timers per CPU, or the scheduler tick
+ *   tables.c      the size of what the collector keeps, under -v
  *
  * Errors: 0 or -errno, NULL with errno set, after the one message where the context is;
  * collector_record_live() alone turns a failure into an exit status (exit_status()).
@@ -43,8 +44,14 @@ struct pyflare_bpf;
 struct ring_buffer;
 struct symbolizer;
 
-/* One process instance. A PID that execs or is reused gets a new one. */
+struct sampled_thread;
+
+/*
+ * One process instance. A PID that execs or is reused gets a new one. Freed when it exits or
+ * execs (untrack()), with its threads and caches: the session keeps what was read of them.
+ */
 struct tracked {
+	uint64_t id; /* what the kernel's samples name it by (struct py_proc), never reused */
 	struct py_target target;
 	uint32_t session_proc; /* index in the session's process table */
 	bool alive;
@@ -58,14 +65,16 @@ struct tracked {
 	uint32_t asyncio_tries;		  /* --async: how many times it was looked for */
 	uint64_t asyncio_scan_ns;	  /* --async, wall mode: its tasks' last reading */
 	uint64_t forked_from; /* the instance it was forked from (its code objects'), or 0 */
+	struct sampled_thread *threads; /* its sampled threads, freed with it */
 };
 
 /* A thread that was sampled, and how it is named. */
 struct sampled_thread {
-	uint64_t proc_id;  /* its process instance */
-	uint64_t ident;	   /* pthread_self(): threading's key for it */
-	uint64_t named_ms; /* when its name was last read (the samples' clock) */
-	uint64_t first_ms; /* its first sample (the samples' clock) */
+	struct sampled_thread *next; /* of the same process instance */
+	uint64_t proc_id;	     /* its process instance */
+	uint64_t ident;		     /* pthread_self(): threading's key for it */
+	uint64_t named_ms;	     /* when its name was last read (the samples' clock) */
+	uint64_t first_ms;	     /* its first sample (the samples' clock) */
 	uint32_t tid;
 	uint32_t session_thread;
 	bool python_name; /* it bears threading's name */
@@ -94,24 +103,25 @@ struct collector {
 	struct bpf_link **links;    /* --clock timer: one per CPU */
 	struct bpf_link *tick_link; /* --clock tick */
 	int ncpus;
-	struct tracked *tracked; /* index = id - 1 */
-	size_t n_tracked, cap_tracked;
-	struct keymap *by_pid; /* (pid, 0, 0) -> id of its live instance */
+	struct keymap *tracked; /* (id, 0, 0) -> its struct tracked *, while it runs */
+	uint64_t last_id;	/* ids are never reused: a late sample of a freed one is dropped */
+	struct keymap *by_pid;	/* (pid, 0, 0) -> id of its live instance */
 	/*
 	 * (pid, start time, 0) -> its session process + 1: one per process instance, however
 	 * many times it is attached (each image it execs, or an image analysed mid-exec);
-	 * (pid, start time, 1) -> 1 once it was refused
+	 * (pid, start time, 1) -> 1 once it was refused. Removed at its exit (or, for one
+	 * refused, whose exit the kernel does not report, by sweep_exited()).
 	 */
 	struct keymap *instances;
 	size_t n_instances;	/* what the health line calls processes attached */
-	struct keymap *threads; /* (id, tid, 0) -> index into sampled */
-	struct sampled_thread *sampled;
-	size_t n_sampled, cap_sampled;
-	struct keymap *stacks; /* wall mode: (id, stack hash, 0) -> session stack node */
+	struct keymap *threads; /* (id, tid, 0) -> its struct sampled_thread * */
+	struct keymap *stacks;	/* wall mode: (id, stack hash, 0) -> session stack node */
 	/* --async: (id, task, 0) -> its coroutine's code, (id, task, 1) -> until when (ms, high
 	 * 32 bits) its stack node (low 32) holds (async_tasks.c) */
 	struct keymap *task_views;
 	size_t n_task_views;
+	uint64_t *ended; /* wall mode: ids gone since their stacks were last swept */
+	size_t n_ended, cap_ended;
 	/*
 	 * Wall mode under a live view: (tid, wait start, 0) -> the part of that wait already
 	 * added (collector_account_waits), | WAIT_CARRIED (offcpu.c) once the wait was seen
@@ -147,6 +157,10 @@ struct tracked *tracked_by_pid(struct collector *c, pid_t pid);
 int attach(struct collector *c, pid_t pid, bool explicit);
 /* Every process on the host (or in the selected cgroups) that runs CPython. */
 void attach_all(struct collector *c);
+/* Calls @fn on each live process instance; @fn must not untrack any. */
+void each_tracked(struct collector *c, void (*fn)(struct collector *c, struct tracked *t));
+/* Frees what is kept of ended processes that no exit event removed (every few seconds). */
+void sweep_exited(struct collector *c);
 /* Has the kernel report @pid's execs, forks and exit, and follow its children. */
 void watch(struct collector *c, pid_t pid);
 /*
@@ -173,6 +187,8 @@ void name_at_switch(struct collector *c, uint64_t id, uint32_t tid, uint32_t thr
 		    const char *comm, size_t len);
 /* At the end: the last names of the sampled threads of live processes. */
 void refresh_thread_names(struct collector *c);
+/* Frees the sampled threads of @t (it ended), and their entries in c->threads. */
+void forget_threads(struct collector *c, struct tracked *t);
 
 /* --- events.c: the ring buffer's events ------------------------------------------------------ */
 
@@ -224,6 +240,11 @@ int start_clock(struct collector *c);
 void stop_clock(struct collector *c);
 /* --clock tick, a second in: warns if no tick was seen while the host was busy. */
 void check_ticks_seen(struct collector *c, uint64_t now);
+
+/* --- tables.c: sizes -------------------------------------------------------------------------- */
+
+/* Under -v: one line with the size of every table the collector keeps ("tables: ..."). */
+void log_tables(struct collector *c);
 
 /* --- collector.c ----------------------------------------------------------------------------- */
 

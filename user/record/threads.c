@@ -118,14 +118,15 @@ int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t 
 		  uint64_t time_ns)
 {
 	struct keymap_key key = { id, tid, 0 };
-	uint64_t idx, ms = time_ns / 1000000;
+	uint64_t ptr, ms = time_ns / 1000000;
 	struct sampled_thread *st;
 	char name[PY_THREAD_NAME_MAX] = "";
 	int64_t n;
-	int err;
 
-	if (keymap__get(c->threads, &key, &idx) && idx < c->n_sampled) {
-		st = &c->sampled[idx];
+	if (keymap__get(c->threads, &key, &ptr)) {
+		int err;
+
+		st = (struct sampled_thread *)(uintptr_t)ptr;
 		if (st->ident != ident) { /* another thread under a reused TID */
 			st->ident = ident;
 			st->python_name = false;
@@ -137,22 +138,36 @@ int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t 
 		err = rename_thread(c, t, st, ms);
 		return err ? err : (int64_t)st->session_thread;
 	}
-	if (GROW(c->sampled, c->cap_sampled, c->n_sampled + 1, 64))
+	st = malloc(sizeof(*st));
+	if (!st)
 		return -ENOMEM;
-	st = &c->sampled[c->n_sampled];
 	*st = (struct sampled_thread){
 		.proc_id = id, .ident = ident, .named_ms = ms, .first_ms = ms, .tid = tid
 	};
 	read_thread_name(t, st, ms, name, sizeof(name));
 	n = session__add_thread(c->s, t->session_proc, tid, name);
-	if (n < 0)
-		return -errno;
+	if (n < 0 || keymap__set(c->threads, &key, (uint64_t)(uintptr_t)st)) {
+		free(st);
+		return -ENOMEM;
+	}
 	st->session_thread = (uint32_t)n;
-	err = keymap__set(c->threads, &key, c->n_sampled);
-	if (err)
-		return err;
-	c->n_sampled++;
+	st->next = t->threads;
+	t->threads = st;
 	return n;
+}
+
+void forget_threads(struct collector *c, struct tracked *t)
+{
+	struct sampled_thread *st, *next;
+
+	for (st = t->threads; st; st = next) {
+		struct keymap_key key = { st->proc_id, st->tid, 0 };
+
+		next = st->next;
+		keymap__remove(c->threads, &key);
+		free(st);
+	}
+	t->threads = NULL;
 }
 
 /*
@@ -166,11 +181,11 @@ void name_at_switch(struct collector *c, uint64_t id, uint32_t tid, uint32_t thr
 	struct keymap_key key = { id, tid, 0 };
 	const struct session_thread *threads;
 	char name[17];
-	uint64_t idx;
+	uint64_t ptr;
 	size_t n;
 
-	if (!keymap__get(c->threads, &key, &idx) || idx >= c->n_sampled ||
-	    c->sampled[idx].python_name || !len || !*comm)
+	if (!keymap__get(c->threads, &key, &ptr) ||
+	    ((struct sampled_thread *)(uintptr_t)ptr)->python_name || !len || !*comm)
 		return;
 	snprintf(name, sizeof(name), "%.*s", (int)(len < 16 ? len : 16), comm);
 	threads = session__threads(c->s, &n);
@@ -178,16 +193,16 @@ void name_at_switch(struct collector *c, uint64_t id, uint32_t tid, uint32_t thr
 		session__set_thread_name(c->s, thread, name);
 }
 
-/* At the end: the last names of the sampled threads of live processes (see thread_of). */
-void refresh_thread_names(struct collector *c)
+static void refresh_names_of(struct collector *c, struct tracked *t)
 {
 	uint64_t ms = now_ns() / 1000000;
 
-	for (size_t i = 0; i < c->n_sampled; i++) {
-		struct sampled_thread *st = &c->sampled[i];
-		struct tracked *t = tracked_by_id(c, st->proc_id);
+	for (struct sampled_thread *st = t->threads; st; st = st->next)
+		rename_thread(c, t, st, ms);
+}
 
-		if (t && t->alive)
-			rename_thread(c, t, st, ms);
-	}
+/* At the end: the last names of the sampled threads of live processes (see thread_of). */
+void refresh_thread_names(struct collector *c)
+{
+	each_tracked(c, refresh_names_of);
 }

@@ -88,14 +88,15 @@ static void put_roots(FILE *out, const struct collapsed *x, uint32_t ctx)
 /* Adds the samples up per line. */
 static int gather(struct collapsed *x)
 {
-	const struct session_sample *smp;
+	struct session_cursor cur;
+	struct session_sample smp;
 	const struct session_thread *thr;
 	struct keymap *index = keymap__new();
 	size_t nsmp, nthr, nprocs, nstacks, i;
 	unsigned roots = x->o->collapsed_roots;
 	int err = -ENOMEM;
 
-	smp = session__samples(x->s, &nsmp);
+	nsmp = session__nsamples(x->s);
 	thr = session__threads(x->s, &nthr);
 	session__processes(x->s, &nprocs);
 	session__stacks(x->s, &nstacks);
@@ -108,19 +109,19 @@ static int gather(struct collapsed *x)
 			goto out;
 		}
 	}
-	for (i = 0; i < nsmp; i++) {
+	for (session__samples_begin(x->s, &cur); session__samples_next(&cur, &smp);) {
 		struct keymap_key key = { 0 };
 		uint64_t at;
 
-		if (smp[i].thread >= nthr || smp[i].stack >= nstacks) {
+		if (smp.thread >= nthr || smp.stack >= nstacks) {
 			err = -EINVAL;
 			goto out;
 		}
 		if (roots & COLLAPSED_ROOT_THREAD)
-			key.a = smp[i].thread + 1;
+			key.a = smp.thread + 1;
 		else if (roots & COLLAPSED_ROOT_PROCESS)
-			key.a = thr[smp[i].thread].process + 1;
-		key.b = x->rs.map[smp[i].stack];
+			key.a = thr[smp.thread].process + 1;
+		key.b = x->rs.map[smp.stack];
 		if (!key.b)
 			continue; /* an empty stack has no line */
 		if (!keymap__get(index, &key, &at)) {
@@ -129,7 +130,7 @@ static int gather(struct collapsed *x)
 			if (keymap__set(index, &key, at))
 				goto out;
 		}
-		x->lines[at].weight = sat_add(x->lines[at].weight, smp[i].weight_ns);
+		x->lines[at].weight = sat_add(x->lines[at].weight, smp.weight_ns);
 	}
 	err = 0;
 out:

@@ -55,33 +55,34 @@ static int by_proc(const void *a, const void *b)
 static int gather(struct flat *x)
 {
 	const struct session_thread *thr;
-	const struct session_sample *smp;
+	struct session_cursor cur;
+	struct session_sample smp;
 	struct keymap *index = keymap__new();
-	size_t n, nthreads, nstacks, i;
+	size_t n, nthreads, nstacks;
 	int err = -ENOMEM;
 
-	smp = session__samples(x->s, &n);
+	n = session__nsamples(x->s);
 	thr = session__threads(x->s, &nthreads);
 	session__stacks(x->s, &nstacks);
 	x->leaves = malloc((n ? n : 1) * sizeof(*x->leaves));
 	if (!index || !x->leaves)
 		goto out;
-	for (i = 0; i < n; i++) {
+	for (session__samples_begin(x->s, &cur); session__samples_next(&cur, &smp);) {
 		struct keymap_key key;
 		uint64_t at;
 
-		if (smp[i].thread >= nthreads || smp[i].stack >= nstacks) {
+		if (smp.thread >= nthreads || smp.stack >= nstacks) {
 			err = -EINVAL;
 			goto out;
 		}
-		key = (struct keymap_key){ thr[smp[i].thread].process, x->rs.map[smp[i].stack], 0 };
+		key = (struct keymap_key){ thr[smp.thread].process, x->rs.map[smp.stack], 0 };
 		if (!keymap__get(index, &key, &at)) {
 			at = x->nleaves++;
 			x->leaves[at] = (struct leaf){ key.a, key.b, 0, 0 };
 			if (keymap__set(index, &key, at))
 				goto out;
 		}
-		x->leaves[at].weight = sat_add(x->leaves[at].weight, smp[i].weight_ns);
+		x->leaves[at].weight = sat_add(x->leaves[at].weight, smp.weight_ns);
 		x->leaves[at].samples++;
 	}
 	qsort(x->leaves, x->nleaves, sizeof(*x->leaves), by_proc);
@@ -275,12 +276,13 @@ static int flat_render(const struct session *s, const struct render_opts *o, FIL
 	struct flat x = { .out = out, .s = s };
 	const struct session_process *procs;
 	size_t nprocs, i, from, np = 0, n_idle = 0;
-	const struct session_sample *smp;
+	struct session_cursor cur;
+	struct session_sample smp;
 	const struct session_thread *thr;
 	uint64_t *ptotal = NULL;
 	uint32_t *porder = NULL, *pthreads = NULL;
 	uint8_t *seen = NULL;
-	size_t nsmp, nthr;
+	size_t nthr;
 	size_t *pfrom = NULL, *pto = NULL;
 	int err;
 
@@ -302,7 +304,6 @@ static int flat_render(const struct session *s, const struct render_opts *o, FIL
 	pfrom = calloc(nprocs ? nprocs : 1, sizeof(*pfrom));
 	pto = calloc(nprocs ? nprocs : 1, sizeof(*pto));
 	pthreads = calloc(nprocs ? nprocs : 1, sizeof(*pthreads));
-	smp = session__samples(s, &nsmp);
 	thr = session__threads(s, &nthr);
 	seen = calloc(nthr ? nthr : 1, 1);
 	if (!x.rows || !x.order || !ptotal || !porder || !pfrom || !pto || !pthreads || !seen)
@@ -310,10 +311,10 @@ static int flat_render(const struct session *s, const struct render_opts *o, FIL
 	for (i = 0; i < x.rs.frames.n; i++)
 		x.rows[i].frame = i;
 	/* Sampled threads per process (gather() checked the indices) */
-	for (i = 0; i < nsmp; i++) {
-		if (!seen[smp[i].thread] && thr[smp[i].thread].process < nprocs)
-			pthreads[thr[smp[i].thread].process]++;
-		seen[smp[i].thread] = 1;
+	for (session__samples_begin(s, &cur); session__samples_next(&cur, &smp);) {
+		if (!seen[smp.thread] && thr[smp.thread].process < nprocs)
+			pthreads[thr[smp.thread].process]++;
+		seen[smp.thread] = 1;
 	}
 
 	/* Processes with the most time first, as in the text view */

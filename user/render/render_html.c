@@ -54,7 +54,7 @@ struct html {
 	struct json_writer w; /* the data, JSON inert inside <script> (JSON_SCRIPT) */
 	const struct session *s;
 	const struct render_opts *o;
-	const struct session_sample *samples;
+	struct session_sample *samples; /* a copy, sorted by thread and time through order */
 	const struct session_thread *threads;
 	const struct session_process *procs;
 	size_t nsamples, nthreads, nprocs;
@@ -570,16 +570,19 @@ static int html_render(const struct session *s, const struct render_opts *o, FIL
 	if (!s || !out)
 		return -EINVAL;
 	m = session__meta(s);
-	x.samples = session__samples(s, &x.nsamples);
+	x.samples = session__samples_copy(s, &x.nsamples);
+	if (!x.samples)
+		return -ENOMEM;
 	x.threads = session__threads(s, &x.nthreads);
 	x.procs = session__processes(s, &x.nprocs);
 	session__stacks(s, &nstacks);
+	err = -EINVAL;
 	for (i = 0; i < x.nsamples; i++)
 		if (x.samples[i].thread >= x.nthreads || x.samples[i].stack >= nstacks)
-			return -EINVAL;
+			goto out;
 	for (i = 0; i < x.nthreads; i++)
 		if (x.threads[i].process >= x.nprocs)
-			return -EINVAL;
+			goto out;
 
 	err = prepare(&x);
 	if (err)
@@ -611,6 +614,7 @@ static int html_render(const struct session *s, const struct render_opts *o, FIL
 	err = ferror(out) ? -EIO : 0;
 out:
 	strtab_release(&x.st);
+	free(x.samples);
 	free(x.order);
 	free(x.first);
 	free(x.pieces);

@@ -127,26 +127,27 @@ static char *members_text(const struct session_process *p)
 /* Sums the samples by (thread, folded stack), in order of first appearance. */
 static int aggregate(struct pprof *x)
 {
-	const struct session_sample *smp;
+	struct session_cursor cur;
+	struct session_sample smp;
 	struct keymap *ids = keymap__new();
-	size_t n, nthreads, nstacks, i;
+	size_t n, nthreads, nstacks;
 	int err = -ENOMEM;
 
-	smp = session__samples(x->s, &n);
+	n = session__nsamples(x->s);
 	session__threads(x->s, &nthreads);
 	session__stacks(x->s, &nstacks);
 	x->samples = malloc((n ? n : 1) * sizeof(*x->samples));
 	if (!ids || !x->samples)
 		goto out;
-	for (i = 0; i < n; i++) {
-		struct keymap_key key = { smp[i].thread, 0, 0 };
+	for (session__samples_begin(x->s, &cur); session__samples_next(&cur, &smp);) {
+		struct keymap_key key = { smp.thread, 0, 0 };
 		uint64_t id;
 
-		if (smp[i].thread >= nthreads || smp[i].stack >= nstacks) {
+		if (smp.thread >= nthreads || smp.stack >= nstacks) {
 			err = -EINVAL;
 			goto out;
 		}
-		key.b = x->rs.map[smp[i].stack];
+		key.b = x->rs.map[smp.stack];
 		if (!keymap__get(ids, &key, &id)) {
 			id = x->nsamples++;
 			x->samples[id] = (struct psample){ .thread = key.a, .fnode = key.b };
@@ -154,7 +155,7 @@ static int aggregate(struct pprof *x)
 				goto out;
 		}
 		x->samples[id].count++;
-		x->samples[id].ns = sat_add(x->samples[id].ns, smp[i].weight_ns);
+		x->samples[id].ns = sat_add(x->samples[id].ns, smp.weight_ns);
 	}
 	err = 0;
 out:

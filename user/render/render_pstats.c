@@ -140,11 +140,11 @@ out:
 /* Sample weights and counts per folded stack node, itself and with everything below. */
 static int sum_nodes(struct pstats *x, const struct session *s)
 {
-	const struct session_sample *smp;
-	size_t nsamples, nstacks, n = x->rs.n, i;
+	struct session_cursor cur;
+	struct session_sample smp;
+	size_t nstacks, n = x->rs.n, i;
 	uint32_t *fill;
 
-	smp = session__samples(s, &nsamples);
 	session__stacks(s, &nstacks);
 	x->self_ns = calloc(n, sizeof(*x->self_ns));
 	x->total_ns = calloc(n, sizeof(*x->total_ns));
@@ -158,15 +158,15 @@ static int sum_nodes(struct pstats *x, const struct session *s)
 		free(fill);
 		return -ENOMEM;
 	}
-	for (i = 0; i < nsamples; i++) {
+	for (session__samples_begin(s, &cur); session__samples_next(&cur, &smp);) {
 		uint32_t node;
 
-		if (smp[i].stack >= nstacks) {
+		if (smp.stack >= nstacks) {
 			free(fill);
 			return -EINVAL;
 		}
-		node = x->rs.map[smp[i].stack];
-		x->self_ns[node] = sat_add(x->self_ns[node], smp[i].weight_ns);
+		node = x->rs.map[smp.stack];
+		x->self_ns[node] = sat_add(x->self_ns[node], smp.weight_ns);
 		x->self_n[node]++;
 	}
 	/* Folded parents come before their children, so one backward pass sums the totals. */

@@ -32,7 +32,7 @@ struct run {
 struct speedscope {
 	struct json_writer w;
 	const struct session *s;
-	const struct session_sample *samples;
+	struct session_sample *samples; /* a copy, sorted by thread and time through order */
 	struct render_stacks rs;
 	uint32_t *order; /* sample indices grouped by thread, by time within a thread */
 	uint32_t *first; /* per thread + 1: start of its samples in order */
@@ -347,15 +347,18 @@ static int speedscope_render(const struct session *s, const struct render_opts *
 	if (!o)
 		o = &render_opts_default;
 	m = session__meta(s);
-	x.samples = session__samples(s, &nsamples);
 	thr = session__threads(s, &nthreads);
 	session__processes(s, &nprocs);
-	for (i = 0; i < nsamples; i++)
-		if (x.samples[i].thread >= nthreads)
-			return -EINVAL;
 	err = render_stacks__build(&x.rs, s, o->granularity);
 	if (err)
 		return err;
+	x.samples = session__samples_copy(s, &nsamples);
+	err = x.samples ? 0 : -ENOMEM;
+	for (i = 0; !err && i < nsamples; i++)
+		if (x.samples[i].thread >= nthreads)
+			err = -EINVAL;
+	if (err)
+		goto out;
 	err = render_order_samples(x.samples, nsamples, nthreads, &x.order, &x.first);
 	if (err)
 		goto out;
@@ -430,6 +433,7 @@ static int speedscope_render(const struct session *s, const struct render_opts *
 	json_space(&x.w, "\n");
 	err = ferror(out) ? -EIO : 0;
 out:
+	free(x.samples);
 	free(profiles);
 	free(ord.proc_first);
 	free(x.open);

@@ -632,7 +632,7 @@ static int put_header(struct svg *x, int height)
 	char total[32], duration[32], when[64], health[1024], *s;
 	bool wall = !strcmp(m->mode, "wall");
 
-	session__samples(x->s, &nsamples);
+	nsamples = session__nsamples(x->s);
 	session__processes(x->s, &nprocs);
 	format_time(total, sizeof(total), x->all_ns);
 	render_format_time(duration, sizeof(duration), m->duration_ns, " s");

@@ -525,30 +525,30 @@ static int weigh_groups(struct tree_build *b, const struct session *s)
 	const struct render_tree *t = b->t;
 	const struct session_stack *fn = t->stacks.nodes;
 	const struct session_thread *thr = session__threads(s, &(size_t){ 0 });
-	const struct session_sample *samples;
+	struct session_cursor cur;
+	struct session_sample smp;
 	struct leaf *leaves;
 	struct keymap *index = keymap__new();
 	size_t nsamples, nleaves = 0, i;
 	int err = -ENOMEM;
 
-	samples = session__samples(s, &nsamples);
+	nsamples = session__nsamples(s);
 	leaves = malloc((nsamples ? nsamples : 1) * sizeof(*leaves));
 	if (!index || !leaves)
 		goto out;
-	for (i = 0; i < nsamples; i++) {
-		struct keymap_key key = { context_of(t, thr, &samples[i]),
-					  t->stacks.map[samples[i].stack], 0 };
+	for (session__samples_begin(s, &cur); session__samples_next(&cur, &smp);) {
+		struct keymap_key key = { context_of(t, thr, &smp), t->stacks.map[smp.stack], 0 };
 		uint64_t at;
 
 		if (!keymap__get(index, &key, &at)) {
 			at = nleaves++;
 			leaves[at] = (struct leaf){ .ctx = key.a,
 						    .fnode = key.b,
-						    .proc = thr[samples[i].thread].process };
+						    .proc = thr[smp.thread].process };
 			if (keymap__set(index, &key, at))
 				goto out;
 		}
-		leaves[at].weight = sat_add(leaves[at].weight, samples[i].weight_ns);
+		leaves[at].weight = sat_add(leaves[at].weight, smp.weight_ns);
 	}
 	for (i = 0; i < nleaves; i++) {
 		uint32_t fnode;
@@ -618,7 +618,8 @@ static int name_groups(struct tree_build *b)
 int render_tree__build_view(struct render_tree *t, const struct session *s,
 			    const struct render_opts *o, enum render_threads threads)
 {
-	const struct session_sample *samples;
+	struct session_sample *samples = NULL, one;
+	struct session_cursor cur;
 	const struct session_thread *thr;
 	struct tree_build b = { .t = t, .cap = 256 };
 	size_t nsamples, nthreads, nprocs, nstacks, i;
@@ -638,7 +639,7 @@ int render_tree__build_view(struct render_tree *t, const struct session *s,
 	err = render_stacks__build(&t->stacks, s, o->granularity);
 	if (err)
 		return err;
-	samples = session__samples(s, &nsamples);
+	nsamples = session__nsamples(s);
 	thr = session__threads(s, &nthreads);
 	b.procs = session__processes(s, &nprocs);
 	session__stacks(s, &nstacks);
@@ -661,10 +662,10 @@ int render_tree__build_view(struct render_tree *t, const struct session *s,
 	t->nodes[0] = (struct render_node){ .kind = RENDER_NODE_ROOT };
 	t->n = 1;
 
-	for (i = 0; i < nsamples; i++) {
-		uint32_t th = samples[i].thread;
+	for (session__samples_begin(s, &cur); session__samples_next(&cur, &one);) {
+		uint32_t th = one.thread;
 
-		if (th >= nthreads || thr[th].process >= nprocs || samples[i].stack >= nstacks) {
+		if (th >= nthreads || thr[th].process >= nprocs || one.stack >= nstacks) {
 			err = -EINVAL;
 			goto out;
 		}
@@ -673,10 +674,12 @@ int render_tree__build_view(struct render_tree *t, const struct session *s,
 			sampled_threads[thr[th].process]++;
 		}
 	}
-	/* A timeline takes the samples in time order; an aggregate in any order. */
+	/* A timeline takes the samples in time order (side by side, to sort them); an aggregate
+	 * in any order, as they are kept. */
 	if (t->timeline) {
+		samples = session__samples_copy(s, &nsamples);
 		order = malloc((nsamples ? nsamples : 1) * sizeof(*order));
-		if (!order) {
+		if (!samples || !order) {
 			err = -ENOMEM;
 			goto out;
 		}
@@ -685,10 +688,16 @@ int render_tree__build_view(struct render_tree *t, const struct session *s,
 		render_sort_by_time(order, nsamples, samples);
 	}
 
+	session__samples_begin(s, &cur);
 	for (i = 0; i < nsamples; i++) {
-		const struct session_sample *smp = &samples[order ? order[i] : i];
-		uint32_t th = smp->thread, p = thr[th].process, ctx;
+		const struct session_sample *smp = order ? &samples[order[i]] : &one;
+		uint32_t th, p, ctx;
 		int64_t node;
+
+		if (!order && !session__samples_next(&cur, &one))
+			break;
+		th = smp->thread;
+		p = thr[th].process;
 
 		if (!t->process_node[p]) {
 			node = new_node(&b, 0, RENDER_NODE_PROCESS, p);
@@ -750,6 +759,7 @@ out:
 	free(b.first_lib);
 	free(b.libs);
 	free(order);
+	free(samples);
 	free(sampled_threads);
 	free(seen);
 	if (err)

@@ -131,9 +131,8 @@ static void put_sample_sum(FILE *out, const struct session *s)
 {
 	uint64_t shown = health_samples_shown(s);
 	char sum[256];
-	size_t all;
+	size_t all = session__nsamples(s);
 
-	session__samples(s, &all);
 	health_format_sum(s, sum, sizeof(sum));
 	fprintf(out, "  Health:   %s", sum);
 	/* wall mode: the Samples above count the waits off CPU too, which no timer took */
@@ -146,16 +145,17 @@ void render_put_text_header(FILE *out, const struct session *s, const struct ren
 {
 	const struct session_meta *m = session__meta(s);
 	const struct session_health *h = session__health(s);
-	const struct session_sample *smp;
+	struct session_cursor cur;
+	struct session_sample smp;
 	const struct session_refusal *r;
 	const char *bold = o->color ? "\033[1m" : "", *end = o->color ? "\033[0m" : "";
 	size_t nref, nsamples, i;
 	uint64_t cpu_ns = 0;
 	char when[64], duration[32], cpu[32];
 
-	smp = session__samples(s, &nsamples);
-	for (i = 0; i < nsamples; i++)
-		cpu_ns = sat_add(cpu_ns, smp[i].weight_ns);
+	nsamples = session__nsamples(s);
+	for (session__samples_begin(s, &cur); session__samples_next(&cur, &smp);)
+		cpu_ns = sat_add(cpu_ns, smp.weight_ns);
 	render_format_local_time(when, sizeof(when), m->start_realtime_ns);
 	render_format_time(duration, sizeof(duration), m->duration_ns, " s");
 	render_format_time(cpu, sizeof(cpu), cpu_ns, " s");

@@ -17,14 +17,15 @@ const char health_legend[] =
 
 uint64_t health_samples_shown(const struct session *s)
 {
-	size_t nsamples, nstacks, nframes;
-	const struct session_sample *smp = session__samples(s, &nsamples);
+	size_t nstacks, nframes;
 	const struct session_stack *st = session__stacks(s, &nstacks);
 	const struct session_frame *fr = session__frames(s, &nframes);
+	struct session_cursor cur;
+	struct session_sample smp;
 	uint64_t n = 0;
 
-	for (size_t i = 0; i < nsamples; i++) {
-		uint32_t leaf = smp[i].stack < nstacks ? st[smp[i].stack].frame : 0;
+	for (session__samples_begin(s, &cur); session__samples_next(&cur, &smp);) {
+		uint32_t leaf = smp.stack < nstacks ? st[smp.stack].frame : 0;
 
 		n += !(leaf < nframes && fr[leaf].kind == FRAME_WAIT);
 	}
@@ -33,10 +34,11 @@ uint64_t health_samples_shown(const struct session *s)
 
 uint64_t health_unsymbolized_frames(const struct session *s)
 {
-	size_t nsamples, nstacks, nframes;
-	const struct session_sample *smp = session__samples(s, &nsamples);
+	size_t nstacks, nframes;
 	const struct session_stack *st = session__stacks(s, &nstacks);
 	const struct session_frame *fr = session__frames(s, &nframes);
+	struct session_cursor cur;
+	struct session_sample smp;
 	uint64_t *below, n = 0;
 
 	/* per node, the unknown frames from it to the root: parents come before children */
@@ -46,8 +48,8 @@ uint64_t health_unsymbolized_frames(const struct session *s)
 	for (size_t i = 1; i < nstacks; i++)
 		below[i] = (st[i].parent < i ? below[st[i].parent] : 0) +
 			   (st[i].frame < nframes && fr[st[i].frame].kind == FRAME_UNKNOWN);
-	for (size_t i = 0; i < nsamples; i++)
-		n = sat_add(n, smp[i].stack < nstacks ? below[smp[i].stack] : 0);
+	for (session__samples_begin(s, &cur); session__samples_next(&cur, &smp);)
+		n = sat_add(n, smp.stack < nstacks ? below[smp.stack] : 0);
 	free(below);
 	return n;
 }

@@ -10,12 +10,13 @@
 
 long idle_threads_find(const struct session *s, enum idle_threads mode, bool **drop)
 {
-	size_t nthreads, nsamples, nstacks, nframes, nprocs;
+	size_t nthreads, nstacks, nframes, nprocs;
 	const struct session_thread *thr = session__threads(s, &nthreads);
-	const struct session_sample *smp = session__samples(s, &nsamples);
 	const struct session_stack *st = session__stacks(s, &nstacks);
 	const struct session_frame *fr = session__frames(s, &nframes);
 	const struct session_process *procs = session__processes(s, &nprocs);
+	struct session_cursor cur;
+	struct session_sample smp;
 	uint64_t *waited, *total;
 	long n = 0;
 
@@ -32,16 +33,15 @@ long idle_threads_find(const struct session *s, enum idle_threads mode, bool **d
 		*drop = NULL;
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < nsamples; i++) {
-		const struct session_stack *leaf =
-			smp[i].stack < nstacks ? &st[smp[i].stack] : NULL;
-		uint32_t t = smp[i].thread;
+	for (session__samples_begin(s, &cur); session__samples_next(&cur, &smp);) {
+		const struct session_stack *leaf = smp.stack < nstacks ? &st[smp.stack] : NULL;
+		uint32_t t = smp.thread;
 
 		if (t >= nthreads)
 			continue;
-		total[t] = sat_add(total[t], smp[i].weight_ns);
+		total[t] = sat_add(total[t], smp.weight_ns);
 		if (leaf && leaf->frame < nframes && fr[leaf->frame].kind == FRAME_WAIT)
-			waited[t] = sat_add(waited[t], smp[i].weight_ns);
+			waited[t] = sat_add(waited[t], smp.weight_ns);
 	}
 	for (size_t t = 0; t < nthreads; t++) {
 		bool main_thread =

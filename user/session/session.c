@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "lib/grow.h"
 #include "lib/hash.h"
 #include "lib/keymap.h"
+#include "session/sample_log.h"
 #include "session/session.h"
 
 /* Strings live in chunks that never move, so handed-out pointers survive growth. */
@@ -41,8 +43,7 @@ struct session {
 	size_t nprocs, procs_cap;
 	struct session_thread *threads;
 	size_t nthreads, threads_cap;
-	struct session_sample *samples;
-	size_t nsamples, samples_cap;
+	struct sample_log samples;
 	struct session_refusal *refusals;
 	size_t nrefusals, refusals_cap;
 
@@ -196,7 +197,7 @@ void session__free(struct session *s)
 	free(s->stack_index.slots);
 	free(s->procs);
 	free(s->threads);
-	free(s->samples);
+	sample_log_clear(&s->samples);
 	free(s->refusals);
 	free(s);
 }
@@ -374,42 +375,71 @@ int session__add_sample(struct session *s, const struct session_sample *smp)
 {
 	if (!s || !smp || smp->thread >= s->nthreads || !smp->stack || smp->stack >= s->nstacks)
 		return -EINVAL;
-	if (GROW_MAX(s->samples, s->samples_cap, s->nsamples + 1, 16, MAX_ENTRIES))
+	if (s->samples.n >= MAX_ENTRIES)
 		return -ENOMEM;
-	s->samples[s->nsamples++] = *smp;
-	return 0;
+	return sample_log_append(&s->samples, smp);
+}
+
+/*
+ * Keeps the samples @keep says yes to, in order, in a log built anew (a packed sample's time
+ * and weight are steps from the sample before it). Returns how many went, or -ENOMEM: then
+ * none went.
+ */
+static ssize_t keep_samples(struct session *s,
+			    bool (*keep)(const struct session_sample *smp, const void *ctx),
+			    const void *ctx)
+{
+	struct sample_log kept = { 0 };
+	struct session_cursor cur;
+	struct session_sample smp;
+	size_t n = s->samples.n;
+
+	for (sample_log_begin(&s->samples, &cur); sample_log_next(&cur, &smp);) {
+		if (keep(&smp, ctx) && sample_log_append(&kept, &smp)) {
+			sample_log_clear(&kept);
+			return -ENOMEM;
+		}
+	}
+	sample_log_clear(&s->samples);
+	s->samples = kept;
+	return (ssize_t)(n - kept.n);
+}
+
+static bool thread_kept(const struct session_sample *smp, const void *ctx)
+{
+	const bool *drop = ctx;
+
+	return !drop[smp->thread];
 }
 
 size_t session__drop_thread_samples(struct session *s, const bool *drop)
 {
-	size_t kept = 0, n;
+	ssize_t gone;
 
 	if (!s || !drop)
 		return 0;
-	n = s->nsamples;
-	for (size_t i = 0; i < n; i++)
-		if (!drop[s->samples[i].thread])
-			s->samples[kept++] = s->samples[i];
-	s->nsamples = kept;
-	return n - kept;
+	gone = keep_samples(s, thread_kept, drop);
+	return gone > 0 ? (size_t)gone : 0; /* out of memory: none dropped */
 }
 
 void session__clear_samples(struct session *s)
 {
 	if (s)
-		s->nsamples = 0; /* the array is kept: the next samples reuse it */
+		sample_log_clear(&s->samples);
+}
+
+static bool time_kept(const struct session_sample *smp, const void *ctx)
+{
+	return smp->time_ns >= *(const uint64_t *)ctx;
 }
 
 void session__drop_samples_before(struct session *s, uint64_t time_ns)
 {
-	size_t kept = 0;
-
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nsamples; i++)
-		if (s->samples[i].time_ns >= time_ns)
-			s->samples[kept++] = s->samples[i];
-	s->nsamples = kept;
+	/* the agent calls this to let memory go: short of it, every sample goes */
+	if (keep_samples(s, time_kept, &time_ns) < 0)
+		sample_log_clear(&s->samples);
 }
 
 int session__add_refusal(struct session *s, uint32_t pid, const char *comm, const char *reason)
@@ -515,10 +545,42 @@ const struct session_thread *session__threads(const struct session *s, size_t *n
 	return s->threads;
 }
 
-const struct session_sample *session__samples(const struct session *s, size_t *n)
+size_t session__nsamples(const struct session *s)
 {
-	*n = s->nsamples;
-	return s->samples;
+	return s->samples.n;
+}
+
+void session__samples_begin(const struct session *s, struct session_cursor *cur)
+{
+	sample_log_begin(&s->samples, cur);
+}
+
+bool session__samples_next(struct session_cursor *cur, struct session_sample *out)
+{
+	return sample_log_next(cur, out);
+}
+
+struct session_sample *session__samples_copy(const struct session *s, size_t *n)
+{
+	struct session_sample *all = malloc((s->samples.n ? s->samples.n : 1) * sizeof(*all));
+	struct session_cursor cur;
+	size_t i = 0;
+
+	*n = 0;
+	if (!all) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (sample_log_begin(&s->samples, &cur);
+	     i < s->samples.n && sample_log_next(&cur, &all[i]);)
+		i++;
+	*n = i;
+	return all;
+}
+
+size_t session__samples_bytes(const struct session *s)
+{
+	return s->samples.bytes;
 }
 
 const struct session_refusal *session__refusals(const struct session *s, size_t *n)

@@ -87,6 +87,13 @@ struct session_sample {
 	uint32_t stack;	    /* leaf node; never 0 */
 };
 
+/* Where a walk over the samples is (session__samples_begin); its fields are the session's. */
+struct session_cursor {
+	const void *block;
+	size_t at;
+	uint64_t time_ns, weight_ns;
+};
+
 /* Why a process was not profiled. */
 struct session_refusal {
 	uint32_t pid;
@@ -184,7 +191,8 @@ size_t session__drop_thread_samples(struct session *s, const bool *drop);
 void session__clear_samples(struct session *s);
 /*
  * Removes the samples before @time_ns, keeping the others in order: the agent lets a time
- * slice go once it is written, keeping the samples of the next one already received.
+ * slice go once it is written, keeping the samples of the next one already received. The
+ * packed log is built anew for the samples kept: with no memory for that, every sample goes.
  */
 void session__drop_samples_before(struct session *s, uint64_t time_ns);
 /* Replaces the thread's name (threads are often named after their first sample). */
@@ -204,7 +212,28 @@ const struct session_frame *session__frames(const struct session *s, size_t *n);
 const struct session_stack *session__stacks(const struct session *s, size_t *n);
 const struct session_process *session__processes(const struct session *s, size_t *n);
 const struct session_thread *session__threads(const struct session *s, size_t *n);
-const struct session_sample *session__samples(const struct session *s, size_t *n);
+/*
+ * Samples are kept packed (session/sample_log.h: a few bytes each) and read in the order they
+ * were added, through a cursor that adding samples does not disturb:
+ *
+ *	struct session_cursor cur;
+ *	struct session_sample smp;
+ *
+ *	for (session__samples_begin(s, &cur); session__samples_next(&cur, &smp);)
+ *		...
+ */
+size_t session__nsamples(const struct session *s);
+void session__samples_begin(const struct session *s, struct session_cursor *cur);
+/* The next sample into @out: false after the last. */
+bool session__samples_next(struct session_cursor *cur, struct session_sample *out);
+/*
+ * Every sample in one array of *@n, for the views that need them side by side (sorted by
+ * thread and time: the HTML time line, speedscope): the caller frees it. NULL with errno
+ * ENOMEM; an empty session gives an array of none (not NULL).
+ */
+struct session_sample *session__samples_copy(const struct session *s, size_t *n);
+/* The memory the samples take, in bytes. */
+size_t session__samples_bytes(const struct session *s);
 const struct session_refusal *session__refusals(const struct session *s, size_t *n);
 
 #endif /* PYFLARE_SESSION_H */

@@ -17,6 +17,7 @@
 #include "lib/grow.h"
 #include "lib/saturate.h"
 #include "session/health.h"
+#include "lib/varint.h"
 
 /* Header flags (docs/session-format.md). */
 #define HDR_COMPRESSED (1u << 0)
@@ -90,28 +91,18 @@ static void put_bytes(struct wbuf *b, const void *src, size_t n)
 	b->len += n;
 }
 
-/* Unsigned LEB128: 7 bits a byte, low first, the top bit set on all but the last. */
+/* Unsigned LEB128 (lib/varint.h). */
 static void put_varint(struct wbuf *b, uint64_t v)
 {
-	uint8_t tmp[10];
-	size_t n = 0;
+	uint8_t tmp[VARINT_MAX_BYTES];
 
-	do {
-		tmp[n] = v & 0x7f;
-		v >>= 7;
-		if (v)
-			tmp[n] |= 0x80;
-		n++;
-	} while (v);
-	put_bytes(b, tmp, n);
+	put_bytes(b, tmp, varint_put(tmp, v));
 }
 
 /* The difference @cur - @prev (mod 2^64) zigzag-encoded, so small steps either way are short. */
 static void put_delta(struct wbuf *b, uint64_t cur, uint64_t prev)
 {
-	uint64_t d = cur - prev;
-
-	put_varint(b, (d << 1) ^ (0 - (d >> 63)));
+	put_varint(b, zigzag_step(cur, prev));
 }
 
 /* A string the reader takes: one longer than a recording keeps is cut at a character. */
@@ -154,7 +145,8 @@ static int encode_body(const struct session *s, struct wbuf *body)
 	const struct session_thread *thr;
 	const struct session_frame *fr;
 	const struct session_stack *st;
-	const struct session_sample *smp;
+	struct session_sample smp, prev = { 0 };
+	struct session_cursor cur;
 	struct wbuf sec = { 0 }, col[4] = { 0 };
 	size_t n, i, k, nthreads, nstacks;
 	uint32_t *last_stack;
@@ -267,7 +259,7 @@ static int encode_body(const struct session *s, struct wbuf *body)
 	 * better than rows: times and weights as steps from the sample before, the stack as a
 	 * step from the same thread's previous stack (a running loop repeats it: 0).
 	 */
-	smp = session__samples(s, &n);
+	n = session__nsamples(s);
 	session__threads(s, &nthreads);
 	session__stacks(s, &nstacks);
 	last_stack = calloc(nthreads ? nthreads : 1, sizeof(*last_stack));
@@ -275,16 +267,18 @@ static int encode_body(const struct session *s, struct wbuf *body)
 		free(sec.p);
 		return -ENOMEM;
 	}
-	for (i = 0; i < n; i++) {
-		uint32_t t = smp[i].thread;
+	session__samples_begin(s, &cur);
+	for (i = 0; i < n && session__samples_next(&cur, &smp); i++) {
+		uint32_t t = smp.thread;
 
-		if (t >= nthreads || !smp[i].stack || smp[i].stack >= nstacks)
+		if (t >= nthreads || !smp.stack || smp.stack >= nstacks)
 			break;
-		put_delta(&col[0], smp[i].time_ns, i ? smp[i - 1].time_ns : 0);
-		put_delta(&col[1], smp[i].weight_ns, i ? smp[i - 1].weight_ns : 0);
+		put_delta(&col[0], smp.time_ns, prev.time_ns);
+		put_delta(&col[1], smp.weight_ns, prev.weight_ns);
 		put_varint(&col[2], t);
-		put_delta(&col[3], smp[i].stack, last_stack[t]);
-		last_stack[t] = smp[i].stack;
+		put_delta(&col[3], smp.stack, last_stack[t]);
+		last_stack[t] = smp.stack;
+		prev = smp;
 	}
 	free(last_stack);
 	if (i < n) {
@@ -764,11 +758,6 @@ static bool get_col(struct parser *ps, const uint8_t **col, const uint8_t *col_e
 	return ok;
 }
 
-static uint64_t unzigzag(uint64_t z)
-{
-	return (z >> 1) ^ (0 - (z & 1));
-}
-
 static bool parse_samples(struct parser *ps)
 {
 	const uint8_t *col[NCOLS], *col_end[NCOLS], *p;
@@ -802,10 +791,10 @@ static bool parse_samples(struct parser *ps)
 	for (i = 0; i < n; i++) {
 		if (!get_col(ps, &col[COL_TIME], col_end[COL_TIME], &v))
 			goto out;
-		smp.time_ns += unzigzag(v);
+		smp.time_ns = zigzag_apply(smp.time_ns, v);
 		if (!get_col(ps, &col[COL_WEIGHT], col_end[COL_WEIGHT], &v))
 			goto out;
-		smp.weight_ns += unzigzag(v);
+		smp.weight_ns = zigzag_apply(smp.weight_ns, v);
 		if (!get_col(ps, &col[COL_THREAD], col_end[COL_THREAD], &v))
 			goto out;
 		if (v >= nthreads) {
@@ -817,7 +806,7 @@ static bool parse_samples(struct parser *ps)
 		if (!get_col(ps, &col[COL_STACK], col_end[COL_STACK], &v))
 			goto out;
 		/* wraps like the writer's step; anything outside the nodes is refused */
-		stack = last_stack[smp.thread] + unzigzag(v);
+		stack = zigzag_apply(last_stack[smp.thread], v);
 		if (stack == 0 || stack >= ps->nstacks) {
 			fail(ps, EINVAL, "sample %zu names stack node %llu of %zu", i,
 			     (unsigned long long)stack, ps->nstacks - 1);

@@ -292,16 +292,14 @@ static int group_threads(struct session *into, const struct session *from, const
 static int copy_samples(struct session *into, const struct session *from, const uint32_t *tmap,
 			const uint32_t *smap)
 {
-	const struct session_sample *smp;
-	size_t nsmp, nthr, nst, i;
+	struct session_cursor cur;
+	struct session_sample s;
+	size_t nthr, nst;
 	int err;
 
-	smp = session__samples(from, &nsmp);
 	session__threads(from, &nthr);
 	session__stacks(from, &nst);
-	for (i = 0; i < nsmp; i++) {
-		struct session_sample s = smp[i];
-
+	for (session__samples_begin(from, &cur); session__samples_next(&cur, &s);) {
 		if (s.thread >= nthr || !s.stack || s.stack >= nst)
 			return -EINVAL;
 		s.thread = tmap[s.thread];

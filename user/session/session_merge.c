@@ -21,7 +21,7 @@ static bool is_empty(const struct session *s)
 	session__frames(s, &a);
 	session__processes(s, &b);
 	session__threads(s, &c);
-	session__samples(s, &d);
+	d = session__nsamples(s);
 	session__refusals(s, &e);
 	return !a && !b && !c && !d && !e && !m->start_realtime_ns && !m->duration_ns;
 }
@@ -220,12 +220,13 @@ static bool same_refusal(const struct session_refusal *a, const struct session_r
 int session_merge(struct session *into, const struct session *from)
 {
 	const struct session_meta *im, *fm;
-	const struct session_sample *smp;
+	struct session_cursor cur;
+	struct session_sample s;
 	const struct session_refusal *ref, *iref;
 	struct session_health h;
 	const struct session_health *fh;
 	uint32_t *pmap = NULL, *tmap = NULL, *smap = NULL, merged = 0, dup_refusals = 0;
-	size_t nproc, nthr, nst, nsmp, nref, niref, i, j;
+	size_t nproc, nthr, nst, nref, niref, i, j;
 	uint64_t offset;
 	bool empty;
 	int err;
@@ -274,10 +275,7 @@ int session_merge(struct session *into, const struct session *from)
 			goto out;
 	}
 
-	smp = session__samples(from, &nsmp);
-	for (i = 0; i < nsmp; i++) {
-		struct session_sample s = smp[i];
-
+	for (session__samples_begin(from, &cur); session__samples_next(&cur, &s);) {
 		if (s.thread >= nthr || !s.stack || s.stack >= nst) {
 			err = -EINVAL;
 			goto out;

@@ -73,10 +73,11 @@ static bool inside(const struct session_window *w, uint64_t time_ns)
 
 static int copy_threads(struct cut *c, const struct session_window *w, uint32_t *tmap)
 {
-	size_t nprocs, nthreads, nsamples, i;
+	size_t nprocs, nthreads, i;
 	const struct session_process *procs = session__processes(c->from, &nprocs);
 	const struct session_thread *threads = session__threads(c->from, &nthreads);
-	const struct session_sample *smp = session__samples(c->from, &nsamples);
+	struct session_cursor cur;
+	struct session_sample smp;
 	uint32_t *pmap = malloc((nprocs ? nprocs : 1) * sizeof(*pmap));
 	int err = 0;
 
@@ -84,9 +85,9 @@ static int copy_threads(struct cut *c, const struct session_window *w, uint32_t 
 		return -ENOMEM;
 	for (i = 0; i < nprocs; i++)
 		pmap[i] = UNMAPPED;
-	for (i = 0; i < nsamples; i++)
-		if (inside(w, smp[i].time_ns) && smp[i].thread < nthreads)
-			tmap[smp[i].thread] = 0; /* used: numbered below */
+	for (session__samples_begin(c->from, &cur); session__samples_next(&cur, &smp);)
+		if (inside(w, smp.time_ns) && smp.thread < nthreads)
+			tmap[smp.thread] = 0; /* used: numbered below */
 	for (i = 0; i < nthreads; i++) {
 		if (tmap[i] == UNMAPPED)
 			continue;
@@ -127,24 +128,25 @@ out:
 
 static int copy_samples(struct cut *c, const struct session_window *w, const uint32_t *tmap)
 {
-	size_t nsamples, nstacks, i;
-	const struct session_sample *smp = session__samples(c->from, &nsamples);
+	size_t nstacks;
+	struct session_cursor cur;
+	struct session_sample smp;
 
 	session__stacks(c->from, &nstacks);
-	for (i = 0; i < nsamples; i++) {
-		struct session_sample out = smp[i];
+	for (session__samples_begin(c->from, &cur); session__samples_next(&cur, &smp);) {
+		struct session_sample out = smp;
 		int err;
 
-		if (!inside(w, smp[i].time_ns))
+		if (!inside(w, smp.time_ns))
 			continue;
-		if (smp[i].stack >= nstacks || tmap[smp[i].thread] == UNMAPPED)
+		if (smp.stack >= nstacks || tmap[smp.thread] == UNMAPPED)
 			return -EINVAL;
-		err = map_node(c, smp[i].stack);
+		err = map_node(c, smp.stack);
 		if (err)
 			return err;
 		out.time_ns = out.time_ns > w->from_ns ? out.time_ns - w->from_ns : 0;
-		out.thread = tmap[smp[i].thread];
-		out.stack = c->smap[smp[i].stack];
+		out.thread = tmap[smp.thread];
+		out.stack = c->smap[smp.stack];
 		err = session__add_sample(c->to, &out);
 		if (err)
 			return err;

@@ -53,11 +53,11 @@ int top_tally_add(struct top_tally *t, uint32_t thread, uint32_t stack, uint64_t
 
 int top_tally_add_session(struct top_tally *t, const struct session *s)
 {
-	size_t n;
-	const struct session_sample *smp = session__samples(s, &n);
+	struct session_cursor cur;
+	struct session_sample smp;
 
-	for (size_t i = 0; i < n; i++)
-		if (top_tally_add(t, smp[i].thread, smp[i].stack, smp[i].weight_ns, 1))
+	for (session__samples_begin(s, &cur); session__samples_next(&cur, &smp);)
+		if (top_tally_add(t, smp.thread, smp.stack, smp.weight_ns, 1))
 			return -ENOMEM;
 	return 0;
 }
