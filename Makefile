@@ -95,7 +95,8 @@ $(BUILD)/tests/bpf/%.skel.h: $(BUILD)/tests/bpf/%.bpf.o
 # --- userspace ----------------------------------------------------------------------------
 
 # The objects that include the skeleton: it must exist before they are compiled.
-SKEL_USERS := record/collector record/procs record/offcpu record/bpf_load record/tables
+SKEL_USERS := $(filter-out record/bench_hooks,$(patsubst user/%.c,%,\
+		$(shell grep -l '"pyflare.skel.h"' user/*/*.c)))
 $(foreach u,$(SKEL_USERS),$(BUILD)/user/$(u).o $(BUILD)/asan/user/$(u).o): $(BUILD)/pyflare.skel.h
 
 # The HTML report's page, script and style, compiled in (xxd -i), and the script's hash for the
