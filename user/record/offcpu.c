@@ -200,7 +200,7 @@ int collector_account_waits(struct collector *c)
 static void find_gil(struct collector *c, struct tracked *t)
 {
 	(void)c;
-	if (!t->target.gil_addr && t->target.layout.gil_size)
+	if (t->alive && !t->target.gil_addr && t->target.layout.gil_size)
 		py_target_find_gil(&t->target);
 }
 

@@ -110,6 +110,18 @@ static void forget_instance(struct collector *c, pid_t pid, uint64_t start_time)
 	keymap__remove(c->instances, &key);
 }
 
+/* Frees what is left of process @t, which ended, and forgets it. */
+static void drop_tracked(struct collector *c, struct tracked *t)
+{
+	struct keymap_key key = { t->id, 0, 0 };
+
+	forget_threads(c, t);
+	py_thread_names__free(t->py_names);
+	free(t->asyncio);
+	keymap__remove(c->tracked, &key);
+	free(t);
+}
+
 /*
  * The process image is over (@exited: the process, not just its image, which exec
  * replaced): everything kept of it is freed, its samples keep the names already read.
@@ -126,20 +138,24 @@ static void untrack(struct collector *c, pid_t pid, bool exited)
 	t->alive = false;
 	symbolizer__forget(c->sym, t->id);
 	py_thread_names__free(t->py_names);
+	t->py_names = NULL;
 	async_forget(c, t);
-	forget_threads(c, t);
 	if (t->explicit && c->explicit_alive)
 		c->explicit_alive--;
 	keymap__remove(c->by_pid, &key);
-	key = (struct keymap_key){ t->id, 0, 0 };
-	keymap__remove(c->tracked, &key);
 	bpf_map__delete_elem(c->skel->maps.procs, &k, sizeof(k), 0);
-	/* wall mode: its stacks, named by its id, are swept from c->stacks in a while */
-	if (c->opts->wall && !GROW(c->ended, c->cap_ended, c->n_ended + 1, 16))
-		c->ended[c->n_ended++] = t->id;
 	if (exited)
 		forget_instance(c, pid, t->target.start_time);
-	free(t);
+	/*
+	 * Wall mode: the waits its threads were in when it died are still on their way (records
+	 * read after its exit event): it and its threads stay, dead, until the next sweep frees
+	 * them with its stacks (sweep_exited()).
+	 */
+	if (c->opts->wall && !GROW(c->ended, c->cap_ended, c->n_ended + 1, 16)) {
+		c->ended[c->n_ended++] = t->id;
+		return;
+	}
+	drop_tracked(c, t);
 }
 
 /* @flags: BPF_ANY for a new instance, BPF_EXIST for one the kernel may have dropped since. */
@@ -605,15 +621,24 @@ static void remove_doomed(struct keymap *m, struct doomed *d)
 void sweep_exited(struct collector *c)
 {
 	struct doomed d = { .c = c };
+	bool failed;
 
 	keymap__each(c->instances, doom_ended_instance, &d);
 	remove_doomed(c->instances, &d);
 	if (!c->n_ended)
 		return;
 	keymap__each(c->stacks, doom_ended_stack, &d);
-	if (!d.failed)
-		c->n_ended = 0;
+	failed = d.failed;
 	remove_doomed(c->stacks, &d);
+	if (failed)
+		return; /* the stacks and processes stay for the next sweep */
+	for (size_t i = 0; i < c->n_ended; i++) {
+		struct tracked *t = tracked_by_id(c, c->ended[i]);
+
+		if (t && !t->alive)
+			drop_tracked(c, t);
+	}
+	c->n_ended = 0;
 }
 
 static void attach_found(pid_t pid, void *ctx)

@@ -197,6 +197,8 @@ static void refresh_names_of(struct collector *c, struct tracked *t)
 {
 	uint64_t ms = now_ns() / 1000000;
 
+	if (!t->alive)
+		return; /* ended: its PID may be another process's now */
 	for (struct sampled_thread *st = t->threads; st; st = st->next)
 		rename_thread(c, t, st, ms);
 }
