@@ -398,14 +398,6 @@ void collector_fill_session(struct collector *c)
 }
 
 /* At the end, a process instance still running. */
-static void free_tracked(struct collector *c, struct tracked *t)
-{
-	forget_threads(c, t);
-	py_thread_names__free(t->py_names);
-	free(t->asyncio);
-	free(t);
-}
-
 static void collector_free(struct collector *c)
 {
 	stop_clock(c);

@@ -110,16 +110,21 @@ static void forget_instance(struct collector *c, pid_t pid, uint64_t start_time)
 	keymap__remove(c->instances, &key);
 }
 
+void free_tracked(struct collector *c, struct tracked *t)
+{
+	forget_threads(c, t);
+	py_thread_names__free(t->py_names);
+	free(t->asyncio);
+	free(t);
+}
+
 /* Frees what is left of process @t, which ended, and forgets it. */
 static void drop_tracked(struct collector *c, struct tracked *t)
 {
 	struct keymap_key key = { t->id, 0, 0 };
 
-	forget_threads(c, t);
-	py_thread_names__free(t->py_names);
-	free(t->asyncio);
 	keymap__remove(c->tracked, &key);
-	free(t);
+	free_tracked(c, t);
 }
 
 /*

@@ -159,6 +159,8 @@ int attach(struct collector *c, pid_t pid, bool explicit);
 void attach_all(struct collector *c);
 /* Calls @fn on each live process instance; @fn must not untrack any. */
 void each_tracked(struct collector *c, void (*fn)(struct collector *c, struct tracked *t));
+/* Frees @t and what it holds (its threads, names, asyncio layout); the caller unlists it. */
+void free_tracked(struct collector *c, struct tracked *t);
 /* Frees what is kept of ended processes that no exit event removed (every few seconds). */
 void sweep_exited(struct collector *c);
 /* Has the kernel report @pid's execs, forks and exit, and follow its children. */
