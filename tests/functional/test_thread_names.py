@@ -150,3 +150,54 @@ def test_reused_idents_keep_their_own_names(workload):
                     o["kind"], o["tid"], "the same" if o["ident"] == t["ident"] else "another")
                     for o in owners) or "no thread of it"))
     assert not wrong, "reused_idents on %s:\n%s" % (case.interp.id, "\n".join(wrong))
+
+
+EXEC_SCRIPT = r"""
+import os, sys, time
+
+def spin(seconds):
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        sum(range(1000))
+
+def before_exec():
+    spin(0.3)
+
+pid = os.fork()
+if pid == 0:
+    before_exec()
+    os.execv(sys.executable, [sys.executable, "-c",
+             "import time\ndef after_exec():\n"
+             "    end = time.process_time() + 0.3\n"
+             "    while time.process_time() < end: sum(range(1000))\n"
+             "after_exec()\n"])
+os.waitpid(pid, 0)
+print(pid)
+"""
+
+
+def test_exec_keeps_one_thread(py, tmp):
+    """A process that runs Python, then execs another Python, is one process with one main
+    thread, holding the code of both images: not two threads of the same TID (the demo's
+    subprocess.run made its SVG draw two "Thread N python3.x" where the json had one)."""
+    if reference_mode():
+        pytest.skip("refprof.py writes no json")
+    if os.geteuid() != 0:
+        skip_or_fail("pyflare record needs root")
+    script = os.path.join(tmp, "exec_twice.py")
+    with open(script, "w") as f:
+        f.write(EXEC_SCRIPT)
+    out = os.path.join(tmp, "exec.json")
+    r = subprocess.run([pyflare_path(), "record"] + extra_args() + ["-o", out, "--"] +
+                       py.command(script), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    child = int(r.stdout.split()[-1])
+    with open(out, encoding="utf-8") as f:
+        doc = json.load(f)
+    procs = [p for p in doc["processes"] if p["pid"] == child]
+    assert len(procs) == 1, [p["pid"] for p in doc["processes"]]
+    threads = [t for t in procs[0]["threads"] if t["tid"] == child]
+    assert len(threads) == 1, threads
+    held = set(doc["frames"][n["frame"]]["name"] for n in threads[0]["nodes"])
+    assert {"before_exec", "after_exec"} <= held, sorted(held)

@@ -105,9 +105,8 @@ static void forget_instance(struct collector *c, pid_t pid, uint64_t start_time)
 {
 	struct keymap_key key = { (uint64_t)pid, start_time, 0 };
 
-	keymap__remove(c->instances, &key);
-	key.c = 1;
-	keymap__remove(c->instances, &key);
+	for (key.c = 0; key.c <= 2; key.c++)
+		keymap__remove(c->instances, &key);
 }
 
 void free_tracked(struct collector *c, struct tracked *t)
@@ -595,7 +594,7 @@ static void doom_ended_instance(const struct keymap_key *key, uint64_t value, vo
 	uint64_t id;
 
 	(void)value;
-	if (key->c == 0 && keymap__get(d->c->by_pid, &pid_key, &id) &&
+	if (key->c != 1 && /* attached: 0 and 2 */ keymap__get(d->c->by_pid, &pid_key, &id) &&
 	    tracked_by_id(d->c, id)->target.start_time == key->b)
 		return; /* profiled now: untrack() removes it */
 	if (!proc_is_running((pid_t)key->a, key->b))

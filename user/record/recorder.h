@@ -109,7 +109,9 @@ struct collector {
 	/*
 	 * (pid, start time, 0) -> its session process + 1: one per process instance, however
 	 * many times it is attached (each image it execs, or an image analysed mid-exec);
-	 * (pid, start time, 1) -> 1 once it was refused. Removed at its exit (or, for one
+	 * (pid, start time, 1) -> 1 once it was refused;
+	 * (pid, start time, 2) -> its main thread's session thread + 1, which the images it
+	 * execs continue (one thread in the report, not one per image). Removed at its exit (or, for one
 	 * refused, whose exit the kernel does not report, by sweep_exited()).
 	 */
 	struct keymap *instances;

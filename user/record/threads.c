@@ -109,6 +109,29 @@ static int rename_thread(struct collector *c, struct tracked *t, struct sampled_
 }
 
 /*
+ * The session thread of @tid, the main thread of @t, if an image before @t (which exec
+ * replaced) had one already: renamed @name. -ENOENT if none.
+ */
+static int64_t main_thread_continued(struct collector *c, const struct tracked *t, uint32_t tid,
+				     const char *name)
+{
+	struct keymap_key main = { (uint64_t)tid, t->target.start_time, 2 };
+	const struct session_thread *threads;
+	uint64_t known;
+	size_t count;
+
+	if (tid != (uint32_t)t->target.pid || !keymap__get(c->instances, &main, &known))
+		return -ENOENT;
+	threads = session__threads(c->s, &count);
+	if (known - 1 >= count)
+		return -EINVAL;
+	if (*name && strcmp(threads[known - 1].name, name) &&
+	    session__set_thread_name(c->s, (uint32_t)(known - 1), name))
+		return -ENOMEM;
+	return (int64_t)(known - 1);
+}
+
+/*
  * The session thread of (@t, @tid) at @time_ns, or -errno. A thread's name is read at its
  * first sample and again at most every THREAD_NAME_MS while it keeps being sampled: threads
  * are often named after they start (threading names OS threads from 3.14, applications
@@ -145,7 +168,16 @@ int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t 
 		.proc_id = id, .ident = ident, .named_ms = ms, .first_ms = ms, .tid = tid
 	};
 	read_thread_name(t, st, ms, name, sizeof(name));
-	n = session__add_thread(c->s, t->session_proc, tid, name);
+	n = main_thread_continued(c, t, tid, name);
+	if (n == -ENOENT) {
+		n = session__add_thread(c->s, t->session_proc, tid, name);
+		if (n >= 0 && tid == (uint32_t)t->target.pid) {
+			struct keymap_key main = { (uint64_t)tid, t->target.start_time, 2 };
+
+			if (keymap__set(c->instances, &main, (uint64_t)n + 1))
+				n = -ENOMEM;
+		}
+	}
 	if (n < 0 || keymap__set(c->threads, &key, (uint64_t)(uintptr_t)st)) {
 		free(st);
 		return -ENOMEM;
