@@ -1,16 +1,18 @@
 # SPDX-License-Identifier: MIT
 """test_async.py — --async: samples by asyncio task (CPython 3.14+), what suspended tasks
-await in wall mode, and `dump --async` (workloads/async_tasks.py).
+await in wall mode, `top --async` and `dump --async` (workloads/async_tasks.py).
 
 Before 3.14 the _asyncio module publishes no layout for debuggers: pyflare says that task
 attribution needs 3.14 and records as without --async."""
 import json
 import os
+import re
 import signal
 import subprocess
 import time
 
-from pyflare_run import run_pyflare
+from conftest import load_expect
+from pyflare_run import pyflare_path, run_pyflare, take_measured
 
 # a task's share of the tasks' CPU time may differ from the workload's own by this much
 SHARE_SLACK = 0.05
@@ -32,31 +34,36 @@ def task_times(rec):
     return out
 
 
-def note_of(interp):
-    """What pyflare says instead of tasks on a CPython whose tasks it does not read: before
-    3.14 there is no layout to read; 3.15's is not read yet."""
-    return "needs CPython 3.14" if interp.minor < 14 else "3.14 only so far"
+# what pyflare says instead of tasks before 3.14, whose _asyncio publishes no layout
+NOTE = "asyncio task attribution needs CPython 3.14 or newer"
+
+
+def check_shares(got, cpu, names, described):
+    """Each task of @names has the share of their CPU time @got (seconds by task) that the
+    workload measured (@cpu), within SHARE_SLACK."""
+    want_total = sum(cpu[n] for n in names)
+    got_total = sum(got.get(n, 0.0) for n in names)
+    assert got_total > 0, described
+    for n in names:
+        want, share = cpu[n] / want_total, got.get(n, 0.0) / got_total
+        assert abs(share - want) <= SHARE_SLACK, "task %s: %.3f of the tasks' CPU, want %.3f " \
+            "(%s)\n%s" % (n, share, want, got, described)
 
 
 def test_cpu_split_by_task(workload, interp):
     """Each task's share of the tasks' CPU time is the workload's own, within 5 points; the
     tasks awaiting each one are above it; the event loop's frames are not in a task's stack."""
-    if interp.minor != 14:
+    if interp.minor < 14:
+        # a note, and the recording goes on as without --async: the tasks' work is there
         case = workload("async_tasks", opts=("--async",))
-        assert note_of(interp) in case.result.stderr, case.result.explain()
+        assert NOTE in case.result.stderr, case.result.explain()
         assert not task_times(case.rec), case.rec.describe()
+        assert any(f.name == "burn" for stack, _ in case.rec.samples() for f in stack), \
+            case.rec.describe()
         return
     case = workload("async_tasks", opts=("--async",))
-    cpu = case.measured["cpu"]
-    got = task_times(case.rec)
-    names = case.expect["cpu_tasks"]
-    want_total = sum(cpu[n] for n in names)
-    got_total = sum(got.get(n, 0.0) for n in names)
-    assert got_total > 0, case.rec.describe()
-    for n in names:
-        want, share = cpu[n] / want_total, got.get(n, 0.0) / got_total
-        assert abs(share - want) <= SHARE_SLACK, "task %s: %.3f of the tasks' CPU, want %.3f " \
-            "(%s)\n%s" % (n, share, want, got, case.rec.describe())
+    check_shares(task_times(case.rec), case.measured["cpu"], case.expect["cpu_tasks"],
+                 case.rec.describe())
     for stack, _ in case.rec.samples():
         tasks = [f.name for f in stack if f.name.startswith("Task ") and not f.file]
         if "Task sub-0" in tasks:
@@ -73,8 +80,8 @@ def test_wall_awaits(workload, interp):
     """Wall mode: a suspended task's time is at its await line, ending in what it awaits; the
     sleeper's [await sleep] lasts as long as it slept. Before 3.14: the note, no task."""
     case = workload("async_tasks", opts=("--async", "--mode", "wall", "--granularity", "line"))
-    if interp.minor != 14:
-        assert note_of(interp) in case.result.stderr, case.result.explain()
+    if interp.minor < 14:
+        assert NOTE in case.result.stderr, case.result.explain()
         assert not task_times(case.rec), case.rec.describe()
         return
     lines = case.expect["lines"]
@@ -117,9 +124,9 @@ def test_dump_async(interp, placed):
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    if interp.minor != 14:
+    if interp.minor < 14:
         notes = [p["tasks_note"] for p in doc["processes"]]
-        assert notes and all(note_of(interp) in n for n in notes), doc
+        assert notes and all(NOTE in n for n in notes), doc
         return
     tasks = {t["name"]: t for p in doc["processes"] for t in p["tasks"]}
     lines = known["lines"]
@@ -141,3 +148,31 @@ def test_dump_async(interp, placed):
             mine = [f for f in t["frames"] if f["file"] == file]
             assert mine and mine[0]["line"] == line, t
     assert sorted(tasks["cpu-a"]["awaited_by"]) == ["Task-1", "waiter"], tasks["cpu-a"]
+
+
+# a row of `pyflare top`'s table: OWN% TOTAL% OWN s TOTAL s FUNCTION; a task has no file
+TOP_TASK_ROW = re.compile(r"^\s*[\d.]+\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s+Task (\S+)\s*$")
+
+
+def test_top_async(interp, placed):
+    """top --async, piped, over the whole run: each task a row ("Task cpu-a") whose total is
+    its share of the tasks' CPU time, within 5 points of what the workload measured. The
+    tasks of CPU work await nothing, so their total is their own. Before 3.14: the note."""
+    take_measured(placed, "async_tasks.py")
+    r = subprocess.run([pyflare_path(), "top", "--async", "--mode", "cpu", "--sort", "total",
+                        "--delay", "600", "--"] + interp.command(placed.interp("async_tasks.py")),
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    got = {}
+    for line in r.stdout.splitlines():
+        m = TOP_TASK_ROW.match(line)
+        if m:
+            got[m.group(2)] = got.get(m.group(2), 0.0) + float(m.group(1))
+    measured = take_measured(placed, "async_tasks.py")
+    assert measured, "the workload wrote no times: %s" % r.stderr
+    if interp.minor < 14:
+        assert NOTE in r.stderr and not got, r.stderr + r.stdout
+        return
+    check_shares(got, measured["cpu"], load_expect("async_tasks")["cpu_tasks"],
+                 r.stdout + r.stderr)

@@ -52,7 +52,8 @@ static const struct asyncio_debug_pos debug_positions[] = {
 	  .frame_yield_from = -1, .frame_executing = 0 },
 	/* 3.15 (Debian's 3.15.2, read the same way; the states and the awaited object's slot
 	 * checked with ctypes in a running 3.15: two slots below the stack pointer, where
-	 * CPython's own Modules/_remote_debugging/asyncio.c reads it) */
+	 * CPython's own Modules/_remote_debugging/asyncio.c reads it, and run end to end by
+	 * tests/functional/test_async.py) */
 	{ .minor = 15, .native_thread_id = 224, .stackpointer = 360, .tp_name = 488,
 	  .tp_flags = 504, .set_used = 600, .set_table = 608, .set_mask = 616, .long_tag = 672,
 	  .long_digit = 680, .gi_iframe = 808, .gi_frame_state = 816, .yield_from_slot = 2,
@@ -91,8 +92,10 @@ static int read_section(pid_t pid, const struct proc_mapping *m, unsigned char *
 	return err ? err : remote_read(pid, bias + addr, buf, ASYNCIO_DEBUG_BYTES);
 }
 
-/* Whether @path may hold _AsyncioDebug: the _asyncio module, or the interpreter itself
- * (a build with _asyncio built in) unless @modules_only. */
+/* Whether @path (as the process names it, like t->binary) may hold the section: the
+ * _asyncio module, or the interpreter itself unless @modules_only (a build with _asyncio
+ * built in, as Debian's python3.15, whose symbol is _Py_AsyncioDebug: 3.14's was
+ * _AsyncioDebug; the section's name and layout are the same). */
 static bool may_hold_asyncio(const struct py_target *t, const char *path, bool modules_only)
 {
 	const char *base = strrchr(path, '/');
@@ -109,7 +112,7 @@ static int find_section(const struct py_target *t, unsigned char *buf, bool modu
 
 	if (!maps)
 		return -ENOMEM;
-	n = proc_read_maps(t->pid, maps, 2048);
+	n = py_target_read_maps(t->pid, maps, 2048);
 	for (int i = 0; i < n && err; i++) {
 		bool first = true;
 
@@ -134,18 +137,12 @@ static int take32(uint32_t *dst, uint64_t v, uint64_t max)
 	return 0;
 }
 
-/* The newest CPython whose tasks are read: 3.15 was not run end to end (docs/cpython-versions.md) */
-#define ASYNCIO_NEWEST_MINOR 14
-
 int py_asyncio_find(const struct py_target *t, struct py_asyncio *out, bool modules_only)
 {
 	const struct asyncio_debug_pos *pos = NULL;
 	unsigned char sec[ASYNCIO_DEBUG_BYTES], rt[1024];
 	int err = 0;
 
-	/* 3.15's row is measured but its _asyncio section is not found yet: not read */
-	if (t->layout.minor > ASYNCIO_NEWEST_MINOR)
-		return -ENOTSUP;
 	for (size_t i = 0; i < sizeof(debug_positions) / sizeof(debug_positions[0]); i++)
 		if (debug_positions[i].minor == t->layout.minor)
 			pos = &debug_positions[i];
@@ -169,7 +166,7 @@ int py_asyncio_find(const struct py_target *t, struct py_asyncio *out, bool modu
 	err |= take32(&out->ts_running_task, u64_at(sec, 88), u64_at(sec, 72));
 	err |= take32(&out->ts_tasks_head, u64_at(sec, 96), u64_at(sec, 72));
 	/* the future a task waits on (task_fut_waiter) is the field before its coroutine, and its
-	 * state (fut_state, an int) the one before is_task, in 3.14's TaskObj */
+	 * state (fut_state, an int) the one before is_task, in 3.14's and 3.15's TaskObj */
 	if (err || out->task_coro < 8 || out->task_is_task < 4 || out->task_size < 16)
 		return -EINVAL;
 	err = remote_read(t->pid, t->runtime_addr, rt, sizeof(rt));
@@ -203,9 +200,6 @@ const char *py_asyncio_why_not(const struct py_target *t, int err)
 	if (t->layout.minor < 14)
 		return "asyncio task attribution needs CPython 3.14 or newer, whose _asyncio "
 		       "module publishes its task layout for debuggers";
-	if (t->layout.minor > ASYNCIO_NEWEST_MINOR)
-		return "asyncio task attribution is read on CPython 3.14 only so far, not yet on "
-		       "newer versions";
 	if (err == -ENOENT)
 		return "asyncio is not imported (yet)";
 	if (err == -ENOTSUP)

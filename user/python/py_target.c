@@ -523,6 +523,28 @@ static void to_process_view(const char *root, char *path, size_t len)
 		memmove(path, path + n, strnlen(path + n, len - n) + 1);
 }
 
+/* The root of process @pid as this reader sees it ("" when unreadable). */
+static void process_root(pid_t pid, char *root, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/root", pid);
+	n = readlink(link, root, len - 1);
+	root[n > 0 ? n : 0] = '\0';
+}
+
+int py_target_read_maps(pid_t pid, struct proc_mapping *maps, size_t max)
+{
+	char root[512];
+	int n = proc_read_maps(pid, maps, max);
+
+	process_root(pid, root, sizeof(root));
+	for (int i = 0; i < n; i++)
+		to_process_view(root, maps[i].path, sizeof(maps[i].path));
+	return n;
+}
+
 /*
  * The mappings of the process being analysed: 1.1 MiB, of which only what a process maps is
  * ever touched. One buffer kept (pyflare analyses one process at a time, on one thread):
@@ -538,14 +560,14 @@ enum py_target_error py_target_analyse(struct binary_cache *cache, pid_t pid, st
 	struct proc_mapping *maps;
 	bool needs_libpython = false;
 	char exe[512], link[64], root[512];
-	ssize_t exe_len, root_len;
+	ssize_t exe_len;
 	int n;
 
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	snprintf(why, len, "not a Python process");
 	maps = maps_buffer;
-	n = proc_read_maps(pid, maps, MAX_MAPPINGS);
+	n = py_target_read_maps(pid, maps, MAX_MAPPINGS);
 	if (n < 0) {
 		snprintf(why, len, "%s",
 			 n == -EACCES || n == -EPERM ? "permission denied reading /proc/PID/maps" :
@@ -563,12 +585,8 @@ enum py_target_error py_target_analyse(struct binary_cache *cache, pid_t pid, st
 		return PY_TARGET_NO_ACCESS;
 	}
 	exe[exe_len > 0 ? exe_len : 0] = '\0';
-	snprintf(link, sizeof(link), "/proc/%d/root", pid);
-	root_len = readlink(link, root, sizeof(root) - 1);
-	root[root_len > 0 ? root_len : 0] = '\0';
+	process_root(pid, root, sizeof(root));
 	to_process_view(root, exe, sizeof(exe));
-	for (int i = 0; i < n; i++)
-		to_process_view(root, maps[i].path, sizeof(maps[i].path));
 
 	/* libpython first ("the beef is in the library"), then the executable itself */
 	for (int pass = 0; pass < 2 && result != PY_TARGET_OK; pass++) {

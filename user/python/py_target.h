@@ -124,6 +124,10 @@ int py_target_binary_layout(const char *path, struct py_layout *layout);
 struct proc_mapping;
 int py_target_open_mapped(pid_t pid, const struct proc_mapping *m);
 
+/* The mappings of @pid, at most @max, their paths as the process sees them (a chroot'ed
+ * process's root taken off the front, as in py_target's binary): count or -errno. */
+int py_target_read_maps(pid_t pid, struct proc_mapping *maps, size_t max);
+
 void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *out);
 
 #endif /* PYFLARE_PY_TARGET_H */
