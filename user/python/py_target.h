@@ -118,7 +118,6 @@ int py_target_binary_version(const char *path, char *version, size_t len, bool *
  */
 int py_target_binary_layout(const char *path, struct py_layout *layout);
 
-/* The walker's view of @t, tagged with the collector's instance @id. */
 /* Opens a mapped file as the process sees it, through its root (containers), else through
  * /proc/PID/map_files (replaced, deleted, or named by a path outside its root): fd or -errno. */
 struct proc_mapping;
@@ -128,6 +127,7 @@ int py_target_open_mapped(pid_t pid, const struct proc_mapping *m);
  * process's root taken off the front, as in py_target's binary): count or -errno. */
 int py_target_read_maps(pid_t pid, struct proc_mapping *maps, size_t max);
 
+/* The walker's view of @t, tagged with the collector's instance @id. */
 void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *out);
 
 #endif /* PYFLARE_PY_TARGET_H */
