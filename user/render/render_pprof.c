@@ -93,6 +93,7 @@ struct pprof {
 	uint32_t *location_function; /* per folded frame: function id, 0 = frame not used */
 	/* per thread: string ids of its name, its process's comm and a group's members */
 	uint32_t *thread_name, *thread_comm, *thread_members;
+	bool no_sample_labels; /* render_opts.no_sample_labels */
 };
 
 /* The string table id of @s, repaired to UTF-8 first (proto3 strings); -ENOMEM on failure. */
@@ -314,16 +315,18 @@ static void put_samples(struct pprof *x, struct gz *g, struct pb *top, struct pb
 		pb_varint(&packed, smp->count);
 		pb_varint(&packed, pprof_int(smp->ns));
 		pb_message(msg, SAMPLE_VALUE, &packed);
+		if (x->no_sample_labels)
+			; /* --push: the application's labels are on the request */
 		/* a group is its members, a merged thread its name: no one PID or TID */
-		if (x->thread_members[smp->thread])
+		else if (x->thread_members[smp->thread])
 			put_label(msg, &label, lk->members, x->thread_members[smp->thread], 0);
 		else
 			put_label(msg, &label, lk->pid, 0, procs[th->process].pid);
-		if (!render_is_merged_thread(th))
+		if (!x->no_sample_labels && !render_is_merged_thread(th))
 			put_label(msg, &label, lk->tid, 0, th->tid);
-		if (*th->name)
+		if (!x->no_sample_labels && *th->name)
 			put_label(msg, &label, lk->thread_name, x->thread_name[smp->thread], 0);
-		if (*procs[th->process].comm)
+		if (!x->no_sample_labels && *procs[th->process].comm)
 			put_label(msg, &label, lk->process, x->thread_comm[smp->thread], 0);
 		if (packed.err || label.err)
 			g->err = -ENOMEM;
@@ -484,6 +487,7 @@ static int pprof_render(const struct session *s, const struct render_opts *o, FI
 		return -EINVAL;
 	if (!o)
 		o = &render_opts_default;
+	x.no_sample_labels = o->no_sample_labels;
 	err = render_stacks__build(&x.rs, s, o->granularity);
 	if (err)
 		return err;
