@@ -42,17 +42,15 @@ static void cmdline_name(const char *cmdline, char *buf, size_t len)
 
 	buf[0] = '\0';
 	while (*cmdline) {
-		size_t n = strcspn(cmdline, " ");
-		const char *word = cmdline, *slash;
+		const char *end = cmdline + strcspn(cmdline, " "), *word = cmdline;
 
-		for (slash = word; slash < word + n; slash++)
-			if (*slash == '/' && slash + 1 < word + n)
-				word = slash + 1;
+		for (const char *c = cmdline; c + 1 < end; c++)
+			if (*c == '/')
+				word = c + 1;
 		if (at)
 			put_name(buf, len, &at, "_", 1);
-		put_name(buf, len, &at, word, (size_t)(cmdline + n - word));
-		cmdline += n;
-		cmdline += strspn(cmdline, " ");
+		put_name(buf, len, &at, word, (size_t)(end - word));
+		cmdline = end + strspn(end, " ");
 	}
 }
 
