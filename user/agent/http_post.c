@@ -111,8 +111,7 @@ int http_url_parse(const char *url, struct http_url *u, char *err, size_t errlen
 	}
 	hlen = (size_t)(hoste - hostp);
 	if (!hlen || hlen >= sizeof(u->host))
-		return url_error(err, errlen, -EINVAL, "--push '%s': no host, or too long",
-				 url);
+		return url_error(err, errlen, -EINVAL, "--push '%s': no host, or too long", url);
 	memcpy(u->host, hostp, hlen);
 	strcpy(u->port, "80");
 	if (portp) {
@@ -143,10 +142,9 @@ int http_url_parse(const char *url, struct http_url *u, char *err, size_t errlen
 		if (!isalnum((unsigned char)*c) && !strchr(".-_:", *c))
 			return url_error(err, errlen, -EINVAL,
 					 "--push '%s': a host name or address expected", url);
-	snprintf(u->shown, sizeof(u->shown), "http://%.*s%s%s%s%s:%s%s",
-		 (int)strcspn(u->auth, ":"), u->auth, *u->auth ? ":***@" : "",
-		 strchr(u->host, ':') ? "[" : "", u->host, strchr(u->host, ':') ? "]" : "",
-		 u->port, u->path);
+	snprintf(u->shown, sizeof(u->shown), "http://%.*s%s%s%s%s:%s%s", (int)strcspn(u->auth, ":"),
+		 u->auth, *u->auth ? ":***@" : "", strchr(u->host, ':') ? "[" : "", u->host,
+		 strchr(u->host, ':') ? "]" : "", u->port, u->path);
 	return 0;
 }
 
@@ -260,8 +258,8 @@ static int connect_to(const struct http_request *rq, uint64_t deadline)
 }
 
 /* Reads into @buf until @done says it holds enough, the peer closes or it is full. */
-static int read_answer(int fd, char *buf, size_t cap, size_t *len, uint64_t deadline,
-		       int cancel_fd, bool (*done)(const char *, size_t))
+static int read_answer(int fd, char *buf, size_t cap, size_t *len, uint64_t deadline, int cancel_fd,
+		       bool (*done)(const char *, size_t))
 {
 	*len = 0;
 	while (*len < cap - 1 && !done(buf, *len)) {
@@ -340,13 +338,13 @@ int http_post(const struct http_request *rq, struct http_result *res)
 		base64(rq->url->auth, b64, sizeof(b64));
 		snprintf(auth, sizeof(auth), "Authorization: Basic %s\r\n", b64);
 	}
-	n = snprintf(head, sizeof(head),
-		     "POST %s%s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nUser-Agent: pyflare/" PYFLARE_VERSION
-		     "\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n",
-		     rq->url->path, rq->target, v6 ? "[" : "", rq->url->host, v6 ? "]" : "",
-		     strcmp(rq->url->port, "80") ? ":" : "",
-		     strcmp(rq->url->port, "80") ? rq->url->port : "", rq->content_type, rq->len,
-		     auth);
+	n = snprintf(
+		head, sizeof(head),
+		"POST %s%s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nUser-Agent: pyflare/" PYFLARE_VERSION
+		"\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n",
+		rq->url->path, rq->target, v6 ? "[" : "", rq->url->host, v6 ? "]" : "",
+		strcmp(rq->url->port, "80") ? ":" : "",
+		strcmp(rq->url->port, "80") ? rq->url->port : "", rq->content_type, rq->len, auth);
 	explicit_bzero(auth, sizeof(auth));
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -E2BIG;

@@ -38,8 +38,8 @@ struct http_request {
 };
 
 struct http_result {
-	int status;	      /* the answer's status code */
-	char body_line[160];  /* the first line of the answer's body, raw (escape it to show) */
+	int status;	     /* the answer's status code */
+	char body_line[160]; /* the first line of the answer's body, raw (escape it to show) */
 };
 
 /*

@@ -50,11 +50,11 @@ struct pusher {
 	struct session *pending[PENDING_MAX];
 	size_t npending;
 	struct entry *head, *tail;
-	unsigned failures;  /* sends failed in a row: the backoff */
-	uint64_t next_try;  /* now_ns() of the next send after a failure */
-	bool flushing;	    /* the stop: each profile once more, no backoff */
-	bool stopping;	    /* the flush's time is up */
-	bool done;	    /* the thread has ended */
+	unsigned failures; /* sends failed in a row: the backoff */
+	uint64_t next_try; /* now_ns() of the next send after a failure */
+	bool flushing;	   /* the stop: each profile once more, no backoff */
+	bool stopping;	   /* the flush's time is up */
+	bool done;	   /* the thread has ended */
 	struct push_stats st;
 	/* the thread's own */
 	char said[sizeof(((struct push_stats *)0)->last_error)];
@@ -187,10 +187,10 @@ static void send_head(struct pusher *p)
 	}
 	if (err) {
 		snprintf(what, sizeof(what), "%s",
-			 err == -ETIMEDOUT ? "no answer in time (--push-timeout)" :
+			 err == -ETIMEDOUT    ? "no answer in time (--push-timeout)" :
 			 err == -EHOSTUNREACH ? "cannot resolve or reach the host" :
-			 err == -EPROTO ? "the answer is no HTTP" :
-					      strerror(-err));
+			 err == -EPROTO	      ? "the answer is no HTTP" :
+						strerror(-err));
 	} else {
 		line = escape_dup(res.body_line, NULL);
 		snprintf(what, sizeof(what), "HTTP %d%s%s", res.status, line && *line ? ": " : "",
@@ -356,8 +356,7 @@ void pusher_offer(struct pusher *p, const struct session *slice)
 	} else {
 		if (p->npending == PENDING_MAX) { /* the thread is behind: the oldest goes */
 			old = p->pending[0];
-			memmove(p->pending, p->pending + 1,
-				--p->npending * sizeof(*p->pending));
+			memmove(p->pending, p->pending + 1, --p->npending * sizeof(*p->pending));
 			p->st.dropped += applications(old);
 		}
 		p->pending[p->npending++] = copy;

@@ -16,9 +16,9 @@
 #include "session/session.h"
 #include "session/session_group.h"
 
-#define PUSH_QUEUE_DEFAULT 64		      /* profiles waiting */
+#define PUSH_QUEUE_DEFAULT 64		       /* profiles waiting */
 #define PUSH_QUEUE_BYTES_DEFAULT (16ULL << 20) /* their bytes */
-#define PUSH_TIMEOUT_DEFAULT 10.0	      /* seconds for one request */
+#define PUSH_TIMEOUT_DEFAULT 10.0	       /* seconds for one request */
 #define PUSH_FLUSH_NS (5ULL * 1000000000ULL)   /* at the stop, to send what waits */
 /* the Basic authentication's password, and its user when the URL has none */
 #define PUSH_PASSWORD_ENV "PYFLARE_PUSH_PASSWORD"
