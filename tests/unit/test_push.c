@@ -81,8 +81,9 @@ static void test_names(void)
 	push_app_name(&p, GROUP_BY_PROCESS, buf, sizeof(buf));
 	CHECK_STR(buf, "python");
 	/* long: cut at 100 */
-	p.cmdline = "python aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	p.cmdline =
+		"python aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 	push_app_name(&p, GROUP_BY_PROCESS, buf, sizeof(buf));
 	CHECK_INT(strlen(buf), 100);
 

@@ -45,7 +45,8 @@ struct http_result {
 /*
  * Sends @rq and reads the answer's status. Returns 0 with @res set, whatever the status,
  * or -errno: ETIMEDOUT, ECONNREFUSED, ECANCELED, EHOSTUNREACH (the name did not resolve),
- * EPROTO (an answer that is no HTTP), ...
+ * EADDRNOTAVAIL (a name, in the static binary: it takes addresses), EPROTO (an answer that
+ * is no HTTP), ...
  */
 int http_post(const struct http_request *rq, struct http_result *res);
 

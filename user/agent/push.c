@@ -187,10 +187,12 @@ static void send_head(struct pusher *p)
 	}
 	if (err) {
 		snprintf(what, sizeof(what), "%s",
-			 err == -ETIMEDOUT    ? "no answer in time (--push-timeout)" :
-			 err == -EHOSTUNREACH ? "cannot resolve or reach the host" :
-			 err == -EPROTO	      ? "the answer is no HTTP" :
-						strerror(-err));
+			 err == -ETIMEDOUT     ? "no answer in time (--push-timeout)" :
+			 err == -EHOSTUNREACH  ? "cannot resolve or reach the host" :
+			 err == -EADDRNOTAVAIL ? "this static build cannot resolve host names: "
+						 "give --push http://IP:PORT" :
+			 err == -EPROTO	       ? "the answer is no HTTP" :
+						 strerror(-err));
 	} else {
 		line = escape_dup(res.body_line, NULL);
 		snprintf(what, sizeof(what), "HTTP %d%s%s", res.status, line && *line ? ": " : "",
