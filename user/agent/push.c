@@ -61,7 +61,7 @@ struct pusher {
 	uint64_t said_at;
 };
 
-/* The profiles a grouped slice would have made (at least 1: something was lost). */
+/* The profiles a slice that failed would have made: at least 1, something was lost. */
 static uint64_t applications(const struct session *s)
 {
 	size_t n = push_applications(s);
@@ -257,7 +257,7 @@ static void *sender(void *arg)
 		p->st.dropped++;
 	}
 	while (p->npending) {
-		p->st.dropped += applications(p->pending[--p->npending]);
+		p->st.dropped += push_applications(p->pending[--p->npending]);
 		session__free(p->pending[p->npending]);
 	}
 	p->done = true;
@@ -359,7 +359,7 @@ void pusher_offer(struct pusher *p, const struct session *slice)
 		if (p->npending == PENDING_MAX) { /* the thread is behind: the oldest goes */
 			old = p->pending[0];
 			memmove(p->pending, p->pending + 1, --p->npending * sizeof(*p->pending));
-			p->st.dropped += applications(old);
+			p->st.dropped += push_applications(old);
 		}
 		p->pending[p->npending++] = copy;
 		pthread_cond_broadcast(&p->cv);
