@@ -118,8 +118,9 @@ def rss(pid):
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def test_push_reaches_the_ingest_server_intact(py, tmp, agents):
+def test_push_reaches_the_ingest_server_intact(py, tmp, agents, monkeypatch):
     go_binary()
+    monkeypatch.setenv("PYFLARE_PUSH_TENANT", "team-a")
     tag = "agent-push-" + uuid.uuid4().hex[:8]
     d = os.path.join(tmp, "dir")
     server = IngestServer()
@@ -166,6 +167,8 @@ def test_push_reaches_the_ingest_server_intact(py, tmp, agents):
         q = dict(urllib.parse.parse_qsl(u.query))
         assert q["format"] == "pprof" and q["spyName"] == "pyflare", q
         assert headers["Authorization"] == auth
+        assert headers["X-Scope-OrgID"] == "team-a"
+        assert headers["Content-Type"] == "application/octet-stream"
         app, labels = parse_name(q["name"])
         # the default --group-by cmdline: the command line's words, their folders left out
         assert app.startswith("python") and "agent_burn.py" in app and tag in app, app

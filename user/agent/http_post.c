@@ -386,7 +386,7 @@ static int parse_answer(const char *buf, struct http_result *res)
 int http_post(const struct http_request *rq, struct http_result *res)
 {
 	uint64_t deadline = now_ns() + rq->timeout_ns;
-	char head[3072], auth[700] = "", *answer;
+	char head[3072], auth[700] = "", tenant[160] = "", *answer;
 	size_t len;
 	int fd, err, n;
 	bool v6 = strchr(rq->url->host, ':') != NULL;
@@ -398,13 +398,16 @@ int http_post(const struct http_request *rq, struct http_result *res)
 		base64(rq->url->auth, b64, sizeof(b64));
 		snprintf(auth, sizeof(auth), "Authorization: Basic %s\r\n", b64);
 	}
+	if (*rq->url->tenant)
+		snprintf(tenant, sizeof(tenant), "X-Scope-OrgID: %s\r\n", rq->url->tenant);
 	n = snprintf(
 		head, sizeof(head),
 		"POST %s%s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nUser-Agent: pyflare/" PYFLARE_VERSION
-		"\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n",
+		"\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%sConnection: close\r\n\r\n",
 		rq->url->path, rq->target, v6 ? "[" : "", rq->url->host, v6 ? "]" : "",
 		strcmp(rq->url->port, "80") ? ":" : "",
-		strcmp(rq->url->port, "80") ? rq->url->port : "", rq->content_type, rq->len, auth);
+		strcmp(rq->url->port, "80") ? rq->url->port : "", rq->content_type, rq->len, tenant,
+		auth);
 	explicit_bzero(auth, sizeof(auth));
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -E2BIG;

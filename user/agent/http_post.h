@@ -16,6 +16,7 @@ struct http_url {
 	char port[8];	  /* "80" by default */
 	char path[1024];  /* the URL's path without its trailing '/': "" or "/pyroscope" */
 	char auth[512];	  /* "user:password" for Basic authentication, or "" */
+	char tenant[128]; /* X-Scope-OrgID (Pyroscope's multi-tenant mode), or "" */
 	char shown[1400]; /* the URL as it may be shown: never the password */
 };
 

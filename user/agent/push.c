@@ -31,7 +31,6 @@
 #define BACKOFF_CAP_NS (30ULL * 1000000000ULL)
 #define CONNECT_TIMEOUT_NS (5ULL * 1000000000ULL)
 #define SAY_AGAIN_NS (600ULL * 1000000000ULL)
-#define THREAD_STACK (1U << 20)
 
 struct entry {
 	struct push_profile pp;
@@ -270,8 +269,8 @@ struct pusher *pusher_start(const struct push_opts *o, char *err, size_t errlen)
 {
 	struct pusher *p = calloc(1, sizeof(*p));
 	const char *password = getenv(PUSH_PASSWORD_ENV), *user = getenv(PUSH_USER_ENV);
+	const char *tenant = getenv(PUSH_TENANT_ENV);
 	pthread_condattr_t ca;
-	pthread_attr_t ta;
 	sigset_t all, old;
 	int e;
 
@@ -308,6 +307,20 @@ struct pusher *pusher_start(const struct push_opts *o, char *err, size_t errlen)
 			memcpy(p->url.shown, shown, sizeof(shown));
 		}
 	}
+	if (tenant && *tenant) {
+		/* a header's value: no CR or LF, nothing odd, short */
+		if (strlen(tenant) >= sizeof(p->url.tenant) ||
+		    strspn(tenant, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				   "_.-|") != strlen(tenant)) {
+			snprintf(err, errlen,
+				 "$%s: expected a tenant id of letters, digits and _.-| (at most "
+				 "%zu)",
+				 PUSH_TENANT_ENV, sizeof(p->url.tenant) - 1);
+			e = EINVAL;
+			goto fail;
+		}
+		snprintf(p->url.tenant, sizeof(p->url.tenant), "%s", tenant);
+	}
 	p->st.url = p->url.shown;
 	p->st.group_by = group_by_name(o->group_by);
 	if (pipe2(p->cancel, O_CLOEXEC | O_NONBLOCK)) {
@@ -320,14 +333,12 @@ struct pusher *pusher_start(const struct push_opts *o, char *err, size_t errlen)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&p->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	pthread_attr_init(&ta);
-	pthread_attr_setstacksize(&ta, THREAD_STACK);
 	/* signals stay the agent's thread's: its loop sees the stop at once */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&p->thread, &ta, sender, p);
+	/* the default stack, as the agent's thread: rendering walks deep stacks too */
+	e = pthread_create(&p->thread, NULL, sender, p);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&ta);
 	if (e) {
 		snprintf(err, errlen, "cannot start the push thread: %s", strerror(e));
 		pthread_cond_destroy(&p->cv);

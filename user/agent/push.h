@@ -23,6 +23,8 @@
 /* the Basic authentication's password, and its user when the URL has none */
 #define PUSH_PASSWORD_ENV "PYFLARE_PUSH_PASSWORD"
 #define PUSH_USER_ENV "PYFLARE_PUSH_USER"
+/* the tenant of a multi-tenant Pyroscope: sent as X-Scope-OrgID */
+#define PUSH_TENANT_ENV "PYFLARE_PUSH_TENANT"
 
 struct push_opts {
 	const char *url;	/* --push */
