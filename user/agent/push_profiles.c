@@ -184,70 +184,47 @@ static char *ingest_target(const struct session *s, const struct session_process
 static int render_one(const struct session *s, const struct session_process *p, enum group_by by,
 		      struct push_profile *pp)
 {
-	struct session *one = session_group(s, GROUP_BY_PROCESS); /* a copy */
-	const struct session_process *procs;
-	const struct session_thread *thr;
 	struct render_opts o = render_opts_default;
-	size_t nthreads;
-	bool *drop;
-	FILE *f;
+	FILE *f = open_memstream((char **)&pp->body, &pp->len);
 	int err;
 
-	if (!one)
-		return -errno;
-	procs = session__processes(one, &(size_t){ 0 });
-	thr = session__threads(one, &nthreads);
-	drop = calloc(nthreads ? nthreads : 1, sizeof(*drop));
-	if (!drop) {
-		session__free(one);
+	if (!f)
 		return -ENOMEM;
-	}
-	for (size_t t = 0; t < nthreads; t++)
-		drop[t] = procs[thr[t].process].pid != p->pid ||
-			  procs[thr[t].process].start_time != p->start_time;
-	session__drop_thread_samples(one, drop);
-	free(drop);
-	pp->samples = session__nsamples(one);
 	o.group_by = by;
 	o.no_sample_labels = true;
-	f = open_memstream((char **)&pp->body, &pp->len);
-	if (!f) {
-		session__free(one);
-		return -ENOMEM;
-	}
-	err = render_pprof.render(one, &o, f);
+	o.only_process = p; /* no copy of the slice for each application */
+	err = render_pprof.render(s, &o, f);
 	if (fclose(f) && !err)
 		err = -ENOMEM;
-	session__free(one);
 	return err;
 }
 
-/* Which processes of @s have samples: an array of flags (NULL: ENOMEM). */
-static bool *processes_used(const struct session *s, size_t *nprocs)
+/* The samples of each process of @s: an array (NULL: ENOMEM). */
+static uint64_t *process_samples(const struct session *s, size_t *nprocs)
 {
 	const struct session_thread *thr;
 	struct session_cursor cur;
 	struct session_sample smp;
 	size_t nthreads;
-	bool *used;
+	uint64_t *count;
 
 	session__processes(s, nprocs);
 	thr = session__threads(s, &nthreads);
-	used = calloc(*nprocs ? *nprocs : 1, sizeof(*used));
-	for (session__samples_begin(s, &cur); used && session__samples_next(&cur, &smp);)
+	count = calloc(*nprocs ? *nprocs : 1, sizeof(*count));
+	for (session__samples_begin(s, &cur); count && session__samples_next(&cur, &smp);)
 		if (smp.thread < nthreads && thr[smp.thread].process < *nprocs)
-			used[thr[smp.thread].process] = true;
-	return used;
+			count[thr[smp.thread].process]++;
+	return count;
 }
 
 size_t push_applications(const struct session *grouped)
 {
 	size_t nprocs, n = 0;
-	bool *used = processes_used(grouped, &nprocs);
+	uint64_t *count = process_samples(grouped, &nprocs);
 
-	for (size_t i = 0; used && i < nprocs; i++)
-		n += used[i];
-	free(used);
+	for (size_t i = 0; count && i < nprocs; i++)
+		n += count[i] > 0;
+	free(count);
 	return n;
 }
 
@@ -256,22 +233,23 @@ int push_profiles_make(const struct session *grouped, enum group_by by, struct p
 {
 	const struct session_process *procs = session__processes(grouped, &(size_t){ 0 });
 	size_t nprocs, k = 0;
-	bool *used = processes_used(grouped, &nprocs);
+	uint64_t *count = process_samples(grouped, &nprocs);
 	struct push_profile *pp = calloc(nprocs ? nprocs : 1, sizeof(*pp));
 	int err = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (!used || !pp) {
-		free(used);
+	if (!count || !pp) {
+		free(count);
 		free(pp);
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < nprocs && !err; i++) {
 		char app[APP_NAME_MAX + 1];
 
-		if (!used[i])
+		if (!count[i])
 			continue;
+		pp[k].samples = count[i];
 		push_app_name(&procs[i], by, app, sizeof(app));
 		pp[k].app = strdup(app);
 		pp[k].target = ingest_target(grouped, &procs[i], by, app);
@@ -279,7 +257,7 @@ int push_profiles_make(const struct session *grouped, enum group_by by, struct p
 						  -ENOMEM;
 		k++;
 	}
-	free(used);
+	free(count);
 	if (err) {
 		for (size_t i = 0; i < k; i++)
 			push_profile_release(&pp[i]);

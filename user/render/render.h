@@ -58,6 +58,8 @@ struct render_opts {
 	 * sends them so: Pyroscope makes a series of each set of sample labels it meets.
 	 */
 	bool no_sample_labels;
+	/* pprof: only the samples of this process of the session (NULL: all) */
+	const struct session_process *only_process;
 };
 
 struct renderer {
