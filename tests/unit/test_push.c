@@ -50,6 +50,8 @@ static void test_urls(void)
 	CHECK_INT(http_url_parse("http://h/ingest?name=x", &u, err, sizeof(err)), -EINVAL);
 	CHECK_INT(http_url_parse("http://", &u, err, sizeof(err)), -EINVAL);
 	CHECK_INT(http_url_parse("http://a b/", &u, err, sizeof(err)), -EINVAL);
+	/* nothing that would end the request line early */
+	CHECK_INT(http_url_parse("http://h/x\r\nX-Evil: 1", &u, err, sizeof(err)), -EINVAL);
 }
 
 static void test_names(void)
@@ -249,6 +251,7 @@ static void test_http(void)
 	CHECK_INT(res.status, 400);
 	CHECK_STR(res.body_line, "invalid name: no app\x1b[0m");
 	CHECK_INT(post("SSH-2.0-OpenSSH\r\n\r\n\r\n", S, &res), -EPROTO);
+	CHECK_INT(post("HTTP/1.1", S, &res), -EPROTO);
 	/* a peer that never answers: the request's time, no more */
 	t0 = now_ns();
 	CHECK_INT(post(NULL, S / 5, &res), -ETIMEDOUT);

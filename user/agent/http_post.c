@@ -50,6 +50,16 @@ static bool percent_decode(const char *s, size_t len, char *out, size_t outlen)
 	return true;
 }
 
+/* A path that goes into the request line as it is: no spaces, controls, '?' or '#'. */
+static bool plain_path(const char *path, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)path[i] <= ' ' || (unsigned char)path[i] >= 0x7f ||
+		    path[i] == '?' || path[i] == '#')
+			return false;
+	return true;
+}
+
 /* Says what is wrong with @url, its user and password left out. */
 static int url_error(char *err, size_t errlen, int e, const char *fmt, const char *url)
 {
@@ -134,8 +144,7 @@ int http_url_parse(const char *url, struct http_url *u, char *err, size_t errlen
 	plen = strlen(slash);
 	while (plen && slash[plen - 1] == '/')
 		plen--;
-	if (plen >= sizeof(u->path) || memchr(slash, ' ', plen) || memchr(slash, '#', plen) ||
-	    memchr(slash, '?', plen))
+	if (plen >= sizeof(u->path) || !plain_path(slash, plen))
 		return url_error(err, errlen, -EINVAL,
 				 "--push '%s': a path without spaces, '?' or '#' expected", url);
 	memcpy(u->path, slash, plen);
@@ -364,7 +373,7 @@ static int parse_answer(const char *buf, struct http_result *res)
 	const char *body, *end;
 	size_t n;
 
-	if (strncmp(buf, "HTTP/1.", 7) || !isdigit((unsigned char)buf[9]) ||
+	if (strlen(buf) < 12 || strncmp(buf, "HTTP/1.", 7) || !isdigit((unsigned char)buf[9]) ||
 	    !isdigit((unsigned char)buf[10]) || !isdigit((unsigned char)buf[11]) || buf[8] != ' ')
 		return -EPROTO;
 	res->status = atoi(buf + 9);
