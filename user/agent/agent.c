@@ -6,7 +6,8 @@
  * flight recorder (flight_recorder.c) and answers its control socket (control_server.c).
  * A stop signal ends the recording; the partial slice is written, and the agent exits 0.
  * A slice that cannot be written is counted and said, never retried: the agent keeps
- * sampling, and what it holds stays bounded.
+ * sampling, and what it holds stays bounded. With --push, each slice is also handed to the
+ * sending thread (push.c), which sends it to a Pyroscope server off this thread.
  */
 #include "agent/agent.h"
 
@@ -42,6 +43,7 @@ struct agent {
 	struct slicer slicer;
 	struct flight_recorder fr;
 	struct control_server *ctl;
+	struct pusher *push; /* NULL: no --push */
 	uint64_t slice_ns;
 	uint64_t mono_start; /* now_ns() when the recording's clock was 0 */
 	bool started;
@@ -56,14 +58,6 @@ struct agent {
 	double samples_per_s, cpu_percent;
 	uint64_t cpu_at_cut, mono_at_cut;
 };
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t elapsed(const struct agent *a)
 {
@@ -156,6 +150,9 @@ static void cut_slice(struct agent *a, uint64_t end_ns)
 	a->cpu_at_cut = cpu;
 	a->mono_at_cut = mono;
 	write_file(a, SLICE_KIND, slice);
+	/* sent even when the disk failed it: the server may be where it is kept */
+	if (a->push)
+		pusher_offer(a->push, slice);
 	apply_retention(a);
 	flight_recorder_add(&a->fr, slice, end_ns);
 }
@@ -178,7 +175,7 @@ static struct session *snapshot(struct agent *a, double seconds)
 	return s;
 }
 
-static void fill_health(struct agent *a, struct agent_health *h)
+static void fill_health(struct agent *a, struct agent_health *h, struct push_stats *ps)
 {
 	struct collector_status st;
 	uint64_t up = elapsed(a);
@@ -213,17 +210,22 @@ static void fill_health(struct agent *a, struct agent_health *h)
 		.window_slices = (uint32_t)a->fr.n,
 		.snapshots = a->snapshots,
 	};
+	if (a->push) {
+		pusher_stats(a->push, ps);
+		h->push = ps;
+	}
 }
 
 static int answer(enum control_request req, double seconds, FILE *out, void *ctx)
 {
 	struct agent *a = ctx;
 	struct agent_health h;
+	struct push_stats ps;
 	struct session *s;
 	int err;
 
 	if (req != CONTROL_SNAPSHOT) {
-		fill_health(a, &h);
+		fill_health(a, &h, &ps);
 		if (req == CONTROL_STATUS_JSON)
 			agent_health_json(&h, out);
 		else
@@ -388,6 +390,14 @@ int agent_run(const struct agent_opts *o)
 		pr_error("%s\n", err);
 		return errno == EBUSY ? EXIT_USAGE : EXIT_TARGET;
 	}
+	if (o->push.url) {
+		a.push = pusher_start(&o->push, err, sizeof(err));
+		if (!a.push) {
+			pr_error("%s\n", err);
+			control_server_close(a.ctl);
+			return EXIT_USAGE;
+		}
+	}
 	stale = slice_files_remove_temporary(o->dir);
 	if (stale)
 		pr_info("removed %zu half-written files a stopped agent left in %s\n", stale,
@@ -395,13 +405,19 @@ int agent_run(const struct agent_opts *o)
 	a.live = session__new();
 	if (!a.live) {
 		pr_error("out of memory\n");
+		pusher_stop(a.push, 0);
 		control_server_close(a.ctl);
 		return EXIT_NOMEM;
 	}
 	pr_info("agent: slices of %.0f s into %s, control socket %s\n", o->slice_s, o->dir,
 		control_server_path(a.ctl));
+	if (a.push)
+		pr_info("agent: each slice pushed to %s, one profile per %s\n",
+			pusher_stats_url(a.push), group_by_name(o->push.group_by));
 	apply_retention(&a);
 	ret = collector_record_live(&o->record, a.live, &hook, &status);
+	/* the last slice is in the queue: a short while to send what waits, then exit */
+	pusher_stop(a.push, PUSH_FLUSH_NS);
 	control_server_close(a.ctl);
 	flight_recorder_free(&a.fr);
 	session__free(a.live);

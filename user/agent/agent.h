@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/push.h"
 #include "record/record_opts.h"
 
 #define AGENT_DIR_DEFAULT "/var/lib/pyflare"
@@ -19,6 +20,8 @@
 #define AGENT_KEEP_FOR_DEFAULT (24ULL * 3600 * 1000000000ULL)
 #define AGENT_KEEP_SIZE_DEFAULT (1ULL << 30)
 #define AGENT_WINDOW_DEFAULT 300.0
+/* what --push sends as one application: a pool of workers with one command line is one */
+#define AGENT_GROUP_BY_DEFAULT GROUP_BY_CMDLINE
 
 struct agent_opts {
 	struct record_opts record; /* targets, filters, mode, rate, clock */
@@ -27,6 +30,7 @@ struct agent_opts {
 	uint64_t keep_for_ns;	   /* --keep-for; 0: no age limit */
 	uint64_t keep_bytes;	   /* --keep-size; 0: no size limit */
 	double window_s;	   /* --window: the flight recorder; 0: none */
+	struct push_opts push;	   /* --push (push.url NULL: none), --group-by, --push-* */
 };
 
 /*

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/escape.h"
 #include "lib/json.h"
 
@@ -38,6 +39,27 @@ static double mib(uint64_t bytes)
 	return (double)bytes / (1024.0 * 1024.0);
 }
 
+static void push_text(const struct push_stats *p, FILE *out)
+{
+	/* the URL holds no password; last_error is escaped already */
+	char *url = escape_dup(p->url, NULL);
+
+	fprintf(out,
+		"push:       to %s, a profile per %s: %llu sent (%.1f MiB), %llu queued "
+		"(%.1f MiB), %llu retried, %llu rejected, %llu dropped\n",
+		url ? url : "?", p->group_by, (unsigned long long)p->sent, mib(p->sent_bytes),
+		(unsigned long long)p->queued, mib(p->queued_bytes), (unsigned long long)p->retried,
+		(unsigned long long)p->rejected, (unsigned long long)p->dropped);
+	if (p->last_success_ns)
+		fprintf(out, "last push:  %.0f s ago\n",
+			(double)(realtime_ns() - p->last_success_ns) / 1e9);
+	else
+		fprintf(out, "last push:  none yet\n");
+	if (*p->last_error)
+		fprintf(out, "push error: %s\n", p->last_error);
+	free(url);
+}
+
 void agent_health_text(const struct agent_health *h, FILE *out)
 {
 	char *dir = escape_dup(h->dir, NULL), *last = escape_dup(h->last_slice, NULL);
@@ -67,9 +89,32 @@ void agent_health_text(const struct agent_health *h, FILE *out)
 		(unsigned long long)h->files_removed, mib(h->bytes_removed));
 	fprintf(out, "window:     the last %.0f s in memory (%u slices), %llu snapshots taken\n",
 		h->window_ns / 1e9, h->window_slices, (unsigned long long)h->snapshots);
+	if (h->push)
+		push_text(h->push, out);
 	free(dir);
 	free(last);
 	free(why);
+}
+
+static void push_json(struct json_writer *w, const struct push_stats *p)
+{
+	json_begin_object(w);
+	json_key_string(w, "url", p->url);
+	json_key_string(w, "group_by", p->group_by);
+	json_key_u64(w, "queued", p->queued);
+	json_key_u64(w, "queued_bytes", p->queued_bytes);
+	json_key_u64(w, "sent", p->sent);
+	json_key_u64(w, "sent_bytes", p->sent_bytes);
+	json_key_u64(w, "retried", p->retried);
+	json_key_u64(w, "rejected", p->rejected);
+	json_key_u64(w, "dropped", p->dropped);
+	json_key(w, "last_success_unix_s");
+	if (p->last_success_ns)
+		json_decimal(w, p->last_success_ns / 1000000, 3);
+	else
+		json_null(w);
+	json_key_string(w, "last_error", p->last_error);
+	json_end_object(w);
 }
 
 void agent_health_json(const struct agent_health *h, FILE *out)
@@ -110,6 +155,11 @@ void agent_health_json(const struct agent_health *h, FILE *out)
 	json_key_decimal(&w, "window_s", h->window_ns / 1000000, 3);
 	json_key_u64(&w, "window_slices", h->window_slices);
 	json_key_u64(&w, "snapshots", h->snapshots);
+	json_key(&w, "push");
+	if (h->push)
+		push_json(&w, h->push);
+	else
+		json_null(&w);
 	json_end_object(&w);
 	fputc('\n', out);
 }

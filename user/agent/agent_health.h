@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "agent/push.h"
+
 struct agent_health {
 	uint32_t pid;
 	const char *dir;
@@ -33,6 +35,7 @@ struct agent_health {
 	uint64_t window_ns;		       /* the flight recorder's window */
 	uint32_t window_slices;		       /* slices held for it */
 	uint64_t snapshots;		       /* written or sent */
+	const struct push_stats *push;	       /* --push; NULL: none */
 };
 
 /* The agent's resident memory (/proc/self/statm) and CPU time (user + system), now. */

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/http_post.h"
 #include "agent/quantities.h"
 #include "cli/spellings.h"
 #include "render/frame_filter.h"
@@ -63,6 +64,11 @@ enum {
 	OPT_KEEP_SIZE,
 	OPT_WINDOW,
 	OPT_JSON,
+	OPT_PUSH,
+	OPT_PUSH_OTLP,
+	OPT_PUSH_QUEUE,
+	OPT_PUSH_QUEUE_SIZE,
+	OPT_PUSH_TIMEOUT,
 };
 
 /* The options of the reports, the same for record and report. */
@@ -171,6 +177,12 @@ static const struct option agent_options[] = {
 	{ "keep-for", required_argument, NULL, OPT_KEEP_FOR },
 	{ "keep-size", required_argument, NULL, OPT_KEEP_SIZE },
 	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "push", required_argument, NULL, OPT_PUSH },
+	{ "push-otlp", required_argument, NULL, OPT_PUSH_OTLP },
+	{ "push-queue", required_argument, NULL, OPT_PUSH_QUEUE },
+	{ "push-queue-size", required_argument, NULL, OPT_PUSH_QUEUE_SIZE },
+	{ "push-timeout", required_argument, NULL, OPT_PUSH_TIMEOUT },
+	{ "group-by", required_argument, NULL, OPT_GROUP_BY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -1259,6 +1271,73 @@ static enum opts_result dir_option(const char *arg, char *dir, size_t len, char 
 	return OPTS_OK;
 }
 
+/* --push-queue's number: profiles from 1 to 100000. */
+static bool parse_push_queue(const char *arg, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(arg, &end, 10);
+	return !errno && end != arg && !*end && *arg != '-' && *v >= 1 && *v <= 100000;
+}
+
+/* --push and what goes with it. */
+static enum opts_result push_option(struct agent_opts *o, int c, const char *arg, char *err,
+				    size_t errlen)
+{
+	struct http_url url;
+	uint64_t v;
+
+	switch (c) {
+	case OPT_PUSH:
+		if (http_url_parse(arg, &url, err, errlen))
+			return OPTS_USAGE;
+		explicit_bzero(&url, sizeof(url));
+		o->push.url = arg;
+		return OPTS_OK;
+	case OPT_PUSH_OTLP:
+		/* opentelemetry-proto v1.10.0 renumbered the fields of profiles' Sample */
+		return usage(err, errlen,
+			     "--push-otlp is not supported: OTLP profiles is still in development "
+			     "(opentelemetry-proto v1.10.0, profiles/v1development, changed its "
+			     "wire format since v1.9.0); use --push (a Pyroscope server, or an "
+			     "OpenTelemetry Collector's pyroscope receiver)");
+	case OPT_GROUP_BY:
+		if (!group_by_parse(arg, &o->push.group_by))
+			return usage(err, errlen,
+				     "bad --group-by '%s': expected process, cmdline, container or "
+				     "none (what --push sends as one application)",
+				     arg);
+		return OPTS_OK;
+	case OPT_PUSH_QUEUE:
+		if (!parse_push_queue(arg, &v))
+			return usage(err, errlen,
+				     "bad --push-queue '%s': expected profiles from 1 to 100000 "
+				     "(default %d)",
+				     arg, PUSH_QUEUE_DEFAULT);
+		o->push.max_profiles = (size_t)v;
+		return OPTS_OK;
+	case OPT_PUSH_QUEUE_SIZE:
+		if (!parse_size_bytes(arg, &v) || v < 1024)
+			return usage(err, errlen,
+				     "bad --push-queue-size '%s': expected a size of 1K or more "
+				     "(default 16M)",
+				     arg);
+		o->push.max_bytes = v;
+		return OPTS_OK;
+	case OPT_PUSH_TIMEOUT:
+		if (!parse_duration_ns(arg, &v) || v < 100000000ULL || v > 600ULL * 1000000000ULL)
+			return usage(err, errlen,
+				     "bad --push-timeout '%s': expected seconds from 0.1 to 600 "
+				     "(default %.0f)",
+				     arg, PUSH_TIMEOUT_DEFAULT);
+		o->push.timeout_s = (double)v / 1e9;
+		return OPTS_OK;
+	default:
+		return OPTS_USAGE;
+	}
+}
+
 static enum opts_result agent_option(struct agent_opts *o, int c, const char *arg, const char **dir,
 				     char *err, size_t errlen)
 {
@@ -1303,7 +1382,7 @@ static enum opts_result agent_option(struct agent_opts *o, int c, const char *ar
 		o->record.quiet = true;
 		return OPTS_OK;
 	default:
-		return OPTS_USAGE;
+		return push_option(o, c, arg, err, errlen);
 	}
 }
 
@@ -1323,6 +1402,12 @@ enum opts_result opts_parse_agent(int argc, char **argv, struct agent_opts *o, c
 	o->keep_for_ns = AGENT_KEEP_FOR_DEFAULT;
 	o->keep_bytes = AGENT_KEEP_SIZE_DEFAULT;
 	o->window_s = AGENT_WINDOW_DEFAULT;
+	o->push = (struct push_opts){
+		.group_by = AGENT_GROUP_BY_DEFAULT,
+		.max_profiles = PUSH_QUEUE_DEFAULT,
+		.max_bytes = PUSH_QUEUE_BYTES_DEFAULT,
+		.timeout_s = PUSH_TIMEOUT_DEFAULT,
+	};
 	while ((c = getopt_long(argc, argv, AGENT_SHORTS, agent_options, NULL)) != -1) {
 		r = target_option(&o->record, &sm, c, optarg, err, errlen);
 		if (r < 0)
@@ -1330,7 +1415,9 @@ enum opts_result opts_parse_agent(int argc, char **argv, struct agent_opts *o, c
 		if (r)
 			continue;
 		if (c == OPT_DIR || c == OPT_SLICE || c == OPT_KEEP_FOR || c == OPT_KEEP_SIZE ||
-		    c == OPT_WINDOW || c == 'q') {
+		    c == OPT_WINDOW || c == 'q' || c == OPT_PUSH || c == OPT_PUSH_OTLP ||
+		    c == OPT_GROUP_BY || c == OPT_PUSH_QUEUE || c == OPT_PUSH_QUEUE_SIZE ||
+		    c == OPT_PUSH_TIMEOUT) {
 			if (agent_option(o, c, optarg, &dir_arg, err, errlen))
 				goto bad;
 			continue;

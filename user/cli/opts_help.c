@@ -412,6 +412,24 @@ void opts_print_agent_help(void)
 	       "      --window SECONDS     the last seconds kept in memory for snapshots\n"
 	       "                           (default %.0f; 0: none)\n"
 	       "\n"
+	       "push (docs/agent.md):\n"
+	       "      --push URL           also send each slice, as pprof, to a Pyroscope server's\n"
+	       "                           POST URL/ingest: one profile per application; plain\n"
+	       "                           http://[USER[:PASSWORD]@]HOST[:PORT][/PATH] (https:\n"
+	       "                           through a relay such as Grafana Alloy); the password\n"
+	       "                           is better in $PYFLARE_PUSH_PASSWORD (and the user\n"
+	       "                           in $PYFLARE_PUSH_USER); $PYFLARE_PUSH_TENANT is sent\n"
+	       "                           as X-Scope-OrgID\n"
+	       "      --group-by KEY       what one application is: cmdline (default: the\n"
+	       "                           processes of one command line), process (one each,\n"
+	       "                           a pid label), container, none (one for the host)\n"
+	       "      --push-queue N       profiles waiting to be sent at most (default %d);\n"
+	       "                           past it the oldest is dropped, counted\n"
+	       "      --push-queue-size SIZE  their bytes at most (default 16M)\n"
+	       "      --push-timeout SECONDS  for one request (default %.0f); a failed one is\n"
+	       "                           tried again after 1, 2, 4, 8 s (5 tries), a 4xx not\n"
+	       "      --push-otlp URL      not supported: OTLP profiles is still in development\n"
+	       "\n"
 	       "  -q, --quiet              warnings and errors only (the default)\n"
 	       "  -v, --verbose            say each slice written (-vv: more)\n"
 	       "  -h, --help               this help\n"
@@ -420,8 +438,10 @@ void opts_print_agent_help(void)
 	       "examples:\n"
 	       "  pyflare agent\n"
 	       "  pyflare agent --container 3f2a9c --slice 5m --keep-for 7d --keep-size 5G\n"
-	       "  pyflare report /var/lib/pyflare --since 03:05 --until 03:20 -o night.html\n",
-	       RATE_ATTACH_HZ, AGENT_DIR_DEFAULT, AGENT_SLICE_DEFAULT, AGENT_WINDOW_DEFAULT);
+	       "  pyflare report /var/lib/pyflare --since 03:05 --until 03:20 -o night.html\n"
+	       "  pyflare agent --push http://pyroscope:4040 --group-by container\n",
+	       RATE_ATTACH_HZ, AGENT_DIR_DEFAULT, AGENT_SLICE_DEFAULT, AGENT_WINDOW_DEFAULT,
+	       PUSH_QUEUE_DEFAULT, PUSH_TIMEOUT_DEFAULT);
 }
 
 void opts_print_status_help(void)

@@ -53,6 +53,13 @@ struct render_opts {
 	 * groups it, session_group.h); the reports say so. The session format never groups.
 	 */
 	enum group_by group_by;
+	/*
+	 * pprof: no pid, tid, thread_name, process labels on the samples. The agent's --push
+	 * sends them so: Pyroscope makes a series of each set of sample labels it meets.
+	 */
+	bool no_sample_labels;
+	/* pprof: only the samples of this process of the session (NULL: all) */
+	const struct session_process *only_process;
 };
 
 struct renderer {

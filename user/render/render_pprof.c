@@ -93,6 +93,8 @@ struct pprof {
 	uint32_t *location_function; /* per folded frame: function id, 0 = frame not used */
 	/* per thread: string ids of its name, its process's comm and a group's members */
 	uint32_t *thread_name, *thread_comm, *thread_members;
+	bool no_sample_labels;			    /* render_opts.no_sample_labels */
+	const struct session_process *only_process; /* render_opts.only_process */
 };
 
 /* The string table id of @s, repaired to UTF-8 first (proto3 strings); -ENOMEM on failure. */
@@ -131,10 +133,11 @@ static int aggregate(struct pprof *x)
 	struct session_sample smp;
 	struct keymap *ids = keymap__new();
 	size_t n, nthreads, nstacks;
+	const struct session_thread *thr = session__threads(x->s, &nthreads);
+	const struct session_process *procs = session__processes(x->s, &(size_t){ 0 });
 	int err = -ENOMEM;
 
 	n = session__nsamples(x->s);
-	session__threads(x->s, &nthreads);
 	session__stacks(x->s, &nstacks);
 	x->samples = malloc((n ? n : 1) * sizeof(*x->samples));
 	if (!ids || !x->samples)
@@ -147,6 +150,8 @@ static int aggregate(struct pprof *x)
 			err = -EINVAL;
 			goto out;
 		}
+		if (x->only_process && &procs[thr[smp.thread].process] != x->only_process)
+			continue;
 		key.b = x->rs.map[smp.stack];
 		if (!keymap__get(ids, &key, &id)) {
 			id = x->nsamples++;
@@ -183,7 +188,8 @@ static int make_tables(struct pprof *x)
 	if (!fids || !x->location_function || !x->functions || !x->thread_name || !x->thread_comm ||
 	    !x->thread_members)
 		goto out;
-	for (i = 0; i < nthreads; i++) {
+	/* the labels' strings, when the samples carry labels */
+	for (i = 0; i < nthreads && !x->no_sample_labels; i++) {
 		const struct session_process *p = &procs[thr[i].process];
 		int64_t name = str_id(x, thr[i].name);
 		int64_t comm = str_id(x, p->comm);
@@ -314,16 +320,18 @@ static void put_samples(struct pprof *x, struct gz *g, struct pb *top, struct pb
 		pb_varint(&packed, smp->count);
 		pb_varint(&packed, pprof_int(smp->ns));
 		pb_message(msg, SAMPLE_VALUE, &packed);
+		if (x->no_sample_labels)
+			; /* --push: the application's labels are on the request */
 		/* a group is its members, a merged thread its name: no one PID or TID */
-		if (x->thread_members[smp->thread])
+		else if (x->thread_members[smp->thread])
 			put_label(msg, &label, lk->members, x->thread_members[smp->thread], 0);
 		else
 			put_label(msg, &label, lk->pid, 0, procs[th->process].pid);
-		if (!render_is_merged_thread(th))
+		if (!x->no_sample_labels && !render_is_merged_thread(th))
 			put_label(msg, &label, lk->tid, 0, th->tid);
-		if (*th->name)
+		if (!x->no_sample_labels && *th->name)
 			put_label(msg, &label, lk->thread_name, x->thread_name[smp->thread], 0);
-		if (*procs[th->process].comm)
+		if (!x->no_sample_labels && *procs[th->process].comm)
 			put_label(msg, &label, lk->process, x->thread_comm[smp->thread], 0);
 		if (packed.err || label.err)
 			g->err = -ENOMEM;
@@ -484,6 +492,8 @@ static int pprof_render(const struct session *s, const struct render_opts *o, FI
 		return -EINVAL;
 	if (!o)
 		o = &render_opts_default;
+	x.no_sample_labels = o->no_sample_labels;
+	x.only_process = o->only_process;
 	err = render_stacks__build(&x.rs, s, o->granularity);
 	if (err)
 		return err;
