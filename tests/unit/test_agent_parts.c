@@ -65,7 +65,9 @@ static struct session *make_live(void)
 	}
 	session__add_refusal(s, 300, "c", "unsupported");
 	session__set_meta(s, &m);
-	session__set_health(s, &(struct session_health){ .samples = 12, .lost = 1, .attached = 2 });
+	session__set_health(
+		s, &(struct session_health){
+			   .samples = 12, .lost = 1, .no_python_frame = 3, .attached = 2 });
 	return s;
 }
 
@@ -166,14 +168,17 @@ static void test_slicer_cuts_and_lets_go(void)
 	CHECK_INT(session__meta(a)->duration_ns, 5 * S);
 	CHECK_INT(session__health(a)->samples, 12);
 	CHECK_INT(session__health(a)->lost, 1);
+	CHECK_INT(session__health(a)->no_python_frame, 3);
 	CHECK_INT(session__health(a)->attached, 2);
 	CHECK_INT(session__health(a)->refused, 1);
 
 	/* the counters go on: the next slice has what came since */
-	session__set_health(live, &(struct session_health){ .samples = 20, .lost = 1 });
+	session__set_health(
+		live, &(struct session_health){ .samples = 20, .lost = 1, .no_python_frame = 5 });
 	b = slicer_cut(&sl, live, 9 * S, &now);
 	CHECK_INT(session__health(b)->samples, 8);
 	CHECK_INT(session__health(b)->lost, 0);
+	CHECK_INT(session__health(b)->no_python_frame, 2);
 	CHECK_INT(session__health(b)->refused, 0);
 	CHECK_INT(session__health(b)->attached, 1);
 	CHECK_INT(session__meta(b)->start_realtime_ns, 1995 * S);
