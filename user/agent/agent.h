@@ -27,6 +27,7 @@ struct agent_opts {
 	uint64_t keep_for_ns;	   /* --keep-for; 0: no age limit */
 	uint64_t keep_bytes;	   /* --keep-size; 0: no size limit */
 	double window_s;	   /* --window: the flight recorder; 0: none */
+	const char *metrics;	   /* --metrics ADDR (metrics_server.h); NULL: none */
 };
 
 /*

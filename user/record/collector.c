@@ -132,6 +132,7 @@ void collector_status(struct collector *c, struct collector_status *st)
 		.elapsed_ns = now_ns() - c->start_ns,
 		.samples = c->samples,
 		.lost = health_counter(c, HEALTH_RINGBUF_FULL),
+		.events_lost = health_counter(c, HEALTH_EVENTS_LOST),
 		.processes = alive,
 		.ncpus = (uint32_t)c->ncpus,
 		.wall = c->opts->wall,

@@ -59,6 +59,7 @@ struct collector_status {
 	uint64_t elapsed_ns;	 /* since the recording started: the samples' clock */
 	uint64_t samples;	 /* stacks received so far */
 	uint64_t lost;		 /* records the kernel dropped so far: the ring buffer was full */
+	uint64_t events_lost;	 /* process events (exec, fork, exit) it dropped so, too */
 	uint32_t processes;	 /* process instances profiled now */
 	uint32_t ncpus;		 /* CPUs sampled */
 	bool wall;		 /* the mode and clock recording: what the options asked, */
