@@ -54,8 +54,8 @@ static int bad_address(const char *addr, const char *why, char *err, size_t errl
 	char a[96];
 
 	shown(addr, a, sizeof(a));
-	snprintf(err, errlen, "bad --metrics '%s': %s (give PORT, HOST:PORT or [IPv6]:PORT: %s)",
-		 a, why, ADDR_EXAMPLES);
+	snprintf(err, errlen, "bad --metrics '%s': %s (give PORT, HOST:PORT or [IPv6]:PORT: %s)", a,
+		 why, ADDR_EXAMPLES);
 	return -EINVAL;
 }
 
@@ -74,8 +74,7 @@ static bool parse_port(const char *s, char *port, size_t len)
 	return true;
 }
 
-int metrics_address_parse(const char *addr, struct metrics_address *out, char *err,
-			  size_t errlen)
+int metrics_address_parse(const char *addr, struct metrics_address *out, char *err, size_t errlen)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res = NULL;
@@ -150,9 +149,9 @@ static void make_url(struct metrics_server *ms)
 			port = ntohs(a->sin_port);
 		}
 	}
-	snprintf(ms->url, sizeof(ms->url), sa.ss_family == AF_INET6 ? "http://[%s]:%u%s" :
-								   "http://%s:%u%s",
-		 host, port, METRICS_PATH);
+	snprintf(ms->url, sizeof(ms->url),
+		 sa.ss_family == AF_INET6 ? "http://[%s]:%u%s" : "http://%s:%u%s", host, port,
+		 METRICS_PATH);
 }
 
 /* What to do when bind() failed with @e on @addr. */
@@ -305,7 +304,8 @@ static void answer(struct metrics_server *ms, struct metrics_conn *c)
 	if (q)
 		*q = '\0';
 	if (strcmp(target, METRICS_PATH)) {
-		set_error(c, "404 Not Found", "", "not found: this agent serves GET /metrics only\n");
+		set_error(c, "404 Not Found", "",
+			  "not found: this agent serves GET /metrics only\n");
 		return;
 	}
 	if (strcmp(line, "GET")) {
@@ -420,7 +420,8 @@ void metrics_server_poll(struct metrics_server *ms)
 		if (c->fd < 0)
 			continue;
 		of[n] = c;
-		fds[n++] = (struct pollfd){ .fd = c->fd, .events = c->answering ? POLLOUT : POLLIN };
+		fds[n++] =
+			(struct pollfd){ .fd = c->fd, .events = c->answering ? POLLOUT : POLLIN };
 	}
 	if (poll(fds, n, 0) <= 0 && ms->open == 0)
 		return;

@@ -30,8 +30,7 @@ struct metrics_address {
  * HOST a name or an address (0.0.0.0: every interface). Returns 0, or -EINVAL with a
  * message in @err that shows what to give.
  */
-int metrics_address_parse(const char *addr, struct metrics_address *out, char *err,
-			  size_t errlen);
+int metrics_address_parse(const char *addr, struct metrics_address *out, char *err, size_t errlen);
 
 /* Writes the body of GET /metrics onto @out. */
 typedef void (*metrics_body_fn)(FILE *out, void *ctx);
