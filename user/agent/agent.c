@@ -191,12 +191,12 @@ static struct session *snapshot(struct agent *a, double seconds)
 
 static void fill_health(struct agent *a, struct agent_health *h)
 {
-	const struct session_health *sh;
+	struct session_health sh;
 	struct collector_status st;
 	uint64_t up = elapsed(a), cpu = agent_self_cpu_ns();
 
-	take_stock(a); /* the live session's health: the counters since the start */
-	sh = session__health(a->live);
+	/* not take_stock(): setting the live session's meta at each scrape would grow it */
+	collector_health(a->c, &sh);
 	collector_status(a->c, &st);
 	*h = (struct agent_health){
 		.pid = (uint32_t)getpid(),
@@ -208,16 +208,16 @@ static void fill_health(struct agent *a, struct agent_health *h)
 		.uptime_ns = up,
 		.samples = st.samples,
 		.lost = st.lost,
-		.samples_taken = sh->samples,
+		.samples_taken = sh.samples,
 		/* the samples not cut into a slice yet are in the live session */
 		.samples_shown = a->shown_cut + health_samples_shown(a->live),
-		.no_thread_state = sh->no_thread_state,
-		.no_python_frame = sh->no_python_frame,
+		.no_thread_state = sh.no_thread_state,
+		.no_python_frame = sh.no_python_frame,
 		.events_lost = st.events_lost,
 		.samples_per_s = a->samples_per_s,
 		.processes = st.processes,
-		.attached = sh->attached,
-		.refused = sh->refused,
+		.attached = sh.attached,
+		.refused = sh.refused,
 		.rss_bytes = agent_self_rss(),
 		.cpu_percent = a->cpu_percent,
 		.cpu_percent_avg = up ? (double)cpu * 100.0 / (double)up : 0,

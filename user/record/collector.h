@@ -75,6 +75,12 @@ void collector_status(struct collector *c, struct collector_status *st);
 void collector_fill_session(struct collector *c);
 
 /*
+ * The health counters since the start, as collector_fill_session() sets them, into @h
+ * without touching the session: what a frequent reader (the agent's --metrics) asks for.
+ */
+void collector_health(struct collector *c, struct session_health *h);
+
+/*
  * Wall mode: adds the waits still going on, up to now, as samples, so that a view
  * refreshed every second sees a thread blocked for a minute in each second rather than
  * all at once when it wakes. What the end of the wait brings later is only the rest.
