@@ -3,13 +3,11 @@
 own text parser (Debian's python3-prometheus-client), against the slices the agent wrote,
 `pyflare status --json` and what a real CPython workload measured of itself; the HTTP
 answers, clients that hold a connection without asking, and the errors a user can hit."""
-import errno
 import os
 import re
 import select
 import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 import uuid
