@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcjson-dev libpcre2-dev pkg-config
-	  gcc make python3 python3-pytest python3-yaml mmdebstrap uidmap chromium binutils xxd golang-go
+	  gcc make python3 python3-pytest python3-yaml python3-prometheus-client mmdebstrap uidmap chromium binutils xxd golang-go
 	  libclang-rt-dev tmux stress-ng clang-format-14 zsh fish)
 
 missing=()

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -381,6 +382,10 @@ def run_deployed(tmp, argv, caps, probe):
                  for a in probe]
         r = subprocess.run(probe, capture_output=True, text=True, timeout=30)
         assert r.returncode == 0 and "slices:" in r.stdout, r.stderr
+        if "--metrics" in argv:  # served under the same capabilities
+            url = re.search(r"^metrics: +(\S+)$", r.stdout, re.M).group(1)
+            with urllib.request.urlopen(url, timeout=30) as page:
+                assert b"pyflare_slices_written_total" in page.read()
         p.send_signal(signal.SIGTERM)
         assert p.wait(timeout=60) == 0, open(err.name).read()
     finally:
@@ -394,7 +399,8 @@ def test_daemonset_runs_the_agent(tmp):
     with open(os.path.join(os.path.dirname(WORKLOADS), "..", "..", "deploy",
                            "pyflare-daemonset.yaml")) as f:
         docs = list(yaml.safe_load_all(f))
-    pod = [d for d in docs if d["kind"] == "DaemonSet"][0]["spec"]["template"]["spec"]
+    d_set = [d for d in docs if d["kind"] == "DaemonSet"][0]
+    pod = d_set["spec"]["template"]["spec"]
     c = pod["containers"][0]
     assert c["command"][:2] == ["pyflare", "agent"]
     folder = c["command"][c["command"].index("--dir") + 1]
@@ -402,6 +408,15 @@ def test_daemonset_runs_the_agent(tmp):
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes[mounts[folder]]["hostPath"]["path"] == folder
     assert pod["terminationGracePeriodSeconds"] >= 10
+    # the optional metrics: the port the annotations name is the one --metrics listens on,
+    # here on the loopback and any free port (this host is not the pod)
+    cmd = c["command"]
+    addr = cmd[cmd.index("--metrics") + 1]
+    annotations = d_set["spec"]["template"]["metadata"]["annotations"]
+    assert addr == "0.0.0.0:" + annotations["prometheus.io/port"]
+    assert {"name": "metrics", "containerPort": int(annotations["prometheus.io/port"]),
+            "protocol": "TCP"} in c["ports"]
+    cmd[cmd.index("--metrics") + 1] = "127.0.0.1:0"
     run_deployed(tmp, c["command"], c["securityContext"]["capabilities"]["add"],
                  c["livenessProbe"]["exec"]["command"])
 

@@ -4,7 +4,9 @@
  * snapshot and report --since keep), the slicer's health parts, slice file names,
  * retention, the flight recorder's bound, durations, sizes and points in time.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/agent_health.h"
 #include "agent/flight_recorder.h"
+#include "agent/metrics_server.h"
 #include "agent/quantities.h"
 #include "agent/retention.h"
 #include "agent/slice_files.h"
@@ -65,7 +69,9 @@ static struct session *make_live(void)
 	}
 	session__add_refusal(s, 300, "c", "unsupported");
 	session__set_meta(s, &m);
-	session__set_health(s, &(struct session_health){ .samples = 12, .lost = 1, .attached = 2 });
+	session__set_health(
+		s, &(struct session_health){
+			   .samples = 12, .lost = 1, .no_python_frame = 3, .attached = 2 });
 	return s;
 }
 
@@ -166,14 +172,17 @@ static void test_slicer_cuts_and_lets_go(void)
 	CHECK_INT(session__meta(a)->duration_ns, 5 * S);
 	CHECK_INT(session__health(a)->samples, 12);
 	CHECK_INT(session__health(a)->lost, 1);
+	CHECK_INT(session__health(a)->no_python_frame, 3);
 	CHECK_INT(session__health(a)->attached, 2);
 	CHECK_INT(session__health(a)->refused, 1);
 
 	/* the counters go on: the next slice has what came since */
-	session__set_health(live, &(struct session_health){ .samples = 20, .lost = 1 });
+	session__set_health(
+		live, &(struct session_health){ .samples = 20, .lost = 1, .no_python_frame = 5 });
 	b = slicer_cut(&sl, live, 9 * S, &now);
 	CHECK_INT(session__health(b)->samples, 8);
 	CHECK_INT(session__health(b)->lost, 0);
+	CHECK_INT(session__health(b)->no_python_frame, 2);
 	CHECK_INT(session__health(b)->refused, 0);
 	CHECK_INT(session__health(b)->attached, 1);
 	CHECK_INT(session__meta(b)->start_realtime_ns, 1995 * S);
@@ -365,6 +374,79 @@ static void test_quantities(void)
 	CHECK(!parse_time_point("100000d", now, &v));
 }
 
+/* --metrics ADDR: the forms it takes, 127.0.0.1 by default, and those it refuses. */
+static void test_metrics_address(void)
+{
+	struct metrics_address a;
+	struct sockaddr_in *in = (struct sockaddr_in *)&a.sa;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a.sa;
+	char err[512], text[INET6_ADDRSTRLEN];
+	static const char *const bad[] = { "",	    ":",     "x",     "65536",	     "9733:",
+					   "1:2:3", "[::1]", "[]:80", "[::1]80",     "-1",
+					   "+80",   "0x50",  "80 ",   "[1.2.3.4]:80" };
+
+	CHECK_INT(metrics_address_parse("9733", &a, err, sizeof(err)), 0);
+	CHECK_INT(in->sin_family, AF_INET);
+	CHECK_INT(ntohs(in->sin_port), 9733);
+	CHECK_STR(inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text)), "127.0.0.1");
+	CHECK_INT(metrics_address_parse(":80", &a, err, sizeof(err)), 0);
+	CHECK_STR(inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text)), "127.0.0.1");
+	CHECK_INT(ntohs(in->sin_port), 80);
+	CHECK_INT(metrics_address_parse("0.0.0.0:0", &a, err, sizeof(err)), 0);
+	CHECK_STR(inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text)), "0.0.0.0");
+	CHECK_INT(metrics_address_parse("[::]:9733", &a, err, sizeof(err)), 0);
+	CHECK_INT(in6->sin6_family, AF_INET6);
+	CHECK_INT(ntohs(in6->sin6_port), 9733);
+	CHECK_STR(inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text)), "::");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		CHECK_INT(metrics_address_parse(bad[i], &a, err, sizeof(err)), -EINVAL);
+		CHECK(strstr(err, "bad --metrics") != NULL && strstr(err, "[IPv6]:PORT") != NULL);
+	}
+	/* a terminal's escape in the address is not sent to it */
+	metrics_address_parse("\033[2J", &a, err, sizeof(err));
+	CHECK(strchr(err, '\033') == NULL);
+}
+
+/* The health as Prometheus text: a # HELP and # TYPE per family, label values escaped. */
+static void test_health_metrics(void)
+{
+	struct agent_health h = { .mode = "cpu",
+				  .clock = "ti\"ck\\\n",
+				  .samples_taken = 7,
+				  .cpu_ns = 1500000000,
+				  .last_slice_realtime_ns = 1765000000123456789,
+				  .events_lost = 3,
+				  .metrics_url = "" };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	agent_health_prometheus(&h, f);
+	fclose(f);
+	CHECK(strstr(text, "# HELP pyflare_samples_taken_total ") != NULL);
+	CHECK(strstr(text,
+		     "# TYPE pyflare_samples_taken_total counter\npyflare_samples_taken_total 7\n") !=
+	      NULL);
+	CHECK(strstr(text, "\npyflare_cpu_seconds_total 1.5\n") != NULL);
+	CHECK(strstr(text, "\npyflare_last_slice_written_timestamp_seconds 1765000000.123456\n") !=
+	      NULL);
+	CHECK(strstr(text, "pyflare_ring_buffer_drops_total{record=\"process_event\"} 3\n") !=
+	      NULL);
+	CHECK(strstr(text, "clock=\"ti\\\"ck\\\\\\n\"") != NULL);
+	/* every sample line follows its family's # TYPE */
+	for (char *line = text; *line; line = strchr(line, '\n') + 1) {
+		if (line[0] != '#') {
+			size_t name = strcspn(line, "{ ");
+			char want[160];
+
+			snprintf(want, sizeof(want), "# TYPE %.*s ", (int)name, line);
+			CHECK(strstr(text, want) != NULL && strstr(text, want) < line);
+		}
+	}
+	free(text);
+}
+
 int main(void)
 {
 	RUN(test_window_keeps_only_what_it_uses);
@@ -374,5 +456,7 @@ int main(void)
 	RUN(test_retention_oldest_first);
 	RUN(test_flight_recorder_is_bounded);
 	RUN(test_quantities);
+	RUN(test_metrics_address);
+	RUN(test_health_metrics);
 	return test_summary();
 }

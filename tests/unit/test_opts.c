@@ -635,7 +635,14 @@ static void test_agent(void)
 	CHECK(o.slice_s == 60.0 && o.window_s == 300.0);
 	CHECK_INT(o.keep_for_ns, 24ULL * 3600 * 1000000000ULL);
 	CHECK_INT(o.keep_bytes, 1ULL << 30);
+	CHECK(o.metrics == NULL); /* off by default */
 	opts_release_record(&o.record);
+
+	CHECK_INT(agent(&o, dir, "--metrics", "[::1]:9733", NULL), OPTS_OK);
+	CHECK_STR(o.metrics, "[::1]:9733");
+	opts_release_record(&o.record);
+	CHECK_INT(agent(&o, dir, "--metrics", "9733:x", NULL), OPTS_USAGE);
+	CHECK(strstr(err, "bad --metrics '9733:x'") != NULL);
 
 	CHECK_INT(agent(&o, dir, "--dir", "d", "--container", "3f2a9c", "--comm", "gunicorn",
 			"--mode", "wall", "-F", "49", "--slice", "5m", "--keep-for", "7d",

@@ -3,7 +3,8 @@
  * agent.c — `pyflare agent`: the recorder runs as for `record -a`, and after each look at
  * the ring buffer (collector_hook) the agent cuts the slice that ended (slicer.c), writes
  * it into its folder (slice_files.c), applies retention (retention.c), keeps it for the
- * flight recorder (flight_recorder.c) and answers its control socket (control_server.c).
+ * flight recorder (flight_recorder.c) and answers its control socket (control_server.c)
+ * and, with --metrics, Prometheus (metrics_server.c).
  * A stop signal ends the recording; the partial slice is written, and the agent exits 0.
  * A slice that cannot be written is counted and said, never retried: the agent keeps
  * sampling, and what it holds stays bounded. With --push, each slice is also handed to the
@@ -22,6 +23,7 @@
 #include "agent/agent_health.h"
 #include "agent/control.h"
 #include "agent/flight_recorder.h"
+#include "agent/metrics_server.h"
 #include "agent/retention.h"
 #include "agent/slice_files.h"
 #include "agent/slicer.h"
@@ -29,6 +31,7 @@
 #include "lib/exit.h"
 #include "lib/log.h"
 #include "record/collector.h"
+#include "session/health.h"
 #include "session/session_file.h"
 
 /* a slice is cut this long after it ends: the samples taken before its end have arrived */
@@ -43,18 +46,21 @@ struct agent {
 	struct slicer slicer;
 	struct flight_recorder fr;
 	struct control_server *ctl;
-	struct pusher *push; /* NULL: no --push */
+	struct pusher *push;		/* NULL: no --push */
+	struct metrics_server *metrics; /* --metrics, or NULL */
 	uint64_t slice_ns;
 	uint64_t mono_start; /* now_ns() when the recording's clock was 0 */
 	bool started;
 	/* figures for status */
-	uint64_t slices_written, slices_failed, snapshots;
+	uint64_t slices_written, slices_failed, snapshots, snapshot_requests;
+	uint64_t shown_cut; /* samples shown in the slices cut so far */
 	uint64_t files_removed, bytes_removed, files_kept, bytes_kept;
 	char last_error[160];
 	uint64_t last_error_said; /* when the last failure was said (now_ns) */
 	int last_errno;
 	char last_slice[4096];
 	uint64_t last_slice_at; /* now_ns() */
+	uint64_t last_slice_realtime;
 	double samples_per_s, cpu_percent;
 	uint64_t cpu_at_cut, mono_at_cut;
 };
@@ -107,6 +113,7 @@ static int write_file(struct agent *a, const char *kind, const struct session *s
 		a->slices_written++;
 		snprintf(a->last_slice, sizeof(a->last_slice), "%s", path);
 		a->last_slice_at = now_ns();
+		a->last_slice_realtime = realtime_ns();
 		a->last_errno = 0;
 	}
 	pr_info("wrote %s (%lld bytes)\n", path, (long long)r);
@@ -132,9 +139,12 @@ static void cut_slice(struct agent *a, uint64_t end_ns)
 	now = take_stock(a);
 	slice = slicer_cut(&a->slicer, a->live, end_ns, &now);
 	if (!slice) {
+		uint64_t shown = health_samples_shown(a->live);
+
 		write_failed(a, "slice", -errno);
-		/* memory is short: let the samples go rather than hold more */
+		/* memory is short: let the samples go rather than hold more (they were shown) */
 		session__drop_samples_before(a->live, end_ns);
+		a->shown_cut += shown - health_samples_shown(a->live);
 		a->slicer.start_ns = end_ns;
 		return;
 	}
@@ -149,6 +159,7 @@ static void cut_slice(struct agent *a, uint64_t end_ns)
 	}
 	a->cpu_at_cut = cpu;
 	a->mono_at_cut = mono;
+	a->shown_cut += health_samples_shown(slice);
 	write_file(a, SLICE_KIND, slice);
 	/* sent even when the disk failed it: the server may be where it is kept */
 	if (a->push)
@@ -177,9 +188,12 @@ static struct session *snapshot(struct agent *a, double seconds)
 
 static void fill_health(struct agent *a, struct agent_health *h, struct push_stats *ps)
 {
+	struct session_health sh;
 	struct collector_status st;
-	uint64_t up = elapsed(a);
+	uint64_t up = elapsed(a), cpu = agent_self_cpu_ns();
 
+	/* not take_stock(): setting the live session's meta at each scrape would grow it */
+	collector_health(a->c, &sh);
 	collector_status(a->c, &st);
 	*h = (struct agent_health){
 		.pid = (uint32_t)getpid(),
@@ -191,17 +205,27 @@ static void fill_health(struct agent *a, struct agent_health *h, struct push_sta
 		.uptime_ns = up,
 		.samples = st.samples,
 		.lost = st.lost,
+		.samples_taken = sh.samples,
+		/* the samples not cut into a slice yet are in the live session */
+		.samples_shown = a->shown_cut + health_samples_shown(a->live),
+		.no_thread_state = sh.no_thread_state,
+		.no_python_frame = sh.no_python_frame,
+		.events_lost = st.events_lost,
 		.samples_per_s = a->samples_per_s,
 		.processes = st.processes,
+		.attached = sh.attached,
+		.refused = sh.refused,
 		.rss_bytes = agent_self_rss(),
 		.cpu_percent = a->cpu_percent,
-		.cpu_percent_avg = up ? (double)agent_self_cpu_ns() * 100.0 / (double)up : 0,
+		.cpu_percent_avg = up ? (double)cpu * 100.0 / (double)up : 0,
+		.cpu_ns = cpu,
 		.slice_ns = a->slice_ns,
 		.slices_written = a->slices_written,
 		.slices_failed = a->slices_failed,
 		.last_error = a->slices_failed ? a->last_error : "",
 		.last_slice = a->last_slice,
 		.last_slice_age_ns = a->last_slice[0] ? now_ns() - a->last_slice_at : 0,
+		.last_slice_realtime_ns = a->last_slice[0] ? a->last_slice_realtime : 0,
 		.files_kept = a->files_kept,
 		.bytes_kept = a->bytes_kept,
 		.files_removed = a->files_removed,
@@ -209,11 +233,23 @@ static void fill_health(struct agent *a, struct agent_health *h, struct push_sta
 		.window_ns = a->fr.window_ns,
 		.window_slices = (uint32_t)a->fr.n,
 		.snapshots = a->snapshots,
+		.snapshot_requests = a->snapshot_requests,
+		.metrics_url = a->metrics ? metrics_server_url(a->metrics) : "",
 	};
 	if (a->push) {
 		pusher_stats(a->push, ps);
 		h->push = ps;
 	}
+}
+
+/* GET /metrics: the health, as Prometheus reads it. */
+static void metrics_body(FILE *out, void *ctx)
+{
+	struct agent_health h;
+	struct push_stats ps;
+
+	fill_health(ctx, &h, &ps);
+	agent_health_prometheus(&h, out);
 }
 
 static int answer(enum control_request req, double seconds, FILE *out, void *ctx)
@@ -232,6 +268,7 @@ static int answer(enum control_request req, double seconds, FILE *out, void *ctx
 			agent_health_text(&h, out);
 		return 0;
 	}
+	a->snapshot_requests++;
 	if (!a->fr.window_ns) {
 		fprintf(out, "error: this agent keeps no window in memory (--window 0)\n");
 		return -ENOENT;
@@ -265,6 +302,8 @@ static bool on_poll(struct collector *c, void *ctx)
 	if (elapsed(a) >= a->slicer.start_ns + a->slice_ns + CUT_GRACE_NS)
 		cut_slice(a, a->slicer.start_ns + a->slice_ns);
 	control_server_poll(a->ctl);
+	if (a->metrics)
+		metrics_server_poll(a->metrics);
 	return false;
 }
 
@@ -277,6 +316,7 @@ static void on_usr1(struct collector *c, void *ctx)
 	(void)c;
 	if (!a->started)
 		return;
+	a->snapshot_requests++;
 	if (!a->fr.window_ns) {
 		pr_warn("SIGUSR1: no snapshot, this agent keeps no window in memory (--window 0)\n");
 		return;
@@ -398,6 +438,16 @@ int agent_run(const struct agent_opts *o)
 			return EXIT_USAGE;
 		}
 	}
+	if (o->metrics) {
+		/* said now, not found missing at the first scrape */
+		a.metrics = metrics_server_open(o->metrics, metrics_body, &a, err, sizeof(err));
+		if (!a.metrics) {
+			pr_error("%s\n", err);
+			pusher_stop(a.push, 0);
+			control_server_close(a.ctl);
+			return EXIT_SYSTEM;
+		}
+	}
 	stale = slice_files_remove_temporary(o->dir);
 	if (stale)
 		pr_info("removed %zu half-written files a stopped agent left in %s\n", stale,
@@ -406,6 +456,7 @@ int agent_run(const struct agent_opts *o)
 	if (!a.live) {
 		pr_error("out of memory\n");
 		pusher_stop(a.push, 0);
+		metrics_server_close(a.metrics);
 		control_server_close(a.ctl);
 		return EXIT_NOMEM;
 	}
@@ -414,10 +465,13 @@ int agent_run(const struct agent_opts *o)
 	if (a.push)
 		pr_info("agent: each slice pushed to %s, one profile per %s\n",
 			pusher_stats_url(a.push), group_by_name(o->push.group_by));
+	if (a.metrics)
+		pr_info("agent: metrics on %s\n", metrics_server_url(a.metrics));
 	apply_retention(&a);
 	ret = collector_record_live(&o->record, a.live, &hook, &status);
 	/* the last slice is in the queue: a short while to send what waits, then exit */
 	pusher_stop(a.push, PUSH_FLUSH_NS);
+	metrics_server_close(a.metrics);
 	control_server_close(a.ctl);
 	flight_recorder_free(&a.fr);
 	session__free(a.live);

@@ -31,6 +31,7 @@ struct agent_opts {
 	uint64_t keep_bytes;	   /* --keep-size; 0: no size limit */
 	double window_s;	   /* --window: the flight recorder; 0: none */
 	struct push_opts push;	   /* --push (push.url NULL: none), --group-by, --push-* */
+	const char *metrics;	   /* --metrics ADDR (metrics_server.h); NULL: none */
 };
 
 /*

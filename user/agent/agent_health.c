@@ -71,7 +71,8 @@ void agent_health_text(const struct agent_health *h, FILE *out)
 		h->rate_hz, h->ncpus);
 	fprintf(out, "samples:    %llu (%.1f/s over the last slice), %llu lost\n",
 		(unsigned long long)h->samples, h->samples_per_s, (unsigned long long)h->lost);
-	fprintf(out, "processes:  %u profiled now\n", h->processes);
+	fprintf(out, "processes:  %u profiled now, %u attached and %u refused since the start\n",
+		h->processes, h->attached, h->refused);
 	fprintf(out,
 		"agent:      %.1f MiB resident, %.2f%% of a core (last slice), %.2f%% since "
 		"the start\n",
@@ -91,6 +92,8 @@ void agent_health_text(const struct agent_health *h, FILE *out)
 		h->window_ns / 1e9, h->window_slices, (unsigned long long)h->snapshots);
 	if (h->push)
 		push_text(h->push, out);
+	if (h->metrics_url[0])
+		fprintf(out, "metrics:    %s\n", h->metrics_url);
 	free(dir);
 	free(last);
 	free(why);
@@ -133,19 +136,30 @@ void agent_health_json(const struct agent_health *h, FILE *out)
 	json_key_u64(&w, "samples", h->samples);
 	json_key_decimal(&w, "samples_per_s", (uint64_t)(h->samples_per_s * 10 + 0.5), 1);
 	json_key_u64(&w, "lost", h->lost);
+	json_key_u64(&w, "samples_taken", h->samples_taken);
+	json_key_u64(&w, "samples_shown", h->samples_shown);
+	json_key_u64(&w, "no_thread_state", h->no_thread_state);
+	json_key_u64(&w, "no_python_frame", h->no_python_frame);
+	json_key_u64(&w, "events_lost", h->events_lost);
 	json_key_u64(&w, "processes", h->processes);
+	json_key_u64(&w, "processes_attached", h->attached);
+	json_key_u64(&w, "processes_refused", h->refused);
 	json_key_u64(&w, "rss_bytes", h->rss_bytes);
 	json_key_decimal(&w, "cpu_percent", (uint64_t)(h->cpu_percent * 100 + 0.5), 2);
 	json_key_decimal(&w, "cpu_percent_avg", (uint64_t)(h->cpu_percent_avg * 100 + 0.5), 2);
+	json_key_decimal(&w, "cpu_s", h->cpu_ns / 1000, 6);
 	json_key_decimal(&w, "slice_s", h->slice_ns / 1000000, 3);
 	json_key_u64(&w, "slices_written", h->slices_written);
 	json_key_u64(&w, "slices_failed", h->slices_failed);
 	json_key_string(&w, "last_error", h->last_error);
 	json_key_string(&w, "last_slice", h->last_slice);
-	if (h->last_slice[0])
+	if (h->last_slice[0]) {
 		json_key_decimal(&w, "last_slice_age_s", h->last_slice_age_ns / 1000000, 3);
-	else {
+		json_key_decimal(&w, "last_slice_time", h->last_slice_realtime_ns / 1000000, 3);
+	} else {
 		json_key(&w, "last_slice_age_s");
+		json_null(&w);
+		json_key(&w, "last_slice_time");
 		json_null(&w);
 	}
 	json_key_u64(&w, "files_kept", h->files_kept);
@@ -160,6 +174,8 @@ void agent_health_json(const struct agent_health *h, FILE *out)
 		push_json(&w, h->push);
 	else
 		json_null(&w);
+	json_key_u64(&w, "snapshot_requests", h->snapshot_requests);
+	json_key_string(&w, "metrics", h->metrics_url);
 	json_end_object(&w);
 	fputc('\n', out);
 }

@@ -43,6 +43,7 @@ static struct session *cut(const struct slicer *sl, const struct session *live, 
 		.unreadable = since(h->unreadable, sl->last.unreadable),
 		.unsymbolized = since(h->unsymbolized, sl->last.unsymbolized),
 		.no_thread_state = since(h->no_thread_state, sl->last.no_thread_state),
+		.no_python_frame = since(h->no_python_frame, sl->last.no_python_frame),
 		.attached = (uint32_t)nprocs,
 		.refused = (uint32_t)nrefusals,
 	};

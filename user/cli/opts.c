@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent/http_post.h"
+#include "agent/metrics_server.h"
 #include "agent/quantities.h"
 #include "cli/spellings.h"
 #include "render/frame_filter.h"
@@ -59,6 +60,7 @@ enum {
 	OPT_SINCE,
 	OPT_UNTIL,
 	OPT_DIR,
+	OPT_METRICS,
 	OPT_SLICE,
 	OPT_KEEP_FOR,
 	OPT_KEEP_SIZE,
@@ -173,6 +175,7 @@ static const struct option agent_options[] = {
 	{ "clock", required_argument, NULL, OPT_CLOCK },
 	{ "min-block", required_argument, NULL, OPT_MIN_BLOCK },
 	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "slice", required_argument, NULL, OPT_SLICE },
 	{ "keep-for", required_argument, NULL, OPT_KEEP_FOR },
 	{ "keep-size", required_argument, NULL, OPT_KEEP_SIZE },
@@ -1347,6 +1350,14 @@ static enum opts_result agent_option(struct agent_opts *o, int c, const char *ar
 	case OPT_DIR:
 		*dir = arg;
 		return OPTS_OK;
+	case OPT_METRICS: {
+		struct metrics_address unused;
+
+		if (metrics_address_parse(arg, &unused, err, errlen))
+			return OPTS_USAGE;
+		o->metrics = arg;
+		return OPTS_OK;
+	}
 	case OPT_SLICE:
 		if (!parse_duration_ns(arg, &v) || v < (uint64_t)(AGENT_SLICE_MIN * 1e9) ||
 		    v > 86400ULL * 1000000000ULL)
@@ -1414,10 +1425,10 @@ enum opts_result opts_parse_agent(int argc, char **argv, struct agent_opts *o, c
 			goto bad;
 		if (r)
 			continue;
-		if (c == OPT_DIR || c == OPT_SLICE || c == OPT_KEEP_FOR || c == OPT_KEEP_SIZE ||
-		    c == OPT_WINDOW || c == 'q' || c == OPT_PUSH || c == OPT_PUSH_OTLP ||
-		    c == OPT_GROUP_BY || c == OPT_PUSH_QUEUE || c == OPT_PUSH_QUEUE_SIZE ||
-		    c == OPT_PUSH_TIMEOUT) {
+		if (c == OPT_DIR || c == OPT_METRICS || c == OPT_SLICE || c == OPT_KEEP_FOR ||
+		    c == OPT_KEEP_SIZE || c == OPT_WINDOW || c == 'q' || c == OPT_PUSH ||
+		    c == OPT_PUSH_OTLP || c == OPT_GROUP_BY || c == OPT_PUSH_QUEUE ||
+		    c == OPT_PUSH_QUEUE_SIZE || c == OPT_PUSH_TIMEOUT) {
 			if (agent_option(o, c, optarg, &dir_arg, err, errlen))
 				goto bad;
 			continue;

@@ -430,6 +430,13 @@ void opts_print_agent_help(void)
 	       "                           tried again after 1, 2, 4, 8 s (5 tries), a 4xx not\n"
 	       "      --push-otlp URL      not supported: OTLP profiles is still in development\n"
 	       "\n"
+	       "monitoring:\n"
+	       "      --metrics ADDR       serve the health (as pyflare status) to Prometheus\n"
+	       "                           on http://ADDR/metrics; ADDR is PORT or :PORT (on\n"
+	       "                           127.0.0.1), HOST:PORT or [IPv6]:PORT; 0.0.0.0:PORT\n"
+	       "                           for every interface. Off by default; the agent\n"
+	       "                           exits 2 when it cannot listen there\n"
+	       "\n"
 	       "  -q, --quiet              warnings and errors only (the default)\n"
 	       "  -v, --verbose            say each slice written (-vv: more)\n"
 	       "  -h, --help               this help\n"
@@ -438,6 +445,7 @@ void opts_print_agent_help(void)
 	       "examples:\n"
 	       "  pyflare agent\n"
 	       "  pyflare agent --container 3f2a9c --slice 5m --keep-for 7d --keep-size 5G\n"
+	       "  pyflare agent --metrics 9733      # curl http://127.0.0.1:9733/metrics\n"
 	       "  pyflare report /var/lib/pyflare --since 03:05 --until 03:20 -o night.html\n"
 	       "  pyflare agent --push http://pyroscope:4040 --group-by container\n",
 	       RATE_ATTACH_HZ, AGENT_DIR_DEFAULT, AGENT_SLICE_DEFAULT, AGENT_WINDOW_DEFAULT,

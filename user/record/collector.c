@@ -132,6 +132,7 @@ void collector_status(struct collector *c, struct collector_status *st)
 		.elapsed_ns = now_ns() - c->start_ns,
 		.samples = c->samples,
 		.lost = health_counter(c, HEALTH_RINGBUF_FULL),
+		.events_lost = health_counter(c, HEALTH_EVENTS_LOST),
 		.processes = alive,
 		.ncpus = (uint32_t)c->ncpus,
 		.wall = c->opts->wall,
@@ -327,14 +328,41 @@ static const char *should_stop(struct collector *c, uint64_t now, uint64_t *stop
 	return NULL;
 }
 
-static void fill_session(struct collector *c, uint64_t end_ns, uint64_t realtime_start)
+void collector_health(struct collector *c, struct session_health *out)
 {
 	const struct record_opts *o = c->opts;
 	struct session_health h = { 0 };
+	size_t n_refusals;
+
+	session__refusals(c->s, &n_refusals);
+	/* every timer hit is shown or not for one reason: the sum of session.h */
+	h.samples = health_counter(c, HEALTH_SAMPLES);
+	h.lost = health_counter(c, HEALTH_RINGBUF_FULL);
+	h.truncated = health_counter(c, HEALTH_TRUNCATED);
+	h.unreadable = health_counter(c, HEALTH_READ_ERROR);
+	h.unsymbolized = health_unsymbolized_frames(c->s);
+	h.no_python_frame = c->empty;
+	if (!o->wall) {
+		h.no_thread_state = health_counter(c, HEALTH_NO_TSTATE) +
+				    health_counter(c, HEALTH_TSTATE_MISMATCH);
+	} else {
+		/* the kernel's counts hold switches out too: the timer's part is what is left */
+		uint64_t gone = h.samples > c->samples ? h.samples - c->samples : 0;
+
+		h.no_thread_state = gone > h.lost ? gone - h.lost : 0;
+	}
+	h.attached = count_attached(c);
+	h.refused = (uint32_t)n_refusals;
+	*out = h;
+}
+
+static void fill_session(struct collector *c, uint64_t end_ns, uint64_t realtime_start)
+{
+	const struct record_opts *o = c->opts;
+	struct session_health h;
 	struct session_meta meta = { 0 };
 	char target[1024] = "";
 	size_t at = 0;
-	size_t n_refusals;
 
 	if (o->target == TARGET_COMMAND) {
 		for (char **a = o->argv; *a && at < sizeof(target) - 1; a++)
@@ -370,25 +398,7 @@ static void fill_session(struct collector *c, uint64_t end_ns, uint64_t realtime
 	meta.target = target;
 	session__set_meta(c->s, &meta);
 
-	session__refusals(c->s, &n_refusals);
-	/* every timer hit is shown or not for one reason: the sum of session.h */
-	h.samples = health_counter(c, HEALTH_SAMPLES);
-	h.lost = health_counter(c, HEALTH_RINGBUF_FULL);
-	h.truncated = health_counter(c, HEALTH_TRUNCATED);
-	h.unreadable = health_counter(c, HEALTH_READ_ERROR);
-	h.unsymbolized = health_unsymbolized_frames(c->s);
-	h.no_python_frame = c->empty;
-	if (!o->wall) {
-		h.no_thread_state = health_counter(c, HEALTH_NO_TSTATE) +
-				    health_counter(c, HEALTH_TSTATE_MISMATCH);
-	} else {
-		/* the kernel's counts hold switches out too: the timer's part is what is left */
-		uint64_t gone = h.samples > c->samples ? h.samples - c->samples : 0;
-
-		h.no_thread_state = gone > h.lost ? gone - h.lost : 0;
-	}
-	h.attached = count_attached(c);
-	h.refused = (uint32_t)n_refusals;
+	collector_health(c, &h);
 	session__set_health(c->s, &h);
 }
 

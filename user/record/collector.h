@@ -59,6 +59,7 @@ struct collector_status {
 	uint64_t elapsed_ns;	 /* since the recording started: the samples' clock */
 	uint64_t samples;	 /* stacks received so far */
 	uint64_t lost;		 /* records the kernel dropped so far: the ring buffer was full */
+	uint64_t events_lost;	 /* process events (exec, fork, exit) it dropped so, too */
 	uint32_t processes;	 /* process instances profiled now */
 	uint32_t ncpus;		 /* CPUs sampled */
 	bool wall;		 /* the mode and clock recording: what the options asked, */
@@ -72,6 +73,12 @@ void collector_status(struct collector *c, struct collector_status *st);
  * them (its duration up to now): what the agent's time slices take theirs from.
  */
 void collector_fill_session(struct collector *c);
+
+/*
+ * The health counters since the start, as collector_fill_session() sets them, into @h
+ * without touching the session: what a frequent reader (the agent's --metrics) asks for.
+ */
+void collector_health(struct collector *c, struct session_health *h);
 
 /*
  * Wall mode: adds the waits still going on, up to now, as samples, so that a view
