@@ -124,7 +124,6 @@ int py_target_binary_layout(const char *path, struct py_layout *layout);
  */
 int py_target_binary_check(const char *path, char *why, size_t len);
 
-
 /* Opens a mapped file as the process sees it, through its root (containers), else through
  * /proc/PID/map_files (replaced, deleted, or named by a path outside its root): fd or -errno. */
 struct proc_mapping;
