@@ -58,6 +58,8 @@ enum pyflare_proc_flags {
 	PROC_TSS_KEY = 1 << 4,	    /* tss_key holds autoTSSkey's key: no need to read it */
 	PROC_THREAD_CACHE = 1 << 5, /* ts_status tells a stale thread state: cache them */
 	PROC_TLS_VAR = 1 << 6,	    /* 3.15+: the thread state is a C thread-local (tls_var) */
+	PROC_TLBC = 1 << 7,	    /* free-threaded 3.14+: frames may run a thread's copy of
+				     * the bytecode (fr_tlbc, co_tlbc) */
 };
 
 /*
@@ -106,6 +108,10 @@ struct py_proc {
 	 * the thread's DTV (fsbase + 8) points to.
 	 */
 	__u32 tls_module;
+	/* PROC_TLBC: _PyInterpreterFrame.tlbc_index (int32) and PyCodeObject.co_tlbc, the
+	 * _PyCodeArray { Py_ssize_t size; char *entries[]; } of the code's bytecode copies */
+	__u16 fr_tlbc;
+	__u16 co_tlbc;
 	__s64 tls_var;
 };
 

@@ -55,6 +55,22 @@
 #define STR_STATE 32	  /* PyASCIIObject.state */
 #define STR_DATA 40	  /* sizeof(PyASCIIObject) (3.12+) */
 
+/*
+ * A free-threaded 3.14t (Py_GIL_DISABLED): offsets from Debian's libpython3.14-dev headers
+ * (docs/cpython-versions.md). PyObject is 32 bytes, so code object fields move by 16 and a
+ * frame carries the index of the thread's bytecode copy (tlbc_index).
+ */
+#define FT_FR_TLBC 72	       /* _PyInterpreterFrame.tlbc_index (int32) */
+#define FT_FR_OWNER 78	       /* owner */
+#define FT_FR_SIZE 86	       /* through owner */
+#define FT_CO_FINGERPRINT 32   /* ob_size and co_consts, after the 32-byte header */
+#define FT_CO_TLBC 224	       /* PyCodeObject.co_tlbc: _PyCodeArray { size; entries[] } */
+#define FT_CO_ADAPTIVE 232     /* offsetof(PyCodeObject, co_code_adaptive) */
+#define FT_OWNER_INTERPRETER 3 /* FRAME_OWNED_BY_INTERPRETER: not a Python frame */
+#define FT_THREADS 4	       /* Python threads running at once */
+#define FT_DEPTH 7
+#define PY_TAG_DEFERRED 1 /* _PyStackRef: a deferred (or immortal) reference */
+
 /* ≤3.10: a PyFrameObject with an int f_lasti and no owner */
 #define FR310_BACK 24
 #define FR310_CODE 32
@@ -149,13 +165,18 @@ static void set_current_frame(const void *frame)
 	fake_tstate[TS_FRAME / 8] = (uintptr_t)frame;
 }
 
-/* A code object whose fingerprint bytes differ from every other one's. */
+/*
+ * A code object whose fingerprint bytes differ from every other one's: the same 16 bytes
+ * after a GIL build's header and after a free-threaded build's, either of which is read.
+ */
 static unsigned char *new_code(unsigned seed)
 {
 	unsigned char *c = alloc_zeroed(CODE_BYTES);
 
 	put_u64(c, CO_FINGERPRINT, 0x0000000300000040ULL ^ ((uint64_t)seed << 20));
 	put_u64(c, CO_FINGERPRINT + 8, seed * 0x10001ULL + 17);
+	put_u64(c, FT_CO_FINGERPRINT, get_u64(c, CO_FINGERPRINT));
+	put_u64(c, FT_CO_FINGERPRINT + 8, get_u64(c, CO_FINGERPRINT + 8));
 	*(int32_t *)(c + CO_FIRSTLINENO) = (int32_t)(100 + seed);
 	return c;
 }
@@ -365,9 +386,21 @@ static void run_walk(const struct inst *in, const struct py_proc *p)
 		CHECK_INT(R.health[HEALTH_EVENTS_LOST], 0);               \
 	} while (0)
 
-/* The lasti a frame's bytes stand for, computed independently of the walker. */
+/*
+ * The lasti a frame's bytes stand for, computed independently of the walker: from the
+ * start of the code's bytecode, or of the thread's copy named by the frame's tlbc_index.
+ */
 static int expect_lasti(const struct py_proc *p, const unsigned char *f, uint64_t code)
 {
+	if ((p->flags & PROC_TLBC) && get_s32(f, p->fr_tlbc) != 0) {
+		const unsigned char *tlbc =
+			(const void *)(uintptr_t)get_u64((void *)code, p->co_tlbc);
+		int32_t idx = get_s32(f, p->fr_tlbc);
+
+		if (idx < 0 || (uint64_t)idx >= get_u64(tlbc, 0))
+			return -1;
+		return (int)((int64_t)(get_u64(f, p->fr_instr) - get_u64(tlbc, 8 + 8 * idx)) / 2);
+	}
 	if (p->flags & PROC_LASTI_IS_PTR)
 		return (int)(((int64_t)(get_u64(f, p->fr_instr) - code) - p->co_code_adaptive) / 2);
 	return get_s32(f, p->fr_instr);
@@ -658,6 +691,173 @@ static void test_stackref_tags(void)
 	run_walk(walker, &p);
 	CHECK_SAMPLE(3, 0);
 	CHECK_INT(frame_mismatches(&p, want, 3), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+}
+
+/* A free-threaded 3.14t process (FT_* above); the thread state as the fake's. */
+static void proc_314t(struct py_proc *p)
+{
+	proc_312(p);
+	p->flags |= PROC_STACKREF | PROC_TLBC;
+	p->fr_owner = FT_FR_OWNER;
+	p->fr_size = FT_FR_SIZE;
+	p->fr_tlbc = FT_FR_TLBC;
+	p->co_tlbc = FT_CO_TLBC;
+	p->co_code_adaptive = FT_CO_ADAPTIVE;
+	p->co_fingerprint = FT_CO_FINGERPRINT;
+	p->owner_skip = FT_OWNER_INTERPRETER;
+}
+
+/* The free-threaded fake: code objects the threads share, each thread's own chain. */
+static struct {
+	unsigned char *code[FT_DEPTH];
+	unsigned char *frame[FT_THREADS][FT_DEPTH]; /* [k][0] innermost */
+	uint64_t *tstate[FT_THREADS];
+	pthread_barrier_t turn;
+	struct py_proc proc;
+	unsigned bad[FT_THREADS]; /* wrong frames each thread's sample had */
+	int samples[FT_THREADS];
+} ft;
+
+/*
+ * Thread @k's frames: each runs code ft.code[i] at a lasti of its own, in its own copy of the
+ * bytecode (thread k uses entry k of co_tlbc; the main thread, k 0, the code's own), every
+ * f_executable a deferred stack reference (tag bit set). Frame 3 is a C-entry frame (None,
+ * tagged) and the last the thread state's base frame (FRAME_OWNED_BY_INTERPRETER).
+ */
+static void ft_build_thread(unsigned k)
+{
+	const struct py_proc *p = &ft.proc;
+
+	for (unsigned i = FT_DEPTH; i-- > 0;) {
+		unsigned char *f = alloc_zeroed(FRAME_BYTES);
+		const unsigned char *tlbc =
+			(const void *)(uintptr_t)get_u64(ft.code[i], FT_CO_TLBC);
+		uint64_t bytecode = get_u64(tlbc, 8 + 8 * k);
+
+		put_u64(f, p->fr_code, (uintptr_t)ft.code[i] | PY_TAG_DEFERRED);
+		put_u64(f, p->fr_instr, bytecode + 2 * (unsigned)(10 * k + i));
+		memcpy(f + FT_FR_TLBC, &(int32_t){ (int32_t)k }, 4);
+		put_u64(f, p->fr_back, i + 1 < FT_DEPTH ? (uintptr_t)ft.frame[k][i + 1] : 0);
+		ft.frame[k][i] = f;
+	}
+	put_u64(ft.frame[k][3], p->fr_code, (uintptr_t)fake_none | PY_TAG_DEFERRED);
+	ft.frame[k][FT_DEPTH - 1][FT_FR_OWNER] = FT_OWNER_INTERPRETER;
+}
+
+/* The frames thread @k's sample must hold, innermost first: all but the None and base ones. */
+static unsigned ft_check_sample(unsigned k)
+{
+	unsigned bad = 0, n = 0;
+
+	for (unsigned i = 0; i + 1 < FT_DEPTH; i++) {
+		const struct py_frame *got = &R.s.frames[n];
+		uint64_t code = (uintptr_t)ft.code[i];
+
+		if (i == 3)
+			continue;
+		if (got->code != code ||
+		    got->lasti != expect_lasti(&ft.proc, ft.frame[k][i], code) ||
+		    got->lasti != (int)(10 * k + i) ||
+		    got->fingerprint != code_fingerprint(ft.code[i]))
+			bad++;
+		n++;
+	}
+	return bad + (R.s.nr_frames != n);
+}
+
+/* One Python thread of the fake: its state bound, its frames current; walked in its turn. */
+static void *ft_thread(void *arg)
+{
+	unsigned k = (unsigned)(uintptr_t)arg;
+
+	ft.tstate[k][TS_THREAD_ID / 8] = (uint64_t)pthread_self();
+	ft.tstate[k][TS_FRAME / 8] = (uintptr_t)ft.frame[k][0];
+	pthread_setspecific(tss_key, ft.tstate[k]);
+	for (unsigned turn = 0; turn < FT_THREADS; turn++) {
+		pthread_barrier_wait(&ft.turn); /* every thread in Python, none ended */
+		if (turn == k) {
+			run_walk(walker, &ft.proc);
+			ft.samples[k] = R.n_samples == 1 && R.s.tid == (uint32_t)gettid() &&
+					R.s.thread_id == (uint64_t)pthread_self();
+			ft.bad[k] = ft_check_sample(k);
+		}
+	}
+	pthread_barrier_wait(&ft.turn);
+	return NULL;
+}
+
+/*
+ * Free-threaded 3.14t: several threads run Python at once, each with a current frame chain
+ * of its own whose f_executable stack references carry the deferred tag, and each running
+ * its own copy of the shared code objects' bytecode (thread-local bytecode); each thread's
+ * sample has its own frames, code objects untagged, lines counted in its own copy.
+ */
+static void test_free_threaded(void)
+{
+	pthread_t threads[FT_THREADS];
+
+	proc_314t(&ft.proc);
+	reset_fake();
+	for (unsigned i = 0; i < FT_DEPTH; i++) {
+		/* _PyCodeArray: size, entries; entry 0 the code object's own bytecode */
+		unsigned char *tlbc = alloc_zeroed(8 + 8 * FT_THREADS);
+
+		ft.code[i] = new_code(i + 1);
+		put_u64(ft.code[i], FT_CO_TLBC, (uintptr_t)tlbc);
+		put_u64(tlbc, 0, FT_THREADS);
+		put_u64(tlbc, 8, (uintptr_t)ft.code[i] + FT_CO_ADAPTIVE);
+		for (unsigned k = 1; k < FT_THREADS; k++)
+			put_u64(tlbc, 8 + 8 * k, (uintptr_t)alloc_zeroed(512));
+	}
+	for (unsigned k = 0; k < FT_THREADS; k++) {
+		ft.tstate[k] = alloc_zeroed(TSTATE_BYTES);
+		ft_build_thread(k);
+	}
+	/* thread 0 is this one (the main thread, bytecode copy 0) */
+	memset(ft.bad, 0, sizeof(ft.bad));
+	memset(ft.samples, 0, sizeof(ft.samples));
+	CHECK_INT(pthread_barrier_init(&ft.turn, NULL, FT_THREADS), 0);
+	for (unsigned k = 1; k < FT_THREADS; k++)
+		CHECK_INT(pthread_create(&threads[k], NULL, ft_thread, (void *)(uintptr_t)k), 0);
+	ft_thread((void *)0);
+	for (unsigned k = 1; k < FT_THREADS; k++)
+		pthread_join(threads[k], NULL);
+	pthread_barrier_destroy(&ft.turn);
+	for (unsigned k = 0; k < FT_THREADS; k++) {
+		CHECK_INT(ft.samples[k], 1);
+		CHECK_INT(ft.bad[k], 0);
+	}
+	pthread_setspecific(tss_key, fake_tstate);
+}
+
+/*
+ * A frame whose tlbc_index names no copy (past co_tlbc's size, or negative: a frame half
+ * made) has no instruction (-1), never one counted from another copy; the walk goes on.
+ */
+static void test_free_threaded_bad_tlbc(void)
+{
+	struct py_proc p;
+	unsigned char *tlbc;
+
+	proc_314t(&p);
+	reset_fake();
+	set_current_frame(build_chain(&p, 3));
+	for (unsigned i = 0; i < 3; i++) {
+		tlbc = alloc_zeroed(16);
+		put_u64(tlbc, 0, 1); /* one entry: the code's own */
+		put_u64(tlbc, 8, (uintptr_t)co[i] + FT_CO_ADAPTIVE);
+		put_u64(co[i], FT_CO_TLBC, (uintptr_t)tlbc);
+		put_u64(fr[i], FR_CODE, (uintptr_t)co[i] | PY_TAG_DEFERRED);
+	}
+	memcpy(fr[0] + FT_FR_TLBC, &(int32_t){ 1 }, 4);	 /* past the array */
+	memcpy(fr[1] + FT_FR_TLBC, &(int32_t){ -2 }, 4); /* negative */
+	run_walk(walker, &p);
+	CHECK_SAMPLE(3, 0);
+	CHECK_INT(R.s.frames[0].lasti, -1);
+	CHECK_INT(R.s.frames[1].lasti, -1);
+	CHECK_INT(R.s.frames[2].code, (uintptr_t)co[2]);
+	CHECK_INT(R.s.frames[2].lasti, lasti_for(2));
 	CHECK_HEALTH(1, 0, 0, 0, 0);
 }
 
@@ -1145,6 +1345,8 @@ static void run_battery(struct inst *in)
 	RUN(test_normal_chain);
 	RUN(test_skipped_frames);
 	RUN(test_stackref_tags);
+	RUN(test_free_threaded);
+	RUN(test_free_threaded_bad_tlbc);
 	RUN(test_code_names);
 	RUN(test_cycle);
 	RUN(test_self_loop);

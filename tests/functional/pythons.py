@@ -23,7 +23,7 @@ import struct
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 PYENV_ROOT = os.environ.get("PYENV_ROOT", "/root/.pyenv")
 SID_ROOT = os.environ.get("PYFLARE_SID_ROOT", "/var/cache/pyflare/sid-root")
@@ -153,18 +153,17 @@ def _sid(minor: int) -> Interpreter:
 _cache: Optional[List[Interpreter]] = None
 
 NEWER_VERSION_HEX = 0x031000F0  # 3.16.0 final: newer than pyflare knows
-_newer: Optional[str] = None
+_patched: Dict[str, str] = {}
 
 
-def fake_newer_python() -> Optional[str]:
-    """A copy of the sid root's python3.15, named python3.16, whose _Py_DebugOffsets (the
-    first rung of pyflare's version ladder) say 3.16.0: a CPython newer than any pyflare
-    knows, which it must refuse by name. It runs as 3.15 does. Returns its path as the root
-    sees it (run it with `chroot SID_ROOT PATH`), or None without a python3.15 there.
+def patched_sid_python(name: str, values: Dict[int, int]) -> Optional[str]:
+    """A copy of the sid root's python3.15 named @name whose _Py_DebugOffsets (the first rung
+    of pyflare's version ladder, and 3.13+'s layout) hold @values (byte position -> u64). It
+    runs as 3.15 does: CPython does not read its own debug offsets. Returns its path as the
+    root sees it (run it with `chroot SID_ROOT PATH`), or None without a python3.15 there.
     Made once per test session, in the root's tmp, removed at exit."""
-    global _newer
-    if _newer:
-        return _newer
+    if name in _patched:
+        return _patched[name]
     root = os.path.abspath(SID_ROOT)
     src = os.path.join(root, "usr/bin/python3.15")
     if not os.path.exists(src):
@@ -175,16 +174,31 @@ def fake_newer_python() -> Optional[str]:
     while at >= 0 and (struct.unpack_from("<Q", data, at + 8)[0] >> 16) != 0x030F:
         at = data.find(b"xdebugpy", at + 1)
     assert at >= 0, "%s: no _Py_DebugOffsets of 3.15" % src
-    struct.pack_into("<Q", data, at + 8, NEWER_VERSION_HEX)
-    folder = tempfile.mkdtemp(prefix="pyflare-newer-", dir=os.path.join(root, "tmp"))
+    for pos, value in values.items():
+        struct.pack_into("<Q", data, at + pos, value)
+    folder = tempfile.mkdtemp(prefix="pyflare-patched-", dir=os.path.join(root, "tmp"))
     os.chmod(folder, 0o755)
-    path = os.path.join(folder, "python3.16")
+    path = os.path.join(folder, name)
     with open(path, "wb") as f:
         f.write(data)
     os.chmod(path, 0o755)
     atexit.register(shutil.rmtree, folder, True)
-    _newer = "/" + os.path.relpath(path, root)
-    return _newer
+    _patched[name] = "/" + os.path.relpath(path, root)
+    return _patched[name]
+
+
+def fake_newer_python() -> Optional[str]:
+    """sid's python3.15 named python3.16, its _Py_DebugOffsets saying 3.16.0: a CPython newer
+    than any pyflare knows, which it must refuse by name."""
+    return patched_sid_python("python3.16", {8: NEWER_VERSION_HEX})
+
+
+def fake_free_threaded_python() -> Optional[str]:
+    """sid's python3.15 named python3.15t, its _Py_DebugOffsets saying free-threaded (the
+    flag at byte 16) while every layout in them stays the GIL build's: a free-threaded build
+    pyflare cannot read (PEP 703's object header is 32 bytes), which it must refuse, saying
+    why."""
+    return patched_sid_python("python3.15t", {16: 1})
 
 
 def discover() -> List[Interpreter]:

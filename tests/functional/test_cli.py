@@ -487,23 +487,39 @@ def test_speedscope_timeline_in_app(py, tmp):
     speedscope_app_check(out, os.path.join(REPO, "build", "speedscope-timeline.png"))
 
 
-def test_unsupported_version_refused_by_name(tmp):
-    """A CPython newer than the newest pyflare knows (sid's 3.15 whose _Py_DebugOffsets say
-    3.16.0) is refused, by name, never read as 3.15."""
-    root = pythons.SID_ROOT
-    python = pythons.fake_newer_python()
+def record_running_patched(python):
+    """pyflare record -p of a busy process of @python (a patched copy in the sid root, as
+    pythons.patched_sid_python() makes): the refusal's stderr, after checking its status."""
     if not python:
         skip_or_fail("no python3.15 in the sid root (scripts/sid-root.sh)")
-    busy = ["chroot", root, python, "-c",
+    busy = ["chroot", pythons.SID_ROOT, python, "-c",
             "import sys, time\nprint('ready', flush=True)\nwhile True: sum(range(100))"]
     proc = subprocess.Popen(busy, stdout=subprocess.PIPE, universal_newlines=True)
     try:
         assert proc.stdout.readline().strip() == "ready"
         r = pyflare("record", "-p", str(proc.pid), "-d", "1")
         assert r.returncode == 3, r.stderr
-        assert "Python 3.16.0 is not supported (3.8 to 3.15 are)" in r.stderr, r.stderr
+        return r.stderr
     finally:
         proc.kill()
+
+
+def test_free_threaded_unreadable_refused():
+    """A build whose _Py_DebugOffsets say free-threaded but give a GIL build's object header
+    (sid's 3.15 with only the flag set) is refused with the reason, never read with either
+    layout; the version carries CPython's ABI suffix."""
+    err = record_running_patched(pythons.fake_free_threaded_python())
+    assert re.search(r"free-threaded Python 3\.15\.\d+t is not supported: its "
+                     r"_Py_DebugOffsets do not give PEP 703's 32-byte PyObject header "
+                     r"with ob_type at 24", err), err
+
+
+def test_unsupported_version_refused_by_name(tmp):
+    """A CPython newer than the newest pyflare knows (sid's 3.15 whose _Py_DebugOffsets say
+    3.16.0) is refused, by name, never read as 3.15."""
+    root = pythons.SID_ROOT
+    err = record_running_patched(pythons.fake_newer_python())
+    assert "Python 3.16.0 is not supported (3.8 to 3.15 are)" in err, err
     # a command: found at its exec, refused, and named so in the report; nothing was
     # profiled, which the last line and the exit status say
     out = os.path.join(tmp, "r.speedscope.json")

@@ -13,8 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/types.h>
+
 #include "python/py_layout.h"
 #include "python/py_target.h"
+#include "pyflare.h"
 #include "test.h"
 
 #define SID_ROOT_DEFAULT "/var/cache/pyflare/sid-root"
@@ -372,6 +375,158 @@ static void test_newer_version(void)
 }
 
 /*
+ * What a free-threaded 3.15t (Py_GIL_DISABLED) says in _Py_DebugOffsets, as changes to a
+ * GIL build's: CPython's own _Py_DebugOffsets_INIT compiled against Debian's
+ * libpython3.15-dev headers with and without Py_GIL_DISABLED gave these values
+ * (docs/cpython-versions.md). Byte positions are 3.15's (cpython_layouts.h).
+ */
+static const struct patch to_315t[] = {
+	{ 16, 1 },    /* free_threaded */
+	{ 352, 4 },   /* interpreter_frame.owner: 74 -> 78 */
+	{ 368, 72 },  /* interpreter_frame.tlbc_index: 0 -> 72 */
+	{ 376, 24 },  /* code_object.size */
+	{ 384, 16 },  /* code_object.filename: 112 -> 128 */
+	{ 392, 16 },  /* code_object.name */
+	{ 400, 16 },  /* code_object.qualname */
+	{ 408, 16 },  /* code_object.linetable */
+	{ 416, 16 },  /* code_object.firstlineno: 68 -> 84 */
+	{ 448, 24 },  /* code_object.co_code_adaptive: 208 -> 232 */
+	{ 456, 224 }, /* code_object.co_tlbc: 0 -> 224 */
+	{ 464, 16 },  /* pyobject.size: 16 -> 32 */
+	{ 472, 16 },  /* pyobject.ob_type: 8 -> 24 */
+	{ 696, 16 },  /* bytes_object.ob_size */
+	{ 704, 16 },  /* bytes_object.ob_sval */
+	{ 720, 16 },  /* unicode_object.state */
+	{ 728, 16 },  /* unicode_object.length */
+	{ 736, 16 },  /* unicode_object.asciiobject_size */
+	{ 744, 16 },  /* unicode_object.compactunicodeobject_size */
+	{ 144, 8 },   /* interpreter_state.gil_runtime_state_locked (`enabled` comes first) */
+	{ 152, 8 },   /* interpreter_state.gil_runtime_state_holder */
+};
+#define TO_315T (sizeof(to_315t) / sizeof(to_315t[0]))
+
+/*
+ * A free-threaded build is read with the layout its _Py_DebugOffsets give: the 32-byte
+ * object header (code object and str fields 16 bytes on, the fingerprint after the header,
+ * co_flags and the type object's fields moved by the table), the thread-local bytecode's
+ * offsets, tagged stack references, and no GIL to tell waits on.
+ */
+static void test_free_threaded_accepted(void)
+{
+	char src[512], copy[600], got[32], why[256] = "";
+	struct py_target t;
+	struct py_proc proc;
+	struct py_layout *l = &t.layout;
+	bool ft = false;
+
+	snprintf(src, sizeof(src), "%s/usr/bin/python3.15", sid_root());
+	if (!have(src))
+		return;
+	CHECK(patched_copy(src, 15, "python3.15t", to_315t, TO_315T, copy, sizeof(copy)));
+	CHECK_INT(py_target_binary_version(copy, got, sizeof(got), &ft), 15);
+	CHECK(ft);
+	CHECK(strncmp(got, "3.15.", 5) == 0 && got[strlen(got) - 1] == 't');
+	CHECK_INT(py_target_binary_check(copy, why, sizeof(why)), 0);
+	memset(&t, 0, sizeof(t));
+	CHECK_INT(py_target_binary_layout(copy, l), 0);
+	unlink(copy);
+	CHECK(l->free_threaded);
+	CHECK_STR(l->source, "_Py_DebugOffsets");
+	CHECK_INT(l->ob_header, 32);
+	CHECK_INT(l->ob_type, 24);
+	CHECK_INT(l->co_filename, 128);
+	CHECK_INT(l->co_name, 136);
+	CHECK_INT(l->co_qualname, 144);
+	CHECK_INT(l->co_linetable, 152);
+	CHECK_INT(l->co_firstlineno, 84);
+	CHECK_INT(l->co_code_adaptive, 232);
+	CHECK_INT(l->co_size, 232);
+	CHECK_INT(l->co_flags, 64); /* the table's 48, after a 32-byte header */
+	CHECK_INT(l->str_length, 32);
+	CHECK_INT(l->str_state, 48);
+	CHECK_INT(l->ascii_size, 56);
+	CHECK_INT(l->compact_size, 72);
+	CHECK_INT(l->bytes_size, 32);
+	CHECK_INT(l->bytes_sval, 48);
+	CHECK_INT(l->fr_owner, 78);
+	CHECK_INT(l->fr_tlbc, 72);
+	CHECK_INT(l->co_tlbc, 224);
+	CHECK_INT(l->gil_size, 0); /* off unless PYTHON_GIL=1: waits on it are not told */
+	CHECK_INT(l->obj.instance_dict, INSTANCE_DICT_NONE);
+	CHECK(l->stackref);
+	CHECK_INT(py_layout_fingerprint_offset(l), 32);
+	/* what the kernel's walker gets */
+	py_target_to_proc(&t, 1, &proc);
+	CHECK(proc.flags & PROC_TLBC);
+	CHECK(proc.flags & PROC_STACKREF);
+	CHECK_INT(proc.fr_tlbc, 72);
+	CHECK_INT(proc.co_tlbc, 224);
+	CHECK_INT(proc.fr_size, 78 + 8);
+	CHECK_INT(proc.co_fingerprint, 32);
+	CHECK_INT(proc.co_filename, 128);
+	CHECK_INT(proc.co_name, 144);
+	CHECK_INT(proc.str_ascii_data, 56);
+	/* a GIL build's walker has no thread-local bytecode to follow */
+	CHECK_INT(py_target_binary_layout(src, l), 0);
+	CHECK(!l->free_threaded);
+	py_target_to_proc(&t, 1, &proc);
+	CHECK(!(proc.flags & PROC_TLBC));
+	CHECK_INT(proc.co_tlbc, 0);
+}
+
+/* The flag in _Py_DebugOffsets decides, not the file's name: a GIL build named 3.15t. */
+static void test_free_threaded_by_flag(void)
+{
+	char src[512], copy[600], got[32];
+	bool ft = true;
+
+	snprintf(src, sizeof(src), "%s/usr/bin/python3.15", sid_root());
+	if (!have(src) || !copy_as(src, "python3.15t", copy, sizeof(copy)))
+		return;
+	CHECK_INT(py_target_binary_version(copy, got, sizeof(got), &ft), 15);
+	CHECK(!ft);
+	CHECK(got[strlen(got) - 1] != 't');
+	unlink(copy);
+}
+
+/*
+ * A free-threaded build whose offsets pyflare cannot read is refused, with the reason:
+ * a PyObject header other than PEP 703's, or no thread-local bytecode offsets (3.14+).
+ */
+static void test_free_threaded_refused(void)
+{
+	struct patch bad[TO_315T];
+	char src[512], copy[600], why[256] = "";
+
+	snprintf(src, sizeof(src), "%s/usr/bin/python3.15", sid_root());
+	if (!have(src))
+		return;
+	memcpy(bad, to_315t, sizeof(bad));
+	for (size_t i = 0; i < TO_315T; i++)
+		if (bad[i].pos == 472)
+			bad[i].add = 8; /* ob_type at 16 of 32 bytes */
+	CHECK(patched_copy(src, 15, "python3.15t", bad, TO_315T, copy, sizeof(copy)));
+	CHECK_INT(py_target_binary_check(copy, why, sizeof(why)), -ENOTSUP);
+	unlink(copy);
+	CHECK(strncmp(why, "free-threaded Python 3.15.", 26) == 0);
+	CHECK(strstr(why, "t is not supported: its _Py_DebugOffsets do not give PEP 703's "
+			  "32-byte PyObject header with ob_type at 24") != NULL);
+
+	memcpy(bad, to_315t, sizeof(bad));
+	for (size_t i = 0; i < TO_315T; i++)
+		if (bad[i].pos == 456)
+			bad[i].add = 0; /* no co_tlbc */
+	CHECK(patched_copy(src, 15, "python3.15t", bad, TO_315T, copy, sizeof(copy)));
+	CHECK_INT(py_target_binary_check(copy, why, sizeof(why)), -ENOTSUP);
+	unlink(copy);
+	CHECK(strstr(why, "t is not supported: its _Py_DebugOffsets give no thread-local "
+			  "bytecode offsets (interpreter_frame.tlbc_index, "
+			  "code_object.co_tlbc)") != NULL);
+	/* the GIL build itself is read */
+	CHECK_INT(py_target_binary_check(src, why, sizeof(why)), 0);
+}
+
+/*
  * The GIL fields of _Py_DebugOffsets (3.13 positions) are taken when they lie inside the
  * built-in size of struct _gil_runtime_state; when they do not, the GIL is unknown but the
  * layout stands.
@@ -387,6 +542,8 @@ static void test_debug_offsets_gil(void)
 	put_u64(blob, 120, 7752);      /* interpreter_state.gil_runtime_state */
 	put_u64(blob, 136, 7752 + 16); /* ..._locked */
 	put_u64(blob, 144, 7752 + 8);  /* ..._holder */
+	put_u64(blob, 352, 16);	       /* pyobject.size: a GIL build's header */
+	put_u64(blob, 360, 8);	       /* pyobject.ob_type */
 	py_layout_builtin(13, &l);
 	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), 0);
 	CHECK_INT(l.is_ceval_gil, 16);
@@ -452,10 +609,22 @@ static void test_builtin_tables(void)
 	blob[8 + 2] = 12;
 	blob[8 + 3] = 3;
 	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), -EINVAL);
-	/* the right version but free-threaded: not supported */
+	/* the right version, free-threaded, but no PyObject header: refused, with why */
 	blob[8 + 2] = 13;
 	blob[16] = 1;
 	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), -ENOTSUP);
+	CHECK(l.refusal != NULL);
+	/* with PEP 703's header (3.13t has no thread-local bytecode): read */
+	put_u64(blob, 352, 32); /* pyobject.size */
+	put_u64(blob, 360, 24); /* pyobject.ob_type */
+	put_u64(blob, 40, 632); /* runtime_state.interpreters_head */
+	py_layout_builtin(13, &l);
+	CHECK_INT(py_layout_apply_debug_offsets(&l, blob, sizeof(blob)), 0);
+	CHECK(l.free_threaded);
+	CHECK_INT(l.ob_header, 32);
+	CHECK_INT(l.co_flags, 64);
+	CHECK_INT(l.fr_tlbc, 0);
+	CHECK_INT(l.gil_size, 0);
 }
 
 int main(void)
@@ -469,5 +638,8 @@ int main(void)
 	RUN(test_debug_offsets_gil);
 	RUN(test_debug_offsets_not_tables);
 	RUN(test_newer_version);
+	RUN(test_free_threaded_accepted);
+	RUN(test_free_threaded_by_flag);
+	RUN(test_free_threaded_refused);
 	return test_summary();
 }

@@ -204,6 +204,71 @@ static void test_chain(void)
 	}
 }
 
+/*
+ * A free-threaded 3.14t (the offsets its _Py_DebugOffsets give, test_py_target.c): three
+ * threads in Python at once, each frame's code a deferred stack reference (tag bit set)
+ * and its instruction in the thread's own bytecode copy (tlbc_index: 0 for the main
+ * thread, the code's own bytecode); an index past the copies gives no instruction (-1).
+ */
+static void test_free_threaded(void)
+{
+	struct py_thread_state threads[8];
+	struct py_target t;
+	struct py_layout *l = &t.layout;
+	unsigned char *ts[3], *copies[3][3];
+	bool cut = true;
+
+	fake_target(&t, 14);
+	l->free_threaded = true;
+	l->ob_header = 32;
+	l->ob_type = 24;
+	l->fr_owner = 78;
+	l->fr_tlbc = 72;
+	l->co_tlbc = 224;
+	l->co_code_adaptive = 232;
+	for (unsigned c = 0; c < 3; c++) {
+		/* _PyCodeArray: size 3, entry 0 the code's own bytecode, 1 and 2 copies */
+		unsigned char *tlbc = code_at(10 + c);
+
+		put_u64(tlbc, 0, 3);
+		put_u64(tlbc, 8, addr(code_at(c)) + 232);
+		for (unsigned k = 1; k < 3; k++) {
+			copies[c][k] = code_at(20 + 3 * c + k);
+			put_ptr(tlbc, 8 + 8 * k, copies[c][k]);
+		}
+		put_ptr(code_at(c), 224, tlbc);
+	}
+	for (int k = 2; k >= 0; k--) {
+		ts[k] = tstate(&t, k, 0x1000 + (uint64_t)k, k < 2 ? ts[k + 1] : NULL);
+		set_top(&t, ts[k], frame_at(10 * (size_t)k));
+		for (unsigned c = 0; c < 3; c++) {
+			size_t i = 10 * (size_t)k + c;
+			uint64_t bytecode = k ? addr(copies[c][k]) : addr(code_at(c)) + 232;
+
+			set_frame(&t, i, addr(code_at(c)) | 1, 0, c < 2 ? frame_at(i + 1) : NULL);
+			put_u64(frame_at(i), l->fr_instr, bytecode + 2 * (5 * (uint64_t)k + c));
+			memcpy(frame_at(i) + 72, &(int32_t){ k }, 4);
+		}
+	}
+	put_ptr(interp, l->is_threads_head, ts[0]);
+	CHECK_INT(py_walk_threads(&t, threads, 8, &cut), 3);
+	for (int k = 0; k < 3; k++) {
+		CHECK_INT(threads[k].ident, 0x1000 + (uint64_t)k);
+		CHECK_INT(py_walk_stack(&t, threads[k].addr, &stack), 0);
+		CHECK_INT(stack.n, 3);
+		CHECK_INT(stack.flags, 0);
+		for (unsigned c = 0; c < 3; c++) {
+			CHECK_INT(stack.frames[c].code, addr(code_at(c)));
+			CHECK_INT(stack.frames[c].lasti, 5 * k + (int)c);
+		}
+	}
+	memcpy(frame_at(20) + 72, &(int32_t){ 3 }, 4); /* past co_tlbc's three entries */
+	CHECK_INT(py_walk_stack(&t, addr(ts[2]), &stack), 0);
+	CHECK_INT(stack.n, 3);
+	CHECK_INT(stack.frames[0].lasti, -1);
+	CHECK_INT(stack.frames[1].lasti, 11);
+}
+
 /* Garbage ends the walk, flagged (chains that loop: test_loops). */
 static void test_garbage(void)
 {
@@ -352,7 +417,7 @@ int main(void)
 	tstates = calloc(8, 4096);
 	cframe = calloc(1, 64);
 	frames = aligned_alloc(64, (size_t)ARENA_FRAMES * FRAME_BYTES);
-	codes = aligned_alloc(64, 4 * CODE_BYTES);
+	codes = aligned_alloc(64, 32 * CODE_BYTES);
 	if (!runtime || !interp || !tstates || !cframe || !frames || !codes)
 		return 1;
 	memset(codes, 0, 4 * CODE_BYTES);
@@ -360,6 +425,7 @@ int main(void)
 		memset(code_at((size_t)i), i + 1, CODE_BYTES); /* four different objects */
 	RUN(test_threads);
 	RUN(test_chain);
+	RUN(test_free_threaded);
 	RUN(test_garbage);
 	RUN(test_loops);
 	RUN(test_same);

@@ -187,6 +187,11 @@ static const struct py_layout cpython_layouts[] = {
  * and checked against the values in its python3.15: thread_state gains base_frame,
  * last_profiled_frame(_seq) before thread_id, err_stackitem follows thread_state,
  * type_object and heap_type_object grow, unicode_object adds compactunicodeobject_size).
+ * pyobject, tlbc_index and co_tlbc: offsetof() in the struct of Debian's libpython3.13-dev
+ * (3.13.18), libpython3.14-dev (3.14.10) and libpython3.15-dev (3.15.2); a program that
+ * initialises _Py_DebugOffsets with CPython's own _Py_DebugOffsets_INIT from those
+ * headers, built with and without Py_GIL_DISABLED, put the same fields at the same
+ * positions in both flavours (docs/cpython-versions.md, "Free-threaded builds").
  */
 struct debug_offsets_pos {
 	unsigned minor;
@@ -210,6 +215,9 @@ struct debug_offsets_pos {
 	uint16_t ts_status;
 	/* thread names: 0 where not taken from _Py_DebugOffsets */
 	uint16_t is_modules, ma_keys, ma_values, tp_flags, long_size, long_digits;
+	/* pyobject.size, pyobject.ob_type; interpreter_frame.tlbc_index and code_object.co_tlbc
+	 * (3.14+: 0 in a GIL build, set in a free-threaded one) */
+	uint16_t ob_header, ob_type, fr_tlbc, co_tlbc;
 };
 
 /* clang-format off */
@@ -223,7 +231,8 @@ static const struct debug_offsets_pos debug_offsets_positions[] = {
 	  .ascii_size = 560,
 	  .is_ceval_gil = 112, .is_gil = 120, .gil_locked = 136, .gil_holder = 144,
 	  .is_modules = 88, .ma_keys = 456, .ma_values = 464,
-	  .tp_flags = 392, .long_size = 496, .long_digits = 504, .ts_status = 216 },
+	  .tp_flags = 392, .long_size = 496, .long_digits = 504, .ts_status = 216,
+	  .ob_header = 352, .ob_type = 360 },
 	{ .minor = 14, .size = 760, .rt_interp_head = 40, .is_threads_head = 72,
 	  .ts_next = 192, .ts_frame = 208, .ts_thread_id = 216, .ts_datastack = 232,
 	  .fr_back = 256, .fr_code = 264, .fr_instr = 272, .fr_owner = 288,
@@ -232,7 +241,8 @@ static const struct debug_offsets_pos debug_offsets_positions[] = {
 	  .bytes_size = 600, .bytes_sval = 608, .str_state = 624, .str_length = 632,
 	  .ascii_size = 640,
 	  .is_ceval_gil = 120, .is_gil = 128, .gil_locked = 144, .gil_holder = 152,
-	  .is_code_gen = 160, .ts_interp = 200, .ts_status = 240 },
+	  .is_code_gen = 160, .ts_interp = 200, .ts_status = 240,
+	  .ob_header = 400, .ob_type = 408, .fr_tlbc = 304, .co_tlbc = 392 },
 	{ .minor = 15, .size = 888, .rt_interp_head = 40, .is_threads_head = 72,
 	  .ts_next = 192, .ts_frame = 208, .ts_thread_id = 240, .ts_datastack = 256,
 	  .fr_back = 320, .fr_code = 328, .fr_instr = 336, .fr_owner = 352,
@@ -240,7 +250,8 @@ static const struct debug_offsets_pos debug_offsets_positions[] = {
 	  .co_firstlineno = 416, .co_code_adaptive = 448,
 	  .bytes_size = 696, .bytes_sval = 704, .str_state = 720, .str_length = 728,
 	  .ascii_size = 736, .compact_size = 744,
-	  .is_ceval_gil = 120, .is_gil = 128, .gil_locked = 144, .gil_holder = 152 },
+	  .is_ceval_gil = 120, .is_gil = 128, .gil_locked = 144, .gil_holder = 152,
+	  .ob_header = 464, .ob_type = 472, .fr_tlbc = 368, .co_tlbc = 456 },
 };
 /* clang-format on */
 

@@ -143,6 +143,9 @@ int py_asyncio_find(const struct py_target *t, struct py_asyncio *out, bool modu
 	unsigned char sec[ASYNCIO_DEBUG_BYTES], rt[1024];
 	int err = 0;
 
+	/* a free-threaded build's TaskObj fields other than the section's move with its header */
+	if (t->layout.free_threaded)
+		return -ENOTSUP;
 	for (size_t i = 0; i < sizeof(debug_positions) / sizeof(debug_positions[0]); i++)
 		if (debug_positions[i].minor == t->layout.minor)
 			pos = &debug_positions[i];
@@ -197,6 +200,8 @@ int py_asyncio_find(const struct py_target *t, struct py_asyncio *out, bool modu
 
 const char *py_asyncio_why_not(const struct py_target *t, int err)
 {
+	if (t->layout.free_threaded)
+		return "asyncio task attribution is not read on free-threaded builds yet";
 	if (t->layout.minor < 14)
 		return "asyncio task attribution needs CPython 3.14 or newer, whose _asyncio "
 		       "module publishes its task layout for debuggers";
@@ -212,7 +217,7 @@ const char *py_asyncio_why_not(const struct py_target *t, int err)
 static int type_of(const struct py_target *t, const struct py_asyncio *a, uint64_t obj,
 		   uint64_t *type, uint64_t *flags)
 {
-	int err = remote_read_u64(t->pid, obj + 8, type); /* ob_type */
+	int err = remote_read_u64(t->pid, obj + t->layout.ob_type, type);
 
 	return err ? err : remote_read_u64(t->pid, *type + a->tp_flags, flags);
 }

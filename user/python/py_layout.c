@@ -22,6 +22,8 @@ int py_layout_builtin(unsigned minor, struct py_layout *out)
 		if (cpython_layouts[i].minor == minor) {
 			*out = cpython_layouts[i];
 			out->source = "built-in table";
+			out->ob_header = 16; /* GIL builds: ob_refcnt, ob_type */
+			out->ob_type = 8;
 			return 0;
 		}
 	}
@@ -60,6 +62,40 @@ static int take16(uint16_t *dst, const unsigned char *buf, uint16_t pos, uint64_
 	if (v > max)
 		return -EINVAL;
 	*dst = (uint16_t)v;
+	return 0;
+}
+
+/*
+ * A free-threaded build (PEP 703): its PyObject is 32 bytes (ob_tid, ob_flags, ob_mutex,
+ * ob_gc_bits, ob_ref_local, ob_ref_shared, then ob_type), so what the table gives inside
+ * objects moves with it: co_flags here, the type object's fields in check_code_type(). Its
+ * GIL is off unless asked for (PYTHON_GIL=1) and has another layout (`enabled` first): left
+ * unknown. 3.13's thread-name reader follows GIL-build object layouts: off (the kernel's
+ * names stay). From 3.14 its frames may run a thread's own copy of the bytecode.
+ */
+static int apply_free_threaded(struct py_layout *out, const unsigned char *buf,
+			       const struct debug_offsets_pos *pos)
+{
+	if (out->ob_header != 32 || out->ob_type != 24) {
+		out->refusal = "its _Py_DebugOffsets do not give PEP 703's 32-byte PyObject "
+			       "header with ob_type at 24 (pyobject.size, pyobject.ob_type)";
+		return -ENOTSUP;
+	}
+	if (pos->fr_tlbc) {
+		if (take16(&out->fr_tlbc, buf, pos->fr_tlbc, 124) ||
+		    take16(&out->co_tlbc, buf, pos->co_tlbc, 248))
+			return -EINVAL;
+		if (!out->fr_tlbc || !out->co_tlbc) {
+			out->refusal = "its _Py_DebugOffsets give no thread-local bytecode offsets "
+				       "(interpreter_frame.tlbc_index, code_object.co_tlbc)";
+			return -ENOTSUP;
+		}
+	}
+	out->co_flags += out->ob_header - 16;
+	out->is_ceval_gil = 0;
+	out->is_gil = 0;
+	out->gil_size = 0;
+	out->obj.instance_dict = INSTANCE_DICT_NONE;
 	return 0;
 }
 
@@ -103,8 +139,7 @@ int py_layout_apply_debug_offsets(struct py_layout *out, const void *runtime, si
 	version = u64_at(buf, DEBUG_VERSION_POS);
 	if (((version >> 24) & 0xff) != 3 || ((version >> 16) & 0xff) != out->minor)
 		return -EINVAL;
-	if (u64_at(buf, DEBUG_FREE_THREADED_POS))
-		return -ENOTSUP;
+	out->free_threaded = u64_at(buf, DEBUG_FREE_THREADED_POS) != 0;
 
 	/* Frames and code objects are read in one probe each: offsets stay within 128/256. */
 	err |= take16(&out->ts_next, buf, pos->ts_next, 4096);
@@ -167,6 +202,17 @@ int py_layout_apply_debug_offsets(struct py_layout *out, const void *runtime, si
 	if (pos->compact_size && take16(&out->compact_size, buf, pos->compact_size, 128))
 		return -EINVAL;
 	out->co_size = out->co_code_adaptive;
+	/* the object header: every object field above counts it already */
+	if (take16(&out->ob_header, buf, pos->ob_header, 64) ||
+	    take16(&out->ob_type, buf, pos->ob_type, 64))
+		return -EINVAL;
+	if (out->free_threaded) {
+		err = apply_free_threaded(out, buf, pos);
+		if (err)
+			return err;
+	} else if (out->ob_header != 16 || out->ob_type != 8) {
+		return -EINVAL;
+	}
 	out->source = "_Py_DebugOffsets";
 	return 0;
 }
@@ -177,9 +223,10 @@ uint16_t py_layout_fingerprint_offset(const struct py_layout *l)
 	 * 16 bytes that tell code objects apart, so a new one at a freed one's address is
 	 * not taken for it (two module bodies share every small header field): up to 3.10
 	 * co_firstlineno, a hole, then the co_code pointer; from 3.11 (bpo-46841) PyVarObject's
-	 * ob_size (the bytecode's length) and the co_consts pointer right after the header.
+	 * ob_size (the bytecode's length) and the co_consts pointer right after the header
+	 * (16 bytes, 32 in a free-threaded build).
 	 */
-	return l->minor >= 11 ? 16 : (uint16_t)l->co_firstlineno;
+	return l->minor >= 11 ? l->ob_header : (uint16_t)l->co_firstlineno;
 }
 
 unsigned py_layout_tstate_span(uint16_t a, uint16_t b, uint16_t c)

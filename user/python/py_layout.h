@@ -64,7 +64,21 @@ struct py_object_layout {
 /* Offsets in bytes; 0xffff where the version has no such field. */
 struct py_layout {
 	unsigned minor;
-	const char *source;	  /* "built-in table" or "_Py_DebugOffsets" */
+	const char *source; /* "built-in table" or "_Py_DebugOffsets" */
+	/* Why py_layout_apply_debug_offsets() refused a free-threaded build (-ENOTSUP) */
+	const char *refusal;
+	/* Free-threaded build (PEP 703, `3.13t`): _Py_DebugOffsets.free_threaded */
+	bool free_threaded;
+	/* sizeof(PyObject) and offsetof(PyObject, ob_type): 16 and 8, or 32 and 24 in a
+	 * free-threaded build (ob_tid, ob_flags, ob_mutex, ob_gc_bits, ob_ref_local and
+	 * ob_ref_shared come first: Include/object.h) */
+	uint16_t ob_header;
+	uint16_t ob_type;
+	/* Free-threaded 3.14+: thread-local bytecode (gh-115999). _PyInterpreterFrame.tlbc_index
+	 * (int32) and PyCodeObject.co_tlbc (a _PyCodeArray: size, then entries, entry 0 the
+	 * code object's own co_code_adaptive); 0 where the build has none */
+	uint16_t fr_tlbc;
+	uint16_t co_tlbc;
 	uint32_t rt_tss;	  /* _PyRuntimeState: autoTSSkey (Py_tss_t); 0 from 3.15 */
 	uint32_t rt_interp_head;  /* _PyRuntimeState: interpreters.head */
 	uint32_t is_threads_head; /* PyInterpreterState: first thread state */
@@ -125,15 +139,17 @@ unsigned py_layout_tstate_span(uint16_t a, uint16_t b, uint16_t c);
 /* The same for @n fields, the first of which counts even when 0. */
 unsigned py_layout_tstate_fields_span(const uint16_t *fields, unsigned n);
 
-/* Fills @out with the built-in layout of 3.@minor. Returns 0 or -ENOTSUP. */
+/* Fills @out with the built-in layout of 3.@minor (a GIL build). Returns 0 or -ENOTSUP. */
 int py_layout_builtin(unsigned minor, struct py_layout *out);
 
 /*
  * 3.13+: overrides @out (already holding the built-in layout of the same minor) with
  * the target's own _Py_DebugOffsets, the first @len bytes of _PyRuntime. Checks the
- * cookie, the version and the build flavour. Returns 0, -ENOTSUP (free-threaded build)
- * or -EINVAL (not debug offsets, or offsets out of any sane range). GIL fields that do not
- * fit the built-in struct _gil_runtime_state leave the GIL unknown (gil_size 0) instead.
+ * cookie and the version; a free-threaded build is read with its own object header and
+ * thread-local bytecode, and has no GIL to tell (gil_size 0). Returns 0, -ENOTSUP (a
+ * free-threaded build this profiler cannot read: @out->refusal says why) or -EINVAL (not
+ * debug offsets, or offsets out of any sane range). GIL fields that do not fit the
+ * built-in struct _gil_runtime_state leave the GIL unknown (gil_size 0) instead.
  */
 int py_layout_apply_debug_offsets(struct py_layout *out, const void *runtime, size_t len);
 

@@ -63,8 +63,8 @@ bool py_object_is(const struct py_target *t, uint64_t obj, uint64_t type)
 {
 	uint64_t got;
 
-	return type && obj >= ADDRESS_MIN && remote_read_u64(t->pid, obj + 8, &got) == 0 &&
-	       got == type;
+	return type && obj >= ADDRESS_MIN &&
+	       remote_read_u64(t->pid, obj + t->layout.ob_type, &got) == 0 && got == type;
 }
 
 /* Whether the object at @addr is the str @s (@len ASCII characters). */
@@ -80,7 +80,8 @@ static bool str_is(const struct py_target *t, uint64_t addr, const char *s, size
 	    remote_read(t->pid, addr, buf, n))
 		return false;
 	memcpy(&state, buf + l->str_state, sizeof(state));
-	return u64_at(buf, 8) == t->unicode_type_addr && u64_at(buf, l->str_length) == len &&
+	return u64_at(buf, l->ob_type) == t->unicode_type_addr &&
+	       u64_at(buf, l->str_length) == len &&
 	       ((state >> 5) & 3) == 3 && /* compact and ascii */
 	       memcmp(buf + l->ascii_size, s, len + 1) == 0;
 }
@@ -146,7 +147,7 @@ static int view_dict(const struct py_target *t, uint64_t dict, uint64_t *keys, s
 	err = remote_read(t->pid, dict, head, n);
 	if (err)
 		return err;
-	if (!t->dict_type_addr || u64_at(head, 8) != t->dict_type_addr)
+	if (!t->dict_type_addr || u64_at(head, t->layout.ob_type) != t->dict_type_addr)
 		return -EINVAL;
 	*keys = u64_at(head, o->ma_keys);
 	values = u64_at(head, o->ma_values);
@@ -323,7 +324,7 @@ int py_object_attr(const struct py_target *t, uint64_t obj, const char *name,
 
 	if (obj < ADDRESS_MIN || o->instance_dict == INSTANCE_DICT_NONE)
 		return -EINVAL;
-	err = remote_read_u64(t->pid, obj + 8, &type); /* ob_type */
+	err = remote_read_u64(t->pid, obj + t->layout.ob_type, &type);
 	if (!err)
 		err = type < ADDRESS_MIN ? -EINVAL : type_info(t, type, m);
 	if (err)
@@ -386,7 +387,7 @@ int py_long_parse(const struct py_target *t, const unsigned char *buf, uint64_t 
 	uint32_t digit[2];
 
 	if (!t->long_type_addr || o->long_size + 8u > o->long_digits ||
-	    u64_at(buf, 8) != t->long_type_addr)
+	    u64_at(buf, t->layout.ob_type) != t->long_type_addr)
 		return -EINVAL;
 	size = u64_at(buf, o->long_size);
 	if (o->long_tagged) { /* lv_tag: digits << 3 | sign (0 +, 1 zero, 2 -) */

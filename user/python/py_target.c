@@ -32,8 +32,10 @@
 #define GLIBC_TLS_OFFSET 0x310 /* offsetof(struct pthread, specific_1stblock), glibc 2.27+ */
 #define TLS_SCAN_BYTES 4096    /* how much of a thread descriptor to search for the slot */
 #define MAX_THREADS_CHECKED 64
-#define PY_TYPE_BASICSIZE 32 /* offsetof(PyTypeObject, tp_basicsize) */
-#define PY_TYPE_MEMBERS 240  /* offsetof(PyTypeObject, tp_members) */
+/* offsetof(PyTypeObject, ...) in a GIL build; a free-threaded one's header is 16 bytes more */
+#define PY_TYPE_BASICSIZE 32 /* tp_basicsize */
+#define PY_TYPE_MEMBERS 240  /* tp_members */
+#define PY_GIL_OB_HEADER 16  /* sizeof(PyObject) in a GIL build */
 #define PY_MEMBERDEF_SIZE 40 /* sizeof(PyMemberDef): name, type, offset, flags, doc */
 #define PY_MEMBERDEF_OFFSET 16
 
@@ -117,6 +119,8 @@ static int detect_version(const struct elf_file *e, const char *path, uint64_t r
 		memcpy(&v, head + 16, 8);
 		*free_threaded = v != 0;
 		format_version(version, len, hex);
+		if (*free_threaded && strlen(version) + 1 < len)
+			strcat(version, "t"); /* as CPython names its ABI: 3.14t */
 		return (hex >> 24) == 3 ? (int)((hex >> 16) & 0xff) : -1;
 	}
 	/* 3.11+: const unsigned long Py_Version = PY_VERSION_HEX (bpo-43931) */
@@ -127,7 +131,7 @@ static int detect_version(const struct elf_file *e, const char *path, uint64_t r
 	}
 	minor = minor_from_name(path, free_threaded);
 	if (minor >= 0)
-		snprintf(version, len, "3.%d", minor);
+		snprintf(version, len, "3.%d%s", minor, *free_threaded ? "t" : "");
 	return minor;
 }
 
@@ -181,7 +185,7 @@ int py_target_binary_layout(const char *path, struct py_layout *layout)
 
 	if (minor < 0)
 		return minor;
-	if (ft)
+	if (ft && minor < 13)
 		return -ENOTSUP;
 	e = elf_file__open(path);
 	if (!e)
@@ -191,6 +195,24 @@ int py_target_binary_layout(const char *path, struct py_layout *layout)
 		err = load_layout(e, rt, (unsigned)minor, layout);
 	elf_file__free(e);
 	return err;
+}
+
+static void analyse_file(const struct elf_file *e, const char *path, struct py_binary *b);
+static void explain_refusal(const struct py_binary *b, const char *path, char *why, size_t len);
+
+int py_target_binary_check(const char *path, char *why, size_t len)
+{
+	struct elf_file *e = elf_file__open(path);
+	struct py_binary b;
+
+	if (!e)
+		return -errno;
+	analyse_file(e, path, &b);
+	elf_file__free(e);
+	if (b.verdict == PY_BINARY_OK)
+		return 0;
+	explain_refusal(&b, path, why, len);
+	return b.verdict == PY_BINARY_NOT_PYTHON ? -ENOENT : -ENOTSUP;
 }
 
 /*
@@ -211,14 +233,16 @@ static int check_code_type(const struct py_target *t, char *why, size_t len)
 		{ "co_flags", offsetof(struct py_layout, co_flags) },
 	};
 	const struct py_layout *l = &t->layout;
-	uint64_t basicsize, table, want;
+	uint64_t header_more = l->ob_header - PY_GIL_OB_HEADER, basicsize, table, want;
 	unsigned char def[PY_MEMBERDEF_SIZE];
 	char name[32];
 	int err;
 
-	err = remote_read_u64(t->pid, t->code_type_addr + PY_TYPE_BASICSIZE, &basicsize);
+	err = remote_read_u64(t->pid, t->code_type_addr + PY_TYPE_BASICSIZE + header_more,
+			      &basicsize);
 	if (!err)
-		err = remote_read_u64(t->pid, t->code_type_addr + PY_TYPE_MEMBERS, &table);
+		err = remote_read_u64(t->pid, t->code_type_addr + PY_TYPE_MEMBERS + header_more,
+				      &table);
 	if (err) {
 		/* just after exec the loader may not have mapped the data segment yet */
 		snprintf(why, len, "cannot read PyCode_Type: %s", strerror(-err));
@@ -288,7 +312,7 @@ static int find_tls_access(const struct elf_file *e, struct py_tls_access *a)
 static void analyse_file(const struct elf_file *e, const char *path, struct py_binary *b)
 {
 	bool ft;
-	int minor;
+	int minor, err;
 
 	memset(b, 0, sizeof(*b));
 	b->needs_libpython = elf_file__needs(e, "libpython3");
@@ -299,10 +323,11 @@ static void analyse_file(const struct elf_file *e, const char *path, struct py_b
 		b->verdict = PY_BINARY_NO_VERSION;
 	else if (minor < PY_MINOR_MIN || minor > PY_MINOR_MAX)
 		b->verdict = PY_BINARY_BAD_VERSION;
-	else if (ft)
+	else if (ft && minor < 13) /* by its name: no _Py_DebugOffsets to read it by */
 		b->verdict = PY_BINARY_FREE_THREADED;
-	else if (load_layout(e, b->runtime, (unsigned)minor, &b->layout))
-		b->verdict = PY_BINARY_BAD_DEBUG_OFFSETS;
+	else if ((err = load_layout(e, b->runtime, (unsigned)minor, &b->layout)))
+		b->verdict = err == -ENOTSUP && b->layout.refusal ? PY_BINARY_FREE_THREADED :
+								    PY_BINARY_BAD_DEBUG_OFFSETS;
 	else if (elf_file__symbol(e, "PyCode_Type", &b->code_type, NULL))
 		b->verdict = PY_BINARY_NO_CODE_TYPE;
 	else if (!b->layout.rt_tss && find_tls_access(e, &b->tls))
@@ -328,7 +353,10 @@ static void explain_refusal(const struct py_binary *b, const char *path, char *w
 			 PY_MINOR_MIN, PY_MINOR_MAX);
 		break;
 	case PY_BINARY_FREE_THREADED:
-		snprintf(why, len, "free-threaded Python %s is not supported yet", b->version);
+		snprintf(why, len, "free-threaded Python %s is not supported: %s", b->version,
+			 b->layout.refusal ? b->layout.refusal :
+					     "free-threaded builds are read from 3.13 on, "
+					     "through their _Py_DebugOffsets");
 		break;
 	case PY_BINARY_BAD_DEBUG_OFFSETS:
 		snprintf(why, len, "Python %s: unreadable _Py_DebugOffsets in %s", b->version,
@@ -776,6 +804,11 @@ void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *o
 		out->flags |= PROC_LASTI_IS_PTR | PROC_DATA_STACK;
 	if (l->stackref)
 		out->flags |= PROC_STACKREF;
+	if (l->fr_tlbc && l->co_tlbc && l->lasti_unit == LASTI_POINTER) {
+		out->flags |= PROC_TLBC;
+		out->fr_tlbc = l->fr_tlbc;
+		out->co_tlbc = l->co_tlbc;
+	}
 	if (!l->rt_tss && t->tls_var_found) {
 		out->flags |= PROC_TLS_VAR;
 		out->tls_module = t->tls_module;
@@ -830,5 +863,7 @@ void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *o
 	last = l->fr_instr > last ? l->fr_instr : last;
 	if (l->fr_owner != PY_NO_OFFSET)
 		last = l->fr_owner > last ? l->fr_owner : last;
+	if (out->flags & PROC_TLBC)
+		last = out->fr_tlbc > last ? out->fr_tlbc : last;
 	out->fr_size = last + 8;
 }

@@ -118,6 +118,12 @@ int py_target_binary_version(const char *path, char *version, size_t len, bool *
  */
 int py_target_binary_layout(const char *path, struct py_layout *layout);
 
+/*
+ * What pyflare makes of the interpreter file at @path on its own (no process): 0 when it
+ * would read it, -ENOTSUP with the reason it gives users in @why, or -ENOENT (no CPython).
+ */
+int py_target_binary_check(const char *path, char *why, size_t len);
+
 /* Opens a mapped file as the process sees it, through its root (containers), else through
  * /proc/PID/map_files (replaced, deleted, or named by a path outside its root): fd or -errno. */
 struct proc_mapping;

@@ -72,15 +72,41 @@ struct walk {
 	uint32_t fp_value[PYFLARE_FP_MEMO];
 };
 
+#define TLBC_INDEX_MAX 65536 /* as the kernel's walker (py_walk.bpf.h) */
+
+/*
+ * Where the bytecode the frame in @buf runs starts: the code object's own, or in a
+ * free-threaded 3.14+ build the thread's copy, entry tlbc_index of co_tlbc (gh-115999;
+ * frame_bytecode() in bpf/py_walk.bpf.h, the same rule). 0 when it cannot be read.
+ */
+static uint64_t frame_bytecode(const struct walk *w, const unsigned char *buf, uint64_t code)
+{
+	const struct py_proc *cfg = &w->cfg;
+	uint64_t tlbc, size, bytecode;
+	int32_t idx;
+
+	if (!(cfg->flags & PROC_TLBC))
+		return code + cfg->co_code_adaptive;
+	memcpy(&idx, buf + cfg->fr_tlbc, sizeof(idx));
+	if (idx == 0)
+		return code + cfg->co_code_adaptive;
+	if (idx < 0 || idx >= TLBC_INDEX_MAX ||
+	    remote_read_u64(w->t->pid, code + cfg->co_tlbc, &tlbc) ||
+	    remote_read_u64(w->t->pid, tlbc, &size) || (uint64_t)idx >= size ||
+	    remote_read_u64(w->t->pid, tlbc + 8 + (uint64_t)idx * 8, &bytecode))
+		return 0;
+	return bytecode;
+}
+
 /* The instruction of a frame, in the units linetable_line() takes for this version. */
 static int32_t frame_lasti(const struct walk *w, const unsigned char *buf, uint64_t code)
 {
 	if (w->cfg.flags & PROC_LASTI_IS_PTR) {
-		/* 3.11+: a pointer (bpo-47177) into the code object's own bytecode
-		 * (bpo-46841), in 2-byte code units; before the first one (-1) is a frame
-		 * that has not started yet */
-		int64_t bytes =
-			(int64_t)(u64_in(buf, w->cfg.fr_instr) - code - w->cfg.co_code_adaptive);
+		/* 3.11+: a pointer (bpo-47177) into the code object's bytecode (bpo-46841),
+		 * in 2-byte code units; before the first one (-1) is a frame that has not
+		 * started yet */
+		uint64_t bytecode = frame_bytecode(w, buf, code);
+		int64_t bytes = bytecode ? (int64_t)(u64_in(buf, w->cfg.fr_instr) - bytecode) : -1;
 
 		return bytes < 0 ? -1 : bytes / 2 > INT32_MAX ? INT32_MAX : (int32_t)(bytes / 2);
 	}
@@ -128,7 +154,7 @@ static bool walk_step(struct walk *w, uint64_t frame, uint64_t *back)
 	code = u64_in(buf, cfg->fr_code);
 	*back = u64_in(buf, cfg->fr_back);
 	if (cfg->flags & PROC_STACKREF)
-		code &= ~3ULL; /* 3.14 _PyStackRef tag bits (gh-127705) */
+		code &= ~3ULL; /* 3.14+ _PyStackRef tag bits (gh-127705; deferred refcounts) */
 	/* C-stack shim frames (3.12+, gh-96421) and C-entry frames executing None (3.13+,
 	 * gh-100987) */
 	if (cfg->fr_owner != PYFLARE_NO_OFFSET && buf[cfg->fr_owner] >= cfg->owner_skip)
@@ -165,7 +191,7 @@ int py_walk_frame(const struct py_target *t, uint64_t frame, struct py_frame *ou
 		return -EFAULT;
 	code = u64_in(buf, w.cfg.fr_code);
 	if (w.cfg.flags & PROC_STACKREF)
-		code &= ~3ULL; /* 3.14 _PyStackRef tag bits (gh-127705) */
+		code &= ~3ULL; /* 3.14+ _PyStackRef tag bits (gh-127705; deferred refcounts) */
 	if (!code || (code & 7) || code == w.cfg.none_addr)
 		return -EINVAL;
 	*out = (struct py_frame){

@@ -256,7 +256,7 @@ static int str_from(const struct py_target *t, uint64_t addr, const unsigned cha
 		return -EINVAL;
 	buf[0] = '\0';
 	/* only a str's length and state mean anything: a code object may point anywhere */
-	memcpy(&type, pre + 8, sizeof(type));
+	memcpy(&type, pre + l->ob_type, sizeof(type));
 	if (t->unicode_type_addr && type != t->unicode_type_addr)
 		return -EINVAL;
 	memcpy(&length, pre + l->str_length, sizeof(length));
@@ -345,7 +345,7 @@ static int read_code(const struct py_target *t, uint64_t addr, struct code_info 
 	err = remote_read(t->pid, addr, code, l->co_size);
 	if (err)
 		return err;
-	memcpy(&type, code + 8, sizeof(type)); /* ob_type */
+	memcpy(&type, code + l->ob_type, sizeof(type));
 	if (type != t->code_type_addr)
 		return -EINVAL;
 	memcpy(&first_line, code + l->co_firstlineno, sizeof(first_line));
