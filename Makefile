@@ -238,7 +238,8 @@ FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
                 -fno-omit-frame-pointer
 # The loader and what it needs: small, so the fuzzer's coverage is the loader's.
 FUZZ_SESSION_FILE_SRCS := user/session/session_file.c user/session/session_merge.c \
-			  user/session/session.c user/lib/grow.c user/lib/keymap.c
+			  user/session/session.c user/session/sample_log.c user/session/health.c \
+			  user/lib/grow.c user/lib/keymap.c
 
 # The loader and every renderer, with what they need.
 FUZZ_SESSION_RENDER_SRCS := $(filter-out user/render/outputs.c user/render/output.c \
