@@ -333,9 +333,12 @@ bench-deps:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf; }
 	$(Q)scripts/bench-root.sh
 
-# The collector's CPU and memory over 10-minute recordings (about half an hour).
+# The collector's CPU and memory over 10-minute recordings (about half an hour), then the
+# agent left running host-wide for SOAK_MINUTES (60) on the same churn mix.
+SOAK_MINUTES ?= 60
 bench-soak: deps bench-binary
-	$(Q)$(BENCH_ENV) $(PYTHON) bench/run.py --only collector --soak --out build/bench/soak.md
+	$(Q)$(BENCH_ENV) $(PYTHON) bench/run.py --only $(or $(SOAK_SECTIONS),collector,agent) --soak \
+		--soak-minutes $(SOAK_MINUTES) --out build/bench/soak.md
 
 # --- kernel matrix ------------------------------------------------------------------------
 # Debian's kernels booted under QEMU (scripts/kernel/), and this machine's own: in each the BPF
