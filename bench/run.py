@@ -56,6 +56,24 @@ def environment() -> str:
     ])
 
 
+SOAK_TITLE = "\n## The agent over an hour (make bench-soak)\n"
+
+
+def kept_soak(path):
+    """The hour-long soak's section of the page being rewritten, kept as it is: make bench
+    does not run it (make bench-soak does, into build/bench/soak.md, copied here by hand)."""
+    try:
+        with open(path) as f:
+            old = f.read()
+    except OSError:
+        return ""
+    at = old.find(SOAK_TITLE)
+    if at < 0:
+        return ""
+    end = old.find("\n## ", at + len(SOAK_TITLE))
+    return old[at:end if end >= 0 else len(old)].rstrip() + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="make bench-quick: under 2 minutes")
@@ -102,6 +120,7 @@ def main():
     page.append(common.table(["goal", "measured", ""], rows))
     for s in done:
         page.append("\n## %s\n\n%s" % (s.title, s.markdown.strip() + "\n"))
+    page.append(kept_soak(a.out))
     page.append(DESIGN_NOTES)
     with open(a.out, "w") as f:
         f.write("".join(page))

@@ -38,20 +38,23 @@ def run(ctx):
     return common.Section("The agent left running", markdown(res), goals(res))
 
 
-def soak(ctx, seconds):
-    base = os.path.join(ctx.out_dir, "agent-soak")
+def soak(ctx, seconds, specs=None, base=None):
+    """Runs an agent per (key, binary, rate) of @specs (by default the section's two) for
+    @seconds on the churn mix; returns their readings under "agents"[key]."""
+    specs = specs or [(str(r), common.PYFLARE, r) for r in RATES]
+    base = base or os.path.join(ctx.out_dir, "agent-soak")
     top = tempfile.mkdtemp(prefix="pyflare-agent-soak.")
     agents = {}
-    for rate in RATES:
-        d = os.path.join(top, "%d" % rate)
-        err = open("%s-%d.stderr" % (base, rate), "w")
-        agents[rate] = (subprocess.Popen([common.PYFLARE, "agent", "-a", "-F", str(rate),
-                                          "--dir", d], stdout=subprocess.DEVNULL, stderr=err),
-                        d, err)
+    for key, binary, rate in specs:
+        d = os.path.join(top, key)
+        err = open("%s-%s.stderr" % (base, key), "w")
+        agents[key] = (subprocess.Popen([binary, "agent", "-a", "-F", str(rate), "--dir", d],
+                                        stdout=subprocess.DEVNULL, stderr=err), d, err)
     res = {"seconds": seconds, "every": SAMPLE_EVERY, "commit": subprocess.run(
                ["git", "-C", common.REPO, "describe", "--always", "--dirty"],
                stdout=subprocess.PIPE, universal_newlines=True).stdout.strip(),
-           "agents": {str(r): {"rate": r, "series": []} for r in RATES}}
+           "agents": {key: {"rate": rate, "binary": binary, "series": []}
+                      for key, binary, rate in specs}}
     time.sleep(2)		# attached before the workload starts
     work = subprocess.Popen([common.HOST_PYTHON, WORKLOAD, str(seconds), base + ".workload.json"],
                             stdout=subprocess.DEVNULL)
@@ -61,14 +64,14 @@ def soak(ctx, seconds):
         now = time.monotonic()
         if now >= next_read:
             next_read += SAMPLE_EVERY
-            for rate, (p, _, _) in agents.items():
-                reading(res["agents"][str(rate)], p, now - t0)
+            for key, (p, _, _) in agents.items():
+                reading(res["agents"][key], p, now - t0)
             with open(base + ".partial.json", "w") as f:	# a look while it runs
                 json.dump(res, f)
         time.sleep(0.5)
     res["elapsed"] = time.monotonic() - t0
-    for rate, (p, d, err) in agents.items():
-        a = res["agents"][str(rate)]
+    for key, (p, d, err) in agents.items():
+        a = res["agents"][key]
         reading(a, p, res["elapsed"])
         st = subprocess.run([common.PYFLARE, "status", "--dir", d, "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
