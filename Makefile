@@ -215,7 +215,17 @@ $(BUILD)/asan/tests/tools/%: tests/tools/%.c $(SAN_OBJS) | $(BUILD)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) $(TEST_LDLIBS) -o $@
 
-test-tools: $(TOOL_BINS)
+# Libraries the functional tests preload into pyflare (tests/tools/preload/NAME.c): no
+# sanitizers, since they stand in for libc's functions in a process built without them.
+PRELOAD_SRCS := $(wildcard tests/tools/preload/*.c)
+PRELOAD_LIBS := $(patsubst tests/tools/preload/%.c,$(BUILD)/tests/tools/%.so,$(PRELOAD_SRCS))
+
+$(BUILD)/tests/tools/%.so: tests/tools/preload/%.c | $(BUILD)
+	$(call msg,CC-SO,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -shared -fPIC $< -ldl -o $@
+
+test-tools: $(TOOL_BINS) $(PRELOAD_LIBS)
 
 # --- fuzzing ------------------------------------------------------------------------------
 # `make fuzz` runs each libFuzzer target for FUZZ_TIME seconds from its kept corpus
