@@ -89,6 +89,8 @@ struct pending {
 
 struct collector {
 	const struct record_opts *opts; /* &effective */
+	uint64_t read_until_ns; /* handle_event stops reading the ring then (see POLL_BUDGET_NS) */
+	uint32_t read_count;	/* events read in this turn of the loop */
 	struct record_opts effective; /* the options, with the mode and clock this kernel allows */
 	char kernel_notes[512];	      /* what this kernel could not do, for the session */
 	struct bpf_program *sampler;  /* the clock's program, of the walker that loaded */
