@@ -74,7 +74,7 @@ struct sampled_thread {
 	uint64_t proc_id;	     /* its process instance */
 	uint64_t ident;		     /* pthread_self(): threading's key for it */
 	uint64_t named_ms;	     /* when its name was last read (the samples' clock) */
-	uint64_t first_ms;	     /* its first sample (the samples' clock) */
+	uint32_t name_every_ms;	     /* how long after named_ms it is read again */
 	uint32_t tid;
 	uint32_t session_thread;
 	bool python_name; /* it bears threading's name */
