@@ -223,7 +223,17 @@ $(BUILD)/asan/tests/tools/%: tests/tools/%.c $(SAN_OBJS) | $(BUILD)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) $(TEST_LDLIBS) -o $@
 
-test-tools: $(TOOL_BINS)
+# Libraries the functional tests preload into pyflare (tests/tools/preload/NAME.c): no
+# sanitizers, since they stand in for libc's functions in a process built without them.
+PRELOAD_SRCS := $(wildcard tests/tools/preload/*.c)
+PRELOAD_LIBS := $(patsubst tests/tools/preload/%.c,$(BUILD)/tests/tools/%.so,$(PRELOAD_SRCS))
+
+$(BUILD)/tests/tools/%.so: tests/tools/preload/%.c | $(BUILD)
+	$(call msg,CC-SO,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -shared -fPIC $< -ldl -o $@
+
+test-tools: $(TOOL_BINS) $(PRELOAD_LIBS)
 
 # --- fuzzing ------------------------------------------------------------------------------
 # `make fuzz` runs each libFuzzer target for FUZZ_TIME seconds from its kept corpus
@@ -342,9 +352,12 @@ bench-deps:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf; }
 	$(Q)scripts/bench-root.sh
 
-# The collector's CPU and memory over 10-minute recordings (about half an hour).
+# The collector's CPU and memory over 10-minute recordings (about half an hour), then the
+# agent left running host-wide for SOAK_MINUTES (60) on the same churn mix.
+SOAK_MINUTES ?= 60
 bench-soak: deps bench-binary
-	$(Q)$(BENCH_ENV) $(PYTHON) bench/run.py --only collector --soak --out build/bench/soak.md
+	$(Q)$(BENCH_ENV) $(PYTHON) bench/run.py --only $(or $(SOAK_SECTIONS),collector,agent) --soak \
+		--soak-minutes $(SOAK_MINUTES) --out build/bench/soak.md
 
 # --- kernel matrix ------------------------------------------------------------------------
 # Debian's kernels booted under QEMU (scripts/kernel/), and this machine's own: in each the BPF

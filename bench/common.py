@@ -49,6 +49,7 @@ class Context:
     quick: bool		# make bench-quick: fewer rounds, shorter runs, fewer rows
     out_dir: str	# build/bench: raw results (JSON, recordings) of this run
     soak: bool = False	# make bench-soak: the collector's 10-minute recordings
+    soak_minutes: float = 60	# make bench-soak: how long the agents run
 
     def scale(self, full, quick):
         return quick if self.quick else full

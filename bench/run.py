@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """run.py — make bench: every section side by side in one run, then docs/performance.md.
 
-    python3 bench/run.py [--quick] [--soak] [--only kernel,ladder,...] [--out docs/performance.md]
+    python3 bench/run.py [--quick] [--soak [--soak-minutes N]] [--only kernel,ladder,...] [--out docs/performance.md]
 
 Each section (bench/sec_NAME.py) returns its Markdown and the goals it measured; the page
 opens with the environment and a table of every goal, met or not, then the sections.
@@ -27,7 +27,7 @@ sys.path.insert(0, HERE)
 import common  # noqa: E402
 
 # In the order they run and appear.
-SECTIONS = ["kernel", "ladder", "slowdown", "peers", "collector", "accuracy", "wall"]
+SECTIONS = ["kernel", "ladder", "slowdown", "peers", "collector", "agent", "accuracy", "wall"]
 
 
 def environment() -> str:
@@ -56,11 +56,31 @@ def environment() -> str:
     ])
 
 
+SOAK_TITLE = "\n## The agent over an hour (make bench-soak)\n"
+
+
+def kept_soak(path):
+    """The hour-long soak's section of the page being rewritten, kept as it is: make bench
+    does not run it (make bench-soak does, into build/bench/soak.md, copied here by hand)."""
+    try:
+        with open(path) as f:
+            old = f.read()
+    except OSError:
+        return ""
+    at = old.find(SOAK_TITLE)
+    if at < 0:
+        return ""
+    end = old.find("\n## ", at + len(SOAK_TITLE))
+    return old[at:end if end >= 0 else len(old)].rstrip() + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="make bench-quick: under 2 minutes")
     ap.add_argument("--soak", action="store_true",
                     help="make bench-soak: 10-minute recordings where a section has them")
+    ap.add_argument("--soak-minutes", type=float, default=60,
+                    help="with --soak: how long the agent section's agents run (default 60)")
     ap.add_argument("--only", help="comma-separated sections (default: all)")
     ap.add_argument("--out", default=os.path.join(common.REPO, "docs", "performance.md"))
     a = ap.parse_args()
@@ -73,7 +93,7 @@ def main():
         return 2
     names = a.only.split(",") if a.only else SECTIONS
     ctx = common.Context(quick=a.quick, out_dir=os.path.join(common.REPO, "build", "bench"),
-                         soak=a.soak)
+                         soak=a.soak, soak_minutes=a.soak_minutes)
     os.makedirs(ctx.out_dir, exist_ok=True)
     steal0, irq0 = common.steal_and_irq()
     t0 = time.monotonic()
@@ -100,6 +120,7 @@ def main():
     page.append(common.table(["goal", "measured", ""], rows))
     for s in done:
         page.append("\n## %s\n\n%s" % (s.title, s.markdown.strip() + "\n"))
+    page.append(kept_soak(a.out))
     page.append(DESIGN_NOTES)
     with open(a.out, "w") as f:
         f.write("".join(page))

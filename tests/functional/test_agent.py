@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from pyflare_run import (WORKLOADS, Match, load_speedscope, on_cpu_error, pyflare_path,
+from pyflare_run import (REPO, WORKLOADS, Match, load_speedscope, on_cpu_error, pyflare_path,
                          run_pyflare, span, wall_error)
 
 pytestmark = pytest.mark.usefixtures("root")
@@ -34,13 +34,13 @@ def slices(d):
 class Agent:
     """A `pyflare agent` on @dir, limited to the processes whose command line holds @tag."""
 
-    def __init__(self, d, tag, *opts):
+    def __init__(self, d, tag, *opts, env=None):
         self.dir = d
         self.stderr = open(os.path.join(os.path.dirname(d), "agent-%s.err" % tag), "w+")
         self.proc = subprocess.Popen(
             [pyflare_path(), "agent", "--dir", d, "--cmdline", tag, "-F", str(RATE), "-v"]
             + list(opts), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=self.stderr)
+            stderr=self.stderr, env=env)
         self.wait_for(lambda: os.path.exists(os.path.join(d, "agent.sock")), "its socket")
 
     def wait_for(self, cond, what, timeout=60):
@@ -156,6 +156,85 @@ def test_agent_slices_add_up_to_what_the_workload_measured(py, tmp, agents):
     # a window before the slices has none, and says where they are
     r = run_pyflare("report", d, "--since", "2000-01-01 00:00", "--until", "2000-01-01 01:00")
     assert r.returncode == 3 and "no slice" in r.stderr, r.stderr
+
+
+def realtime_shift_library():
+    """tests/tools/preload/realtime_shift.c, built (make test-tools)."""
+    subprocess.run(["make", "-s", "-C", REPO, "test-tools"], check=True,
+                   stdout=subprocess.DEVNULL, timeout=600)
+    return os.path.join(REPO, "build", "tests", "tools", "realtime_shift.so")
+
+
+def test_agent_survives_wall_clock_steps(py, tmp, agents):
+    """The wall clock set an hour forward, then back (NTP stepping it, an operator): slices
+    are still cut every --slice seconds by the monotonic clock, none lost or doubled, each
+    named by the wall clock at its cut; each step is said; a window of wall-clock time finds
+    the slices named in it, and all of them add up to what the workload measured. Only the
+    agent's clock is stepped (realtime_shift.so, preloaded): setting the machine's would
+    upset every other process on it."""
+    tag = "agent-clock-" + uuid.uuid4().hex[:8]
+    d = os.path.join(tmp, "dir")
+    shift = os.path.join(tmp, "shift")
+    with open(shift, "w") as f:
+        f.write("0")
+    env = dict(os.environ, LD_PRELOAD=realtime_shift_library(), REALTIME_SHIFT_FILE=shift)
+    p, out = start_burn(py, tmp, tag, 7.0)
+    a = Agent(d, tag, "--slice", "1", env=env)
+    agents.append(a)
+    a.wait_for(lambda: a.status()["processes"] >= 1, "the workload attached")
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    for step in ("3600", "0"):	# an hour forward, then back to the kernel's time
+        n = len(slices(d))
+        a.wait_for(lambda: len(slices(d)) >= n + 2, "two slices")
+        with open(shift, "w") as f:
+            f.write(step)
+    assert p.wait(timeout=120) == 0
+    with open(out) as f:
+        measured = json.load(f)
+    n = len(slices(d))
+    a.wait_for(lambda: len(slices(d)) >= n + 1, "a slice after the workload ended")
+    assert a.stop() == 0, a.log()
+    a.stderr.seek(0)
+    log = a.stderr.read()
+    steps = [(m.group(1), float(m.group(2))) for m in re.finditer(
+        r"the wall clock was set (forward|back) by (\d+\.\d+) s", log)]
+    assert [w for w, _ in steps] == ["forward", "back"], log
+    assert all(abs(s - 3600) < 1 for _, s in steps), steps
+
+    # in the order they were cut (the files' times are the kernel's), each slice starts
+    # where the last ended, on the clock of its time: a gap or an overlap is one of the steps
+    def start_and_length(name):
+        m = SLICE.match(name)
+        t = time.strptime(m.group(1)[:15], "%Y%m%dT%H%M%S")
+        return calendar_utc(t) + float(m.group(1)[15:]), float(m.group(2))
+
+    cut = sorted(slices(d), key=lambda n: os.stat(os.path.join(d, n)).st_mtime_ns)
+    spans = [start_and_length(n) for n in cut]
+    gaps = [round(b[0] - (a_[0] + a_[1])) for a_, b in zip(spans, spans[1:])]
+    assert sorted(g for g in gaps if g) == [-3600, 3600], (cut, gaps)
+    assert all(abs(b[0] - (a_[0] + a_[1])) < 0.05 for a_, b, g in zip(spans, spans[1:], gaps)
+               if not g), (cut, spans)
+    assert all(abs(length - 1.0) < 0.01 for _, length in spans[:-1]), spans
+
+    # every slice in one window: what the workload measured, sample for sample the slices'
+    t0 = spans[0][0]
+    whole = speedscope(d, tmp, "--since", "@%d" % (t0 - 60), "--until", "@%d" % (t0 + 7300))
+    per_slice = sum(speedscope(os.path.join(d, n), tmp).inclusive(Match("busy")) for n in cut)
+    assert abs(whole.inclusive(Match("busy")) - per_slice) < 1e-6
+    err = on_cpu_error(span(whole, Match("busy")), measured, PERIOD)
+    assert err is None, err
+    # the hour ahead holds just the slices cut while the clock was ahead
+    ahead = [n for n, (start, _) in zip(cut, spans) if start > t0 + 1800]
+    assert ahead and len(ahead) < len(cut)
+    r = run_pyflare("report", d, "--since", "@%d" % (t0 + 1800), "--until", "@%d" % (t0 + 7300),
+                    "-r", "collapsed")
+    assert r.returncode == 0 and "busy" in r.stdout, r.stderr
+
+
+def calendar_utc(t):
+    import calendar
+    return calendar.timegm(t)
 
 
 def test_agent_wall_mode_splits_a_wait_across_slices(py, tmp, agents):

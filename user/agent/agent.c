@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent/agent_health.h"
+#include "agent/clock_watch.h"
 #include "agent/control.h"
 #include "agent/flight_recorder.h"
 #include "agent/metrics_server.h"
@@ -63,6 +64,7 @@ struct agent {
 	uint64_t last_slice_realtime;
 	double samples_per_s, cpu_percent;
 	uint64_t cpu_at_cut, mono_at_cut;
+	struct clock_watch clock; /* the wall clock's steps, seen at each cut */
 };
 
 static uint64_t elapsed(const struct agent *a)
@@ -127,6 +129,18 @@ static struct slicer_now take_stock(struct agent *a)
 	return (struct slicer_now){ .elapsed_ns = elapsed(a), .realtime_ns = realtime_ns() };
 }
 
+/* A step of the wall clock since the last cut: said, since the slices' names jump with it. */
+static void note_clock_step(struct agent *a, const struct slicer_now *now)
+{
+	int64_t step = clock_watch_look(&a->clock, now->realtime_ns, now->elapsed_ns);
+
+	if (step)
+		pr_warn("the wall clock was set %s by %.3f s; the slices from now on are named by "
+			"the new time, none is lost or doubled (%llu steps so far)\n",
+			step > 0 ? "forward" : "back", (double)(step > 0 ? step : -step) / 1e9,
+			(unsigned long long)a->clock.jumps);
+}
+
 /* Cuts the slice ending at @end_ns, writes it, keeps it for the window. */
 static void cut_slice(struct agent *a, uint64_t end_ns)
 {
@@ -137,6 +151,7 @@ static void cut_slice(struct agent *a, uint64_t end_ns)
 	if (a->o->record.wall)
 		collector_account_waits(a->c); /* a long wait counts in each slice it spans */
 	now = take_stock(a);
+	note_clock_step(a, &now);
 	slice = slicer_cut(&a->slicer, a->live, end_ns, &now);
 	if (!slice) {
 		uint64_t shown = health_samples_shown(a->live);

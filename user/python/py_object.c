@@ -24,6 +24,8 @@
 #include "host/remote.h"
 
 #define ENTRIES_PER_READ 256  /* entries fetched by one read while scanning */
+#define KEYS_PER_CALL 64      /* keys looked at by one read while scanning */
+#define KEY_HEAD_MAX 96	      /* bytes read of each key: a str's header and up to 32 chars */
 #define KEY_NAME_MAX 32	      /* the longest key name looked for */
 #define DICT_LOG2_SIZE_MAX 17 /* 2^17 slots hold PY_DICT_ENTRIES_MAX entries (2/3 full) */
 #define DICT_KEYS_GENERAL 0   /* 3.11+ dk_kind (bpo-46845): entries carry the hash */
@@ -67,17 +69,22 @@ bool py_object_is(const struct py_target *t, uint64_t obj, uint64_t type)
 	       remote_read_u64(t->pid, obj + t->layout.ob_type, &got) == 0 && got == type;
 }
 
-/* Whether the object at @addr is the str @s (@len ASCII characters). */
-static bool str_is(const struct py_target *t, uint64_t addr, const char *s, size_t len)
+/* Bytes of a str object that say whether it is a compact ASCII str of @len characters. */
+static size_t str_head_bytes(const struct py_target *t, size_t len)
+{
+	return (size_t)t->layout.ascii_size + len + 1; /* compact ASCII data ends with a NUL */
+}
+
+/* Whether @buf, the first str_head_bytes(@len) of an object, is the str @s (@len ASCII
+ * characters). */
+static bool str_matches(const struct py_target *t, const unsigned char *buf, const char *s,
+			size_t len)
 {
 	const struct py_layout *l = &t->layout;
-	unsigned char buf[128];
-	size_t n = (size_t)l->ascii_size + len + 1; /* compact ASCII data ends with a NUL */
 	uint32_t state;
 
-	if (!t->unicode_type_addr || addr < ADDRESS_MIN || n > sizeof(buf) ||
-	    (size_t)l->str_length + 8 > l->ascii_size || (size_t)l->str_state + 4 > l->ascii_size ||
-	    remote_read(t->pid, addr, buf, n))
+	if (!t->unicode_type_addr || (size_t)l->str_length + 8 > l->ascii_size ||
+	    (size_t)l->str_state + 4 > l->ascii_size)
 		return false;
 	memcpy(&state, buf + l->str_state, sizeof(state));
 	return u64_at(buf, l->ob_type) == t->unicode_type_addr &&
@@ -183,21 +190,33 @@ static int read_entries(const struct py_target *t, const struct keys_view *v, ui
 	return remote_read(t->pid, v->values + (uint64_t)at * 8, values, have * sizeof(*values));
 }
 
-/* The index of the entry of @v whose key is the str @name (*key: that str), or -errno. */
+/*
+ * The index of the entry of @v whose key is the str @name (*key: that str), or -errno.
+ * The keys' heads are read KEYS_PER_CALL at a time, in one system call: a module's dict
+ * has hundreds of keys, and a read costs the same for one key as for many.
+ */
 static int64_t find_key(const struct py_target *t, const struct keys_view *v, const char *name,
 			uint64_t *key)
 {
-	uint64_t keys[ENTRIES_PER_READ];
-	size_t len = strlen(name);
+	uint64_t keys[KEYS_PER_CALL];
+	unsigned char heads[KEYS_PER_CALL * KEY_HEAD_MAX];
+	bool ok[KEYS_PER_CALL];
+	size_t len = strlen(name), head = str_head_bytes(t, len);
 
-	for (uint32_t at = 0; at < v->n; at += ENTRIES_PER_READ) {
-		uint32_t n = v->n - at < ENTRIES_PER_READ ? v->n - at : ENTRIES_PER_READ;
+	if (head > KEY_HEAD_MAX)
+		return -ENOENT;
+	for (uint32_t at = 0; at < v->n; at += KEYS_PER_CALL) {
+		uint32_t n = v->n - at < KEYS_PER_CALL ? v->n - at : KEYS_PER_CALL;
 		int err = read_entries(t, v, at, n, keys, NULL);
 
 		if (err)
 			return err;
+		for (uint32_t i = 0; i < n; i++)
+			if (keys[i] < ADDRESS_MIN)
+				keys[i] = 0;			    /* remote_read_many skips it */
+		remote_read_many(t->pid, keys, n, head, heads, ok); /* no byte past @head */
 		for (uint32_t i = 0; i < n; i++) {
-			if (keys[i] && str_is(t, keys[i], name, len)) {
+			if (ok[i] && str_matches(t, heads + i * head, name, len)) {
 				*key = keys[i];
 				return (int64_t)at + i;
 			}

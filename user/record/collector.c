@@ -40,6 +40,9 @@
 /* the sampler does not wake us: we look this often (1 ms while a process waits for its
  * libpython: see retry_pending()) */
 #define POLL_MS 10
+/* The ring buffer is read for this long at most in a turn of the loop: a collector that reads
+ * slower than the samples come (a starved CPU) still cuts slices and hears signals. */
+#define POLL_BUDGET_NS 200000000ULL
 #define HOUSEKEEPING_NS 50000000ULL /* TLS and GIL checks: every 50 ms */
 #define STOP_GRACE_NS 2000000000ULL /* after a stop signal, let the command finish this long */
 #define PROGRESS_NS 250000000ULL
@@ -581,10 +584,14 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	}
 
 	while (!(why = should_stop(&c, now = now_ns(), &stop_at, command_status))) {
-		int n = ring_buffer__poll(c.rb, c.n_pending ? 1 : POLL_MS);
+		int n;
 
+		c.read_until_ns = now + POLL_BUDGET_NS;
+		n = ring_buffer__poll(c.rb, c.n_pending ? 1 : POLL_MS);
 		if (n >= 0 || n == -EINTR)
 			n = ring_buffer__consume(c.rb);
+		if (n == -EAGAIN)
+			n = 0; /* handle_event's time was up: the rest in the next turn */
 		if (n < 0 && n != -EINTR) {
 			pr_error("reading the ring buffer failed: %s\n", strerror(-n));
 			break;
@@ -633,7 +640,8 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	bpf_link__destroy(c.skel->links.on_switch); /* NULL outside wall mode */
 	c.skel->links.on_switch = NULL;
 	now = now_ns();
-	ring_buffer__consume(c.rb); /* what the sampler sent before the timers stopped */
+	c.read_until_ns = UINT64_MAX; /* all of it, however long it takes */
+	ring_buffer__consume(c.rb);   /* what the sampler sent before the timers stopped */
 	if (o->wall && !c.err)
 		c.err = drain_short_waits(&c);
 	if (o->wall && !c.err)

@@ -150,5 +150,8 @@ int handle_event(void *ctx, void *data, size_t size)
 		on_proc_event(c, data);
 	if (err && !c->err)
 		c->err = err;
+	/* a turn's time is up: the loop's other work (slices, signals) before the rest */
+	if (++c->read_count % 256 == 0 && now_ns() >= c->read_until_ns)
+		return -EAGAIN;
 	return 0;
 }

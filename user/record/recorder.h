@@ -74,7 +74,7 @@ struct sampled_thread {
 	uint64_t proc_id;	     /* its process instance */
 	uint64_t ident;		     /* pthread_self(): threading's key for it */
 	uint64_t named_ms;	     /* when its name was last read (the samples' clock) */
-	uint64_t first_ms;	     /* its first sample (the samples' clock) */
+	uint32_t name_every_ms;	     /* how long after named_ms it is read again */
 	uint32_t tid;
 	uint32_t session_thread;
 	bool python_name; /* it bears threading's name */
@@ -89,6 +89,8 @@ struct pending {
 
 struct collector {
 	const struct record_opts *opts; /* &effective */
+	uint64_t read_until_ns; /* handle_event stops reading the ring then (see POLL_BUDGET_NS) */
+	uint32_t read_count;	/* events read in this turn of the loop */
 	struct record_opts effective; /* the options, with the mode and clock this kernel allows */
 	char kernel_notes[512];	      /* what this kernel could not do, for the session */
 	struct bpf_program *sampler;  /* the clock's program, of the walker that loaded */

@@ -16,11 +16,11 @@
 #include "lib/keymap.h"
 #include "python/py_thread_names.h"
 
-/* A sampled thread's name (and threading's) is read again every THREAD_NAME_MS in its first
- * THREAD_YOUNG_MS, every THREAD_NAME_OLD_MS after: threads are mostly named as they start,
- * and a read costs ~150 us of the collector's time. */
+/* A sampled thread's name (and threading's) is read again THREAD_NAME_MS after its first
+ * sample, then twice as long after each read that found the name unchanged, up to every
+ * THREAD_NAME_OLD_MS; a new name starts that over. Threads are mostly named as they start,
+ * and a read costs the collector tens of microseconds. */
 #define THREAD_NAME_MS 100
-#define THREAD_YOUNG_MS 2000
 #define THREAD_NAME_OLD_MS 1000
 
 /*
@@ -100,11 +100,15 @@ static int rename_thread(struct collector *c, struct tracked *t, struct sampled_
 	size_t count;
 
 	st->named_ms = ms;
+	st->name_every_ms = st->name_every_ms * 2 < THREAD_NAME_OLD_MS ? st->name_every_ms * 2 :
+									 THREAD_NAME_OLD_MS;
 	if (read_thread_name(t, st, ms, name, sizeof(name)))
 		return 0;
 	threads = session__threads(c->s, &count);
-	if (st->session_thread < count && strcmp(threads[st->session_thread].name, name) != 0)
+	if (st->session_thread < count && strcmp(threads[st->session_thread].name, name) != 0) {
+		st->name_every_ms = THREAD_NAME_MS; /* renamed: maybe again soon */
 		return session__set_thread_name(c->s, st->session_thread, name);
+	}
 	return 0;
 }
 
@@ -133,7 +137,7 @@ static int64_t main_thread_continued(struct collector *c, const struct tracked *
 
 /*
  * The session thread of (@t, @tid) at @time_ns, or -errno. A thread's name is read at its
- * first sample and again at most every THREAD_NAME_MS while it keeps being sampled: threads
+ * first sample and again while it keeps being sampled (see THREAD_NAME_MS above): threads
  * are often named after they start (threading names OS threads from 3.14, applications
  * call prctl or set Thread.name), and the last name is the one people know them by.
  */
@@ -153,9 +157,8 @@ int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t 
 		if (st->ident != ident) { /* another thread under a reused TID */
 			st->ident = ident;
 			st->python_name = false;
-		} else if (ms < st->named_ms + (ms < st->first_ms + THREAD_YOUNG_MS ?
-							THREAD_NAME_MS :
-							THREAD_NAME_OLD_MS)) {
+			st->name_every_ms = THREAD_NAME_MS;
+		} else if (ms < st->named_ms + st->name_every_ms) {
 			return st->session_thread;
 		}
 		err = rename_thread(c, t, st, ms);
@@ -164,9 +167,11 @@ int64_t thread_of(struct collector *c, uint64_t id, struct tracked *t, uint32_t 
 	st = malloc(sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	*st = (struct sampled_thread){
-		.proc_id = id, .ident = ident, .named_ms = ms, .first_ms = ms, .tid = tid
-	};
+	*st = (struct sampled_thread){ .proc_id = id,
+				       .ident = ident,
+				       .named_ms = ms,
+				       .name_every_ms = THREAD_NAME_MS,
+				       .tid = tid };
 	read_thread_name(t, st, ms, name, sizeof(name));
 	n = main_thread_continued(c, t, tid, name);
 	if (n == -ENOENT) {
