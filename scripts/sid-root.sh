@@ -8,8 +8,10 @@
 #   scripts/sid-root.sh            build the root when missing; a no-op when it is complete
 #   PYFLARE_SID_ROOT=DIR           where the root lives (default /var/cache/pyflare/sid-root)
 #   PYFLARE_SID_MIRROR=URL         Debian mirror (default: the one this machine's apt uses)
-#   PYFLARE_SID_PACKAGES="a b"     packages to install (default: python3.14 python3.15: the
-#                                  newest supported CPython, and one pyflare must refuse)
+#   PYFLARE_SID_PACKAGES="a b"     packages to install (default: python3.14 python3.15, and
+#                                  libpython3.15 libpython3.15-dev gcc libc6-dev, with which
+#                                  test_embedded.py builds a program embedding the shared
+#                                  libpython3.15.so)
 #   PYFLARE_SID_REBUILD=1          build afresh even when a complete root exists
 #   PYFLARE_SID_SUITE=bullseye     another Debian release than sid (make static's test builds
 #                                  a bullseye root: a C library older than the build's)
@@ -22,7 +24,7 @@ set -euo pipefail
 
 root="${PYFLARE_SID_ROOT:-/var/cache/pyflare/sid-root}"
 root="${root%/}"
-packages="${PYFLARE_SID_PACKAGES:-python3.14 python3.15}"
+packages="${PYFLARE_SID_PACKAGES:-python3.14 python3.15 libpython3.15 libpython3.15-dev gcc libc6-dev}"
 suite="${PYFLARE_SID_SUITE:-sid}"
 python="${PYFLARE_SID_PYTHON:-/usr/bin/python3.14}"
 marker="$root/.pyflare-sid-root"
