@@ -6,7 +6,7 @@ From 3.15 pyflare finds a thread's state in CPython's thread-local _Py_tss_tstat
 TLS block; in a shared libpython it is in libpython's, which the BPF walker reaches through
 the thread's DTV. embed/embed_python.c is such a program: built inside the sid root against
 Debian's libpython3.15 (scripts/sid-root.sh installs it, its headers and gcc), it runs
-workloads/embedded.py, which burns CPU in main_work on the main thread and in thread_work on
+workloads/embedded.py, which burns CPU in main_work on the main thread, then in thread_work on
 a thread started from Python, each measuring its own CPU time. Each function's on-CPU
 seconds in the profile must be what it measured, in the thread it ran in.
 """

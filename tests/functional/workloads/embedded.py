@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """Run by an embedding C program (tests/functional/embed/embed_python.c), not by python3:
-two functions burn CPU at once, main_work in the main thread and thread_work in a thread
-started from Python, each measuring itself (_common.Stopwatch). main writes both into
+two functions burn CPU, main_work in the main thread and then thread_work in a thread
+started from Python, each measuring itself (_common.Stopwatch); one after the other, so
+that neither waits for the GIL and each is sampled in long stretches on a CPU. main writes both into
 embedded-times.json. Under a shared libpython, each thread's state is found through that
 thread's DTV: the main thread's TLS block and the new thread's are in different places."""
 import os
@@ -36,9 +37,9 @@ def thread_work(out):  # @thread_work
 
 def main():  # @main
     measured = {}
+    main_work(measured)
     worker = threading.Thread(target=thread_work, args=(measured,), name="embedded-worker")
     worker.start()
-    main_work(measured)
     worker.join()
     write_measured("embedded-times.json", measured)
 
