@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# sid-root.sh — build a Debian sid root holding CPython 3.14, for the functional tests.
+# sid-root.sh — build a Debian sid root holding CPython 3.14 and 3.15, for the functional tests.
 #
-# The tests run sid's /usr/bin/python3.14 with `chroot ROOT`, so that pyflare meets it the way
+# The tests run sid's /usr/bin/python3.14 and python3.15 with `chroot ROOT`, so that pyflare meets them the way
 # it meets a container's interpreter: a binary it can only reach through /proc/PID/root.
 #
 #   scripts/sid-root.sh            build the root when missing; a no-op when it is complete
@@ -35,7 +35,7 @@ fail() {
 		say "$* (an error under CI=true)"
 		exit 1
 	fi
-	say "$*; the Python 3.14 functional tests will be skipped"
+	say "$*; the sid (3.14, 3.15) functional tests will be skipped"
 	exit 0
 }
 
