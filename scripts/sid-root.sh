@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # sid-root.sh — build a Debian sid root holding CPython 3.14 and 3.15, for the functional tests.
 #
-# The tests run sid's /usr/bin/python3.14 and python3.15 with `chroot ROOT`, so that pyflare meets them the way
-# it meets a container's interpreter: a binary it can only reach through /proc/PID/root.
+# The tests run sid's /usr/bin/python3.14 and python3.15 with `chroot ROOT`, so that pyflare
+# meets them the way it meets a container's interpreter: a binary it can only reach through
+# /proc/PID/root.
 #
 #   scripts/sid-root.sh            build the root when missing; a no-op when it is complete
 #   PYFLARE_SID_ROOT=DIR           where the root lives (default /var/cache/pyflare/sid-root)
