@@ -278,12 +278,14 @@ fuzz: $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 	done
 
 # Folds what `make fuzz` found into the kept corpus, minimised (libFuzzer's -merge): the valid
-# files the unit test writes (valid-*) stay, the rest is the smallest set with the same coverage.
+# files the unit test writes (valid-*) and the hand-made ones test_report_crafted.py renders
+# (edge-*) stay, the rest is the smallest set with the same coverage.
 fuzz-corpus: $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 	$(Q)for t in $(FUZZ_TARGETS); do \
 		rm -rf $(BUILD)/fuzz/merged/$$t && \
 		mkdir -p $(BUILD)/fuzz/merged/$$t $(BUILD)/fuzz/found/$$t && \
-		cp tests/fuzz/corpus/$$t/valid-* $(BUILD)/fuzz/merged/$$t/ && \
+		find tests/fuzz/corpus/$$t -name 'valid-*' -o -name 'edge-*' | \
+			xargs cp -t $(BUILD)/fuzz/merged/$$t/ && \
 		$(BUILD)/fuzz/fuzz_$$t -merge=1 -max_len=65536 $(BUILD)/fuzz/merged/$$t \
 			tests/fuzz/corpus/$$t $(BUILD)/fuzz/found/$$t 2>/dev/null && \
 		rm -f tests/fuzz/corpus/$$t/* && cp $(BUILD)/fuzz/merged/$$t/* tests/fuzz/corpus/$$t/ && \
