@@ -199,6 +199,6 @@ default 99 Hz and one at 999 Hz (both on every CPU), while
 process every 0.5 s (the collector section's churn mix). Every {every:.0f} s each agent's
 VmRSS, RssAnon and CPU time (utime + stime of all its threads) are read from /proc. The
 slope is a least-squares fit of VmRSS after the first {warmup} minutes; CPU is a share of
-one core (the agents run under `nice` with the rest of the bench). VmRSS includes the
+one core. VmRSS includes the
 8 MiB BPF ring buffer, mapped twice (see the collector section).
 """

@@ -443,7 +443,7 @@ static long walk_step(__u32 i, void *data)
 	out->fingerprint = cfg->co_fingerprint ? code_fingerprint(w, code, &first) : 0;
 	if (out->fingerprint && first && w->seen)
 		note_new_code(w, code, out->fingerprint);
-	st->hash = py_stack_hash_frame(st->hash, code, out->lasti);
+	st->hash = py_stack_hash_frame(st->hash, code, out->lasti, out->fingerprint);
 	st->n = n + 1;
 	return 0;
 }

@@ -139,6 +139,9 @@ enum pyflare_event_type {
 	EVENT_FOUND,	  /* struct proc_event: an unknown process ran in a selected cgroup */
 	EVENT_STACK,	  /* struct py_sample, weight 0: the frames `stack` names (wall mode) */
 	EVENT_OFFCPU,	  /* struct offcpu_event: time a thread spent off CPU */
+	/* struct py_sample without its frames: a sample whose stack this CPU sent whole before
+	 * (bpf/sent_stacks.bpf.h); the collector keeps the frames (record/repeats.c) */
+	EVENT_SAMPLE_AGAIN,
 };
 
 struct py_sample {
@@ -153,6 +156,8 @@ struct py_sample {
 	__u64 thread_id; /* pthread_self() (== PyThreadState.thread_id): threading's ident */
 	__u64 stack;	 /* hash of pid instance and frames: EVENT_STACK defines it */
 	__u64 task;	 /* --async: the asyncio task the thread ran (3.14+), else 0 */
+	__u32 cpu;	 /* the CPU that sent it: EVENT_SAMPLE_AGAIN names its stack by both */
+	__u32 _pad;
 	struct py_frame frames[PYFLARE_MAX_FRAMES];
 };
 
@@ -261,13 +266,17 @@ static inline int py_chain_loops(__u64 *mark, __u32 visits, __u64 frame)
 }
 
 /*
- * The name of a stack (wall mode), built as the walker goes, innermost frame first: the
- * kernel's walker and userspace's (a thread found waiting at attach) name a stack alike.
+ * The name of a stack, built as the walker goes, innermost frame first: the kernel's walker
+ * and userspace's (a thread found waiting at attach) name a stack alike. The fingerprint is
+ * in it: a code object made where a freed one was is another stack, never sent as the old.
  */
-static inline __u64 py_stack_hash_frame(__u64 h, __u64 code, __s32 lasti)
+static inline __u64 py_stack_hash_frame(__u64 h, __u64 code, __s32 lasti, __u32 fingerprint)
 {
 	h = (h ^ code) * 0x9e3779b97f4a7c15ULL;
-	return (h ^ (__u32)lasti) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ ((__u64)fingerprint << 32 | (__u32)lasti)) * 0xbf58476d1ce4e5b9ULL;
+	/* a product carries bits up only: folded down, two frames' differences in their top
+	 * bits (a fingerprint's bit 31) cannot cancel; a short record trusts this name */
+	return h ^ (h >> 31);
 }
 
 /* The frames' hash @h made the stack's name: of process instance @proc_id, with its flags. */
@@ -276,11 +285,31 @@ static inline __u64 py_stack_name(__u64 h, __u64 proc_id, __u64 flags, __u64 n)
 	return h ^ proc_id ^ ((__u64)flags << 48) ^ n;
 }
 
+/*
+ * Each CPU remembers the stacks it sent whole in STACKS_SENT_SLOTS slots, one a name
+ * (its low bits choose it), and sends a stack of its slot's name again as its header alone,
+ * EVENT_SAMPLE_AGAIN: 72 bytes instead of 72 + 16 a frame. The collector keeps a copy of
+ * what each slot names, and must keep exactly the stacks the kernel does: both ask this.
+ */
+#define STACKS_SENT_SLOTS 256
+#define STACK_SENT_FRAMES_MAX 256 /* deeper stacks always go whole: the collector's copy */
+
+static inline __u32 py_stack_sent_slot(__u64 name)
+{
+	return (__u32)name & (STACKS_SENT_SLOTS - 1);
+}
+
+/* Whether a sample of @n frames named @name is remembered once sent (0: never). */
+static inline int py_stack_rememberable(__u64 name, __u32 n)
+{
+	return name && n && n <= STACK_SENT_FRAMES_MAX;
+}
+
 _Static_assert(sizeof(struct py_proc) == 104, "py_proc layout changed");
 _Static_assert(sizeof(struct code_event) == 288, "code_event layout changed");
 _Static_assert(sizeof(struct py_frame) == 16, "py_frame layout changed");
 _Static_assert(sizeof(struct offcpu_event) == 96, "offcpu_event layout changed");
 _Static_assert(sizeof(struct offcpu_started) == 72, "offcpu_started layout changed");
-_Static_assert(__builtin_offsetof(struct py_sample, frames) == 64, "py_sample layout changed");
+_Static_assert(__builtin_offsetof(struct py_sample, frames) == 72, "py_sample layout changed");
 
 #endif /* PYFLARE_PYFLARE_H */

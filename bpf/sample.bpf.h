@@ -21,6 +21,7 @@
 #include "py_walk.bpf.h"
 #include "pyflare.h"
 #include "select.bpf.h"
+#include "sent_stacks.bpf.h"
 
 /* A process event (struct proc_event): exec, fork, exit, or a task found (announce). */
 static __always_inline void send_proc_event(__u32 type, __u32 pid, __u32 parent)
@@ -143,6 +144,8 @@ static __always_inline __u64 fill_sample(struct walk_scratch *ws, const struct p
 	ws->sample.thread_id = ident;
 	ws->sample.stack = py_stack_name(st->hash, cfg->id, flags, n);
 	ws->sample.task = 0;
+	ws->sample.cpu = bpf_get_smp_processor_id();
+	ws->sample._pad = 0;
 	return __builtin_offsetof(struct py_sample, frames) + (__u64)n * sizeof(struct py_frame);
 }
 
@@ -159,14 +162,15 @@ static __always_inline __u64 wakeup_flag(const struct walk_scratch *ws)
 
 /*
  * Walks the current thread's Python stack and sends it as a sample, with the names of the
- * code objects new to this CPU. @cfg is the process's entry in `procs`. Returns 0.
+ * code objects new to this CPU: whole, or its header alone when this CPU sent the same stack
+ * whole before (sent_stacks.bpf.h). @cfg is the process's entry in `procs`. Returns 0.
  */
 static __always_inline int walk_and_send_sample(const struct py_proc *cfg, __u64 pid_tgid,
 						enum walker walker)
 {
 	__u32 key = SCRATCH_SAMPLER;
 	struct walk_scratch *ws = bpf_map_lookup_elem(&scratch, &key);
-	__u64 size, ident = 0;
+	__u64 size, ident = 0, *sent;
 
 	health_inc(HEALTH_SAMPLES);
 	if (!ws || !walk_current_task(cfg, pid_tgid, ws, walker, SCRATCH_SAMPLER, &ident))
@@ -176,8 +180,15 @@ static __always_inline int walk_and_send_sample(const struct py_proc *cfg, __u64
 	ws->sample.task = running_task(cfg, pid_tgid >> 32, ws->walk.tstate);
 	if (bench_stops_at(BENCH_WALK))
 		return 0;
+	sent = sent_stack_slot(&ws->sample);
+	if (sent && *sent == ws->sample.stack) {
+		ws->sample.type = EVENT_SAMPLE_AGAIN;
+		size = __builtin_offsetof(struct py_sample, frames);
+	}
 	if (bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(ws)))
 		health_inc(HEALTH_RINGBUF_FULL);
+	else if (sent)
+		*sent = ws->sample.stack; /* in the ring: the collector will have its frames */
 	return 0;
 }
 

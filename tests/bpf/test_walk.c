@@ -316,18 +316,20 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* Forgets which code objects each CPU has sent, so every run starts fresh. */
-static void clear_seen(const struct inst *in)
+/* Zeroes entries 0 to @keys - 1 of the per-CPU array @map on every CPU. */
+static void clear_per_cpu(const struct bpf_map *map, __u32 keys)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	size_t size = bpf_map__value_size(in->skel->maps.seen) * (size_t)(ncpus > 0 ? ncpus : 1);
+	size_t size = bpf_map__value_size(map) * (size_t)(ncpus > 0 ? ncpus : 1);
 	void *zero = calloc(1, size);
-	__u32 key = 0;
 
-	if (zero)
-		bpf_map_update_elem(bpf_map__fd(in->skel->maps.seen), &key, zero, BPF_ANY);
+	for (__u32 key = 0; zero && key < keys; key++)
+		bpf_map_update_elem(bpf_map__fd(map), &key, zero, BPF_ANY);
 	free(zero);
 }
+
+/* Whether run_walk() leaves the stacks each CPU sent whole as they are (test_sent_again). */
+static bool keep_sent;
 
 /* One timer tick in this thread, as the process described by @p (NULL: not profiled). */
 static void run_walk(const struct inst *in, const struct py_proc *p)
@@ -340,7 +342,9 @@ static void run_walk(const struct inst *in, const struct py_proc *p)
 
 	ring_buffer__consume(in->rb);
 	memset(&R, 0, sizeof(R));
-	clear_seen(in);
+	clear_per_cpu(in->skel->maps.seen, 1); /* which code objects each CPU has sent */
+	if (!keep_sent)
+		clear_per_cpu(in->skel->maps.sent_stacks, 1); /* each run's stack goes whole */
 	if (p)
 		CHECK_INT(bpf_map_update_elem(map, &tgid, p, BPF_ANY), 0);
 	else
@@ -541,7 +545,7 @@ static void test_code_names(void)
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
 
 		if (run == 0)
-			clear_seen(walker);
+			clear_per_cpu(walker->skel->maps.seen, 1);
 		if (run == 3) { /* another instance, same addresses: a fork child */
 			p.id = PROC_ID + 1;
 			CHECK_INT(bpf_map_update_elem(bpf_map__fd(walker->skel->maps.procs), &tgid,
@@ -566,14 +570,7 @@ static void test_code_names(void)
 /* Forgets the fingerprints every CPU keeps across samples (code_cache.bpf.h). */
 static void clear_code_cache(const struct inst *in)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	size_t size =
-		bpf_map__value_size(in->skel->maps.code_cache) * (size_t)(ncpus > 0 ? ncpus : 1);
-	void *zero = calloc(1, size);
-
-	for (__u32 key = 0; zero && key < 2; key++)
-		bpf_map_update_elem(bpf_map__fd(in->skel->maps.code_cache), &key, zero, BPF_ANY);
-	free(zero);
+	clear_per_cpu(in->skel->maps.code_cache, 2);
 }
 
 /*
@@ -626,6 +623,90 @@ static void test_code_cache(void)
 	run_walk(walker, &p);
 	CHECK_SAMPLE(4, 0);
 	CHECK_INT(frame_mismatches(&p, NULL, 4), 0);
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
+/* The last run sent one short record: this thread's, of the stack named @name, @nr frames. */
+#define CHECK_AGAIN(name, nr)                                          \
+	do {                                                           \
+		CHECK_INT(R.n_samples, 1);                             \
+		CHECK_INT(R.s.type, EVENT_SAMPLE_AGAIN);               \
+		CHECK_INT(R.size, offsetof(struct py_sample, frames)); \
+		CHECK_INT(R.s.stack, (name));                          \
+		CHECK_INT(R.s.nr_frames, (nr));                        \
+		CHECK_INT(R.s.pid, getpid());                          \
+		CHECK_INT(R.s.tid, gettid());                          \
+		CHECK_INT(R.s.thread_id, (uint64_t)pthread_self());    \
+		CHECK_INT(R.s.cpu, 0);                                 \
+		CHECK(R.s.time_ns >= R.t0 && R.s.time_ns <= R.t1);     \
+	} while (0)
+
+/*
+ * A stack this CPU sent whole goes again as its header alone, under the same name
+ * (sent_stacks.bpf.h); a code object made at a freed one's address (another fingerprint)
+ * makes another stack, sent whole; a stack too deep for the collector's copy always goes
+ * whole; and another CPU has not sent it.
+ */
+static void test_sent_again(void)
+{
+	struct py_proc p;
+	cpu_set_t all, cpu0, cpu1;
+	uint64_t first, second;
+
+	proc_312(&p);
+	reset_fake();
+	set_current_frame(build_chain(&p, 5));
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	CHECK_INT(sched_getaffinity(0, sizeof(all), &all), 0);
+	CHECK_INT(sched_setaffinity(0, sizeof(cpu0), &cpu0), 0);
+	run_walk(walker, &p); /* clears what was sent: whole */
+	CHECK_SAMPLE(5, 0);
+	CHECK_INT(R.s.cpu, 0);
+	first = R.s.stack;
+	CHECK(first != 0);
+	keep_sent = true;
+	run_walk(walker, &p);
+	CHECK_AGAIN(first, 5);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+
+	/* the same addresses, another code object in the middle: whole, under another name */
+	put_u64(co[2], CO_FINGERPRINT + 8, 0xbeefULL);
+	run_walk(walker, &p);
+	CHECK_SAMPLE(5, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, 5), 0);
+	second = R.s.stack;
+	CHECK(second != first);
+	run_walk(walker, &p);
+	CHECK_AGAIN(second, 5);
+
+	/* another CPU has sent nothing yet */
+	if (CPU_ISSET(1, &all)) {
+		CPU_ZERO(&cpu1);
+		CPU_SET(1, &cpu1);
+		CHECK_INT(sched_setaffinity(0, sizeof(cpu1), &cpu1), 0);
+		run_walk(walker, &p);
+		CHECK_SAMPLE(5, 0);
+		CHECK_INT(R.s.cpu, 1);
+		CHECK_INT(R.s.stack, second);
+		CHECK_INT(sched_setaffinity(0, sizeof(cpu0), &cpu0), 0);
+	}
+
+	/* deeper than the collector keeps: whole, every time */
+	reset_fake();
+	set_current_frame(build_chain(&p, STACK_SENT_FRAMES_MAX + 1));
+	for (int run = 0; run < 2; run++) {
+		run_walk(walker, &p);
+		CHECK_SAMPLE(STACK_SENT_FRAMES_MAX + 1, 0);
+	}
+	reset_fake();
+	set_current_frame(build_chain(&p, STACK_SENT_FRAMES_MAX));
+	run_walk(walker, &p);
+	CHECK_SAMPLE(STACK_SENT_FRAMES_MAX, 0);
+	first = R.s.stack;
+	run_walk(walker, &p);
+	CHECK_AGAIN(first, STACK_SENT_FRAMES_MAX);
+	keep_sent = false;
 	sched_setaffinity(0, sizeof(all), &all);
 }
 
@@ -1358,6 +1439,7 @@ static void run_battery(struct inst *in)
 	RUN(test_no_tstate);
 	RUN(test_data_stack_chunk);
 	RUN(test_code_cache);
+	RUN(test_sent_again);
 	RUN(test_thread_cache);
 	RUN(test_known_tss_key);
 	RUN(test_tls_var);

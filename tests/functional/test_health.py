@@ -240,10 +240,21 @@ def test_sum_html(hidden):
 
 
 # A main script this long is compiled for a while before its first line runs: the
-# interpreter's C with a thread state and no Python frame. Before it, the process starts
-# without a thread state.
+# interpreter's C with a thread state and no Python frame. Then C threads that Python never
+# hears of (started with pthread_create through ctypes, each running strlen over 64 MiB) run
+# with no thread state; the process's start has none either, but an attach slowed by a busy
+# machine can come after it.
 LONG_SCRIPT = "".join("x%d = %d * 2\n" % (i, i) for i in range(60000)) + r'''
+import ctypes
 import time
+libc = ctypes.CDLL(None)
+text = b"\x01" * (64 << 20)  # its NUL is past the end: strlen reads it all
+strlen = ctypes.cast(libc.strlen, ctypes.c_void_p)
+start = time.process_time()
+while time.process_time() - start < 0.1:  # the CPU time of every thread
+    t = ctypes.c_ulong()
+    assert libc.pthread_create(ctypes.byref(t), None, strlen, text) == 0
+    libc.pthread_join(t, None)
 start = time.process_time()
 while time.process_time() - start < 0.2:
     pass

@@ -241,7 +241,7 @@ def test_recursion_truncated(workload):
     case = workload("recursion")
     limit = case.expect["walk_limit"]
     assert limit == WALK_LIMIT
-    rec_deep = case.frame("rec_deep")
+    rec_deep, main = case.frame("rec_deep"), case.frame("main")
     for stack, _ in case.rec.samples():
         marks = truncated_at(stack)
         assert marks in ([], [0]), "<truncated> at %s of a %d-frame stack" % (marks, len(stack))
@@ -253,10 +253,39 @@ def test_recursion_truncated(workload):
         # The walk goes on to the limit: the marker stands for the frames past it.
         assert len(stack) - 1 == limit, "truncated stack of %d frames + marker, want %d + marker" % (
             len(stack) - 1, limit)
-        strays = sorted({str(f) for f in stack[1:] if not rec_deep(f)})
+        walked = stack[1:]
+        if walked and main(walked[0]):
+            # Sampled on the way down or up at 1023 deep: main is the 1024th frame in.
+            walked = walked[1:]
+        strays = sorted({str(f) for f in walked if not rec_deep(f)})
         assert not strays, "a truncated stack of rec_deep holds %s" % strays
     check_seconds(case, sum(w for _, w in truncated), case.expect["seconds"]["rec_deep"],
                   "time in truncated rec_deep stacks")
+
+
+def test_chain_named_whole(workload):
+    """40 distinct functions deep in a new process: every frame named, at the line of its call
+    (the code objects are read in batches, and none may take another's name or line)."""
+    case = workload("chain", opts=["--granularity", "line"])
+    depth = case.expect["depth"]
+    spec = case.expect["frames"]
+    leaf = case.frame("c%02d" % (depth - 1), line=False)
+    # each caller at its call, the line after its def
+    callers = [case.frame("module", line=False)] + [
+        Match(name=case.name(spec[k]), file=case.file, line=case.first_line(spec[k]) + 1)
+        for k in ["main"] + ["c%02d" % i for i in range(depth - 1)]]
+    stacks = case.rec.stacks(leaf)
+    assert stacks, case.rec.describe()
+    whole = 0.0
+    for stack, weight in stacks:
+        i = [k for k, f in enumerate(stack) if leaf(f)][0]
+        if i != len(callers):
+            continue  # warm_up's frames above, or a walk cut short
+        wrong = [(str(m), str(f)) for m, f in zip(callers, stack[:i]) if not m(f)]
+        assert not wrong, "frames named wrong (want, got): %s" % wrong
+        whole += weight
+    check_seconds(case, whole, case.expect["seconds"],
+                  "time in the whole %d-deep stack <module>;main;c00..c%02d" % (depth + 2, depth - 1))
 
 
 # --- (6) a child process ------------------------------------------------------------------

@@ -16,7 +16,12 @@ generations must be named all the same, or the order would prove nothing.
 """
 import re
 
+from pyflare_run import reference_mode
+
 GEN = re.compile(r"^gen_(\d\d)$")
+# -v's last tables line: the samples, those sent as a header naming a stack sent before
+# (bpf/sent_stacks.bpf.h), and those of them that named no stack the collector kept
+TABLES = re.compile(r"samples (\d+), sent again (\d+), unmatched (\d+);")
 
 
 def generations_in_order(rec):
@@ -31,7 +36,7 @@ def generations_in_order(rec):
 
 
 def test_reused_code_address_never_misnamed(workload):
-    case = workload("reused_code")
+    case = workload("reused_code", opts=() if reference_mode() else ("-v",))
     measured = case.result.measured
     assert measured, "reused_code.py wrote no reused_code-times.json\n" + case.result.explain()
     ids, n = measured["ids"], case.expect["generations"]
@@ -44,6 +49,13 @@ def test_reused_code_address_never_misnamed(workload):
     assert not wrong, ("%s on %s: %d samples named after an earlier generation than the "
                        "sample before them (index, name, previous): %s\n%s" % (
                            case.stem, case.interp.id, len(wrong), wrong[:10], case.rec.describe()))
+    if not reference_mode():
+        # the stacks were mostly sent again as their header alone, and every one was found:
+        # the order above holds for them too
+        counts = TABLES.findall(case.result.stderr)
+        assert counts, "no tables line under -v\n" + case.result.explain()
+        samples, again, unmatched = map(int, counts[-1])
+        assert unmatched == 0 and again >= samples // 4, (samples, again, unmatched)
     named = set(seq)
     assert len(named) >= n * 3 // 4, "%s on %s: only %d of %d generations named: %s\n%s" % (
         case.stem, case.interp.id, len(named), n, sorted(named), case.rec.describe())

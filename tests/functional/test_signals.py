@@ -42,12 +42,19 @@ def temp_files(folder):
     return glob.glob(os.path.join(folder, "*.tmp.*")) + glob.glob(os.path.join(folder, ".*.tmp"))
 
 
+def hangup_as_from_a_terminal():
+    """SIGHUP at its default in the child: under nohup (SIGHUP ignored, which pyflare keeps,
+    as nohup asks) a test of SIGHUP would wait for nothing."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def start_record(args, tmp, **kw):
     """pyflare record ARGS, stderr a text pipe, with its history kept under @tmp."""
     env = dict(os.environ, XDG_DATA_HOME=os.path.join(tmp, "data"))
     kw.setdefault("stdout", subprocess.DEVNULL)
     return subprocess.Popen([pyflare_path()] + list(args), stdin=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, universal_newlines=True, env=env, **kw)
+                            stderr=subprocess.PIPE, universal_newlines=True, env=env,
+                            preexec_fn=hangup_as_from_a_terminal, **kw)
 
 
 def kept_sessions(tmp):

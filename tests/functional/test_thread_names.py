@@ -88,6 +88,18 @@ def test_thread_names_json(workload, placed):
         assert python <= set(names.values()), (case.interp.id, names)
 
 
+def test_threading_imported_late(workload):
+    """A program that imports threading only after pyflare first looked for it (and did not
+    find it): its thread still bears threading's name."""
+    case = workload("late_threading")
+    rec = case.rec.holding(Match(file=case.file))
+    early = only_thread(case, rec, "early_work")
+    late = only_thread(case, rec, "late_work")
+    assert early is not late, rec.describe()
+    assert late.thread == case.expect["late_name"], "%s: the thread of late_work is named %r" % (
+        case.interp.id, late.thread)
+
+
 def test_thread_names_in_pid_namespace(py, tmp):
     """In a PID namespace of its own the process's TIDs are not the host's: names still land
     on the right threads."""

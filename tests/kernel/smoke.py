@@ -239,9 +239,14 @@ class Smoke:
         summary = self.check_cpu(tree, spent)
         slept = tree.leaf(("[sleep]", ""), self.frame("nap"))
         slack = max(SLEEP_SLACK, SLEEP_TOL * spent["nap"])
-        if abs(slept - spent["nap"]) > slack:
-            raise Fail("[sleep] under nap %.3f s, nap measured %.3f s (± %.3f); heaviest: %s" % (
-                slept, spent["nap"], slack, tree.heaviest()))
+        # time.sleep() never returns early, and nap's clock also counts any moment its vCPU
+        # was not run by the host while nap was on the CPU (seen: 0.109 s under TCG), which
+        # no profiler in the guest sees: at least what was asked, at most what was measured
+        low = spent.get("nap_asked", spent["nap"]) - slack
+        if not low <= slept <= spent["nap"] + slack:
+            raise Fail("[sleep] under nap %.3f s, nap asked %.3f s, measured %.3f s (± %.3f); "
+                       "heaviest: %s" % (slept, spent.get("nap_asked", spent["nap"]), spent["nap"],
+                                         slack, tree.heaviest()))
         return "[sleep] %.3fs (measured %.3fs), %s" % (slept, spent["nap"], summary)
 
     def check_tick(self, checks):
@@ -305,10 +310,17 @@ class Smoke:
             ready = read_line(proc, 60)
             if not ready.startswith("{"):
                 raise Fail("deadlock.py did not start: %r" % ready)
-            r = run_env([PYFLARE, "dump", "-p", str(proc.pid), "--json"], self.env, timeout=60)
-            if r.returncode != 0:
-                raise Fail("pyflare dump exited %d: %s" % (r.returncode, one_line(r.stderr[-300:])))
-            doc = json.loads(r.stdout)
+            # deadlock.py says it is ready just before its main thread sleeps: on 3.14+ that
+            # thread may still be getting the GIL back from the spinner, for up to 5 ms
+            for _ in range(20):
+                r = run_env([PYFLARE, "dump", "-p", str(proc.pid), "--json"], self.env, timeout=60)
+                if r.returncode != 0:
+                    raise Fail("pyflare dump exited %d: %s" % (r.returncode, one_line(r.stderr[-300:])))
+                doc = json.loads(r.stdout)
+                if any(t["tid"] == proc.pid and t["waiting_for"] == "[sleep]"
+                       for t in doc["processes"][0].get("threads", [])):
+                    break
+                time.sleep(0.05)
             p = doc["processes"][0]
             if p.get("error"):
                 raise Fail("dump: %s" % p["error"])

@@ -79,6 +79,7 @@ def nap(seconds):
     start = time.monotonic()
     time.sleep(seconds)
     spent["nap"] = time.monotonic() - start
+    spent["nap_asked"] = seconds
 
 
 def dive(n, cpu):

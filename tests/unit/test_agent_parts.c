@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_agent_parts.c — the agent's pieces without BPF: session windows (what a slice, a
- * snapshot and report --since keep), the slicer's health parts, slice file names,
+ * snapshot and report --since keep), carrying a session's entries into another, the slicer's health parts, slice file names,
  * retention, the flight recorder's bound, durations, sizes and points in time.
  */
 #include <arpa/inet.h>
@@ -21,6 +21,7 @@
 #include "agent/retention.h"
 #include "agent/slice_files.h"
 #include "agent/slicer.h"
+#include "session/session_carry.h"
 #include "session/session_file.h"
 #include "session/session_window.h"
 #include "test.h"
@@ -126,6 +127,49 @@ static void test_window_keeps_only_what_it_uses(void)
 	errno = 0;
 	CHECK(session_window(live, &(struct session_window){ .from_ns = 2, .to_ns = 1 }) == NULL);
 	CHECK_INT(errno, EINVAL);
+	session__free(live);
+}
+
+/* What the agent's collector does at a cut (record/rebase.c), on the same parts. */
+static void test_carry_on_demand(void)
+{
+	struct session *live = make_live(), *to = session__new(), *keep = live;
+	struct session_carry *c = session_carry_new(live, to);
+	const struct session_stack *st;
+	const struct session_frame *fr;
+	size_t n;
+
+	CHECK(c != NULL);
+	/* thread 1 brings its process, which becomes the first */
+	CHECK_INT(session_carry_thread(c, 1), 0);
+	CHECK_INT(session__processes(to, &n)[0].pid, 200);
+	CHECK_INT(n, 1);
+	CHECK_INT(session_carry_process(c, 1), 0); /* carried once */
+	CHECK_INT(session_carry_process(c, 0), 1);
+	/* node 2 (main>leaf) brings its caller and both frames; "unused" stays behind */
+	CHECK_INT(session_carry_stack(c, 2), 2);
+	CHECK_INT(session_carry_stack(c, 1), 1);
+	st = session__stacks(to, &n);
+	CHECK_INT(n, 3);
+	CHECK_INT(st[2].parent, 1);
+	CHECK_INT(st[2].depth, 2);
+	fr = session__frames(to, &n);
+	CHECK_INT(n, 2);
+	CHECK_STR(fr[st[2].frame].name, "leaf");
+	CHECK_INT(session_carry_frame(c, 2), 2); /* asked for: now it is there */
+	errno = 0;
+	CHECK_INT(session_carry_thread(c, 2), -1);
+	CHECK_INT(errno, EINVAL);
+	CHECK_INT(session_carry_stack(c, 99), -1);
+	session_carry_free(c);
+
+	/* the live session takes the smaller one's content and keeps its address */
+	session__replace(live, to);
+	CHECK(live == keep);
+	session__processes(live, &n);
+	CHECK_INT(n, 2);
+	CHECK_INT(session__processes(live, &n)[0].pid, 200);
+	CHECK_INT(session__nsamples(live), 0);
 	session__free(live);
 }
 
@@ -450,6 +494,7 @@ static void test_health_metrics(void)
 int main(void)
 {
 	RUN(test_window_keeps_only_what_it_uses);
+	RUN(test_carry_on_demand);
 	RUN(test_window_round_trips_through_a_file);
 	RUN(test_slicer_cuts_and_lets_go);
 	RUN(test_slice_names);

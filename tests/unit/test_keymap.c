@@ -185,6 +185,31 @@ static void test_each(void)
 	keymap__free(m);
 }
 
+static uint64_t plus_key(const struct keymap_key *k, uint64_t value, void *ctx)
+{
+	(*(size_t *)ctx)++;
+	return value + k->a;
+}
+
+static void test_update_each(void)
+{
+	struct keymap *m = keymap__new();
+	uint64_t v;
+	size_t calls = 0;
+
+	for (uint64_t i = 1; i <= 300; i++)
+		CHECK_INT(keymap__set(m, K(i, 0, 0), i), 0);
+	for (uint64_t i = 1; i <= 300; i += 3)
+		keymap__remove(m, K(i, 0, 0));
+	keymap__update_each(m, plus_key, &calls);
+	CHECK_INT(calls, 200); /* live entries only, each once */
+	CHECK_INT(keymap__count(m), 200);
+	CHECK(keymap__get(m, K(2, 0, 0), &v) && v == 4);
+	CHECK(keymap__get(m, K(300, 0, 0), &v) && v == 600);
+	CHECK(!keymap__get(m, K(1, 0, 0), &v));
+	keymap__free(m);
+}
+
 static void test_null(void)
 {
 	keymap__free(NULL); /* accepted, as every destructor */
@@ -198,6 +223,7 @@ int main(void)
 	RUN(test_colliding_keys);
 	RUN(test_growth);
 	RUN(test_churn);
+	RUN(test_update_each);
 	RUN(test_each);
 	RUN(test_null);
 	return test_summary();

@@ -13,6 +13,7 @@
 #include "agent/agent.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 
 /* a slice is cut this long after it ends: the samples taken before its end have arrived */
 #define CUT_GRACE_NS 100000000ULL
+#define SERVE_EVERY_NS 50000000ULL /* status, snapshot and scrapes answered within 50 ms */
 /* a write failure like the last one is said again after this long */
 #define SAY_AGAIN_NS (600ULL * 1000000000ULL)
 
@@ -64,6 +66,7 @@ struct agent {
 	uint64_t last_slice_realtime;
 	double samples_per_s, cpu_percent;
 	uint64_t cpu_at_cut, mono_at_cut;
+	uint64_t served_at;	  /* when the control socket and --metrics were last looked at */
 	struct clock_watch clock; /* the wall clock's steps, seen at each cut */
 };
 
@@ -181,6 +184,10 @@ static void cut_slice(struct agent *a, uint64_t end_ns)
 		pusher_offer(a->push, slice);
 	apply_retention(a);
 	flight_recorder_add(&a->fr, slice, end_ns);
+	/* what processes that ended left behind goes (short of memory: kept, tried next time) */
+	if (!collector_rebase(a->c, end_ns, a->slicer.first_refusal))
+		a->slicer.first_refusal = 0;
+	malloc_trim(0); /* the old session's and slice's pages back to the system, not kept */
 }
 
 /* The flight recorder's last @seconds, the slice so far included: NULL with errno set. */
@@ -316,9 +323,14 @@ static bool on_poll(struct collector *c, void *ctx)
 	}
 	if (elapsed(a) >= a->slicer.start_ns + a->slice_ns + CUT_GRACE_NS)
 		cut_slice(a, a->slicer.start_ns + a->slice_ns);
-	control_server_poll(a->ctl);
-	if (a->metrics)
-		metrics_server_poll(a->metrics);
+	/* the kernel wakes the collector for every new code object and process event: the
+	 * sockets' accept() is not tried at each of those turns, as often as a person notices */
+	if (now_ns() - a->served_at >= SERVE_EVERY_NS) {
+		control_server_poll(a->ctl);
+		if (a->metrics)
+			metrics_server_poll(a->metrics);
+		a->served_at = now_ns();
+	}
 	return false;
 }
 
@@ -433,6 +445,8 @@ int agent_run(const struct agent_opts *o)
 		.end = on_end,
 		.usr1 = on_usr1,
 		.ctx = &a,
+		/* a tenth of a second: slices, status and scrapes wait no longer than that */
+		.poll_ms = 100,
 	};
 	char err[512];
 	int status, ret;

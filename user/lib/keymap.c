@@ -147,3 +147,12 @@ void keymap__each(const struct keymap *m,
 		if (m->slots[i].state == SLOT_FULL)
 			fn(&m->slots[i].key, m->slots[i].value, ctx);
 }
+
+void keymap__update_each(struct keymap *m,
+			 uint64_t (*fn)(const struct keymap_key *key, uint64_t value, void *ctx),
+			 void *ctx)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].state == SLOT_FULL)
+			m->slots[i].value = fn(&m->slots[i].key, m->slots[i].value, ctx);
+}

@@ -32,5 +32,9 @@ void keymap__remove(struct keymap *m, const struct keymap_key *key);
 /* Calls @fn on every entry, in no particular order; @fn must not change @m. */
 void keymap__each(const struct keymap *m,
 		  void (*fn)(const struct keymap_key *key, uint64_t value, void *ctx), void *ctx);
+/* Gives every entry the value @fn returns for it, in no particular order. */
+void keymap__update_each(struct keymap *m,
+			 uint64_t (*fn)(const struct keymap_key *key, uint64_t value, void *ctx),
+			 void *ctx);
 
 #endif /* PYFLARE_KEYMAP_H */

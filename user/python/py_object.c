@@ -266,6 +266,15 @@ static int dict_get(const struct py_target *t, uint64_t dict, const char *name,
 	return err ? err : keys_get(t, &v, keys, name, memo, value);
 }
 
+int py_dict_mark(const struct py_target *t, uint64_t dict, struct py_dict_mark *mark)
+{
+	struct keys_view v;
+	int err = view_dict(t, dict, &mark->keys, &v);
+
+	mark->entries = err ? 0 : v.n;
+	return err;
+}
+
 int py_dict_get(const struct py_target *t, uint64_t dict, const char *name, uint64_t *value)
 {
 	return dict_get(t, dict, name, NULL, value);

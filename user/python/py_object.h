@@ -25,8 +25,10 @@ struct py_dict_item {
 
 /*
  * What the last py_object_attr() learnt, so that many instances of one class cost one
- * look at their type and at the keys they share. Zero it before a batch of reads; it
- * holds for as long as the target's objects can be taken not to change (one batch).
+ * look at their type and at the keys they share. The keys are checked at each use (the
+ * key object must be where it was found); what it says of the type is taken on trust, so
+ * zero it when that may no longer hold (a type freed, another made at its address): before
+ * the first read, and after a read that failed (py_thread_names.c).
  */
 struct py_attr_memo {
 	uint64_t type; /* the type last read, and what it says */
@@ -48,6 +50,17 @@ bool py_object_is(const struct py_target *t, uint64_t obj, uint64_t type);
  * Returns how many, or -errno (-EINVAL: not a dict, or beyond the bounds).
  */
 int py_dict_items(const struct py_target *t, uint64_t dict, struct py_dict_item *items, size_t max);
+
+/*
+ * Where the dict at @dict stands: its keys object and how many entries that has had
+ * (dk_nentries, deleted ones included). A key added since changes one of them: a dict
+ * appends new keys, and moves to a new keys object when full. 0 or -errno.
+ */
+struct py_dict_mark {
+	uint64_t keys;
+	uint32_t entries;
+};
+int py_dict_mark(const struct py_target *t, uint64_t dict, struct py_dict_mark *mark);
 
 /* The value of the str key @name (ASCII) in the dict at @dict. 0, -ENOENT or -errno. */
 int py_dict_get(const struct py_target *t, uint64_t dict, const char *name, uint64_t *value);

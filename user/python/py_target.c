@@ -248,6 +248,12 @@ static int check_code_type(const struct py_target *t, char *why, size_t len)
 		snprintf(why, len, "cannot read PyCode_Type: %s", strerror(-err));
 		return -EAGAIN;
 	}
+	if (!basicsize || !table) {
+		/* mapped, but not its contents yet (seen in about 1 of 100 new processes that
+		 * a host-wide recording met while their exec was under way): ask again */
+		snprintf(why, len, "PyCode_Type is not filled in yet");
+		return -EAGAIN;
+	}
 	/* tp_basicsize: sizeof(PyCodeObject) up to 3.10, offsetof(co_code_adaptive) after
 	 * (bpo-46841 made the code object variable-sized) */
 	want = l->co_code_adaptive != PY_NO_OFFSET ? l->co_code_adaptive : l->co_size;

@@ -58,12 +58,16 @@ enum thread_attr { ATTR_IDENT, ATTR_NATIVE_ID, ATTR_NAME, ATTRS };
 static const char *const attr_names[ATTRS] = { "_ident", "_native_id", "_name" };
 
 struct py_thread_names {
-	uint64_t active;		 /* threading._active, once found */
-	uint64_t look_again_ns;		 /* while not found: when to look again, */
-	uint64_t delay_ns;		 /* and the delay that gave */
-	struct py_attr_memo memo[ATTRS]; /* what the Thread objects of this read share */
-	struct py_dict_item *items;	 /* _active's entries, as last read */
-	uint64_t *key_addrs;		 /* their keys, read all at once into key_bytes */
+	uint64_t active;		  /* threading._active, once found */
+	uint64_t look_again_ns;		  /* while not found: when to look again, */
+	uint64_t delay_ns;		  /* and the delay that gave */
+	uint64_t no_threading_in;	  /* sys.modules when threading was not in it, */
+	struct py_dict_mark no_threading; /* and where it stood then */
+	/* what the Thread objects share: kept from read to read (a Thread class outlives its
+	 * threads), learnt afresh when a name cannot be read or the table is found anew */
+	struct py_attr_memo memo[ATTRS];
+	struct py_dict_item *items; /* _active's entries, as last read */
+	uint64_t *key_addrs;	    /* their keys, read all at once into key_bytes */
 	unsigned char *key_bytes;
 	bool *key_ok;
 	struct named_thread *threads; /* sorted by ident */
@@ -95,18 +99,32 @@ static bool readable(const struct py_target *t)
 	       py_long_bytes(t) <= INT_BYTES_MAX;
 }
 
-/* threading._active of the main interpreter: sys.modules["threading"].__dict__["_active"]. */
-static int find_active(const struct py_target *t, uint64_t *active)
+/*
+ * threading._active of the main interpreter: sys.modules["threading"].__dict__["_active"].
+ * Many programs never import threading: sys.modules is searched again only once a module
+ * was added to it since the search that did not find it (tn->no_threading).
+ */
+static int find_active(struct py_thread_names *tn, const struct py_target *t, uint64_t *active)
 {
 	const struct py_object_layout *o = &t->layout.obj;
 	uint64_t interp, modules, threading, globals;
+	struct py_dict_mark now;
 	int err;
 
 	err = remote_read_u64(t->pid, t->runtime_addr + t->layout.rt_interp_main, &interp);
 	if (!err)
 		err = remote_read_u64(t->pid, interp + o->is_modules, &modules);
 	if (!err)
+		err = py_dict_mark(t, modules, &now);
+	if (!err && modules == tn->no_threading_in && now.keys == tn->no_threading.keys &&
+	    now.entries == tn->no_threading.entries)
+		return -ENOENT;
+	if (!err)
 		err = py_dict_get(t, modules, "threading", &threading);
+	if (err == -ENOENT) {
+		tn->no_threading_in = modules;
+		tn->no_threading = now;
+	}
 	if (!err)
 		err = py_object_is(t, threading, t->module_type_addr) ?
 			      remote_read_u64(t->pid, threading + o->md_dict, &globals) :
@@ -159,15 +177,15 @@ void py_thread_names__read(struct py_thread_names *tn, const struct py_target *t
 	int n;
 
 	tn->n = 0;
-	memset(&tn->memo, 0, sizeof(tn->memo));
 	if (!readable(t))
 		return;
 	if (tn->active && !py_object_is(t, tn->active, t->dict_type_addr))
 		tn->active = 0;
 	if (!tn->active) {
+		memset(&tn->memo, 0, sizeof(tn->memo));
 		if (now_ns < tn->look_again_ns)
 			return;
-		if (find_active(t, &tn->active)) {
+		if (find_active(tn, t, &tn->active)) {
 			/* not imported yet, or not readable: cheap to ask again, later */
 			tn->active = 0;
 			tn->delay_ns = tn->delay_ns ? tn->delay_ns * 2 : LOOK_AGAIN_MIN_NS;
@@ -224,8 +242,10 @@ static void read_name(struct py_thread_names *tn, const struct py_target *t,
 	    thread_int(tn, t, nt, ATTR_NATIVE_ID, &nt->native_id) ||
 	    py_object_attr(t, nt->thread, attr_names[ATTR_NAME], &tn->memo[ATTR_NAME], &name) ||
 	    !py_object_is(t, name, t->unicode_type_addr) ||
-	    symbolize_read_str(t, name, nt->name, sizeof(nt->name)) || !nt->name[0])
+	    symbolize_read_str(t, name, nt->name, sizeof(nt->name)) || !nt->name[0]) {
+		memset(&tn->memo, 0, sizeof(tn->memo)); /* it may have led astray: learn afresh */
 		return;
+	}
 	nt->state = NAME_READ;
 }
 

@@ -48,9 +48,35 @@ enum known_kind {
 	KNOWN_KERNEL_NAME, /* detail fingerprint: the frame named from a code event */
 };
 
+/*
+ * What read_codes() reads at once of the name, the file name and the line table, past each
+ * object's header: most names, paths and tables fit, so a code object costs two system calls
+ * rather than seven (process_vm_readv is most of the collector's time when processes come
+ * and go: each one's code objects are read anew). One that is longer, or whose piece runs
+ * into a page that is not mapped, is read again on its own.
+ */
+#define PREFETCH_BYTES 512
+
+enum { PIECE_NAME, PIECE_FILE, PIECE_TABLE, PIECES };
+
+/*
+ * Code objects read together (symbolizer__prefetch): their heads in one system call, then
+ * the pieces of all of them in another, so that the frames of a new process's first stacks
+ * cost two calls, not two each. Scratch room kept in the symbolizer (some 29 KiB).
+ */
+#define CODES_PER_BATCH 16
+
+struct code_batch {
+	unsigned char code[CODES_PER_BATCH * CODE_READ_MAX]; /* code i at i * co_size */
+	unsigned char pre[CODES_PER_BATCH * PIECES][PREFETCH_BYTES];
+	uint64_t ptr[CODES_PER_BATCH * PIECES];
+	bool code_ok[CODES_PER_BATCH], ok[CODES_PER_BATCH * PIECES];
+};
+
 struct symbolizer {
 	struct session *s;
 	struct keymap *instances; /* (proc id, 0, 0) -> struct instance * */
+	struct code_batch *batch; /* scratch room for reading code objects */
 };
 
 struct symbolizer *symbolizer__new(struct session *s)
@@ -61,7 +87,10 @@ struct symbolizer *symbolizer__new(struct session *s)
 		return NULL;
 	sy->s = s;
 	sy->instances = keymap__new();
-	if (!sy->instances) {
+	sy->batch = malloc(sizeof(*sy->batch));
+	if (!sy->instances || !sy->batch) {
+		keymap__free(sy->instances);
+		free(sy->batch);
 		free(sy);
 		errno = ENOMEM;
 		return NULL;
@@ -131,6 +160,7 @@ void symbolizer__free(struct symbolizer *sy)
 	/* the collector forgets every instance that ends; these are the ones still running */
 	keymap__each(sy->instances, free_instance_entry, NULL);
 	keymap__free(sy->instances);
+	free(sy->batch);
 	free(sy);
 }
 
@@ -149,6 +179,61 @@ void symbolizer__stats(const struct symbolizer *sy, struct symbolizer_stats *st)
 {
 	*st = (struct symbolizer_stats){ 0 };
 	keymap__each(sy->instances, add_instance_stats, st);
+}
+
+struct renumber {
+	uint64_t (*frame)(uint64_t frame, void *ctx);
+	void *ctx;
+};
+
+static uint64_t renumber_known(const struct keymap_key *key, uint64_t value, void *ctx)
+{
+	const struct renumber *rn = ctx;
+
+	return key->c == KNOWN_CODE ? value : rn->frame(value, rn->ctx);
+}
+
+static void renumber_instance(const struct keymap_key *key, uint64_t value, void *ctx)
+{
+	(void)key;
+	keymap__update_each(((struct instance *)(uintptr_t)value)->known, renumber_known, ctx);
+}
+
+void symbolizer__renumber(struct symbolizer *sy, uint64_t (*frame)(uint64_t frame, void *ctx),
+			  void *ctx)
+{
+	struct renumber rn = { frame, ctx };
+
+	keymap__each(sy->instances, renumber_instance, &rn);
+}
+
+static void keep_unless_frame(const struct keymap_key *key, uint64_t value, void *ctx)
+{
+	struct keymap **kept = ctx;
+
+	if (*kept && key->c != KNOWN_FRAME && keymap__set(*kept, key, value)) {
+		keymap__free(*kept);
+		*kept = NULL; /* out of memory: the instance keeps its map as it is */
+	}
+}
+
+static void forget_instance_frames(const struct keymap_key *key, uint64_t value, void *ctx)
+{
+	struct instance *in = (struct instance *)(uintptr_t)value;
+	struct keymap *kept = keymap__new();
+
+	(void)key;
+	(void)ctx;
+	keymap__each(in->known, keep_unless_frame, &kept);
+	if (kept) {
+		keymap__free(in->known);
+		in->known = kept;
+	}
+}
+
+void symbolizer__forget_frames(struct symbolizer *sy)
+{
+	keymap__each(sy->instances, forget_instance_frames, NULL);
 }
 
 /* A bounded, NUL-terminated copy of a fixed-size field the kernel filled. */
@@ -318,42 +403,19 @@ static uint32_t code_fingerprint(const struct py_layout *l, const unsigned char 
 }
 
 /*
- * What read_code() reads at once of the name, the file name and the line table, past each
- * object's header: most names, paths and tables fit, so a code object costs two system calls
- * rather than seven (process_vm_readv is most of the collector's time when processes come
- * and go: each one's code objects are read anew). One that is longer, or whose piece runs
- * into a page that is not mapped, is read again on its own.
+ * The code object whose head is @code, into @ci: its pieces are at @ptr, and the first
+ * PREFETCH_BYTES of each are in @pre (@ok: which were read). Returns 0, or -errno.
  */
-#define PREFETCH_BYTES 512
-
-enum { PIECE_NAME, PIECE_FILE, PIECE_TABLE, PIECES };
-
-/* Reads the code object at @addr. Returns 0, or -errno when it is not readable code. */
-static int read_code(const struct py_target *t, uint64_t addr, struct code_info *ci)
+static int code_from(const struct py_target *t, const unsigned char *code, const uint64_t *ptr,
+		     unsigned char (*pre)[PREFETCH_BYTES], const bool *ok, struct code_info *ci)
 {
 	const struct py_layout *l = &t->layout;
-	unsigned char code[CODE_READ_MAX], pre[PIECES][PREFETCH_BYTES];
 	char name[NAME_CHARS_MAX * 2], file[NAME_CHARS_MAX * 4];
-	uint64_t type, ptr[PIECES], table_len;
-	bool ok[PIECES];
+	uint64_t table_len;
 	int32_t first_line;
 	int err;
 
-	if (l->co_size > sizeof(code) || (size_t)l->compact_size + 8 > PREFETCH_BYTES ||
-	    (size_t)l->bytes_sval > PREFETCH_BYTES)
-		return -EINVAL;
-	err = remote_read(t->pid, addr, code, l->co_size);
-	if (err)
-		return err;
-	memcpy(&type, code + l->ob_type, sizeof(type));
-	if (type != t->code_type_addr)
-		return -EINVAL;
 	memcpy(&first_line, code + l->co_firstlineno, sizeof(first_line));
-	memcpy(&ptr[PIECE_NAME],
-	       code + (l->co_qualname != PY_NO_OFFSET ? l->co_qualname : l->co_name), 8);
-	memcpy(&ptr[PIECE_FILE], code + l->co_filename, 8);
-	memcpy(&ptr[PIECE_TABLE], code + l->co_linetable, 8);
-	remote_read_many(t->pid, ptr, PIECES, PREFETCH_BYTES, pre, ok);
 	err = ok[PIECE_NAME] ? str_from(t, ptr[PIECE_NAME], pre[PIECE_NAME], PREFETCH_BYTES, name,
 					sizeof(name)) :
 			       symbolize_read_str(t, ptr[PIECE_NAME], name, sizeof(name));
@@ -389,41 +451,146 @@ static int read_code(const struct py_target *t, uint64_t addr, struct code_info 
 	return err;
 }
 
-/* The cached code object @addr of @in, read now if new or changed. NULL if unreadable. */
-static const struct code_info *code_info(struct instance *in, const struct py_target *t,
-					 uint64_t addr, uint32_t fingerprint)
+/*
+ * Reads the @n (<= CODES_PER_BATCH) code objects at @addrs into @cis, with @b's room; @errs:
+ * 0 for each that was read, else -errno (-EINVAL: not readable code).
+ */
+static void read_codes(const struct py_target *t, struct code_batch *b, const uint64_t *addrs,
+		       size_t n, struct code_info *cis, int *errs)
+{
+	const struct py_layout *l = &t->layout;
+
+	for (size_t i = 0; i < n; i++)
+		errs[i] = -EINVAL;
+	if (n > CODES_PER_BATCH || l->co_size > CODE_READ_MAX ||
+	    (size_t)l->compact_size + 8 > PREFETCH_BYTES || (size_t)l->bytes_sval > PREFETCH_BYTES)
+		return;
+	remote_read_many(t->pid, addrs, n, l->co_size, b->code, b->code_ok);
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *code = b->code + i * l->co_size;
+		uint64_t *ptr = &b->ptr[i * PIECES], type;
+
+		memset(ptr, 0, PIECES * sizeof(*ptr)); /* remote_read_many skips these */
+		memcpy(&type, code + l->ob_type, sizeof(type));
+		if (!b->code_ok[i] || type != t->code_type_addr)
+			continue;
+		memcpy(&ptr[PIECE_NAME],
+		       code + (l->co_qualname != PY_NO_OFFSET ? l->co_qualname : l->co_name), 8);
+		memcpy(&ptr[PIECE_FILE], code + l->co_filename, 8);
+		memcpy(&ptr[PIECE_TABLE], code + l->co_linetable, 8);
+		errs[i] = 0;
+	}
+	remote_read_many(t->pid, b->ptr, n * PIECES, PREFETCH_BYTES, b->pre, b->ok);
+	for (size_t i = 0; i < n; i++)
+		if (!errs[i])
+			errs[i] = code_from(t, b->code + i * l->co_size, &b->ptr[i * PIECES],
+					    &b->pre[i * PIECES], &b->ok[i * PIECES], &cis[i]);
+}
+
+/* Keeps @ci, just read of the code object at @addr, in @in's cache. NULL if out of memory. */
+static const struct code_info *keep_code(struct instance *in, uint64_t addr, struct code_info *ci)
 {
 	struct keymap_key key = { addr, 0, KNOWN_CODE };
-	struct code_info ci;
+
+	if (GROW(in->infos, in->cap_infos, in->n_infos + 1, 16) ||
+	    keymap__set(in->known, &key, in->n_infos)) {
+		free_code_info(ci);
+		return NULL;
+	}
+	in->infos[in->n_infos] = *ci;
+	return &in->infos[in->n_infos++];
+}
+
+/* The cached code object @addr of @in, if read and not changed since (@fingerprint). */
+static const struct code_info *cached_code(const struct instance *in, uint64_t addr,
+					   uint32_t fingerprint)
+{
+	struct keymap_key key = { addr, 0, KNOWN_CODE };
 	uint64_t idx;
 
 	if (keymap__get(in->known, &key, &idx) &&
 	    (!fingerprint || in->infos[idx].fingerprint == fingerprint))
 		return &in->infos[idx];
-	if (read_code(t, addr, &ci))
-		return NULL;
-	if (fingerprint && ci.fingerprint != fingerprint) {
-		/* the object at this address changed since the sample was taken */
-		free_code_info(&ci);
-		return NULL;
-	}
-	if (GROW(in->infos, in->cap_infos, in->n_infos + 1, 16))
-		goto fail;
-	if (keymap__set(in->known, &key, in->n_infos))
-		goto fail;
-	in->infos[in->n_infos] = ci;
-	return &in->infos[in->n_infos++];
-fail:
-	free_code_info(&ci);
 	return NULL;
+}
+
+/*
+ * Reads the @n code objects at @addrs (with their @fingerprints) into @in's cache; one whose
+ * fingerprint is not the sample's changed since it was taken, and is not kept.
+ */
+static void read_into(struct symbolizer *sy, struct instance *in, const struct py_target *t,
+		      const uint64_t *addrs, const uint32_t *fingerprints, size_t n)
+{
+	struct code_info cis[CODES_PER_BATCH];
+	int errs[CODES_PER_BATCH];
+
+	read_codes(t, sy->batch, addrs, n, cis, errs);
+	for (size_t i = 0; i < n; i++) {
+		if (errs[i])
+			continue;
+		if (fingerprints[i] && cis[i].fingerprint != fingerprints[i])
+			free_code_info(&cis[i]);
+		else
+			keep_code(in, addrs[i], &cis[i]);
+	}
+}
+
+/* The cached code object @addr of @in, read now if new or changed. NULL if unreadable. */
+static const struct code_info *code_info(struct symbolizer *sy, struct instance *in,
+					 const struct py_target *t, uint64_t addr,
+					 uint32_t fingerprint)
+{
+	const struct code_info *ci = cached_code(in, addr, fingerprint);
+
+	if (!ci) {
+		read_into(sy, in, t, &addr, &fingerprint, 1);
+		ci = cached_code(in, addr, fingerprint);
+	}
+	return ci;
+}
+
+static struct keymap_key frame_key(const struct py_frame *f)
+{
+	return (struct keymap_key){ f->code, (uint64_t)(uint32_t)f->lasti << 32 | f->fingerprint,
+				    KNOWN_FRAME };
+}
+
+void symbolizer__prefetch(struct symbolizer *sy, const struct py_target *t, uint64_t proc_id,
+			  const struct py_frame *frames, uint32_t n)
+{
+	struct instance *in = t ? instance_of(sy, proc_id, true) : NULL;
+	uint64_t addrs[CODES_PER_BATCH];
+	uint32_t fingerprints[CODES_PER_BATCH];
+	size_t k = 0;
+
+	for (uint32_t i = 0; in && i < n; i++) {
+		struct keymap_key key = frame_key(&frames[i]);
+		uint64_t known;
+		size_t j;
+
+		if (keymap__get(in->known, &key, &known) ||
+		    cached_code(in, frames[i].code, frames[i].fingerprint))
+			continue;
+		for (j = 0; j < k && addrs[j] != frames[i].code; j++)
+			;
+		if (j < k)
+			continue; /* a function recursing: read once */
+		addrs[k] = frames[i].code;
+		fingerprints[k++] = frames[i].fingerprint;
+		if (k == CODES_PER_BATCH) {
+			read_into(sy, in, t, addrs, fingerprints, k);
+			k = 0;
+		}
+	}
+	if (k)
+		read_into(sy, in, t, addrs, fingerprints, k);
 }
 
 int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint64_t proc_id,
 			  const struct py_target *origin, uint64_t origin_id,
 			  const struct py_frame *f)
 {
-	struct keymap_key key = { f->code, (uint64_t)(uint32_t)f->lasti << 32 | f->fingerprint,
-				  KNOWN_FRAME };
+	struct keymap_key key = frame_key(f);
 	struct instance *in = instance_of(sy, proc_id, t != NULL);
 	const struct code_info *ci;
 	struct session_frame frame;
@@ -434,13 +601,13 @@ int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint
 
 	if (in && keymap__get(in->known, &key, &id))
 		return (int64_t)id;
-	ci = in && t ? code_info(in, t, f->code, f->fingerprint) : NULL;
+	ci = in && t ? code_info(sy, in, t, f->code, f->fingerprint) : NULL;
 	if (!ci && in && origin && f->fingerprint) {
 		/* a fork child that is gone: the object its parent still has at that address,
 		 * the fingerprint says the same one (the line table too, then) */
 		struct instance *from = instance_of(sy, origin_id, true);
 
-		ci = from ? code_info(from, origin, f->code, f->fingerprint) : NULL;
+		ci = from ? code_info(sy, from, origin, f->code, f->fingerprint) : NULL;
 		if (ci)
 			t = origin;
 	}

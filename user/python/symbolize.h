@@ -35,6 +35,14 @@ int64_t symbolizer__frame(struct symbolizer *sy, const struct py_target *t, uint
 			  const struct py_frame *f);
 
 /*
+ * Reads the code objects of @frames (of @proc_id, @t live) that are not cached yet, a batch
+ * in two system calls, so that symbolizer__frame() finds them: a new process's first stacks
+ * are mostly code objects never read.
+ */
+void symbolizer__prefetch(struct symbolizer *sy, const struct py_target *t, uint64_t proc_id,
+			  const struct py_frame *frames, uint32_t n);
+
+/*
  * Remembers the names the kernel copied of a code object it met for the first time
  * (struct code_event), used when the object is gone before it could be read.
  * Returns 0 or -ENOMEM.
@@ -48,6 +56,22 @@ struct symbolizer_stats {
 	size_t entries;	  /* entries of the instances' maps (codes, frames, kernel names) */
 };
 void symbolizer__stats(const struct symbolizer *sy, struct symbolizer_stats *st);
+
+/*
+ * Gives each session frame its caches name the index @frame returns for it: the session
+ * was moved into a new one (record/rebase.c). Called with @frame returning its argument,
+ * it lists them.
+ */
+void symbolizer__renumber(struct symbolizer *sy, uint64_t (*frame)(uint64_t frame, void *ctx),
+			  void *ctx);
+
+/*
+ * Forgets which session frame each (code object, instruction) was named by, keeping what
+ * was read of the code objects and the names code events gave: the agent's collector, at
+ * each slice, so that the instructions a long-lived process was ever sampled at do not pile
+ * up (the next sample of one finds its line again in the line table it keeps).
+ */
+void symbolizer__forget_frames(struct symbolizer *sy);
 
 /* Drops the caches of one process instance (it exited or exec'd). */
 void symbolizer__forget(struct symbolizer *sy, uint64_t proc_id);

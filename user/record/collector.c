@@ -26,6 +26,7 @@
 #include "lib/keymap.h"
 #include "lib/log.h"
 #include "python/binary_cache.h"
+#include "record/repeats.h"
 #include "python/py_thread_names.h"
 #include "python/symbolize.h"
 #include "pyflare.skel.h"
@@ -109,6 +110,13 @@ static uint32_t count_attached(struct collector *c)
 	return (uint32_t)c->n_instances;
 }
 
+/* Samples the kernel took that never reached the session: the ring had no room, or (never
+ * seen) a short record came with no stack kept for it. */
+static uint64_t samples_lost(struct collector *c)
+{
+	return health_counter(c, HEALTH_RINGBUF_FULL) + c->again_unmatched;
+}
+
 static void show_progress(struct collector *c, uint64_t now)
 {
 	if (c->opts->quiet || !isatty(STDERR_FILENO))
@@ -116,7 +124,7 @@ static void show_progress(struct collector *c, uint64_t now)
 	fprintf(stderr, "\rpyflare: recording %.1f s, %llu samples, %u process%s, %llu lost  ",
 		(double)(now - c->start_ns) / 1e9, (unsigned long long)c->samples,
 		count_attached(c), count_attached(c) == 1 ? "" : "es",
-		(unsigned long long)health_counter(c, HEALTH_RINGBUF_FULL));
+		(unsigned long long)samples_lost(c));
 	c->progress_shown = true;
 }
 
@@ -134,7 +142,7 @@ void collector_status(struct collector *c, struct collector_status *st)
 	*st = (struct collector_status){
 		.elapsed_ns = now_ns() - c->start_ns,
 		.samples = c->samples,
-		.lost = health_counter(c, HEALTH_RINGBUF_FULL),
+		.lost = samples_lost(c),
 		.events_lost = health_counter(c, HEALTH_EVENTS_LOST),
 		.processes = alive,
 		.ncpus = (uint32_t)c->ncpus,
@@ -340,7 +348,7 @@ void collector_health(struct collector *c, struct session_health *out)
 	session__refusals(c->s, &n_refusals);
 	/* every timer hit is shown or not for one reason: the sum of session.h */
 	h.samples = health_counter(c, HEALTH_SAMPLES);
-	h.lost = health_counter(c, HEALTH_RINGBUF_FULL);
+	h.lost = samples_lost(c);
 	h.truncated = health_counter(c, HEALTH_TRUNCATED);
 	h.unreadable = health_counter(c, HEALTH_READ_ERROR);
 	h.unsymbolized = health_unsymbolized_frames(c->s);
@@ -355,7 +363,7 @@ void collector_health(struct collector *c, struct session_health *out)
 		h.no_thread_state = gone > h.lost ? gone - h.lost : 0;
 	}
 	h.attached = count_attached(c);
-	h.refused = (uint32_t)n_refusals;
+	h.refused = (uint32_t)n_refusals + c->refusals_moved;
 	*out = h;
 }
 
@@ -426,6 +434,7 @@ static void collector_free(struct collector *c)
 	keymap__free(c->instances);
 	keymap__free(c->threads);
 	keymap__free(c->stacks);
+	repeats__free(c->repeats);
 	keymap__free(c->task_views);
 	keymap__free(c->accounted);
 	keymap__free(c->tracked);
@@ -465,6 +474,7 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	uint64_t now, last_housekeeping = 0, last_progress = 0, last_drain = 0, stop_at = 0;
 	uint64_t last_sweep = 0;
 	uint64_t realtime_start;
+	int poll_ms = hook && hook->poll_ms ? (int)hook->poll_ms : POLL_MS;
 	struct timespec rt;
 	const char *why = NULL;
 	bool hook_stop = false;
@@ -486,10 +496,11 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	c.threads = keymap__new();
 	c.instances = keymap__new();
 	c.stacks = keymap__new();
+	c.repeats = repeats__new(libbpf_num_possible_cpus());
 	c.sym = symbolizer__new(s);
 	c.binaries = binary_cache__new(0);
-	if (!c.tracked || !c.by_pid || !c.threads || !c.instances || !c.stacks || !c.sym ||
-	    !c.binaries) {
+	if (!c.tracked || !c.by_pid || !c.threads || !c.instances || !c.stacks || !c.repeats ||
+	    !c.sym || !c.binaries) {
 		pr_error("out of memory\n");
 		err = -ENOMEM;
 		goto out;
@@ -587,7 +598,7 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 		int n;
 
 		c.read_until_ns = now + POLL_BUDGET_NS;
-		n = ring_buffer__poll(c.rb, c.n_pending ? 1 : POLL_MS);
+		n = ring_buffer__poll(c.rb, c.n_pending ? 1 : poll_ms);
 		if (n >= 0 || n == -EINTR)
 			n = ring_buffer__consume(c.rb);
 		if (n == -EAGAIN)
@@ -649,6 +660,7 @@ int collector_record_live(const struct record_opts *o, struct session *s,
 	refresh_thread_names(&c);
 	clear_progress(&c);
 	pr_debug("recording stopped: %s\n", why ? why : "error");
+	log_tables(&c); /* as they end: what a short recording never logged */
 	log_binaries(&c, "end");
 	if (bench_hooks__write(c.skel))
 		err = -EIO; /* an output that failed, said there: EXIT_TARGET */

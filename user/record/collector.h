@@ -33,7 +33,7 @@ struct collector;
 
 struct collector_hook {
 	/*
-	 * Called after every look at the ring buffer (every 10 ms at most), the session as
+	 * Called after every look at the ring buffer (every poll_ms at most), the session as
 	 * it stands. Returns true to end the recording.
 	 */
 	bool (*poll)(struct collector *c, void *ctx);
@@ -49,6 +49,12 @@ struct collector_hook {
 	void (*usr1)(struct collector *c, void *ctx);
 	void *ctx;
 	bool stop_command; /* at an end poll() asked for, SIGTERM the command if it runs */
+	/*
+	 * The longest wait for the ring buffer, in ms (0: 10). The kernel wakes the collector for
+	 * process events, new code objects and a filling buffer; the rest waits for this: an
+	 * agent that looks 10 times a second rather than 100 spends its turns on samples.
+	 */
+	unsigned int poll_ms;
 };
 
 /* collector_record() calling @hook while it records. */
@@ -73,6 +79,16 @@ void collector_status(struct collector *c, struct collector_status *st);
  * them (its duration up to now): what the agent's time slices take theirs from.
  */
 void collector_fill_session(struct collector *c);
+
+/*
+ * The agent, after a slice's cut: moves the session into a new one that holds only the
+ * samples from @from_ns on, the refusals from @first_refusal on, and what the collector
+ * still names (the processes it profiles, their threads, the names code events gave, wall
+ * mode's stacks), so that what ended processes left, and the stacks and instructions the
+ * others were sampled at, do not pile up: the caches of those start again. The session keeps
+ * its address. Returns 0, or -ENOMEM with the session as it was.
+ */
+int collector_rebase(struct collector *c, uint64_t from_ns, size_t first_refusal);
 
 /*
  * The health counters since the start, as collector_fill_session() sets them, into @h

@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "lib/hash.h"
 #include "lib/keymap.h"
 #include "python/symbolize.h"
 #include "record/bench_hooks.h"
+#include "record/repeats.h"
 #include "session/session_file.h"
 
 /* what a recording keeps, a saved session must hold */
@@ -47,6 +49,8 @@ static int64_t stack_node(struct collector *c, struct tracked *t, const struct p
 		return -ENOMEM;
 	if (frame >= 0)
 		node = session__intern_stack(c->s, 0, (uint32_t)frame);
+	if (t->alive)
+		symbolizer__prefetch(c->sym, &t->target, smp->proc_id, smp->frames, n);
 	for (uint32_t i = n; i-- > 0 && node >= 0;) {
 		frame = symbolizer__frame(c->sym, t->alive ? &t->target : NULL, smp->proc_id,
 					  origin && origin->alive ? &origin->target : NULL,
@@ -56,6 +60,73 @@ static int64_t stack_node(struct collector *c, struct tracked *t, const struct p
 		node = session__intern_stack(c->s, (uint32_t)node, (uint32_t)frame);
 	}
 	return node < 0 ? -ENOMEM : node;
+}
+
+/*
+ * Stacks a process instance keeps symbolized (struct tracked's stacks), some 300 KiB: when
+ * full it starts over, and the stacks sampled often are back in it soon. (65,536 a process
+ * was up to 10 MiB each: most of a 10-minute `record -a`'s memory, its leaf instructions
+ * making a new key at nearly every sample.)
+ */
+#define STACKS_KEPT_MAX 4096
+
+/*
+ * What tells @smp's stack from another in its process: each frame's code object, instruction
+ * and fingerprint (a code object made at a freed one's address has another), the count and
+ * the flags. 64 bits: that two of a million stacks of one process share it is some 2^-25
+ * likely (n^2 / 2^65). (The kernel's stack name, py_stack_hash_frame, is another hash of the same.)
+ */
+static uint64_t stack_key(const struct py_sample *smp)
+{
+	uint64_t h = hash_mix64((uint64_t)smp->nr_frames << 32 | smp->flags);
+
+	for (uint32_t i = 0; i < smp->nr_frames; i++) {
+		const struct py_frame *f = &smp->frames[i];
+
+		h = hash_mix64(h ^ f->code);
+		h = hash_mix64(h ^ ((uint64_t)(uint32_t)f->lasti << 32 | f->fingerprint));
+	}
+	return h;
+}
+
+/* Whether every frame from @node to the root was named: else it may be later, and is not kept. */
+static bool fully_named(const struct session *s, uint32_t node)
+{
+	size_t nstacks, nframes;
+	const struct session_stack *st = session__stacks(s, &nstacks);
+	const struct session_frame *fr = session__frames(s, &nframes);
+
+	for (; node && node < nstacks; node = st[node].parent)
+		if (st[node].frame >= nframes || fr[st[node].frame].kind == FRAME_UNKNOWN)
+			return false;
+	return true;
+}
+
+/*
+ * stack_node() for a sample, through @t's stacks: a stack met before costs a hash of its
+ * frames and a look-up, not one symbolizer look-up per frame.
+ */
+static int64_t sample_stack_node(struct collector *c, struct tracked *t,
+				 const struct py_sample *smp)
+{
+	struct keymap_key key = { stack_key(smp), 0, 0 };
+	uint64_t known;
+	int64_t node;
+
+	if (t->stacks && keymap__get(t->stacks, &key, &known))
+		return (int64_t)known;
+	node = stack_node(c, t, smp);
+	if (node <= 0 || !fully_named(c->s, (uint32_t)node))
+		return node;
+	if (t->stacks && keymap__count(t->stacks) >= STACKS_KEPT_MAX) {
+		keymap__free(t->stacks);
+		t->stacks = NULL;
+	}
+	if (!t->stacks)
+		t->stacks = keymap__new();
+	if (t->stacks)
+		keymap__set(t->stacks, &key, (uint64_t)node); /* out of memory: not kept */
+	return node;
 }
 
 /* A well-formed stack event of a known process instance, or NULL. */
@@ -88,7 +159,7 @@ static int on_sample(struct collector *c, const struct py_sample *smp, size_t si
 		return (int)thread;
 	node = c->opts->async ? async_sample_stack(c, t, smp) : 0;
 	if (node == 0)
-		node = stack_node(c, t, smp);
+		node = sample_stack_node(c, t, smp);
 	if (node <= 0)
 		return (int)node;
 	out = (struct session_sample){
@@ -106,10 +177,32 @@ int remember_stack(struct collector *c, struct tracked *t, const struct py_sampl
 	int64_t node = c->opts->async ? async_sample_stack(c, t, smp) : 0;
 
 	if (node == 0)
-		node = stack_node(c, t, smp);
+		node = sample_stack_node(c, t, smp);
 	if (node <= 0)
 		return (int)node;
 	return keymap__set(c->stacks, &key, (uint64_t)node) ? -ENOMEM : 0;
+}
+
+/* A whole sample: its stack kept if its CPU remembers having sent it, then recorded. */
+static int on_whole_sample(struct collector *c, const struct py_sample *smp, size_t size)
+{
+	int err = repeats__keep(c->repeats, smp, size);
+
+	return err ? err : on_sample(c, smp, size);
+}
+
+/* A sample sent as its header alone: the stack its CPU sent whole before. */
+static int on_sample_again(struct collector *c, const struct py_sample *again, size_t size)
+{
+	size_t whole_size;
+	const struct py_sample *whole = repeats__expand(c->repeats, again, size, &whole_size);
+
+	c->again++;
+	if (!whole) {
+		c->again_unmatched++;
+		return 0;
+	}
+	return on_sample(c, whole, whole_size);
 }
 
 /* Wall mode: a stack off-CPU records will name by its hash. */
@@ -138,7 +231,9 @@ int handle_event(void *ctx, void *data, size_t size)
 	if (bench_hooks__drops_event(type))
 		return 0; /* the bench's ladder: the transport's cost, not the collector's */
 	if (type == EVENT_SAMPLE)
-		err = on_sample(c, data, size);
+		err = on_whole_sample(c, data, size);
+	else if (type == EVENT_SAMPLE_AGAIN)
+		err = on_sample_again(c, data, size);
 	else if (type == EVENT_STACK)
 		err = on_stack(c, data, size);
 	else if (type == EVENT_OFFCPU && size >= sizeof(struct offcpu_event))

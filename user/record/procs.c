@@ -112,6 +112,7 @@ static void forget_instance(struct collector *c, pid_t pid, uint64_t start_time)
 void free_tracked(struct collector *c, struct tracked *t)
 {
 	forget_threads(c, t);
+	keymap__free(t->stacks);
 	py_thread_names__free(t->py_names);
 	free(t->asyncio);
 	free(t);

@@ -11,6 +11,7 @@
  *   waiting.c     wall mode: the threads already waiting when a process is attached
  *   clock.c       the sampling clocks: perf timers per CPU, or the scheduler tick
  *   tables.c      the size of what the collector keeps, under -v
+ *   rebase.c      the agent's live session moved into a smaller one at each slice
  *
  * Errors: 0 or -errno, NULL with errno set, after the one message where the context is;
  * collector_record_live() alone turns a failure into an exit status (exit_status()).
@@ -66,6 +67,9 @@ struct tracked {
 	uint64_t asyncio_scan_ns;	  /* --async, wall mode: its tasks' last reading */
 	uint64_t forked_from; /* the instance it was forked from (its code objects'), or 0 */
 	struct sampled_thread *threads; /* its sampled threads, freed with it */
+	/* (stack_key(), 0, 0) -> its session stack node: a stack sampled again is not
+	 * symbolized again (events.c); NULL until its first sample */
+	struct keymap *stacks;
 };
 
 /* A thread that was sampled, and how it is named. */
@@ -73,7 +77,8 @@ struct sampled_thread {
 	struct sampled_thread *next; /* of the same process instance */
 	uint64_t proc_id;	     /* its process instance */
 	uint64_t ident;		     /* pthread_self(): threading's key for it */
-	uint64_t named_ms;	     /* when its name was last read (the samples' clock) */
+	uint64_t first_ms;	     /* its first sample (the samples' clock) */
+	uint64_t named_ms;	     /* when its name was last read */
 	uint32_t name_every_ms;	     /* how long after named_ms it is read again */
 	uint32_t tid;
 	uint32_t session_thread;
@@ -117,9 +122,12 @@ struct collector {
 	 * refused, whose exit the kernel does not report, by sweep_exited()).
 	 */
 	struct keymap *instances;
-	size_t n_instances;	/* what the health line calls processes attached */
-	struct keymap *threads; /* (id, tid, 0) -> its struct sampled_thread * */
-	struct keymap *stacks;	/* wall mode: (id, stack hash, 0) -> session stack node */
+	size_t n_instances;	  /* what the health line calls processes attached */
+	struct keymap *threads;	  /* (id, tid, 0) -> its struct sampled_thread * */
+	struct keymap *stacks;	  /* wall mode: (id, stack hash, 0) -> session stack node */
+	struct repeats *repeats;  /* the stacks the kernel sends again as their header alone */
+	uint64_t again;		  /* such short records, */
+	uint64_t again_unmatched; /* and those with no stack kept for them (never, but counted) */
 	/* --async: (id, task, 0) -> its coroutine's code, (id, task, 1) -> until when (ms, high
 	 * 32 bits) its stack node (low 32) holds (async_tasks.c) */
 	struct keymap *task_views;
@@ -144,6 +152,7 @@ struct collector {
 	bool ticks_checked;	 /* --clock tick: check_ticks_seen() done */
 	uint64_t samples, empty, explicit_alive;
 	uint64_t no_access;	 /* processes skipped: their memory or files unreadable */
+	uint32_t refusals_moved; /* refusals collector_rebase() left behind: still counted */
 	uint64_t offcpu_waits;	 /* wall mode: waits accounted */
 	uint64_t offcpu_unknown; /* wall mode: records whose stack never arrived */
 	bool progress_shown;

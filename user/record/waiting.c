@@ -84,7 +84,8 @@ static int name_stack(struct reading *r, __u64 *name)
 	uint64_t h = 0, node;
 
 	for (uint32_t i = 0; i < s->n; i++)
-		h = py_stack_hash_frame(h, s->frames[i].code, s->frames[i].lasti);
+		h = py_stack_hash_frame(h, s->frames[i].code, s->frames[i].lasti,
+					s->frames[i].fingerprint);
 	*name = py_stack_name(h, r->id, s->flags, s->n);
 	key = (struct keymap_key){ r->id, *name, 0 };
 	if (keymap__get(r->c->stacks, &key, &node))

@@ -202,6 +202,15 @@ void session__free(struct session *s)
 	free(s);
 }
 
+void session__replace(struct session *s, struct session *with)
+{
+	struct session old = *s;
+
+	*s = *with;
+	*with = old;
+	session__free(with);
+}
+
 int64_t session__intern_frame(struct session *s, const struct session_frame *f)
 {
 	struct session_frame *nf;

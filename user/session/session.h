@@ -150,6 +150,11 @@ void session_unsymbolized_name(char *buf, uint64_t code);
 struct session *session__new(void);
 /* Accepts NULL. */
 void session__free(struct session *s);
+/*
+ * Gives @s the content of @with, frees what @s held and @with itself: the pointers others
+ * keep to @s stay good (the agent's collector moves its live session into a smaller one).
+ */
+void session__replace(struct session *s, struct session *with);
 
 /*
  * Interning. Each returns the index (frame) or node id (stack), or -1 on

@@ -119,14 +119,36 @@ static void put_str(struct wbuf *b, const char *str)
 	put_bytes(b, str, n);
 }
 
-static void put_section(struct wbuf *body, struct wbuf *sec, enum section_id id)
+/*
+ * Section @id: @sec's bytes, then those of @ncols columns, each freed once copied (a long
+ * recording's samples are most of its file: held once while it is written, not twice).
+ */
+static void put_section_cols(struct wbuf *body, struct wbuf *sec, enum section_id id,
+			     struct wbuf *cols, size_t ncols)
 {
+	size_t len = sec->len;
+
+	for (size_t k = 0; k < ncols; k++) {
+		len += cols[k].len;
+		if (cols[k].err)
+			sec->err = cols[k].err;
+	}
 	if (sec->err && !body->err)
 		body->err = sec->err;
 	put_varint(body, id);
-	put_varint(body, sec->len);
+	put_varint(body, len);
 	put_bytes(body, sec->p, sec->len);
 	sec->len = 0;
+	for (size_t k = 0; k < ncols; k++) {
+		put_bytes(body, cols[k].p, cols[k].len);
+		free(cols[k].p);
+		cols[k] = (struct wbuf){ 0 };
+	}
+}
+
+static void put_section(struct wbuf *body, struct wbuf *sec, enum section_id id)
+{
+	put_section_cols(body, sec, id, NULL, 0);
 }
 
 static void put_le(uint8_t *p, uint64_t v, int n)
@@ -290,13 +312,7 @@ static int encode_body(const struct session *s, struct wbuf *body)
 	put_varint(&sec, n);
 	for (k = 0; k < 4; k++)
 		put_varint(&sec, col[k].len);
-	for (k = 0; k < 4; k++) {
-		put_bytes(&sec, col[k].p, col[k].len);
-		if (col[k].err)
-			sec.err = col[k].err;
-		free(col[k].p);
-	}
-	put_section(body, &sec, SEC_SAMPLES);
+	put_section_cols(body, &sec, SEC_SAMPLES, col, 4);
 	free(sec.p);
 	return body->err;
 }
