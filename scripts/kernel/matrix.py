@@ -17,14 +17,16 @@ markdown to build/kernel-test/matrix.md, the runs' files beside it. The last lin
 Exit status 1 when a cell FAILs: a check failed, a BPF program is over MAX_VERIFIED_INSNS
 (20000), MAX_VERIFY_MS (300: the verifier's time) or MAX_LOAD_MS (1000: the whole load's, which
 under TCG is ~100 ms of libbpf and map set-up before the verifier starts), or a kernel did not
-boot or report back in KERNEL_TIMEOUT seconds (420). A series with no package served is
-reported; under CI=true it fails the run too.
+boot or report back in KERNEL_TIMEOUT seconds (420); a guest that does not reach the checks
+(a crash or hang while booting, before pyflare runs) is booted once more, and the table says
+so. A series with no package served is reported; under CI=true it fails the run too.
 """
 import argparse
 import datetime
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,6 +64,7 @@ class Column:
         self.programs = {}  # "on_timer" -> (verified_insns, verify_ms, load_ms, status, finding)
         self.seconds = None
         self.out = ""
+        self.retried = False  # booted a second time (the first died before the checks)
 
     def set(self, check, status, detail=""):
         self.cells[check] = (status, detail)
@@ -180,19 +183,35 @@ def run_host(col):
     collect(col)
 
 
-def run_guest(col):
-    col.out = os.path.join(OUT, col.label)
+def boot_guest(col):
+    """One boot running guest.sh: (boot.sh's exit status, its "boot ..." lines)."""
     command = 'cd "%s" && scripts/kernel/guest.sh "$PYFLARE_OUT"' % REPO
-    start = time.monotonic()
     r = subprocess.run([os.path.join(HERE, "boot.sh"), "-t", str(TIMEOUT), col.kdir, col.out, command],
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, universal_newlines=True)
+    said = [line for line in r.stderr.splitlines() if line.startswith("boot ")]
+    return r.returncode, " ".join(said[-2:] or r.stderr.strip().splitlines()[-3:])
+
+
+def run_guest(col):
+    col.out = os.path.join(OUT, col.label)
+    shutil.rmtree(col.out, ignore_errors=True)  # a last run's files are not this run's results
+    start = time.monotonic()
+    status, said = boot_guest(col)
+    retried = ""
+    if status == 125 and not read(os.path.join(col.out, "uname")):
+        # The guest did not reach guest.sh's first step, so pyflare never ran: a kernel that
+        # crashed or hung while booting under TCG (see boot.sh) is booted once more, and it is said.
+        if os.path.exists(os.path.join(col.out, "console.log")):
+            os.replace(os.path.join(col.out, "console.log"), os.path.join(col.out, "console-1.log"))
+        say("%s: the guest did not reach the checks (console-1.log); booting it again" % col.label)
+        retried = "; the first boot did not reach the checks (console-1.log)"
+        status, said = boot_guest(col)
     col.seconds = time.monotonic() - start
-    if r.returncode == 125 or not read(os.path.join(col.out, "uname")):
-        said = [line for line in r.stderr.splitlines() if line.startswith("boot ")]
-        col.set("boot", "FAIL", " ".join(said[-2:] or r.stderr.strip().splitlines()[-3:]) +
-                " (see %s)" % os.path.relpath(col.out, REPO))
+    if status == 125 or not read(os.path.join(col.out, "uname")):
+        col.set("boot", "FAIL", said + retried + " (see %s)" % os.path.relpath(col.out, REPO))
     else:
-        col.set("boot", "ok", "%.0f s" % col.seconds)
+        col.set("boot", "ok", "%.0f s%s" % (col.seconds, retried))
+    col.retried = bool(retried)
     collect(col)
 
 
@@ -223,7 +242,7 @@ def table(columns):
             status, detail = c.cells.get(k, ("-", ""))
             row.append(status)
             counts[status] = counts.get(status, 0) + 1
-            if detail and (status in ("FAIL", "n/a") or (status == "-" and k == "boot" and c.label != "host")):
+            if detail and (status in ("FAIL", "n/a") or (k == "boot" and (c.retried or (status == "-" and c.label != "host")))):
                 notes.append("%s %s %s: %s" % (c.label, k, status, detail))
         rows.append(row)
     for p in sorted({p for c in columns for p in c.programs}):
