@@ -23,7 +23,12 @@
 #include "select.bpf.h"
 #include "sent_stacks.bpf.h"
 
-/* A process event (struct proc_event): exec, fork, exit, or a task found (announce). */
+/*
+ * A process event (struct proc_event): exec, fork, exit, or a task found (announce). An exec
+ * or a fork wakes the collector at once: behind samples sent without a wakeup it would wait
+ * for the collector's next look (the agent's: 100 ms), and a process that lives a few ms
+ * would be gone before it was attached. An exit or an announce can wait for that look.
+ */
 static __always_inline void send_proc_event(__u32 type, __u32 pid, __u32 parent)
 {
 	struct proc_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -37,7 +42,7 @@ static __always_inline void send_proc_event(__u32 type, __u32 pid, __u32 parent)
 	e->parent = parent;
 	e->_pad = 0;
 	e->time_ns = bpf_ktime_get_ns();
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, type == EVENT_EXEC || type == EVENT_FORK ? BPF_RB_FORCE_WAKEUP : 0);
 }
 
 /*

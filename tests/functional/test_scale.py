@@ -694,7 +694,10 @@ def churn_and_check(running, churn_of, n, settle, attached, session_back=False):
           "RSS %d KiB before, %d KiB after (%+.2f KiB a process attached)" % (
               n, took, added, before, after, rss_before, rss_after,
               (rss_after - rss_before) / max(1, added)))
-    assert added >= n // 4, "only %d of %d processes attached" % (added, n)
+    # each lives a few ms: the kernel wakes the collector for each exec and fork, so nearly
+    # all are attached (3,233 lines for 3,000 here, 4,254 beside stress-ng --cpu 2); left to
+    # wait for the agent's 100 ms look behind unwoken samples, 629
+    assert added >= n // 2, "only %d of %d processes attached" % (added, n)
     grown = {k: (before[k], after[k]) for k in PER_PROCESS if after[k] != before[k]}
     assert not grown, "tables not back to their size (before, after): %s" % grown
     for k in ("sym_codes", "sym_entries", "kept_stacks"):
