@@ -175,16 +175,22 @@ def test_exec_never_mixes_images(py, tmp):
 
 
 DRIVE_CHROOT_CHILDREN = """
-import os, subprocess, sys
+import os, subprocess, sys, time
 root, python, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 ld = os.path.join(root, "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2")
+children = []
 for i in range(n):
     # the loader read from disk inside the child's exec: what pyflare sees in /proc mid-exec
     # lasts a disk read, not microseconds
     fd = os.open(ld, os.O_RDONLY)
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     os.close(fd)
-    subprocess.call(["chroot", root, python, "-c", "pass"])
+    # each lives 1 s after its exec: a child gone before pyflare read it is neither attached
+    # nor refused (CI's run missed 3 of 40 that ran `pass`); they overlap, so the run is short
+    children.append(subprocess.Popen(["chroot", root, python, "-c", "import time; time.sleep(1)"]))
+    time.sleep(0.05)
+for c in children:
+    c.wait()
 """
 
 
