@@ -11,6 +11,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -26,6 +27,7 @@ REPO = os.path.dirname(HERE)
 # PYFLARE_BENCH_HISTOGRAM (user/record/bench_hooks.h), which the shipped binary does not have.
 PYFLARE = os.environ.get("PYFLARE_BENCH_BINARY") or os.path.join(REPO, "build", "bench", "pyflare")
 WORKLOADS = os.path.join(HERE, "workloads")
+SID_ROOT = os.environ.get("PYFLARE_SID_ROOT", "/var/cache/pyflare/sid-root")  # scripts/sid-root.sh
 HOST_PYTHON = "/usr/bin/python3"	# Debian's CPython: what a host most likely runs
 
 
@@ -159,6 +161,8 @@ def wait_for_prog(name: str, pid: Optional[int] = None, timeout: float = 10.0) -
 # ---- processes -----------------------------------------------------------------------------
 
 def python_version(python: str, root: Optional[str] = None) -> str:
+    if root is None:
+        root, python = in_root(python)
     argv = ([] if root is None else ["chroot", root]) + \
         [python, "-c", "import sys; print(sys.version.split()[0])"]
     return subprocess.run(argv, stdout=subprocess.PIPE, universal_newlines=True,
@@ -275,14 +279,38 @@ def has_tick_clock() -> bool:
 
 def pythons(quick: bool) -> List[str]:
     """The interpreters a kernel-cost table covers: Debian's, then pyenv's newest 3.13 when
-    installed (only Debian's in quick mode): the oldest and newest data-stack layouts."""
+    installed, then the sid root's 3.14 when built (only Debian's in quick mode): the oldest
+    and newest data-stack layouts, and the first with code-object generations (3.14: the
+    walker's code cache serves there only)."""
     found = [HOST_PYTHON]
     if not quick:
         for pattern in ("3.13*",):
             paths = sorted(glob.glob("/root/.pyenv/versions/%s/bin/python3" % pattern))
             if paths:
                 found.append(paths[-1])
+        sid = os.path.join(SID_ROOT, "usr/bin/python3.14")
+        if os.path.exists(os.path.join(SID_ROOT, ".pyflare-sid-root")) and os.path.exists(sid):
+            found.append(sid)
     return found
+
+
+def in_root(python: str) -> Tuple[Optional[str], str]:
+    """(the root @python runs chrooted in, or None; its path as it names it there)."""
+    if python.startswith(SID_ROOT.rstrip("/") + "/"):
+        return SID_ROOT, python[len(SID_ROOT.rstrip("/")):]
+    return None, python
+
+
+def python_argv(python: str, script: str) -> List[str]:
+    """The command that runs @script (a file of bench/) with @python: for an interpreter of
+    the sid root, a copy of the script inside it, run under chroot."""
+    root, inside = in_root(python)
+    if root is None:
+        return [python, script]
+    folder = os.path.join(root, "tmp", "pyflare-bench")
+    os.makedirs(folder, exist_ok=True)
+    shutil.copy(script, folder)
+    return ["chroot", root, inside, os.path.join("/tmp/pyflare-bench", os.path.basename(script))]
 
 
 class Recording:
