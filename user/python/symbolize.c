@@ -487,18 +487,18 @@ static void read_codes(const struct py_target *t, struct code_batch *b, const ui
 					    &b->pre[i * PIECES], &b->ok[i * PIECES], &cis[i]);
 }
 
-/* Keeps @ci, just read of the code object at @addr, in @in's cache. NULL if out of memory. */
-static const struct code_info *keep_code(struct instance *in, uint64_t addr, struct code_info *ci)
+/* Keeps @ci, just read of the code object at @addr, in @in's cache (out of memory: frees it,
+ * and the object is read again when next met). */
+static void keep_code(struct instance *in, uint64_t addr, struct code_info *ci)
 {
 	struct keymap_key key = { addr, 0, KNOWN_CODE };
 
 	if (GROW(in->infos, in->cap_infos, in->n_infos + 1, 16) ||
 	    keymap__set(in->known, &key, in->n_infos)) {
 		free_code_info(ci);
-		return NULL;
+		return;
 	}
-	in->infos[in->n_infos] = *ci;
-	return &in->infos[in->n_infos++];
+	in->infos[in->n_infos++] = *ci;
 }
 
 /* The cached code object @addr of @in, if read and not changed since (@fingerprint). */

@@ -183,12 +183,14 @@ int remember_stack(struct collector *c, struct tracked *t, const struct py_sampl
 	return keymap__set(c->stacks, &key, (uint64_t)node) ? -ENOMEM : 0;
 }
 
-/* A whole sample: its stack kept if its CPU remembers having sent it, then recorded. */
+/* A whole sample: its stack kept if its CPU remembers having sent it, and recorded (even
+ * when there was no memory to keep it: its repeats then come unmatched, counted lost). */
 static int on_whole_sample(struct collector *c, const struct py_sample *smp, size_t size)
 {
-	int err = repeats__keep(c->repeats, smp, size);
+	int kept = repeats__keep(c->repeats, smp, size);
+	int err = on_sample(c, smp, size);
 
-	return err ? err : on_sample(c, smp, size);
+	return err ? err : kept;
 }
 
 /* A sample sent as its header alone: the stack its CPU sent whole before. */

@@ -27,14 +27,15 @@
 #define THREAD_YOUNG_MS 10000
 #define THREAD_NAME_OLD_MS 10000
 
-/* Whether @t still runs, as the instance it was: once it has ended, its PID (and its main
- * thread's TID) may be another process's, whose names it must not take. Asked after the
- * names are read: a zombie still has its names, a new process its own start. */
+/* Whether @t, alive when its names were read, still runs as the instance it was: once it
+ * has ended, its PID (and its main thread's TID) may be another process's, whose names it
+ * must not take. Asked after the reads: a zombie still has its names, a new process its own
+ * start. */
 static bool still_running(const struct tracked *t)
 {
 	uint64_t start_time;
 
-	return t->alive && !proc_read_start_time(t->target.pid, &start_time) &&
+	return !proc_read_start_time(t->target.pid, &start_time) &&
 	       start_time == t->target.start_time;
 }
 
