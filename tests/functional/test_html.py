@@ -363,6 +363,7 @@ def test_timeline_waits_elsewhere(phased):
         m = re.match(r"^.*?─ [\d.]+ (\S+)", line)
         if not m or m.start(1) < col:
             break
-        if m.start(1) == col:
+        # a wait for a CPU can fall anywhere on a busy machine, between the calls too
+        if m.start(1) == col and m.group(1) != "[CPU":
             calls.append(m.group(1))
     assert calls[:4] == ["spin", "[sleep]", "spin", "run"], r.stdout
