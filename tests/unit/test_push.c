@@ -211,6 +211,11 @@ static pid_t peer(const char *answer, char *port, size_t len)
 				_exit(0);
 	if (write(c, answer, strlen(answer)) < 0)
 		_exit(1);
+	/* the end of the answer, then what is left of the request read: a socket closed with
+	 * unread bytes sends a reset, which may reach the client before the answer does */
+	shutdown(c, SHUT_WR);
+	while (read(c, buf, sizeof(buf)) > 0)
+		;
 	_exit(0);
 }
 
