@@ -34,6 +34,7 @@ mkdir -p "$2"
 out=$(cd "$2" && pwd)
 command=$3
 here=$(cd "$(dirname "$0")" && pwd)
+tcg_threads=${PYFLARE_TCG_THREADS:-single} # or multi: see below
 cache=$(dirname "$(dirname "$kdir")")
 rel=$(basename "$kdir")
 say() { printf 'boot %s: %s\n' "$rel" "$*" >&2; }
@@ -134,12 +135,14 @@ fi
 say "booting (root over $fs, at most $timeout s)"
 start=$(date +%s.%N)
 status=0
-# tsc=unstable: a kernel that finds the TSC stable flips sched_clock's static key ~1.5 s into
-# boot by int3 text patching, and multi-threaded TCG sometimes runs the other vCPU into the
-# int3 after the patch is done: "Oops: int3" in sched_clock_cpu, a panic before init (7.3: 2
-# boots in 15; 0 in 20 with it). Unstable, it is never flipped; the clocksource becomes hpet.
+# thread=single: the vCPUs take turns on one host thread. With a thread each, a kernel that
+# patches its text by int3 (a static key, a tracepoint switched on: sched_clock_cpu at boot,
+# __schedule when wall mode attaches) sometimes had the other vCPU run the int3 after the
+# patch was done, from code translated before: "Oops: int3", a panic (7.3: 2 boots in 15;
+# in CI once at boot, once in the wall-mode checks). tsc=unstable also keeps sched_clock's
+# key from being flipped at all; the clocksource becomes hpet. (docs/kernels.md)
 # ahead.sh: QEMU runs ahead of the host's other work (a starved guest loses timer samples)
-"$here/ahead.sh" timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m $mem \
+"$here/ahead.sh" timeout --kill-after=10 "$timeout" qemu-system-x86_64 -accel tcg,thread=$tcg_threads -cpu max -smp 2 -m $mem \
 	-nodefaults -display none -no-reboot -monitor none -serial "file:$out/console.log" \
 	-kernel "$image" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init pyflare.fs=$fs tsc=unstable" \
