@@ -194,7 +194,22 @@ $(BUILD)/bench/pyflare: $(BUILD)/bench/user/cli/main.o $(BENCH_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
 
-bench-binary: $(BUILD)/bench/pyflare
+bench-binary: $(BUILD)/bench/pyflare $(BUILD)/bench/tools/walk_cost
+
+# bench/tools/walk_cost: the samplers' body test-run on the fake interpreter of the walker's
+# tests, and its parts alone (bench/tools/walk_floor.bpf.c): the warm floor of a sample.
+$(BUILD)/bench/tools/walk_floor.bpf.o: bench/tools/walk_floor.bpf.c | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BUILD)/bench/tools/walk_cost: bench/tools/walk_cost.c tests/bpf/fake_python.c \
+		tests/bpf/fake_python.h $(BUILD)/bench/tools/walk_floor.skel.h \
+		$(BUILD)/tests/bpf/walk_test.skel.h $(LIB_OBJS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(BUILD)/tests/bpf -I$(BUILD)/bench/tools -Itests/bpf $< \
+		tests/bpf/fake_python.c $(LIB_OBJS) $(TEST_LDLIBS) -lpthread -o $@
 
 $(BUILD):
 	$(Q)mkdir -p $(BUILD)/user $(BUILD)/asan/user $(BUILD)/asan/tests $(BUILD)/tests/bpf \
@@ -208,11 +223,14 @@ $(BUILD)/asan/tests/test_%: tests/unit/test_%.c $(SAN_OBJS) | $(BUILD)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(SAN_OBJS) $(TEST_LDLIBS) -o $@
 
-# test_X.c test-runs the programs of X_test.bpf.c through its skeleton, X_test.skel.h.
-$(BUILD)/tests/bpf/test_%: tests/bpf/test_%.c $(BUILD)/tests/bpf/%_test.skel.h $(LIB_OBJS) | $(BUILD)
+# test_X.c test-runs the programs of X_test.bpf.c through its skeleton, X_test.skel.h, on the
+# fake interpreter of fake_python.c.
+$(BUILD)/tests/bpf/test_%: tests/bpf/test_%.c tests/bpf/fake_python.c tests/bpf/fake_python.h \
+		$(BUILD)/tests/bpf/%_test.skel.h $(LIB_OBJS) | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -I$(BUILD)/tests/bpf -Itests/unit $< $(LIB_OBJS) $(TEST_LDLIBS) -lpthread -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -I$(BUILD)/tests/bpf -Itests/unit $< tests/bpf/fake_python.c \
+		$(LIB_OBJS) $(TEST_LDLIBS) -lpthread -o $@
 
 # Programs the functional tests run (tests/tools/NAME.c), with the sanitizers.
 TOOL_SRCS  := $(wildcard tests/tools/*.c)

@@ -27,6 +27,7 @@ PINGPONG = os.path.join(common.HERE, "pingpong.py")
 DEPTHS = [8, 32, 128, 512]	# one function recursing
 DISTINCT = [32, 128]		# a function each: the first is the goal's realistic row
 SENT_SHORT_MAX = 256		# STACK_SENT_FRAMES_MAX: deeper stacks always go whole
+WALK_COST = os.path.join(common.REPO, "build", "bench", "tools", "walk_cost")
 
 
 @dataclass
@@ -244,6 +245,17 @@ def row_cells(r: Row):
             "%d ns" % r.other_ns if r.runs > r.samples else "-")
 
 
+def warm_floor(ctx: common.Context) -> str:
+    """The samplers' body test-run with every cache warm (bench/tools/walk_cost.c)."""
+    r = subprocess.run([WALK_COST, "--rounds", "3" if ctx.quick else "7"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                       timeout=600)
+    if r.returncode != 0:
+        return "\n### The floor: a sample with every cache warm\n\nNot measured: %s\n" % (
+            r.stderr.strip() or "walk_cost exited %d" % r.returncode)
+    return WARM_INTRO + r.stdout
+
+
 def run(ctx: common.Context) -> common.Section:
     noise = common.Noise()
     tick = common.has_tick_clock()
@@ -315,6 +327,7 @@ def run(ctx: common.Context) -> common.Section:
             goals.append(common.Goal("Kernel cost at 32 frames ≤ 2 µs mean, --clock tick",
                                      common.NO_TICK, None))
         sw = switch_rows(ctx, common.HOST_PYTHON)
+    md.append(warm_floor(ctx))
     md.append(SWITCH_INTRO)
     md.append(common.table(
         ["switches of", "handler calls/s", "share of calls", "mean per call", "p50", "p99"],
@@ -343,6 +356,22 @@ which reads each code object once per sample; *a function each* is what a progra
 looks like. Neither includes the interrupt itself: the ladder measures that. A sample
 costs more when samples are rarer, as the caches have gone colder in between: compare the
 tick with the timer at the tick's rate.
+"""
+
+WARM_INTRO = """
+### The floor: a sample with every cache warm
+
+The rows above pay for what the sample finds cold: the timer interrupts a CPU that ran the
+program, so the walker's maps, the target's frames and the TLB entries for both may have
+left the caches since the last sample 1 ms before. `bench/tools/walk_cost` runs the same
+body (the bpf_loop walker, the caches, the short record for a stack sent before) by
+`BPF_PROG_TEST_RUN`, thousands of times back to back on CPU 0, over a fake interpreter in
+its own memory whose frames lie on one data stack 96 bytes apart, as from 3.11
+(`tests/bpf/fake_python.c`): the kernel's accounting of run time, median of the rounds. No
+interrupt and no cache miss: what a sample cannot go below on this CPU. Below it, the parts
+alone: a `bpf_loop` step, and the 16-byte read of user memory that a code object's
+fingerprint costs before 3.14.
+
 """
 
 SWITCH_INTRO = """

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,227 +28,8 @@
 
 #include "pyflare.h"
 #include "test.h"
+#include "fake_python.h"
 #include "walk_test.skel.h"
-
-/* The fake interpreter's layout: 3.12-like, though py_proc could say any offsets. */
-#define TS_THREAD_ID 152   /* PyThreadState.thread_id */
-#define TS_FRAME 56	   /* PyThreadState.cframe (3.11) / current_frame */
-#define TS_DATASTACK 200   /* PyThreadState.datastack_chunk */
-#define TS_INTERP 16	   /* PyThreadState.interp (read with py_proc.code_gen) */
-#define TS_STATUS 32	   /* PyThreadState._status (3.13+) */
-#define STATUS_BOUND 0x3   /* initialized, bound */
-#define STATUS_UNBOUND 0x7 /* and unbound since: about to be freed */
-#define CF_CURRENT 16	   /* _PyCFrame.current_frame; not FR_BACK: a missed hop shows */
-#define FR_CODE 0	   /* f_code / f_executable */
-#define FR_BACK 8	   /* previous */
-#define FR_INSTR 56	   /* prev_instr / instr_ptr */
-#define FR_OWNER 70	   /* owner (char) */
-#define FR_SIZE 78
-#define OWNER_CSTACK 3	/* FRAME_OWNED_BY_CSTACK: a shim, not a Python frame */
-#define CO_ADAPTIVE 192 /* offsetof(PyCodeObject, co_code_adaptive) */
-#define CO_FINGERPRINT 48
-#define CO_FIRSTLINENO 68 /* outside the fingerprint, as from 3.11 */
-#define CO_FILENAME 112	  /* co_filename */
-#define CO_NAME 128	  /* co_qualname */
-#define STR_LENGTH 16	  /* PyASCIIObject.length */
-#define STR_STATE 32	  /* PyASCIIObject.state */
-#define STR_DATA 40	  /* sizeof(PyASCIIObject) (3.12+) */
-
-/*
- * A free-threaded 3.14t (Py_GIL_DISABLED): offsets from Debian's libpython3.14-dev headers
- * (docs/cpython-versions.md). PyObject is 32 bytes, so code object fields move by 16 and a
- * frame carries the index of the thread's bytecode copy (tlbc_index).
- */
-#define FT_FR_TLBC 72	       /* _PyInterpreterFrame.tlbc_index (int32) */
-#define FT_FR_OWNER 78	       /* owner */
-#define FT_FR_SIZE 86	       /* through owner */
-#define FT_CO_FINGERPRINT 32   /* ob_size and co_consts, after the 32-byte header */
-#define FT_CO_TLBC 224	       /* PyCodeObject.co_tlbc: _PyCodeArray { size; entries[] } */
-#define FT_CO_ADAPTIVE 232     /* offsetof(PyCodeObject, co_code_adaptive) */
-#define FT_OWNER_INTERPRETER 3 /* FRAME_OWNED_BY_INTERPRETER: not a Python frame */
-#define FT_THREADS 4	       /* Python threads running at once */
-#define FT_DEPTH 7
-#define PY_TAG_DEFERRED 1 /* _PyStackRef: a deferred (or immortal) reference */
-
-/* ≤3.10: a PyFrameObject with an int f_lasti and no owner */
-#define FR310_BACK 24
-#define FR310_CODE 32
-#define FR310_LASTI 96
-#define FR310_SIZE 104
-
-#define TSTATE_BYTES 256
-#define FRAME_BYTES 128 /* room for every fr_size used here */
-#define CODE_BYTES 256
-#define MAX_FAKE (PYFLARE_MAX_FRAMES + 16)
-#define ARENA_BYTES (8u << 20)
-#define TLS_SCAN_BYTES 4096
-
-#define PROC_ID 0x5eed0000cafeULL
-#define WEIGHT_NS 4242424242ULL
-#define KERNEL_ADDR 0xffffffff81000000ULL
-
-/* --- the fake interpreter ---------------------------------------------------------------- */
-
-static struct {
-	int32_t initialised;
-	uint32_t key;
-} fake_tss;		      /* _PyRuntime.autoTSSkey */
-static uint64_t fake_none[4]; /* _Py_NoneStruct */
-static uint64_t fake_tstate[TSTATE_BYTES / 8] __attribute__((aligned(64)));
-static pthread_key_t tss_key;
-static int tls_offset = -1;
-/* 3.15+: CPython's _Py_tss_gilstate, a C thread-local of the module defining it (here: this
- * executable, module 1 of the DTV, its block in static TLS below the thread pointer) */
-static __thread void *fake_gilstate;
-
-/*
- * Frames and code objects live in one mapping populated up front: bpf_probe_read_user cannot
- * fault pages in, so a page calloc() handed out but nobody touched yet would read as an error.
- */
-static unsigned char *arena;
-static size_t arena_used;
-
-static unsigned char *fr[MAX_FAKE]; /* fake frames, fr[0] innermost */
-static unsigned char *co[MAX_FAKE]; /* fr[i]'s code object (untagged) */
-
-static void *alloc_zeroed(size_t n)
-{
-	void *p = arena + arena_used;
-
-	arena_used += (n + 15) & ~(size_t)15;
-	if (arena_used > ARENA_BYTES) {
-		fprintf(stderr, "test_walk: arena exhausted\n");
-		exit(1);
-	}
-	return p;
-}
-
-static void put_u64(unsigned char *obj, unsigned off, uint64_t v)
-{
-	memcpy(obj + off, &v, sizeof(v));
-}
-
-static uint64_t get_u64(const unsigned char *obj, unsigned off)
-{
-	uint64_t v;
-
-	memcpy(&v, obj + off, sizeof(v));
-	return v;
-}
-
-static int32_t get_s32(const unsigned char *obj, unsigned off)
-{
-	int32_t v;
-
-	memcpy(&v, obj + off, sizeof(v));
-	return v;
-}
-
-/* Back to one Python thread with no frames, bound to this OS thread through tss_key. */
-static void reset_fake(void)
-{
-	memset(arena, 0, arena_used);
-	arena_used = 0;
-	memset(fr, 0, sizeof(fr));
-	memset(co, 0, sizeof(co));
-	memset(fake_tstate, 0, sizeof(fake_tstate));
-	fake_tstate[TS_THREAD_ID / 8] = (uint64_t)pthread_self();
-	fake_tss.initialised = 1;
-	fake_tss.key = tss_key;
-	pthread_setspecific(tss_key, fake_tstate);
-	fake_gilstate = fake_tstate;
-}
-
-static void set_current_frame(const void *frame)
-{
-	fake_tstate[TS_FRAME / 8] = (uintptr_t)frame;
-}
-
-/*
- * A code object whose fingerprint bytes differ from every other one's: the same 16 bytes
- * after a GIL build's header and after a free-threaded build's, either of which is read.
- */
-static unsigned char *new_code(unsigned seed)
-{
-	unsigned char *c = alloc_zeroed(CODE_BYTES);
-
-	put_u64(c, CO_FINGERPRINT, 0x0000000300000040ULL ^ ((uint64_t)seed << 20));
-	put_u64(c, CO_FINGERPRINT + 8, seed * 0x10001ULL + 17);
-	put_u64(c, FT_CO_FINGERPRINT, get_u64(c, CO_FINGERPRINT));
-	put_u64(c, FT_CO_FINGERPRINT + 8, get_u64(c, CO_FINGERPRINT + 8));
-	*(int32_t *)(c + CO_FIRSTLINENO) = (int32_t)(100 + seed);
-	return c;
-}
-
-static uint32_t code_fingerprint(const unsigned char *c)
-{
-	return py_fingerprint(get_u64(c, CO_FINGERPRINT), get_u64(c, CO_FINGERPRINT + 8));
-}
-
-/* Frame i's position in its code: -1 (not started), 0, then assorted values. */
-static int lasti_for(unsigned i)
-{
-	return (int)(i * 37 % 5000) - 1;
-}
-
-static void set_back(const struct py_proc *p, unsigned char *f, const void *back)
-{
-	put_u64(f, p->fr_back, (uintptr_t)back);
-}
-
-/* A chain of n frames, fr[0] innermost, each with its own code object; returns fr[0]. */
-static unsigned char *build_chain(const struct py_proc *p, unsigned n)
-{
-	for (unsigned i = n; i-- > 0;) {
-		unsigned char *f = alloc_zeroed(FRAME_BYTES);
-		int lasti = lasti_for(i);
-
-		co[i] = new_code(i + 1);
-		put_u64(f, p->fr_code, (uintptr_t)co[i]);
-		if (p->flags & PROC_LASTI_IS_PTR)
-			put_u64(f, p->fr_instr, (uintptr_t)co[i] + p->co_code_adaptive + 2 * lasti);
-		else
-			memcpy(f + p->fr_instr, &lasti, sizeof(lasti));
-		set_back(p, f, i + 1 < n ? fr[i + 1] : NULL);
-		fr[i] = f;
-	}
-	return n ? fr[0] : NULL;
-}
-
-static void proc_312(struct py_proc *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->id = PROC_ID;
-	p->tss_addr = (uintptr_t)&fake_tss;
-	p->none_addr = (uintptr_t)fake_none;
-	p->tls_kind = TLS_GLIBC;
-	p->tls_offset = (__u16)tls_offset;
-	p->flags = PROC_LASTI_IS_PTR | PROC_DATA_STACK; /* as 3.12 really is */
-	p->ts_thread_id = TS_THREAD_ID;
-	p->ts_frame = TS_FRAME;
-	p->fr_code = FR_CODE;
-	p->fr_back = FR_BACK;
-	p->fr_instr = FR_INSTR;
-	p->fr_owner = FR_OWNER;
-	p->fr_size = FR_SIZE;
-	p->owner_skip = OWNER_CSTACK;
-	p->co_code_adaptive = CO_ADAPTIVE;
-	p->co_fingerprint = CO_FINGERPRINT;
-	p->co_firstlineno = CO_FIRSTLINENO;
-}
-
-static void proc_310(struct py_proc *p)
-{
-	proc_312(p);
-	p->flags = 0;
-	p->fr_code = FR310_CODE;
-	p->fr_back = FR310_BACK;
-	p->fr_instr = FR310_LASTI;
-	p->fr_owner = PYFLARE_NO_OFFSET;
-	p->fr_size = FR310_SIZE;
-	p->owner_skip = 0;
-	p->co_code_adaptive = 0;
-}
 
 /* --- running the walker ------------------------------------------------------------------ */
 
@@ -484,17 +264,6 @@ static void test_skipped_frames(void)
 	CHECK_SAMPLE(4, 0);
 	CHECK_INT(frame_mismatches(&p, want, 4), 0);
 	CHECK_HEALTH(1, 0, 0, 0, 0);
-}
-
-/* A fake compact ASCII str object, laid out as struct py_proc says (3.12+ sizes). */
-static void *fake_str(const char *text)
-{
-	unsigned char *o = alloc_zeroed(64 + 256);
-
-	put_u64(o, STR_LENGTH, strlen(text));
-	o[STR_STATE] = 0x64; /* kind 1, compact, ascii */
-	memcpy(o + STR_DATA, text, strlen(text) + 1);
-	return o;
 }
 
 /*
@@ -1323,39 +1092,6 @@ static void test_310_lasti(void)
 
 /* --- setup ------------------------------------------------------------------------------- */
 
-/* Where glibc keeps specific_1stblock: the one place of the descriptor holding our slot. */
-static int find_tls_offset(void)
-{
-	static uint64_t desc[TLS_SCAN_BYTES / 8];
-	struct iovec local = { desc, sizeof(desc) };
-	struct iovec remote = { (void *)pthread_self(), sizeof(desc) };
-	ssize_t got = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-
-	/* read through the kernel: the descriptor may end before 4 KiB of mapped memory */
-	if (got <= 0)
-		memcpy(desc, (void *)pthread_self(), 0x400);
-	else if ((size_t)got < sizeof(desc))
-		memset((char *)desc + got, 0, sizeof(desc) - (size_t)got);
-	for (size_t off = 0; off + tss_key * 16 + 16 <= sizeof(desc); off += 8)
-		if (desc[(off + tss_key * 16 + 8) / 8] == (uintptr_t)fake_tstate)
-			return (int)off;
-	return -1;
-}
-
-static const char *bpf_unavailable(void)
-{
-#ifndef __x86_64__
-	return "the walker reads the x86-64 fs base";
-#endif
-	if (geteuid() != 0)
-		return "not root";
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return "no kernel BTF (/sys/kernel/btf/vmlinux)";
-	if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL) != 1)
-		return "raw_tp BPF programs cannot be loaded here";
-	return NULL;
-}
-
 /* The bound on every kernel: verification must stay cheap by construction. */
 #define VERIFIED_MAX 20000
 
@@ -1457,7 +1193,6 @@ static void unload(struct inst *in)
 int main(void)
 {
 	const char *why = bpf_unavailable();
-	int err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (why) {
@@ -1466,17 +1201,8 @@ int main(void)
 		printf("test_walk: SKIP: %s%s\n", why, ci ? " (an error under CI=true)" : "");
 		return ci ? 1 : 0;
 	}
-	arena = mmap(NULL, ARENA_BYTES, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	err = pthread_key_create(&tss_key, NULL);
-	if (arena == MAP_FAILED || err || tss_key >= 32) {
-		fprintf(stderr, "test_walk: setup failed (arena %p, key %u, %s)\n", (void *)arena,
-			(unsigned)tss_key, strerror(err));
+	if (fake_python_init())
 		return 1;
-	}
-	mlock(arena, ARENA_BYTES); /* best effort: keep the pages present */
-	reset_fake();
-	tls_offset = find_tls_offset();
 
 	RUN(test_glibc_tls_offset);
 	RUN(test_load_bpf_loop);

@@ -100,3 +100,43 @@ def test_the_shipped_binary_has_none_of_them(py):
         binary = f.read()
     for name in (b"PYFLARE_BENCH", b"bench_hist", b"bench_stage", b"bench_hooks"):
         assert name not in binary, name
+
+
+def walk_cost_rows(text):
+    """walk_cost's first table: {row label: [ns at 8, 32, 128 frames, ns per extra frame]}."""
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[1].endswith(" ns") and cells[4].endswith(" ns"):
+            rows[cells[0]] = [float(c.split()[0]) for c in cells[1:]]
+    return rows
+
+
+def test_walk_cost_measures_the_walk():
+    """bench/tools/walk_cost test-runs the samplers' body on a fake interpreter: its figures
+    must be the walk's, not noise. A stack of a function a frame costs more per frame than one
+    function recursing where every code object's fingerprint is read (one read of user
+    memory per distinct function), and no more than a recursing frame and that read where
+    the code cache serves; deeper stacks cost more."""
+    tool = os.path.join(os.path.dirname(os.path.dirname(HERE)), "build", "bench", "tools",
+                        "walk_cost")
+    if not os.access(tool, os.X_OK):
+        pytest.fail("walk_cost is not at %s: build it with `make bench-binary`" % tool,
+                    pytrace=False)
+    r = subprocess.run([tool, "--rounds", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    rows = walk_cost_rows(r.stdout)
+    read_all = rows["3.11/3.12 (no cache applies), a function a frame"]
+    read_all_rec = rows["3.11/3.12 (no cache applies), one function recursing"]
+    cached = rows["3.14 (thread and code caches), a function a frame"]
+    for label, (d8, d32, d128, _) in rows.items():
+        assert 0 < d8 < d32 < d128, (label, r.stdout)
+    parts = re.search(r"16-byte bpf_probe_read_user, 256 bytes apart \| ([\d.]+) ns", r.stdout)
+    assert parts, r.stdout
+    read_ns = float(parts.group(1))
+    # a distinct frame is a recursing one plus the fingerprint's read (half of it at least:
+    # the two are measured apart)
+    assert read_all[3] > read_all_rec[3] + 0.5 * read_ns, r.stdout
+    # the code cache takes that read away
+    assert cached[3] < read_all[3] - 0.5 * read_ns, r.stdout
