@@ -208,8 +208,9 @@ static void print_table(void)
 			for (int d = 0; d < 3; d++)
 				t[rec][d] = sample_ns((enum layout)l, depths[d], rec);
 			printf("| %s, %s | %.0f ns | %.0f ns | %.0f ns | %.1f ns |\n",
-			       layout_name[l], rec ? "one function recursing" : "a function a frame",
-			       t[rec][0], t[rec][1], t[rec][2], slope(t[rec][1], t[rec][2], 32, 128));
+			       layout_name[l],
+			       rec ? "one function recursing" : "a function a frame", t[rec][0],
+			       t[rec][1], t[rec][2], slope(t[rec][1], t[rec][2], 32, 128));
 		}
 	}
 	reads = alloc_zeroed(256 * 128);
@@ -222,8 +223,7 @@ static void print_table(void)
 		     floor_ns(floor_skel->progs.floor_read, 128, (uintptr_t)reads, 0), 32, 128));
 	printf("| and a 16-byte bpf_probe_read_user, 256 bytes apart | %.1f ns |\n",
 	       slope(floor_ns(floor_skel->progs.floor_read, 32, (uintptr_t)reads, 256),
-		     floor_ns(floor_skel->progs.floor_read, 128, (uintptr_t)reads, 256), 32,
-		     128));
+		     floor_ns(floor_skel->progs.floor_read, 128, (uintptr_t)reads, 256), 32, 128));
 }
 
 int main(int argc, char **argv)

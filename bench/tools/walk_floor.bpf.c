@@ -26,7 +26,8 @@ static long read_step(__u32 i, void *ctx)
 	__u64 head[2];
 
 	(void)ctx;
-	bpf_probe_read_user(head, sizeof(head), (const void *)(floor_addr + (__u64)i * floor_stride));
+	bpf_probe_read_user(head, sizeof(head),
+			    (const void *)(floor_addr + (__u64)i * floor_stride));
 	return 0;
 }
 
