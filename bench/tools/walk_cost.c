@@ -8,7 +8,8 @@
  * is test-run in this thread, pinned to one CPU, on a fake interpreter in this process's own
  * memory (tests/bpf/fake_python.c) whose frames sit on one data stack, as from 3.11. Each
  * figure is the kernel's own accounting (BPF_STATS_RUN_TIME: run_time_ns / run_cnt) over
- * ROUNDS rounds of RUNS runs; the median of the rounds. The stack is the same at every run,
+ * rounds of runs back to back, all caches warm, or each run after 4 MiB of other memory was
+ * written (cold); the median of the rounds. The stack is the same at every run,
  * so after the first it goes as a short record (sent_stacks.bpf.h), as a steady program's do.
  *
  * Usage: walk_cost [--rounds N] — prints a Markdown table. Needs root and bpf_loop (5.17+).
@@ -31,6 +32,8 @@
 #include "walk_test.skel.h"
 
 #define RUNS 2000
+#define COLD_RUNS 200
+#define EVICT_BYTES (4u << 20) /* twice this CPU's L2: what other work leaves of the caches */
 #define ROUNDS_MAX 31
 #define FRAME_STRIDE 96 /* a small function's frame on 3.12: 72 bytes and its locals */
 #define DEPTH_MAX 256
@@ -39,6 +42,7 @@ static struct walk_test_bpf *walk;
 static struct walk_floor_bpf *floor_skel;
 static struct ring_buffer *rb;
 static int rounds = 7;
+static unsigned char *evict; /* written between cold runs */
 
 static int on_event(void *ctx, void *data, size_t size)
 {
@@ -55,8 +59,12 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The kernel's mean run time of program @fd over RUNS runs, the median of `rounds` rounds. */
-static double ns_per_run(int fd)
+/*
+ * The kernel's mean run time of program @fd, the median of `rounds` rounds: of RUNS runs back
+ * to back, or, @cold, of COLD_RUNS runs each after EVICT_BYTES of other memory were written,
+ * as a sample finds the caches after the program it interrupts ran for a while.
+ */
+static double ns_per_run(int fd, bool cold)
 {
 	double mean[ROUNDS_MAX];
 	__u64 args[1] = { 0 };
@@ -70,7 +78,9 @@ static double ns_per_run(int fd)
 		memset(&b, 0, sizeof(b));
 		if (bpf_obj_get_info_by_fd(fd, &a, &len))
 			return -1;
-		for (int i = 0; i < RUNS; i++) {
+		for (int i = 0; i < (cold ? COLD_RUNS : RUNS); i++) {
+			if (cold)
+				memset(evict, i, EVICT_BYTES);
 			if (bpf_prog_test_run_opts(fd, &opts) || opts.retval)
 				return -1;
 			ring_buffer__consume(rb);
@@ -142,7 +152,7 @@ static void setup(struct py_proc *p, enum layout layout, unsigned depth, bool re
 }
 
 /* The mean run of the sampler on this thread as @layout at @depth frames, or -1. */
-static double sample_ns(enum layout layout, unsigned depth, bool recursing)
+static double sample_ns(enum layout layout, unsigned depth, bool recursing, bool cold)
 {
 	__u32 tgid = (__u32)getpid(), tid = (__u32)gettid();
 	struct py_proc p;
@@ -151,7 +161,7 @@ static double sample_ns(enum layout layout, unsigned depth, bool recursing)
 	bpf_map_delete_elem(bpf_map__fd(walk->maps.thread_cache), &tid);
 	if (bpf_map_update_elem(bpf_map__fd(walk->maps.procs), &tgid, &p, BPF_ANY))
 		return -1;
-	return ns_per_run(bpf_program__fd(walk->progs.test_walk));
+	return ns_per_run(bpf_program__fd(walk->progs.test_walk), cold);
 }
 
 /* The mean run of the sampler on a thread whose process is not profiled. */
@@ -160,7 +170,7 @@ static double unprofiled_ns(void)
 	__u32 tgid = (__u32)getpid();
 
 	bpf_map_delete_elem(bpf_map__fd(walk->maps.procs), &tgid);
-	return ns_per_run(bpf_program__fd(walk->progs.test_walk));
+	return ns_per_run(bpf_program__fd(walk->progs.test_walk), false);
 }
 
 static double floor_ns(struct bpf_program *prog, unsigned steps, uint64_t addr, unsigned stride)
@@ -168,7 +178,7 @@ static double floor_ns(struct bpf_program *prog, unsigned steps, uint64_t addr, 
 	floor_skel->bss->floor_steps = steps;
 	floor_skel->bss->floor_addr = addr;
 	floor_skel->bss->floor_stride = stride;
-	return ns_per_run(bpf_program__fd(prog));
+	return ns_per_run(bpf_program__fd(prog), false);
 }
 
 /* Per step: the difference of @steps2 and @steps1 steps, divided. */
@@ -200,17 +210,24 @@ static void print_table(void)
 	double t[2][3];
 	unsigned char *reads;
 
-	printf("| sample, all caches warm | 8 frames | 32 frames | 128 frames | per extra frame "
-	       "(32 to 128) |\n|---|---|---|---|---|\n");
-	printf("| not profiled (the program's floor) | %.0f ns | | | |\n", unprofiled_ns());
-	for (int l = 0; l < LAYOUT__MAX; l++) {
-		for (int rec = 0; rec < 2; rec++) {
-			for (int d = 0; d < 3; d++)
-				t[rec][d] = sample_ns((enum layout)l, depths[d], rec);
-			printf("| %s, %s | %.0f ns | %.0f ns | %.0f ns | %.1f ns |\n",
-			       layout_name[l],
-			       rec ? "one function recursing" : "a function a frame", t[rec][0],
-			       t[rec][1], t[rec][2], slope(t[rec][1], t[rec][2], 32, 128));
+	for (int cold = 0; cold < 2; cold++) {
+		printf("%s| %s | 8 frames | 32 frames | 128 frames | per extra frame (32 to 128) "
+		       "|\n|---|---|---|---|---|\n",
+		       cold ? "\n" : "",
+		       cold ? "caches cold (4 MiB written before each run)" : "caches warm");
+		if (!cold)
+			printf("| not profiled (the program's floor) | %.0f ns | | | |\n",
+			       unprofiled_ns());
+		for (int l = 0; l < LAYOUT__MAX; l++) {
+			for (int rec = 0; rec < 2; rec++) {
+				for (int d = 0; d < 3; d++)
+					t[rec][d] = sample_ns((enum layout)l, depths[d], rec, cold);
+				printf("| %s, %s | %.0f ns | %.0f ns | %.0f ns | %.1f ns |\n",
+				       layout_name[l],
+				       rec ? "one function recursing" : "a function a frame",
+				       t[rec][0], t[rec][1], t[rec][2],
+				       slope(t[rec][1], t[rec][2], 32, 128));
+			}
 		}
 	}
 	reads = alloc_zeroed(256 * 128);
@@ -245,7 +262,9 @@ int main(int argc, char **argv)
 	}
 	CPU_ZERO(&one);
 	CPU_SET(0, &one);
-	if (sched_setaffinity(0, sizeof(one), &one) || fake_python_init() || tls_offset < 0) {
+	evict = malloc(EVICT_BYTES);
+	if (!evict || sched_setaffinity(0, sizeof(one), &one) || fake_python_init() ||
+	    tls_offset < 0) {
 		fprintf(stderr, "walk_cost: cannot set up the fake interpreter on CPU 0\n");
 		return 1;
 	}
@@ -261,5 +280,6 @@ int main(int argc, char **argv)
 	ring_buffer__free(rb);
 	walk_floor_bpf__destroy(floor_skel);
 	walk_test_bpf__destroy(walk);
+	free(evict);
 	return 0;
 }

@@ -103,12 +103,15 @@ def test_the_shipped_binary_has_none_of_them(py):
 
 
 def walk_cost_rows(text):
-    """walk_cost's first table: {row label: [ns at 8, 32, 128 frames, ns per extra frame]}."""
-    rows = {}
+    """walk_cost's tables, warm and cold: {(table, row label): [ns at 8, 32, 128 frames, ns per
+    extra frame]}."""
+    rows, table = {}, None
     for line in text.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 5 and cells[1].endswith(" ns") and cells[4].endswith(" ns"):
-            rows[cells[0]] = [float(c.split()[0]) for c in cells[1:]]
+        if len(cells) == 5 and cells[1] == "8 frames":
+            table = cells[0].split()[1]		# "warm" or "cold"
+        elif len(cells) == 5 and cells[1].endswith(" ns") and cells[4].endswith(" ns"):
+            rows[(table, cells[0])] = [float(c.split()[0]) for c in cells[1:]]
     return rows
 
 
@@ -127,11 +130,14 @@ def test_walk_cost_measures_the_walk():
                        universal_newlines=True, timeout=300)
     assert r.returncode == 0, r.stderr
     rows = walk_cost_rows(r.stdout)
-    read_all = rows["3.11/3.12 (no cache applies), a function a frame"]
-    read_all_rec = rows["3.11/3.12 (no cache applies), one function recursing"]
-    cached = rows["3.14 (thread and code caches), a function a frame"]
-    for label, (d8, d32, d128, _) in rows.items():
-        assert 0 < d8 < d32 < d128, (label, r.stdout)
+    read_all = rows[("warm", "3.11/3.12 (no cache applies), a function a frame")]
+    read_all_rec = rows[("warm", "3.11/3.12 (no cache applies), one function recursing")]
+    cached = rows[("warm", "3.14 (thread and code caches), a function a frame")]
+    assert len(rows) == 12, r.stdout
+    for (table, label), (d8, d32, d128, _) in rows.items():
+        assert 0 < d8 < d32 < d128, (table, label, r.stdout)
+        if table == "cold":	# a miss costs more than a hit
+            assert d32 > rows[("warm", label)][1], (label, r.stdout)
     parts = re.search(r"16-byte bpf_probe_read_user, 256 bytes apart \| ([\d.]+) ns", r.stdout)
     assert parts, r.stdout
     read_ns = float(parts.group(1))
