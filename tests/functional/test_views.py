@@ -57,9 +57,12 @@ class Run:
         mine = lambda f: f.name == name and f.file.endswith("/views.py")  # noqa: E731
         if index is None:
             return span(rec, mine)
-        # the calls follow each other in time: split the samples at each change
+        # the calls follow each other in time: split the samples at each change (but at a
+        # sample cut short, whose callers are unknown: one caught a frame half made)
         calls, last = [], False
         for stack, w in rec.samples():
+            if stack and stack[0].name in ("<unreadable>", "<truncated>"):
+                continue
             inside = any(mine(f) for f in stack)
             if inside and not last:
                 calls.append([])
