@@ -347,38 +347,44 @@ static __always_inline void note_new_code(const struct walk_ctx *w, __u64 code, 
 
 /* Bound on a frame's tlbc_index: CPython hands out one per thread (its _PyIndexPool) */
 #define TLBC_INDEX_MAX 65536
+
 /*
- * 3.11+: the instruction pointer @instr of a frame running code object @code, in 2-byte
- * code units from the start of its bytecode, clamped to [-1, INT32_MAX] (-1: not started).
- * The bytecode is the code object's own, at @adaptive (co_code_adaptive), except where
- * @idx, the frame's tlbc_index (free-threaded 3.14+; @co_tlbc 0 elsewhere), names the
- * thread's own copy (thread-local bytecode, CPython gh-115999): entry @idx of the
- * _PyCodeArray at @co_tlbc in the code object (size, then entries; entry 0 is co_code_adaptive), as
- * _PyFrame_GetBytecode() finds it: three reads, for threads that have a copy.
+ * 3.11+: a frame's instruction pointer @instr in 2-byte code units from the start of the
+ * bytecode it runs, @bytecode, clamped to [-1, INT32_MAX] (-1: not started).
+ */
+static __always_inline int lasti_units(__u64 instr, __u64 bytecode)
+{
+	/* an arithmetic shift, as BPF has no signed division */
+	__s64 units = (__s64)(instr - bytecode) >> 1;
+
+	return units < -1 ? -1 : units > 0x7fffffff ? 0x7fffffff : (int)units;
+}
+
+/*
+ * lasti_units() of a frame running its thread's own copy of code object @code's bytecode
+ * (free-threaded 3.14+, thread-local bytecode, CPython gh-115999), the frame's tlbc_index
+ * @idx (> 0) naming it: entry @idx of the _PyCodeArray at @co_tlbc in the code object (size,
+ * then entries; entry 0 is co_code_adaptive), as _PyFrame_GetBytecode() finds it: three reads.
  * A global function: the verifier checks it once, on its own, and the walk step as a mere
  * call returning a number (inline, the copy's reads forked the step's states: +2,500
- * verified instructions).
+ * verified instructions). Only such frames call it: a call costs ~8 ns, a third of what a
+ * frame costs on warm caches (bench/tools/walk_cost).
  */
-__noinline int frame_lasti_units(__u64 instr, __u64 code, __u64 adaptive, __u64 idx, __u64 co_tlbc)
+__noinline int frame_lasti_tlbc(__u64 instr, __u64 code, __u64 idx, __u64 co_tlbc)
 {
-	__u64 bytecode = code + adaptive, tlbc, size;
+	__u64 tlbc, size, bytecode;
 	int err = 0;
-	__s64 units;
 
-	if (co_tlbc && idx) {
-		if (idx >= TLBC_INDEX_MAX) /* negative ones too */
-			return -1;
-		tlbc = read_user_u64(code + co_tlbc, &err);
-		size = read_user_u64(tlbc, &err);
-		if (err || idx >= size)
-			return -1;
-		bytecode = read_user_u64(tlbc + 8 + idx * 8, &err);
-		if (err)
-			return -1;
-	}
-	/* an arithmetic shift, as BPF has no signed division */
-	units = (__s64)(instr - bytecode) >> 1;
-	return units < -1 ? -1 : units > 0x7fffffff ? 0x7fffffff : (int)units;
+	if (idx >= TLBC_INDEX_MAX) /* negative ones too */
+		return -1;
+	tlbc = read_user_u64(code + co_tlbc, &err);
+	size = read_user_u64(tlbc, &err);
+	if (err || idx >= size)
+		return -1;
+	bytecode = read_user_u64(tlbc + 8 + idx * 8, &err);
+	if (err)
+		return -1;
+	return lasti_units(instr, bytecode);
 }
 
 /* Visit one frame. Returns 1 to stop the walk (bpf_loop's convention). */
@@ -431,10 +437,11 @@ static long walk_step(__u32 i, void *data)
 		/* tlbc_index, read whatever the build: meaningless where co_tlbc is 0 (no
 		 * PROC_TLBC), and no branch for the verifier to follow twice */
 		__s32 idx = *(const __s32 *)(buf + (cfg->fr_tlbc & (PYFLARE_FRAME_BYTES_MAX - 4)));
+		__u64 instr = frame_u64(buf, cfg->fr_instr);
 
-		out->lasti =
-			frame_lasti_units(frame_u64(buf, cfg->fr_instr), code,
-					  cfg->co_code_adaptive, (__u64)(__s64)idx, cfg->co_tlbc);
+		out->lasti = cfg->co_tlbc && idx ? frame_lasti_tlbc(instr, code, (__u64)(__s64)idx,
+								    cfg->co_tlbc) :
+						   lasti_units(instr, code + cfg->co_code_adaptive);
 	} else if (cfg->fr_instr <= PYFLARE_FRAME_BYTES_MAX - 4) {
 		out->lasti = *(const __s32 *)(buf + cfg->fr_instr);
 	} else {
