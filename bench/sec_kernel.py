@@ -359,18 +359,19 @@ tick with the timer at the tick's rate.
 """
 
 WARM_INTRO = """
-### The floor: a sample with every cache warm
+### The floor: the same sample test-run, caches warm and cold
 
 The rows above pay for what the sample finds cold: the timer interrupts a CPU that ran the
 program, so the walker's maps, the target's frames and the TLB entries for both may have
 left the caches since the last sample 1 ms before. `bench/tools/walk_cost` runs the same
 body (the bpf_loop walker, the caches, the short record for a stack sent before) by
-`BPF_PROG_TEST_RUN`, thousands of times back to back on CPU 0, over a fake interpreter in
-its own memory whose frames lie on one data stack 96 bytes apart, as from 3.11
-(`tests/bpf/fake_python.c`): the kernel's accounting of run time, median of the rounds. No
-interrupt and no cache miss: what a sample cannot go below on this CPU. Below it, the parts
-alone: a `bpf_loop` step, and the 16-byte read of user memory that a code object's
-fingerprint costs before 3.14.
+`BPF_PROG_TEST_RUN` on CPU 0, over a fake interpreter in its own memory whose frames lie on
+one data stack 96 bytes apart, as from 3.11 (`tests/bpf/fake_python.c`): the kernel's
+accounting of run time, median of the rounds. *Warm*: thousands of runs back to back, no
+interrupt and no cache miss, what a sample cannot go below on this CPU. *Cold*: each run
+after 4 MiB of other memory was written (twice this CPU's L2). Below them, the parts alone:
+a `bpf_loop` step, and the 16-byte read of user memory that a code object's fingerprint
+costs before 3.14.
 
 """
 
