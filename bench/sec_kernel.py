@@ -103,14 +103,12 @@ def tick_filter_ns(ctx) -> float:
     return (rt1 - rt0) / (n1 - n0) if n1 > n0 else float("nan")
 
 
-def sampler_row(ctx, python: str, frames: int, distinct: bool, clock: str,
-                filter_ns: float = float("nan")) -> Row:
-    prog = "on_tick" if clock == "tick" else "on_timer"
+def sampler_window(ctx, python: str, frames: int, distinct: bool, args: List[str], prog: str,
+                   hist: Optional[str]):
+    """One recording of the spinners with @args (the bench histogram into @hist, or none):
+    (run time ns, runs, profiled samples) over the window, the samples of the whole
+    recording, and the runs from its start to the window's end."""
     warm, window = ctx.scale(0.5, 0.5), ctx.scale(2.0, 1.0)
-    hist = os.path.join(ctx.out_dir, "kernel-%s-%s-%d%s.json" % (
-        python.strip("/").replace("/", "_"), clock, frames, "-distinct" if distinct else ""))
-    args = ["--mode", "cpu"] + {"timer": ["-F", "999"], "tick": ["--clock", "tick"],
-                                "timer-hz": ["-F", str(kernel_hz())]}[clock]
     with spinners(python, frames, distinct, warm + window + 20) as pids:
         with common.Recording(args + ["-p", ",".join(map(str, pids))], histogram=hist) as rec:
             rec.wait_attached(prog)
@@ -123,7 +121,18 @@ def sampler_row(ctx, python: str, frames: int, distinct: bool, clock: str,
             time.sleep(0.05)
             s_all = rec.samples()
             rec.stop()
-    runs, samples = n1 - n0, s1 - s0
+    return rt1 - rt0, n1 - n0, s1 - s0, s_all, n1
+
+
+def sampler_row(ctx, python: str, frames: int, distinct: bool, clock: str,
+                filter_ns: float = float("nan")) -> Row:
+    prog = "on_tick" if clock == "tick" else "on_timer"
+    hist = os.path.join(ctx.out_dir, "kernel-%s-%s-%d%s.json" % (
+        python.strip("/").replace("/", "_"), clock, frames, "-distinct" if distinct else ""))
+    args = ["--mode", "cpu"] + {"timer": ["-F", "999"], "tick": ["--clock", "tick"],
+                                "timer-hz": ["-F", str(kernel_hz())]}[clock]
+    rt, runs, samples, s_all, n1 = sampler_window(ctx, python, frames, distinct, args, prog,
+                                                  hist)
     # the histogram covers the whole recording: its runs beyond all the samples are the
     # other kind, the cheaper ones
     h = common.Histogram.load(hist, prog)
@@ -131,8 +140,12 @@ def sampler_row(ctx, python: str, frames: int, distinct: bool, clock: str,
     if not samples:
         mean = float("nan")
     elif h.total >= 0.9 * n1:
-        # every run is in the histogram: the kernel's total less the other runs' share
-        mean = ((rt1 - rt0) - (runs - samples) * other_ns) / samples
+        # every run is in the histogram, whose two clock reads and bucket are in the run
+        # time the kernel accounts (50-180 ns a sample): the mean from a recording without
+        # it, less the other runs' share
+        rt, runs, samples, _, _ = sampler_window(ctx, python, frames, distinct, args, prog,
+                                                 None)
+        mean = (rt - (runs - samples) * other_ns) / samples if samples else float("nan")
     else:
         # most runs ended before the histogram's clock started (the tick clock lets every
         # other timer go first, and there may be many more of those than samples): the
@@ -159,12 +172,13 @@ def pingpong(python: str, seconds: float, work: int = 0):
     raise RuntimeError("pingpong.py started no partner")
 
 
-def switch_run(ctx, python: str, bystander: bool):
+def switch_run(ctx, python: str, bystander: bool, histogram: bool):
     """One wall-mode recording of pingpong's switches: profiled, or not profiled beside a
-    profiled spinner. (run time ns, calls, switches of profiled threads, seconds, histogram)."""
+    profiled spinner. (run time ns, calls, switches of profiled threads, seconds, histogram:
+    None without @histogram)."""
     warm, window = ctx.scale(0.5, 0.5), ctx.scale(2.0, 1.0)
     hist = os.path.join(ctx.out_dir, "kernel-switch-%s.json" %
-                        ("bystander" if bystander else "profiled"))
+                        ("bystander" if bystander else "profiled")) if histogram else None
     pp, pp_pids = pingpong(python, warm + window + 20)
     spinner = None
     try:
@@ -191,7 +205,8 @@ def switch_run(ctx, python: str, bystander: bool):
         for pid in pp_pids[1:]:		# pong ends when ping's pipe closes
             with contextlib.suppress(ChildProcessError, OSError):
                 os.kill(pid, 9)
-    return rt1 - rt0, n1 - n0, c1 - c0, took, common.Histogram.load(hist, "on_switch")
+    return rt1 - rt0, n1 - n0, c1 - c0, took, \
+        common.Histogram.load(hist, "on_switch") if hist else None
 
 
 def switch_rows(ctx, python: str):
@@ -199,8 +214,12 @@ def switch_rows(ctx, python: str):
     and everyone else's. Each run mixes both kinds (pingpong's partner is not the only task
     on the CPU; the spinner beside is preempted now and then); with the counts of each known,
     the two runs give two equations in the two costs."""
-    rt_p, calls_p, prof_p, took_p, h_p = switch_run(ctx, python, bystander=False)
-    rt_b, calls_b, prof_b, took_b, h_b = switch_run(ctx, python, bystander=True)
+    # the means from recordings without the histogram, whose clock reads and bucket the
+    # kernel's accounting would count; the percentiles from recordings with it
+    rt_p, calls_p, prof_p, took_p, _ = switch_run(ctx, python, False, histogram=False)
+    rt_b, calls_b, prof_b, took_b, _ = switch_run(ctx, python, True, histogram=False)
+    _, hcalls_p, hprof_p, _, h_p = switch_run(ctx, python, False, histogram=True)
+    _, hcalls_b, hprof_b, _, h_b = switch_run(ctx, python, True, histogram=True)
     oth_p, oth_b = max(0, calls_p - prof_p), max(0, calls_b - prof_b)
     det = prof_p * oth_b - prof_b * oth_p
     if calls_p <= 0 or calls_b <= 0 or not det:
@@ -208,8 +227,8 @@ def switch_rows(ctx, python: str):
     c_prof = (rt_p * oth_b - rt_b * oth_p) / det
     c_other = (rt_b * prof_p - rt_p * prof_b) / det
     # the histograms cover whole recordings: set the other kind apart by its share
-    hp = h_p.trimmed(fastest=h_p.total * oth_p / calls_p)
-    hb = h_b.trimmed(slowest=h_b.total * prof_b / calls_b)
+    hp = h_p.trimmed(fastest=h_p.total * max(0, hcalls_p - hprof_p) / max(1, hcalls_p))
+    hb = h_b.trimmed(slowest=h_b.total * hprof_b / max(1, hcalls_b))
     return [
         ("a profiled thread (pingpong.py profiled, 3 frames deep)", calls_p / took_p,
          prof_p / calls_p, c_prof, hp.percentile(50), hp.percentile(99), hp.limit_ns()),
@@ -344,8 +363,10 @@ What one sample costs the CPU it interrupts. One process per CPU spins at a know
 stack depth (`bench/depth.py`, pinned) while `pyflare record --mode cpu -p PIDS` samples
 both. *Mean per sample*: the program's run time from the kernel's own accounting
 (`kernel.bpf_stats_enabled`) over a {window:g} s window, divided among the profiled samples
-(which pyflare's health map counts). *p50, p99*: from the bench build's histogram of run
-times (`PYFLARE_BENCH_HISTOGRAM`, 50 ns buckets, its two clock reads included). The program
+(which pyflare's health map counts), in a recording of its own without the histogram below
+(its two clock reads and its bucket are run time too: 50-180 ns a sample). *p50, p99*: from
+the bench build's histogram of run times (`PYFLARE_BENCH_HISTOGRAM`, 50 ns buckets, its two
+clock reads included), in a second recording. The program
 also runs when the interrupt finds another task (pyflare, a kernel thread) and, with
 `--clock tick`, for every other kernel timer that expires: *runs* counts them all, the last
 column is what each of those costs, and they are left out of the other columns. (Other
@@ -384,6 +405,7 @@ CPU it walks the stack and keeps the wait; for everyone else it is two hash look
 hand-off) is recorded in wall mode, then run unprofiled while pyflare records a spinner on
 the other CPU. Every run mixes both kinds of switches, in known numbers (the profiled
 threads' context-switch counts): the mean per call of each kind solves the two runs'
-equations; the percentiles set the other kind apart by its share.
+equations (recorded without the histogram); the percentiles, from two more runs with it,
+set the other kind apart by its share.
 
 """
