@@ -24,6 +24,7 @@
 
 #define OFFCPU_THREADS 16384 /* threads off CPU at once */
 #define TASK_DEAD 0x80	     /* include/linux/sched.h: a thread's final switch-out */
+#define STACKS_SENT 65536    /* stacks userspace has been sent, by hash */
 #define SHORT_WAITS 16384    /* (thread, stack, reason) sums between two drains */
 
 /* Profiled threads now off CPU, by TID. */
@@ -34,35 +35,13 @@ struct {
 	__type(value, struct offcpu_started);
 } offcpu_threads SEC(".maps");
 
-/*
- * Stacks this CPU has sent as EVENT_STACK, one a slot by name: a stack met again is named by
- * its hash alone, and one whose slot another stack took is simply sent again (the collector
- * keeps every stack it was sent by name). A per-CPU array, not a hash of all CPUs: its
- * look-up is a few instructions, where an LRU hash's update took a lock and a node at every
- * switch. Only the switch handler uses it, which nothing on its CPU interrupts.
- */
-#define SWITCH_STACKS_SENT_LOG2 10 /* 8 KiB a CPU */
-
-struct switch_stacks_sent {
-	__u64 name[1 << SWITCH_STACKS_SENT_LOG2];
-};
-
+/* Stacks already sent as EVENT_STACK. LRU: a forgotten one is simply sent again. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct switch_stacks_sent);
-} switch_stacks_sent SEC(".maps");
-
-/* This CPU's slot for the stack named @name, or NULL. */
-static __always_inline __u64 *switch_stack_slot(__u64 name)
-{
-	struct switch_stacks_sent *sent;
-	__u32 zero = 0;
-
-	sent = bpf_map_lookup_elem(&switch_stacks_sent, &zero);
-	return sent ? &sent->name[name & ((1 << SWITCH_STACKS_SENT_LOG2) - 1)] : NULL;
-}
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, STACKS_SENT);
+	__type(key, __u64);
+	__type(value, __u8);
+} stacks_sent SEC(".maps");
 
 /* Waits shorter than --min-block, added up; userspace reads and deletes them. */
 struct {
@@ -122,7 +101,8 @@ static __always_inline void offcpu_switched_out(const struct py_proc *cfg, __u64
 	struct walk_scratch *ws = bpf_map_lookup_elem(&scratch, &key);
 	struct offcpu_started st = {};
 	struct pt_regs *regs;
-	__u64 size, ident = 0, *sent;
+	__u64 size, ident = 0;
+	__u8 one = 1;
 
 	if (state & TASK_DEAD)
 		return; /* its last switch: it will not come back to be accounted */
@@ -137,14 +117,11 @@ static __always_inline void offcpu_switched_out(const struct py_proc *cfg, __u64
 	ws->sample.task = running_task(cfg, pid_tgid >> 32, ws->walk.tstate);
 	ws->sample.stack ^= ws->sample.task * 0x9e3779b97f4a7c15ULL;
 	st.wait.stack = ws->sample.stack;
-	sent = switch_stack_slot(st.wait.stack);
-	if (!sent || *sent != st.wait.stack) {
-		if (bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(ws))) {
-			health_inc(HEALTH_RINGBUF_FULL);
-			return;
-		}
-		if (sent)
-			*sent = st.wait.stack; /* in the ring, before any wait that names it */
+	if (!bpf_map_update_elem(&stacks_sent, &st.wait.stack, &one, BPF_NOEXIST) &&
+	    bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(ws))) {
+		health_inc(HEALTH_RINGBUF_FULL);
+		bpf_map_delete_elem(&stacks_sent, &st.wait.stack);
+		return;
 	}
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	st.wait.proc_id = cfg->id;
