@@ -37,6 +37,9 @@ def py_placed(py):
         p.cleanup()
 
 
+STRAY = 5  # samples outside a call that end it (see Run.span)
+
+
 @dataclass
 class Run:
     argv: List[str]
@@ -57,18 +60,19 @@ class Run:
         mine = lambda f: f.name == name and f.file.endswith("/views.py")  # noqa: E731
         if index is None:
             return span(rec, mine)
-        # the calls follow each other in time: split the samples at each change (but at a
-        # sample cut short, whose callers are unknown: one caught a frame half made)
-        calls, last = [], False
+        # the calls follow each other in time, hundreds of samples apart: split the samples
+        # where STRAY or more in a row are outside one. (Fewer do not end a call: CI saw one
+        # sample cut short by a failed read, and once a sample without the call's frame
+        # whose cause is not known yet, split encode_all's first call in two.)
+        calls, outside = [], STRAY
         for stack, w in rec.samples():
-            if stack and stack[0].name in ("<unreadable>", "<truncated>"):
-                continue
-            inside = any(mine(f) for f in stack)
-            if inside and not last:
-                calls.append([])
-            if inside:
+            if any(mine(f) for f in stack):
+                if outside >= STRAY:
+                    calls.append([])
                 calls[-1].append((stack, w))
-            last = inside
+                outside = 0
+            else:
+                outside += 1
         return span(Recording([Profile("call", calls[index])]), mine)
 
     def measured(self, name: str, index: Optional[int] = None) -> Dict[str, float]:
