@@ -52,6 +52,12 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static void die(const char *what)
+{
+	fprintf(stderr, "walk_cost: %s failed: %s\n", what, strerror(errno ? errno : EIO));
+	exit(1);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -62,7 +68,8 @@ static int cmp_double(const void *a, const void *b)
 /*
  * The kernel's mean run time of program @fd, the median of `rounds` rounds: of RUNS runs back
  * to back, or, @cold, of COLD_RUNS runs each after EVICT_BYTES of other memory were written,
- * as a sample finds the caches after the program it interrupts ran for a while.
+ * as a sample finds the caches after the program it interrupts ran for a while. Exits when a
+ * run fails: a table with a figure missing would read as a measurement.
  */
 static double ns_per_run(int fd, bool cold)
 {
@@ -77,17 +84,17 @@ static double ns_per_run(int fd, bool cold)
 		memset(&a, 0, sizeof(a));
 		memset(&b, 0, sizeof(b));
 		if (bpf_obj_get_info_by_fd(fd, &a, &len))
-			return -1;
+			die("reading the program's run time");
 		for (int i = 0; i < (cold ? COLD_RUNS : RUNS); i++) {
 			if (cold)
 				memset(evict, i, EVICT_BYTES);
 			if (bpf_prog_test_run_opts(fd, &opts) || opts.retval)
-				return -1;
+				die("a test run");
 			ring_buffer__consume(rb);
 		}
 		len = sizeof(b);
 		if (bpf_obj_get_info_by_fd(fd, &b, &len) || b.run_cnt == a.run_cnt)
-			return -1;
+			die("reading the program's run time (is kernel.bpf_stats_enabled on?)");
 		mean[r] = (double)(b.run_time_ns - a.run_time_ns) / (double)(b.run_cnt - a.run_cnt);
 	}
 	qsort(mean, (size_t)rounds, sizeof(mean[0]), cmp_double);
@@ -151,7 +158,7 @@ static void setup(struct py_proc *p, enum layout layout, unsigned depth, bool re
 	set_current_frame(fr[0]);
 }
 
-/* The mean run of the sampler on this thread as @layout at @depth frames, or -1. */
+/* The mean run of the sampler on this thread as @layout at @depth frames. */
 static double sample_ns(enum layout layout, unsigned depth, bool recursing, bool cold)
 {
 	__u32 tgid = (__u32)getpid(), tid = (__u32)gettid();
@@ -160,7 +167,7 @@ static double sample_ns(enum layout layout, unsigned depth, bool recursing, bool
 	setup(&p, layout, depth, recursing);
 	bpf_map_delete_elem(bpf_map__fd(walk->maps.thread_cache), &tid);
 	if (bpf_map_update_elem(bpf_map__fd(walk->maps.procs), &tgid, &p, BPF_ANY))
-		return -1;
+		die("entering the fake process");
 	return ns_per_run(bpf_program__fd(walk->progs.test_walk), cold);
 }
 
