@@ -142,7 +142,7 @@ $(BUILD)/pyflare: $(BUILD)/user/cli/main.o $(LIB_OBJS)
 # (glibc's, Debian's libbpf.a, libelf.a and libz.a): `make static`. Linked from the same
 # objects as build/pyflare. glibc cannot load NSS modules into a static binary, so user and
 # group names resolve from /etc/passwd and /etc/group alone there (docs: README, Install),
-# and --push takes an IP address (docs/agent.md).
+# and --push and --metrics take an IP address (docs/agent.md).
 static: $(BUILD)/static/pyflare
 
 $(BUILD)/static/user_db.o: user/lib/user_db.c | $(BUILD)
@@ -150,15 +150,15 @@ $(BUILD)/static/user_db.o: user/lib/user_db.c | $(BUILD)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -DPYFLARE_STATIC -c $< -o $@
 
-# The same for --push's host names: addresses only there (docs/agent.md).
-$(BUILD)/static/http_post.o: user/agent/http_post.c | $(BUILD)
+# The same for host names (--push, --metrics): addresses only there (docs/agent.md).
+$(BUILD)/static/host_address.o: user/lib/host_address.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -DPYFLARE_STATIC -c $< -o $@
 
 $(BUILD)/static/pyflare: $(BUILD)/user/cli/main.o $(BUILD)/static/user_db.o \
-			 $(BUILD)/static/http_post.o \
-			 $(filter-out $(BUILD)/user/lib/user_db.o $(BUILD)/user/agent/http_post.o,$(LIB_OBJS))
+			 $(BUILD)/static/host_address.o \
+			 $(filter-out $(BUILD)/user/lib/user_db.o $(BUILD)/user/lib/host_address.o,$(LIB_OBJS))
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -static $^ $(LDLIBS) -o $@
 

@@ -45,6 +45,9 @@ def program_headers(path):
 
 @pytest.fixture(scope="module")
 def static_binary():
+    # linked again here, so that the linker's warnings below are this test's to see
+    if os.path.exists(STATIC):
+        os.unlink(STATIC)
     r = subprocess.run(["make", "-s", "-C", ROOT, "static"], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, universal_newlines=True, timeout=600)
     assert r.returncode == 0, r.stdout
@@ -81,6 +84,17 @@ def test_statically_linked(static_binary):
     out = subprocess.run([static_binary, "--version"], stdout=subprocess.PIPE,
                          universal_newlines=True, timeout=30).stdout
     assert out.startswith("pyflare "), out
+
+
+def test_names_are_refused_with_a_reason(static_binary, tmp_path):
+    """No NSS, so no name lookup: an agent's --metrics (as --push) takes an address, and
+    says so for a name, where the shipped binary would look it up."""
+    r = subprocess.run([static_binary, "agent", "--dir", str(tmp_path), "--cmdline", "none",
+                        "--metrics", "name.invalid:9733"], stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=60)
+    assert r.returncode == 1, r.stderr
+    assert "bad --metrics" in r.stderr and "takes an IP address or localhost" in r.stderr, \
+        r.stderr
 
 
 @pytest.mark.parametrize("root,python", [(BULLSEYE_ROOT, "/usr/bin/python3.9"),

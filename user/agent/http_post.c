@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lib/clock.h"
+#include "lib/host_address.h"
 
 /* the answer is read this far at most: a status line, headers, a line of body */
 #define ANSWER_MAX 8192
@@ -229,65 +230,6 @@ static int send_all(int fd, const void *data, size_t len, uint64_t deadline, int
 	return 0;
 }
 
-#ifndef PYFLARE_STATIC
-/* The host's addresses: 0 or -errno (EHOSTUNREACH: the name did not resolve). */
-static int resolve(const char *host, const char *port, struct addrinfo **ai)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
-	int e = getaddrinfo(host, port, &hints, ai);
-
-	return e ? (e == EAI_SYSTEM ? -errno : -EHOSTUNREACH) : 0;
-}
-
-static void release(struct addrinfo *ai)
-{
-	freeaddrinfo(ai);
-}
-#else
-/*
- * `make static`: glibc cannot load its NSS modules into a static binary, and getaddrinfo
- * would need them: an IP address, or localhost, and -EADDRNOTAVAIL for a name.
- */
-struct one_address {
-	struct addrinfo ai; /* first: what release() frees */
-	struct sockaddr_storage sa;
-};
-
-static int resolve(const char *host, const char *port, struct addrinfo **out)
-{
-	struct one_address *o = calloc(1, sizeof(*o));
-	struct sockaddr_in *v4 = (struct sockaddr_in *)&o->sa;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&o->sa;
-
-	if (!o)
-		return -ENOMEM;
-	if (!strcmp(host, "localhost"))
-		host = "127.0.0.1";
-	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-		v4->sin_port = htons((uint16_t)atoi(port));
-		o->ai.ai_addrlen = sizeof(*v4);
-	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons((uint16_t)atoi(port));
-		o->ai.ai_addrlen = sizeof(*v6);
-	} else {
-		free(o);
-		return -EADDRNOTAVAIL;
-	}
-	o->ai.ai_family = o->sa.ss_family;
-	o->ai.ai_socktype = SOCK_STREAM;
-	o->ai.ai_addr = (struct sockaddr *)&o->sa;
-	*out = &o->ai;
-	return 0;
-}
-
-static void release(struct addrinfo *ai)
-{
-	free(ai);
-}
-#endif
-
 /* A connected socket to one of the host's addresses, or -errno. */
 static int connect_to(const struct http_request *rq, uint64_t deadline)
 {
@@ -297,7 +239,7 @@ static int connect_to(const struct http_request *rq, uint64_t deadline)
 
 	if (cdeadline > deadline)
 		cdeadline = deadline;
-	e = resolve(rq->url->host, rq->url->port, &ai);
+	e = host_address_resolve(rq->url->host, rq->url->port, AF_UNSPEC, &ai);
 	if (e)
 		return e;
 	for (a = ai; a; a = a->ai_next) {
@@ -322,7 +264,7 @@ static int connect_to(const struct http_request *rq, uint64_t deadline)
 		if (err == -ECANCELED)
 			break;
 	}
-	release(ai);
+	host_address_release(ai);
 	return fd >= 0 ? fd : err;
 }
 

@@ -18,6 +18,7 @@
 
 #include "lib/clock.h"
 #include "lib/escape.h"
+#include "lib/host_address.h"
 
 #define ADDR_EXAMPLES "9733, 127.0.0.1:9733, [::1]:9733, or 0.0.0.0:9733 for every interface"
 #define ACCEPTS_PER_POLL 4 /* a few at a time: sampling goes on in between */
@@ -76,8 +77,8 @@ static bool parse_port(const char *s, char *port, size_t len)
 
 int metrics_address_parse(const char *addr, struct metrics_address *out, char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res = NULL;
+	int family = AF_UNSPEC;
 	char host[256] = METRICS_HOST_DEFAULT, port[8];
 	const char *colon = strrchr(addr, ':'), *p;
 	int r;
@@ -92,8 +93,7 @@ int metrics_address_parse(const char *addr, struct metrics_address *out, char *e
 			return bad_address(addr, "no IPv6 address in the brackets", err, errlen);
 		memcpy(host, addr + 1, (size_t)(end - addr - 1));
 		host[end - addr - 1] = '\0';
-		hints.ai_family = AF_INET6;
-		hints.ai_flags |= AI_NUMERICHOST;
+		family = AF_INET6;
 		p = end + 2;
 	} else if (colon) {
 		if (strchr(addr, ':') != colon)
@@ -110,21 +110,25 @@ int metrics_address_parse(const char *addr, struct metrics_address *out, char *e
 	}
 	if (!parse_port(p, port, sizeof(port)))
 		return bad_address(addr, "the port is a number from 0 to 65535", err, errlen);
-	r = getaddrinfo(host, port, &hints, &res);
+	r = host_address_resolve(host, port, family, &res);
 	if (r || !res || res->ai_addrlen > sizeof(out->sa)) {
-		char why[160], h[96];
+		char why[192], h[96];
 
 		shown(host, h, sizeof(h));
 		snprintf(why, sizeof(why), "no address for host '%s': %s", h,
-			 r ? gai_strerror(r) : "none");
+			 r == -EADDRNOTAVAIL ?
+				 "this static build takes an IP address or localhost" :
+			 r == -EHOSTUNREACH ? "the name did not resolve" :
+			 r		    ? strerror(-r) :
+					      "none");
 		if (res)
-			freeaddrinfo(res);
+			host_address_release(res);
 		return bad_address(addr, why, err, errlen);
 	}
 	memset(out, 0, sizeof(*out));
 	memcpy(&out->sa, res->ai_addr, res->ai_addrlen);
 	out->len = res->ai_addrlen;
-	freeaddrinfo(res);
+	host_address_release(res);
 	return 0;
 }
 
