@@ -74,6 +74,7 @@ struct {
 struct walk_state {
 	__u64 frame;	 /* next frame to visit; 0 = done */
 	__u64 stack_lo;	 /* where the data stack's current chunk begins; 0: unknown */
+	__u64 stack_hi;	 /* where it ends (datastack_limit); 0: unknown */
 	__u64 window_lo; /* address of window[0]; window_len 0: empty */
 	__u64 hash;	 /* of the frames recorded so far: names a stack (off-CPU) */
 	__u64 loop_mark; /* py_chain_loops()'s frame kept */

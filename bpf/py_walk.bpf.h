@@ -154,24 +154,27 @@ static __always_inline __u64 tstate_u64(const struct walk_scratch *ws, __u16 off
 
 /*
  * The fields of thread state @tstate the walker needs, in one read (a read costs far more
- * than its bytes): the current frame, the data stack's current chunk, and thread_id, which
- * must be this thread's pthread_self() (the fs base on x86-64) or the slot was stale; where
- * its place is known, _status, which must say the state is still bound to its thread; and,
- * where the code cache may serve (cfg->code_gen), the thread's interpreter.
+ * than its bytes): the current frame, the data stack's current chunk (its start and, with
+ * PROC_CHUNK_END, its end, into ws->walk), and thread_id, which must be this thread's
+ * pthread_self() (the fs base on x86-64) or the slot was stale; where its place is known,
+ * _status, which must say the state is still bound to its thread; and, where the code cache
+ * may serve (cfg->code_gen), the thread's interpreter.
  * Returns 0, TSTATE_MISMATCH, or -1 when the state cannot be read.
  */
 static __always_inline int read_thread_state(const struct py_proc *cfg, __u64 tstate, __u64 ident,
-					     struct walk_scratch *ws, __u64 *frame, __u64 *chunk,
-					     __u64 *interp)
+					     struct walk_scratch *ws, __u64 *frame, __u64 *interp)
 {
 	__u16 lo = cfg->ts_frame < cfg->ts_thread_id ? cfg->ts_frame : cfg->ts_thread_id;
 	__u16 hi = cfg->ts_frame < cfg->ts_thread_id ? cfg->ts_thread_id : cfg->ts_frame;
+	__u16 end = cfg->flags & PROC_CHUNK_END ? cfg->ts_datastack + TS_CHUNK_END_AFTER : 0;
 	__u32 len;
 
 	if (cfg->ts_datastack && cfg->ts_datastack < lo)
 		lo = cfg->ts_datastack;
 	if (cfg->ts_datastack > hi)
 		hi = cfg->ts_datastack;
+	if (end > hi)
+		hi = end;
 	if (cfg->code_gen && cfg->ts_interp < lo)
 		lo = cfg->ts_interp;
 	if (cfg->code_gen && cfg->ts_interp > hi)
@@ -187,7 +190,10 @@ static __always_inline int read_thread_state(const struct py_proc *cfg, __u64 ts
 	    (cfg->ts_status && !tstate_status_bound((__u32)tstate_u64(ws, cfg->ts_status, lo))))
 		return TSTATE_MISMATCH;
 	*frame = tstate_u64(ws, cfg->ts_frame, lo);
-	*chunk = cfg->ts_datastack ? tstate_u64(ws, cfg->ts_datastack, lo) : 0;
+	ws->walk.stack_lo = cfg->ts_datastack ? tstate_u64(ws, cfg->ts_datastack, lo) : 0;
+	ws->walk.stack_hi = end ? tstate_u64(ws, end, lo) : 0;
+	if (ws->walk.stack_hi <= ws->walk.stack_lo)
+		ws->walk.stack_hi = 0; /* not a chunk's end: unknown */
 	*interp = cfg->code_gen ? tstate_u64(ws, cfg->ts_interp, lo) : 0;
 	return 0;
 }
@@ -206,11 +212,20 @@ struct walk_ctx {
 	struct code_cache *codes; /* NULL: read every fingerprint (code_cache.bpf.h) */
 };
 
+/* The @size bytes of the frame at @frame, read on their own; NULL when unreadable. */
+static __always_inline const unsigned char *frame_alone(struct walk_scratch *ws, __u64 frame,
+							__u32 size)
+{
+	if (bpf_probe_read_user(ws->frame, size, (const void *)frame))
+		return NULL;
+	return ws->frame;
+}
+
 /*
  * The bytes of the frame at @frame. From 3.11 frames live on per-thread data stacks where
  * a caller sits just below its callee, so one read of the WINDOW_BYTES below a frame
- * usually holds its next callers too; generator frames and the chunk boundaries fall back
- * to a read of their own. Returns NULL when the frame cannot be read.
+ * usually holds its next callers too; frames past the chunk's end (entry frames, generator
+ * frames) and the chunk boundaries fall back to a read of their own. Returns NULL when the frame cannot be read.
  * Every offset comes from map memory, unknown to the verifier: each is checked before use.
  */
 static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w, __u64 frame,
@@ -219,17 +234,28 @@ static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w
 	struct walk_scratch *ws = w->ws;
 	struct walk_state *st = &ws->walk;
 	__u64 off = frame - st->window_lo, start, len;
+	const unsigned char *buf;
 
 	if (size == 0 || size > PYFLARE_FRAME_BYTES_MAX)
 		return NULL;
-	if (!(w->cfg->flags & PROC_DATA_STACK)) {
-		if (bpf_probe_read_user(ws->frame, size, (const void *)frame))
-			return NULL;
-		return ws->frame;
-	}
+	if (!(w->cfg->flags & PROC_DATA_STACK))
+		return frame_alone(ws, frame, size);
 	if (st->window_len && frame >= st->window_lo && off + size <= st->window_len &&
 	    off <= WINDOW_BYTES - PYFLARE_FRAME_BYTES_MAX)
 		return ws->window + off;
+	/* past the current chunk's end (the interpreter's entry frame on the C stack, a
+	 * generator's in its object): what lies below it is not its callers, and copying it
+	 * cost a tenth of a sample; the window stays for the frames after it */
+	if (st->stack_hi && frame >= st->stack_hi) {
+		buf = frame_alone(ws, frame, size);
+		/* but a frame the thread owns out here is in an older chunk of its data stack,
+		 * above the current one, with its callers below it: windows from here on, as
+		 * where the chunk is not known */
+		if (buf && w->cfg->fr_owner < PYFLARE_FRAME_BYTES_MAX &&
+		    buf[w->cfg->fr_owner & (PYFLARE_FRAME_BYTES_MAX - 1)] == FRAME_OWNED_BY_THREAD)
+			st->stack_lo = st->stack_hi = 0;
+		return buf;
+	}
 	/*
 	 * The window ending PYFLARE_FRAME_BYTES_MAX bytes after this frame (its callers lie below it);
 	 * where that crosses into unmapped memory (a chunk's ends), from the frame's page on.
@@ -255,9 +281,7 @@ static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w
 		if (len > WINDOW_BYTES ||
 		    bpf_probe_read_user(ws->window, len, (const void *)start)) {
 			st->window_len = 0;
-			if (bpf_probe_read_user(ws->frame, size, (const void *)frame))
-				return NULL;
-			return ws->frame;
+			return frame_alone(ws, frame, size);
 		}
 	}
 	st->window_lo = start;
@@ -535,7 +559,7 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 	struct walk_state *st = &ws->walk;
 	struct walk_ctx w;
 	__u32 zero = 0;
-	__u64 tstate, frame = 0, chunk = 0, interp = 0;
+	__u64 tstate, frame = 0, interp = 0;
 	int err = 0, state;
 
 	__builtin_memset(st, 0, sizeof(*st));
@@ -543,7 +567,7 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 	/* a thread met before: its state, if that still says it is the thread's */
 	tstate = *ident ? thread_cache_get(cfg, (__u32)pid_tgid, *ident) : 0;
 	if (tstate) {
-		state = read_thread_state(cfg, tstate, *ident, ws, &frame, &chunk, &interp);
+		state = read_thread_state(cfg, tstate, *ident, ws, &frame, &interp);
 		if (state) {
 			thread_cache_forget((__u32)pid_tgid);
 			tstate = 0;
@@ -555,7 +579,7 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 			health_inc(HEALTH_NO_TSTATE);
 			return false;
 		}
-		state = read_thread_state(cfg, tstate, *ident, ws, &frame, &chunk, &interp);
+		state = read_thread_state(cfg, tstate, *ident, ws, &frame, &interp);
 		if (!state)
 			thread_cache_put(cfg, (__u32)pid_tgid, *ident, tstate);
 	}
@@ -571,7 +595,6 @@ static __always_inline bool walk_current_task(const struct py_proc *cfg, __u64 p
 		st->flags |= SAMPLE_READ_ERROR;
 	st->frame = frame;
 	st->tstate = tstate;
-	st->stack_lo = chunk;
 	st->pid = pid_tgid >> 32;
 	ws->proc = *cfg; /* for the global functions, which take no pointer */
 	w.cfg = cfg;

@@ -60,7 +60,18 @@ enum pyflare_proc_flags {
 	PROC_TLS_VAR = 1 << 6,	    /* 3.15+: the thread state is a C thread-local (tls_var) */
 	PROC_TLBC = 1 << 7,	    /* free-threaded 3.14+: frames may run a thread's copy of
 				     * the bytecode (fr_tlbc, co_tlbc) */
+	PROC_CHUNK_END = 1 << 8,    /* datastack_limit, the chunk's end, is read with the
+				     * thread state (TS_CHUNK_END_AFTER bytes after ts_datastack) */
 };
+
+/*
+ * PyThreadState's datastack_chunk, datastack_top and datastack_limit stand in a row in
+ * 3.11 to 3.15 (Include/cpython/pystate.h): the current chunk's end is 16 bytes after it.
+ */
+#define TS_CHUNK_END_AFTER 16
+
+/* _PyInterpreterFrame.owner of a frame on its thread's data stack, 3.11+ (pycore_frame.h) */
+#define FRAME_OWNED_BY_THREAD 0
 
 /*
  * Everything the walker needs to know about one profiled process, written by userspace

@@ -6,7 +6,8 @@
  *
  * The samplers' body (tests/bpf/walk_test.bpf.c: sample_if_profiled, the bpf_loop walker)
  * is test-run in this thread, pinned to one CPU, on a fake interpreter in this process's own
- * memory (tests/bpf/fake_python.c) whose frames sit on one data stack, as from 3.11. Each
+ * memory (tests/bpf/fake_python.c) whose frames sit on one data stack, as from 3.11, below
+ * the interpreter's entry frame on this thread's C stack, as from 3.12. Each
  * figure is the kernel's own accounting (BPF_STATS_RUN_TIME: run_time_ns / run_cnt) over
  * rounds of runs back to back, all caches warm, or each run after 4 MiB of other memory was
  * written (cold); the median of the rounds. The stack is the same at every run,
@@ -42,7 +43,8 @@ static struct walk_test_bpf *walk;
 static struct walk_floor_bpf *floor_skel;
 static struct ring_buffer *rb;
 static int rounds = 7;
-static unsigned char *evict; /* written between cold runs */
+static unsigned char *evict;	   /* written between cold runs */
+static unsigned char *entry_frame; /* on main()'s C stack, as _PyEval_EvalFrameDefault's is */
 
 static int on_event(void *ctx, void *data, size_t size)
 {
@@ -129,6 +131,7 @@ static void setup(struct py_proc *p, enum layout layout, unsigned depth, bool re
 	p->flags |= PROC_TSS_KEY;
 	p->tss_key = tss_key;
 	p->ts_datastack = TS_DATASTACK;
+	p->flags |= PROC_CHUNK_END;
 	if (layout >= LAYOUT_THREAD_CACHE) {
 		p->flags |= PROC_THREAD_CACHE;
 		p->ts_status = TS_STATUS;
@@ -152,9 +155,14 @@ static void setup(struct py_proc *p, enum layout layout, unsigned depth, bool re
 		put_u64(f, p->fr_code, (uintptr_t)co[i]);
 		put_u64(f, p->fr_instr, (uintptr_t)co[i] + p->co_code_adaptive + 2 * lasti_for(i));
 	}
+	/* the outermost frame's caller: the entry frame, a shim owned by the C stack */
+	memset(entry_frame, 0, FRAME_BYTES);
+	entry_frame[FR_OWNER] = OWNER_CSTACK;
 	for (unsigned i = 0; i < depth; i++)
-		set_back(p, fr[i], i + 1 < depth ? fr[i + 1] : NULL);
+		set_back(p, fr[i], i + 1 < depth ? fr[i + 1] : entry_frame);
 	fake_tstate[TS_DATASTACK / 8] = (uintptr_t)stack;
+	fake_tstate[(TS_DATASTACK + TS_CHUNK_END_AFTER) / 8] =
+		(uintptr_t)stack + (size_t)depth * FRAME_STRIDE + FRAME_BYTES;
 	set_current_frame(fr[0]);
 }
 
@@ -254,6 +262,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = { { "rounds", required_argument, NULL, 'r' }, { 0 } };
 	const char *why = bpf_unavailable();
+	unsigned char entry[FRAME_BYTES];
 	cpu_set_t one;
 	int c, err, stats;
 
@@ -267,6 +276,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "walk_cost: %s\n", why);
 		return 1;
 	}
+	entry_frame = entry;
 	CPU_ZERO(&one);
 	CPU_SET(0, &one);
 	evict = malloc(EVICT_BYTES);

@@ -938,6 +938,77 @@ static void test_data_stack_chunk(void)
 	}
 }
 
+/* A 3.12 process whose data stack's chunk, start and end, is read; 6 frames on it. */
+static void proc_chunked(struct py_proc *p)
+{
+	proc_312(p);
+	p->flags |= PROC_CHUNK_END;
+	p->ts_datastack = TS_DATASTACK;
+	reset_fake();
+	set_current_frame(build_chain(p, 6));
+}
+
+/*
+ * With the chunk's end known (PROC_CHUNK_END), a frame past it (the interpreter's entry frame
+ * on the C stack, 3.12+) is read alone, and the chunk's frames under it are still walked;
+ * an end that is wrong (none, before the start, among the frames) loses no frame either.
+ */
+static void test_chunk_end(void)
+{
+	static const unsigned want[] = { 0, 1, 3, 4, 5 };
+	unsigned char *entry;
+	struct py_proc p;
+	uint64_t ends[4];
+
+	proc_chunked(&p);
+	/* fr[2] becomes the entry shim, moved past the chunk: fr[1] -> entry -> fr[3] */
+	entry = alloc_zeroed(FRAME_BYTES + 4096) + 4096;
+	memcpy(entry, fr[2], FRAME_BYTES);
+	entry[FR_OWNER] = OWNER_CSTACK;
+	set_back(&p, fr[1], entry);
+	ends[0] = (uintptr_t)fr[0] + FRAME_BYTES; /* right: the chunk ends after fr[0] */
+	ends[1] = 0;
+	ends[2] = (uintptr_t)fr[5] - 8; /* before its start */
+	ends[3] = (uintptr_t)fr[3];	/* among its frames */
+	for (unsigned i = 0; i < 4; i++) {
+		CHECK((uintptr_t)entry > ends[0] && fr[0] > fr[5]);
+		fake_tstate[TS_DATASTACK / 8] = (uintptr_t)fr[5];
+		fake_tstate[(TS_DATASTACK + TS_CHUNK_END_AFTER) / 8] = ends[i];
+		run_walk(walker, &p);
+		CHECK_SAMPLE(5, 0);
+		CHECK_INT(frame_mismatches(&p, want, 5), 0);
+		CHECK_HEALTH(1, 0, 0, 0, 0);
+	}
+}
+
+/*
+ * A stack deeper than a chunk: the older chunk, above the current one (mmap hands out
+ * addresses downwards), holds the outer frames, which the thread owns. Past the current
+ * chunk's end, the first of them is read alone, and the rest are still all walked.
+ */
+static void test_older_chunk_above(void)
+{
+	unsigned char *older;
+	struct py_proc p;
+
+	proc_chunked(&p);
+	/* fr[3..5] move to a block above fr[0..2], the outermost lowest in it as on a chunk */
+	older = alloc_zeroed(3 * FRAME_BYTES);
+	for (unsigned i = 3; i < 6; i++) {
+		memcpy(older + (5 - i) * FRAME_BYTES, fr[i], FRAME_BYTES);
+		fr[i] = older + (5 - i) * FRAME_BYTES;
+	}
+	for (unsigned i = 2; i < 5; i++)
+		set_back(&p, fr[i], fr[i + 1]);
+	CHECK(fr[5] > fr[0]);
+	fake_tstate[TS_DATASTACK / 8] = (uintptr_t)fr[2];
+	fake_tstate[(TS_DATASTACK + TS_CHUNK_END_AFTER) / 8] = (uintptr_t)fr[0] + FRAME_BYTES;
+	run_walk(walker, &p);
+	CHECK_SAMPLE(6, 0);
+	CHECK_INT(frame_mismatches(&p, NULL, 6), 0);
+	CHECK_HEALTH(1, 0, 0, 0, 0);
+}
+
 /* Once userspace knows autoTSSkey's key, the sampler does not read it: a wrong one finds no state. */
 static void test_known_tss_key(void)
 {
@@ -1174,6 +1245,8 @@ static void run_battery(struct inst *in)
 	RUN(test_depth_limit);
 	RUN(test_no_tstate);
 	RUN(test_data_stack_chunk);
+	RUN(test_chunk_end);
+	RUN(test_older_chunk_above);
 	RUN(test_code_cache);
 	RUN(test_sent_again);
 	RUN(test_thread_cache);

@@ -849,6 +849,14 @@ void py_target_to_proc(const struct py_target *t, uint64_t id, struct py_proc *o
 		out->ts_status = l->ts_status;
 		out->flags |= PROC_THREAD_CACHE;
 	}
+	/* the chunk's end too, where it fits: a frame past it is read alone (py_walk.bpf.h) */
+	if (out->ts_datastack &&
+	    py_layout_tstate_fields_span((const uint16_t[]){ out->ts_datastack + TS_CHUNK_END_AFTER,
+							     l->ts_frame, l->ts_thread_id,
+							     out->ts_datastack, out->ts_interp,
+							     out->ts_status },
+					 6) <= TSTATE_BYTES)
+		out->flags |= PROC_CHUNK_END;
 	out->cframe_current = l->cframe_current == PY_NO_OFFSET ? 0 : l->cframe_current;
 	out->fr_code = l->fr_code;
 	out->fr_back = l->fr_back;
