@@ -172,10 +172,10 @@ def pingpong(python: str, seconds: float, work: int = 0):
     raise RuntimeError("pingpong.py started no partner")
 
 
-def switch_run(ctx, python: str, bystander: bool, histogram: bool):
+def switch_run(ctx, python: str, bystander: bool, histogram: bool, stage: Optional[str] = None):
     """One wall-mode recording of pingpong's switches: profiled, or not profiled beside a
-    profiled spinner. (run time ns, calls, switches of profiled threads, seconds, histogram:
-    None without @histogram)."""
+    profiled spinner; the bench build's @stage. (run time ns, calls, switches of profiled
+    threads, seconds, histogram: None without @histogram)."""
     warm, window = ctx.scale(0.5, 0.5), ctx.scale(2.0, 1.0)
     hist = os.path.join(ctx.out_dir, "kernel-switch-%s.json" %
                         ("bystander" if bystander else "profiled")) if histogram else None
@@ -189,7 +189,7 @@ def switch_run(ctx, python: str, bystander: bool, histogram: bool):
         else:
             profiled = pp_pids
         with common.Recording(["--mode", "wall", "-p", ",".join(map(str, profiled))],
-                              histogram=hist) as rec:
+                              stage=stage, histogram=hist) as rec:
             rec.wait_attached("on_switch")
             time.sleep(warm)
             (rt0, n0), c0 = rec.stats("on_switch"), sum(map(common.context_switches, profiled))
@@ -220,6 +220,8 @@ def switch_rows(ctx, python: str):
     rt_b, calls_b, prof_b, took_b, _ = switch_run(ctx, python, True, histogram=False)
     _, hcalls_p, hprof_p, _, h_p = switch_run(ctx, python, False, histogram=True)
     _, hcalls_b, hprof_b, _, h_b = switch_run(ctx, python, True, histogram=True)
+    # the floor: the same switches with a program that returns at once
+    rt_e, calls_e, _, took_e, _ = switch_run(ctx, python, True, histogram=False, stage="empty")
     oth_p, oth_b = max(0, calls_p - prof_p), max(0, calls_b - prof_b)
     det = prof_p * oth_b - prof_b * oth_p
     if calls_p <= 0 or calls_b <= 0 or not det:
@@ -234,6 +236,9 @@ def switch_rows(ctx, python: str):
          prof_p / calls_p, c_prof, hp.percentile(50), hp.percentile(99), hp.limit_ns()),
         ("another task (pingpong.py not profiled, beside a profiled spinner)", calls_b / took_b,
          oth_b / calls_b, c_other, hb.percentile(50), hb.percentile(99), hb.limit_ns()),
+        ("any task, the program returning at once (`PYFLARE_BENCH_STAGE=empty`: the floor)",
+         calls_e / took_e, 1.0, rt_e / calls_e if calls_e else float("nan"), float("nan"),
+         float("nan"), 0),
     ]
 
 
@@ -351,7 +356,8 @@ def run(ctx: common.Context) -> common.Section:
     md.append(common.table(
         ["switches of", "handler calls/s", "share of calls", "mean per call", "p50", "p99"],
         [(who, "%.0f" % cps, "%.1f%%" % (100 * share), common.fmt_us(mean),
-          common.fmt_us(p50, lim), common.fmt_us(p99, lim))
+          common.fmt_us(p50, lim) if p50 == p50 else "-",
+          common.fmt_us(p99, lim) if p99 == p99 else "-")
          for who, cps, share, mean, p50, p99, lim in sw]) if sw else
         "The switch handler's runs could not be counted in this run.\n")
     md.insert(1, noise.sentence())
@@ -387,7 +393,8 @@ program, so the walker's maps, the target's frames and the TLB entries for both 
 left the caches since the last sample 1 ms before. `bench/tools/walk_cost` runs the same
 body (the bpf_loop walker, the caches, the short record for a stack sent before) by
 `BPF_PROG_TEST_RUN` on CPU 0, over a fake interpreter in its own memory whose frames lie on
-one data stack 96 bytes apart, as from 3.11 (`tests/bpf/fake_python.c`): the kernel's
+one data stack 96 bytes apart, as from 3.11, under the interpreter's entry frame on the C
+stack, as from 3.12 (`tests/bpf/fake_python.c`): the kernel's
 accounting of run time, median of the rounds. *Warm*: thousands of runs back to back, no
 interrupt and no cache miss, what a sample cannot go below on this CPU. *Cold*: each run
 after 4 MiB of other memory was written (twice this CPU's L2). Below them, the parts alone:
@@ -406,6 +413,9 @@ hand-off) is recorded in wall mode, then run unprofiled while pyflare records a 
 the other CPU. Every run mixes both kinds of switches, in known numbers (the profiled
 threads' context-switch counts): the mean per call of each kind solves the two runs'
 equations (recorded without the histogram); the percentiles, from two more runs with it,
-set the other kind apart by its share.
+set the other kind apart by its share. The last row is the floor under both: the same
+switches recorded with a program that returns as it starts, so all its run time is the
+tracepoint's call and the kernel's accounting of it. A profiled thread's switch-out walks
+its stack as a sample does (pingpong.py's is 3 frames deep): compare the 8-frame rows above.
 
 """

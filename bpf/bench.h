@@ -13,7 +13,7 @@
 /* make bench's ladder: where each sample stops (PYFLARE_BENCH_STAGE). */
 enum bench_stage {
 	BENCH_FULL = 0, /* a normal recording */
-	BENCH_EMPTY,	/* the sampler returns at once: the interrupt's cost alone */
+	BENCH_EMPTY,	/* the sampler and the switch handler return at once: the call alone */
 	BENCH_WALK,	/* the stack is walked and nothing is sent */
 	BENCH_RING,	/* sent through the ring buffer; the collector drops the samples */
 };

@@ -100,8 +100,11 @@ int on_switch(__u64 *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
 	const struct py_proc *cfg;
-	__u64 start = bench_start();
+	__u64 start;
 
+	if (bench_stops_at(BENCH_EMPTY))
+		return 0;
+	start = bench_start();
 	offcpu_switched_in(next);
 	cfg = bpf_map_lookup_elem(&procs, &tgid);
 	if (cfg && in_selected_cgroups())

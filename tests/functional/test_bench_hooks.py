@@ -81,6 +81,25 @@ def test_early_stages_record_nothing(bench_pyflare, py, tmp, stage):
         assert sum(timer) >= 0.8 * 999 * cpu, "%d runs for %.3f s of CPU" % (sum(timer), cpu)
 
 
+@pytest.mark.parametrize("stage", ["full", "empty"])
+def test_the_switch_handler_stops_too(bench_pyflare, py, tmp, stage):
+    """Wall mode's switch handler: timed at every switch in full, and the empty stage
+    returns before the clock is read (what make bench measures as its floor)."""
+    hist = os.path.join(tmp, "hist-switch-%s.json" % stage)
+    env = dict(os.environ, PYFLARE_BENCH_STAGE=stage, PYFLARE_BENCH_HISTOGRAM=hist)
+    r = subprocess.run([bench_pyflare, "record", "--mode", "wall", "-o",
+                        os.path.join(tmp, "out.txt"), "--",
+                        *py.command("-c", "import time\nfor _ in range(20): time.sleep(0.01)")],
+                       env=env, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    with open(hist) as f:
+        switch = json.load(f)["on_switch"]
+    if stage == "full":		# each sleep leaves the CPU and comes back: 40 switches at least
+        assert sum(switch) >= 40, switch
+    else:
+        assert sum(switch) == 0, switch
+
+
 def test_unknown_stage_is_refused(bench_pyflare, py):
     r = subprocess.run([bench_pyflare, "record", "-d", "1", "--", "true"],
                        env=dict(os.environ, PYFLARE_BENCH_STAGE="fast"),
