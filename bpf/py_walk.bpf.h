@@ -234,7 +234,6 @@ static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w
 	struct walk_scratch *ws = w->ws;
 	struct walk_state *st = &ws->walk;
 	__u64 off = frame - st->window_lo, start, len;
-	const unsigned char *buf;
 
 	if (size == 0 || size > PYFLARE_FRAME_BYTES_MAX)
 		return NULL;
@@ -247,14 +246,16 @@ static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w
 	 * generator's in its object): what lies below it is not its callers, and copying it
 	 * cost a tenth of a sample; the window stays for the frames after it */
 	if (st->stack_hi && frame >= st->stack_hi) {
-		buf = frame_alone(ws, frame, size);
+		if (bpf_probe_read_user(ws->frame, size, (const void *)frame))
+			return NULL;
 		/* but a frame the thread owns out here is in an older chunk of its data stack,
 		 * above the current one, with its callers below it: windows from here on, as
 		 * where the chunk is not known */
-		if (buf && w->cfg->fr_owner < PYFLARE_FRAME_BYTES_MAX &&
-		    buf[w->cfg->fr_owner & (PYFLARE_FRAME_BYTES_MAX - 1)] == FRAME_OWNED_BY_THREAD)
+		if (w->cfg->fr_owner < PYFLARE_FRAME_BYTES_MAX &&
+		    ws->frame[w->cfg->fr_owner & (PYFLARE_FRAME_BYTES_MAX - 1)] ==
+			    FRAME_OWNED_BY_THREAD)
 			st->stack_lo = st->stack_hi = 0;
-		return buf;
+		return ws->frame;
 	}
 	/*
 	 * The window ending PYFLARE_FRAME_BYTES_MAX bytes after this frame (its callers lie below it);
