@@ -324,16 +324,17 @@ static __always_inline __u32 code_fingerprint(const struct walk_ctx *w, __u64 co
 }
 
 /*
- * The slot of `seen` for code object @code of process instance @id. Hashed with the instance:
- * code objects cluster in a few address bits, and forked workers share addresses; a slot that
- * collides makes its objects look new at each sample, which wakes the collector and sends
- * their names again.
+ * The set of `seen` for code object @code of process instance @id: its first slot of two.
+ * Hashed with the instance: code objects cluster in a few address bits, and forked workers
+ * share addresses. Two ways, because objects pushing each other out of a slot look new at
+ * each sample, which sends their names again and wakes the collector: with one way, most
+ * recordings of 128 distinct functions did so at every sample (two objects a slot).
  */
-static __always_inline __u32 seen_slot(__u64 code, __u64 id)
+static __always_inline __u32 seen_set(__u64 code, __u64 id)
 {
 	return ((((code >> 4) ^ (id * 0x9e3779b1)) * 0x9e3779b97f4a7c15ULL) >>
 		(64 - SEEN_CODES_LOG2)) &
-	       (SEEN_CODES - 1);
+	       (SEEN_CODES - 2);
 }
 
 /*
@@ -356,15 +357,16 @@ static __always_inline __u64 seen_tag(__u64 code, __u64 id)
 static __always_inline void note_new_code(const struct walk_ctx *w, __u64 code, __u32 fingerprint)
 {
 	struct walk_state *st = &w->ws->walk;
-	__u32 n = st->n_new, slot = seen_slot(code, w->cfg->id);
-	__u64 tag = seen_tag(code, w->cfg->id);
+	__u32 n = st->n_new, set = seen_set(code, w->cfg->id);
+	__u64 tag = seen_tag(code, w->cfg->id), *way = w->seen->code;
 
-	if (w->seen->code[slot] == tag)
+	if (way[set] == tag || way[set + 1] == tag)
 		return;
 	st->fresh = true;
 	if (n >= CODE_EVENTS_PER_SAMPLE)
 		return;
-	w->seen->code[slot] = tag;
+	way[set + 1] = way[set]; /* the older one goes */
+	way[set] = tag;
 	st->new_code[n & (CODE_EVENTS_PER_SAMPLE - 1)] = code;
 	st->new_fingerprint[n & (CODE_EVENTS_PER_SAMPLE - 1)] = fingerprint;
 	st->n_new = n + 1;

@@ -85,7 +85,7 @@ __noinline int send_code_name(__u32 user, __u32 i)
 	const struct py_proc *cfg;
 	struct seen_codes *cache;
 	struct code_event *e;
-	__u32 zero = 0, slot;
+	__u32 zero = 0, set;
 	__u64 code;
 	int err = 0;
 
@@ -97,9 +97,12 @@ __noinline int send_code_name(__u32 user, __u32 i)
 	code = ws->walk.new_code[i];
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		slot = seen_slot(code, cfg->id);
-		if (cache->code[slot] == seen_tag(code, cfg->id))
-			cache->code[slot] = 0;
+		/* not sent: not seen either */
+		set = seen_set(code, cfg->id);
+		if (cache->code[set] == seen_tag(code, cfg->id))
+			cache->code[set] = 0;
+		else if (cache->code[set + 1] == seen_tag(code, cfg->id))
+			cache->code[set + 1] = 0;
 		return 0;
 	}
 	e->type = EVENT_CODE;

@@ -347,27 +347,39 @@ static void clear_code_cache(const struct inst *in)
  * code-object generation stands still, and never once it has moved (a code object was
  * freed: another may be at its address) or for a thread of another interpreter.
  */
+/*
+ * A process whose code cache serves (3.14+: generation @gen of interpreter @interp), 4
+ * frames on one data stack; this thread pinned to CPU 0, as the caches are per CPU (*@all:
+ * its CPUs before), whose code cache is emptied.
+ */
+static void proc_code_cached(struct py_proc *p, uint64_t *gen, uint64_t *interp, cpu_set_t *all)
+{
+	cpu_set_t one;
+
+	proc_312(p);
+	p->ts_datastack = TS_DATASTACK;
+	p->ts_interp = TS_INTERP;
+	p->interp = (uintptr_t)interp;
+	p->code_gen = (uintptr_t)gen;
+	reset_fake();
+	set_current_frame(build_chain(p, 4));
+	fake_tstate[TS_DATASTACK / 8] = (uintptr_t)fr[3];
+	fake_tstate[TS_INTERP / 8] = (uintptr_t)interp;
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	CHECK_INT(sched_getaffinity(0, sizeof(*all), all), 0);
+	CHECK_INT(sched_setaffinity(0, sizeof(one), &one), 0);
+	clear_code_cache(walker);
+}
+
 static void test_code_cache(void)
 {
 	static uint64_t generation = 7, interp_mark[1];
 	unsigned char *changed;
 	struct py_proc p;
-	cpu_set_t all, one;
+	cpu_set_t all;
 
-	proc_312(&p);
-	p.ts_datastack = TS_DATASTACK;
-	p.ts_interp = TS_INTERP;
-	p.interp = (uintptr_t)interp_mark;
-	p.code_gen = (uintptr_t)&generation;
-	reset_fake();
-	set_current_frame(build_chain(&p, 4));
-	fake_tstate[TS_DATASTACK / 8] = (uintptr_t)fr[3];
-	fake_tstate[TS_INTERP / 8] = (uintptr_t)interp_mark;
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	CHECK_INT(sched_getaffinity(0, sizeof(all), &all), 0);
-	CHECK_INT(sched_setaffinity(0, sizeof(one), &one), 0); /* the cache is per CPU */
-	clear_code_cache(walker);
+	proc_code_cached(&p, &generation, interp_mark, &all);
 	run_walk(walker, &p);
 	CHECK_SAMPLE(4, 0);
 	CHECK_INT(frame_mismatches(&p, NULL, 4), 0);
@@ -392,6 +404,74 @@ static void test_code_cache(void)
 	run_walk(walker, &p);
 	CHECK_SAMPLE(4, 0);
 	CHECK_INT(frame_mismatches(&p, NULL, 4), 0);
+	sched_setaffinity(0, sizeof(all), &all);
+}
+
+/*
+ * The set of two slots code object @code of PROC_ID falls in, in a table of 1 << @log2: the
+ * kernel's hash, as seen_set() (py_walk.bpf.h, SEEN_CODES_LOG2 12) and code_cache_set()
+ * (code_cache.bpf.h, CODE_CACHE_LOG2 10) compute it.
+ */
+static unsigned set_of(const void *code, unsigned log2)
+{
+	uint64_t h = (((uintptr_t)code >> 4) ^ (PROC_ID * 0x9e3779b1ULL)) * 0x9e3779b97f4a7c15ULL;
+
+	return (unsigned)(h >> (64 - log2)) & ((1u << log2) - 2);
+}
+
+/* A code object falling in the same set as @other (of 1 << @log2 slots), made anew. */
+static unsigned char *code_beside(const unsigned char *other, unsigned log2, unsigned *seed)
+{
+	for (;;) {
+		unsigned char *c = new_code((*seed)++);
+
+		if (set_of(c, log2) == set_of(other, log2))
+			return c;
+	}
+}
+
+/*
+ * Two code objects whose hashes meet share a set of `seen` and of the code cache: a CPU
+ * that sent their names sends them no more, and reads neither fingerprint again while the
+ * generation stands still (with one slot each, the two pushed each other out at every
+ * sample: two names sent and two headers read again, each time).
+ */
+static void test_colliding_code_objects(void)
+{
+	static uint64_t generation = 7, interp_mark[1];
+	__u64 args[1] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+	unsigned seed = 1000;
+	uint32_t fp[4];
+	struct py_proc p;
+	cpu_set_t all;
+
+	proc_code_cached(&p, &generation, interp_mark, &all);
+	co[1] = code_beside(co[0], 12, &seed); /* one set of `seen` */
+	co[3] = code_beside(co[2], 10, &seed); /* one set of the code cache */
+	for (unsigned i = 0; i < 4; i++) {
+		put_u64(fr[i], p.fr_code, (uintptr_t)co[i]);
+		put_u64(fr[i], p.fr_instr,
+			(uintptr_t)co[i] + p.co_code_adaptive + 2 * lasti_for(i));
+		fp[i] = code_fingerprint(co[i]);
+	}
+	run_walk(walker, &p); /* clears `seen`: every name goes */
+	CHECK_SAMPLE(4, 0);
+	CHECK_INT(R.n_codes, 4);
+	/* again, `seen` kept: no name, and, headers changed, the cache answers for all four */
+	for (unsigned i = 0; i < 4; i++)
+		put_u64(co[i], CO_FINGERPRINT + 8, 0xfeed0000ULL + i);
+	R.n_codes = 0;
+	R.n_samples = 0;
+	CHECK_INT(bpf_prog_test_run_opts(bpf_program__fd(walker->prog), &opts), 0);
+	ring_buffer__consume(walker->rb);
+	CHECK_INT(R.n_codes, 0);
+	CHECK_INT(R.n_samples, 1);
+	/* the stack's name holds each fingerprint: a header read again would make another
+	 * stack, sent whole, instead of the short record of the one sent before */
+	CHECK_INT(R.s.type, EVENT_SAMPLE_AGAIN);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK_INT(fp[i] != code_fingerprint(co[i]), 1);
 	sched_setaffinity(0, sizeof(all), &all);
 }
 
@@ -1248,6 +1328,7 @@ static void run_battery(struct inst *in)
 	RUN(test_chunk_end);
 	RUN(test_older_chunk_above);
 	RUN(test_code_cache);
+	RUN(test_colliding_code_objects);
 	RUN(test_sent_again);
 	RUN(test_thread_cache);
 	RUN(test_known_tss_key);
