@@ -7,7 +7,9 @@ import os
 from pyflare_run import (describe_measured, on_cpu_error, on_cpu_slack, span, wall_error,
                          wall_slack)
 
-WALL = ("--mode", "wall", "--idle")  # the waiter does nothing but wait
+# the waiter does nothing but wait; -v: pyflare's own account of the waits (its "tables:"
+# line), for a failure to show whether a lost wait reached the collector
+WALL = ("--mode", "wall", "--idle", "-v")
 # A wait of another kind than the span's (a page fault, an open) may take this much of it
 STRAY = 0.02
 
@@ -15,6 +17,12 @@ STRAY = 0.02
 def measured(case):
     """What waits.py measured of each span in this recording (see its docstring)."""
     return case.measured
+
+
+def account(case):
+    """pyflare's own account of the recording, from -v: its health and its tables."""
+    return "\n".join(line for line in case.result.stderr.splitlines()
+                     if "tables:" in line or "samples taken" in line)
 
 
 def check_span(case, rec, under, m, reason, asked=0.0, what=""):
@@ -26,7 +34,7 @@ def check_span(case, rec, under, m, reason, asked=0.0, what=""):
     plus the wait for a CPU after each wake-up; "[CPU wait]" (runnable after being
     preempted) within the runnable time. Returns the Span."""
     sp = span(rec, under)
-    explain = "%s %s%s\n%s" % (case.interp.id, what, reason, rec.describe())
+    explain = "%s %s%s\n%s\n%s" % (case.interp.id, what, reason, rec.describe(), account(case))
     err = on_cpu_error(sp, m)
     assert not err, err + "\n" + explain
     err = wall_error(sp, m)
@@ -112,7 +120,8 @@ def test_thread_totals_are_wall_time(workload):
     for name, key in spans.items():
         rec = case.rec.holding(case.frame(key)) if name == "read_pipe" else case.rec.thread(name)
         err = wall_error(span(rec, case.frame(key)), times[name])
-        assert not err, "%s %s: %s\n%s" % (case.interp.id, name, err, rec.describe())
+        assert not err, "%s %s: %s\n%s\n%s" % (case.interp.id, name, err, rec.describe(),
+                                               account(case))
 
 
 def test_idle_threads(workload):

@@ -60,13 +60,15 @@ void log_tables(struct collector *c)
 	pr_info("tables: tracked %zu, by_pid %zu, instances %zu, threads %zu, pending %zu, "
 		"tls_todo %zu, wall_stacks %zu, kept_stacks %zu, sym_instances %zu, sym_codes %zu, "
 		"sym_entries %zu, binaries %zu, bpf_procs %zu, bpf_watched %zu, repeats %zu KiB; "
-		"samples %llu, sent again %llu, unmatched %llu; session: "
+		"samples %llu, sent again %llu, unmatched %llu; waits %llu, whose stack never "
+		"came %llu; session: "
 		"processes %zu, threads %zu, frames %zu, stacks %zu, samples %zu in %zu KiB\n",
 		keymap__count(c->tracked), keymap__count(c->by_pid), keymap__count(c->instances),
 		keymap__count(c->threads), c->n_pending, c->n_tls_todo, keymap__count(c->stacks),
 		kept_stacks, sy.instances, sy.codes, sy.entries, bin.entries,
 		map_entries(c->skel->maps.procs), map_entries(c->skel->maps.watched),
 		repeats__bytes(c->repeats) / 1024, (unsigned long long)c->samples,
-		(unsigned long long)c->again, (unsigned long long)c->again_unmatched, nproc, nthr,
-		nfr, nst, session__nsamples(c->s), session__samples_bytes(c->s) / 1024);
+		(unsigned long long)c->again, (unsigned long long)c->again_unmatched,
+		(unsigned long long)c->offcpu_waits, (unsigned long long)c->offcpu_unknown, nproc,
+		nthr, nfr, nst, session__nsamples(c->s), session__samples_bytes(c->s) / 1024);
 }
