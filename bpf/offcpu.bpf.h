@@ -26,6 +26,7 @@
 #define TASK_DEAD 0x80	     /* include/linux/sched.h: a thread's final switch-out */
 #define STACKS_SENT 65536    /* stacks userspace has been sent, by hash */
 #define SHORT_WAITS 16384    /* (thread, stack, reason) sums between two drains */
+#define EEXIST 17	     /* include/uapi/asm-generic/errno-base.h */
 
 /* Profiled threads now off CPU, by TID. */
 struct {
@@ -103,6 +104,7 @@ static __always_inline void offcpu_switched_out(const struct py_proc *cfg, __u64
 	struct pt_regs *regs;
 	__u64 size, ident = 0;
 	__u8 one = 1;
+	long err;
 
 	if (state & TASK_DEAD)
 		return; /* its last switch: it will not come back to be accounted */
@@ -117,10 +119,13 @@ static __always_inline void offcpu_switched_out(const struct py_proc *cfg, __u64
 	ws->sample.task = running_task(cfg, pid_tgid >> 32, ws->walk.tstate);
 	ws->sample.stack ^= ws->sample.task * 0x9e3779b97f4a7c15ULL;
 	st.wait.stack = ws->sample.stack;
-	if (!bpf_map_update_elem(&stacks_sent, &st.wait.stack, &one, BPF_NOEXIST) &&
-	    bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(ws))) {
+	/* sent unless known to be: a mark that could not be written (not -EEXIST) would leave
+	 * the collector without the stack of this wait */
+	err = bpf_map_update_elem(&stacks_sent, &st.wait.stack, &one, BPF_NOEXIST);
+	if (err != -EEXIST && bpf_ringbuf_output(&events, &ws->sample, size, wakeup_flag(ws))) {
 		health_inc(HEALTH_RINGBUF_FULL);
-		bpf_map_delete_elem(&stacks_sent, &st.wait.stack);
+		if (!err)
+			bpf_map_delete_elem(&stacks_sent, &st.wait.stack);
 		return;
 	}
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
