@@ -343,11 +343,6 @@ static void clear_code_cache(const struct inst *in)
 }
 
 /*
- * 3.14+: a fingerprint read once serves later samples on the CPU while the process's
- * code-object generation stands still, and never once it has moved (a code object was
- * freed: another may be at its address) or for a thread of another interpreter.
- */
-/*
  * A process whose code cache serves (3.14+: generation @gen of interpreter @interp), 4
  * frames on one data stack; this thread pinned to CPU 0, as the caches are per CPU (*@all:
  * its CPUs before), whose code cache is emptied.
@@ -372,6 +367,11 @@ static void proc_code_cached(struct py_proc *p, uint64_t *gen, uint64_t *interp,
 	clear_code_cache(walker);
 }
 
+/*
+ * 3.14+: a fingerprint read once serves later samples on the CPU while the process's
+ * code-object generation stands still, and never once it has moved (a code object was
+ * freed: another may be at its address) or for a thread of another interpreter.
+ */
 static void test_code_cache(void)
 {
 	static uint64_t generation = 7, interp_mark[1];
