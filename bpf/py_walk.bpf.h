@@ -225,7 +225,8 @@ static __always_inline const unsigned char *frame_alone(struct walk_scratch *ws,
  * The bytes of the frame at @frame. From 3.11 frames live on per-thread data stacks where
  * a caller sits just below its callee, so one read of the WINDOW_BYTES below a frame
  * usually holds its next callers too; frames past the chunk's end (entry frames, generator
- * frames) and the chunk boundaries fall back to a read of their own. Returns NULL when the frame cannot be read.
+ * frames) and the chunk boundaries fall back to a read of their own. Returns NULL when the
+ * frame cannot be read.
  * Every offset comes from map memory, unknown to the verifier: each is checked before use.
  */
 static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w, __u64 frame,
@@ -246,6 +247,8 @@ static __always_inline const unsigned char *frame_bytes(const struct walk_ctx *w
 	 * generator's in its object): what lies below it is not its callers, and copying it
 	 * cost a tenth of a sample; the window stays for the frames after it */
 	if (st->stack_hi && frame >= st->stack_hi) {
+		/* read here, not by frame_alone(): through the pointer it returns, 5.10's
+		 * verifier no longer knows ws->frame for the owner's byte below */
 		if (bpf_probe_read_user(ws->frame, size, (const void *)frame))
 			return NULL;
 		/* but a frame the thread owns out here is in an older chunk of its data stack,

@@ -86,7 +86,7 @@ __noinline int send_code_name(__u32 user, __u32 i)
 	struct seen_codes *cache;
 	struct code_event *e;
 	__u32 zero = 0, set;
-	__u64 code;
+	__u64 code, tag;
 	int err = 0;
 
 	cache = bpf_map_lookup_elem(&seen, &zero);
@@ -99,9 +99,10 @@ __noinline int send_code_name(__u32 user, __u32 i)
 	if (!e) {
 		/* not sent: not seen either */
 		set = seen_set(code, cfg->id);
-		if (cache->code[set] == seen_tag(code, cfg->id))
+		tag = seen_tag(code, cfg->id);
+		if (cache->code[set] == tag)
 			cache->code[set] = 0;
-		else if (cache->code[set + 1] == seen_tag(code, cfg->id))
+		else if (cache->code[set + 1] == tag)
 			cache->code[set + 1] = 0;
 		return 0;
 	}
