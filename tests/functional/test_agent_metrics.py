@@ -288,7 +288,8 @@ def test_metrics_address_forms_and_errors(tmp, agents):
     # bad addresses: usage errors
     for addr, want in (("", "the port is a number"), ("http", "the port is a number"),
                        ("99999", "the port is a number"), ("::1:9733", "in brackets"),
-                       ("[::1]", "followed by :PORT"), ("host.invalid:9733", "no address for host")):
+                       ("[::1]", "followed by :PORT"), ("[localhost]:9733", "not a name"),
+                       ("host.invalid:9733", "no address for host")):
         r = run_pyflare(*agent[1:], "--metrics", addr)
         assert r.returncode == 1 and "bad --metrics" in r.stderr and want in r.stderr, \
             (addr, r.stderr)

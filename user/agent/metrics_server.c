@@ -93,6 +93,9 @@ int metrics_address_parse(const char *addr, struct metrics_address *out, char *e
 			return bad_address(addr, "no IPv6 address in the brackets", err, errlen);
 		memcpy(host, addr + 1, (size_t)(end - addr - 1));
 		host[end - addr - 1] = '\0';
+		if (inet_pton(AF_INET6, host, &(struct in6_addr){ 0 }) != 1)
+			return bad_address(addr, "the brackets hold an IPv6 address, not a name",
+					   err, errlen);
 		family = AF_INET6;
 		p = end + 2;
 	} else if (colon) {
